@@ -1,0 +1,47 @@
+# Optional and required third-party libraries.
+#
+# Every optional dependency is looked up with pkg-config. A missing one never
+# breaks the build: the feature is compiled out, SUNWIRE_HAVE_<NAME> stays 0 in
+# the generated config header, and the summary at the end of the configure step
+# (and `sunwire features`) says it is disabled and which Debian package enables it.
+find_package(PkgConfig REQUIRED)
+
+set(SUNWIRE_LINK_LIBS m)
+set(SUNWIRE_PC_LIBS_PRIVATE "-lm")
+set(SUNWIRE_FEATURES "")
+
+# name, pkg-config module, Debian package, what it enables
+macro(sunwire_optional NAME MODULE DEBPKG WHAT)
+  pkg_check_modules(${NAME} IMPORTED_TARGET ${MODULE})
+  if(${NAME}_FOUND)
+    set(SUNWIRE_HAVE_${NAME} 1)
+    list(APPEND SUNWIRE_LINK_LIBS PkgConfig::${NAME})
+    string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${${NAME}_LDFLAGS}")
+    list(APPEND SUNWIRE_FEATURES "${WHAT}: enabled (${MODULE} ${${NAME}_VERSION})")
+  else()
+    set(SUNWIRE_HAVE_${NAME} 0)
+    list(APPEND SUNWIRE_FEATURES "${WHAT}: DISABLED (install ${DEBPKG})")
+  endif()
+endmacro()
+
+sunwire_optional(PCAP      libpcap      libpcap-dev        "pcap capture reading")
+# Required: jansson parses JSON input (state files, configuration, test vectors).
+pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
+if(NOT JANSSON_FOUND)
+  message(FATAL_ERROR "jansson not found: install the Debian package libjansson-dev "
+    "(scripts/deps.sh does this for you)")
+endif()
+list(APPEND SUNWIRE_LINK_LIBS PkgConfig::JANSSON)
+string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${JANSSON_LDFLAGS}")
+
+set(SUNWIRE_VERSION "${PROJECT_VERSION}")
+string(REPLACE ";" "\\n" SUNWIRE_FEATURES_TEXT "${SUNWIRE_FEATURES}")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/sunwire_config.h.in
+  ${CMAKE_CURRENT_BINARY_DIR}/generated/sunwire_config.h)
+
+function(sunwire_feature_summary)
+  message(STATUS "sunwire features:")
+  foreach(f IN LISTS SUNWIRE_FEATURES)
+    message(STATUS "  ${f}")
+  endforeach()
+endfunction()

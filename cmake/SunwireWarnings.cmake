@@ -1,0 +1,24 @@
+# Compiler flags shared by every sunwire target.
+function(sunwire_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes
+    -Wmissing-prototypes -Wformat=2 -Wvla)
+  if(SUNWIRE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# Hardening (all builds): fortify needs optimisation, so only where it is on.
+add_compile_options(-fstack-protector-strong)
+if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug" AND NOT SUNWIRE_SANITIZE)
+  add_compile_definitions(_FORTIFY_SOURCE=2)
+endif()
+add_link_options(-Wl,-z,relro -Wl,-z,now)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+include(CheckPIESupported)
+check_pie_supported()
+
+if(SUNWIRE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,14 @@
+/* sunwire/error_io.h: error codes of the I/O edges (see error_codes.h). */
+#ifndef SUNWIRE_ERROR_IO_H
+#define SUNWIRE_ERROR_IO_H
+
+#define SW_ERRORS_IO(X) \
+    X(SW_ERR_IO, "input/output error (see errno)") \
+    X(SW_ERR_RESOLVE, "host name could not be resolved") \
+    X(SW_ERR_CONNECT, "connection failed") \
+    X(SW_ERR_TIMEOUT, "timed out") \
+    X(SW_ERR_CLOSED, "connection closed by the peer") \
+    X(SW_ERR_BIND, "could not listen on the address") \
+    X(SW_ERR_OPEN, "could not open the file or device")
+
+#endif

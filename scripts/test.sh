@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# test.sh: install what is missing, build twice (normal and ASan+UBSan) and run
+# every test in both builds. This is the command CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+jobs=$(nproc)
+echo "== build: release (warnings are errors)"
+scripts/build.sh build -DSUNWIRE_WERROR=ON
+echo "== build: ASan + UBSan"
+scripts/build.sh build-asan -DSUNWIRE_SANITIZE=ON -DSUNWIRE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== tests: ASan + UBSan build"
+(cd build-asan && ctest --output-on-failure -j "$jobs")
+echo "== tests: release build"
+(cd build && ctest --output-on-failure -j "$jobs")
