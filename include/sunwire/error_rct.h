@@ -3,6 +3,15 @@
 #define SUNWIRE_ERROR_RCT_H
 
 #define SW_ERRORS_RCT(X) \
-    X(SW_ERR_RCT_PLACEHOLDER_, "reserved")
+    X(SW_ERR_RCT_CRC_MISMATCH, "RCT frame CRC does not match its content") \
+    X(SW_ERR_RCT_INVALID_COMMAND, "RCT frame has an unknown command byte") \
+    X(SW_ERR_RCT_LENGTH_EXCEEDED, "RCT frame length field is larger than the receiver accepts") \
+    X(SW_ERR_RCT_BAD_LENGTH, "RCT frame length field is too small for the frame's header") \
+    X(SW_ERR_RCT_FRAME_TRUNCATED, "RCT frame cut short: a start token arrived inside it") \
+    X(SW_ERR_RCT_NOT_ENCODABLE, "this RCT data type cannot be encoded") \
+    X(SW_ERR_RCT_BAD_PAYLOAD, "RCT payload does not have the layout of its data type") \
+    X(SW_ERR_RCT_NOT_ENUM, "RCT object is not of type ENUM") \
+    X(SW_ERR_RCT_NO_ENUM_MAP, "RCT ENUM object has no value labels") \
+    X(SW_ERR_RCT_UNKNOWN_OBJECT, "unknown RCT object id or name")
 
 #endif
