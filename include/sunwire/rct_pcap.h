@@ -1,0 +1,128 @@
+/*
+ * sunwire/rct_pcap.h: TCP byte streams out of packet captures.
+ *
+ * Layers, bottom up:
+ *   - sw_pkt_parse: one captured packet (Ethernet, Linux cooked v1/v2, BSD
+ *     loopback or raw IP; IPv4 or IPv6) to its TCP header fields and payload.
+ *     Pure: trusts nothing, returns SW_ERR_UNSUPPORTED for what is not TCP.
+ *   - sw_tcp_reasm: one direction of one TCP connection put back in order.
+ *     Segments may come late, twice or overlapping; data is delivered once,
+ *     in sequence order. A hole that never fills is skipped at flush time
+ *     and reported, so a lossy capture still yields everything around it.
+ *   - sw_pcap_read: the I/O edge, reading a pcap or pcapng file with libpcap
+ *     and calling back with each direction's reassembled bytes. Without
+ *     libpcap in the build it returns SW_ERR_UNSUPPORTED.
+ * Nothing here knows the RCT protocol; the callback does.
+ */
+#ifndef SUNWIRE_RCT_PCAP_H
+#define SUNWIRE_RCT_PCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* libpcap's link-layer type numbers (DLT_*) that sw_pkt_parse understands. */
+#define SW_LINK_NULL 0
+#define SW_LINK_ETHERNET 1
+#define SW_LINK_RAW 101
+#define SW_LINK_LOOP 108
+#define SW_LINK_LINUX_SLL 113
+#define SW_LINK_RAW_IPV4 228
+#define SW_LINK_RAW_IPV6 229
+#define SW_LINK_LINUX_SLL2 276
+
+typedef struct sw_tcp_endpoint {
+    uint8_t addr[16];   /* IPv4 in the first 4 bytes */
+    bool ipv6;
+    uint16_t port;
+} sw_tcp_endpoint;
+
+typedef struct sw_pkt_info {
+    sw_tcp_endpoint src, dst;
+    uint32_t seq;
+    bool syn, fin, rst;
+    const uint8_t *payload; /* points into the packet */
+    size_t payload_len;
+} sw_pkt_info;
+
+/* "192.0.2.1:8899" or "[2001:db8::1]:8899"; out must hold 64 bytes. */
+void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64]);
+
+/*
+ * Parse one captured packet. SW_ERR_UNSUPPORTED for non-TCP packets or
+ * unknown link types, SW_ERR_TRUNCATED when the capture cut the headers
+ * short (the payload is also cut to what was captured).
+ */
+sw_err sw_pkt_parse(int linktype, const uint8_t *pkt, size_t caplen, sw_pkt_info *out);
+
+/* ---- reassembly ----------------------------------------------------------- */
+
+/* Called with in-order bytes. `gap` is the number of bytes lost just before them. */
+typedef void (*sw_tcp_deliver_fn)(void *user, const uint8_t *data, size_t len, uint32_t gap);
+
+typedef struct sw_tcp_pending {
+    uint32_t seq;
+    size_t len;
+    uint8_t *data;
+} sw_tcp_pending;
+
+typedef struct sw_tcp_reasm {
+    bool have_next;
+    uint32_t next;          /* next expected sequence number */
+    sw_tcp_pending *pend;   /* out-of-order segments, unsorted (malloc'd) */
+    size_t n_pend, cap_pend;
+    size_t pend_bytes;
+    uint64_t delivered, duplicate, gaps;
+} sw_tcp_reasm;
+
+/* Segments held back beyond this are given up on (the hole is skipped). */
+#define SW_TCP_REASM_MAX_PENDING (1u << 20)
+
+void sw_tcp_reasm_init(sw_tcp_reasm *r);
+/*
+ * Add one segment. A SYN fixes the start of the stream; without one the first
+ * segment seen does. SW_ERR_NO_MEMORY when an out-of-order segment cannot be
+ * kept (it is then dropped and will show up as a gap).
+ */
+sw_err sw_tcp_reasm_add(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *data, size_t len,
+                        sw_tcp_deliver_fn deliver, void *user);
+/* Deliver whatever is held back, skipping holes (end of capture). */
+void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user);
+void sw_tcp_reasm_free(sw_tcp_reasm *r);
+
+/* ---- capture files -------------------------------------------------------- */
+
+typedef struct sw_pcap_flow {
+    unsigned index;          /* 0, 1, ... in order of first appearance */
+    sw_tcp_endpoint src, dst;
+} sw_pcap_flow;
+
+/*
+ * Reassembled bytes of one direction. ts_ns is the capture time of the
+ * packet that completed them; `gap` as for sw_tcp_deliver_fn.
+ */
+typedef void (*sw_pcap_data_fn)(void *user, const sw_pcap_flow *flow, int64_t ts_ns,
+                                const uint8_t *data, size_t len, uint32_t gap);
+
+typedef struct sw_pcap_stats {
+    uint64_t packets, tcp_packets, flows, bytes, duplicate_bytes, gaps;
+} sw_pcap_stats;
+
+/*
+ * Read `path` (pcap or pcapng). Only TCP packets with `port` as source or
+ * destination are used (0 = all). errbuf receives libpcap's reason when the
+ * file cannot be opened. SW_ERR_UNSUPPORTED when built without libpcap.
+ */
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
+                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
