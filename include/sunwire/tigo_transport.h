@@ -148,7 +148,9 @@ typedef enum sw_tigo_event_kind {
 
 typedef struct sw_tigo_transport_event {
     sw_tigo_event_kind kind;
-    uint16_t gateway_id;        /* 15-bit ID from the frame address */
+    /* 15-bit ID from the frame address; for ENUMERATION_STARTED the enumeration
+     * ID the gateways will answer at (the frame itself goes to 0x0000). */
+    uint16_t gateway_id;
     const sw_tigo_frame *frame; /* the frame that caused the event */
     union {
         sw_tigo_receive_request receive_request;
@@ -294,7 +296,8 @@ typedef struct sw_tigo_stack {
     void *frame_user;
 } sw_tigo_stack;
 
-/* Link receiver in `mode` feeding a transport with `flags` and `on_event`. */
+/* Link receiver in `mode` feeding a transport with `flags` and `on_event`.
+ * The link keeps a pointer to `s`: do not move or copy the struct after init. */
 void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
                         void *user);
 /* Push bus bytes; returns the number of frames delivered. */
