@@ -1,11 +1,283 @@
-/* cmd_tigo.c: the Tigo command group (placeholder until the Tigo CLI lands). */
+/*
+ * cmd_tigo.c: the Tigo command group (taptap drop-in): dispatch, help texts,
+ * and the source loop every bus-reading subcommand shares.
+ *
+ * Trusts tigo_args for the shape of the command line and the I/O layer for
+ * bytes; decides only what the user sees: exit codes, help, progress.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/tigo_cli.h"
+#include "sunwire/io_source.h"
+#include "sunwire/log.h"
+#include "sunwire/net.h"
+#include "sunwire_config.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static int should_stop(void *ctx)
+{
+    (void)ctx;
+    return stop_signal != 0;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+int tigo_emit_bytes(tigo_cli *cli, const void *data, size_t len)
+{
+    if (cli->out_failed)
+        return -1;
+    if ((len && fwrite(data, 1, len, stdout) != len) || fflush(stdout) != 0) {
+        cli->out_failed = errno ? errno : EPIPE;
+        return -1;
+    }
+    return 0;
+}
+
+int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
+{
+    if (cli->out_failed)
+        return -1;
+    if ((len && fwrite(text, 1, len, stdout) != len) || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+        cli->out_failed = errno ? errno : EPIPE;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the source loop ------------------------------------------------------- */
+
+typedef struct run_ctx {
+    tigo_cli *cli;
+    tigo_bytes_fn on_bytes;
+    void *ctx;
+    sw_source *src;
+    bool progress;
+    int64_t next_progress_ns;
+} run_ctx;
+
+static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
+{
+    run_ctx *r = p;
+    if (r->progress) {
+        int64_t now = sw_now_monotonic_ns();
+        if (now >= r->next_progress_ns) {
+            double f = sw_source_progress(r->src);
+            if (f >= 0)
+                fprintf(stderr, "\rreplaying: %5.1f%% ", f * 100.0);
+            r->next_progress_ns = now + 250000000;
+        }
+    }
+    if (r->on_bytes(r->ctx, data, n, unix_ns))
+        return 1;
+    return r->cli->out_failed ? 1 : 0;
+}
+
+int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
+{
+    const tigo_args *a = cli->args;
+    sw_source_config cfg = { 0 };
+    if (a->serial) {
+        cfg.kind = SW_SOURCE_SERIAL;
+        cfg.path = a->serial;
+    } else if (a->tcp) {
+        cfg.kind = SW_SOURCE_TCP;
+        cfg.host = a->tcp;
+        cfg.port = a->port;
+        /* Linux caps these far below INT_MAX; an absurd value fails in setsockopt and is logged. */
+        cfg.keepalive_idle_s = a->keepalive_idle > 0x7FFFFFFF ? 0x7FFFFFFF : (int)a->keepalive_idle;
+        cfg.keepalive_interval_s = a->keepalive_interval > 0x7FFFFFFF ? 0x7FFFFFFF : (int)a->keepalive_interval;
+        cfg.keepalive_count = a->keepalive_count > 0x7FFFFFFF ? 0x7FFFFFFF : (int)a->keepalive_count;
+    } else {
+        cfg.kind = SW_SOURCE_FILE;
+        cfg.path = a->file;
+        cfg.realtime = a->realtime;
+        cfg.speed = a->speed;
+    }
+    sw_source src;
+    if (sw_source_init(&src, &cfg) != SW_OK) {
+        SW_LOGE(cli->log_target, "invalid source");
+        return 2;
+    }
+    if (cfg.kind == SW_SOURCE_TCP)
+        SW_LOGD(cli->log_target, "tcp keepalive: idle %d s, interval %d s, %d probes", cfg.keepalive_idle_s,
+                cfg.keepalive_interval_s, cfg.keepalive_count);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    run_ctx r = { .cli = cli, .on_bytes = on_bytes, .ctx = ctx, .src = &src };
+    r.progress = cfg.kind == SW_SOURCE_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
+    sw_run_options opt = {
+        .reconnect_timeout_s = a->reconnect_timeout,
+        .reconnect_retry = a->reconnect_retry,
+        .reconnect_delay_s = a->reconnect_delay,
+        .log_target = cli->log_target,
+        .should_stop = should_stop,
+        .on_bytes = run_on_bytes,
+        .ctx = &r,
+    };
+    sw_run_result res = sw_source_run(&src, &opt);
+    if (r.progress)
+        fputs("\r                  \r", stderr);
+    if (cli->out_failed) {
+        SW_LOGE(cli->log_target, "cannot write to standard output: %s", strerror(cli->out_failed));
+        return 1;
+    }
+    switch (res) {
+    case SW_RUN_EOF:
+        return 0;
+    case SW_RUN_STOPPED:
+        return 0;
+    case SW_RUN_OPEN_FAILED:
+        return 2;
+    case SW_RUN_IDLE_EXCEEDED:
+        return 3;
+    case SW_RUN_INPUT_ERROR:
+        return 1;
+    }
+    return 1;
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+static void source_help(FILE *out)
+{
+    fputs("Source (exactly one):\n"
+          "      --serial <SERIAL-PORT>       serial device of an RS-485 adapter (read-only, 38400 8N1)\n"
+          "      --tcp <DESTINATION>          host of a serial-over-TCP converter\n"
+          "      --file <PATH>                replay a capture (pcapng) or raw byte file; - = stdin\n"
+          "\n"
+          "Options:\n"
+          "      --port <PORT NUMBER>         TCP port (with --tcp) [default: 502]\n"
+          "      --reconnect-timeout <SECONDS> reconnect a TCP session silent this long; 0 = never [default: 60]\n"
+          "      --reconnect-retry <INT>      give up after this many failed attempts; 0 = never [default: 0]\n"
+          "      --reconnect-delay <SECONDS>  pause before each reconnect [default: 5]\n"
+          "      --keepalive-idle <SECONDS>   TCP keepalive idle time (with --tcp) [default: 30]\n"
+          "      --keepalive-interval <SECONDS> TCP keepalive probe interval (with --tcp) [default: 10]\n"
+          "      --keepalive-count <SECONDS>  TCP keepalive probe count (with --tcp) [default: 5]\n"
+          "      --realtime                   replay a capture at its recorded pace (with --file)\n"
+          "      --speed <FACTOR>             replay that many times faster; implies --realtime (with --file)\n",
+          out);
+}
+
+static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd cmd)
+{
+    switch (cmd) {
+    case TIGO_CMD_NONE:
+    case TIGO_CMD_HELP:
+        fprintf(out,
+                "%s\n"
+                "\n"
+                "Usage: %s <COMMAND>\n"
+                "\n"
+                "Commands:\n"
+                "  list-serial-ports  List serial ports that could carry a Tigo bus\n"
+                "  observe            Report every optimizer's power data as JSON lines\n"
+                "  peek-bytes         Show the raw bytes on the bus\n"
+                "  peek-frames        Show every valid gateway link frame\n"
+                "  peek-activity      Show gateway and PV network events\n"
+                "  record             Write what a source delivers to a capture file (pcapng)\n"
+                "  help               Print this message or the help of the given subcommand(s)\n"
+                "\n"
+                "Options:\n"
+                "  -h, --help     Print help\n"
+                "  -V, --version  Print version\n",
+                persona == SW_PERSONA_TAPTAP ? "Passive listener for the Tigo TAP RS-485 gateway bus (sunwire)"
+                                             : "sunwire tigo: passive listener for the Tigo TAP RS-485 gateway bus",
+                prog);
+        return;
+    case TIGO_CMD_LIST_SERIAL_PORTS:
+        fprintf(out, "List serial ports that could carry a Tigo bus\n\nUsage: %s list-serial-ports\n\n"
+                     "Options:\n  -h, --help     Print help\n  -V, --version  Print version\n", prog);
+        return;
+    case TIGO_CMD_OBSERVE:
+        fprintf(out, "Report every optimizer's power data as JSON lines on stdout\n\n"
+                     "Usage: %s observe [OPTIONS] <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n", prog);
+        source_help(out);
+        fputs("      --persistent-file <FILE>     keep gateway and node identities in this JSON file\n"
+              "                                   [alias: --state-file]\n"
+              "      --format <FORMAT>            fork: taptap 0.2.0 lines; upstream: taptap 0.1.1 lines\n"
+              "                                   [default: fork] [possible values: fork, upstream]\n",
+              out);
+        break;
+    case TIGO_CMD_PEEK_BYTES:
+        fprintf(out, "Show the raw bytes on the bus, one line per frame\n\n"
+                     "Usage: %s peek-bytes [OPTIONS] <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n", prog);
+        source_help(out);
+        fputs("      --raw                        write the bytes unchanged instead of as hex\n", out);
+        break;
+    case TIGO_CMD_PEEK_FRAMES:
+    case TIGO_CMD_PEEK_ACTIVITY:
+        fprintf(out, "%s\n\nUsage: %s %s [OPTIONS] <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n",
+                cmd == TIGO_CMD_PEEK_FRAMES ? "Show every valid gateway link frame" : "Show gateway and PV network events",
+                prog, tigo_cmd_name(cmd));
+        source_help(out);
+        fputs("      --json                       one JSON object per line on stdout\n", out);
+        break;
+    case TIGO_CMD_RECORD:
+        fprintf(out, "Write what a source delivers to a capture file (pcapng, raw serial bytes)\n\n"
+                     "Usage: %s record [OPTIONS] --out <FILE> <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n",
+                prog);
+        source_help(out);
+        fputs("      --out <FILE>                 capture file to write (- = stdout)\n", out);
+        break;
+    }
+    fputs("  -h, --help                       Print help\n  -V, --version                    Print version\n", out);
+}
 
 int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
 {
-    (void)argc; (void)argv; (void)persona;
-    fprintf(stderr, "%s: the Tigo commands are not built yet\n", prog);
+    tigo_args a;
+    tigo_args_parse(argc, argv, prog, persona, &a);
+    switch (a.action) {
+    case TIGO_ACTION_HELP:
+        print_help(stdout, prog, persona, a.help_cmd);
+        return fflush(stdout) == 0 ? 0 : 1;
+    case TIGO_ACTION_VERSION:
+        if (persona == SW_PERSONA_TAPTAP)
+            printf("taptap 0.2.0\n");
+        else
+            printf("sunwire %s\n", SUNWIRE_VERSION);
+        return fflush(stdout) == 0 ? 0 : 1;
+    case TIGO_ACTION_USAGE_ERROR:
+        if (a.error[0])
+            fputs(a.error, stderr);
+        else
+            print_help(stderr, prog, persona, TIGO_CMD_NONE);
+        return 2;
+    case TIGO_ACTION_RUN:
+        break;
+    }
+
+    sw_log_init(SW_LOG_INFO);
+    tigo_cli cli = {
+        .args = &a,
+        .prog = prog,
+        .persona = persona,
+        .log_target = persona == SW_PERSONA_TAPTAP ? "taptap" : "sunwire::tigo",
+    };
+    switch (a.cmd) {
+    case TIGO_CMD_LIST_SERIAL_PORTS: return tigo_cmd_list_serial_ports(&cli);
+    case TIGO_CMD_OBSERVE: return tigo_cmd_observe(&cli);
+    case TIGO_CMD_PEEK_BYTES: return tigo_cmd_peek_bytes(&cli);
+    case TIGO_CMD_PEEK_FRAMES: return tigo_cmd_peek_frames(&cli);
+    case TIGO_CMD_PEEK_ACTIVITY: return tigo_cmd_peek_activity(&cli);
+    case TIGO_CMD_RECORD: return tigo_cmd_record(&cli);
+    case TIGO_CMD_NONE:
+    case TIGO_CMD_HELP:
+        break;
+    }
     return 2;
 }

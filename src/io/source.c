@@ -408,6 +408,8 @@ sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
                     return SW_RUN_EOF;
                 if (e == SW_ERR_IO)
                     SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
+                else if (e == SW_ERR_TRUNCATED)
+                    SW_LOGE(tg, "error reading %s: the capture is truncated (it ends inside a pcapng block)", desc);
                 else
                     SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
                 return SW_RUN_INPUT_ERROR;
