@@ -1,0 +1,134 @@
+/*
+ * sunwire/rct_client.h: talking to one RCT Power inverter over TCP.
+ *
+ * This is the I/O edge above the sans-I/O protocol core (sunwire/rct.h). It
+ * trusts the core to frame and decode bytes, and trusts nothing the network
+ * sends: the inverter's bridge copies every reply to every connected client,
+ * answers may be late, lost, cut short with a valid CRC, or carry a bad CRC.
+ * So every request waits for a reply with the right command, object id (and
+ * plant address) whose payload decodes completely for the object's type;
+ * everything else is skipped and counted, and the request is retried with
+ * exponential backoff, reconnecting when the peer closed. A request that gets
+ * no usable answer ends with SW_ERR_TIMEOUT after a bounded time, never hangs.
+ *
+ * One request at a time per connection: devices are built for one client and
+ * cut answers short when a new request arrives while they are answering.
+ */
+#ifndef SUNWIRE_RCT_CLIENT_H
+#define SUNWIRE_RCT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+#include "sunwire/rct.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sw_rct_client_config {
+    int connect_timeout_ms;  /* default 5000 */
+    int request_timeout_ms;  /* per attempt; default 2000 */
+    int retries;             /* further attempts after the first; default 3 */
+    int backoff_ms;          /* pause before the first retry, doubled each time; default 100 */
+    int backoff_max_ms;      /* cap of the pause; default 2000 */
+    bool plant;              /* use PLANT_* commands with `address` */
+    uint32_t address;
+} sw_rct_client_config;
+
+void sw_rct_client_config_default(sw_rct_client_config *cfg);
+
+typedef struct sw_rct_client_stats {
+    uint64_t requests;        /* requests asked for by the caller */
+    uint64_t attempts;        /* frames sent, retries included */
+    uint64_t retries;
+    uint64_t timeouts;        /* attempts that got no usable answer in time */
+    uint64_t skipped_foreign; /* good frames meant for someone else (other id, command or address) */
+    uint64_t crc_errors;
+    uint64_t frame_errors;    /* invalid command, bad or excessive length, cut-off frames */
+    uint64_t decode_errors;   /* right id, but the payload does not decode (cut short) */
+    uint64_t stale;           /* right id, but the echo of an earlier logger query */
+    uint64_t reconnects;
+} sw_rct_client_stats;
+
+/* Optional hook for --frame-debug style tracing: dir is "send" or "recv". */
+typedef void (*sw_rct_trace_fn)(void *user, const char *dir, const uint8_t *data, size_t len);
+
+typedef struct sw_rct_client {
+    sw_rct_client_config cfg;
+    sw_rct_client_stats stats;
+    sw_rct_trace_fn trace;
+    void *trace_user;
+    /* private */
+    int fd_;
+    char host_[256];
+    uint16_t port_;
+    size_t in_len_, in_off_;
+    uint8_t in_[4096];
+    size_t reply_len_;
+    uint8_t reply_[SW_RCT_PAYLOAD_MAX + 8];
+    sw_rct_receiver rx_;
+} sw_rct_client;
+
+/*
+ * Connect. The struct is large (about 130 KiB): allocate it, do not put it on
+ * a small stack. cfg NULL = defaults. SW_ERR_RESOLVE, SW_ERR_CONNECT,
+ * SW_ERR_TIMEOUT.
+ */
+sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port,
+                          const sw_rct_client_config *cfg);
+void sw_rct_client_close(sw_rct_client *c);
+
+/*
+ * Send `command` for `id` with payload and wait for the matching reply whose
+ * payload decodes as `expect`. For writes of a logger timestamp (query
+ * non-NULL) the reply must also echo *query in its first word. On success
+ * *reply points to the payload (valid until the next call on c).
+ * SW_ERR_TIMEOUT when no attempt got a usable answer.
+ */
+sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, const uint8_t *payload,
+                             size_t payload_len, sw_rct_type expect, const uint32_t *query,
+                             const uint8_t **reply, size_t *reply_len);
+
+/*
+ * Read an object's current value, decoded with its response type into *out.
+ * Strings, raw bytes and composite storage point into the client (valid until
+ * the next call) or into storage[cap] (see sw_rct_value_storage_size).
+ * Logger objects (time series, event table) are queried with the current time.
+ */
+sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_value *out,
+                          void *storage, size_t cap);
+
+/*
+ * Write a value of the object's request type. Devices may or may not answer a
+ * write; an answer is waited for briefly and ignored. Verification is the
+ * caller's business (read back).
+ */
+sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_rct_value *v);
+
+/* Called for each time-series point / event row; return non-zero to stop. */
+typedef int (*sw_rct_point_fn)(void *user, const sw_rct_object *obj, uint32_t timestamp, float value);
+typedef int (*sw_rct_event_fn)(void *user, const sw_rct_event_row *row);
+
+/*
+ * Download a logger object for device times [from, to): query at `to`, then
+ * walk backwards from the oldest timestamp received until it is below `from`,
+ * an answer brings nothing older, or max_queries is reached (0 = 1000).
+ * Points come out in the order received, each exactly once, only inside the
+ * range. *queries_out (may be NULL) counts queries made.
+ */
+sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
+                                unsigned max_queries, sw_rct_point_fn cb, void *user,
+                                unsigned *queries_out);
+sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsigned max_queries,
+                            sw_rct_event_fn cb, void *user, unsigned *queries_out);
+
+/* Object id of the event table (logger.error_log_time_stamp). */
+#define SW_RCT_EVENT_TABLE_ID 0x6F3876BCu
+
+#ifdef __cplusplus
+}
+#endif
+#endif
