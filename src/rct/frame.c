@@ -227,6 +227,8 @@ static void rx_error(sw_rct_receiver *rx, sw_rct_rx_event *ev, sw_err err)
 {
     ev->kind = SW_RCT_RX_ERROR;
     ev->error = err;
+    /* The command may have arrived in an earlier call. */
+    ev->command = rx->have_ ? rx->body_[0] : 0;
     sw_rct_receiver_reset(rx);
 }
 
@@ -280,7 +282,6 @@ static bool rx_after_store(sw_rct_receiver *rx, sw_rct_rx_event *ev)
     const uint8_t *b = rx->body_;
     if (have == 1) {
         uint8_t cmd = b[0];
-        ev->command = cmd;
         if (!sw_rct_command_valid(cmd)) {
             rx_error(rx, ev, SW_ERR_RCT_INVALID_COMMAND);
             return true;
@@ -362,7 +363,6 @@ size_t sw_rct_receive(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_r
         } else if (c == SW_RCT_START_TOKEN) {
             /* A new frame starts: the one in progress was cut short. Leave the
              * 2B for the next call so it opens the next frame. */
-            ev->command = rx->have_ ? rx->body_[0] : 0;
             rx_error(rx, ev, SW_ERR_RCT_FRAME_TRUNCATED);
             break;
         } else if (c == SW_RCT_ESCAPE_TOKEN) {
