@@ -1,0 +1,275 @@
+"""Sources and the reconnect loop: a real pseudo-terminal for --serial, a
+loopback server for --tcp (drops, silence, refused connections), files for
+--file, with taptap 0.2.0's exit codes."""
+import os
+import pty
+import re
+import subprocess
+import tempfile
+import time
+import tty
+import unittest
+
+import tigolib as tl
+
+PEEK = tl.load_vectors("peek_output_examples.json")
+STREAM = bytes.fromhex(PEEK["peek_bytes"]["input_hex"])
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class SerialPty(unittest.TestCase):
+    def setUp(self):
+        self.master, self.slave = pty.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.taptap = tl.taptap_path()
+
+    def tearDown(self):
+        os.close(self.slave)
+        os.close(self.master)
+
+    def _run(self, sub, *extra):
+        p = tl.Proc([self.taptap, sub, "--serial", self.path] + list(extra))
+        self.addCleanup(p.stop)
+        self.assertTrue(p.wait_for("err", b"opened serial port"), p.stderr_text())
+        return p
+
+    def test_peek_bytes_byte_by_byte(self):
+        p = self._run("peek-bytes")
+        # One byte per write: the 7E/08 newline rule must survive any chunking.
+        for b in STREAM:
+            os.write(self.master, bytes([b]))
+        expected = PEEK["peek_bytes"]["expected_stdout"].encode()
+        self.assertTrue(p.wait_for("out", expected), p.stdout_text())
+        self.assertEqual(p.stdout_text(), expected.decode())
+
+    def test_peek_frames(self):
+        p = self._run("peek-frames")
+        os.write(self.master, STREAM)
+        lines = PEEK["peek_frames"]["expected_lines"]
+        self.assertTrue(p.wait_for("out", lines[-1].encode()), p.stdout_text())
+        self.assertEqual(p.stdout_text().splitlines(), lines)
+
+    def test_raw_passthrough(self):
+        p = self._run("peek-bytes", "--raw")
+        os.write(self.master, STREAM)
+        self.assertTrue(p.wait_for("out", STREAM[-8:]))
+        self.assertEqual(bytes(p.out), STREAM)
+
+    def test_exclusive_open(self):
+        p = self._run("peek-bytes")
+        # A second reader of the same port is refused (TIOCEXCL) and, with one retry, gives up with 2.
+        if os.geteuid() == 0:
+            self.skipTest("root bypasses TIOCEXCL")
+        r = tl.run([self.taptap, "peek-bytes", "--serial", self.path, "--reconnect-retry", "1",
+                    "--reconnect-delay", "0"])
+        self.assertEqual(r.returncode, 2)
+        p.stop()
+
+    def test_not_a_tty(self):
+        r = tl.run([self.taptap, "peek-bytes", "--serial", os.devnull, "--reconnect-retry", "1",
+                    "--reconnect-delay", "0"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"not a serial port", r.stderr)
+
+
+class Tcp(unittest.TestCase):
+    def setUp(self):
+        self.taptap = tl.taptap_path()
+
+    def server(self, sessions, close=True):
+        s = tl.BusServer(sessions, close=close)
+        self.addCleanup(s.stop)
+        return s
+
+    def test_reconnect_keeps_partial_frame(self):
+        # The second frame is cut in the middle; the rest arrives on the next connection.
+        cut = 30
+        srv = self.server([[(0, STREAM[:cut])], [(0, STREAM[cut:])]])
+        p = tl.Proc([self.taptap, "peek-frames", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                     "--reconnect-delay", "1"])
+        self.addCleanup(p.stop)
+        lines = PEEK["peek_frames"]["expected_lines"]
+        self.assertTrue(p.wait_for("out", lines[-1].encode(), timeout=15), p.stderr_text())
+        self.assertEqual(p.stdout_text().splitlines(), lines)
+        self.assertGreaterEqual(srv.accepted, 2)
+        # --reconnect-delay 1: the second connection came at least a second after the first.
+        self.assertGreaterEqual(srv.accept_times[1] - srv.accept_times[0], 0.9)
+        self.assertIn("closed the connection", p.stderr_text())
+        self.assertIsNone(p.p.poll(), "EOF must reconnect, not exit")
+
+    def test_eof_never_counts_as_retry(self):
+        frame = STREAM[:18]
+        srv = self.server([[(0, frame)]] * 4)
+        p = tl.Proc([self.taptap, "peek-bytes", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                     "--reconnect-retry", "1", "--reconnect-delay", "0"])
+        self.addCleanup(p.stop)
+        deadline = time.monotonic() + 10
+        while srv.accepted < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(srv.accepted, 4)
+        self.assertIsNone(p.p.poll())
+
+    def test_open_failure_exit_2(self):
+        port = tl.free_port()
+        t0 = time.monotonic()
+        r = tl.run([self.taptap, "peek-bytes", "--tcp", "127.0.0.1", "--port", str(port),
+                    "--reconnect-retry", "2", "--reconnect-delay", "1"])
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.returncode, 2, r.stderr)
+        err = r.stderr.decode()
+        # Three attempts (the first plus two retries), two pauses of one second.
+        self.assertEqual(len(re.findall(r"ERROR .*cannot open tcp 127\.0\.0\.1", err)), 3, err)
+        self.assertIn("retry 1/2", err)
+        self.assertIn("retry 2/2", err)
+        self.assertGreaterEqual(elapsed, 1.8)
+        self.assertEqual(r.stdout, b"")
+
+    def test_idle_timeout_exit_3(self):
+        # The server accepts and then says nothing: the fork cannot notice this; sunwire must.
+        srv = self.server([[]] * 5, close=False)
+        t0 = time.monotonic()
+        r = tl.run([self.taptap, "peek-bytes", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                    "--reconnect-timeout", "1", "--reconnect-retry", "1", "--reconnect-delay", "0"], timeout=30)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(srv.accepted, 2)
+        self.assertGreaterEqual(elapsed, 1.8)
+        self.assertEqual(len(re.findall(r"WARN .*no data from tcp", r.stderr.decode())), 2)
+
+    def test_idle_timeout_reconnects_and_recovers(self):
+        # Silence on the first connection, data on the second: the run goes on.
+        srv = self.server([[(0, b"")], [(0, STREAM)]], close=False)
+        p = tl.Proc([self.taptap, "peek-bytes", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                     "--reconnect-timeout", "1", "--reconnect-retry", "1", "--reconnect-delay", "0"])
+        self.addCleanup(p.stop)
+        self.assertTrue(p.wait_for("out", PEEK["peek_bytes"]["expected_stdout"].encode(), timeout=10))
+        self.assertEqual(srv.accepted, 2)
+
+    def test_keepalive_applied(self):
+        srv = self.server([[]], close=False)
+        p = tl.Proc([self.taptap, "peek-bytes", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                     "--keepalive-idle", "7", "--keepalive-interval", "3", "--keepalive-count", "4"],
+                    env=tl.quiet_env(RUST_LOG="debug"))
+        self.addCleanup(p.stop)
+        self.assertTrue(p.wait_for("err", b"opened tcp"))
+        self.assertIn("tcp keepalive: idle 7 s, interval 3 s, 4 probes", p.stderr_text())
+        # The kernel's own view: a keepalive timer no longer than the 7 s idle time (the default is 2 h).
+        try:
+            ss = subprocess.run(["ss", "-tno", "state", "established", "dport", "= :%d" % srv.port],
+                                capture_output=True, text=True, timeout=10).stdout
+        except FileNotFoundError:
+            self.skipTest("ss not installed")
+        m = re.search(r"timer:\(keepalive,([0-9.]+)(ms|sec|min)", ss)
+        self.assertIsNotNone(m, ss)
+        value = float(m.group(1)) * {"ms": 0.001, "sec": 1, "min": 60}[m.group(2)]
+        self.assertLessEqual(value, 7.0)
+
+    def test_unresolvable_host(self):
+        r = tl.run([self.taptap, "peek-bytes", "--tcp", "no-such-host.invalid", "--reconnect-retry", "1",
+                    "--reconnect-delay", "0"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"could not be resolved", r.stderr)
+
+
+class Files(unittest.TestCase):
+    def setUp(self):
+        self.taptap = tl.taptap_path()
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.dir]))
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_raw_file_and_stdin(self):
+        path = self.write("raw.bin", STREAM)
+        expected = PEEK["peek_bytes"]["expected_stdout"].encode()
+        r = tl.run([self.taptap, "peek-bytes", "--file", path])
+        self.assertEqual((r.returncode, r.stdout), (0, expected))
+        r = tl.run([self.taptap, "peek-bytes", "--file", "-"], input_bytes=STREAM)
+        self.assertEqual((r.returncode, r.stdout), (0, expected))
+
+    def test_capture_every_chunking(self):
+        # The same stream cut into 1-byte packets and into one packet decodes identically.
+        expected = "\n".join(PEEK["peek_frames"]["expected_lines"]) + "\n"
+        for size in (1, 2, 7, len(STREAM)):
+            chunks = [(1724509001686961123 + i, STREAM[i:i + size]) for i in range(0, len(STREAM), size)]
+            path = self.write("c%d.pcapng" % size, tl.pcapng_bytes(chunks))
+            r = tl.run([self.taptap, "peek-frames", "--file", path])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.decode(), expected, size)
+
+    def test_record_roundtrip(self):
+        srv = tl.BusServer([[(0, STREAM[:20]), (0.2, STREAM[20:])]])
+        self.addCleanup(srv.stop)
+        out = os.path.join(self.dir, "rec.pcapng")
+        p = tl.Proc([tl.BIN, "tigo", "record", "--tcp", "127.0.0.1", "--port", str(srv.port), "--out", out])
+        self.addCleanup(p.stop)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(out) and sum(len(d) for _, d in tl.pcapng_parse(read_bytes(out))) == len(STREAM):
+                break
+            time.sleep(0.05)
+        p.p.terminate()
+        self.assertEqual(p.wait(), 0)
+        packets = tl.pcapng_parse(read_bytes(out))
+        self.assertEqual(b"".join(d for _, d in packets), STREAM)
+        self.assertGreaterEqual(len(packets), 2)
+        now = time.time_ns()
+        for ts, _ in packets:
+            self.assertLess(abs(ts - now), 60 * 10**9)
+        r = tl.run([self.taptap, "peek-bytes", "--file", out])
+        self.assertEqual(r.stdout, PEEK["peek_bytes"]["expected_stdout"].encode())
+
+    def test_realtime_pacing(self):
+        chunks = [(10**18, STREAM[:18]), (10**18 + 2 * 10**9, STREAM[18:])]
+        path = self.write("paced.pcapng", tl.pcapng_bytes(chunks))
+        t0 = time.monotonic()
+        r = tl.run([self.taptap, "peek-bytes", "--file", path, "--realtime"])
+        self.assertEqual(r.returncode, 0)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.9)
+        t0 = time.monotonic()
+        r = tl.run([self.taptap, "peek-bytes", "--file", path, "--speed", "10"])
+        self.assertEqual(r.returncode, 0)
+        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.18)
+        self.assertEqual(r.stdout, PEEK["peek_bytes"]["expected_stdout"].encode())
+
+    def test_bad_inputs(self):
+        good = tl.pcapng_bytes([(10**18, STREAM)])
+        # Truncated inside the packet block: clear error, exit 1, the complete part still decoded.
+        r = tl.run([self.taptap, "peek-bytes", "--file", self.write("t.pcapng", good[:-10])])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"truncated", r.stderr)
+        # A pcapng magic followed by rubbish.
+        r = tl.run([self.taptap, "peek-frames", "--file", self.write("g.pcapng", good[:8] + os.urandom(64))])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"malformed", r.stderr)
+        # Random bytes without a magic are a raw byte file: no frames, no crash.
+        r = tl.run([self.taptap, "peek-frames", "--file", self.write("noise.bin", bytes(range(256)) * 40)])
+        self.assertEqual((r.returncode, r.stdout), (0, b""))
+        # Empty file.
+        r = tl.run([self.taptap, "peek-bytes", "--file", self.write("empty", b"")])
+        self.assertEqual((r.returncode, r.stdout), (0, b""))
+        # Nonexistent file and a directory: the source cannot be opened, exit 2.
+        r = tl.run([self.taptap, "peek-bytes", "--file", os.path.join(self.dir, "missing")])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"No such file", r.stderr)
+        r = tl.run([self.taptap, "peek-bytes", "--file", self.dir])
+        self.assertEqual(r.returncode, 2)
+        # Packets of another link type (e.g. Ethernet) are skipped with a warning, not fed to the decoder.
+        r = tl.run([self.taptap, "peek-bytes", "--file",
+                    self.write("eth.pcapng", tl.pcapng_bytes([(10**18, STREAM)], linktype=1))])
+        self.assertEqual((r.returncode, r.stdout), (0, b""))
+        self.assertIn(b"link type 1", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
