@@ -24,9 +24,9 @@
 extern "C" {
 #endif
 
-#define SW_TIGO_MAX_GATEWAYS 32          /* distinct gateway IDs remembered */
+#define SW_TIGO_STATE_MAX_GATEWAYS 32    /* distinct gateway IDs remembered */
 #define SW_TIGO_MAX_NODES 4096           /* node-table entries over all gateways */
-#define SW_TIGO_MAX_NODES_PER_GATEWAY 1024 /* entries one table walk may collect */
+#define SW_TIGO_MAX_NODES_PER_GATEWAY 512 /* entries one table walk may collect */
 #define SW_TIGO_VERSION_MAX 256          /* version text bytes (frames carry <= 250) */
 #define SW_TIGO_GATEWAY_ID_MAX 0x7FFFu
 
@@ -50,7 +50,7 @@ typedef struct sw_tigo_node_record {
 typedef struct sw_tigo_state {
     uint32_t n_gateways;
     uint32_t n_nodes;
-    sw_tigo_gateway_record gateways[SW_TIGO_MAX_GATEWAYS];
+    sw_tigo_gateway_record gateways[SW_TIGO_STATE_MAX_GATEWAYS];
     sw_tigo_node_record nodes[SW_TIGO_MAX_NODES];
 } sw_tigo_state;
 

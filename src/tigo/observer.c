@@ -1,0 +1,395 @@
+/*
+ * observer.c: the Tigo observer (see sunwire/tigo_observer.h).
+ *
+ * Event handling follows taptap's observer step by step, because observe
+ * output has to match it: the receive request's capture time paired with the
+ * next response's slot counter drives a per-gateway slot clock, and
+ * identities/versions seen during an enumeration replace the inventory only
+ * when the enumeration ends. Where sunwire deliberately differs (safe node
+ * table builder, fw-4.x report lengths, infrastructure events only on real
+ * changes) a flag restores the reference behaviour.
+ */
+#include "sunwire/tigo_observer.h"
+
+#include <string.h>
+
+const char *sw_tigo_diag_name(sw_tigo_diag_code code)
+{
+    switch (code) {
+    case SW_TIGO_DIAG_NO_SLOT_CLOCK: return "no_slot_clock";
+    case SW_TIGO_DIAG_INVALID_SLOT_COUNTER: return "invalid_slot_counter";
+    case SW_TIGO_DIAG_CLOCK_REBUILT: return "clock_rebuilt";
+    case SW_TIGO_DIAG_NODE_TABLE_ABANDONED: return "node_table_abandoned";
+    case SW_TIGO_DIAG_EMPTY_NODE_TABLE_KEPT: return "empty_node_table_kept";
+    case SW_TIGO_DIAG_CAPACITY: return "capacity";
+    }
+    return "unknown";
+}
+
+static void emit(sw_tigo_observer *o, const sw_tigo_obs_event *ev)
+{
+    if (o->on_event)
+        o->on_event(o->user, ev);
+}
+
+static void diag(sw_tigo_observer *o, sw_tigo_diag_code code, uint16_t gw, uint16_t node, uint16_t sc)
+{
+    sw_tigo_obs_event ev;
+    ev.kind = SW_TIGO_OBS_DIAGNOSTIC;
+    ev.u.diag.code = code;
+    ev.u.diag.gateway = gw;
+    ev.u.diag.node = node;
+    ev.u.diag.slot_counter = sc;
+    if (code == SW_TIGO_DIAG_CAPACITY)
+        o->counters.capacity_drops++;
+    emit(o, &ev);
+}
+
+static void infra(sw_tigo_observer *o, sw_tigo_infra_cause cause, uint16_t gw, bool changed)
+{
+    if (!changed && !(o->flags & SW_TIGO_OBS_REPORT_UNCHANGED))
+        return;
+    sw_tigo_obs_event ev;
+    ev.kind = SW_TIGO_OBS_INFRASTRUCTURE;
+    ev.u.infra.state = &o->state;
+    ev.u.infra.cause = cause;
+    ev.u.infra.gateway = gw;
+    ev.u.infra.changed = changed;
+    o->counters.infrastructure_events++;
+    emit(o, &ev);
+}
+
+/* ---- per-gateway timing state ------------------------------------------------ */
+
+static sw_tigo_obs_gateway *gw_find(sw_tigo_observer *o, uint16_t id)
+{
+    for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
+        sw_tigo_obs_gateway *g = &o->gateways[i];
+        if (g->used && g->id == id) {
+            g->last_use = ++o->use_clock;
+            return g;
+        }
+    }
+    return NULL;
+}
+
+/* Find or create; a full table gives up its least recently used gateway. */
+static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
+{
+    sw_tigo_obs_gateway *g = gw_find(o, id);
+    if (g)
+        return g;
+    size_t victim = 0;
+    for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
+        if (!o->gateways[i].used) {
+            victim = i;
+            break;
+        }
+        if (o->gateways[i].last_use < o->gateways[victim].last_use)
+            victim = i;
+    }
+    g = &o->gateways[victim];
+    if (g->used)
+        diag(o, SW_TIGO_DIAG_CAPACITY, g->id, 0, 0);
+    memset(g, 0, sizeof *g);
+    g->used = true;
+    g->id = id;
+    g->last_use = ++o->use_clock;
+    sw_tigo_ntb_init(&g->builder,
+                     (o->flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE) ? SW_TIGO_NTB_REFERENCE : SW_TIGO_NTB_SAFE, id,
+                     o->builder_store[victim], SW_TIGO_MAX_NODES_PER_GATEWAY);
+    return g;
+}
+
+/* ---- transport events ------------------------------------------------------------ */
+
+static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_receive_response *r)
+{
+    sw_tigo_obs_gateway *g = gw_find(o, gw);
+    if (!g || !g->has_capture)
+        return;
+    g->has_capture = false;
+    if (!g->clock.valid) {
+        /* An invalid counter simply leaves the gateway without a clock. */
+        sw_tigo_slot_clock_init(&g->clock, r->slot_counter, g->capture_ns);
+        return;
+    }
+    bool rebuilt = false;
+    if (sw_tigo_slot_clock_update(&g->clock, r->slot_counter, g->capture_ns, &rebuilt) == SW_OK && rebuilt)
+        diag(o, SW_TIGO_DIAG_CLOCK_REBUILT, gw, 0, r->slot_counter);
+}
+
+static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_packet *p)
+{
+    sw_tigo_power_report rep;
+    bool strict = (o->flags & SW_TIGO_OBS_STRICT_POWER_LENGTH) != 0;
+    if ((strict && p->data_len != SW_TIGO_POWER_REPORT_LEN) ||
+        sw_tigo_power_report_decode(p->data, p->data_len, &rep) != SW_OK) {
+        o->counters.invalid_power_reports++;
+        return;
+    }
+    o->counters.power_reports++;
+    if (rep.extra_len)
+        o->counters.extended_power_reports++;
+    sw_tigo_obs_gateway *g = gw_find(o, gw);
+    if (!g || !g->clock.valid) {
+        o->counters.reports_without_clock++;
+        diag(o, SW_TIGO_DIAG_NO_SLOT_CLOCK, gw, p->node_id, rep.slot_counter);
+        return;
+    }
+    int64_t t;
+    if (sw_tigo_slot_clock_get(&g->clock, rep.slot_counter, &t) != SW_OK) {
+        o->counters.reports_invalid_slot++;
+        diag(o, SW_TIGO_DIAG_INVALID_SLOT_COUNTER, gw, p->node_id, rep.slot_counter);
+        return;
+    }
+    sw_tigo_obs_event ev;
+    ev.kind = SW_TIGO_OBS_POWER_REPORT;
+    sw_tigo_power_event *pe = &ev.u.power;
+    pe->gateway = gw;
+    pe->node = p->node_id;
+    pe->timestamp_ns = t;
+    pe->report = &rep;
+    pe->short_address = p->short_address;
+    pe->dsn = p->dsn;
+    const sw_tigo_gateway_record *gr = sw_tigo_state_gateway(&o->state, gw);
+    pe->gateway_address = gr && gr->has_address ? gr->address : NULL;
+    pe->node_address = o->state.n_nodes ? sw_tigo_state_node_address(&o->state, gw, p->node_id) : NULL;
+    char barcode[SW_TIGO_BARCODE_MAX];
+    pe->node_barcode = NULL;
+    if (pe->node_address) {
+        sw_tigo_barcode_format(barcode, pe->node_address);
+        pe->node_barcode = barcode;
+    }
+    o->counters.power_reports_emitted++;
+    emit(o, &ev);
+}
+
+static void on_pv_packet(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_packet *p)
+{
+    if (p->node_id == SW_TIGO_NODE_BROADCAST) {
+        o->counters.invalid_received_packet_node_ids++;
+        return;
+    }
+    if (p->type == SW_TIGO_PT_POWER_REPORT)
+        on_power_report(o, gw, p);
+    /* Other packet types carry nothing the observer keeps. */
+}
+
+static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_tigo_command_request *req,
+                               const sw_tigo_command_response *resp)
+{
+    uint16_t start;
+    sw_tigo_node_table_response nt;
+    if (sw_tigo_node_table_request_decode(req->data, req->data_len, &start) != SW_OK ||
+        sw_tigo_node_table_response_decode(resp->data, resp->data_len, &nt) != SW_OK) {
+        o->counters.invalid_node_table_pages++;
+        return;
+    }
+    o->counters.node_table_pages++;
+    sw_tigo_obs_gateway *g = gw_get(o, gw);
+    /* The reference keys pages by the request's start index, not the response's. */
+    sw_tigo_ntb_result r = sw_tigo_ntb_push(&g->builder, start, nt.entries, nt.count);
+    if (r == SW_TIGO_NTB_ABANDONED) {
+        diag(o, SW_TIGO_DIAG_NODE_TABLE_ABANDONED, gw, 0, 0);
+        return;
+    }
+    if (r != SW_TIGO_NTB_COMPLETE)
+        return;
+    o->counters.node_tables_completed++;
+    size_t n;
+    const sw_tigo_node_record *t = sw_tigo_ntb_table(&g->builder, &n);
+    if (n == 0 && !(o->flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE)) {
+        /* A walk that found nothing must not erase what earlier walks learnt. */
+        size_t have;
+        sw_tigo_state_gateway_nodes(&o->state, gw, &have);
+        if (have) {
+            diag(o, SW_TIGO_DIAG_EMPTY_NODE_TABLE_KEPT, gw, 0, 0);
+            return;
+        }
+    }
+    bool changed = false;
+    if (sw_tigo_state_set_node_table(&o->state, gw, t, n, &changed) != SW_OK) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return;
+    }
+    infra(o, SW_TIGO_INFRA_NODE_TABLE, gw, changed);
+}
+
+/* Record an identity or version collected during an enumeration. */
+static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
+{
+    for (size_t i = 0; i < o->n_enum; i++)
+        if (o->enum_recs[i].id == gw)
+            return &o->enum_recs[i];
+    if (o->n_enum >= SW_TIGO_STATE_MAX_GATEWAYS) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return NULL;
+    }
+    sw_tigo_gateway_record *r = &o->enum_recs[o->n_enum++];
+    memset(r, 0, sizeof *r);
+    r->id = gw;
+    return r;
+}
+
+static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t addr[8])
+{
+    if (o->enumerating) {
+        /* The temporary enumeration address is not a real gateway ID. */
+        if (gw == o->enumeration_id)
+            return;
+        sw_tigo_gateway_record *r = enum_rec(o, gw);
+        if (r) {
+            memcpy(r->address, addr, 8);
+            r->has_address = true;
+        }
+        return;
+    }
+    bool changed = false;
+    if (sw_tigo_state_set_identity(&o->state, gw, addr, &changed) != SW_OK) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return;
+    }
+    infra(o, SW_TIGO_INFRA_IDENTITY, gw, changed);
+}
+
+static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, size_t len)
+{
+    if (len > SW_TIGO_VERSION_MAX) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return;
+    }
+    if (o->enumerating) {
+        sw_tigo_gateway_record *r = enum_rec(o, gw);
+        if (r) {
+            memcpy(r->version, text, len);
+            r->version[len] = '\0';
+            r->version_len = (uint16_t)len;
+            r->has_version = true;
+        }
+        return;
+    }
+    bool changed = false;
+    if (sw_tigo_state_set_version(&o->state, gw, text, len, &changed) != SW_OK) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return;
+    }
+    infra(o, SW_TIGO_INFRA_VERSION, gw, changed);
+}
+
+static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
+{
+    if (!o->enumerating)
+        return; /* the start was missed: nothing trustworthy was collected */
+    o->enumerating = false;
+    bool changed = false;
+    if (sw_tigo_state_replace_inventory(&o->state, o->enum_recs, o->n_enum, &changed) != SW_OK) {
+        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        return;
+    }
+    o->n_enum = 0;
+    infra(o, SW_TIGO_INFRA_ENUMERATION, gw, changed);
+}
+
+static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
+{
+    sw_tigo_observer *o = user;
+    if (o->on_transport_event)
+        o->on_transport_event(o->transport_user, ev);
+    uint16_t gw = ev->gateway_id;
+    switch (ev->kind) {
+    case SW_TIGO_EV_RECEIVE_REQUEST: {
+        sw_tigo_obs_gateway *g = gw_get(o, gw);
+        g->has_capture = true;
+        g->capture_ns = o->now_ns;
+        break;
+    }
+    case SW_TIGO_EV_RECEIVE_RESPONSE:
+        on_receive_response(o, gw, &ev->u.receive_response.response);
+        break;
+    case SW_TIGO_EV_PV_PACKET:
+        on_pv_packet(o, gw, &ev->u.pv_packet.packet);
+        break;
+    case SW_TIGO_EV_COMMAND_EXECUTED:
+        if (!(o->flags & SW_TIGO_OBS_IGNORE_NODE_TABLES) &&
+            ev->u.command.request.packet_type == SW_TIGO_PT_NODE_TABLE_REQUEST &&
+            ev->u.command.response.packet_type == SW_TIGO_PT_NODE_TABLE_RESPONSE)
+            on_node_table_page(o, gw, &ev->u.command.request, &ev->u.command.response);
+        break;
+    case SW_TIGO_EV_GATEWAY_IDENTITY:
+        on_identity(o, gw, ev->u.identity.long_address);
+        break;
+    case SW_TIGO_EV_GATEWAY_VERSION:
+        on_version(o, gw, ev->u.version.text, ev->u.version.len);
+        break;
+    case SW_TIGO_EV_ENUMERATION_STARTED:
+        /* Every start, repeated ones included, begins a fresh collection. */
+        o->enumerating = true;
+        o->enumeration_id = gw;
+        o->n_enum = 0;
+        break;
+    case SW_TIGO_EV_ENUMERATION_ENDED:
+        on_enumeration_ended(o, gw);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user)
+{
+    memset(o, 0, sizeof *o);
+    o->flags = flags;
+    o->on_event = on_event;
+    o->user = user;
+    unsigned tflags = 0; /* the observer needs the PV packet events */
+    if (flags & SW_TIGO_OBS_STRICT_STATUS)
+        tflags |= SW_TIGO_TRANSPORT_STRICT_STATUS;
+    sw_tigo_stack_init(&o->stack,
+                       (flags & SW_TIGO_OBS_REFERENCE_LINK) ? SW_TIGO_LINK_MODE_REFERENCE : SW_TIGO_LINK_MODE_IMPROVED,
+                       tflags, on_transport_event, o);
+    sw_tigo_state_init(&o->state);
+}
+
+size_t sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns)
+{
+    o->now_ns = now_ns;
+    return sw_tigo_stack_feed(&o->stack, bytes, n);
+}
+
+void sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns)
+{
+    o->now_ns = now_ns;
+    if (o->stack.on_frame)
+        o->stack.on_frame(o->stack.frame_user, frame);
+    sw_tigo_transport_on_frame(&o->stack.transport, frame);
+}
+
+sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o) { return &o->state; }
+bool sw_tigo_observer_enumerating(const sw_tigo_observer *o) { return o->enumerating; }
+
+const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o)
+{
+    return &o->stack.link.counters;
+}
+
+const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o)
+{
+    return &o->stack.transport.counters;
+}
+
+const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o) { return &o->counters; }
+
+void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user)
+{
+    o->stack.on_frame = cb;
+    o->stack.frame_user = user;
+}
+
+void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user)
+{
+    o->on_transport_event = cb;
+    o->transport_user = user;
+}
