@@ -209,7 +209,9 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
         fputs("      --persistent-file <FILE>     keep gateway and node identities in this JSON file\n"
               "                                   [alias: --state-file]\n"
               "      --format <FORMAT>            fork: taptap 0.2.0 lines; upstream: taptap 0.1.1 lines\n"
-              "                                   [default: fork] [possible values: fork, upstream]\n",
+              "                                   [default: fork] [possible values: fork, upstream]\n"
+              "      --reference                  reproduce taptap's output byte for byte (duplicate and\n"
+              "                                   unchanged infrastructure reports, reference decoders)\n",
               out);
         break;
     case TIGO_CMD_PEEK_BYTES:

@@ -61,6 +61,7 @@ typedef struct tigo_args {
     bool json;
     const char *persistent_file;
     tigo_format format;
+    bool reference;          /* observe: reproduce taptap's output byte for byte */
     const char *out;
     char error[1024];
 } tigo_args;

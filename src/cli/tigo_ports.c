@@ -111,7 +111,7 @@ int tigo_cmd_list_serial_ports(tigo_cli *cli)
         if (strncmp(e->d_name, "ttyS", 4) == 0 && read_line(p, type, sizeof type) == 0 && strcmp(type, "0") == 0)
             continue; /* a legacy UART slot with no UART */
         port *pt = &ports[n++];
-        snprintf(pt->name, sizeof pt->name, "%s", e->d_name);
+        memcpy(pt->name, e->d_name, strlen(e->d_name) + 1); /* length checked above */
         pt->detail[0] = '\0';
         if (strstr(real, "/usb"))
             usb_detail(real, pt->detail, sizeof pt->detail);
