@@ -96,8 +96,8 @@ size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
  * JSON: {"direction":"to_gateway"|"from_gateway","gateway":4609,
  *   "frame_type":328,"frame_type_hex":"0x0148","frame_type_name":"RECEIVE_REQUEST",
  *   "payload_len":5,"payload":"0001188304"} with "timestamp" first when
- *   time_ns is not SW_TIGO_NO_TIME. frame_type_name is null for types taptap
- *   does not name (see sw_tigo_frame_type_name).
+ *   time_ns is not SW_TIGO_NO_TIME. frame_type_name is taptap's name, or for
+ *   types it does not name sunwire's label (see sw_tigo_frame_type_describe).
  */
 sw_err sw_tigo_fmt_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out);
 sw_err sw_tigo_fmt_frame_json(sw_tigo_fmt *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
