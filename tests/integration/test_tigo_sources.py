@@ -129,6 +129,18 @@ class Tcp(unittest.TestCase):
         self.assertGreaterEqual(elapsed, 1.8)
         self.assertEqual(r.stdout, b"")
 
+    def test_every_bus_subcommand_shares_the_loop(self):
+        port = tl.free_port()
+        for sub in ("observe", "peek-frames", "peek-activity", "record"):
+            extra = ["--out", os.devnull] if sub == "record" else []
+            r = tl.run([self.taptap, sub, "--tcp", "127.0.0.1", "--port", str(port), "--reconnect-retry", "1",
+                        "--reconnect-delay", "0"] + extra)
+            self.assertEqual(r.returncode, 2, (sub, r.stderr))
+        srv = self.server([[]] * 3, close=False)
+        r = tl.run([self.taptap, "observe", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                    "--reconnect-timeout", "1", "--reconnect-retry", "1", "--reconnect-delay", "0"], timeout=30)
+        self.assertEqual(r.returncode, 3, r.stderr)
+
     def test_idle_timeout_exit_3(self):
         # The server accepts and then says nothing: the fork cannot notice this; sunwire must.
         srv = self.server([[]] * 5, close=False)
