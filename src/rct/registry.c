@@ -11,6 +11,7 @@
 
 extern const sw_rct_object sw_rct_registry_objects_[];
 extern const uint16_t sw_rct_registry_name_index_[];
+extern const uint32_t sw_rct_registry_ids_[];
 extern const size_t sw_rct_registry_count_;
 extern const size_t sw_rct_registry_name_max_;
 
@@ -60,18 +61,18 @@ size_t sw_rct_registry_name_max_length(void) { return sw_rct_registry_name_max_;
 
 const sw_rct_object *sw_rct_registry_find_id(uint32_t id)
 {
-    size_t lo = 0, hi = sw_rct_registry_count_;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint32_t m = sw_rct_registry_objects_[mid].id;
-        if (m == id)
-            return &sw_rct_registry_objects_[mid];
-        if (m < id)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* Branch-free binary search over the compact id array: every client and
+     * decoder looks ids up once per frame, so this is on the hot path. */
+    const uint32_t *base = sw_rct_registry_ids_;
+    size_t n = sw_rct_registry_count_;
+    if (n == 0)
+        return NULL;
+    while (n > 1) {
+        size_t half = n / 2;
+        base = base[half] <= id ? base + half : base;
+        n -= half;
     }
-    return NULL;
+    return *base == id ? &sw_rct_registry_objects_[base - sw_rct_registry_ids_] : NULL;
 }
 
 /* First position in the name index whose name is >= key (strcmp order). */
