@@ -39,8 +39,8 @@ extern "C" {
  * float conversions and a calendar computation. Caller-owned, ~140 KiB.
  */
 typedef struct sw_tigo_num_text {
+    char s[7]; /* first, so that the whole 8-byte struct can be copied at once */
     uint8_t len;
-    char s[7];
 } sw_tigo_num_text;
 
 typedef struct sw_tigo_fmt {
@@ -57,7 +57,7 @@ typedef struct sw_tigo_fmt {
     bool ts_valid;
     char ts_text[32];
     uint8_t ts_len;
-    char ts_zone[8]; /* "Z" or "+HH:MM" */
+    char ts_zone[24]; /* "Z" or "+HH:MM" */
     uint8_t ts_zone_len;
 } sw_tigo_fmt;
 

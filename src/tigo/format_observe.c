@@ -54,6 +54,7 @@ static void decimal_text(sw_tigo_num_text *t, int scaled, int digits)
         keep--;
     memcpy(b + n, fb, (size_t)keep);
     n += (size_t)keep;
+    memset(t->s, 0, sizeof t->s);
     t->len = (uint8_t)n;
     memcpy(t->s, b, n);
 }
@@ -70,6 +71,7 @@ void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s)
     for (int raw = 0; raw < 256; raw++) {
         char b[SW_DOUBLE_TEXT_MAX];
         size_t n = sw_fmt_double(b, raw / 255.0);
+        memset(f->duty[raw], 0, sizeof f->duty[raw]);
         memcpy(f->duty[raw], b, n);
         f->duty_len[raw] = (uint8_t)n;
     }
@@ -78,209 +80,247 @@ void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s)
 
 /* ---- timestamps ---------------------------------------------------------------------- */
 
-static int64_t floor_div_1e9(int64_t ns)
-{
-    int64_t q = ns / 1000000000LL;
-    return (ns % 1000000000LL < 0) ? q - 1 : q;
-}
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
-size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40])
+static void put_pair(char *p, uint32_t v) { memcpy(p, digit_pairs + 2 * v, 2); }
+
+/*
+ * Write the RFC 3339 text at p without bounds checks (at most 19 + 10 +
+ * the zone, plus up to 32 bytes of scratch overwrite); returns the length.
+ * Same rules as sw_fmt_rfc3339; only the date-time part of a new second goes
+ * through it, the fraction and zone are pasted from the cache.
+ */
+static size_t ts_unchecked(sw_tigo_fmt *f, int64_t unix_ns, char *p)
 {
-    int64_t sec = floor_div_1e9(unix_ns);
-    int64_t nanos = unix_ns - sec * 1000000000LL;
+    int64_t sec = unix_ns / 1000000000LL;
+    int64_t rem = unix_ns % 1000000000LL;
+    if (rem < 0) {
+        sec--;
+        rem += 1000000000LL;
+    }
     if (!f->ts_valid || f->ts_second != sec || f->ts_offset != f->utc_offset_s) {
+        /* Zones lie within a day of UTC (chrono refuses larger offsets);
+         * anything else is a caller error and renders as UTC. */
+        int32_t off = f->utc_offset_s > -86400 && f->utc_offset_s < 86400 ? f->utc_offset_s : 0;
         char b[SW_RFC3339_MAX];
-        size_t n = sw_fmt_rfc3339(b, sec * 1000000000LL, f->utc_offset_s);
-        size_t zl = f->utc_offset_s == 0 ? 1 : 6;
-        f->ts_len = (uint8_t)(n - zl);
-        memcpy(f->ts_text, b, f->ts_len);
-        f->ts_zone_len = (uint8_t)zl;
-        memcpy(f->ts_zone, b + f->ts_len, zl);
+        size_t n = sw_fmt_rfc3339(b, sec * 1000000000LL, off);
+        /* Years stay four digits for every int64 time and int32 offset, so
+         * the date-time is always 19 characters and the rest is the zone. */
+        memset(f->ts_text, 0, sizeof f->ts_text);
+        memset(f->ts_zone, 0, sizeof f->ts_zone);
+        f->ts_len = 19;
+        memcpy(f->ts_text, b, 19);
+        f->ts_zone_len = (uint8_t)(n - 19);
+        memcpy(f->ts_zone, b + 19, n - 19);
         f->ts_second = sec;
         f->ts_offset = f->utc_offset_s;
         f->ts_valid = true;
     }
-    char *o = out;
-    memcpy(o, f->ts_text, f->ts_len);
+    char *o = p;
+    memcpy(o, f->ts_text, sizeof f->ts_text);
     o += f->ts_len;
-    if (nanos) {
+    uint32_t ns = (uint32_t)rem;
+    if (ns) {
         /* chrono's choice: 3, 6 or 9 digits, the fewest that are exact. */
-        int digits = 9;
-        int64_t v = nanos;
-        if (nanos % 1000000 == 0) {
-            digits = 3;
-            v = nanos / 1000000;
-        } else if (nanos % 1000 == 0) {
-            digits = 6;
-            v = nanos / 1000;
-        }
         *o++ = '.';
-        for (int i = digits - 1; i >= 0; i--) {
-            o[i] = (char)('0' + v % 10);
-            v /= 10;
+        if (ns % 1000000u == 0) {
+            uint32_t v = ns / 1000000u;
+            *o++ = (char)('0' + v / 100u);
+            put_pair(o, v % 100u);
+            o += 2;
+        } else if (ns % 1000u == 0) {
+            uint32_t v = ns / 1000u;
+            put_pair(o, v / 10000u);
+            put_pair(o + 2, v / 100u % 100u);
+            put_pair(o + 4, v % 100u);
+            o += 6;
+        } else {
+            *o++ = (char)('0' + ns / 100000000u);
+            uint32_t r = ns % 100000000u;
+            put_pair(o, r / 1000000u);
+            put_pair(o + 2, r / 10000u % 100u);
+            put_pair(o + 4, r / 100u % 100u);
+            put_pair(o + 6, r % 100u);
+            o += 8;
         }
-        o += digits;
     }
-    memcpy(o, f->ts_zone, f->ts_zone_len);
+    memcpy(o, f->ts_zone, sizeof f->ts_zone);
     o += f->ts_zone_len;
-    *o = '\0';
-    return (size_t)(o - out);
+    return (size_t)(o - p);
 }
 
-/* ---- a bounded appender ------------------------------------------------------------ */
-
-typedef struct line {
-    char *p;
-    char *end; /* one before the last byte, which is kept for the NUL */
-    bool overflow;
-} line;
-
-static void l_put(line *l, const char *s, size_t n)
+size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40])
 {
-    if ((size_t)(l->end - l->p) < n) {
-        l->overflow = true;
-        return;
-    }
-    memcpy(l->p, s, n);
-    l->p += n;
+    char b[96];
+    size_t n = ts_unchecked(f, unix_ns, b);
+    memcpy(out, b, n);
+    out[n] = '\0';
+    return n;
 }
 
-#define L_LIT(l, s) l_put((l), (s), sizeof(s) - 1)
+/* ---- power-report lines ---------------------------------------------------------------- */
 
-static void l_uint(line *l, unsigned v)
+/*
+ * The writers below copy fixed-size blocks (whole cache entries, whole
+ * literal strings) and only then advance by the real length, so they need
+ * head-room: lines are built in place when the caller's buffer has
+ * POWER_ROOM bytes, else in a local buffer and copied.
+ */
+#define POWER_ROOM 768
+
+#define W_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
+
+static char *w_uint(char *p, unsigned v)
 {
-    char b[12];
+    /* Digits end at b[11]; a fixed 12-byte copy from the first digit stays inside b. */
+    char b[24];
     int n = 0;
     do {
         b[11 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    l_put(l, b + 12 - n, (size_t)n);
+    memcpy(p, b + 12 - n, 12);
+    return p + n;
 }
 
-static void l_num(line *l, const sw_tigo_num_text *t) { l_put(l, t->s, t->len); }
-
-static sw_err l_finish(line *l, char *buf, size_t *len_out)
+static char *w_num(char *p, const sw_tigo_num_text *t)
 {
-    if (l->overflow) {
-        if (len_out)
-            *len_out = 0;
-        return SW_ERR_NO_SPACE;
-    }
-    *l->p = '\0';
-    if (len_out)
-        *len_out = (size_t)(l->p - buf);
-    return SW_OK;
+    memcpy(p, t, sizeof *t);
+    return p + t->len;
 }
 
-static bool l_init(line *l, char *buf, size_t cap)
-{
-    l->p = buf;
-    l->end = cap ? buf + cap - 1 : buf;
-    l->overflow = cap == 0;
-    return !l->overflow;
-}
-
-/* The part both versions share, from "timestamp" to the closing brace. */
-static void l_measurements(line *l, sw_tigo_fmt *f, const sw_tigo_power_event *ev)
+/* From "timestamp" to the last value, without the closing brace. */
+static char *w_measurements(char *p, sw_tigo_fmt *f, const sw_tigo_power_event *ev)
 {
     const sw_tigo_power_report *r = ev->report;
-    char ts[40];
-    size_t tn = sw_tigo_fmt_timestamp(f, ev->timestamp_ns, ts);
-    L_LIT(l, "\"timestamp\":\"");
-    l_put(l, ts, tn);
-    L_LIT(l, "\",\"voltage_in\":");
-    l_num(l, &f->voltage_in[r->voltage_in_raw & 0xFFF]);
-    L_LIT(l, ",\"voltage_out\":");
-    l_num(l, &f->voltage_out[r->voltage_out_raw & 0xFFF]);
-    L_LIT(l, ",\"current\":");
-    l_num(l, &f->current[r->current_raw & 0xFFF]);
-    L_LIT(l, ",\"dc_dc_duty_cycle\":");
-    l_put(l, f->duty[r->duty_cycle_raw], f->duty_len[r->duty_cycle_raw]);
-    L_LIT(l, ",\"temperature\":");
-    l_num(l, &f->temperature[r->temperature_raw & 0xFFF]);
-    L_LIT(l, ",\"rssi\":");
-    l_uint(l, r->rssi);
+    W_LIT(p, "\"timestamp\":\"");
+    p += ts_unchecked(f, ev->timestamp_ns, p);
+    W_LIT(p, "\",\"voltage_in\":");
+    p = w_num(p, &f->voltage_in[r->voltage_in_raw & 0xFFF]);
+    W_LIT(p, ",\"voltage_out\":");
+    p = w_num(p, &f->voltage_out[r->voltage_out_raw & 0xFFF]);
+    W_LIT(p, ",\"current\":");
+    p = w_num(p, &f->current[r->current_raw & 0xFFF]);
+    W_LIT(p, ",\"dc_dc_duty_cycle\":");
+    memcpy(p, f->duty[r->duty_cycle_raw], sizeof f->duty[0]);
+    p += f->duty_len[r->duty_cycle_raw];
+    W_LIT(p, ",\"temperature\":");
+    p = w_num(p, &f->temperature[r->temperature_raw & 0xFFF]);
+    W_LIT(p, ",\"rssi\":");
+    return w_uint(p, r->rssi);
+}
+
+static char *w_address_array(char *p, const uint8_t a[8])
+{
+    *p++ = '[';
+    for (int i = 0; i < 8; i++) {
+        if (i)
+            *p++ = ',';
+        p = w_uint(p, a[i]);
+    }
+    *p++ = ']';
+    return p;
+}
+
+static char *w_barcode(char *p, const uint8_t a[8])
+{
+    char bc[SW_TIGO_BARCODE_MAX];
+    size_t bn = sw_tigo_barcode_format(bc, a);
+    W_LIT(p, ",\"barcode\":\"");
+    memcpy(p, bc, bn);
+    p += bn;
+    *p++ = '"';
+    return p;
+}
+
+enum power_style { STYLE_FORK, STYLE_UPSTREAM, STYLE_EXTENDED };
+
+static size_t power_unchecked(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enum power_style style, char *buf)
+{
+    char *p = buf;
+    if (style == STYLE_UPSTREAM) {
+        W_LIT(p, "{\"gateway\":{\"id\":");
+        p = w_uint(p, ev->gateway);
+        if (ev->gateway_address) {
+            W_LIT(p, ",\"address\":");
+            p = w_address_array(p, ev->gateway_address);
+        }
+        W_LIT(p, "},\"node\":{\"id\":");
+        p = w_uint(p, ev->node);
+        if (ev->node_address) {
+            W_LIT(p, ",\"address\":");
+            p = w_address_array(p, ev->node_address);
+            p = w_barcode(p, ev->node_address);
+        }
+        W_LIT(p, "},");
+        p = w_measurements(p, f, ev);
+        *p++ = '}';
+        return (size_t)(p - buf);
+    }
+    W_LIT(p, "{\"event_type\":\"power_report\",\"gateway\":");
+    p = w_uint(p, ev->gateway);
+    W_LIT(p, ",\"node\":");
+    p = w_uint(p, ev->node);
+    *p++ = ',';
+    p = w_measurements(p, f, ev);
+    if (style == STYLE_EXTENDED) {
+        if (ev->node_address)
+            p = w_barcode(p, ev->node_address);
+        uint8_t xl = ev->report->extra_len <= SW_TIGO_POWER_REPORT_EXTRA_MAX ? ev->report->extra_len : 0;
+        char hx[2 * SW_TIGO_POWER_REPORT_EXTRA_MAX + 1];
+        sw_hex_encode(hx, ev->report->extra, xl);
+        W_LIT(p, ",\"extra\":\"");
+        memcpy(p, hx, 2u * xl);
+        p += 2u * xl;
+        *p++ = '"';
+    }
+    *p++ = '}';
+    return (size_t)(p - buf);
+}
+
+static sw_err power_line(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enum power_style style, char *buf,
+                         size_t cap, size_t *len_out)
+{
+    size_t n;
+    if (cap >= POWER_ROOM) {
+        n = power_unchecked(f, ev, style, buf);
+    } else {
+        char tmp[POWER_ROOM];
+        n = power_unchecked(f, ev, style, tmp);
+        if (n >= cap) {
+            if (cap)
+                buf[0] = '\0';
+            if (len_out)
+                *len_out = 0;
+            return SW_ERR_NO_SPACE;
+        }
+        memcpy(buf, tmp, n);
+    }
+    buf[n] = '\0';
+    if (len_out)
+        *len_out = n;
+    return SW_OK;
 }
 
 sw_err sw_tigo_fmt_power_fork(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                               size_t *len_out)
 {
-    line l;
-    l_init(&l, buf, cap);
-    L_LIT(&l, "{\"event_type\":\"power_report\",\"gateway\":");
-    l_uint(&l, ev->gateway);
-    L_LIT(&l, ",\"node\":");
-    l_uint(&l, ev->node);
-    L_LIT(&l, ",");
-    l_measurements(&l, f, ev);
-    L_LIT(&l, "}");
-    return l_finish(&l, buf, len_out);
-}
-
-static void l_address_array(line *l, const uint8_t a[8])
-{
-    L_LIT(l, "[");
-    for (int i = 0; i < 8; i++) {
-        if (i)
-            L_LIT(l, ",");
-        l_uint(l, a[i]);
-    }
-    L_LIT(l, "]");
+    return power_line(f, ev, STYLE_FORK, buf, cap, len_out);
 }
 
 sw_err sw_tigo_fmt_power_upstream(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out)
 {
-    line l;
-    l_init(&l, buf, cap);
-    L_LIT(&l, "{\"gateway\":{\"id\":");
-    l_uint(&l, ev->gateway);
-    if (ev->gateway_address) {
-        L_LIT(&l, ",\"address\":");
-        l_address_array(&l, ev->gateway_address);
-    }
-    L_LIT(&l, "},\"node\":{\"id\":");
-    l_uint(&l, ev->node);
-    if (ev->node_address) {
-        char bc[SW_TIGO_BARCODE_MAX];
-        size_t bn = sw_tigo_barcode_format(bc, ev->node_address);
-        L_LIT(&l, ",\"address\":");
-        l_address_array(&l, ev->node_address);
-        L_LIT(&l, ",\"barcode\":\"");
-        l_put(&l, bc, bn);
-        L_LIT(&l, "\"");
-    }
-    L_LIT(&l, "},");
-    l_measurements(&l, f, ev);
-    L_LIT(&l, "}");
-    return l_finish(&l, buf, len_out);
+    return power_line(f, ev, STYLE_UPSTREAM, buf, cap, len_out);
 }
 
 sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out)
 {
-    size_t n = 0;
-    sw_err e = sw_tigo_fmt_power_fork(f, ev, buf, cap, &n);
-    if (e)
-        return e;
-    line l;
-    l_init(&l, buf, cap);
-    l.p = buf + n - 1; /* reopen the object over its closing brace */
-    if (ev->node_address) {
-        char bc[SW_TIGO_BARCODE_MAX];
-        size_t bn = sw_tigo_barcode_format(bc, ev->node_address);
-        L_LIT(&l, ",\"barcode\":\"");
-        l_put(&l, bc, bn);
-        L_LIT(&l, "\"");
-    }
-    char hx[2 * SW_TIGO_POWER_REPORT_EXTRA_MAX + 1];
-    uint8_t xl = ev->report->extra_len <= SW_TIGO_POWER_REPORT_EXTRA_MAX ? ev->report->extra_len : 0;
-    sw_hex_encode(hx, ev->report->extra, xl);
-    L_LIT(&l, ",\"extra\":\"");
-    l_put(&l, hx, 2u * xl);
-    L_LIT(&l, "\"}");
-    return l_finish(&l, buf, len_out);
+    return power_line(f, ev, STYLE_EXTENDED, buf, cap, len_out);
 }
 
 /* ---- infrastructure report ------------------------------------------------------- */
