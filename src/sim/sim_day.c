@@ -165,10 +165,11 @@ static double battery_power(const sw_sim_config *cfg, double surplus, double soc
         b = cfg->battery_max_w;
     if (b < -cfg->battery_max_w)
         b = -cfg->battery_max_w;
+    /* A full battery still feeds its own electronics; an empty one is kept alive from the grid. */
     if (b > 0 && soc >= 1.0)
-        b = 0;
+        b = -8.0;
     if (b < 0 && soc <= cfg->battery_min_soc)
-        b = 0;
+        b = 8.0;
     return b;
 }
 
@@ -252,6 +253,12 @@ void sw_sim_sample_at(const sw_sim_config *cfg, int64_t t, sw_sim_sample *o)
 
     o->soc = soc_at(cfg, t);
     o->battery_w = battery_power(cfg, o->pv_w - o->load_w, o->soc);
+    /* The battery's control loop lags the load a little, so the grid never reads exactly zero. */
+    double lag = 4.0 + 12.0 * value_noise(cfg->seed, 14, t, 20);
+    if (o->battery_w > lag)
+        o->battery_w -= lag;
+    else if (o->battery_w < -lag)
+        o->battery_w += lag;
     o->battery_v = 360.0 + 90.0 * o->soc;
     o->grid_w = o->load_w - o->pv_w + o->battery_w;
     for (int i = 0; i < 3; i++)

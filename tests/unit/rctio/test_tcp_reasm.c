@@ -1,4 +1,5 @@
 /* Unit tests for packet parsing and TCP reassembly (the pcap reader's lower layers). */
+/* sw-test-links: rct sim io */
 #include <stdlib.h>
 #include <string.h>
 
