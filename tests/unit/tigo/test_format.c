@@ -513,6 +513,57 @@ static void test_activity_power_and_slots(void **state)
     json_decref(root);
 }
 
+/* The identity + node-table scenario: identity, two table pages, slot counter, report. */
+static void test_activity_node_table(void **state)
+{
+    (void)state;
+    json_t *root = tu_load_json("tigo/observer_scenarios.json");
+    json_t *c = json_array_get(tu_get(root, "scenarios"), 2);
+    acts *as = acts_new();
+    sw_tigo_stack *st = malloc(sizeof *st);
+    sw_tigo_stack_init(st, SW_TIGO_LINK_MODE_IMPROVED, 0, on_event, as);
+    size_t i;
+    json_t *s;
+    json_array_foreach(tu_get(c, "steps"), i, s) {
+        size_t n;
+        uint8_t *b = tu_hex_member(s, "bus_hex", &n);
+        sw_tigo_stack_feed(st, b, n);
+        free(b);
+    }
+    static const char *kinds[] = { "gateway_identity", "node_table_page", "node_table_page", "slot_counter",
+                                   "power_report" };
+    assert_int_equal(json_array_size(as->lines), 5);
+    for (size_t k = 0; k < 5; k++)
+        assert_string_equal(tu_str(json_array_get(as->lines, k), "kind"), kinds[k]);
+    json_t *p1 = json_array_get(as->lines, 1), *p2 = json_array_get(as->lines, 2);
+    assert_int_equal(tu_int(p1, "request_start"), 0);
+    assert_int_equal(tu_int(p1, "response_start"), 2);
+    json_t *e = tu_get(p1, "entries");
+    assert_int_equal(json_array_size(e), 2);
+    assert_int_equal(tu_int(json_array_get(e, 0), "node"), 2);
+    assert_string_equal(tu_str(json_array_get(e, 0), "barcode"), "4-A2346FZ");
+    assert_string_equal(tu_str(json_array_get(e, 1), "address"), "04:C0:5B:40:00:A2:34:71");
+    assert_int_equal(tu_int(p2, "request_start"), 4);
+    assert_int_equal(json_array_size(tu_get(p2, "entries")), 0);
+    assert_string_equal(as->text[1], "gateway 0x1201 node table page: request start 0, response start 2, 2 entries: "
+                                     "2=4-A2346FZ, 3=4-A23471V");
+    /* With a time, readable lines start with it and JSON lines carry it first. */
+    char line[SW_TIGO_LINE_MAX];
+    sw_tigo_transport_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = SW_TIGO_EV_ENUMERATION_ENDED;
+    ev.gateway_id = 0x1201;
+    assert_int_equal(sw_tigo_fmt_activity(&as->a_text, as->f, &ev, false, 1724508994000000000LL, line, sizeof line,
+                                          NULL), SW_OK);
+    assert_string_equal(line, "2024-08-24T14:16:34Z gateway 0x1201 enumeration ended");
+    assert_int_equal(sw_tigo_fmt_activity(&as->a_json, as->f, &ev, true, 1724508994000000000LL, line, sizeof line,
+                                          NULL), SW_OK);
+    assert_string_equal(line, "{\"timestamp\":\"2024-08-24T14:16:34Z\",\"kind\":\"enumeration_ended\",\"gateway\":4609}");
+    free(st);
+    acts_free(as);
+    json_decref(root);
+}
+
 /* Hand-made events: topology, string request, commands (radio key hidden), star, invalid frames. */
 static void test_activity_other_kinds(void **state)
 {
@@ -630,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_peek_frames),
         cmocka_unit_test(test_activity_enumeration),
         cmocka_unit_test(test_activity_power_and_slots),
+        cmocka_unit_test(test_activity_node_table),
         cmocka_unit_test(test_activity_other_kinds),
     };
     return cmocka_run_group_tests_name("tigo/format", tests, NULL, NULL);

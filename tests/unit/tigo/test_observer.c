@@ -508,6 +508,85 @@ static void test_infrastructure_only_on_change(void **state)
     json_decref(root);
 }
 
+/* Taps see every frame and transport event; framed input gives the same result as bytes. */
+static int tap_frames, tap_events;
+static void frame_tap(void *user, const sw_tigo_frame *f)
+{
+    (void)user;
+    (void)f;
+    tap_frames++;
+}
+static void event_tap(void *user, const sw_tigo_transport_event *ev)
+{
+    (void)user;
+    (void)ev;
+    tap_events++;
+}
+
+static sw_tigo_frame collected[16];
+static uint8_t collected_payload[16][256];
+static size_t n_collected;
+static void collect_frame(void *user, const sw_tigo_frame *f)
+{
+    (void)user;
+    if (n_collected < 16) {
+        memcpy(collected_payload[n_collected], f->payload, f->payload_len);
+        collected[n_collected] = *f;
+        collected[n_collected].payload = collected_payload[n_collected];
+        n_collected++;
+    }
+}
+
+static void test_taps_and_frames(void **state)
+{
+    (void)state;
+    json_t *root = tu_load_json("tigo/observer_scenarios.json");
+    json_t *c = json_array_get(tu_get(root, "scenarios"), 0);
+    size_t ns;
+    step *s = load_steps(tu_get(c, "steps"), &ns);
+    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_observer *o = malloc(sizeof *o);
+    run a = { 0 }, b = { 0 };
+    reset_run(&a, OUT_FORK, fmt);
+    reset_run(&b, OUT_FORK, fmt);
+
+    sw_tigo_observer_init(o, 0, on_event, &a);
+    sw_tigo_observer_set_frame_tap(o, frame_tap, NULL);
+    sw_tigo_observer_set_transport_tap(o, event_tap, NULL);
+    tap_frames = tap_events = 0;
+    int64_t times[16];
+    for (size_t i = 0; i < ns; i++) {
+        size_t before = n_collected;
+        sw_tigo_observer_set_frame_tap(o, collect_frame, NULL);
+        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+        for (size_t k = before; k < n_collected; k++)
+            times[k] = s[i].t;
+    }
+    sw_tigo_observer_set_frame_tap(o, frame_tap, NULL);
+    sw_tigo_observer_push(o, s[0].bytes, s[0].n, s[0].t);
+    assert_int_equal(tap_frames, 1);
+    assert_int_equal(n_collected, 4);
+
+    /* The same frames pushed one by one give the same lines. */
+    sw_tigo_observer_init(o, 0, on_event, &b);
+    sw_tigo_observer_set_transport_tap(o, event_tap, NULL);
+    tap_events = 0;
+    for (size_t k = 0; k < n_collected; k++)
+        sw_tigo_observer_push_frame(o, &collected[k], times[k]);
+    assert_int_equal(tap_events, 6); /* request, response, packet; twice */
+    char *want = expected_text(tu_get(c, "expected_stdout_fork"));
+    assert_string_equal(b.text, want);
+    assert_string_equal(a.text, want);
+    free(want);
+    free(a.text);
+    free(b.text);
+    free_steps(s, ns);
+    free(o);
+    free(fmt);
+    json_decref(root);
+}
+
 /* Garbage and damaged streams: never a crash, never a report without a clock. */
 static void count_any(void *user, const sw_tigo_obs_event *ev)
 {
@@ -565,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_fw4_observations),
         cmocka_unit_test(test_event_contents),
         cmocka_unit_test(test_infrastructure_only_on_change),
+        cmocka_unit_test(test_taps_and_frames),
         cmocka_unit_test(test_garbage_and_corruption),
     };
     return cmocka_run_group_tests_name("tigo/observer", tests, NULL, NULL);
