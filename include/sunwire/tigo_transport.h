@@ -278,6 +278,7 @@ typedef struct sw_tigo_transport {
     sw_tigo_transport_counters counters;
     sw_tigo_gateway_slot gateways[SW_TIGO_MAX_GATEWAYS];
     sw_tigo_pending_command pending[SW_TIGO_MAX_PENDING_COMMANDS];
+    uint32_t last_gateway; /* index of the most recently used gateway slot (lookup shortcut) */
 } sw_tigo_transport;
 
 void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);

@@ -97,9 +97,24 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
             size_t avail = len - i;
             size_t lim = avail < room ? avail : room;
             const uint8_t *src = data + i;
-            const uint8_t *stop = memchr(src, 0x7E, lim);
-            size_t run = stop ? (size_t)(stop - src) : lim;
-            memcpy(rx->buf + rx->len, src, run);
+            uint8_t *dst = rx->buf + rx->len;
+            size_t run = 0;
+            /* Eight bytes at a time while none of them is 7E (the classic
+             * "has zero byte" test on v ^ 7E7E..); runs between escapes are
+             * a few dozen bytes, too short for memchr + memcpy calls to pay. */
+            while (lim - run >= 8) {
+                uint64_t v;
+                memcpy(&v, src + run, 8);
+                uint64_t x = v ^ UINT64_C(0x7E7E7E7E7E7E7E7E);
+                if ((x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080))
+                    break;
+                memcpy(dst + run, &v, 8);
+                run += 8;
+            }
+            while (run < lim && src[run] != 0x7E) {
+                dst[run] = src[run];
+                run++;
+            }
             rx->len = (uint16_t)(rx->len + run);
             i += run;
             if (i == len)

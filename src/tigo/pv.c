@@ -50,8 +50,8 @@ sw_err sw_tigo_power_report_decode(const uint8_t *d, size_t n, sw_tigo_power_rep
     out->slot_counter = sw_be16(d + 10);
     out->rssi = d[12];
     out->extra_len = (uint8_t)(n - SW_TIGO_POWER_REPORT_LEN);
-    memset(out->extra, 0, sizeof out->extra);
-    memcpy(out->extra, d + SW_TIGO_POWER_REPORT_LEN, out->extra_len);
+    out->extra[0] = n > 13 ? d[13] : 0;
+    out->extra[1] = n > 14 ? d[14] : 0;
     /* Division, not multiplication by the step: the doubles (and their JSON
      * text) must equal the reference's. */
     out->voltage_in = out->voltage_in_raw / 20.0;

@@ -164,10 +164,18 @@ void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_
 
 static sw_tigo_gateway_slot *gw_find(sw_tigo_transport *t, uint16_t id)
 {
+    /* A bus has a handful of gateways polled in turn; the last one is the
+     * usual hit (its request just came in). */
+    sw_tigo_gateway_slot *g = &t->gateways[t->last_gateway % SW_TIGO_MAX_GATEWAYS];
+    if (g->used && g->gateway_id == id) {
+        g->last_use = t->clock;
+        return g;
+    }
     for (size_t i = 0; i < SW_TIGO_MAX_GATEWAYS; i++) {
-        sw_tigo_gateway_slot *g = &t->gateways[i];
+        g = &t->gateways[i];
         if (g->used && g->gateway_id == id) {
             g->last_use = t->clock;
+            t->last_gateway = (uint32_t)i;
             return g;
         }
     }
@@ -192,6 +200,7 @@ static sw_tigo_gateway_slot *gw_get(sw_tigo_transport *t, uint16_t id)
     if (victim->used)
         t->counters.gateways_evicted++;
     memset(victim, 0, sizeof *victim);
+    t->last_gateway = (uint32_t)(victim - t->gateways);
     victim->used = true;
     victim->gateway_id = id;
     victim->last_use = t->clock;
