@@ -331,7 +331,17 @@ int rc_cmd_decode(const rc_global *g, int argc, char **argv)
         fprintf(stderr, "Cannot read %s: %s\n", path, strerror(errno));
         return 1;
     }
-    bool hex = opts[0].count ? true : opts[1].count ? false : looks_like_hex(data, n);
+    bool hex = opts[0].count > 0;
+    if (!hex && !opts[1].count) {
+        /* Guess: text made only of hex digits, separators and comments. */
+        uint8_t *copy = malloc(n ? n : 1);
+        if (copy) {
+            memcpy(copy, data, n);
+            size_t m = strip_comments(copy, n);
+            hex = looks_like_hex(copy, m);
+            free(copy);
+        }
+    }
     if (hex) {
         n = strip_comments(data, n);
         size_t bytes;
