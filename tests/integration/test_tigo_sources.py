@@ -254,6 +254,29 @@ class Files(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 0.18)
         self.assertEqual(r.stdout, PEEK["peek_bytes"]["expected_stdout"].encode())
 
+    def test_progress_only_on_a_terminal(self):
+        chunks = [(10**18 + i * 10**7, STREAM) for i in range(400)]
+        path = self.write("long.pcapng", tl.pcapng_bytes(chunks))
+        master, slave = pty.openpty()
+        p = subprocess.Popen([self.taptap, "peek-bytes", "--file", path, "--speed", "4"],
+                             stdout=subprocess.DEVNULL, stderr=slave, env=tl.quiet_env())
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        self.assertEqual(p.wait(30), 0)
+        self.assertIn(b"replaying:", seen)
+        # A pipe gets no progress text.
+        r = tl.run([self.taptap, "peek-bytes", "--file", path, "--speed", "40"])
+        self.assertNotIn(b"replaying", r.stderr)
+
     def test_bad_inputs(self):
         good = tl.pcapng_bytes([(10**18, STREAM)])
         # Truncated inside the packet block: clear error, exit 1, the complete part still decoded.
