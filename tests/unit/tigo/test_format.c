@@ -235,6 +235,41 @@ static void test_buffer_limits(void **state)
     free(f);
 }
 
+/* The infrastructure bound holds for a state at capacity with the widest values. */
+static void test_infrastructure_bound(void **state)
+{
+    (void)state;
+    sw_tigo_state *s = malloc(sizeof *s);
+    sw_tigo_state_init(s);
+    uint8_t wide[8] = { 4, 0xC0, 0x5B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    char ver[SW_TIGO_VERSION_MAX];
+    memset(ver, 0x01, sizeof ver);
+    size_t per = SW_TIGO_MAX_NODES / SW_TIGO_STATE_MAX_GATEWAYS;
+    sw_tigo_node_record *t = calloc(per, sizeof *t);
+    for (size_t k = 0; k < per; k++) {
+        t[k].node_id = (uint16_t)(65535 - k);
+        memcpy(t[k].address, wide, 8);
+    }
+    for (int g = 0; g < SW_TIGO_STATE_MAX_GATEWAYS; g++) {
+        uint16_t id = (uint16_t)(32767 - g);
+        sw_tigo_state_set_identity(s, id, wide, NULL);
+        sw_tigo_state_set_version(s, id, ver, sizeof ver, NULL);
+        assert_int_equal(sw_tigo_state_set_node_table(s, id, t, per, NULL), SW_OK);
+    }
+    size_t cap = sw_tigo_fmt_infrastructure_max(s), len = 0;
+    char *buf = malloc(cap);
+    assert_int_equal(sw_tigo_fmt_infrastructure(s, buf, cap, &len), SW_OK);
+    assert_true(len < cap);
+    json_error_t err;
+    json_t *j = json_loads(buf, 0, &err);
+    assert_non_null(j);
+    assert_int_equal(json_object_size(tu_get(j, "gateways")), SW_TIGO_STATE_MAX_GATEWAYS);
+    json_decref(j);
+    free(buf);
+    free(t);
+    free(s);
+}
+
 /* Infrastructure keys in numeric order; addresses outside Tigo's OUI keep colon-hex barcodes. */
 static void test_infrastructure_order(void **state)
 {
@@ -677,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_timestamp_cache),
         cmocka_unit_test(test_power_lines),
         cmocka_unit_test(test_buffer_limits),
+        cmocka_unit_test(test_infrastructure_bound),
         cmocka_unit_test(test_infrastructure_order),
         cmocka_unit_test(test_peek_frames),
         cmocka_unit_test(test_activity_enumeration),

@@ -221,7 +221,7 @@ static void test_capacity(void **state)
     /* Too many gateways in a document. */
     char *doc = malloc(64 * 1024);
     size_t n = (size_t)sprintf(doc, "{\"gateway_node_tables\":{},\"gateway_identities\":{},\"gateway_versions\":{");
-    for (int g = 0; g <= SW_TIGO_MAX_GATEWAYS; g++)
+    for (int g = 0; g <= SW_TIGO_STATE_MAX_GATEWAYS; g++)
         n += (size_t)sprintf(doc + n, "%s\"%d\":\"v\"", g ? "," : "", g);
     n += (size_t)sprintf(doc + n, "}}");
     assert_int_equal(sw_tigo_state_parse(s, doc, n, NULL, 0), SW_ERR_TIGO_CAPACITY);
@@ -229,10 +229,10 @@ static void test_capacity(void **state)
     /* Mutators refuse out-of-range IDs and leave the state alone when full. */
     uint8_t a[8] = { 1 };
     assert_int_equal(sw_tigo_state_set_identity(s, 0x8000, a, NULL), SW_ERR_OUT_OF_RANGE);
-    for (int g = 0; g < SW_TIGO_MAX_GATEWAYS; g++)
+    for (int g = 0; g < SW_TIGO_STATE_MAX_GATEWAYS; g++)
         assert_int_equal(sw_tigo_state_set_identity(s, (uint16_t)g, a, NULL), SW_OK);
     assert_int_equal(sw_tigo_state_set_identity(s, 500, a, NULL), SW_ERR_TIGO_CAPACITY);
-    assert_int_equal(s->n_gateways, SW_TIGO_MAX_GATEWAYS);
+    assert_int_equal(s->n_gateways, SW_TIGO_STATE_MAX_GATEWAYS);
     char big[SW_TIGO_VERSION_MAX + 1];
     memset(big, 'v', sizeof big);
     assert_int_equal(sw_tigo_state_set_version(s, 1, big, sizeof big, NULL), SW_ERR_TIGO_CAPACITY);
@@ -301,6 +301,52 @@ static void test_mutators_report_changes(void **state)
     free(s);
 }
 
+/* The advertised size bounds hold for a state filled to capacity with the widest values. */
+static void test_size_bounds(void **state)
+{
+    (void)state;
+    sw_tigo_state *s = new_state();
+    uint8_t wide[8];
+    memset(wide, 255, 8);
+    char ver[SW_TIGO_VERSION_MAX];
+    memset(ver, 0x01, sizeof ver); /* each byte escapes to \u0001 */
+    sw_tigo_node_record *t = calloc(SW_TIGO_MAX_NODES / SW_TIGO_STATE_MAX_GATEWAYS, sizeof *t);
+    for (int g = 0; g < SW_TIGO_STATE_MAX_GATEWAYS; g++) {
+        uint16_t id = (uint16_t)(32767 - g);
+        assert_int_equal(sw_tigo_state_set_identity(s, id, wide, NULL), SW_OK);
+        assert_int_equal(sw_tigo_state_set_version(s, id, ver, sizeof ver, NULL), SW_OK);
+        for (int k = 0; k < SW_TIGO_MAX_NODES / SW_TIGO_STATE_MAX_GATEWAYS; k++) {
+            t[k].node_id = (uint16_t)(65535 - k);
+            memset(t[k].address, 255, 8);
+        }
+        assert_int_equal(sw_tigo_state_set_node_table(s, id, t, SW_TIGO_MAX_NODES / SW_TIGO_STATE_MAX_GATEWAYS, NULL),
+                         SW_OK);
+    }
+    assert_int_equal(s->n_nodes, SW_TIGO_MAX_NODES);
+    /* Growing a table by one entry no longer fits, and changes nothing. */
+    size_t per = SW_TIGO_MAX_NODES / SW_TIGO_STATE_MAX_GATEWAYS;
+    sw_tigo_node_record *bigger = calloc(per + 1, sizeof *bigger);
+    for (size_t k = 0; k <= per; k++)
+        bigger[k].node_id = (uint16_t)(k + 1);
+    assert_int_equal(sw_tigo_state_set_node_table(s, 32767, bigger, per + 1, NULL), SW_ERR_TIGO_CAPACITY);
+    assert_int_equal(s->n_nodes, SW_TIGO_MAX_NODES);
+    assert_non_null(sw_tigo_state_node_address(s, 32767, 65535));
+    free(bigger);
+    size_t cap = sw_tigo_state_serialized_max(s), len = 0;
+    char *buf = malloc(cap);
+    assert_int_equal(sw_tigo_state_serialize(s, buf, cap, &len), SW_OK);
+    assert_true(len < cap);
+    /* The full state parses back to the same model. */
+    sw_tigo_state *p = new_state();
+    char err[200];
+    assert_int_equal(sw_tigo_state_parse(p, buf, len, err, sizeof err), SW_OK);
+    assert_true(sw_tigo_state_equal(s, p));
+    free(buf);
+    free(p);
+    free(t);
+    free(s);
+}
+
 static void test_tmp_path(void **state)
 {
     (void)state;
@@ -334,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_validation_failures),
         cmocka_unit_test(test_capacity),
         cmocka_unit_test(test_mutators_report_changes),
+        cmocka_unit_test(test_size_bounds),
         cmocka_unit_test(test_tmp_path),
     };
     return cmocka_run_group_tests_name("tigo/state_file", tests, NULL, NULL);
