@@ -80,7 +80,7 @@ static sw_err gw_get(sw_tigo_state *s, uint16_t id, sw_tigo_gateway_record **out
     bool found;
     size_t i = gw_search(s, id, &found);
     if (!found) {
-        if (s->n_gateways >= SW_TIGO_MAX_GATEWAYS)
+        if (s->n_gateways >= SW_TIGO_STATE_MAX_GATEWAYS)
             return SW_ERR_TIGO_CAPACITY;
         memmove(&s->gateways[i + 1], &s->gateways[i], (s->n_gateways - i) * sizeof s->gateways[0]);
         memset(&s->gateways[i], 0, sizeof s->gateways[0]);
@@ -171,18 +171,10 @@ sw_err sw_tigo_state_set_node_table(sw_tigo_state *s, uint16_t gateway, const sw
     }
     if (s->n_nodes - old_n + distinct > SW_TIGO_MAX_NODES)
         return SW_ERR_TIGO_CAPACITY;
-    bool found;
-    size_t gi = gw_search(s, gateway, &found);
-    if (!found && s->n_gateways >= SW_TIGO_MAX_GATEWAYS)
-        return SW_ERR_TIGO_CAPACITY;
-
-    /* Build the new sorted run in place of the old one. Insertion sort keeps
-     * it simple; tables hold a few hundred entries and change rarely. */
     sw_tigo_gateway_record *g;
     sw_err e = gw_get(s, gateway, &g);
     if (e)
         return e;
-    (void)gi;
 
     /* Compare before modifying: same set of (id, address)? */
     bool same = g->has_node_table && old_n == distinct;
@@ -200,7 +192,8 @@ sw_err sw_tigo_state_set_node_table(sw_tigo_state *s, uint16_t gateway, const sw
     if (same)
         return SW_OK;
 
-    /* Remove the old run. */
+    /* Replace the old run by the new one, sorted by insertion: tables hold a
+     * few hundred entries and change a few times a night. */
     memmove(&s->nodes[start], &s->nodes[start + old_n],
             (s->n_nodes - start - old_n) * sizeof s->nodes[0]);
     s->n_nodes -= (uint32_t)old_n;
@@ -256,7 +249,7 @@ sw_err sw_tigo_state_replace_inventory(sw_tigo_state *s, const sw_tigo_gateway_r
     }
     /* Gateways that only had identity/version may disappear, freeing room,
      * but count conservatively against the current size. */
-    if (s->n_gateways + extra > SW_TIGO_MAX_GATEWAYS)
+    if (s->n_gateways + extra > SW_TIGO_STATE_MAX_GATEWAYS)
         return SW_ERR_TIGO_CAPACITY;
 
     bool diff = false;

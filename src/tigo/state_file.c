@@ -251,27 +251,6 @@ static int node_cmp(const void *a, const void *b)
     return kx < ky ? -1 : kx > ky;
 }
 
-/* Mark a gateway as present; the record is created when new. */
-static sw_err touch_gateway(sw_tigo_state *s, uint16_t gw, sw_tigo_gateway_record **out, char *errbuf,
-                            size_t errcap)
-{
-    /* set_version with an empty text creates the record; undo the flag after. */
-    const sw_tigo_gateway_record *g = sw_tigo_state_gateway(s, gw);
-    if (!g) {
-        bool had = false;
-        sw_err e = sw_tigo_state_set_version(s, gw, "", 0, &had);
-        if (e) {
-            if (errbuf && errcap)
-                snprintf(errbuf, errcap, "more than %d gateways", SW_TIGO_MAX_GATEWAYS);
-            return e;
-        }
-        g = sw_tigo_state_gateway(s, gw);
-        ((sw_tigo_gateway_record *)g)->has_version = false;
-    }
-    *out = (sw_tigo_gateway_record *)g;
-    return SW_OK;
-}
-
 static sw_err load_tables(sw_tigo_state *s, json_t *tables, char *errbuf, size_t errcap)
 {
     const char *key;
@@ -282,20 +261,23 @@ static sw_err load_tables(sw_tigo_state *s, json_t *tables, char *errbuf, size_t
             return fail(errbuf, errcap, "gateway_node_tables: key \"%s\" is not a gateway ID (0..32767)", key);
         if (!json_is_array(arr))
             return fail(errbuf, errcap, "gateway_node_tables.%s must be an array", key);
-        sw_tigo_gateway_record *g;
-        sw_err e = touch_gateway(s, gw, &g, errbuf, errcap);
-        if (e)
-            return e;
-        if (g->has_node_table)
+        const sw_tigo_gateway_record *g = sw_tigo_state_gateway(s, gw);
+        if (g && g->has_node_table)
             return fail(errbuf, errcap, "gateway_node_tables: gateway %u appears twice", gw);
-        g->has_node_table = true;
+        /* Register the (so far empty) table; the node array is sorted here. */
+        sw_err e = sw_tigo_state_set_node_table(s, gw, NULL, 0, NULL);
+        if (e) {
+            if (errbuf && errcap)
+                snprintf(errbuf, errcap, "gateway_node_tables: more than %d gateways", SW_TIGO_STATE_MAX_GATEWAYS);
+            return e;
+        }
         size_t n = json_array_size(arr);
         if (s->n_nodes + n > SW_TIGO_MAX_NODES) {
             if (errbuf && errcap)
                 snprintf(errbuf, errcap, "gateway_node_tables: more than %d nodes in total", SW_TIGO_MAX_NODES);
             return SW_ERR_TIGO_CAPACITY;
         }
-        /* Appended unsorted; one sort at the end puts every table in order. */
+        /* Appended unsorted, then sorted before the next table is registered. */
         sw_tigo_node_record *run = s->nodes + s->n_nodes;
         for (size_t i = 0; i < n; i++) {
             json_t *ent = json_array_get(arr, i);
@@ -322,8 +304,8 @@ static sw_err load_tables(sw_tigo_state *s, json_t *tables, char *errbuf, size_t
                             key, i);
         }
         s->n_nodes += (uint32_t)n;
+        qsort(s->nodes, s->n_nodes, sizeof s->nodes[0], node_cmp);
     }
-    qsort(s->nodes, s->n_nodes, sizeof s->nodes[0], node_cmp);
     return SW_OK;
 }
 
@@ -342,7 +324,7 @@ static sw_err load_identities(sw_tigo_state *s, json_t *ids, char *errbuf, size_
         if (e) {
             if (errbuf && errcap)
                 snprintf(errbuf, errcap, "gateway_identities.%s: more than %d gateways", key,
-                         SW_TIGO_MAX_GATEWAYS);
+                         SW_TIGO_STATE_MAX_GATEWAYS);
             return e;
         }
     }
@@ -368,7 +350,7 @@ static sw_err load_versions(sw_tigo_state *s, json_t *vers, char *errbuf, size_t
         sw_err e = sw_tigo_state_set_version(s, gw, json_string_value(v), n, NULL);
         if (e) {
             if (errbuf && errcap)
-                snprintf(errbuf, errcap, "gateway_versions.%s: more than %d gateways", key, SW_TIGO_MAX_GATEWAYS);
+                snprintf(errbuf, errcap, "gateway_versions.%s: more than %d gateways", key, SW_TIGO_STATE_MAX_GATEWAYS);
             return e;
         }
     }
