@@ -587,6 +587,126 @@ static void test_taps_and_frames(void **state)
     json_decref(root);
 }
 
+/* Random multi-piece chunkings of every step give the same lines as whole steps. */
+static void test_random_chunkings(void **state)
+{
+    (void)state;
+    json_t *root = tu_load_json("tigo/observer_scenarios.json");
+    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_observer *o = malloc(sizeof *o);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    size_t i;
+    json_t *c;
+    json_array_foreach(tu_get(root, "scenarios"), i, c) {
+        sw_tigo_fmt_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
+        size_t ns;
+        step *s = load_steps(tu_get(c, "steps"), &ns);
+        json_t *fork = member_any(c, "expected_stdout_fork", "expected_stdout_fork_without_state_file");
+        char *want = expected_text(fork);
+        for (int round = 0; round < 300; round++) {
+            run r = { 0 };
+            reset_run(&r, OUT_FORK, fmt);
+            sw_tigo_observer_init(o, 0, on_event, &r);
+            for (size_t k = 0; k < ns; k++) {
+                size_t pos = 0;
+                while (pos < s[k].n) {
+                    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                    size_t piece = 1 + (size_t)(x % 9);
+                    if (piece > s[k].n - pos)
+                        piece = s[k].n - pos;
+                    sw_tigo_observer_push(o, s[k].bytes + pos, piece, s[k].t);
+                    pos += piece;
+                }
+            }
+            assert_string_equal(r.text, want);
+            free(r.text);
+        }
+        free(want);
+        free_steps(s, ns);
+    }
+    free(o);
+    free(fmt);
+    json_decref(root);
+}
+
+/*
+ * A response whose end delimiter was lost, directly followed by the next
+ * request: the reference link receiver loses that request too, so the next
+ * response is paired with the first request's capture time and the report is
+ * dated 20 s early; sunwire's receiver keeps the request and dates it right.
+ */
+static void test_lost_frame_end(void **state)
+{
+    (void)state;
+    json_t *root = tu_load_json("tigo/observer_scenarios.json");
+    json_t *c = json_array_get(tu_get(root, "scenarios"), 0);
+    size_t ns;
+    step *s = load_steps(tu_get(c, "steps"), &ns);
+    assert_int_equal(ns, 4);
+    /* Cut the closing 7E 08 off the first response. */
+    assert_int_equal(s[1].bytes[s[1].n - 2], 0x7E);
+    assert_int_equal(s[1].bytes[s[1].n - 1], 0x08);
+    s[1].n -= 2;
+    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_observer *o = malloc(sizeof *o);
+    char *second = NULL;
+    {
+        json_t *lines = json_array();
+        json_array_append(lines, json_array_get(tu_get(c, "expected_stdout_fork"), 1));
+        second = expected_text(lines);
+        json_decref(lines);
+    }
+    for (int ref = 0; ref < 2; ref++) {
+        run r = { 0 };
+        reset_run(&r, OUT_FORK, fmt);
+        run_steps(&r, o, ref ? SW_TIGO_OBS_REFERENCE_LINK : 0, s, ns, -1);
+        if (ref) {
+            /* Same report, anchored on the stale capture time t0 instead of t0 + 20 s. */
+            char *early = strdup(second);
+            char *ts = strstr(early, "14:16:54.");
+            assert_non_null(ts);
+            memcpy(ts, "14:16:34.", 9);
+            assert_string_equal(r.text, early);
+            assert_string_equal(r.diags, "");
+            free(early);
+        } else {
+            /* The clock is created from the second pair, so the report is dated exactly as before. */
+            assert_string_equal(r.text, second);
+            assert_true(sw_tigo_observer_link_counters(o)->restarts >= 1);
+        }
+        free(r.text);
+    }
+    free(second);
+    /* The 13-byte-only flag alone refuses a firmware-4.x report that the default takes. */
+    uint8_t req[64], resp[128];
+    size_t rn = 0, pn = 0;
+    static const uint8_t rq[5] = { 0x00, 0x01, 0x18, 0x83, 0x04 };
+    assert_int_equal(sw_tigo_link_encode(0x1201, 0x0148, rq, 5, 0, req, sizeof req, &rn), SW_OK);
+    uint8_t body[] = { 0x00, 0xFE, 0x01, 0x83, 0x95, 0x7C, 0x31, 0x00, 0x74, 0x01, 0x14, 0x63, 0x0E,
+                       0x2B, 0x61, 0x58, 0xFF, 0x03, 0x21, 0x58, 0x81, 0x00, 0x6E, 0x8F, 0xA0, 0x7E, 0x00 };
+    assert_int_equal(sw_tigo_link_encode(0x9201, 0x0149, body, sizeof body, 0, resp, sizeof resp, &pn), SW_OK);
+    for (int strict = 0; strict < 2; strict++) {
+        run r = { 0 };
+        reset_run(&r, OUT_FORK, fmt);
+        sw_tigo_observer_init(o, strict ? SW_TIGO_OBS_STRICT_POWER_LENGTH : 0, on_event, &r);
+        sw_tigo_observer_push(o, req, rn, 1724509001686961123LL);
+        sw_tigo_observer_push(o, resp, pn, 1724509001716961123LL);
+        assert_int_equal(r.n_power, strict ? 0 : 1);
+        assert_int_equal(sw_tigo_observer_counters(o)->invalid_power_reports, strict ? 1 : 0);
+        if (!strict)
+            assert_string_equal(r.text, "{\"event_type\":\"power_report\",\"gateway\":4609,\"node\":116,"
+                                        "\"timestamp\":\"2024-08-24T14:16:34.186961123Z\",\"voltage_in\":34.7,"
+                                        "\"voltage_out\":34.4,\"current\":0.25,\"dc_dc_duty_cycle\":1.0,"
+                                        "\"temperature\":34.4,\"rssi\":126}\n");
+        free(r.text);
+    }
+    free_steps(s, ns);
+    free(o);
+    free(fmt);
+    json_decref(root);
+}
+
 /* Garbage and damaged streams: never a crash, never a report without a clock. */
 static void count_any(void *user, const sw_tigo_obs_event *ev)
 {
@@ -645,6 +765,8 @@ int main(void)
         cmocka_unit_test(test_event_contents),
         cmocka_unit_test(test_infrastructure_only_on_change),
         cmocka_unit_test(test_taps_and_frames),
+        cmocka_unit_test(test_random_chunkings),
+        cmocka_unit_test(test_lost_frame_end),
         cmocka_unit_test(test_garbage_and_corruption),
     };
     return cmocka_run_group_tests_name("tigo/observer", tests, NULL, NULL);
