@@ -7,6 +7,7 @@
  */
 #include "sunwire/rct_value.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -85,7 +86,7 @@ size_t sw_rct_type_fixed_size(sw_rct_type t)
 
 bool sw_rct_type_encodable(sw_rct_type t)
 {
-    return (t >= SW_RCT_TYPE_UNKNOWN && t <= SW_RCT_TYPE_STRING);
+    return (unsigned)t <= SW_RCT_TYPE_STRING;
 }
 
 static bool type_known(sw_rct_type t) { return sw_rct_type_name(t) != NULL; }
@@ -393,7 +394,8 @@ sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *
             return SW_ERR_BAD_NUMBER;
         break;
     case SW_RCT_TYPE_FLOAT: {
-        if (*text == '\0' || *text == ' ' || *text == '\t' || *text == '\n')
+        /* strtod would skip leading blanks; the text must be the number. */
+        if (*text == '\0' || isspace((unsigned char)*text))
             return SW_ERR_BAD_NUMBER;
         errno = 0;
         char *end = NULL;

@@ -600,6 +600,8 @@ static void test_from_text(void **state)
     assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_FLOAT, "nan", &v, NULL, 0), SW_OK);
     assert_true(isnan(v.u.f));
     assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_FLOAT, "abc", &v, NULL, 0), SW_ERR_BAD_NUMBER);
+    assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_FLOAT, "\r1", &v, NULL, 0), SW_ERR_BAD_NUMBER);
+    assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_FLOAT, "1 ", &v, NULL, 0), SW_ERR_BAD_NUMBER);
     assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_STRING, "hello", &v, NULL, 0), SW_OK);
     assert_int_equal(v.u.str.len, 5);
     assert_int_equal(sw_rct_value_from_text(SW_RCT_TYPE_UNKNOWN, "01 2b", &v, st, sizeof st), SW_OK);
