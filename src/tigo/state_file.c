@@ -362,6 +362,11 @@ sw_err sw_tigo_state_parse(sw_tigo_state *s, const char *text, size_t len, char 
     sw_tigo_state_init(s);
     if (errbuf && errcap)
         errbuf[0] = '\0';
+    if (!text) {
+        if (errbuf && errcap)
+            snprintf(errbuf, errcap, "no document text");
+        return SW_ERR_INVALID_ARGUMENT;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root) {

@@ -202,6 +202,7 @@ static void test_validation_failures(void **state)
         assert_int_equal(s->n_gateways, 0);
         assert_int_equal(s->n_nodes, 0);
     }
+    assert_int_equal(sw_tigo_state_parse(s, NULL, 0, NULL, 0), SW_ERR_INVALID_ARGUMENT);
     /* Extra keys are ignored, '+' and leading zeros in keys are accepted like Rust's integer parser. */
     const char *ok = "{\"x\":1,\"gateway_node_tables\":{\"+01\":[{\"node_id\":5,\"long_address\":[1,2,3,4,5,6,7,8],"
                      "\"extra\":true}]},\"gateway_identities\":{\"0\":[0,0,0,0,0,0,0,0]},"
