@@ -321,7 +321,11 @@ void rc_fmt_time(int64_t t, char out[32])
     size_t n = strlen(buf);
     if (n && buf[n - 1] == 'Z')
         buf[n - 1] = 0;
-    snprintf(out, 32, "%s", buf);
+    n = strlen(buf);
+    if (n > 31)
+        n = 31;
+    memcpy(out, buf, n);
+    out[n] = 0;
 }
 
 /* Decode the payload with the type that fits the command, if any. */
