@@ -110,7 +110,8 @@ typedef enum sw_tigo_link_mode {
      * end delimiter) drops the partial frame, counts it in `restarts`, and
      * starts the next frame at once, so a collision costs one frame, not two.
      * An overflow that arrives through an escape pair is counted as a giant
-     * and the following 7E 08 / 7E 07 are honoured.
+     * and the following 7E 08 / 7E 07 are honoured. 7E 7E 07 starts a frame.
+     * See docs/tigo-protocol.md for the vectors this changes.
      */
     SW_TIGO_LINK_MODE_IMPROVED = 0,
     /* Bit-exact taptap behaviour, quirks included (tests and comparisons). */
