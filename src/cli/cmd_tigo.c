@@ -6,9 +6,11 @@
  * bytes; decides only what the user sees: exit codes, help, progress.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -264,6 +266,17 @@ int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
     }
 
     sw_log_init(SW_LOG_INFO);
+    /*
+     * taptap-mqtt pipes our stderr and never reads it: once the pipe is full a
+     * blocking write would freeze the observer for good. Dropping log lines
+     * when a pipe is full is the lesser evil; terminals and files are untouched.
+     */
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        int fl = fcntl(STDERR_FILENO, F_GETFL);
+        if (fl >= 0)
+            fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK);
+    }
     tigo_cli cli = {
         .args = &a,
         .prog = prog,

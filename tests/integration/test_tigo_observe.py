@@ -257,6 +257,21 @@ class Bridge(Base):
         last = [json.loads(x) for x in lines if '"infrastructure_report"' in x][-1]
         self.assertEqual(len(last["nodes"]["4609"]), 10)
 
+    def test_unread_stderr_never_blocks(self):
+        # The bridge never reads the child's stderr. A converter that accepts and drops at once makes
+        # every reconnect log a few lines; far more than a pipe buffer (64 KiB) must not stall the loop.
+        srv = tl.BusServer([[]] * 100000, close=True)
+        self.addCleanup(srv.stop)
+        p = subprocess.Popen([self.taptap, "observe", "--tcp", "127.0.0.1", "--port", str(srv.port),
+                              "--reconnect-delay", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=tl.quiet_env())
+        self.addCleanup(tl.stop_process, p)
+        deadline = time.monotonic() + 60
+        while srv.accepted < 1500 and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        self.assertIsNone(p.poll())
+        self.assertGreaterEqual(srv.accepted, 1500)
+
     def test_serial_argv(self):
         import pty
         import tty
