@@ -500,6 +500,39 @@ static void test_random_stress(void **state)
     free(buf);
 }
 
+static void test_names_reset_and_null_callback(void **state)
+{
+    (void)state;
+    /* The 18 frame types the reference names, and labels for the rest. */
+    int named = 0;
+    for (uint32_t t = 0; t < 0x10000; t++)
+        named += sw_tigo_frame_type_name((uint16_t)t) != NULL;
+    assert_int_equal(named, 18);
+    assert_string_equal(sw_tigo_frame_type_name(0x0006), "ENUMERATION_END_RESPONSE");
+    assert_null(sw_tigo_frame_type_name(0x0042));
+    assert_string_equal(sw_tigo_frame_type_describe(0x0042), "STAR_REQUEST");
+    assert_string_equal(sw_tigo_frame_type_describe(0x0043), "STAR_RESPONSE");
+    assert_string_equal(sw_tigo_frame_type_describe(0x1234), "UNKNOWN");
+    assert_string_equal(sw_tigo_frame_type_describe(0x0149), "RECEIVE_RESPONSE");
+
+    /* No callback: frames are still counted. Reset drops a half frame but keeps counters. */
+    static const uint8_t good[] = { 0xFF, 0x7E, 0x07, 0x92, 0x01, 0x01, 0x49, 0x00, 0xFF,
+                                    0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
+    sw_tigo_link_rx rx;
+    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
+    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, sizeof good), 1);
+    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, 8), 0);
+    assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_FRAME);
+    sw_tigo_link_rx_reset(&rx);
+    assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_IDLE);
+    /* The tail of the interrupted frame is now just noise; the next frame is fine. */
+    sw_tigo_link_rx_feed(&rx, good + 8, sizeof good - 8);
+    assert_int_equal(rx.counters.frames, 1);
+    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, sizeof good), 1);
+    assert_int_equal(rx.counters.frames, 2);
+    assert_int_equal(rx.counters.checksums + rx.counters.runts, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_parse_body_limits),
         cmocka_unit_test(test_all_7e_and_garbage),
         cmocka_unit_test(test_random_stress),
+        cmocka_unit_test(test_names_reset_and_null_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

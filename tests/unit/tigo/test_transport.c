@@ -732,6 +732,19 @@ static void test_random_frames(void **state)
     free(t);
 }
 
+static void test_event_kind_names(void **state)
+{
+    (void)state;
+    /* Every kind has its own name (logs and tests rely on them). */
+    for (int a = SW_TIGO_EV_RECEIVE_REQUEST; a <= SW_TIGO_EV_INVALID_FRAME; a++) {
+        const char *na = sw_tigo_event_kind_name((sw_tigo_event_kind)a);
+        assert_string_not_equal(na, "unknown");
+        for (int b = a + 1; b <= SW_TIGO_EV_INVALID_FRAME; b++)
+            assert_string_not_equal(na, sw_tigo_event_kind_name((sw_tigo_event_kind)b));
+    }
+    assert_string_equal(sw_tigo_event_kind_name((sw_tigo_event_kind)0), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_gateway_table_bounded),
         cmocka_unit_test(test_other_frame_types),
         cmocka_unit_test(test_random_frames),
+        cmocka_unit_test(test_event_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
