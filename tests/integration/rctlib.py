@@ -52,6 +52,7 @@ class Simulator:
         self.proc = None
         self.port = None
         self.tmp = None
+        self.stderr = ""
 
     def __enter__(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -74,15 +75,16 @@ class Simulator:
         raise RuntimeError("simulator did not start: " + (self.proc.stderr.read().decode() if self.proc else ""))
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        """Stop it (SIGTERM, then SIGKILL) and keep what it wrote to stderr in self.stderr."""
+        if self.proc and self.proc.returncode is None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=5)
+                _, err = self.proc.communicate(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait()
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
+                _, err = self.proc.communicate()
+            self.stderr = err.decode("utf-8", "replace") if err else ""
         if self.tmp:
             self.tmp.cleanup()
             self.tmp = None

@@ -130,6 +130,31 @@ class RctclientCompat(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 5)
 
 
+class SimulatorLog(unittest.TestCase):
+    def test_verbose_lines(self):
+        sim = Simulator("-v", persona="rctclient").__enter__()
+        try:
+            rc, out, err = rctclient("read-value", "-h", "127.0.0.1", "-p", sim.port, "-n", "battery.soc")
+            self.assertEqual((rc, out), (0, "0.0\n"))
+        finally:
+            sim.stop()
+        self.assertEqual(sim.exit_status, 0)
+        lines = sim.stderr.splitlines()
+        self.assertEqual(lines[0], "INFO:rctclient.simulator:Waiting for client connections")
+        self.assertTrue(lines[1].startswith("INFO:rctclient.simulator:connection accepted: 127.0.0.1:"))
+        client_port = lines[1].rsplit(":", 1)[1]
+        self.assertIn("INFO:rctclient.simulator.socket_thread.%s:Read   : 0x959930BF battery.soc%s -> "
+                      "2b0508959930bf000000005138" % (client_port, " " * 37), lines)
+
+    def test_quiet_by_default(self):
+        sim = Simulator(persona="rctclient").__enter__()
+        try:
+            self.assertEqual(rctclient("read-value", "-h", "127.0.0.1", "-p", sim.port, "-n", "battery.soc")[0], 0)
+        finally:
+            sim.stop()
+        self.assertEqual(sim.stderr, "")
+
+
 class NoAnswer(unittest.TestCase):
     def test_silent_device_gives_clear_error(self):
         # A device that accepts the connection and never answers: rctclient hangs forever.
