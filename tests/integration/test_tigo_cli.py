@@ -124,15 +124,11 @@ class TaptapPersona(unittest.TestCase):
 
     def test_closed_stdout_is_a_clean_exit_1(self):
         blob = bytes.fromhex("00FFFF7E0712010148000118830417447E08") * 4000
-        import tempfile
-        fd, path = tempfile.mkstemp(suffix=".bin")
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        self.addCleanup(os.unlink, path)
-        p = subprocess.Popen([self.taptap, "peek-bytes", "--file", path], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=tl.quiet_env())
-        p.stdout.close()  # the reader goes away before the first write
-        _, err = p.communicate(timeout=30)
+        # The reader goes away before the first byte reaches the program (it comes on stdin afterwards).
+        p = subprocess.Popen([self.taptap, "peek-bytes", "--file", "-"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tl.quiet_env())
+        p.stdout.close()
+        _, err = p.communicate(blob, timeout=30)
         self.assertEqual(p.returncode, 1)
         self.assertIn(b"standard output", err)
         p.stderr.close()
