@@ -9,6 +9,7 @@ PACKAGES=(
   libcmocka-dev                # unit test framework
   libjansson-dev               # JSON input (state files, test vectors)
   libpcap-dev                  # pcap/pcapng capture reading
+  clang libclang-rt-14-dev     # libFuzzer targets (the test run fuzzes every decoder briefly)
 )
 
 missing=()

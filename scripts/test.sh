@@ -11,9 +11,14 @@ scripts/build.sh build -DSUNWIRE_WERROR=ON
 echo "== build: ASan + UBSan"
 scripts/build.sh build-asan -DSUNWIRE_SANITIZE=ON -DSUNWIRE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 
+echo "== build: libFuzzer targets (clang)"
+CC=clang scripts/build.sh build-fuzz -DSUNWIRE_FUZZ=ON -DSUNWIRE_TESTS=OFF -DSUNWIRE_WERROR=ON
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== tests: ASan + UBSan build"
 (cd build-asan && ctest --output-on-failure -j "$jobs")
+echo "== fuzzing: every target for a fixed number of executions"
+(cd build-fuzz && ctest --output-on-failure -j "$jobs")
 echo "== tests: release build"
 (cd build && ctest --output-on-failure -j "$jobs")

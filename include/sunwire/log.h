@@ -34,6 +34,9 @@ int sw_log_enabled(sw_log_level level);
 __attribute__((format(printf, 3, 4)))
 #endif
 void sw_log(sw_log_level level, const char *target, const char *fmt, ...);
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
 void sw_vlog(sw_log_level level, const char *target, const char *fmt, va_list ap);
 
 #define SW_LOGE(target, ...) sw_log(SW_LOG_ERROR, target, __VA_ARGS__)
