@@ -175,6 +175,84 @@ class HistoryUnderFaults(unittest.TestCase):
         self.assertTrue(all(r["name"] != "UNKNOWN" for r in rows))
 
 
+class FakeDevice:
+    """Answers each request with `reply(request_bytes)`, sent in pieces of `piece` bytes."""
+
+    def __init__(self, reply, piece=1):
+        import socket
+        import threading
+        self.reply, self.piece = reply, piece
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.port = self.srv.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.start()
+
+    def serve(self):
+        self.srv.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                continue
+            c.settimeout(0.1)
+            with c:
+                while not self.stop.is_set():
+                    try:
+                        req = c.recv(4096)
+                    except OSError:
+                        continue
+                    if not req:
+                        break
+                    data = self.reply(req)
+                    for i in range(0, len(data), self.piece):
+                        c.sendall(data[i:i + self.piece])
+                        time.sleep(0.001)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.srv.close()
+
+
+class ClientStreamHandling(unittest.TestCase):
+    # A real capture of battery.soc (spec 2.5): leading 00, then the frame.
+    CAPTURE = bytes.fromhex("002B0508959930BF3F590F868810")
+
+    def read_soc(self, dev, *extra):
+        try:
+            return rct("--debug", "read-value", "-h", "127.0.0.1", "-p", dev.port, "-n", "battery.soc",
+                       "--timeout", "500", "--retries", "1", *extra)
+        finally:
+            dev.close()
+
+    def test_every_piece_size(self):
+        for piece in (1, 2, 3, 5, 14):
+            rc, out, err = self.read_soc(FakeDevice(lambda req: self.CAPTURE, piece))
+            self.assertEqual((rc, out), (0, "0.8478931188583374\n"), piece)
+
+    def test_noise_before_the_answer(self):
+        bad = bytearray(frame(0x05, 0x959930BF, b"\x3f\x00\x00\x00"))
+        bad[-2] ^= 0x40  # bad CRC: must not be believed
+        noise = (frame(0x05, 0x1AC87AA0, b"\x44\x00\x00\x00")    # another object's answer
+                 + frame(0x01, 0x959930BF)                          # another client's request echoed
+                 + bytes(bad) + b"AT+\r" + b"\x2b\x3c\xe1")
+        for piece in (1, 7, len(noise) + len(self.CAPTURE)):
+            rc, out, err = self.read_soc(FakeDevice(lambda req: noise + self.CAPTURE, piece))
+            self.assertEqual((rc, out), (0, "0.8478931188583374\n"), piece)
+            m = STATS.search(err)
+            self.assertEqual(int(m.group(5)), 3)  # foreign answer, echoed request, extension frame
+            self.assertEqual(int(m.group(6)), 1)  # one CRC error
+
+    def test_cut_answer_then_silence(self):
+        cut = frame(0x05, 0x959930BF, b"\x3f\x59")  # valid CRC, two bytes short
+        rc, out, err = self.read_soc(FakeDevice(lambda req: cut, 3))
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("Only incomplete answers for battery.soc", err)
+
+
 class SimulatorRobustness(unittest.TestCase):
     def test_many_frames_per_read_split_frames_and_garbage(self):
         with Simulator("--static") as sim:
