@@ -133,6 +133,29 @@ typedef struct sw_sink {
     void *self;
 } sw_sink;
 
+/*
+ * The collection, owned by the daemon (src/daemon/model.c). Readers use these
+ * accessors; indexes are stable until the next model change, so iterate
+ * without yielding to the loop. Pointers stay valid for the model's lifetime.
+ */
+typedef struct sw_model sw_model;
+
+size_t sw_model_source_count(const sw_model *m);
+const sw_source_status *sw_model_source_at(const sw_model *m, size_t i);
+size_t sw_model_gateway_count(const sw_model *m);
+const sw_gateway *sw_model_gateway_at(const sw_model *m, size_t i);
+size_t sw_model_panel_count(const sw_model *m);
+const sw_panel *sw_model_panel_at(const sw_model *m, size_t i);
+size_t sw_model_string_count(const sw_model *m);          /* the "total" aggregate is last */
+const sw_string_agg *sw_model_string_at(const sw_model *m, size_t i);
+size_t sw_model_inverter_count(const sw_model *m);
+const sw_inverter *sw_model_inverter_at(const sw_model *m, size_t i);
+size_t sw_model_inverter_value_count(const sw_model *m);
+const sw_inverter_value *sw_model_inverter_value_at(const sw_model *m, size_t i);
+/* Wall clock of the model's last change, and when the daemon started. */
+int64_t sw_model_updated_ns(const sw_model *m);
+int64_t sw_model_started_ns(const sw_model *m);
+
 #ifdef __cplusplus
 }
 #endif
