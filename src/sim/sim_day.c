@@ -210,24 +210,41 @@ static double seasonal_energy(double days, double per_day, double amplitude)
     return per_day * (days + amplitude / w * (sin(w * days + phase) - sin(phase)));
 }
 
+/*
+ * A counter that grows by a seasonal amount per day, each day a little more or
+ * less than the season says (weather, habits): day d starts at S(d) + j(d)
+ * with j a per-day random offset below the smallest daily amount, so the
+ * counter never goes down however the offsets fall.
+ */
+static double daily_counter(const sw_sim_config *cfg, uint64_t stream, double day, double frac, double per_day,
+                            double amplitude)
+{
+    double jmax = 0.8 * per_day * (1.0 - fabs(amplitude));
+    double a = seasonal_energy(day, per_day, amplitude) + jmax * unit(cfg->seed, stream, (uint64_t)(int64_t)day);
+    double b = seasonal_energy(day + 1.0, per_day, amplitude) +
+               jmax * unit(cfg->seed, stream, (uint64_t)(int64_t)(day + 1.0));
+    return a + (b - a) * frac;
+}
+
 static double pv_counter(const sw_sim_config *cfg, int64_t t)
 {
     double shifted = (double)(t - COMMISSIONED) + cfg->longitude_deg / 15.0 * 3600.0;
     if (shifted < 0)
         return 0.0;
-    double d0 = floor(shifted / DAY);
-    double per_day = cfg->pv_peak_w * 2.7; /* ~1000 kWh per kWp and year */
-    double a = seasonal_energy(d0, per_day, 0.65);
-    double b = seasonal_energy(d0 + 1.0, per_day, 0.65);
     double hs = solar_hours(cfg, t);
     double frac = hs <= 6.0 ? 0.0 : hs >= 18.0 ? 1.0 : (1.0 - cos(PI * (hs - 6.0) / 12.0)) / 2.0;
-    return a + (b - a) * frac;
+    /* ~1000 kWh per kWp and year, much more in summer than in winter */
+    return daily_counter(cfg, 15, floor(shifted / DAY), frac, cfg->pv_peak_w * 2.7, 0.65);
 }
 
 static double load_counter(const sw_sim_config *cfg, int64_t t)
 {
-    double hours = (double)(t - COMMISSIONED) / 3600.0;
-    return hours > 0 ? hours * (cfg->base_load_w + 160.0) : 0.0;
+    double shifted = (double)(t - COMMISSIONED) + cfg->utc_offset_s;
+    if (shifted < 0)
+        return 0.0;
+    double day = floor(shifted / DAY);
+    /* Houses use more in winter: a negative amplitude puts the peak there. */
+    return daily_counter(cfg, 16, day, (shifted - day * DAY) / DAY, (cfg->base_load_w + 160.0) * 24.0, -0.2);
 }
 
 void sw_sim_sample_at(const sw_sim_config *cfg, int64_t t, sw_sim_sample *o)
