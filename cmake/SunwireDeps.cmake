@@ -25,6 +25,11 @@ macro(sunwire_optional NAME MODULE DEBPKG WHAT)
 endmacro()
 
 sunwire_optional(PCAP      libpcap      libpcap-dev        "pcap capture reading")
+sunwire_optional(INIH      inih         libinih-dev        "configuration files (sunwire run --config)")
+sunwire_optional(MOSQUITTO libmosquitto libmosquitto-dev   "MQTT and Home Assistant output")
+sunwire_optional(MHD       libmicrohttpd libmicrohttpd-dev "HTTP server (Prometheus /metrics, dashboard)")
+sunwire_optional(CURL      libcurl      libcurl4-openssl-dev "InfluxDB HTTP output")
+sunwire_optional(SQLITE    sqlite3      libsqlite3-dev     "embedded SQLite history")
 # Required: jansson parses JSON input (state files, configuration, test vectors).
 pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
 if(NOT JANSSON_FOUND)
