@@ -61,6 +61,9 @@ typedef struct sw_rct_client {
     sw_rct_client_stats stats;
     sw_rct_trace_fn trace;
     void *trace_user;
+    /* The accepted reply of the last successful request (for debug output). */
+    uint8_t last_command;
+    uint32_t last_address;
     /* private */
     int fd_;
     char host_[256];
@@ -91,6 +94,9 @@ void sw_rct_client_close(sw_rct_client *c);
 sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, const uint8_t *payload,
                              size_t payload_len, sw_rct_type expect, const uint32_t *query,
                              const uint8_t **reply, size_t *reply_len);
+
+/* Payload of the last accepted reply (valid until the next call on c). */
+void sw_rct_client_last_reply(const sw_rct_client *c, const uint8_t **payload, size_t *len);
 
 /*
  * Read an object's current value, decoded with its response type into *out.

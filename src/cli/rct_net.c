@@ -258,6 +258,21 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
         void *storage = malloc(cap);
         sw_err e = storage ? sw_rct_client_read(c, objs[i], &v, storage, cap) : SW_ERR_NO_MEMORY;
         if (e == SW_OK) {
+            if (g->debug) {
+                const uint8_t *payload;
+                size_t plen;
+                sw_rct_client_last_reply(c, &payload, &plen);
+                char *hex = malloc(2 * plen + 1);
+                if (hex) {
+                    sw_hex_encode(hex, payload, plen);
+                    for (char *p = hex; *p; p++)
+                        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+                    const char *cn = sw_rct_command_name(c->last_command);
+                    rc_debug(g, "rctclient.cli", "DEBUG", "Got frame: <ReceiveFrame(cmd=%s, id=%08x, address=%x, data=%s)>",
+                             cn ? cn : "?", (unsigned)objs[i]->id, (unsigned)c->last_address, hex);
+                    free(hex);
+                }
+            }
             print_value_line(g, objs[i], &v, verbose, json);
         } else {
             report_request_error(&co, objs[i], e);

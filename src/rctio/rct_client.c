@@ -45,6 +45,9 @@ static sw_err do_connect(sw_rct_client *c)
 sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port, const sw_rct_client_config *cfg)
 {
     memset(&c->stats, 0, sizeof c->stats);
+    c->reply_len_ = 0;
+    c->last_command = 0;
+    c->last_address = 0;
     c->trace = NULL;
     c->trace_user = NULL;
     if (cfg)
@@ -145,6 +148,8 @@ static sw_err await_reply(sw_rct_client *c, uint8_t sent, uint32_t id, sw_rct_ty
             }
             memcpy(c->reply_, f->payload, f->payload_len);
             c->reply_len_ = f->payload_len;
+            c->last_command = f->command;
+            c->last_address = f->address;
             return SW_OK;
         }
         c->in_off_ = c->in_len_ = 0;
@@ -232,6 +237,12 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
         last = e == SW_ERR_RCT_BAD_PAYLOAD ? e : SW_ERR_TIMEOUT;
     }
     return last;
+}
+
+void sw_rct_client_last_reply(const sw_rct_client *c, const uint8_t **payload, size_t *len)
+{
+    *payload = c->reply_;
+    *len = c->reply_len_;
 }
 
 static bool has_nul(const uint8_t *p, size_t n) { return memchr(p, 0, n) != NULL; }
