@@ -122,6 +122,23 @@ class TaptapPersona(unittest.TestCase):
         r = tl.run([self.taptap, "list-serial-ports"], env=tl.quiet_env(SUNWIRE_SYSFS_ROOT=empty + "/nope"))
         self.assertEqual(r.returncode, 1)
 
+    def test_log_level_from_rust_log(self):
+        import tempfile
+        fd, path = tempfile.mkstemp(suffix=".bin")
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes.fromhex("00FFFF7E0712010148000118830417447E08"))
+        self.addCleanup(os.unlink, path)
+        r = tl.run([self.taptap, "peek-bytes", "--file", path])
+        self.assertRegex(r.stderr.decode(), r"^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO  taptap\] opening file ")
+        for level in ("warn", "error", "off"):
+            r = tl.run([self.taptap, "peek-bytes", "--file", path], env=tl.quiet_env(RUST_LOG=level))
+            self.assertEqual((r.returncode, r.stderr), (0, b""), level)
+            self.assertEqual(r.stdout, b"00 FF FF 7E 07 12 01 01 48 00 01 18 83 04 17 44 7E 08\n")
+        r = tl.run([self.taptap, "peek-bytes", "--file", path + ".missing"], env=tl.quiet_env(RUST_LOG="error"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b" ERROR taptap] cannot open file", r.stderr)
+        self.assertNotIn(b"INFO", r.stderr)
+
     def test_closed_stdout_is_a_clean_exit_1(self):
         blob = bytes.fromhex("00FFFF7E0712010148000118830417447E08") * 4000
         # The reader goes away before the first byte reaches the program (it comes on stdin afterwards).
