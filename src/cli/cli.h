@@ -23,4 +23,9 @@ typedef enum sw_persona {
 int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona);
 int sw_cli_rct(int argc, char **argv, const char *prog, sw_persona persona);
 
+/* Top-level commands: argv[0] is the command's own name ("run", "history", "demo"). */
+int sw_cli_run(int argc, char **argv);
+int sw_cli_history(int argc, char **argv);
+int sw_cli_demo(int argc, char **argv);
+
 #endif

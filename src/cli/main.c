@@ -34,6 +34,12 @@ static void usage(FILE *out)
             "  rct        RCT Power inverters: read-value, write-value, decode, encode, registry, ...\n"
             "  rctclient  the same commands, behaving exactly like rctclient\n"
             "\n"
+            "Daemon:\n"
+            "  run        observe buses and inverters; publish to MQTT/Home Assistant, Prometheus,\n"
+            "             InfluxDB, the SQLite history and the dashboard\n"
+            "  history    export the stored history as CSV or JSON\n"
+            "  demo       the whole product on built-in simulators, no hardware needed\n"
+            "\n"
             "Other commands:\n"
             "  features   list the optional features of this build\n"
             "  help       this text\n"
@@ -67,6 +73,12 @@ int main(int argc, char **argv)
         return sw_cli_rct(argc - 1, argv + 1, "sunwire rct", SW_PERSONA_SUNWIRE);
     if (strcmp(group, "rctclient") == 0)
         return sw_cli_rct(argc - 1, argv + 1, "rctclient", SW_PERSONA_RCTCLIENT);
+    if (strcmp(group, "run") == 0)
+        return sw_cli_run(argc - 1, argv + 1);
+    if (strcmp(group, "history") == 0)
+        return sw_cli_history(argc - 1, argv + 1);
+    if (strcmp(group, "demo") == 0)
+        return sw_cli_demo(argc - 1, argv + 1);
     if (strcmp(group, "features") == 0) {
         printf("%s\n", SUNWIRE_FEATURE_LIST);
         return 0;
