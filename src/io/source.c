@@ -414,7 +414,9 @@ sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
                     SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
                 return SW_RUN_INPUT_ERROR;
             }
-            if (e == SW_ERR_EOF)
+            if (e == SW_ERR_EOF && s->cfg.kind == SW_SOURCE_SERIAL)
+                SW_LOGE(tg, "error reading %s: the device hung up", desc); /* unplugged adapter */
+            else if (e == SW_ERR_EOF)
                 SW_LOGW(tg, "%s closed the connection", desc);
             else
                 SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));

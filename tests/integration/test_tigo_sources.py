@@ -29,8 +29,9 @@ class SerialPty(unittest.TestCase):
         self.taptap = tl.taptap_path()
 
     def tearDown(self):
-        os.close(self.slave)
-        os.close(self.master)
+        for fd in (self.slave, self.master):
+            if fd is not None:
+                os.close(fd)
 
     def _run(self, sub, *extra):
         p = tl.Proc([self.taptap, sub, "--serial", self.path] + list(extra))
@@ -69,6 +70,20 @@ class SerialPty(unittest.TestCase):
                     "--reconnect-delay", "0"])
         self.assertEqual(r.returncode, 2)
         p.stop()
+
+    def test_unplugged_adapter(self):
+        # Closing the master is what an unplugged USB adapter looks like: a read error, then the
+        # device is gone, so reopening fails; with --reconnect-retry 1 that ends with exit 2.
+        p = self._run("peek-bytes", "--reconnect-retry", "1", "--reconnect-delay", "0")
+        os.write(self.master, STREAM[:18])
+        self.assertTrue(p.wait_for("out", b"7E 08\n"))
+        os.close(self.slave)
+        os.close(self.master)
+        self.slave = self.master = None
+        self.assertEqual(p.wait(20), 2, p.stderr_text())
+        err = p.stderr_text()
+        self.assertRegex(err, r"ERROR taptap\] error reading serial port")
+        self.assertIn("cannot open serial port", err)
 
     def test_not_a_tty(self):
         r = tl.run([self.taptap, "peek-bytes", "--serial", os.devnull, "--reconnect-retry", "1",

@@ -205,7 +205,10 @@ class Proc:
 
     def _pump(self, f, buf):
         while True:
-            chunk = f.read1(65536) if hasattr(f, "read1") else f.read(4096)
+            try:
+                chunk = f.read1(65536) if hasattr(f, "read1") else f.read(4096)
+            except (OSError, ValueError):
+                return  # closed by stop()
             if not chunk:
                 return
             with self.lock:
