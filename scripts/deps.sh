@@ -12,6 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev     # libFuzzer targets (the test run fuzzes every decoder briefly)
   libinih-dev                  # configuration file parser (sunwire run --config)
   libmosquitto-dev mosquitto   # MQTT output; the broker is used by the integration tests
+  mosquitto-clients            # mosquitto_sub/pub: the MQTT integration tests watch the broker with them
   libmicrohttpd-dev            # HTTP server: Prometheus /metrics and the dashboard
   libcurl4-openssl-dev         # InfluxDB 2 write endpoint
   libsqlite3-dev sqlite3       # embedded history
