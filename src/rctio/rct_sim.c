@@ -35,9 +35,9 @@ void sw_rct_sim_init(sw_rct_sim *s, const sw_rct_sim_config *cfg)
     s->cfg = *cfg;
 }
 
-static uint64_t h(const sw_rct_sim *s, uint64_t a, uint64_t b) { return sw_sim_hash(s->cfg.model.seed, a, b); }
+static uint64_t h(const sw_rct_sim_config *s, uint64_t a, uint64_t b) { return sw_sim_hash(s->model.seed, a, b); }
 
-static double u01(const sw_rct_sim *s, uint64_t a, uint64_t b)
+static double u01(const sw_rct_sim_config *s, uint64_t a, uint64_t b)
 {
     return (double)(h(s, a, b) >> 11) * (1.0 / 9007199254740992.0);
 }
@@ -60,9 +60,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 }
 
 /* Start (UTC) of the house's local day / month / year containing t. */
-static int64_t period_start(const sw_rct_sim *s, int64_t t, char period)
+static int64_t period_start(const sw_rct_sim_config *s, int64_t t, char period)
 {
-    int64_t off = s->cfg.model.utc_offset_s;
+    int64_t off = s->model.utc_offset_s;
     int64_t days = floor_div(t + off, DAY);
     int64_t y;
     unsigned m, d;
@@ -92,16 +92,16 @@ static double counter(const sw_sim_sample *x, ekind k)
     return 0;
 }
 
-static double energy_in(const sw_rct_sim *s, ekind k, int64_t from, int64_t to)
+static double energy_in(const sw_rct_sim_config *s, ekind k, int64_t from, int64_t to)
 {
     sw_sim_sample a, b;
-    sw_sim_sample_at(&s->cfg.model, from, &a);
-    sw_sim_sample_at(&s->cfg.model, to, &b);
+    sw_sim_sample_at(&s->model, from, &a);
+    sw_sim_sample_at(&s->model, to, &b);
     return counter(&b, k) - counter(&a, k);
 }
 
 /* energy.e_<kind>_<day|month|year|total>[_sum][i] */
-static bool energy_value(const sw_rct_sim *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
+static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
 {
     if (!starts(name, "energy.e_"))
         return false;
@@ -161,7 +161,7 @@ static bool series_value(const char *series, const sw_sim_sample *x, double *out
     return true;
 }
 
-static double float_value(const sw_rct_sim *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x)
+static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x)
 {
     const char *n = o->name;
     int idx = index_of(n);
@@ -185,7 +185,7 @@ static double float_value(const sw_rct_sim *s, const sw_rct_object *o, int64_t n
     if (!strcmp(n, "battery.min_cell_temperature"))
         return x->temp_battery_c - 1.5;
     if (!strcmp(n, "battery.stored_energy"))
-        return x->soc * s->cfg.model.battery_wh;
+        return x->soc * s->model.battery_wh;
     if (!strcmp(n, "battery.max_cell_voltage"))
         return 3.30 + 0.15 * x->soc + 0.01;
     if (!strcmp(n, "battery.min_cell_voltage"))
@@ -262,7 +262,7 @@ static double float_value(const sw_rct_sim *s, const sw_rct_object *o, int64_t n
     return 0.1 + (double)(int)(1000.0 * r) / 10.0;
 }
 
-static int64_t int_value(const sw_rct_sim *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x,
+static int64_t int_value(const sw_rct_sim_config *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x,
                          int64_t lo, int64_t hi)
 {
     const char *n = o->name;
@@ -305,7 +305,7 @@ static size_t put_string(uint8_t *out, size_t cap, const char *text)
     return n + 1;
 }
 
-static size_t string_value(const sw_rct_sim *s, const sw_rct_object *o, uint32_t address, uint8_t *out,
+static size_t string_value(const sw_rct_sim_config *s, const sw_rct_object *o, uint32_t address, uint8_t *out,
                            size_t cap)
 {
     const char *n = o->name;
@@ -349,7 +349,7 @@ static size_t string_value(const sw_rct_sim *s, const sw_rct_object *o, uint32_t
 }
 
 /* Payload of a battery-module object (STATUS / STATISTICS / RESISTANCE). */
-static size_t battery_payload(const sw_rct_sim *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x,
+static size_t battery_payload(const sw_rct_sim_config *s, const sw_rct_object *o, int64_t now, const sw_sim_sample *x,
                               uint8_t *out)
 {
     int module = index_of(o->name);
@@ -403,7 +403,7 @@ static const sw_rct_sim_stored *find_written(const sw_rct_sim *s, uint32_t id, u
 }
 
 /* Device time (house wall clock written as UTC) <-> real UTC. */
-static int64_t device_to_utc(const sw_rct_sim *s, int64_t dev) { return dev - s->cfg.model.utc_offset_s; }
+static int64_t device_to_utc(const sw_rct_sim_config *s, int64_t dev) { return dev - s->model.utc_offset_s; }
 
 sw_err sw_rct_sim_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_t address, int64_t now_s,
                           uint8_t *out, size_t cap, size_t *len)
@@ -433,8 +433,8 @@ sw_err sw_rct_sim_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_
         model.base_load_w *= k;
         model.seed ^= address;
     }
-    sw_rct_sim scaled = *s;
-    scaled.cfg.model = model;
+    sw_rct_sim_config scaled = s->cfg;
+    scaled.model = model;
     sw_sim_sample_at(&model, now_s, &x);
     memset(&v, 0, sizeof v);
     v.type = obj->response_type;
@@ -522,7 +522,7 @@ static ekind series_energy_kind(const char *series)
     return E_AC;
 }
 
-static sw_err timeseries_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_t q, uint8_t *out,
+static sw_err timeseries_payload(const sw_rct_sim_config *s, const sw_rct_object *obj, uint32_t q, uint8_t *out,
                                  size_t cap, size_t *len)
 {
     /* logger.<res>_<series>_log_ts, and logger.year_log_ts (no series: AC energy). */
@@ -552,7 +552,7 @@ static sw_err timeseries_payload(const sw_rct_sim *s, const sw_rct_object *obj, 
         int64_t t = floor_div(dev - 1, 300) * 300;
         for (size_t i = 0; i < max_points && t >= oldest; i++, t -= 300) {
             sw_sim_sample x;
-            sw_sim_sample_at(&s->cfg.model, device_to_utc(s, t), &x);
+            sw_sim_sample_at(&s->model, device_to_utc(s, t), &x);
             double v = 0;
             if (!series_value(series, &x, &v))
                 return SW_ERR_NOT_FOUND;
@@ -573,7 +573,7 @@ static sw_err timeseries_payload(const sw_rct_sim *s, const sw_rct_object *obj, 
 
 static const uint8_t event_types[] = { 's', 'v', 'Z', 'P', 'w', 'k', 'S' };
 
-static sw_err events_payload(const sw_rct_sim *s, uint32_t q, uint8_t *out, size_t cap, size_t *len)
+static sw_err events_payload(const sw_rct_sim_config *s, uint32_t q, uint8_t *out, size_t cap, size_t *len)
 {
     const size_t max_rows = 12;
     if (cap < 4 + 20 * max_rows)
@@ -634,9 +634,9 @@ sw_err sw_rct_sim_logger_payload(const sw_rct_sim *s, const sw_rct_object *obj, 
                                  size_t cap, size_t *len)
 {
     if (obj->response_type == SW_RCT_TYPE_EVENT_TABLE)
-        return events_payload(s, q, out, cap, len);
+        return events_payload(&s->cfg, q, out, cap, len);
     if (obj->response_type == SW_RCT_TYPE_TIMESERIES)
-        return timeseries_payload(s, obj, q, out, cap, len);
+        return timeseries_payload(&s->cfg, obj, q, out, cap, len);
     return SW_ERR_NOT_FOUND;
 }
 
@@ -724,17 +724,17 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
 
     /* Faults, decided per request from the seed so that runs repeat. */
     const sw_rct_sim_faults *f = &s->cfg.faults;
-    if (f->drop > 0 && u01(s, 0xD0, nreq) < f->drop) {
+    if (f->drop > 0 && u01(&s->cfg, 0xD0, nreq) < f->drop) {
         s->stats.dropped++;
         r->dropped = true;
         return SW_OK;
     }
     size_t used = 0;
-    if (f->foreign > 0 && u01(s, 0xF0, nreq) < f->foreign) {
+    if (f->foreign > 0 && u01(&s->cfg, 0xF0, nreq) < f->foreign) {
         /* Someone else's answer, for an object next to ours in the registry. */
         size_t count = sw_rct_registry_count();
         for (size_t k = 1; k < count; k++) {
-            const sw_rct_object *other = sw_rct_registry_at((size_t)(h(s, 0xF1, nreq + k) % count));
+            const sw_rct_object *other = sw_rct_registry_at((size_t)(h(&s->cfg, 0xF1, nreq + k) % count));
             uint8_t op[256];
             size_t olen;
             if (!other || other->id == obj->id ||
@@ -751,12 +751,12 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
             break;
         }
     }
-    if (f->truncate > 0 && len > 0 && u01(s, 0x7C, nreq) < f->truncate) {
-        len = (size_t)(h(s, 0x7D, nreq) % len);
+    if (f->truncate > 0 && len > 0 && u01(&s->cfg, 0x7C, nreq) < f->truncate) {
+        len = (size_t)(h(&s->cfg, 0x7D, nreq) % len);
         s->stats.truncated++;
         r->truncated = true;
     }
-    if (f->delay > 0 && u01(s, 0xDE, nreq) < f->delay) {
+    if (f->delay > 0 && u01(&s->cfg, 0xDE, nreq) < f->delay) {
         r->delay_ms = f->delay_ms;
         s->stats.delayed++;
     }
