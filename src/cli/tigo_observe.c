@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/tigo_activity_taptap.h"
 #include "cli/tigo_cli.h"
 #include "sunwire/io_file.h"
 #include "sunwire/log.h"
@@ -32,6 +33,7 @@ typedef struct observe_ctx {
     sw_tigo_observer obs; /* large: the context is heap-allocated */
     sw_tigo_fmt fmt;
     sw_tigo_activity activity;
+    tigo_taptap_activity taptap_activity;
     bool upstream;
     bool reference;
     bool json;               /* peek-activity --json */
@@ -212,6 +214,7 @@ static observe_ctx *ctx_new(tigo_cli *cli, unsigned flags)
     sw_tigo_observer_init(&c->obs, flags, on_event, c);
     sw_tigo_fmt_init(&c->fmt, 0);
     sw_tigo_activity_init(&c->activity);
+    tigo_taptap_activity_init(&c->taptap_activity);
     return c;
 }
 
@@ -253,6 +256,13 @@ static void on_transport(void *user, const sw_tigo_transport_event *ev)
 {
     observe_ctx *c = user;
     size_t len = 0;
+    if (!c->json && c->cli->persona == SW_PERSONA_TAPTAP) {
+        /* taptap's own wording, for scripts that read its log. */
+        len = tigo_taptap_activity_line(&c->taptap_activity, ev, c->line, sizeof c->line);
+        if (len)
+            SW_LOGI(c->cli->log_target, "%.*s", (int)len, c->line);
+        return;
+    }
     sw_err e = sw_tigo_fmt_activity(&c->activity, &c->fmt, ev, c->json, c->obs.now_ns, c->line, sizeof c->line, &len);
     if (e != SW_OK)
         return;
