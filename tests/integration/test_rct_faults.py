@@ -105,11 +105,28 @@ class FaultModes(unittest.TestCase):
     def test_broadcast_to_two_clients(self):
         # The device's bridge copies answers to everyone: two clients at once still get their own values.
         import subprocess
+        import threading
         with Simulator(*SIM, "--broadcast") as sim:
-            args = [rctlib.BIN, "rct", "--debug", "read-value", "-h", "127.0.0.1", "-p", str(sim.port), "--json"]
-            procs = [subprocess.Popen(args + OBJECTS, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                     for _ in range(3)]
-            outs = [p.communicate(timeout=60) for p in procs]
+            # A third party keeps asking for something else meanwhile; everyone sees those answers too.
+            other = connect(sim.port)
+            stop = threading.Event()
+
+            def chatter():
+                while not stop.is_set():
+                    other.sendall(frame(0x01, 0xEBC62737))
+                    time.sleep(0.005)
+
+            th = threading.Thread(target=chatter)
+            th.start()
+            try:
+                args = [rctlib.BIN, "rct", "--debug", "read-value", "-h", "127.0.0.1", "-p", str(sim.port), "--json"]
+                procs = [subprocess.Popen(args + OBJECTS, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         for _ in range(3)]
+                outs = [p.communicate(timeout=60) for p in procs]
+            finally:
+                stop.set()
+                th.join()
+                other.close()
         foreign = 0
         for p, (out, err) in zip(procs, outs):
             self.assertEqual(p.returncode, 0, err)
