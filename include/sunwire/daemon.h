@@ -66,6 +66,8 @@ sw_model *sw_model_new(const sw_model_options *opt);
 /* Closes every sink (ops->close) and frees the model. NULL is a no-op. */
 void sw_model_free(sw_model *m);
 const sw_model_options *sw_model_get_options(const sw_model *m);
+/* When the daemon started (what sw_model_started_ns reports). */
+void sw_model_set_started_ns(sw_model *m, int64_t ns);
 
 /* Register an output; it is told about every later change. SW_ERR_NO_SPACE when full. */
 sw_err sw_model_add_sink(sw_model *m, sw_sink sink);
@@ -151,6 +153,9 @@ const sw_string_agg *sw_model_string_find(const sw_model *m, const char *name);
 sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
                               const char *barcode, double energy_total_wh, double energy_today_wh,
                               int64_t day, int64_t now_ns);
+
+/* The local day that panel i's energy_today_wh belongs to (-1 = none yet). */
+int64_t sw_model_panel_energy_day(const sw_model *m, size_t i);
 
 /* Local day number (days since 1970-01-01 in the model's zone) of an instant. */
 int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
