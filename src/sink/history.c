@@ -1,0 +1,668 @@
+/*
+ * history.c: the SQLite history store and sink (see sunwire/sink_history.h).
+ *
+ * Trusts the model's records (NUL-terminated text, finite numbers are not
+ * assumed: SQLite stores NaN as NULL). Every statement is prepared once at
+ * open; rows of one loop iteration share a transaction so a busy bus costs
+ * one fsync-free WAL append per iteration rather than one per row.
+ */
+#include "sunwire/sink_history.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sink/history_internal.h"
+#include "sunwire/json.h"
+#include "sunwire/log.h"
+#include "sunwire_config.h"
+
+#define LOG_TARGET "sunwire::history"
+
+/* ---- configuration (no SQLite needed) --------------------------------------- */
+
+void sw_history_config_defaults(sw_history_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s", "sunwire-history.db");
+    c->retention_days = 365;
+    c->prune_interval_s = 3600;
+    c->panels = c->strings = c->inverters = c->events = true;
+}
+
+static sw_err cfg_err(char *err, size_t errcap, const char *key, const char *value, const char *what)
+{
+    if (err && errcap)
+        snprintf(err, errcap, "history: %s = '%s' %s", key, value, what);
+    return SW_ERR_INVALID_ARGUMENT;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0) { *out = true; return true; }
+        if (strcmp(v, no[i]) == 0) { *out = false; return true; }
+    }
+    return false;
+}
+
+static bool parse_uint(const char *v, unsigned long max, unsigned *out)
+{
+    char *end;
+    if (!*v || *v == '-' || *v == '+')
+        return false;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *end || n > max)
+        return false;
+    *out = (unsigned)n;
+    return true;
+}
+
+sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *value, char *err, size_t errcap)
+{
+    if (!key || !value)
+        return cfg_err(err, errcap, "?", "?", "is incomplete");
+    bool *flag = NULL;
+    if (strcmp(key, "enable") == 0 || strcmp(key, "enabled") == 0)
+        flag = &c->enable;
+    else if (strcmp(key, "store_panels") == 0)
+        flag = &c->panels;
+    else if (strcmp(key, "store_strings") == 0)
+        flag = &c->strings;
+    else if (strcmp(key, "store_inverters") == 0)
+        flag = &c->inverters;
+    else if (strcmp(key, "store_events") == 0)
+        flag = &c->events;
+    if (flag) {
+        if (!parse_bool(value, flag))
+            return cfg_err(err, errcap, key, value, "is not a boolean (true/false)");
+        return SW_OK;
+    }
+    if (strcmp(key, "path") == 0) {
+        if (!*value)
+            return cfg_err(err, errcap, key, value, "is empty");
+        if (strlen(value) >= sizeof c->path)
+            return cfg_err(err, errcap, key, value, "is too long");
+        snprintf(c->path, sizeof c->path, "%s", value);
+    } else if (strcmp(key, "retention_days") == 0) {
+        if (!parse_uint(value, 100000, &c->retention_days))
+            return cfg_err(err, errcap, key, value, "must be a number of days (0 = keep everything)");
+    } else if (strcmp(key, "prune_interval_s") == 0) {
+        if (!parse_uint(value, 86400 * 7, &c->prune_interval_s) || c->prune_interval_s == 0)
+            return cfg_err(err, errcap, key, value, "must be seconds from 1 to 604800");
+    } else {
+        if (err && errcap)
+            snprintf(err, errcap, "history: unknown key '%s'", key);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    return SW_OK;
+}
+
+#if SUNWIRE_HAVE_SQLITE
+
+/* ---- schema ------------------------------------------------------------------ */
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS panel_readings ("
+    " ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL, node_id INTEGER NOT NULL,"
+    " barcode TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL,"
+    " voltage_in REAL, voltage_out REAL, current_in REAL, power_w REAL, duty_cycle REAL,"
+    " temperature_c REAL, rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS panel_readings_ts ON panel_readings(ts_ns);"
+    "CREATE INDEX IF NOT EXISTS panel_readings_panel ON panel_readings(panel, ts_ns);"
+    "CREATE TABLE IF NOT EXISTS string_aggregates ("
+    " ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL, online INTEGER NOT NULL,"
+    " power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
+    " energy_today_wh REAL, energy_total_wh REAL);"
+    "CREATE INDEX IF NOT EXISTS string_aggregates_ts ON string_aggregates(ts_ns);"
+    "CREATE TABLE IF NOT EXISTS inverter_values ("
+    " ts_ns INTEGER NOT NULL, inverter TEXT NOT NULL, object_id INTEGER NOT NULL, object TEXT NOT NULL,"
+    " unit TEXT NOT NULL, number REAL, text TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS inverter_values_ts ON inverter_values(ts_ns);"
+    "CREATE INDEX IF NOT EXISTS inverter_values_obj ON inverter_values(inverter, object, ts_ns);"
+    "CREATE TABLE IF NOT EXISTS events ("
+    " ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);";
+
+static const char *const insert_sql[4] = {
+    "INSERT INTO panel_readings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO string_aggregates VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO inverter_values VALUES (?,?,?,?,?,?,?)",
+    "INSERT INTO events VALUES (?,?,?)",
+};
+
+const char *const sw_history_table_names_[4] = {
+    "panel_readings", "string_aggregates", "inverter_values", "events"
+};
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static sw_err exec(sw_history *h, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return SW_ERR_IO;
+    }
+    return SW_OK;
+}
+
+static int read_version(sw_history *h)
+{
+    sqlite3_stmt *st;
+    int v = 0;
+    if (sqlite3_prepare_v2(h->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int sw_history_schema_version(sw_history *h)
+{
+    return h ? read_version(h) : 0;
+}
+
+const char *sw_history_errmsg(const sw_history *h)
+{
+    return h && h->db ? sqlite3_errmsg(h->db) : "no database";
+}
+
+static sw_err open_common(const char *path, int flags, sw_history **out)
+{
+    sw_history *h = calloc(1, sizeof *h);
+    if (!h)
+        return SW_ERR_NO_MEMORY;
+    if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
+        SW_LOGE(LOG_TARGET, "cannot open %s: %s", path, h->db ? sqlite3_errmsg(h->db) : "out of memory");
+        sqlite3_close(h->db);
+        free(h);
+        return SW_ERR_OPEN;
+    }
+    /* The daemon writes while an export reads: wait out short write locks. */
+    sqlite3_busy_timeout(h->db, 2000);
+    *out = h;
+    return SW_OK;
+}
+
+sw_err sw_history_open(const char *path, sw_history **out)
+{
+    sw_history *h;
+    sw_err e = open_common(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &h);
+    if (e != SW_OK)
+        return e;
+    if (exec(h, "PRAGMA journal_mode=WAL") != SW_OK || exec(h, "PRAGMA synchronous=NORMAL") != SW_OK ||
+        exec(h, "BEGIN IMMEDIATE") != SW_OK) {
+        SW_LOGE(LOG_TARGET, "cannot prepare %s: %s", path, sqlite3_errmsg(h->db));
+        sqlite3_close(h->db);
+        free(h);
+        return SW_ERR_OPEN;
+    }
+    /* The version check and the schema go in one transaction so two daemons
+     * starting on a new file cannot both write version rows. */
+    int have = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM sqlite_master WHERE name='schema_version'", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            have = read_version(h);
+        sqlite3_finalize(st);
+    }
+    if (have > SW_HISTORY_SCHEMA_VERSION) {
+        SW_LOGE(LOG_TARGET, "%s has schema version %d; this build knows only up to %d", path, have,
+                SW_HISTORY_SCHEMA_VERSION);
+        exec(h, "ROLLBACK");
+        sqlite3_close(h->db);
+        free(h);
+        return SW_ERR_UNSUPPORTED;
+    }
+    sw_err err = exec(h, schema_sql);
+    if (err == SW_OK && have < SW_HISTORY_SCHEMA_VERSION) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, %lld)", SW_HISTORY_SCHEMA_VERSION,
+                 (long long)wall_ns());
+        err = exec(h, sql);
+    }
+    for (int i = 0; err == SW_OK && i < 4; i++) {
+        if (sqlite3_prepare_v3(h->db, insert_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->insert[i], NULL) !=
+            SQLITE_OK)
+            err = SW_ERR_IO;
+    }
+    if (err == SW_OK)
+        err = exec(h, "COMMIT");
+    if (err != SW_OK) {
+        SW_LOGE(LOG_TARGET, "cannot create the schema in %s: %s", path, sqlite3_errmsg(h->db));
+        exec(h, "ROLLBACK");
+        sw_history_close(h);
+        return SW_ERR_OPEN;
+    }
+    h->writable = true;
+    *out = h;
+    return SW_OK;
+}
+
+sw_err sw_history_open_readonly(const char *path, sw_history **out)
+{
+    sw_history *h;
+    sw_err e = open_common(path, SQLITE_OPEN_READONLY, &h);
+    if (e != SW_OK)
+        return e;
+    int v = read_version(h);
+    if (v == 0) {
+        sqlite3_close(h->db);
+        free(h);
+        return SW_ERR_NOT_FOUND;
+    }
+    if (v > SW_HISTORY_SCHEMA_VERSION) {
+        sqlite3_close(h->db);
+        free(h);
+        return SW_ERR_UNSUPPORTED;
+    }
+    *out = h;
+    return SW_OK;
+}
+
+void sw_history_close(sw_history *h)
+{
+    if (!h)
+        return;
+    if (h->in_txn)
+        sw_history_commit(h);
+    for (int i = 0; i < 4; i++)
+        sqlite3_finalize(h->insert[i]);
+    sqlite3_close(h->db);
+    free(h);
+}
+
+bool sw_history_in_transaction(const sw_history *h)
+{
+    return h && h->in_txn;
+}
+
+static sw_err begin(sw_history *h)
+{
+    if (!h || !h->writable)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (h->in_txn)
+        return SW_OK;
+    if (exec(h, "BEGIN") != SW_OK)
+        return SW_ERR_IO;
+    h->in_txn = true;
+    return SW_OK;
+}
+
+sw_err sw_history_commit(sw_history *h)
+{
+    if (!h || !h->in_txn)
+        return SW_OK;
+    h->in_txn = false;
+    if (exec(h, "COMMIT") != SW_OK) {
+        SW_LOGW(LOG_TARGET, "commit failed: %s", sqlite3_errmsg(h->db));
+        exec(h, "ROLLBACK");
+        return SW_ERR_IO;
+    }
+    return SW_OK;
+}
+
+static void bind_real(sqlite3_stmt *st, int col, double v)
+{
+    /* SQLite turns NaN into NULL by itself; infinities we keep out as well. */
+    if (v != v || v > 1e308 || v < -1e308)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_double(st, col, v);
+}
+
+static void bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+    sqlite3_bind_text(st, col, s ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+static sw_err step(sw_history *h, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        SW_LOGW(LOG_TARGET, "insert failed: %s", sqlite3_errmsg(h->db));
+        return SW_ERR_IO;
+    }
+    return SW_OK;
+}
+
+sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st = h->insert[SW_HISTORY_PANELS];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    bind_text(st, 2, p->source);
+    sqlite3_bind_int(st, 3, p->gateway_id);
+    sqlite3_bind_int(st, 4, p->node_id);
+    bind_text(st, 5, p->barcode);
+    bind_text(st, 6, p->name);
+    bind_text(st, 7, p->string_name);
+    bind_real(st, 8, p->voltage_in);
+    bind_real(st, 9, p->voltage_out);
+    bind_real(st, 10, p->current_in);
+    bind_real(st, 11, p->power_w);
+    bind_real(st, 12, p->duty_cycle);
+    bind_real(st, 13, p->temperature_c);
+    sqlite3_bind_int(st, 14, p->rssi);
+    bind_real(st, 15, p->energy_total_wh);
+    bind_real(st, 16, p->energy_today_wh);
+    sqlite3_bind_int(st, 17, p->online ? 1 : 0);
+    return step(h, st);
+}
+
+sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st = h->insert[SW_HISTORY_STRINGS];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    bind_text(st, 2, s->name);
+    sqlite3_bind_int(st, 3, (int)s->panels);
+    sqlite3_bind_int(st, 4, (int)s->online);
+    bind_real(st, 5, s->power_sum_w);
+    bind_real(st, 6, s->power_min_w);
+    bind_real(st, 7, s->power_max_w);
+    bind_real(st, 8, s->power_avg_w);
+    bind_real(st, 9, s->energy_today_wh);
+    bind_real(st, 10, s->energy_total_wh);
+    return step(h, st);
+}
+
+sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st = h->insert[SW_HISTORY_INVERTER_VALUES];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    bind_text(st, 2, v->inverter);
+    sqlite3_bind_int64(st, 3, v->object_id);
+    bind_text(st, 4, v->object_name);
+    bind_text(st, 5, v->unit);
+    if (v->is_number)
+        bind_real(st, 6, v->number);
+    else
+        sqlite3_bind_null(st, 6);
+    bind_text(st, 7, v->text);
+    return step(h, st);
+}
+
+sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st = h->insert[SW_HISTORY_EVENTS];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    bind_text(st, 2, kind);
+    bind_text(st, 3, json);
+    return step(h, st);
+}
+
+sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
+{
+    uint64_t total = 0;
+    if (!h || !h->writable)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_err e = sw_history_commit(h);
+    if (e != SW_OK)
+        return e;
+    for (int i = 0; i < 4; i++) {
+        char sql[256];
+        sqlite3_stmt *st;
+        /* Chunked by rowid so a year of backlog never holds the loop for long. */
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM %s WHERE rowid IN (SELECT rowid FROM %s WHERE ts_ns < ?1 ORDER BY ts_ns LIMIT ?2)",
+                 sw_history_table_names_[i], sw_history_table_names_[i]);
+        if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return SW_ERR_IO;
+        sqlite3_bind_int64(st, 1, before_ns);
+        sqlite3_bind_int64(st, 2, limit);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return SW_ERR_IO;
+        total += (uint64_t)sqlite3_changes(h->db);
+    }
+    if (deleted)
+        *deleted = total;
+    return SW_OK;
+}
+
+/* ---- the sink --------------------------------------------------------------- */
+
+#define PRUNE_CHUNK 5000
+
+typedef struct history_sink {
+    sw_loop *loop;
+    sw_history_config cfg;
+    sw_history *h;
+    sw_history_stats stats;
+    uint64_t commit_timer;
+    uint64_t prune_timer;
+    bool error_logged;
+} history_sink;
+
+static int64_t on_commit(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    history_sink *s = user;
+    s->commit_timer = 0;
+    if (sw_history_commit(s->h) == SW_OK)
+        s->stats.commits++;
+    else
+        s->stats.errors++;
+    return -1;
+}
+
+static void added(history_sink *s, sw_err e)
+{
+    if (e == SW_OK) {
+        s->stats.rows++;
+        s->error_logged = false;
+    } else {
+        s->stats.errors++;
+        if (!s->error_logged)
+            SW_LOGE(LOG_TARGET, "cannot store a row in %s: %s", s->cfg.path, sw_history_errmsg(s->h));
+        s->error_logged = true;
+    }
+    /* Commit after everything this loop iteration produces: a zero-delay timer runs next iteration. */
+    if (s->commit_timer == 0 && sw_history_in_transaction(s->h))
+        s->commit_timer = sw_loop_add_timer(s->loop, 0, on_commit, s);
+}
+
+static void on_panel(void *self, const sw_panel *p)
+{
+    history_sink *s = self;
+    if (!s->cfg.panels)
+        return;
+    /* An offline transition carries the old measurement time; date it now instead. */
+    int64_t ts = p->online && p->last_seen_ns ? p->last_seen_ns : wall_ns();
+    added(s, sw_history_add_panel(s->h, p, ts));
+}
+
+static void on_string(void *self, const sw_string_agg *a)
+{
+    history_sink *s = self;
+    if (s->cfg.strings)
+        added(s, sw_history_add_string(s->h, a, wall_ns()));
+}
+
+static void on_inverter_value(void *self, const sw_inverter_value *v)
+{
+    history_sink *s = self;
+    if (s->cfg.inverters)
+        added(s, sw_history_add_inverter_value(s->h, v, v->timestamp_ns ? v->timestamp_ns : wall_ns()));
+}
+
+static void on_event(void *self, const char *kind, const char *json)
+{
+    history_sink *s = self;
+    if (s->cfg.events)
+        added(s, sw_history_add_event(s->h, kind, json, wall_ns()));
+}
+
+/* Identity and online changes of inverters are events too: they explain gaps in the values. */
+static void on_inverter(void *self, const sw_inverter *inv)
+{
+    history_sink *s = self;
+    char buf[1024];
+    sw_json j;
+    if (!s->cfg.events)
+        return;
+    sw_json_init(&j, buf, sizeof buf);
+    sw_json_object_begin(&j);
+    sw_json_key(&j, "inverter");
+    sw_json_string(&j, inv->name);
+    sw_json_key(&j, "online");
+    sw_json_bool(&j, inv->online);
+    sw_json_key(&j, "serial");
+    sw_json_string(&j, inv->serial);
+    sw_json_key(&j, "model");
+    sw_json_string(&j, inv->model);
+    sw_json_key(&j, "firmware");
+    sw_json_string(&j, inv->firmware);
+    sw_json_object_end(&j);
+    const char *text = sw_json_finish(&j);
+    if (text)
+        added(s, sw_history_add_event(s->h, "inverter", text, wall_ns()));
+}
+
+static int64_t on_prune(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    history_sink *s = user;
+    uint64_t n = 0;
+    int64_t cutoff = wall_ns() - (int64_t)s->cfg.retention_days * 86400 * 1000000000LL;
+    if (sw_history_prune(s->h, cutoff, PRUNE_CHUNK, &n) != SW_OK) {
+        s->stats.errors++;
+        SW_LOGW(LOG_TARGET, "pruning %s failed: %s", s->cfg.path, sw_history_errmsg(s->h));
+    }
+    s->stats.pruned += n;
+    /* A full chunk means more is waiting: come back soon, after other work had its turn. */
+    if (n >= PRUNE_CHUNK)
+        return 50;
+    return (int64_t)s->cfg.prune_interval_s * 1000;
+}
+
+static void history_close(void *self)
+{
+    history_sink *s = self;
+    if (!s)
+        return;
+    if (s->commit_timer)
+        sw_loop_del_timer(s->loop, s->commit_timer);
+    if (s->prune_timer)
+        sw_loop_del_timer(s->loop, s->prune_timer);
+    sw_history_close(s->h);
+    free(s);
+}
+
+void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
+{
+    const history_sink *s = sink_self;
+    *out = s->stats;
+}
+
+static const sw_sink_ops history_ops = {
+    .name = "history",
+    .panel_update = on_panel,
+    .string_update = on_string,
+    .inverter_update = on_inverter,
+    .inverter_value = on_inverter_value,
+    .event = on_event,
+    .close = history_close,
+};
+
+sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config *c, sw_sink *out)
+{
+    (void)model;
+    if (!loop || !c || !out || !c->path[0])
+        return SW_ERR_INVALID_ARGUMENT;
+    history_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return SW_ERR_NO_MEMORY;
+    s->loop = loop;
+    s->cfg = *c;
+    sw_err e = sw_history_open(c->path, &s->h);
+    if (e != SW_OK) {
+        free(s);
+        return e;
+    }
+    if (c->retention_days > 0)
+        s->prune_timer = sw_loop_add_timer(loop, 0, on_prune, s);
+    out->ops = &history_ops;
+    out->self = s;
+    return SW_OK;
+}
+
+#else /* !SUNWIRE_HAVE_SQLITE */
+
+sw_err sw_history_open(const char *path, sw_history **out) { (void)path; (void)out; return SW_ERR_UNSUPPORTED; }
+sw_err sw_history_open_readonly(const char *path, sw_history **out)
+{
+    (void)path; (void)out;
+    return SW_ERR_UNSUPPORTED;
+}
+void sw_history_close(sw_history *h) { (void)h; }
+const char *sw_history_errmsg(const sw_history *h) { (void)h; return "built without SQLite"; }
+int sw_history_schema_version(sw_history *h) { (void)h; return 0; }
+sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)
+{
+    (void)h; (void)p; (void)ts_ns;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns)
+{
+    (void)h; (void)s; (void)ts_ns;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns)
+{
+    (void)h; (void)v; (void)ts_ns;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns)
+{
+    (void)h; (void)kind; (void)json; (void)ts_ns;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_commit(sw_history *h) { (void)h; return SW_ERR_UNSUPPORTED; }
+bool sw_history_in_transaction(const sw_history *h) { (void)h; return false; }
+sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
+{
+    (void)h; (void)before_ns; (void)limit; (void)deleted;
+    return SW_ERR_UNSUPPORTED;
+}
+void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
+{
+    (void)sink_self;
+    memset(out, 0, sizeof *out);
+}
+sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config *c, sw_sink *out)
+{
+    (void)loop; (void)model; (void)c; (void)out;
+    return SW_ERR_UNSUPPORTED;
+}
+
+#endif

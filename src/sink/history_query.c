@@ -1,0 +1,166 @@
+/*
+ * history_query.c: reading the history back (see sunwire/sink_history.h).
+ *
+ * Trusts the database only as far as SQLite does: a column may hold any type,
+ * so every cell is passed on with the type SQLite reports, never assumed.
+ * Filters are bound parameters, never pasted into the SQL.
+ */
+#include "sunwire/sink_history.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sink/history_internal.h"
+
+static const char *const panel_cols[] = {
+    "ts_ns", "source", "gateway_id", "node_id", "barcode", "panel", "string", "voltage_in", "voltage_out",
+    "current_in", "power_w", "duty_cycle", "temperature_c", "rssi", "energy_total_wh", "energy_today_wh", "online",
+};
+static const char *const string_cols[] = {
+    "ts_ns", "string", "panels", "online", "power_sum_w", "power_min_w", "power_max_w", "power_avg_w",
+    "energy_today_wh", "energy_total_wh",
+};
+static const char *const inverter_cols[] = {
+    "ts_ns", "inverter", "object_id", "object", "unit", "number", "text",
+};
+static const char *const event_cols[] = { "ts_ns", "kind", "json" };
+
+const char *const *sw_history_columns(sw_history_table t, size_t *n)
+{
+    switch (t) {
+    case SW_HISTORY_PANELS: *n = sizeof panel_cols / sizeof *panel_cols; return panel_cols;
+    case SW_HISTORY_STRINGS: *n = sizeof string_cols / sizeof *string_cols; return string_cols;
+    case SW_HISTORY_INVERTER_VALUES: *n = sizeof inverter_cols / sizeof *inverter_cols; return inverter_cols;
+    case SW_HISTORY_EVENTS: *n = sizeof event_cols / sizeof *event_cols; return event_cols;
+    }
+    *n = 0;
+    return NULL;
+}
+
+#if SUNWIRE_HAVE_SQLITE
+
+#define MAX_COLS 17
+
+sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
+{
+    size_t ncols;
+    const char *const *cols = sw_history_columns(q->table, &ncols);
+    if (!h || !cols || !row)
+        return SW_ERR_INVALID_ARGUMENT;
+    char sql[1024];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
+    for (size_t i = 0; i < ncols; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? "," : "", cols[i]);
+    len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM %s WHERE ts_ns >= ?1 AND ts_ns < ?2",
+                            sw_history_table_names_[q->table]);
+    /* Each table has its own filters; ?3 and ?4 carry them (NULL = no filter). */
+    const char *f1 = NULL, *f2 = NULL;
+    switch (q->table) {
+    case SW_HISTORY_PANELS:
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                " AND (?3 IS NULL OR panel = ?3 OR barcode = ?3) AND (?4 IS NULL OR string = ?4)");
+        f1 = q->panel;
+        f2 = q->string;
+        break;
+    case SW_HISTORY_STRINGS:
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR string = ?3)");
+        f1 = q->string;
+        break;
+    case SW_HISTORY_INVERTER_VALUES:
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                " AND (?3 IS NULL OR inverter = ?3) AND (?4 IS NULL OR object = ?4)");
+        f1 = q->inverter;
+        f2 = q->object;
+        break;
+    case SW_HISTORY_EVENTS:
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR kind = ?3)");
+        f1 = q->kind;
+        break;
+    }
+    snprintf(sql + len, sizeof sql - len, " ORDER BY ts_ns, rowid");
+
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (f1)
+        sqlite3_bind_text(st, 3, f1, -1, SQLITE_STATIC);
+    if (f2 && sqlite3_bind_parameter_count(st) >= 4)
+        sqlite3_bind_text(st, 4, f2, -1, SQLITE_STATIC);
+
+    sw_history_cell cells[MAX_COLS];
+    int rc;
+    sw_err result = SW_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (size_t i = 0; i < ncols; i++) {
+            sw_history_cell *c = &cells[i];
+            memset(c, 0, sizeof *c);
+            switch (sqlite3_column_type(st, (int)i)) {
+            case SQLITE_INTEGER:
+                c->type = SW_HISTORY_INT;
+                c->i = sqlite3_column_int64(st, (int)i);
+                break;
+            case SQLITE_FLOAT:
+                c->type = SW_HISTORY_REAL;
+                c->r = sqlite3_column_double(st, (int)i);
+                break;
+            case SQLITE_NULL:
+                c->type = SW_HISTORY_NULL;
+                break;
+            default:
+                c->type = SW_HISTORY_TEXT;
+                c->text = (const char *)sqlite3_column_text(st, (int)i);
+                if (!c->text)
+                    c->text = "";
+                break;
+            }
+        }
+        if (row(user, cells, ncols) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = SW_ERR_IO;
+    sqlite3_finalize(st);
+    return result;
+}
+
+sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const char *name, bool *known)
+{
+    static const char *const sql[] = {
+        "SELECT 1 FROM panel_readings WHERE panel = ?1 OR barcode = ?1 LIMIT 1",
+        "SELECT 1 FROM string_aggregates WHERE string = ?1 UNION ALL "
+        "SELECT 1 FROM panel_readings WHERE string = ?1 LIMIT 1",
+        "SELECT 1 FROM inverter_values WHERE inverter = ?1 LIMIT 1",
+        "SELECT 1 FROM inverter_values WHERE object = ?1 LIMIT 1",
+        "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",
+    };
+    sqlite3_stmt *st;
+    if (!h || (unsigned)kind > SW_HISTORY_NAME_EVENT_KIND || !name)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (sqlite3_prepare_v2(h->db, sql[kind], -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return SW_ERR_IO;
+    *known = rc == SQLITE_ROW;
+    return SW_OK;
+}
+
+#else
+
+sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
+{
+    (void)h; (void)q; (void)row; (void)user;
+    return SW_ERR_UNSUPPORTED;
+}
+
+sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const char *name, bool *known)
+{
+    (void)h; (void)kind; (void)name; (void)known;
+    return SW_ERR_UNSUPPORTED;
+}
+
+#endif

@@ -1,0 +1,895 @@
+/*
+ * influx.c: InfluxDB line protocol, and the sink that delivers it
+ * (see sunwire/sink_influx.h).
+ *
+ * Trusts the model's records to be NUL-terminated; trusts nothing about their
+ * text, which is escaped per position. Delivery to HTTP uses curl's multi
+ * interface with its sockets and timer registered in the daemon's sw_loop, so
+ * a request in flight costs the loop nothing but a poll entry.
+ */
+#include "sunwire/sink_influx.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sunwire/core.h"
+#include "sunwire/log.h"
+#include "sunwire_config.h"
+
+#if SUNWIRE_HAVE_CURL
+#include <curl/curl.h>
+#endif
+
+#define LOG_TARGET "sunwire::influx"
+
+/* ---- precision ------------------------------------------------------------ */
+
+static const char *const precision_names[] = { "ns", "us", "ms", "s" };
+
+sw_err sw_influx_precision_parse(const char *text, sw_influx_precision *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (text && strcmp(text, precision_names[i]) == 0) {
+            *out = (sw_influx_precision)i;
+            return SW_OK;
+        }
+    }
+    return SW_ERR_INVALID_ARGUMENT;
+}
+
+const char *sw_influx_precision_name(sw_influx_precision p)
+{
+    return (unsigned)p < 4 ? precision_names[p] : "ns";
+}
+
+int64_t sw_influx_timestamp(int64_t unix_ns, sw_influx_precision p)
+{
+    static const int64_t div[] = { 1, 1000, 1000000, 1000000000 };
+    int64_t d = div[(unsigned)p < 4 ? p : 0];
+    int64_t q = unix_ns / d;
+    /* C division truncates; pre-1970 times must still land on the earlier tick. */
+    if (unix_ns % d != 0 && unix_ns < 0)
+        q--;
+    return q;
+}
+
+/* ---- the line writer ------------------------------------------------------- */
+
+static void put_char(sw_influx_line *l, char c)
+{
+    if (l->len + 1 < l->cap)
+        l->buf[l->len++] = c;
+    else
+        l->overflow = true;
+}
+
+static void put_str(sw_influx_line *l, const char *s)
+{
+    while (*s)
+        put_char(l, *s++);
+}
+
+/* `specials` are the characters that need a backslash in this position. */
+static void put_escaped(sw_influx_line *l, const char *s, const char *specials)
+{
+    for (; *s; s++) {
+        /* Line protocol has no escape for a line break: it would end the line. */
+        char c = (*s == '\n' || *s == '\r') ? ' ' : *s;
+        if (strchr(specials, c))
+            put_char(l, '\\');
+        put_char(l, c);
+    }
+}
+
+#define MEAS_SPECIALS ", "
+#define KEY_SPECIALS ",= "
+#define STR_SPECIALS "\"\\"
+
+void sw_influx_line_begin(sw_influx_line *l, char *buf, size_t cap, const char *measurement)
+{
+    l->buf = buf;
+    l->cap = cap;
+    l->len = 0;
+    l->fields = 0;
+    l->overflow = cap == 0;
+    put_escaped(l, measurement, MEAS_SPECIALS);
+}
+
+void sw_influx_line_tag(sw_influx_line *l, const char *key, const char *value)
+{
+    if (!value || !*value || !key || !*key)
+        return;
+    put_char(l, ',');
+    put_escaped(l, key, KEY_SPECIALS);
+    put_char(l, '=');
+    put_escaped(l, value, KEY_SPECIALS);
+}
+
+static void field_key(sw_influx_line *l, const char *key)
+{
+    put_char(l, l->fields == 0 ? ' ' : ',');
+    put_escaped(l, key, KEY_SPECIALS);
+    put_char(l, '=');
+    l->fields++;
+}
+
+void sw_influx_line_field_double(sw_influx_line *l, const char *key, double v)
+{
+    if (!isfinite(v))
+        return;
+    char num[SW_DOUBLE_TEXT_MAX];
+    sw_fmt_double(num, v);
+    field_key(l, key);
+    put_str(l, num);
+}
+
+void sw_influx_line_field_int(sw_influx_line *l, const char *key, int64_t v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%" PRId64 "i", v);
+    field_key(l, key);
+    put_str(l, num);
+}
+
+void sw_influx_line_field_bool(sw_influx_line *l, const char *key, bool v)
+{
+    field_key(l, key);
+    put_str(l, v ? "true" : "false");
+}
+
+void sw_influx_line_field_string(sw_influx_line *l, const char *key, const char *v)
+{
+    field_key(l, key);
+    put_char(l, '"');
+    put_escaped(l, v ? v : "", STR_SPECIALS);
+    put_char(l, '"');
+}
+
+sw_err sw_influx_line_end(sw_influx_line *l, int64_t unix_ns, sw_influx_precision p, size_t *len_out)
+{
+    char num[32];
+    snprintf(num, sizeof num, " %" PRId64 "\n", sw_influx_timestamp(unix_ns, p));
+    put_str(l, num);
+    if (l->cap > 0)
+        l->buf[l->len < l->cap ? l->len : l->cap - 1] = '\0';
+    if (len_out)
+        *len_out = l->overflow ? 0 : l->len;
+    if (l->overflow)
+        return SW_ERR_NO_SPACE;
+    if (l->fields == 0)
+        return SW_ERR_NOT_FOUND;
+    return SW_OK;
+}
+
+/* ---- one line per record ----------------------------------------------------- */
+
+sw_err sw_influx_panel_line(char *buf, size_t cap, const sw_panel *p, int64_t now_ns, sw_influx_precision prec,
+                            size_t *len_out)
+{
+    sw_influx_line l;
+    char gw[8], node[8];
+    snprintf(gw, sizeof gw, "%u", (unsigned)p->gateway_id);
+    snprintf(node, sizeof node, "%u", (unsigned)p->node_id);
+    sw_influx_line_begin(&l, buf, cap, "sunwire_panel");
+    sw_influx_line_tag(&l, "source", p->source);
+    sw_influx_line_tag(&l, "gateway", gw);
+    sw_influx_line_tag(&l, "node", node);
+    sw_influx_line_tag(&l, "panel", p->name);
+    sw_influx_line_tag(&l, "barcode", p->barcode);
+    sw_influx_line_tag(&l, "string", p->string_name);
+    sw_influx_line_field_double(&l, "voltage_in", p->voltage_in);
+    sw_influx_line_field_double(&l, "voltage_out", p->voltage_out);
+    sw_influx_line_field_double(&l, "current_in", p->current_in);
+    sw_influx_line_field_double(&l, "power", p->power_w);
+    sw_influx_line_field_double(&l, "duty_cycle", p->duty_cycle);
+    sw_influx_line_field_double(&l, "temperature", p->temperature_c);
+    sw_influx_line_field_int(&l, "rssi", p->rssi);
+    sw_influx_line_field_double(&l, "energy_total_wh", p->energy_total_wh);
+    sw_influx_line_field_double(&l, "energy_today_wh", p->energy_today_wh);
+    sw_influx_line_field_bool(&l, "online", p->online);
+    return sw_influx_line_end(&l, p->last_seen_ns ? p->last_seen_ns : now_ns, prec, len_out);
+}
+
+sw_err sw_influx_string_line(char *buf, size_t cap, const sw_string_agg *s, int64_t now_ns,
+                             sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_string");
+    sw_influx_line_tag(&l, "string", s->name);
+    sw_influx_line_field_int(&l, "panels", s->panels);
+    sw_influx_line_field_int(&l, "online", s->online);
+    sw_influx_line_field_double(&l, "power_sum", s->power_sum_w);
+    sw_influx_line_field_double(&l, "power_min", s->power_min_w);
+    sw_influx_line_field_double(&l, "power_max", s->power_max_w);
+    sw_influx_line_field_double(&l, "power_avg", s->power_avg_w);
+    sw_influx_line_field_double(&l, "energy_today_wh", s->energy_today_wh);
+    sw_influx_line_field_double(&l, "energy_total_wh", s->energy_total_wh);
+    return sw_influx_line_end(&l, now_ns, prec, len_out);
+}
+
+sw_err sw_influx_inverter_line(char *buf, size_t cap, const sw_inverter *inv, int64_t now_ns,
+                               sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_inverter");
+    sw_influx_line_tag(&l, "inverter", inv->name);
+    sw_influx_line_field_bool(&l, "online", inv->online);
+    sw_influx_line_field_string(&l, "serial", inv->serial);
+    sw_influx_line_field_string(&l, "model", inv->model);
+    sw_influx_line_field_string(&l, "firmware", inv->firmware);
+    sw_influx_line_field_string(&l, "host", inv->host);
+    sw_influx_line_field_int(&l, "port", inv->port);
+    return sw_influx_line_end(&l, now_ns, prec, len_out);
+}
+
+sw_err sw_influx_inverter_value_line(char *buf, size_t cap, const sw_inverter_value *v, int64_t now_ns,
+                                     sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_inverter_value");
+    sw_influx_line_tag(&l, "inverter", v->inverter);
+    sw_influx_line_tag(&l, "object", v->object_name);
+    sw_influx_line_tag(&l, "unit", v->unit);
+    if (v->is_number)
+        sw_influx_line_field_double(&l, "value", v->number);
+    else
+        sw_influx_line_field_string(&l, "text", v->text);
+    return sw_influx_line_end(&l, v->timestamp_ns ? v->timestamp_ns : now_ns, prec, len_out);
+}
+
+sw_err sw_influx_gateway_line(char *buf, size_t cap, const sw_gateway *g, int64_t now_ns,
+                              sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    char gw[8];
+    snprintf(gw, sizeof gw, "%u", (unsigned)g->gateway_id);
+    sw_influx_line_begin(&l, buf, cap, "sunwire_gateway");
+    sw_influx_line_tag(&l, "source", g->source);
+    sw_influx_line_tag(&l, "gateway", gw);
+    sw_influx_line_field_string(&l, "address", g->address);
+    sw_influx_line_field_string(&l, "barcode", g->barcode);
+    sw_influx_line_field_string(&l, "version", g->version);
+    return sw_influx_line_end(&l, now_ns, prec, len_out);
+}
+
+sw_err sw_influx_source_line(char *buf, size_t cap, const sw_source_status *s, int64_t now_ns,
+                             sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_source");
+    sw_influx_line_tag(&l, "source", s->name);
+    sw_influx_line_field_bool(&l, "connected", s->connected);
+    sw_influx_line_field_int(&l, "bytes", (int64_t)s->bytes);
+    sw_influx_line_field_int(&l, "frames", (int64_t)s->frames);
+    sw_influx_line_field_int(&l, "crc_errors", (int64_t)s->crc_errors);
+    sw_influx_line_field_int(&l, "resyncs", (int64_t)s->resyncs);
+    sw_influx_line_field_int(&l, "reconnects", (int64_t)s->reconnects);
+    sw_influx_line_field_int(&l, "requests", (int64_t)s->requests);
+    sw_influx_line_field_int(&l, "timeouts", (int64_t)s->timeouts);
+    sw_influx_line_field_string(&l, "last_error", s->last_error);
+    return sw_influx_line_end(&l, now_ns, prec, len_out);
+}
+
+sw_err sw_influx_event_line(char *buf, size_t cap, const char *kind, const char *json, int64_t now_ns,
+                            sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_event");
+    sw_influx_line_tag(&l, "kind", kind);
+    sw_influx_line_field_string(&l, "json", json);
+    return sw_influx_line_end(&l, now_ns, prec, len_out);
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+void sw_influx_config_defaults(sw_influx_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->dest = SW_INFLUX_DEST_STDOUT;
+    c->precision = SW_INFLUX_PRECISION_NS;
+    c->batch_lines = 500;
+    c->flush_ms = 1000;
+    c->max_buffer = 4u << 20;
+    c->timeout_ms = 10000;
+    c->retry_min_ms = 1000;
+    c->retry_max_ms = 60000;
+}
+
+static sw_err set_err(char *err, size_t errcap, const char *key, const char *value, const char *what)
+{
+    if (err && errcap) {
+        if (value)
+            snprintf(err, errcap, "influx: %s = '%s' %s", key, value, what);
+        else
+            snprintf(err, errcap, "influx: %s %s", key, what);
+    }
+    return SW_ERR_INVALID_ARGUMENT;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0) { *out = true; return true; }
+        if (strcmp(v, no[i]) == 0) { *out = false; return true; }
+    }
+    return false;
+}
+
+static bool parse_uint(const char *v, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (!*v || *v == '-' || *v == '+')
+        return false;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+static bool copy_text(char *dst, size_t cap, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= cap)
+        return false;
+    memcpy(dst, v, n + 1);
+    return true;
+}
+
+sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *value, char *err, size_t errcap)
+{
+    unsigned long long n;
+    if (!key || !value)
+        return set_err(err, errcap, "entry", NULL, "is missing its key or value");
+    if (strcmp(key, "enable") == 0 || strcmp(key, "enabled") == 0) {
+        if (!parse_bool(value, &c->enable))
+            return set_err(err, errcap, key, value, "is not a boolean (true/false)");
+    } else if (strcmp(key, "output") == 0) {
+        if (strcmp(value, "stdout") == 0)
+            c->dest = SW_INFLUX_DEST_STDOUT;
+        else if (strcmp(value, "file") == 0)
+            c->dest = SW_INFLUX_DEST_FILE;
+        else if (strcmp(value, "http") == 0)
+            c->dest = SW_INFLUX_DEST_HTTP;
+        else
+            return set_err(err, errcap, key, value, "is not one of stdout, file, http");
+    } else if (strcmp(key, "file") == 0 || strcmp(key, "url") == 0 || strcmp(key, "org") == 0 ||
+               strcmp(key, "bucket") == 0 || strcmp(key, "token") == 0) {
+        char *dst = key[0] == 'f' ? c->file : key[0] == 'u' ? c->url : key[0] == 'o' ? c->org
+                  : key[0] == 'b' ? c->bucket : c->token;
+        size_t cap = key[0] == 'f' ? sizeof c->file : key[0] == 'u' ? sizeof c->url
+                   : key[0] == 'o' ? sizeof c->org : key[0] == 'b' ? sizeof c->bucket : sizeof c->token;
+        if (!copy_text(dst, cap, value))
+            return set_err(err, errcap, key, NULL, "is too long");
+        if (key[0] == 'f')
+            c->dest = SW_INFLUX_DEST_FILE;
+        else if (key[0] == 'u')
+            c->dest = SW_INFLUX_DEST_HTTP;
+    } else if (strcmp(key, "precision") == 0) {
+        if (sw_influx_precision_parse(value, &c->precision) != SW_OK)
+            return set_err(err, errcap, key, value, "is not one of ns, us, ms, s");
+    } else if (strcmp(key, "batch_lines") == 0) {
+        if (!parse_uint(value, 1000000, &n) || n == 0)
+            return set_err(err, errcap, key, value, "must be a number from 1 to 1000000");
+        c->batch_lines = (unsigned)n;
+    } else if (strcmp(key, "flush_ms") == 0 || strcmp(key, "timeout_ms") == 0 ||
+               strcmp(key, "retry_min_ms") == 0 || strcmp(key, "retry_max_ms") == 0) {
+        if (!parse_uint(value, 3600000, &n) || n == 0)
+            return set_err(err, errcap, key, value, "must be milliseconds from 1 to 3600000");
+        if (key[0] == 'f')
+            c->flush_ms = (unsigned)n;
+        else if (key[0] == 't')
+            c->timeout_ms = (unsigned)n;
+        else if (strcmp(key, "retry_min_ms") == 0)
+            c->retry_min_ms = (unsigned)n;
+        else
+            c->retry_max_ms = (unsigned)n;
+    } else if (strcmp(key, "max_buffer") == 0) {
+        if (!parse_uint(value, (unsigned long long)1 << 32, &n) || n < 4096)
+            return set_err(err, errcap, key, value, "must be a byte count of at least 4096");
+        c->max_buffer = (size_t)n;
+    } else {
+        return set_err(err, errcap, key, NULL, "is not a known key");
+    }
+    return SW_OK;
+}
+
+/* ---- the sink ------------------------------------------------------------------- */
+
+typedef struct influx_sink {
+    sw_loop *loop;
+    sw_influx_config cfg;
+    FILE *fp;                 /* stdout or the file */
+    bool own_fp;
+    sw_influx_stats stats;
+    /* Lines waiting for the next batch. */
+    char *pending;
+    size_t pending_len, pending_cap;
+    unsigned pending_lines;
+    uint64_t flush_timer;
+    /* The batch in flight (or waiting for its retry). */
+    char *batch;
+    size_t batch_len;
+    unsigned batch_lines;
+    bool in_flight;
+    unsigned backoff_ms;
+    uint64_t retry_timer;
+#if SUNWIRE_HAVE_CURL
+    CURLM *multi;
+    CURL *easy;
+    struct curl_slist *headers;
+    char write_url[1024];
+    uint64_t curl_timer;
+#endif
+} influx_sink;
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void start_request(influx_sink *s);
+
+static int64_t on_flush_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    influx_sink *s = user;
+    s->flush_timer = 0;
+    if (s->fp) {
+        fflush(s->fp);
+    } else if (!s->in_flight && s->retry_timer == 0) {
+        start_request(s);
+    }
+    return -1;
+}
+
+static void arm_flush(influx_sink *s)
+{
+    if (s->flush_timer == 0)
+        s->flush_timer = sw_loop_add_timer(s->loop, s->cfg.flush_ms, on_flush_timer, s);
+}
+
+static void emit(influx_sink *s, const char *line, size_t n)
+{
+    s->stats.lines++;
+    if (s->fp) {
+        if (fwrite(line, 1, n, s->fp) == n)
+            s->stats.written++;
+        else
+            s->stats.dropped++;
+        arm_flush(s);
+        return;
+    }
+    if (s->pending_len + s->batch_len + n > s->cfg.max_buffer) {
+        s->stats.dropped++;
+        return;
+    }
+    if (s->pending_len + n > s->pending_cap) {
+        size_t cap = s->pending_cap ? s->pending_cap : 4096;
+        while (cap < s->pending_len + n)
+            cap *= 2;
+        char *p = realloc(s->pending, cap);
+        if (!p) {
+            s->stats.dropped++;
+            return;
+        }
+        s->pending = p;
+        s->pending_cap = cap;
+    }
+    memcpy(s->pending + s->pending_len, line, n);
+    s->pending_len += n;
+    s->pending_lines++;
+    if (s->pending_lines >= s->cfg.batch_lines && !s->in_flight && s->retry_timer == 0)
+        start_request(s);
+    else
+        arm_flush(s);
+}
+
+#define LINE_MAX_BYTES 2048
+
+static void on_panel(void *self, const sw_panel *p)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_panel_line(line, sizeof line, p, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_string(void *self, const sw_string_agg *a)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_string_line(line, sizeof line, a, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_inverter(void *self, const sw_inverter *inv)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_inverter_line(line, sizeof line, inv, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_inverter_value(void *self, const sw_inverter_value *v)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_inverter_value_line(line, sizeof line, v, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_gateway(void *self, const sw_gateway *g)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_gateway_line(line, sizeof line, g, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_source(void *self, const sw_source_status *st)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_source_line(line, sizeof line, st, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+}
+
+static void on_event(void *self, const char *kind, const char *json)
+{
+    influx_sink *s = self;
+    /* Events can be long (a whole node table); size the line for them. */
+    size_t cap = strlen(json) * 2 + strlen(kind) * 2 + 128;
+    char *line = malloc(cap);
+    size_t n;
+    if (!line) {
+        s->stats.dropped++;
+        return;
+    }
+    if (sw_influx_event_line(line, cap, kind, json, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+    free(line);
+}
+
+void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out)
+{
+    const influx_sink *s = sink_self;
+    *out = s->stats;
+}
+
+/* ---- HTTP delivery through curl multi ------------------------------------------ */
+
+#if SUNWIRE_HAVE_CURL
+
+static void check_done(influx_sink *s);
+
+static int64_t on_retry_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    influx_sink *s = user;
+    s->retry_timer = 0;
+    start_request(s);
+    return -1;
+}
+
+static void on_curl_fd(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop;
+    influx_sink *s = user;
+    int running = 0;
+    int flags = ((events & SW_LOOP_READ) ? CURL_CSELECT_IN : 0) | ((events & SW_LOOP_WRITE) ? CURL_CSELECT_OUT : 0);
+    curl_multi_socket_action(s->multi, fd, flags, &running);
+    check_done(s);
+}
+
+static int64_t on_curl_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    influx_sink *s = user;
+    int running = 0;
+    /* Forget the id first: curl may ask for a new timer from inside socket_action. */
+    s->curl_timer = 0;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(s);
+    return -1;
+}
+
+static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy; (void)socketp;
+    influx_sink *s = userp;
+    if (what == CURL_POLL_REMOVE) {
+        sw_loop_del_fd(s->loop, fd);
+        return 0;
+    }
+    int ev = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        ev |= SW_LOOP_READ;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        ev |= SW_LOOP_WRITE;
+    return sw_loop_add_fd(s->loop, fd, ev, on_curl_fd, s) == SW_OK ? 0 : -1;
+}
+
+static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    influx_sink *s = userp;
+    if (s->curl_timer) {
+        sw_loop_del_timer(s->loop, s->curl_timer);
+        s->curl_timer = 0;
+    }
+    if (timeout_ms >= 0)
+        s->curl_timer = sw_loop_add_timer(s->loop, timeout_ms, on_curl_timer, s);
+    return 0;
+}
+
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    (void)ptr; (void)userdata;
+    return size * nmemb;
+}
+
+static void schedule_retry(influx_sink *s)
+{
+    if (s->backoff_ms == 0)
+        s->backoff_ms = s->cfg.retry_min_ms;
+    else if (s->backoff_ms < s->cfg.retry_max_ms / 2)
+        s->backoff_ms *= 2;
+    else
+        s->backoff_ms = s->cfg.retry_max_ms;
+    s->retry_timer = sw_loop_add_timer(s->loop, s->backoff_ms, on_retry_timer, s);
+}
+
+static void check_done(influx_sink *s)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        long status = 0;
+        CURLcode rc = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(s->multi, msg->easy_handle);
+        s->in_flight = false;
+        if (rc == CURLE_OK && status >= 200 && status < 300) {
+            s->stats.written += s->batch_lines;
+            s->batch_len = 0;
+            s->batch_lines = 0;
+            s->backoff_ms = 0;
+        } else if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429 && status != 408) {
+            /* The server understood and refused the data: sending it again cannot help. */
+            SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld); dropped", s->batch_lines, status);
+            s->stats.dropped += s->batch_lines;
+            s->batch_len = 0;
+            s->batch_lines = 0;
+            s->backoff_ms = 0;
+        } else {
+            s->stats.failures++;
+            if (rc != CURLE_OK)
+                SW_LOGW(LOG_TARGET, "InfluxDB write failed: %s; retrying", curl_easy_strerror(rc));
+            else
+                SW_LOGW(LOG_TARGET, "InfluxDB write failed: HTTP %ld; retrying", status);
+            schedule_retry(s);
+            continue;
+        }
+        if (s->pending_lines >= s->cfg.batch_lines)
+            start_request(s);
+        else if (s->pending_lines > 0)
+            arm_flush(s);
+    }
+}
+
+static void start_request(influx_sink *s)
+{
+    if (s->in_flight || !s->multi)
+        return;
+    if (s->batch_len == 0) {
+        if (s->pending_len == 0)
+            return;
+        /* Hand the pending buffer over as the batch; the next lines start a new one. */
+        free(s->batch);
+        s->batch = s->pending;
+        s->batch_len = s->pending_len;
+        s->batch_lines = s->pending_lines;
+        s->pending = NULL;
+        s->pending_cap = 0;
+        s->pending_len = 0;
+        s->pending_lines = 0;
+    }
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
+    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+        s->stats.failures++;
+        schedule_retry(s);
+        return;
+    }
+    s->in_flight = true;
+    s->stats.requests++;
+}
+
+static sw_err http_open(influx_sink *s)
+{
+    char *org = NULL, *bucket = NULL;
+    /* Reference-counted by libcurl; paired with the cleanup in http_close. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    s->easy = curl_easy_init();
+    s->multi = curl_multi_init();
+    if (!s->easy || !s->multi)
+        return SW_ERR_NO_MEMORY;
+    org = curl_easy_escape(s->easy, s->cfg.org, 0);
+    bucket = curl_easy_escape(s->easy, s->cfg.bucket, 0);
+    const char *base = s->cfg.url;
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
+    int n = snprintf(s->write_url, sizeof s->write_url, "%.*s/api/v2/write?org=%s&bucket=%s&precision=%s",
+                     (int)bl, base, org ? org : "", bucket ? bucket : "",
+                     sw_influx_precision_name(s->cfg.precision));
+    curl_free(org);
+    curl_free(bucket);
+    if (n < 0 || (size_t)n >= sizeof s->write_url)
+        return SW_ERR_TOO_LONG;
+    if (s->cfg.token[0]) {
+        char auth[300];
+        snprintf(auth, sizeof auth, "Authorization: Token %s", s->cfg.token);
+        s->headers = curl_slist_append(s->headers, auth);
+    }
+    s->headers = curl_slist_append(s->headers, "Content-Type: text/plain; charset=utf-8");
+    /* No "Expect: 100-continue" round trip before each batch. */
+    s->headers = curl_slist_append(s->headers, "Expect:");
+    curl_easy_setopt(s->easy, CURLOPT_URL, s->write_url);
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)s->cfg.timeout_ms);
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg.timeout_ms);
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "sunwire/" SUNWIRE_VERSION);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    return SW_OK;
+}
+
+/* Send what is left, waiting at most a few seconds: the daemon is shutting down. */
+static void http_drain(influx_sink *s)
+{
+    if (s->retry_timer) {
+        sw_loop_del_timer(s->loop, s->retry_timer);
+        s->retry_timer = 0;
+    }
+    int64_t deadline = sw_loop_now_ms() + (s->cfg.timeout_ms < 5000 ? s->cfg.timeout_ms : 5000);
+    if (!s->in_flight)
+        start_request(s);
+    while (s->in_flight && sw_loop_now_ms() < deadline) {
+        int running = 0, numfds = 0;
+        curl_multi_wait(s->multi, NULL, 0, 100, &numfds);
+        curl_multi_perform(s->multi, &running);
+        check_done(s);
+        if (s->retry_timer)
+            break;
+        if (!s->in_flight && s->pending_len)
+            start_request(s);
+    }
+    if (s->in_flight)
+        curl_multi_remove_handle(s->multi, s->easy);
+    s->in_flight = false;
+}
+
+static void http_close(influx_sink *s)
+{
+    if (s->multi && s->easy)
+        http_drain(s);
+    if (s->curl_timer)
+        sw_loop_del_timer(s->loop, s->curl_timer);
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    curl_slist_free_all(s->headers);
+    curl_global_cleanup();
+}
+
+#else /* !SUNWIRE_HAVE_CURL */
+
+static void start_request(influx_sink *s)
+{
+    (void)s;
+}
+
+#endif
+
+static void influx_close(void *self)
+{
+    influx_sink *s = self;
+    if (!s)
+        return;
+    if (s->flush_timer)
+        sw_loop_del_timer(s->loop, s->flush_timer);
+#if SUNWIRE_HAVE_CURL
+    if (s->cfg.dest == SW_INFLUX_DEST_HTTP)
+        http_close(s);
+#endif
+    if (s->fp) {
+        fflush(s->fp);
+        if (s->own_fp)
+            fclose(s->fp);
+    }
+    s->stats.dropped += s->pending_lines + s->batch_lines;
+    free(s->pending);
+    free(s->batch);
+    free(s);
+}
+
+static const sw_sink_ops influx_ops = {
+    .name = "influx",
+    .source_status = on_source,
+    .gateway_update = on_gateway,
+    .panel_update = on_panel,
+    .string_update = on_string,
+    .inverter_update = on_inverter,
+    .inverter_value = on_inverter_value,
+    .event = on_event,
+    .close = influx_close,
+};
+
+sw_err sw_influx_start(sw_loop *loop, sw_model *model, const sw_influx_config *c, sw_sink *out)
+{
+    (void)model; /* the sink works on pushed updates only */
+    if (!loop || !c || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+#if !SUNWIRE_HAVE_CURL
+    if (c->dest == SW_INFLUX_DEST_HTTP)
+        return SW_ERR_UNSUPPORTED;
+#endif
+    if (c->dest == SW_INFLUX_DEST_HTTP && (!c->url[0] || !c->bucket[0]))
+        return SW_ERR_INVALID_ARGUMENT;
+    if (c->dest == SW_INFLUX_DEST_FILE && !c->file[0])
+        return SW_ERR_INVALID_ARGUMENT;
+    influx_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return SW_ERR_NO_MEMORY;
+    s->loop = loop;
+    s->cfg = *c;
+    if (c->dest == SW_INFLUX_DEST_STDOUT) {
+        s->fp = stdout;
+    } else if (c->dest == SW_INFLUX_DEST_FILE) {
+        s->fp = fopen(c->file, "a");
+        if (!s->fp) {
+            SW_LOGE(LOG_TARGET, "cannot open %s: %s", c->file, strerror(errno));
+            free(s);
+            return SW_ERR_OPEN;
+        }
+        s->own_fp = true;
+    }
+#if SUNWIRE_HAVE_CURL
+    else {
+        sw_err e = http_open(s);
+        if (e != SW_OK) {
+            http_close(s);
+            free(s);
+            return e;
+        }
+    }
+#endif
+    out->ops = &influx_ops;
+    out->self = s;
+    return SW_OK;
+}
