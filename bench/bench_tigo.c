@@ -11,6 +11,7 @@
  * the last two as real processes on a file, with their peak RSS.
  *
  * Usage: bench_tigo [MEGABYTES] [PATH-TO-SUNWIRE]   (defaults: 100, ./sunwire)
+ *        bench_tigo MEGABYTES --write FILE         (only write the stream, e.g. for a profiler)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,14 @@ int main(int argc, char **argv)
     size_t len, reports;
     uint8_t *stream = make_stream(mb * 1000000, &len, &reports);
     double mbytes = (double)len / 1e6;
+    if (argc > 3 && strcmp(argv[2], "--write") == 0) {
+        FILE *f = fopen(argv[3], "wb");
+        if (!f || fwrite(stream, 1, len, f) != len || fclose(f) != 0) {
+            perror(argv[3]);
+            return 1;
+        }
+        return 0;
+    }
     printf("stream: %.1f MB, %zu power reports, 2 gateways\n", mbytes, reports);
 
     /* 1. link layer */
@@ -185,18 +194,22 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* 3 and 4: the real program on a file */
+    /* 3 and 4: the real program on a file. Free the big buffers first: a
+     * forked child starts with the parent's pages and its peak RSS would
+     * count them. */
     char path[] = "/tmp/sunwire-bench-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0 || write(fd, stream, len) != (ssize_t)len) { perror("write"); return 1; }
     close(fd);
+    free(obs);
+    obs = NULL;
+    free(stream);
+    stream = NULL;
     long rss;
     double t = run_cli(prog, "observe", path, &rss);
     printf("observe -> /dev/null:      %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
     t = run_cli(prog, "peek-frames", path, &rss);
     printf("peek-frames -> /dev/null:  %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
     unlink(path);
-    free(obs);
-    free(stream);
     return 0;
 }

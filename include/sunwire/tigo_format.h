@@ -51,8 +51,10 @@ typedef struct sw_tigo_fmt {
     sw_tigo_num_text temperature[4096]; /* 12-bit two's complement / 10 */
     uint8_t duty_len[256];
     char duty[256][24];                 /* raw / 255 */
-    /* timestamp cache: "YYYY-MM-DDTHH:MM:SS" of one second in one zone */
-    int64_t ts_second;
+    /* timestamp cache: "YYYY-MM-DDT" of one local day in one zone; the time
+     * of day is written digit by digit, so reports of any second of that day
+     * reuse it */
+    int64_t ts_day;
     int32_t ts_offset;
     bool ts_valid;
     char ts_text[32];

@@ -21,6 +21,9 @@ typedef struct tigo_cli {
     sw_persona persona;
     const char *log_target;   /* "taptap" or "sunwire::tigo" */
     int out_failed;           /* stdout could not be written: exit 1 */
+    /* Set while one input chunk is decoded: lines are buffered and flushed
+     * together when the chunk is done, before the next read can block. */
+    bool in_chunk;
 } tigo_cli;
 
 /* Returns nonzero to stop the run. */

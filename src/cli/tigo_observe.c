@@ -44,6 +44,8 @@ typedef struct observe_ctx {
     size_t infra_cap;
     char *state_buf;
     size_t state_cap;
+    int64_t offset_minute;   /* minute (Unix ns / 60 s) whose zone offset is cached */
+    bool offset_valid;
 } observe_ctx;
 
 static const char *observer_target(const observe_ctx *c)
@@ -131,7 +133,17 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
     sw_err e;
     switch (ev->kind) {
     case SW_TIGO_OBS_POWER_REPORT:
-        c->fmt.utc_offset_s = sw_local_utc_offset(ev->u.power.timestamp_ns);
+        {
+            /* Zone offsets change only at transitions on whole minutes, so one
+             * localtime lookup per minute of timestamps is enough. */
+            int64_t ts = ev->u.power.timestamp_ns;
+            int64_t minute = (ts >= 0 ? ts : ts - 59999999999LL) / 60000000000LL;
+            if (!c->offset_valid || minute != c->offset_minute) {
+                c->fmt.utc_offset_s = sw_local_utc_offset(ts);
+                c->offset_minute = minute;
+                c->offset_valid = true;
+            }
+        }
         e = c->upstream ? sw_tigo_fmt_power_upstream(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len)
                         : sw_tigo_fmt_power_fork(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len);
         if (e == SW_OK)

@@ -90,8 +90,9 @@ static void put_pair(char *p, uint32_t v) { memcpy(p, digit_pairs + 2 * v, 2); }
 /*
  * Write the RFC 3339 text at p without bounds checks (at most 19 + 10 +
  * the zone, plus up to 32 bytes of scratch overwrite); returns the length.
- * Same rules as sw_fmt_rfc3339; only the date-time part of a new second goes
- * through it, the fraction and zone are pasted from the cache.
+ * Same rules as sw_fmt_rfc3339; only the date of a new local day goes through
+ * it, the time of day is written digit by digit and the zone pasted from the
+ * cache.
  */
 static size_t ts_unchecked(sw_tigo_fmt *f, int64_t unix_ns, char *p)
 {
@@ -101,27 +102,40 @@ static size_t ts_unchecked(sw_tigo_fmt *f, int64_t unix_ns, char *p)
         sec--;
         rem += 1000000000LL;
     }
-    if (!f->ts_valid || f->ts_second != sec || f->ts_offset != f->utc_offset_s) {
-        /* Zones lie within a day of UTC (chrono refuses larger offsets);
-         * anything else is a caller error and renders as UTC. */
-        int32_t off = f->utc_offset_s > -86400 && f->utc_offset_s < 86400 ? f->utc_offset_s : 0;
+    /* Zones lie within a day of UTC (chrono refuses larger offsets);
+     * anything else is a caller error and renders as UTC. */
+    int32_t off = f->utc_offset_s > -86400 && f->utc_offset_s < 86400 ? f->utc_offset_s : 0;
+    int64_t local = sec + off;
+    int64_t day = local / 86400;
+    int64_t sod = local % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        day--;
+    }
+    if (!f->ts_valid || f->ts_day != day || f->ts_offset != f->utc_offset_s) {
         char b[SW_RFC3339_MAX];
-        size_t n = sw_fmt_rfc3339(b, sec * 1000000000LL, off);
+        size_t n = sw_fmt_rfc3339(b, (sec - sod) * 1000000000LL, off); /* local midnight */
         /* Years stay four digits for every int64 time and int32 offset, so
          * the date-time is always 19 characters and the rest is the zone. */
         memset(f->ts_text, 0, sizeof f->ts_text);
         memset(f->ts_zone, 0, sizeof f->ts_zone);
-        f->ts_len = 19;
-        memcpy(f->ts_text, b, 19);
+        f->ts_len = 11; /* "YYYY-MM-DDT" */
+        memcpy(f->ts_text, b, 11);
         f->ts_zone_len = (uint8_t)(n - 19);
         memcpy(f->ts_zone, b + 19, n - 19);
-        f->ts_second = sec;
+        f->ts_day = day;
         f->ts_offset = f->utc_offset_s;
         f->ts_valid = true;
     }
     char *o = p;
     memcpy(o, f->ts_text, sizeof f->ts_text);
     o += f->ts_len;
+    put_pair(o, (uint32_t)(sod / 3600));
+    o[2] = ':';
+    put_pair(o + 3, (uint32_t)(sod / 60 % 60));
+    o[5] = ':';
+    put_pair(o + 6, (uint32_t)(sod % 60));
+    o += 8;
     uint32_t ns = (uint32_t)rem;
     if (ns) {
         /* chrono's choice: 3, 6 or 9 digits, the fewest that are exact. */
