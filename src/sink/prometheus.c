@@ -1,0 +1,654 @@
+/*
+ * prometheus.c: the model as Prometheus text (see sunwire/sink_prometheus.h).
+ *
+ * Trusts the model's accessors: records are complete and their counters only
+ * grow. Everything else (names from configuration files, barcodes, firmware
+ * text) is escaped, because one bad label value would make Prometheus reject
+ * the whole scrape.
+ */
+#include "sunwire/sink_prometheus.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/core.h"
+#include "sunwire_config.h"
+
+/* ---- an output buffer that grows ------------------------------------------ */
+
+typedef struct pbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} pbuf;
+
+static void pb_reserve(pbuf *b, size_t extra)
+{
+    if (b->failed || b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 16384;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *n = realloc(b->p, cap);
+    if (!n) {
+        b->failed = true;
+        return;
+    }
+    b->p = n;
+    b->cap = cap;
+}
+
+static void pb_put(pbuf *b, const char *s, size_t n)
+{
+    pb_reserve(b, n);
+    if (b->failed)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void pb_str(pbuf *b, const char *s)
+{
+    pb_put(b, s, strlen(s));
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void pb_printf(pbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof tmp) {
+        pb_put(b, tmp, (size_t)n);
+        return;
+    }
+    pb_reserve(b, (size_t)n);
+    if (b->failed)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* ---- exposition pieces ------------------------------------------------------ */
+
+size_t sw_prometheus_escape_label(char *out, size_t cap, const char *value)
+{
+    size_t n = 0;
+    for (const char *s = value ? value : ""; *s; s++) {
+        const char *rep = NULL;
+        char one[2] = { *s, 0 };
+        if (*s == '\\')
+            rep = "\\\\";
+        else if (*s == '"')
+            rep = "\\\"";
+        else if (*s == '\n')
+            rep = "\\n";
+        else
+            rep = one;
+        for (const char *r = rep; *r; r++, n++)
+            if (n + 1 < cap)
+                out[n] = *r;
+    }
+    if (cap)
+        out[n < cap ? n : cap - 1] = '\0';
+    return n;
+}
+
+static void family(pbuf *b, const char *name, const char *type, const char *help)
+{
+    /* HELP text is ours and free of backslashes and line feeds, so it needs no escaping. */
+    pb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Labels are collected as alternating key/value pairs, ended by NULL. */
+static void sample(pbuf *b, const char *name, double v, ...)
+{
+    va_list ap;
+    bool first = true;
+    pb_str(b, name);
+    va_start(ap, v);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        if (!k)
+            break;
+        const char *val = va_arg(ap, const char *);
+        char esc[4 * SW_MODEL_TEXT_MAX];
+        size_t need = sw_prometheus_escape_label(esc, sizeof esc, val);
+        pb_str(b, first ? "{" : ",");
+        pb_str(b, k);
+        pb_str(b, "=\"");
+        if (need < sizeof esc) {
+            pb_put(b, esc, need);
+        } else {
+            char *big = malloc(need + 1);
+            if (!big) {
+                b->failed = true;
+            } else {
+                sw_prometheus_escape_label(big, need + 1, val);
+                pb_put(b, big, need);
+                free(big);
+            }
+        }
+        pb_str(b, "\"");
+        first = false;
+    }
+    va_end(ap);
+    if (!first)
+        pb_str(b, "}");
+    char num[SW_DOUBLE_TEXT_MAX];
+    if (isnan(v))
+        snprintf(num, sizeof num, "NaN");
+    else if (isinf(v))
+        snprintf(num, sizeof num, "%s", v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 9e15)
+        snprintf(num, sizeof num, "%" PRId64, (int64_t)v);
+    else
+        sw_fmt_double(num, v);
+    pb_str(b, " ");
+    pb_str(b, num);
+    pb_str(b, "\n");
+}
+
+/* ---- panels ------------------------------------------------------------------ */
+
+typedef struct panel_metric {
+    const char *name, *type, *help;
+    size_t offset;   /* of the double in sw_panel; SIZE_MAX for computed ones */
+} panel_metric;
+
+#define PANEL_DOUBLE(field) offsetof(sw_panel, field)
+
+static const panel_metric panel_metrics[] = {
+    { "sunwire_panel_input_volts", "gauge", "Optimizer input voltage (the panel's voltage).",
+      PANEL_DOUBLE(voltage_in) },
+    { "sunwire_panel_output_volts", "gauge", "Optimizer output voltage.", PANEL_DOUBLE(voltage_out) },
+    { "sunwire_panel_input_amperes", "gauge", "Optimizer input current.", PANEL_DOUBLE(current_in) },
+    { "sunwire_panel_power_watts", "gauge", "Panel power (input voltage times input current).",
+      PANEL_DOUBLE(power_w) },
+    { "sunwire_panel_duty_cycle_ratio", "gauge", "Optimizer duty cycle, 0 to 1.", PANEL_DOUBLE(duty_cycle) },
+    { "sunwire_panel_temperature_celsius", "gauge", "Optimizer temperature.", PANEL_DOUBLE(temperature_c) },
+    { "sunwire_panel_energy_today_watt_hours", "gauge", "Energy since local midnight.",
+      PANEL_DOUBLE(energy_today_wh) },
+    { "sunwire_panel_energy_watt_hours_total", "counter", "Lifetime energy integrated from the power reports.",
+      PANEL_DOUBLE(energy_total_wh) },
+};
+
+typedef struct panel_labels {
+    char gw[8], node[8];
+} panel_labels;
+
+#define PANEL_LABELS(p, l)                                                                                  \
+    "source", (p)->source, "gateway", (l).gw, "node", (l).node, "panel", (p)->name, "barcode", (p)->barcode, \
+        "string", (p)->string_name
+
+static void fill_panel_labels(const sw_panel *p, panel_labels *l)
+{
+    snprintf(l->gw, sizeof l->gw, "%u", (unsigned)p->gateway_id);
+    snprintf(l->node, sizeof l->node, "%u", (unsigned)p->node_id);
+}
+
+static void render_panels(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_panel_count(m);
+    if (n == 0)
+        return;
+    panel_labels l;
+    family(b, "sunwire_panel_info", "gauge", "Panel identity; the value is always 1.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        fill_panel_labels(p, &l);
+        sample(b, "sunwire_panel_info", 1, PANEL_LABELS(p, l), "mapped", p->mapped ? "true" : "false", NULL);
+    }
+    family(b, "sunwire_panel_online", "gauge", "1 while the panel reports, 0 once it fell silent.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        fill_panel_labels(p, &l);
+        sample(b, "sunwire_panel_online", p->online ? 1 : 0, PANEL_LABELS(p, l), NULL);
+    }
+    /* Values exist only once a report came; a never-seen panel has no reading to show. */
+    for (size_t k = 0; k < sizeof panel_metrics / sizeof *panel_metrics; k++) {
+        const panel_metric *pm = &panel_metrics[k];
+        family(b, pm->name, pm->type, pm->help);
+        for (size_t i = 0; i < n; i++) {
+            const sw_panel *p = sw_model_panel_at(m, i);
+            if (p->last_seen_ns == 0)
+                continue;
+            double v;
+            memcpy(&v, (const char *)p + pm->offset, sizeof v);
+            fill_panel_labels(p, &l);
+            sample(b, pm->name, v, PANEL_LABELS(p, l), NULL);
+        }
+    }
+    family(b, "sunwire_panel_rssi", "gauge", "Received signal strength of the optimizer at the gateway (raw, 0 to 255).");
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        if (p->last_seen_ns == 0)
+            continue;
+        fill_panel_labels(p, &l);
+        sample(b, "sunwire_panel_rssi", p->rssi, PANEL_LABELS(p, l), NULL);
+    }
+    family(b, "sunwire_panel_last_report_timestamp_seconds", "gauge", "Measurement time of the last report.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        if (p->last_seen_ns == 0)
+            continue;
+        fill_panel_labels(p, &l);
+        sample(b, "sunwire_panel_last_report_timestamp_seconds", (double)p->last_seen_ns / 1e9, PANEL_LABELS(p, l),
+               NULL);
+    }
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+typedef struct string_metric {
+    const char *name, *type, *help;
+    size_t offset;
+} string_metric;
+
+static const string_metric string_metrics[] = {
+    { "sunwire_string_power_watts", "gauge", "Sum of the power of the string's online panels.",
+      offsetof(sw_string_agg, power_sum_w) },
+    { "sunwire_string_panel_power_min_watts", "gauge", "Lowest panel power in the string.",
+      offsetof(sw_string_agg, power_min_w) },
+    { "sunwire_string_panel_power_max_watts", "gauge", "Highest panel power in the string.",
+      offsetof(sw_string_agg, power_max_w) },
+    { "sunwire_string_panel_power_avg_watts", "gauge", "Mean panel power in the string.",
+      offsetof(sw_string_agg, power_avg_w) },
+    { "sunwire_string_energy_today_watt_hours", "gauge", "String energy since local midnight.",
+      offsetof(sw_string_agg, energy_today_wh) },
+    { "sunwire_string_energy_watt_hours_total", "counter", "Lifetime energy of the string's panels.",
+      offsetof(sw_string_agg, energy_total_wh) },
+};
+
+static void render_strings(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_string_count(m);
+    if (n == 0)
+        return;
+    family(b, "sunwire_string_panels", "gauge", "Panels assigned to the string (\"total\": all panels).");
+    for (size_t i = 0; i < n; i++) {
+        const sw_string_agg *s = sw_model_string_at(m, i);
+        sample(b, "sunwire_string_panels", s->panels, "string", s->name, NULL);
+    }
+    family(b, "sunwire_string_panels_online", "gauge", "Panels of the string that are reporting.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_string_agg *s = sw_model_string_at(m, i);
+        sample(b, "sunwire_string_panels_online", s->online, "string", s->name, NULL);
+    }
+    for (size_t k = 0; k < sizeof string_metrics / sizeof *string_metrics; k++) {
+        const string_metric *sm = &string_metrics[k];
+        family(b, sm->name, sm->type, sm->help);
+        for (size_t i = 0; i < n; i++) {
+            const sw_string_agg *s = sw_model_string_at(m, i);
+            double v;
+            memcpy(&v, (const char *)s + sm->offset, sizeof v);
+            sample(b, sm->name, v, "string", s->name, NULL);
+        }
+    }
+}
+
+/* ---- gateways and sources --------------------------------------------------------- */
+
+static const char *kind_name(sw_source_kind k)
+{
+    switch (k) {
+    case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";
+    case SW_SOURCE_TIGO_TCP: return "tigo-tcp";
+    case SW_SOURCE_TIGO_FILE: return "tigo-file";
+    case SW_SOURCE_RCT_TCP: return "rct-tcp";
+    }
+    return "unknown";
+}
+
+static void render_gateways(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_gateway_count(m);
+    if (n == 0)
+        return;
+    family(b, "sunwire_gateway_info", "gauge", "Tigo TAP gateway identity and firmware; the value is always 1.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_gateway *g = sw_model_gateway_at(m, i);
+        char gw[8];
+        snprintf(gw, sizeof gw, "%u", (unsigned)g->gateway_id);
+        sample(b, "sunwire_gateway_info", 1, "source", g->source, "gateway", gw, "address", g->address, "barcode",
+               g->barcode, "version", g->version, NULL);
+    }
+}
+
+typedef struct source_counter {
+    const char *name, *help;
+    size_t offset;
+} source_counter;
+
+static const source_counter source_counters[] = {
+    { "sunwire_source_bytes_total", "Bytes received from the source.", offsetof(sw_source_status, bytes) },
+    { "sunwire_source_frames_total", "Good frames decoded.", offsetof(sw_source_status, frames) },
+    { "sunwire_source_crc_errors_total", "Frames dropped for a bad checksum.",
+      offsetof(sw_source_status, crc_errors) },
+    { "sunwire_source_resyncs_total", "Times the receiver skipped noise or a truncated frame.",
+      offsetof(sw_source_status, resyncs) },
+    { "sunwire_source_reconnects_total", "Reconnections to the source.", offsetof(sw_source_status, reconnects) },
+    { "sunwire_source_requests_total", "RCT requests sent.", offsetof(sw_source_status, requests) },
+    { "sunwire_source_timeouts_total", "RCT requests without an answer in time.",
+      offsetof(sw_source_status, timeouts) },
+    { "sunwire_source_retries_total", "RCT requests sent again.", offsetof(sw_source_status, retries) },
+    { "sunwire_source_foreign_replies_total", "RCT answers to requests other than the pending one.",
+      offsetof(sw_source_status, foreign_replies) },
+};
+
+static void render_sources(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_source_count(m);
+    if (n == 0)
+        return;
+    family(b, "sunwire_source_info", "gauge", "Configured input; the value is always 1.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_source_status *s = sw_model_source_at(m, i);
+        sample(b, "sunwire_source_info", 1, "source", s->name, "kind", kind_name(s->kind), "address", s->address,
+               NULL);
+    }
+    family(b, "sunwire_source_connected", "gauge", "1 while the source is connected or open.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_source_status *s = sw_model_source_at(m, i);
+        sample(b, "sunwire_source_connected", s->connected ? 1 : 0, "source", s->name, NULL);
+    }
+    family(b, "sunwire_source_last_data_timestamp_seconds", "gauge", "When the source last delivered data.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_source_status *s = sw_model_source_at(m, i);
+        if (s->last_data_ns)
+            sample(b, "sunwire_source_last_data_timestamp_seconds", (double)s->last_data_ns / 1e9, "source",
+                   s->name, NULL);
+    }
+    for (size_t k = 0; k < sizeof source_counters / sizeof *source_counters; k++) {
+        const source_counter *sc = &source_counters[k];
+        family(b, sc->name, "counter", sc->help);
+        for (size_t i = 0; i < n; i++) {
+            const sw_source_status *s = sw_model_source_at(m, i);
+            uint64_t v;
+            memcpy(&v, (const char *)s + sc->offset, sizeof v);
+            sample(b, sc->name, (double)v, "source", s->name, NULL);
+        }
+    }
+}
+
+/* ---- inverters -------------------------------------------------------------------- */
+
+typedef struct unit_family {
+    const char *unit;        /* registry unit */
+    const char *name;        /* metric name */
+    const char *type;
+    double scale;            /* to the base unit */
+    int energy_counter;      /* 1: only objects whose name says "total"; 0: only the others; -1: any */
+    const char *help;
+} unit_family;
+
+static const unit_family unit_families[] = {
+    { "V", "sunwire_inverter_volts", "gauge", 1, -1, "Inverter values measured in volts." },
+    { "A", "sunwire_inverter_amperes", "gauge", 1, -1, "Inverter values measured in amperes." },
+    { "W", "sunwire_inverter_watts", "gauge", 1, -1, "Inverter values measured in watts." },
+    { "Wh", "sunwire_inverter_energy_watt_hours_total", "counter", 1, 1,
+      "Inverter lifetime energy counters (objects named *total*)." },
+    { "Wh", "sunwire_inverter_energy_watt_hours", "gauge", 1, 0,
+      "Inverter energy values that can reset (day, month, year counters)." },
+    { "Hz", "sunwire_inverter_hertz", "gauge", 1, -1, "Inverter values measured in hertz." },
+    { "°C", "sunwire_inverter_celsius", "gauge", 1, -1, "Inverter temperatures." },
+    { "VA", "sunwire_inverter_volt_amperes", "gauge", 1, -1, "Inverter apparent power values." },
+    { "var", "sunwire_inverter_volt_amperes_reactive", "gauge", 1, -1, "Inverter reactive power values." },
+    { "Ah", "sunwire_inverter_ampere_hours", "gauge", 1, -1, "Inverter charge values." },
+    { "s", "sunwire_inverter_seconds", "gauge", 1, -1, "Inverter durations." },
+    { "Ohm", "sunwire_inverter_ohms", "gauge", 1, -1, "Inverter resistances." },
+    { "%", "sunwire_inverter_percent", "gauge", 1, -1, "Inverter values the registry gives in percent." },
+};
+
+static bool name_says_total(const char *name)
+{
+    return strstr(name, "total") != NULL;
+}
+
+static const unit_family *family_of(const sw_inverter_value *v)
+{
+    for (size_t k = 0; k < sizeof unit_families / sizeof *unit_families; k++) {
+        const unit_family *f = &unit_families[k];
+        if (strcmp(f->unit, v->unit) != 0)
+            continue;
+        if (f->energy_counter == 1 && !name_says_total(v->object_name))
+            continue;
+        if (f->energy_counter == 0 && name_says_total(v->object_name))
+            continue;
+        return f;
+    }
+    return NULL;
+}
+
+static void render_inverters(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_inverter_count(m);
+    if (n > 0) {
+        family(b, "sunwire_inverter_info", "gauge", "RCT inverter identity; the value is always 1.");
+        for (size_t i = 0; i < n; i++) {
+            const sw_inverter *inv = sw_model_inverter_at(m, i);
+            char port[8];
+            snprintf(port, sizeof port, "%u", (unsigned)inv->port);
+            sample(b, "sunwire_inverter_info", 1, "inverter", inv->name, "host", inv->host, "port", port, "serial",
+                   inv->serial, "model", inv->model, "firmware", inv->firmware, NULL);
+        }
+        family(b, "sunwire_inverter_online", "gauge", "1 while the inverter answers.");
+        for (size_t i = 0; i < n; i++) {
+            const sw_inverter *inv = sw_model_inverter_at(m, i);
+            sample(b, "sunwire_inverter_online", inv->online ? 1 : 0, "inverter", inv->name, NULL);
+        }
+        family(b, "sunwire_inverter_last_poll_timestamp_seconds", "gauge", "When the inverter last answered.");
+        for (size_t i = 0; i < n; i++) {
+            const sw_inverter *inv = sw_model_inverter_at(m, i);
+            if (inv->last_poll_ns)
+                sample(b, "sunwire_inverter_last_poll_timestamp_seconds", (double)inv->last_poll_ns / 1e9,
+                       "inverter", inv->name, NULL);
+        }
+    }
+    size_t nv = sw_model_inverter_value_count(m);
+    if (nv == 0)
+        return;
+    for (size_t k = 0; k < sizeof unit_families / sizeof *unit_families; k++) {
+        const unit_family *f = &unit_families[k];
+        bool header = false;
+        for (size_t i = 0; i < nv; i++) {
+            const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
+            if (!v->is_number || family_of(v) != f)
+                continue;
+            if (!header)
+                family(b, f->name, f->type, f->help);
+            header = true;
+            sample(b, f->name, v->number * f->scale, "inverter", v->inverter, "object", v->object_name, NULL);
+        }
+    }
+    bool header = false;
+    for (size_t i = 0; i < nv; i++) {
+        const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
+        if (!v->is_number || family_of(v))
+            continue;
+        if (!header)
+            family(b, "sunwire_inverter_value", "gauge", "Other numeric inverter values, with the registry's unit.");
+        header = true;
+        sample(b, "sunwire_inverter_value", v->number, "inverter", v->inverter, "object", v->object_name, "unit",
+               v->unit, NULL);
+    }
+    header = false;
+    for (size_t i = 0; i < nv; i++) {
+        const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
+        if (v->is_number)
+            continue;
+        if (!header)
+            family(b, "sunwire_inverter_text_info", "gauge", "Inverter values that are text; the value is always 1.");
+        header = true;
+        sample(b, "sunwire_inverter_text_info", 1, "inverter", v->inverter, "object", v->object_name, "text", v->text,
+               NULL);
+    }
+}
+
+sw_err sw_prometheus_render(const sw_model *m, char **out, size_t *len)
+{
+    pbuf b = { 0 };
+    if (!m || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+    family(&b, "sunwire_build_info", "gauge", "The running sunwire version; the value is always 1.");
+    sample(&b, "sunwire_build_info", 1, "version", SUNWIRE_VERSION, NULL);
+    family(&b, "sunwire_start_time_seconds", "gauge", "When the daemon started.");
+    sample(&b, "sunwire_start_time_seconds", (double)sw_model_started_ns(m) / 1e9, NULL);
+    family(&b, "sunwire_model_updated_timestamp_seconds", "gauge", "When anything in the model last changed.");
+    sample(&b, "sunwire_model_updated_timestamp_seconds", (double)sw_model_updated_ns(m) / 1e9, NULL);
+    render_sources(&b, m);
+    render_gateways(&b, m);
+    render_panels(&b, m);
+    render_strings(&b, m);
+    render_inverters(&b, m);
+    if (b.failed) {
+        free(b.p);
+        return SW_ERR_NO_MEMORY;
+    }
+    *out = b.p;
+    if (len)
+        *len = b.len;
+    return SW_OK;
+}
+
+/* ---- configuration and serving ---------------------------------------------------------- */
+
+void sw_prometheus_config_defaults(sw_prometheus_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "/metrics");
+    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
+    c->port = 9464;
+}
+
+static sw_err cfg_err(char *err, size_t errcap, const char *key, const char *value, const char *what)
+{
+    if (err && errcap)
+        snprintf(err, errcap, "prometheus: %s = '%s' %s", key, value, what);
+    return SW_ERR_INVALID_ARGUMENT;
+}
+
+sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const char *value, char *err,
+                                size_t errcap)
+{
+    if (!key || !value)
+        return cfg_err(err, errcap, "?", "?", "is incomplete");
+    if (strcmp(key, "enable") == 0 || strcmp(key, "enabled") == 0) {
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "on") == 0 ||
+            strcmp(value, "1") == 0)
+            c->enable = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "off") == 0 ||
+                 strcmp(value, "0") == 0)
+            c->enable = false;
+        else
+            return cfg_err(err, errcap, key, value, "is not a boolean (true/false)");
+    } else if (strcmp(key, "path") == 0) {
+        if (value[0] != '/' || strlen(value) >= sizeof c->path || strpbrk(value, "?# \t"))
+            return cfg_err(err, errcap, key, value, "must be a URL path starting with '/'");
+        snprintf(c->path, sizeof c->path, "%s", value);
+    } else if (strcmp(key, "bind") == 0 || strcmp(key, "address") == 0) {
+        if (!*value || strlen(value) >= sizeof c->bind)
+            return cfg_err(err, errcap, key, value, "is not an address");
+        snprintf(c->bind, sizeof c->bind, "%s", value);
+    } else if (strcmp(key, "port") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long p = strtoul(value, &end, 10);
+        if (!*value || *end || errno || p > 65535 || value[0] == '-' || value[0] == '+')
+            return cfg_err(err, errcap, key, value, "is not a port number (0-65535)");
+        c->port = (uint16_t)p;
+    } else {
+        if (err && errcap)
+            snprintf(err, errcap, "prometheus: unknown key '%s'", key);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    return SW_OK;
+}
+
+static int metrics_handler(void *user, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)req;
+    const sw_model *m = user;
+    char *text = NULL;
+    size_t len = 0;
+    if (sw_prometheus_render(m, &text, &len) != SW_OK)
+        return -1;
+    resp->status = 200;
+    resp->content_type = SW_PROMETHEUS_CONTENT_TYPE;
+    resp->body = text;
+    resp->body_len = len;
+    resp->cache_control = "no-store";
+    return 0;
+}
+
+typedef struct prom_sink {
+    sw_http_server *own;
+    uint16_t port;
+} prom_sink;
+
+static void prom_close(void *self)
+{
+    prom_sink *s = self;
+    if (!s)
+        return;
+    if (s->own)
+        sw_http_server_stop(s->own);
+    free(s);
+}
+
+static const sw_sink_ops prom_ops = {
+    .name = "prometheus",
+    .close = prom_close,
+};
+
+sw_err sw_prometheus_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, sw_sink *out)
+{
+    if (!loop || !model || !c || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+#if !SUNWIRE_HAVE_MHD
+    return SW_ERR_UNSUPPORTED;
+#else
+    prom_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return SW_ERR_NO_MEMORY;
+    sw_http_server *srv = c->server;
+    if (!srv) {
+        sw_err e = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &s->own, &s->port);
+        if (e != SW_OK) {
+            free(s);
+            return e;
+        }
+        srv = s->own;
+    }
+    /* The handler reads the model, not this sink, so the route stays safe on a shared server after close. */
+    sw_err e = sw_http_route(srv, c->path, false, metrics_handler, model);
+    if (e != SW_OK) {
+        prom_close(s);
+        return e;
+    }
+    out->ops = &prom_ops;
+    out->self = s;
+    return SW_OK;
+#endif
+}
+
+uint16_t sw_prometheus_port(const sw_sink *s)
+{
+    if (!s || s->ops != &prom_ops || !s->self)
+        return 0;
+    return ((const prom_sink *)s->self)->port;
+}
