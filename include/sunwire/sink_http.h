@@ -1,0 +1,76 @@
+/*
+ * sunwire/sink_http.h: the [http] output: the HTTP server with the local
+ * dashboard, its JSON API and its live event stream.
+ *
+ * The output owns one sw_http_server (sunwire/http.h). Other outputs that
+ * speak HTTP (Prometheus /metrics) register their routes on it through
+ * sw_http_sink_server. As a sink it hears every model change and forwards it
+ * to the dashboard's browsers over Server-Sent Events; API requests read the
+ * model directly. It trusts the model for consistency and checks only what
+ * arrives from the network (paths and query parameters).
+ *
+ * Day charts for earlier days come from the SQLite history through the
+ * sw_http_history seam; without it, only the current day (kept in memory at
+ * 5-minute resolution) is available.
+ */
+#ifndef SUNWIRE_SINK_HTTP_H
+#define SUNWIRE_SINK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+#include "sunwire/http.h"
+#include "sunwire/loop.h"
+#include "sunwire/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SW_HTTP_DEFAULT_PORT 8080
+
+typedef struct sw_http_config {
+    char bind[160];      /* address to listen on; default "127.0.0.1" */
+    uint16_t port;       /* default SW_HTTP_DEFAULT_PORT; 0 = any free port */
+    bool dashboard;      /* serve the dashboard, its API and events; default true */
+    unsigned source_dead_s; /* a source silent this long is reported dead; default 60 */
+} sw_http_config;
+
+void sw_http_config_defaults(sw_http_config *c);
+/* One key of the [http] section: bind (or address), port, dashboard, source_dead. */
+sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value, char *err, size_t errcap);
+/* Start the server; `out` gets the sink (register it with the model; ops->close stops it). */
+sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw_sink *out);
+
+/* The server behind a started [http] sink (for /metrics and other routes), and its bound port. */
+sw_http_server *sw_http_sink_server(const sw_sink *s);
+uint16_t sw_http_sink_port(const sw_sink *s);
+
+/*
+ * History seam: the daemon attaches the history output's query functions
+ * here. Both emit rows oldest first and return SW_OK, SW_ERR_NOT_FOUND when
+ * the name is unknown, or another code when the store fails.
+ *   kind: "panel" (name = the panel's name, barcode or "source:gateway:node"),
+ *         "string" (name = string name, "total" = all panels).
+ */
+typedef void (*sw_http_point_cb)(void *ctx, int64_t t_ns, double watts);
+typedef void (*sw_http_day_cb)(void *ctx, int64_t day, double wh);
+typedef struct sw_http_history {
+    void *user;
+    /* Power samples in [from_ns, to_ns). */
+    sw_err (*power_series)(void *user, const char *kind, const char *name, int64_t from_ns, int64_t to_ns,
+                           sw_http_point_cb emit, void *ctx);
+    /* Energy per local day (days since 1970) for first_day..last_day; days without data may be skipped. */
+    sw_err (*daily_energy)(void *user, const char *kind, const char *name, int64_t first_day, int64_t last_day,
+                           sw_http_day_cb emit, void *ctx);
+} sw_http_history;
+
+/* Attach (or with NULL detach) a history; the struct is copied. */
+void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,288 @@
+/*
+ * sink_http.c: the [http] output: configuration, the server with the
+ * dashboard's routes, and the sink that turns model changes into
+ * Server-Sent Events and today's in-memory chart data.
+ *
+ * It trusts the model's records (they arrive on the loop thread, already
+ * checked by the daemon) and the HTTP layer for request framing.
+ */
+#include "sunwire/sink_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/daemon.h"
+#include "sunwire/log.h"
+#include "sunwire/net.h"
+#include "web/web_internal.h"
+
+#define EVENTS_PATH "/api/events"
+#define NS_PER_S INT64_C(1000000000)
+
+typedef struct web_sink {
+    sw_loop *loop;
+    sw_model *model;
+    sw_http_server *srv;
+    uint16_t port;
+    sw_http_config cfg;
+    sw_http_history history;
+    bool have_history;
+    sw_web_today today;
+} web_sink;
+
+void sw_http_config_defaults(sw_http_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
+    c->port = SW_HTTP_DEFAULT_PORT;
+    c->dashboard = true;
+    c->source_dead_s = 60;
+}
+
+sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value, char *err, size_t errcap)
+{
+    if (!c || !key || !value)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (err && errcap)
+        err[0] = '\0';
+    if (strcmp(key, "bind") == 0 || strcmp(key, "address") == 0) {
+        if (!*value || strlen(value) >= sizeof c->bind) {
+            if (err)
+                snprintf(err, errcap, "[http] %s: expected an address such as 127.0.0.1 or ::1", key);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        snprintf(c->bind, sizeof c->bind, "%s", value);
+        return SW_OK;
+    }
+    if (strcmp(key, "port") == 0) {
+        long v;
+        if (!sw_web_parse_int(value, 0, 65535, &v)) {
+            if (err)
+                snprintf(err, errcap, "[http] port: '%.40s' is not a port number (0-65535)", value);
+            return SW_ERR_OUT_OF_RANGE;
+        }
+        c->port = (uint16_t)v;
+        return SW_OK;
+    }
+    if (strcmp(key, "dashboard") == 0) {
+        if (!sw_web_parse_bool(value, &c->dashboard)) {
+            if (err)
+                snprintf(err, errcap, "[http] dashboard: '%.40s' is not true or false", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        return SW_OK;
+    }
+    if (strcmp(key, "source_dead") == 0) {
+        long v;
+        if (!sw_web_parse_int(value, 1, 86400, &v)) {
+            if (err)
+                snprintf(err, errcap, "[http] source_dead: '%.40s' is not a number of seconds (1-86400)", value);
+            return SW_ERR_OUT_OF_RANGE;
+        }
+        c->source_dead_s = (unsigned)v;
+        return SW_OK;
+    }
+    if (err)
+        snprintf(err, errcap, "[http]: unknown key '%.40s' (known: bind, port, dashboard, source_dead)", key);
+    return SW_ERR_NOT_FOUND;
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+static void api_context(web_sink *w, sw_web_api *api)
+{
+    memset(api, 0, sizeof *api);
+    api->model = w->model;
+    api->history = w->have_history ? &w->history : NULL;
+    api->today = &w->today;
+    api->now_ns = sw_now_realtime_ns();
+    const sw_model_options *o = sw_model_get_options(w->model);
+    if (o) {
+        api->utc_offset = o->utc_offset;
+        api->utc_offset_user = o->utc_offset_user;
+    }
+    api->source_dead_ns = (int64_t)w->cfg.source_dead_s * NS_PER_S;
+}
+
+static int on_api(void *user, const sw_http_request *req, sw_http_response *resp)
+{
+    sw_web_api api;
+    api_context(user, &api);
+    return sw_web_api_handle(&api, req, resp);
+}
+
+/* ---- pushing changes ---------------------------------------------------------- */
+static void push(web_sink *w, const char *event, sw_web_json_fill fill, void *ctx)
+{
+    /* Formatting every report for nobody would cost more than all the rest of the sink. */
+    if (!sw_web_sse_has_clients(w->srv, EVENTS_PATH))
+        return;
+    size_t len = 0;
+    char *text = sw_web_json_alloc(fill, ctx, &len);
+    if (!text)
+        return;
+    sw_http_sse_send(w->srv, EVENTS_PATH, event, text);
+    free(text);
+}
+
+static void fill_panel_ev(sw_json *j, void *ctx) { sw_web_json_panel(j, ctx); }
+static void fill_string_ev(sw_json *j, void *ctx) { sw_web_json_string(j, ctx); }
+static void fill_gateway_ev(sw_json *j, void *ctx) { sw_web_json_gateway(j, ctx); }
+static void fill_inverter_ev(sw_json *j, void *ctx) { sw_web_json_inverter(j, ctx); }
+static void fill_value_ev(sw_json *j, void *ctx) { sw_web_json_value(j, ctx); }
+static void fill_source_ev(sw_json *j, void *ctx) { sw_web_json_source(j, ctx, sw_now_realtime_ns()); }
+
+struct raw_ev {
+    const char *kind;
+    const char *json;
+};
+
+static void fill_raw_ev(sw_json *j, void *ctx)
+{
+    const struct raw_ev *r = ctx;
+    sw_json_object_begin(j);
+    sw_json_key(j, "time"); sw_web_json_time(j, sw_now_realtime_ns());
+    sw_json_key(j, "kind"); sw_json_string(j, r->kind ? r->kind : "");
+    sw_json_key(j, "data");
+    if (r->json && *r->json)
+        sw_json_raw(j, r->json, strlen(r->json));
+    else
+        sw_json_null(j);
+    sw_json_object_end(j);
+}
+
+static void sample(web_sink *w, char kind, const char *key, int64_t t_ns, double watts)
+{
+    sw_web_api api;
+    api_context(w, &api);
+    if (t_ns <= 0)
+        t_ns = api.now_ns;
+    int64_t day = sw_web_local_day(&api, t_ns);
+    int64_t sod = (t_ns - sw_web_day_start_ns(&api, day)) / NS_PER_S;
+    sw_web_today_add(&w->today, kind, key, day, (int)sod, watts);
+}
+
+static void on_panel(void *self, const sw_panel *p)
+{
+    web_sink *w = self;
+    if (p->online) {
+        char id[SW_WEB_SERIES_KEY_MAX];
+        sw_web_panel_id(p, id, sizeof id);
+        sample(w, 'p', id, p->last_seen_ns, p->power_w);
+    }
+    push(w, "panel", fill_panel_ev, (void *)p);
+}
+
+static void on_string(void *self, const sw_string_agg *s)
+{
+    web_sink *w = self;
+    if (s->online > 0)
+        sample(w, 's', s->name, 0, s->power_sum_w);
+    push(w, "string", fill_string_ev, (void *)s);
+}
+
+static void on_source(void *self, const sw_source_status *s) { push(self, "source", fill_source_ev, (void *)s); }
+static void on_gateway(void *self, const sw_gateway *g) { push(self, "gateway", fill_gateway_ev, (void *)g); }
+static void on_inverter(void *self, const sw_inverter *i) { push(self, "inverter", fill_inverter_ev, (void *)i); }
+static void on_value(void *self, const sw_inverter_value *v) { push(self, "value", fill_value_ev, (void *)v); }
+
+static void on_event(void *self, const char *kind, const char *json)
+{
+    struct raw_ev r = { kind, json };
+    push(self, "raw", fill_raw_ev, &r);
+}
+
+static void on_close(void *self)
+{
+    web_sink *w = self;
+    if (!w)
+        return;
+    sw_http_server_stop(w->srv);
+    free(w->today.series);
+    free(w);
+}
+
+static const sw_sink_ops web_ops = {
+    .name = "http",
+    .source_status = on_source,
+    .gateway_update = on_gateway,
+    .panel_update = on_panel,
+    .string_update = on_string,
+    .inverter_update = on_inverter,
+    .inverter_value = on_value,
+    .event = on_event,
+    .close = on_close,
+};
+
+static const sw_sink_ops plain_ops = { .name = "http", .close = on_close };
+
+sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw_sink *out)
+{
+    if (!loop || !model || !c || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+    web_sink *w = calloc(1, sizeof *w);
+    if (!w)
+        return SW_ERR_NO_MEMORY;
+    w->loop = loop;
+    w->model = model;
+    w->cfg = *c;
+    if (c->dashboard) {
+        w->today.series = calloc(SW_WEB_SERIES_MAX, sizeof *w->today.series);
+        if (!w->today.series) {
+            free(w);
+            return SW_ERR_NO_MEMORY;
+        }
+    }
+    sw_err err = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &w->srv, &w->port);
+    if (err != SW_OK) {
+        free(w->today.series);
+        free(w);
+        return err;
+    }
+    if (c->dashboard) {
+        if ((err = sw_http_route(w->srv, "/api", true, on_api, w)) != SW_OK ||
+            (err = sw_http_sse_route(w->srv, EVENTS_PATH)) != SW_OK ||
+            (err = sw_http_route(w->srv, "/", true, sw_web_asset_handle, w)) != SW_OK) {
+            on_close(w);
+            return err;
+        }
+    }
+    SW_LOGI("http", "listening on http://%s%s%s:%u/%s", strchr(c->bind, ':') ? "[" : "", c->bind,
+            strchr(c->bind, ':') ? "]" : "", (unsigned)w->port, c->dashboard ? " (dashboard)" : "");
+    out->ops = c->dashboard ? &web_ops : &plain_ops;
+    out->self = w;
+    return SW_OK;
+}
+
+static web_sink *sink_of(const sw_sink *s)
+{
+    if (!s || !s->ops || !s->self || (s->ops != &web_ops && s->ops != &plain_ops))
+        return NULL;
+    return s->self;
+}
+
+sw_http_server *sw_http_sink_server(const sw_sink *s)
+{
+    web_sink *w = sink_of(s);
+    return w ? w->srv : NULL;
+}
+
+uint16_t sw_http_sink_port(const sw_sink *s)
+{
+    web_sink *w = sink_of(s);
+    return w ? w->port : 0;
+}
+
+void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h)
+{
+    web_sink *w = sink_of(s);
+    if (!w)
+        return;
+    if (h) {
+        w->history = *h;
+        w->have_history = true;
+    } else {
+        memset(&w->history, 0, sizeof w->history);
+        w->have_history = false;
+    }
+}
