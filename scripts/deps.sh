@@ -16,6 +16,7 @@ PACKAGES=(
   libmicrohttpd-dev            # HTTP server: Prometheus /metrics and the dashboard
   libcurl4-openssl-dev         # InfluxDB 2 write endpoint
   libsqlite3-dev sqlite3       # embedded history
+  chromium chromium-driver python3-selenium  # headless browser tests of the dashboard
 )
 
 missing=()
