@@ -1,0 +1,208 @@
+/*
+ * sunwire/sink_mqtt.h: the MQTT output and its Home Assistant discovery.
+ *
+ * Three layers, each usable on its own:
+ *   - pure builders (topics, state payloads, discovery payloads): records in,
+ *     text out, into caller buffers; no broker, clock or allocation. They
+ *     trust the model's records to be NUL-terminated and otherwise check
+ *     nothing but buffer sizes;
+ *   - the outage queue: a bounded FIFO of state messages kept while the broker
+ *     is unreachable, dropping the oldest when full;
+ *   - the sink: libmosquitto driven from the daemon's sw_loop (no threads),
+ *     reconnecting with capped exponential backoff and re-announcing
+ *     everything after each connect and each Home Assistant restart.
+ *
+ * Topics (base = base_topic, default "sunwire"; docs/mqtt.md has the payloads):
+ *   <base>/status                         "online"/"offline", retained, also the last will
+ *   <base>/panel/<panel id>/state         one panel (id: its barcode, else source_gateway_node)
+ *   <base>/gateway/<gateway id>/state     one TAP gateway (id: source_gateway)
+ *   <base>/string/<string name>/state     one string aggregate ("total" for all panels)
+ *   <base>/inverter/<inverter name>/state one inverter and all its polled values
+ * Discovery goes under discovery_prefix (default "homeassistant").
+ */
+#ifndef SUNWIRE_SINK_MQTT_H
+#define SUNWIRE_SINK_MQTT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+#include "sunwire/loop.h"
+#include "sunwire/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- configuration ([mqtt] section) ------------------------------------- */
+
+#define SW_MQTT_TEXT_MAX 256
+#define SW_MQTT_TOPIC_MAX 256
+/* State messages kept while the broker is unreachable (queue_size default). */
+#define SW_MQTT_QUEUE_DEFAULT 1000
+
+typedef enum sw_mqtt_discovery_mode {
+    SW_MQTT_DISCOVERY_DEVICE = 0, /* one config message per device (Home Assistant 2024.11+) */
+    SW_MQTT_DISCOVERY_ENTITY,     /* legacy: one config message per entity */
+    SW_MQTT_DISCOVERY_OFF
+} sw_mqtt_discovery_mode;
+
+typedef struct sw_mqtt_config {
+    char host[SW_MQTT_TEXT_MAX];        /* default "127.0.0.1" */
+    uint16_t port;                      /* default 1883, 8883 once TLS is asked for */
+    bool port_set;
+    char client_id[SW_MQTT_TEXT_MAX];   /* default "sunwire-<base_topic>" */
+    char username[SW_MQTT_TEXT_MAX];    /* "" = anonymous */
+    char password[SW_MQTT_TEXT_MAX];
+    bool tls;                           /* implied by any tls_* file */
+    char tls_ca_file[SW_MQTT_TEXT_MAX];
+    char tls_ca_path[SW_MQTT_TEXT_MAX];
+    char tls_cert_file[SW_MQTT_TEXT_MAX];
+    char tls_key_file[SW_MQTT_TEXT_MAX];
+    bool tls_insecure;                  /* skip the host name check (never the chain) */
+    int keepalive_s;                    /* default 60 */
+    char base_topic[SW_MQTT_TEXT_MAX];  /* default "sunwire" */
+    char discovery_prefix[SW_MQTT_TEXT_MAX]; /* default "homeassistant" */
+    char ha_status_topic[SW_MQTT_TEXT_MAX];  /* default "<discovery_prefix>/status" */
+    sw_mqtt_discovery_mode discovery;
+    bool retain_state;                  /* default false */
+    bool retain_discovery;              /* default true */
+    int qos;                            /* 0..2, default 1 */
+    size_t queue_size;                  /* default SW_MQTT_QUEUE_DEFAULT, at least 1 */
+    int reconnect_min_ms;               /* first retry delay, default 1000 */
+    int reconnect_max_ms;               /* backoff cap, default 60000 */
+    int connect_timeout_ms;             /* no CONNACK by then: give up and retry; default 10000 */
+    int coalesce_ms;                    /* inverter values within this window share one message; default 250 */
+} sw_mqtt_config;
+
+void sw_mqtt_config_defaults(sw_mqtt_config *c);
+/*
+ * Apply one key of the [mqtt] section. Keys: host, port, client_id, username,
+ * password, tls, tls_ca_file, tls_ca_path, tls_cert_file, tls_key_file,
+ * tls_insecure, keepalive, base_topic, discovery_prefix, ha_status_topic,
+ * discovery (device|entity|off), retain, retain_discovery, qos, queue_size,
+ * reconnect_min, reconnect_max, connect_timeout (seconds, decimals allowed),
+ * coalesce (seconds). Booleans: true/false, yes/no, on/off, 1/0.
+ * SW_ERR_NOT_FOUND for an unknown key, SW_ERR_INVALID_ARGUMENT for a bad value;
+ * both write a message naming the problem into err.
+ */
+sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value, char *err, size_t errcap);
+
+/* ---- topics ------------------------------------------------------------- */
+
+/*
+ * Copy text into out keeping [A-Za-z0-9_-] and turning every other byte into
+ * '_' (runs collapse to one), so it is safe as an MQTT topic level and a Home
+ * Assistant object id. Returns the length, or 0 when out is too small.
+ */
+size_t sw_mqtt_slug(char *out, size_t cap, const char *text);
+
+/* Stable identifiers (slugged): panel "<barcode>" or "<source>_<gw>_<node>",
+ * gateway "<source>_<gw>", inverter "<serial>" or "" while the serial is unknown. */
+size_t sw_mqtt_panel_id(char *out, size_t cap, const sw_panel *p);
+size_t sw_mqtt_gateway_id(char *out, size_t cap, const char *source, uint16_t gateway_id);
+size_t sw_mqtt_inverter_id(char *out, size_t cap, const sw_inverter *inv);
+
+/* The state topics listed at the top. Return the length, 0 when out is too small. */
+size_t sw_mqtt_topic_status(char *out, size_t cap, const sw_mqtt_config *c);
+size_t sw_mqtt_topic_panel(char *out, size_t cap, const sw_mqtt_config *c, const sw_panel *p);
+size_t sw_mqtt_topic_gateway(char *out, size_t cap, const sw_mqtt_config *c, const char *source,
+                             uint16_t gateway_id);
+size_t sw_mqtt_topic_string(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
+size_t sw_mqtt_topic_inverter(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
+
+/* The JSON key an inverter value gets in the inverter's state ("battery.soc" -> "battery_soc"). */
+size_t sw_mqtt_value_key(char *out, size_t cap, const char *object_name);
+
+/* ---- state payloads (one JSON object each) ------------------------------ */
+/* All return SW_OK and the text length in *len, or SW_ERR_NO_SPACE. */
+
+sw_err sw_mqtt_panel_state(char *buf, size_t cap, const sw_panel *p, size_t *len);
+sw_err sw_mqtt_gateway_state(char *buf, size_t cap, const sw_gateway *g, size_t *len);
+sw_err sw_mqtt_string_state(char *buf, size_t cap, const sw_string_agg *s, size_t *len);
+/* vals: the inverter's values (entries of other inverters are skipped). */
+sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
+                              const sw_inverter_value *const *vals, size_t n, size_t *len);
+
+/* ---- Home Assistant discovery ------------------------------------------- */
+
+/* Receives each discovery message; payloads are complete JSON objects. */
+typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload, size_t len);
+
+/*
+ * Build the discovery message(s) of one device: one message in device mode,
+ * one per entity in entity mode, none when discovery is off. buf is scratch
+ * space for one payload (8 KiB is plenty). SW_ERR_NO_SPACE when a payload
+ * does not fit; SW_ERR_NOT_FOUND for an inverter whose serial is not known
+ * yet (its identity would not be stable, so nothing is announced).
+ */
+sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
+                            sw_ha_emit_fn emit, void *user);
+sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
+                              sw_ha_emit_fn emit, void *user);
+/* One device holding every string aggregate (and "total"). */
+sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
+                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user);
+sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
+                               const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
+                               sw_ha_emit_fn emit, void *user);
+
+/* Home Assistant's description of one inverter value, chosen from its unit and name. */
+typedef struct sw_ha_value_class {
+    const char *device_class;   /* NULL = none */
+    const char *unit;           /* unit to announce, NULL = none */
+    const char *state_class;    /* "measurement", "total_increasing" or NULL */
+    double scale;               /* state value = model number * scale */
+} sw_ha_value_class;
+void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out);
+
+/* ---- outage queue -------------------------------------------------------- */
+
+typedef struct sw_mqtt_msg {
+    char *topic;
+    char *payload;
+    size_t len;
+    bool retain;
+} sw_mqtt_msg;
+
+typedef struct sw_mqtt_queue {
+    sw_mqtt_msg *slots;
+    size_t cap, head, count;
+    uint64_t dropped;            /* messages pushed out by newer ones, ever */
+} sw_mqtt_queue;
+
+/* Allocates room for cap (>= 1) messages. */
+sw_err sw_mqtt_queue_init(sw_mqtt_queue *q, size_t cap);
+void sw_mqtt_queue_free(sw_mqtt_queue *q);
+/* Copies the message in; when full the oldest is dropped (and counted) first. */
+sw_err sw_mqtt_queue_push(sw_mqtt_queue *q, const char *topic, const char *payload, size_t len, bool retain);
+/* The oldest message, NULL when empty; valid until the next push or pop. */
+const sw_mqtt_msg *sw_mqtt_queue_front(const sw_mqtt_queue *q);
+void sw_mqtt_queue_pop(sw_mqtt_queue *q);
+
+/* ---- the sink ------------------------------------------------------------ */
+
+typedef struct sw_mqtt_stats {
+    bool connected;
+    uint64_t connects;           /* successful CONNACKs */
+    uint64_t published;          /* messages handed to the broker connection */
+    uint64_t queued;             /* state messages waiting for the broker now */
+    uint64_t dropped;            /* state messages lost to the queue bound */
+    uint64_t discovery_rounds;   /* full discovery announcements sent */
+} sw_mqtt_stats;
+
+/*
+ * Create the output and start connecting (never blocks on the network, except
+ * for resolving a host name). `out` gets the sink; stop it with
+ * out->ops->close(out->self), which publishes "offline" when connected.
+ * SW_ERR_UNSUPPORTED when built without libmosquitto.
+ */
+sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out);
+/* Counters of a sink made by sw_mqtt_start. */
+void sw_mqtt_get_stats(const sw_sink *s, sw_mqtt_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

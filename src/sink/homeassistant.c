@@ -1,0 +1,439 @@
+/*
+ * homeassistant.c: Home Assistant MQTT discovery payloads.
+ *
+ * Pure builders: model records in, (topic, JSON) pairs out through a
+ * callback. They trust the records (NUL-terminated text) and the
+ * configuration (already validated by sw_mqtt_config_set). Identifiers are
+ * derived only from what survives a restart (barcodes, serial numbers,
+ * configured names), because Home Assistant keys its entity registry on
+ * unique_id: an identifier that changed would orphan the user's history.
+ *
+ * Device mode sends one message per device with all its entities as
+ * "components"; entity mode sends the older one-message-per-entity form for
+ * Home Assistant releases before 2024.11 and for tools that only know it.
+ * Both carry the same unique_ids, so switching modes keeps the history.
+ */
+#include "sunwire/sink_mqtt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sunwire/json.h"
+#include "sunwire_config.h"
+
+/* One entity, as the builders describe it before it is written in either mode. */
+struct ha_entity {
+    const char *key;          /* unique within the device; part of unique_id and the entity topic */
+    const char *name;
+    const char *platform;     /* "sensor" */
+    const char *device_class;
+    const char *unit;
+    const char *state_class;
+    const char *category;     /* "diagnostic" or NULL */
+    const char *icon;
+    const char *field;        /* key in the state JSON */
+    const char *state_topic;  /* NULL = the device's */
+    int precision;            /* suggested_display_precision, -1 = none */
+};
+
+struct ha_device {
+    const char *id;           /* slug, also the discovery node id */
+    const char *name;
+    const char *manufacturer;
+    const char *model;
+    const char *serial;       /* "" or NULL = none */
+    const char *sw_version;
+    const char *via;          /* identifier of the parent device, or NULL */
+    const char *state_topic;  /* shared by the entities unless they name their own */
+    bool online_field;        /* the state JSON has "online": it gates availability */
+};
+
+/* Produces entity i; scratch holds any text the entity points into. */
+typedef bool (*entity_at_fn)(const void *ctx, size_t i, struct ha_entity *e, char *scratch, size_t scap);
+
+static void kv(sw_json *j, const char *key, const char *value)
+{
+    if (!value || !value[0])
+        return;
+    sw_json_key(j, key);
+    sw_json_string(j, value);
+}
+
+static void write_device(sw_json *j, const struct ha_device *d)
+{
+    sw_json_key(j, "device");
+    sw_json_object_begin(j);
+    sw_json_key(j, "identifiers");
+    sw_json_array_begin(j);
+    sw_json_string(j, d->id);
+    sw_json_array_end(j);
+    kv(j, "name", d->name);
+    kv(j, "manufacturer", d->manufacturer);
+    kv(j, "model", d->model);
+    kv(j, "serial_number", d->serial);
+    kv(j, "sw_version", d->sw_version);
+    kv(j, "via_device", d->via);
+    sw_json_object_end(j);
+}
+
+static void write_origin(sw_json *j)
+{
+    sw_json_key(j, "origin");
+    sw_json_object_begin(j);
+    kv(j, "name", "sunwire");
+    kv(j, "sw_version", SUNWIRE_VERSION);
+    sw_json_object_end(j);
+}
+
+static void write_availability(sw_json *j, const sw_mqtt_config *c, const struct ha_device *d)
+{
+    char status[SW_MQTT_TOPIC_MAX];
+    sw_mqtt_topic_status(status, sizeof status, c);
+    sw_json_key(j, "availability");
+    sw_json_array_begin(j);
+    sw_json_object_begin(j);
+    kv(j, "topic", status);
+    sw_json_object_end(j);
+    if (d->online_field && d->state_topic) {
+        /* A panel asleep at night or an unreachable inverter shows as unavailable, not frozen. */
+        sw_json_object_begin(j);
+        kv(j, "topic", d->state_topic);
+        kv(j, "value_template", "{{ 'online' if value_json.online else 'offline' }}");
+        sw_json_object_end(j);
+    }
+    sw_json_array_end(j);
+    kv(j, "availability_mode", "all");
+}
+
+static void unique_id(char *out, size_t cap, const struct ha_device *d, const struct ha_entity *e)
+{
+    snprintf(out, cap, "%s_%s", d->id, e->key);
+}
+
+static void write_entity_fields(sw_json *j, const struct ha_device *d, const struct ha_entity *e)
+{
+    char uid[2 * SW_MQTT_TOPIC_MAX];
+    char tmpl[SW_MQTT_TOPIC_MAX];
+    unique_id(uid, sizeof uid, d, e);
+    snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
+    kv(j, "name", e->name);
+    kv(j, "unique_id", uid);
+    /* object_id makes the entity_id predictable: sensor.<device id>_<key>. */
+    kv(j, "object_id", uid);
+    kv(j, "device_class", e->device_class);
+    kv(j, "unit_of_measurement", e->unit);
+    kv(j, "state_class", e->state_class);
+    kv(j, "entity_category", e->category);
+    kv(j, "icon", e->icon);
+    if (e->state_topic)
+        kv(j, "state_topic", e->state_topic);
+    kv(j, "value_template", tmpl);
+    if (e->precision >= 0) {
+        sw_json_key(j, "suggested_display_precision");
+        sw_json_int(j, e->precision);
+    }
+}
+
+static sw_err emit_json(sw_json *j, const char *topic, sw_ha_emit_fn emit, void *user)
+{
+    const char *text = sw_json_finish(j);
+    if (!text)
+        return SW_ERR_NO_SPACE;
+    emit(user, topic, text, j->len);
+    return SW_OK;
+}
+
+static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entity_at_fn at, const void *ctx,
+                       size_t n, char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
+{
+    char topic[3 * SW_MQTT_TOPIC_MAX];
+    char scratch[4 * SW_MQTT_TOPIC_MAX];
+    struct ha_entity e;
+    sw_json j;
+
+    if (c->discovery == SW_MQTT_DISCOVERY_OFF)
+        return SW_OK;
+    if (c->discovery == SW_MQTT_DISCOVERY_DEVICE) {
+        snprintf(topic, sizeof topic, "%s/device/%s/config", c->discovery_prefix, d->id);
+        sw_json_init(&j, buf, cap);
+        sw_json_object_begin(&j);
+        write_device(&j, d);
+        write_origin(&j);
+        sw_json_key(&j, "components");
+        sw_json_object_begin(&j);
+        for (size_t i = 0; i < n; i++) {
+            if (!at(ctx, i, &e, scratch, sizeof scratch))
+                continue;
+            char uid[2 * SW_MQTT_TOPIC_MAX];
+            unique_id(uid, sizeof uid, d, &e);
+            sw_json_key(&j, uid);
+            sw_json_object_begin(&j);
+            kv(&j, "platform", e.platform);
+            write_entity_fields(&j, d, &e);
+            sw_json_object_end(&j);
+        }
+        sw_json_object_end(&j);
+        kv(&j, "state_topic", d->state_topic);
+        write_availability(&j, c, d);
+        sw_json_key(&j, "qos");
+        sw_json_int(&j, c->qos);
+        sw_json_object_end(&j);
+        return emit_json(&j, topic, emit, user);
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        if (!at(ctx, i, &e, scratch, sizeof scratch))
+            continue;
+        snprintf(topic, sizeof topic, "%s/%s/%s/%s/config", c->discovery_prefix, e.platform, d->id, e.key);
+        sw_json_init(&j, buf, cap);
+        sw_json_object_begin(&j);
+        write_entity_fields(&j, d, &e);
+        if (!e.state_topic)
+            kv(&j, "state_topic", d->state_topic);
+        write_availability(&j, c, d);
+        sw_json_key(&j, "qos");
+        sw_json_int(&j, c->qos);
+        write_device(&j, d);
+        write_origin(&j);
+        sw_json_object_end(&j);
+        sw_err err = emit_json(&j, topic, emit, user);
+        if (err != SW_OK)
+            return err;
+    }
+    return SW_OK;
+}
+
+/* ---- panels ---------------------------------------------------------------- */
+
+static const struct ha_entity panel_entities[] = {
+    { "power", "Power", "sensor", "power", "W", "measurement", NULL, NULL, "power", NULL, 1 },
+    { "voltage_in", "Input voltage", "sensor", "voltage", "V", "measurement", NULL, NULL, "voltage_in", NULL, 2 },
+    { "voltage_out", "Output voltage", "sensor", "voltage", "V", "measurement", NULL, NULL, "voltage_out", NULL, 2 },
+    { "current_in", "Input current", "sensor", "current", "A", "measurement", NULL, NULL, "current_in", NULL, 3 },
+    { "temperature", "Temperature", "sensor", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL,
+      "temperature", NULL, 1 },
+    { "duty_cycle", "Duty cycle", "sensor", NULL, "%", "measurement", "diagnostic", "mdi:sine-wave", "duty_cycle",
+      NULL, 0 },
+    /* Raw 0-255 link quality, not dBm: Home Assistant's signal_strength class would demand dB/dBm. */
+    { "rssi", "Signal", "sensor", NULL, NULL, "measurement", "diagnostic", "mdi:signal", "rssi", NULL, 0 },
+    { "energy_today", "Energy today", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_today",
+      NULL, 0 },
+    { "energy_total", "Energy", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_total", NULL, 0 },
+    { "last_seen", "Last report", "sensor", "timestamp", NULL, NULL, "diagnostic", NULL, "last_seen", NULL, -1 },
+};
+
+static bool table_at(const void *ctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    (void)scratch; (void)scap;
+    *e = ((const struct ha_entity *)ctx)[i];
+    return true;
+}
+
+sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
+                            sw_ha_emit_fn emit, void *user)
+{
+    char pid[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], via[SW_MQTT_TOPIC_MAX + 32];
+    char gw[SW_MQTT_TOPIC_MAX], topic[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_panel_id(pid, sizeof pid, p) || !sw_mqtt_gateway_id(gw, sizeof gw, p->source, p->gateway_id) ||
+        !sw_mqtt_topic_panel(topic, sizeof topic, c, p))
+        return SW_ERR_NO_SPACE;
+    snprintf(id, sizeof id, "sunwire_panel_%s", pid);
+    snprintf(via, sizeof via, "sunwire_gateway_%s", gw);
+    struct ha_device d = {
+        .id = id, .name = p->name[0] ? p->name : pid, .manufacturer = "Tigo", .model = "TS4 optimizer",
+        .serial = p->barcode, .via = via, .state_topic = topic, .online_field = true,
+    };
+    return announce(c, &d, table_at, panel_entities, sizeof panel_entities / sizeof panel_entities[0], buf, cap,
+                    emit, user);
+}
+
+/* ---- gateways -------------------------------------------------------------- */
+
+static const struct ha_entity gateway_entities[] = {
+    { "version", "Firmware", "sensor", NULL, NULL, NULL, "diagnostic", "mdi:chip", "version", NULL, -1 },
+    { "address", "Radio address", "sensor", NULL, NULL, NULL, "diagnostic", "mdi:identifier", "address", NULL, -1 },
+};
+
+sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
+                              sw_ha_emit_fn emit, void *user)
+{
+    char gw[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], topic[SW_MQTT_TOPIC_MAX];
+    char name[SW_MODEL_NAME_MAX + 32];
+    if (!sw_mqtt_gateway_id(gw, sizeof gw, g->source, g->gateway_id) ||
+        !sw_mqtt_topic_gateway(topic, sizeof topic, c, g->source, g->gateway_id))
+        return SW_ERR_NO_SPACE;
+    snprintf(id, sizeof id, "sunwire_gateway_%s", gw);
+    snprintf(name, sizeof name, "Tigo gateway %s %u", g->source, (unsigned)g->gateway_id);
+    struct ha_device d = {
+        .id = id, .name = name, .manufacturer = "Tigo", .model = "TAP", .serial = g->barcode,
+        .sw_version = g->version, .state_topic = topic,
+    };
+    return announce(c, &d, table_at, gateway_entities, sizeof gateway_entities / sizeof gateway_entities[0], buf,
+                    cap, emit, user);
+}
+
+/* ---- string aggregates ----------------------------------------------------- */
+
+struct strings_ctx {
+    const sw_mqtt_config *c;
+    const sw_string_agg *const *aggs;
+};
+
+static const struct ha_entity string_kinds[] = {
+    { "power", "power", "sensor", "power", "W", "measurement", NULL, NULL, "power", NULL, 1 },
+    { "energy_today", "energy today", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_today",
+      NULL, 0 },
+    { "energy_total", "energy", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_total", NULL, 0 },
+    { "online", "panels online", "sensor", NULL, NULL, "measurement", "diagnostic", "mdi:solar-panel", "online",
+      NULL, 0 },
+};
+#define STRING_KINDS (sizeof string_kinds / sizeof string_kinds[0])
+
+/* Entity i is kind (i % STRING_KINDS) of string (i / STRING_KINDS). */
+static bool string_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const struct strings_ctx *ctx = vctx;
+    const sw_string_agg *s = ctx->aggs[i / STRING_KINDS];
+    const struct ha_entity *k = &string_kinds[i % STRING_KINDS];
+    char slug[SW_MQTT_TOPIC_MAX];
+    if (!s || !sw_mqtt_slug(slug, sizeof slug, s->name))
+        return false;
+    size_t third = scap / 3;
+    char *key = scratch, *name = scratch + third, *topic = scratch + 2 * third;
+    snprintf(key, third, "%s_%s", slug, k->key);
+    if (strcmp(s->name, "total") == 0)
+        snprintf(name, third, "Total %s", k->name);
+    else
+        snprintf(name, third, "%s %s", s->name, k->name);
+    if (!sw_mqtt_topic_string(topic, scap - 2 * third, ctx->c, s->name))
+        return false;
+    *e = *k;
+    e->key = key;
+    e->name = name;
+    e->state_topic = topic;
+    return true;
+}
+
+sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
+                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
+{
+    char base[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32];
+    if (!sw_mqtt_slug(base, sizeof base, c->base_topic))
+        return SW_ERR_NO_SPACE;
+    /* Per installation, not per hardware: two sunwire instances need two base topics anyway. */
+    snprintf(id, sizeof id, "%s_strings", base);
+    struct ha_device d = {
+        .id = id, .name = "Solar strings", .manufacturer = "sunwire", .model = "String aggregates",
+    };
+    struct strings_ctx ctx = { c, aggs };
+    return announce(c, &d, string_at, &ctx, n * STRING_KINDS, buf, cap, emit, user);
+}
+
+/* ---- inverters ------------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out)
+{
+    const char *u = v->unit;
+    const char *name = v->object_name;
+    out->device_class = NULL;
+    out->unit = u[0] ? u : NULL;
+    out->state_class = v->is_number ? "measurement" : NULL;
+    out->scale = 1.0;
+    if (!v->is_number) {
+        out->unit = NULL;
+        return;
+    }
+    if (strcmp(u, "W") == 0) {
+        out->device_class = "power";
+    } else if (strcmp(u, "V") == 0) {
+        out->device_class = "voltage";
+    } else if (strcmp(u, "A") == 0) {
+        out->device_class = "current";
+    } else if (strcmp(u, "Hz") == 0) {
+        out->device_class = "frequency";
+    } else if (strcmp(u, "VA") == 0) {
+        out->device_class = "apparent_power";
+    } else if (strcmp(u, "var") == 0) {
+        out->device_class = "reactive_power";
+    } else if (strcmp(u, "Ohm") == 0) {
+        out->unit = "\xCE\xA9";
+    } else if (strcmp(u, "s") == 0 || strcmp(u, "min") == 0) {
+        out->device_class = "duration";
+    } else if (strcmp(u, "days") == 0) {
+        out->device_class = "duration";
+        out->unit = "d";
+    } else if (strcmp(u, "Wh") == 0) {
+        /* The energy.* counters only grow (day/month/year ones restart, which
+         * total_increasing reads as a reset); other Wh objects are stored
+         * energy that goes both ways. */
+        if (strncmp(name, "energy.", 7) == 0) {
+            out->device_class = "energy";
+            out->state_class = "total_increasing";
+        } else {
+            out->device_class = "energy_storage";
+        }
+    } else if (strcmp(u, "%") == 0) {
+        /* RCT reports percentages as fractions of one. */
+        out->scale = 100.0;
+        if (ends_with(name, ".soc"))
+            out->device_class = "battery";
+    } else if (strcmp(u, "\xC2\xB0" "C") == 0 || strcmp(u, "degC") == 0 || strcmp(u, "C") == 0 ||
+               ((u[0] == '\0' || strcmp(u, "degrees") == 0) && (strstr(name, "temp") != NULL))) {
+        out->device_class = "temperature";
+        out->unit = "\xC2\xB0" "C";
+    }
+}
+
+struct inverter_ctx {
+    const sw_inverter *inv;
+    const sw_inverter_value *const *vals;
+};
+
+static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const struct inverter_ctx *ctx = vctx;
+    const sw_inverter_value *v = ctx->vals[i];
+    if (!v || strcmp(v->inverter, ctx->inv->name) != 0)
+        return false;
+    size_t half = scap / 2;
+    char *key = scratch, *name = scratch + half;
+    if (!sw_mqtt_value_key(key, half, v->object_name))
+        return false;
+    snprintf(name, scap - half, "%s", v->object_name);
+    sw_ha_value_class vc;
+    sw_ha_classify_value(v, &vc);
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->name = name;
+    e->platform = "sensor";
+    e->device_class = vc.device_class;
+    e->unit = vc.unit;
+    e->state_class = vc.state_class;
+    e->field = key;
+    e->precision = -1;
+    return true;
+}
+
+sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
+                               const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
+                               sw_ha_emit_fn emit, void *user)
+{
+    char serial[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], topic[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_inverter_id(serial, sizeof serial, inv))
+        return SW_ERR_NOT_FOUND;
+    if (!sw_mqtt_topic_inverter(topic, sizeof topic, c, inv->name))
+        return SW_ERR_NO_SPACE;
+    snprintf(id, sizeof id, "sunwire_inverter_%s", serial);
+    struct ha_device d = {
+        .id = id, .name = inv->name, .manufacturer = "RCT Power", .model = inv->model, .serial = inv->serial,
+        .sw_version = inv->firmware, .state_topic = topic, .online_field = true,
+    };
+    struct inverter_ctx ctx = { inv, vals };
+    return announce(c, &d, inverter_at, &ctx, n, buf, cap, emit, user);
+}

@@ -1,0 +1,676 @@
+/*
+ * mqtt.c: the MQTT output, libmosquitto driven from sunwire's event loop.
+ *
+ * No threads: libmosquitto's socket is watched by the sw_loop (read always,
+ * write while it has bytes queued) and a one-second timer runs its keepalive
+ * bookkeeping and our CONNACK deadline. Connects are non-blocking; a lost or
+ * refused connection is retried with exponential backoff capped at
+ * reconnect_max. What this layer trusts: the model's records (the builders
+ * in mqtt_state.c / homeassistant.c turn them into text) and libmosquitto's
+ * framing. What it does not trust: the broker being there.
+ *
+ * Message order after each CONNACK: "online" on <base>/status (retained;
+ * the last will says "offline"), then discovery for everything in the model,
+ * then the state messages queued during the outage, then a fresh snapshot of
+ * every device so the newest state always lands last.
+ */
+#include "sunwire/sink_mqtt.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/log.h"
+#include "sunwire_config.h"
+
+#if SUNWIRE_HAVE_MOSQUITTO
+#include <mosquitto.h>
+
+#define LOG_TARGET "mqtt"
+#define PAYLOAD_MAX (64 * 1024)
+#define MISC_INTERVAL_MS 1000
+
+enum conn_state { ST_IDLE, ST_CONNECTING, ST_CONNECTED };
+
+/* Topic -> hash of the discovery payload last sent there, so unchanged discovery is not re-sent. */
+struct seen {
+    uint64_t topic;
+    uint64_t payload;
+};
+
+struct mqtt_sink {
+    sw_loop *loop;
+    sw_model *model;
+    sw_mqtt_config cfg;
+    struct mosquitto *mosq;
+    enum conn_state state;
+    int fd;                      /* registered with the loop, -1 = none */
+    int fd_events;
+    uint64_t misc_timer, reconnect_timer, coalesce_timer;
+    int backoff_ms;
+    int64_t connect_deadline_ms;
+    bool closing;
+    bool warned_connect;         /* the first failure of an outage is a warning, the rest debug */
+    unsigned warned_size;        /* oversized discovery is reported once */
+    sw_mqtt_queue queue;
+    sw_mqtt_stats stats;
+    char status_topic[SW_MQTT_TOPIC_MAX];
+    char *buf;                   /* PAYLOAD_MAX bytes */
+    struct seen *seen;
+    size_t seen_count, seen_cap;
+    const void **ptrs;           /* scratch array of model record pointers */
+    size_t ptrs_cap;
+    char **dirty_inverters;      /* names waiting for the coalesce timer */
+    size_t dirty_count, dirty_cap;
+};
+
+static uint64_t fnv1a(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void connection_lost(struct mqtt_sink *s, const char *why);
+
+/* ---- fd registration ------------------------------------------------------ */
+
+static void on_fd(sw_loop *loop, int fd, int events, void *user);
+
+/* Make the loop's view of libmosquitto's socket match reality after every call into it. */
+static void sync_fd(struct mqtt_sink *s)
+{
+    int sock = (s->state == ST_IDLE || s->closing) ? -1 : mosquitto_socket(s->mosq);
+    if (sock != s->fd) {
+        if (s->fd >= 0)
+            sw_loop_del_fd(s->loop, s->fd);
+        s->fd = -1;
+        s->fd_events = 0;
+        if (sock >= 0) {
+            int ev = SW_LOOP_READ | (mosquitto_want_write(s->mosq) ? SW_LOOP_WRITE : 0);
+            if (sw_loop_add_fd(s->loop, sock, ev, on_fd, s) != SW_OK) {
+                connection_lost(s, "event loop full");
+                return;
+            }
+            s->fd = sock;
+            s->fd_events = ev;
+        }
+        return;
+    }
+    if (s->fd >= 0) {
+        int ev = SW_LOOP_READ | (mosquitto_want_write(s->mosq) ? SW_LOOP_WRITE : 0);
+        if (ev != s->fd_events) {
+            sw_loop_set_fd_events(s->loop, s->fd, ev);
+            s->fd_events = ev;
+        }
+    }
+}
+
+/* ---- publishing ----------------------------------------------------------- */
+
+/* Hand one message to libmosquitto; false when the connection is unusable. */
+static bool publish_now(struct mqtt_sink *s, const char *topic, const char *payload, size_t len, bool retain)
+{
+    int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, s->cfg.qos, retain);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        SW_LOGD(LOG_TARGET, "publish to %s failed: %s", topic, mosquitto_strerror(rc));
+        return false;
+    }
+    s->stats.published++;
+    return true;
+}
+
+/* State messages: straight out when connected, else into the outage queue. */
+static void publish_state(struct mqtt_sink *s, const char *topic, const char *payload, size_t len)
+{
+    bool failed = false;
+    if (s->state == ST_CONNECTED && s->queue.count == 0) {
+        if (publish_now(s, topic, payload, len, s->cfg.retain_state)) {
+            sync_fd(s);
+            return;
+        }
+        failed = true;
+    }
+    if (sw_mqtt_queue_push(&s->queue, topic, payload, len, s->cfg.retain_state) != SW_OK)
+        SW_LOGW(LOG_TARGET, "out of memory queueing a message for %s", topic);
+    s->stats.queued = s->queue.count;
+    s->stats.dropped = s->queue.dropped;
+    if (failed) /* the connection is going; the message waits for the next one */
+        connection_lost(s, "publish failed");
+}
+
+static void emit_discovery(void *user, const char *topic, const char *payload, size_t len)
+{
+    struct mqtt_sink *s = user;
+    uint64_t th = fnv1a(topic, strlen(topic)), ph = fnv1a(payload, len);
+    size_t i;
+    for (i = 0; i < s->seen_count; i++)
+        if (s->seen[i].topic == th)
+            break;
+    if (i < s->seen_count && s->seen[i].payload == ph)
+        return;
+    if (s->state != ST_CONNECTED)
+        return; /* everything is announced again on connect */
+    if (!publish_now(s, topic, payload, len, s->cfg.retain_discovery))
+        return;
+    if (i == s->seen_count) {
+        if (s->seen_count == s->seen_cap) {
+            size_t ncap = s->seen_cap ? 2 * s->seen_cap : 64;
+            struct seen *n = realloc(s->seen, ncap * sizeof *n);
+            if (!n)
+                return;
+            s->seen = n;
+            s->seen_cap = ncap;
+        }
+        s->seen[s->seen_count++].topic = th;
+    }
+    s->seen[i].payload = ph;
+}
+
+static void discovery_result(struct mqtt_sink *s, sw_err e, const char *what)
+{
+    if (e == SW_ERR_NO_SPACE && !s->warned_size++)
+        SW_LOGW(LOG_TARGET, "discovery for %s does not fit in %d bytes; not announced", what, PAYLOAD_MAX);
+}
+
+static bool ensure_ptrs(struct mqtt_sink *s, size_t n)
+{
+    if (n <= s->ptrs_cap)
+        return true;
+    const void **p = realloc(s->ptrs, n * sizeof *p);
+    if (!p)
+        return false;
+    s->ptrs = p;
+    s->ptrs_cap = n;
+    return true;
+}
+
+/* The model's values of one inverter, into s->ptrs; returns the count. */
+static size_t collect_values(struct mqtt_sink *s, const char *inverter)
+{
+    size_t total = sw_model_inverter_value_count(s->model), n = 0;
+    if (!ensure_ptrs(s, total))
+        return 0;
+    for (size_t i = 0; i < total; i++) {
+        const sw_inverter_value *v = sw_model_inverter_value_at(s->model, i);
+        if (v && strcmp(v->inverter, inverter) == 0)
+            s->ptrs[n++] = v;
+    }
+    return n;
+}
+
+static const sw_inverter *find_inverter(struct mqtt_sink *s, const char *name)
+{
+    size_t n = sw_model_inverter_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_inverter *inv = sw_model_inverter_at(s->model, i);
+        if (inv && strcmp(inv->name, name) == 0)
+            return inv;
+    }
+    return NULL;
+}
+
+static void send_inverter(struct mqtt_sink *s, const sw_inverter *inv)
+{
+    size_t n = collect_values(s, inv->name);
+    const sw_inverter_value *const *vals = (const sw_inverter_value *const *)s->ptrs;
+    sw_err e = sw_ha_discover_inverter(&s->cfg, inv, vals, n, s->buf, PAYLOAD_MAX, emit_discovery, s);
+    discovery_result(s, e, inv->name);
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len;
+    if (sw_mqtt_topic_inverter(topic, sizeof topic, &s->cfg, inv->name) &&
+        sw_mqtt_inverter_state(s->buf, PAYLOAD_MAX, inv, vals, n, &len) == SW_OK)
+        publish_state(s, topic, s->buf, len);
+}
+
+static void send_panel(struct mqtt_sink *s, const sw_panel *p)
+{
+    /* Without a barcode the identity would change once the node table arrives. */
+    if (p->barcode[0])
+        discovery_result(s, sw_ha_discover_panel(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s), p->name);
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len;
+    if (sw_mqtt_topic_panel(topic, sizeof topic, &s->cfg, p) &&
+        sw_mqtt_panel_state(s->buf, PAYLOAD_MAX, p, &len) == SW_OK)
+        publish_state(s, topic, s->buf, len);
+}
+
+static void send_gateway(struct mqtt_sink *s, const sw_gateway *g)
+{
+    discovery_result(s, sw_ha_discover_gateway(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s), "a gateway");
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len;
+    if (sw_mqtt_topic_gateway(topic, sizeof topic, &s->cfg, g->source, g->gateway_id) &&
+        sw_mqtt_gateway_state(s->buf, PAYLOAD_MAX, g, &len) == SW_OK)
+        publish_state(s, topic, s->buf, len);
+}
+
+static void send_strings_discovery(struct mqtt_sink *s)
+{
+    size_t n = sw_model_string_count(s->model);
+    if (!n || !ensure_ptrs(s, n))
+        return;
+    for (size_t i = 0; i < n; i++)
+        s->ptrs[i] = sw_model_string_at(s->model, i);
+    discovery_result(s, sw_ha_discover_strings(&s->cfg, (const sw_string_agg *const *)s->ptrs, n, s->buf,
+                                               PAYLOAD_MAX, emit_discovery, s), "the strings");
+}
+
+static void send_string_state(struct mqtt_sink *s, const sw_string_agg *a)
+{
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len;
+    if (sw_mqtt_topic_string(topic, sizeof topic, &s->cfg, a->name) &&
+        sw_mqtt_string_state(s->buf, PAYLOAD_MAX, a, &len) == SW_OK)
+        publish_state(s, topic, s->buf, len);
+}
+
+/* Discovery for every device, then (after the queue) the current state of every device. */
+static void announce_all(struct mqtt_sink *s, bool snapshot)
+{
+    s->seen_count = 0;
+    s->stats.discovery_rounds++;
+    size_t n = sw_model_gateway_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_gateway *g = sw_model_gateway_at(s->model, i);
+        if (g)
+            discovery_result(s, sw_ha_discover_gateway(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s), "a gateway");
+    }
+    n = sw_model_panel_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(s->model, i);
+        if (p && p->barcode[0])
+            discovery_result(s, sw_ha_discover_panel(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s), p->name);
+    }
+    send_strings_discovery(s);
+    n = sw_model_inverter_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_inverter *inv = sw_model_inverter_at(s->model, i);
+        if (!inv)
+            continue;
+        size_t nv = collect_values(s, inv->name);
+        sw_err e = sw_ha_discover_inverter(&s->cfg, inv, (const sw_inverter_value *const *)s->ptrs, nv, s->buf,
+                                           PAYLOAD_MAX, emit_discovery, s);
+        if (e != SW_ERR_NOT_FOUND)
+            discovery_result(s, e, inv->name);
+    }
+
+    /* The outage queue, oldest first. */
+    while (s->state == ST_CONNECTED && s->queue.count) {
+        const sw_mqtt_msg *m = sw_mqtt_queue_front(&s->queue);
+        if (!publish_now(s, m->topic, m->payload, m->len, m->retain))
+            break;
+        sw_mqtt_queue_pop(&s->queue);
+    }
+    s->stats.queued = s->queue.count;
+    if (!snapshot || s->state != ST_CONNECTED)
+        return;
+    n = sw_model_gateway_count(s->model);
+    for (size_t i = 0; i < n; i++)
+        if (sw_model_gateway_at(s->model, i))
+            send_gateway(s, sw_model_gateway_at(s->model, i));
+    n = sw_model_panel_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_panel *p = sw_model_panel_at(s->model, i);
+        if (p && p->last_seen_ns > 0)
+            send_panel(s, p);
+    }
+    n = sw_model_string_count(s->model);
+    for (size_t i = 0; i < n; i++)
+        if (sw_model_string_at(s->model, i))
+            send_string_state(s, sw_model_string_at(s->model, i));
+    n = sw_model_inverter_count(s->model);
+    for (size_t i = 0; i < n; i++)
+        if (sw_model_inverter_at(s->model, i))
+            send_inverter(s, sw_model_inverter_at(s->model, i));
+}
+
+/* ---- connection management ------------------------------------------------ */
+
+static int64_t on_reconnect_timer(sw_loop *loop, uint64_t id, void *user);
+
+static void schedule_reconnect(struct mqtt_sink *s)
+{
+    if (s->closing || s->reconnect_timer)
+        return;
+    int delay = s->backoff_ms;
+    s->backoff_ms = delay >= s->cfg.reconnect_max_ms / 2 ? s->cfg.reconnect_max_ms : delay * 2;
+    if (delay > s->cfg.reconnect_max_ms)
+        delay = s->cfg.reconnect_max_ms;
+    s->reconnect_timer = sw_loop_add_timer(s->loop, delay, on_reconnect_timer, s);
+    SW_LOGD(LOG_TARGET, "reconnecting to %s:%u in %d ms", s->cfg.host, (unsigned)s->cfg.port, delay);
+}
+
+static void connection_lost(struct mqtt_sink *s, const char *why)
+{
+    bool was_connected = s->state == ST_CONNECTED;
+    s->state = ST_IDLE;
+    s->stats.connected = false;
+    sync_fd(s);
+    if (was_connected)
+        SW_LOGW(LOG_TARGET, "lost the broker %s:%u (%s); queueing state messages (at most %zu)", s->cfg.host,
+                (unsigned)s->cfg.port, why, s->cfg.queue_size);
+    else if (!s->warned_connect)
+        SW_LOGW(LOG_TARGET, "cannot connect to the broker %s:%u (%s); retrying", s->cfg.host,
+                (unsigned)s->cfg.port, why);
+    else
+        SW_LOGD(LOG_TARGET, "connect to %s:%u failed (%s)", s->cfg.host, (unsigned)s->cfg.port, why);
+    s->warned_connect = true;
+    schedule_reconnect(s);
+}
+
+static void begin_connect(struct mqtt_sink *s)
+{
+    int rc = mosquitto_connect_async(s->mosq, s->cfg.host, s->cfg.port, s->cfg.keepalive_s);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        connection_lost(s, rc == MOSQ_ERR_ERRNO ? "connect failed" : mosquitto_strerror(rc));
+        return;
+    }
+    s->state = ST_CONNECTING;
+    s->connect_deadline_ms = sw_loop_now_ms() + s->cfg.connect_timeout_ms;
+    sync_fd(s);
+}
+
+static int64_t on_reconnect_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    struct mqtt_sink *s = user;
+    s->reconnect_timer = 0;
+    begin_connect(s);
+    return -1;
+}
+
+static void on_connect(struct mosquitto *mosq, void *user, int rc)
+{
+    (void)mosq;
+    struct mqtt_sink *s = user;
+    if (rc != 0) {
+        /* Refused (bad credentials, client id...): libmosquitto drops the socket next. */
+        connection_lost(s, mosquitto_connack_string(rc));
+        return;
+    }
+    s->state = ST_CONNECTED;
+    s->stats.connected = true;
+    s->stats.connects++;
+    s->backoff_ms = s->cfg.reconnect_min_ms;
+    if (s->warned_connect || s->stats.connects == 1)
+        SW_LOGI(LOG_TARGET, "connected to %s:%u", s->cfg.host, (unsigned)s->cfg.port);
+    s->warned_connect = false;
+    publish_now(s, s->status_topic, "online", 6, true);
+    if (s->cfg.discovery != SW_MQTT_DISCOVERY_OFF && s->cfg.ha_status_topic[0])
+        mosquitto_subscribe(s->mosq, NULL, s->cfg.ha_status_topic, s->cfg.qos);
+    announce_all(s, true);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *user, int rc)
+{
+    (void)mosq;
+    struct mqtt_sink *s = user;
+    if (s->closing || s->state == ST_IDLE)
+        return;
+    connection_lost(s, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
+}
+
+static void on_message(struct mosquitto *mosq, void *user, const struct mosquitto_message *m)
+{
+    (void)mosq;
+    struct mqtt_sink *s = user;
+    /* Home Assistant's birth message: it restarted and forgot everything not retained. */
+    if (s->cfg.ha_status_topic[0] && strcmp(m->topic, s->cfg.ha_status_topic) == 0 && m->payloadlen == 6 &&
+        memcmp(m->payload, "online", 6) == 0) {
+        SW_LOGI(LOG_TARGET, "Home Assistant came online; announcing again");
+        announce_all(s, true);
+    }
+}
+
+static void on_fd(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)fd;
+    struct mqtt_sink *s = user;
+    int rc = MOSQ_ERR_SUCCESS;
+    if (events & SW_LOOP_READ) {
+        rc = mosquitto_loop_read(s->mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            if (s->state != ST_IDLE)
+                connection_lost(s, rc == MOSQ_ERR_ERRNO ? "connection error" : mosquitto_strerror(rc));
+            return;
+        }
+    }
+    if ((events & SW_LOOP_WRITE) && s->state != ST_IDLE) {
+        rc = mosquitto_loop_write(s->mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            if (s->state != ST_IDLE)
+                connection_lost(s, rc == MOSQ_ERR_ERRNO ? "connection error" : mosquitto_strerror(rc));
+            return;
+        }
+    }
+    sync_fd(s);
+}
+
+static int64_t on_misc_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    struct mqtt_sink *s = user;
+    if (s->state == ST_CONNECTING && sw_loop_now_ms() >= s->connect_deadline_ms) {
+        connection_lost(s, "no answer from the broker");
+    } else if (s->state != ST_IDLE) {
+        int rc = mosquitto_loop_misc(s->mosq);
+        if (rc != MOSQ_ERR_SUCCESS && s->state != ST_IDLE)
+            connection_lost(s, mosquitto_strerror(rc));
+        else
+            sync_fd(s);
+    }
+    return MISC_INTERVAL_MS;
+}
+
+/* ---- sink operations ------------------------------------------------------ */
+
+static void op_gateway(void *self, const sw_gateway *g) { send_gateway(self, g); }
+static void op_panel(void *self, const sw_panel *p) { send_panel(self, p); }
+
+static void op_string(void *self, const sw_string_agg *a)
+{
+    struct mqtt_sink *s = self;
+    send_strings_discovery(s);
+    send_string_state(s, a);
+}
+
+static int64_t on_coalesce_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    struct mqtt_sink *s = user;
+    s->coalesce_timer = 0;
+    for (size_t i = 0; i < s->dirty_count; i++) {
+        const sw_inverter *inv = find_inverter(s, s->dirty_inverters[i]);
+        if (inv)
+            send_inverter(s, inv);
+        free(s->dirty_inverters[i]);
+    }
+    s->dirty_count = 0;
+    return -1;
+}
+
+/* Values arrive one by one in a poll burst; one message per inverter per burst is enough. */
+static void mark_inverter(struct mqtt_sink *s, const char *name)
+{
+    for (size_t i = 0; i < s->dirty_count; i++)
+        if (strcmp(s->dirty_inverters[i], name) == 0)
+            goto arm;
+    if (s->dirty_count == s->dirty_cap) {
+        size_t ncap = s->dirty_cap ? 2 * s->dirty_cap : 4;
+        char **n = realloc(s->dirty_inverters, ncap * sizeof *n);
+        if (!n)
+            return;
+        s->dirty_inverters = n;
+        s->dirty_cap = ncap;
+    }
+    char *copy = malloc(strlen(name) + 1);
+    if (!copy)
+        return;
+    strcpy(copy, name);
+    s->dirty_inverters[s->dirty_count++] = copy;
+arm:
+    if (!s->coalesce_timer)
+        s->coalesce_timer = sw_loop_add_timer(s->loop, s->cfg.coalesce_ms, on_coalesce_timer, s);
+}
+
+static void op_inverter(void *self, const sw_inverter *inv) { mark_inverter(self, inv->name); }
+static void op_inverter_value(void *self, const sw_inverter_value *v) { mark_inverter(self, v->inverter); }
+
+static void op_close(void *self)
+{
+    struct mqtt_sink *s = self;
+    if (s->coalesce_timer) {
+        sw_loop_del_timer(s->loop, s->coalesce_timer);
+        on_coalesce_timer(s->loop, 0, s); /* the last values still go out (or into the queue) */
+    }
+    if (s->state == ST_CONNECTED) {
+        /* A clean stop says so itself; the will is for crashes. */
+        publish_now(s, s->status_topic, "offline", 7, true);
+        mosquitto_disconnect(s->mosq);
+        /* Best effort: push what fits into the socket now, without waiting. */
+        for (int i = 0; i < 64 && mosquitto_want_write(s->mosq); i++)
+            if (mosquitto_loop_write(s->mosq, 1) != MOSQ_ERR_SUCCESS)
+                break;
+    }
+    s->closing = true;
+    if (s->fd >= 0)
+        sw_loop_del_fd(s->loop, s->fd);
+    if (s->misc_timer)
+        sw_loop_del_timer(s->loop, s->misc_timer);
+    if (s->reconnect_timer)
+        sw_loop_del_timer(s->loop, s->reconnect_timer);
+    mosquitto_destroy(s->mosq);
+    mosquitto_lib_cleanup();
+    if (s->queue.dropped)
+        SW_LOGW(LOG_TARGET, "%llu state messages were dropped while the broker was unreachable",
+                (unsigned long long)s->queue.dropped);
+    sw_mqtt_queue_free(&s->queue);
+    for (size_t i = 0; i < s->dirty_count; i++)
+        free(s->dirty_inverters[i]);
+    free(s->dirty_inverters);
+    free(s->seen);
+    free(s->ptrs);
+    free(s->buf);
+    free(s);
+}
+
+static const sw_sink_ops mqtt_ops = {
+    .name = "mqtt",
+    .gateway_update = op_gateway,
+    .panel_update = op_panel,
+    .string_update = op_string,
+    .inverter_update = op_inverter,
+    .inverter_value = op_inverter_value,
+    .close = op_close,
+};
+
+static sw_err configure(struct mqtt_sink *s)
+{
+    const sw_mqtt_config *c = &s->cfg;
+    int rc = mosquitto_will_set(s->mosq, s->status_topic, 7, "offline", c->qos, true);
+    if (rc == MOSQ_ERR_SUCCESS && c->username[0])
+        rc = mosquitto_username_pw_set(s->mosq, c->username, c->password[0] ? c->password : NULL);
+    if (rc == MOSQ_ERR_SUCCESS && c->tls) {
+        if (c->tls_ca_file[0] || c->tls_ca_path[0])
+            rc = mosquitto_tls_set(s->mosq, c->tls_ca_file[0] ? c->tls_ca_file : NULL,
+                                   c->tls_ca_path[0] ? c->tls_ca_path : NULL,
+                                   c->tls_cert_file[0] ? c->tls_cert_file : NULL,
+                                   c->tls_key_file[0] ? c->tls_key_file : NULL, NULL);
+        else
+            rc = mosquitto_int_option(s->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        if (rc == MOSQ_ERR_SUCCESS && c->tls_insecure)
+            rc = mosquitto_tls_insecure_set(s->mosq, true);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        SW_LOGE(LOG_TARGET, "configuring the MQTT client failed: %s", mosquitto_strerror(rc));
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    mosquitto_connect_callback_set(s->mosq, on_connect);
+    mosquitto_disconnect_callback_set(s->mosq, on_disconnect);
+    mosquitto_message_callback_set(s->mosq, on_message);
+    return SW_OK;
+}
+
+sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out)
+{
+    if (!loop || !model || !c || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+    struct mqtt_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return SW_ERR_NO_MEMORY;
+    s->loop = loop;
+    s->model = model;
+    s->cfg = *c;
+    s->fd = -1;
+    if (!s->cfg.client_id[0]) {
+        char slug[SW_MQTT_TEXT_MAX - 16];
+        sw_mqtt_slug(slug, sizeof slug, s->cfg.base_topic);
+        snprintf(s->cfg.client_id, sizeof s->cfg.client_id, "sunwire-%s", slug);
+    }
+    if (!s->cfg.ha_status_topic[0])
+        snprintf(s->cfg.ha_status_topic, sizeof s->cfg.ha_status_topic, "%.*s/status", SW_MQTT_TEXT_MAX - 8,
+                 s->cfg.discovery_prefix);
+    if (s->cfg.reconnect_max_ms < s->cfg.reconnect_min_ms)
+        s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
+    s->backoff_ms = s->cfg.reconnect_min_ms;
+    sw_mqtt_topic_status(s->status_topic, sizeof s->status_topic, &s->cfg);
+    sw_err e = sw_mqtt_queue_init(&s->queue, s->cfg.queue_size ? s->cfg.queue_size : 1);
+    s->buf = malloc(PAYLOAD_MAX);
+    if (e != SW_OK || !s->buf) {
+        sw_mqtt_queue_free(&s->queue);
+        free(s->buf);
+        free(s);
+        return SW_ERR_NO_MEMORY;
+    }
+    mosquitto_lib_init();
+    s->mosq = mosquitto_new(s->cfg.client_id, true, s);
+    if (!s->mosq || (e = configure(s)) != SW_OK) {
+        if (s->mosq)
+            mosquitto_destroy(s->mosq);
+        else
+            e = SW_ERR_NO_MEMORY;
+        mosquitto_lib_cleanup();
+        sw_mqtt_queue_free(&s->queue);
+        free(s->buf);
+        free(s);
+        return e;
+    }
+    s->misc_timer = sw_loop_add_timer(loop, MISC_INTERVAL_MS, on_misc_timer, s);
+    out->ops = &mqtt_ops;
+    out->self = s;
+    begin_connect(s);
+    return SW_OK;
+}
+
+void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!sink || sink->ops != &mqtt_ops)
+        return;
+    const struct mqtt_sink *s = sink->self;
+    *out = s->stats;
+    out->queued = s->queue.count;
+    out->dropped = s->queue.dropped;
+}
+
+#else /* !SUNWIRE_HAVE_MOSQUITTO */
+
+sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out)
+{
+    (void)loop; (void)model; (void)c; (void)out;
+    return SW_ERR_UNSUPPORTED;
+}
+
+void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+{
+    (void)sink;
+    memset(out, 0, sizeof *out);
+}
+
+#endif
