@@ -171,6 +171,154 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
 /* Forward a raw event (one JSON object) to every sink's event hook. */
 void sw_model_event(sw_model *m, const char *kind, const char *json);
 
+/* ---- daemon configuration ----------------------------------------------------------- */
+#define SW_DAEMON_MAX_TIGO 8
+#define SW_DAEMON_MAX_RCT 8
+#define SW_DAEMON_MAX_RCT_EXTRA 64
+#define SW_DAEMON_MAX_OUTPUT_KEYS 256
+#define SW_DAEMON_PATH_MAX 512
+
+/* One [tigo NAME] section (or --tigo-tcp / --tigo-serial). */
+typedef struct sw_daemon_tigo {
+    char name[SW_MODEL_NAME_MAX];
+    bool serial;                   /* serial = DEV, else tcp = HOST (+ port) */
+    char device[SW_DAEMON_PATH_MAX];
+    char host[256];
+    uint16_t port;                 /* default 502 */
+    int reconnect_delay_ms;        /* first pause after a failure; default 1000 */
+    int reconnect_max_ms;          /* backoff cap; default 60000 */
+    int idle_timeout_s;            /* reconnect a TCP session silent this long; default 60, 0 = never */
+    int keepalive_idle_s, keepalive_interval_s, keepalive_count; /* default 30, 10, 5 */
+    int line;                      /* where it was configured (0 = command line) */
+} sw_daemon_tigo;
+
+/* One [rct NAME] section (or --rct). */
+typedef struct sw_daemon_rct {
+    char name[SW_MODEL_NAME_MAX];
+    char host[256];
+    uint16_t port;                 /* default 8899 */
+    int fast_ms;                   /* fast tier period; default 5000 */
+    int slow_ms;                   /* slow tier period; default 60000 */
+    int timeout_ms;                /* per request; default 2000 */
+    int retries;                   /* further attempts per request; default 2 */
+    int reconnect_delay_ms, reconnect_max_ms; /* default 1000, 60000 */
+    bool defaults;                 /* poll the default object list; default true */
+    size_t n_extra;
+    uint32_t extra[SW_DAEMON_MAX_RCT_EXTRA]; /* extra objects (ids), fast tier */
+    size_t n_extra_slow;
+    uint32_t extra_slow[SW_DAEMON_MAX_RCT_EXTRA];
+    int line;
+} sw_daemon_rct;
+
+/* A key of an output section, handed to that output's sw_X_config_set at start. */
+typedef struct sw_daemon_output_key {
+    char section[16];              /* "mqtt", "prometheus", "influx", "history", "http" */
+    char key[64];
+    char value[SW_DAEMON_PATH_MAX];
+    int line;
+} sw_daemon_output_key;
+
+enum sw_daemon_output {
+    SW_DAEMON_OUT_MQTT = 1u << 0,
+    SW_DAEMON_OUT_PROMETHEUS = 1u << 1,
+    SW_DAEMON_OUT_INFLUX = 1u << 2,
+    SW_DAEMON_OUT_HISTORY = 1u << 3,
+    SW_DAEMON_OUT_HTTP = 1u << 4,
+    SW_DAEMON_OUT_JSON = 1u << 5   /* built in: JSON lines of every update on stdout */
+};
+
+typedef enum sw_daemon_tz {
+    SW_DAEMON_TZ_LOCAL = 0,        /* the process's zone (TZ, /etc/localtime) */
+    SW_DAEMON_TZ_UTC,
+    SW_DAEMON_TZ_FIXED             /* a fixed offset, e.g. +01:00 */
+} sw_daemon_tz;
+
+typedef struct sw_daemon_config {
+    char file[SW_DAEMON_PATH_MAX]; /* the configuration file, for messages ("" = flags only) */
+    /* [general] */
+    char state_dir[SW_DAEMON_PATH_MAX]; /* "" = nothing persisted */
+    int stale_timeout_s;           /* night/stale timeout; default 600 */
+    sw_night_mode night_mode;      /* night = unavailable | zero */
+    int energy_gap_s;              /* default 300 */
+    sw_daemon_tz tz;
+    int32_t tz_offset_s;           /* for SW_DAEMON_TZ_FIXED */
+    int save_interval_s;           /* persist energy this often; default 300 */
+    int tick_ms;                   /* housekeeping period (night, midnight); default 10000 */
+    /* sources */
+    size_t n_tigo;
+    sw_daemon_tigo tigo[SW_DAEMON_MAX_TIGO];
+    size_t n_rct;
+    sw_daemon_rct rct[SW_DAEMON_MAX_RCT];
+    /* [panels] */
+    size_t n_panels;
+    sw_panel_map_entry *panels;    /* SW_MODEL_MAX_MAP entries, owned */
+    int panels_line;
+    /* outputs */
+    unsigned outputs;              /* enum sw_daemon_output bits: sections present or flags given */
+    size_t n_output_keys;
+    sw_daemon_output_key *output_keys; /* SW_DAEMON_MAX_OUTPUT_KEYS entries, owned */
+} sw_daemon_config;
+
+/* Defaults; allocates the tables. SW_ERR_NO_MEMORY. */
+sw_err sw_daemon_config_init(sw_daemon_config *c);
+void sw_daemon_config_free(sw_daemon_config *c);
+
+/*
+ * Read an INI file into c (on top of what is there). On error, err gets
+ * "FILE:LINE: problem" and the result is SW_ERR_INVALID_ARGUMENT (bad
+ * content), SW_ERR_OPEN (unreadable) or SW_ERR_UNSUPPORTED (built without
+ * libinih). Cross-section checks are left to sw_daemon_config_check, so
+ * command-line flags can still complete the file.
+ */
+sw_err sw_daemon_config_load(sw_daemon_config *c, const char *path, char *err, size_t errcap);
+/* Same, from text in memory (`name` stands for the file in messages). */
+sw_err sw_daemon_config_load_string(sw_daemon_config *c, const char *name, const char *text, char *err,
+                                    size_t errcap);
+/* One key of one section, as the INI parser hands them over (line for messages). */
+sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char *key, const char *value,
+                            int line, char *err, size_t errcap);
+/* Parse "string:name:barcode[, ...]" into the panel map. */
+sw_err sw_daemon_config_add_panels(sw_daemon_config *c, const char *list, char *err, size_t errcap);
+/* Checks across sections (duplicate names, nothing to read); "FILE: problem". */
+sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap);
+
+/* Hand every output key to its output's parser: "FILE:LINE: [section] problem" on error. */
+sw_err sw_daemon_outputs_check(const sw_daemon_config *c, char *err, size_t errcap);
+
+/* Parse "HOST[:PORT]" / "[ADDR:]PORT" (a bare number is a port, host ""). */
+sw_err sw_parse_host_port(const char *text, char *host, size_t hostcap, uint16_t *port, uint16_t default_port);
+
+/* ---- RCT default objects -------------------------------------------------------------- */
+/* The objects polled by default: fast tier (changing values) and slow tier (energy, faults). */
+size_t sw_daemon_rct_default_count(bool slow);
+const char *sw_daemon_rct_default_name(bool slow, size_t i);
+/* Read once per connection: identity. */
+size_t sw_daemon_rct_identity_count(void);
+const char *sw_daemon_rct_identity_name(size_t i);
+
+/* ---- the daemon ------------------------------------------------------------------------ */
+typedef struct sw_daemon sw_daemon;
+
+/*
+ * Build the model, load the persisted state, start the outputs and sources.
+ * Problems that make running pointless (an output that cannot start, a state
+ * directory that cannot be created) give an error with text in err.
+ */
+sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, char *err, size_t errcap);
+/*
+ * Watch the read end of the program's signal self-pipe: each byte is a
+ * signal number. SIGHUP reloads the panel map from the configuration file;
+ * any other stops the loop. The fd stays the caller's.
+ */
+sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd);
+/* Run until a signal arrives on the watched fd, or sw_loop_stop. */
+sw_err sw_daemon_run(sw_daemon *d);
+/* Persist the state now (also done periodically and at exit). */
+sw_err sw_daemon_save(sw_daemon *d);
+/* Save, stop the sources and outputs, free everything. */
+void sw_daemon_free(sw_daemon *d);
+sw_model *sw_daemon_model(sw_daemon *d);
+
 /* ---- pure helpers (exposed for tests) ------------------------------------------ */
 /*
  * Energy in Wh of a trapezoid between two power samples, or 0 when the

@@ -1,0 +1,762 @@
+/*
+ * config.c: the daemon's INI configuration (see sunwire/daemon.h and
+ * docs/config.md).
+ *
+ * libinih does the tokenising; this file only gives meaning to keys. inih as
+ * Debian ships it does not pass line numbers to the handler, so the text is
+ * fed through a reader that counts lines: the handler for a key always runs
+ * right after the reader returned that key's line. Output sections are not
+ * interpreted here: their keys are kept with their line and handed to each
+ * output's own sw_X_config_set when the daemon starts (outputs.c), so every
+ * output owns its vocabulary.
+ */
+#include "sunwire/daemon.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/rct_registry.h"
+#include "sunwire_config.h"
+
+#if SUNWIRE_HAVE_INIH
+#include <ini.h>
+#endif
+
+sw_err sw_daemon_config_init(sw_daemon_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->stale_timeout_s = 600;
+    c->night_mode = SW_NIGHT_UNAVAILABLE;
+    c->energy_gap_s = 300;
+    c->tz = SW_DAEMON_TZ_LOCAL;
+    c->save_interval_s = 300;
+    c->tick_ms = 10000;
+    c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
+    c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
+    if (!c->panels || !c->output_keys) {
+        sw_daemon_config_free(c);
+        return SW_ERR_NO_MEMORY;
+    }
+    return SW_OK;
+}
+
+void sw_daemon_config_free(sw_daemon_config *c)
+{
+    if (!c)
+        return;
+    free(c->panels);
+    free(c->output_keys);
+    c->panels = NULL;
+    c->output_keys = NULL;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static sw_err fail(char *err, size_t cap, const char *file, int line, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (err && cap) {
+        const char *f = file && file[0] ? file : "command line";
+        if (line > 0)
+            snprintf(err, cap, "%s:%d: %s", f, line, msg);
+        else
+            snprintf(err, cap, "%s: %s", f, msg);
+    }
+    return SW_ERR_INVALID_ARGUMENT;
+}
+
+static bool copy_checked(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+static bool parse_int(const char *v, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < min || x > max)
+        return false;
+    *out = x;
+    return true;
+}
+
+/* Durations: plain seconds, or a number with s/m/h/ms. Result in ms. */
+static bool parse_duration_ms(const char *v, long long *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || x < 0 || x > 1e9)
+        return false;
+    double mul = 1000.0;
+    if (!*end || strcmp(end, "s") == 0)
+        mul = 1000.0;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1.0;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mul = 60000.0;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600000.0;
+    else
+        return false;
+    *out = (long long)(x * mul + 0.5);
+    return true;
+}
+
+static bool ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return false;
+    return *a == *b;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (ieq(v, yes[i])) { *out = true; return true; }
+        if (ieq(v, no[i])) { *out = false; return true; }
+    }
+    return false;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+sw_err sw_parse_host_port(const char *text, char *host, size_t hostcap, uint16_t *port, uint16_t default_port)
+{
+    if (!text || !host || !hostcap || !port)
+        return SW_ERR_INVALID_ARGUMENT;
+    long p = default_port;
+    const char *h = text, *colon = NULL;
+    size_t hlen;
+    if (all_digits(text)) {
+        /* "[ADDR:]PORT" forms: a bare number is a port. */
+        if (!parse_int(text, 1, 65535, &p))
+            return SW_ERR_OUT_OF_RANGE;
+        host[0] = 0;
+        *port = (uint16_t)p;
+        return SW_OK;
+    }
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close)
+            return SW_ERR_INVALID_ARGUMENT;
+        h = text + 1;
+        hlen = (size_t)(close - h);
+        if (close[1] == ':')
+            colon = close + 1;
+        else if (close[1])
+            return SW_ERR_INVALID_ARGUMENT;
+    } else {
+        colon = strchr(text, ':');
+        if (colon && strchr(colon + 1, ':'))
+            colon = NULL; /* a bare IPv6 address */
+        hlen = colon ? (size_t)(colon - text) : strlen(text);
+    }
+    if (hlen == 0 || hlen >= hostcap)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (colon && !parse_int(colon + 1, 1, 65535, &p))
+        return SW_ERR_OUT_OF_RANGE;
+    memcpy(host, h, hlen);
+    host[hlen] = 0;
+    *port = (uint16_t)p;
+    return SW_OK;
+}
+
+/* ---- [panels] -------------------------------------------------------------------------- */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+sw_err sw_daemon_config_add_panels(sw_daemon_config *c, const char *list, char *err, size_t errcap)
+{
+    char buf[8192];
+    if (strlen(list) >= sizeof buf) {
+        snprintf(err, errcap, "panel list longer than %zu characters; split it over several lines",
+                 sizeof buf - 1);
+        return SW_ERR_TOO_LONG;
+    }
+    memcpy(buf, list, strlen(list) + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+        char *entry = trim(tok);
+        if (!*entry)
+            continue;
+        char *c1 = strchr(entry, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c1 || !c2 || strchr(c2 + 1, ':')) {
+            snprintf(err, errcap, "panel entry \"%s\" is not STRING:NAME:BARCODE", entry);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        *c1 = *c2 = 0;
+        char *str = trim(entry), *name = trim(c1 + 1), *bc = trim(c2 + 1);
+        if (!*bc) {
+            snprintf(err, errcap, "panel entry \"%s:%s:\" has no barcode", str, name);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        if (!*name)
+            name = bc;
+        if (c->n_panels >= SW_MODEL_MAX_MAP) {
+            snprintf(err, errcap, "more than %d panels", SW_MODEL_MAX_MAP);
+            return SW_ERR_NO_SPACE;
+        }
+        for (size_t i = 0; i < c->n_panels; i++) {
+            if (strcmp(c->panels[i].barcode, bc) == 0) {
+                snprintf(err, errcap, "barcode %s is mapped twice", bc);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        }
+        sw_panel_map_entry *e = &c->panels[c->n_panels];
+        memset(e, 0, sizeof *e);
+        if (!copy_checked(e->barcode, sizeof e->barcode, bc) || !copy_checked(e->name, sizeof e->name, name) ||
+            !copy_checked(e->string_name, sizeof e->string_name, str)) {
+            snprintf(err, errcap, "panel entry \"%s:%s:%s\": a part is too long", str, name, bc);
+            return SW_ERR_TOO_LONG;
+        }
+        if (strcmp(str, "total") == 0) {
+            snprintf(err, errcap, "\"total\" is reserved for the sum of all panels; pick another string name");
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        c->n_panels++;
+    }
+    return SW_OK;
+}
+
+/* ---- sections ---------------------------------------------------------------------------- */
+static const char *const output_sections[] = {"mqtt", "prometheus", "influx", "history", "http"};
+
+static int output_bit(const char *section)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(section, output_sections[i]) == 0)
+            return 1 << i;
+    return 0;
+}
+
+/* "tigo roof" -> kind "tigo", name "roof"; "tigo" -> name "tigo". */
+static void split_section(const char *section, char *kind, size_t kcap, char *name, size_t ncap)
+{
+    while (isspace((unsigned char)*section))
+        section++;
+    size_t k = strcspn(section, " \t");
+    snprintf(kind, kcap, "%.*s", (int)k, section);
+    const char *rest = section + k;
+    while (isspace((unsigned char)*rest))
+        rest++;
+    snprintf(name, ncap, "%s", *rest ? rest : kind);
+    size_t n = strlen(name);
+    while (n && isspace((unsigned char)name[n - 1]))
+        name[--n] = 0;
+}
+
+static void tigo_defaults(sw_daemon_tigo *t)
+{
+    memset(t, 0, sizeof *t);
+    t->port = 502;
+    t->reconnect_delay_ms = 1000;
+    t->reconnect_max_ms = 60000;
+    t->idle_timeout_s = 60;
+    t->keepalive_idle_s = 30;
+    t->keepalive_interval_s = 10;
+    t->keepalive_count = 5;
+}
+
+static void rct_defaults(sw_daemon_rct *r)
+{
+    memset(r, 0, sizeof *r);
+    r->port = 8899;
+    r->fast_ms = 5000;
+    r->slow_ms = 60000;
+    r->timeout_ms = 2000;
+    r->retries = 2;
+    r->reconnect_delay_ms = 1000;
+    r->reconnect_max_ms = 60000;
+    r->defaults = true;
+}
+
+static sw_daemon_tigo *tigo_section(sw_daemon_config *c, const char *name, int line)
+{
+    for (size_t i = 0; i < c->n_tigo; i++)
+        if (strcmp(c->tigo[i].name, name) == 0)
+            return &c->tigo[i];
+    if (c->n_tigo >= SW_DAEMON_MAX_TIGO)
+        return NULL;
+    sw_daemon_tigo *t = &c->tigo[c->n_tigo++];
+    tigo_defaults(t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->line = line;
+    return t;
+}
+
+static sw_daemon_rct *rct_section(sw_daemon_config *c, const char *name, int line)
+{
+    for (size_t i = 0; i < c->n_rct; i++)
+        if (strcmp(c->rct[i].name, name) == 0)
+            return &c->rct[i];
+    if (c->n_rct >= SW_DAEMON_MAX_RCT)
+        return NULL;
+    sw_daemon_rct *r = &c->rct[c->n_rct++];
+    rct_defaults(r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->line = line;
+    return r;
+}
+
+/* Object names separated by commas or blanks, each checked against the registry. */
+static sw_err add_objects(uint32_t *ids, size_t *n, const char *list, char *msg, size_t cap)
+{
+    char buf[4096];
+    if (strlen(list) >= sizeof buf) {
+        snprintf(msg, cap, "object list too long");
+        return SW_ERR_TOO_LONG;
+    }
+    memcpy(buf, list, strlen(list) + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", \t\n", &save); tok; tok = strtok_r(NULL, ", \t\n", &save)) {
+        const sw_rct_object *o = sw_rct_registry_find_name(tok);
+        if (!o && strncmp(tok, "0x", 2) == 0) {
+            char *end;
+            unsigned long id = strtoul(tok + 2, &end, 16);
+            if (!*end)
+                o = sw_rct_registry_find_id((uint32_t)id);
+        }
+        if (!o) {
+            snprintf(msg, cap, "unknown RCT object \"%s\" (see `sunwire rct list`)", tok);
+            return SW_ERR_NOT_FOUND;
+        }
+        if (*n >= SW_DAEMON_MAX_RCT_EXTRA) {
+            snprintf(msg, cap, "more than %d extra objects", SW_DAEMON_MAX_RCT_EXTRA);
+            return SW_ERR_NO_SPACE;
+        }
+        ids[(*n)++] = o->id;
+    }
+    return SW_OK;
+}
+
+/* A duration key into ms, bounded; false with a message on a bad value. */
+static bool dur_key(const char *key, const char *value, long long min_ms, long long max_ms, int *out, char *msg,
+                    size_t cap)
+{
+    long long ms;
+    if (!parse_duration_ms(value, &ms) || ms < min_ms || ms > max_ms) {
+        snprintf(msg, cap, "%s = \"%s\": expected a duration between %lld ms and %lld s (e.g. 30, 500ms, 5m)",
+                 key, value, min_ms, max_ms / 1000);
+        return false;
+    }
+    *out = (int)ms;
+    return true;
+}
+
+static bool int_key(const char *key, const char *value, long min, long max, int *out, char *msg, size_t cap)
+{
+    long x;
+    if (!parse_int(value, min, max, &x)) {
+        snprintf(msg, cap, "%s = \"%s\": expected a whole number from %ld to %ld", key, value, min, max);
+        return false;
+    }
+    *out = (int)x;
+    return true;
+}
+
+static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, char *msg, size_t cap)
+{
+    int ms;
+    if (strcmp(key, "state_dir") == 0) {
+        if (!copy_checked(c->state_dir, sizeof c->state_dir, value)) {
+            snprintf(msg, cap, "state_dir is too long");
+            return SW_ERR_TOO_LONG;
+        }
+    } else if (strcmp(key, "stale_timeout") == 0 || strcmp(key, "night_timeout") == 0) {
+        if (!dur_key(key, value, 1000, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->stale_timeout_s = ms / 1000;
+    } else if (strcmp(key, "night") == 0) {
+        if (strcmp(value, "zero") == 0)
+            c->night_mode = SW_NIGHT_ZERO;
+        else if (strcmp(value, "unavailable") == 0)
+            c->night_mode = SW_NIGHT_UNAVAILABLE;
+        else {
+            snprintf(msg, cap, "night = \"%s\": expected zero or unavailable", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    } else if (strcmp(key, "energy_gap") == 0) {
+        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->energy_gap_s = ms / 1000;
+    } else if (strcmp(key, "save_interval") == 0) {
+        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->save_interval_s = ms / 1000;
+    } else if (strcmp(key, "tick") == 0) {
+        if (!dur_key(key, value, 100, 3600LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->tick_ms = ms;
+    } else if (strcmp(key, "timezone") == 0) {
+        int hh, mm;
+        char sign, extra;
+        if (strcmp(value, "local") == 0) {
+            c->tz = SW_DAEMON_TZ_LOCAL;
+        } else if (strcmp(value, "UTC") == 0 || strcmp(value, "utc") == 0 || strcmp(value, "Z") == 0) {
+            c->tz = SW_DAEMON_TZ_UTC;
+        } else if (sscanf(value, "%c%2d:%2d%c", &sign, &hh, &mm, &extra) == 3 && (sign == '+' || sign == '-') &&
+                   hh >= 0 && hh <= 14 && mm >= 0 && mm < 60) {
+            c->tz = SW_DAEMON_TZ_FIXED;
+            c->tz_offset_s = (sign == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+        } else {
+            snprintf(msg, cap, "timezone = \"%s\": expected local, UTC or an offset like +01:00", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    } else {
+        snprintf(msg, cap, "unknown key \"%s\" in [general]", key);
+        return SW_ERR_NOT_FOUND;
+    }
+    return SW_OK;
+}
+
+static sw_err set_tigo(sw_daemon_tigo *t, const char *key, const char *value, char *msg, size_t cap)
+{
+    if (strcmp(key, "serial") == 0) {
+        if (!copy_checked(t->device, sizeof t->device, value) || !*value) {
+            snprintf(msg, cap, "serial = \"%s\": expected a device path", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        t->serial = true;
+    } else if (strcmp(key, "tcp") == 0) {
+        uint16_t port = t->port;
+        if (sw_parse_host_port(value, t->host, sizeof t->host, &port, t->port) != SW_OK || !t->host[0]) {
+            snprintf(msg, cap, "tcp = \"%s\": expected HOST or HOST:PORT", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        t->port = port;
+        t->serial = false;
+    } else if (strcmp(key, "port") == 0) {
+        int p;
+        if (!int_key(key, value, 1, 65535, &p, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        t->port = (uint16_t)p;
+    } else if (strcmp(key, "reconnect_delay") == 0) {
+        if (!dur_key(key, value, 10, 3600LL * 1000, &t->reconnect_delay_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "reconnect_max") == 0) {
+        if (!dur_key(key, value, 10, 86400LL * 1000, &t->reconnect_max_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "reconnect_timeout") == 0) {
+        int ms;
+        if (!dur_key(key, value, 0, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        t->idle_timeout_s = ms / 1000;
+    } else if (strcmp(key, "keepalive_idle") == 0) {
+        if (!int_key(key, value, 0, 32767, &t->keepalive_idle_s, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "keepalive_interval") == 0) {
+        if (!int_key(key, value, 0, 32767, &t->keepalive_interval_s, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "keepalive_count") == 0) {
+        if (!int_key(key, value, 0, 127, &t->keepalive_count, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else {
+        snprintf(msg, cap, "unknown key \"%s\" in a [tigo] section", key);
+        return SW_ERR_NOT_FOUND;
+    }
+    return SW_OK;
+}
+
+static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
+{
+    if (strcmp(key, "host") == 0) {
+        uint16_t port = r->port;
+        if (sw_parse_host_port(value, r->host, sizeof r->host, &port, r->port) != SW_OK || !r->host[0]) {
+            snprintf(msg, cap, "host = \"%s\": expected HOST or HOST:PORT", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        r->port = port;
+    } else if (strcmp(key, "port") == 0) {
+        int p;
+        if (!int_key(key, value, 1, 65535, &p, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        r->port = (uint16_t)p;
+    } else if (strcmp(key, "fast_interval") == 0) {
+        if (!dur_key(key, value, 100, 3600LL * 1000, &r->fast_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "slow_interval") == 0) {
+        if (!dur_key(key, value, 100, 86400LL * 1000, &r->slow_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "timeout") == 0) {
+        if (!dur_key(key, value, 50, 60LL * 1000, &r->timeout_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "retries") == 0) {
+        if (!int_key(key, value, 0, 10, &r->retries, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "reconnect_delay") == 0) {
+        if (!dur_key(key, value, 10, 3600LL * 1000, &r->reconnect_delay_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "reconnect_max") == 0) {
+        if (!dur_key(key, value, 10, 86400LL * 1000, &r->reconnect_max_ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "defaults") == 0) {
+        if (!parse_bool(value, &r->defaults)) {
+            snprintf(msg, cap, "defaults = \"%s\": expected yes or no", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    } else if (strcmp(key, "objects") == 0) {
+        return add_objects(r->extra, &r->n_extra, value, msg, cap);
+    } else if (strcmp(key, "slow_objects") == 0) {
+        return add_objects(r->extra_slow, &r->n_extra_slow, value, msg, cap);
+    } else {
+        snprintf(msg, cap, "unknown key \"%s\" in an [rct] section", key);
+        return SW_ERR_NOT_FOUND;
+    }
+    return SW_OK;
+}
+
+/* A section seen (possibly without keys): outputs are enabled by their section alone. */
+static sw_err section_seen(sw_daemon_config *c, const char *section, int line, char *err, size_t errcap)
+{
+    char kind[32], name[SW_MODEL_NAME_MAX];
+    split_section(section, kind, sizeof kind, name, sizeof name);
+    int bit = output_bit(kind);
+    if (bit) {
+        c->outputs |= (unsigned)bit;
+        return SW_OK;
+    }
+    if (strcmp(kind, "general") == 0)
+        return SW_OK;
+    if (strcmp(kind, "panels") == 0) {
+        c->panels_line = line;
+        return SW_OK;
+    }
+    if (strcmp(kind, "tigo") == 0) {
+        if (!tigo_section(c, name, line))
+            return fail(err, errcap, c->file, line, "more than %d [tigo] sections", SW_DAEMON_MAX_TIGO);
+        return SW_OK;
+    }
+    if (strcmp(kind, "rct") == 0) {
+        if (!rct_section(c, name, line))
+            return fail(err, errcap, c->file, line, "more than %d [rct] sections", SW_DAEMON_MAX_RCT);
+        return SW_OK;
+    }
+    return fail(err, errcap, c->file, line,
+                "unknown section [%s] (expected general, tigo NAME, rct NAME, panels, mqtt, prometheus, "
+                "influx, history or http)",
+                section);
+}
+
+sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char *key, const char *value,
+                            int line, char *err, size_t errcap)
+{
+    char kind[32], name[SW_MODEL_NAME_MAX], msg[400] = "";
+    sw_err e = SW_OK;
+    if (!section || !section[0])
+        return fail(err, errcap, c->file, line, "key \"%s\" outside any section", key);
+    split_section(section, kind, sizeof kind, name, sizeof name);
+    int bit = output_bit(kind);
+    if (bit) {
+        if (c->n_output_keys >= SW_DAEMON_MAX_OUTPUT_KEYS)
+            return fail(err, errcap, c->file, line, "too many output keys");
+        sw_daemon_output_key *k = &c->output_keys[c->n_output_keys];
+        if (!copy_checked(k->key, sizeof k->key, key) || !copy_checked(k->value, sizeof k->value, value))
+            return fail(err, errcap, c->file, line, "key or value too long");
+        memcpy(k->section, output_sections[__builtin_ctz((unsigned)bit)],
+               strlen(output_sections[__builtin_ctz((unsigned)bit)]) + 1);
+        k->line = line;
+        c->n_output_keys++;
+        c->outputs |= (unsigned)bit;
+        return SW_OK;
+    }
+    if (strcmp(kind, "general") == 0) {
+        e = set_general(c, key, value, msg, sizeof msg);
+    } else if (strcmp(kind, "panels") == 0) {
+        if (strcmp(key, "modules") != 0 && strcmp(key, "panel") != 0 && strcmp(key, "panels") != 0)
+            return fail(err, errcap, c->file, line,
+                        "unknown key \"%s\" in [panels] (expected modules = STRING:NAME:BARCODE, ...)", key);
+        e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
+    } else if (strcmp(kind, "tigo") == 0) {
+        sw_daemon_tigo *t = tigo_section(c, name, line);
+        if (!t)
+            return fail(err, errcap, c->file, line, "more than %d [tigo] sections", SW_DAEMON_MAX_TIGO);
+        e = set_tigo(t, key, value, msg, sizeof msg);
+    } else if (strcmp(kind, "rct") == 0) {
+        sw_daemon_rct *r = rct_section(c, name, line);
+        if (!r)
+            return fail(err, errcap, c->file, line, "more than %d [rct] sections", SW_DAEMON_MAX_RCT);
+        e = set_rct(r, key, value, msg, sizeof msg);
+    } else {
+        return section_seen(c, section, line, err, errcap);
+    }
+    if (e != SW_OK) {
+        fail(err, errcap, c->file, line, "[%s] %s", section, msg);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    return SW_OK;
+}
+
+sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < c->n_tigo; i++) {
+        const sw_daemon_tigo *t = &c->tigo[i];
+        if (!t->serial && !t->host[0])
+            return fail(err, errcap, c->file, t->line, "[tigo %s] needs serial = DEVICE or tcp = HOST", t->name);
+        for (size_t j = 0; j < c->n_rct; j++)
+            if (strcmp(c->rct[j].name, t->name) == 0)
+                return fail(err, errcap, c->file, c->rct[j].line,
+                            "source name \"%s\" is used by a [tigo] and an [rct] section", t->name);
+    }
+    for (size_t i = 0; i < c->n_rct; i++) {
+        const sw_daemon_rct *r = &c->rct[i];
+        if (!r->host[0])
+            return fail(err, errcap, c->file, r->line, "[rct %s] needs host = HOST", r->name);
+        if (!r->defaults && r->n_extra == 0 && r->n_extra_slow == 0)
+            return fail(err, errcap, c->file, r->line, "[rct %s] polls nothing: defaults = no and no objects",
+                        r->name);
+    }
+    if (c->n_tigo == 0 && c->n_rct == 0)
+        return fail(err, errcap, c->file, 0,
+                    "no source configured: add a [tigo NAME] or [rct NAME] section (or --tigo-tcp, "
+                    "--tigo-serial, --rct)");
+    return SW_OK;
+}
+
+/* ---- inih glue -------------------------------------------------------------------------- */
+typedef struct ini_ctx {
+    sw_daemon_config *c;
+    const char *text; /* string input */
+    size_t pos;
+    FILE *fp;         /* file input */
+    int line;
+    bool failed;
+    char *err;
+    size_t errcap;
+} ini_ctx;
+
+/* Called by inih once per line: count it, and notice section headers (inih reports only keys). */
+static char *line_reader(char *str, int num, void *stream)
+{
+    ini_ctx *x = stream;
+    char *r;
+    if (x->fp) {
+        r = fgets(str, num, x->fp);
+    } else {
+        if (!x->text[x->pos])
+            return NULL;
+        size_t n = 0;
+        while (x->text[x->pos + n] && x->text[x->pos + n] != '\n' && n + 2 < (size_t)num)
+            n++;
+        if (x->text[x->pos + n] == '\n')
+            n++;
+        memcpy(str, x->text + x->pos, n);
+        str[n] = 0;
+        x->pos += n;
+        r = str;
+    }
+    if (!r)
+        return NULL;
+    x->line++;
+    const char *p = str;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '[' && !x->failed) {
+        const char *end = strchr(p, ']');
+        if (!end) {
+            fail(x->err, x->errcap, x->c->file, x->line, "section header without ']'");
+            x->failed = true;
+        } else {
+            char sec[128];
+            snprintf(sec, sizeof sec, "%.*s", (int)(end - p - 1), p + 1);
+            if (section_seen(x->c, sec, x->line, x->err, x->errcap) != SW_OK)
+                x->failed = true;
+        }
+    }
+    return r;
+}
+
+#if SUNWIRE_HAVE_INIH
+static int ini_handler_cb(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx *x = user;
+    if (x->failed)
+        return 0;
+    if (sw_daemon_config_set(x->c, section, name, value ? value : "", x->line, x->err, x->errcap) != SW_OK) {
+        x->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+static sw_err run_inih(ini_ctx *x)
+{
+    int r = ini_parse_stream(line_reader, x, ini_handler_cb, x);
+    if (x->failed)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (r > 0)
+        return fail(x->err, x->errcap, x->c->file, r, "syntax error (expected [section] or key = value)");
+    if (r < 0)
+        return fail(x->err, x->errcap, x->c->file, 0, "could not be read");
+    return SW_OK;
+}
+#endif
+
+sw_err sw_daemon_config_load_string(sw_daemon_config *c, const char *name, const char *text, char *err,
+                                    size_t errcap)
+{
+    snprintf(c->file, sizeof c->file, "%s", name ? name : "config");
+#if SUNWIRE_HAVE_INIH
+    ini_ctx x = {.c = c, .text = text, .err = err, .errcap = errcap};
+    return run_inih(&x);
+#else
+    (void)text;
+    (void)line_reader;
+    fail(err, errcap, c->file, 0, "configuration files need libinih, which this build lacks (install libinih-dev)");
+    return SW_ERR_UNSUPPORTED;
+#endif
+}
+
+sw_err sw_daemon_config_load(sw_daemon_config *c, const char *path, char *err, size_t errcap)
+{
+    snprintf(c->file, sizeof c->file, "%s", path);
+#if SUNWIRE_HAVE_INIH
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+        return SW_ERR_OPEN;
+    }
+    ini_ctx x = {.c = c, .fp = fp, .err = err, .errcap = errcap};
+    sw_err e = run_inih(&x);
+    fclose(fp);
+    return e;
+#else
+    (void)line_reader;
+    fail(err, errcap, c->file, 0, "configuration files need libinih, which this build lacks (install libinih-dev)");
+    return SW_ERR_UNSUPPORTED;
+#endif
+}

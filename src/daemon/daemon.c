@@ -1,0 +1,315 @@
+/*
+ * daemon.c: `sunwire run`'s lifecycle: build the model, load the state
+ * directory, start outputs and sources, run the loop, persist and stop.
+ *
+ * Everything happens on one thread in one sw_loop. Signals arrive as bytes
+ * on a self-pipe the program sets up (the library keeps no global state)
+ * and the loop watches, so a handler never touches the model.
+ * Housekeeping runs on two timers: the tick (night/stale panels, local
+ * midnight) and the periodic save of the energy counters. Both are only
+ * armed at their period, so an idle daemon sleeps in poll().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/daemon_int.h"
+#include "sunwire/log.h"
+#include "sunwire/net.h"
+#include "sunwire_config.h"
+
+#define LOG_TARGET "sunwire::run"
+
+void sw_daemon_copy_text(char *dst, size_t cap, const char *src)
+{
+    if (!cap)
+        return;
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+int64_t sw_daemon_now_ns(void) { return sw_now_realtime_ns(); }
+
+void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode)
+{
+    if (!barcode || !barcode[0])
+        return;
+    const sw_panel *p = sw_model_panel_find(d->model, source, gw, node);
+    if (p && p->mapped)
+        return;
+    for (size_t i = 0; i < d->n_logged; i++)
+        if (strcmp(d->logged[i], barcode) == 0)
+            return;
+    if (d->n_logged < SW_DAEMON_LOGGED_BARCODES)
+        snprintf(d->logged[d->n_logged++], 16, "%s", barcode);
+    SW_LOGI(LOG_TARGET, "unmapped panel: barcode %s (source %s, gateway %u, node %u); add it to [panels] as "
+            "modules = STRING:NAME:%s",
+            barcode, source, (unsigned)gw, (unsigned)node, barcode);
+}
+
+/* ---- time zone for "today" ------------------------------------------------------------ */
+static int32_t tz_offset(void *user, int64_t unix_ns)
+{
+    const sw_daemon_config *c = user;
+    switch (c->tz) {
+    case SW_DAEMON_TZ_UTC:
+        return 0;
+    case SW_DAEMON_TZ_FIXED:
+        return c->tz_offset_s;
+    case SW_DAEMON_TZ_LOCAL:
+    default:
+        return sw_local_utc_offset(unix_ns);
+    }
+}
+
+/* ---- signals ---------------------------------------------------------------------------- */
+static void reload_panels(sw_daemon *d)
+{
+    if (!d->cfg->file[0]) {
+        SW_LOGI(LOG_TARGET, "SIGHUP: no configuration file to reload the panel map from");
+        return;
+    }
+    sw_daemon_config *fresh = calloc(1, sizeof *fresh);
+    char err[512] = "";
+    if (!fresh || sw_daemon_config_init(fresh) != SW_OK) {
+        free(fresh);
+        return;
+    }
+    if (sw_daemon_config_load(fresh, d->cfg->file, err, sizeof err) != SW_OK) {
+        SW_LOGW(LOG_TARGET, "SIGHUP: panel map kept: %s", err);
+    } else if (sw_model_set_panel_map(d->model, fresh->panels, fresh->n_panels) == SW_OK) {
+        SW_LOGI(LOG_TARGET, "SIGHUP: panel map reloaded (%zu panels)", fresh->n_panels);
+        d->n_logged = 0;
+    }
+    sw_daemon_config_free(fresh);
+    free(fresh);
+}
+
+static void on_sig_pipe(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    sw_daemon *d = user;
+    unsigned char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == SIGHUP) {
+            reload_panels(d);
+        } else {
+            SW_LOGI(LOG_TARGET, "signal %d: stopping", buf[i]);
+            sw_loop_stop(loop);
+        }
+    }
+}
+
+sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd)
+{
+    if (fd < 0)
+        return SW_ERR_INVALID_ARGUMENT;
+    d->sig_pipe[0] = fd;
+    return sw_loop_add_fd(d->loop, fd, SW_LOOP_READ, on_sig_pipe, d);
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------- */
+static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_daemon *d = user;
+    if (sw_model_tick(d->model, sw_daemon_now_ns()) > 0)
+        d->energy_dirty = true;
+    return d->cfg->tick_ms;
+}
+
+sw_err sw_daemon_save(sw_daemon *d)
+{
+    char path[SW_DAEMON_PATH_MAX + 32];
+    sw_err result = SW_OK;
+    for (size_t i = 0; i < d->n_buses; i++) {
+        sw_err e = sw_tigo_bus_save(d->buses[i], false);
+        if (e != SW_OK)
+            result = e;
+    }
+    if (d->energy_dirty && sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
+        sw_err e = sw_daemon_save_energy(d->model, path, sw_daemon_now_ns());
+        if (e == SW_OK)
+            d->energy_dirty = false;
+        else {
+            SW_LOGW(LOG_TARGET, "cannot save %s: %s", path, sw_err_message(e));
+            result = e;
+        }
+    }
+    return result;
+}
+
+static int64_t on_save(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_daemon *d = user;
+    sw_daemon_save(d);
+    return (int64_t)d->cfg->save_interval_s * 1000;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+static sw_err make_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return SW_OK;
+    return SW_ERR_OPEN;
+}
+
+static void summary(sw_daemon *d)
+{
+    const sw_daemon_config *c = d->cfg;
+    for (size_t i = 0; i < c->n_tigo; i++) {
+        const sw_daemon_tigo *t = &c->tigo[i];
+        if (t->serial)
+            SW_LOGI(LOG_TARGET, "source %s: Tigo bus on serial port %s", t->name, t->device);
+        else
+            SW_LOGI(LOG_TARGET, "source %s: Tigo bus at tcp %s:%u", t->name, t->host, (unsigned)t->port);
+    }
+    for (size_t i = 0; i < c->n_rct; i++) {
+        const sw_daemon_rct *r = &c->rct[i];
+        SW_LOGI(LOG_TARGET, "source %s: RCT inverter at %s:%u (fast %d ms, slow %d ms)", r->name, r->host,
+                (unsigned)r->port, r->fast_ms, r->slow_ms);
+    }
+    char outs[512];
+    sw_daemon_outputs_describe(c, outs, sizeof outs);
+    SW_LOGI(LOG_TARGET, "outputs: %s", outs);
+    SW_LOGI(LOG_TARGET, "panels mapped: %zu; state directory: %s; night: %s after %d s", c->n_panels,
+            c->state_dir[0] ? c->state_dir : "(none, nothing persisted)",
+            c->night_mode == SW_NIGHT_ZERO ? "zero" : "unavailable", c->stale_timeout_s);
+    const char *missing[6];
+    size_t n = 0;
+    if (!SUNWIRE_HAVE_MOSQUITTO)
+        missing[n++] = "mqtt (libmosquitto)";
+    if (!SUNWIRE_HAVE_MHD)
+        missing[n++] = "http/prometheus (libmicrohttpd)";
+    if (!SUNWIRE_HAVE_CURL)
+        missing[n++] = "influx over http (libcurl)";
+    if (!SUNWIRE_HAVE_SQLITE)
+        missing[n++] = "history (sqlite3)";
+    if (!SUNWIRE_HAVE_INIH)
+        missing[n++] = "configuration files (libinih)";
+    for (size_t i = 0; i < n; i++)
+        SW_LOGW(LOG_TARGET, "disabled in this build: %s", missing[i]);
+}
+
+sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    sw_daemon *d = calloc(1, sizeof *d);
+    if (!d)
+        return SW_ERR_NO_MEMORY;
+    d->cfg = c;
+    d->loop = loop;
+    d->sig_pipe[0] = d->sig_pipe[1] = -1;
+    d->logged = calloc(SW_DAEMON_LOGGED_BARCODES, sizeof *d->logged);
+    sw_model_options mo;
+    sw_model_options_defaults(&mo);
+    mo.stale_timeout_ns = (int64_t)c->stale_timeout_s * 1000000000;
+    mo.night_mode = c->night_mode;
+    mo.energy_gap_ns = (int64_t)c->energy_gap_s * 1000000000;
+    mo.utc_offset = tz_offset;
+    mo.utc_offset_user = (void *)c;
+    d->model = d->logged ? sw_model_new(&mo) : NULL;
+    if (!d->model) {
+        free(d->logged);
+        free(d);
+        return SW_ERR_NO_MEMORY;
+    }
+    int64_t now = sw_daemon_now_ns();
+    sw_model_set_started_ns(d->model, now);
+    sw_err e = sw_model_set_panel_map(d->model, c->panels, c->n_panels);
+    if (e != SW_OK) {
+        snprintf(err, errcap, "panel map: %s", sw_err_message(e));
+        sw_daemon_free(d);
+        return e;
+    }
+    if (c->state_dir[0] && make_dir(c->state_dir) != SW_OK) {
+        snprintf(err, errcap, "state directory %s: %s", c->state_dir, strerror(errno));
+        sw_daemon_free(d);
+        return SW_ERR_OPEN;
+    }
+    char path[SW_DAEMON_PATH_MAX + 32];
+    if (sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
+        e = sw_daemon_load_energy(d->model, path, now);
+        if (e == SW_OK)
+            SW_LOGI(LOG_TARGET, "energy counters of %zu panels loaded from %s", sw_model_panel_count(d->model),
+                    path);
+        else if (e != SW_ERR_NOT_FOUND)
+            SW_LOGW(LOG_TARGET, "ignoring %s: %s", path, sw_err_message(e));
+    }
+    summary(d);
+    e = sw_daemon_outputs_start(d, err, errcap);
+    if (e != SW_OK) {
+        sw_daemon_free(d);
+        return e;
+    }
+    for (size_t i = 0; i < c->n_tigo; i++) {
+        tigo_bus *b = sw_tigo_bus_new(d, &c->tigo[i]);
+        if (!b) {
+            snprintf(err, errcap, "source %s: out of memory", c->tigo[i].name);
+            sw_daemon_free(d);
+            return SW_ERR_NO_MEMORY;
+        }
+        d->buses[d->n_buses++] = b;
+    }
+    for (size_t i = 0; i < c->n_rct; i++) {
+        rct_poller *p = sw_rct_poller_new(d, &c->rct[i]);
+        if (!p) {
+            snprintf(err, errcap, "source %s: out of memory", c->rct[i].name);
+            sw_daemon_free(d);
+            return SW_ERR_NO_MEMORY;
+        }
+        d->pollers[d->n_pollers++] = p;
+    }
+    for (size_t i = 0; i < d->n_buses; i++)
+        sw_tigo_bus_start(d->buses[i]);
+    for (size_t i = 0; i < d->n_pollers; i++)
+        sw_rct_poller_start(d->pollers[i]);
+    d->tick_timer = sw_loop_add_timer(loop, c->tick_ms, on_tick, d);
+    if (c->state_dir[0])
+        d->save_timer = sw_loop_add_timer(loop, (int64_t)c->save_interval_s * 1000, on_save, d);
+    *out = d;
+    return SW_OK;
+}
+
+sw_err sw_daemon_run(sw_daemon *d)
+{
+    sw_err e = sw_loop_run(d->loop);
+    SW_LOGI(LOG_TARGET, "stopped after %llu loop wakeups", (unsigned long long)sw_loop_wakeups(d->loop));
+    return e;
+}
+
+sw_model *sw_daemon_model(sw_daemon *d) { return d->model; }
+
+void sw_daemon_free(sw_daemon *d)
+{
+    if (!d)
+        return;
+    /* Energy is always written at exit: the last minutes since the periodic save count too. */
+    if (d->model && d->n_buses)
+        d->energy_dirty = true;
+    if (d->model)
+        sw_daemon_save(d);
+    for (size_t i = 0; i < d->n_buses; i++)
+        sw_tigo_bus_free(d->buses[i]);
+    for (size_t i = 0; i < d->n_pollers; i++)
+        sw_rct_poller_free(d->pollers[i]);
+    if (d->tick_timer)
+        sw_loop_del_timer(d->loop, d->tick_timer);
+    if (d->save_timer)
+        sw_loop_del_timer(d->loop, d->save_timer);
+    if (d->sig_pipe[0] >= 0)
+        sw_loop_del_fd(d->loop, d->sig_pipe[0]);
+    sw_model_free(d->model);
+    free(d->logged);
+    free(d);
+}

@@ -1,0 +1,82 @@
+/*
+ * daemon_int.h: what the daemon's files share among themselves (not public).
+ *
+ * The daemon is one struct with a loop, a model, the source drivers (Tigo
+ * buses, RCT pollers) and the outputs. Drivers trust the protocol core for
+ * framing and decoding and own the I/O: non-blocking sockets and serial
+ * ports watched by the loop, reconnect with capped backoff, one timer each.
+ */
+#ifndef SUNWIRE_DAEMON_INT_H
+#define SUNWIRE_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/daemon.h"
+
+typedef struct tigo_bus tigo_bus;
+typedef struct rct_poller rct_poller;
+
+#define SW_DAEMON_MAX_OUTPUTS 8
+#define SW_DAEMON_LOGGED_BARCODES 4096
+
+struct sw_daemon {
+    const sw_daemon_config *cfg;
+    sw_loop *loop;
+    sw_model *model;
+    tigo_bus *buses[SW_DAEMON_MAX_TIGO];
+    size_t n_buses;
+    rct_poller *pollers[SW_DAEMON_MAX_RCT];
+    size_t n_pollers;
+    int sig_pipe[2];            /* [0]: read end given by the program, not owned */
+    uint64_t tick_timer, save_timer;
+    bool energy_dirty;
+    /* Unknown barcodes already logged, so each is reported once. */
+    char (*logged)[16];
+    size_t n_logged;
+    unsigned outputs_started;
+};
+
+/* ---- shared helpers (daemon.c) -------------------------------------------------- */
+/* Copy text into a fixed array, truncating (names and addresses longer than a model field). */
+void sw_daemon_copy_text(char *dst, size_t cap, const char *src);
+/* Wall clock in ns. */
+int64_t sw_daemon_now_ns(void);
+/* Log an unmapped barcode the first time it is seen. */
+void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode);
+
+#include "daemon/conn.h"
+
+/* ---- Tigo buses (tigo_bus.c) ---------------------------------------------------------- */
+tigo_bus *sw_tigo_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg);
+void sw_tigo_bus_start(tigo_bus *b);
+void sw_tigo_bus_free(tigo_bus *b);
+/* Persist the bus's Tigo state (node tables, identities) when it changed. */
+sw_err sw_tigo_bus_save(tigo_bus *b, bool force);
+
+/* ---- RCT pollers (rct_poll.c) --------------------------------------------------------- */
+rct_poller *sw_rct_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);
+void sw_rct_poller_start(rct_poller *p);
+void sw_rct_poller_free(rct_poller *p);
+
+/* ---- persistence (persist.c) ------------------------------------------------------------ */
+/* Write a file atomically: temporary, fsync, rename, fsync of the directory. */
+sw_err sw_daemon_write_atomic(const char *path, const void *data, size_t len);
+/* Read a whole file into a malloc'd NUL-terminated buffer. SW_ERR_NOT_FOUND when absent. */
+sw_err sw_daemon_read_file(const char *path, char **out, size_t *len);
+/* "<state_dir>/<name>" into out. */
+sw_err sw_daemon_state_path(const sw_daemon *d, const char *name, char *out, size_t cap);
+sw_err sw_daemon_save_energy(sw_model *m, const char *path, int64_t now_ns);
+sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns);
+
+/* ---- outputs (outputs.c) ---------------------------------------------------------------- */
+/* Start the configured outputs and register their sinks. */
+sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap);
+/* "mqtt: enabled, influx: not built, ..." for the start-up summary. */
+void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap);
+
+/* The built-in JSON-lines sink (sink_json.c): one line per update on stdout. */
+sw_err sw_daemon_json_sink(sw_sink *out);
+
+#endif

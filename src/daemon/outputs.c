@@ -1,0 +1,286 @@
+/*
+ * outputs.c: starting the daemon's outputs from their configuration sections.
+ *
+ * Every output owns its keys: the daemon stores each key of [mqtt],
+ * [prometheus], [influx], [history] and [http] with its line and hands it to
+ * that output's sw_X_config_set, so a bad key is reported as FILE:LINE with
+ * the output's own explanation. A section that is present enables its
+ * output (`enable = no` inside it turns it off again where the output has
+ * that key). Outputs whose library is missing in this build refuse to start
+ * with SW_ERR_UNSUPPORTED; the daemon then runs without them and says so.
+ *
+ * Start order matters: [http] first, so Prometheus can put /metrics on the
+ * same server; [prometheus] alone gets a server of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/daemon_int.h"
+#include "sunwire/log.h"
+#include "sunwire_config.h"
+
+#if defined(__has_include)
+#if __has_include("sunwire/sink_mqtt.h")
+#include "sunwire/sink_mqtt.h"
+#define HAVE_OUT_MQTT 1
+#endif
+#if __has_include("sunwire/sink_prometheus.h")
+#include "sunwire/sink_prometheus.h"
+#define HAVE_OUT_PROMETHEUS 1
+#endif
+#if __has_include("sunwire/sink_influx.h")
+#include "sunwire/sink_influx.h"
+#define HAVE_OUT_INFLUX 1
+#endif
+#if __has_include("sunwire/sink_history.h")
+#include "sunwire/sink_history.h"
+#define HAVE_OUT_HISTORY 1
+#endif
+#if __has_include("sunwire/sink_http.h")
+#include "sunwire/sink_http.h"
+#define HAVE_OUT_HTTP 1
+#endif
+#endif
+
+#define LOG_TARGET "sunwire::run"
+
+/* Every output's configuration, filled from the stored keys. */
+typedef struct out_configs {
+#ifdef HAVE_OUT_MQTT
+    sw_mqtt_config mqtt;
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    sw_prometheus_config prometheus;
+#endif
+#ifdef HAVE_OUT_INFLUX
+    sw_influx_config influx;
+#endif
+#ifdef HAVE_OUT_HISTORY
+    sw_history_config history;
+#endif
+#ifdef HAVE_OUT_HTTP
+    sw_http_config http;
+#endif
+    int unused_;
+} out_configs;
+
+static bool section_compiled(const char *section)
+{
+#ifdef HAVE_OUT_MQTT
+    if (strcmp(section, "mqtt") == 0)
+        return true;
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    if (strcmp(section, "prometheus") == 0)
+        return true;
+#endif
+#ifdef HAVE_OUT_INFLUX
+    if (strcmp(section, "influx") == 0)
+        return true;
+#endif
+#ifdef HAVE_OUT_HISTORY
+    if (strcmp(section, "history") == 0)
+        return true;
+#endif
+#ifdef HAVE_OUT_HTTP
+    if (strcmp(section, "http") == 0)
+        return true;
+#endif
+    (void)section;
+    return false;
+}
+
+static sw_err set_key(out_configs *o, const char *section, const char *key, const char *value, char *msg,
+                      size_t cap)
+{
+#ifdef HAVE_OUT_MQTT
+    if (strcmp(section, "mqtt") == 0)
+        return sw_mqtt_config_set(&o->mqtt, key, value, msg, cap);
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    if (strcmp(section, "prometheus") == 0)
+        return sw_prometheus_config_set(&o->prometheus, key, value, msg, cap);
+#endif
+#ifdef HAVE_OUT_INFLUX
+    if (strcmp(section, "influx") == 0)
+        return sw_influx_config_set(&o->influx, key, value, msg, cap);
+#endif
+#ifdef HAVE_OUT_HISTORY
+    if (strcmp(section, "history") == 0)
+        return sw_history_config_set(&o->history, key, value, msg, cap);
+#endif
+#ifdef HAVE_OUT_HTTP
+    if (strcmp(section, "http") == 0)
+        return sw_http_config_set(&o->http, key, value, msg, cap);
+#endif
+    (void)o; (void)key; (void)value;
+    snprintf(msg, cap, "the [%s] output is not part of this build", section);
+    return SW_ERR_UNSUPPORTED;
+}
+
+/* Defaults, then "enable" where the output has it (the section is there), then the user's keys. */
+static sw_err fill_configs(const sw_daemon_config *c, out_configs *o, char *err, size_t errcap)
+{
+    memset(o, 0, sizeof *o);
+#ifdef HAVE_OUT_MQTT
+    sw_mqtt_config_defaults(&o->mqtt);
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    sw_prometheus_config_defaults(&o->prometheus);
+    o->prometheus.enable = true;
+#endif
+#ifdef HAVE_OUT_INFLUX
+    sw_influx_config_defaults(&o->influx);
+    o->influx.enable = true;
+#endif
+#ifdef HAVE_OUT_HISTORY
+    sw_history_config_defaults(&o->history);
+    o->history.enable = true;
+#endif
+#ifdef HAVE_OUT_HTTP
+    sw_http_config_defaults(&o->http);
+#endif
+    for (size_t i = 0; i < c->n_output_keys; i++) {
+        const sw_daemon_output_key *k = &c->output_keys[i];
+        char msg[300] = "";
+        sw_err e = set_key(o, k->section, k->key, k->value, msg, sizeof msg);
+        if (e != SW_OK && e != SW_ERR_UNSUPPORTED) {
+            const char *f = c->file[0] ? c->file : "command line";
+            if (k->line > 0)
+                snprintf(err, errcap, "%s:%d: [%s] %s", f, k->line, k->section, msg[0] ? msg : sw_err_message(e));
+            else
+                snprintf(err, errcap, "%s: --%s: %s", f, k->section, msg[0] ? msg : sw_err_message(e));
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    }
+    return SW_OK;
+}
+
+sw_err sw_daemon_outputs_check(const sw_daemon_config *c, char *err, size_t errcap)
+{
+    out_configs *o = calloc(1, sizeof *o);
+    if (!o)
+        return SW_ERR_NO_MEMORY;
+    sw_err e = fill_configs(c, o, err, errcap);
+    free(o);
+    return e;
+}
+
+static const char *const names[] = {"mqtt", "prometheus", "influx", "history", "http", "json"};
+
+void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < 6; i++) {
+        if (!(c->outputs & (1u << i)))
+            continue;
+        const char *state = (i == 5 || section_compiled(names[i])) ? "on" : "not in this build";
+        int n = snprintf(out + len, cap - len, "%s%s (%s)", len ? ", " : "", names[i], state);
+        if (n < 0 || (size_t)n >= cap - len)
+            return;
+        len += (size_t)n;
+    }
+    if (!len)
+        snprintf(out, cap, "none");
+}
+
+static void report_start(sw_daemon *d, const char *name, sw_err e, sw_sink *s, unsigned bit, bool *fatal,
+                         char *err, size_t errcap)
+{
+    if (e == SW_OK) {
+        if (sw_model_add_sink(d->model, *s) != SW_OK) {
+            if (s->ops && s->ops->close)
+                s->ops->close(s->self);
+            SW_LOGE(LOG_TARGET, "output %s: too many outputs", name);
+            return;
+        }
+        d->outputs_started |= bit;
+        return;
+    }
+    if (e == SW_ERR_UNSUPPORTED) {
+        SW_LOGW(LOG_TARGET, "output %s is disabled: this build lacks the library it needs (see `sunwire features`)",
+                name);
+        return;
+    }
+    snprintf(err, errcap, "output %s could not start: %s", name, sw_err_message(e));
+    *fatal = true;
+}
+
+sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
+{
+    const sw_daemon_config *c = d->cfg;
+    out_configs *o = calloc(1, sizeof *o);
+    if (!o)
+        return SW_ERR_NO_MEMORY;
+    sw_err e = fill_configs(c, o, err, errcap);
+    if (e != SW_OK) {
+        free(o);
+        return e;
+    }
+    bool fatal = false;
+    sw_sink s;
+    for (unsigned i = 0; i < 5; i++)
+        if ((c->outputs & (1u << i)) && !section_compiled(names[i]))
+            SW_LOGW(LOG_TARGET, "output %s is not part of this build; ignoring [%s]", names[i], names[i]);
+
+#ifdef HAVE_OUT_HTTP
+    sw_sink http_sink = {0};
+    bool have_http = false;
+    if (c->outputs & SW_DAEMON_OUT_HTTP) {
+        memset(&s, 0, sizeof s);
+        e = sw_http_start(d->loop, d->model, &o->http, &s);
+        report_start(d, "http", e, &s, SW_DAEMON_OUT_HTTP, &fatal, err, errcap);
+        if (e == SW_OK) {
+            http_sink = s;
+            have_http = true;
+            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s:%u/", o->http.bind[0] ? o->http.bind : "127.0.0.1",
+                    (unsigned)sw_http_sink_port(&s));
+        }
+    }
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    if (!fatal && (c->outputs & SW_DAEMON_OUT_PROMETHEUS) && o->prometheus.enable) {
+#ifdef HAVE_OUT_HTTP
+        /* /metrics shares the dashboard's server when there is one. */
+        if (have_http)
+            o->prometheus.server = sw_http_sink_server(&http_sink);
+#endif
+        memset(&s, 0, sizeof s);
+        e = sw_prometheus_start(d->loop, d->model, &o->prometheus, &s);
+        report_start(d, "prometheus", e, &s, SW_DAEMON_OUT_PROMETHEUS, &fatal, err, errcap);
+        if (e == SW_OK && sw_prometheus_port(&s))
+            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s:%u%s", o->prometheus.bind,
+                    (unsigned)sw_prometheus_port(&s), o->prometheus.path);
+    }
+#endif
+#ifdef HAVE_OUT_HISTORY
+    if (!fatal && (c->outputs & SW_DAEMON_OUT_HISTORY) && o->history.enable) {
+        memset(&s, 0, sizeof s);
+        e = sw_history_start(d->loop, d->model, &o->history, &s);
+        report_start(d, "history", e, &s, SW_DAEMON_OUT_HISTORY, &fatal, err, errcap);
+    }
+#endif
+#ifdef HAVE_OUT_INFLUX
+    if (!fatal && (c->outputs & SW_DAEMON_OUT_INFLUX) && o->influx.enable) {
+        memset(&s, 0, sizeof s);
+        e = sw_influx_start(d->loop, d->model, &o->influx, &s);
+        report_start(d, "influx", e, &s, SW_DAEMON_OUT_INFLUX, &fatal, err, errcap);
+    }
+#endif
+#ifdef HAVE_OUT_MQTT
+    if (!fatal && (c->outputs & SW_DAEMON_OUT_MQTT)) {
+        memset(&s, 0, sizeof s);
+        e = sw_mqtt_start(d->loop, d->model, &o->mqtt, &s);
+        report_start(d, "mqtt", e, &s, SW_DAEMON_OUT_MQTT, &fatal, err, errcap);
+    }
+#endif
+    if (!fatal && (c->outputs & SW_DAEMON_OUT_JSON)) {
+        sw_daemon_json_sink(&s);
+        report_start(d, "json", SW_OK, &s, SW_DAEMON_OUT_JSON, &fatal, err, errcap);
+    }
+    (void)s;
+    free(o);
+    return fatal ? SW_ERR_INVALID_ARGUMENT : SW_OK;
+}

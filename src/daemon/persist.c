@@ -1,0 +1,180 @@
+/*
+ * persist.c: the daemon's state directory.
+ *
+ * Two kinds of files live there: one Tigo state per bus (the fork's
+ * taptap.json format, written by the Tigo library's serialiser) and
+ * panels.json, the per-panel energy counters. Every write is atomic
+ * (temporary file, fsync, rename, fsync of the directory), so a crash or a
+ * power cut leaves either the old or the new file, never a torn one. The
+ * energy file is trusted only as far as its schema: entries that do not look
+ * right are skipped, and the model refuses to let a lifetime counter shrink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/daemon_int.h"
+#include "sunwire/log.h"
+#include "sunwire/net.h"
+
+sw_err sw_daemon_write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[SW_DAEMON_PATH_MAX + 100];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return SW_ERR_TOO_LONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return SW_ERR_OPEN;
+    sw_err e = sw_write_all(fd, data, len);
+    if (e == SW_OK && fsync(fd) != 0)
+        e = SW_ERR_IO;
+    if (close(fd) != 0 && e == SW_OK)
+        e = SW_ERR_IO;
+    if (e == SW_OK && rename(tmp, path) != 0)
+        e = SW_ERR_IO;
+    if (e != SW_OK) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return e;
+    }
+    /* The rename is durable only once the directory entry is on disk. */
+    char dir[SW_DAEMON_PATH_MAX + 100];
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    return SW_OK;
+}
+
+sw_err sw_daemon_read_file(const char *path, char **out, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return errno == ENOENT ? SW_ERR_NOT_FOUND : SW_ERR_OPEN;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n - 1, fp);
+        n += r;
+        if (r == 0)
+            break;
+        if (cap - n - 1 == 0) {
+            if (cap > (64u << 20)) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    bool err = ferror(fp);
+    fclose(fp);
+    if (!buf)
+        return SW_ERR_NO_MEMORY;
+    if (err) {
+        free(buf);
+        return SW_ERR_IO;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return SW_OK;
+}
+
+sw_err sw_daemon_state_path(const sw_daemon *d, const char *name, char *out, size_t cap)
+{
+    if (!d->cfg->state_dir[0])
+        return SW_ERR_NOT_FOUND;
+    if (snprintf(out, cap, "%s/%s", d->cfg->state_dir, name) >= (int)cap) {
+        out[0] = 0;
+        return SW_ERR_TOO_LONG;
+    }
+    return SW_OK;
+}
+
+sw_err sw_daemon_save_energy(sw_model *m, const char *path, int64_t now_ns)
+{
+    json_t *root = json_object(), *arr = json_array();
+    if (!root || !arr) {
+        json_decref(root);
+        json_decref(arr);
+        return SW_ERR_NO_MEMORY;
+    }
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "saved_ns", json_integer(now_ns));
+    for (size_t i = 0; i < sw_model_panel_count(m); i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        json_t *o = json_object();
+        json_object_set_new(o, "source", json_string(p->source));
+        json_object_set_new(o, "gateway", json_integer(p->gateway_id));
+        json_object_set_new(o, "node", json_integer(p->node_id));
+        json_object_set_new(o, "barcode", json_string(p->barcode));
+        json_object_set_new(o, "name", json_string(p->name));
+        json_object_set_new(o, "energy_total_wh", json_real(p->energy_total_wh));
+        json_object_set_new(o, "energy_today_wh", json_real(p->energy_today_wh));
+        json_object_set_new(o, "day", json_integer(sw_model_panel_energy_day(m, i)));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(root, "panels", arr);
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        return SW_ERR_NO_MEMORY;
+    sw_err e = sw_daemon_write_atomic(path, text, strlen(text));
+    free(text);
+    return e;
+}
+
+sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns)
+{
+    char *text = NULL;
+    size_t len = 0;
+    sw_err e = sw_daemon_read_file(path, &text, &len);
+    if (e != SW_OK)
+        return e;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    free(text);
+    if (!root)
+        return SW_ERR_STATE_CORRUPT;
+    json_t *arr = json_object_get(root, "panels");
+    if (!json_is_array(arr)) {
+        json_decref(root);
+        return SW_ERR_STATE_CORRUPT;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        json_t *src = json_object_get(o, "source"), *gw = json_object_get(o, "gateway"),
+               *node = json_object_get(o, "node"), *bc = json_object_get(o, "barcode"),
+               *tot = json_object_get(o, "energy_total_wh"), *today = json_object_get(o, "energy_today_wh"),
+               *day = json_object_get(o, "day");
+        if (!json_is_string(src) || !json_is_integer(gw) || !json_is_integer(node) || !json_is_number(tot))
+            continue;
+        json_int_t g = json_integer_value(gw), n = json_integer_value(node);
+        if (g < 0 || g > 0xFFFF || n < 0 || n > 0xFFFF)
+            continue;
+        sw_model_panel_restore(m, json_string_value(src), (uint16_t)g, (uint16_t)n,
+                               json_is_string(bc) ? json_string_value(bc) : NULL, json_number_value(tot),
+                               json_is_number(today) ? json_number_value(today) : 0.0,
+                               json_is_integer(day) ? (int64_t)json_integer_value(day) : -1, now_ns);
+    }
+    json_decref(root);
+    return SW_OK;
+}

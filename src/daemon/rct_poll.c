@@ -1,0 +1,522 @@
+/*
+ * rct_poll.c: one RCT Power inverter polled from inside the daemon's loop.
+ *
+ * Layer: I/O edge above the sans-I/O RCT core (frame builder, streaming
+ * receiver, value decoder, registry). The blocking client in src/rctio would
+ * stall every other source while it waits, so this poller keeps the same
+ * rules in a non-blocking form: one request at a time (devices cut answers
+ * short when a second request arrives), and a reply counts only when its
+ * command is a response, its object id is the one asked for, its CRC is good
+ * (the receiver checks that) and its payload decodes completely for the
+ * object's type (devices send cut-short payloads with valid CRCs). Replies
+ * meant for other clients (the bridge copies every answer to everyone) are
+ * skipped and counted. A request that gets no usable reply is retried, then
+ * skipped; a connection that stops answering altogether is reconnected with
+ * capped backoff.
+ *
+ * Polling tiers: identity once per connection, the fast list every fast
+ * interval, the slow list (energy counters, faults, temperatures) every slow
+ * interval. Between cycles the poller sleeps on one timer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon_int.h"
+#include "sunwire/log.h"
+#include "sunwire/net.h"
+#include "sunwire/rct.h"
+
+#define LOG_TARGET "sunwire::rct"
+#define CONNECT_TIMEOUT_MS 10000
+#define MAX_CYCLE (SW_DAEMON_MAX_RCT_EXTRA * 2 + 64)
+/* Objects in a row without any usable answer before the connection is considered dead. */
+#define DEAD_AFTER 3
+
+/* ---- default object lists ------------------------------------------------------------------ */
+static const char *const fast_objects[] = {
+    /* PV strings A and B */
+    "dc_conv.dc_conv_struct[0].p_dc_lp",
+    "dc_conv.dc_conv_struct[1].p_dc_lp",
+    "g_sync.u_sg_avg[0]",
+    "g_sync.u_sg_avg[1]",
+    /* battery */
+    "battery.soc",
+    "g_sync.p_acc_lp",
+    "power_mng.u_acc_mix_lp",
+    /* grid, total and per phase */
+    "g_sync.p_ac_grid_sum_lp",
+    "g_sync.p_ac_sc[0]",
+    "g_sync.p_ac_sc[1]",
+    "g_sync.p_ac_sc[2]",
+    /* house load */
+    "g_sync.p_ac_load_sum_lp",
+    "g_sync.p_ac_load[0]",
+    "g_sync.p_ac_load[1]",
+    "g_sync.p_ac_load[2]",
+    /* inverter output and state */
+    "g_sync.p_ac_sum_lp",
+    "prim_sm.state",
+};
+
+static const char *const slow_objects[] = {
+    /* battery */
+    "battery.soc_target",
+    "battery.temperature",
+    "battery.max_cell_temperature",
+    "battery.min_cell_temperature",
+    /* inverter temperatures */
+    "db.temp1",
+    "db.temp2",
+    "db.core_temp",
+    /* daily and total energy */
+    "energy.e_ac_day",
+    "energy.e_ac_total",
+    "energy.e_dc_day[0]",
+    "energy.e_dc_day[1]",
+    "energy.e_dc_total[0]",
+    "energy.e_dc_total[1]",
+    "energy.e_grid_feed_day",
+    "energy.e_grid_feed_total",
+    "energy.e_grid_load_day",
+    "energy.e_grid_load_total",
+    "energy.e_load_day",
+    "energy.e_load_total",
+    /* faults: a 128-bit mask, all zero = healthy */
+    "fault[0].flt",
+    "fault[1].flt",
+    "fault[2].flt",
+    "fault[3].flt",
+};
+
+static const char *const identity_objects[] = {
+    "inverter_sn",
+    "android_description",
+    "svnversion",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+size_t sw_daemon_rct_default_count(bool slow) { return slow ? COUNT(slow_objects) : COUNT(fast_objects); }
+const char *sw_daemon_rct_default_name(bool slow, size_t i)
+{
+    if (i >= sw_daemon_rct_default_count(slow))
+        return NULL;
+    return slow ? slow_objects[i] : fast_objects[i];
+}
+size_t sw_daemon_rct_identity_count(void) { return COUNT(identity_objects); }
+const char *sw_daemon_rct_identity_name(size_t i)
+{
+    return i < COUNT(identity_objects) ? identity_objects[i] : NULL;
+}
+
+/* ---- the poller ----------------------------------------------------------------------------- */
+enum poll_state { RP_IDLE = 0, RP_CONNECTING, RP_WAITING, RP_SLEEPING };
+
+struct rct_poller {
+    sw_daemon *d;
+    const sw_daemon_rct *cfg;
+    sw_source_status *st;
+    sw_inverter inv;
+    int fd;
+    enum poll_state state;
+    uint64_t timer;
+    unsigned failures;        /* consecutive connection failures, for the backoff */
+    bool identity_done;
+    int64_t next_slow_ms;
+    int64_t cycle_start_ms;
+    const sw_rct_object *cycle[MAX_CYCLE];
+    size_t n_cycle, pos;
+    int attempt;
+    unsigned unanswered;      /* objects in a row that got no usable answer */
+    sw_rct_receiver *rx;
+    uint8_t inbuf[4096];
+    uint8_t *storage;         /* decode storage for time series etc. (unused by default lists) */
+    size_t storage_cap;
+};
+
+static void poller_connect(rct_poller *p);
+static void next_request(rct_poller *p);
+
+static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
+{
+    if (p->timer)
+        sw_loop_del_timer(p->d->loop, p->timer);
+    p->timer = sw_loop_add_timer(p->d->loop, delay_ms < 0 ? 0 : delay_ms, cb, p);
+}
+
+static void status_changed(rct_poller *p) { sw_model_source_changed(p->d->model, p->st, sw_daemon_now_ns()); }
+
+static void set_online(rct_poller *p, bool online)
+{
+    if (p->inv.online == online && online)
+        return;
+    p->inv.online = online;
+    sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns());
+}
+
+static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    rct_poller *p = user;
+    p->timer = 0;
+    poller_connect(p);
+    return -1;
+}
+
+static void poller_fail(rct_poller *p, const char *what, int err)
+{
+    if (p->fd >= 0) {
+        sw_loop_del_fd(p->d->loop, p->fd);
+        close(p->fd);
+        p->fd = -1;
+    }
+    bool was_up = p->state == RP_WAITING || p->state == RP_SLEEPING;
+    p->state = RP_IDLE;
+    int64_t delay = sw_backoff_ms(p->failures, p->cfg->reconnect_delay_ms, p->cfg->reconnect_max_ms);
+    p->failures++;
+    snprintf(p->st->last_error, sizeof p->st->last_error, "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
+    p->st->connected = false;
+    if (was_up || p->failures == 1)
+        SW_LOGW(LOG_TARGET, "%s (%s): %s; reconnecting in %lld ms", p->cfg->name, p->st->address,
+                p->st->last_error, (long long)delay);
+    else
+        SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", p->cfg->name, p->st->last_error, (long long)delay);
+    status_changed(p);
+    set_online(p, false);
+    set_timer(p, delay, on_retry);
+}
+
+/* ---- cycles ----------------------------------------------------------------------------------- */
+static void add_obj(rct_poller *p, const sw_rct_object *o)
+{
+    if (!o || p->n_cycle >= MAX_CYCLE)
+        return;
+    for (size_t i = 0; i < p->n_cycle; i++)
+        if (p->cycle[i] == o)
+            return;
+    p->cycle[p->n_cycle++] = o;
+}
+
+static void start_cycle(rct_poller *p)
+{
+    int64_t now = sw_loop_now_ms();
+    p->cycle_start_ms = now;
+    p->n_cycle = p->pos = 0;
+    if (!p->identity_done)
+        for (size_t i = 0; i < COUNT(identity_objects); i++)
+            add_obj(p, sw_rct_registry_find_name(identity_objects[i]));
+    if (p->cfg->defaults)
+        for (size_t i = 0; i < COUNT(fast_objects); i++)
+            add_obj(p, sw_rct_registry_find_name(fast_objects[i]));
+    for (size_t i = 0; i < p->cfg->n_extra; i++)
+        add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]));
+    if (now >= p->next_slow_ms) {
+        p->next_slow_ms = now + p->cfg->slow_ms;
+        if (p->cfg->defaults)
+            for (size_t i = 0; i < COUNT(slow_objects); i++)
+                add_obj(p, sw_rct_registry_find_name(slow_objects[i]));
+        for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
+            add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]));
+    }
+    next_request(p);
+}
+
+static int64_t on_cycle_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    rct_poller *p = user;
+    p->timer = 0;
+    start_cycle(p);
+    return -1;
+}
+
+static void end_cycle(rct_poller *p)
+{
+    if (!p->identity_done) {
+        p->identity_done = true;
+        sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns());
+        SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", p->cfg->name,
+                p->inv.serial, p->inv.model, p->inv.firmware);
+    }
+    status_changed(p);
+    p->state = RP_SLEEPING;
+    set_timer(p, p->cycle_start_ms + p->cfg->fast_ms - sw_loop_now_ms(), on_cycle_timer);
+}
+
+static int64_t on_request_timeout(sw_loop *loop, uint64_t id, void *user);
+
+static void send_current(rct_poller *p)
+{
+    const sw_rct_object *o = p->cycle[p->pos];
+    uint8_t frame[SW_RCT_WIRE_MAX(0)];
+    size_t len = 0;
+    if (sw_rct_frame_build(frame, sizeof frame, &len, SW_RCT_CMD_READ, o->id, 0, NULL, 0) != SW_OK) {
+        p->pos++;
+        next_request(p);
+        return;
+    }
+    /* A dozen bytes into an empty socket buffer: a short write means the connection is in trouble. */
+    ssize_t w = write(p->fd, frame, len);
+    if (w != (ssize_t)len) {
+        poller_fail(p, "write failed", w < 0 ? errno : 0);
+        return;
+    }
+    p->st->requests++;
+    p->state = RP_WAITING;
+    set_timer(p, p->cfg->timeout_ms, on_request_timeout);
+}
+
+static void next_request(rct_poller *p)
+{
+    if (p->pos >= p->n_cycle) {
+        end_cycle(p);
+        return;
+    }
+    p->attempt = 0;
+    sw_rct_receiver_reset(p->rx);
+    send_current(p);
+}
+
+static int64_t on_request_timeout(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    rct_poller *p = user;
+    p->timer = 0;
+    p->st->timeouts++;
+    const sw_rct_object *o = p->cycle[p->pos];
+    if (p->attempt < p->cfg->retries) {
+        p->attempt++;
+        p->st->retries++;
+        sw_rct_receiver_reset(p->rx);
+        send_current(p);
+        return -1;
+    }
+    SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, o->name);
+    if (++p->unanswered >= DEAD_AFTER) {
+        p->unanswered = 0;
+        poller_fail(p, "the inverter stopped answering", 0);
+        return -1;
+    }
+    p->pos++;
+    next_request(p);
+    return -1;
+}
+
+static bool numeric_type(sw_rct_type t)
+{
+    return t == SW_RCT_TYPE_BOOL || t == SW_RCT_TYPE_UINT8 || t == SW_RCT_TYPE_INT8 || t == SW_RCT_TYPE_UINT16 ||
+           t == SW_RCT_TYPE_INT16 || t == SW_RCT_TYPE_UINT32 || t == SW_RCT_TYPE_INT32 || t == SW_RCT_TYPE_ENUM ||
+           t == SW_RCT_TYPE_FLOAT;
+}
+
+static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_value *v)
+{
+    sw_inverter_value iv;
+    memset(&iv, 0, sizeof iv);
+    snprintf(iv.inverter, sizeof iv.inverter, "%s", p->cfg->name);
+    iv.object_id = o->id;
+    snprintf(iv.object_name, sizeof iv.object_name, "%s", o->name);
+    snprintf(iv.unit, sizeof iv.unit, "%s", o->unit ? o->unit : "");
+    iv.timestamp_ns = sw_daemon_now_ns();
+    iv.is_number = numeric_type(v->type);
+    if (iv.is_number)
+        iv.number = v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
+                    : v->type == SW_RCT_TYPE_FLOAT ? v->u.f
+                                                   : (double)v->u.i;
+    const char *label = NULL;
+    if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label)
+        snprintf(iv.text, sizeof iv.text, "%s", label);
+    else
+        sw_rct_value_to_text(v, iv.text, sizeof iv.text);
+
+    if (strcmp(o->name, "inverter_sn") == 0)
+        sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);
+    else if (strcmp(o->name, "android_description") == 0)
+        sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
+    else if (strcmp(o->name, "svnversion") == 0)
+        sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
+    sw_model_inverter_value_set(p->d->model, &iv);
+}
+
+/* One complete frame from the receiver: is it the answer we wait for? */
+static bool on_frame(rct_poller *p, const sw_rct_frame *f)
+{
+    p->st->frames++;
+    if (p->state != RP_WAITING || p->pos >= p->n_cycle) {
+        p->st->foreign_replies++;
+        return false;
+    }
+    const sw_rct_object *o = p->cycle[p->pos];
+    bool response = f->command == SW_RCT_CMD_RESPONSE || f->command == SW_RCT_CMD_LONG_RESPONSE;
+    if (!response || f->id != o->id || f->kind != SW_RCT_FRAME_STANDARD) {
+        p->st->foreign_replies++;
+        return false;
+    }
+    size_t need = sw_rct_value_storage_size(o->response_type, f->payload_len);
+    if (need > p->storage_cap) {
+        uint8_t *ns = realloc(p->storage, need);
+        if (!ns)
+            return false;
+        p->storage = ns;
+        p->storage_cap = need;
+    }
+    sw_rct_value v;
+    if (sw_rct_value_decode(o->response_type, f->payload, f->payload_len, &v, p->storage, p->storage_cap) != SW_OK) {
+        /* Cut short behind a valid CRC: wait for the retry. */
+        p->st->resyncs++;
+        return false;
+    }
+    store_value(p, o, &v);
+    return true;
+}
+
+static void on_readable(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)events;
+    rct_poller *p = user;
+    ssize_t n = read(fd, p->inbuf, sizeof p->inbuf);
+    if (n == 0) {
+        poller_fail(p, "connection closed by the peer", 0);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            poller_fail(p, "read failed", errno);
+        return;
+    }
+    p->st->bytes += (uint64_t)n;
+    p->st->last_data_ns = sw_daemon_now_ns();
+    size_t off = 0;
+    bool answered = false;
+    while (off < (size_t)n) {
+        sw_rct_rx_event ev;
+        size_t used = sw_rct_receive(p->rx, p->inbuf + off, (size_t)n - off, &ev);
+        off += used;
+        if (ev.kind == SW_RCT_RX_FRAME) {
+            if (!answered && on_frame(p, &ev.frame))
+                answered = true;
+        } else if (ev.kind == SW_RCT_RX_ERROR) {
+            if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
+                p->st->crc_errors++;
+            else
+                p->st->resyncs++;
+        }
+        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+            break;
+    }
+    if (answered) {
+        p->failures = 0;
+        p->unanswered = 0;
+        set_online(p, true);
+        p->inv.last_poll_ns = sw_daemon_now_ns();
+        p->pos++;
+        /* Anything after the answer belongs to nobody we wait for: the next request starts clean. */
+        next_request(p);
+    }
+}
+
+static void poller_up(rct_poller *p)
+{
+    SW_LOGI(LOG_TARGET, "%s: connected to %s", p->cfg->name, p->st->address);
+    p->st->connected = true;
+    p->st->last_error[0] = 0;
+    p->identity_done = false;
+    p->next_slow_ms = 0;
+    sw_rct_receiver_reset(p->rx);
+    sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_READ, on_readable, p);
+    status_changed(p);
+    start_cycle(p);
+}
+
+static void on_connected(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)events;
+    rct_poller *p = user;
+    if (p->timer) {
+        sw_loop_del_timer(p->d->loop, p->timer);
+        p->timer = 0;
+    }
+    if (sw_daemon_connect_finish(fd) != SW_OK) {
+        poller_fail(p, "connect failed", errno);
+        return;
+    }
+    poller_up(p);
+}
+
+static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    rct_poller *p = user;
+    p->timer = 0;
+    poller_fail(p, "connect timed out", 0);
+    return -1;
+}
+
+static void poller_connect(rct_poller *p)
+{
+    if (p->failures > 0 || p->st->bytes > 0)
+        p->st->reconnects++;
+    bool pending = false;
+    sw_err e = sw_daemon_connect_start(p->cfg->host, p->cfg->port, &p->fd, &pending);
+    if (e != SW_OK) {
+        p->fd = -1;
+        poller_fail(p, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
+        return;
+    }
+    if (!pending) {
+        poller_up(p);
+        return;
+    }
+    p->state = RP_CONNECTING;
+    sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_WRITE, on_connected, p);
+    set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
+}
+
+rct_poller *sw_rct_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
+{
+    rct_poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->rx = malloc(sizeof *p->rx);
+    if (!p->rx) {
+        free(p);
+        return NULL;
+    }
+    sw_rct_receiver_init(p->rx);
+    p->d = d;
+    p->cfg = cfg;
+    p->fd = -1;
+    char addr[SW_MODEL_TEXT_MAX + 300];
+    snprintf(addr, sizeof addr, "%s:%u", cfg->host, (unsigned)cfg->port);
+    p->st = sw_model_source(d->model, cfg->name, SW_SOURCE_RCT_TCP, addr);
+    if (!p->st) {
+        free(p->rx);
+        free(p);
+        return NULL;
+    }
+    snprintf(p->inv.name, sizeof p->inv.name, "%s", cfg->name);
+    sw_daemon_copy_text(p->inv.host, sizeof p->inv.host, cfg->host);
+    p->inv.port = cfg->port;
+    sw_model_inverter_set(d->model, &p->inv, sw_daemon_now_ns());
+    return p;
+}
+
+void sw_rct_poller_start(rct_poller *p) { poller_connect(p); }
+
+void sw_rct_poller_free(rct_poller *p)
+{
+    if (!p)
+        return;
+    if (p->timer)
+        sw_loop_del_timer(p->d->loop, p->timer);
+    if (p->fd >= 0) {
+        sw_loop_del_fd(p->d->loop, p->fd);
+        close(p->fd);
+    }
+    free(p->storage);
+    free(p->rx);
+    free(p);
+}

@@ -1,0 +1,391 @@
+/*
+ * tigo_bus.c: one Tigo RS-485 bus inside the daemon's loop.
+ *
+ * Layer: I/O edge above the Tigo observer. Bytes are read non-blocking from a
+ * serial port or a TCP bridge whenever the loop says the fd is readable and
+ * pushed into the bus's own sw_tigo_observer with the wall-clock time they
+ * arrived; the observer's events become model mutations. The observer is
+ * trusted for everything protocol: it checks CRCs, lengths and slot clocks.
+ * What this file owns: connection state, reconnect with capped backoff, the
+ * idle timeout of a silent TCP session, and persisting the bus's Tigo state
+ * (identities, node tables) so names survive a restart.
+ *
+ * Only one timer is armed per bus at a time (reconnect, connect timeout or
+ * idle check), so a quiet bus costs no wakeups beyond the idle check.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon_int.h"
+#include "sunwire/log.h"
+#include "sunwire/tigo_barcode.h"
+#include "sunwire/tigo_observer.h"
+
+#define LOG_TARGET "sunwire::tigo"
+#define CONNECT_TIMEOUT_MS 10000
+
+enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
+
+struct tigo_bus {
+    sw_daemon *d;
+    const sw_daemon_tigo *cfg;
+    sw_source_status *st;
+    sw_tigo_observer *obs;
+    int fd;
+    enum bus_state state;
+    uint64_t timer;
+    unsigned failures;        /* consecutive, for the backoff */
+    int64_t last_data_ms;     /* monotonic */
+    bool state_dirty;
+    char state_path[SW_DAEMON_PATH_MAX + 80];
+    uint8_t buf[4096];
+};
+
+static void bus_connect(tigo_bus *b);
+
+static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
+{
+    if (b->timer)
+        sw_loop_del_timer(b->d->loop, b->timer);
+    b->timer = sw_loop_add_timer(b->d->loop, delay_ms, cb, b);
+}
+
+static void status_changed(tigo_bus *b) { sw_model_source_changed(b->d->model, b->st, sw_daemon_now_ns()); }
+
+static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    tigo_bus *b = user;
+    b->timer = 0;
+    bus_connect(b);
+    return -1;
+}
+
+/* Drop the connection and try again after the next backoff step. */
+static void bus_fail(tigo_bus *b, const char *what, int err)
+{
+    if (b->fd >= 0) {
+        sw_loop_del_fd(b->d->loop, b->fd);
+        close(b->fd);
+        b->fd = -1;
+    }
+    bool was_up = b->state == BUS_UP;
+    b->state = BUS_IDLE;
+    int64_t delay = sw_backoff_ms(b->failures, b->cfg->reconnect_delay_ms, b->cfg->reconnect_max_ms);
+    b->failures++;
+    snprintf(b->st->last_error, sizeof b->st->last_error, "%s%s%s", what, err ? ": " : "",
+             err ? strerror(err) : "");
+    b->st->connected = false;
+    if (was_up || b->failures == 1)
+        SW_LOGW(LOG_TARGET, "%s (%s): %s; reconnecting in %lld ms", b->cfg->name, b->st->address,
+                b->st->last_error, (long long)delay);
+    else
+        SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", b->cfg->name, b->st->last_error, (long long)delay);
+    status_changed(b);
+    set_timer(b, delay, on_retry);
+}
+
+static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)id;
+    tigo_bus *b = user;
+    int64_t idle_ms = (int64_t)b->cfg->idle_timeout_s * 1000;
+    int64_t quiet = sw_loop_now_ms() - b->last_data_ms;
+    if (quiet >= idle_ms) {
+        b->timer = 0;
+        bus_fail(b, "no data within the reconnect timeout", 0);
+        return -1;
+    }
+    (void)loop;
+    return idle_ms - quiet;
+}
+
+/* ---- observer events into the model ------------------------------------------------ */
+static void barcode_of(const uint8_t *addr, char out[16])
+{
+    out[0] = 0;
+    if (addr && sw_tigo_addr_is_tigo(addr)) {
+        char bc[SW_TIGO_BARCODE_MAX];
+        sw_tigo_barcode_format(bc, addr);
+        sw_daemon_copy_text(out, 16, bc);
+    }
+}
+
+/* Gateways and node identities from the observer's state, into the model. */
+static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
+{
+    for (uint32_t i = 0; i < s->n_gateways; i++) {
+        const sw_tigo_gateway_record *r = &s->gateways[i];
+        sw_gateway g;
+        memset(&g, 0, sizeof g);
+        snprintf(g.source, sizeof g.source, "%s", b->cfg->name);
+        g.gateway_id = r->id;
+        if (r->has_address) {
+            char a[SW_TIGO_ADDR_TEXT_MAX];
+            sw_tigo_addr_format(a, r->address);
+            snprintf(g.address, sizeof g.address, "%s", a);
+            barcode_of(r->address, g.barcode);
+        }
+        if (r->has_version) {
+            size_t n = strcspn(r->version, "\r\n");
+            snprintf(g.version, sizeof g.version, "%.*s", (int)n, r->version);
+        }
+        sw_model_gateway_set(b->d->model, &g, now_ns);
+    }
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        const sw_tigo_node_record *n = &s->nodes[i];
+        char bc[16];
+        barcode_of(n->address, bc);
+        if (!bc[0])
+            continue;
+        sw_model_panel_identity(b->d->model, b->cfg->name, n->gateway, n->node_id, bc, now_ns);
+        sw_daemon_note_barcode(b->d, b->cfg->name, n->gateway, n->node_id, bc);
+    }
+}
+
+static void on_event(void *user, const sw_tigo_obs_event *ev)
+{
+    tigo_bus *b = user;
+    switch (ev->kind) {
+    case SW_TIGO_OBS_POWER_REPORT: {
+        const sw_tigo_power_event *p = &ev->u.power;
+        sw_panel_report r;
+        memset(&r, 0, sizeof r);
+        r.time_ns = p->timestamp_ns;
+        r.voltage_in = p->report->voltage_in;
+        r.voltage_out = p->report->voltage_out;
+        r.current_in = p->report->current;
+        r.duty_cycle = p->report->duty_cycle;
+        r.temperature_c = p->report->temperature;
+        r.rssi = p->report->rssi;
+        char bc[16] = "";
+        barcode_of(p->node_address, bc);
+        r.barcode = bc[0] ? bc : NULL;
+        sw_err e = sw_model_panel_report(b->d->model, b->cfg->name, p->gateway, p->node, &r);
+        if (e != SW_OK)
+            SW_LOGW(LOG_TARGET, "%s: panel %u/%u not stored: %s", b->cfg->name, p->gateway, p->node,
+                    sw_err_message(e));
+        if (bc[0])
+            sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
+        b->d->energy_dirty = true;
+        break;
+    }
+    case SW_TIGO_OBS_INFRASTRUCTURE:
+        if (ev->u.infra.changed) {
+            sync_state(b, ev->u.infra.state, sw_daemon_now_ns());
+            b->state_dirty = true;
+            /* Identities are rare (mostly at night) and precious: keep them at once. */
+            sw_tigo_bus_save(b, false);
+        }
+        break;
+    case SW_TIGO_OBS_DIAGNOSTIC:
+        SW_LOGD(LOG_TARGET, "%s: gateway %u: %s", b->cfg->name, ev->u.diag.gateway,
+                sw_tigo_diag_name(ev->u.diag.code));
+        break;
+    }
+}
+
+/* ---- I/O ------------------------------------------------------------------------------ */
+static void on_readable(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)events;
+    tigo_bus *b = user;
+    for (int rounds = 0; rounds < 16; rounds++) {
+        ssize_t n = read(fd, b->buf, sizeof b->buf);
+        if (n > 0) {
+            int64_t now = sw_daemon_now_ns();
+            b->last_data_ms = sw_loop_now_ms();
+            b->failures = 0;
+            size_t frames = sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now);
+            (void)frames;
+            const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(b->obs);
+            b->st->bytes += (uint64_t)n;
+            b->st->frames = lc->frames;
+            b->st->crc_errors = lc->checksums;
+            b->st->resyncs = lc->noise + lc->runts + lc->giants;
+            b->st->last_data_ns = now;
+            if (b->st->last_error[0])
+                b->st->last_error[0] = 0;
+            continue;
+        }
+        if (n == 0) {
+            bus_fail(b, "connection closed by the peer", 0);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        bus_fail(b, "read failed", errno);
+        return;
+    }
+    status_changed(b);
+}
+
+static void bus_up(tigo_bus *b)
+{
+    b->state = BUS_UP;
+    b->last_data_ms = sw_loop_now_ms();
+    if (b->st->connected == false && b->st->reconnects == 0 && b->failures == 0)
+        SW_LOGI(LOG_TARGET, "%s: connected to %s", b->cfg->name, b->st->address);
+    else
+        SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
+    b->st->connected = true;
+    b->st->last_error[0] = 0;
+    sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
+    if (!b->cfg->serial && b->cfg->idle_timeout_s > 0)
+        set_timer(b, (int64_t)b->cfg->idle_timeout_s * 1000, on_idle_check);
+    else if (b->timer) {
+        sw_loop_del_timer(b->d->loop, b->timer);
+        b->timer = 0;
+    }
+    status_changed(b);
+}
+
+static void on_connected(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)events;
+    tigo_bus *b = user;
+    if (sw_daemon_connect_finish(fd) != SW_OK) {
+        bus_fail(b, "connect failed", errno);
+        return;
+    }
+    bus_up(b);
+}
+
+static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    tigo_bus *b = user;
+    b->timer = 0;
+    bus_fail(b, "connect timed out", 0);
+    return -1;
+}
+
+static void bus_connect(tigo_bus *b)
+{
+    if (b->st->bytes > 0 || b->failures > 0)
+        b->st->reconnects++;
+    if (b->cfg->serial) {
+        sw_err e = sw_daemon_serial_open(b->cfg->device, &b->fd);
+        if (e != SW_OK) {
+            b->fd = -1;
+            bus_fail(b, sw_err_message(e), errno);
+            return;
+        }
+        bus_up(b);
+        return;
+    }
+    bool pending = false;
+    sw_err e = sw_daemon_connect_start(b->cfg->host, b->cfg->port, &b->fd, &pending);
+    if (e != SW_OK) {
+        b->fd = -1;
+        bus_fail(b, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
+        return;
+    }
+    sw_daemon_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
+    if (!pending) {
+        bus_up(b);
+        return;
+    }
+    b->state = BUS_CONNECTING;
+    sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_WRITE, on_connected, b);
+    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+sw_err sw_tigo_bus_save(tigo_bus *b, bool force)
+{
+    if (!b->state_path[0] || (!b->state_dirty && !force))
+        return SW_OK;
+    const sw_tigo_state *s = sw_tigo_observer_state(b->obs);
+    size_t cap = sw_tigo_state_serialized_max(s) + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return SW_ERR_NO_MEMORY;
+    sw_err e = sw_tigo_state_serialize(s, text, cap, &len);
+    if (e == SW_OK)
+        e = sw_daemon_write_atomic(b->state_path, text, len);
+    free(text);
+    if (e == SW_OK)
+        b->state_dirty = false;
+    else
+        SW_LOGW(LOG_TARGET, "%s: cannot save %s: %s", b->cfg->name, b->state_path, sw_err_message(e));
+    return e;
+}
+
+static void load_state(tigo_bus *b)
+{
+    char *text = NULL;
+    size_t len = 0;
+    sw_err e = sw_daemon_read_file(b->state_path, &text, &len);
+    if (e == SW_ERR_NOT_FOUND)
+        return;
+    if (e != SW_OK) {
+        SW_LOGW(LOG_TARGET, "%s: cannot read %s: %s", b->cfg->name, b->state_path, sw_err_message(e));
+        return;
+    }
+    char why[200] = "";
+    e = sw_tigo_state_parse(sw_tigo_observer_state(b->obs), text, len, why, sizeof why);
+    free(text);
+    if (e != SW_OK) {
+        SW_LOGW(LOG_TARGET, "%s: ignoring %s: %s", b->cfg->name, b->state_path, why[0] ? why : sw_err_message(e));
+        return;
+    }
+    const sw_tigo_state *s = sw_tigo_observer_state(b->obs);
+    SW_LOGI(LOG_TARGET, "%s: loaded %u gateways and %u nodes from %s", b->cfg->name, (unsigned)s->n_gateways,
+            (unsigned)s->n_nodes, b->state_path);
+    sync_state(b, s, sw_daemon_now_ns());
+}
+
+tigo_bus *sw_tigo_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
+{
+    tigo_bus *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->obs = malloc(sizeof *b->obs);
+    if (!b->obs) {
+        free(b);
+        return NULL;
+    }
+    b->d = d;
+    b->cfg = cfg;
+    b->fd = -1;
+    char addr[SW_DAEMON_PATH_MAX + 300];
+    if (cfg->serial)
+        snprintf(addr, sizeof addr, "%s", cfg->device);
+    else
+        snprintf(addr, sizeof addr, "%s:%u", cfg->host, (unsigned)cfg->port);
+    b->st = sw_model_source(d->model, cfg->name, cfg->serial ? SW_SOURCE_TIGO_SERIAL : SW_SOURCE_TIGO_TCP, addr);
+    if (!b->st) {
+        free(b->obs);
+        free(b);
+        return NULL;
+    }
+    sw_tigo_observer_init(b->obs, 0, on_event, b);
+    char name[SW_MODEL_NAME_MAX + 16];
+    snprintf(name, sizeof name, "tigo-%s.json", cfg->name);
+    if (sw_daemon_state_path(d, name, b->state_path, sizeof b->state_path) == SW_OK)
+        load_state(b);
+    return b;
+}
+
+void sw_tigo_bus_start(tigo_bus *b) { bus_connect(b); }
+
+void sw_tigo_bus_free(tigo_bus *b)
+{
+    if (!b)
+        return;
+    sw_tigo_bus_save(b, false);
+    if (b->timer)
+        sw_loop_del_timer(b->d->loop, b->timer);
+    if (b->fd >= 0) {
+        sw_loop_del_fd(b->d->loop, b->fd);
+        close(b->fd);
+    }
+    free(b->obs);
+    free(b);
+}
