@@ -1,0 +1,534 @@
+/*
+ * Unit tests for the Home Assistant discovery payloads: every message is
+ * parsed back with jansson and checked field by field, for each device kind,
+ * in device mode and in the legacy per-entity mode. Each value_template is
+ * also checked against the state payload the same device publishes, so the
+ * two halves of the contract cannot drift apart.
+ */
+/* sw-test-links: daemon io web rct rctio tigo sim */
+#include <stdio.h>
+#include <string.h>
+
+#include "sunwire/sink_mqtt.h"
+#include "testutil.h"
+
+#define MAX_MSGS 64
+
+struct captured {
+    size_t n;
+    char topic[MAX_MSGS][512];
+    json_t *payload[MAX_MSGS];
+};
+
+static void capture(void *user, const char *topic, const char *payload, size_t len)
+{
+    struct captured *c = user;
+    assert_true(c->n < MAX_MSGS);
+    assert_int_equal(strlen(payload), len);
+    snprintf(c->topic[c->n], sizeof c->topic[c->n], "%s", topic);
+    json_error_t e;
+    c->payload[c->n] = json_loadb(payload, len, 0, &e);
+    if (!c->payload[c->n])
+        fail_msg("discovery payload for %s is not JSON: %s", topic, e.text);
+    c->n++;
+}
+
+static void release(struct captured *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        json_decref(c->payload[i]);
+    c->n = 0;
+}
+
+static const char *opt_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void assert_opt(json_t *o, const char *key, const char *want)
+{
+    const char *got = opt_str(o, key);
+    if (!want) {
+        if (json_object_get(o, key))
+            fail_msg("\"%s\" should be absent", key);
+        return;
+    }
+    if (!got || strcmp(got, want) != 0)
+        fail_msg("\"%s\": want \"%s\", got \"%s\"", key, want, got ? got : "(absent)");
+}
+
+/* "{{ value_json.power }}" -> "power" */
+static void template_field(const char *tmpl, char *out, size_t cap)
+{
+    const char *p = strstr(tmpl, "value_json.");
+    assert_non_null(p);
+    p += strlen("value_json.");
+    size_t n = strcspn(p, " }");
+    assert_true(n > 0 && n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* What one entity of a device must look like. */
+struct want_entity {
+    const char *key, *device_class, *unit, *state_class, *category;
+};
+
+static sw_panel sample_panel(void)
+{
+    sw_panel p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.source, sizeof p.source, "roof");
+    p.gateway_id = 4609;
+    p.node_id = 23;
+    snprintf(p.barcode, sizeof p.barcode, "4-C3F1A2B");
+    snprintf(p.name, sizeof p.name, "South 3");
+    snprintf(p.string_name, sizeof p.string_name, "south");
+    p.online = true;
+    p.last_seen_ns = 1700000000LL * 1000000000LL;
+    p.power_w = 300;
+    return p;
+}
+
+static const struct want_entity panel_want[] = {
+    { "power", "power", "W", "measurement", NULL },
+    { "voltage_in", "voltage", "V", "measurement", NULL },
+    { "voltage_out", "voltage", "V", "measurement", NULL },
+    { "current_in", "current", "A", "measurement", NULL },
+    { "temperature", "temperature", "\xC2\xB0" "C", "measurement", NULL },
+    { "duty_cycle", NULL, "%", "measurement", "diagnostic" },
+    { "rssi", NULL, NULL, "measurement", "diagnostic" },
+    { "energy_today", "energy", "Wh", "total_increasing", NULL },
+    { "energy_total", "energy", "Wh", "total_increasing", NULL },
+    { "last_seen", "timestamp", NULL, NULL, "diagnostic" },
+};
+#define N_PANEL (sizeof panel_want / sizeof panel_want[0])
+
+/* Checks one entity's fields; state is the device's state JSON its template must read from. */
+static void check_entity(json_t *ent, const char *device_id, const struct want_entity *w, json_t *state)
+{
+    char uid[256], field[128];
+    snprintf(uid, sizeof uid, "%s_%s", device_id, w->key);
+    assert_opt(ent, "unique_id", uid);
+    assert_opt(ent, "device_class", w->device_class);
+    assert_opt(ent, "unit_of_measurement", w->unit);
+    assert_opt(ent, "state_class", w->state_class);
+    assert_opt(ent, "entity_category", w->category);
+    assert_non_null(opt_str(ent, "name"));
+    template_field(opt_str(ent, "value_template"), field, sizeof field);
+    if (!json_object_get(state, field))
+        fail_msg("entity %s reads value_json.%s, which the state payload lacks", uid, field);
+}
+
+static void check_device(json_t *dev, const char *id, const char *name, const char *manufacturer,
+                         const char *serial, const char *via)
+{
+    assert_true(json_is_object(dev));
+    json_t *ids = json_object_get(dev, "identifiers");
+    assert_true(json_is_array(ids));
+    assert_int_equal(json_array_size(ids), 1);
+    assert_string_equal(json_string_value(json_array_get(ids, 0)), id);
+    assert_opt(dev, "name", name);
+    assert_opt(dev, "manufacturer", manufacturer);
+    assert_opt(dev, "serial_number", serial);
+    assert_opt(dev, "via_device", via);
+}
+
+static void check_availability(json_t *msg, const char *status_topic, const char *state_topic)
+{
+    json_t *av = json_object_get(msg, "availability");
+    assert_true(json_is_array(av));
+    assert_int_equal(json_array_size(av), state_topic ? 2 : 1);
+    assert_opt(json_array_get(av, 0), "topic", status_topic);
+    assert_null(json_object_get(json_array_get(av, 0), "value_template"));
+    if (state_topic) {
+        assert_opt(json_array_get(av, 1), "topic", state_topic);
+        const char *t = opt_str(json_array_get(av, 1), "value_template");
+        assert_non_null(t);
+        assert_non_null(strstr(t, "value_json.online"));
+    }
+    assert_opt(msg, "availability_mode", "all");
+}
+
+static json_t *panel_state_json(const sw_panel *p)
+{
+    char buf[1024];
+    size_t len;
+    assert_int_equal(sw_mqtt_panel_state(buf, sizeof buf, p, &len), SW_OK);
+    return json_loadb(buf, len, 0, NULL);
+}
+
+static void test_panel_device_mode(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    sw_panel p = sample_panel();
+    struct captured cap = { 0 };
+    char buf[8192];
+    assert_int_equal(sw_ha_discover_panel(&c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_panel_4-C3F1A2B/config");
+    json_t *m = cap.payload[0];
+    check_device(json_object_get(m, "device"), "sunwire_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
+                 "sunwire_gateway_roof_4609");
+    assert_opt(json_object_get(m, "origin"), "name", "sunwire");
+    assert_opt(m, "state_topic", "sunwire/panel/4-C3F1A2B/state");
+    check_availability(m, "sunwire/status", "sunwire/panel/4-C3F1A2B/state");
+    assert_int_equal(json_integer_value(json_object_get(m, "qos")), 1);
+
+    json_t *cmps = json_object_get(m, "components");
+    assert_true(json_is_object(cmps));
+    assert_int_equal(json_object_size(cmps), N_PANEL);
+    json_t *st = panel_state_json(&p);
+    for (size_t i = 0; i < N_PANEL; i++) {
+        char uid[128];
+        snprintf(uid, sizeof uid, "sunwire_panel_4-C3F1A2B_%s", panel_want[i].key);
+        json_t *ent = json_object_get(cmps, uid);
+        if (!ent)
+            fail_msg("component %s missing", uid);
+        assert_opt(ent, "platform", "sensor");
+        check_entity(ent, "sunwire_panel_4-C3F1A2B", &panel_want[i], st);
+    }
+    json_decref(st);
+    release(&cap);
+}
+
+static void test_panel_entity_mode(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    char err[64];
+    sw_mqtt_config_defaults(&c);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery_prefix", "ha", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_config_set(&c, "base_topic", "pv", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_config_set(&c, "qos", "0", err, sizeof err), SW_OK);
+    sw_panel p = sample_panel();
+    struct captured cap = { 0 };
+    char buf[8192];
+    assert_int_equal(sw_ha_discover_panel(&c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, N_PANEL);
+    json_t *st = panel_state_json(&p);
+    for (size_t i = 0; i < N_PANEL; i++) {
+        char topic[256];
+        snprintf(topic, sizeof topic, "ha/sensor/sunwire_panel_4-C3F1A2B/%s/config", panel_want[i].key);
+        assert_string_equal(cap.topic[i], topic);
+        json_t *m = cap.payload[i];
+        assert_null(json_object_get(m, "components"));
+        assert_null(json_object_get(m, "platform"));
+        check_device(json_object_get(m, "device"), "sunwire_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
+                     "sunwire_gateway_roof_4609");
+        assert_opt(json_object_get(m, "origin"), "name", "sunwire");
+        assert_opt(m, "state_topic", "pv/panel/4-C3F1A2B/state");
+        check_availability(m, "pv/status", "pv/panel/4-C3F1A2B/state");
+        assert_int_equal(json_integer_value(json_object_get(m, "qos")), 0);
+        check_entity(m, "sunwire_panel_4-C3F1A2B", &panel_want[i], st);
+    }
+    json_decref(st);
+    release(&cap);
+}
+
+/* unique_id depends on the barcode only: names, strings, node ids and values may change. */
+static void test_panel_ids_stable(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    sw_panel a = sample_panel(), b = sample_panel();
+    snprintf(b.name, sizeof b.name, "Renamed");
+    snprintf(b.string_name, sizeof b.string_name, "west");
+    b.node_id = 99;
+    b.online = false;
+    b.power_w = 0;
+    struct captured ca = { 0 }, cb = { 0 };
+    char buf[8192];
+    assert_int_equal(sw_ha_discover_panel(&c, &a, buf, sizeof buf, capture, &ca), SW_OK);
+    assert_int_equal(sw_ha_discover_panel(&c, &b, buf, sizeof buf, capture, &cb), SW_OK);
+    assert_string_equal(ca.topic[0], cb.topic[0]);
+    json_t *ka = json_object_get(ca.payload[0], "components"), *kb = json_object_get(cb.payload[0], "components");
+    const char *k;
+    json_t *v;
+    json_object_foreach(ka, k, v) {
+        json_t *other = json_object_get(kb, k);
+        assert_non_null(other);
+        assert_string_equal(opt_str(v, "unique_id"), opt_str(other, "unique_id"));
+    }
+    /* All unique_ids differ from each other. */
+    const char *k2;
+    json_t *v2;
+    json_object_foreach(ka, k, v) {
+        json_object_foreach(ka, k2, v2) {
+            if (v != v2)
+                assert_string_not_equal(opt_str(v, "unique_id"), opt_str(v2, "unique_id"));
+        }
+    }
+    release(&ca);
+    release(&cb);
+}
+
+static void test_gateway(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    sw_gateway g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.source, sizeof g.source, "roof");
+    g.gateway_id = 4609;
+    snprintf(g.address, sizeof g.address, "04:C0:5B:30:00:02:BE:16");
+    snprintf(g.version, sizeof g.version, "Mgate Version G8.59");
+    struct captured cap = { 0 };
+    char buf[8192], sbuf[1024];
+    size_t slen;
+    assert_int_equal(sw_mqtt_gateway_state(sbuf, sizeof sbuf, &g, &slen), SW_OK);
+    json_t *st = json_loadb(sbuf, slen, 0, NULL);
+
+    assert_int_equal(sw_ha_discover_gateway(&c, &g, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_gateway_roof_4609/config");
+    json_t *m = cap.payload[0];
+    json_t *dev = json_object_get(m, "device");
+    check_device(dev, "sunwire_gateway_roof_4609", "Tigo gateway roof 4609", "Tigo", NULL, NULL);
+    assert_opt(dev, "sw_version", "Mgate Version G8.59");
+    assert_opt(m, "state_topic", "sunwire/gateway/roof_4609/state");
+    check_availability(m, "sunwire/status", NULL);
+    json_t *cmps = json_object_get(m, "components");
+    assert_int_equal(json_object_size(cmps), 2);
+    static const struct want_entity want[] = {
+        { "version", NULL, NULL, NULL, "diagnostic" },
+        { "address", NULL, NULL, NULL, "diagnostic" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char uid[128];
+        snprintf(uid, sizeof uid, "sunwire_gateway_roof_4609_%s", want[i].key);
+        check_entity(json_object_get(cmps, uid), "sunwire_gateway_roof_4609", &want[i], st);
+    }
+    release(&cap);
+
+    /* Entity mode: one message per entity, same unique_ids. */
+    char err[64];
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_gateway(&c, &g, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        char topic[256];
+        snprintf(topic, sizeof topic, "homeassistant/sensor/sunwire_gateway_roof_4609/%s/config", want[i].key);
+        assert_string_equal(cap.topic[i], topic);
+        check_entity(cap.payload[i], "sunwire_gateway_roof_4609", &want[i], st);
+        check_device(json_object_get(cap.payload[i], "device"), "sunwire_gateway_roof_4609", "Tigo gateway roof 4609",
+                     "Tigo", NULL, NULL);
+    }
+    release(&cap);
+    json_decref(st);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    sw_string_agg s[2];
+    memset(s, 0, sizeof s);
+    snprintf(s[0].name, sizeof s[0].name, "South roof");
+    snprintf(s[1].name, sizeof s[1].name, "total");
+    const sw_string_agg *ptrs[2] = { &s[0], &s[1] };
+    struct captured cap = { 0 };
+    char buf[16384], sbuf[1024];
+    size_t slen;
+    assert_int_equal(sw_mqtt_string_state(sbuf, sizeof sbuf, &s[0], &slen), SW_OK);
+    json_t *st = json_loadb(sbuf, slen, 0, NULL);
+
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_strings/config");
+    json_t *m = cap.payload[0];
+    check_device(json_object_get(m, "device"), "sunwire_strings", "Solar strings", "sunwire", NULL, NULL);
+    json_t *cmps = json_object_get(m, "components");
+    assert_int_equal(json_object_size(cmps), 8);
+    static const struct { const char *uid, *name, *topic; struct want_entity w; } want[] = {
+        { "sunwire_strings_South_roof_power", "South roof power", "sunwire/string/South_roof/state",
+          { "South_roof_power", "power", "W", "measurement", NULL } },
+        { "sunwire_strings_South_roof_energy_total", "South roof energy", "sunwire/string/South_roof/state",
+          { "South_roof_energy_total", "energy", "Wh", "total_increasing", NULL } },
+        { "sunwire_strings_South_roof_energy_today", "South roof energy today", "sunwire/string/South_roof/state",
+          { "South_roof_energy_today", "energy", "Wh", "total_increasing", NULL } },
+        { "sunwire_strings_total_power", "Total power", "sunwire/string/total/state",
+          { "total_power", "power", "W", "measurement", NULL } },
+        { "sunwire_strings_total_energy_total", "Total energy", "sunwire/string/total/state",
+          { "total_energy_total", "energy", "Wh", "total_increasing", NULL } },
+        { "sunwire_strings_total_online", "Total panels online", "sunwire/string/total/state",
+          { "total_online", NULL, NULL, "measurement", "diagnostic" } },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *ent = json_object_get(cmps, want[i].uid);
+        if (!ent)
+            fail_msg("component %s missing", want[i].uid);
+        check_entity(ent, "sunwire_strings", &want[i].w, st);
+        assert_opt(ent, "name", want[i].name);
+        /* Each string has its own state topic, named in the entity. */
+        assert_opt(ent, "state_topic", want[i].topic);
+    }
+    release(&cap);
+
+    char err[64];
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 8);
+    assert_string_equal(cap.topic[0], "homeassistant/sensor/sunwire_strings/South_roof_power/config");
+    assert_opt(cap.payload[0], "state_topic", "sunwire/string/South_roof/state");
+    assert_string_equal(cap.topic[4], "homeassistant/sensor/sunwire_strings/total_power/config");
+    assert_opt(cap.payload[4], "state_topic", "sunwire/string/total/state");
+    release(&cap);
+    json_decref(st);
+}
+
+static sw_inverter_value value(const char *inv, const char *name, const char *unit, bool is_number, double number,
+                               const char *text)
+{
+    sw_inverter_value v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.inverter, sizeof v.inverter, "%s", inv);
+    snprintf(v.object_name, sizeof v.object_name, "%s", name);
+    snprintf(v.unit, sizeof v.unit, "%s", unit);
+    v.is_number = is_number;
+    v.number = number;
+    snprintf(v.text, sizeof v.text, "%s", text);
+    return v;
+}
+
+static void test_inverter(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    sw_inverter inv;
+    memset(&inv, 0, sizeof inv);
+    snprintf(inv.name, sizeof inv.name, "garage");
+    snprintf(inv.model, sizeof inv.model, "PS 6.0");
+    snprintf(inv.firmware, sizeof inv.firmware, "3.2.1");
+    inv.online = true;
+    sw_inverter_value vals[] = {
+        value("garage", "battery.soc", "%", true, 0.5, "0.5"),
+        value("garage", "g_sync.p_ac_grid_sum_lp", "W", true, 100, "100"),
+        value("garage", "energy.e_ac_total", "Wh", true, 1e6, "1000000"),
+        value("garage", "prim_sm.state", "", false, 0, "Feed-in"),
+        value("garage", "db.temp1", "", true, 35, "35"),
+        value("other", "battery.soc", "%", true, 0.9, "0.9"),
+    };
+    const sw_inverter_value *ptrs[6];
+    for (size_t i = 0; i < 6; i++)
+        ptrs[i] = &vals[i];
+    struct captured cap = { 0 };
+    char buf[16384];
+
+    /* No serial yet: nothing is announced, so no identity has to be replaced later. */
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_ERR_NOT_FOUND);
+    assert_int_equal(cap.n, 0);
+
+    snprintf(inv.serial, sizeof inv.serial, "0123456789ABCDE");
+    char sbuf[2048];
+    size_t slen;
+    assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, 6, &slen), SW_OK);
+    json_t *st = json_loadb(sbuf, slen, 0, NULL);
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_inverter_0123456789ABCDE/config");
+    json_t *m = cap.payload[0];
+    json_t *dev = json_object_get(m, "device");
+    check_device(dev, "sunwire_inverter_0123456789ABCDE", "garage", "RCT Power", "0123456789ABCDE", NULL);
+    assert_opt(dev, "model", "PS 6.0");
+    assert_opt(dev, "sw_version", "3.2.1");
+    assert_opt(m, "state_topic", "sunwire/inverter/garage/state");
+    check_availability(m, "sunwire/status", "sunwire/inverter/garage/state");
+    json_t *cmps = json_object_get(m, "components");
+    assert_int_equal(json_object_size(cmps), 5); /* the other inverter's value is not here */
+    static const struct want_entity want[] = {
+        { "battery_soc", "battery", "%", "measurement", NULL },
+        { "g_sync_p_ac_grid_sum_lp", "power", "W", "measurement", NULL },
+        { "energy_e_ac_total", "energy", "Wh", "total_increasing", NULL },
+        { "prim_sm_state", NULL, NULL, NULL, NULL },
+        { "db_temp1", "temperature", "\xC2\xB0" "C", "measurement", NULL },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char uid[128];
+        snprintf(uid, sizeof uid, "sunwire_inverter_0123456789ABCDE_%s", want[i].key);
+        json_t *ent = json_object_get(cmps, uid);
+        if (!ent)
+            fail_msg("component %s missing", uid);
+        check_entity(ent, "sunwire_inverter_0123456789ABCDE", &want[i], st);
+    }
+    assert_opt(json_object_get(cmps, "sunwire_inverter_0123456789ABCDE_battery_soc"), "name", "battery.soc");
+    release(&cap);
+    json_decref(st);
+}
+
+static void test_classify(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *unit;
+        bool number;
+        const char *device_class, *out_unit, *state_class;
+        double scale;
+    } rows[] = {
+        { "g_sync.p_acc_lp", "W", true, "power", "W", "measurement", 1 },
+        { "g_sync.u_l_rms[0]", "V", true, "voltage", "V", "measurement", 1 },
+        { "acc_conv.i_acc_lp_fast", "A", true, "current", "A", "measurement", 1 },
+        { "grid_pll[0].f", "Hz", true, "frequency", "Hz", "measurement", 1 },
+        { "energy.e_ac_day", "Wh", true, "energy", "Wh", "total_increasing", 1 },
+        { "battery.stored_energy", "Wh", true, "energy_storage", "Wh", "measurement", 1 },
+        { "battery.soc", "%", true, "battery", "%", "measurement", 100 },
+        { "battery.soh", "%", true, NULL, "%", "measurement", 100 },
+        { "battery.temperature", "", true, "temperature", "\xC2\xB0" "C", "measurement", 1 },
+        { "iso_struct.Riso", "Ohm", true, NULL, "\xCE\xA9", "measurement", 1 },
+        { "inverter_sn", "", false, NULL, NULL, NULL, 1 },
+        { "prim_sm.state", "", true, NULL, NULL, "measurement", 1 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sw_inverter_value v = value("x", rows[i].name, rows[i].unit, rows[i].number, 1, "1");
+        sw_ha_value_class vc;
+        sw_ha_classify_value(&v, &vc);
+        const char *got[3] = { vc.device_class, vc.unit, vc.state_class };
+        const char *exp[3] = { rows[i].device_class, rows[i].out_unit, rows[i].state_class };
+        for (int k = 0; k < 3; k++) {
+            if ((got[k] == NULL) != (exp[k] == NULL) || (got[k] && strcmp(got[k], exp[k]) != 0))
+                fail_msg("%s [%s]: field %d is \"%s\", want \"%s\"", rows[i].name, rows[i].unit, k,
+                         got[k] ? got[k] : "(none)", exp[k] ? exp[k] : "(none)");
+        }
+        assert_true(vc.scale == rows[i].scale);
+    }
+}
+
+static void test_off_and_overflow(void **state)
+{
+    (void)state;
+    sw_mqtt_config c;
+    char err[64];
+    sw_mqtt_config_defaults(&c);
+    sw_panel p = sample_panel();
+    struct captured cap = { 0 };
+    char buf[8192];
+    /* Too small for the one device message: an error, nothing emitted. */
+    assert_int_equal(sw_ha_discover_panel(&c, &p, buf, 512, capture, &cap), SW_ERR_NO_SPACE);
+    assert_int_equal(cap.n, 0);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "off", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_panel(&c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_panel_device_mode),
+        cmocka_unit_test(test_panel_entity_mode),
+        cmocka_unit_test(test_panel_ids_stable),
+        cmocka_unit_test(test_gateway),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_inverter),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_off_and_overflow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
