@@ -1,11 +1,545 @@
-/* cmd_history.c: `sunwire history` (placeholder until it lands). */
+/*
+ * cmd_history.c: `sunwire history`, the export of the SQLite history.
+ *
+ * Reads the database read-only (a running daemon may keep writing), selects
+ * one table over a time range with optional filters, and prints CSV, a JSON
+ * array or JSON lines. It trusts the store's query layer for the rows and
+ * checks everything the user typed: times, the range, and that a filter
+ * names something the database has ever seen, so a typo is an error rather
+ * than an empty export.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "cli/cli.h"
+#include "sunwire/core.h"
+#include "sunwire/json.h"
+#include "sunwire/sink_history.h"
+#include "sunwire_config.h"
+
+#define PROG "sunwire history"
+
+static const char usage_text[] =
+    "Usage: " PROG " [OPTIONS]\n"
+    "\n"
+    "Export readings from the SQLite history written by `sunwire run` ([history] section).\n"
+    "\n"
+    "Options:\n"
+    "  --db FILE            database file (default: sunwire-history.db)\n"
+    "  --from TIME          start of the range, inclusive (default: -24h)\n"
+    "  --to TIME            end of the range, exclusive (default: now)\n"
+    "  --panel NAME         one panel, by name or barcode\n"
+    "  --string NAME        one string (panel readings with --panel or --table panels,\n"
+    "                       otherwise the string's aggregates)\n"
+    "  --inverter NAME      one inverter's polled values\n"
+    "  --object NAME        one inverter object, e.g. battery.soc\n"
+    "  --kind KIND          one event kind (events table)\n"
+    "  --table TABLE        panels | strings | inverter | events (default: from the filters,\n"
+    "                       else panels)\n"
+    "  --format FORMAT      csv | json (one array) | jsonl (one object per line); default csv\n"
+    "  --time FORMAT        iso (RFC 3339, UTC) | unix (seconds) | ns; default iso\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "TIME is an ISO date or date and time (2026-11-20, 2026-11-20T14:30, 2026-11-20 14:30:15,\n"
+    "optionally ending in Z or +01:00; without a zone it is local time), a time relative to\n"
+    "now (-24h, -30m, -7d, -2w, -90s), 'now', 'today' (local midnight), or @UNIX_SECONDS.\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the database cannot be read or a name is unknown,\n"
+    "2 for bad options.\n";
+
+typedef enum { FMT_CSV, FMT_JSON, FMT_JSONL } out_format;
+typedef enum { TIME_ISO, TIME_UNIX, TIME_NS } time_format;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Local time of a civil date-time: mktime knows the zone and its summer time. */
+static bool local_to_ns(int y, int mo, int d, int h, int mi, int s, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    tm.tm_isdst = -1;
+    errno = 0;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1 && errno)
+        return false;
+    *out = (int64_t)t * 1000000000;
+    return true;
+}
+
+/*
+ * Parse a TIME argument (see usage) into Unix ns. Returns false on anything
+ * it does not fully understand: a half-read time is worse than an error.
+ */
+static bool parse_time(const char *text, int64_t now, int64_t *out)
+{
+    if (strcmp(text, "now") == 0) {
+        *out = now;
+        return true;
+    }
+    if (strcmp(text, "today") == 0) {
+        time_t t = (time_t)(now / 1000000000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        return local_to_ns(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0, out);
+    }
+    if (text[0] == '@') {
+        char *end;
+        errno = 0;
+        long long s = strtoll(text + 1, &end, 10);
+        if (!text[1] || *end || errno || s < 0 || s > 32503680000LL)
+            return false;
+        *out = (int64_t)s * 1000000000;
+        return true;
+    }
+    if (text[0] == '-') {
+        char *end;
+        errno = 0;
+        long long n = strtoll(text + 1, &end, 10);
+        if (!isdigit((unsigned char)text[1]) || errno || end[0] == '\0' || end[1] != '\0' || n > 36500LL * 86400)
+            return false;
+        int64_t unit;
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        default: return false;
+        }
+        *out = now - (int64_t)n * unit * 1000000000;
+        return true;
+    }
+    /* YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|±HH:MM|±HHMM] */
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    int64_t frac_ns = 0;
+    size_t len = strlen(text);
+    if (len < 10 || !digits(text, 4, &y) || text[4] != '-' || !digits(text + 5, 2, &mo) || text[7] != '-' ||
+        !digits(text + 8, 2, &d))
+        return false;
+    const char *p = text + 10;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi))
+            return false;
+        p += 5;
+        if (*p == ':') {
+            if (!digits(p + 1, 2, &s))
+                return false;
+            p += 3;
+            if (*p == '.') {
+                int64_t scale = 100000000;
+                p++;
+                if (!isdigit((unsigned char)*p))
+                    return false;
+                for (; isdigit((unsigned char)*p); p++) {
+                    frac_ns += (*p - '0') * scale;
+                    scale /= 10;
+                }
+            }
+        }
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+        return false;
+    int64_t days = sw_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t cy;
+    unsigned cm, cd;
+    sw_civil_from_days(days, &cy, &cm, &cd);
+    if (cy != y || cm != (unsigned)mo || cd != (unsigned)d)
+        return false; /* 2026-02-30 and friends */
+    int64_t base;
+    if (*p == '\0') {
+        if (!local_to_ns(y, mo, d, h, mi, s, &base))
+            return false;
+    } else {
+        int off = 0;
+        if (*p == 'Z' || *p == 'z') {
+            if (p[1])
+                return false;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (!digits(p + 1, 2, &oh))
+                return false;
+            const char *q = p + 3;
+            if (*q == ':')
+                q++;
+            if (!digits(q, 2, &om) || q[2] || oh > 23 || om > 59)
+                return false;
+            off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+        } else {
+            return false;
+        }
+        base = ((days * 86400) + h * 3600 + mi * 60 + s - off) * (int64_t)1000000000;
+    }
+    *out = base + frac_ns;
+    return true;
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+typedef struct out_ctx {
+    out_format fmt;
+    time_format tfmt;
+    const char *const *cols;
+    size_t ncols;
+    uint64_t rows;
+    char *buf;
+    size_t cap;
+} out_ctx;
+
+static void time_text(const out_ctx *o, int64_t ns, char *out, size_t cap)
+{
+    if (o->tfmt == TIME_NS) {
+        snprintf(out, cap, "%" PRId64, ns);
+    } else if (o->tfmt == TIME_UNIX) {
+        /* Seconds with the fraction exact to the nanosecond, trailing zeros cut. */
+        int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+        if (rem < 0) {
+            sec--;
+            rem += 1000000000;
+        }
+        if (rem == 0) {
+            snprintf(out, cap, "%" PRId64, sec);
+        } else {
+            snprintf(out, cap, "%" PRId64 ".%09" PRId64, sec, rem);
+            size_t n = strlen(out);
+            while (out[n - 1] == '0')
+                out[--n] = '\0';
+        }
+    } else {
+        char t[SW_RFC3339_MAX];
+        sw_fmt_rfc3339(t, ns, 0);
+        snprintf(out, cap, "%s", t);
+    }
+}
+
+static void csv_field(const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void number_text(const sw_history_cell *c, char *out, size_t cap)
+{
+    if (c->type == SW_HISTORY_INT) {
+        snprintf(out, cap, "%" PRId64, c->i);
+    } else {
+        char d[SW_DOUBLE_TEXT_MAX];
+        sw_fmt_double(d, c->r);
+        snprintf(out, cap, "%s", d);
+    }
+}
+
+static int emit_row(void *user, const sw_history_cell *cells, size_t n)
+{
+    out_ctx *o = user;
+    char tbuf[64];
+    time_text(o, cells[0].type == SW_HISTORY_INT ? cells[0].i : 0, tbuf, sizeof tbuf);
+    if (o->fmt == FMT_CSV) {
+        csv_field(tbuf);
+        for (size_t i = 1; i < n; i++) {
+            char num[64];
+            putchar(',');
+            if (cells[i].type == SW_HISTORY_TEXT) {
+                csv_field(cells[i].text);
+            } else if (cells[i].type != SW_HISTORY_NULL) {
+                number_text(&cells[i], num, sizeof num);
+                fputs(num, stdout);
+            }
+        }
+        putchar('\n');
+        o->rows++;
+        return 0;
+    }
+    /* Size the JSON buffer for the worst case of this row (every byte escaped). */
+    size_t need = 256 + strlen(tbuf);
+    for (size_t i = 0; i < n; i++)
+        need += 64 + strlen(o->cols[i]) + (cells[i].type == SW_HISTORY_TEXT ? strlen(cells[i].text) * 6 : 32);
+    if (need > o->cap) {
+        char *b = realloc(o->buf, need);
+        if (!b)
+            return 1;
+        o->buf = b;
+        o->cap = need;
+    }
+    sw_json j;
+    sw_json_init(&j, o->buf, o->cap);
+    sw_json_object_begin(&j);
+    sw_json_key(&j, "time");
+    if (o->tfmt == TIME_ISO)
+        sw_json_string(&j, tbuf);
+    else
+        sw_json_raw(&j, tbuf, strlen(tbuf));
+    for (size_t i = 1; i < n; i++) {
+        sw_json_key(&j, o->cols[i]);
+        switch (cells[i].type) {
+        case SW_HISTORY_NULL: sw_json_null(&j); break;
+        case SW_HISTORY_INT: sw_json_int(&j, cells[i].i); break;
+        case SW_HISTORY_REAL: sw_json_double(&j, cells[i].r); break;
+        case SW_HISTORY_TEXT:
+            if (strcmp(o->cols[i], "json") == 0) {
+                /* Events hold a JSON object: nest it, unless the stored text is not JSON. */
+                json_t *v = json_loads(cells[i].text, JSON_DECODE_ANY, NULL);
+                if (v) {
+                    sw_json_raw(&j, cells[i].text, strlen(cells[i].text));
+                    json_decref(v);
+                    break;
+                }
+            }
+            sw_json_bytes_as_string(&j, (const uint8_t *)cells[i].text, strlen(cells[i].text));
+            break;
+        }
+    }
+    sw_json_object_end(&j);
+    const char *text = sw_json_finish(&j);
+    if (!text)
+        return 1;
+    if (o->fmt == FMT_JSON)
+        fputs(o->rows ? ",\n" : "\n", stdout);
+    fputs(text, stdout);
+    if (o->fmt == FMT_JSONL)
+        putchar('\n');
+    o->rows++;
+    return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, PROG ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+    return 2;
+}
+
+/* "--name value" or "--name=value"; advances *i past what it used. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *bad = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
 
 int sw_cli_history(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "sunwire history: not built yet\n");
-    return 2;
+    const char *db = "sunwire-history.db", *from_s = "-24h", *to_s = "now";
+    const char *table_s = NULL, *format_s = "csv", *time_s = "iso";
+    sw_history_query q;
+    memset(&q, 0, sizeof q);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool bad = false;
+        const char *v;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+#define OPT(flag, var)                                                             \
+    if ((v = opt_value(argc, argv, &i, flag, &bad)) != NULL || bad) {               \
+        if (bad)                                                                   \
+            return usage_error("option %s needs a value", flag);                   \
+        var = v;                                                                   \
+        continue;                                                                  \
+    }
+        OPT("--db", db)
+        OPT("--from", from_s)
+        OPT("--to", to_s)
+        OPT("--panel", q.panel)
+        OPT("--string", q.string)
+        OPT("--inverter", q.inverter)
+        OPT("--object", q.object)
+        OPT("--kind", q.kind)
+        OPT("--table", table_s)
+        OPT("--format", format_s)
+        OPT("--time", time_s)
+#undef OPT
+        return usage_error("unexpected argument '%s'", a);
+    }
+
+    out_ctx o;
+    memset(&o, 0, sizeof o);
+    if (strcmp(format_s, "csv") == 0)
+        o.fmt = FMT_CSV;
+    else if (strcmp(format_s, "json") == 0)
+        o.fmt = FMT_JSON;
+    else if (strcmp(format_s, "jsonl") == 0 || strcmp(format_s, "json-lines") == 0)
+        o.fmt = FMT_JSONL;
+    else
+        return usage_error("--format '%s' is not one of csv, json, jsonl", format_s);
+    if (strcmp(time_s, "iso") == 0)
+        o.tfmt = TIME_ISO;
+    else if (strcmp(time_s, "unix") == 0)
+        o.tfmt = TIME_UNIX;
+    else if (strcmp(time_s, "ns") == 0)
+        o.tfmt = TIME_NS;
+    else
+        return usage_error("--time '%s' is not one of iso, unix, ns", time_s);
+
+    if (table_s) {
+        if (strcmp(table_s, "panels") == 0)
+            q.table = SW_HISTORY_PANELS;
+        else if (strcmp(table_s, "strings") == 0)
+            q.table = SW_HISTORY_STRINGS;
+        else if (strcmp(table_s, "inverter") == 0 || strcmp(table_s, "inverters") == 0)
+            q.table = SW_HISTORY_INVERTER_VALUES;
+        else if (strcmp(table_s, "events") == 0)
+            q.table = SW_HISTORY_EVENTS;
+        else
+            return usage_error("--table '%s' is not one of panels, strings, inverter, events", table_s);
+    } else if (q.inverter || q.object) {
+        q.table = SW_HISTORY_INVERTER_VALUES;
+    } else if (q.kind) {
+        q.table = SW_HISTORY_EVENTS;
+    } else if (q.string && !q.panel) {
+        q.table = SW_HISTORY_STRINGS;
+    } else {
+        q.table = SW_HISTORY_PANELS;
+    }
+    /* A filter the chosen table cannot apply would silently export everything. */
+    bool panels = q.table == SW_HISTORY_PANELS, strings = q.table == SW_HISTORY_STRINGS;
+    bool inv = q.table == SW_HISTORY_INVERTER_VALUES, ev = q.table == SW_HISTORY_EVENTS;
+    if (q.panel && !panels)
+        return usage_error("--panel applies to the panels table, not %s", table_s);
+    if (q.string && !(panels || strings))
+        return usage_error("--string applies to the panels and strings tables, not %s", table_s);
+    if ((q.inverter || q.object) && !inv)
+        return usage_error("--inverter and --object apply to the inverter table, not %s", table_s);
+    if (q.kind && !ev)
+        return usage_error("--kind applies to the events table, not %s", table_s);
+
+    int64_t now = now_ns();
+    if (!parse_time(from_s, now, &q.from_ns))
+        return usage_error("--from: cannot read '%s' as a time (examples: 2026-11-20, 2026-11-20T14:30, -24h, now)",
+                           from_s);
+    if (!parse_time(to_s, now, &q.to_ns))
+        return usage_error("--to: cannot read '%s' as a time (examples: 2026-11-20, 2026-11-20T14:30, -24h, now)",
+                           to_s);
+    if (q.from_ns >= q.to_ns) {
+        char a[SW_RFC3339_MAX], b[SW_RFC3339_MAX];
+        sw_fmt_rfc3339(a, q.from_ns, 0);
+        sw_fmt_rfc3339(b, q.to_ns, 0);
+        fprintf(stderr, PROG ": empty range: --from (%s) must be before --to (%s)\n", a, b);
+        return 2;
+    }
+
+    sw_history *h = NULL;
+    sw_err e = sw_history_open_readonly(db, &h);
+    if (e == SW_ERR_UNSUPPORTED && !SUNWIRE_HAVE_SQLITE) {
+        fprintf(stderr, PROG ": this build has no SQLite support (install libsqlite3-dev and rebuild)\n");
+        return 1;
+    }
+    if (e == SW_ERR_UNSUPPORTED) {
+        fprintf(stderr, PROG ": %s was written by a newer sunwire (schema version above %d)\n", db,
+                SW_HISTORY_SCHEMA_VERSION);
+        return 1;
+    }
+    if (e != SW_OK) {
+        fprintf(stderr, PROG ": cannot read %s: %s\n", db,
+                e == SW_ERR_NOT_FOUND ? "not a sunwire history database" : "no such file or not readable");
+        return 1;
+    }
+    static const struct { sw_history_name_kind kind; const char *what; } checks[] = {
+        { SW_HISTORY_NAME_PANEL, "panel (name or barcode)" },
+        { SW_HISTORY_NAME_STRING, "string" },
+        { SW_HISTORY_NAME_INVERTER, "inverter" },
+        { SW_HISTORY_NAME_OBJECT, "inverter object" },
+        { SW_HISTORY_NAME_EVENT_KIND, "event kind" },
+    };
+    const char *names[] = { q.panel, q.string, q.inverter, q.object, q.kind };
+    for (size_t k = 0; k < 5; k++) {
+        bool known = false;
+        if (!names[k])
+            continue;
+        if (sw_history_name_known(h, checks[k].kind, names[k], &known) != SW_OK) {
+            fprintf(stderr, PROG ": cannot read %s: %s\n", db, sw_history_errmsg(h));
+            sw_history_close(h);
+            return 1;
+        }
+        if (!known) {
+            fprintf(stderr, PROG ": unknown %s '%s': %s has no rows for it\n", checks[k].what, names[k], db);
+            sw_history_close(h);
+            return 1;
+        }
+    }
+
+    o.cols = sw_history_columns(q.table, &o.ncols);
+    if (o.fmt == FMT_CSV) {
+        fputs("time", stdout);
+        for (size_t i = 1; i < o.ncols; i++)
+            printf(",%s", o.cols[i]);
+        putchar('\n');
+    } else if (o.fmt == FMT_JSON) {
+        putchar('[');
+    }
+    e = sw_history_select(h, &q, emit_row, &o);
+    if (o.fmt == FMT_JSON)
+        fputs(o.rows ? "\n]\n" : "]\n", stdout);
+    free(o.buf);
+    int rc = 0;
+    if (e != SW_OK) {
+        fprintf(stderr, PROG ": reading %s failed: %s\n", db, sw_history_errmsg(h));
+        rc = 1;
+    }
+    sw_history_close(h);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        rc = 1;
+    return rc;
 }

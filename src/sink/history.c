@@ -187,7 +187,6 @@ static sw_err open_common(const char *path, int flags, sw_history **out)
     if (!h)
         return SW_ERR_NO_MEMORY;
     if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
-        SW_LOGE(LOG_TARGET, "cannot open %s: %s", path, h->db ? sqlite3_errmsg(h->db) : "out of memory");
         sqlite3_close(h->db);
         free(h);
         return SW_ERR_OPEN;
@@ -206,7 +205,6 @@ sw_err sw_history_open(const char *path, sw_history **out)
         return e;
     if (exec(h, "PRAGMA journal_mode=WAL") != SW_OK || exec(h, "PRAGMA synchronous=NORMAL") != SW_OK ||
         exec(h, "BEGIN IMMEDIATE") != SW_OK) {
-        SW_LOGE(LOG_TARGET, "cannot prepare %s: %s", path, sqlite3_errmsg(h->db));
         sqlite3_close(h->db);
         free(h);
         return SW_ERR_OPEN;
@@ -222,8 +220,6 @@ sw_err sw_history_open(const char *path, sw_history **out)
         sqlite3_finalize(st);
     }
     if (have > SW_HISTORY_SCHEMA_VERSION) {
-        SW_LOGE(LOG_TARGET, "%s has schema version %d; this build knows only up to %d", path, have,
-                SW_HISTORY_SCHEMA_VERSION);
         exec(h, "ROLLBACK");
         sqlite3_close(h->db);
         free(h);
@@ -244,7 +240,6 @@ sw_err sw_history_open(const char *path, sw_history **out)
     if (err == SW_OK)
         err = exec(h, "COMMIT");
     if (err != SW_OK) {
-        SW_LOGE(LOG_TARGET, "cannot create the schema in %s: %s", path, sqlite3_errmsg(h->db));
         exec(h, "ROLLBACK");
         sw_history_close(h);
         return SW_ERR_OPEN;
@@ -606,6 +601,9 @@ sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config 
     s->cfg = *c;
     sw_err e = sw_history_open(c->path, &s->h);
     if (e != SW_OK) {
+        /* The store stays silent (the export command words its own errors); the daemon's log says why here. */
+        SW_LOGE(LOG_TARGET, "cannot open the history %s: %s", c->path,
+                e == SW_ERR_UNSUPPORTED ? "written by a newer sunwire (schema version too new)" : sw_err_message(e));
         free(s);
         return e;
     }

@@ -1,0 +1,386 @@
+/*
+ * Unit tests for the SQLite history: a real database file in a temporary
+ * directory, filled from the Tigo power-report vectors, read back through the
+ * query layer and, independently, through SQLite itself.
+ */
+/* sw-test-links: io daemon web rct rctio tigo sim */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sunwire/loop.h"
+#include "sunwire/sink_history.h"
+#include "testutil.h"
+
+#define T0 INT64_C(1763700000000000000)
+#define SEC INT64_C(1000000000)
+
+typedef struct fixture {
+    char dir[256];
+    char path[300];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    /* TMPDIR when set, else the test's working directory (the build tree). */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/sw-hist-XXXXXX", tmp && *tmp ? tmp : ".");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/h.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char p[320];
+    static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A second, independent connection: what another process would see. */
+static long long count_rows(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long n = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void text_of(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static void panel_from_case(json_t *c, size_t i, sw_panel *p)
+{
+    json_t *ph = tu_get(c, "physical");
+    memset(p, 0, sizeof *p);
+    snprintf(p->source, sizeof p->source, "bus");
+    p->gateway_id = 4609;
+    p->node_id = (uint16_t)(i + 1);
+    snprintf(p->barcode, sizeof p->barcode, "B-%07zu", i + 1);
+    snprintf(p->name, sizeof p->name, "panel %zu", i + 1);
+    snprintf(p->string_name, sizeof p->string_name, "%s", i % 2 ? "east" : "west");
+    p->online = true;
+    p->voltage_in = tu_real(ph, "voltage_in");
+    p->voltage_out = tu_real(ph, "voltage_out");
+    p->current_in = tu_real(ph, "current");
+    p->power_w = p->voltage_in * p->current_in;
+    p->duty_cycle = tu_real(ph, "dc_dc_duty_cycle");
+    p->temperature_c = tu_real(ph, "temperature");
+    p->rssi = (int)tu_int(ph, "rssi");
+    p->energy_total_wh = 1000.5 + (double)i;
+    p->energy_today_wh = 12.25 * (double)i;
+}
+
+typedef struct collected {
+    size_t n;
+    int64_t ts[64];
+    double vin[64];
+    char panel[64][64];
+} collected;
+
+static int collect(void *user, const sw_history_cell *cells, size_t n)
+{
+    collected *c = user;
+    assert_int_equal(n, 17);
+    assert_true(c->n < 64);
+    assert_int_equal(cells[0].type, SW_HISTORY_INT);
+    c->ts[c->n] = cells[0].i;
+    assert_int_equal(cells[5].type, SW_HISTORY_TEXT);
+    snprintf(c->panel[c->n], 64, "%s", cells[5].text);
+    assert_int_equal(cells[7].type, SW_HISTORY_REAL);
+    c->vin[c->n] = cells[7].r;
+    c->n++;
+    return 0;
+}
+
+static void test_schema_and_pragmas(void **state)
+{
+    fixture *f = *state;
+    sw_history *h;
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    assert_int_equal(sw_history_schema_version(h), SW_HISTORY_SCHEMA_VERSION);
+    sw_history_close(h);
+    /* Re-opening an existing file keeps one version row. */
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM schema_version"), 1);
+    sqlite3 *db;
+    char mode[32];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    text_of(db, "PRAGMA journal_mode", mode, sizeof mode);
+    assert_string_equal(mode, "wal");
+    assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
+    /* A newer schema than this build knows is refused, not clobbered. */
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(sw_history_open(f->path, &h), SW_ERR_UNSUPPORTED);
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_ERR_UNSUPPORTED);
+}
+
+static void test_insert_and_query_vectors(void **state)
+{
+    fixture *f = *state;
+    json_t *root = tu_load_json("tigo/power_reports.json");
+    json_t *cases = tu_get(root, "cases");
+    size_t n = json_array_size(cases);
+    assert_true(n >= 10 && n <= 64);
+    sw_history *h;
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    for (size_t i = 0; i < n; i++) {
+        sw_panel p;
+        panel_from_case(json_array_get(cases, i), i, &p);
+        assert_int_equal(sw_history_add_panel(h, &p, T0 + (int64_t)i * SEC), SW_OK);
+        assert_true(sw_history_in_transaction(h));
+    }
+    /* Uncommitted rows are invisible to another connection; committed ones appear. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), 0);
+    assert_int_equal(sw_history_commit(h), SW_OK);
+    assert_false(sw_history_in_transaction(h));
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), (long long)n);
+    sw_history_close(h);
+
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    /* Writing through a read-only handle is refused. */
+    sw_panel p0;
+    panel_from_case(json_array_get(cases, 0), 0, &p0);
+    assert_int_not_equal(sw_history_add_panel(h, &p0, T0), SW_OK);
+
+    sw_history_query q = { .table = SW_HISTORY_PANELS, .from_ns = T0, .to_ns = T0 + 1000 * SEC };
+    collected c = { 0 };
+    assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
+    assert_int_equal(c.n, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *ph = tu_get(json_array_get(cases, i), "physical");
+        assert_true(c.ts[i] == T0 + (int64_t)i * SEC);
+        assert_true(c.vin[i] == tu_real(ph, "voltage_in"));
+    }
+    /* Range: from inclusive, to exclusive. */
+    memset(&c, 0, sizeof c);
+    q.from_ns = T0 + 2 * SEC;
+    q.to_ns = T0 + 5 * SEC;
+    assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
+    assert_int_equal(c.n, 3);
+    assert_true(c.ts[0] == T0 + 2 * SEC && c.ts[2] == T0 + 4 * SEC);
+    /* Filter by name, and by barcode. */
+    q.from_ns = T0;
+    q.to_ns = T0 + 1000 * SEC;
+    q.panel = "panel 4";
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.panel[0], "panel 4");
+    q.panel = "B-0000007";
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.panel[0], "panel 7");
+    q.panel = NULL;
+    q.string = "east";
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
+    assert_int_equal(c.n, n / 2);
+
+    bool known = false;
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_PANEL, "B-0000001", &known), SW_OK);
+    assert_true(known);
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_PANEL, "nope", &known), SW_OK);
+    assert_false(known);
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_STRING, "west", &known), SW_OK);
+    assert_true(known);
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_INVERTER, "west", &known), SW_OK);
+    assert_false(known);
+    sw_history_close(h);
+    json_decref(root);
+}
+
+typedef struct any_rows {
+    size_t n;
+    sw_history_cell_type type[8];
+    char text[8][128];
+    double num[8];
+} any_rows;
+
+static int collect_any(void *user, const sw_history_cell *cells, size_t n)
+{
+    any_rows *a = user;
+    (void)n;
+    assert_true(a->n < 8);
+    /* Inverter rows: number is column 5, text column 6; events: json is column 2. */
+    a->type[a->n] = cells[n == 7 ? 5 : 2].type;
+    a->num[a->n] = cells[n == 7 ? 5 : 2].r;
+    snprintf(a->text[a->n], 128, "%s", cells[n == 7 ? 6 : 2].text ? cells[n == 7 ? 6 : 2].text : "");
+    a->n++;
+    return 0;
+}
+
+static void test_other_tables_and_retention(void **state)
+{
+    fixture *f = *state;
+    sw_history *h;
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    sw_inverter_value v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.inverter, sizeof v.inverter, "garage");
+    snprintf(v.object_name, sizeof v.object_name, "battery.soc");
+    snprintf(v.unit, sizeof v.unit, "%%");
+    v.object_id = 0x959930BF;
+    v.is_number = true;
+    v.number = 0.53;
+    snprintf(v.text, sizeof v.text, "0.53");
+    assert_int_equal(sw_history_add_inverter_value(h, &v, T0), SW_OK);
+    snprintf(v.object_name, sizeof v.object_name, "prim_sm.state");
+    v.is_number = false;
+    v.number = NAN;
+    snprintf(v.text, sizeof v.text, "Feed in, \"grid\"");
+    assert_int_equal(sw_history_add_inverter_value(h, &v, T0 + SEC), SW_OK);
+    sw_string_agg s = { .name = "west", .panels = 8, .online = 7, .power_sum_w = 1500, .power_min_w = 150,
+                        .power_max_w = 250, .power_avg_w = 1500.0 / 7, .energy_today_wh = 400,
+                        .energy_total_wh = 9e5 };
+    assert_int_equal(sw_history_add_string(h, &s, T0), SW_OK);
+    assert_int_equal(sw_history_add_event(h, "power_report", "{\"node\":3}", T0 - 400 * 86400 * SEC), SW_OK);
+    assert_int_equal(sw_history_add_event(h, "power_report", "{\"node\":4}", T0), SW_OK);
+    assert_int_equal(sw_history_commit(h), SW_OK);
+
+    any_rows a = { 0 };
+    sw_history_query q = { .table = SW_HISTORY_INVERTER_VALUES, .from_ns = 0, .to_ns = INT64_MAX,
+                           .inverter = "garage" };
+    assert_int_equal(sw_history_select(h, &q, collect_any, &a), SW_OK);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.type[0], SW_HISTORY_REAL);
+    assert_true(a.num[0] == 0.53);
+    /* A text value stores no number (NULL), and keeps its text exactly. */
+    assert_int_equal(a.type[1], SW_HISTORY_NULL);
+    assert_string_equal(a.text[1], "Feed in, \"grid\"");
+    q.object = "prim_sm.state";
+    memset(&a, 0, sizeof a);
+    assert_int_equal(sw_history_select(h, &q, collect_any, &a), SW_OK);
+    assert_int_equal(a.n, 1);
+
+    /* Retention: prune everything older than 365 days before T0, in small chunks. */
+    uint64_t deleted = 0;
+    assert_int_equal(sw_history_prune(h, T0 - 365 * 86400 * SEC, 1000, &deleted), SW_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(sw_history_prune(h, T0 - 365 * 86400 * SEC, 1000, &deleted), SW_OK);
+    assert_int_equal(deleted, 0);
+    sw_history_query e = { .table = SW_HISTORY_EVENTS, .from_ns = 0, .to_ns = INT64_MAX };
+    memset(&a, 0, sizeof a);
+    assert_int_equal(sw_history_select(h, &e, collect_any, &a), SW_OK);
+    assert_int_equal(a.n, 1);
+    assert_string_equal(a.text[0], "{\"node\":4}");
+    /* A limit smaller than the backlog deletes only that many per call. */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(sw_history_add_event(h, "x", "{}", T0 - 1000 * SEC + i), SW_OK);
+    assert_int_equal(sw_history_prune(h, T0, 4, &deleted), SW_OK);
+    assert_int_equal(deleted, 4); /* only the events table has rows before T0 */
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind='x'"), 6);
+}
+
+static void test_sink_commits_per_loop_tick(void **state)
+{
+    fixture *f = *state;
+    sw_loop *loop = sw_loop_new();
+    assert_non_null(loop);
+    sw_history_config c;
+    char err[200];
+    sw_history_config_defaults(&c);
+    assert_int_equal(sw_history_config_set(&c, "path", f->path, err, sizeof err), SW_OK);
+    assert_int_equal(sw_history_config_set(&c, "retention_days", "30", err, sizeof err), SW_OK);
+    /* An event older than the retention, written by an earlier run. */
+    sw_history *old;
+    assert_int_equal(sw_history_open(f->path, &old), SW_OK);
+    assert_int_equal(sw_history_add_event(old, "old", "{}", ((int64_t)time(NULL) - 40 * 86400) * SEC), SW_OK);
+    sw_history_close(old);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
+    sw_sink sink;
+    assert_int_equal(sw_history_start(loop, NULL, &c, &sink), SW_OK);
+    json_t *root = tu_load_json("tigo/power_reports.json");
+    json_t *cases = tu_get(root, "cases");
+    for (size_t i = 0; i < json_array_size(cases); i++) {
+        sw_panel p;
+        panel_from_case(json_array_get(cases, i), i, &p);
+        /* Recent readings: the sink prunes by the wall clock at start. */
+        p.last_seen_ns = (int64_t)time(NULL) * SEC + (int64_t)i;
+        sink.ops->panel_update(sink.self, &p);
+    }
+    sink.ops->event(sink.self, "gateway", "{\"id\":1}");
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), 0);
+    /* One loop iteration runs the zero-delay commit timer. */
+    assert_int_equal(sw_loop_run_once(loop, 100), SW_OK);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), (long long)json_array_size(cases));
+    /* The old event was pruned at start; the new one stays. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'gateway'"), 1);
+    sw_history_stats st;
+    sw_history_get_stats(sink.self, &st);
+    assert_int_equal(st.rows, json_array_size(cases) + 1);
+    assert_true(st.commits >= 1);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(st.pruned, 1);
+    sink.ops->close(sink.self);
+    sw_loop_free(loop);
+    json_decref(root);
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    sw_history_config c;
+    char err[200];
+    sw_history_config_defaults(&c);
+    assert_int_equal(c.retention_days, 365);
+    assert_int_equal(sw_history_config_set(&c, "enable", "true", err, sizeof err), SW_OK);
+    assert_true(c.enable);
+    assert_int_equal(sw_history_config_set(&c, "store_events", "no", err, sizeof err), SW_OK);
+    assert_false(c.events);
+    assert_int_equal(sw_history_config_set(&c, "retention_days", "0", err, sizeof err), SW_OK);
+    assert_int_equal(c.retention_days, 0);
+    assert_int_equal(sw_history_config_set(&c, "retention_days", "-3", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "retention_days"));
+    assert_int_equal(sw_history_config_set(&c, "prune_interval_s", "0", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_history_config_set(&c, "path", "", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_history_config_set(&c, "pth", "x", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "pth"));
+    sw_history *h;
+    assert_int_not_equal(sw_history_open_readonly("no-such-dir/h.db", &h), SW_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_and_query_vectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_tables_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sink_commits_per_loop_tick, setup, teardown),
+        cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,521 @@
+/*
+ * Unit tests for the Prometheus renderer: a real model filled from the Tigo
+ * power-report vectors is rendered, and the text is read back by a strict
+ * parser of the exposition format written here (not the renderer's code).
+ */
+/* sw-test-links: io daemon web rct rctio tigo sim */
+#include <ctype.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/daemon.h"
+#include "sunwire/sink_prometheus.h"
+#include "testutil.h"
+
+#define T0 INT64_C(1763700000000000000)
+#define MAX_LABELS 12
+/* cmocka 1.1 has no assert_double_equal. */
+#define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+typedef struct psample {
+    char name[128];
+    int nl;
+    char key[MAX_LABELS][32];
+    char val[MAX_LABELS][256];
+    double v;
+} psample;
+
+typedef struct pfamily {
+    char name[128];
+    char type[16];
+    bool help;
+} pfamily;
+
+typedef struct parsed {
+    psample *s;
+    size_t n, cap;
+    pfamily fam[256];
+    size_t nfam;
+} parsed;
+
+static bool metric_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == ':'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == ':'))
+            return false;
+    return true;
+}
+
+static pfamily *find_family(parsed *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfam; i++)
+        if (strcmp(p->fam[i].name, name) == 0)
+            return &p->fam[i];
+    return NULL;
+}
+
+/* Parse the whole text; fails the test on any line that is neither a comment nor a sample. */
+static void parse_exposition(const char *text, parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *cur_family = NULL;
+    assert_true(strlen(text) > 0);
+    assert_int_equal(text[strlen(text) - 1], '\n');
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        size_t len = (size_t)(end - line);
+        assert_true(len > 0);
+        if (line[0] == '#') {
+            char kind[8], name[128], rest[512];
+            int got = sscanf(line, "# %7s %127s %511[^\n]", kind, name, rest);
+            assert_int_equal(got, 3);
+            assert_true(metric_name_ok(name, strlen(name)));
+            pfamily *f = find_family(p, name);
+            if (strcmp(kind, "HELP") == 0) {
+                /* HELP comes first, exactly once per family. */
+                assert_null(f);
+                assert_true(p->nfam < 256);
+                f = &p->fam[p->nfam++];
+                snprintf(f->name, sizeof f->name, "%s", name);
+                f->help = true;
+            } else {
+                assert_string_equal(kind, "TYPE");
+                assert_non_null(f);
+                assert_string_equal(f->type, "");
+                assert_true(strcmp(rest, "gauge") == 0 || strcmp(rest, "counter") == 0);
+                snprintf(f->type, sizeof f->type, "%s", rest);
+                if (strcmp(rest, "counter") == 0)
+                    assert_true(len > 6 && strstr(name, "_total") == name + strlen(name) - 6);
+            }
+            cur_family = f->name;
+        } else {
+            if (p->n == p->cap) {
+                p->cap = p->cap ? p->cap * 2 : 256;
+                p->s = realloc(p->s, p->cap * sizeof *p->s);
+                assert_non_null(p->s);
+            }
+            psample *s = &p->s[p->n++];
+            memset(s, 0, sizeof *s);
+            const char *c = line;
+            while (c < end && *c != '{' && *c != ' ')
+                c++;
+            assert_true(metric_name_ok(line, (size_t)(c - line)));
+            snprintf(s->name, sizeof s->name, "%.*s", (int)(c - line), line);
+            /* Every sample belongs to the family announced just before it. */
+            assert_non_null(cur_family);
+            assert_string_equal(s->name, cur_family);
+            if (*c == '{') {
+                c++;
+                while (*c != '}') {
+                    assert_true(s->nl < MAX_LABELS);
+                    const char *k = c;
+                    while (c < end && *c != '=')
+                        c++;
+                    assert_true(metric_name_ok(k, (size_t)(c - k)));
+                    snprintf(s->key[s->nl], 32, "%.*s", (int)(c - k), k);
+                    assert_int_equal(*c++, '=');
+                    assert_int_equal(*c++, '"');
+                    size_t o = 0;
+                    while (c < end && *c != '"') {
+                        char ch = *c++;
+                        if (ch == '\\') {
+                            assert_true(c < end);
+                            ch = *c++;
+                            assert_true(ch == '\\' || ch == '"' || ch == 'n');
+                            if (ch == 'n')
+                                ch = '\n';
+                        }
+                        assert_true(o < 255);
+                        s->val[s->nl][o++] = ch;
+                    }
+                    assert_int_equal(*c++, '"');
+                    s->nl++;
+                    if (*c == ',')
+                        c++;
+                    else
+                        assert_int_equal(*c, '}');
+                }
+                c++;
+            }
+            assert_int_equal(*c++, ' ');
+            char num[64];
+            snprintf(num, sizeof num, "%.*s", (int)(end - c), c);
+            if (strcmp(num, "+Inf") == 0)
+                s->v = INFINITY;
+            else if (strcmp(num, "-Inf") == 0)
+                s->v = -INFINITY;
+            else if (strcmp(num, "NaN") == 0)
+                s->v = NAN;
+            else {
+                char *e;
+                s->v = strtod(num, &e);
+                assert_true(*num && *e == '\0');
+            }
+        }
+        line = end + 1;
+    }
+    /* Samples are contiguous per family: each must match the family announced last,
+     * and a family's HELP may appear only once, so a name can never come back. */
+    for (size_t i = 0; i < p->nfam; i++)
+        assert_true(p->fam[i].type[0] != '\0');
+}
+
+static const char *label(const psample *s, const char *key)
+{
+    for (int i = 0; i < s->nl; i++)
+        if (strcmp(s->key[i], key) == 0)
+            return s->val[i];
+    return NULL;
+}
+
+/* The one sample of `name` whose label `key` is `val`; fails when not exactly one. */
+static const psample *find1(const parsed *p, const char *name, const char *key, const char *val)
+{
+    const psample *hit = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->s[i].name, name) != 0)
+            continue;
+        const char *l = key ? label(&p->s[i], key) : NULL;
+        if (key && (!l || strcmp(l, val) != 0))
+            continue;
+        if (hit)
+            fail_msg("two samples of %s with %s=%s", name, key ? key : "-", val ? val : "-");
+        hit = &p->s[i];
+    }
+    if (!hit)
+        fail_msg("no sample of %s with %s=%s", name, key ? key : "-", val ? val : "-");
+    return hit;
+}
+
+static size_t count_samples(const parsed *p, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += strcmp(p->s[i].name, name) == 0;
+    return n;
+}
+
+/* ---- a model filled from the vectors ------------------------------------------- */
+
+static const char *const odd_names[] = { "roof \"east\" 1", "back\\slash", "two\nlines" };
+
+static sw_model *vector_model(json_t **cases_out, size_t *n_out)
+{
+    sw_model *m = sw_model_new(NULL);
+    assert_non_null(m);
+    sw_model_set_started_ns(m, T0);
+    json_t *root = tu_load_json("tigo/power_reports.json");
+    json_t *cases = tu_get(root, "cases");
+    size_t n = json_array_size(cases);
+    assert_true(n >= 10);
+
+    sw_panel_map_entry map[3];
+    memset(map, 0, sizeof map);
+    for (int i = 0; i < 3; i++) {
+        snprintf(map[i].barcode, sizeof map[i].barcode, "B-%07d", i + 1);
+        snprintf(map[i].name, sizeof map[i].name, "%s", odd_names[i]);
+        snprintf(map[i].string_name, sizeof map[i].string_name, "%s", i < 2 ? "south" : "we\"st");
+    }
+    assert_int_equal(sw_model_set_panel_map(m, map, 3), SW_OK);
+
+    sw_source_status *src = sw_model_source(m, "bus", SW_SOURCE_TIGO_TCP, "192.0.2.10:502");
+    assert_non_null(src);
+    src->connected = true;
+    src->frames = 1000;
+    src->crc_errors = 3;
+    src->resyncs = 2;
+    src->reconnects = 1;
+    sw_model_source_changed(m, src, T0);
+
+    sw_gateway g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.source, sizeof g.source, "bus");
+    g.gateway_id = 4609;
+    snprintf(g.address, sizeof g.address, "04:C0:5B:30:00:02:BE:16");
+    snprintf(g.version, sizeof g.version, "Mgate Version G8.59\\r");
+    assert_int_equal(sw_model_gateway_set(m, &g, T0), SW_OK);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *ph = tu_get(json_array_get(cases, i), "physical");
+        char bc[16];
+        snprintf(bc, sizeof bc, "B-%07zu", i + 1);
+        sw_panel_report r = {
+            .time_ns = T0 + (int64_t)i * 1000000,
+            .voltage_in = tu_real(ph, "voltage_in"),
+            .voltage_out = tu_real(ph, "voltage_out"),
+            .current_in = tu_real(ph, "current"),
+            .duty_cycle = tu_real(ph, "dc_dc_duty_cycle"),
+            .temperature_c = tu_real(ph, "temperature"),
+            .rssi = (int)tu_int(ph, "rssi"),
+            .barcode = bc,
+        };
+        assert_int_equal(sw_model_panel_report(m, "bus", 4609, (uint16_t)(i + 1), &r), SW_OK);
+    }
+
+    sw_inverter inv;
+    memset(&inv, 0, sizeof inv);
+    snprintf(inv.name, sizeof inv.name, "garage");
+    snprintf(inv.host, sizeof inv.host, "192.0.2.20");
+    inv.port = 8899;
+    snprintf(inv.serial, sizeof inv.serial, "S123");
+    inv.online = true;
+    inv.last_poll_ns = T0;
+    assert_int_equal(sw_model_inverter_set(m, &inv, T0), SW_OK);
+    static const struct { uint32_t id; const char *name, *unit; double v; const char *text; } vals[] = {
+        { 0x959930BF, "battery.soc", "%", 0.5, NULL },
+        { 0x1AC87AA0, "g_sync.p_ac_load_sum_lp", "W", 812.5, NULL },
+        { 0xB1EF67CE, "energy.e_ac_total", "Wh", 1.25e7, NULL },
+        { 0xBD55905F, "energy.e_ac_day", "Wh", 3456.0, NULL },
+        { 0x4BC0F974, "buf_v_control.power_reduction", "P/Pn", 0.75, NULL },
+        { 0x5F33284E, "prim_sm.state", "", 0, "Feed \"in\"" },
+    };
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        sw_inverter_value v;
+        memset(&v, 0, sizeof v);
+        snprintf(v.inverter, sizeof v.inverter, "garage");
+        v.object_id = vals[i].id;
+        snprintf(v.object_name, sizeof v.object_name, "%s", vals[i].name);
+        snprintf(v.unit, sizeof v.unit, "%s", vals[i].unit);
+        v.is_number = vals[i].text == NULL;
+        v.number = vals[i].v;
+        snprintf(v.text, sizeof v.text, "%s", vals[i].text ? vals[i].text : "");
+        v.timestamp_ns = T0;
+        assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    }
+    *cases_out = root;
+    *n_out = n;
+    return m;
+}
+
+static void render_parse(const sw_model *m, parsed *p)
+{
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(sw_prometheus_render(m, &text, &len), SW_OK);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    parse_exposition(text, p);
+    free(text);
+}
+
+static void test_panels_from_vectors(void **state)
+{
+    (void)state;
+    json_t *root;
+    size_t n;
+    sw_model *m = vector_model(&root, &n);
+    parsed p;
+    render_parse(m, &p);
+    json_t *cases = tu_get(root, "cases");
+    for (size_t i = 0; i < n; i++) {
+        json_t *ph = tu_get(json_array_get(cases, i), "physical");
+        char node[8];
+        snprintf(node, sizeof node, "%zu", i + 1);
+        double vin = tu_real(ph, "voltage_in"), cur = tu_real(ph, "current");
+        assert_near(find1(&p, "sunwire_panel_input_volts", "node", node)->v, vin, 1e-9);
+        assert_near(find1(&p, "sunwire_panel_output_volts", "node", node)->v, tu_real(ph, "voltage_out"),
+                            1e-9);
+        assert_near(find1(&p, "sunwire_panel_input_amperes", "node", node)->v, cur, 1e-9);
+        assert_near(find1(&p, "sunwire_panel_power_watts", "node", node)->v, vin * cur, 1e-9);
+        assert_near(find1(&p, "sunwire_panel_duty_cycle_ratio", "node", node)->v,
+                            tu_real(ph, "dc_dc_duty_cycle"), 1e-9);
+        assert_near(find1(&p, "sunwire_panel_temperature_celsius", "node", node)->v,
+                            tu_real(ph, "temperature"), 1e-9);
+        assert_near(find1(&p, "sunwire_panel_rssi", "node", node)->v, (double)tu_int(ph, "rssi"), 0);
+        assert_near(find1(&p, "sunwire_panel_online", "node", node)->v, 1, 0);
+        const psample *s = find1(&p, "sunwire_panel_info", "node", node);
+        assert_string_equal(label(s, "source"), "bus");
+        assert_string_equal(label(s, "gateway"), "4609");
+        char bc[16];
+        snprintf(bc, sizeof bc, "B-%07zu", i + 1);
+        assert_string_equal(label(s, "barcode"), bc);
+        /* Mapped panels carry their (escaped, then unescaped here) names and strings. */
+        if (i < 3) {
+            assert_string_equal(label(s, "panel"), odd_names[i]);
+            assert_string_equal(label(s, "string"), i < 2 ? "south" : "we\"st");
+            assert_string_equal(label(s, "mapped"), "true");
+        } else {
+            assert_string_equal(label(s, "string"), "");
+            assert_string_equal(label(s, "mapped"), "false");
+        }
+    }
+    assert_int_equal(count_samples(&p, "sunwire_panel_power_watts"), n);
+    assert_int_equal(count_samples(&p, "sunwire_panel_energy_watt_hours_total"), n);
+    assert_string_equal(find_family(&p, "sunwire_panel_energy_watt_hours_total")->type, "counter");
+    assert_string_equal(find_family(&p, "sunwire_panel_power_watts")->type, "gauge");
+    free(p.s);
+    json_decref(root);
+    sw_model_free(m);
+}
+
+static void test_strings_sources_inverters(void **state)
+{
+    (void)state;
+    json_t *root;
+    size_t n;
+    sw_model *m = vector_model(&root, &n);
+    parsed p;
+    render_parse(m, &p);
+    json_t *cases = tu_get(root, "cases");
+    double south = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ph = tu_get(json_array_get(cases, i), "physical");
+        double w = tu_real(ph, "voltage_in") * tu_real(ph, "current");
+        total += w;
+        if (i < 2)
+            south += w;
+    }
+    assert_near(find1(&p, "sunwire_string_power_watts", "string", "south")->v, south, 1e-6);
+    assert_near(find1(&p, "sunwire_string_power_watts", "string", "total")->v, total, 1e-6);
+    assert_near(find1(&p, "sunwire_string_panels", "string", "we\"st")->v, 1, 0);
+    assert_near(find1(&p, "sunwire_string_panels", "string", "total")->v, (double)n, 0);
+
+    assert_near(find1(&p, "sunwire_source_frames_total", "source", "bus")->v, 1000, 0);
+    assert_near(find1(&p, "sunwire_source_crc_errors_total", "source", "bus")->v, 3, 0);
+    assert_near(find1(&p, "sunwire_source_resyncs_total", "source", "bus")->v, 2, 0);
+    assert_near(find1(&p, "sunwire_source_reconnects_total", "source", "bus")->v, 1, 0);
+    assert_near(find1(&p, "sunwire_source_connected", "source", "bus")->v, 1, 0);
+    assert_string_equal(label(find1(&p, "sunwire_source_info", "source", "bus"), "kind"), "tigo-tcp");
+    const psample *g = find1(&p, "sunwire_gateway_info", "gateway", "4609");
+    assert_string_equal(label(g, "version"), "Mgate Version G8.59\\r");
+    assert_string_equal(label(g, "address"), "04:C0:5B:30:00:02:BE:16");
+
+    assert_string_equal(label(find1(&p, "sunwire_inverter_info", "inverter", "garage"), "serial"), "S123");
+    assert_near(find1(&p, "sunwire_inverter_online", "inverter", "garage")->v, 1, 0);
+    /* Values land in the family of their unit; energy counters only when the object is a total. */
+    assert_near(find1(&p, "sunwire_inverter_percent", "object", "battery.soc")->v, 0.5, 0);
+    assert_near(find1(&p, "sunwire_inverter_watts", "object", "g_sync.p_ac_load_sum_lp")->v, 812.5, 0);
+    assert_near(find1(&p, "sunwire_inverter_energy_watt_hours_total", "object", "energy.e_ac_total")->v,
+                        1.25e7, 0);
+    assert_near(find1(&p, "sunwire_inverter_energy_watt_hours", "object", "energy.e_ac_day")->v, 3456, 0);
+    assert_int_equal(count_samples(&p, "sunwire_inverter_energy_watt_hours_total"), 1);
+    const psample *o = find1(&p, "sunwire_inverter_value", "object", "buf_v_control.power_reduction");
+    assert_string_equal(label(o, "unit"), "P/Pn");
+    assert_near(o->v, 0.75, 0);
+    assert_string_equal(label(find1(&p, "sunwire_inverter_text_info", "object", "prim_sm.state"), "text"),
+                        "Feed \"in\"");
+    assert_near(find1(&p, "sunwire_start_time_seconds", NULL, NULL)->v, (double)T0 / 1e9, 1e-3);
+    free(p.s);
+    json_decref(root);
+    sw_model_free(m);
+}
+
+/* Every counter series of a later scrape is at least what it was before. */
+static void test_counters_monotonic(void **state)
+{
+    (void)state;
+    json_t *root;
+    size_t n;
+    sw_model *m = vector_model(&root, &n);
+    parsed a, b;
+    render_parse(m, &a);
+    for (int round = 1; round <= 5; round++) {
+        for (size_t i = 0; i < n; i++) {
+            sw_panel_report r = { .time_ns = T0 + (int64_t)round * 30000000000 + (int64_t)i,
+                                  .voltage_in = 30 + round, .voltage_out = 30, .current_in = 5,
+                                  .duty_cycle = 1, .temperature_c = 20, .rssi = 100 };
+            assert_int_equal(sw_model_panel_report(m, "bus", 4609, (uint16_t)(i + 1), &r), SW_OK);
+        }
+        sw_source_status *src = sw_model_source_find(m, "bus");
+        src->frames += 10;
+        sw_model_source_changed(m, src, T0 + round);
+    }
+    render_parse(m, &b);
+    size_t compared = 0, grew = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        pfamily *f = find_family(&a, a.s[i].name);
+        if (strcmp(f->type, "counter") != 0)
+            continue;
+        for (size_t j = 0; j < b.n; j++) {
+            if (strcmp(a.s[i].name, b.s[j].name) != 0 || a.s[i].nl != b.s[j].nl)
+                continue;
+            bool same = true;
+            for (int k = 0; k < a.s[i].nl && same; k++)
+                same = strcmp(a.s[i].key[k], b.s[j].key[k]) == 0 && strcmp(a.s[i].val[k], b.s[j].val[k]) == 0;
+            if (!same)
+                continue;
+            assert_true(b.s[j].v >= a.s[i].v);
+            compared++;
+            grew += b.s[j].v > a.s[i].v;
+        }
+    }
+    assert_true(compared > n);
+    /* Energy was integrated and frames counted, so counters really moved. */
+    assert_true(grew > n);
+    free(a.s);
+    free(b.s);
+    json_decref(root);
+    sw_model_free(m);
+}
+
+static void test_escape_label(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *want; } cases[] = {
+        { "", "" },
+        { "plain", "plain" },
+        { "a\"b", "a\\\"b" },
+        { "a\\b", "a\\\\b" },
+        { "a\nb", "a\\nb" },
+        { "\\\"\n", "\\\\\\\"\\n" },
+        { "tab\there", "tab\there" },
+        { "üñí", "üñí" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[64];
+        size_t need = sw_prometheus_escape_label(out, sizeof out, cases[i].in);
+        assert_string_equal(out, cases[i].want);
+        assert_int_equal(need, strlen(cases[i].want));
+        /* Too small a buffer still terminates and reports the full length. */
+        char small[3];
+        assert_int_equal(sw_prometheus_escape_label(small, sizeof small, cases[i].in), need);
+        assert_true(strlen(small) <= 2);
+    }
+}
+
+static void test_empty_model_and_config(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    parsed p;
+    render_parse(m, &p);
+    assert_int_equal(count_samples(&p, "sunwire_panel_power_watts"), 0);
+    assert_int_equal(count_samples(&p, "sunwire_build_info"), 1);
+    free(p.s);
+    sw_model_free(m);
+
+    sw_prometheus_config c;
+    char err[160];
+    sw_prometheus_config_defaults(&c);
+    assert_string_equal(c.path, "/metrics");
+    assert_int_equal(sw_prometheus_config_set(&c, "path", "/prom", err, sizeof err), SW_OK);
+    assert_string_equal(c.path, "/prom");
+    assert_int_equal(sw_prometheus_config_set(&c, "enable", "yes", err, sizeof err), SW_OK);
+    assert_true(c.enable);
+    assert_int_equal(sw_prometheus_config_set(&c, "port", "9100", err, sizeof err), SW_OK);
+    assert_int_equal(c.port, 9100);
+    assert_int_equal(sw_prometheus_config_set(&c, "path", "metrics", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "path"));
+    assert_int_equal(sw_prometheus_config_set(&c, "port", "70000", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_prometheus_config_set(&c, "enable", "maybe", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_prometheus_config_set(&c, "colour", "red", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "colour"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_panels_from_vectors),
+        cmocka_unit_test(test_strings_sources_inverters),
+        cmocka_unit_test(test_counters_monotonic),
+        cmocka_unit_test(test_escape_label),
+        cmocka_unit_test(test_empty_model_and_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
