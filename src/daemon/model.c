@@ -523,7 +523,9 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
         if (e > 0.0 && prev_day != day) {
             /* Only the part after midnight belongs to the new day. */
             int64_t mid = local_midnight_ns(m, day, t);
-            if (mid > pp->prev_time_ns && mid < t) {
+            if (mid >= t) {
+                e_today = 0.0;
+            } else if (mid > pp->prev_time_ns) {
                 double frac = (double)(mid - pp->prev_time_ns) / (double)(t - pp->prev_time_ns);
                 double pm = pp->prev_power_w + (power - pp->prev_power_w) * frac;
                 e_today = sw_energy_trapezoid_wh(pm, mid, power, t, 0);

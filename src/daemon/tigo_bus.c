@@ -26,6 +26,8 @@
 
 #define LOG_TARGET "sunwire::tigo"
 #define CONNECT_TIMEOUT_MS 10000
+/* Byte and frame counters go to the sinks at most this often; state changes go at once. */
+#define STATUS_EVERY_MS 5000
 
 enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
 
@@ -39,6 +41,7 @@ struct tigo_bus {
     uint64_t timer;
     unsigned failures;        /* consecutive, for the backoff */
     int64_t last_data_ms;     /* monotonic */
+    int64_t last_status_ms;   /* when the sinks last heard the byte counters */
     bool state_dirty;
     char state_path[SW_DAEMON_PATH_MAX + 80];
     uint8_t buf[4096];
@@ -222,7 +225,11 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         bus_fail(b, "read failed", errno);
         return;
     }
-    status_changed(b);
+    int64_t now_ms = sw_loop_now_ms();
+    if (now_ms - b->last_status_ms >= STATUS_EVERY_MS) {
+        b->last_status_ms = now_ms;
+        status_changed(b);
+    }
 }
 
 static void bus_up(tigo_bus *b)
