@@ -1,0 +1,334 @@
+/*
+ * Unit tests for the daemon's configuration: every section and key of a full
+ * file, the shipped example, flags-style keys, and every kind of error with
+ * the file name and line it must name.
+ */
+/* sw-test-links: io tigo rct sink web */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sunwire/daemon.h"
+#include "sunwire/rct_registry.h"
+#include "sunwire_config.h"
+#include "testutil.h"
+
+static sw_daemon_config *cfg_new(void)
+{
+    sw_daemon_config *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(sw_daemon_config_init(c), SW_OK);
+    return c;
+}
+
+static void cfg_free(sw_daemon_config *c)
+{
+    sw_daemon_config_free(c);
+    free(c);
+}
+
+static const char full[] =
+    "; a complete configuration\n"                     /* 1 */
+    "[general]\n"                                       /* 2 */
+    "state_dir = /var/lib/sunwire\n"                    /* 3 */
+    "stale_timeout = 15m\n"                             /* 4 */
+    "night = zero\n"                                    /* 5 */
+    "energy_gap = 120\n"                                /* 6 */
+    "timezone = -05:30\n"                               /* 7 */
+    "save_interval = 1m\n"                              /* 8 */
+    "tick = 500ms\n"                                    /* 9 */
+    "\n"                                                /* 10 */
+    "[tigo roof]\n"                                     /* 11 */
+    "tcp = 192.0.2.10:5020\n"                           /* 12 */
+    "reconnect_delay = 250ms\n"                         /* 13 */
+    "reconnect_max = 2m\n"                              /* 14 */
+    "reconnect_timeout = 90\n"                          /* 15 */
+    "keepalive_idle = 20\n"                             /* 16 */
+    "keepalive_interval = 4\n"                          /* 17 */
+    "keepalive_count = 3\n"                             /* 18 */
+    "\n"                                                /* 19 */
+    "[tigo garage]\n"                                   /* 20 */
+    "serial = /dev/ttyUSB0\n"                           /* 21 */
+    "\n"                                                /* 22 */
+    "[rct house]\n"                                     /* 23 */
+    "host = 192.0.2.20\n"                               /* 24 */
+    "port = 8898\n"                                     /* 25 */
+    "fast_interval = 3s\n"                              /* 26 */
+    "slow_interval = 5m\n"                              /* 27 */
+    "timeout = 1500ms\n"                                /* 28 */
+    "retries = 4\n"                                     /* 29 */
+    "objects = battery.soh, 0x5F33284E\n"               /* 30 */
+    "slow_objects = energy.e_ac_year\n"                 /* 31 */
+    "defaults = no\n"                                   /* 32 */
+    "\n"                                                /* 33 */
+    "[panels]\n"                                        /* 34 */
+    "modules = A:east1:4-A2346FZ, A:east2:4-A23471V\n"  /* 35 */
+    "modules = B:west1:4-B00001X, :loose:4-C00002Y\n"   /* 36 */
+    "\n"                                                /* 37 */
+    "[mqtt]\n"                                          /* 38 */
+    "host = 127.0.0.1\n"                                /* 39 */
+    "[prometheus]\n"                                    /* 40 */
+    "[influx]\n"                                        /* 41 */
+    "output = stdout\n"                                 /* 42 */
+    "[history]\n"                                       /* 43 */
+    "path = history.db\n"                               /* 44 */
+    "[http]\n"                                          /* 45 */
+    "port = 8081\n";                                    /* 46 */
+
+static void test_full(void **state)
+{
+    (void)state;
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    sw_err e = sw_daemon_config_load_string(c, "full.ini", full, err, sizeof err);
+    if (!SUNWIRE_HAVE_INIH) {
+        assert_int_equal(e, SW_ERR_UNSUPPORTED);
+        cfg_free(c);
+        return;
+    }
+    if (e != SW_OK)
+        print_error("%s\n", err);
+    assert_int_equal(e, SW_OK);
+    assert_int_equal(sw_daemon_config_check(c, err, sizeof err), SW_OK);
+
+    assert_string_equal(c->state_dir, "/var/lib/sunwire");
+    assert_int_equal(c->stale_timeout_s, 900);
+    assert_int_equal(c->night_mode, SW_NIGHT_ZERO);
+    assert_int_equal(c->energy_gap_s, 120);
+    assert_int_equal(c->tz, SW_DAEMON_TZ_FIXED);
+    assert_int_equal(c->tz_offset_s, -(5 * 3600 + 30 * 60));
+    assert_int_equal(c->save_interval_s, 60);
+    assert_int_equal(c->tick_ms, 500);
+
+    assert_int_equal(c->n_tigo, 2);
+    const sw_daemon_tigo *t = &c->tigo[0];
+    assert_string_equal(t->name, "roof");
+    assert_false(t->serial);
+    assert_string_equal(t->host, "192.0.2.10");
+    assert_int_equal(t->port, 5020);
+    assert_int_equal(t->reconnect_delay_ms, 250);
+    assert_int_equal(t->reconnect_max_ms, 120000);
+    assert_int_equal(t->idle_timeout_s, 90);
+    assert_int_equal(t->keepalive_idle_s, 20);
+    assert_int_equal(t->keepalive_interval_s, 4);
+    assert_int_equal(t->keepalive_count, 3);
+    assert_int_equal(t->line, 11);
+    t = &c->tigo[1];
+    assert_string_equal(t->name, "garage");
+    assert_true(t->serial);
+    assert_string_equal(t->device, "/dev/ttyUSB0");
+    assert_int_equal(t->port, 502); /* default untouched */
+
+    assert_int_equal(c->n_rct, 1);
+    const sw_daemon_rct *r = &c->rct[0];
+    assert_string_equal(r->name, "house");
+    assert_string_equal(r->host, "192.0.2.20");
+    assert_int_equal(r->port, 8898);
+    assert_int_equal(r->fast_ms, 3000);
+    assert_int_equal(r->slow_ms, 300000);
+    assert_int_equal(r->timeout_ms, 1500);
+    assert_int_equal(r->retries, 4);
+    assert_false(r->defaults);
+    assert_int_equal(r->n_extra, 2);
+    assert_int_equal(r->extra[0], sw_rct_registry_find_name("battery.soh")->id);
+    assert_int_equal(r->extra[1], 0x5F33284Eu);
+    assert_int_equal(r->n_extra_slow, 1);
+    assert_int_equal(r->extra_slow[0], sw_rct_registry_find_name("energy.e_ac_year")->id);
+
+    assert_int_equal(c->n_panels, 4);
+    assert_string_equal(c->panels[0].string_name, "A");
+    assert_string_equal(c->panels[0].name, "east1");
+    assert_string_equal(c->panels[0].barcode, "4-A2346FZ");
+    assert_string_equal(c->panels[2].string_name, "B");
+    assert_string_equal(c->panels[3].string_name, "");
+    assert_string_equal(c->panels[3].name, "loose");
+    assert_int_equal(c->panels_line, 34);
+
+    unsigned all = SW_DAEMON_OUT_MQTT | SW_DAEMON_OUT_PROMETHEUS | SW_DAEMON_OUT_INFLUX | SW_DAEMON_OUT_HISTORY |
+                   SW_DAEMON_OUT_HTTP;
+    assert_int_equal(c->outputs, all); /* [prometheus] has no keys and still counts */
+    assert_int_equal(c->n_output_keys, 4);
+    assert_string_equal(c->output_keys[0].section, "mqtt");
+    assert_string_equal(c->output_keys[0].key, "host");
+    assert_int_equal(c->output_keys[0].line, 39);
+    assert_string_equal(c->output_keys[3].section, "http");
+    assert_int_equal(c->output_keys[3].line, 46);
+    /* Every output accepts its keys. */
+    err[0] = 0;
+    e = sw_daemon_outputs_check(c, err, sizeof err);
+    if (e != SW_OK)
+        print_error("%s\n", err);
+    assert_int_equal(e, SW_OK);
+    cfg_free(c);
+}
+
+/* The example shipped in data/ must load and pass every check. */
+static void test_shipped_example(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    const char *src = getenv("SW_SOURCE_DIR");
+    assert_non_null(src);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/sunwire.example.ini", src);
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    sw_err e = sw_daemon_config_load(c, path, err, sizeof err);
+    if (e == SW_OK)
+        e = sw_daemon_config_check(c, err, sizeof err);
+    if (e == SW_OK)
+        e = sw_daemon_outputs_check(c, err, sizeof err);
+    if (e != SW_OK)
+        print_error("%s\n", err);
+    assert_int_equal(e, SW_OK);
+    assert_true(c->n_tigo >= 1);
+    assert_true(c->n_rct >= 1);
+    assert_true(c->n_panels >= 1);
+    cfg_free(c);
+}
+
+/* Each bad file names itself, the line, and the problem. */
+typedef struct bad_case {
+    const char *text;
+    int line;           /* 0: no line (a check across sections) */
+    const char *needle; /* part of the explanation */
+    bool after_check;   /* found by sw_daemon_config_check, not while reading */
+    bool outputs;       /* found by sw_daemon_outputs_check */
+} bad_case;
+
+static const bad_case bad[] = {
+    {"[general]\nstale_timeout = soon\n", 2, "stale_timeout", false, false},
+    {"[general]\n\nnight = dark\n", 3, "zero or unavailable", false, false},
+    {"[general]\ntimezone = Mars/Olympus\n", 2, "timezone", false, false},
+    {"[general]\nenergy_gap = -5\n", 2, "energy_gap", false, false},
+    {"[general]\ncolour = blue\n", 2, "unknown key \"colour\"", false, false},
+    {"state_dir = x\n", 1, "outside any section", false, false},
+    {"[tigo roof]\ntcp = \n", 2, "tcp", false, false},
+    {"[tigo roof]\ntcp = h:99999\n", 2, "HOST or HOST:PORT", false, false},
+    {"[tigo roof]\nport = 0\n", 2, "port", false, false},
+    {"[tigo roof]\ntcp = h\nkeepalive_count = lots\n", 3, "keepalive_count", false, false},
+    {"[tigo roof]\nbaud = 9600\n", 2, "unknown key \"baud\"", false, false},
+    {"[rct house]\nhost = h\nobjects = battery.soc, no.such.object\n", 3, "no.such.object", false, false},
+    {"[rct house]\nhost = h\nretries = 99\n", 3, "retries", false, false},
+    {"[rct house]\nhost = h\nfast_interval = 1ms\n", 3, "fast_interval", false, false},
+    {"[rct house]\nhost = h\ndefaults = maybe\n", 3, "defaults", false, false},
+    {"[panels]\nmodules = A:east1\n", 2, "STRING:NAME:BARCODE", false, false},
+    {"[panels]\nmodules = A:e1:4-A2346FZ\nmodules = B:e2:4-A2346FZ\n", 3, "mapped twice", false, false},
+    {"[panels]\nmodules = total:e1:4-A2346FZ\n", 2, "reserved", false, false},
+    {"[panels]\nstrings = A\n", 2, "unknown key \"strings\"", false, false},
+    {"[general]\n\n[solar]\n", 3, "unknown section [solar]", false, false},
+    {"[general]\n[tigo roof\n", 2, "without ']'", false, false},
+    {"[general]\nthis line has no equals sign\n", 2, "syntax error", false, false},
+    {"[tigo roof]\nreconnect_delay = 250ms\n", 1, "needs serial = DEVICE or tcp = HOST", true, false},
+    {"[general]\n[rct house]\nport = 1\n", 2, "needs host", true, false},
+    {"[rct a]\nhost = h\n[tigo a]\ntcp = h\n", 1, "used by a [tigo] and an [rct]", true, false},
+    {"[rct a]\nhost = h\ndefaults = off\n", 1, "polls nothing", true, false},
+    {"[general]\nstate_dir = x\n", 0, "no source configured", true, false},
+    {"[tigo a]\ntcp = h\n[influx]\nprecision = fortnights\n", 4, "[influx]", true, true},
+    {"[tigo a]\ntcp = h\n[prometheus]\n\nport = http\n", 5, "[prometheus]", true, true},
+    {"[tigo a]\ntcp = h\n[mqtt]\nflavour = strawberry\n", 4, "[mqtt]", true, true},
+};
+
+static void test_errors(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const bad_case *b = &bad[i];
+        sw_daemon_config *c = cfg_new();
+        char err[512] = "";
+        sw_err e = sw_daemon_config_load_string(c, "bad.ini", b->text, err, sizeof err);
+        if (b->after_check) {
+            if (e != SW_OK)
+                print_error("case %zu: %s\n", i, err);
+            assert_int_equal(e, SW_OK);
+            e = sw_daemon_config_check(c, err, sizeof err);
+            if (b->outputs) {
+                assert_int_equal(e, SW_OK);
+                e = sw_daemon_outputs_check(c, err, sizeof err);
+            }
+        }
+        if (e == SW_OK)
+            print_error("case %zu was accepted: %s", i, b->text);
+        assert_int_not_equal(e, SW_OK);
+        char want[64];
+        if (b->line > 0)
+            snprintf(want, sizeof want, "bad.ini:%d: ", b->line);
+        else
+            snprintf(want, sizeof want, "bad.ini: ");
+        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, b->needle))
+            print_error("case %zu: message \"%s\", want prefix \"%s\" and \"%s\"\n", i, err, want, b->needle);
+        assert_true(strncmp(err, want, strlen(want)) == 0);
+        assert_non_null(strstr(err, b->needle));
+        cfg_free(c);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_int_equal(sw_daemon_config_load(c, "no/such/dir/sunwire.ini", err, sizeof err), SW_ERR_OPEN);
+    assert_non_null(strstr(err, "no/such/dir/sunwire.ini"));
+    cfg_free(c);
+}
+
+/* What the command-line flags feed in: keys with line 0 name the command line. */
+static void test_flag_keys(void **state)
+{
+    (void)state;
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_int_equal(sw_daemon_config_set(c, "tigo tigo", "tcp", "[::1]:1502", 0, err, sizeof err), SW_OK);
+    assert_string_equal(c->tigo[0].host, "::1");
+    assert_int_equal(c->tigo[0].port, 1502);
+    assert_int_equal(sw_daemon_config_set(c, "rct rct", "host", "inverter.lan", 0, err, sizeof err), SW_OK);
+    assert_int_equal(c->rct[0].port, 8899);
+    assert_int_equal(sw_daemon_config_set(c, "general", "night", "noon", 0, err, sizeof err),
+                     SW_ERR_INVALID_ARGUMENT);
+    assert_true(strncmp(err, "command line: ", 14) == 0);
+    cfg_free(c);
+}
+
+static void test_host_port(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        sw_err e;
+        const char *host;
+        uint16_t port;
+    } cases[] = {
+        {"192.0.2.1", SW_OK, "192.0.2.1", 77},   {"192.0.2.1:502", SW_OK, "192.0.2.1", 502},
+        {"host.lan:1", SW_OK, "host.lan", 1},     {"8080", SW_OK, "", 8080},
+        {"[fe80::1]:80", SW_OK, "fe80::1", 80},   {"fe80::1", SW_OK, "fe80::1", 77},
+        {"h:0", SW_ERR_OUT_OF_RANGE, NULL, 0},    {"h:65536", SW_ERR_OUT_OF_RANGE, NULL, 0},
+        {"h:x", SW_ERR_OUT_OF_RANGE, NULL, 0},    {":80", SW_ERR_INVALID_ARGUMENT, NULL, 0},
+        {"[::1", SW_ERR_INVALID_ARGUMENT, NULL, 0}, {"0", SW_ERR_OUT_OF_RANGE, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char host[64] = "unchanged";
+        uint16_t port = 0;
+        sw_err e = sw_parse_host_port(cases[i].text, host, sizeof host, &port, 77);
+        assert_int_equal(e, cases[i].e);
+        if (e == SW_OK) {
+            assert_string_equal(host, cases[i].host);
+            assert_int_equal(port, cases[i].port);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full),         cmocka_unit_test(test_shipped_example),
+        cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
