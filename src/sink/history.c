@@ -489,7 +489,8 @@ static void added(history_sink *s, sw_err e)
 static void on_panel(void *self, const sw_panel *p)
 {
     history_sink *s = self;
-    if (!s->cfg.panels)
+    /* A panel known only by identity has measured nothing yet: a row of zeros would be a lie. */
+    if (!s->cfg.panels || p->last_seen_ns == 0)
         return;
     /* An offline transition carries the old measurement time; date it now instead. */
     int64_t ts = p->online && p->last_seen_ns ? p->last_seen_ns : wall_ns();

@@ -502,6 +502,9 @@ static void on_panel(void *self, const sw_panel *p)
     influx_sink *s = self;
     char line[LINE_MAX_BYTES];
     size_t n;
+    /* Nothing measured yet (identity only): zeros would draw a false dip in every chart. */
+    if (p->last_seen_ns == 0)
+        return;
     if (sw_influx_panel_line(line, sizeof line, p, wall_ns(), s->cfg.precision, &n) == SW_OK)
         emit(s, line, n);
 }
