@@ -309,6 +309,7 @@ typedef struct fill_ctx {
     const sw_panel *panel;
     /* history answers */
     const char *kind, *name, *id;
+    const char *hist_key;      /* what the history store knows the subject by */
     int64_t day, first_day, last_day;
     const char *origin;
     sw_json *j;
@@ -505,7 +506,7 @@ static void fill_day_history(sw_json *j, void *ctx)
     sw_json_key(j, "points");
     sw_json_array_begin(j);
     const sw_http_history *hs = c->api->history;
-    h->err = hs->power_series(hs->user, c->kind, c->id, sw_web_day_start_ns(c->api, c->day),
+    h->err = hs->power_series(hs->user, c->kind, c->hist_key, sw_web_day_start_ns(c->api, c->day),
                               sw_web_day_start_ns(c->api, c->day + 1), emit_point, c);
     sw_json_array_end(j);
     sw_json_object_end(j);
@@ -547,7 +548,7 @@ static void fill_daily(sw_json *j, void *ctx)
     h->err = SW_OK;
     const sw_http_history *hs = c->api->history;
     if (hs && hs->daily_energy)
-        h->err = hs->daily_energy(hs->user, c->kind, c->id, c->first_day, c->last_day - 1, emit_day, c);
+        h->err = hs->daily_energy(hs->user, c->kind, c->hist_key, c->first_day, c->last_day - 1, emit_day, c);
     if (c->have_today) {
         day_text(c->last_day, d);
         sw_json_object_begin(j);
@@ -613,6 +614,7 @@ static int subject(const sw_web_api *api, const sw_http_request *req, sw_http_re
         c->name = p->name;
         sw_web_panel_id(p, idbuf, idcap);
         c->id = idbuf;
+        c->hist_key = p->barcode[0] ? p->barcode : p->name;
         c->today_wh = p->energy_today_wh;
     } else {
         if (!*string)
@@ -625,6 +627,7 @@ static int subject(const sw_web_api *api, const sw_http_request *req, sw_http_re
         c->kind = "string";
         c->name = s->name;
         c->id = s->name;
+        c->hist_key = s->name;
         c->today_wh = s->energy_today_wh;
     }
     return 0;

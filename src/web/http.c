@@ -9,8 +9,8 @@
  * Server-Sent Events: each client has a byte queue. Its content reader hands
  * out what is queued, and when the queue is empty it suspends the connection
  * (the pattern MHD prescribes instead of returning 0 in a loop); a send
- * appends to every queue and resumes, which wakes MHD through its internal
- * event channel. A client whose queue grows past a limit is too slow and is
+ * appends to every queue, resumes, and schedules an MHD_run for the next
+ * loop iteration (external mode has no wake-up of its own). A client whose queue grows past a limit is too slow and is
  * dropped rather than allowed to eat memory.
  */
 #include "sunwire/http.h"
@@ -157,12 +157,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         sw_vlog(SW_LOG_DEBUG, "http", fmt, ap);
 }
 
+/* Run MHD on the next loop iteration: in external mode a resumed connection is
+ * only picked up by an MHD_run after the resume, nothing wakes MHD by itself. */
+static void kick(sw_http_server *srv)
+{
+    if (srv->stopping)
+        return;
+    if (srv->mhd_timer)
+        sw_loop_del_timer(srv->loop, srv->mhd_timer);
+    srv->mhd_timer = sw_loop_add_timer(srv->loop, 0, on_mhd_timer, srv);
+}
+
 /* ---- SSE ------------------------------------------------------------------ */
 static void client_resume(struct sse_client *cl)
 {
     if (cl->suspended) {
         cl->suspended = false;
         MHD_resume_connection(cl->conn);
+        kick(cl->srv);
     }
 }
 

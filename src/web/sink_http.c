@@ -28,6 +28,7 @@ typedef struct web_sink {
     sw_http_config cfg;
     sw_http_history history;
     bool have_history;
+    void (*history_free)(void *); /* set when the history is ours (a database we opened) */
     sw_web_today today;
 } web_sink;
 
@@ -73,6 +74,15 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
         }
         return SW_OK;
     }
+    if (strcmp(key, "history") == 0) {
+        if (strlen(value) >= sizeof c->history) {
+            if (err)
+                snprintf(err, errcap, "[http] history: the path is too long");
+            return SW_ERR_TOO_LONG;
+        }
+        snprintf(c->history, sizeof c->history, "%s", value);
+        return SW_OK;
+    }
     if (strcmp(key, "source_dead") == 0) {
         long v;
         if (!sw_web_parse_int(value, 1, 86400, &v)) {
@@ -84,7 +94,7 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
         return SW_OK;
     }
     if (err)
-        snprintf(err, errcap, "[http]: unknown key '%.40s' (known: bind, port, dashboard, source_dead)", key);
+        snprintf(err, errcap, "[http]: unknown key '%.40s' (known: bind, port, dashboard, source_dead, history)", key);
     return SW_ERR_NOT_FOUND;
 }
 
@@ -198,6 +208,8 @@ static void on_close(void *self)
     if (!w)
         return;
     sw_http_server_stop(w->srv);
+    if (w->history_free)
+        w->history_free(w->history.user);
     free(w->today.series);
     free(w);
 }
@@ -215,6 +227,8 @@ static const sw_sink_ops web_ops = {
 };
 
 static const sw_sink_ops plain_ops = { .name = "http", .close = on_close };
+
+static sw_err attach_db(web_sink *w, const char *path);
 
 sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw_sink *out)
 {
@@ -247,7 +261,11 @@ sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw
             return err;
         }
     }
-    SW_LOGI("http", "listening on http://%s%s%s:%u/%s", strchr(c->bind, ':') ? "[" : "", c->bind,
+    if (c->dashboard && c->history[0] && (err = attach_db(w, c->history)) != SW_OK) {
+        on_close(w);
+        return err;
+    }
+    SW_LOGD("http", "listening on http://%s%s%s:%u/%s", strchr(c->bind, ':') ? "[" : "", c->bind,
             strchr(c->bind, ':') ? "]" : "", (unsigned)w->port, c->dashboard ? " (dashboard)" : "");
     out->ops = c->dashboard ? &web_ops : &plain_ops;
     out->self = w;
@@ -273,11 +291,19 @@ uint16_t sw_http_sink_port(const sw_sink *s)
     return w ? w->port : 0;
 }
 
+static void drop_history(web_sink *w)
+{
+    if (w->history_free)
+        w->history_free(w->history.user);
+    w->history_free = NULL;
+}
+
 void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h)
 {
     web_sink *w = sink_of(s);
     if (!w)
         return;
+    drop_history(w);
     if (h) {
         w->history = *h;
         w->have_history = true;
@@ -285,4 +311,27 @@ void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h)
         memset(&w->history, 0, sizeof w->history);
         w->have_history = false;
     }
+}
+
+static sw_err attach_db(web_sink *w, const char *path)
+{
+    const sw_model_options *o = sw_model_get_options(w->model);
+    sw_http_history h;
+    void (*free_fn)(void *) = NULL;
+    sw_err err = sw_web_history_db_new(path, o ? o->utc_offset : NULL, o ? o->utc_offset_user : NULL, &h, &free_fn);
+    if (err != SW_OK)
+        return err;
+    drop_history(w);
+    w->history = h;
+    w->have_history = true;
+    w->history_free = free_fn;
+    return SW_OK;
+}
+
+sw_err sw_http_sink_attach_history_db(const sw_sink *s, const char *path)
+{
+    web_sink *w = sink_of(s);
+    if (!w)
+        return SW_ERR_INVALID_ARGUMENT;
+    return attach_db(w, path);
 }

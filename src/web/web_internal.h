@@ -129,6 +129,14 @@ int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http
 int64_t sw_web_local_day(const sw_web_api *api, int64_t unix_ns);
 int64_t sw_web_day_start_ns(const sw_web_api *api, int64_t day);
 
+/*
+ * The history seam over the SQLite history file at `path` (opened read-only
+ * on first use). *free_out releases it. Panels are looked up by barcode,
+ * else by name, the keys the history stores.
+ */
+sw_err sw_web_history_db_new(const char *path, int32_t (*utc_offset)(void *, int64_t), void *utc_user,
+                             sw_http_history *out, void (**free_out)(void *));
+
 /* ---- embedded assets ------------------------------------------------------ */
 typedef struct sw_web_asset {
     const char *name;          /* "index.html", "app.js", ... */
