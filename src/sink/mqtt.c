@@ -529,6 +529,7 @@ static void op_close(void *self)
         sw_loop_del_timer(s->loop, s->coalesce_timer);
         on_coalesce_timer(s->loop, 0, s); /* the last values still go out (or into the queue) */
     }
+    s->closing = true; /* from here on, a disconnect is expected */
     if (s->state == ST_CONNECTED) {
         /* A clean stop says so itself; the will is for crashes. */
         publish_now(s, s->status_topic, "offline", 7, true);
@@ -538,7 +539,6 @@ static void op_close(void *self)
             if (mosquitto_loop_write(s->mosq, 1) != MOSQ_ERR_SUCCESS)
                 break;
     }
-    s->closing = true;
     if (s->fd >= 0)
         sw_loop_del_fd(s->loop, s->fd);
     if (s->misc_timer)
