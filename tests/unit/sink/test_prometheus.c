@@ -89,7 +89,7 @@ static void parse_exposition(const char *text, parsed *p)
                 assert_non_null(f);
                 assert_string_equal(f->type, "");
                 assert_true(strcmp(rest, "gauge") == 0 || strcmp(rest, "counter") == 0);
-                snprintf(f->type, sizeof f->type, "%s", rest);
+                snprintf(f->type, sizeof f->type, "%.15s", rest);
                 if (strcmp(rest, "counter") == 0)
                     assert_true(len > 6 && strstr(name, "_total") == name + strlen(name) - 6);
             }
@@ -243,7 +243,7 @@ static sw_model *vector_model(json_t **cases_out, size_t *n_out)
 
     for (size_t i = 0; i < n; i++) {
         json_t *ph = tu_get(json_array_get(cases, i), "physical");
-        char bc[16];
+        char bc[32];
         snprintf(bc, sizeof bc, "B-%07zu", i + 1);
         sw_panel_report r = {
             .time_ns = T0 + (int64_t)i * 1000000,
@@ -315,7 +315,7 @@ static void test_panels_from_vectors(void **state)
     json_t *cases = tu_get(root, "cases");
     for (size_t i = 0; i < n; i++) {
         json_t *ph = tu_get(json_array_get(cases, i), "physical");
-        char node[8];
+        char node[24];
         snprintf(node, sizeof node, "%zu", i + 1);
         double vin = tu_real(ph, "voltage_in"), cur = tu_real(ph, "current");
         assert_near(find1(&p, "sunwire_panel_input_volts", "node", node)->v, vin, 1e-9);
@@ -332,7 +332,7 @@ static void test_panels_from_vectors(void **state)
         const psample *s = find1(&p, "sunwire_panel_info", "node", node);
         assert_string_equal(label(s, "source"), "bus");
         assert_string_equal(label(s, "gateway"), "4609");
-        char bc[16];
+        char bc[32];
         snprintf(bc, sizeof bc, "B-%07zu", i + 1);
         assert_string_equal(label(s, "barcode"), bc);
         /* Mapped panels carry their (escaped, then unescaped here) names and strings. */
