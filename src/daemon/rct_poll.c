@@ -8,7 +8,9 @@
  * short when a second request arrives), and a reply counts only when its
  * command is a response, its object id is the one asked for, its CRC is good
  * (the receiver checks that) and its payload decodes completely for the
- * object's type (devices send cut-short payloads with valid CRCs). Replies
+ * object's type (devices send cut-short payloads with valid CRCs). A string
+ * shows no cut in its length, so one without its NUL terminator is believed
+ * only when a second read brings the same bytes. Replies
  * meant for other clients (the bridge copies every answer to everyone) are
  * skipped and counted. A request that gets no usable reply is retried, then
  * skipped; a connection that stops answering altogether is reconnected with
@@ -135,7 +137,12 @@ struct rct_poller {
     uint8_t inbuf[4096];
     uint8_t *storage;         /* decode storage for time series etc. (unused by default lists) */
     size_t storage_cap;
+    uint8_t *unterminated;    /* the last NUL-less string answer of the current object */
+    size_t unterminated_len;
+    bool have_unterminated;
 };
+
+enum frame_verdict { FRAME_IGNORED = 0, FRAME_ACCEPTED, FRAME_ASK_AGAIN };
 
 static void poller_connect(rct_poller *p);
 static void next_request(rct_poller *p);
@@ -276,6 +283,7 @@ static void next_request(rct_poller *p)
         return;
     }
     p->attempt = 0;
+    p->have_unterminated = false;
     sw_rct_receiver_reset(p->rx);
     send_current(p);
 }
@@ -341,25 +349,43 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     sw_model_inverter_value_set(p->d->model, &iv);
 }
 
+/* A string without terminator: the same bytes twice, or it may have been cut. */
+static enum frame_verdict check_string(rct_poller *p, const sw_rct_frame *f)
+{
+    if (memchr(f->payload, 0, f->payload_len))
+        return FRAME_ACCEPTED;
+    if (p->have_unterminated && p->unterminated_len == f->payload_len &&
+        memcmp(p->unterminated, f->payload, f->payload_len) == 0)
+        return FRAME_ACCEPTED;
+    uint8_t *n = realloc(p->unterminated, f->payload_len ? f->payload_len : 1);
+    if (!n)
+        return FRAME_IGNORED;
+    p->unterminated = n;
+    memcpy(n, f->payload, f->payload_len);
+    p->unterminated_len = f->payload_len;
+    p->have_unterminated = true;
+    return FRAME_ASK_AGAIN;
+}
+
 /* One complete frame from the receiver: is it the answer we wait for? */
-static bool on_frame(rct_poller *p, const sw_rct_frame *f)
+static enum frame_verdict on_frame(rct_poller *p, const sw_rct_frame *f)
 {
     p->st->frames++;
     if (p->state != RP_WAITING || p->pos >= p->n_cycle) {
         p->st->foreign_replies++;
-        return false;
+        return FRAME_IGNORED;
     }
     const sw_rct_object *o = p->cycle[p->pos];
     bool response = f->command == SW_RCT_CMD_RESPONSE || f->command == SW_RCT_CMD_LONG_RESPONSE;
     if (!response || f->id != o->id || f->kind != SW_RCT_FRAME_STANDARD) {
         p->st->foreign_replies++;
-        return false;
+        return FRAME_IGNORED;
     }
     size_t need = sw_rct_value_storage_size(o->response_type, f->payload_len);
     if (need > p->storage_cap) {
         uint8_t *ns = realloc(p->storage, need);
         if (!ns)
-            return false;
+            return FRAME_IGNORED;
         p->storage = ns;
         p->storage_cap = need;
     }
@@ -367,10 +393,15 @@ static bool on_frame(rct_poller *p, const sw_rct_frame *f)
     if (sw_rct_value_decode(o->response_type, f->payload, f->payload_len, &v, p->storage, p->storage_cap) != SW_OK) {
         /* Cut short behind a valid CRC: wait for the retry. */
         p->st->resyncs++;
-        return false;
+        return FRAME_IGNORED;
+    }
+    if (o->response_type == SW_RCT_TYPE_STRING) {
+        enum frame_verdict sv = check_string(p, f);
+        if (sv != FRAME_ACCEPTED)
+            return sv;
     }
     store_value(p, o, &v);
-    return true;
+    return FRAME_ACCEPTED;
 }
 
 static void on_readable(sw_loop *loop, int fd, int events, void *user)
@@ -390,14 +421,18 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     p->st->bytes += (uint64_t)n;
     p->st->last_data_ns = sw_daemon_now_ns();
     size_t off = 0;
-    bool answered = false;
+    bool answered = false, ask_again = false;
     while (off < (size_t)n) {
         sw_rct_rx_event ev;
         size_t used = sw_rct_receive(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
-        if (ev.kind == SW_RCT_RX_FRAME) {
-            if (!answered && on_frame(p, &ev.frame))
-                answered = true;
+        if (ev.kind == SW_RCT_RX_FRAME && !answered && !ask_again) {
+            enum frame_verdict v = on_frame(p, &ev.frame);
+            answered = v == FRAME_ACCEPTED;
+            ask_again = v == FRAME_ASK_AGAIN;
+        } else if (ev.kind == SW_RCT_RX_FRAME) {
+            p->st->frames++;
+            p->st->foreign_replies++;
         } else if (ev.kind == SW_RCT_RX_ERROR) {
             if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                 p->st->crc_errors++;
@@ -406,6 +441,16 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         }
         if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
             break;
+    }
+    if (ask_again) {
+        /* Counts as an attempt: a string that never repeats itself is given up like a silent one. */
+        if (p->attempt < p->cfg->retries + 1) {
+            p->attempt++;
+            p->st->retries++;
+            sw_rct_receiver_reset(p->rx);
+            send_current(p);
+        }
+        return;
     }
     if (answered) {
         p->failures = 0;
@@ -517,6 +562,7 @@ void sw_rct_poller_free(rct_poller *p)
         close(p->fd);
     }
     free(p->storage);
+    free(p->unterminated);
     free(p->rx);
     free(p);
 }
