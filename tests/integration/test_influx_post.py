@@ -8,6 +8,7 @@ bundled demo bus capture over loopback TCP.
 """
 import http.server
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -147,13 +148,13 @@ class InfluxPost(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
 
-    def run_daemon(self, server, precision, extra=""):
+    def run_daemon(self, server, precision, extra="", batching="flush_ms = 200\nbatch_lines = 1000\n"):
         cfg = os.path.join(self.tmp.name, "sunwire.ini")
         with open(cfg, "w") as f:
             f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[influx]\nurl = http://127.0.0.1:%d/\n"
                     "org = my org&co\nbucket = solar\ntoken = s3cr3t-token\nprecision = %s\n"
-                    "flush_ms = 200\nbatch_lines = 1000\n%s" % (self.bus.port, server.server_address[1],
-                                                                 precision, extra))
+                    "%s" % (self.bus.port, server.server_address[1],
+                                                                 precision, batching + extra))
         proc = tigolib.Proc([tigolib.BIN, "run", "--config", cfg])
         self.addCleanup(proc.stop)
         return proc
@@ -237,6 +238,22 @@ class InfluxPost(unittest.TestCase):
         self.run_daemon(server, "us", "retry_min_ms = 100\n")
         reqs = self.wait_requests(server, lambda r: len(r) >= 2, timeout=20)
         self.assertNotEqual(reqs[0][2], reqs[1][2])
+
+    def test_waiting_lines_are_sent_at_shutdown(self):
+        # Batches far larger and older than the run: only the shutdown sends them.
+        server = InfluxServer()
+        self.addCleanup(server.stop)
+        start = time.time_ns()
+        proc = self.run_daemon(server, "ns", batching="flush_ms = 600000\nbatch_lines = 1000000\n")
+        self.assertTrue(proc.wait_for("err", b"connected", timeout=10), proc.stderr_text())
+        time.sleep(1.5)
+        self.assertEqual(server.snapshot(), [])
+        proc.p.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(15), 0)
+        reqs = server.snapshot()
+        self.assertEqual(len(reqs), 1)
+        lines = self.check_request(reqs[0], "ns", start, time.time_ns())
+        self.assertIn("sunwire_panel", {m for m, _, _, _ in lines})
 
 
 if __name__ == "__main__":
