@@ -285,7 +285,7 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
 /* Hand every output key to its output's parser: "FILE:LINE: [section] problem" on error. */
 sw_err sw_daemon_outputs_check(const sw_daemon_config *c, char *err, size_t errcap);
 
-/* Parse "HOST[:PORT]" / "[ADDR:]PORT" (a bare number is a port, host ""). */
+/* Parse "HOST[:PORT]" / "[ADDR:]PORT" (a bare number is a port, host ""; port 0 is allowed: listeners take it as "any"). */
 sw_err sw_parse_host_port(const char *text, char *host, size_t hostcap, uint16_t *port, uint16_t default_port);
 
 /* ---- RCT default objects -------------------------------------------------------------- */

@@ -155,8 +155,8 @@ sw_err sw_parse_host_port(const char *text, char *host, size_t hostcap, uint16_t
     const char *h = text, *colon = NULL;
     size_t hlen;
     if (all_digits(text)) {
-        /* "[ADDR:]PORT" forms: a bare number is a port. */
-        if (!parse_int(text, 1, 65535, &p))
+        /* "[ADDR:]PORT" forms: a bare number is a port (0 = any free port, for listeners). */
+        if (!parse_int(text, 0, 65535, &p))
             return SW_ERR_OUT_OF_RANGE;
         host[0] = 0;
         *port = (uint16_t)p;
@@ -180,7 +180,7 @@ sw_err sw_parse_host_port(const char *text, char *host, size_t hostcap, uint16_t
     }
     if (hlen == 0 || hlen >= hostcap)
         return SW_ERR_INVALID_ARGUMENT;
-    if (colon && !parse_int(colon + 1, 1, 65535, &p))
+    if (colon && !parse_int(colon + 1, 0, 65535, &p))
         return SW_ERR_OUT_OF_RANGE;
     memcpy(host, h, hlen);
     host[hlen] = 0;
@@ -454,7 +454,8 @@ static sw_err set_tigo(sw_daemon_tigo *t, const char *key, const char *value, ch
         t->serial = true;
     } else if (strcmp(key, "tcp") == 0) {
         uint16_t port = t->port;
-        if (sw_parse_host_port(value, t->host, sizeof t->host, &port, t->port) != SW_OK || !t->host[0]) {
+        if (sw_parse_host_port(value, t->host, sizeof t->host, &port, t->port) != SW_OK || !t->host[0] ||
+            port == 0) {
             snprintf(msg, cap, "tcp = \"%s\": expected HOST or HOST:PORT", value);
             return SW_ERR_INVALID_ARGUMENT;
         }
@@ -496,7 +497,8 @@ static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char
 {
     if (strcmp(key, "host") == 0) {
         uint16_t port = r->port;
-        if (sw_parse_host_port(value, r->host, sizeof r->host, &port, r->port) != SW_OK || !r->host[0]) {
+        if (sw_parse_host_port(value, r->host, sizeof r->host, &port, r->port) != SW_OK || !r->host[0] ||
+            port == 0) {
             snprintf(msg, cap, "host = \"%s\": expected HOST or HOST:PORT", value);
             return SW_ERR_INVALID_ARGUMENT;
         }

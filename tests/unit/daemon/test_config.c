@@ -206,6 +206,8 @@ static const bad_case bad[] = {
     {"state_dir = x\n", 1, "outside any section", false, false},
     {"[tigo roof]\ntcp = \n", 2, "tcp", false, false},
     {"[tigo roof]\ntcp = h:99999\n", 2, "HOST or HOST:PORT", false, false},
+    {"[tigo roof]\ntcp = h:0\n", 2, "HOST or HOST:PORT", false, false},
+    {"[rct house]\nhost = h:0\n", 2, "HOST or HOST:PORT", false, false},
     {"[tigo roof]\nport = 0\n", 2, "port", false, false},
     {"[tigo roof]\ntcp = h\nkeepalive_count = lots\n", 3, "keepalive_count", false, false},
     {"[tigo roof]\nbaud = 9600\n", 2, "unknown key \"baud\"", false, false},
@@ -307,9 +309,10 @@ static void test_host_port(void **state)
         {"192.0.2.1", SW_OK, "192.0.2.1", 77},   {"192.0.2.1:502", SW_OK, "192.0.2.1", 502},
         {"host.lan:1", SW_OK, "host.lan", 1},     {"8080", SW_OK, "", 8080},
         {"[fe80::1]:80", SW_OK, "fe80::1", 80},   {"fe80::1", SW_OK, "fe80::1", 77},
-        {"h:0", SW_ERR_OUT_OF_RANGE, NULL, 0},    {"h:65536", SW_ERR_OUT_OF_RANGE, NULL, 0},
+        {"h:0", SW_OK, "h", 0},                   {"h:65536", SW_ERR_OUT_OF_RANGE, NULL, 0},
         {"h:x", SW_ERR_OUT_OF_RANGE, NULL, 0},    {":80", SW_ERR_INVALID_ARGUMENT, NULL, 0},
-        {"[::1", SW_ERR_INVALID_ARGUMENT, NULL, 0}, {"0", SW_ERR_OUT_OF_RANGE, NULL, 0},
+        {"[::1", SW_ERR_INVALID_ARGUMENT, NULL, 0}, {"0", SW_OK, "", 0},
+        {"65536", SW_ERR_OUT_OF_RANGE, NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char host[64] = "unchanged";
