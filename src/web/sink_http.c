@@ -106,6 +106,11 @@ static void api_context(web_sink *w, sw_web_api *api)
     api->history = w->have_history ? &w->history : NULL;
     api->today = &w->today;
     api->now_ns = sw_now_realtime_ns();
+    /* A simulation running faster than real time (sunwire demo) stamps its data ahead of the
+     * wall clock; "today" and "seconds ago" must follow the data, not the other way round. */
+    int64_t updated = sw_model_updated_ns(w->model);
+    if (updated > api->now_ns)
+        api->now_ns = updated;
     const sw_model_options *o = sw_model_get_options(w->model);
     if (o) {
         api->utc_offset = o->utc_offset;
