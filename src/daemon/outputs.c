@@ -225,6 +225,12 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
         if ((c->outputs & (1u << i)) && !section_compiled(names[i]))
             SW_LOGW(LOG_TARGET, "output %s is not part of this build; ignoring [%s]", names[i], names[i]);
 
+#if defined(HAVE_OUT_HTTP) && defined(HAVE_OUT_HISTORY)
+    /* The dashboard draws earlier days from the history the daemon keeps, unless told otherwise. */
+    if ((c->outputs & SW_DAEMON_OUT_HTTP) && (c->outputs & SW_DAEMON_OUT_HISTORY) && o->history.enable &&
+        !o->http.history[0] && o->history.path[0])
+        sw_daemon_copy_text(o->http.history, sizeof o->http.history, o->history.path);
+#endif
 #ifdef HAVE_OUT_HTTP
     sw_sink http_sink = {0};
     bool have_http = false;
