@@ -13,6 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "sunwire/log.h"
 #include "sunwire/loop.h"
 #include "sunwire/sink_influx.h"
 #include "testutil.h"
@@ -499,6 +504,68 @@ static void test_file_sink(void **state)
     json_decref(root);
 }
 
+/* A port on loopback where nobody listens: bound, then released. */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* While InfluxDB is unreachable the waiting lines stay within max_buffer; the rest are counted as dropped. */
+static void test_http_buffer_is_bounded(void **state)
+{
+    (void)state;
+    sw_log_set_level(SW_LOG_OFF); /* the failed delivery at close is expected here */
+    sw_loop *loop = sw_loop_new();
+    sw_influx_config c;
+    char err[200], url[64];
+    sw_influx_config_defaults(&c);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", dead_port());
+    assert_int_equal(sw_influx_config_set(&c, "url", url, err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "bucket", "b", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "max_buffer", "4096", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "timeout_ms", "500", err, sizeof err), SW_OK);
+    sw_sink sink;
+    assert_int_equal(sw_influx_start(loop, NULL, &c, &sink), SW_OK);
+    json_t *root = tu_load_json("tigo/power_reports.json");
+    json_t *cases = tu_get(root, "cases");
+    size_t sent = 0, bytes = 0, fit = 0;
+    for (int round = 0; round < 20; round++) {
+        for (size_t i = 0; i < json_array_size(cases); i++) {
+            sw_panel p;
+            char line[1024];
+            size_t n;
+            panel_from_case(json_array_get(cases, i), i, &p);
+            sink.ops->panel_update(sink.self, &p);
+            assert_int_equal(sw_influx_panel_line(line, sizeof line, &p, 0, SW_INFLUX_PRECISION_NS, &n), SW_OK);
+            sent++;
+            /* What an independent count of the same lines says should fit. */
+            if (bytes + n <= 4096) {
+                bytes += n;
+                fit++;
+            }
+        }
+    }
+    sw_influx_stats st;
+    sw_influx_get_stats(sink.self, &st);
+    assert_int_equal(st.lines, sent);
+    assert_int_equal(st.written, 0);
+    assert_true(fit > 0 && fit < sent);
+    assert_int_equal(st.dropped, sent - fit);
+    sink.ops->close(sink.self);
+    sw_loop_free(loop);
+    json_decref(root);
+    sw_log_set_level(SW_LOG_WARN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_other_records),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_file_sink),
+        cmocka_unit_test(test_http_buffer_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
