@@ -2,8 +2,8 @@
  * mqtt.c: the MQTT output, libmosquitto driven from sunwire's event loop.
  *
  * No threads: libmosquitto's socket is watched by the sw_loop (read always,
- * write while it has bytes queued) and a one-second timer runs its keepalive
- * bookkeeping and our CONNACK deadline. Connects are non-blocking; a lost or
+ * write while it has bytes queued), a one-second timer runs its keepalive
+ * bookkeeping, and a one-shot timer bounds the wait for CONNACK. Connects are non-blocking; a lost or
  * refused connection is retried with exponential backoff capped at
  * reconnect_max. What this layer trusts: the model's records (the builders
  * in mqtt_state.c / homeassistant.c turn them into text) and libmosquitto's
@@ -47,9 +47,8 @@ struct mqtt_sink {
     enum conn_state state;
     int fd;                      /* registered with the loop, -1 = none */
     int fd_events;
-    uint64_t misc_timer, reconnect_timer, coalesce_timer;
+    uint64_t misc_timer, reconnect_timer, coalesce_timer, connect_timer;
     int backoff_ms;
-    int64_t connect_deadline_ms;
     bool closing;
     bool warned_connect;         /* the first failure of an outage is a warning, the rest debug */
     unsigned warned_size;        /* oversized discovery is reported once */
@@ -346,9 +345,17 @@ static void schedule_reconnect(struct mqtt_sink *s)
     SW_LOGD(LOG_TARGET, "reconnecting to %s:%u in %d ms", s->cfg.host, (unsigned)s->cfg.port, delay);
 }
 
+static void stop_connect_timer(struct mqtt_sink *s)
+{
+    if (s->connect_timer)
+        sw_loop_del_timer(s->loop, s->connect_timer);
+    s->connect_timer = 0;
+}
+
 static void connection_lost(struct mqtt_sink *s, const char *why)
 {
     bool was_connected = s->state == ST_CONNECTED;
+    stop_connect_timer(s);
     s->state = ST_IDLE;
     s->stats.connected = false;
     sync_fd(s);
@@ -364,6 +371,16 @@ static void connection_lost(struct mqtt_sink *s, const char *why)
     schedule_reconnect(s);
 }
 
+static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    struct mqtt_sink *s = user;
+    s->connect_timer = 0;
+    if (s->state == ST_CONNECTING)
+        connection_lost(s, "no answer from the broker");
+    return -1;
+}
+
 static void begin_connect(struct mqtt_sink *s)
 {
     int rc = mosquitto_connect_async(s->mosq, s->cfg.host, s->cfg.port, s->cfg.keepalive_s);
@@ -372,7 +389,8 @@ static void begin_connect(struct mqtt_sink *s)
         return;
     }
     s->state = ST_CONNECTING;
-    s->connect_deadline_ms = sw_loop_now_ms() + s->cfg.connect_timeout_ms;
+    stop_connect_timer(s);
+    s->connect_timer = sw_loop_add_timer(s->loop, s->cfg.connect_timeout_ms, on_connect_timeout, s);
     sync_fd(s);
 }
 
@@ -394,6 +412,7 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
         connection_lost(s, mosquitto_connack_string(rc));
         return;
     }
+    stop_connect_timer(s);
     s->state = ST_CONNECTED;
     s->stats.connected = true;
     s->stats.connects++;
@@ -456,9 +475,7 @@ static int64_t on_misc_timer(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     struct mqtt_sink *s = user;
-    if (s->state == ST_CONNECTING && sw_loop_now_ms() >= s->connect_deadline_ms) {
-        connection_lost(s, "no answer from the broker");
-    } else if (s->state != ST_IDLE) {
+    if (s->state != ST_IDLE) {
         int rc = mosquitto_loop_misc(s->mosq);
         if (rc != MOSQ_ERR_SUCCESS && s->state != ST_IDLE)
             connection_lost(s, mosquitto_strerror(rc));
@@ -545,6 +562,7 @@ static void op_close(void *self)
         sw_loop_del_timer(s->loop, s->misc_timer);
     if (s->reconnect_timer)
         sw_loop_del_timer(s->loop, s->reconnect_timer);
+    stop_connect_timer(s);
     mosquitto_destroy(s->mosq);
     mosquitto_lib_cleanup();
     if (s->queue.dropped)

@@ -65,9 +65,10 @@ def wait_until(pred, timeout, step=0.02):
 class Broker:
     """mosquitto listening on 127.0.0.1:port only; users = {name: password} turns anonymous access off."""
 
-    def __init__(self, port=None, users=None):
+    def __init__(self, port=None, users=None, extra=None):
         self.port = port or free_port()
         self.users = users
+        self.extra = extra or []  # more configuration lines, e.g. a TLS listener
         self.tmp = tempfile.TemporaryDirectory()
         self.proc = None
         self.log_path = os.path.join(self.tmp.name, "broker.log")
@@ -86,6 +87,7 @@ class Broker:
             lines += ["allow_anonymous false", "password_file %s" % pwfile]
         else:
             lines += ["allow_anonymous true"]
+        lines += self.extra
         with open(conf, "w", encoding="ascii") as f:
             f.write("\n".join(lines) + "\n")
         log = open(self.log_path, "ab")
@@ -260,6 +262,7 @@ class Publisher:
     """The program under test: tests/programs/sw_mqtt_publisher, talking to 127.0.0.1:port."""
 
     def __init__(self, port, settings=None, interval_ms=200, panels=3):
+        self.port = port
         self.args = [PUBLISHER, "--interval", str(interval_ms), "--panels", str(panels),
                      "--set", "host=127.0.0.1", "--set", "port=%d" % port]
         for key, value in (settings or {}).items():
@@ -313,3 +316,39 @@ def template_field(template):
     while end < len(template) and (template[end].isalnum() or template[end] == "_"):
         end += 1
     return template[start:end]
+
+
+OPENSSL = shutil.which("openssl")
+
+
+def make_pki(directory):
+    """A throw-away CA, a server certificate for 127.0.0.1, one for a name that is not the
+    address, a client certificate, and a second CA that signed none of them. Returns paths."""
+    def run(*args):
+        subprocess.run([OPENSSL] + list(args), check=True, capture_output=True, cwd=directory)
+
+    def key(name):
+        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", name + ".key")
+
+    def ca(name):
+        key(name)
+        run("req", "-x509", "-new", "-key", name + ".key", "-out", name + ".crt", "-days", "2",
+            "-subj", "/CN=sunwire test " + name)
+
+    def leaf(name, signer, san):
+        key(name)
+        run("req", "-new", "-key", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        ext = os.path.join(directory, name + ".ext")
+        with open(ext, "w", encoding="ascii") as f:
+            f.write("subjectAltName=%s\n" % san if san else "basicConstraints=CA:FALSE\n")
+        run("x509", "-req", "-in", name + ".csr", "-CA", signer + ".crt", "-CAkey", signer + ".key",
+            "-CAcreateserial", "-out", name + ".crt", "-days", "2", "-extfile", ext)
+
+    ca("ca")
+    ca("otherca")
+    leaf("server", "ca", "IP:127.0.0.1")
+    leaf("wrongname", "ca", "DNS:not-this-host.invalid")
+    leaf("client", "ca", None)
+    return {name: os.path.join(directory, name) for name in
+            ("ca.crt", "otherca.crt", "server.crt", "server.key", "wrongname.crt", "wrongname.key",
+             "client.crt", "client.key")}

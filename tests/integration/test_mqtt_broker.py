@@ -6,7 +6,8 @@ inverter) and the MQTT sink, in one event loop. mosquitto_sub records what
 reaches the broker."""
 
 import os
-import signal
+import socket
+import threading
 import time
 import unittest
 
@@ -34,6 +35,11 @@ class MqttBrokerTest(unittest.TestCase):
                 thing.close()
             else:
                 thing.stop()
+        for thing in self.started:
+            if isinstance(thing, mq.Publisher):
+                # Sanitizer builds report leaks and undefined behaviour on stderr.
+                self.assertNotIn("Sanitizer", thing.stderr)
+                self.assertNotIn("runtime error", thing.stderr)
 
     def own(self, thing):
         self.started.append(thing)
@@ -263,6 +269,82 @@ class MqttBrokerTest(unittest.TestCase):
         self.assertIsNone(w.find(prefix="ha/device/"))
         self.assertIsNone(w.find(prefix="homeassistant/"))
         p.stop()
+
+
+class FakeServer:
+    """A TCP listener that accepts and then either stays silent or hangs up at once."""
+
+    def __init__(self, hang_up):
+        self.hang_up = hang_up
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []  # monotonic times
+        self.conns = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted.append(time.monotonic())
+            if self.hang_up:
+                conn.close()
+            else:
+                self.conns.append(conn)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(5)
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+@unittest.skipIf(SKIP, SKIP)
+class MqttRetryTest(unittest.TestCase):
+    def test_silent_server_times_out_and_is_retried(self):
+        srv = FakeServer(hang_up=False)
+        pub = mq.Publisher(srv.port, settings={"connect_timeout": "0.5", "reconnect_min": "0.2",
+                                               "reconnect_max": "0.2"})
+        try:
+            pub.start()
+            self.assertTrue(mq.wait_until(lambda: len(srv.accepted) >= 3, 10),
+                            "only %d connection attempts" % len(srv.accepted))
+            stats = pub.stop()
+        finally:
+            pub.stop()
+            srv.stop()
+        self.assertEqual(stats["connects"], 0)
+        self.assertIn("no answer from the broker", pub.stderr)
+        # Each attempt waits out the 0.5 s timeout, then the 0.2 s pause.
+        gaps = [b - a for a, b in zip(srv.accepted, srv.accepted[1:])]
+        self.assertGreater(min(gaps), 0.6, gaps)
+        self.assertLess(gaps[0], 2.0, gaps)
+
+    def test_backoff_grows_and_is_capped(self):
+        srv = FakeServer(hang_up=True)
+        pub = mq.Publisher(srv.port, settings={"reconnect_min": "0.1", "reconnect_max": "0.4"})
+        try:
+            pub.start()
+            time.sleep(3.2)
+            pub.stop()
+        finally:
+            pub.stop()
+            srv.stop()
+        t = srv.accepted
+        gaps = [b - a for a, b in zip(t, t[1:])]
+        # Doubling from 0.1 s without a cap would manage five attempts in 3 s; capped at 0.4 s about nine.
+        self.assertGreaterEqual(len(t), 7, gaps)
+        self.assertLess(gaps[0], 0.3, gaps)            # starts at the minimum...
+        self.assertGreater(min(gaps[3:]), 0.3, gaps)  # ...grows...
+        self.assertLess(max(gaps), 1.0, gaps)         # ...and stops growing at the cap
 
 
 if __name__ == "__main__":
