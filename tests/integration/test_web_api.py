@@ -29,7 +29,10 @@ class WebApi(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
+        err = cls.srv.stop()
+        # A clean exit (sanitizer builds turn leaks and memory errors into a failing status).
+        if cls.srv.returncode != 0:
+            raise AssertionError("fixture server exited with %s:\n%s" % (cls.srv.returncode, err))
 
     def api(self, path):
         status, headers, body = weblib.get_json(self.base + path)

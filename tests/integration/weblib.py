@@ -81,6 +81,7 @@ class Server:
             except (OSError, ValueError):
                 pass
         self.tmp.cleanup()
+        self.returncode = self.proc.returncode
         return err
 
 

@@ -119,10 +119,13 @@
     const es = new EventSource('api/events');
     es.onopen = () => { setStatus('on', 'live'); refresh(); };
     es.onerror = () => setStatus('off', 'reconnecting…');
+    // Every message also feeds the Live view: the raw protocol events when the daemon
+    // forwards them, and the model's own updates (panel, string, value, ...) in any case.
     const on = (name, fn) => es.addEventListener(name, ev => {
       let data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       fn(data);
+      if (name !== 'raw') addLive({ time: new Date(Date.now() + state.clockSkew).toISOString(), kind: name, data: data });
       scheduleRender(false);
     });
     on('panel', p => state.panels.set(p.id, p));

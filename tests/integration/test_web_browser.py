@@ -1,0 +1,330 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven through
+chromedriver by Debian's python3-selenium (never a downloaded browser).
+
+Two servers: `sunwire demo` (the whole product on its simulators) and the
+fixture (a fixed synthetic installation, so tile values can be compared
+exactly and earlier days come from a seeded history). Each page is loaded,
+checked and photographed; screenshots land in <build>/test-artifacts/browser/.
+Anything that keeps the browser from running is a failure with the reason,
+never a skip.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+except ImportError:
+    # Debian installs python3-selenium for the system interpreter; a different python3 first
+    # on PATH (pyenv, venv) does not see it. Run again under the system one.
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
+            and not os.environ.get("SW_BROWSER_REEXEC"):
+        os.environ["SW_BROWSER_REEXEC"] = "1"
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    sys.stderr.write("FAIL: python3-selenium is not installed (apt-get install python3-selenium; "
+                     "scripts/deps.sh does it)\n")
+    sys.exit(1)
+
+import weblib  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = os.path.join(os.environ.get("SW_BUILD_DIR", tempfile.gettempdir()), "test-artifacts", "browser")
+
+
+def new_browser(profile_dir):
+    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.path.exists(path):
+            raise RuntimeError("%s is missing: install the Debian package %s" % (path, pkg))
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1360,1000",
+              "--user-data-dir=" + profile_dir):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    except Exception as e:  # selenium wraps every start-up failure differently
+        raise RuntimeError("headless Chromium did not start: %s" % e) from e
+
+
+class BrowserCase(unittest.TestCase):
+    server_kind = None
+
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        cls.srv = cls.start_server()
+        cls.profile = tempfile.mkdtemp(prefix="sw-chromium-")
+        try:
+            cls.driver = new_browser(cls.profile)
+        except Exception:
+            cls.srv.stop()
+            shutil.rmtree(cls.profile, ignore_errors=True)
+            raise
+        cls.driver.set_page_load_timeout(20)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.driver.quit()
+        finally:
+            cls.srv.stop()
+            shutil.rmtree(cls.profile, ignore_errors=True)
+
+    # ---- helpers ---------------------------------------------------------------------
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def wait_for(self, what, fn, timeout=15):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                last = fn()
+                if last:
+                    return last
+            except Exception as e:  # the page may be mid-render
+                last = e
+            time.sleep(0.2)
+        self.shot("timeout-" + re.sub(r"\W+", "-", what))
+        self.fail("timed out waiting for %s (last: %r)" % (what, last))
+
+    def shot(self, name):
+        self.driver.save_screenshot(os.path.join(ARTIFACTS, "%s-%s.png" % (self.server_kind, name)))
+
+    def console_errors(self):
+        return [e for e in self.driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+    def assert_no_console_errors(self):
+        errs = self.console_errors()
+        self.assertEqual(errs, [], "browser console errors: %r" % errs)
+
+    def svg_sizes(self, selector):
+        return self.js("return [...document.querySelectorAll(arguments[0])].map(e => {"
+                       "const r = e.getBoundingClientRect(); return [r.width, r.height]; });", selector)
+
+    def assert_chart(self, selector, what):
+        sizes = self.wait_for(what + " chart", lambda: [s for s in self.svg_sizes(selector) if s[0] > 50 and s[1] > 50])
+        self.assertTrue(sizes, what)
+
+    def go(self, page):
+        """Navigate through the page's own tabs, as a person would."""
+        self.driver.find_element(By.CSS_SELECTOR, 'nav a[data-page="%s"]' % page).click()
+        self.wait_for("page " + page, lambda: self.js(
+            "return !document.getElementById('page-' + arguments[0]).hidden && "
+            "document.querySelector('nav a.active').dataset.page === arguments[0];", page))
+
+    def tiles(self):
+        return self.js("return [...document.querySelectorAll('.tile')].map(t => ({id: t.dataset.panelId, "
+                       "name: t.querySelector('.t-name span').textContent, code: t.querySelector('.t-code').textContent, "
+                       "power: t.querySelector('.tile-power').textContent, stale: t.classList.contains('stale'), "
+                       "bg: t.style.backgroundColor}));")
+
+    def load(self):
+        self.driver.get(self.srv.base + "/")
+        self.wait_for("live connection", lambda: self.js(
+            "return document.getElementById('status-dot').classList.contains('on');"))
+
+
+def js_watts(w):
+    """The page's watts() formatting, for comparing tiles with the API."""
+    a = abs(w)
+    if a >= 10000:
+        return "%.1f kW" % (w / 1000)
+    if a >= 1000:
+        return "%.2f kW" % (w / 1000)
+    return "%d W" % int(round_half_up(w))
+
+
+def round_half_up(x):
+    import math
+    return math.floor(x + 0.5)
+
+
+class DemoInBrowser(BrowserCase):
+    """`sunwire demo` (simulated bus and inverter) seen through the dashboard."""
+    server_kind = "demo"
+
+    @classmethod
+    def start_server(cls):
+        if not weblib.demo_available():
+            raise RuntimeError("`sunwire demo` is not available in %s" % weblib.SUNWIRE)
+        # Midday of a simulated day at ten times real speed: every panel awake, values moving.
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        return weblib.start_demo(["--speed", "10", "--start", day + "T11:00Z"])
+
+    def test_pages(self):
+        self.load()
+        # Overview: the energy flow, the numbers and today's chart.
+        self.wait_for("energy flow", lambda: self.svg_sizes("#flow svg") and self.svg_sizes("#flow svg")[0][0] > 100)
+        self.wait_for("battery state of charge", lambda: re.search(
+            r"\d+ %", self.driver.find_element(By.ID, "kpis").text))
+        self.assert_chart("#today-chart svg.chart", "today")
+        self.wait_for("string bars", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#string-bars .sbar")) == 2)
+        self.shot("overview")
+
+        self.go("panels")
+        # The bus announces nodes before their first reports; wait until every panel has reported.
+        api = self.wait_for("every simulated panel reporting", lambda: (lambda ps: len(ps) == 20 and all(
+            p["online"] for p in ps) and {p["id"]: p for p in ps})(weblib.get_json(self.srv.base + "/api/panels")[2]),
+            timeout=30)
+        self.wait_for("all tiles live", lambda: len(self.tiles()) == len(api) and not any(
+            t["stale"] for t in self.tiles()))
+        for t in self.tiles():
+            p = api[t["id"]]
+            self.assertEqual(t["name"], p["name"])
+            self.assertEqual(t["code"], p["barcode"] or "barcode unknown")
+            self.assertRegex(t["power"], r"^\d+ W$|^\d+\.\d\d kW$")
+        groups = self.js("return [...document.querySelectorAll('.group')].map(g => g.dataset.string);")
+        self.assertEqual(sorted(groups), sorted({p["string"] for p in api.values()}))
+        self.shot("panels")
+
+        # A live update changes a tile without reloading the page.
+        self.js("window.__swMarker = 42;")
+        first = self.tiles()[0]
+        before = self.js("return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
+                         first["id"])
+        self.wait_for("a tile to change by itself", lambda: self.js(
+            "return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
+            first["id"]) != before, timeout=30)
+        self.assertEqual(self.js("return window.__swMarker;"), 42)
+
+        # The panel's own day chart.
+        self.driver.find_element(By.CSS_SELECTOR, '.tile[data-panel-id="%s"]' % first["id"]).click()
+        self.wait_for("panel dialog", lambda: not self.js("return document.getElementById('modal').hidden;"))
+        self.assertIn(first["name"], self.driver.find_element(By.ID, "modal-title").text)
+        self.assert_chart("#modal-chart svg.chart", "panel day")
+        self.shot("panel-dialog")
+        self.driver.find_element(By.ID, "modal-close").click()
+        self.wait_for("dialog closed", lambda: self.js("return document.getElementById('modal').hidden;"))
+
+        self.go("history")
+        self.assert_chart("#hist-chart svg.chart", "history day")
+        self.assert_chart("#hist-strings svg.chart", "strings day")
+        self.assert_chart("#hist-daily svg.chart", "daily energy")
+        self.wait_for("daily bars", lambda: self.driver.find_elements(By.CSS_SELECTOR, "#hist-daily rect.bar"))
+        self.shot("history")
+
+        self.go("devices")
+        self.wait_for("gateways", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#gateways .dev")) >= 1)
+        self.wait_for("inverter identity", lambda: "PS 6.0" in self.driver.find_element(By.ID, "inverters").text)
+        self.shot("devices")
+
+        self.go("live")
+        self.wait_for("raw events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 3)
+        self.shot("live")
+        self.assert_no_console_errors()
+
+
+class FixtureInBrowser(BrowserCase):
+    """The fixed synthetic installation: exact values, a seeded history, pause."""
+    server_kind = "fixture"
+
+    @classmethod
+    def start_server(cls):
+        if not os.path.exists(weblib.fixture_path()):
+            raise RuntimeError("the fixture server %s is not built" % weblib.fixture_path())
+        return weblib.start_fixture(history=True, interval_ms=1500)
+
+    def settled_tiles(self):
+        """Tiles and the API at one instant: retry until no update fell between the two reads."""
+        for _ in range(20):
+            a = weblib.get_json(self.srv.base + "/api/panels")[2]
+            time.sleep(0.6)  # the page coalesces updates for up to 0.4 s
+            tiles = self.tiles()
+            b = weblib.get_json(self.srv.base + "/api/panels")[2]
+            if a == b:
+                return tiles, {p["id"]: p for p in a}
+        self.fail("the panels never held still for a moment")
+
+    def test_values_and_pages(self):
+        self.load()
+        self.go("panels")
+        self.wait_for("tiles", lambda: len(self.tiles()) == 16)
+        tiles, api = self.settled_tiles()
+        for t in tiles:
+            p = api[t["id"]]
+            self.assertEqual((t["name"], t["code"]), (p["name"], p["barcode"]))
+            if p["online"]:
+                self.assertFalse(t["stale"], t)
+                self.assertEqual(t["power"], js_watts(p["power_w"]), t["name"])
+                self.assertTrue(t["bg"], t["name"])
+            else:
+                self.assertTrue(t["stale"], t)
+                self.assertEqual(t["power"], "–")
+        # Colours follow each string's best panel: the shaded east-3 is paler than east's best.
+        light = {t["name"]: self.js(
+            "const m = getComputedStyle(document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]'))"
+            ".backgroundColor.match(/\\d+/g).map(Number); return m[0] + m[1] + m[2];", t["id"]) for t in tiles}
+        best_east = max((p for p in api.values() if p["string"] == "east"), key=lambda p: p["power_w"])["name"]
+        self.assertGreater(light["east-3"], light[best_east] + 60)
+        self.assertIn("OFFLINE", self.driver.find_element(By.CSS_SELECTOR, ".tile.stale").text)
+        self.shot("panels")
+
+        # Overview alerts: the dead serial source and the silent panel.
+        self.go("overview")
+        alerts = self.wait_for("alerts", lambda: self.js(
+            "return [...document.querySelectorAll('#alerts li')].map(l => l.dataset.kind);"))
+        self.assertIn("source_down", alerts)
+        self.assertIn("panel_offline", alerts)
+        self.assert_chart("#flow svg", "energy flow")
+        self.shot("overview")
+
+        # History of a seeded day: 73 samples of string east, and bars for the last days.
+        self.go("history")
+        yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+        self.js("const d = document.getElementById('hist-day'); d.value = arguments[0];"
+                "d.dispatchEvent(new Event('change'));", yesterday)
+        self.wait_for("yesterday's chart", lambda: yesterday in self.driver.find_element(By.ID, "hist-title").text)
+        self.assert_chart("#hist-chart svg.chart", "history")
+        lines = self.wait_for("string lines", lambda: self.js(
+            "return [...document.querySelectorAll('#hist-strings path.series')].map(p => "
+            "[p.getAttribute('d').split('L').length, p.getBBox().width]);"))
+        self.assertEqual(len(lines), 2)
+        for n, width in lines:
+            self.assertEqual(n, 73)
+            self.assertGreater(width, 100)
+        bars = self.wait_for("daily bars", lambda: self.js(
+            "return [...document.querySelectorAll('#hist-daily rect.bar')].map(r => r.getBBox().height);"))
+        self.assertGreaterEqual(len([h for h in bars if h > 1]), 3)
+        self.shot("history")
+
+        # Devices: firmware, node table, counters.
+        self.go("devices")
+        gw = self.wait_for("gateway", lambda: self.driver.find_element(By.CSS_SELECTOR, "#gateways .dev").text)
+        self.assertIn("Mgate Version G8.59", gw)
+        self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#gateways tbody tr")), 16)
+        rows = self.driver.find_element(By.ID, "sources-table").text
+        self.assertIn("no such device", rows)
+        self.shot("devices")
+
+        # Live: the list grows, stands still while paused, and grows again after resuming.
+        self.go("live")
+        self.wait_for("events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 2)
+        self.driver.find_element(By.ID, "live-pause").click()
+        n = len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li"))
+        total = self.js("return document.getElementById('live-count').textContent;")
+        self.wait_for("events counted while paused", lambda: self.js(
+            "return document.getElementById('live-count').textContent;") != total, timeout=10)
+        self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")), n)
+        self.shot("live-paused")
+        self.driver.find_element(By.ID, "live-pause").click()
+        self.wait_for("events after resume",
+                      lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) > n, timeout=10)
+        self.assert_no_console_errors()
+
+
+if __name__ == "__main__":
+    unittest.main()
