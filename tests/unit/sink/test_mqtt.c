@@ -7,7 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sunwire/daemon.h"
+#include "sunwire/log.h"
 #include "sunwire/sink_mqtt.h"
+#include "sunwire_config.h"
 #include "testutil.h"
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -405,6 +412,77 @@ static void test_queue_bound_and_drops(void **state)
     sw_mqtt_queue_free(&q); /* frees what is still queued (ASan checks) */
 }
 
+/* ---- the sink without a broker ------------------------------------------------ */
+
+/* A loopback port nobody listens on (bound, then released). */
+static uint16_t dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t n = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &n), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_sink_queues_while_unreachable(void **state)
+{
+    (void)state;
+    sw_log_set_level(SW_LOG_OFF); /* the refused connection is expected here */
+    sw_loop *loop = sw_loop_new();
+    sw_model *model = sw_model_new(NULL);
+    assert_non_null(loop);
+    assert_non_null(model);
+    sw_mqtt_config c;
+    char err[128], port[16];
+    sw_mqtt_config_defaults(&c);
+    snprintf(port, sizeof port, "%u", (unsigned)dead_port());
+    assert_int_equal(sw_mqtt_config_set(&c, "port", port, err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_config_set(&c, "queue_size", "3", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_config_set(&c, "reconnect_min", "60", err, sizeof err), SW_OK);
+    sw_sink sink;
+    sw_err e = sw_mqtt_start(loop, model, &c, &sink);
+#if SUNWIRE_HAVE_MOSQUITTO
+    assert_int_equal(e, SW_OK);
+    assert_non_null(sink.ops->panel_update);
+    /* Let the refused connect be noticed. */
+    for (int i = 0; i < 20; i++)
+        sw_loop_run_once(loop, 10);
+    sw_mqtt_stats st;
+    sw_mqtt_get_stats(&sink, &st);
+    assert_false(st.connected);
+    assert_int_equal(st.connects, 0);
+    /* Five panel states into a queue of three: the two oldest are dropped. */
+    for (uint16_t node = 1; node <= 5; node++) {
+        sw_panel p = sample_panel();
+        p.node_id = node;
+        sink.ops->panel_update(sink.self, &p);
+        sw_mqtt_get_stats(&sink, &st);
+        assert_int_equal(st.queued, node < 3 ? node : 3);
+        assert_int_equal(st.dropped, node <= 3 ? 0 : node - 3);
+    }
+    assert_int_equal(st.published, 0);
+    /* Stats of something that is not an MQTT sink are zero. */
+    sw_sink other = { NULL, NULL };
+    sw_mqtt_get_stats(&other, &st);
+    assert_int_equal(st.queued, 0);
+    sink.ops->close(sink.self); /* frees the queue with messages in it (ASan checks) */
+
+    /* A CA file that cannot be read is a configuration error at start. */
+    assert_int_equal(sw_mqtt_config_set(&c, "tls_ca_file", "no/such/ca.crt", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_start(loop, model, &c, &sink), SW_ERR_INVALID_ARGUMENT);
+#else
+    assert_int_equal(e, SW_ERR_UNSUPPORTED);
+#endif
+    sw_model_free(model);
+    sw_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_gateway_and_string_state),
         cmocka_unit_test(test_inverter_state),
         cmocka_unit_test(test_queue_bound_and_drops),
+        cmocka_unit_test(test_sink_queues_while_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
