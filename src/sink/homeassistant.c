@@ -118,8 +118,15 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
     kv(j, "name", e->name);
     kv(j, "unique_id", uid);
-    /* object_id makes the entity_id predictable: sensor.<device id>_<key>. */
-    kv(j, "object_id", uid);
+    /* A predictable entity_id (sensor.<unique_id as a slug>) instead of one
+     * derived from display names. Home Assistant 2025.10 replaced object_id
+     * with this key; older releases drop the key they do not know. */
+    char eid[2 * SW_MQTT_TOPIC_MAX + 16];
+    size_t n = (size_t)snprintf(eid, sizeof eid, "%s.", e->platform);
+    for (const char *p = uid; *p && n + 1 < sizeof eid; p++)
+        eid[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p == '-' ? '_' : *p;
+    eid[n] = '\0';
+    kv(j, "default_entity_id", eid);
     kv(j, "device_class", e->device_class);
     kv(j, "unit_of_measurement", e->unit);
     kv(j, "state_class", e->state_class);

@@ -6,6 +6,7 @@
  * two halves of the contract cannot drift apart.
  */
 /* sw-test-links: daemon io web rct rctio tigo sim */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +112,14 @@ static void check_entity(json_t *ent, const char *device_id, const struct want_e
     char uid[256], field[128];
     snprintf(uid, sizeof uid, "%s_%s", device_id, w->key);
     assert_opt(ent, "unique_id", uid);
+    /* The entity id Home Assistant is asked for: the unique_id, lower case, '-' as '_'. */
+    char eid[300];
+    size_t k = (size_t)snprintf(eid, sizeof eid, "sensor.");
+    for (const char *p = uid; *p; p++)
+        eid[k++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+    eid[k] = '\0';
+    assert_opt(ent, "default_entity_id", eid);
+    assert_null(json_object_get(ent, "object_id"));
     assert_opt(ent, "device_class", w->device_class);
     assert_opt(ent, "unit_of_measurement", w->unit);
     assert_opt(ent, "state_class", w->state_class);
