@@ -108,6 +108,7 @@ struct sw_http_server {
     struct MHD_Daemon *mhd;
     int epoll_fd;
     uint64_t mhd_timer;
+    uint64_t kick_timer;
     uint64_t keepalive_timer;
     sw_web_route routes[SW_WEB_MAX_ROUTES];
     size_t n_routes;
@@ -159,13 +160,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* Run MHD on the next loop iteration: in external mode a resumed connection is
  * only picked up by an MHD_run after the resume, nothing wakes MHD by itself. */
+static int64_t on_kick(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_http_server *srv = user;
+    srv->kick_timer = 0;
+    MHD_run(srv->mhd);
+    schedule_mhd(srv);
+    return -1;
+}
+
+/* One pending kick covers any number of resumes: a burst of events costs one timer. */
 static void kick(sw_http_server *srv)
 {
-    if (srv->stopping)
+    if (srv->stopping || srv->kick_timer)
         return;
-    if (srv->mhd_timer)
-        sw_loop_del_timer(srv->loop, srv->mhd_timer);
-    srv->mhd_timer = sw_loop_add_timer(srv->loop, 0, on_mhd_timer, srv);
+    srv->kick_timer = sw_loop_add_timer(srv->loop, 0, on_kick, srv);
 }
 
 /* ---- SSE ------------------------------------------------------------------ */
@@ -500,6 +510,8 @@ void sw_http_server_stop(sw_http_server *srv)
     sw_loop_del_fd(srv->loop, srv->epoll_fd);
     if (srv->mhd_timer)
         sw_loop_del_timer(srv->loop, srv->mhd_timer);
+    if (srv->kick_timer)
+        sw_loop_del_timer(srv->loop, srv->kick_timer);
     if (srv->keepalive_timer)
         sw_loop_del_timer(srv->loop, srv->keepalive_timer);
     /* Let every event stream end cleanly: no connection may stay suspended across the stop. */
