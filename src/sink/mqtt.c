@@ -28,7 +28,7 @@
 #include <mosquitto.h>
 
 #define LOG_TARGET "mqtt"
-#define PAYLOAD_MAX (64 * 1024)
+#define PAYLOAD_MAX (256 * 1024) /* a device message lists all its entities: an inverter may poll hundreds */
 #define MISC_INTERVAL_MS 1000
 
 enum conn_state { ST_IDLE, ST_CONNECTING, ST_CONNECTED };
