@@ -112,16 +112,28 @@ static void sync_fd(struct mqtt_sink *s)
 
 /* ---- publishing ----------------------------------------------------------- */
 
-/* Hand one message to libmosquitto; false when the connection is unusable. */
-static bool publish_now(struct mqtt_sink *s, const char *topic, const char *payload, size_t len, bool retain)
+enum pub_result { PUB_OK, PUB_CONN_DOWN, PUB_REFUSED };
+
+/*
+ * Hand one message to libmosquitto. A refused message (a topic that is not
+ * valid UTF-8, a payload over MQTT's size limit) would be refused forever, so
+ * callers drop it; only a connection problem is worth keeping it for.
+ */
+static enum pub_result publish_now(struct mqtt_sink *s, const char *topic, const char *payload, size_t len,
+                                   bool retain)
 {
     int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, s->cfg.qos, retain);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        SW_LOGD(LOG_TARGET, "publish to %s failed: %s", topic, mosquitto_strerror(rc));
-        return false;
+    if (rc == MOSQ_ERR_SUCCESS) {
+        s->stats.published++;
+        return PUB_OK;
     }
-    s->stats.published++;
-    return true;
+    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NOMEM) {
+        SW_LOGD(LOG_TARGET, "publish to %s failed: %s", topic, mosquitto_strerror(rc));
+        return PUB_CONN_DOWN;
+    }
+    SW_LOGW(LOG_TARGET, "the broker connection refuses a message for %s: %s; dropped", topic,
+            mosquitto_strerror(rc));
+    return PUB_REFUSED;
 }
 
 /* State messages: straight out when connected, else into the outage queue. */
@@ -129,7 +141,8 @@ static void publish_state(struct mqtt_sink *s, const char *topic, const char *pa
 {
     bool failed = false;
     if (s->state == ST_CONNECTED && s->queue.count == 0) {
-        if (publish_now(s, topic, payload, len, s->cfg.retain_state)) {
+        enum pub_result r = publish_now(s, topic, payload, len, s->cfg.retain_state);
+        if (r != PUB_CONN_DOWN) {
             sync_fd(s);
             return;
         }
@@ -155,7 +168,7 @@ static void emit_discovery(void *user, const char *topic, const char *payload, s
         return;
     if (s->state != ST_CONNECTED)
         return; /* everything is announced again on connect */
-    if (!publish_now(s, topic, payload, len, s->cfg.retain_discovery))
+    if (publish_now(s, topic, payload, len, s->cfg.retain_discovery) != PUB_OK)
         return;
     if (i == s->seen_count) {
         if (s->seen_count == s->seen_cap) {
@@ -302,8 +315,11 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     /* The outage queue, oldest first. */
     while (s->state == ST_CONNECTED && s->queue.count) {
         const sw_mqtt_msg *m = sw_mqtt_queue_front(&s->queue);
-        if (!publish_now(s, m->topic, m->payload, m->len, m->retain))
-            break;
+        if (publish_now(s, m->topic, m->payload, m->len, m->retain) == PUB_CONN_DOWN) {
+            s->stats.queued = s->queue.count;
+            connection_lost(s, "publish failed"); /* the rest waits for the next connection */
+            return;
+        }
         sw_mqtt_queue_pop(&s->queue);
     }
     s->stats.queued = s->queue.count;

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sunwire/core.h"
+
 void sw_mqtt_config_defaults(sw_mqtt_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -93,13 +95,16 @@ static bool copy_text(char *dst, size_t cap, const char *v)
     return true;
 }
 
-/* Publish topics may not contain wildcards; empty levels at the ends only confuse people. */
+/*
+ * Publish topics may not contain wildcards and must be UTF-8 (the broker
+ * drops the connection otherwise); empty levels at the ends only confuse people.
+ */
 static bool topic_ok(const char *t)
 {
     size_t n = strlen(t);
     if (n == 0 || t[0] == '/' || t[n - 1] == '/')
         return false;
-    return strpbrk(t, "+#") == NULL;
+    return strpbrk(t, "+#") == NULL && sw_utf8_valid((const uint8_t *)t, n);
 }
 
 sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value, char *err, size_t errcap)
@@ -138,7 +143,7 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
         strcmp(key, "ha_status_topic") == 0) {
         char *dst = key[0] == 'b' ? c->base_topic : key[0] == 'd' ? c->discovery_prefix : c->ha_status_topic;
         if (!topic_ok(value))
-            return fail(err, errcap, "mqtt %s: \"%s\" is not a usable topic (empty, leading or trailing '/', or a wildcard)",
+            return fail(err, errcap, "mqtt %s: \"%s\" is not a usable topic (empty, leading or trailing '/', a wildcard, or not UTF-8)",
                         key, value);
         if (!copy_text(dst, SW_MQTT_TEXT_MAX, value))
             return fail(err, errcap, "mqtt %s: longer than %d bytes", key, SW_MQTT_TEXT_MAX - 1);
