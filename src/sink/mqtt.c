@@ -16,6 +16,7 @@
  */
 #include "sunwire/sink_mqtt.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -663,12 +664,17 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
         return SW_ERR_NO_MEMORY;
     }
     mosquitto_lib_init();
+    errno = 0;
     s->mosq = mosquitto_new(s->cfg.client_id, true, s);
     if (!s->mosq || (e = configure(s)) != SW_OK) {
-        if (s->mosq)
+        if (s->mosq) {
             mosquitto_destroy(s->mosq);
-        else
+        } else if (errno == ENOMEM) {
             e = SW_ERR_NO_MEMORY;
+        } else {
+            SW_LOGE(LOG_TARGET, "client id \"%s\" is not usable", s->cfg.client_id);
+            e = SW_ERR_INVALID_ARGUMENT;
+        }
         mosquitto_lib_cleanup();
         sw_mqtt_queue_free(&s->queue);
         free(s->buf);

@@ -129,6 +129,10 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
             continue;
         if (strcmp(key, "host") == 0 && value[0] == '\0')
             return fail(err, errcap, "mqtt host: must not be empty");
+        /* MQTT carries these two as UTF-8 strings; libmosquitto refuses anything else. */
+        if ((strcmp(key, "client_id") == 0 || strcmp(key, "username") == 0) &&
+            !sw_utf8_valid((const uint8_t *)value, strlen(value)))
+            return fail(err, errcap, "mqtt %s: not valid UTF-8", key);
         if (!copy_text(texts[i].dst, texts[i].cap, value))
             return fail(err, errcap, "mqtt %s: longer than %zu bytes", key, texts[i].cap - 1);
         if (strncmp(key, "tls_", 4) == 0 && value[0]) {

@@ -111,6 +111,8 @@ static void test_config_set_bad(void **state)
         { "base_topic", "", "base_topic", SW_ERR_INVALID_ARGUMENT },
         { "discovery_prefix", "ha/+", "discovery_prefix", SW_ERR_INVALID_ARGUMENT },
         { "base_topic", "solar\xff", "base_topic", SW_ERR_INVALID_ARGUMENT },
+        { "client_id", "sun\xffwire", "client_id", SW_ERR_INVALID_ARGUMENT },
+        { "username", "\xc3(", "username", SW_ERR_INVALID_ARGUMENT },
         { "queue_size", "0", "queue_size", SW_ERR_INVALID_ARGUMENT },
         { "reconnect_max", "-1", "reconnect_max", SW_ERR_INVALID_ARGUMENT },
         { "connect_timeout", "nan", "connect_timeout", SW_ERR_INVALID_ARGUMENT },
