@@ -91,6 +91,10 @@ class BrowserCase(unittest.TestCase):
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
+            if self.srv.proc.poll() is not None:
+                err = self.srv.proc.stderr.read().decode("utf-8", "replace")
+                self.fail("the %s server exited with status %s while waiting for %s; its stderr ends:\n%s"
+                          % (self.server_kind, self.srv.proc.returncode, what, err[-2000:]))
             try:
                 last = fn()
                 if last:
