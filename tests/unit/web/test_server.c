@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sunwire/daemon.h"
 #include "sunwire/http.h"
+#include "sunwire/sink_http.h"
 #include "sunwire/loop.h"
 #include "sunwire/net.h"
 #include "testutil.h"
@@ -247,6 +249,74 @@ static void test_bind_refused(void **state)
     assert_null(other);
 }
 
+/* The [http] output as the daemon starts it: a sink whose callbacks reach the browsers. */
+static void test_sink(void **state)
+{
+    (void)state;
+    sw_loop *loop = sw_loop_new();
+    sw_model *model = sw_model_new(NULL);
+    sw_http_config c;
+    sw_http_config_defaults(&c);
+    c.port = 0;
+    sw_sink sink;
+    assert_int_equal(sw_http_start(loop, model, &c, &sink), SW_OK);
+    assert_int_equal(sw_model_add_sink(model, sink), SW_OK);
+    server s = { .loop = loop, .srv = sw_http_sink_server(&sink), .port = sw_http_sink_port(&sink) };
+    assert_non_null(s.srv);
+    assert_int_not_equal(s.port, 0);
+    /* Another output (Prometheus) can add its route next to the dashboard's. */
+    assert_int_equal(sw_http_route(s.srv, "/metrics", false, hello, &s), SW_OK);
+
+    char *r = request(&s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    assert_non_null(strstr(r, "Content-Type: text/html; charset=utf-8"));
+    free(r);
+    r = request(&s, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_non_null(strstr(r, "hello - at /metrics"));
+    free(r);
+
+    int fd = client_connect(s.port);
+    const char *req = "GET /api/events HTTP/1.0\r\nHost: x\r\n\r\n";
+    assert_int_equal(sw_write_all(fd, req, strlen(req)), SW_OK);
+    char buf[16384] = "";
+    size_t have = pump(&s, fd, buf, sizeof buf, 0, "retry: 2000\n");
+    /* A report through the model reaches the stream as a panel and its strings. */
+    sw_panel_report rep = { .time_ns = INT64_C(1781517600) * 1000000000, .voltage_in = 30.0, .current_in = 2.0,
+                            .rssi = 100, .barcode = "4-ABCDEFG" };
+    assert_int_equal(sw_model_panel_report(model, "roof", 7, 9, &rep), SW_OK);
+    have = pump(&s, fd, buf, sizeof buf, have, "event: panel\ndata: {\"id\":\"roof:7:9\"");
+    have = pump(&s, fd, buf, sizeof buf, have, "\"power_w\":60.0");
+    have = pump(&s, fd, buf, sizeof buf, have, "event: string\ndata: {\"name\":\"total\"");
+    sw_model_event(model, "tigo", "{\"x\":1}");
+    pump(&s, fd, buf, sizeof buf, have, "\"kind\":\"tigo\",\"data\":{\"x\":1}}");
+    close(fd);
+    sw_model_free(model); /* closes the sink, which stops the server */
+    sw_loop_free(loop);
+
+    /* dashboard = false: the server is there for other outputs, the pages are not. */
+    loop = sw_loop_new();
+    model = sw_model_new(NULL);
+    c.dashboard = false;
+    assert_int_equal(sw_http_start(loop, model, &c, &sink), SW_OK);
+    server s2 = { .loop = loop, .srv = sw_http_sink_server(&sink), .port = sw_http_sink_port(&sink) };
+    r = request(&s2, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 404);
+    free(r);
+    r = request(&s2, "GET /api/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 404);
+    free(r);
+    sink.ops->close(sink.self);
+    sw_model_free(model);
+    sw_loop_free(loop);
+
+    /* Foreign sinks are not mistaken for ours. */
+    static const sw_sink_ops other = { .name = "other" };
+    sw_sink foreign = { &other, &c };
+    assert_null(sw_http_sink_server(&foreign));
+    assert_int_equal(sw_http_sink_port(&foreign), 0);
+    assert_int_equal(sw_http_sink_attach_history_db(&foreign, "x.db"), SW_ERR_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
 #if !SUNWIRE_HAVE_MHD
@@ -259,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_refused, setup, teardown),
+        cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
