@@ -157,6 +157,32 @@ static void test_dispatch(void **state)
     assert_true(s->calls >= 4);
 }
 
+/* The request arriving in two pieces, split at every byte: the same answer every time. */
+static void test_request_split_everywhere(void **state)
+{
+    server *s = *state;
+    const char *req = "GET /files/x?name=a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    size_t n = strlen(req);
+    char *whole = request(s, req);
+    const char *want = strstr(whole, "\r\n\r\n");
+    assert_non_null(want);
+    assert_non_null(strstr(want, "hello a b at /files/x"));
+    for (size_t k = 1; k < n; k++) {
+        int fd = client_connect(s->port);
+        assert_int_equal(sw_write_all(fd, req, k), SW_OK);
+        for (int i = 0; i < 3; i++)
+            sw_loop_run_once(s->loop, 1);
+        assert_int_equal(sw_write_all(fd, req + k, n - k), SW_OK);
+        char buf[4096] = "";
+        pump(s, fd, buf, sizeof buf, 0, NULL);
+        close(fd);
+        const char *body = strstr(buf, "\r\n\r\n");
+        if (status_of(buf) != 200 || !body || strcmp(body, want) != 0)
+            fail_msg("split at %zu: %.300s", k, buf);
+    }
+    free(whole);
+}
+
 static void test_routes_refused(void **state)
 {
     server *s = *state;
@@ -325,6 +351,7 @@ int main(void)
 #endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dispatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_split_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routes_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_client_gone, setup, teardown),
