@@ -151,6 +151,9 @@ static void on_epoll_ready(sw_loop *loop, int fd, int events, void *user)
     schedule_mhd(srv);
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
