@@ -36,10 +36,11 @@ typedef struct sw_http_config {
     uint16_t port;       /* default SW_HTTP_DEFAULT_PORT; 0 = any free port */
     bool dashboard;      /* serve the dashboard, its API and events; default true */
     unsigned source_dead_s; /* a source silent this long is reported dead; default 60 */
+    char history[256];   /* SQLite history file for earlier days' charts; "" = none */
 } sw_http_config;
 
 void sw_http_config_defaults(sw_http_config *c);
-/* One key of the [http] section: bind (or address), port, dashboard, source_dead. */
+/* One key of the [http] section: bind (or address), port, dashboard, source_dead, history. */
 sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value, char *err, size_t errcap);
 /* Start the server; `out` gets the sink (register it with the model; ops->close stops it). */
 sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw_sink *out);
@@ -52,7 +53,7 @@ uint16_t sw_http_sink_port(const sw_sink *s);
  * History seam: the daemon attaches the history output's query functions
  * here. Both emit rows oldest first and return SW_OK, SW_ERR_NOT_FOUND when
  * the name is unknown, or another code when the store fails.
- *   kind: "panel" (name = the panel's name, barcode or "source:gateway:node"),
+ *   kind: "panel" (name = the panel's barcode, or its name when the barcode is unknown),
  *         "string" (name = string name, "total" = all panels).
  */
 typedef void (*sw_http_point_cb)(void *ctx, int64_t t_ns, double watts);
@@ -69,6 +70,13 @@ typedef struct sw_http_history {
 
 /* Attach (or with NULL detach) a history; the struct is copied. */
 void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h);
+/*
+ * Attach the SQLite history file the [history] output writes (its `path`):
+ * the dashboard reads it through its own read-only connection, opened on
+ * first use. The daemon calls this when both outputs are enabled; the
+ * [http] key `history` does the same from the configuration.
+ */
+sw_err sw_http_sink_attach_history_db(const sw_sink *s, const char *path);
 
 #ifdef __cplusplus
 }
