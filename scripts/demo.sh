@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# demo.sh: install what is missing, build, and run sunwire's main job on the
-# data bundled with the project, with no hardware attached.
+# demo.sh: install what is missing, build, and run sunwire's main job with no
+# hardware attached.
 #
-# It replays data/demo/tigo-demo.pcapng (three minutes of a synthetic Tigo
-# bus: one gateway, ten optimizers) through `observe`, twenty times faster
-# than real time, so the JSON lines taptap users know appear within seconds.
-# Extra arguments go to `observe` (e.g. --format upstream, --speed 1).
+# `sunwire demo` starts, in one process, a simulated Tigo bus (two TAPs, two
+# strings of ten panels) on a loopback TCP port, a simulated RCT inverter with
+# a battery on another, and the daemon observing both: SQLite history,
+# dashboard and Prometheus metrics on 127.0.0.1 (the addresses are printed).
+# The simulated day starts shortly before sunrise and runs 60 times faster than
+# real time; Ctrl-C stops everything. Extra arguments go to `sunwire demo`
+# (e.g. --realtime, --speed 300, --data-dir DIR, --http-port 8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh build >/dev/null
-exec build/sunwire tigo observe --file data/demo/tigo-demo.pcapng --speed 20 "$@"
+exec build/sunwire demo "$@"
