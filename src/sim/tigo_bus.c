@@ -471,14 +471,16 @@ static int64_t command(sw_tigo_sim *s, unsigned gi, int64_t t, uint8_t type, con
     req[0] = req[1] = req[2] = 0;
     req[3] = type;
     req[4] = seq;
-    memcpy(req + 5, data, n);
+    if (n)
+        memcpy(req + 5, data, n);
     int64_t t1 = emit(s, t, g->id, SW_TIGO_FT_COMMAND_REQUEST, req, 5 + n);
     resp[0] = 0x00;
     resp[1] = 0x0E; /* Tx buffers free */
     resp[2] = 0x00;
     resp[3] = resp_type;
     resp[4] = seq;
-    memcpy(resp + 5, rdata, rn);
+    if (rn)
+        memcpy(resp + 5, rdata, rn);
     return emit(s, t1 + turnaround(s, type), (uint16_t)(SW_TIGO_ADDR_FROM_GATEWAY | g->id),
                 SW_TIGO_FT_COMMAND_RESPONSE, resp, 5 + rn);
 }
