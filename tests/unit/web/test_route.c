@@ -1,5 +1,6 @@
 /* Unit tests for src/web: route dispatch, path checks, query parsing, config keys, assets. */
 /* sw-test-links: io daemon sink rct rctio tigo sim */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,32 @@ static void test_error_body(void **state)
     free(resp.body);
 }
 
+/* The day table is fixed: when full, new keys are ignored and known ones keep working. */
+static void test_today_table(void **state)
+{
+    (void)state;
+    sw_web_today t = { .series = calloc(SW_WEB_SERIES_MAX, sizeof(sw_web_series)) };
+    char key[32];
+    for (int i = 0; i < SW_WEB_SERIES_MAX + 5; i++) {
+        snprintf(key, sizeof key, "p%d", i);
+        sw_web_today_add(&t, 'p', key, 100, 0, 1.0);
+    }
+    assert_int_equal(t.n, SW_WEB_SERIES_MAX);
+    assert_null(sw_web_today_find(&t, 'p', "p1024"));
+    sw_web_today_add(&t, 'p', "p0", 100, 86399, 8.0);
+    const sw_web_series *s = sw_web_today_find(&t, 'p', "p0");
+    assert_non_null(s);
+    assert_int_equal(s->count[SW_WEB_BUCKETS - 1], 1);
+    assert_float_equal(s->sum[SW_WEB_BUCKETS - 1], 8.0, 0);
+    /* Kinds are separate namespaces; out-of-day seconds and NaN are refused. */
+    assert_null(sw_web_today_find(&t, 's', "p0"));
+    sw_web_today_add(&t, 'p', "p0", 100, 86400, 1.0);
+    sw_web_today_add(&t, 'p', "p0", 100, -1, 1.0);
+    sw_web_today_add(&t, 'p', "p0", 100, 5, NAN);
+    assert_int_equal(s->count[0], 1);
+    free(t.series);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_assets_embedded),
         cmocka_unit_test(test_error_body),
+        cmocka_unit_test(test_today_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
