@@ -288,5 +288,5 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
     }
     (void)s;
     free(o);
-    return fatal ? SW_ERR_INVALID_ARGUMENT : SW_OK;
+    return fatal ? SW_ERR_IO : SW_OK;
 }
