@@ -159,6 +159,36 @@ class Demo(unittest.TestCase):
         self.assertEqual(p.wait(timeout=20), 0)
         self.assertFalse(os.path.exists(tmp))
 
+    def test_tty_summary_redraws_in_place(self):
+        import pty
+        master, slave = pty.openpty()
+        env = dict(os.environ)
+        env["SUNWIRE_LOG"] = "warn"
+        p = subprocess.Popen([BIN, "demo", "--http-port", str(free_port()), "--speed", "30",
+                              "--start", "2025-06-21T09:00:00Z"], stdout=slave, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL, env=env)
+        os.close(slave)
+
+        def cleanup():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(master)
+        self.addCleanup(cleanup)
+        out, deadline = b"", time.monotonic() + 20
+        # three redraws: each moves the cursor up over the previous summary and clears its lines
+        while time.monotonic() < deadline and out.count(b"\x1b[5A") < 2:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    break
+        self.assertGreaterEqual(out.count(b"\x1b[5A"), 2, out[-400:])
+        self.assertIn(b"\r\x1b[K", out)
+        p.send_signal(signal.SIGINT)
+        self.assertEqual(p.wait(timeout=20), 0)
+
     def test_bad_options(self):
         for args in (["--speed", "0"], ["--start", "tomorrow"], ["--firmware", "5"], ["--bogus"]):
             r = subprocess.run([BIN, "demo", *args], capture_output=True, timeout=20)

@@ -151,8 +151,11 @@ typedef struct tally {
     unsigned status_low[256];
     unsigned status_high[256];
     unsigned bad_slot;
+    unsigned epochs_seen; /* bit per epoch of the response slot counters */
+    unsigned super_steps, super_wrong; /* fw4: the status high byte's counter steps exactly at a wrap */
     /* per gateway: last (time, counter) to check the counter runs at 5 ms a slot */
     uint16_t last_sc[8];
+    uint16_t last_status[8];
     int64_t last_t[8];
     bool has_last[8];
     unsigned slot_mismatch;
@@ -196,8 +199,17 @@ static void on_transport(void *user, const sw_tigo_transport_event *ev)
         t->status_high[r->status >> 8]++;
         if (!sw_tigo_slot_valid(r->slot_counter))
             t->bad_slot++;
+        t->epochs_seen |= 1u << sw_tigo_slot_epoch(r->slot_counter);
         uint32_t a = 0;
         sw_tigo_slot_absolute(r->slot_counter, &a);
+        if (t->has_last[g] && (r->status >> 8) != 0) {
+            unsigned prev = (t->last_status[g] >> 14) & 3u, now = (r->status >> 14) & 3u;
+            bool wrapped = sw_tigo_slot_epoch(r->slot_counter) < sw_tigo_slot_epoch(t->last_sc[g]);
+            if (now != (wrapped ? (prev + 1) % 4 : prev))
+                t->super_wrong++;
+            t->super_steps += wrapped;
+        }
+        t->last_status[g] = r->status;
         if (t->has_last[g]) {
             uint32_t d = 0;
             sw_tigo_slots_between(r->slot_counter, t->last_sc[g], &d);
@@ -325,6 +337,15 @@ static void test_fw4_status_and_superepoch(void **state)
     }
     assert_int_equal(sum, t->responses);
     assert_true(kinds >= 2);
+    /* ten minutes run through all four epochs of the slot counter, and the low byte keeps its rotation */
+    assert_int_equal(t->epochs_seen, 0xF);
+    assert_true(t->super_steps >= 2);
+    assert_int_equal(t->super_wrong, 0);
+    assert_int_equal(t->bad_slot, 0);
+    assert_int_equal(t->slot_mismatch, 0);
+    assert_int_equal(t->full_gap_wrong, 0);
+    assert_int_equal(t->status_low[0xE0] + t->status_low[0xEE] + t->status_low[0xFE] + t->status_low[0xFF],
+                     t->responses);
     assert_int_equal(t->pv_types[SW_TIGO_PT_POWER_REPORT] > 0, 1);
     free_stream(&st);
     free(s);
