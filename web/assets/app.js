@@ -272,7 +272,10 @@
       let sub = '';
       if (k === 'grid' && n.val !== null) sub = n.val < -5 ? 'export' : n.val > 5 ? 'import' : 'idle';
       if (k === 'bat') sub = (soc === null ? '' : num(soc, 0) + ' % · ') + (n.val === null ? '' : n.val < -5 ? 'charging' : n.val > 5 ? 'discharging' : 'idle');
-      s += '<g class="flow-node" data-node="' + k + '"><circle cx="' + n.x + '" cy="' + n.y + '" r="44" style="stroke:' + n.color + '"/>';
+      // A node the installation cannot measure (no inverter, no battery) is drawn faded.
+      const absent = n.val === null && !(k === 'bat' && soc !== null);
+      if (absent) sub = 'no data';
+      s += '<g class="flow-node' + (absent ? ' absent' : '') + '" data-node="' + k + '"><circle cx="' + n.x + '" cy="' + n.y + '" r="44" style="stroke:' + n.color + '"/>';
       if (k === 'bat' && soc !== null) {
         const h = Math.max(0, Math.min(100, soc)) * 0.5;
         s += '<rect x="' + (n.x - 12) + '" y="' + (n.y - 22) + '" width="24" height="50" rx="4" fill="none" stroke="' + n.color + '" stroke-width="2"/>' +
