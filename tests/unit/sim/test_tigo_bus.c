@@ -664,20 +664,22 @@ static void on_app(void *user, const sw_tigo_transport_event *ev)
 static void test_application_payloads(void **state)
 {
     (void)state;
-    stream st;
-    sw_tigo_sim *s = new_sim(99, at_utc(3, 10), 1, 5, SW_TIGO_SIM_FW_CLASSIC, NULL, NULL);
-    pull(s, at_utc(3, 50), &st);
-    app_check a = { .sim = s };
-    static sw_tigo_stack stack;
-    sw_tigo_stack_init(&stack, SW_TIGO_LINK_MODE_IMPROVED, 0, on_app, &a);
-    sw_tigo_stack_feed(&stack, st.bytes, st.len);
-    assert_int_equal(a.topology, 5);
-    assert_int_equal(a.strings_version, 5);
-    assert_int_equal(a.strings_info, 5);
-    assert_int_equal(a.pv_config, 5);
-    assert_true(a.net_status > 10);
-    free_stream(&st);
-    free(s);
+    for (int fw = 0; fw < 2; fw++) {
+        stream st;
+        sw_tigo_sim *s = new_sim(99, at_utc(3, 10), 1, 5, fw ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC, NULL, NULL);
+        pull(s, at_utc(3, 50), &st);
+        app_check a = { .sim = s };
+        static sw_tigo_stack stack;
+        sw_tigo_stack_init(&stack, SW_TIGO_LINK_MODE_IMPROVED, 0, on_app, &a);
+        sw_tigo_stack_feed(&stack, st.bytes, st.len);
+        assert_int_equal(a.topology, 5);
+        assert_int_equal(a.strings_version, 5);
+        assert_int_equal(a.strings_info, 5);
+        assert_int_equal(a.pv_config, 5);
+        assert_true(a.net_status > 10);
+        free_stream(&st);
+        free(s);
+    }
 }
 
 /* ---- chunking: any split of the byte stream decodes the same ---------------------------- */
