@@ -185,6 +185,13 @@ uint16_t sw_tigo_sim_slot_counter(const sw_tigo_sim *s, unsigned gateway_index, 
 
 const sw_tigo_sim_counters *sw_tigo_sim_counters_get(const sw_tigo_sim *s);
 
+/*
+ * The 13-byte report core from r's raw fields (12-bit fields masked to 12
+ * bits), with `unknown` as bytes 7..9: the inverse of the power-report
+ * decoder, used for every report the simulator sends.
+ */
+void sw_tigo_sim_pack_report(const sw_tigo_sim_report *r, const uint8_t unknown[3], uint8_t out[13]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -217,6 +217,22 @@ static unsigned u12(double v, double scale)
     return (unsigned)r & 0xFFFu;
 }
 
+void sw_tigo_sim_pack_report(const sw_tigo_sim_report *r, const uint8_t unknown[3], uint8_t out[13])
+{
+    unsigned vin = r->voltage_in_raw & 0xFFFu, vout = r->voltage_out_raw & 0xFFFu;
+    unsigned cur = r->current_raw & 0xFFFu, temp = r->temperature_raw & 0xFFFu;
+    out[0] = (uint8_t)(vin >> 4);
+    out[1] = (uint8_t)(((vin & 0xFu) << 4) | (vout >> 8));
+    out[2] = (uint8_t)vout;
+    out[3] = r->duty_cycle_raw;
+    out[4] = (uint8_t)(cur >> 4);
+    out[5] = (uint8_t)(((cur & 0xFu) << 4) | (temp >> 8));
+    out[6] = (uint8_t)temp;
+    memcpy(out + 7, unknown, 3);
+    sw_put_be16(out + 10, r->slot_counter);
+    out[12] = r->rssi;
+}
+
 static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int64_t t_ns, sw_tigo_sim_report *r)
 {
     sw_tigo_sim_gateway *g = &s->gw[gi];
@@ -262,25 +278,9 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
     r->temperature_raw = (uint16_t)u12(temp, 10.0);
     r->rssi = (uint8_t)(105 + h(s, 0x55, item) % 60 + (uint64_t)(noise * 6.0));
     r->slot_counter = counter_of(abs_slots(g, t_ns));
+    static const uint8_t unknown_classic[3] = { 0x81, 0x00, 0x6E }, unknown_fw4[3] = { 0x92, 0x00, 0x64 };
     uint8_t *b = r->data;
-    b[0] = (uint8_t)(r->voltage_in_raw >> 4);
-    b[1] = (uint8_t)(((r->voltage_in_raw & 0xF) << 4) | (r->voltage_out_raw >> 8));
-    b[2] = (uint8_t)r->voltage_out_raw;
-    b[3] = r->duty_cycle_raw;
-    b[4] = (uint8_t)(r->current_raw >> 4);
-    b[5] = (uint8_t)(((r->current_raw & 0xF) << 4) | (r->temperature_raw >> 8));
-    b[6] = (uint8_t)r->temperature_raw;
-    if (s->cfg.firmware == SW_TIGO_SIM_FW_4) {
-        b[7] = 0x92;
-        b[8] = 0x00;
-        b[9] = 0x64;
-    } else {
-        b[7] = 0x81;
-        b[8] = 0x00;
-        b[9] = 0x6E;
-    }
-    sw_put_be16(b + 10, r->slot_counter);
-    b[12] = r->rssi;
+    sw_tigo_sim_pack_report(r, s->cfg.firmware == SW_TIGO_SIM_FW_4 ? unknown_fw4 : unknown_classic, b);
     r->len = 13;
     if (s->cfg.firmware == SW_TIGO_SIM_FW_4) {
         b[13] = (uint8_t)(irr > 0.5 ? 0x03 : 0x02); /* opaque trailer, values as seen in the field */
