@@ -296,6 +296,15 @@ const char *sw_daemon_rct_default_name(bool slow, size_t i);
 size_t sw_daemon_rct_identity_count(void);
 const char *sw_daemon_rct_identity_name(size_t i);
 
+/*
+ * Fault mask: bit k of the 128-bit mask is bit k mod 32 of fault[k / 32].flt.
+ * The name of one bit (NULL beyond 127), and the active faults of one word
+ * as "name, name, ..." ("none" when 0) into out[cap]; returns the length
+ * needed (snprintf style).
+ */
+const char *sw_daemon_rct_fault_name(unsigned bit);
+size_t sw_daemon_rct_fault_text(unsigned word, uint32_t value, char *out, size_t cap);
+
 /* ---- the daemon ------------------------------------------------------------------------ */
 typedef struct sw_daemon sw_daemon;
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
+#include "sunwire/json.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
 #include "sunwire_config.h"
@@ -38,6 +40,28 @@ void sw_daemon_copy_text(char *dst, size_t cap, const char *src)
 
 int64_t sw_daemon_now_ns(void) { return sw_now_realtime_ns(); }
 
+void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...)
+{
+    char buf[1024];
+    sw_json j;
+    sw_json_init(&j, buf, sizeof buf);
+    sw_json_object_begin(&j);
+    sw_json_key(&j, "source");
+    sw_json_string(&j, source);
+    va_list ap;
+    va_start(ap, source);
+    for (const char *k = va_arg(ap, const char *); k; k = va_arg(ap, const char *)) {
+        const char *v = va_arg(ap, const char *);
+        sw_json_key(&j, k);
+        sw_json_string(&j, v ? v : "");
+    }
+    va_end(ap);
+    sw_json_object_end(&j);
+    const char *text = sw_json_finish(&j);
+    if (text)
+        sw_model_event(d->model, kind, text);
+}
+
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode)
 {
     if (!barcode || !barcode[0])
@@ -50,6 +74,7 @@ void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint1
             return;
     if (d->n_logged < SW_DAEMON_LOGGED_BARCODES)
         snprintf(d->logged[d->n_logged++], 16, "%s", barcode);
+    sw_daemon_event(d, "unmapped_panel", source, "barcode", barcode, (const char *)NULL);
     SW_LOGI(LOG_TARGET, "unmapped panel: barcode %s (source %s, gateway %u, node %u); add it to [panels] as "
             "modules = STRING:NAME:%s",
             barcode, source, (unsigned)gw, (unsigned)node, barcode);

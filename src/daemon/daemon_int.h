@@ -43,6 +43,11 @@ struct sw_daemon {
 void sw_daemon_copy_text(char *dst, size_t cap, const char *src);
 /* Wall clock in ns. */
 int64_t sw_daemon_now_ns(void);
+/*
+ * Raw event for the sinks' event hook (dashboard live view, history events):
+ * {"source": NAME, <key>: <text>...} from NULL-terminated key/value pairs.
+ */
+void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...);
 /* Log an unmapped barcode the first time it is seen. */
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode);
 

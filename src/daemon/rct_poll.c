@@ -140,6 +140,8 @@ struct rct_poller {
     uint8_t *unterminated;    /* the last NUL-less string answer of the current object */
     size_t unterminated_len;
     bool have_unterminated;
+    uint32_t faults[4];       /* last fault words seen, to report changes once */
+    bool have_faults[4];
 };
 
 enum frame_verdict { FRAME_IGNORED = 0, FRAME_ACCEPTED, FRAME_ASK_AGAIN };
@@ -193,6 +195,8 @@ static void poller_fail(rct_poller *p, const char *what, int err)
         SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", p->cfg->name, p->st->last_error, (long long)delay);
     status_changed(p);
     set_online(p, false);
+    if (was_up)
+        sw_daemon_event(p->d, "source_down", p->cfg->name, "error", p->st->last_error, (const char *)NULL);
     set_timer(p, delay, on_retry);
 }
 
@@ -334,8 +338,28 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         iv.number = v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
                     : v->type == SW_RCT_TYPE_FLOAT ? v->u.f
                                                    : (double)v->u.i;
+    unsigned word;
+    char tail;
     const char *label = NULL;
-    if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label)
+    if (sscanf(o->name, "fault[%u].fl%c", &word, &tail) == 2 && tail == 't' && word < 4 &&
+        v->type == SW_RCT_TYPE_UINT32) {
+        uint32_t bits = (uint32_t)v->u.i;
+        sw_daemon_rct_fault_text(word, bits, iv.text, sizeof iv.text);
+        if (!p->have_faults[word] || p->faults[word] != bits) {
+            if (bits)
+                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, iv.text);
+            else if (p->have_faults[word])
+                SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
+            if (bits || p->have_faults[word]) {
+                char hex[16];
+                snprintf(hex, sizeof hex, "0x%08X", (unsigned)bits);
+                sw_daemon_event(p->d, "rct_fault", p->cfg->name, "object", o->name, "value", hex, "faults",
+                                iv.text, (const char *)NULL);
+            }
+            p->faults[word] = bits;
+            p->have_faults[word] = true;
+        }
+    } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label)
         snprintf(iv.text, sizeof iv.text, "%s", label);
     else
         sw_rct_value_to_text(v, iv.text, sizeof iv.text);
@@ -468,6 +492,7 @@ static void poller_up(rct_poller *p)
     SW_LOGI(LOG_TARGET, "%s: connected to %s", p->cfg->name, p->st->address);
     p->st->connected = true;
     p->st->last_error[0] = 0;
+    sw_daemon_event(p->d, "source_up", p->cfg->name, "address", p->st->address, (const char *)NULL);
     p->identity_done = false;
     p->next_slow_ms = 0;
     sw_rct_receiver_reset(p->rx);

@@ -70,6 +70,10 @@ class RunRctTest(unittest.TestCase):
             self.assertTrue(got, name)
             self.assertEqual(got[-1]["value"], float(read_value(sim.port, name)), name)
         self.assertEqual(self.values("fault[0].flt")[-1]["value"], float(read_value(sim.port, "fault[0].flt")))
+        # A healthy simulated plant: no fault bit set, and the text says so.
+        for k in range(4):
+            self.assertEqual(self.values("fault[%d].flt" % k)[-1]["value"], 0.0)
+            self.assertEqual(self.values("fault[%d].flt" % k)[-1]["text"], "none")
         # Units come from the registry.
         self.assertEqual(self.values("g_sync.p_ac_grid_sum_lp")[-1]["unit"], "W")
         # The fast tier repeats, the slow tier (energy) does not within a minute.

@@ -91,12 +91,48 @@ static void test_coverage(void **state)
     }
 }
 
+/* Fault bits as the vendor lists them (spec 13.1): bit k is bit k mod 32 of word k / 32. */
+static void test_fault_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sw_daemon_rct_fault_name(0), "CPU trap");
+    assert_non_null(strstr(sw_daemon_rct_fault_name(17), "relay test"));
+    assert_non_null(strstr(sw_daemon_rct_fault_name(25), "insulation"));
+    assert_non_null(strstr(sw_daemon_rct_fault_name(67), "300 mA"));
+    assert_non_null(strstr(sw_daemon_rct_fault_name(105), "emergency"));
+    assert_non_null(strstr(sw_daemon_rct_fault_name(126), "island"));
+    assert_non_null(strstr(sw_daemon_rct_fault_name(127), "neutral"));
+    assert_null(sw_daemon_rct_fault_name(128));
+    for (unsigned b = 0; b < 128; b++) {
+        assert_non_null(sw_daemon_rct_fault_name(b));
+        assert_true(strlen(sw_daemon_rct_fault_name(b)) > 3);
+    }
+
+    char out[160];
+    assert_int_equal(sw_daemon_rct_fault_text(0, 0, out, sizeof out), 4);
+    assert_string_equal(out, "none");
+    /* Word 0: bits 0 and 17. */
+    sw_daemon_rct_fault_text(0, (1u << 0) | (1u << 17), out, sizeof out);
+    char want[160];
+    snprintf(want, sizeof want, "%s, %s", sw_daemon_rct_fault_name(0), sw_daemon_rct_fault_name(17));
+    assert_string_equal(out, want);
+    /* Word 3, bit 31 is global bit 127. */
+    sw_daemon_rct_fault_text(3, 1u << 31, out, sizeof out);
+    assert_string_equal(out, sw_daemon_rct_fault_name(127));
+    /* Every bit at once does not fit: the text says so and the length tells what was needed. */
+    size_t need = sw_daemon_rct_fault_text(1, 0xFFFFFFFFu, out, sizeof out);
+    assert_true(need >= sizeof out);
+    assert_true(strlen(out) < sizeof out);
+    assert_non_null(strstr(out, "..."));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_exist),
         cmocka_unit_test(test_no_duplicates),
         cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_fault_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
