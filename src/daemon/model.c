@@ -365,8 +365,16 @@ sw_err sw_model_set_panel_map(sw_model *m, const sw_panel_map_entry *entries, si
         memset(a, 0, sizeof *a);
         set_text(a->name, sizeof a->name, entries[i].string_name);
     }
-    for (size_t i = 0; i < m->n_panels; i++)
-        derive_identity(m, &m->panels[i]);
+    for (size_t i = 0; i < m->n_panels; i++) {
+        sw_panel *p = &m->panels[i];
+        char old_name[SW_MODEL_NAME_MAX], old_string[SW_MODEL_NAME_MAX];
+        memcpy(old_name, p->name, sizeof old_name);
+        memcpy(old_string, p->string_name, sizeof old_string);
+        derive_identity(m, p);
+        /* Sinks keyed by name or string must hear about a renamed panel. */
+        if (strcmp(old_name, p->name) != 0 || strcmp(old_string, p->string_name) != 0)
+            NOTIFY(m, panel_update, p);
+    }
     refresh_all_strings(m, true);
     return SW_OK;
 }

@@ -6,6 +6,7 @@ file) come from the vectors, never from sunwire itself.
 """
 import json
 import os
+import pty
 import signal
 import tempfile
 import unittest
@@ -125,6 +126,41 @@ class RunTigoTest(unittest.TestCase):
         self.assertGreater(second["energy_total_wh"], 0.0)
         self.assertLess(abs(second["energy_total_wh"] - expect), expect * 1e-6)
         self.assertEqual(second["energy_today_wh"], second["energy_total_wh"])
+        self.assertEqual(self.daemon.stop(), 0)
+
+    def test_serial_port(self):
+        # The bus on a pseudo-terminal instead of a USB adapter.
+        master, slave = pty.openpty()
+        try:
+            path = os.ttyname(slave)
+            self.daemon = runlib.Daemon(["--tigo-serial", path, "--json", "--panels", "A:east1:4-A2346FZ"])
+            self.assertTrue(self.daemon.wait_record("source", connected=True), self.daemon.stderr())
+            for chunk in scenario_chunks(self.scn):
+                os.write(master, chunk)
+            want = expected_power(self.scn, "expected_stdout_fork_with_state_file")[0]
+            panels = self.daemon.wait_record("panel", online=True, name="east1")
+            self.assertTrue(panels, self.daemon.stderr())
+            self.assertEqual(panels[-1]["voltage_in"], want["voltage_in"])
+            self.assertEqual(self.daemon.stop(), 0)
+        finally:
+            os.close(master)
+            os.close(slave)
+
+    def test_sighup_reloads_the_panel_map(self):
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        self.bridge = runlib.TigoBridge(scenario_chunks(self.scn))
+        text = "[tigo roof]\ntcp = 127.0.0.1:%d\n[panels]\nmodules = %%s\n" % self.bridge.port
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(text % "A:first:4-A2346FZ")
+        self.daemon = runlib.Daemon(["--config", cfg, "--json"])
+        self.assertTrue(self.daemon.wait_record("panel", online=True, name="first", string="A"),
+                        self.daemon.stderr())
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(text % "B:second:4-A2346FZ")
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(self.daemon.wait_record("panel", name="second", string="B"), self.daemon.stderr())
+        self.assertTrue(self.daemon.wait_record("string", name="B", panels=1))
+        self.assertIsNone(self.daemon.proc.poll())
         self.assertEqual(self.daemon.stop(), 0)
 
 
