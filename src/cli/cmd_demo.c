@@ -37,6 +37,7 @@
 #include "sunwire/sim.h"
 #include "sunwire/sim_tigo.h"
 #include "sunwire/tigo_barcode.h"
+#include "sunwire_config.h"
 
 #define RCT_MAX_CONN 8
 #define DEMO_PANELS 10
@@ -456,6 +457,9 @@ int sw_cli_demo(int argc, char **argv)
         i++;
     }
 
+    /* The summary is the demo's voice; the daemon's start-up chatter only when asked (SUNWIRE_LOG=info). */
+    sw_log_init(SW_LOG_WARN);
+
     /* ---- the simulated plant ---- */
     int64_t now = sw_now_realtime_ns(), start;
     sw_tigo_sim_config tcfg;
@@ -551,12 +555,16 @@ int sw_cli_demo(int argc, char **argv)
         ok = ok && set_key(&cfg, "rct inverter", "port", port);
         ok = ok && set_key(&cfg, "rct inverter", "fast_interval", "2s");
         ok = ok && set_key(&cfg, "rct inverter", "slow_interval", "20s");
+#ifdef SUNWIRE_HAVE_SQLITE
         snprintf(v, sizeof v, "%s/history.db", dir);
         ok = ok && set_key(&cfg, "history", "path", v);
+#endif
+#ifdef SUNWIRE_HAVE_MHD
         ok = ok && set_key(&cfg, "http", "bind", "127.0.0.1");
         snprintf(port, sizeof port, "%u", (unsigned)hport);
         ok = ok && set_key(&cfg, "http", "port", port);
         ok = ok && set_key(&cfg, "prometheus", "enable", "true");
+#endif
         /* one string per TAP, named east and west, panels E1..E10 and W1..W10 */
         char map[2048] = "";
         size_t len = 0;
@@ -588,16 +596,25 @@ int sw_cli_demo(int argc, char **argv)
     {
         char when[SW_RFC3339_MAX];
         sw_fmt_rfc3339(when, start, tcfg.day.utc_offset_s);
+        unsigned bus_port = tsim_runner_port(d.runner), inv_port = d.rct.port;
         printf("sunwire demo: a simulated installation, observed by the daemon (Ctrl-C stops)\n"
                "  Tigo bus      127.0.0.1:%u  (sunwire tigo observe --tcp 127.0.0.1 --port %u)\n"
-               "  RCT inverter  127.0.0.1:%u  (sunwire rct read-value --host 127.0.0.1 --port %u --name battery.soc)\n"
-               "  dashboard     http://127.0.0.1:%u/\n"
-               "  metrics       http://127.0.0.1:%u/metrics\n"
-               "  history       %s/history.db%s\n"
-               "  simulated day starts %s, %gx real time\n\n",
-               (unsigned)tsim_runner_port(d.runner), (unsigned)tsim_runner_port(d.runner), (unsigned)d.rct.port,
-               (unsigned)d.rct.port, (unsigned)hport, (unsigned)hport, dir,
-               temp_dir ? " (temporary: removed at exit; keep it with --data-dir)" : "", when, speed);
+               "  RCT inverter  127.0.0.1:%u  (sunwire rct read-value --host 127.0.0.1 --port %u --name battery.soc)\n",
+               bus_port, bus_port, inv_port, inv_port);
+#ifdef SUNWIRE_HAVE_MHD
+        printf("  dashboard     http://127.0.0.1:%u/\n"
+               "  metrics       http://127.0.0.1:%u/metrics\n",
+               (unsigned)hport, (unsigned)hport);
+#else
+        printf("  dashboard     not in this build (libmicrohttpd was missing)\n");
+#endif
+#ifdef SUNWIRE_HAVE_SQLITE
+        printf("  history       %s/history.db%s\n", dir,
+               temp_dir ? " (temporary: removed at exit; keep it with --data-dir)" : "");
+#else
+        printf("  history       not in this build (sqlite3 was missing)\n");
+#endif
+        printf("  simulated day starts %s, %gx real time\n\n", when, speed);
         fflush(stdout);
     }
     d.started_ms = sw_loop_now_ms();
