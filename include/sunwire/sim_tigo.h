@@ -33,7 +33,7 @@ extern "C" {
 #define SW_TIGO_SIM_MAX_GATEWAYS 8
 #define SW_TIGO_SIM_MAX_PANELS 64   /* per gateway */
 #define SW_TIGO_SIM_QUEUE 96        /* PV packets a gateway buffers for the controller */
-#define SW_TIGO_SIM_TASKS 256       /* controller exchanges waiting besides polling */
+#define SW_TIGO_SIM_TASKS 2048      /* controller exchanges waiting besides polling */
 #define SW_TIGO_SIM_FRAMES 4        /* encoded frames waiting to be pulled */
 #define SW_TIGO_SIM_FRAME_MAX 520   /* >= sw_tigo_link_encoded_max(250) */
 #define SW_TIGO_SIM_FIRST_GATEWAY 0x1201u
@@ -144,6 +144,7 @@ typedef struct sw_tigo_sim {
     sw_tigo_sim_counters counters;
     int64_t now_ns;           /* the controller's cursor on the bus */
     uint8_t sequence;         /* command sequence number, skips 00 and FF */
+    uint32_t polls_since_task; /* a busy bus still gets one command in per round of polls */
     bool was_night;
     bool started;
     int64_t next_status_ns, next_sweep_ns, next_ping_ns;

@@ -493,8 +493,8 @@ static unsigned online_count(const sw_tigo_sim *s, unsigned gi)
     return c;
 }
 
-static const char *version_classic = "Mgate Version G8.61\rMar 14 2023\r09:12:40\rGW-H158.4.3S0.12\r";
-static const char *version_fw4 = "Mgate Version G8.65\rMay  6 2025\r14:03:27\rGW-H158.4.3S0.12\r";
+static const char version_classic[] = "Mgate Version G8.61\rMar 14 2023\r09:12:40\rGW-H158.4.3S0.12\r";
+static const char version_fw4[] = "Mgate Version G8.65\rMay  6 2025\r14:03:27\rGW-H158.4.3S0.12\r";
 
 const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s)
 {
@@ -722,7 +722,11 @@ static void step(sw_tigo_sim *s)
             due = g;
     int64_t end;
     bool enum_task = s->n_tasks > 0 && s->tasks[s->task_head].kind <= T_LAST_ENUM;
-    if (enum_task || (s->n_tasks > 0 && s->gw[due].next_poll_ns > t)) {
+    /* Commands fill the gaps between polls; on a bus too busy to have gaps (many TAPs), one command
+     * still goes out per round of polls, as a real controller cannot starve its configuration work. */
+    bool task_turn = s->n_tasks > 0 && (s->gw[due].next_poll_ns > t || s->polls_since_task >= s->cfg.gateways);
+    if (enum_task || task_turn) {
+        s->polls_since_task = 0;
         sw_tigo_sim_task task = s->tasks[s->task_head];
         s->task_head = (s->task_head + 1) % SW_TIGO_SIM_TASKS;
         s->n_tasks--;
@@ -731,6 +735,7 @@ static void step(sw_tigo_sim *s)
         if (s->gw[due].next_poll_ns > t)
             t = s->gw[due].next_poll_ns;
         end = do_poll(s, due, t);
+        s->polls_since_task++;
         s->gw[due].next_poll_ns += (int64_t)s->cfg.poll_ms * MS;
         if (s->gw[due].next_poll_ns <= end)
             s->gw[due].next_poll_ns = end + (int64_t)s->cfg.poll_ms * MS;

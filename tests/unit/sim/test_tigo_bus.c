@@ -682,6 +682,46 @@ static void test_application_payloads(void **state)
     }
 }
 
+/* The largest installation saturates the bus: commands must still get through, nothing may overflow. */
+static void test_largest_bus(void **state)
+{
+    (void)state;
+    stream st;
+    sw_tigo_sim *s = new_sim(21, at_utc(3, 0), SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS,
+                             SW_TIGO_SIM_FW_CLASSIC, NULL, NULL);
+    pull(s, at_utc(3, 50), &st);
+    app_check a = { .sim = s };
+    static sw_tigo_stack stack;
+    sw_tigo_stack_init(&stack, SW_TIGO_LINK_MODE_REFERENCE, 0, on_app, &a);
+    sw_tigo_stack_feed(&stack, st.bytes, st.len);
+    const unsigned nodes = SW_TIGO_SIM_MAX_GATEWAYS * SW_TIGO_SIM_MAX_PANELS;
+    assert_int_equal(a.topology, nodes);
+    assert_int_equal(a.strings_version, nodes);
+    assert_int_equal(a.strings_info, nodes);
+    assert_int_equal(a.pv_config, nodes);
+    assert_int_equal(sw_tigo_sim_counters_get(s)->queue_overflows, 0);
+    assert_int_equal(stack.link.counters.checksums + stack.link.counters.giants + stack.link.counters.runts, 0);
+    /* and the observer learns every table */
+    sw_tigo_observer *o = malloc(sizeof *o);
+    assert_non_null(o);
+    sw_tigo_observer_init(o, 0, NULL, NULL);
+    size_t off = 0;
+    for (size_t i = 0; i < st.frames; i++) {
+        sw_tigo_observer_push(o, st.bytes + off, st.offs[i] - off, st.ends[i]);
+        off = st.offs[i];
+    }
+    for (unsigned gi = 0; gi < SW_TIGO_SIM_MAX_GATEWAYS; gi++)
+        for (unsigned j = 0; j < SW_TIGO_SIM_MAX_PANELS; j++) {
+            const uint8_t *addr = sw_tigo_state_node_address(sw_tigo_observer_state(o), sw_tigo_sim_gateway_id(s, gi),
+                                                             (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j));
+            assert_non_null(addr);
+            assert_memory_equal(addr, sw_tigo_sim_node_address(s, gi, j), 8);
+        }
+    free(o);
+    free_stream(&st);
+    free(s);
+}
+
 /* ---- chunking: any split of the byte stream decodes the same ---------------------------- */
 typedef struct fsig {
     uint32_t hash[64];
@@ -778,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_every_packet_type),
         cmocka_unit_test(test_application_payloads),
+        cmocka_unit_test(test_largest_bus),
         cmocka_unit_test(test_any_chunking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
