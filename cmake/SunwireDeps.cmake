@@ -6,11 +6,27 @@
 # (and `sunwire features`) says it is disabled and which Debian package enables it.
 find_package(PkgConfig REQUIRED)
 
-set(SUNWIRE_LINK_LIBS m)
+set(SUNWIRE_LINK_LIBS m ${CMAKE_DL_LIBS})
 set(SUNWIRE_PC_LIBS_PRIVATE "-lm")
 set(SUNWIRE_FEATURES "")
 
 # name, pkg-config module, Debian package, what it enables
+set(SUNWIRE_DL_LINK_LIBS "")
+macro(sunwire_optional_dl NAME MODULE DEBPKG WHAT)
+  pkg_check_modules(${NAME} IMPORTED_TARGET ${MODULE})
+  if(${NAME}_FOUND)
+    set(SUNWIRE_HAVE_${NAME} 1)
+    add_library(sw_headers_${NAME} INTERFACE)
+    target_include_directories(sw_headers_${NAME} INTERFACE ${${NAME}_INCLUDE_DIRS})
+    list(APPEND SUNWIRE_LINK_LIBS sw_headers_${NAME})
+    list(APPEND SUNWIRE_DL_LINK_LIBS PkgConfig::${NAME})
+    list(APPEND SUNWIRE_FEATURES "${WHAT}: enabled (${MODULE} ${${NAME}_VERSION}, loaded when used)")
+  else()
+    set(SUNWIRE_HAVE_${NAME} 0)
+    list(APPEND SUNWIRE_FEATURES "${WHAT}: DISABLED (install ${DEBPKG})")
+  endif()
+endmacro()
+
 macro(sunwire_optional NAME MODULE DEBPKG WHAT)
   pkg_check_modules(${NAME} IMPORTED_TARGET ${MODULE})
   if(${NAME}_FOUND)
@@ -24,11 +40,15 @@ macro(sunwire_optional NAME MODULE DEBPKG WHAT)
   endif()
 endmacro()
 
-sunwire_optional(PCAP      libpcap      libpcap-dev        "pcap capture reading")
+# Loaded at first use (src/io/dl.h): only their headers are needed to build,
+# and the program does not map them, or their dependency chains, unless the
+# feature runs. Tests that call them directly link SUNWIRE_DL_LINK_LIBS.
+sunwire_optional_dl(PCAP      libpcap      libpcap-dev        "pcap capture reading")
+sunwire_optional_dl(MOSQUITTO libmosquitto libmosquitto-dev   "MQTT and Home Assistant output")
+sunwire_optional_dl(MHD       libmicrohttpd libmicrohttpd-dev "HTTP server (Prometheus /metrics, dashboard)")
+sunwire_optional_dl(CURL      libcurl      libcurl4-openssl-dev "InfluxDB HTTP output")
+# Linked: small, and needed by the daemon whenever it runs.
 sunwire_optional(INIH      inih         libinih-dev        "configuration files (sunwire run --config)")
-sunwire_optional(MOSQUITTO libmosquitto libmosquitto-dev   "MQTT and Home Assistant output")
-sunwire_optional(MHD       libmicrohttpd libmicrohttpd-dev "HTTP server (Prometheus /metrics, dashboard)")
-sunwire_optional(CURL      libcurl      libcurl4-openssl-dev "InfluxDB HTTP output")
 sunwire_optional(SQLITE    sqlite3      libsqlite3-dev     "embedded SQLite history")
 # Required: jansson parses JSON input (state files, configuration, test vectors).
 pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
