@@ -27,6 +27,14 @@ typedef enum sw_log_level {
 /* Read the level from the environment, falling back to `fallback`. */
 void sw_log_init(sw_log_level fallback);
 void sw_log_set_level(sw_log_level level);
+/*
+ * When on, a log line is dropped (and counted) instead of written if stderr
+ * cannot take it without blocking: for a parent that pipes our stderr and
+ * never reads it. Unlike O_NONBLOCK this leaves the file description alone,
+ * which stdout may share (2>&1).
+ */
+void sw_log_drop_when_blocked(int on);
+unsigned long sw_log_dropped(void);
 sw_log_level sw_log_get_level(void);
 int sw_log_enabled(sw_log_level level);
 

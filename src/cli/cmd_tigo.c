@@ -279,13 +279,12 @@ int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
      * taptap-mqtt pipes our stderr and never reads it: once the pipe is full a
      * blocking write would freeze the observer for good. Dropping log lines
      * when a pipe is full is the lesser evil; terminals and files are untouched.
+     * (Not O_NONBLOCK: with 2>&1 stdout shares that file description, and
+     * JSON lines must never be dropped.)
      */
     struct stat st;
-    if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-        int fl = fcntl(STDERR_FILENO, F_GETFL);
-        if (fl >= 0)
-            fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK);
-    }
+    if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        sw_log_drop_when_blocked(1);
     tigo_cli cli = {
         .args = &a,
         .prog = prog,

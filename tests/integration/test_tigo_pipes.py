@@ -1,0 +1,44 @@
+"""stdout and stderr sharing one pipe (2>&1) with a slow reader: no JSON line may be lost.
+
+The Tigo commands drop log lines when a stderr pipe is full (a parent that
+never reads stderr must not freeze the observer). That must not leak into
+stdout when both are the same pipe.
+"""
+import os
+import subprocess
+import time
+import unittest
+
+BIN = os.environ["SUNWIRE_BIN"]
+SRC = os.environ.get("SW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+DEMO = os.path.join(SRC, "data", "demo", "tigo-demo.pcapng")
+
+
+class SharedPipe(unittest.TestCase):
+    def reference_lines(self):
+        out = subprocess.run([BIN, "tigo", "peek-frames", "--json", "--file", DEMO], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=60, check=True).stdout
+        return [l for l in out.decode().splitlines() if l.startswith("{")]
+
+    def test_slow_reader_on_shared_pipe_gets_every_line(self):
+        want = self.reference_lines()
+        self.assertGreater(sum(len(l) for l in want), 200000)  # more than a pipe holds
+        r, w = os.pipe()
+        proc = subprocess.Popen([BIN, "tigo", "peek-frames", "--json", "--file", DEMO], stdout=w, stderr=w)
+        os.close(w)
+        time.sleep(1.0)  # let the pipe fill while nobody reads
+        chunks = []
+        while True:
+            b = os.read(r, 4096)
+            if not b:
+                break
+            chunks.append(b)
+            time.sleep(0.001)
+        os.close(r)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        got = [l for l in b"".join(chunks).decode().splitlines() if l.startswith("{")]
+        self.assertEqual(got, want)
+
+
+if __name__ == "__main__":
+    unittest.main()
