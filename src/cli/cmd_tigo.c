@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/tigo_cli.h"
+#include "cli/tigo_sim.h"
 #include "sunwire/io_source.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
@@ -200,6 +201,7 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                 "  peek-frames        Show every valid gateway link frame\n"
                 "  peek-activity      Show gateway and PV network events\n"
                 "  record             Write what a source delivers to a capture file (pcapng)\n"
+                "  simulate           Generate a simulated bus: TCP server, pseudo-terminal or file\n"
                 "  help               Print this message or the help of the given subcommand(s)\n"
                 "\n"
                 "Options:\n"
@@ -252,6 +254,9 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
 
 int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
 {
+    /* The simulator has its own options; it shares nothing with the source flags. */
+    if (argc >= 2 && strcmp(argv[1], "simulate") == 0)
+        return sw_cli_tigo_simulate(argc - 1, argv + 1, prog);
     tigo_args a;
     tigo_args_parse(argc, argv, prog, persona, &a);
     switch (a.action) {
