@@ -254,6 +254,23 @@ static void test_energy_midnight(void **state)
     tzset();
 }
 
+/* ---- a sink that counts ------------------------------------------------------------------------------ */
+typedef struct counter {
+    int panels, strings, gateways, inverters, values, closed;
+    sw_panel last_panel;
+} counter;
+
+static void c_panel(void *self, const sw_panel *p) { counter *c = self; c->panels++; c->last_panel = *p; }
+static void c_string(void *self, const sw_string_agg *s) { (void)s; ((counter *)self)->strings++; }
+static void c_gateway(void *self, const sw_gateway *g) { (void)g; ((counter *)self)->gateways++; }
+static void c_inverter(void *self, const sw_inverter *i) { (void)i; ((counter *)self)->inverters++; }
+static void c_value(void *self, const sw_inverter_value *v) { (void)v; ((counter *)self)->values++; }
+static void c_close(void *self) { ((counter *)self)->closed++; }
+static const sw_sink_ops counter_ops = {
+    .name = "counter", .panel_update = c_panel, .string_update = c_string, .gateway_update = c_gateway,
+    .inverter_update = c_inverter, .inverter_value = c_value, .close = c_close,
+};
+
 /* ---- aggregates ------------------------------------------------------------------------------------- */
 static void set_map(sw_model *m)
 {
@@ -328,7 +345,10 @@ static void test_aggregates(void **state)
     assert_near(sw_model_string_find(m, "A")->energy_today_wh, 3.5, 1e-9);
     assert_near(sw_model_string_find(m, "total")->energy_total_wh, 3.5, 1e-9);
 
-    /* A reloaded map moves panels between strings. */
+    /* A reloaded map moves panels between strings, and the outputs hear about each renamed panel. */
+    counter c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sw_model_add_sink(m, (sw_sink){&counter_ops, &c}), SW_OK);
     sw_panel_map_entry e;
     memset(&e, 0, sizeof e);
     snprintf(e.string_name, sizeof e.string_name, "C");
@@ -341,25 +361,11 @@ static void test_aggregates(void **state)
     assert_string_equal(panel(m, 3)->name, "4-A23471V");
     assert_near(sw_model_string_find(m, "C")->power_sum_w, 100.0, 1e-9);
     assert_null(sw_model_string_find(m, "A"));
+    /* a1 -> moved, a2 and a3 lose their names to their barcodes, b1 too: four panels renamed. */
+    assert_int_equal(c.panels, 4);
+    assert_int_equal(c.strings, 2); /* C and total */
     sw_model_free(m);
 }
-
-/* ---- a sink that counts ------------------------------------------------------------------------------ */
-typedef struct counter {
-    int panels, strings, gateways, inverters, values, closed;
-    sw_panel last_panel;
-} counter;
-
-static void c_panel(void *self, const sw_panel *p) { counter *c = self; c->panels++; c->last_panel = *p; }
-static void c_string(void *self, const sw_string_agg *s) { (void)s; ((counter *)self)->strings++; }
-static void c_gateway(void *self, const sw_gateway *g) { (void)g; ((counter *)self)->gateways++; }
-static void c_inverter(void *self, const sw_inverter *i) { (void)i; ((counter *)self)->inverters++; }
-static void c_value(void *self, const sw_inverter_value *v) { (void)v; ((counter *)self)->values++; }
-static void c_close(void *self) { ((counter *)self)->closed++; }
-static const sw_sink_ops counter_ops = {
-    .name = "counter", .panel_update = c_panel, .string_update = c_string, .gateway_update = c_gateway,
-    .inverter_update = c_inverter, .inverter_value = c_value, .close = c_close,
-};
 
 static const sw_sink_ops quiet_ops = {.name = "quiet"};
 
