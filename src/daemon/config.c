@@ -542,6 +542,17 @@ static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char
     return SW_OK;
 }
 
+/* Source names end up in file names, MQTT topics and metric labels: keep them plain. */
+static bool name_ok(const char *name)
+{
+    if (!*name || strlen(name) >= SW_MODEL_NAME_MAX - 1 || name[0] == '.')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+            return false;
+    return true;
+}
+
 /* A section seen (possibly without keys): outputs are enabled by their section alone. */
 static sw_err section_seen(sw_daemon_config *c, const char *section, int line, char *err, size_t errcap)
 {
@@ -558,6 +569,9 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         c->panels_line = line;
         return SW_OK;
     }
+    if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name))
+        return fail(err, errcap, c->file, line,
+                    "source name \"%s\": use letters, digits, '-', '_' and '.' (it names files and labels)", name);
     if (strcmp(kind, "tigo") == 0) {
         if (!tigo_section(c, name, line))
             return fail(err, errcap, c->file, line, "more than %d [tigo] sections", SW_DAEMON_MAX_TIGO);
@@ -603,6 +617,8 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
             return fail(err, errcap, c->file, line,
                         "unknown key \"%s\" in [panels] (expected modules = STRING:NAME:BARCODE, ...)", key);
         e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
+    } else if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name)) {
+        return section_seen(c, section, line, err, errcap);
     } else if (strcmp(kind, "tigo") == 0) {
         sw_daemon_tigo *t = tigo_section(c, name, line);
         if (!t)

@@ -220,6 +220,8 @@ static const bad_case bad[] = {
     {"[panels]\nmodules = total:e1:4-A2346FZ\n", 2, "reserved", false, false},
     {"[panels]\nstrings = A\n", 2, "unknown key \"strings\"", false, false},
     {"[general]\n\n[solar]\n", 3, "unknown section [solar]", false, false},
+    {"[general]\n[tigo ../../etc]\ntcp = h\n", 2, "source name", false, false},
+    {"[rct my house]\nhost = h\n", 1, "source name \"my house\"", false, false},
     {"[general]\n[tigo roof\n", 2, "without ']'", false, false},
     {"[general]\nthis line has no equals sign\n", 2, "syntax error", false, false},
     {"[tigo roof]\nreconnect_delay = 250ms\n", 1, "needs serial = DEVICE or tcp = HOST", true, false},
