@@ -157,7 +157,7 @@ sw_err sw_daemon_save(sw_daemon *d)
     char path[SW_DAEMON_PATH_MAX + 32];
     sw_err result = SW_OK;
     for (size_t i = 0; i < d->n_buses; i++) {
-        sw_err e = sw_tigo_bus_save(d->buses[i], false);
+        sw_err e = sw_daemon_bus_save(d->buses[i], false);
         if (e != SW_OK)
             result = e;
     }
@@ -278,7 +278,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         return e;
     }
     for (size_t i = 0; i < c->n_tigo; i++) {
-        tigo_bus *b = sw_tigo_bus_new(d, &c->tigo[i]);
+        tigo_bus *b = sw_daemon_bus_new(d, &c->tigo[i]);
         if (!b) {
             snprintf(err, errcap, "source %s: out of memory", c->tigo[i].name);
             sw_daemon_free(d);
@@ -287,7 +287,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         d->buses[d->n_buses++] = b;
     }
     for (size_t i = 0; i < c->n_rct; i++) {
-        rct_poller *p = sw_rct_poller_new(d, &c->rct[i]);
+        rct_poller *p = sw_daemon_poller_new(d, &c->rct[i]);
         if (!p) {
             snprintf(err, errcap, "source %s: out of memory", c->rct[i].name);
             sw_daemon_free(d);
@@ -296,9 +296,9 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         d->pollers[d->n_pollers++] = p;
     }
     for (size_t i = 0; i < d->n_buses; i++)
-        sw_tigo_bus_start(d->buses[i]);
+        sw_daemon_bus_start(d->buses[i]);
     for (size_t i = 0; i < d->n_pollers; i++)
-        sw_rct_poller_start(d->pollers[i]);
+        sw_daemon_poller_start(d->pollers[i]);
     d->tick_timer = sw_loop_add_timer(loop, c->tick_ms, on_tick, d);
     if (c->state_dir[0])
         d->save_timer = sw_loop_add_timer(loop, (int64_t)c->save_interval_s * 1000, on_save, d);
@@ -325,9 +325,9 @@ void sw_daemon_free(sw_daemon *d)
     if (d->model)
         sw_daemon_save(d);
     for (size_t i = 0; i < d->n_buses; i++)
-        sw_tigo_bus_free(d->buses[i]);
+        sw_daemon_bus_free(d->buses[i]);
     for (size_t i = 0; i < d->n_pollers; i++)
-        sw_rct_poller_free(d->pollers[i]);
+        sw_daemon_poller_free(d->pollers[i]);
     if (d->tick_timer)
         sw_loop_del_timer(d->loop, d->tick_timer);
     if (d->save_timer)

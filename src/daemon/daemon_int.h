@@ -54,16 +54,16 @@ void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint1
 #include "daemon/conn.h"
 
 /* ---- Tigo buses (tigo_bus.c) ---------------------------------------------------------- */
-tigo_bus *sw_tigo_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg);
-void sw_tigo_bus_start(tigo_bus *b);
-void sw_tigo_bus_free(tigo_bus *b);
+tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg);
+void sw_daemon_bus_start(tigo_bus *b);
+void sw_daemon_bus_free(tigo_bus *b);
 /* Persist the bus's Tigo state (node tables, identities) when it changed. */
-sw_err sw_tigo_bus_save(tigo_bus *b, bool force);
+sw_err sw_daemon_bus_save(tigo_bus *b, bool force);
 
 /* ---- RCT pollers (rct_poll.c) --------------------------------------------------------- */
-rct_poller *sw_rct_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);
-void sw_rct_poller_start(rct_poller *p);
-void sw_rct_poller_free(rct_poller *p);
+rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);
+void sw_daemon_poller_start(rct_poller *p);
+void sw_daemon_poller_free(rct_poller *p);
 
 /* ---- persistence (persist.c) ------------------------------------------------------------ */
 /* Write a file atomically: temporary, fsync, rename, fsync of the directory. */

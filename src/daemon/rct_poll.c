@@ -545,7 +545,7 @@ static void poller_connect(rct_poller *p)
     set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
-rct_poller *sw_rct_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
+rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
 {
     rct_poller *p = calloc(1, sizeof *p);
     if (!p)
@@ -574,9 +574,9 @@ rct_poller *sw_rct_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     return p;
 }
 
-void sw_rct_poller_start(rct_poller *p) { poller_connect(p); }
+void sw_daemon_poller_start(rct_poller *p) { poller_connect(p); }
 
-void sw_rct_poller_free(rct_poller *p)
+void sw_daemon_poller_free(rct_poller *p)
 {
     if (!p)
         return;

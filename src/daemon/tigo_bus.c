@@ -189,7 +189,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
             sync_state(b, ev->u.infra.state, sw_daemon_now_ns());
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
-            sw_tigo_bus_save(b, false);
+            sw_daemon_bus_save(b, false);
         }
         break;
     case SW_TIGO_OBS_DIAGNOSTIC:
@@ -313,7 +313,7 @@ static void bus_connect(tigo_bus *b)
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
-sw_err sw_tigo_bus_save(tigo_bus *b, bool force)
+sw_err sw_daemon_bus_save(tigo_bus *b, bool force)
 {
     if (!b->state_path[0] || (!b->state_dirty && !force))
         return SW_OK;
@@ -357,7 +357,7 @@ static void load_state(tigo_bus *b)
     sync_state(b, s, sw_daemon_now_ns());
 }
 
-tigo_bus *sw_tigo_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
+tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
 {
     tigo_bus *b = calloc(1, sizeof *b);
     if (!b)
@@ -389,13 +389,13 @@ tigo_bus *sw_tigo_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     return b;
 }
 
-void sw_tigo_bus_start(tigo_bus *b) { bus_connect(b); }
+void sw_daemon_bus_start(tigo_bus *b) { bus_connect(b); }
 
-void sw_tigo_bus_free(tigo_bus *b)
+void sw_daemon_bus_free(tigo_bus *b)
 {
     if (!b)
         return;
-    sw_tigo_bus_save(b, false);
+    sw_daemon_bus_save(b, false);
     if (b->timer)
         sw_loop_del_timer(b->d->loop, b->timer);
     if (b->fd >= 0) {
