@@ -211,7 +211,7 @@ int sw_cli_run(int argc, char **argv)
         }
     }
     size_t n_tigo_flags = 0, n_rct_flags = 0;
-    optind = 1;
+    optind = 0; /* glibc: 0 restarts the scan from scratch (argv was permuted by the first pass) */
     while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
         if (opt == 'c' || opt == OPT_CHECK)
             continue;
