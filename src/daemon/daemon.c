@@ -143,13 +143,46 @@ sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd)
 }
 
 /* ---- housekeeping ------------------------------------------------------------------------- */
+/*
+ * While some panel is online the tick runs every `tick` to notice silence.
+ * With none online (night, or no Tigo bus at all) the only thing left to do
+ * is the midnight roll-over, so it sleeps until then (at most an hour); the
+ * first report wakes it again.
+ */
 static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     sw_daemon *d = user;
-    if (sw_model_tick(d->model, sw_daemon_now_ns()) > 0)
+    int64_t now = sw_daemon_now_ns();
+    if (sw_model_tick(d->model, now) > 0)
         d->energy_dirty = true;
-    return d->cfg->tick_ms;
+    for (size_t i = 0; i < sw_model_panel_count(d->model); i++) {
+        if (sw_model_panel_at(d->model, i)->online) {
+            d->tick_long = false;
+            return d->cfg->tick_ms;
+        }
+    }
+    int64_t day_ns = INT64_C(86400000000000);
+    int64_t next_day = sw_model_local_day(d->model, now) + 1;
+    int32_t off = tz_offset((void *)d->cfg, now);
+    int64_t midnight = next_day * day_ns - (int64_t)off * 1000000000;
+    int64_t ms = (midnight - now) / 1000000 + 1000;
+    if (ms > 3600000)
+        ms = 3600000;
+    if (ms < d->cfg->tick_ms)
+        ms = d->cfg->tick_ms;
+    d->tick_long = true;
+    return ms;
+}
+
+void sw_daemon_wake_tick(sw_daemon *d)
+{
+    if (!d->tick_long)
+        return;
+    d->tick_long = false;
+    if (d->tick_timer)
+        sw_loop_del_timer(d->loop, d->tick_timer);
+    d->tick_timer = sw_loop_add_timer(d->loop, d->cfg->tick_ms, on_tick, d);
 }
 
 sw_err sw_daemon_save(sw_daemon *d)

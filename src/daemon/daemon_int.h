@@ -31,6 +31,7 @@ struct sw_daemon {
     size_t n_pollers;
     int sig_pipe[2];            /* [0]: read end given by the program, not owned */
     uint64_t tick_timer, save_timer;
+    bool tick_long;             /* the tick sleeps until midnight: no panel is online */
     bool energy_dirty;
     /* Unknown barcodes already logged, so each is reported once. */
     char (*logged)[16];
@@ -48,6 +49,8 @@ int64_t sw_daemon_now_ns(void);
  * {"source": NAME, <key>: <text>...} from NULL-terminated key/value pairs.
  */
 void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...);
+/* A report arrived: make sure the housekeeping tick runs at its short period again. */
+void sw_daemon_wake_tick(sw_daemon *d);
 /* Log an unmapped barcode the first time it is seen. */
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode);
 

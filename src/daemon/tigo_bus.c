@@ -176,6 +176,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
         b->d->energy_dirty = true;
+        sw_daemon_wake_tick(b->d);
         break;
     }
     case SW_TIGO_OBS_INFRASTRUCTURE:

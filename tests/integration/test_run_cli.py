@@ -108,6 +108,20 @@ class RunCliTest(unittest.TestCase):
         wakeups = int(err.split("stopped after ")[1].split()[0])
         self.assertLess(wakeups, 20, err)
 
+    def test_short_tick_sleeps_without_panels(self):
+        # Even a 200 ms housekeeping tick stops waking the process while no panel is online
+        # (it then only waits for local midnight or the next report).
+        self.bridge = runlib.TigoBridge([])
+        path = self.conf("[general]\ntick = 200ms\n[tigo roof]\ntcp = 127.0.0.1:%d\n" % self.bridge.port)
+        self.daemon = runlib.Daemon(["--config", path, "--json"])
+        self.assertTrue(self.daemon.wait_record("source", connected=True), self.daemon.stderr())
+        pid = self.daemon.proc.pid
+        time.sleep(0.5)  # the first tick finds nothing online
+        before = runlib.context_switches(pid)
+        time.sleep(1.5)
+        self.assertLessEqual(runlib.context_switches(pid) - before, 2)
+        self.assertEqual(self.daemon.stop(), 0)
+
     def test_unreachable_source_backs_off(self):
         # Nothing listens on this port: attempts come with growing pauses, never in a tight loop.
         import socket

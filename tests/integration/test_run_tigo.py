@@ -128,6 +128,27 @@ class RunTigoTest(unittest.TestCase):
         self.assertEqual(second["energy_today_wh"], second["energy_total_wh"])
         self.assertEqual(self.daemon.stop(), 0)
 
+    def test_night_zero(self):
+        # One report, then silence: after stale_timeout the panel goes offline with zeros.
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        self.bridge = runlib.TigoBridge(scenario_chunks(self.scn))
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[general]\ntick = 200ms\nstale_timeout = 1s\nnight = zero\n"
+                    "[tigo roof]\ntcp = 127.0.0.1:%d\n" % self.bridge.port)
+        self.daemon = runlib.Daemon(["--config", cfg, "--json"])
+        on = self.daemon.wait_record("panel", online=True)
+        self.assertTrue(on, self.daemon.stderr())
+        t_on = on[-1]["_t"]
+        off = runlib.wait_until(lambda: [r for r in self.daemon.records("panel", online=False, node=on[-1]["node"])
+                                         if r["_t"] > t_on], 5)
+        self.assertTrue(off, self.daemon.stderr())
+        self.assertEqual(off[0]["power"], 0.0)
+        self.assertGreaterEqual(off[0]["_t"] - on[-1]["_t"], 0.8)
+        self.assertEqual(off[0]["voltage_in"], 0.0)
+        total = self.daemon.wait_record("string", name="total", online=0)
+        self.assertTrue([r for r in total if r["_t"] >= off[0]["_t"]])
+        self.assertEqual(self.daemon.stop(), 0)
+
     def test_serial_port(self):
         # The bus on a pseudo-terminal instead of a USB adapter.
         master, slave = pty.openpty()
