@@ -5,7 +5,9 @@ Usage: fuzz_seed.py TARGET DATA_DIR CORPUS_DIR [-- FUZZER ARGS...]
 
 Each fuzz target gets the byte sequences its input format expects: bus streams for
 the Tigo observer, selector byte + payload for the Tigo decoders, state files for
-the state loader, RCT wire bytes for the RCT receiver, pcapng for the capture reader.
+the state loader, INI text for the daemon configuration, a type byte + payload
+for the RCT value decoder, length-prefixed packets or a pcap file for the RCT
+capture reader, RCT wire bytes for the RCT receiver, pcapng for the capture reader.
 Files are named by content hash, so re-seeding never duplicates an entry.
 """
 import glob
@@ -103,12 +105,69 @@ def captures(data):
     return out
 
 
+def daemon_configs(data):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(data)))
+    out = []
+    for path in glob.glob(os.path.join(root, "data", "*.ini")):
+        with open(path, "rb") as f:
+            out.append(f.read())
+    out += [
+        b"[general]\nstate_dir = st\nnight = zero\ntz = +01:00\nsave_interval = 5\n",
+        b"[tigo roof]\ntcp = 127.0.0.1:7160\nreconnect_timeout = 30\n[panels]\nmodules = A:a1:4-A1B2C3D\n",
+        b"[rct inv]\nhost = 127.0.0.1:8899\n[mqtt]\nhost = 127.0.0.1\nport = 1883\n[json]\n",
+        b"[history]\npath = h.db\n[influx]\noutput = stdout\n[http]\nport = 0\n[prometheus]\nport = 0\n",
+    ]
+    return out
+
+
+def rct_values(data):
+    out = []
+    for v in load(data, "rct/values.json")["decode"]:
+        if v.get("input_hex") is not None and v.get("type_value") is not None:
+            tv = int(v["type_value"])
+            order = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 21, 22, 23, 24]
+            if tv in order:
+                out.append(bytes([order.index(tv)]) + hexbytes(v["input_hex"]))
+    return out
+
+
+def _ipv4_tcp(src, dst, seq, payload, syn=False):
+    import struct
+    tcp = struct.pack(">HHIIBBHHH", src, dst, seq, 0, 5 << 4, 0x02 if syn else 0x18, 65535, 0, 0)
+    total = 20 + len(tcp) + len(payload)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, 0, 0, 64, 6, 0, bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2]))
+    return ip + tcp + payload
+
+
+def rct_pcaps(data):
+    import struct
+    frames = rct_streams(data)[:24]
+    pkts, seq_c, seq_s = [], 1000, 5000
+    pkts.append(_ipv4_tcp(40000, 8899, seq_c - 1, b"", syn=True))
+    for i, f in enumerate(frames):
+        if i % 2:
+            pkts.append(_ipv4_tcp(8899, 40000, seq_s, f))
+            seq_s += len(f)
+        else:
+            pkts.append(_ipv4_tcp(40000, 8899, seq_c, f))
+            seq_c += len(f)
+    raw = b"".join(struct.pack(">H", len(p)) + p for p in pkts)
+    # The same packets as a classic pcap file (link type 228: raw IPv4).
+    pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 228)
+    for i, p in enumerate(pkts):
+        pcap += struct.pack("<IIII", 1700000000 + i, 0, len(p), len(p)) + p
+    return [bytes([5]) + raw, bytes([5]) + raw[::-1][:200], bytes([0x80]) + pcap]
+
+
 SEEDS = {
     "fuzz_tigo_observer": lambda d: [b"\x00" + s for s in tigo_streams(d)] + [b"\x1f" + s for s in tigo_streams(d)],
     "fuzz_tigo_decoders": tigo_decoder_inputs,
     "fuzz_tigo_state": tigo_states,
     "fuzz_rct_receiver": rct_streams,
     "fuzz_capture": captures,
+    "fuzz_daemon_config": daemon_configs,
+    "fuzz_rct_value": rct_values,
+    "fuzz_rct_pcap": rct_pcaps,
 }
 
 
