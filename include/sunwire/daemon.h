@@ -79,7 +79,7 @@ size_t sw_model_sink_count(const sw_model *m);
  * The caller updates counters in place and then calls sw_model_source_changed
  * so the sinks hear about it. NULL when the table is full.
  */
-sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_kind kind, const char *address);
+sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type kind, const char *address);
 sw_source_status *sw_model_source_find(sw_model *m, const char *name);
 void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns);
 

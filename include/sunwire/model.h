@@ -28,17 +28,17 @@ extern "C" {
 #define SW_MODEL_NAME_MAX 64
 #define SW_MODEL_TEXT_MAX 160
 
-typedef enum sw_source_kind {
+typedef enum sw_source_type {
     SW_SOURCE_TIGO_SERIAL = 1,
     SW_SOURCE_TIGO_TCP,
     SW_SOURCE_TIGO_FILE,
     SW_SOURCE_RCT_TCP
-} sw_source_kind;
+} sw_source_type;
 
 /* One configured input: a Tigo bus or an RCT inverter connection. */
 typedef struct sw_source_status {
     char name[SW_MODEL_NAME_MAX];     /* from the configuration, e.g. "roof" */
-    sw_source_kind kind;
+    sw_source_type kind;
     char address[SW_MODEL_TEXT_MAX];  /* "/dev/ttyUSB0", "192.0.2.10:502", ... */
     bool connected;
     int64_t last_data_ns;             /* wall clock of the last byte, 0 = never */

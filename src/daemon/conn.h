@@ -2,7 +2,7 @@
  * conn.h: non-blocking connections for the daemon's source drivers.
  *
  * Kept apart from daemon_int.h because it wraps the Tigo CLI's serial opener
- * from sunwire/io_source.h, whose sw_source_kind clashes with the model's.
+ * from sunwire/io_source.h (kept out of the daemon's common header).
  */
 #ifndef SUNWIRE_DAEMON_CONN_H
 #define SUNWIRE_DAEMON_CONN_H

@@ -129,8 +129,8 @@ sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const cha
 {
     static const char *const sql[] = {
         "SELECT 1 FROM panel_readings WHERE panel = ?1 OR barcode = ?1 LIMIT 1",
-        "SELECT 1 FROM string_aggregates WHERE string = ?1 UNION ALL "
-        "SELECT 1 FROM panel_readings WHERE string = ?1 LIMIT 1",
+        ("SELECT 1 FROM string_aggregates WHERE string = ?1 UNION ALL "
+         "SELECT 1 FROM panel_readings WHERE string = ?1 LIMIT 1"),
         "SELECT 1 FROM inverter_values WHERE inverter = ?1 LIMIT 1",
         "SELECT 1 FROM inverter_values WHERE object = ?1 LIMIT 1",
         "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",

@@ -303,7 +303,7 @@ static void render_strings(pbuf *b, const sw_model *m)
 
 /* ---- gateways and sources --------------------------------------------------------- */
 
-static const char *kind_name(sw_source_kind k)
+static const char *kind_name(sw_source_type k)
 {
     switch (k) {
     case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";

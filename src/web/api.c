@@ -78,7 +78,7 @@ void sw_web_json_string(sw_json *j, const sw_string_agg *s)
     sw_json_object_end(j);
 }
 
-static const char *source_kind_name(sw_source_kind k)
+static const char *source_kind_name(sw_source_type k)
 {
     switch (k) {
     case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";
