@@ -322,6 +322,13 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
 sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd);
 /* Run until a signal arrives on the watched fd, or sw_loop_stop. */
 sw_err sw_daemon_run(sw_daemon *d);
+/*
+ * Stamp readings with another clock than the wall clock (Unix ns): a
+ * simulation running faster than real time passes its own, so timestamps,
+ * energy integrals, night timeouts and the history follow simulated time.
+ * Call before sw_daemon_run; NULL restores the wall clock.
+ */
+void sw_daemon_set_clock(sw_daemon *d, int64_t (*now_ns)(void *user), void *user);
 /* Persist the state now (also done periodically and at exit). */
 sw_err sw_daemon_save(sw_daemon *d);
 /* Save, stop the sources and outputs, free everything. */

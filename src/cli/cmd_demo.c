@@ -134,6 +134,8 @@ static void rct_on_accept(sw_loop *loop, int fd, int events, void *user)
     close(cfd);
 }
 
+static int64_t demo_clock(void *user) { return tsim_runner_bus_now(user); }
+
 static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, const tsim_runner *clock)
 {
     memset(s, 0, sizeof *s);
@@ -592,6 +594,8 @@ int sw_cli_demo(int argc, char **argv)
         fprintf(stderr, "sunwire demo: cannot start the daemon: %s\n", err);
         goto out;
     }
+    /* Readings carry simulated time, so energy and history follow the simulated day. */
+    sw_daemon_set_clock(d.daemon, demo_clock, d.runner);
 
     {
         char when[SW_RFC3339_MAX];

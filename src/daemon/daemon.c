@@ -38,7 +38,17 @@ void sw_daemon_copy_text(char *dst, size_t cap, const char *src)
     dst[n] = 0;
 }
 
-int64_t sw_daemon_now_ns(void) { return sw_now_realtime_ns(); }
+int64_t sw_daemon_now_ns(const sw_daemon *d)
+{
+    return d && d->clock ? d->clock(d->clock_user) : sw_now_realtime_ns();
+}
+
+void sw_daemon_set_clock(sw_daemon *d, int64_t (*now_ns)(void *user), void *user)
+{
+    d->clock = now_ns;
+    d->clock_user = user;
+    sw_model_set_started_ns(d->model, sw_daemon_now_ns(d));
+}
 
 void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...)
 {
@@ -153,7 +163,7 @@ static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     sw_daemon *d = user;
-    int64_t now = sw_daemon_now_ns();
+    int64_t now = sw_daemon_now_ns(d);
     if (sw_model_tick(d->model, now) > 0)
         d->energy_dirty = true;
     for (size_t i = 0; i < sw_model_panel_count(d->model); i++) {
@@ -195,7 +205,7 @@ sw_err sw_daemon_save(sw_daemon *d)
             result = e;
     }
     if (d->energy_dirty && sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
-        sw_err e = sw_daemon_save_energy(d->model, path, sw_daemon_now_ns());
+        sw_err e = sw_daemon_save_energy(d->model, path, sw_daemon_now_ns(d));
         if (e == SW_OK)
             d->energy_dirty = false;
         else {
@@ -282,7 +292,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         free(d);
         return SW_ERR_NO_MEMORY;
     }
-    int64_t now = sw_daemon_now_ns();
+    int64_t now = sw_daemon_now_ns(d);
     sw_model_set_started_ns(d->model, now);
     sw_err e = sw_model_set_panel_map(d->model, c->panels, c->n_panels);
     if (e != SW_OK) {

@@ -37,13 +37,16 @@ struct sw_daemon {
     char (*logged)[16];
     size_t n_logged;
     unsigned outputs_started;
+    /* The clock every reading is stamped with (sw_daemon_set_clock); NULL = wall clock. */
+    int64_t (*clock)(void *user);
+    void *clock_user;
 };
 
 /* ---- shared helpers (daemon.c) -------------------------------------------------- */
 /* Copy text into a fixed array, truncating (names and addresses longer than a model field). */
 void sw_daemon_copy_text(char *dst, size_t cap, const char *src);
-/* Wall clock in ns. */
-int64_t sw_daemon_now_ns(void);
+/* The daemon's clock in Unix ns: the wall clock, or a simulation's (sw_daemon_set_clock). */
+int64_t sw_daemon_now_ns(const sw_daemon *d);
 /*
  * Raw event for the sinks' event hook (dashboard live view, history events):
  * {"source": NAME, <key>: <text>...} from NULL-terminated key/value pairs.

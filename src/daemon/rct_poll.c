@@ -156,14 +156,14 @@ static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
     p->timer = sw_loop_add_timer(p->d->loop, delay_ms < 0 ? 0 : delay_ms, cb, p);
 }
 
-static void status_changed(rct_poller *p) { sw_model_source_changed(p->d->model, p->st, sw_daemon_now_ns()); }
+static void status_changed(rct_poller *p) { sw_model_source_changed(p->d->model, p->st, sw_daemon_now_ns(p->d)); }
 
 static void set_online(rct_poller *p, bool online)
 {
     if (p->inv.online == online && online)
         return;
     p->inv.online = online;
-    sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns());
+    sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
 }
 
 static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
@@ -248,7 +248,7 @@ static void end_cycle(rct_poller *p)
 {
     if (!p->identity_done) {
         p->identity_done = true;
-        sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns());
+        sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
         SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", p->cfg->name,
                 p->inv.serial, p->inv.model, p->inv.firmware);
     }
@@ -332,7 +332,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     iv.object_id = o->id;
     snprintf(iv.object_name, sizeof iv.object_name, "%s", o->name);
     snprintf(iv.unit, sizeof iv.unit, "%s", o->unit ? o->unit : "");
-    iv.timestamp_ns = sw_daemon_now_ns();
+    iv.timestamp_ns = sw_daemon_now_ns(p->d);
     iv.is_number = numeric_type(v->type);
     if (iv.is_number)
         iv.number = v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
@@ -443,7 +443,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         return;
     }
     p->st->bytes += (uint64_t)n;
-    p->st->last_data_ns = sw_daemon_now_ns();
+    p->st->last_data_ns = sw_daemon_now_ns(p->d);
     size_t off = 0;
     bool answered = false, ask_again = false;
     while (off < (size_t)n) {
@@ -480,7 +480,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         p->failures = 0;
         p->unanswered = 0;
         set_online(p, true);
-        p->inv.last_poll_ns = sw_daemon_now_ns();
+        p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
         p->pos++;
         /* Anything after the answer belongs to nobody we wait for: the next request starts clean. */
         next_request(p);
@@ -570,7 +570,7 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     snprintf(p->inv.name, sizeof p->inv.name, "%s", cfg->name);
     sw_daemon_copy_text(p->inv.host, sizeof p->inv.host, cfg->host);
     p->inv.port = cfg->port;
-    sw_model_inverter_set(d->model, &p->inv, sw_daemon_now_ns());
+    sw_model_inverter_set(d->model, &p->inv, sw_daemon_now_ns(d));
     return p;
 }
 

@@ -56,7 +56,7 @@ static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
     b->timer = sw_loop_add_timer(b->d->loop, delay_ms, cb, b);
 }
 
-static void status_changed(tigo_bus *b) { sw_model_source_changed(b->d->model, b->st, sw_daemon_now_ns()); }
+static void status_changed(tigo_bus *b) { sw_model_source_changed(b->d->model, b->st, sw_daemon_now_ns(b->d)); }
 
 static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 {
@@ -187,7 +187,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
             unsigned cause = (unsigned)ev->u.infra.cause;
             sw_daemon_event(b->d, "tigo_infrastructure", b->cfg->name, "gateway", gw, "cause",
                             cause < 5 ? causes[cause] : "", (const char *)NULL);
-            sync_state(b, ev->u.infra.state, sw_daemon_now_ns());
+            sync_state(b, ev->u.infra.state, sw_daemon_now_ns(b->d));
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
@@ -208,7 +208,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     for (int rounds = 0; rounds < 16; rounds++) {
         ssize_t n = read(fd, b->buf, sizeof b->buf);
         if (n > 0) {
-            int64_t now = sw_daemon_now_ns();
+            int64_t now = sw_daemon_now_ns(b->d);
             b->last_data_ms = sw_loop_now_ms();
             b->failures = 0;
             size_t frames = sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now);
@@ -355,7 +355,7 @@ static void load_state(tigo_bus *b)
     const sw_tigo_state *s = sw_tigo_observer_state(b->obs);
     SW_LOGI(LOG_TARGET, "%s: loaded %u gateways and %u nodes from %s", b->cfg->name, (unsigned)s->n_gateways,
             (unsigned)s->n_nodes, b->state_path);
-    sync_state(b, s, sw_daemon_now_ns());
+    sync_state(b, s, sw_daemon_now_ns(b->d));
 }
 
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)

@@ -80,6 +80,7 @@ class Demo(unittest.TestCase):
         self.addCleanup(d.cleanup)
         port = free_port()
         # a midsummer late morning at 30x: panels report from the first seconds
+        started = time.monotonic()
         p = self.start("--data-dir", d.name, "--http-port", str(port), "--speed", "30",
                        "--start", "2025-06-21T09:00:00Z", "--seed", "4")
         m, text = self.read_until(p, r"dashboard\s+http://127\.0\.0\.1:(\d+)/", 20)
@@ -133,6 +134,20 @@ class Demo(unittest.TestCase):
             time.sleep(0.5)
         self.assertGreaterEqual(rows, 20)
         self.assertGreater(inv_rows, 0)
+
+        # readings carry simulated time: they lie on the simulated day (2025-06-21, from
+        # 09:00Z) and span far more than the real seconds that passed, at 30x
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        try:
+            lo, hi = con.execute("select min(ts_ns), max(ts_ns) from panel_readings").fetchone()
+        finally:
+            con.close()
+        day_start = 1750496400 * 10**9  # 2025-06-21T09:00:00Z
+        self.assertGreaterEqual(lo, day_start - 600 * 10**9)
+        self.assertLess(hi, day_start + 12 * 3600 * 10**9)
+        real_elapsed = time.monotonic() - started
+        # wall-clock stamps could span at most real_elapsed seconds
+        self.assertGreater((hi - lo) / 1e9, 2 * real_elapsed)
 
         p.send_signal(signal.SIGINT)
         try:
