@@ -682,14 +682,22 @@ static char *line_reader(char *str, int num, void *stream)
 {
     ini_ctx *x = stream;
     char *r;
+    bool cut = false;
     if (x->fp) {
         r = fgets(str, num, x->fp);
+        if (r && !strchr(str, '\n')) {
+            int ch = getc(x->fp);
+            cut = ch != EOF;
+            if (cut)
+                ungetc(ch, x->fp);
+        }
     } else {
         if (!x->text[x->pos])
             return NULL;
         size_t n = 0;
         while (x->text[x->pos + n] && x->text[x->pos + n] != '\n' && n + 2 < (size_t)num)
             n++;
+        cut = x->text[x->pos + n] && x->text[x->pos + n] != '\n';
         if (x->text[x->pos + n] == '\n')
             n++;
         memcpy(str, x->text + x->pos, n);
@@ -700,6 +708,16 @@ static char *line_reader(char *str, int num, void *stream)
     if (!r)
         return NULL;
     x->line++;
+    /*
+     * inih reads a line in pieces of its buffer's size and would take the rest
+     * of a long line as a line of its own: a value silently cut short (an object
+     * list, a password) or a stray key. Refuse such a line instead.
+     */
+    if (cut && !x->failed) {
+        fail(x->err, x->errcap, x->c->file, x->line, "line longer than %d characters", num - 2);
+        x->failed = true;
+        return NULL;
+    }
     const char *p = str;
     while (isspace((unsigned char)*p))
         p++;
