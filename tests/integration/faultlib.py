@@ -180,6 +180,20 @@ def json_lines(lines):
     return out
 
 
+def timed_json(proc, err=False):
+    """JSON lines of a Proc, each with "_t": the monotonic time it arrived."""
+    out = []
+    for t, l in proc.timed(err):
+        if l.startswith("{"):
+            try:
+                o = json.loads(l)
+            except ValueError:
+                continue
+            o["_t"] = t
+            out.append(o)
+    return out
+
+
 def is_subsequence(sub, seq):
     """True when every item of sub appears in seq in the same order (each item used once)."""
     it = iter(seq)

@@ -13,7 +13,9 @@ and the program under test, and can
   - split every downstream write at random points into separate segments
     (--split);
   - record every byte the client sends (--record-up FILE), so a test can prove
-    that a listener never transmitted, or that a client never wrote.
+    that a listener never transmitted, or that a client never wrote;
+  - on SIGUSR1 drop every connection and refuse new clients (an outage of the
+    upstream, however long the test wants), on SIGUSR2 accept them again.
 Every random choice comes from one generator seeded with --seed. The first line
 on stdout is "listening on 127.0.0.1:PORT"; on SIGTERM/SIGINT, or after
 --max-time seconds, it stops, closes everything and prints one JSON object with
@@ -60,6 +62,8 @@ class Proxy:
         self.next_stall = a.stall_every if a.stall_every > 0 else None
         self.stall_until = 0.0
         self.refuse_until = 0.0
+        self.held = False
+        self.hold_request = None
         self.record = open(a.record_up, "wb") if a.record_up else None
         self.stop = False
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -96,7 +100,7 @@ class Proxy:
         except BlockingIOError:
             return
         t = self.now()
-        if t < self.refuse_until or len(self.pairs) >= MAX_CLIENTS:
+        if t < self.refuse_until or self.held or len(self.pairs) >= MAX_CLIENTS:
             self.stats["refused"] += 1
             c.close()
             return
@@ -227,6 +231,13 @@ class Proxy:
 
     def _timers(self):
         t = self.now()
+        if self.hold_request is not None:
+            self.held, self.hold_request = self.hold_request, None
+            if self.held:
+                self.stats["holds"] = self.stats.get("holds", 0) + 1
+                self.stats["dropped_connections"] += len(self.pairs)
+                for p in list(self.pairs):
+                    self._close(p)
         if self.next_drop is not None and t >= self.next_drop:
             self.next_drop += self.a.drop_every
             self.stats["drops"] += 1
@@ -295,6 +306,14 @@ def main():
         p.stop = True
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    def hold(*_):
+        p.hold_request = True
+
+    def release(*_):
+        p.hold_request = False
+    signal.signal(signal.SIGUSR1, hold)
+    signal.signal(signal.SIGUSR2, release)
     print("listening on 127.0.0.1:%d" % p.lsock.getsockname()[1], flush=True)
     p.run()
     print(json.dumps(p.stats), flush=True)
