@@ -9,6 +9,7 @@ the state loader, INI text for the daemon configuration, a type byte + payload
 for the RCT value decoder, length-prefixed packets or a pcap file for the RCT
 capture reader, RCT wire bytes for the RCT receiver, pcapng for the capture reader.
 Files are named by content hash, so re-seeding never duplicates an entry.
+Regression inputs in DATA_DIR/fuzz-regressions/TARGET/ are added as they are.
 """
 import glob
 import hashlib
@@ -182,6 +183,11 @@ def main():
     target, data, corpus = argv
     os.makedirs(corpus, exist_ok=True)
     seeds = SEEDS.get(target, lambda d: [])(data)
+    # Inputs that once made a target fail are replayed on every run: libFuzzer
+    # executes the whole corpus before it starts mutating.
+    for path in sorted(glob.glob(os.path.join(data, "fuzz-regressions", target, "*"))):
+        with open(path, "rb") as f:
+            seeds.append(f.read())
     for s in seeds:
         name = hashlib.sha1(s).hexdigest()
         path = os.path.join(corpus, name)
