@@ -70,6 +70,12 @@ void sw_hex_encode(char *out, const uint8_t *in, size_t n);
  */
 sw_err sw_hex_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *n_out);
 
+/* ---- configuration words ---------------------------------------------------- */
+/* true/false, yes/no, on/off, 1/0 in any letter case (configuration values). */
+bool sw_parse_bool(const char *text, bool *out);
+/* A plain decimal unsigned integer: digits only (no sign, spaces or suffix), at most max. */
+bool sw_parse_uint(const char *text, uint64_t max, uint64_t *out);
+
 /* ---- UTF-8 ---------------------------------------------------------------- */
 /* Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */
 bool sw_utf8_valid(const uint8_t *s, size_t n);

@@ -439,12 +439,8 @@ static void usage(FILE *f, const char *prog)
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-    char *end = NULL;
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
+    uint64_t v;
+    if (!sw_parse_uint(s, max, &v))
         return false;
     *out = (unsigned long)v;
     return true;

@@ -10,6 +10,7 @@
  * output's own sw_X_config_set when the daemon starts (outputs.c), so every
  * output owns its vocabulary.
  */
+#include "sunwire/core.h"
 #include "sunwire/daemon.h"
 
 #include <ctype.h>
@@ -116,25 +117,6 @@ static bool parse_duration_ms(const char *v, long long *out)
         return false;
     *out = (long long)(x * mul + 0.5);
     return true;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return false;
-    return *a == *b;
-}
-
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (ieq(v, yes[i])) { *out = true; return true; }
-        if (ieq(v, no[i])) { *out = false; return true; }
-    }
-    return false;
 }
 
 static bool all_digits(const char *s)
@@ -527,7 +509,7 @@ static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char
         if (!dur_key(key, value, 10, 86400LL * 1000, &r->reconnect_max_ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
     } else if (strcmp(key, "defaults") == 0) {
-        if (!parse_bool(value, &r->defaults)) {
+        if (!sw_parse_bool(value, &r->defaults)) {
             snprintf(msg, cap, "defaults = \"%s\": expected yes or no", value);
             return SW_ERR_INVALID_ARGUMENT;
         }

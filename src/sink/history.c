@@ -6,6 +6,7 @@
  * open; rows of one loop iteration share a transaction so a busy bus costs
  * one fsync-free WAL append per iteration rather than one per row.
  */
+#include "sunwire/core.h"
 #include "sunwire/sink_history.h"
 
 #include <errno.h>
@@ -39,25 +40,10 @@ static sw_err cfg_err(char *err, size_t errcap, const char *key, const char *val
     return SW_ERR_INVALID_ARGUMENT;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *const yes[] = { "1", "true", "yes", "on" };
-    static const char *const no[] = { "0", "false", "no", "off" };
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(v, yes[i]) == 0) { *out = true; return true; }
-        if (strcmp(v, no[i]) == 0) { *out = false; return true; }
-    }
-    return false;
-}
-
 static bool parse_uint(const char *v, unsigned long max, unsigned *out)
 {
-    char *end;
-    if (!*v || *v == '-' || *v == '+')
-        return false;
-    errno = 0;
-    unsigned long n = strtoul(v, &end, 10);
-    if (errno || *end || n > max)
+    uint64_t n;
+    if (!sw_parse_uint(v, max, &n))
         return false;
     *out = (unsigned)n;
     return true;
@@ -79,7 +65,7 @@ sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *
     else if (strcmp(key, "store_events") == 0)
         flag = &c->events;
     if (flag) {
-        if (!parse_bool(value, flag))
+        if (!sw_parse_bool(value, flag))
             return cfg_err(err, errcap, key, value, "is not a boolean (true/false)");
         return SW_OK;
     }

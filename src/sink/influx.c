@@ -311,25 +311,10 @@ static sw_err set_err(char *err, size_t errcap, const char *key, const char *val
     return SW_ERR_INVALID_ARGUMENT;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *const yes[] = { "1", "true", "yes", "on" };
-    static const char *const no[] = { "0", "false", "no", "off" };
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(v, yes[i]) == 0) { *out = true; return true; }
-        if (strcmp(v, no[i]) == 0) { *out = false; return true; }
-    }
-    return false;
-}
-
 static bool parse_uint(const char *v, unsigned long long max, unsigned long long *out)
 {
-    char *end;
-    if (!*v || *v == '-' || *v == '+')
-        return false;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || *end || n > max)
+    uint64_t n;
+    if (!sw_parse_uint(v, max, &n))
         return false;
     *out = n;
     return true;
@@ -350,7 +335,7 @@ sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *va
     if (!key || !value)
         return set_err(err, errcap, "entry", NULL, "is missing its key or value");
     if (strcmp(key, "enable") == 0 || strcmp(key, "enabled") == 0) {
-        if (!parse_bool(value, &c->enable))
+        if (!sw_parse_bool(value, &c->enable))
             return set_err(err, errcap, key, value, "is not a boolean (true/false)");
     } else if (strcmp(key, "output") == 0) {
         if (strcmp(value, "stdout") == 0)

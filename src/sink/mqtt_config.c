@@ -49,17 +49,6 @@ static sw_err fail(char *err, size_t cap, const char *fmt, ...)
     return SW_ERR_INVALID_ARGUMENT;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *const yes[] = { "true", "yes", "on", "1" };
-    static const char *const no[] = { "false", "no", "off", "0" };
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0) { *out = true; return true; }
-        if (strcasecmp(v, no[i]) == 0) { *out = false; return true; }
-    }
-    return false;
-}
-
 static bool parse_long(const char *v, long lo, long hi, long *out)
 {
     char *end;
@@ -160,7 +149,7 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
                  : strcmp(key, "retain_discovery") == 0 ? &c->retain_discovery
                                                         : NULL;
     if (flag) {
-        if (!parse_bool(value, flag))
+        if (!sw_parse_bool(value, flag))
             return fail(err, errcap, "mqtt %s: \"%s\" is not a boolean (true/false, yes/no, on/off, 1/0)", key, value);
         if (flag == &c->tls && c->tls && !c->port_set)
             c->port = 8883;

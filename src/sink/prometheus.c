@@ -548,13 +548,7 @@ sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const 
     if (!key || !value)
         return cfg_err(err, errcap, "?", "?", "is incomplete");
     if (strcmp(key, "enable") == 0 || strcmp(key, "enabled") == 0) {
-        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "on") == 0 ||
-            strcmp(value, "1") == 0)
-            c->enable = true;
-        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "off") == 0 ||
-                 strcmp(value, "0") == 0)
-            c->enable = false;
-        else
+        if (!sw_parse_bool(value, &c->enable))
             return cfg_err(err, errcap, key, value, "is not a boolean (true/false)");
     } else if (strcmp(key, "path") == 0) {
         if (value[0] != '/' || strlen(value) >= sizeof c->path || strpbrk(value, "?# \t"))
@@ -565,10 +559,8 @@ sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const 
             return cfg_err(err, errcap, key, value, "is not an address");
         snprintf(c->bind, sizeof c->bind, "%s", value);
     } else if (strcmp(key, "port") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long p = strtoul(value, &end, 10);
-        if (!*value || *end || errno || p > 65535 || value[0] == '-' || value[0] == '+')
+        uint64_t p;
+        if (!sw_parse_uint(value, 65535, &p))
             return cfg_err(err, errcap, key, value, "is not a port number (0-65535)");
         c->port = (uint16_t)p;
     } else {

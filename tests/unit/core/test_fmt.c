@@ -135,6 +135,40 @@ static void test_utf8(void **state)
     assert_false(sw_utf8_valid((const uint8_t *)"\xff", 1));
 }
 
+static void test_config_words(void **state)
+{
+    (void)state;
+    static const char *const yes[] = { "true", "TRUE", "Yes", "on", "1" };
+    static const char *const no[] = { "false", "No", "OFF", "0" };
+    static const char *const bad[] = { "", "2", "y", "truex", " true", "-1" };
+    bool b;
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        b = false;
+        assert_true(sw_parse_bool(yes[i], &b));
+        assert_true(b);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        b = true;
+        assert_true(sw_parse_bool(no[i], &b));
+        assert_false(b);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(sw_parse_bool(bad[i], &b));
+    assert_false(sw_parse_bool(NULL, &b));
+
+    uint64_t v;
+    assert_true(sw_parse_uint("0", 10, &v));
+    assert_int_equal(v, 0);
+    assert_true(sw_parse_uint("65535", 65535, &v));
+    assert_int_equal(v, 65535);
+    assert_false(sw_parse_uint("65536", 65535, &v));
+    assert_true(sw_parse_uint("18446744073709551615", UINT64_MAX, &v));
+    assert_int_equal(v, UINT64_MAX);
+    static const char *const bad_n[] = { "", "-1", "+1", " 1", "1 ", "1x", "0x10", "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad_n / sizeof bad_n[0]; i++)
+        assert_false(sw_parse_uint(bad_n[i], UINT64_MAX, &v));
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -156,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_civil_round_trip),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_config_words),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("core/fmt", tests, NULL, NULL);
