@@ -12,6 +12,7 @@ missing. Reconnects are timed from the proxy's own log.
 """
 import collections
 import os
+import sys
 import tempfile
 import time
 import unittest
@@ -40,6 +41,15 @@ def reference(tmp, sim_seconds):
     assert r.returncode == 0, r.stderr
     return [report_key(o) for o in fl.json_lines(r.stdout.decode().splitlines())
             if o.get("event_type") == "power_report"]
+
+
+def report(what, got, last, st):
+    if os.environ.get("SW_FAULT_REPORT"):
+        d = reconnect_delays(st)
+        print("%s: %d of the first %d reference reports, none wrong or repeated; %d drops, %d stalls, "
+              "%d bytes corrupted, %d segments; reconnect max %.3f s, mean %.3f s"
+              % (what, len(got), last + 1, st["drops"], st["stalls"], st["corrupted_down"], st["segments_down"],
+                 max(d), sum(d) / len(d)), file=sys.stderr)
 
 
 def reconnect_delays(stats):
@@ -89,6 +99,8 @@ class TigoUnderFaults(unittest.TestCase):
         delays = reconnect_delays(st)
         self.assertGreaterEqual(len(delays), 4, st)
         self.assertLess(max(delays), 1.0, "reconnect took %.3f s" % max(delays))
+        self.assertEqual(st["bytes_up"], 0, "the Tigo source transmitted")
+        self.last_stats = st
         return client, st
 
     def test_observe_through_faults(self):
@@ -99,6 +111,7 @@ class TigoUnderFaults(unittest.TestCase):
         # Most reports get through: faults cost some, not all.
         last = max(i for i, r in enumerate(self.ref) if r == got[-1])
         self.assertGreater(len(got), (last + 1) * 0.4, (len(got), last, st))
+        report("observe", got, last, st)
 
     def test_daemon_through_faults(self):
         cfg = os.path.join(self.tmp.name, "run.ini")
@@ -125,6 +138,12 @@ class TigoUnderFaults(unittest.TestCase):
         self.assertGreater(len(got), 10)
         src = [r for r in recs if r.get("type") == "source"]
         self.assertTrue(any(r.get("reconnects", 0) >= 3 for r in src), src[-3:])
+        if os.environ.get("SW_FAULT_REPORT"):
+            st = self.last_stats
+            d = reconnect_delays(st)
+            print("run: %d distinct panel values, all from the reference; %d drops, %d bytes corrupted; "
+                  "reconnect max %.3f s, mean %.3f s (reconnect_delay 100ms)"
+                  % (len(got), st["drops"], st["corrupted_down"], max(d), sum(d) / len(d)), file=sys.stderr)
 
 
 if __name__ == "__main__":
