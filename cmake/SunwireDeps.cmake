@@ -47,9 +47,9 @@ sunwire_optional_dl(PCAP      libpcap      libpcap-dev        "pcap capture read
 sunwire_optional_dl(MOSQUITTO libmosquitto libmosquitto-dev   "MQTT and Home Assistant output")
 sunwire_optional_dl(MHD       libmicrohttpd libmicrohttpd-dev "HTTP server (Prometheus /metrics, dashboard)")
 sunwire_optional_dl(CURL      libcurl      libcurl4-openssl-dev "InfluxDB HTTP output")
+sunwire_optional_dl(SQLITE    sqlite3      libsqlite3-dev     "embedded SQLite history")
 # Linked: small, and needed by the daemon whenever it runs.
 sunwire_optional(INIH      inih         libinih-dev        "configuration files (sunwire run --config)")
-sunwire_optional(SQLITE    sqlite3      libsqlite3-dev     "embedded SQLite history")
 # Required: jansson parses JSON input (state files, configuration, test vectors).
 pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
 if(NOT JANSSON_FOUND)
