@@ -50,8 +50,8 @@ for t in "${targets[@]}"; do
   log="fuzz-corpus-work/$t.log"
   res=$(cat "fuzz-corpus-work/$t.status" 2>/dev/null || echo "?")
   [ "$res" = ok ] || status=1
-  execs=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
-  rate=$(grep -oE "stat::average_exec_per_sec: [0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
+  execs=$(grep -oE "stat::number_of_executed_units:[[:space:]]+[0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
+  rate=$(grep -oE "stat::average_exec_per_sec:[[:space:]]+[0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
   cov=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$" || echo "?")
   printf '%-22s %6s %12s %8s %8s\n' "$t" "$res" "$execs" "$rate" "$cov"
   [ "$res" = ok ] || echo "!! $t found a problem; see $log and fuzz-corpus-work/crashes/"
