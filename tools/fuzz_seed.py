@@ -7,7 +7,8 @@ Each fuzz target gets the byte sequences its input format expects: bus streams f
 the Tigo observer, selector byte + payload for the Tigo decoders, state files for
 the state loader, INI text for the daemon configuration, a type byte + payload
 for the RCT value decoder, length-prefixed packets or a pcap file for the RCT
-capture reader, RCT wire bytes for the RCT receiver, pcapng for the capture reader.
+capture reader, installation parameters for the Tigo simulator round trip, RCT
+wire bytes for the RCT receiver, pcapng for the capture reader.
 Files are named by content hash, so re-seeding never duplicates an entry.
 Regression inputs in DATA_DIR/fuzz-regressions/TARGET/ are added as they are.
 """
@@ -160,6 +161,13 @@ def rct_pcaps(data):
     return [bytes([5]) + raw, bytes([5]) + raw[::-1][:200], bytes([0x80]) + pcap]
 
 
+def tigo_sim_configs(data):
+    # seed (2 bytes), TAPs, panels, firmware/clouds bits, hour, frame count, observer flags
+    return [bytes([1, 0, 0, 9, 0, 8, 0x40, 0]), bytes([2, 0, 1, 11, 1, 10, 0x80, 0]),
+            bytes([3, 0, 2, 5, 3, 2, 0xff, 0]), bytes([4, 0, 0, 3, 0, 9, 0x20, 0x1f]),
+            bytes([5, 0, 1, 7, 2, 7, 0x60, 0]) + bytes([0x10, 0x20, 0x01])]
+
+
 SEEDS = {
     "fuzz_tigo_observer": lambda d: [b"\x00" + s for s in tigo_streams(d)] + [b"\x1f" + s for s in tigo_streams(d)],
     "fuzz_tigo_decoders": tigo_decoder_inputs,
@@ -169,6 +177,7 @@ SEEDS = {
     "fuzz_daemon_config": daemon_configs,
     "fuzz_rct_value": rct_values,
     "fuzz_rct_pcap": rct_pcaps,
+    "fuzz_tigo_sim": tigo_sim_configs,
 }
 
 
