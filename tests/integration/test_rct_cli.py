@@ -127,7 +127,7 @@ class RctclientCompat(unittest.TestCase):
                            "-n", "logger.minutes_soc_log_ts")
         self.assertEqual(rc, 1)
         self.assertIn("No answer from 127.0.0.1:%d for logger.minutes_soc_log_ts" % self.port, err)
-        self.assertLess(time.monotonic() - t0, 5)
+        self.assertLess(time.monotonic() - t0, 10)  # it ends; slack for slow builds
 
 
 class SimulatorLog(unittest.TestCase):

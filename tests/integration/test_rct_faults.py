@@ -100,7 +100,7 @@ class FaultModes(unittest.TestCase):
             elapsed = time.monotonic() - t0
         self.assertEqual((rc, out), (1, ""))
         self.assertIn("No answer from 127.0.0.1:%d for battery.soc (0x959930BF): 3 attempts, 300 ms each" % sim.port, err)
-        self.assertLess(elapsed, 3.0)
+        self.assertLess(elapsed, 8.0)  # it ends (rctclient would wait forever); slack for slow builds
 
     def test_broadcast_to_two_clients(self):
         # The device's bridge copies answers to everyone: two clients at once still get their own values.
