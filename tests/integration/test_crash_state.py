@@ -5,8 +5,9 @@
 writes the state directory (Tigo identities at once, energy counters every
 second) and the SQLite history, and is killed with SIGKILL at a random moment,
 again and again on the same files. After every kill:
-  - each state file is absent or parses completely (never torn), and no
-    panel's lifetime energy went down;
+  - each state file is absent or parses completely (never torn), the Tigo
+    state file is accepted by the Tigo state loader, and no panel's lifetime
+    energy went down;
   - the history passes PRAGMA integrity_check;
   - every row a concurrent reader saw committed just before the kill is still
     there, unchanged.
@@ -46,6 +47,19 @@ def committed_rows(db):
 
 
 class CrashLoop(unittest.TestCase):
+    def assert_tigo_state_loads(self, tmp, blob, i):
+        """The Tigo state loader itself accepts the file (on a copy: it moves corrupt files aside)."""
+        copy = os.path.join(tmp, "copy.json")
+        empty = os.path.join(tmp, "empty.raw")
+        with open(copy, "wb") as f:
+            f.write(blob)
+        open(empty, "wb").close()
+        r = fl.run("tigo", "observe", "--state-file", copy, "--file", empty, env=fl.quiet_env(SUNWIRE_LOG="info"))
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 0, err)
+        self.assertIn("loaded state file", err, "iteration %d: %s" % (i, err))
+        self.assertNotIn("corrupt", err)
+
     def test_kill_9_loop(self):
         rng = random.Random(SEED)
         counts = dict(iterations=0, kills=0, state_files_checked=0, state_files_absent=0, rows_checked=0,
@@ -99,6 +113,7 @@ class CrashLoop(unittest.TestCase):
                             energy[key] = p["energy_total_wh"]
                     else:
                         counts["tigo_state_present"] += 1
+                        self.assert_tigo_state_loads(tmp, blob, i)
 
                 # History: undamaged, and nothing committed is lost.
                 if os.path.exists(db):
