@@ -8,7 +8,9 @@ tests/tools/faultproxy.py, which drops the connection, stalls, corrupts bytes
 and splits writes. A corrupted frame fails its CRC, so every report the
 observer (or the daemon) prints must be one of the reference reports, in the
 reference order, at most as often as the reference has it; lost ones may be
-missing. Reconnects are timed from the proxy's own log.
+missing. Reconnects are timed from the proxy's own log: for the daemon the
+proxy also refuses clients for 1 s after each drop (the source is away), and
+the daemon must be back within 1 s of the source's return.
 """
 import collections
 import os
@@ -52,14 +54,15 @@ def report(what, got, last, st):
                  max(d), sum(d) / len(d)), file=sys.stderr)
 
 
-def reconnect_delays(stats):
-    """For every drop, seconds until the proxy accepted the next client."""
+def reconnect_delays(stats, down_for=0.0):
+    """For every drop, seconds from the source being back (drop + down_for) until the proxy accepted a client."""
     out = []
     acc = stats["accept_times"]
     for d in stats["drop_times"]:
-        later = [a for a in acc if a >= d]
+        back = d + down_for
+        later = [a for a in acc if a >= back]
         if later:
-            out.append(later[0] - d)
+            out.append(later[0] - back)
     return out
 
 
@@ -82,8 +85,9 @@ class TigoUnderFaults(unittest.TestCase):
         self.assertFalse(extra, "reports that the fault-free run does not have (or has fewer times): %r" % extra)
         self.assertTrue(fl.is_subsequence(got, self.ref), "reports out of the reference order")
 
-    def live(self, make_client):
-        with fl.TigoSim("--speed", SPEED, *SIM_ARGS) as sim, fl.FaultProxy(sim.port, *PROXY_ARGS) as px:
+    def live(self, make_client, proxy_args=PROXY_ARGS, down_for=0.0, min_drops=4):
+        with fl.TigoSim("--speed", SPEED, *SIM_ARGS) as sim, \
+                fl.FaultProxy(sim.port, *proxy_args, "--down-for", down_for) as px:
             client = make_client(px.port)
             try:
                 time.sleep(LIVE_SECONDS)
@@ -93,14 +97,17 @@ class TigoUnderFaults(unittest.TestCase):
             px.stop()
         self.assertEqual(rc, 0, "\n".join(client.lines(True))[-2000:])
         st = px.stats
-        self.assertGreaterEqual(st["drops"], 4)
+        self.assertGreaterEqual(st["drops"], min_drops)
         self.assertGreater(st["corrupted_down"], 0)
         self.assertGreater(st["segments_down"], st["accepted"])
-        delays = reconnect_delays(st)
-        self.assertGreaterEqual(len(delays), 4, st)
+        delays = reconnect_delays(st, down_for)
+        self.assertGreaterEqual(len(delays), min_drops, st)
+        if down_for:
+            self.assertGreater(st["refused"], 0, "nobody tried to connect while the source was away")
         self.assertLess(max(delays), 1.0, "reconnect took %.3f s" % max(delays))
         self.assertEqual(st["bytes_up"], 0, "the Tigo source transmitted")
         self.last_stats = st
+        self.last_delays = delays
         return client, st
 
     def test_observe_through_faults(self):
@@ -120,7 +127,11 @@ class TigoUnderFaults(unittest.TestCase):
             with open(cfg, "w") as f:
                 f.write("[tigo bus]\ntcp = 127.0.0.1:%d\nreconnect_delay = 100ms\nreconnect_max = 500ms\n" % port)
             return fl.sunwire("run", "--config", cfg, "--json")
-        client, _ = self.live(start)
+        # Here the source stays away for 1 s after each drop; the backoff (100 ms doubling to 500 ms)
+        # must still bring the daemon back within a second of the source's return.
+        args = [a for a in PROXY_ARGS]
+        args[args.index("--drop-every") + 1] = 2.5
+        client, _ = self.live(start, proxy_args=args, down_for=1.0, min_drops=3)
         recs = fl.json_lines(client.lines())
         # The daemon prints the panel after every change; consecutive equal values are one report.
         got, last = [], {}
@@ -140,10 +151,11 @@ class TigoUnderFaults(unittest.TestCase):
         self.assertTrue(any(r.get("reconnects", 0) >= 3 for r in src), src[-3:])
         if os.environ.get("SW_FAULT_REPORT"):
             st = self.last_stats
-            d = reconnect_delays(st)
-            print("run: %d distinct panel values, all from the reference; %d drops, %d bytes corrupted; "
-                  "reconnect max %.3f s, mean %.3f s (reconnect_delay 100ms)"
-                  % (len(got), st["drops"], st["corrupted_down"], max(d), sum(d) / len(d)), file=sys.stderr)
+            d = self.last_delays
+            print("run: %d distinct panel values, all from the reference; %d drops with the source away 1 s, "
+                  "%d refused attempts, %d bytes corrupted; back %.3f s at most (mean %.3f s) after the source"
+                  % (len(got), st["drops"], st["refused"], st["corrupted_down"], max(d), sum(d) / len(d)),
+                  file=sys.stderr)
 
 
 if __name__ == "__main__":
