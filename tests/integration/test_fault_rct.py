@@ -6,11 +6,13 @@ the same values; one of them cuts answers short (with a valid CRC), drops
 answers and sends answers meant for other objects first. Everything
 `sunwire rct read-value` and `sunwire run` report through the faulty one (and
 through tests/tools/faultproxy.py corrupting and splitting the bytes) must
-equal what the clean one says, and the faults must show up in the counters.
+equal what the clean one says (the daemon's JSON lines and its SQLite history
+alike), and the faults must show up in the counters.
 """
 import json
 import os
 import re
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -74,19 +76,32 @@ class RctUnderFaults(unittest.TestCase):
     def test_daemon_reports_only_fault_free_values(self):
         tmp = tempfile.TemporaryDirectory()
         cfg = os.path.join(tmp.name, "run.ini")
+        db = os.path.join(tmp.name, "history.db")
         try:
             with fl.RctSim(*SIM, *FAULTS) as sim, fl.FaultProxy(sim.port, "--seed", 9, "--corrupt-rate", 0.002,
                                                                  "--split", "--drop-every", 2.5) as px:
                 with open(cfg, "w") as f:
                     f.write("[rct inv]\nhost = 127.0.0.1:%d\nfast_interval = 200ms\nslow_interval = 1s\n"
                             "timeout = 250ms\nreconnect_delay = 100ms\nreconnect_max = 500ms\n"
-                            % px.port + "".join("objects = %s\n" % n for n in NAMES))
+                            % px.port + "".join("objects = %s\n" % n for n in NAMES)
+                            + "[history]\npath = %s\n" % db)
                 with fl.sunwire("run", "--config", cfg, "--json") as d:
                     time.sleep(7)
                     self.assertTrue(d.alive(), "\n".join(d.lines(True))[-2000:])
                 px.stop()
+            con = sqlite3.connect(db)
+            try:
+                stored = con.execute("SELECT object, number, text FROM inverter_values").fetchall()
+            finally:
+                con.close()
         finally:
             tmp.cleanup()
+        # The history holds the same values: numbers as numbers, strings as text.
+        stored = [s for s in stored if s[0] in self.expected]
+        self.assertGreaterEqual(len({s[0] for s in stored}), len(NAMES) // 2, stored)
+        for obj, number, text in stored:
+            want = self.expected[obj]
+            self.assertEqual(text if isinstance(want, str) else number, want, (obj, number, text))
         recs = fl.json_lines(d.lines())
         values = [r for r in recs if r.get("type") == "inverter_value" and r.get("object") in self.expected]
         # Values are printed when they change; with a frozen clock that is once per object.
