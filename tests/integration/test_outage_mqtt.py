@@ -27,7 +27,7 @@ import faultlib as fl
 import mqttlib
 
 SPEED = 20
-OUTAGE = 3.0
+OUTAGE = float(os.environ.get("SW_OUTAGE_SECONDS", "3"))
 
 
 def panel_key(d):
