@@ -7,7 +7,8 @@
   that one check is skipped there.
 - No shell-outs: no system/popen/exec*/posix_spawn in src/ nor among the
   program's dynamic symbols.
-- Listeners: every listening TCP socket of `sunwire demo` is bound to 127.0.0.1.
+- Listeners: every listening TCP socket of `sunwire demo`, of both simulators
+  and of `sunwire run --http 0 --prometheus 0` is bound to 127.0.0.1.
 - The Tigo bus is only listened to: a TCP bus server and a pseudo-terminal
   receive zero bytes over a whole observe / run session.
 - Inverter writes need the opt-in: `write-value` without --allow-write refuses
@@ -141,6 +142,22 @@ class Listeners(unittest.TestCase):
                 loop = addr == "0100007F" if fam == "tcp" else addr in (
                     "00000000000000000000000001000000", "0000000000000000FFFF00000100007F")
                 self.assertTrue(loop, "port %d listens on %s (%s)" % (port, addr, fam))
+
+
+    def assert_loopback(self, proc, expect):
+        socks = fl.wait_until(lambda: listening(socket_inodes(proc.pid)), 5)
+        self.assertGreaterEqual(len(socks), expect, socks)
+        for fam, addr, port in socks:
+            self.assertEqual((fam, addr), ("tcp", "0100007F"), "port %d" % port)
+
+    def test_simulators_and_daemon_default_to_loopback(self):
+        with fl.TigoSim() as tsim, fl.RctSim() as rsim:
+            self.assert_loopback(tsim, 1)
+            self.assert_loopback(rsim, 1)
+            with fl.sunwire("run", "--tigo-tcp", "127.0.0.1:%d" % tsim.port, "--http", "0", "--prometheus", "0",
+                            "--json") as d:
+                d.wait_line(r'"type":\s*"source"', timeout=10)
+                self.assert_loopback(d, 1)
 
 
 class BusServer:
