@@ -7,7 +7,7 @@
 find_package(PkgConfig REQUIRED)
 
 set(SUNWIRE_LINK_LIBS m ${CMAKE_DL_LIBS})
-set(SUNWIRE_PC_LIBS_PRIVATE "-lm")
+set(SUNWIRE_PC_LIBS_PRIVATE "-lm -ldl")
 set(SUNWIRE_FEATURES "")
 
 # name, pkg-config module, Debian package, what it enables
@@ -32,7 +32,8 @@ macro(sunwire_optional NAME MODULE DEBPKG WHAT)
   if(${NAME}_FOUND)
     set(SUNWIRE_HAVE_${NAME} 1)
     list(APPEND SUNWIRE_LINK_LIBS PkgConfig::${NAME})
-    string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${${NAME}_LDFLAGS}")
+    string(JOIN " " _ldflags ${${NAME}_LDFLAGS})
+    string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${_ldflags}")
     list(APPEND SUNWIRE_FEATURES "${WHAT}: enabled (${MODULE} ${${NAME}_VERSION})")
   else()
     set(SUNWIRE_HAVE_${NAME} 0)
@@ -57,7 +58,8 @@ if(NOT JANSSON_FOUND)
     "(scripts/deps.sh does this for you)")
 endif()
 list(APPEND SUNWIRE_LINK_LIBS PkgConfig::JANSSON)
-string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${JANSSON_LDFLAGS}")
+string(JOIN " " _ldflags ${JANSSON_LDFLAGS})
+string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${_ldflags}")
 
 set(SUNWIRE_VERSION "${PROJECT_VERSION}")
 string(REPLACE ";" "\\n" SUNWIRE_FEATURES_TEXT "${SUNWIRE_FEATURES}")

@@ -1,0 +1,95 @@
+"""`cmake --install` gives a usable package: the program, its persona links, the
+library (shared and static), headers and a relocatable pkg-config file that a
+third-party program can build against."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+BUILD = os.environ["SW_BUILD_DIR"]
+
+
+def sanitizer_flags():
+    """A sanitizer build's library needs the program linked with the same runtime."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        cache = f.read()
+    if "SUNWIRE_SANITIZE:BOOL=ON" in cache:
+        return ["-fsanitize=address,undefined"]
+    return []
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <sunwire/rct.h>
+#include <sunwire/tigo.h>
+
+int main(void)
+{
+    /* A Tigo barcode and an RCT registry lookup through the installed library. */
+    static const uint8_t addr[8] = { 0x04, 0xC0, 0x5B, 0x40, 0x00, 0x9A, 0x57, 0xA2 };
+    char bc[SW_TIGO_BARCODE_MAX];
+    sw_tigo_barcode_format(bc, addr);
+    const sw_rct_object *o = sw_rct_registry_find_name("battery.soc");
+    printf("%s %s %zu\n", bc, o ? sw_err_name(SW_OK) : "missing", sw_rct_registry_count());
+    return 0;
+}
+"""
+
+
+class Install(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sunwire-install-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.prefix = os.path.join(self.tmp, "prefix")
+        r = subprocess.run(["cmake", "--install", BUILD, "--prefix", self.prefix], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+
+    def find(self, name):
+        for root, _, files in os.walk(self.prefix):
+            if name in files or os.path.islink(os.path.join(root, name)):
+                return os.path.join(root, name)
+        self.fail("%s not installed" % name)
+
+    def test_personas_are_links_that_behave(self):
+        sunwire = self.find("sunwire")
+        for persona, want in (("taptap", b"taptap 0.2.0"), ("rctclient", b"rctclient, version")):
+            path = os.path.join(os.path.dirname(sunwire), persona)
+            self.assertTrue(os.path.islink(path))
+            self.assertEqual(os.readlink(path), "sunwire")
+            out = subprocess.run([path, "--version"], capture_output=True, timeout=30).stdout
+            self.assertTrue(out.startswith(want), out)
+
+    def test_pkg_config_builds_a_program_shared_and_static(self):
+        pc_dir = os.path.dirname(self.find("sunwire.pc"))
+        self.find("tigo.h")
+        env = dict(os.environ, PKG_CONFIG_PATH=pc_dir)
+        src = os.path.join(self.tmp, "prog.c")
+        with open(src, "w") as f:
+            f.write(PROGRAM)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sunwire"], env=env, capture_output=True,
+                               text=True, check=True).stdout.split()
+        libdir = [f[2:] for f in flags if f.startswith("-L")][0]
+        self.assertTrue(os.path.realpath(libdir).startswith(os.path.realpath(self.prefix)), libdir)
+        exe = os.path.join(self.tmp, "prog")
+        r = subprocess.run(["cc", "-o", exe, src] + sanitizer_flags() + flags + ["-Wl,-rpath," + libdir],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = subprocess.run([exe], capture_output=True, text=True, timeout=30).stdout.split()
+        self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
+
+        static = subprocess.run(["pkg-config", "--static", "--cflags", "--libs", "sunwire"], env=env,
+                                capture_output=True, text=True, check=True).stdout.split()
+        archive = os.path.join(libdir, "libsunwire.a")
+        self.assertTrue(os.path.exists(archive))
+        exe_s = os.path.join(self.tmp, "prog-static")
+        cmd = ["cc", "-o", exe_s, src, archive] + sanitizer_flags() + [f for f in static if f != "-lsunwire"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ldd = subprocess.run(["ldd", exe_s], capture_output=True, text=True).stdout
+        self.assertNotIn("libsunwire", ldd)
+        out = subprocess.run([exe_s], capture_output=True, text=True, timeout=30).stdout.split()
+        self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
+
+
+if __name__ == "__main__":
+    unittest.main()
