@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
+#include "sunwire/core.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
 #include "sunwire/rct.h"
@@ -363,6 +364,13 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         snprintf(iv.text, sizeof iv.text, "%s", label);
     else
         sw_rct_value_to_text(v, iv.text, sizeof iv.text);
+    /* RCT keeps objects whose unit is % as fractions of one (battery.soc 0.532).
+     * The model carries percent, so every output (MQTT, Prometheus, InfluxDB, the
+     * history, the dashboard) shows the number its unit says. */
+    if (iv.is_number && strcmp(iv.unit, "%") == 0 && v->type == SW_RCT_TYPE_FLOAT) {
+        iv.number *= 100.0;
+        sw_fmt_double(iv.text, iv.number);
+    }
 
     if (strcmp(o->name, "inverter_sn") == 0)
         sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);

@@ -386,8 +386,7 @@ void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out)
             out->device_class = "energy_storage";
         }
     } else if (strcmp(u, "%") == 0) {
-        /* RCT reports percentages as fractions of one. */
-        out->scale = 100.0;
+        /* The model already carries percent (the daemon scales RCT's fractions). */
         if (ends_with(name, ".soc"))
             out->device_class = "battery";
     } else if (strcmp(u, "\xC2\xB0" "C") == 0 || strcmp(u, "degC") == 0 || strcmp(u, "C") == 0 ||

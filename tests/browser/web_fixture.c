@@ -99,7 +99,7 @@ static void inverter_values(fixture *f, int64_t now)
         uint32_t id;
         double base, swing;
     } vals[] = {
-        { "battery.soc", "", 0x959930BF, 0.76, 0.0 },
+        { "battery.soc", "%", 0x959930BF, 76.0, 0.0 },
         { "dc_conv.dc_conv_struct[0].p_dc_lp", "W", 0xDB11855B, 2150.0, 120.0 },
         { "dc_conv.dc_conv_struct[1].p_dc_lp", "W", 0x0CB5D21B, 1720.0, 90.0 },
         { "g_sync.p_ac_grid_sum_lp", "W", 0x91617C58, -1450.0, 150.0 },

@@ -80,7 +80,7 @@ class WebApi(unittest.TestCase):
         inv = s["inverters"][0]
         self.assertEqual((inv["name"], inv["serial"], inv["model"]), ("house", "0123456789AB", "PS 6.0"))
         soc = [v for v in inv["values"] if v["name"] == "battery.soc"][0]
-        self.assertAlmostEqual(soc["value"], 0.76)
+        self.assertAlmostEqual(soc["value"], 76.0)
 
     def test_lists(self):
         self.assertEqual(len(self.ok("/api/panels")), 16)

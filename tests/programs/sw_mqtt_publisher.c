@@ -93,7 +93,8 @@ static int64_t tick(sw_loop *loop, uint64_t id, void *user)
         };
         sw_model_panel_report(a->model, "sim", 4609, (uint16_t)(10 + i), &r);
     }
-    set_value(a->model, 0x959930BFu, "battery.soc", "%", true, 0.25 + 0.001 * (k % 500), NULL, now);
+    /* The model carries percent (the daemon scales RCT's fractions). */
+    set_value(a->model, 0x959930BFu, "battery.soc", "%", true, 25.0 + 0.1 * (k % 500), NULL, now);
     set_value(a->model, 0x91617C58u, "g_sync.p_ac_grid_sum_lp", "W", true, 100.0 * k, NULL, now);
     set_value(a->model, 0xB1EF67CEu, "energy.e_ac_total", "Wh", true, 1000.0 + k, NULL, now);
     set_value(a->model, 0x5F33284Eu, "prim_sm.state", "", false, 0, "Feed-in", now);

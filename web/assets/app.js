@@ -183,7 +183,6 @@
     let bat = value('g_sync.p_acc_lp');
     if (bat === null) bat = value('power_mng.battery_power');
     let soc = value('battery.soc');
-    if (soc !== null && soc <= 1.0) soc *= 100;
     $('#flow').innerHTML = flowDiagram(pv, bat, soc, grid, house);
 
     const kp = [];

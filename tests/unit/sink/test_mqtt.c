@@ -349,9 +349,9 @@ static void test_inverter_state(void **state)
     snprintf(inv.model, sizeof inv.model, "PS 6.0");
     inv.online = true;
     sw_inverter_value vals[] = {
-        value("garage", "battery.soc", "%", true, 0.532, "0.532"),
+        value("garage", "battery.soc", "%", true, 53.2, "53.2"),
         value("garage", "g_sync.p_ac_grid_sum_lp", "W", true, -1234.5, "-1234.5"),
-        value("other", "battery.soc", "%", true, 0.99, "0.99"),
+        value("other", "battery.soc", "%", true, 99.0, "99.0"),
         value("garage", "prim_sm.state", "", false, 0, "Feed-in"),
         value("garage", "energy.e_ac_total", "Wh", true, 8.75e6, "8750000.0"),
     };
@@ -367,7 +367,7 @@ static void test_inverter_state(void **state)
     assert_string_equal(tu_str(j, "model"), "PS 6.0");
     assert_true(json_is_true(tu_get(j, "online")));
     assert_true(json_is_null(tu_get(j, "last_poll")));
-    /* RCT's fraction becomes a percentage; the other inverter's value is not here. */
+    /* The model's percent is passed on; the other inverter's value is not here. */
     assert_true(tu_real(j, "battery_soc") == 53.2);
     assert_true(tu_real(j, "g_sync_p_ac_grid_sum_lp") == -1234.5);
     assert_string_equal(tu_str(j, "prim_sm_state"), "Feed-in");
