@@ -97,7 +97,7 @@ class BrokerOutage(unittest.TestCase):
         res = self.outage()
         self.assertTrue(res["will"], "no offline will at the cut")
         self.assertIsNotNone(res["online_after"], "no online after the restart: %s" % "\n".join(res["log"])[-1500:])
-        self.assertLess(res["online_after"], 2.5)          # reconnect_max 2 s, plus the connect
+        self.assertLess(res["online_after"], 3.0)          # reconnect_max 2 s, plus the connect on a busy machine
         after = res["after"]
         self.assertEqual((after[0].topic, after[0].payload), ("sunwire/status", "online"))
         first_state = next(i for i, m in enumerate(after) if m.topic.endswith("/state"))
