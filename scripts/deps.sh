@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev         # InfluxDB 2 write endpoint
   libsqlite3-dev sqlite3       # embedded history
   chromium chromium-driver python3-selenium  # headless browser tests of the dashboard
+  openssl iproute2 binutils    # test tools: a throw-away CA for MQTT over TLS, ss, readelf
 )
 
 missing=()
