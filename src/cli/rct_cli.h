@@ -46,6 +46,14 @@ typedef struct rc_cmd {
 
 /* Parse. 0 = go on, otherwise the exit status to return (0 after --help, 2 after a usage error). */
 int rc_parse(rc_cmd *cmd, int argc, char **argv, bool *help_shown);
+
+#define RC_NAME_MAX 96
+/*
+ * What every subcommand does first: name it "<program> <sub>" (in name, which
+ * cmd->prog then points to) and parse. -1 = go on; otherwise the exit status
+ * to return at once (0 after --help, 2 after a usage error).
+ */
+int rc_start(rc_cmd *cmd, char name[RC_NAME_MAX], const char *program, const char *sub, int argc, char **argv);
 /* Print a click-style usage error for cmd and return 2. */
 int rc_usage_error(const rc_cmd *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

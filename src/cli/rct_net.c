@@ -189,15 +189,13 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s read-value", g->prog);
-    rc_cmd cmd = { prog, compat ? "[OPTIONS]" : "[OPTIONS] [NAME]...",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, compat ? "[OPTIONS]" : "[OPTIONS] [NAME]...",
                    "  Read the current value of an object from the device at <host>:<port> and print it.\n"
                    "  Give the object by --id or --name. Without --verbose only the value is printed.",
                    opts, compat ? 5 : sizeof opts / sizeof opts[0], compat ? 0 : 64, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "read-value", argc, argv);
+    if (rc >= 0)
         return rc;
     struct conn_opts co;
     if (get_conn_opts(&cmd, !compat, &co))
@@ -316,16 +314,14 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s write-value", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS] [VALUE]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS] [VALUE]",
                    "  Write a value to an object, then read it back to check that the device took it.\n"
                    "  Devices do not validate what they are sent; a wrong value can harm the inverter,\n"
                    "  the battery or the grid. Nothing is sent unless --allow-write is given.",
                    opts, sizeof opts / sizeof opts[0], 1, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "write-value", argc, argv);
+    if (rc >= 0)
         return rc;
     struct conn_opts co;
     if (get_conn_opts(&cmd, true, &co))
@@ -552,15 +548,13 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s %s", g->prog, argv[0]);
-    rc_cmd cmd = { prog, "[OPTIONS] [NAME]...",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS] [NAME]...",
                    "  Download logged time series for a time range. Times are the device's clock, which\n"
                    "  real devices keep in local time; they are printed as they come, without a zone.",
                    opts, sizeof opts / sizeof opts[0], 64, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, argv[0], argc, argv);
+    if (rc >= 0)
         return rc;
     struct conn_opts co;
     if (get_conn_opts(&cmd, true, &co))
@@ -795,14 +789,12 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s events", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS]",
                    "  Download the device's event table (logger.error_log_time_stamp) for a time range.",
                    opts, sizeof opts / sizeof opts[0], 0, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "events", argc, argv);
+    if (rc >= 0)
         return rc;
     struct conn_opts co;
     if (get_conn_opts(&cmd, true, &co))
@@ -1028,16 +1020,14 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--max-clients", RC_VALUE, "<n>", "Connections served at once (default 64)"),
         OPT(NULL, "--port-file", RC_VALUE, "<file>", "Write the bound port here once listening (use with --port 0)"),
     };
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s simulator", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS]",
                    "  Run a simulated inverter on <host>:<port>. It answers every readable object with\n"
                    "  plausible values from a simulated day (or, with --static, rctclient's fixed values),\n"
                    "  answers logger queries with generated history, and serves many clients at once.",
                    opts, sizeof opts / sizeof opts[0], 0, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "simulator", argc, argv);
+    if (rc >= 0)
         return rc;
     long long v;
     if (rc_int(&cmd, "--port", SW_RCT_DEFAULT_PORT, 0, 65535, &v))

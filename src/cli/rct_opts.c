@@ -109,6 +109,15 @@ static int store(rc_cmd *cmd, rc_opt *o, const char *value)
     return 0;
 }
 
+int rc_start(rc_cmd *cmd, char name[RC_NAME_MAX], const char *program, const char *sub, int argc, char **argv)
+{
+    snprintf(name, RC_NAME_MAX, "%s %s", program, sub);
+    cmd->prog = name;
+    bool help = false;
+    int rc = rc_parse(cmd, argc, argv, &help);
+    return rc || help ? rc : -1;
+}
+
 int rc_parse(rc_cmd *cmd, int argc, char **argv, bool *help_shown)
 {
     *help_shown = false;

@@ -92,16 +92,14 @@ int rc_cmd_registry(const rc_global *g, int argc, char **argv)
     rc_opt opts[] = {
         OPT(NULL, "--json", RC_FLAG, NULL, "One JSON object per line"),
     };
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s registry", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS] [PATTERN]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS] [PATTERN]",
                    "  List known objects: id, name, type(s), unit, description. PATTERN is an id\n"
                    "  (0x959930BF), a name prefix (battery.) or any part of a name (soc); without it,\n"
                    "  everything. Prefix matches come first.",
                    opts, 1, 1, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "registry", argc, argv);
+    if (rc >= 0)
         return rc;
     struct reg_ctx *c = calloc(1, sizeof *c);
     if (!c)
@@ -313,16 +311,14 @@ int rc_cmd_decode(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--binary", RC_FLAG, NULL, "The input is raw bytes"),
         OPT(NULL, "--text", RC_FLAG, NULL, "Human-readable lines instead of JSON"),
     };
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s decode", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS] [FILE|-]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS] [FILE|-]",
                    "  Decode a raw byte dump (a file or stdin) into frames: one JSON line per frame, with\n"
                    "  command, id, name, address, payload and decoded value, or per error with the bytes\n"
                    "  it cost. Hex text may contain spaces, newlines, 0x prefixes and # comments.",
                    opts, 3, 1, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "decode", argc, argv);
+    if (rc >= 0)
         return rc;
     const char *path = cmd.n_pos ? cmd.pos[0] : "-";
     size_t n;
@@ -379,15 +375,13 @@ int rc_cmd_encode(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--value", RC_VALUE, "<value>", "Payload: a value of the object's type"),
         OPT(NULL, "--payload", RC_VALUE, "<hex>", "Payload as raw hex bytes"),
     };
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s encode", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS]",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS]",
                    "  Build one frame and print it as upper-case hex. The value is encoded with the\n"
                    "  object's request type (its response type for RESPONSE commands).",
                    opts, sizeof opts / sizeof opts[0], 0, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "encode", argc, argv);
+    if (rc >= 0)
         return rc;
     rc_opt *oc = &opts[0], *oid = &opts[1], *oname = &opts[2], *oval = &opts[4], *opay = &opts[5];
     uint8_t command = SW_RCT_CMD_READ;
@@ -543,16 +537,14 @@ int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--json", RC_FLAG, NULL, "One JSON object per line"),
         OPT("-p", "--port", RC_VALUE, "<port>", "TCP port of the RCT traffic (default 8899; 0 = any)"),
     };
-    char prog[96];
-    snprintf(prog, sizeof prog, "%s read-pcap", g->prog);
-    rc_cmd cmd = { prog, "[OPTIONS] FILE",
+    char prog[RC_NAME_MAX];
+    rc_cmd cmd = { NULL, "[OPTIONS] FILE",
                    "  Decode the RCT frames in a pcap or pcapng capture. TCP is reassembled per\n"
                    "  direction (out-of-order and repeated segments are handled); every frame is printed\n"
                    "  with its object name and decoded value.",
                    opts, 2, 1, { 0 }, 0 };
-    bool help;
-    int rc = rc_parse(&cmd, argc, argv, &help);
-    if (rc || help)
+    int rc = rc_start(&cmd, prog, g->prog, "read-pcap", argc, argv);
+    if (rc >= 0)
         return rc;
     if (cmd.n_pos != 1)
         return rc_usage_error(&cmd, "Missing argument 'FILE'.");
