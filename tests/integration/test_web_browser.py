@@ -295,9 +295,12 @@ class FixtureInBrowser(BrowserCase):
                 "d.dispatchEvent(new Event('change'));", yesterday)
         self.wait_for("yesterday's chart", lambda: yesterday in self.driver.find_element(By.ID, "hist-title").text)
         self.assert_chart("#hist-chart svg.chart", "history")
-        lines = self.wait_for("string lines", lambda: self.js(
-            "return [...document.querySelectorAll('#hist-strings path.series')].map(p => "
-            "[p.getAttribute('d').split('L').length, p.getBBox().width]);"))
+        def seeded_lines():
+            got = self.js("return [...document.querySelectorAll('#hist-strings path.series')].map(p => "
+                          "[p.getAttribute('d').split('L').length, p.getBBox().width]);")
+            # The chart may first draw from data still in flight: wait for the day's rows.
+            return got if got and all(n > 1 for n, _ in got) else None
+        lines = self.wait_for("string lines", seeded_lines)
         self.assertEqual(len(lines), 2)
         for n, width in lines:
             self.assertEqual(n, 73)
