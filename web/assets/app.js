@@ -407,15 +407,16 @@
     return [Date.parse(answer.start), Date.parse(answer.end)];
   }
 
-  async function loadDayChart(sel, kind, name, day) {
+  async function loadDayChart(sel, kind, name, day, stale) {
     const box = $(sel);
     try {
       const a = await getJSON('api/history/day?' + kind + '=' + encodeURIComponent(name) + '&day=' + encodeURIComponent(day));
+      if (stale && stale()) return null;
       const b = dayBounds(a);
       box.innerHTML = lineChart([{ name: a.name, color: COLORS[0], points: a.points }], b[0], b[1], 'W');
       return a;
     } catch (e) {
-      box.innerHTML = '<p class="note">' + esc(e.message) + '</p>';
+      if (!(stale && stale())) box.innerHTML = '<p class="note">' + esc(e.message) + '</p>';
       return null;
     }
   }
@@ -433,7 +434,13 @@
     if (keep && [...sel.options].some(o => o.value === keep)) sel.value = keep;
   }
 
+  // Each render supersedes the previous one: answers to an older request (the day the
+  // page opened with, say) must not overwrite the chart of the day chosen since.
+  let historyGeneration = 0;
+
   async function renderHistory() {
+    const gen = ++historyGeneration;
+    const stale = () => gen !== historyGeneration;
     fillSubjects();
     const dayInput = $('#hist-day');
     if (!dayInput.value) dayInput.value = isoDay(new Date(Date.now() + state.clockSkew));
@@ -442,12 +449,14 @@
     const i = subject.indexOf(':');
     const kind = subject.slice(0, i), name = subject.slice(i + 1);
     $('#hist-note').textContent = state.history ? 'from the history database' : 'only today is available (history output not enabled)';
-    const a = await loadDayChart('#hist-chart', kind, name, day);
+    const a = await loadDayChart('#hist-chart', kind, name, day, stale);
+    if (stale()) return;
     $('#hist-title').textContent = a ? 'Power: ' + a.name + ' on ' + a.day : 'Power';
 
     const names = [...state.strings.keys()].filter(s => s !== 'total');
     const answers = await Promise.all(names.map(n =>
       getJSON('api/history/day?string=' + encodeURIComponent(n) + '&day=' + encodeURIComponent(day)).catch(() => null)));
+    if (stale()) return;
     const ok = answers.filter(Boolean);
     if (ok.length) {
       const b = dayBounds(ok[0]);
@@ -458,6 +467,7 @@
 
     try {
       const d = await getJSON('api/history/daily?days=30');
+      if (stale()) return;
       const rows = d.days.map(x => ({ day: x.day, wh: x.wh }));
       if (rows.length) rows[rows.length - 1].today = rows[rows.length - 1].day === d.last;
       $('#hist-daily').innerHTML = barChart(rows);
