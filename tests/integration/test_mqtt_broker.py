@@ -106,8 +106,16 @@ class MqttBrokerTest(unittest.TestCase):
                              ("power", "W", "measurement"))
             energy = cfg["components"]["sunwire_panel_%s_energy_total" % bc]
             self.assertEqual((energy["device_class"], energy["state_class"]), ("energy", "total_increasing"))
+        # The inverter is announced with the values known at that moment and again as
+        # more arrive: wait for an announcement that carries the battery.
+        soc_key = "sunwire_inverter_SIM0000000001_battery_soc"
+        deadline = time.monotonic() + 20
         inv = configs["sunwire_inverter_SIM0000000001"]
-        soc = inv["components"]["sunwire_inverter_SIM0000000001_battery_soc"]
+        while soc_key not in inv["components"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            inv = self.latest(w, config_topic("sunwire_inverter_SIM0000000001")).json()
+        self.assertIn(soc_key, inv["components"])
+        soc = inv["components"][soc_key]
         self.assertEqual((soc["device_class"], soc["unit_of_measurement"]), ("battery", "%"))
 
         # Every entity's template reads a key its state topic really carries.
