@@ -9,6 +9,11 @@ endfunction()
 
 # Hardening (all builds): fortify needs optimisation, so only where it is on.
 add_compile_options(-fstack-protector-strong)
+# Position-independent code for the shared library would otherwise let any of
+# its global functions be replaced at load time, which stops the compiler from
+# inlining one into another inside a file (the decoders call each other on
+# every frame). sunwire does not support replacing its functions that way.
+add_compile_options(-fno-semantic-interposition)
 if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug" AND NOT SUNWIRE_SANITIZE)
   add_compile_definitions(_FORTIFY_SOURCE=2)
 endif()

@@ -136,7 +136,9 @@ typedef struct sw_tigo_link_rx {
     sw_tigo_link_counters counters;
     sw_tigo_frame_cb on_frame; /* may be NULL: frames are only counted */
     void *user;
-    uint8_t buf[SW_TIGO_LINK_MAX_BODY];
+    /* The body starts at buf + 8: the eight bytes before it stay zero, so the
+     * CRC can run over whole 8-byte blocks (see link.c). */
+    uint8_t buf[8 + SW_TIGO_LINK_MAX_BODY];
 } sw_tigo_link_rx;
 
 void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,

@@ -160,6 +160,12 @@ typedef struct sw_tigo_observer {
     void *transport_user;
 
     int64_t now_ns; /* time of the chunk being pushed */
+    /* The receive response whose PV packets are being delivered: its gateway
+     * is looked up once per response instead of once per packet. */
+    bool resp_open;
+    uint16_t resp_gw_id;
+    sw_tigo_obs_gateway *resp_gw;       /* NULL: no timing state for it */
+    const uint8_t *resp_gw_address;     /* NULL: identity not known */
     uint64_t use_clock;
     sw_tigo_obs_counters counters;
     sw_tigo_stack stack;

@@ -15,6 +15,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_link.h"
+#include "tigo/crc_impl.h"
 
 void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame, void *user)
 {
@@ -52,7 +53,7 @@ sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *fra
     if (n > SW_TIGO_LINK_MAX_BODY)
         return SW_ERR_TOO_LONG;
     uint16_t want = (uint16_t)(body[n - 2] | (body[n - 1] << 8));
-    if (sw_tigo_crc16(body, n - 2) != want)
+    if (sw_tigo_crc16_fold(SW_TIGO_CRC16_INIT, body, n - 2) != want)
         return SW_ERR_TIGO_BAD_CRC;
     frame->address = sw_be16(body);
     frame->type = sw_be16(body + 2);
@@ -61,21 +62,32 @@ sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *fra
     return SW_OK;
 }
 
+/* Where the body starts in rx->buf: the bytes before it stay zero. */
+#define BODY_LEAD 8u
+
 /* End delimiter seen: count or deliver. Returns 1 when a frame went up. */
 static size_t finish_frame(sw_tigo_link_rx *rx)
 {
-    sw_tigo_frame f;
     size_t n = rx->len;
     rx->len = 0;
-    sw_err e = sw_tigo_link_parse_body(rx->buf, n, &f);
-    if (e == SW_ERR_TRUNCATED) {
+    if (n < SW_TIGO_LINK_MIN_BODY) {
         rx->counters.runts++;
         return 0;
     }
-    if (e != SW_OK) {
+    /* The CRC of a body that ends in its own CRC (low byte first) is zero.
+     * Run it from k zero bytes earlier, k making the length a multiple of 8,
+     * so that no branch depends on the frame's length. */
+    const uint8_t *body = rx->buf + BODY_LEAD;
+    size_t k = (size_t)(0u - n) & 7u;
+    if (sw_tigo_crc16_blocks(sw_tigo_crc_lead[k], body - k, (n + k) / 8) != 0) {
         rx->counters.checksums++;
         return 0;
     }
+    sw_tigo_frame f;
+    f.address = sw_be16(body);
+    f.type = sw_be16(body + 2);
+    f.payload = body + 4;
+    f.payload_len = n - 6;
     rx->counters.frames++;
     if (rx->on_frame)
         rx->on_frame(rx->user, &f);
@@ -95,60 +107,98 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
     while (i < len) {
         uint8_t b;
         if (state == SW_TIGO_LINK_FRAME) {
-            /* Fast run: plain body bytes until a 7E or a full buffer. */
-            size_t room = SW_TIGO_LINK_MAX_BODY - rx->len;
-            size_t avail = len - i;
-            size_t lim = avail < room ? avail : room;
-            const uint8_t *src = data + i;
-            uint8_t *dst = rx->buf + rx->len;
-            size_t run = 0;
+            /* Inside a frame. The buffer length lives in a local while bytes
+             * are stored: a store through a byte pointer may alias rx->len,
+             * which would otherwise be reloaded after every one. */
+            size_t blen = rx->len;
+            for (;;) {
+                /* Fast run: plain body bytes until a 7E or a full buffer. */
+                size_t room = SW_TIGO_LINK_MAX_BODY - blen;
+                size_t avail = len - i;
+                size_t lim = avail < room ? avail : room;
+                const uint8_t *src = data + i;
+                uint8_t *dst = rx->buf + BODY_LEAD + blen;
+                size_t run = 0;
 #if defined(__SSE2__)
-            /* Sixteen bytes per compare where the CPU has SSE2 (every x86-64):
-             * store them all (they fit: lim never exceeds the room left) and
-             * advance to the first 7E, if any. */
-            {
-                const __m128i delim = _mm_set1_epi8(0x7E);
-                while (lim - run >= 16) {
-                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + run));
-                    _mm_storeu_si128((__m128i *)(void *)(dst + run), v);
-                    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, delim));
-                    if (m) {
-                        run += (size_t)__builtin_ctz(m);
+                /* Sixteen bytes per compare where the CPU has SSE2 (every
+                 * x86-64): store them all (they fit: lim never exceeds the
+                 * room left) and advance to the first 7E, if any. */
+                {
+                    const __m128i delim = _mm_set1_epi8(0x7E);
+                    while (lim - run >= 16) {
+                        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + run));
+                        _mm_storeu_si128((__m128i *)(void *)(dst + run), v);
+                        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, delim));
+                        if (m) {
+                            run += (size_t)__builtin_ctz(m);
+                            goto run_done;
+                        }
+                        run += 16;
+                    }
+                }
+#endif
+                /* Eight bytes at a time while none of them is 7E (the classic
+                 * "has zero byte" test on v ^ 7E7E..); runs between escapes
+                 * are a few dozen bytes, too short for memchr + memcpy calls
+                 * to pay. */
+                while (lim - run >= 8) {
+                    uint64_t v;
+                    memcpy(&v, src + run, 8);
+                    uint64_t x = v ^ UINT64_C(0x7E7E7E7E7E7E7E7E);
+                    if ((x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080))
+                        break;
+                    memcpy(dst + run, &v, 8);
+                    run += 8;
+                }
+                while (run < lim && src[run] != 0x7E) {
+                    dst[run] = src[run];
+                    run++;
+                }
+#if defined(__SSE2__)
+            run_done:
+#endif
+                blen += run;
+                i += run;
+                if (i == len)
+                    break;
+                if (data[i] != 0x7E) {
+                    /* Buffer full and another plain byte: the frame is a giant. */
+                    i++;
+                    blen = 0;
+                    rx->counters.giants++;
+                    state = SW_TIGO_LINK_GIANT;
+                    break;
+                }
+                /* A 7E: settle the usual escapes here, without a trip
+                 * through the state switch. An escape that does not fit,
+                 * a 7E at the end of the chunk and the rare codes go the
+                 * long way, through FrameEscape. */
+                if (len - i >= 2) {
+                    uint8_t code = data[i + 1];
+                    if (code <= 0x06 && blen < SW_TIGO_LINK_MAX_BODY) {
+                        rx->buf[BODY_LEAD + blen++] = unescape_tab[code];
+                        i += 2;
+                        continue;
+                    }
+                    if (code == 0x08) {
+                        i += 2;
+                        rx->len = (uint16_t)blen;
+                        delivered += finish_frame(rx);
+                        blen = 0;
+                        /* On a busy bus the next frame starts at once. */
+                        if (len - i >= 2 && data[i] == 0x7E && data[i + 1] == 0x07) {
+                            i += 2;
+                            continue;
+                        }
+                        state = SW_TIGO_LINK_IDLE;
                         break;
                     }
-                    run += 16;
                 }
-            }
-#endif
-            /* Eight bytes at a time while none of them is 7E (the classic
-             * "has zero byte" test on v ^ 7E7E..); runs between escapes are
-             * a few dozen bytes, too short for memchr + memcpy calls to pay. */
-            while (lim - run >= 8) {
-                uint64_t v;
-                memcpy(&v, src + run, 8);
-                uint64_t x = v ^ UINT64_C(0x7E7E7E7E7E7E7E7E);
-                if ((x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080))
-                    break;
-                memcpy(dst + run, &v, 8);
-                run += 8;
-            }
-            while (run < lim && src[run] != 0x7E) {
-                dst[run] = src[run];
-                run++;
-            }
-            rx->len = (uint16_t)(rx->len + run);
-            i += run;
-            if (i == len)
-                break;
-            b = data[i++];
-            if (b == 0x7E) {
+                i++;
                 state = SW_TIGO_LINK_FRAME_ESCAPE;
-            } else {
-                /* Buffer full and another plain byte: the frame is a giant. */
-                rx->len = 0;
-                rx->counters.giants++;
-                state = SW_TIGO_LINK_GIANT;
+                break;
             }
+            rx->len = (uint16_t)blen;
             continue;
         }
 
@@ -185,7 +235,7 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
                 state = SW_TIGO_LINK_IDLE;
             } else if (b <= 0x06) {
                 if (rx->len < SW_TIGO_LINK_MAX_BODY) {
-                    rx->buf[rx->len++] = unescape_tab[b];
+                    rx->buf[BODY_LEAD + rx->len++] = unescape_tab[b];
                     state = SW_TIGO_LINK_FRAME;
                 } else {
                     rx->len = 0;

@@ -13,6 +13,9 @@
 
 #include <string.h>
 
+#include "tigo/pv_impl.h"
+#include "tigo/slot_clock_impl.h"
+
 const char *sw_tigo_diag_name(sw_tigo_diag_code code)
 {
     switch (code) {
@@ -106,6 +109,13 @@ static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
 static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_receive_response *r)
 {
     sw_tigo_obs_gateway *g = gw_find(o, gw);
+    /* The packets of this response follow at once; nothing can change the
+     * gateway's timing state or identity before the last of them. */
+    o->resp_open = true;
+    o->resp_gw_id = gw;
+    o->resp_gw = g;
+    const sw_tigo_gateway_record *gr = sw_tigo_state_gateway(&o->state, gw);
+    o->resp_gw_address = gr && gr->has_address ? gr->address : NULL;
     if (!g || !g->has_capture)
         return;
     g->has_capture = false;
@@ -124,21 +134,31 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     sw_tigo_power_report rep;
     bool strict = (o->flags & SW_TIGO_OBS_STRICT_POWER_LENGTH) != 0;
     if ((strict && p->data_len != SW_TIGO_POWER_REPORT_LEN) ||
-        sw_tigo_power_report_decode(p->data, p->data_len, &rep) != SW_OK) {
+        sw_tigo_power_report_split(p->data, p->data_len, &rep) != SW_OK) {
         o->counters.invalid_power_reports++;
         return;
     }
     o->counters.power_reports++;
     if (rep.extra_len)
         o->counters.extended_power_reports++;
-    sw_tigo_obs_gateway *g = gw_find(o, gw);
+    sw_tigo_obs_gateway *g;
+    const uint8_t *gw_address;
+    if (o->resp_open && o->resp_gw_id == gw) {
+        g = o->resp_gw;
+        gw_address = o->resp_gw_address;
+    } else {
+        /* A PV packet event pushed without its receive response. */
+        g = gw_find(o, gw);
+        const sw_tigo_gateway_record *gr = sw_tigo_state_gateway(&o->state, gw);
+        gw_address = gr && gr->has_address ? gr->address : NULL;
+    }
     if (!g || !g->clock.valid) {
         o->counters.reports_without_clock++;
         diag(o, SW_TIGO_DIAG_NO_SLOT_CLOCK, gw, p->node_id, rep.slot_counter);
         return;
     }
     int64_t t;
-    if (sw_tigo_slot_clock_get(&g->clock, rep.slot_counter, &t) != SW_OK) {
+    if (sw_tigo_slot_clock_read(&g->clock, rep.slot_counter, &t) != SW_OK) {
         o->counters.reports_invalid_slot++;
         diag(o, SW_TIGO_DIAG_INVALID_SLOT_COUNTER, gw, p->node_id, rep.slot_counter);
         return;
@@ -152,8 +172,7 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     pe->report = &rep;
     pe->short_address = p->short_address;
     pe->dsn = p->dsn;
-    const sw_tigo_gateway_record *gr = sw_tigo_state_gateway(&o->state, gw);
-    pe->gateway_address = gr && gr->has_address ? gr->address : NULL;
+    pe->gateway_address = gw_address;
     pe->node_address = o->state.n_nodes ? sw_tigo_state_node_address(&o->state, gw, p->node_id) : NULL;
     char barcode[SW_TIGO_BARCODE_MAX];
     pe->node_barcode = NULL;
@@ -176,7 +195,23 @@ static void on_pv_packet(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_pack
     /* Other packet types carry nothing the observer keeps. */
 }
 
-static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_tigo_command_request *req,
+/* With no transport tap, the transport sends no event per PV packet (it only
+ * counts them) and the observer walks the response's packets itself: one
+ * call per response instead of one event per packet. A malformed tail is the
+ * transport's to count. */
+static void on_packets(sw_tigo_observer *o, uint16_t gw, const sw_tigo_receive_response *r)
+{
+    size_t pos = 0;
+    sw_tigo_pv_packet p;
+    while (sw_tigo_pv_packet_take(r->packets, r->packets_len, &pos, &p) == SW_OK)
+        on_pv_packet(o, gw, &p);
+}
+
+/* Rare events (tables, identities, enumerations) stay out of line, so that
+ * the per-packet path through on_transport_event stays short. */
+#define COLD __attribute__((noinline, cold))
+
+COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_tigo_command_request *req,
                                const sw_tigo_command_response *resp)
 {
     uint16_t start;
@@ -217,7 +252,7 @@ static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_tigo_c
 }
 
 /* Record an identity or version collected during an enumeration. */
-static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
+COLD static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
 {
     for (size_t i = 0; i < o->n_enum; i++)
         if (o->enum_recs[i].id == gw)
@@ -232,7 +267,7 @@ static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
     return r;
 }
 
-static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t addr[8])
+COLD static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t addr[8])
 {
     if (o->enumerating) {
         /* The temporary enumeration address is not a real gateway ID. */
@@ -253,7 +288,7 @@ static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t addr[8])
     infra(o, SW_TIGO_INFRA_IDENTITY, gw, changed);
 }
 
-static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, size_t len)
+COLD static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, size_t len)
 {
     if (len > SW_TIGO_VERSION_MAX) {
         diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
@@ -277,7 +312,7 @@ static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, size_
     infra(o, SW_TIGO_INFRA_VERSION, gw, changed);
 }
 
-static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
+COLD static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
 {
     if (!o->enumerating)
         return; /* the start was missed: nothing trustworthy was collected */
@@ -297,6 +332,8 @@ static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
     if (o->on_transport_event)
         o->on_transport_event(o->transport_user, ev);
     uint16_t gw = ev->gateway_id;
+    if (ev->kind != SW_TIGO_EV_PV_PACKET)
+        o->resp_open = false;
     switch (ev->kind) {
     case SW_TIGO_EV_RECEIVE_REQUEST: {
         sw_tigo_obs_gateway *g = gw_get(o, gw);
@@ -306,6 +343,8 @@ static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
     }
     case SW_TIGO_EV_RECEIVE_RESPONSE:
         on_receive_response(o, gw, &ev->u.receive_response.response);
+        if (o->stack.transport.flags & SW_TIGO_TRANSPORT_NO_PACKET_EVENTS)
+            on_packets(o, gw, &ev->u.receive_response.response);
         break;
     case SW_TIGO_EV_PV_PACKET:
         on_pv_packet(o, gw, &ev->u.pv_packet.packet);
@@ -344,7 +383,8 @@ void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb o
     o->flags = flags;
     o->on_event = on_event;
     o->user = user;
-    unsigned tflags = 0; /* the observer needs the PV packet events */
+    /* No PV packet events until a transport tap wants them: see on_packets. */
+    unsigned tflags = SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
     if (flags & SW_TIGO_OBS_STRICT_STATUS)
         tflags |= SW_TIGO_TRANSPORT_STRICT_STATUS;
     sw_tigo_stack_init(&o->stack,
@@ -392,4 +432,10 @@ void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb
 {
     o->on_transport_event = cb;
     o->transport_user = user;
+    /* A tap sees every PV packet as its own event, and the observer then
+     * handles each packet as its event passes (same order as the tap). */
+    if (cb)
+        o->stack.transport.flags &= ~(unsigned)SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
+    else
+        o->stack.transport.flags |= SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
 }

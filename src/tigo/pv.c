@@ -11,55 +11,16 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_pv.h"
+#include "tigo/pv_impl.h"
 
 sw_err sw_tigo_pv_packet_next(const uint8_t *region, size_t n, size_t *pos, sw_tigo_pv_packet *out)
 {
-    size_t p = *pos;
-    if (p >= n)
-        return SW_ERR_NOT_FOUND;
-    size_t left = n - p;
-    const uint8_t *h = region + p;
-    if (left < SW_TIGO_PV_HEADER_LEN || left - SW_TIGO_PV_HEADER_LEN < h[6]) {
-        *pos = n;
-        return SW_ERR_TIGO_PACKET_TOO_SHORT;
-    }
-    out->type = h[0];
-    out->node_id = sw_be16(h + 1);
-    out->short_address = sw_be16(h + 3);
-    out->dsn = h[5];
-    out->data_len = h[6];
-    out->data = h + SW_TIGO_PV_HEADER_LEN;
-    *pos = p + SW_TIGO_PV_HEADER_LEN + h[6];
-    return SW_OK;
+    return sw_tigo_pv_packet_take(region, n, pos, out);
 }
 
 sw_err sw_tigo_power_report_decode(const uint8_t *d, size_t n, sw_tigo_power_report *out)
 {
-    if (n < SW_TIGO_POWER_REPORT_LEN)
-        return SW_ERR_TRUNCATED;
-    if (n > SW_TIGO_POWER_REPORT_MAX_LEN)
-        return SW_ERR_TOO_LONG;
-    out->voltage_in_raw = sw_tigo_u12_first(d);
-    out->voltage_out_raw = sw_tigo_u12_second(d);
-    out->duty_cycle_raw = d[3];
-    out->current_raw = sw_tigo_u12_first(d + 4);
-    out->temperature_raw = sw_tigo_u12_second(d + 4);
-    out->temperature_signed = (int16_t)(out->temperature_raw & 0x800 ? (int)out->temperature_raw - 4096
-                                                                     : (int)out->temperature_raw);
-    memcpy(out->unknown, d + 7, 3);
-    out->slot_counter = sw_be16(d + 10);
-    out->rssi = d[12];
-    out->extra_len = (uint8_t)(n - SW_TIGO_POWER_REPORT_LEN);
-    out->extra[0] = n > 13 ? d[13] : 0;
-    out->extra[1] = n > 14 ? d[14] : 0;
-    /* Division, not multiplication by the step: the doubles (and their JSON
-     * text) must equal the reference's. */
-    out->voltage_in = out->voltage_in_raw / 20.0;
-    out->voltage_out = out->voltage_out_raw / 10.0;
-    out->duty_cycle = out->duty_cycle_raw / 255.0;
-    out->current = out->current_raw / 200.0;
-    out->temperature = out->temperature_signed / 10.0;
-    return SW_OK;
+    return sw_tigo_power_report_split(d, n, out);
 }
 
 sw_err sw_tigo_topology_report_decode(const uint8_t *d, size_t n, sw_tigo_topology_report *out)

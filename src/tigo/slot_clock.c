@@ -6,6 +6,7 @@
  * timestamps in observe output must match the reference to the nanosecond.
  */
 #include "sunwire/tigo_slot_clock.h"
+#include "tigo/slot_clock_impl.h"
 
 bool sw_tigo_slot_counter_ok(uint16_t slot_counter)
 {
@@ -14,13 +15,7 @@ bool sw_tigo_slot_counter_ok(uint16_t slot_counter)
 
 sw_err sw_tigo_slot_locate(uint16_t slot_counter, unsigned *block, int64_t *offset_ns)
 {
-    unsigned slot = slot_counter & 0x3FFFu;
-    if (slot > 11999u)
-        return SW_ERR_TIGO_INVALID_SLOT;
-    unsigned abs_slot = (unsigned)(slot_counter >> 14) * 12000u + slot;
-    *block = abs_slot / 1000u;
-    *offset_ns = (int64_t)(abs_slot % 1000u) * SW_TIGO_SLOT_NS;
-    return SW_OK;
+    return sw_tigo_slot_place(slot_counter, block, offset_ns);
 }
 
 sw_err sw_tigo_slot_clock_init(sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t t_ns)
@@ -73,13 +68,5 @@ sw_err sw_tigo_slot_clock_update(sw_tigo_slot_clock *c, uint16_t slot_counter, i
 
 sw_err sw_tigo_slot_clock_get(const sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t *t_ns)
 {
-    unsigned b;
-    int64_t off;
-    sw_err e = sw_tigo_slot_locate(slot_counter, &b, &off);
-    if (e)
-        return e;
-    if (!c->valid)
-        return SW_ERR_INVALID_ARGUMENT;
-    *t_ns = c->anchor_ns[b] + off;
-    return SW_OK;
+    return sw_tigo_slot_clock_read(c, slot_counter, t_ns);
 }

@@ -12,6 +12,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_transport.h"
+#include "tigo/pv_impl.h"
 
 /* ---- pure decoders ----------------------------------------------------------------- */
 sw_err sw_tigo_receive_request_decode(const uint8_t *p, size_t n, sw_tigo_receive_request *out)
@@ -324,8 +325,9 @@ static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
     size_t pos = 0;
     uint16_t index = 0;
     for (;;) {
-        sw_tigo_pv_packet pkt;
-        e = sw_tigo_pv_packet_next(region, region_len, &pos, &pkt);
+        /* Decoded straight into the event: copying a struct that was just
+         * written field by field stalls on store forwarding. */
+        e = sw_tigo_pv_packet_take(region, region_len, &pos, &ev->u.pv_packet.packet);
         if (e == SW_ERR_NOT_FOUND)
             break;
         if (e != SW_OK) {
@@ -336,7 +338,6 @@ static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
         if (quiet)
             continue;
         ev->kind = SW_TIGO_EV_PV_PACKET;
-        ev->u.pv_packet.packet = pkt;
         ev->u.pv_packet.response_slot_counter = slot_counter;
         ev->u.pv_packet.response_packet_number = pn;
         ev->u.pv_packet.index = index++;

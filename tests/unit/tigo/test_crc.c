@@ -4,6 +4,7 @@
 
 #include "sunwire/tigo_link.h"
 #include "testutil.h"
+#include "tigo/crc_impl.h"
 
 /* Bit-serial form straight from the polynomial: independent of the tables under test. */
 static uint16_t crc_bitwise(const uint8_t *p, size_t n)
@@ -91,6 +92,40 @@ static void test_residue(void **state)
     assert_int_equal(sw_tigo_crc16(body, 11), 0);
 }
 
+/* Each lead value is what k zero bytes turn into the real initial value, and
+ * the whole-block CRC from it over k zeros plus a message equals the CRC of
+ * the message: the link receiver checks every frame that way. */
+static void test_block_crc_with_lead(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 8; k++) {
+        uint16_t c = sw_tigo_crc_lead[k];
+        for (size_t z = 0; z < k; z++)
+            for (int b = 0; b < 8; b++)
+                c = (c & 1) ? (uint16_t)((c >> 1) ^ 0x8408) : (uint16_t)(c >> 1);
+        assert_int_equal(c, SW_TIGO_CRC16_INIT);
+    }
+    uint8_t buf[8 + 264];
+    uint32_t x = 777;
+    for (size_t n = 0; n <= 256; n++) {
+        size_t k = (size_t)(0u - n) & 7u;
+        memset(buf, 0, 8);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            buf[8 + i] = (uint8_t)(x >> 16);
+        }
+        uint16_t want = crc_bitwise(buf + 8, n);
+        assert_int_equal(sw_tigo_crc16_blocks(sw_tigo_crc_lead[k], buf + 8 - k, (n + k) / 8), want);
+        /* and a body that ends in its own CRC checks to zero */
+        if (n + 2 <= 256) {
+            buf[8 + n] = (uint8_t)want;
+            buf[8 + n + 1] = (uint8_t)(want >> 8);
+            size_t k2 = (size_t)(0u - (n + 2)) & 7u;
+            assert_int_equal(sw_tigo_crc16_blocks(sw_tigo_crc_lead[k2], buf + 8 - k2, (n + 2 + k2) / 8), 0);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_walkthrough_and_check),
         cmocka_unit_test(test_slicing_matches_bitwise),
         cmocka_unit_test(test_residue),
+        cmocka_unit_test(test_block_crc_with_lead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -578,9 +578,23 @@ static void test_taps_and_frames(void **state)
     char *want = expected_text(tu_get(c, "expected_stdout_fork"));
     assert_string_equal(b.text, want);
     assert_string_equal(a.text, want);
+
+    /* A tap that comes and goes leaves the observer walking packets itself again. */
+    run d = { 0 };
+    reset_run(&d, OUT_FORK, fmt);
+    sw_tigo_observer_init(o, 0, on_event, &d);
+    sw_tigo_observer_set_transport_tap(o, event_tap, NULL);
+    sw_tigo_observer_set_transport_tap(o, NULL, NULL);
+    tap_events = 0;
+    for (size_t k = 0; k < n_collected; k++)
+        sw_tigo_observer_push_frame(o, &collected[k], times[k]);
+    assert_int_equal(tap_events, 0);
+    assert_string_equal(d.text, want);
+    assert_int_equal(sw_tigo_observer_transport_counters(o)->receive_packets, 2);
     free(want);
     free(a.text);
     free(b.text);
+    free(d.text);
     free_steps(s, ns);
     free(o);
     free(fmt);
