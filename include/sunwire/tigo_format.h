@@ -36,7 +36,8 @@ extern "C" {
  * values, 8-bit duty cycle), identical to the shortest round-trip form
  * serde_json prints, plus the last timestamp's date-and-time text. Building
  * the cache once makes a report line a handful of copies instead of five
- * float conversions and a calendar computation. Caller-owned, ~140 KiB.
+ * float conversions and a calendar computation. Caller-owned, ~140 KiB, of
+ * which only the entries of values that occur are ever written.
  */
 typedef struct sw_tigo_num_text {
     char s[7]; /* first, so that the whole 8-byte struct can be copied at once */
@@ -45,6 +46,11 @@ typedef struct sw_tigo_num_text {
 
 typedef struct sw_tigo_fmt {
     int32_t utc_offset_s; /* zone of the timestamps; change it at will */
+    /* Which texts exist yet: each is made the first time its value occurs,
+     * so a process only ever touches the few pages of values its panels
+     * report (use the sw_tigo_fmt_* accessors, not the arrays). */
+    uint64_t num_have[4][64];
+    uint64_t duty_have[4];
     sw_tigo_num_text voltage_in[4096];  /* raw / 20 */
     sw_tigo_num_text voltage_out[4096]; /* raw / 10 */
     sw_tigo_num_text current[4096];     /* raw / 200 */
@@ -64,6 +70,30 @@ typedef struct sw_tigo_fmt {
 } sw_tigo_fmt;
 
 void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s);
+
+/* The cached texts of a report's values (made on first use). */
+enum { SW_TIGO_NUM_VOLTAGE_IN, SW_TIGO_NUM_VOLTAGE_OUT, SW_TIGO_NUM_CURRENT, SW_TIGO_NUM_TEMPERATURE };
+const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw);
+const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw);
+/* `which` is one of SW_TIGO_NUM_*, `raw` the 12-bit field (masked here). */
+static inline const sw_tigo_num_text *sw_tigo_fmt_num(sw_tigo_fmt *f, unsigned which, unsigned raw)
+{
+    static const size_t off[4] = { offsetof(sw_tigo_fmt, voltage_in), offsetof(sw_tigo_fmt, voltage_out),
+                                   offsetof(sw_tigo_fmt, current), offsetof(sw_tigo_fmt, temperature) };
+    raw &= 0xFFFu;
+    which &= 3u;
+    if (f->num_have[which][raw >> 6] >> (raw & 63u) & 1u)
+        return (const sw_tigo_num_text *)(const void *)((const char *)f + off[which]) + raw;
+    return sw_tigo_fmt_num_make(f, which, raw);
+}
+/* Text of duty-cycle raw value 0..255; its length is f->duty_len[raw]. */
+static inline const char *sw_tigo_fmt_duty(sw_tigo_fmt *f, unsigned raw)
+{
+    raw &= 0xFFu;
+    if (f->duty_have[raw >> 6] >> (raw & 63u) & 1u)
+        return f->duty[raw];
+    return sw_tigo_fmt_duty_make(f, raw);
+}
 
 /* RFC 3339 exactly like sw_fmt_rfc3339, through the cache. Returns the length. */
 size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40]);

@@ -61,21 +61,49 @@ static void decimal_text(sw_tigo_num_text *t, int scaled, int digits)
 
 void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s)
 {
+    /* Only the small header is written: the texts are made on first use. */
     f->utc_offset_s = utc_offset_s;
-    for (int raw = 0; raw < 4096; raw++) {
-        decimal_text(&f->voltage_in[raw], raw * 5, 2);   /* raw / 20 */
-        decimal_text(&f->voltage_out[raw], raw, 1);      /* raw / 10 */
-        decimal_text(&f->current[raw], raw * 5, 3);      /* raw / 200 */
-        decimal_text(&f->temperature[raw], raw >= 2048 ? raw - 4096 : raw, 1);
-    }
-    for (int raw = 0; raw < 256; raw++) {
-        char b[SW_DOUBLE_TEXT_MAX];
-        size_t n = sw_fmt_double(b, raw / 255.0);
-        memset(f->duty[raw], 0, sizeof f->duty[raw]);
-        memcpy(f->duty[raw], b, n);
-        f->duty_len[raw] = (uint8_t)n;
-    }
+    memset(f->num_have, 0, sizeof f->num_have);
+    memset(f->duty_have, 0, sizeof f->duty_have);
     f->ts_valid = false;
+}
+
+const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw)
+{
+    raw &= 0xFFFu;
+    sw_tigo_num_text *t;
+    switch (which & 3u) {
+    case SW_TIGO_NUM_VOLTAGE_IN:
+        t = &f->voltage_in[raw];
+        decimal_text(t, (int)raw * 5, 2); /* raw / 20 */
+        break;
+    case SW_TIGO_NUM_VOLTAGE_OUT:
+        t = &f->voltage_out[raw];
+        decimal_text(t, (int)raw, 1); /* raw / 10 */
+        break;
+    case SW_TIGO_NUM_CURRENT:
+        t = &f->current[raw];
+        decimal_text(t, (int)raw * 5, 3); /* raw / 200 */
+        break;
+    default:
+        t = &f->temperature[raw];
+        decimal_text(t, raw >= 2048 ? (int)raw - 4096 : (int)raw, 1); /* signed / 10 */
+        break;
+    }
+    f->num_have[which & 3u][raw >> 6] |= UINT64_C(1) << (raw & 63u);
+    return t;
+}
+
+const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw)
+{
+    raw &= 0xFFu;
+    char b[SW_DOUBLE_TEXT_MAX];
+    size_t n = sw_fmt_double(b, raw / 255.0);
+    memset(f->duty[raw], 0, sizeof f->duty[raw]);
+    memcpy(f->duty[raw], b, n);
+    f->duty_len[raw] = (uint8_t)n;
+    f->duty_have[raw >> 6] |= UINT64_C(1) << (raw & 63u);
+    return f->duty[raw];
 }
 
 /* ---- timestamps ---------------------------------------------------------------------- */
@@ -213,16 +241,16 @@ static char *w_measurements(char *p, sw_tigo_fmt *f, const sw_tigo_power_event *
     W_LIT(p, "\"timestamp\":\"");
     p += ts_unchecked(f, ev->timestamp_ns, p);
     W_LIT(p, "\",\"voltage_in\":");
-    p = w_num(p, &f->voltage_in[r->voltage_in_raw & 0xFFF]);
+    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw));
     W_LIT(p, ",\"voltage_out\":");
-    p = w_num(p, &f->voltage_out[r->voltage_out_raw & 0xFFF]);
+    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw));
     W_LIT(p, ",\"current\":");
-    p = w_num(p, &f->current[r->current_raw & 0xFFF]);
+    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, r->current_raw));
     W_LIT(p, ",\"dc_dc_duty_cycle\":");
-    memcpy(p, f->duty[r->duty_cycle_raw], sizeof f->duty[0]);
+    memcpy(p, sw_tigo_fmt_duty(f, r->duty_cycle_raw), sizeof f->duty[0]);
     p += f->duty_len[r->duty_cycle_raw];
     W_LIT(p, ",\"temperature\":");
-    p = w_num(p, &f->temperature[r->temperature_raw & 0xFFF]);
+    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw));
     W_LIT(p, ",\"rssi\":");
     return w_uint(p, r->rssi);
 }

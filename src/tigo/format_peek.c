@@ -252,10 +252,11 @@ static void t_prefix(txt *t, sw_tigo_fmt *f, int64_t time_ns)
 static void power_numbers(sw_tigo_fmt *f, const sw_tigo_power_report *r, const sw_tigo_num_text **vin,
                           const sw_tigo_num_text **vout, const sw_tigo_num_text **cur, const sw_tigo_num_text **temp)
 {
-    *vin = &f->voltage_in[r->voltage_in_raw & 0xFFF];
-    *vout = &f->voltage_out[r->voltage_out_raw & 0xFFF];
-    *cur = &f->current[r->current_raw & 0xFFF];
-    *temp = &f->temperature[r->temperature_raw & 0xFFF];
+    *vin = sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw);
+    *vout = sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw);
+    *cur = sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, r->current_raw);
+    *temp = sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw);
+    (void)sw_tigo_fmt_duty(f, r->duty_cycle_raw);
 }
 
 static sw_err pv_packet_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns,

@@ -11,6 +11,7 @@
  */
 #include "sunwire/tigo_observer.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "tigo/pv_impl.h"
@@ -379,7 +380,13 @@ static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
 
 void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user)
 {
-    memset(o, 0, sizeof *o);
+    /* Zero everything but the two big tables: the state's records and the
+     * node-table builders' pages are only read below their counts, which
+     * sw_tigo_state_init and sw_tigo_ntb_init set. Left alone, their pages
+     * are never touched on a bus that does not need them. */
+    memset(o, 0, offsetof(sw_tigo_observer, state));
+    memset((char *)o + offsetof(sw_tigo_observer, state) + sizeof o->state, 0,
+           offsetof(sw_tigo_observer, builder_store) - offsetof(sw_tigo_observer, state) - sizeof o->state);
     o->flags = flags;
     o->on_event = on_event;
     o->user = user;

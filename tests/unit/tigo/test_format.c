@@ -15,6 +15,7 @@ static sw_tigo_fmt *fmt_new(int32_t off)
 {
     sw_tigo_fmt *f = malloc(sizeof *f);
     assert_non_null(f);
+    memset(f, 0xA5, sizeof *f); /* init must not rely on zeroed memory */
     sw_tigo_fmt_init(f, off);
     return f;
 }
@@ -33,17 +34,21 @@ static void test_number_cache_all_values(void **state)
     (void)state;
     sw_tigo_fmt *f = fmt_new(0);
     for (int raw = 0; raw < 4096; raw++) {
-        expect_text(&f->voltage_in[raw], raw / 20.0);
-        expect_text(&f->voltage_out[raw], raw / 10.0);
-        expect_text(&f->current[raw], raw / 200.0);
-        expect_text(&f->temperature[raw], (raw >= 2048 ? raw - 4096 : raw) / 10.0);
+        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)raw), raw / 20.0);
+        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)raw), raw / 10.0);
+        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
+        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)raw), (raw >= 2048 ? raw - 4096 : raw) / 10.0);
     }
     for (int raw = 0; raw < 256; raw++) {
         char want[SW_DOUBLE_TEXT_MAX];
         size_t n = sw_fmt_double(want, raw / 255.0);
+        const char *got = sw_tigo_fmt_duty(f, (unsigned)raw);
         assert_int_equal(f->duty_len[raw], n);
-        assert_memory_equal(f->duty[raw], want, n);
+        assert_memory_equal(got, want, n);
     }
+    /* Second lookups come from the cache and are the same text. */
+    for (int raw = 0; raw < 4096; raw += 37)
+        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
     free(f);
 }
 
@@ -65,10 +70,10 @@ static void test_number_cache_vectors(void **state)
             const char *key;
             const sw_tigo_num_text *t;
         } fields[] = {
-            { "voltage_in", &f->voltage_in[tu_int(raw, "voltage_in")] },
-            { "voltage_out", &f->voltage_out[tu_int(raw, "voltage_out")] },
-            { "current", &f->current[tu_int(raw, "current")] },
-            { "temperature", &f->temperature[tu_int(raw, "temperature_u12")] },
+            { "voltage_in", sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)tu_int(raw, "voltage_in")) },
+            { "voltage_out", sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)tu_int(raw, "voltage_out")) },
+            { "current", sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)tu_int(raw, "current")) },
+            { "temperature", sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)tu_int(raw, "temperature_u12")) },
         };
         for (size_t k = 0; k < 4; k++) {
             const char *want = tu_str(txt, fields[k].key);
@@ -77,8 +82,9 @@ static void test_number_cache_vectors(void **state)
             checked++;
         }
         long long d = tu_int(raw, "dc_dc_duty_cycle");
+        const char *duty = sw_tigo_fmt_duty(f, (unsigned)d);
         assert_int_equal(f->duty_len[d], strlen(tu_str(txt, "dc_dc_duty_cycle")));
-        assert_memory_equal(f->duty[d], tu_str(txt, "dc_dc_duty_cycle"), f->duty_len[d]);
+        assert_memory_equal(duty, tu_str(txt, "dc_dc_duty_cycle"), f->duty_len[d]);
     }
     assert_true(checked >= 20);
     json_decref(root);

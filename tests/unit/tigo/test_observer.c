@@ -218,6 +218,11 @@ static void test_scenarios(void **state)
     json_t *root = tu_load_json("tigo/observer_scenarios.json");
     sw_tigo_fmt *fmt = malloc(sizeof *fmt);
     sw_tigo_observer *o = malloc(sizeof *o);
+    assert_non_null(fmt);
+    assert_non_null(o);
+    /* Init leaves the big tables alone: they must never be read unwritten. */
+    memset(fmt, 0xA5, sizeof *fmt);
+    memset(o, 0xA5, sizeof *o);
     size_t i;
     json_t *c;
     json_array_foreach(tu_get(root, "scenarios"), i, c) {
