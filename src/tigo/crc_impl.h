@@ -14,39 +14,8 @@
 
 extern const uint16_t sw_tigo_crc_tab[8][256];
 
-static inline uint16_t sw_tigo_crc16_fold(uint16_t crc, const uint8_t *p, size_t n)
-{
-    const uint16_t(*t)[256] = sw_tigo_crc_tab;
-    uint32_t c = crc;
-    while (n >= 8) {
-        uint32_t lo = c ^ (uint32_t)(p[0] | (p[1] << 8));
-        c = (uint32_t)t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][p[2]] ^ t[4][p[3]] ^ t[3][p[4]] ^
-            t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
-        p += 8;
-        n -= 8;
-    }
-    /* Frames are short (a receive request body is 11 bytes), so the tail
-     * matters: fold it 4 and 2 bytes at a time rather than byte by byte,
-     * which would chain one table lookup per byte. */
-    if (n >= 4) {
-        uint32_t lo = c ^ (uint32_t)(p[0] | (p[1] << 8));
-        c = (uint32_t)t[3][lo & 0xFF] ^ t[2][(lo >> 8) & 0xFF] ^ t[1][p[2]] ^ t[0][p[3]];
-        p += 4;
-        n -= 4;
-    }
-    if (n >= 2) {
-        uint32_t lo = c ^ (uint32_t)(p[0] | (p[1] << 8));
-        c = (uint32_t)t[1][lo & 0xFF] ^ t[0][(lo >> 8) & 0xFF];
-        p += 2;
-        n -= 2;
-    }
-    if (n)
-        c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
-    return (uint16_t)c;
-}
-
 /*
- * The same CRC over nblocks whole 8-byte blocks: no tail, so no branch that
+ * The CRC over nblocks whole 8-byte blocks: no tail, so no branch that
  * depends on the length. A message of any length is brought to a multiple
  * of 8 by zero bytes in front of it, started from the register value that
  * those zeros turn into the real initial value (sw_tigo_crc_lead, crc.c):
@@ -64,6 +33,32 @@ static inline uint16_t sw_tigo_crc16_blocks(uint16_t crc, const uint8_t *p, size
         c = (uint32_t)t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][p[2]] ^ t[4][p[3]] ^ t[3][p[4]] ^
             t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
     }
+    return (uint16_t)c;
+}
+
+static inline uint16_t sw_tigo_crc16_fold(uint16_t crc, const uint8_t *p, size_t n)
+{
+    const uint16_t(*t)[256] = sw_tigo_crc_tab;
+    uint32_t c = sw_tigo_crc16_blocks(crc, p, n / 8);
+    p += n & ~(size_t)7;
+    n &= 7;
+    /* Frames are short (a receive request body is 11 bytes), so the tail
+     * matters: fold it 4 and 2 bytes at a time rather than byte by byte,
+     * which would chain one table lookup per byte. */
+    if (n >= 4) {
+        uint32_t lo = c ^ (uint32_t)(p[0] | (p[1] << 8));
+        c = (uint32_t)t[3][lo & 0xFF] ^ t[2][(lo >> 8) & 0xFF] ^ t[1][p[2]] ^ t[0][p[3]];
+        p += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
+        uint32_t lo = c ^ (uint32_t)(p[0] | (p[1] << 8));
+        c = (uint32_t)t[1][lo & 0xFF] ^ t[0][(lo >> 8) & 0xFF];
+        p += 2;
+        n -= 2;
+    }
+    if (n)
+        c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
     return (uint16_t)c;
 }
 
