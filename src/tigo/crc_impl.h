@@ -39,9 +39,12 @@ static inline uint16_t sw_tigo_crc16_blocks(uint16_t crc, const uint8_t *p, size
 static inline uint16_t sw_tigo_crc16_fold(uint16_t crc, const uint8_t *p, size_t n)
 {
     const uint16_t(*t)[256] = sw_tigo_crc_tab;
-    uint32_t c = sw_tigo_crc16_blocks(crc, p, n / 8);
-    p += n & ~(size_t)7;
-    n &= 7;
+    uint32_t c = crc;
+    if (n >= 8) { /* p may be NULL when n is 0: no arithmetic on it then */
+        c = sw_tigo_crc16_blocks(crc, p, n / 8);
+        p += n & ~(size_t)7;
+        n &= 7;
+    }
     /* Frames are short (a receive request body is 11 bytes), so the tail
      * matters: fold it 4 and 2 bytes at a time rather than byte by byte,
      * which would chain one table lookup per byte. */

@@ -59,6 +59,8 @@ static void test_walkthrough_and_check(void **state)
     free(in);
     const char *check = json_string_value(json_object_get(tu_get(root, "parameters"), "check_123456789"));
     assert_int_equal(sw_tigo_crc16((const uint8_t *)"123456789", 9), strtol(check, NULL, 16));
+    /* An empty message may come without a buffer. */
+    assert_int_equal(sw_tigo_crc16(NULL, 0), SW_TIGO_CRC16_INIT);
     json_decref(root);
 }
 
