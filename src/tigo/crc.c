@@ -291,6 +291,106 @@ const uint16_t sw_tigo_crc_tab[8][256] = {
  * check each entry against the byte-wise CRC. */
 const uint16_t sw_tigo_crc_lead[8] = { 0x8408, 0x0080, 0x8000, 0x28C4, 0x8EB9, 0xE12A, 0x1486, 0x2754 };
 
+bool sw_tigo_crc16_residue_ok_tables(const uint8_t *body, size_t n)
+{
+    size_t k = (size_t)(0u - n) & 7u;
+    return sw_tigo_crc16_blocks(sw_tigo_crc_lead[k], body - k, (n + k) / 8) == 0;
+}
+
+/*
+ * The residue by carry-less multiplication.
+ *
+ * Polynomials are kept the way the reflected CRC stores them: in a value of
+ * w bits, bit i holds the coefficient of x^(w-1-i). A little-endian 64-bit
+ * load of eight message bytes is then the message polynomial of those bytes
+ * (first bit on the wire = highest power), and the carry-less product of a
+ * w-bit and a v-bit value is their polynomial product as a (w+v-1)-bit value.
+ *
+ * The padded message (k zero bytes, then the body) is N = (n+k)/8 blocks
+ * B_0..B_{N-1}. The register's initial value enters as an XOR into the
+ * first two bytes (lead[k], so that the zero padding changes nothing), and
+ * the body is intact iff  sum_j B_j * x^(64(N-1-j))  is divisible by
+ * P = x^16 + x^12 + x^5 + 1. Each block is multiplied by the 16-bit constant
+ * x^(64d) mod P for its distance d from the end (independent products, one
+ * instruction each), the 79-bit sum is reduced once (Barrett: two more
+ * products), and the remainder compared with zero.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SW_CRC_CLMUL 1
+
+/* x^(64d) mod P (16-bit reflected) for d = 32 down to 0: a block at distance
+ * d from the end uses entry 32 - d, so consecutive blocks use consecutive
+ * entries and a pair of them loads as one vector. 33 blocks cover the
+ * largest padded body (8 + 256 bytes). */
+static const uint64_t clmul_dist[33] = {
+    0x0ABF, 0xA043, 0x5AB6, 0xE751, 0xF362, 0x6904, 0x2440, 0x3573, 0x26E4, 0x8789, 0xBA50,
+    0xDAB1, 0xFB0C, 0xDD25, 0x3002, 0x238E, 0x236C, 0x324B, 0xA3D3, 0xE220, 0xF608, 0xCDE1,
+    0xAC5B, 0x4C11, 0x3FC8, 0xACA4, 0x47B3, 0x5564, 0x9471, 0xD0A6, 0x3F75, 0x861D, 0x8000,
+};
+/* floor(x^79 / P) (64-bit reflected) and P (17-bit reflected). */
+#define CLMUL_MU UINT64_C(0x859B040B1C581911)
+#define CLMUL_P UINT64_C(0x10811)
+
+__attribute__((target("pclmul,sse4.1"))) static bool residue_ok_clmul(const uint8_t *body, size_t n)
+{
+    size_t k = (size_t)(0u - n) & 7u;
+    const uint8_t *p = body - k;
+    size_t nb = (n + k) / 8;
+    const uint64_t *c = clmul_dist + (33 - nb);
+    __m128i acc = _mm_setzero_si128();
+    __m128i lead = _mm_cvtsi32_si128((int)sw_tigo_crc_lead[k]);
+    size_t j = 0;
+    if (nb & 1) {
+        __m128i v = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)p), lead);
+        acc = _mm_clmulepi64_si128(v, _mm_loadl_epi64((const __m128i *)(const void *)c), 0x00);
+        lead = _mm_setzero_si128();
+        j = 1;
+    }
+    for (; j < nb; j += 2) {
+        __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(p + 8 * j)), lead);
+        __m128i k2 = _mm_loadu_si128((const __m128i *)(const void *)(c + j));
+        acc = _mm_xor_si128(acc, _mm_clmulepi64_si128(v, k2, 0x00));
+        acc = _mm_xor_si128(acc, _mm_clmulepi64_si128(v, k2, 0x11));
+        lead = _mm_setzero_si128();
+    }
+    /* acc: 79-bit sum S. Quotient A = floor(floor(S / x^16) * mu / x^63),
+     * where floor(S / x^16) is bits 0..62 and the division by x^63 keeps
+     * bits 0..62 again; the remainder is bits 63..78 of S + A*P. */
+    const __m128i low63 = _mm_set_epi64x(0, INT64_MAX);
+    __m128i t = _mm_and_si128(acc, low63);
+    __m128i q = _mm_and_si128(_mm_clmulepi64_si128(t, _mm_cvtsi64_si128((long long)CLMUL_MU), 0x00), low63);
+    __m128i r = _mm_xor_si128(acc, _mm_clmulepi64_si128(q, _mm_cvtsi64_si128((long long)CLMUL_P), 0x00));
+    uint64_t lo = (uint64_t)_mm_cvtsi128_si64(r);
+    uint64_t hi = (uint64_t)_mm_extract_epi64(r, 1);
+    return ((lo >> 63) | ((hi & 0x7FFF) << 1)) == 0;
+}
+#endif
+
+bool sw_tigo_crc16_residue_ok_clmul(const uint8_t *body, size_t n, bool *ok)
+{
+#ifdef SW_CRC_CLMUL
+    if (__builtin_cpu_supports("pclmul")) {
+        *ok = residue_ok_clmul(body, n);
+        return true;
+    }
+#else
+    (void)body;
+    (void)n;
+    (void)ok;
+#endif
+    return false;
+}
+
+bool sw_tigo_crc16_residue_ok(const uint8_t *body, size_t n)
+{
+#ifdef SW_CRC_CLMUL
+    if (__builtin_cpu_supports("pclmul"))
+        return residue_ok_clmul(body, n);
+#endif
+    return sw_tigo_crc16_residue_ok_tables(body, n);
+}
+
 uint16_t sw_tigo_crc16_update(uint16_t crc, const uint8_t *p, size_t n)
 {
     return sw_tigo_crc16_fold(crc, p, n);

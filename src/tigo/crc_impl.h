@@ -9,6 +9,7 @@
 #ifndef SUNWIRE_TIGO_CRC_IMPL_H
 #define SUNWIRE_TIGO_CRC_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,20 @@ static inline uint16_t sw_tigo_crc16_fold(uint16_t crc, const uint8_t *p, size_t
         c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
     return (uint16_t)c;
 }
+
+/*
+ * Whether a frame body of n bytes that ends in its own CRC (low byte first)
+ * is intact, i.e. its CRC residue is zero. The k = (-n) mod 8 bytes before
+ * body must be readable and zero (the link receiver keeps eight zero bytes
+ * in front of its buffer). n is 2..SW_TIGO_LINK_MAX_BODY.
+ *
+ * Where the CPU has a carry-less multiply (PCLMULQDQ, checked at run time)
+ * it is used; everywhere else the sliced tables. The two implementations are
+ * exported for the unit tests, which hold them against the bit-serial CRC.
+ */
+bool sw_tigo_crc16_residue_ok(const uint8_t *body, size_t n);
+bool sw_tigo_crc16_residue_ok_tables(const uint8_t *body, size_t n);
+/* False when the CPU lacks the instruction: *ok is then left alone. */
+bool sw_tigo_crc16_residue_ok_clmul(const uint8_t *body, size_t n, bool *ok);
 
 #endif

@@ -128,11 +128,63 @@ static void test_block_crc_with_lead(void **state)
     }
 }
 
+/* The frame check (tables and carry-less multiply) against the bit-serial
+ * CRC: for every body length, an intact body passes, and every single-bit
+ * error and a run of random wrong CRC values fail. */
+static void test_residue_check(void **state)
+{
+    (void)state;
+    uint8_t buf[8 + 256];
+    uint32_t x = 4242;
+    bool have_clmul = false;
+    for (size_t n = 2; n <= 256; n++) {
+        memset(buf, 0, 8);
+        uint8_t *body = buf + 8;
+        for (size_t i = 0; i + 2 < n; i++) {
+            x = x * 1103515245u + 12345u;
+            body[i] = (uint8_t)(x >> 16);
+        }
+        uint16_t crc = crc_bitwise(body, n - 2);
+        for (int trial = 0; trial < 24; trial++) {
+            uint16_t put = crc;
+            if (trial > 0) {
+                x = x * 1103515245u + 12345u;
+                put = (uint16_t)(x >> 8);
+            }
+            body[n - 2] = (uint8_t)put;
+            body[n - 1] = (uint8_t)(put >> 8);
+            bool want = put == crc;
+            assert_int_equal(sw_tigo_crc16_residue_ok_tables(body, n), want);
+            assert_int_equal(sw_tigo_crc16_residue_ok(body, n), want);
+            bool got = !want;
+            if (sw_tigo_crc16_residue_ok_clmul(body, n, &got)) {
+                have_clmul = true;
+                assert_int_equal(got, want);
+            }
+        }
+        body[n - 2] = (uint8_t)crc;
+        body[n - 1] = (uint8_t)(crc >> 8);
+        for (size_t bit = 0; bit < n * 8; bit++) {
+            body[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            assert_false(sw_tigo_crc16_residue_ok_tables(body, n));
+            assert_false(sw_tigo_crc16_residue_ok(body, n));
+            bool got = true;
+            if (sw_tigo_crc16_residue_ok_clmul(body, n, &got))
+                assert_false(got);
+            body[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        }
+        assert_true(sw_tigo_crc16_residue_ok(body, n));
+    }
+    if (!have_clmul)
+        print_message("no carry-less multiply on this CPU: only the table path was checked\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_walkthrough_and_check),
+        cmocka_unit_test(test_residue_check),
         cmocka_unit_test(test_slicing_matches_bitwise),
         cmocka_unit_test(test_residue),
         cmocka_unit_test(test_block_crc_with_lead),
