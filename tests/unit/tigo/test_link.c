@@ -500,6 +500,80 @@ static void test_random_stress(void **state)
     free(buf);
 }
 
+/*
+ * Escape-dense frames: payloads drawn mostly from the seven bytes that need
+ * escaping, at every length, so escapes fall on every position of the
+ * receiver's 16-byte blocks (including a 7E last in a block, whose code is
+ * the next block's first byte). One chunk (the block path), byte by byte
+ * (never enough bytes for a block) and random two-piece splits must agree, and the
+ * payloads must come back intact. Some frames get a stray 7E and a byte that
+ * is no escape code in the middle, which must end them the same way in
+ * every chunking.
+ */
+static void test_escape_dense(void **state)
+{
+    (void)state;
+    static const uint8_t special[7] = { 0x7E, 0x24, 0x23, 0x25, 0xA4, 0xA3, 0xA5 };
+    enum { FRAMES = MAX_REC };
+    rng_state = 0x5EED;
+    for (int round = 0; round < 4; round++) {
+        uint8_t *buf = malloc(FRAMES * 600);
+        uint8_t payloads[FRAMES][SW_TIGO_LINK_MAX_PAYLOAD];
+        size_t lens[FRAMES];
+        bool broken[FRAMES];
+        size_t n = 0;
+        for (int k = 0; k < FRAMES; k++) {
+            lens[k] = (size_t)(round * FRAMES + k) % (SW_TIGO_LINK_MAX_PAYLOAD + 1);
+            for (size_t i = 0; i < lens[k]; i++) {
+                uint32_t r = rng();
+                payloads[k][i] = (r & 3) ? special[(r >> 2) % 7] : (uint8_t)(r >> 8);
+            }
+            size_t on;
+            assert_int_equal(sw_tigo_link_encode(0x1201, 0x0B0F, payloads[k], lens[k], 0, buf + n, 600, &on), SW_OK);
+            /* One frame in eight: 7E and a non-code byte (09..FF but 7E)
+             * right after the 7E 07 plus a few bytes. */
+            broken[k] = (rng() & 7) == 0 && on > 12;
+            if (broken[k]) {
+                size_t at = n + 5 + rng() % (on - 12);
+                /* keep it off an existing escape pair */
+                while (buf[at] == 0x7E || buf[at - 1] == 0x7E)
+                    at++;
+                buf[at] = 0x7E;
+                uint8_t bad = (uint8_t)(0x09 + rng() % 0x70);
+                buf[at + 1] = bad == 0x7E ? 0x7F : bad;
+            }
+            n += on;
+        }
+        for (int mode = 0; mode < 2; mode++) {
+            run_result whole;
+            run((sw_tigo_link_mode)mode, buf, n, NULL, 0, &whole);
+            size_t got = 0;
+            for (int k = 0; k < FRAMES; k++) {
+                if (broken[k])
+                    continue;
+                assert_true(got < whole.rec.n);
+                assert_int_equal(whole.rec.f[got].len, lens[k]);
+                assert_memory_equal(whole.rec.f[got].payload, payloads[k], lens[k]);
+                got++;
+            }
+            assert_int_equal(got, whole.rec.n);
+            run_result piece;
+            size_t *cuts = malloc(n * sizeof *cuts);
+            for (size_t i = 0; i < n; i++)
+                cuts[i] = i;
+            run((sw_tigo_link_mode)mode, buf, n, cuts, n, &piece);
+            assert_same(&whole, &piece);
+            for (int split = 0; split < 200; split++) {
+                size_t c = rng() % (n + 1);
+                run((sw_tigo_link_mode)mode, buf, n, &c, 1, &piece);
+                assert_same(&whole, &piece);
+            }
+            free(cuts);
+        }
+        free(buf);
+    }
+}
+
 static void test_names_reset_and_null_callback(void **state)
 {
     (void)state;
@@ -543,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_parse_body_limits),
         cmocka_unit_test(test_all_7e_and_garbage),
         cmocka_unit_test(test_random_stress),
+        cmocka_unit_test(test_escape_dense),
         cmocka_unit_test(test_names_reset_and_null_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
