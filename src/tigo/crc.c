@@ -315,7 +315,7 @@ bool sw_tigo_crc16_residue_ok_tables(const uint8_t *body, size_t n)
  * instruction each), the 79-bit sum is reduced once (Barrett: two more
  * products), and the remainder compared with zero.
  */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define SW_CRC_CLMUL 1
 

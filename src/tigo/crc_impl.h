@@ -1,10 +1,11 @@
 /*
- * tigo/crc_impl.h: the link-layer CRC as an inline function, private to the
- * library. The link receiver runs it over every byte of every frame, so it
- * is compiled into the receiver rather than called; sw_tigo_crc16() and
- * sw_tigo_crc16_update() (crc.c) are the public wrappers around the same code.
+ * tigo/crc_impl.h: the link-layer CRC, private to the library.
  *
- * Slicing-by-8 over the eight tables defined in crc.c.
+ * The inline functions slice by 8 over the eight tables defined in crc.c;
+ * sw_tigo_crc16() and sw_tigo_crc16_update() (crc.c) are the public
+ * wrappers around them. The link receiver checks whole frames with
+ * sw_tigo_crc16_residue_ok(), which uses a carry-less multiply where the CPU
+ * has one and these tables elsewhere.
  */
 #ifndef SUNWIRE_TIGO_CRC_IMPL_H
 #define SUNWIRE_TIGO_CRC_IMPL_H
