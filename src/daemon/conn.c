@@ -1,18 +1,25 @@
 /*
- * conn.c: non-blocking TCP connects and serial opens for the daemon's loop.
+ * conn.c: non-blocking name lookups, TCP connects and serial opens for the
+ * daemon's loop.
  *
  * The shared net helpers block until a deadline, which would stall every
  * other source in a single-threaded loop, so connects here return at once
- * and complete when the loop sees the socket writable. Name resolution is
- * still synchronous (getaddrinfo); configured hosts are nearly always
- * literal addresses on the local network.
+ * and complete when the loop sees the socket writable. A host name is looked
+ * up on a short-lived thread of its own (getaddrinfo has no non-blocking
+ * form, and a DNS server that does not answer holds it for many seconds,
+ * long enough for a serial port's buffer to overflow); the loop learns of
+ * the answer through a pipe. Literal addresses need no thread.
  */
 #include "daemon/conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,18 +27,13 @@
 #include "sunwire/io_source.h"
 #include "sunwire/net.h"
 
-sw_err sw_daemon_connect_start(const char *host, uint16_t port, int *fd_out, bool *in_progress)
+int (*sw_daemon_getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **) = getaddrinfo;
+
+/* Start a non-blocking connect to the first address that takes one. */
+static sw_err connect_list(const struct addrinfo *res, int *fd_out, bool *in_progress)
 {
-    struct addrinfo hints, *res = NULL;
-    char service[8];
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(service, sizeof service, "%u", (unsigned)port);
-    if (getaddrinfo(host, service, &hints, &res) != 0 || !res)
-        return SW_ERR_RESOLVE;
     sw_err result = SW_ERR_CONNECT;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         if (fd < 0)
             continue;
@@ -51,8 +53,139 @@ sw_err sw_daemon_connect_start(const char *host, uint16_t port, int *fd_out, boo
         close(fd);
         errno = saved;
     }
-    freeaddrinfo(res);
     return result;
+}
+
+static void lookup_hints(struct addrinfo *hints, int flags)
+{
+    memset(hints, 0, sizeof *hints);
+    hints->ai_family = AF_UNSPEC;
+    hints->ai_socktype = SOCK_STREAM;
+    hints->ai_flags = flags;
+}
+
+/* ---- lookups on a thread ---------------------------------------------------------- */
+
+struct sw_daemon_resolver {
+    atomic_int refs; /* the loop's side and, while it runs, the thread */
+    atomic_bool done;
+    int rd, wr;      /* the thread writes one byte when the answer is in */
+    int status;      /* getaddrinfo's */
+    struct addrinfo *res;
+    char service[8];
+    char host[];
+};
+
+static void resolver_release(sw_daemon_resolver *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    if (r->res)
+        freeaddrinfo(r->res);
+    if (r->rd >= 0)
+        close(r->rd);
+    if (r->wr >= 0)
+        close(r->wr);
+    free(r);
+}
+
+static void *resolver_main(void *arg)
+{
+    sw_daemon_resolver *r = arg;
+    struct addrinfo hints;
+    lookup_hints(&hints, 0);
+    r->status = sw_daemon_getaddrinfo(r->host, r->service, &hints, &r->res);
+    atomic_store(&r->done, true);
+    /* The read end stays open until the last reference goes, so this write
+     * cannot raise SIGPIPE even when the loop has given up waiting. */
+    ssize_t w;
+    do
+        w = write(r->wr, "", 1);
+    while (w < 0 && errno == EINTR);
+    resolver_release(r);
+    return NULL;
+}
+
+sw_err sw_daemon_resolve_start(const char *host, uint16_t port, sw_daemon_resolver **out, int *fd)
+{
+    *out = NULL;
+    *fd = -1;
+    size_t hlen = strlen(host);
+    sw_daemon_resolver *r = calloc(1, sizeof *r + hlen + 1);
+    if (!r)
+        return SW_ERR_NO_MEMORY;
+    memcpy(r->host, host, hlen + 1);
+    snprintf(r->service, sizeof r->service, "%u", (unsigned)port);
+    r->rd = r->wr = -1;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->done, false);
+
+    /* A literal address needs no lookup and no thread. */
+    struct addrinfo hints;
+    lookup_hints(&hints, AI_NUMERICHOST);
+    if (getaddrinfo(host, r->service, &hints, &r->res) == 0 && r->res) {
+        atomic_store(&r->done, true);
+        *out = r;
+        return SW_OK;
+    }
+    r->res = NULL;
+
+    int p[2];
+    if (pipe(p) < 0) {
+        free(r);
+        return SW_ERR_IO;
+    }
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p[i], F_SETFD, FD_CLOEXEC);
+        (void)fcntl(p[i], F_SETFL, O_NONBLOCK);
+    }
+    r->rd = p[0];
+    r->wr = p[1];
+    atomic_init(&r->refs, 2);
+    pthread_attr_t attr;
+    pthread_t tid;
+    sigset_t all, old;
+    /* Signals stay with the loop's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_attr_init(&attr);
+    if (err == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        err = pthread_create(&tid, &attr, resolver_main, r);
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        close(p[0]);
+        close(p[1]);
+        free(r);
+        errno = err;
+        return SW_ERR_IO;
+    }
+    *out = r;
+    *fd = r->rd;
+    return SW_OK;
+}
+
+sw_err sw_daemon_resolve_connect(sw_daemon_resolver *r, int *fd_out, bool *in_progress)
+{
+    sw_err e;
+    if (!atomic_load(&r->done))
+        e = SW_ERR_RESOLVE; /* called before the fd was readable */
+    else if (r->status != 0 || !r->res)
+        e = SW_ERR_RESOLVE;
+    else
+        e = connect_list(r->res, fd_out, in_progress);
+    int saved = errno;
+    resolver_release(r);
+    errno = saved;
+    return e;
+}
+
+void sw_daemon_resolve_cancel(sw_daemon_resolver *r)
+{
+    if (r)
+        resolver_release(r);
 }
 
 sw_err sw_daemon_connect_finish(int fd)

@@ -13,11 +13,29 @@
 #include "sunwire/error.h"
 
 /*
- * Start a non-blocking TCP connect: SW_OK with *fd set and *in_progress
- * telling whether the caller must wait for writability and then call
- * sw_daemon_connect_finish. SW_ERR_RESOLVE / SW_ERR_CONNECT on failure.
+ * Look a host up without blocking the loop. SW_OK with *r set; then either
+ * *fd is -1 (a literal address: call sw_daemon_resolve_connect at once) or
+ * *fd becomes readable when the lookup, running on a thread of its own, has
+ * an answer (the caller watches it, removes it from the loop before the next
+ * call, and never closes it). SW_ERR_NO_MEMORY / SW_ERR_IO (errno set) when
+ * the lookup could not be started.
  */
-sw_err sw_daemon_connect_start(const char *host, uint16_t port, int *fd, bool *in_progress);
+typedef struct sw_daemon_resolver sw_daemon_resolver;
+sw_err sw_daemon_resolve_start(const char *host, uint16_t port, sw_daemon_resolver **r, int *fd);
+/*
+ * Start a non-blocking TCP connect to the looked-up addresses, and release
+ * r and its fd. SW_OK with *fd set and *in_progress telling whether the
+ * caller must wait for writability and then call sw_daemon_connect_finish;
+ * SW_ERR_RESOLVE / SW_ERR_CONNECT (errno set) on failure.
+ */
+sw_err sw_daemon_resolve_connect(sw_daemon_resolver *r, int *fd, bool *in_progress);
+/* Give up on a lookup (NULL is fine): returns at once; a lookup still
+ * running finishes on its thread and is then freed there. */
+void sw_daemon_resolve_cancel(sw_daemon_resolver *r);
+/* The lookup function, getaddrinfo unless a test puts a slower one in. */
+struct addrinfo;
+extern int (*sw_daemon_getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+
 /* SW_OK when the connect completed, SW_ERR_CONNECT (errno set) when it failed. */
 sw_err sw_daemon_connect_finish(int fd);
 /* Open a serial port the way the Tigo CLI does (raw 38400 8N1), non-blocking. */

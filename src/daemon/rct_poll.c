@@ -124,6 +124,8 @@ struct rct_poller {
     sw_source_status *st;
     sw_inverter inv;
     int fd;
+    sw_daemon_resolver *lookup; /* while the inverter's host name is looked up */
+    int lookup_fd;
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
@@ -176,8 +178,20 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
     return -1;
 }
 
+static void lookup_drop(rct_poller *p)
+{
+    if (!p->lookup)
+        return;
+    if (p->lookup_fd >= 0)
+        sw_loop_del_fd(p->d->loop, p->lookup_fd);
+    sw_daemon_resolve_cancel(p->lookup);
+    p->lookup = NULL;
+    p->lookup_fd = -1;
+}
+
 static void poller_fail(rct_poller *p, const char *what, int err)
 {
+    lookup_drop(p);
     if (p->fd >= 0) {
         sw_loop_del_fd(p->d->loop, p->fd);
         close(p->fd);
@@ -529,16 +543,50 @@ static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     rct_poller *p = user;
     p->timer = 0;
-    poller_fail(p, "connect timed out", 0);
+    poller_fail(p, p->lookup ? "host name lookup timed out" : "connect timed out", 0);
     return -1;
+}
+
+static void poller_resolved(rct_poller *p, sw_daemon_resolver *r);
+
+static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    rct_poller *p = user;
+    sw_loop_del_fd(loop, fd);
+    sw_daemon_resolver *r = p->lookup;
+    p->lookup = NULL;
+    p->lookup_fd = -1;
+    poller_resolved(p, r);
 }
 
 static void poller_connect(rct_poller *p)
 {
     if (p->failures > 0 || p->st->bytes > 0)
         p->st->reconnects++;
+    sw_daemon_resolver *r = NULL;
+    int rfd = -1;
+    sw_err e = sw_daemon_resolve_start(p->cfg->host, p->cfg->port, &r, &rfd);
+    if (e != SW_OK) {
+        poller_fail(p, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
+        return;
+    }
+    if (rfd < 0) {
+        poller_resolved(p, r);
+        return;
+    }
+    /* The connect timeout covers the lookup too. */
+    p->lookup = r;
+    p->lookup_fd = rfd;
+    p->state = RP_CONNECTING;
+    sw_loop_add_fd(p->d->loop, rfd, SW_LOOP_READ, on_lookup_done, p);
+    set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
+}
+
+static void poller_resolved(rct_poller *p, sw_daemon_resolver *r)
+{
     bool pending = false;
-    sw_err e = sw_daemon_connect_start(p->cfg->host, p->cfg->port, &p->fd, &pending);
+    sw_err e = sw_daemon_resolve_connect(r, &p->fd, &pending);
     if (e != SW_OK) {
         p->fd = -1;
         poller_fail(p, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
@@ -550,7 +598,8 @@ static void poller_connect(rct_poller *p)
     }
     p->state = RP_CONNECTING;
     sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_WRITE, on_connected, p);
-    set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
+    if (!p->timer) /* still running when a lookup came first: one limit for both */
+        set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
@@ -567,6 +616,7 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     p->d = d;
     p->cfg = cfg;
     p->fd = -1;
+    p->lookup_fd = -1;
     char addr[SW_MODEL_TEXT_MAX + 300];
     snprintf(addr, sizeof addr, "%s:%u", cfg->host, (unsigned)cfg->port);
     p->st = sw_model_source(d->model, cfg->name, SW_SOURCE_RCT_TCP, addr);
@@ -590,6 +640,7 @@ void sw_daemon_poller_free(rct_poller *p)
         return;
     if (p->timer)
         sw_loop_del_timer(p->d->loop, p->timer);
+    lookup_drop(p);
     if (p->fd >= 0) {
         sw_loop_del_fd(p->d->loop, p->fd);
         close(p->fd);

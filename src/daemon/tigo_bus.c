@@ -37,6 +37,8 @@ struct tigo_bus {
     sw_source_status *st;
     sw_tigo_observer *obs;
     int fd;
+    sw_daemon_resolver *lookup; /* while the bridge's host name is looked up */
+    int lookup_fd;
     enum bus_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive, for the backoff */
@@ -48,6 +50,17 @@ struct tigo_bus {
 };
 
 static void bus_connect(tigo_bus *b);
+
+static void lookup_drop(tigo_bus *b)
+{
+    if (!b->lookup)
+        return;
+    if (b->lookup_fd >= 0)
+        sw_loop_del_fd(b->d->loop, b->lookup_fd);
+    sw_daemon_resolve_cancel(b->lookup);
+    b->lookup = NULL;
+    b->lookup_fd = -1;
+}
 
 static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
 {
@@ -70,6 +83,7 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 /* Drop the connection and try again after the next backoff step. */
 static void bus_fail(tigo_bus *b, const char *what, int err)
 {
+    lookup_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);
@@ -278,8 +292,21 @@ static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     tigo_bus *b = user;
     b->timer = 0;
-    bus_fail(b, "connect timed out", 0);
+    bus_fail(b, b->lookup ? "host name lookup timed out" : "connect timed out", 0);
     return -1;
+}
+
+static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r);
+
+static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    tigo_bus *b = user;
+    sw_loop_del_fd(loop, fd);
+    sw_daemon_resolver *r = b->lookup;
+    b->lookup = NULL;
+    b->lookup_fd = -1;
+    bus_resolved(b, r);
 }
 
 static void bus_connect(tigo_bus *b)
@@ -296,8 +323,29 @@ static void bus_connect(tigo_bus *b)
         bus_up(b);
         return;
     }
+    sw_daemon_resolver *r = NULL;
+    int rfd = -1;
+    sw_err e = sw_daemon_resolve_start(b->cfg->host, b->cfg->port, &r, &rfd);
+    if (e != SW_OK) {
+        bus_fail(b, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
+        return;
+    }
+    if (rfd < 0) {
+        bus_resolved(b, r);
+        return;
+    }
+    /* The connect timeout covers the lookup too. */
+    b->lookup = r;
+    b->lookup_fd = rfd;
+    b->state = BUS_CONNECTING;
+    sw_loop_add_fd(b->d->loop, rfd, SW_LOOP_READ, on_lookup_done, b);
+    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
+}
+
+static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r)
+{
     bool pending = false;
-    sw_err e = sw_daemon_connect_start(b->cfg->host, b->cfg->port, &b->fd, &pending);
+    sw_err e = sw_daemon_resolve_connect(r, &b->fd, &pending);
     if (e != SW_OK) {
         b->fd = -1;
         bus_fail(b, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
@@ -310,7 +358,8 @@ static void bus_connect(tigo_bus *b)
     }
     b->state = BUS_CONNECTING;
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_WRITE, on_connected, b);
-    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
+    if (!b->timer) /* still running when a lookup came first: one limit for both */
+        set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -371,6 +420,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->d = d;
     b->cfg = cfg;
     b->fd = -1;
+    b->lookup_fd = -1;
     char addr[SW_DAEMON_PATH_MAX + 300];
     if (cfg->serial)
         snprintf(addr, sizeof addr, "%s", cfg->device);
@@ -399,6 +449,7 @@ void sw_daemon_bus_free(tigo_bus *b)
     sw_daemon_bus_save(b, false);
     if (b->timer)
         sw_loop_del_timer(b->d->loop, b->timer);
+    lookup_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);

@@ -5,6 +5,7 @@ Expected values come from reading the same (frozen) simulator with
 """
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -87,6 +88,21 @@ class RunRctTest(unittest.TestCase):
         # The fast tier repeats, the slow tier (energy) does not within a minute.
         self.assertTrue(runlib.wait_until(lambda: len(self.values("battery.soc")) >= 3, 10))
         self.assertEqual(len(self.values("energy.e_ac_total")), 1)
+        self.assertEqual(self.daemon.stop(), 0)
+
+    def test_inverter_by_host_name(self):
+        # A host name goes through the lookup thread; the simulator listens on 127.0.0.1.
+        first = socket.getaddrinfo("localhost", 8899, 0, socket.SOCK_STREAM)[0][4][0]
+        if first != "127.0.0.1":
+            self.skipTest("localhost resolves to %s first here, not 127.0.0.1" % first)
+        sim = self.sim()
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        write_config(cfg, "[rct house]\nhost = localhost:%d\nfast_interval = 300ms\n" % sim.port)
+        self.daemon = runlib.Daemon(["--config", cfg, "--json"])
+        inv = self.daemon.wait_record("inverter", name="house", online=True)
+        self.assertTrue(inv, self.daemon.stderr())
+        self.assertTrue(runlib.wait_until(lambda: self.values("battery.soc"), 10), self.daemon.stderr())
+        self.assertNotIn("timed out", self.daemon.stderr())
         self.assertEqual(self.daemon.stop(), 0)
 
     def test_faulty_answers_never_reach_the_model(self):
