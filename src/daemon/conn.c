@@ -182,10 +182,15 @@ sw_err sw_daemon_resolve_connect(sw_daemon_resolver *r, int *fd_out, bool *in_pr
     return e;
 }
 
-void sw_daemon_resolve_cancel(sw_daemon_resolver *r)
+void sw_daemon_resolve_cancel(sw_daemon_resolver *r, sw_loop *loop)
 {
-    if (r)
-        resolver_release(r);
+    if (!r)
+        return;
+    /* The fd is still open (r owns it), so its number cannot belong to
+     * another watch. */
+    if (loop && r->rd >= 0)
+        sw_loop_del_fd(loop, r->rd);
+    resolver_release(r);
 }
 
 sw_err sw_daemon_connect_finish(int fd)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
+#include "sunwire/loop.h"
 
 /*
  * Look a host up without blocking the loop. SW_OK with *r set; then either
@@ -29,9 +30,10 @@ sw_err sw_daemon_resolve_start(const char *host, uint16_t port, sw_daemon_resolv
  * SW_ERR_RESOLVE / SW_ERR_CONNECT (errno set) on failure.
  */
 sw_err sw_daemon_resolve_connect(sw_daemon_resolver *r, int *fd, bool *in_progress);
-/* Give up on a lookup (NULL is fine): returns at once; a lookup still
- * running finishes on its thread and is then freed there. */
-void sw_daemon_resolve_cancel(sw_daemon_resolver *r);
+/* Give up on a lookup (NULL is fine), taking its fd out of loop (when
+ * given): returns at once; a lookup still running finishes on its thread and
+ * is then freed there. */
+void sw_daemon_resolve_cancel(sw_daemon_resolver *r, sw_loop *loop);
 /* The lookup function, getaddrinfo unless a test puts a slower one in. */
 struct addrinfo;
 extern int (*sw_daemon_getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);

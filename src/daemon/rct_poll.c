@@ -125,7 +125,6 @@ struct rct_poller {
     sw_inverter inv;
     int fd;
     sw_daemon_resolver *lookup; /* while the inverter's host name is looked up */
-    int lookup_fd;
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
@@ -180,13 +179,8 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 
 static void lookup_drop(rct_poller *p)
 {
-    if (!p->lookup)
-        return;
-    if (p->lookup_fd >= 0)
-        sw_loop_del_fd(p->d->loop, p->lookup_fd);
-    sw_daemon_resolve_cancel(p->lookup);
+    sw_daemon_resolve_cancel(p->lookup, p->d->loop);
     p->lookup = NULL;
-    p->lookup_fd = -1;
 }
 
 static void poller_fail(rct_poller *p, const char *what, int err)
@@ -556,7 +550,6 @@ static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
     sw_loop_del_fd(loop, fd);
     sw_daemon_resolver *r = p->lookup;
     p->lookup = NULL;
-    p->lookup_fd = -1;
     poller_resolved(p, r);
 }
 
@@ -577,7 +570,6 @@ static void poller_connect(rct_poller *p)
     }
     /* The connect timeout covers the lookup too. */
     p->lookup = r;
-    p->lookup_fd = rfd;
     p->state = RP_CONNECTING;
     sw_loop_add_fd(p->d->loop, rfd, SW_LOOP_READ, on_lookup_done, p);
     set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
@@ -616,7 +608,6 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     p->d = d;
     p->cfg = cfg;
     p->fd = -1;
-    p->lookup_fd = -1;
     char addr[SW_MODEL_TEXT_MAX + 300];
     snprintf(addr, sizeof addr, "%s:%u", cfg->host, (unsigned)cfg->port);
     p->st = sw_model_source(d->model, cfg->name, SW_SOURCE_RCT_TCP, addr);

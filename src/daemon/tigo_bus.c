@@ -38,7 +38,6 @@ struct tigo_bus {
     sw_tigo_observer *obs;
     int fd;
     sw_daemon_resolver *lookup; /* while the bridge's host name is looked up */
-    int lookup_fd;
     enum bus_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive, for the backoff */
@@ -53,13 +52,8 @@ static void bus_connect(tigo_bus *b);
 
 static void lookup_drop(tigo_bus *b)
 {
-    if (!b->lookup)
-        return;
-    if (b->lookup_fd >= 0)
-        sw_loop_del_fd(b->d->loop, b->lookup_fd);
-    sw_daemon_resolve_cancel(b->lookup);
+    sw_daemon_resolve_cancel(b->lookup, b->d->loop);
     b->lookup = NULL;
-    b->lookup_fd = -1;
 }
 
 static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
@@ -305,7 +299,6 @@ static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
     sw_loop_del_fd(loop, fd);
     sw_daemon_resolver *r = b->lookup;
     b->lookup = NULL;
-    b->lookup_fd = -1;
     bus_resolved(b, r);
 }
 
@@ -336,7 +329,6 @@ static void bus_connect(tigo_bus *b)
     }
     /* The connect timeout covers the lookup too. */
     b->lookup = r;
-    b->lookup_fd = rfd;
     b->state = BUS_CONNECTING;
     sw_loop_add_fd(b->d->loop, rfd, SW_LOOP_READ, on_lookup_done, b);
     set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
@@ -420,7 +412,6 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->d = d;
     b->cfg = cfg;
     b->fd = -1;
-    b->lookup_fd = -1;
     char addr[SW_DAEMON_PATH_MAX + 300];
     if (cfg->serial)
         snprintf(addr, sizeof addr, "%s", cfg->device);

@@ -206,12 +206,20 @@ static void test_cancelled_lookup_cleans_up(void **state)
     int rfd = -1;
     assert_int_equal(sw_daemon_resolve_start("localhost", 502, &r, &rfd), SW_OK);
     assert_true(rfd >= 0);
-    /* Give up while the thread is still waiting for its answer. */
-    sw_daemon_resolve_cancel(r);
-    sw_daemon_resolve_cancel(NULL);
+    sw_loop *loop = sw_loop_new();
+    waiter w = { 0 };
+    assert_int_equal(sw_loop_add_fd(loop, rfd, SW_LOOP_READ, on_ready, &w), SW_OK);
+    /* Give up while the thread is still waiting for its answer: the fd
+     * leaves the loop with it. */
+    sw_daemon_resolve_cancel(r, loop);
+    sw_daemon_resolve_cancel(NULL, NULL);
     for (int i = 0; i < 250 && atomic_load(&lookups_done) == before; i++)
-        usleep(10000);
+        sw_loop_run_once(loop, 10);
     assert_int_equal(atomic_load(&lookups_done), before + 1);
+    for (int i = 0; i < 10; i++)
+        sw_loop_run_once(loop, 10);
+    assert_false(w.ready);
+    sw_loop_free(loop);
     /* Let the thread write its byte and free the lookup; the leak check at
      * exit fails the test if it did not. */
     for (int i = 0; i < 100 && atomic_load(&lookups_running) > 0; i++)
