@@ -66,7 +66,7 @@ int main(int argc, char **argv)
             return 1;
         if (i % 4 == 0)
             stream[len++] = 0x00;
-        if (sw_rct_frame_build(stream + len, cap - len, &n, SW_RCT_CMD_RESPONSE, o->id, 0, payload, pn) != SW_OK)
+        if (sw_rct_frame_build(SW_RCT_CMD_RESPONSE, o->id, 0, payload, pn, stream + len, cap - len, &n) != SW_OK)
             return 1;
         len += n;
     }
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         double t0 = now_s();
         while (pos < len) {
             sw_rct_rx_event ev;
-            pos += sw_rct_receive(rx, stream + pos, len - pos, &ev);
+            pos += sw_rct_receiver_push(rx, stream + pos, len - pos, &ev);
             if (ev.kind != SW_RCT_RX_FRAME)
                 continue;
             frames++;

@@ -81,7 +81,7 @@ typedef enum sw_rct_frame_kind {
 uint16_t sw_rct_crc16(const uint8_t *p, size_t n);
 
 /*
- * Build a complete, escaped frame into out[cap]:
+ * Build a complete, escaped frame into out[cap] (outputs last):
  *   2B, command, length (2 bytes for the four long commands, else 1),
  *   address (only when the command has bit 0x40), id, payload, CRC.
  * The length always counts exactly the bytes written (also for READ with a
@@ -91,12 +91,11 @@ uint16_t sw_rct_crc16(const uint8_t *p, size_t n);
  * does not fit the length field; SW_ERR_NO_SPACE when cap is too small
  * (SW_RCT_WIRE_MAX(payload_len) is always enough). *out_len is the wire length.
  */
-sw_err sw_rct_frame_build(uint8_t *out, size_t cap, size_t *out_len, uint8_t command,
-                          uint32_t id, uint32_t address, const uint8_t *payload,
-                          size_t payload_len);
+sw_err sw_rct_frame_build(uint8_t command, uint32_t id, uint32_t address, const uint8_t *payload,
+                          size_t payload_len, uint8_t *out, size_t cap, size_t *out_len);
 
 /* The 3-byte EXTENSION frame 2B 3C xx (xx escaped when it is 2B or 2D). */
-sw_err sw_rct_frame_build_extension(uint8_t *out, size_t cap, size_t *out_len, uint8_t ext);
+sw_err sw_rct_frame_build_extension(uint8_t ext, uint8_t *out, size_t cap, size_t *out_len);
 
 /* A received frame. payload points into the receiver and stays valid until the
  * next call that feeds that receiver. */
@@ -172,7 +171,7 @@ size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
  * smaller than len only with a FRAME or ERROR event, and is 0 only for
  * SW_ERR_RCT_FRAME_TRUNCATED when data[0] is the new start token.
  */
-size_t sw_rct_receive(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
+size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
 
 #ifdef __cplusplus
 }

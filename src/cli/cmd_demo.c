@@ -90,7 +90,7 @@ static void rct_on_conn(sw_loop *loop, int fd, int events, void *user)
     size_t off = 0;
     while (off < (size_t)n) {
         sw_rct_rx_event ev;
-        size_t used = sw_rct_receive(&s->conns[i]->rx, in + off, (size_t)n - off, &ev);
+        size_t used = sw_rct_receiver_push(&s->conns[i]->rx, in + off, (size_t)n - off, &ev);
         off += used;
         if (ev.kind == SW_RCT_RX_NEED_MORE)
             break;

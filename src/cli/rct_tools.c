@@ -273,7 +273,7 @@ static void feed(struct stream_out *so, const uint8_t *p, size_t n)
     size_t since = 0; /* bytes consumed since the last event */
     while (off < n) {
         sw_rct_rx_event ev;
-        size_t used = sw_rct_receive(so->rx, p + off, n - off, &ev);
+        size_t used = sw_rct_receiver_push(so->rx, p + off, n - off, &ev);
         off += used;
         so->offset += used;
         since += used;
@@ -446,8 +446,8 @@ int rc_cmd_encode(const rc_global *g, int argc, char **argv)
     static uint8_t frame[SW_RCT_WIRE_MAX(SW_RCT_PAYLOAD_MAX)];
     size_t flen;
     sw_err e = command == SW_RCT_CMD_EXTENSION
-                   ? sw_rct_frame_build_extension(frame, sizeof frame, &flen, (uint8_t)id)
-                   : sw_rct_frame_build(frame, sizeof frame, &flen, command, id, (uint32_t)addr, payload, plen);
+                   ? sw_rct_frame_build_extension((uint8_t)id, frame, sizeof frame, &flen)
+                   : sw_rct_frame_build(command, id, (uint32_t)addr, payload, plen, frame, sizeof frame, &flen);
     if (e != SW_OK) {
         fprintf(stderr, "Cannot build the frame: %s\n", sw_err_message(e));
         return 1;

@@ -273,7 +273,7 @@ static void send_current(rct_poller *p)
     const sw_rct_object *o = p->cycle[p->pos];
     uint8_t frame[SW_RCT_WIRE_MAX(0)];
     size_t len = 0;
-    if (sw_rct_frame_build(frame, sizeof frame, &len, SW_RCT_CMD_READ, o->id, 0, NULL, 0) != SW_OK) {
+    if (sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, frame, sizeof frame, &len) != SW_OK) {
         p->pos++;
         next_request(p);
         return;
@@ -464,7 +464,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     bool answered = false, ask_again = false;
     while (off < (size_t)n) {
         sw_rct_rx_event ev;
-        size_t used = sw_rct_receive(p->rx, p->inbuf + off, (size_t)n - off, &ev);
+        size_t used = sw_rct_receiver_push(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
         if (ev.kind == SW_RCT_RX_FRAME && !answered && !ask_again) {
             enum frame_verdict v = on_frame(p, &ev.frame);

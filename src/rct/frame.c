@@ -130,9 +130,8 @@ static bool put_escaped(uint8_t *out, size_t cap, size_t *pos, const uint8_t *p,
     return true;
 }
 
-sw_err sw_rct_frame_build(uint8_t *out, size_t cap, size_t *out_len, uint8_t command,
-                          uint32_t id, uint32_t address, const uint8_t *payload,
-                          size_t payload_len)
+sw_err sw_rct_frame_build(uint8_t command, uint32_t id, uint32_t address, const uint8_t *payload,
+                          size_t payload_len, uint8_t *out, size_t cap, size_t *out_len)
 {
     if (!out_len || (!out && cap) || (!payload && payload_len))
         return SW_ERR_INVALID_ARGUMENT;
@@ -180,7 +179,7 @@ sw_err sw_rct_frame_build(uint8_t *out, size_t cap, size_t *out_len, uint8_t com
     return SW_OK;
 }
 
-sw_err sw_rct_frame_build_extension(uint8_t *out, size_t cap, size_t *out_len, uint8_t ext)
+sw_err sw_rct_frame_build_extension(uint8_t ext, uint8_t *out, size_t cap, size_t *out_len)
 {
     if (!out_len || (!out && cap))
         return SW_ERR_INVALID_ARGUMENT;
@@ -318,7 +317,7 @@ static bool rx_after_store(sw_rct_receiver *rx, sw_rct_rx_event *ev)
     return false;
 }
 
-size_t sw_rct_receive(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev)
+size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev)
 {
     ev->kind = SW_RCT_RX_NEED_MORE;
     ev->error = SW_OK;

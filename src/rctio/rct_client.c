@@ -119,7 +119,7 @@ static sw_err await_reply(sw_rct_client *c, uint8_t sent, uint32_t id, sw_rct_ty
     for (;;) {
         while (c->in_off_ < c->in_len_) {
             sw_rct_rx_event ev;
-            size_t n = sw_rct_receive(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
+            size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
             c->in_off_ += n;
             if (ev.kind == SW_RCT_RX_ERROR) {
                 if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
@@ -186,7 +186,7 @@ static sw_err send_frame(sw_rct_client *c, uint8_t command, uint32_t id, const u
     if (!buf)
         return SW_ERR_NO_MEMORY;
     size_t n;
-    sw_err e = sw_rct_frame_build(buf, cap, &n, command, id, c->cfg.address, payload, len);
+    sw_err e = sw_rct_frame_build(command, id, c->cfg.address, payload, len, buf, cap, &n);
     if (e == SW_OK) {
         if (c->trace)
             c->trace(c->trace_user, "send", buf, n);

@@ -657,7 +657,7 @@ static sw_err build_response(uint8_t *out, size_t cap, size_t *n, bool plant, ui
     uint8_t cmd = (prefer_long || len > short_max) ? SW_RCT_CMD_LONG_RESPONSE : SW_RCT_CMD_RESPONSE;
     if (plant)
         cmd |= 0x40;
-    return sw_rct_frame_build(out, cap, n, cmd, id, address, payload, len);
+    return sw_rct_frame_build(cmd, id, address, payload, len, out, cap, n);
 }
 
 sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, uint8_t *out, size_t cap,

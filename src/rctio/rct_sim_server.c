@@ -163,7 +163,7 @@ static int on_readable(struct server *sv, size_t ci)
     size_t off = 0;
     while (off < (size_t)r) {
         sw_rct_rx_event ev;
-        size_t n = sw_rct_receive(sv->conns[ci].rx, buf + off, (size_t)r - off, &ev);
+        size_t n = sw_rct_receiver_push(sv->conns[ci].rx, buf + off, (size_t)r - off, &ev);
         off += n;
         if (ev.kind == SW_RCT_RX_FRAME)
             handle_frame(sv, ci, &ev.frame, mono);

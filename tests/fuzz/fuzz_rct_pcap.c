@@ -33,7 +33,7 @@ static void feed_rx(sink *s, const uint8_t *d, size_t n)
     size_t pos = 0;
     while (pos < n) {
         sw_rct_rx_event ev;
-        size_t used = sw_rct_receive(&s->rx, d + pos, n - pos, &ev);
+        size_t used = sw_rct_receiver_push(&s->rx, d + pos, n - pos, &ev);
         if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
             break;
         if (used == 0)

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t end = size - pos < chunk ? size : pos + chunk;
         while (pos < end) {
             sw_rct_rx_event ev;
-            size_t used = sw_rct_receive(rx, data + pos, end - pos, &ev);
+            size_t used = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
             if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
                 break;
             pos += used;

@@ -1,7 +1,7 @@
 /*
  * A long mixed stream through the RCT receive path: RESPONSE frames of
  * registry objects (floats, integers, booleans, strings; every third frame
- * with the devices' leading 00) pushed through sw_rct_receive, each id looked
+ * with the devices' leading 00) pushed through sw_rct_receiver_push, each id looked
  * up in the registry and the payload decoded with its response type. Every
  * frame must arrive and decode, and every byte must be accounted for.
  * Throughput is measured by bench/bench_rct (scripts/bench.sh), not here.
@@ -35,7 +35,7 @@ static uint8_t *make_stream(size_t n_frames, size_t *len_out)
         assert_int_equal(sw_rct_value_encode(&v, pl, sizeof pl, &pn), SW_OK);
         if (i % 3 == 0)
             buf[len++] = 0x00;
-        assert_int_equal(sw_rct_frame_build(buf + len, cap - len, &n, SW_RCT_CMD_RESPONSE, o->id, 0, pl, pn),
+        assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_RESPONSE, o->id, 0, pl, pn, buf + len, cap - len, &n),
                          SW_OK);
         len += n;
     }
@@ -55,7 +55,7 @@ static void test_long_mixed_stream(void **state)
     size_t frames = 0, decoded = 0, pos = 0;
     while (pos < len) {
         sw_rct_rx_event ev;
-        pos += sw_rct_receive(rx, stream + pos, len - pos, &ev);
+        pos += sw_rct_receiver_push(rx, stream + pos, len - pos, &ev);
         if (ev.kind != SW_RCT_RX_FRAME)
             continue;
         frames++;

@@ -92,7 +92,7 @@ static void run_stream(sw_rct_receiver *rx, const uint8_t *data, size_t len,
         size_t pos = off, end = off + clen;
         while (pos < end) {
             sw_rct_rx_event ev;
-            size_t n = sw_rct_receive(rx, data + pos, end - pos, &ev);
+            size_t n = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
             assert_true(n <= end - pos);
             pos += n;
             if (ev.kind == SW_RCT_RX_NEED_MORE) {
@@ -274,7 +274,7 @@ static void test_command_predicates(void **state)
 static void parse_one(const uint8_t *wire, size_t n, sw_rct_rx_event *ev, sw_rct_receiver *rx)
 {
     sw_rct_receiver_init(rx);
-    size_t used = sw_rct_receive(rx, wire, n, ev);
+    size_t used = sw_rct_receiver_push(rx, wire, n, ev);
     assert_int_equal(used, n);
 }
 
@@ -311,8 +311,7 @@ static void test_encode_vectors(void **state)
                 /* Not representable in the uint32_t parameter at all. */
                 refused++;
             } else {
-                assert_int_equal(sw_rct_frame_build(out, SW_RCT_WIRE_MAX(plen), &n, cmd,
-                                                    (uint32_t)id, addr, payload, plen),
+                assert_int_equal(sw_rct_frame_build(cmd, (uint32_t)id, addr, payload, plen, out, SW_RCT_WIRE_MAX(plen), &n),
                                  SW_ERR_TOO_LONG);
                 refused++;
             }
@@ -322,8 +321,7 @@ static void test_encode_vectors(void **state)
         /* SendFrame drops a READ's payload: that is what its caller asked for. */
         if (strcmp(tu_str(v, "api"), "SendFrame") == 0 && cmd == SW_RCT_CMD_READ)
             plen = 0;
-        sw_err e = sw_rct_frame_build(out, SW_RCT_WIRE_MAX(plen), &n, cmd, (uint32_t)id, addr,
-                                      payload, plen);
+        sw_err e = sw_rct_frame_build(cmd, (uint32_t)id, addr, payload, plen, out, SW_RCT_WIRE_MAX(plen), &n);
         size_t wn;
         uint8_t *want = tu_hex_member(v, "encoded_hex", &wn);
         if (!name_in(name, deviations)) {
@@ -332,8 +330,7 @@ static void test_encode_vectors(void **state)
                 fail_msg("%s: encoding differs", name);
             /* One byte less room must be refused, never overrun. */
             size_t n2;
-            assert_int_equal(sw_rct_frame_build(out, wn - 1, &n2, cmd, (uint32_t)id, addr,
-                                                payload, plen), SW_ERR_NO_SPACE);
+            assert_int_equal(sw_rct_frame_build(cmd, (uint32_t)id, addr, payload, plen, out, wn - 1, &n2), SW_ERR_NO_SPACE);
             exact++;
         } else if (cmd == SW_RCT_CMD_EXTENSION) {
             assert_int_equal(e, SW_ERR_INVALID_ARGUMENT);
@@ -380,30 +377,29 @@ static void test_encode_known_frames(void **state)
     /* Frames quoted in the protocol notes (hand-checked there). */
     uint8_t out[64];
     size_t n;
-    assert_int_equal(sw_rct_frame_build(out, sizeof out, &n, SW_RCT_CMD_READ, 0xDB2D69AE, 0, NULL, 0), SW_OK);
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_READ, 0xDB2D69AE, 0, NULL, 0, out, sizeof out, &n), SW_OK);
     static const uint8_t esc[] = { 0x2B, 0x01, 0x04, 0xDB, 0x2D, 0x2D, 0x69, 0xAE, 0x55, 0xAB };
     assert_int_equal(n, sizeof esc);
     assert_memory_equal(out, esc, n);
-    assert_int_equal(sw_rct_frame_build(out, sizeof out, &n, SW_RCT_CMD_PLANT_READ, 0x959930BF, 7, NULL, 0), SW_OK);
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_PLANT_READ, 0x959930BF, 7, NULL, 0, out, sizeof out, &n), SW_OK);
     static const uint8_t plant[] = { 0x2B, 0x41, 0x08, 0, 0, 0, 7, 0x95, 0x99, 0x30, 0xBF, 0x7D, 0x9E };
     assert_int_equal(n, sizeof plant);
     assert_memory_equal(out, plant, n);
     /* PLANT_LONG_WRITE gets the 2-byte length rctclient's receiver expects. */
     const uint8_t pl[2] = { 1, 2 };
-    assert_int_equal(sw_rct_frame_build(out, sizeof out, &n, SW_RCT_CMD_PLANT_LONG_WRITE,
-                                        0x11223344, 0xAABBCCDD, pl, 2), SW_OK);
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_PLANT_LONG_WRITE, 0x11223344, 0xAABBCCDD, pl, 2, out, sizeof out, &n), SW_OK);
     assert_int_equal(out[2], 0x00);
     assert_int_equal(out[3], 0x0A);
     assert_int_equal(n, 1 + 1 + 2 + 4 + 4 + 2 + 2);
     /* Extension frame, also with a byte that needs escaping. */
-    assert_int_equal(sw_rct_frame_build_extension(out, sizeof out, &n, 0xE1), SW_OK);
+    assert_int_equal(sw_rct_frame_build_extension(0xE1, out, sizeof out, &n), SW_OK);
     assert_int_equal(n, 3);
     assert_int_equal(out[1], 0x3C);
-    assert_int_equal(sw_rct_frame_build_extension(out, sizeof out, &n, 0x2D), SW_OK);
+    assert_int_equal(sw_rct_frame_build_extension(0x2D, out, sizeof out, &n), SW_OK);
     assert_int_equal(n, 4);
     assert_int_equal(out[2], 0x2D);
     assert_int_equal(out[3], 0x2D);
-    assert_int_equal(sw_rct_frame_build_extension(out, 3, &n, 0x2D), SW_ERR_NO_SPACE);
+    assert_int_equal(sw_rct_frame_build_extension(0x2D, out, 3, &n), SW_ERR_NO_SPACE);
 }
 
 static void test_encode_limits(void **state)
@@ -423,20 +419,18 @@ static void test_encode_limits(void **state)
     sw_rct_receiver *rx = new_rx();
     for (size_t k = 0; k < 4; k++) {
         memset(pl, 0x2B, lim[k].max); /* worst case: every byte escaped */
-        assert_int_equal(sw_rct_frame_build(out, SW_RCT_WIRE_MAX(lim[k].max), &n, lim[k].cmd, 1, 2,
-                                            pl, lim[k].max), SW_OK);
+        assert_int_equal(sw_rct_frame_build(lim[k].cmd, 1, 2, pl, lim[k].max, out, SW_RCT_WIRE_MAX(lim[k].max), &n), SW_OK);
         sw_rct_rx_event ev;
         parse_one(out, n, &ev, rx);
         assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
         assert_int_equal(ev.frame.payload_len, lim[k].max);
-        assert_int_equal(sw_rct_frame_build(out, SW_RCT_WIRE_MAX(lim[k].max + 1), &n, lim[k].cmd, 1,
-                                            2, pl, lim[k].max + 1), SW_ERR_TOO_LONG);
+        assert_int_equal(sw_rct_frame_build(lim[k].cmd, 1, 2, pl, lim[k].max + 1, out, SW_RCT_WIRE_MAX(lim[k].max + 1), &n), SW_ERR_TOO_LONG);
     }
-    assert_int_equal(sw_rct_frame_build(out, 100, &n, SW_RCT_CMD_EXTENSION, 1, 0, NULL, 0),
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_EXTENSION, 1, 0, NULL, 0, out, 100, &n),
                      SW_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sw_rct_frame_build(out, 100, &n, SW_RCT_CMD_WRITE, 1, 0, NULL, 3),
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_WRITE, 1, 0, NULL, 3, out, 100, &n),
                      SW_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sw_rct_frame_build(out, 0, &n, SW_RCT_CMD_READ, 1, 0, NULL, 0), SW_ERR_NO_SPACE);
+    assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_READ, 1, 0, NULL, 0, out, 0, &n), SW_ERR_NO_SPACE);
     free(rx);
     free(pl);
     free(out);
@@ -463,7 +457,7 @@ static void test_build_receive_round_trip(void **state)
             }
             uint32_t id = x ^ 0x2B2D2B2D, addr = x * 7;
             size_t n;
-            sw_err e = sw_rct_frame_build(wire, SW_RCT_WIRE_MAX(len), &n, cmds[c], id, addr, pl, len);
+            sw_err e = sw_rct_frame_build(cmds[c], id, addr, pl, len, wire, SW_RCT_WIRE_MAX(len), &n);
             if (!fits) {
                 assert_int_equal(e, SW_ERR_TOO_LONG);
                 continue;
@@ -558,7 +552,7 @@ static void test_receive_frame_vectors(void **state)
             size_t n;
             uint8_t *c0 = tu_hex(json_string_value(json_array_get(chunks, 0)), &n);
             sw_rct_rx_event ev;
-            size_t used = sw_rct_receive(rx, c0, n, &ev);
+            size_t used = sw_rct_receiver_push(rx, c0, n, &ev);
             assert_int_equal(ev.kind, dev->kind);
             assert_int_equal(ev.error, dev->err);
             assert_int_equal(used, dev->used);
@@ -590,7 +584,7 @@ static void test_receive_frame_vectors(void **state)
                 break;
             }
             sw_rct_rx_event ev;
-            size_t used = sw_rct_receive(rx, chunk, n, &ev);
+            size_t used = sw_rct_receiver_push(rx, chunk, n, &ev);
             json_t *ret = json_object_get(call, "returned");
             if (ret) {
                 assert_int_equal(used, json_integer_value(ret));
@@ -862,12 +856,12 @@ static void test_receiver_choices(void **state)
     sw_rct_rx_event ev;
     /* AT+\r keep-alive then a frame: the bogus frame costs nothing that follows. */
     static const uint8_t at[] = { 'A', 'T', '+', '\r', 0x2B, 0x01, 0x04, 0x95, 0x99, 0x30, 0xBF, 0x0D, 0x65 };
-    size_t n = sw_rct_receive(rx, at, sizeof at, &ev);
+    size_t n = sw_rct_receiver_push(rx, at, sizeof at, &ev);
     assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
     assert_int_equal(ev.error, SW_ERR_RCT_INVALID_COMMAND);
     assert_int_equal(ev.command, 0x0D);
     assert_int_equal(n, 4);
-    n += sw_rct_receive(rx, at + n, sizeof at - n, &ev);
+    n += sw_rct_receiver_push(rx, at + n, sizeof at - n, &ev);
     assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
     assert_int_equal(ev.frame.id, 0x959930BF);
     assert_int_equal(n, sizeof at);
@@ -876,7 +870,7 @@ static void test_receiver_choices(void **state)
     sw_rct_receiver_init(rx);
     rx->max_payload = 16;
     static const uint8_t big[] = { 0x2B, 0x06, 0x12, 0x34, 0x01, 0x02 };
-    n = sw_rct_receive(rx, big, sizeof big, &ev);
+    n = sw_rct_receiver_push(rx, big, sizeof big, &ev);
     assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
     assert_int_equal(ev.error, SW_ERR_RCT_LENGTH_EXCEEDED);
     assert_int_equal(n, 4);
@@ -884,21 +878,21 @@ static void test_receiver_choices(void **state)
     /* Plant frame lengths below 8 are rejected too. */
     sw_rct_receiver_init(rx);
     static const uint8_t pshort[] = { 0x2B, 0x45, 0x07 };
-    n = sw_rct_receive(rx, pshort, sizeof pshort, &ev);
+    n = sw_rct_receiver_push(rx, pshort, sizeof pshort, &ev);
     assert_int_equal(ev.error, SW_ERR_RCT_BAD_LENGTH);
     assert_int_equal(n, 3);
 
     /* Escape pending across calls; reset forgets a partial frame. */
     sw_rct_receiver_init(rx);
     static const uint8_t part[] = { 0x2B, 0x01, 0x2D };
-    assert_int_equal(sw_rct_receive(rx, part, 3, &ev), 3);
+    assert_int_equal(sw_rct_receiver_push(rx, part, 3, &ev), 3);
     assert_int_equal(ev.kind, SW_RCT_RX_NEED_MORE);
     assert_true(sw_rct_receiver_in_frame(rx));
     assert_int_equal(sw_rct_receiver_buffered(rx), 2);
     sw_rct_receiver_reset(rx);
     assert_false(sw_rct_receiver_in_frame(rx));
     assert_int_equal(sw_rct_receiver_buffered(rx), 0);
-    assert_int_equal(sw_rct_receive(rx, NULL, 0, &ev), 0);
+    assert_int_equal(sw_rct_receiver_push(rx, NULL, 0, &ev), 0);
     assert_int_equal(ev.kind, SW_RCT_RX_NEED_MORE);
     free(rx);
 }

@@ -356,9 +356,9 @@ static void test_roundtrip_vectors(void **state)
             uint8_t pl[4];
             size_t pn;
             assert_int_equal(sw_rct_value_encode(&q, pl, sizeof pl, &pn), SW_OK);
-            assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, SW_RCT_CMD_WRITE, o->id, 0, pl, pn), SW_OK);
+            assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_WRITE, o->id, 0, pl, pn, wire, sizeof wire, &n), SW_OK);
         } else {
-            assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, SW_RCT_CMD_READ, o->id, 0, NULL, 0), SW_OK);
+            assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, wire, sizeof wire, &n), SW_OK);
         }
         assert_int_equal(n, wn);
         assert_memory_equal(wire, want, n);
@@ -373,7 +373,7 @@ static void test_roundtrip_vectors(void **state)
         ev.kind = SW_RCT_RX_NEED_MORE;
         size_t used = 0;
         while (used < rn && ev.kind == SW_RCT_RX_NEED_MORE)
-            used += sw_rct_receive(rx, resp + used, 1, &ev);
+            used += sw_rct_receiver_push(rx, resp + used, 1, &ev);
         assert_int_equal(used, rn);
         assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
         uint8_t cmd;
@@ -384,7 +384,7 @@ static void test_roundtrip_vectors(void **state)
         assert_memory_equal(ev.frame.payload, payload, pn);
 
         /* Our builder makes the same frame (without the device's leading 00). */
-        assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, cmd, o->id, 0, payload, pn), SW_OK);
+        assert_int_equal(sw_rct_frame_build(cmd, o->id, 0, payload, pn, wire, sizeof wire, &n), SW_OK);
         size_t skip = resp[0] == 0x00 ? 1 : 0;
         assert_int_equal(n, rn - skip);
         assert_memory_equal(wire, resp + skip, n);
@@ -429,7 +429,7 @@ static void test_simulator_answers(void **state)
         uint8_t wire[64];
         size_t n, wn;
         uint8_t *req = tu_hex_member(v, "request_hex", &wn);
-        assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, SW_RCT_CMD_READ, o->id, 0, NULL, 0), SW_OK);
+        assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, wire, sizeof wire, &n), SW_OK);
         assert_int_equal(n, wn);
         assert_memory_equal(wire, req, n);
         free(req);
@@ -447,7 +447,7 @@ static void test_simulator_answers(void **state)
         uint8_t pl[16];
         size_t pn;
         assert_int_equal(sw_rct_value_encode(&val, pl, sizeof pl, &pn), SW_OK);
-        assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, SW_RCT_CMD_RESPONSE, o->id, 0, pl, pn), SW_OK);
+        assert_int_equal(sw_rct_frame_build(SW_RCT_CMD_RESPONSE, o->id, 0, pl, pn, wire, sizeof wire, &n), SW_OK);
         uint8_t *want = tu_hex(json_string_value(resp), &wn);
         assert_int_equal(n, wn);
         assert_memory_equal(wire, want, n);

@@ -29,7 +29,7 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
         for (int p = 0; p < 2; p++) {
             size_t o = 0;
             while (o < lens[p]) {
-                size_t used = sw_rct_receive(&rx, parts[p] + o, lens[p] - o, &ev);
+                size_t used = sw_rct_receiver_push(&rx, parts[p] + o, lens[p] - o, &ev);
                 o += used;
                 off += used;
                 assert_int_not_equal(ev.kind, SW_RCT_RX_ERROR);
@@ -62,7 +62,7 @@ static sw_rct_frame request(uint8_t cmd, uint32_t id, uint32_t addr, const uint8
 {
     uint8_t wire[600];
     size_t n;
-    assert_int_equal(sw_rct_frame_build(wire, sizeof wire, &n, cmd, id, addr, payload, len), SW_OK);
+    assert_int_equal(sw_rct_frame_build(cmd, id, addr, payload, len, wire, sizeof wire, &n), SW_OK);
     sw_rct_frame f;
     parse_one(wire, n, &f, pbuf);
     return f;
@@ -314,7 +314,7 @@ static void test_faults(void **state)
     size_t off = 0;
     uint32_t ids[2];
     for (int k = 0; k < 2; k++) {
-        off += sw_rct_receive(&rx, out + off, r.len - off, &ev);
+        off += sw_rct_receiver_push(&rx, out + off, r.len - off, &ev);
         assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
         ids[k] = ev.frame.id;
     }
