@@ -173,6 +173,28 @@ size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
  */
 size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
 
+/*
+ * One-shot parser for one frame held whole in memory (a captured frame, a
+ * datagram, a test vector), in picohttpparser's style: it keeps no state
+ * between calls and needs no receiver. Bytes before the first start token are
+ * skipped. The frame's unescaped bytes go to body[body_cap]; frame->payload
+ * points into body. A body of SW_RCT_RX_BODY_MAX bytes holds any frame.
+ * Returns
+ *   > 0   bytes of buf used, skipped noise included: *frame is complete and its CRC good;
+ *   SW_RCT_PARSE_NEED_MORE (0)  buf ends inside a frame, or holds no start token;
+ *   < 0   minus an sw_err code, with the same meaning as the receiver's error events
+ *         (SW_ERR_RCT_CRC_MISMATCH fills *frame with crc_ok false;
+ *         SW_ERR_RCT_LENGTH_EXCEEDED also when the frame does not fit body_cap;
+ *         SW_ERR_INVALID_ARGUMENT for NULL pointers).
+ * For a stream of frames, call again on buf + the returned count; after an
+ * error, resume at the next start token after the one the frame began with.
+ * Any input gives the same frame or error as sw_rct_receiver_push fed from
+ * the same start token.
+ */
+#define SW_RCT_PARSE_NEED_MORE 0
+ptrdiff_t sw_rct_frame_parse(const uint8_t *buf, size_t len, sw_rct_frame *frame, uint8_t *body,
+                             size_t body_cap);
+
 #ifdef __cplusplus
 }
 #endif

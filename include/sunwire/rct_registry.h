@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
+#include "sunwire/rct_frame.h"
 #include "sunwire/rct_value.h"
 
 #ifdef __cplusplus
@@ -117,6 +118,27 @@ sw_err sw_rct_object_sim_value(const sw_rct_object *obj, sw_rct_value *out);
  */
 sw_err sw_rct_object_parse_value(const sw_rct_object *obj, const char *text, sw_rct_value *out,
                                  uint8_t *storage, size_t cap);
+
+/*
+ * The type a frame's payload has, in one step: the object's response type for
+ * RESPONSE commands, its request type for writes and for READs that carry a
+ * payload. SW_ERR_RCT_UNKNOWN_OBJECT when the id is not in the registry,
+ * SW_ERR_NOT_FOUND when the frame carries no value (EXTENSION, empty READ).
+ */
+sw_err sw_rct_frame_value_type(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_type *type);
+
+/* Storage sw_rct_decode_reply needs for this frame (0 when none, or when it has no value). */
+size_t sw_rct_reply_storage_size(const sw_rct_frame *frame);
+
+/*
+ * Look the frame's object up in the registry and decode its payload with the
+ * type sw_rct_frame_value_type names, in one call. *obj (may be NULL) is the
+ * object, or NULL when the id is unknown. Storage as for sw_rct_value_decode:
+ * sw_rct_reply_storage_size(frame) bytes, NULL/0 for all but time series and
+ * event tables. Errors: those of sw_rct_frame_value_type and sw_rct_value_decode.
+ */
+sw_err sw_rct_decode_reply(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_value *out,
+                           void *storage, size_t cap);
 
 #ifdef __cplusplus
 }

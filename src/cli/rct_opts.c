@@ -338,22 +338,13 @@ void rc_fmt_time(int64_t t, char out[32])
 }
 
 /* Decode the payload with the type that fits the command, if any. */
-static bool frame_value(const sw_rct_frame *f, const sw_rct_object *obj, sw_rct_value *v, void **storage,
-                        sw_err *err)
+static bool frame_value(const sw_rct_frame *f, sw_rct_value *v, void **storage, sw_err *err)
 {
     *storage = NULL;
-    if (!obj || f->kind == SW_RCT_FRAME_EXTENSION)
-        return false;
     sw_rct_type t;
-    if (sw_rct_command_is_response(f->command))
-        t = obj->response_type;
-    else if (sw_rct_command_is_write(f->command))
-        t = obj->request_type;
-    else if (f->payload_len > 0)
-        t = obj->request_type;
-    else
+    if (sw_rct_frame_value_type(f, NULL, &t) != SW_OK)
         return false;
-    size_t need = sw_rct_value_storage_size(t, f->payload_len);
+    size_t need = sw_rct_reply_storage_size(f);
     if (need) {
         *storage = malloc(need);
         if (!*storage) {
@@ -361,7 +352,7 @@ static bool frame_value(const sw_rct_frame *f, const sw_rct_object *obj, sw_rct_
             return false;
         }
     }
-    *err = sw_rct_value_decode(t, f->payload, f->payload_len, v, *storage, need);
+    *err = sw_rct_decode_reply(f, NULL, v, *storage, need);
     return *err == SW_OK;
 }
 
@@ -402,7 +393,7 @@ void rc_frame_json(sw_json *j, const sw_rct_frame *f)
     sw_rct_value v;
     void *storage;
     sw_err err = SW_OK;
-    bool ok = frame_value(f, obj, &v, &storage, &err);
+    bool ok = frame_value(f, &v, &storage, &err);
     if (ok) {
         sw_json_key(j, "type");
         sw_json_string(j, sw_rct_type_name(v.type));
@@ -448,7 +439,7 @@ void rc_frame_text(const sw_rct_frame *f, char *out, size_t cap)
     sw_rct_value v;
     void *storage;
     sw_err err = SW_OK;
-    if (frame_value(f, obj, &v, &storage, &err)) {
+    if (frame_value(f, &v, &storage, &err)) {
         char *text = malloc(65536);
         if (text) {
             sw_rct_value_to_text(&v, text, 65536);

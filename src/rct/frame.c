@@ -199,6 +199,8 @@ sw_err sw_rct_frame_build_extension(uint8_t ext, uint8_t *out, size_t cap, size_
 
 enum { RX_IDLE = 0, RX_BODY = 1 };
 
+static bool body_to_frame(const uint8_t *b, uint32_t n, sw_rct_frame *f);
+
 void sw_rct_receiver_init(sw_rct_receiver *rx)
 {
     rx->max_payload = SW_RCT_PAYLOAD_MAX;
@@ -234,36 +236,10 @@ static void rx_error(sw_rct_receiver *rx, sw_rct_rx_event *ev, sw_err err)
 /* The whole frame is buffered: fill ev->frame and check the CRC. */
 static void rx_complete(sw_rct_receiver *rx, sw_rct_rx_event *ev)
 {
-    const uint8_t *b = rx->body_;
-    sw_rct_frame *f = &ev->frame;
-    f->command = b[0];
-    if (b[0] == SW_RCT_CMD_EXTENSION) {
-        f->kind = SW_RCT_FRAME_EXTENSION;
-        f->extension = b[1];
-        f->crc_ok = true;
-        ev->kind = SW_RCT_RX_FRAME;
-        sw_rct_receiver_reset(rx);
-        return;
-    }
-    uint32_t lb = sw_rct_command_is_long(b[0]) ? 2 : 1;
-    bool plant = sw_rct_command_is_plant(b[0]);
-    uint32_t off = 1 + lb;
-    f->kind = plant ? SW_RCT_FRAME_PLANT : SW_RCT_FRAME_STANDARD;
-    if (plant) {
-        f->address = sw_be32(b + off);
-        off += 4;
-    }
-    f->id = sw_be32(b + off);
-    off += 4;
-    uint32_t n = rx->frame_len_;
-    f->payload = b + off;
-    f->payload_len = n - 2 - off;
-    f->crc_received = sw_be16(b + n - 2);
-    f->crc_calculated = sw_rct_crc16(b, n - 2);
-    f->crc_ok = f->crc_received == f->crc_calculated;
+    bool ok = body_to_frame(rx->body_, rx->frame_len_, &ev->frame);
+    /* The payload stays in body_ until the next push; reset only clears counters. */
     sw_rct_receiver_reset(rx);
-    /* The payload stays in body_ until the next feed; reset only clears counters. */
-    if (f->crc_ok) {
+    if (ok) {
         ev->kind = SW_RCT_RX_FRAME;
     } else {
         ev->kind = SW_RCT_RX_ERROR;
@@ -376,4 +352,90 @@ size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len
     }
     rx->consumed_total += i;
     return i;
+}
+
+/* ---- one-shot parsing ---------------------------------------------------- */
+
+/* Fill *f from a complete unescaped body of n bytes; false when the CRC is bad. */
+static bool body_to_frame(const uint8_t *b, uint32_t n, sw_rct_frame *f)
+{
+    f->command = b[0];
+    if (b[0] == SW_RCT_CMD_EXTENSION) {
+        f->kind = SW_RCT_FRAME_EXTENSION;
+        f->extension = b[1];
+        f->crc_ok = true;
+        return true;
+    }
+    uint32_t off = sw_rct_command_is_long(b[0]) ? 3 : 2;
+    bool plant = sw_rct_command_is_plant(b[0]);
+    f->kind = plant ? SW_RCT_FRAME_PLANT : SW_RCT_FRAME_STANDARD;
+    if (plant) {
+        f->address = sw_be32(b + off);
+        off += 4;
+    }
+    f->id = sw_be32(b + off);
+    off += 4;
+    f->payload = b + off;
+    f->payload_len = n - 2 - off;
+    f->crc_received = sw_be16(b + n - 2);
+    f->crc_calculated = sw_rct_crc16(b, n - 2);
+    f->crc_ok = f->crc_received == f->crc_calculated;
+    return f->crc_ok;
+}
+
+ptrdiff_t sw_rct_frame_parse(const uint8_t *buf, size_t len, sw_rct_frame *frame, uint8_t *body,
+                             size_t body_cap)
+{
+    if (!frame || (!buf && len) || (!body && body_cap))
+        return -(ptrdiff_t)SW_ERR_INVALID_ARGUMENT;
+    memset(frame, 0, sizeof *frame);
+    const uint8_t *start = len ? memchr(buf, SW_RCT_START_TOKEN, len) : NULL;
+    if (!start)
+        return SW_RCT_PARSE_NEED_MORE;
+    uint32_t have = 0, header_len = 0, frame_len = 0;
+    bool escaping = false;
+    for (size_t i = (size_t)(start - buf) + 1; i < len; i++) {
+        uint8_t c = buf[i];
+        if (escaping)
+            escaping = false;
+        else if (c == SW_RCT_START_TOKEN)
+            return -(ptrdiff_t)SW_ERR_RCT_FRAME_TRUNCATED;
+        else if (c == SW_RCT_ESCAPE_TOKEN) {
+            escaping = true;
+            continue;
+        }
+        if (have >= body_cap)
+            return -(ptrdiff_t)SW_ERR_RCT_LENGTH_EXCEEDED;
+        body[have++] = c;
+        if (have == 1) {
+            if (!sw_rct_command_valid(c))
+                return -(ptrdiff_t)SW_ERR_RCT_INVALID_COMMAND;
+            if (c == SW_RCT_CMD_EXTENSION)
+                frame_len = 2;
+            else
+                header_len = sw_rct_command_is_long(c) ? 3 : 2;
+            continue;
+        }
+        if (frame_len == 0) {
+            if (have < header_len)
+                continue;
+            bool is_long = sw_rct_command_is_long(body[0]);
+            uint32_t length = is_long ? sw_be16(body + 1) : body[1];
+            uint32_t hdr = sw_rct_command_is_plant(body[0]) ? 8 : 4;
+            if (length < hdr)
+                return -(ptrdiff_t)SW_ERR_RCT_BAD_LENGTH;
+            if (length - hdr > SW_RCT_PAYLOAD_MAX)
+                return -(ptrdiff_t)SW_ERR_RCT_LENGTH_EXCEEDED;
+            frame_len = (is_long ? 3u : 2u) + length + 2u;
+            if (frame_len > body_cap)
+                return -(ptrdiff_t)SW_ERR_RCT_LENGTH_EXCEEDED;
+            continue;
+        }
+        if (have == frame_len) {
+            if (!body_to_frame(body, frame_len, frame))
+                return -(ptrdiff_t)SW_ERR_RCT_CRC_MISMATCH;
+            return (ptrdiff_t)(i + 1);
+        }
+    }
+    return SW_RCT_PARSE_NEED_MORE;
 }

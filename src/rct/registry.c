@@ -231,3 +231,45 @@ sw_err sw_rct_object_parse_value(const sw_rct_object *obj, const char *text, sw_
     }
     return e;
 }
+
+/* ---- one-call decoding of received frames -------------------------------------- */
+
+sw_err sw_rct_frame_value_type(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_type *type)
+{
+    if (obj)
+        *obj = NULL;
+    if (!frame || !type)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (frame->kind == SW_RCT_FRAME_EXTENSION)
+        return SW_ERR_NOT_FOUND;
+    const sw_rct_object *o = sw_rct_registry_find_id(frame->id);
+    if (obj)
+        *obj = o;
+    if (!o)
+        return SW_ERR_RCT_UNKNOWN_OBJECT;
+    if (sw_rct_command_is_response(frame->command))
+        *type = o->response_type;
+    else if (sw_rct_command_is_write(frame->command) || frame->payload_len > 0)
+        *type = o->request_type;
+    else
+        return SW_ERR_NOT_FOUND;
+    return SW_OK;
+}
+
+size_t sw_rct_reply_storage_size(const sw_rct_frame *frame)
+{
+    sw_rct_type t;
+    if (sw_rct_frame_value_type(frame, NULL, &t) != SW_OK)
+        return 0;
+    return sw_rct_value_storage_size(t, frame->payload_len);
+}
+
+sw_err sw_rct_decode_reply(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_value *out,
+                           void *storage, size_t cap)
+{
+    sw_rct_type t;
+    sw_err e = sw_rct_frame_value_type(frame, obj, &t);
+    if (e != SW_OK)
+        return e;
+    return sw_rct_value_decode(t, frame->payload, frame->payload_len, out, storage, cap);
+}

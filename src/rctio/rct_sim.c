@@ -693,9 +693,8 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         e = sw_rct_sim_logger_payload(s, obj, sw_be32(req->payload), payload, sizeof payload, &len);
     } else if (is_write) {
         sw_rct_value v;
-        size_t need = sw_rct_value_storage_size(obj->request_type, req->payload_len);
-        if (need || req->payload_len > SW_RCT_SIM_WRITE_MAX ||
-            sw_rct_value_decode(obj->request_type, req->payload, req->payload_len, &v, NULL, 0) != SW_OK) {
+        if (sw_rct_reply_storage_size(req) || req->payload_len > SW_RCT_SIM_WRITE_MAX ||
+            sw_rct_decode_reply(req, NULL, &v, NULL, 0) != SW_OK) {
             s->stats.ignored++;
             return SW_OK;
         }

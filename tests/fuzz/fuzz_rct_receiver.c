@@ -1,10 +1,13 @@
 /*
  * Fuzz target: the RCT streaming receiver fed arbitrary bytes in varying
  * chunks; every complete frame is decoded with its registry type (or every
- * type when the id is unknown) and rendered as text and JSON.
+ * type when the id is unknown) and rendered as text and JSON. The one-shot
+ * parser sw_rct_frame_parse must find the same first frame or error as the
+ * receiver fed the whole input at once, and use the same number of bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sunwire/rct.h"
 
@@ -39,12 +42,45 @@ static void decode_all(uint32_t id, const uint8_t *p, size_t n)
     }
 }
 
+/* The first event of the receiver against the one-shot parser; abort on any difference. */
+static void compare_one_shot(sw_rct_receiver *rx, const uint8_t *data, size_t size)
+{
+    static uint8_t body[SW_RCT_RX_BODY_MAX];
+    sw_rct_frame f;
+    ptrdiff_t r = sw_rct_frame_parse(data, size, &f, body, sizeof body);
+    sw_rct_receiver_init(rx);
+    sw_rct_rx_event ev;
+    size_t used = 0;
+    do {
+        used += sw_rct_receiver_push(rx, data + used, size - used, &ev);
+    } while (ev.kind == SW_RCT_RX_NEED_MORE && used < size);
+    if (ev.kind == SW_RCT_RX_NEED_MORE) {
+        if (r != SW_RCT_PARSE_NEED_MORE)
+            abort();
+        return;
+    }
+    if (ev.kind == SW_RCT_RX_ERROR) {
+        if (r != -(ptrdiff_t)ev.error)
+            abort();
+        if (ev.error != SW_ERR_RCT_CRC_MISMATCH)
+            return;
+    } else if (r <= 0 || (size_t)r != used) {
+        abort();
+    }
+    const sw_rct_frame *g = &ev.frame;
+    if (f.command != g->command || f.kind != g->kind || f.address != g->address || f.id != g->id ||
+        f.extension != g->extension || f.crc_ok != g->crc_ok || f.payload_len != g->payload_len ||
+        (f.payload_len && memcmp(f.payload, g->payload, f.payload_len) != 0))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static sw_rct_receiver *rx;
     if (!rx)
         rx = malloc(sizeof *rx);
+    compare_one_shot(rx, data, size);
     sw_rct_receiver_init(rx);
     size_t pos = 0, chunk = 1;
     while (pos < size) {

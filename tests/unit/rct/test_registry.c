@@ -391,8 +391,9 @@ static void test_roundtrip_vectors(void **state)
 
         /* Decode with the response type. */
         sw_rct_value val;
-        assert_int_equal(sw_rct_value_decode(o->response_type, ev.frame.payload, ev.frame.payload_len,
-                                             &val, storage, sizeof storage), SW_OK);
+        const sw_rct_object *found = NULL;
+        assert_int_equal(sw_rct_decode_reply(&ev.frame, &found, &val, storage, sizeof storage), SW_OK);
+        assert_ptr_equal(found, o);
         if (o->response_type == SW_RCT_TYPE_UNKNOWN) {
             sw_rct_value_to_text(&val, text, sizeof text);
             assert_string_equal(text, tu_str(v, "cli_value"));

@@ -157,8 +157,7 @@ static void test_dynamic_every_object(void **state)
         bool logger = o->response_type == SW_RCT_TYPE_TIMESERIES || o->response_type == SW_RCT_TYPE_EVENT_TABLE;
         assert_int_equal(a.command, logger ? SW_RCT_CMD_LONG_RESPONSE : SW_RCT_CMD_RESPONSE);
         sw_rct_value v;
-        assert_int_equal(sw_rct_value_decode(o->response_type, a.payload, a.payload_len, &v, storage,
-                                             sizeof storage), SW_OK);
+        assert_int_equal(sw_rct_decode_reply(&a, NULL, &v, storage, sizeof storage), SW_OK);
         if (v.type == SW_RCT_TYPE_STRING) {
             assert_true(v.u.str.len > 0);
             assert_false(contains(v.u.str.bytes, v.u.str.len, "ABCDEFG"));
@@ -250,8 +249,7 @@ static void test_logger_answers(void **state)
         assert_int_equal(a.command, SW_RCT_CMD_LONG_RESPONSE);
         assert_int_equal(sw_be32(a.payload), q);
         sw_rct_value v;
-        assert_int_equal(sw_rct_value_decode(o->response_type, a.payload, a.payload_len, &v, storage,
-                                             sizeof storage), SW_OK);
+        assert_int_equal(sw_rct_decode_reply(&a, NULL, &v, storage, sizeof storage), SW_OK);
         if (o->response_type == SW_RCT_TYPE_TIMESERIES) {
             assert_true(v.u.ts.n_points >= 8);
             uint32_t last = q;
