@@ -8,7 +8,9 @@
  * So every request waits for a reply with the right command, object id (and
  * plant address) whose payload decodes completely for the object's type;
  * everything else is skipped and counted, and the request is retried with
- * exponential backoff, reconnecting when the peer closed. A request that gets
+ * exponential backoff, reconnecting when the peer closed. Those rules live in
+ * the sans-I/O exchange (sunwire/rct_exchange.h); this client only runs it
+ * over a blocking socket until it is done. A request that gets
  * no usable answer ends with SW_ERR_TIMEOUT after a bounded time, never hangs.
  *
  * One request at a time per connection: devices are built for one client and
@@ -53,10 +55,13 @@ typedef struct sw_rct_client_stats {
     uint64_t reconnects;
 } sw_rct_client_stats;
 
-/* Optional hook for --frame-debug style tracing: dir is "send" or "recv". */
-typedef void (*sw_rct_trace_fn)(void *user, const char *dir, const uint8_t *data, size_t len);
+typedef struct sw_rct_client sw_rct_client;
 
-typedef struct sw_rct_client {
+/* Optional hook for --frame-debug style tracing: dir is "send" or "recv". It
+ * only watches the bytes go by, so it has nothing to stop and returns nothing. */
+typedef void (*sw_rct_trace_fn)(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user);
+
+struct sw_rct_client {
     sw_rct_client_config cfg;
     sw_rct_client_stats stats;
     sw_rct_trace_fn trace;
@@ -73,7 +78,7 @@ typedef struct sw_rct_client {
     size_t reply_len_;
     uint8_t reply_[SW_RCT_PAYLOAD_MAX + 8];
     sw_rct_receiver rx_;
-} sw_rct_client;
+};
 
 /*
  * Connect. The struct is large (about 130 KiB): allocate it, do not put it on
@@ -115,8 +120,9 @@ sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_val
 sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_rct_value *v);
 
 /* Called for each time-series point / event row; return non-zero to stop. */
-typedef int (*sw_rct_point_fn)(void *user, const sw_rct_object *obj, uint32_t timestamp, float value);
-typedef int (*sw_rct_event_fn)(void *user, const sw_rct_event_row *row);
+typedef int (*sw_rct_point_fn)(sw_rct_client *c, const sw_rct_object *obj, uint32_t timestamp, float value,
+                               void *user);
+typedef int (*sw_rct_event_fn)(sw_rct_client *c, const sw_rct_event_row *row, void *user);
 
 /*
  * Download a logger object for device times [from, to): query at `to`, then

@@ -69,8 +69,9 @@ struct trace_ctx {
     const rc_global *g;
 };
 
-static void trace_bytes(void *user, const char *dir, const uint8_t *data, size_t len)
+static void trace_bytes(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user)
 {
+    (void)c;
     struct trace_ctx *t = user;
     char *hex = malloc(2 * len + 1);
     if (!hex)
@@ -453,8 +454,9 @@ struct series {
     float *val;
 };
 
-static int collect_point(void *user, const sw_rct_object *obj, uint32_t ts, float value)
+static int collect_point(sw_rct_client *c, const sw_rct_object *obj, uint32_t ts, float value, void *user)
 {
+    (void)c;
     struct series *s = user;
     (void)obj;
     if (s->n == s->cap) {
@@ -754,8 +756,9 @@ struct event_list {
     size_t n, cap;
 };
 
-static int collect_event(void *user, const sw_rct_event_row *row)
+static int collect_event(sw_rct_client *c, const sw_rct_event_row *row, void *user)
 {
+    (void)c;
     struct event_list *l = user;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
@@ -940,8 +943,7 @@ static void sim_log(void *user, const sw_rct_sim_log_event *ev)
     case SW_RCT_SIM_LOG_WRITE: {
         sw_rct_value v;
         char text[256] = "(does not decode)";
-        size_t need = sw_rct_value_storage_size(ev->obj->request_type, ev->len);
-        if (!need && sw_rct_value_decode(ev->obj->request_type, ev->data, ev->len, &v, NULL, 0) == SW_OK)
+        if (!sw_rct_reply_storage_size(ev->frame) && sw_rct_decode_reply(ev->frame, NULL, &v, NULL, 0) == SW_OK)
             sw_rct_value_to_text(&v, text, sizeof text);
         sim_line(lc, logger, "INFO", "Write%s: #%3u 0x%08X %-48s -> %s",
                  sw_rct_command_is_long(ev->frame->command) ? " L" : "  ", (unsigned)ev->obj->index,

@@ -2,19 +2,15 @@
  * rct_poll.c: one RCT Power inverter polled from inside the daemon's loop.
  *
  * Layer: I/O edge above the sans-I/O RCT core (frame builder, streaming
- * receiver, value decoder, registry). The blocking client in src/rctio would
- * stall every other source while it waits, so this poller keeps the same
- * rules in a non-blocking form: one request at a time (devices cut answers
- * short when a second request arrives), and a reply counts only when its
- * command is a response, its object id is the one asked for, its CRC is good
- * (the receiver checks that) and its payload decodes completely for the
- * object's type (devices send cut-short payloads with valid CRCs). A string
- * shows no cut in its length, so one without its NUL terminator is believed
- * only when a second read brings the same bytes. Replies
- * meant for other clients (the bridge copies every answer to everyone) are
- * skipped and counted. A request that gets no usable reply is retried, then
- * skipped; a connection that stops answering altogether is reconnected with
- * capped backoff.
+ * receiver, request exchange, value decoder, registry). The blocking client
+ * in src/rctio would stall every other source while it waits, so this poller
+ * drives the same exchange (sunwire/rct_exchange.h) from loop callbacks: one
+ * request at a time (devices cut answers short when a second request
+ * arrives), and the exchange decides which frame is the answer, which is
+ * someone else's, which is cut short and when to ask again. A cut answer does
+ * not end the attempt here: the poller waits out the timeout, then retries.
+ * A request that gets no usable reply is retried, then skipped; a connection
+ * that stops answering altogether is reconnected with capped backoff.
  *
  * Polling tiers: identity once per connection, the fast list every fast
  * interval, the slow list (energy counters, faults, temperatures) every slow
@@ -133,20 +129,15 @@ struct rct_poller {
     int64_t cycle_start_ms;
     const sw_rct_object *cycle[MAX_CYCLE];
     size_t n_cycle, pos;
-    int attempt;
+    sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
     sw_rct_receiver *rx;
     uint8_t inbuf[4096];
     uint8_t *storage;         /* decode storage for time series etc. (unused by default lists) */
     size_t storage_cap;
-    uint8_t *unterminated;    /* the last NUL-less string answer of the current object */
-    size_t unterminated_len;
-    bool have_unterminated;
     uint32_t faults[4];       /* last fault words seen, to report changes once */
     bool have_faults[4];
 };
-
-enum frame_verdict { FRAME_IGNORED = 0, FRAME_ACCEPTED, FRAME_ASK_AGAIN };
 
 static void poller_connect(rct_poller *p);
 static void next_request(rct_poller *p);
@@ -266,27 +257,75 @@ static void end_cycle(rct_poller *p)
     set_timer(p, p->cycle_start_ms + p->cfg->fast_ms - sw_loop_now_ms(), on_cycle_timer);
 }
 
-static int64_t on_request_timeout(sw_loop *loop, uint64_t id, void *user);
+static int64_t on_request_timer(sw_loop *loop, uint64_t id, void *user);
 
-static void send_current(rct_poller *p)
+/* The exchange's counters go to the source's status. */
+static void take_stats(rct_poller *p)
+{
+    sw_rct_exchange_stats *x = &p->ex.stats;
+    p->st->timeouts += x->timeouts;
+    p->st->retries += x->retries;
+    p->st->foreign_replies += x->foreign + x->stale;
+    p->st->resyncs += x->cut_short;
+    memset(x, 0, sizeof *x);
+}
+
+/* Send a request for cycle[pos]; false when the connection failed. */
+static bool send_current(rct_poller *p)
 {
     const sw_rct_object *o = p->cycle[p->pos];
     uint8_t frame[SW_RCT_WIRE_MAX(0)];
     size_t len = 0;
     if (sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, frame, sizeof frame, &len) != SW_OK) {
-        p->pos++;
-        next_request(p);
-        return;
+        sw_rct_exchange_failed(&p->ex, SW_ERR_INVALID_ARGUMENT, sw_loop_now_ms());
+        return true;
     }
+    sw_rct_receiver_reset(p->rx);
     /* A dozen bytes into an empty socket buffer: a short write means the connection is in trouble. */
     ssize_t w = write(p->fd, frame, len);
     if (w != (ssize_t)len) {
         poller_fail(p, "write failed", w < 0 ? errno : 0);
-        return;
+        return false;
     }
     p->st->requests++;
     p->state = RP_WAITING;
-    set_timer(p, p->cfg->timeout_ms, on_request_timeout);
+    sw_rct_exchange_sent(&p->ex, sw_loop_now_ms());
+    return true;
+}
+
+/* Do what the exchange asks for next: send, wait on a timer, or move on. */
+static void drive(rct_poller *p)
+{
+    for (;;) {
+        int64_t now = sw_loop_now_ms(), until = now;
+        sw_rct_step step = sw_rct_exchange_next(&p->ex, now, &until);
+        take_stats(p);
+        if (step == SW_RCT_STEP_SEND) {
+            if (!send_current(p))
+                return;
+            continue;
+        }
+        if (step == SW_RCT_STEP_RECEIVE || step == SW_RCT_STEP_PAUSE) {
+            set_timer(p, until - now, on_request_timer);
+            return;
+        }
+        break;
+    }
+    if (sw_rct_exchange_result(&p->ex) == SW_OK) {
+        p->failures = 0;
+        p->unanswered = 0;
+        set_online(p, true);
+        p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
+    } else {
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos]->name);
+        if (++p->unanswered >= DEAD_AFTER) {
+            p->unanswered = 0;
+            poller_fail(p, "the inverter stopped answering", 0);
+            return;
+        }
+    }
+    p->pos++;
+    next_request(p);
 }
 
 static void next_request(rct_poller *p)
@@ -295,34 +334,17 @@ static void next_request(rct_poller *p)
         end_cycle(p);
         return;
     }
-    p->attempt = 0;
-    p->have_unterminated = false;
-    sw_rct_receiver_reset(p->rx);
-    send_current(p);
+    const sw_rct_object *o = p->cycle[p->pos];
+    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, o->id, o->response_type, NULL);
+    drive(p);
 }
 
-static int64_t on_request_timeout(sw_loop *loop, uint64_t id, void *user)
+static int64_t on_request_timer(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     rct_poller *p = user;
     p->timer = 0;
-    p->st->timeouts++;
-    const sw_rct_object *o = p->cycle[p->pos];
-    if (p->attempt < p->cfg->retries) {
-        p->attempt++;
-        p->st->retries++;
-        sw_rct_receiver_reset(p->rx);
-        send_current(p);
-        return -1;
-    }
-    SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, o->name);
-    if (++p->unanswered >= DEAD_AFTER) {
-        p->unanswered = 0;
-        poller_fail(p, "the inverter stopped answering", 0);
-        return -1;
-    }
-    p->pos++;
-    next_request(p);
+    drive(p);
     return -1;
 }
 
@@ -389,59 +411,21 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     sw_model_inverter_value_set(p->d->model, &iv);
 }
 
-/* A string without terminator: the same bytes twice, or it may have been cut. */
-static enum frame_verdict check_string(rct_poller *p, const sw_rct_frame *f)
+/* The accepted answer: decode it with its object's type and store it. */
+static void take_answer(rct_poller *p, const sw_rct_frame *f)
 {
-    if (memchr(f->payload, 0, f->payload_len))
-        return FRAME_ACCEPTED;
-    if (p->have_unterminated && p->unterminated_len == f->payload_len &&
-        memcmp(p->unterminated, f->payload, f->payload_len) == 0)
-        return FRAME_ACCEPTED;
-    uint8_t *n = realloc(p->unterminated, f->payload_len ? f->payload_len : 1);
-    if (!n)
-        return FRAME_IGNORED;
-    p->unterminated = n;
-    memcpy(n, f->payload, f->payload_len);
-    p->unterminated_len = f->payload_len;
-    p->have_unterminated = true;
-    return FRAME_ASK_AGAIN;
-}
-
-/* One complete frame from the receiver: is it the answer we wait for? */
-static enum frame_verdict on_frame(rct_poller *p, const sw_rct_frame *f)
-{
-    p->st->frames++;
-    if (p->state != RP_WAITING || p->pos >= p->n_cycle) {
-        p->st->foreign_replies++;
-        return FRAME_IGNORED;
-    }
-    const sw_rct_object *o = p->cycle[p->pos];
-    bool response = f->command == SW_RCT_CMD_RESPONSE || f->command == SW_RCT_CMD_LONG_RESPONSE;
-    if (!response || f->id != o->id || f->kind != SW_RCT_FRAME_STANDARD) {
-        p->st->foreign_replies++;
-        return FRAME_IGNORED;
-    }
-    size_t need = sw_rct_value_storage_size(o->response_type, f->payload_len);
+    size_t need = sw_rct_reply_storage_size(f);
     if (need > p->storage_cap) {
         uint8_t *ns = realloc(p->storage, need);
         if (!ns)
-            return FRAME_IGNORED;
+            return;
         p->storage = ns;
         p->storage_cap = need;
     }
+    const sw_rct_object *o;
     sw_rct_value v;
-    if (sw_rct_value_decode(o->response_type, f->payload, f->payload_len, &v, p->storage, p->storage_cap) != SW_OK) {
-        /* Cut short behind a valid CRC: wait for the retry. */
-        p->st->resyncs++;
-        return FRAME_IGNORED;
-    }
-    if (o->response_type == SW_RCT_TYPE_STRING) {
-        enum frame_verdict sv = check_string(p, f);
-        if (sv != FRAME_ACCEPTED)
-            return sv;
-    }
-    store_value(p, o, &v);
-    return FRAME_ACCEPTED;
+    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) == SW_OK)
+        store_value(p, o, &v);
 }
 
 static void on_readable(sw_loop *loop, int fd, int events, void *user)
@@ -460,19 +444,17 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     }
     p->st->bytes += (uint64_t)n;
     p->st->last_data_ns = sw_daemon_now_ns(p->d);
+    bool waiting = p->state == RP_WAITING && sw_rct_exchange_waiting(&p->ex);
     size_t off = 0;
-    bool answered = false, ask_again = false;
     while (off < (size_t)n) {
         sw_rct_rx_event ev;
         size_t used = sw_rct_receiver_push(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
-        if (ev.kind == SW_RCT_RX_FRAME && !answered && !ask_again) {
-            enum frame_verdict v = on_frame(p, &ev.frame);
-            answered = v == FRAME_ACCEPTED;
-            ask_again = v == FRAME_ASK_AGAIN;
-        } else if (ev.kind == SW_RCT_RX_FRAME) {
+        if (ev.kind == SW_RCT_RX_FRAME) {
             p->st->frames++;
-            p->st->foreign_replies++;
+            /* Frames after the answer, or while nothing is asked, belong to nobody we wait for. */
+            if (sw_rct_exchange_push_frame(&p->ex, &ev.frame, sw_loop_now_ms()) == SW_RCT_REPLY_ACCEPTED)
+                take_answer(p, &ev.frame);
         } else if (ev.kind == SW_RCT_RX_ERROR) {
             if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                 p->st->crc_errors++;
@@ -482,25 +464,9 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
             break;
     }
-    if (ask_again) {
-        /* Counts as an attempt: a string that never repeats itself is given up like a silent one. */
-        if (p->attempt < p->cfg->retries + 1) {
-            p->attempt++;
-            p->st->retries++;
-            sw_rct_receiver_reset(p->rx);
-            send_current(p);
-        }
-        return;
-    }
-    if (answered) {
-        p->failures = 0;
-        p->unanswered = 0;
-        set_online(p, true);
-        p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
-        p->pos++;
-        /* Anything after the answer belongs to nobody we wait for: the next request starts clean. */
-        next_request(p);
-    }
+    take_stats(p);
+    if (waiting && !sw_rct_exchange_waiting(&p->ex))
+        drive(p);
 }
 
 static void poller_up(rct_poller *p)
@@ -605,6 +571,14 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
         return NULL;
     }
     sw_rct_receiver_init(p->rx);
+    sw_rct_exchange_config xc;
+    sw_rct_exchange_config_default(&xc);
+    xc.timeout_ms = cfg->timeout_ms;
+    xc.retries = cfg->retries;
+    xc.backoff_ms = 0; /* the next object waits; retry at once */
+    xc.backoff_max_ms = 0;
+    xc.cut_ends_attempt = false;
+    sw_rct_exchange_init(&p->ex, &xc);
     p->d = d;
     p->cfg = cfg;
     p->fd = -1;
@@ -637,7 +611,6 @@ void sw_daemon_poller_free(rct_poller *p)
         close(p->fd);
     }
     free(p->storage);
-    free(p->unterminated);
     free(p->rx);
     free(p);
 }

@@ -11,7 +11,6 @@
 #include "sunwire/rct_client.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +18,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/net.h"
+#include "sunwire/rct_exchange.h"
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg)
 {
@@ -69,55 +69,36 @@ void sw_rct_client_close(sw_rct_client *c)
     c->fd_ = -1;
 }
 
-static void sleep_ms(int ms)
+static void sleep_ms(int64_t ms)
 {
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
 }
 
-/* Does the payload have the complete layout of its type? */
-static sw_err validate(sw_rct_type type, const uint8_t *p, size_t n, const uint32_t *query)
-{
-    if (type == SW_RCT_TYPE_TIMESERIES || type == SW_RCT_TYPE_EVENT_TABLE) {
-        if (n < 4 || n % 4 != 0)
-            return SW_ERR_RCT_BAD_PAYLOAD;
-        if (type == SW_RCT_TYPE_TIMESERIES && (n / 4) % 2 != 1)
-            return SW_ERR_RCT_BAD_PAYLOAD;
-        if (type == SW_RCT_TYPE_EVENT_TABLE && (n - 4) % 20 != 0)
-            return SW_ERR_RCT_BAD_PAYLOAD;
-        if (query && sw_be32(p) != *query)
-            return SW_ERR_NOT_FOUND; /* an answer to an earlier query */
-        return SW_OK;
-    }
-    sw_rct_value v;
-    size_t need = sw_rct_value_storage_size(type, n);
-    void *storage = need ? malloc(need) : NULL;
-    if (need && !storage)
-        return SW_ERR_NO_MEMORY;
-    sw_err e = sw_rct_value_decode(type, p, n, &v, storage, need);
-    free(storage);
-    return e;
-}
+static int64_t now_ms(void) { return sw_now_monotonic_ns() / 1000000LL; }
 
-static bool is_answer_to(uint8_t sent, uint8_t got)
+static void exchange_config(const sw_rct_client *c, sw_rct_exchange_config *xc)
 {
-    bool plant = sw_rct_command_is_plant(sent);
-    if (plant != sw_rct_command_is_plant(got))
-        return false;
-    return sw_rct_command_is_response(got);
+    sw_rct_exchange_config_default(xc);
+    xc->timeout_ms = c->cfg.request_timeout_ms;
+    xc->retries = c->cfg.retries;
+    xc->backoff_ms = c->cfg.backoff_ms;
+    xc->backoff_max_ms = c->cfg.backoff_max_ms;
+    xc->plant = c->cfg.plant;
+    xc->address = c->cfg.address;
+    xc->cut_ends_attempt = true;
 }
 
 /*
- * Wait for the answer to what was just sent. SW_OK with reply_ filled,
- * SW_ERR_TIMEOUT, SW_ERR_CLOSED or SW_ERR_IO.
+ * Feed received bytes to the exchange while it waits for an answer, reading
+ * more until its deadline. SW_OK when the exchange moved on (answered, cut,
+ * timed out), SW_ERR_CLOSED or SW_ERR_IO when the connection broke.
  */
-static sw_err await_reply(sw_rct_client *c, uint8_t sent, uint32_t id, sw_rct_type expect,
-                          const uint32_t *query, int timeout_ms)
+static sw_err receive(sw_rct_client *c, sw_rct_exchange *ex)
 {
-    int64_t deadline = sw_now_monotonic_ns() + (int64_t)timeout_ms * 1000000LL;
     for (;;) {
-        while (c->in_off_ < c->in_len_) {
+        while (c->in_off_ < c->in_len_ && sw_rct_exchange_waiting(ex)) {
             sw_rct_rx_event ev;
             size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
             c->in_off_ += n;
@@ -131,32 +112,25 @@ static sw_err await_reply(sw_rct_client *c, uint8_t sent, uint32_t id, sw_rct_ty
             if (ev.kind != SW_RCT_RX_FRAME)
                 break;
             const sw_rct_frame *f = &ev.frame;
-            if (f->kind == SW_RCT_FRAME_EXTENSION || f->id != id || !is_answer_to(sent, f->command) ||
-                (c->cfg.plant && f->address != c->cfg.address)) {
-                c->stats.skipped_foreign++;
-                continue;
+            if (sw_rct_exchange_push_frame(ex, f, now_ms()) == SW_RCT_REPLY_ACCEPTED) {
+                memcpy(c->reply_, f->payload, f->payload_len);
+                c->reply_len_ = f->payload_len;
+                c->last_command = f->command;
+                c->last_address = f->address;
             }
-            sw_err v = validate(expect, f->payload, f->payload_len, query);
-            if (v == SW_ERR_NOT_FOUND) {
-                c->stats.stale++;
-                continue;
-            }
-            if (v != SW_OK) {
-                /* Cut short: nothing better will follow for this attempt. */
-                c->stats.decode_errors++;
-                return SW_ERR_RCT_BAD_PAYLOAD;
-            }
-            memcpy(c->reply_, f->payload, f->payload_len);
-            c->reply_len_ = f->payload_len;
-            c->last_command = f->command;
-            c->last_address = f->address;
-            return SW_OK;
         }
+        int64_t until;
+        if (sw_rct_exchange_next(ex, now_ms(), &until) != SW_RCT_STEP_RECEIVE)
+            return SW_OK;
+        if (c->in_off_ < c->in_len_)
+            continue;
         c->in_off_ = c->in_len_ = 0;
-        int64_t left = (deadline - sw_now_monotonic_ns()) / 1000000LL;
+        int64_t left = until - now_ms();
         if (left <= 0)
-            return SW_ERR_TIMEOUT;
+            continue;
         sw_err w = sw_fd_wait_readable(c->fd_, (int)left);
+        if (w == SW_ERR_TIMEOUT)
+            continue;
         if (w != SW_OK)
             return w;
         ssize_t r = read(c->fd_, c->in_, sizeof c->in_);
@@ -168,7 +142,7 @@ static sw_err await_reply(sw_rct_client *c, uint8_t sent, uint32_t id, sw_rct_ty
         if (r == 0)
             return SW_ERR_CLOSED;
         if (c->trace)
-            c->trace(c->trace_user, "recv", c->in_, (size_t)r);
+            c->trace(c, "recv", c->in_, (size_t)r, c->trace_user);
         c->in_len_ = (size_t)r;
     }
 }
@@ -189,7 +163,7 @@ static sw_err send_frame(sw_rct_client *c, uint8_t command, uint32_t id, const u
     sw_err e = sw_rct_frame_build(command, id, c->cfg.address, payload, len, buf, cap, &n);
     if (e == SW_OK) {
         if (c->trace)
-            c->trace(c->trace_user, "send", buf, n);
+            c->trace(c, "send", buf, n, c->trace_user);
         e = sw_write_all(c->fd_, buf, n);
     }
     if (buf != small)
@@ -197,46 +171,73 @@ static sw_err send_frame(sw_rct_client *c, uint8_t command, uint32_t id, const u
     return e;
 }
 
+static void add_stats(sw_rct_client *c, const sw_rct_exchange_stats *s, bool count_timeouts)
+{
+    c->stats.attempts += s->attempts;
+    c->stats.retries += s->retries;
+    if (count_timeouts)
+        c->stats.timeouts += s->timeouts;
+    c->stats.skipped_foreign += s->foreign;
+    c->stats.stale += s->stale;
+    c->stats.decode_errors += s->cut_short;
+}
+
 sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, const uint8_t *payload,
                              size_t payload_len, sw_rct_type expect, const uint32_t *query,
                              const uint8_t **reply, size_t *reply_len)
 {
     c->stats.requests++;
-    int backoff = c->cfg.backoff_ms;
-    sw_err last = SW_ERR_TIMEOUT;
-    for (int attempt = 0; attempt <= c->cfg.retries; attempt++) {
-        if (attempt > 0) {
-            c->stats.retries++;
-            sleep_ms(backoff);
-            backoff = backoff * 2 > c->cfg.backoff_max_ms ? c->cfg.backoff_max_ms : backoff * 2;
+    sw_rct_exchange_config xc;
+    exchange_config(c, &xc);
+    sw_rct_exchange ex;
+    sw_rct_exchange_init(&ex, &xc);
+    sw_rct_exchange_start(&ex, command, id, expect, query);
+    sw_err result = SW_OK;
+    for (;;) {
+        int64_t until;
+        sw_rct_step step = sw_rct_exchange_next(&ex, now_ms(), &until);
+        if (step == SW_RCT_STEP_DONE) {
+            result = sw_rct_exchange_result(&ex);
+            break;
         }
-        if (c->fd_ < 0) {
-            sw_err e = do_connect(c);
+        if (step == SW_RCT_STEP_PAUSE) {
+            sleep_ms(until - now_ms());
+            continue;
+        }
+        if (step == SW_RCT_STEP_SEND) {
+            if (c->fd_ < 0) {
+                sw_err e = do_connect(c);
+                if (e != SW_OK) {
+                    sw_rct_exchange_failed(&ex, e, now_ms());
+                    continue;
+                }
+                c->stats.reconnects++;
+            }
+            sw_err e = send_frame(c, command, id, payload, payload_len);
+            if (e == SW_ERR_TOO_LONG || e == SW_ERR_INVALID_ARGUMENT || e == SW_ERR_NO_MEMORY) {
+                result = e;
+                break;
+            }
             if (e != SW_OK) {
-                last = e;
+                if (e == SW_ERR_CLOSED || e == SW_ERR_IO)
+                    sw_rct_client_close(c);
+                sw_rct_exchange_failed(&ex, SW_ERR_TIMEOUT, now_ms());
                 continue;
             }
-            c->stats.reconnects++;
+            sw_rct_exchange_sent(&ex, now_ms());
         }
-        c->stats.attempts++;
-        sw_err e = send_frame(c, command, id, payload, payload_len);
-        if (e == SW_ERR_TOO_LONG || e == SW_ERR_INVALID_ARGUMENT || e == SW_ERR_NO_MEMORY)
-            return e;
-        if (e == SW_OK)
-            e = await_reply(c, command, id, expect, query, c->cfg.request_timeout_ms);
-        if (e == SW_OK) {
-            *reply = c->reply_;
-            *reply_len = c->reply_len_;
-            return SW_OK;
-        }
-        if (e == SW_ERR_TIMEOUT)
-            c->stats.timeouts++;
-        if (e == SW_ERR_CLOSED || e == SW_ERR_IO)
+        sw_err e = receive(c, &ex);
+        if (e != SW_OK) {
             sw_rct_client_close(c);
-        /* A cut answer or silence is what the caller sees if no retry helps. */
-        last = e == SW_ERR_RCT_BAD_PAYLOAD ? e : SW_ERR_TIMEOUT;
+            sw_rct_exchange_failed(&ex, SW_ERR_TIMEOUT, now_ms());
+        }
     }
-    return last;
+    add_stats(c, &ex.stats, true);
+    if (result == SW_OK) {
+        *reply = c->reply_;
+        *reply_len = c->reply_len_;
+    }
+    return result;
 }
 
 void sw_rct_client_last_reply(const sw_rct_client *c, const uint8_t **payload, size_t *len)
@@ -244,8 +245,6 @@ void sw_rct_client_last_reply(const sw_rct_client *c, const uint8_t **payload, s
     *payload = c->reply_;
     *len = c->reply_len_;
 }
-
-static bool has_nul(const uint8_t *p, size_t n) { return memchr(p, 0, n) != NULL; }
 
 sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_value *out, void *storage,
                           size_t cap)
@@ -267,37 +266,6 @@ sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_val
     sw_err e = sw_rct_client_request(c, cmd, obj->id, NULL, 0, rt, NULL, &reply, &len);
     if (e != SW_OK)
         return e;
-    if (rt == SW_RCT_TYPE_STRING && !has_nul(reply, len)) {
-        /* No terminator: possibly cut. Believe it once two reads agree. */
-        uint8_t *prev = malloc(len ? len : 1);
-        if (!prev)
-            return SW_ERR_NO_MEMORY;
-        size_t prev_len = len;
-        memcpy(prev, reply, len);
-        bool agreed = false;
-        for (int i = 0; i <= c->cfg.retries && !agreed; i++) {
-            e = sw_rct_client_request(c, cmd, obj->id, NULL, 0, rt, NULL, &reply, &len);
-            if (e != SW_OK)
-                break;
-            if (has_nul(reply, len) || (len == prev_len && memcmp(prev, reply, len) == 0)) {
-                agreed = true;
-                break;
-            }
-            uint8_t *np = realloc(prev, len ? len : 1);
-            if (!np) {
-                e = SW_ERR_NO_MEMORY;
-                break;
-            }
-            prev = np;
-            memcpy(prev, reply, len);
-            prev_len = len;
-        }
-        free(prev);
-        if (e != SW_OK)
-            return e;
-        if (!agreed)
-            return SW_ERR_RCT_BAD_PAYLOAD;
-    }
     return sw_rct_value_decode(rt, reply, len, out, storage, cap);
 }
 
@@ -331,10 +299,19 @@ sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_
     if (e != SW_OK)
         return e;
     /* Some devices confirm a write with a RESPONSE; give it a moment, but do not require it. */
-    int wait = c->cfg.request_timeout_ms < 500 ? c->cfg.request_timeout_ms : 500;
-    sw_err r = await_reply(c, cmd, obj->id, obj->request_type, NULL, wait);
+    sw_rct_exchange_config xc;
+    exchange_config(c, &xc);
+    xc.timeout_ms = c->cfg.request_timeout_ms < 500 ? c->cfg.request_timeout_ms : 500;
+    xc.retries = 0;
+    sw_rct_exchange ex;
+    sw_rct_exchange_init(&ex, &xc);
+    sw_rct_exchange_start(&ex, cmd, obj->id, obj->request_type, NULL);
+    sw_rct_exchange_sent(&ex, now_ms());
+    sw_err r = receive(c, &ex);
     if (r == SW_ERR_CLOSED || r == SW_ERR_IO)
         sw_rct_client_close(c);
+    ex.stats.attempts = 0; /* counted above */
+    add_stats(c, &ex.stats, false);
     return SW_OK;
 }
 
@@ -381,7 +358,7 @@ sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint
             if (ts < oldest)
                 oldest = ts;
             if (ts >= from && ts < to)
-                stop = cb(user, obj, ts, v.u.ts.points[i].value);
+                stop = cb(c, obj, ts, v.u.ts.points[i].value, user);
         }
         if (stop || oldest == q || oldest <= from)
             break;
@@ -417,7 +394,7 @@ sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsign
             if (r->timestamp < oldest)
                 oldest = r->timestamp;
             if (r->timestamp >= from && r->timestamp < to)
-                stop = cb(user, r);
+                stop = cb(c, r, user);
         }
         if (stop || oldest == q || oldest <= from)
             break;
