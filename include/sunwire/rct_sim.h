@@ -9,8 +9,9 @@
  *     simulator sends (compatibility proofs). It trusts the frame layer's
  *     parsing and nothing about the request itself: unknown ids, odd commands
  *     and payloads that do not decode are ignored, never fatal.
- *   - sw_rct_sim_serve: the TCP edge, one thread, poll() over many clients,
- *     any number of frames per read and frames split across reads.
+ *   - sw_rct_sim_server: the TCP edge on the event loop (sunwire/loop.h),
+ *     many clients, any number of frames per read and frames split across
+ *     reads; sw_rct_sim_serve runs it on a loop of its own until told to stop.
  *
  * Opt-in faults reproduce what real devices do (see docs/cli-rct.md): cut
  * payloads with a valid CRC, lost replies, late replies, and replies for an
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
+#include "sunwire/loop.h"
 #include "sunwire/rct.h"
 #include "sunwire/sim.h"
 
@@ -133,24 +135,42 @@ typedef struct sw_rct_sim_log_event {
     const char *text;
 } sw_rct_sim_log_event;
 
-typedef void (*sw_rct_sim_log_fn)(void *user, const sw_rct_sim_log_event *ev);
+typedef struct sw_rct_sim_server sw_rct_sim_server;
+
+/* Log hook: it watches what the server does and steers nothing, so it returns nothing. */
+typedef void (*sw_rct_sim_log_fn)(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void *user);
 
 typedef struct sw_rct_sim_server_opts {
     const char *host;          /* NULL = 127.0.0.1 */
     uint16_t port;             /* 0 = any free port */
     int64_t start_s;           /* simulated time when serving starts */
     double speed;              /* simulated seconds per real second; 0 = time stands still */
+    /* Simulated Unix seconds now, instead of start_s and speed (e.g. another simulator's clock). */
+    int64_t (*clock)(void *user);
+    void *clock_user;
     bool broadcast;            /* copy every reply to every client, like the device's bridge */
-    size_t max_clients;        /* default 64 */
-    volatile sig_atomic_t *stop; /* serving ends when *stop becomes non-zero */
+    size_t max_clients;        /* default 64; also limited by the loop's SW_LOOP_MAX_FDS */
+    volatile sig_atomic_t *stop; /* sw_rct_sim_serve ends when *stop becomes non-zero */
     sw_rct_sim_log_fn log;
     void *log_user;
-    /* Called once listening, with the bound port (e.g. to print it). */
-    void (*ready)(void *user, uint16_t port);
+    /* sw_rct_sim_serve calls this once listening, with the bound port (e.g. to print it). */
+    void (*ready)(sw_rct_sim_server *srv, uint16_t port, void *user);
     void *ready_user;
 } sw_rct_sim_server_opts;
 
-/* Serve until *opts->stop. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen. */
+/*
+ * Listen and serve from `loop` (which the caller runs) until
+ * sw_rct_sim_server_stop. s and loop must outlive the server; opts is
+ * copied. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen.
+ */
+sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_opts *opts,
+                               sw_rct_sim_server **out);
+/* The port it listens on (the bound one when opts->port was 0). */
+uint16_t sw_rct_sim_server_port(const sw_rct_sim_server *srv);
+/* Close every connection and the listening socket, and free the server. */
+void sw_rct_sim_server_stop(sw_rct_sim_server *srv);
+
+/* Serve on a loop of its own until *opts->stop. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen. */
 sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_opts *opts);
 
 #ifdef __cplusplus

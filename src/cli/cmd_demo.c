@@ -6,8 +6,8 @@
  * observe real devices, with its SQLite history, dashboard and /metrics.
  *
  * Layer: program edge. Everything runs on one event loop in one thread: the
- * bus pacer, the inverter's little server (sw_rct_sim_answer does the
- * protocol, this file only moves bytes) and the daemon. The daemon is handed
+ * bus pacer, the simulated inverter's server (the same one `rct simulator`
+ * runs, here on the demo's loop) and the daemon. The daemon is handed
  * an in-memory configuration built with the same calls its INI parser uses,
  * so the demo exercises the real configuration path. Both simulators follow
  * one simulated clock (the bus time), so the inverter's sun is the panels'
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,122 +43,39 @@
 #define DEMO_GATEWAYS 2
 
 /* ---- the simulated inverter, served from the loop ---------------------------------- */
-typedef struct rct_conn {
-    int fd;
-    sw_rct_receiver rx;
-} rct_conn;
-
 typedef struct rct_server {
-    sw_loop *loop;
     sw_rct_sim sim;
-    const tsim_runner *clock; /* the bus time is the simulated time */
-    int listen_fd;
+    sw_rct_sim_server *srv;
     uint16_t port;
-    rct_conn *conns[RCT_MAX_CONN];
-    uint64_t answered;
 } rct_server;
-
-static void rct_close(rct_server *s, size_t i)
-{
-    sw_loop_del_fd(s->loop, s->conns[i]->fd);
-    close(s->conns[i]->fd);
-    free(s->conns[i]);
-    s->conns[i] = NULL;
-}
-
-static void rct_on_conn(sw_loop *loop, int fd, int events, void *user)
-{
-    rct_server *s = user;
-    (void)loop;
-    (void)events;
-    size_t i;
-    for (i = 0; i < RCT_MAX_CONN; i++)
-        if (s->conns[i] && s->conns[i]->fd == fd)
-            break;
-    if (i == RCT_MAX_CONN)
-        return;
-    uint8_t in[4096];
-    ssize_t n = recv(fd, in, sizeof in, 0);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        rct_close(s, i);
-        return;
-    }
-    if (n < 0)
-        return;
-    int64_t now_s = tsim_runner_bus_now(s->clock) / 1000000000LL;
-    size_t off = 0;
-    while (off < (size_t)n) {
-        sw_rct_rx_event ev;
-        size_t used = sw_rct_receiver_push(&s->conns[i]->rx, in + off, (size_t)n - off, &ev);
-        off += used;
-        if (ev.kind == SW_RCT_RX_NEED_MORE)
-            break;
-        if (ev.kind != SW_RCT_RX_FRAME)
-            continue; /* the receiver has reset itself; a truncated frame's 2B is fed again */
-        static uint8_t out[SW_RCT_SIM_REPLY_MAX];
-        sw_rct_sim_reply reply;
-        if (sw_rct_sim_answer(&s->sim, &ev.frame, now_s, out, sizeof out, &reply) != SW_OK || reply.len == 0)
-            continue;
-        /* Answers are a few dozen bytes on an idle loopback socket; one that does not fit is
-         * lost, as on the device's busy bridge, and the client retries. */
-        ssize_t w = send(fd, out, reply.len, MSG_NOSIGNAL);
-        if (w == (ssize_t)reply.len)
-            s->answered++;
-    }
-}
-
-static void rct_on_accept(sw_loop *loop, int fd, int events, void *user)
-{
-    rct_server *s = user;
-    (void)events;
-    int cfd = accept(fd, NULL, NULL);
-    if (cfd < 0)
-        return;
-    for (size_t i = 0; i < RCT_MAX_CONN; i++) {
-        if (s->conns[i])
-            continue;
-        s->conns[i] = calloc(1, sizeof *s->conns[i]);
-        if (!s->conns[i])
-            break;
-        s->conns[i]->fd = cfd;
-        sw_rct_receiver_init(&s->conns[i]->rx);
-        sw_fd_set_nonblocking(cfd, 1);
-        if (sw_loop_add_fd(loop, cfd, SW_LOOP_READ, rct_on_conn, s) != SW_OK) {
-            free(s->conns[i]);
-            s->conns[i] = NULL;
-            break;
-        }
-        return;
-    }
-    close(cfd);
-}
 
 static int64_t demo_clock(void *user) { return tsim_runner_bus_now(user); }
 
-static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, const tsim_runner *clock)
+/* The inverter's sun is the panels' sun: its clock is the bus time. */
+static int64_t rct_sim_seconds(void *user) { return tsim_runner_bus_now(user) / 1000000000LL; }
+
+static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, tsim_runner *clock)
 {
     memset(s, 0, sizeof *s);
-    s->loop = loop;
-    s->clock = clock;
     sw_rct_sim_config cfg;
     sw_rct_sim_config_default(&cfg, seed);
     sw_rct_sim_init(&s->sim, &cfg);
-    sw_err e = sw_tcp_listen("127.0.0.1", 0, 8, &s->listen_fd, &s->port);
-    if (e != SW_OK)
-        return e;
-    sw_fd_set_nonblocking(s->listen_fd, 1);
-    return sw_loop_add_fd(loop, s->listen_fd, SW_LOOP_READ, rct_on_accept, s);
+    sw_rct_sim_server_opts o;
+    memset(&o, 0, sizeof o);
+    o.host = "127.0.0.1";
+    o.clock = rct_sim_seconds;
+    o.clock_user = clock;
+    o.max_clients = RCT_MAX_CONN;
+    sw_err e = sw_rct_sim_server_start(&s->sim, loop, &o, &s->srv);
+    if (e == SW_OK)
+        s->port = sw_rct_sim_server_port(s->srv);
+    return e;
 }
 
 static void rct_server_stop(rct_server *s)
 {
-    for (size_t i = 0; i < RCT_MAX_CONN; i++)
-        if (s->conns[i])
-            rct_close(s, i);
-    if (s->listen_fd > 0) {
-        sw_loop_del_fd(s->loop, s->listen_fd);
-        close(s->listen_fd);
-    }
+    sw_rct_sim_server_stop(s->srv);
+    s->srv = NULL;
 }
 
 /* ---- the terminal summary ------------------------------------------------------------- */

@@ -913,8 +913,9 @@ static void sim_line(const struct sim_log_ctx *lc, const char *logger, const cha
         fprintf(stderr, "%s:%s:%s\n", level, logger, msg);
 }
 
-static void sim_log(void *user, const sw_rct_sim_log_event *ev)
+static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void *user)
 {
+    (void)srv;
     const struct sim_log_ctx *lc = user;
     char logger[96];
     snprintf(logger, sizeof logger, "rctclient.simulator.socket_thread.%u", (unsigned)ev->peer_port);
@@ -982,8 +983,9 @@ static void sim_log(void *user, const sw_rct_sim_log_event *ev)
     }
 }
 
-static void sim_ready(void *user, uint16_t port)
+static void sim_ready(sw_rct_sim_server *srv, uint16_t port, void *user)
 {
+    (void)srv;
     const struct sim_log_ctx *lc = user;
     if (lc->port_file) {
         /* Written to a temporary name and renamed, so a reader never sees half a number. */

@@ -1,15 +1,19 @@
 /*
- * rct_sim_server.c: the simulated inverter's TCP edge (see sunwire/rct_sim.h).
+ * rct_sim_server.c: the simulated inverter's TCP edge (see sunwire/rct_sim.h),
+ * served from the event loop.
  *
- * One thread, poll() over the listening socket and every client. Each client
- * has its own receiver, so frames split across reads and several frames in one
- * read are all answered, and a broken frame only costs that frame. Replies go
- * into a per-client queue with a due time (the delay fault) and are written
- * without blocking; a client that stops reading is dropped once its queue
- * holds more than a megabyte instead of stalling everyone else.
+ * The server only moves bytes: sw_rct_sim_answer does the protocol. Each
+ * client has its own receiver, so frames split across reads and several
+ * frames in one read are all answered, and a broken frame only costs that
+ * frame. Replies go into a per-client queue with a due time (the delay fault)
+ * and are written without blocking; one loop timer wakes the server for the
+ * next delayed reply, and a client whose socket is full is watched for
+ * writing. A client that stops reading is dropped once its queue holds more
+ * than a megabyte instead of stalling everyone else. The same server runs
+ * `rct simulator` (on a loop of its own, sw_rct_sim_serve) and the demo (on
+ * the demo's loop, with the demo's clock).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "sunwire/core.h"
 #include "sunwire/net.h"
 #include "sunwire/rct_sim.h"
 
@@ -31,6 +36,8 @@ struct out_item {
 
 struct conn {
     int fd;
+    bool dead;    /* closed at the end of the current callback */
+    bool writing; /* watched for SW_LOOP_WRITE */
     char peer[64];
     uint16_t peer_port;
     sw_rct_receiver *rx;
@@ -38,28 +45,34 @@ struct conn {
     size_t nq, capq, queued_bytes;
 };
 
-struct server {
+struct sw_rct_sim_server {
     sw_rct_sim *sim;
-    const sw_rct_sim_server_opts *o;
+    sw_rct_sim_server_opts o;
+    sw_loop *loop;
+    int lfd;
+    uint16_t port;
     struct conn *conns;
     size_t n;
     int64_t start_mono;
+    uint64_t timer;
+    int64_t timer_due_ns;
     uint8_t reply[SW_RCT_SIM_REPLY_MAX];
 };
 
-static void emit(struct server *sv, sw_rct_sim_log_kind kind, const struct conn *c, const sw_rct_frame *f,
+static void emit(sw_rct_sim_server *sv, sw_rct_sim_log_kind kind, const struct conn *c, const sw_rct_frame *f,
                  const sw_rct_object *obj, const uint8_t *data, size_t len, sw_err err, const char *text)
 {
-    if (!sv->o->log)
+    if (!sv->o.log)
         return;
     sw_rct_sim_log_event ev = { kind, c ? c->peer : "", c ? c->peer_port : 0, f, obj, data, len, err, text };
-    sv->o->log(sv->o->log_user, &ev);
+    sv->o.log(sv, &ev, sv->o.log_user);
 }
 
-static void conn_close(struct server *sv, size_t i)
+static void conn_close(sw_rct_sim_server *sv, size_t i)
 {
     struct conn *c = &sv->conns[i];
     emit(sv, SW_RCT_SIM_LOG_CLOSE, c, NULL, NULL, NULL, 0, SW_OK, NULL);
+    sw_loop_del_fd(sv->loop, c->fd);
     close(c->fd);
     free(c->rx);
     for (size_t k = 0; k < c->nq; k++)
@@ -67,6 +80,14 @@ static void conn_close(struct server *sv, size_t i)
     free(c->q);
     sv->conns[i] = sv->conns[sv->n - 1];
     sv->n--;
+}
+
+/* Close the connections marked dead (never in the middle of walking them). */
+static void reap(sw_rct_sim_server *sv)
+{
+    for (size_t i = sv->n; i-- > 0;)
+        if (sv->conns[i].dead)
+            conn_close(sv, i);
 }
 
 static int enqueue(struct conn *c, const uint8_t *data, size_t len, int64_t due)
@@ -96,37 +117,87 @@ static int enqueue(struct conn *c, const uint8_t *data, size_t len, int64_t due)
     return 0;
 }
 
-/* Write what is due; -1 when the connection failed. */
-static int flush(struct conn *c, int64_t now)
+/* Write what is due; a full socket is watched for writing, a failed one marked dead. */
+static void flush(sw_rct_sim_server *sv, struct conn *c, int64_t now)
 {
-    while (c->nq && c->q[0].due_ns <= now) {
+    bool blocked = false;
+    while (!c->dead && c->nq && c->q[0].due_ns <= now) {
         struct out_item *it = &c->q[0];
         ssize_t w = send(c->fd, it->data + it->off, it->len - it->off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            return -1;
+                blocked = true;
+            else
+                c->dead = true;
+            break;
         }
         it->off += (size_t)w;
         if (it->off < it->len)
-            return 0;
+            continue;
         c->queued_bytes -= it->len;
         free(it->data);
         memmove(&c->q[0], &c->q[1], (c->nq - 1) * sizeof *c->q);
         c->nq--;
     }
-    return 0;
+    if (!c->dead && blocked != c->writing) {
+        c->writing = blocked;
+        sw_loop_set_fd_events(sv->loop, c->fd, SW_LOOP_READ | (blocked ? SW_LOOP_WRITE : 0));
+    }
 }
 
-static int64_t sim_now(const struct server *sv, int64_t mono)
+static int64_t on_timer(sw_loop *loop, uint64_t id, void *user);
+
+/* One timer for the earliest reply that is not due yet. */
+static void schedule(sw_rct_sim_server *sv, int64_t now)
 {
-    double elapsed = (double)(mono - sv->start_mono) / 1e9;
-    return sv->o->start_s + (int64_t)(elapsed * sv->o->speed);
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < sv->n; i++) {
+        const struct conn *c = &sv->conns[i];
+        for (size_t k = 0; k < c->nq; k++)
+            if (c->q[k].due_ns > now && c->q[k].due_ns < next)
+                next = c->q[k].due_ns;
+    }
+    if (sv->timer && sv->timer_due_ns == next)
+        return;
+    if (sv->timer)
+        sw_loop_del_timer(sv->loop, sv->timer);
+    sv->timer = 0;
+    if (next == INT64_MAX)
+        return;
+    /* Round up: a timer that fires early would find nothing due. */
+    sv->timer = sw_loop_add_timer(sv->loop, (next - now + 999999) / 1000000LL, on_timer, sv);
+    sv->timer_due_ns = next;
 }
 
-static void handle_frame(struct server *sv, size_t ci, const sw_rct_frame *f, int64_t mono)
+static void flush_all(sw_rct_sim_server *sv)
+{
+    int64_t now = sw_now_monotonic_ns();
+    for (size_t i = 0; i < sv->n; i++)
+        flush(sv, &sv->conns[i], now);
+    reap(sv);
+    schedule(sv, now);
+}
+
+static int64_t on_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_rct_sim_server *sv = user;
+    sv->timer = 0;
+    flush_all(sv);
+    return -1;
+}
+
+static int64_t sim_now(const sw_rct_sim_server *sv, int64_t mono)
+{
+    if (sv->o.clock)
+        return sv->o.clock(sv->o.clock_user);
+    double elapsed = (double)(mono - sv->start_mono) / 1e9;
+    return sv->o.start_s + (int64_t)(elapsed * sv->o.speed);
+}
+
+static void handle_frame(sw_rct_sim_server *sv, size_t ci, const sw_rct_frame *f, int64_t mono)
 {
     struct conn *c = &sv->conns[ci];
     sw_rct_sim_reply r;
@@ -142,26 +213,30 @@ static void handle_frame(struct server *sv, size_t ci, const sw_rct_frame *f, in
         emit(sv, SW_RCT_SIM_LOG_READ, c, f, obj, sv->reply, r.len, SW_OK, NULL);
     int64_t due = mono + (int64_t)r.delay_ms * 1000000LL;
     for (size_t k = 0; k < sv->n; k++) {
-        if (k != ci && !sv->o->broadcast)
+        if (k != ci && !sv->o.broadcast)
+            continue;
+        if (sv->conns[k].dead)
             continue;
         if (enqueue(&sv->conns[k], sv->reply, r.len, due) != 0)
-            shutdown(sv->conns[k].fd, SHUT_RDWR); /* noticed and closed on the next poll */
+            sv->conns[k].dead = true;
+        else
+            flush(sv, &sv->conns[k], mono);
     }
 }
 
-/* Read and answer; -1 when the peer is gone. */
-static int on_readable(struct server *sv, size_t ci)
+/* Read and answer; false when the peer is gone. */
+static bool on_readable(sw_rct_sim_server *sv, size_t ci)
 {
     uint8_t buf[4096];
     ssize_t r = recv(sv->conns[ci].fd, buf, sizeof buf, MSG_DONTWAIT);
     if (r < 0)
-        return (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+        return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
     if (r == 0)
-        return -1;
+        return false;
     emit(sv, SW_RCT_SIM_LOG_BYTES, &sv->conns[ci], NULL, NULL, buf, (size_t)r, SW_OK, NULL);
     int64_t mono = sw_now_monotonic_ns();
     size_t off = 0;
-    while (off < (size_t)r) {
+    while (off < (size_t)r && !sv->conns[ci].dead) {
         sw_rct_rx_event ev;
         size_t n = sw_rct_receiver_push(sv->conns[ci].rx, buf + off, (size_t)r - off, &ev);
         off += n;
@@ -172,28 +247,49 @@ static int on_readable(struct server *sv, size_t ci)
         else
             break;
     }
-    return 0;
+    return true;
 }
 
-static void on_accept(struct server *sv, int lfd)
+static void on_conn(sw_loop *loop, int fd, int events, void *user)
 {
+    (void)loop;
+    sw_rct_sim_server *sv = user;
+    size_t i;
+    for (i = 0; i < sv->n && sv->conns[i].fd != fd; i++) {
+    }
+    if (i == sv->n)
+        return;
+    if ((events & SW_LOOP_READ) && !on_readable(sv, i))
+        sv->conns[i].dead = true;
+    if (events & SW_LOOP_WRITE)
+        flush(sv, &sv->conns[i], sw_now_monotonic_ns());
+    reap(sv);
+    schedule(sv, sw_now_monotonic_ns());
+}
+
+static void on_accept(sw_loop *loop, int lfd, int events, void *user)
+{
+    (void)events;
+    sw_rct_sim_server *sv = user;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
     if (fd < 0)
         return;
-    size_t max = sv->o->max_clients ? sv->o->max_clients : 64;
+    size_t max = sv->o.max_clients ? sv->o.max_clients : 64;
     struct conn c;
     memset(&c, 0, sizeof c);
     c.fd = fd;
     c.rx = malloc(sizeof *c.rx);
     struct conn *nc = sv->n < max && c.rx ? realloc(sv->conns, (sv->n + 1) * sizeof *nc) : NULL;
-    if (!nc) {
+    if (nc)
+        sv->conns = nc;
+    /* The loop's capacity is fixed: a client it cannot watch is refused like one too many. */
+    if (!nc || sw_loop_add_fd(loop, fd, SW_LOOP_READ, on_conn, sv) != SW_OK) {
         free(c.rx);
         close(fd);
         return;
     }
-    sv->conns = nc;
     sw_fd_set_nonblocking(fd, 1);
     sw_rct_receiver_init(c.rx);
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -211,79 +307,85 @@ static void on_accept(struct server *sv, int lfd)
     emit(sv, SW_RCT_SIM_LOG_ACCEPT, &sv->conns[sv->n - 1], NULL, NULL, NULL, 0, SW_OK, NULL);
 }
 
-sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_opts *o)
+sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_opts *o,
+                               sw_rct_sim_server **out)
 {
-    int lfd;
-    uint16_t port = 0;
-    sw_err e = sw_tcp_listen(o->host, o->port, 16, &lfd, &port);
-    if (e != SW_OK)
-        return e;
-    sw_fd_set_nonblocking(lfd, 1);
-    struct server *sv = calloc(1, sizeof *sv);
-    if (!sv) {
-        close(lfd);
+    *out = NULL;
+    sw_rct_sim_server *sv = calloc(1, sizeof *sv);
+    if (!sv)
         return SW_ERR_NO_MEMORY;
-    }
     sv->sim = s;
-    sv->o = o;
+    sv->o = *o;
+    sv->loop = loop;
+    sw_err e = sw_tcp_listen(o->host, o->port, 16, &sv->lfd, &sv->port);
+    if (e != SW_OK) {
+        free(sv);
+        return e;
+    }
+    sw_fd_set_nonblocking(sv->lfd, 1);
+    e = sw_loop_add_fd(loop, sv->lfd, SW_LOOP_READ, on_accept, sv);
+    if (e != SW_OK) {
+        close(sv->lfd);
+        free(sv);
+        return e;
+    }
     sv->start_mono = sw_now_monotonic_ns();
     char where[300];
-    snprintf(where, sizeof where, "%s:%u", o->host ? o->host : "127.0.0.1", (unsigned)port);
+    snprintf(where, sizeof where, "%s:%u", o->host ? o->host : "127.0.0.1", (unsigned)sv->port);
     emit(sv, SW_RCT_SIM_LOG_LISTEN, NULL, NULL, NULL, NULL, 0, SW_OK, where);
-    if (o->ready)
-        o->ready(o->ready_user, port);
+    *out = sv;
+    return SW_OK;
+}
 
-    struct pollfd *pfds = NULL;
-    while (!(o->stop && *o->stop)) {
-        int64_t now = sw_now_monotonic_ns();
-        int timeout = 200; /* also how quickly a stop request is noticed */
-        struct pollfd *np = realloc(pfds, (sv->n + 1) * sizeof *np);
-        if (!np) {
-            e = SW_ERR_NO_MEMORY;
-            break;
-        }
-        pfds = np;
-        pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-        for (size_t i = 0; i < sv->n; i++) {
-            struct conn *c = &sv->conns[i];
-            pfds[i + 1] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-            if (c->nq) {
-                int64_t wait = (c->q[0].due_ns - now) / 1000000LL;
-                if (wait <= 0) {
-                    pfds[i + 1].events |= POLLOUT;
-                } else if (wait < timeout) {
-                    timeout = (int)wait + 1;
-                }
-            }
-        }
-        size_t polled = sv->n;
-        int rc = poll(pfds, polled + 1, timeout);
-        if (rc < 0 && errno != EINTR) {
-            e = SW_ERR_IO;
-            break;
-        }
-        now = sw_now_monotonic_ns();
-        /* Walk backwards so that closing (swap-remove) does not skip anyone. */
-        for (size_t i = polled; i-- > 0;) {
-            if (i >= sv->n)
-                continue;
-            short re = rc > 0 ? pfds[i + 1].revents : 0;
-            int dead = 0;
-            if (re & (POLLIN | POLLHUP | POLLERR))
-                dead = on_readable(sv, i) != 0;
-            if (!dead)
-                dead = flush(&sv->conns[i], sw_now_monotonic_ns()) != 0;
-            if (dead)
-                conn_close(sv, i);
-        }
-        if (rc > 0 && (pfds[0].revents & POLLIN))
-            on_accept(sv, lfd);
-    }
+uint16_t sw_rct_sim_server_port(const sw_rct_sim_server *sv) { return sv->port; }
+
+void sw_rct_sim_server_stop(sw_rct_sim_server *sv)
+{
+    if (!sv)
+        return;
     while (sv->n)
         conn_close(sv, sv->n - 1);
+    if (sv->timer)
+        sw_loop_del_timer(sv->loop, sv->timer);
+    sw_loop_del_fd(sv->loop, sv->lfd);
+    close(sv->lfd);
     free(sv->conns);
-    free(pfds);
     free(sv);
-    close(lfd);
+}
+
+struct serve_ctx {
+    sw_loop *loop;
+    volatile sig_atomic_t *stop;
+};
+
+static int64_t check_stop(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)id;
+    struct serve_ctx *ctx = user;
+    if (ctx->stop && *ctx->stop) {
+        sw_loop_stop(loop);
+        return -1;
+    }
+    return 200; /* also how quickly a stop request is noticed */
+}
+
+sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_opts *o)
+{
+    sw_loop *loop = sw_loop_new();
+    if (!loop)
+        return SW_ERR_NO_MEMORY;
+    sw_rct_sim_server *sv;
+    sw_err e = sw_rct_sim_server_start(s, loop, o, &sv);
+    if (e != SW_OK) {
+        sw_loop_free(loop);
+        return e;
+    }
+    if (o->ready)
+        o->ready(sv, sv->port, o->ready_user);
+    struct serve_ctx ctx = { loop, o->stop };
+    sw_loop_add_timer(loop, 0, check_stop, &ctx);
+    e = sw_loop_run(loop);
+    sw_rct_sim_server_stop(sv);
+    sw_loop_free(loop);
     return e;
 }
