@@ -92,7 +92,8 @@ void sw_rct_client_close(sw_rct_client *c);
 /*
  * Send `command` for `id` with payload and wait for the matching reply whose
  * payload decodes as `expect`. For writes of a logger timestamp (query
- * non-NULL) the reply must also echo *query in its first word. On success
+ * non-NULL) the reply must also echo *query in its first word. A STRING
+ * without NUL terminator is asked for again until two answers agree. On success
  * *reply points to the payload (valid until the next call on c).
  * SW_ERR_TIMEOUT when no attempt got a usable answer.
  */

@@ -22,12 +22,15 @@
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg)
 {
+    /* Request timing is the exchange's; only connecting is the client's own. */
+    sw_rct_exchange_config x;
+    sw_rct_exchange_config_default(&x);
     memset(cfg, 0, sizeof *cfg);
     cfg->connect_timeout_ms = 5000;
-    cfg->request_timeout_ms = 2000;
-    cfg->retries = 3;
-    cfg->backoff_ms = 100;
-    cfg->backoff_max_ms = 2000;
+    cfg->request_timeout_ms = (int)x.timeout_ms;
+    cfg->retries = x.retries;
+    cfg->backoff_ms = (int)x.backoff_ms;
+    cfg->backoff_max_ms = (int)x.backoff_max_ms;
 }
 
 static sw_err do_connect(sw_rct_client *c)
