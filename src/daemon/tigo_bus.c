@@ -159,8 +159,9 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
-static void on_event(void *user, const sw_tigo_obs_event *ev)
+static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)o;
     tigo_bus *b = user;
     switch (ev->kind) {
     case SW_TIGO_OBS_POWER_REPORT: {
@@ -206,6 +207,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
                 sw_tigo_diag_name(ev->u.diag.code));
         break;
     }
+    return 0;
 }
 
 /* ---- I/O ------------------------------------------------------------------------------ */
@@ -219,8 +221,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
             int64_t now = sw_daemon_now_ns(b->d);
             b->last_data_ms = sw_loop_now_ms();
             b->failures = 0;
-            size_t frames = sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now);
-            (void)frames;
+            sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
             b->st->frames = lc->frames;

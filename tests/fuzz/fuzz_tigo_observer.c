@@ -14,8 +14,9 @@ static sw_tigo_fmt fmt;
 static sw_tigo_activity activity;
 static char line[1 << 16];
 
-static void on_event(void *user, const sw_tigo_obs_event *e)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
 {
+    (void)owner;
     sw_tigo_observer *o = user;
     size_t n;
     if (e->kind == SW_TIGO_OBS_POWER_REPORT) {
@@ -25,22 +26,27 @@ static void on_event(void *user, const sw_tigo_obs_event *e)
         sw_tigo_fmt_infrastructure(&o->state, line, sizeof line, &n);
         sw_tigo_state_serialize(&o->state, line, sizeof line, &n);
     }
+    return 0;
 }
 
-static void on_frame(void *user, const sw_tigo_frame *fr)
+static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
 {
+    (void)owner;
     (void)user;
     size_t n;
     sw_tigo_fmt_frame_text(fr, line, sizeof line, &n);
     sw_tigo_fmt_frame_json(&fmt, fr, 1700000000000000000LL, line, sizeof line, &n);
+    return 0;
 }
 
-static void on_transport(void *user, const sw_tigo_transport_event *ev)
+static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     (void)user;
     size_t n;
     sw_tigo_fmt_activity(&activity, &fmt, ev, false, 1700000000000000000LL, line, sizeof line, &n);
     sw_tigo_fmt_activity(&activity, &fmt, ev, true, 1700000000000000000LL, line, sizeof line, &n);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t pos = 0, chunk = 1;
     while (pos < size) {
         size_t n = size - pos < chunk ? size - pos : chunk;
-        sw_tigo_observer_push(obs, data + pos, n, now);
+        sw_tigo_observer_push(obs, data + pos, n, now, NULL);
         pos += n;
         now += 7000000;
         chunk = chunk * 3 % 61 + 1;
