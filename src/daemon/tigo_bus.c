@@ -122,7 +122,7 @@ static void barcode_of(const uint8_t *addr, char out[16])
     out[0] = 0;
     if (addr && sw_tigo_addr_is_tigo(addr)) {
         char bc[SW_TIGO_BARCODE_MAX];
-        sw_tigo_barcode_format(bc, addr);
+        sw_tigo_barcode_format(addr, bc);
         sw_daemon_copy_text(out, 16, bc);
     }
 }
@@ -138,7 +138,7 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
         g.gateway_id = r->id;
         if (r->has_address) {
             char a[SW_TIGO_ADDR_TEXT_MAX];
-            sw_tigo_addr_format(a, r->address);
+            sw_tigo_addr_format(r->address, a);
             snprintf(g.address, sizeof g.address, "%s", a);
             barcode_of(r->address, g.barcode);
         }

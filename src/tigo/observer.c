@@ -181,7 +181,7 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     char barcode[SW_TIGO_BARCODE_MAX];
     pe->node_barcode = NULL;
     if (pe->node_address) {
-        sw_tigo_barcode_format(barcode, pe->node_address);
+        sw_tigo_barcode_format(pe->node_address, barcode);
         pe->node_barcode = barcode;
     }
     o->run.counters.power_reports_emitted++;

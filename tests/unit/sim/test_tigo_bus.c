@@ -538,7 +538,7 @@ static void run_round_trip(const struct rt_case *c)
         /* the node-table sweep at start-up names every node */
         unsigned gi = (unsigned)(w->gateway - SW_TIGO_SIM_FIRST_GATEWAY);
         char want[SW_TIGO_BARCODE_MAX];
-        sw_tigo_barcode_format(want, sw_tigo_sim_node_address(s, gi, w->node - SW_TIGO_SIM_FIRST_NODE));
+        sw_tigo_barcode_format(sw_tigo_sim_node_address(s, gi, w->node - SW_TIGO_SIM_FIRST_NODE), want);
         assert_string_equal(sn.barcode[i], want);
     }
     /* identities and versions from the enumeration, tables from the sweep */

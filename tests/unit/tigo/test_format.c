@@ -486,7 +486,7 @@ static void test_activity_enumeration(void **state)
             char colon[24];
             size_t an;
             uint8_t *a = tu_hex_member(w, "long_address_hex", &an);
-            sw_tigo_addr_format(colon, a);
+            sw_tigo_addr_format(a, colon);
             assert_string_equal(tu_str(j, "address"), colon);
             free(a);
         }
