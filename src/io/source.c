@@ -22,6 +22,11 @@
 
 #define BLOCK_BUF_SIZE (1u << 20)
 #define POLL_SLICE_MS 200
+/* A read takes whatever the device or socket holds, up to this much: a TCP
+ * replay arrives in large segments, and a small buffer would cost a read (and
+ * an output flush) per kilobyte. A live bus delivers far less per read, and
+ * pages of the buffer that are never filled are never touched. */
+#define READ_MAX (64u * 1024u)
 
 /* ---- fd-backed reads shared by serial and TCP ------------------------------ */
 
@@ -338,16 +343,14 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
         snprintf(out, cap, "%u/\xE2\x88\x9E", (unsigned)retries);
 }
 
-sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
+static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
+                              uint8_t *buf)
 {
-    const char *tg = o->log_target ? o->log_target : "sunwire";
-    char desc[320], rt[32];
-    sw_source_describe(s, desc, sizeof desc);
+    char rt[32];
     bool is_file = s->cfg.kind == SW_SOURCE_FILE;
     /* Only a TCP session can be silently dead; serial and files report their end. */
     bool idle_applies = s->cfg.kind == SW_SOURCE_TCP && o->reconnect_timeout_s > 0;
     uint32_t retries = 0;
-    uint8_t buf[1024];
 
     while (!stop_requested(o)) {
         SW_LOGI(tg, "opening %s", desc);
@@ -381,7 +384,7 @@ sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
             }
             size_t n = 0;
             int64_t ts = 0;
-            e = sw_source_read(s, buf, sizeof buf, &n, &ts, timeout);
+            e = sw_source_read(s, buf, READ_MAX, &n, &ts, timeout);
             if (e == SW_OK) {
                 last_rx = sw_now_monotonic_ns();
                 retries = 0;
@@ -429,4 +432,19 @@ sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
         pause_s(o, o->reconnect_delay_s);
     }
     return SW_RUN_STOPPED;
+}
+
+sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
+{
+    const char *tg = o->log_target ? o->log_target : "sunwire";
+    char desc[320];
+    sw_source_describe(s, desc, sizeof desc);
+    uint8_t *buf = malloc(READ_MAX);
+    if (!buf) {
+        SW_LOGE(tg, "out of memory");
+        return SW_RUN_INPUT_ERROR;
+    }
+    sw_run_result res = run_loop(s, o, tg, desc, buf);
+    free(buf);
+    return res;
 }
