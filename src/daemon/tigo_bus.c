@@ -37,7 +37,8 @@ struct tigo_bus {
     sw_source_status *st;
     sw_tigo_observer *obs;
     int fd;
-    sw_daemon_resolver *lookup; /* while the bridge's host name is looked up */
+    sw_tcp_lookup *lookup;    /* the bridge's addresses, until one of them answers */
+    bool looking_up;          /* the lookup has not answered yet */
     enum bus_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive, for the backoff */
@@ -52,8 +53,9 @@ static void bus_connect(tigo_bus *b);
 
 static void lookup_drop(tigo_bus *b)
 {
-    sw_daemon_resolve_cancel(b->lookup, b->d->loop);
+    sw_tcp_lookup_cancel(b->lookup, b->d->loop);
     b->lookup = NULL;
+    b->looking_up = false;
 }
 
 static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
@@ -271,14 +273,27 @@ static void bus_up(tigo_bus *b)
     status_changed(b);
 }
 
+static void bus_try_next(tigo_bus *b);
+
 static void on_connected(sw_loop *loop, int fd, int events, void *user)
 {
-    (void)loop; (void)events;
+    (void)events;
     tigo_bus *b = user;
-    if (sw_daemon_connect_finish(fd) != SW_OK) {
-        bus_fail(b, "connect failed", errno);
+    if (sw_tcp_connect_finish(fd) != SW_OK) {
+        int err = errno;
+        if (sw_tcp_lookup_has_next(b->lookup)) {
+            /* This address refused: the next one may not. */
+            SW_LOGD(LOG_TARGET, "%s: connect failed: %s; trying the next address", b->cfg->name, strerror(err));
+            sw_loop_del_fd(loop, fd);
+            close(fd);
+            b->fd = -1;
+            bus_try_next(b);
+            return;
+        }
+        bus_fail(b, "connect failed", err);
         return;
     }
+    lookup_drop(b);
     bus_up(b);
 }
 
@@ -287,20 +302,17 @@ static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     tigo_bus *b = user;
     b->timer = 0;
-    bus_fail(b, b->lookup ? "host name lookup timed out" : "connect timed out", 0);
+    bus_fail(b, b->looking_up ? "host name lookup timed out" : "connect timed out", 0);
     return -1;
 }
-
-static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r);
 
 static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
 {
     (void)events;
     tigo_bus *b = user;
     sw_loop_del_fd(loop, fd);
-    sw_daemon_resolver *r = b->lookup;
-    b->lookup = NULL;
-    bus_resolved(b, r);
+    b->looking_up = false;
+    bus_try_next(b);
 }
 
 static void bus_connect(tigo_bus *b)
@@ -308,7 +320,11 @@ static void bus_connect(tigo_bus *b)
     if (b->st->bytes > 0 || b->failures > 0)
         b->st->reconnects++;
     if (b->cfg->serial) {
-        sw_err e = sw_daemon_serial_open(b->cfg->device, &b->fd);
+        sw_err e = sw_serial_open(b->cfg->device, &b->fd);
+        if (e == SW_OK && sw_fd_set_nonblocking(b->fd, 1) != SW_OK) {
+            close(b->fd);
+            e = SW_ERR_IO;
+        }
         if (e != SW_OK) {
             b->fd = -1;
             bus_fail(b, sw_err_message(e), errno);
@@ -317,42 +333,40 @@ static void bus_connect(tigo_bus *b)
         bus_up(b);
         return;
     }
-    sw_daemon_resolver *r = NULL;
     int rfd = -1;
-    sw_err e = sw_daemon_resolve_start(b->cfg->host, b->cfg->port, &r, &rfd);
+    sw_err e = sw_tcp_lookup_start(b->cfg->host, b->cfg->port, NULL, &b->lookup, &rfd);
     if (e != SW_OK) {
         bus_fail(b, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
         return;
     }
+    b->state = BUS_CONNECTING;
+    /* One connect timeout covers the lookup and every address tried. */
+    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
     if (rfd < 0) {
-        bus_resolved(b, r);
+        bus_try_next(b);
         return;
     }
-    /* The connect timeout covers the lookup too. */
-    b->lookup = r;
-    b->state = BUS_CONNECTING;
+    b->looking_up = true;
     sw_loop_add_fd(b->d->loop, rfd, SW_LOOP_READ, on_lookup_done, b);
-    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
-static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r)
+/* Start a connect to the lookup's next address. */
+static void bus_try_next(tigo_bus *b)
 {
     bool pending = false;
-    sw_err e = sw_daemon_resolve_connect(r, &b->fd, &pending);
+    sw_err e = sw_tcp_lookup_connect(b->lookup, &b->fd, &pending);
     if (e != SW_OK) {
         b->fd = -1;
         bus_fail(b, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
         return;
     }
-    sw_daemon_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
+    (void)sw_tcp_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
     if (!pending) {
+        lookup_drop(b);
         bus_up(b);
         return;
     }
-    b->state = BUS_CONNECTING;
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_WRITE, on_connected, b);
-    if (!b->timer) /* still running when a lookup came first: one limit for both */
-        set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */

@@ -74,14 +74,12 @@ static sw_err tcp_open(sw_source *s)
     sw_err e = sw_tcp_connect(s->cfg.host, s->cfg.port, 30000, &s->fd);
     if (e)
         return e;
-    if (s->cfg.keepalive_idle_s > 0 || s->cfg.keepalive_interval_s > 0 || s->cfg.keepalive_count > 0) {
-        e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
-        if (e) {
-            int err = errno;
-            fd_close(s);
-            errno = err;
-            return e;
-        }
+    e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
+    if (e) {
+        int err = errno;
+        fd_close(s);
+        errno = err;
+        return e;
     }
     return SW_OK;
 }
