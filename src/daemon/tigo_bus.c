@@ -41,8 +41,7 @@ struct tigo_bus {
     bool looking_up;          /* the lookup has not answered yet */
     enum bus_state state;
     uint64_t timer;
-    unsigned failures;        /* consecutive, for the backoff */
-    int64_t last_data_ms;     /* monotonic */
+    sw_reconnect rc;          /* when to reconnect and when a silent session is dropped */
     int64_t last_status_ms;   /* when the sinks last heard the byte counters */
     bool state_dirty;
     char state_path[SW_DAEMON_PATH_MAX + 80];
@@ -77,7 +76,7 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 }
 
 /* Drop the connection and try again after the next backoff step. */
-static void bus_fail(tigo_bus *b, const char *what, int err)
+static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
 {
     lookup_drop(b);
     if (b->fd >= 0) {
@@ -87,12 +86,16 @@ static void bus_fail(tigo_bus *b, const char *what, int err)
     }
     bool was_up = b->state == BUS_UP;
     b->state = BUS_IDLE;
-    int64_t delay = sw_backoff_ms(b->failures, b->cfg->reconnect_delay_ms, b->cfg->reconnect_max_ms);
-    b->failures++;
+    int64_t now = sw_loop_now_ms();
+    if (was_up)
+        sw_reconnect_lost(&b->rc, now, idle);
+    else
+        sw_reconnect_open_failed(&b->rc, now);
+    int64_t delay = sw_reconnect_next_ms(&b->rc) - now;
     snprintf(b->st->last_error, sizeof b->st->last_error, "%s%s%s", what, err ? ": " : "",
              err ? strerror(err) : "");
     b->st->connected = false;
-    if (was_up || b->failures == 1)
+    if (was_up || b->rc.failures == 1)
         SW_LOGW(LOG_TARGET, "%s (%s): %s; reconnecting in %lld ms", b->cfg->name, b->st->address,
                 b->st->last_error, (long long)delay);
     else
@@ -103,19 +106,20 @@ static void bus_fail(tigo_bus *b, const char *what, int err)
     set_timer(b, delay, on_retry);
 }
 
+static void bus_fail(tigo_bus *b, const char *what, int err) { bus_fail_as(b, what, err, false); }
+
 static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
 {
-    (void)id;
+    (void)loop; (void)id;
     tigo_bus *b = user;
-    int64_t idle_ms = (int64_t)b->cfg->idle_timeout_s * 1000;
-    int64_t quiet = sw_loop_now_ms() - b->last_data_ms;
-    if (quiet >= idle_ms) {
+    int64_t now = sw_loop_now_ms();
+    if (sw_reconnect_tick(&b->rc, now) == SW_RECONNECT_DROP) {
         b->timer = 0;
-        bus_fail(b, "no data within the reconnect timeout", 0);
+        bus_fail_as(b, "no data within the reconnect timeout", 0, true);
         return -1;
     }
-    (void)loop;
-    return idle_ms - quiet;
+    int64_t next = sw_reconnect_next_ms(&b->rc);
+    return next > now ? next - now : 1;
 }
 
 /* ---- observer events into the model ------------------------------------------------ */
@@ -221,8 +225,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         ssize_t n = read(fd, b->buf, sizeof b->buf);
         if (n > 0) {
             int64_t now = sw_daemon_now_ns(b->d);
-            b->last_data_ms = sw_loop_now_ms();
-            b->failures = 0;
+            sw_reconnect_data(&b->rc, sw_loop_now_ms());
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
@@ -255,8 +258,8 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
 static void bus_up(tigo_bus *b)
 {
     b->state = BUS_UP;
-    b->last_data_ms = sw_loop_now_ms();
-    if (b->st->connected == false && b->st->reconnects == 0 && b->failures == 0)
+    sw_reconnect_opened(&b->rc, sw_loop_now_ms());
+    if (b->st->connected == false && b->st->reconnects == 0 && b->rc.failures == 0)
         SW_LOGI(LOG_TARGET, "%s: connected to %s", b->cfg->name, b->st->address);
     else
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
@@ -317,8 +320,9 @@ static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
 
 static void bus_connect(tigo_bus *b)
 {
-    if (b->st->bytes > 0 || b->failures > 0)
+    if (b->st->bytes > 0 || b->rc.failures > 0)
         b->st->reconnects++;
+    sw_reconnect_start(&b->rc, sw_loop_now_ms());
     if (b->cfg->serial) {
         sw_err e = sw_serial_open(b->cfg->device, &b->fd);
         if (e == SW_OK && sw_fd_set_nonblocking(b->fd, 1) != SW_OK) {
@@ -427,6 +431,14 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->d = d;
     b->cfg = cfg;
     b->fd = -1;
+    sw_reconnect_config rcfg = {
+        .delay_ms = cfg->reconnect_delay_ms,
+        .max_delay_ms = cfg->reconnect_max_ms,
+        /* Only a TCP session can be silently dead; a serial port reports its end. */
+        .idle_ms = !cfg->serial && cfg->idle_timeout_s > 0 ? (int64_t)cfg->idle_timeout_s * 1000 : 0,
+        .retry_limit = 0, /* the daemon never gives up on a bus */
+    };
+    sw_reconnect_init(&b->rc, &rcfg);
     char addr[SW_DAEMON_PATH_MAX + 300];
     if (cfg->serial)
         snprintf(addr, sizeof addr, "%s", cfg->device);
