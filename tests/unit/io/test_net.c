@@ -72,13 +72,9 @@ static void wait_lookup(sw_loop *loop, int fd, waiter *w)
     assert_true(w->ready);
 }
 
-/* Connect through a lookup to a listener on 127.0.0.1 and check the peer sees it. */
-static void connect_and_accept(sw_tcp_lookup *r, int listener)
+/* The listener's next connection (it is non-blocking: wait up to a second). */
+static int accept_peer(int listener)
 {
-    int fd = -1;
-    bool pending = false;
-    assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_OK);
-    assert_true(fd >= 0);
     int peer = -1;
     for (int i = 0; i < 500 && peer < 0; i++) {
         peer = accept(listener, NULL, NULL);
@@ -86,6 +82,17 @@ static void connect_and_accept(sw_tcp_lookup *r, int listener)
             usleep(2000);
     }
     assert_true(peer >= 0);
+    return peer;
+}
+
+/* Connect through a lookup to a listener on 127.0.0.1 and check the peer sees it. */
+static void connect_and_accept(sw_tcp_lookup *r, int listener)
+{
+    int fd = -1;
+    bool pending = false;
+    assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_OK);
+    assert_true(fd >= 0);
+    int peer = accept_peer(listener);
     if (pending) {
         for (int i = 0; i < 500; i++) {
             int err = 0;
@@ -276,13 +283,7 @@ static void test_refused_address_falls_through_to_the_next(void **state)
     }
     assert_int_equal(attempts, 2);
     assert_false(sw_tcp_lookup_has_next(r));
-    int peer = -1;
-    for (int i = 0; i < 500 && peer < 0; i++) {
-        peer = accept(listener, NULL, NULL);
-        if (peer < 0)
-            usleep(2000);
-    }
-    assert_true(peer >= 0);
+    int peer = accept_peer(listener);
     close(peer);
     close(fd);
     /* Nothing left to try. */
