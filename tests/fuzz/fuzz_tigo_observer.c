@@ -49,6 +49,17 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
     return 0;
 }
 
+/* Power readings: always a terminated barcode; some of them stop the push,
+ * so that stopping and pushing the rest again is fuzzed too. */
+static int on_power(sw_tigo_observer *o, const sw_tigo_power_reading *r, void *user)
+{
+    (void)o;
+    (void)user;
+    if (memchr(r->barcode, '\0', sizeof r->barcode) == NULL)
+        abort();
+    return r->rssi == 0x5A;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,15 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sw_tigo_observer_init(obs, flags, on_event, obs);
     sw_tigo_observer_set_frame_tap(obs, on_frame, NULL);
     sw_tigo_observer_set_transport_tap(obs, on_transport, NULL);
+    sw_tigo_observer_set_power_cb(obs, on_power, NULL);
     sw_tigo_activity_init(&activity);
     data++;
     size--;
     int64_t now = 1700000000000000000LL;
     size_t pos = 0, chunk = 1;
     while (pos < size) {
-        size_t n = size - pos < chunk ? size - pos : chunk;
-        sw_tigo_observer_push(obs, data + pos, n, now, NULL);
-        pos += n;
+        size_t n = size - pos < chunk ? size - pos : chunk, used = 0;
+        if (sw_tigo_observer_push(obs, data + pos, n, now, &used) == 0 && used != n)
+            abort(); /* not stopped: every byte is taken */
+        if (used > n || used == 0)
+            abort(); /* a stop comes after a frame's last byte, never before the first */
+        pos += used;
         now += 7000000;
         chunk = chunk * 3 % 61 + 1;
     }
