@@ -342,8 +342,8 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
         snprintf(out, cap, "%u/\xE2\x88\x9E", (unsigned)retries);
 }
 
-/* Read until the session ends. SW_RUN_EOF with *lost set when it should be
- * reopened (*idle when it went silent); any other result ends the run. */
+/* Read until the session ends. SW_RUN_EOF when it should be reopened (for a
+ * file: its end; *idle set when it went silent); any other result ends the run. */
 static sw_run_result read_session(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
                                   uint8_t *buf, sw_reconnect *rc, bool *idle)
 {
