@@ -264,6 +264,9 @@ COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_t
     }
     o->run.counters.node_table_pages++;
     sw_tigo_obs_gateway *g = gw_get(o, gw);
+    /* The builder's storage is a table of this struct: aim it again before
+     * every use, so the observer keeps working after being copied or moved. */
+    g->builder.entries = o->builder_store[g - o->run.gateways];
     /* The reference keys pages by the request's start index, not the response's. */
     sw_tigo_ntb_result r = sw_tigo_ntb_push(&g->builder, start, nt.entries, nt.count);
     if (r == SW_TIGO_NTB_ABANDONED) {
