@@ -109,13 +109,19 @@ static uint8_t *make_stream(size_t target, size_t *len_out, size_t *reports_out)
 }
 
 static size_t frames_seen;
-static void on_frame(void *user, const sw_tigo_frame *f) { (void)user; (void)f; frames_seen++; }
-static size_t power_seen;
-static void on_event(void *user, const sw_tigo_obs_event *e)
+static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner; (void)user; (void)f; frames_seen++;
+    return 0;
+}
+static size_t power_seen;
+static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+{
+    (void)owner;
     (void)user;
     if (e->kind == SW_TIGO_OBS_POWER_REPORT)
         power_seen++;
+    return 0;
 }
 
 /* Run the program on a file with stdout to /dev/null; returns its CPU seconds, stores peak RSS in KiB. */
@@ -167,7 +173,7 @@ int main(int argc, char **argv)
         sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, NULL);
         double t0 = now_s();
         for (size_t off = 0; off < len; off += 1024)
-            sw_tigo_link_rx_feed(&rx, stream + off, len - off < 1024 ? len - off : 1024);
+            sw_tigo_link_rx_push(&rx, stream + off, len - off < 1024 ? len - off : 1024, NULL);
         double t = now_s() - t0;
         if (t < best) best = t;
     }
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
         int64_t clock = 1724509001000000000LL;
         double t0 = now_s();
         for (size_t off = 0; off < len; off += 1024) {
-            sw_tigo_observer_push(obs, stream + off, len - off < 1024 ? len - off : 1024, clock);
+            sw_tigo_observer_push(obs, stream + off, len - off < 1024 ? len - off : 1024, clock, NULL);
             clock += 1000000;
         }
         double t = now_s() - t0;

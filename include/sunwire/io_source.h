@@ -7,9 +7,10 @@
  * recorded in it), so the protocol core cannot tell a live bus from a replay.
  * Every source is read-only: nothing here writes to the bus.
  *
- * sw_source_run() is the reconnect loop shared by every Tigo subcommand. It
- * follows taptap 0.2.0's loop (retry counting, delays, exit causes) and adds a
- * real idle timeout for TCP sessions that stay open but carry no data.
+ * sw_source_run() is the reconnect loop shared by every Tigo subcommand. Its
+ * rules are sw_reconnect's (below, shared with the daemon): taptap 0.2.0's
+ * retry counting, delays and exit causes, plus a real idle timeout for TCP
+ * sessions that stay open but carry no data.
  */
 #ifndef SUNWIRE_IO_SOURCE_H
 #define SUNWIRE_IO_SOURCE_H
@@ -92,6 +93,64 @@ double sw_source_progress(const sw_source *s);
 
 /* Serial port as taptap opens it: exclusive, raw 38400 8N1, no flow control. */
 sw_err sw_serial_open(const char *path, int *fd_out);
+
+/* ---- when to open, drop and reopen: one state machine, no clock -------------- */
+/*
+ * The reconnect rules every Tigo source follows, in the CLI and in the
+ * daemon: open, and after a failed open or a lost session wait and open
+ * again; drop a session that stays silent too long; give up after too many
+ * failed opens or idle drops in a row (the CLI's --reconnect-retry). Every
+ * call takes the caller's monotonic time in ms; sw_reconnect_next_ms says
+ * when sw_reconnect_tick must be called next, so a loop can arm one timer.
+ * The struct holds no pointers: it may be copied.
+ */
+typedef struct sw_reconnect_config {
+    int64_t delay_ms;     /* pause before reopening */
+    int64_t max_delay_ms; /* pauses double per failure in a row up to this; <= delay_ms: fixed pause */
+    int64_t idle_ms;      /* drop an open session silent this long; 0 = never */
+    uint32_t retry_limit; /* give up after more failed opens or idle drops in a row; 0 = never */
+} sw_reconnect_config;
+
+typedef enum sw_reconnect_state {
+    SW_RECONNECT_CLOSED = 0, /* not started */
+    SW_RECONNECT_OPENING,    /* the caller is opening */
+    SW_RECONNECT_UP,         /* open */
+    SW_RECONNECT_WAITING,    /* pausing before the next open */
+    SW_RECONNECT_GAVE_UP
+} sw_reconnect_state;
+
+typedef enum sw_reconnect_action {
+    SW_RECONNECT_NONE = 0,     /* nothing to do before sw_reconnect_next_ms */
+    SW_RECONNECT_OPEN,         /* open the source now, then report opened / open_failed */
+    SW_RECONNECT_DROP,         /* silent too long: close it, then report lost(idle = true) */
+    SW_RECONNECT_GIVE_UP_OPEN, /* too many failed opens in a row */
+    SW_RECONNECT_GIVE_UP_IDLE  /* too many idle drops in a row */
+} sw_reconnect_action;
+
+typedef struct sw_reconnect {
+    sw_reconnect_config cfg;
+    sw_reconnect_state state;
+    uint32_t retries;     /* failed opens and idle drops since data last came */
+    uint32_t failures;    /* failures of any kind since data last came (the backoff) */
+    int64_t last_data_ms; /* last data, or the open */
+    int64_t due_ms;       /* WAITING: when to open again */
+    int64_t delay_ms;     /* the pause chosen at the last failure */
+} sw_reconnect;
+
+void sw_reconnect_init(sw_reconnect *r, const sw_reconnect_config *cfg);
+/* Begin (or begin again at once): SW_RECONNECT_OPEN unless it gave up. */
+sw_reconnect_action sw_reconnect_start(sw_reconnect *r, int64_t now_ms);
+void sw_reconnect_opened(sw_reconnect *r, int64_t now_ms);
+/* NONE (wait until sw_reconnect_next_ms) or GIVE_UP_OPEN. */
+sw_reconnect_action sw_reconnect_open_failed(sw_reconnect *r, int64_t now_ms);
+/* Bytes came: the failure counts start over. */
+void sw_reconnect_data(sw_reconnect *r, int64_t now_ms);
+/* The open session ended (closed, read error, or dropped as idle): NONE or GIVE_UP_IDLE. */
+sw_reconnect_action sw_reconnect_lost(sw_reconnect *r, int64_t now_ms, bool idle);
+/* Time passed: OPEN when a pause is over, DROP when the session went idle, else NONE. */
+sw_reconnect_action sw_reconnect_tick(sw_reconnect *r, int64_t now_ms);
+/* When to tick next (monotonic ms), or -1 when only an event can change anything. */
+int64_t sw_reconnect_next_ms(const sw_reconnect *r);
 
 /* ---- the reconnect loop ------------------------------------------------- */
 typedef struct sw_run_options {

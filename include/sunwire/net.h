@@ -8,6 +8,7 @@
 #ifndef SUNWIRE_NET_H
 #define SUNWIRE_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,8 +18,50 @@
 extern "C" {
 #endif
 
-/* Connect to host:port, giving up after timeout_ms (0 = the kernel's default). */
+/*
+ * Connect to host:port, trying each address the lookup gives in turn, giving
+ * up after timeout_ms for the lookup and all attempts together (0 = no limit
+ * but the kernel's). The socket is returned blocking, with TCP_NODELAY.
+ * SW_ERR_RESOLVE (also when the lookup outlasts the timeout), SW_ERR_CONNECT
+ * or SW_ERR_TIMEOUT, errno set. Built on the non-blocking steps below.
+ */
 sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_out);
+
+/* ---- non-blocking connects, for an event loop ------------------------------------- */
+struct addrinfo;
+/* A getaddrinfo-compatible lookup function (tests put a slow or failing one in). */
+typedef int (*sw_tcp_lookup_fn)(const char *host, const char *service, const struct addrinfo *hints,
+                                struct addrinfo **res);
+typedef struct sw_tcp_lookup sw_tcp_lookup;
+struct sw_loop;
+
+/*
+ * Look a host up without blocking, with fn (NULL = getaddrinfo). SW_OK with
+ * *r set; then either *fd is -1 (a literal address: call
+ * sw_tcp_lookup_connect at once) or *fd becomes readable when the lookup,
+ * running on a thread of its own, has an answer (the caller polls it or
+ * watches it in its loop, stops watching before sw_tcp_lookup_cancel, and
+ * never closes it). SW_ERR_NO_MEMORY / SW_ERR_IO (errno set) when the lookup
+ * could not be started.
+ */
+sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_fn fn, sw_tcp_lookup **r, int *fd);
+/*
+ * Start a non-blocking connect to the next address of the answer. SW_OK with
+ * *fd set (non-blocking, TCP_NODELAY) and *in_progress telling whether to
+ * wait for writability and then call sw_tcp_connect_finish; when that
+ * fails, close the fd and call this again for the next address.
+ * SW_ERR_RESOLVE when the lookup failed (or has no answer yet),
+ * SW_ERR_CONNECT (errno set) when no address is left.
+ */
+sw_err sw_tcp_lookup_connect(sw_tcp_lookup *r, int *fd, bool *in_progress);
+/* Whether an answered lookup still has an address to try. */
+bool sw_tcp_lookup_has_next(const sw_tcp_lookup *r);
+/* Release a lookup (NULL is fine), taking its fd out of loop (when given);
+ * returns at once: a lookup still running finishes on its thread and is then
+ * freed there. */
+void sw_tcp_lookup_cancel(sw_tcp_lookup *r, struct sw_loop *loop);
+/* SW_OK when a non-blocking connect completed, SW_ERR_CONNECT (errno set) when it failed. */
+sw_err sw_tcp_connect_finish(int fd);
 
 /*
  * Listen on host:port (host NULL = 127.0.0.1; port 0 = any free port).
@@ -26,7 +69,8 @@ sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_o
  */
 sw_err sw_tcp_listen(const char *host, uint16_t port, int backlog, int *fd_out, uint16_t *port_out);
 
-/* Enable TCP keepalive: idle seconds, probe interval seconds, probe count. */
+/* Enable TCP keepalive: idle seconds, probe interval seconds, probe count
+ * (0 = the kernel's default for that one; all three 0 = leave keepalive alone). */
 sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count);
 
 sw_err sw_fd_set_nonblocking(int fd, int on);

@@ -36,14 +36,14 @@ char sw_tigo_barcode_check_char(uint8_t crc4);
  * "04:C0:5B:30:00:02:BE:16": upper-case colon-separated hex.
  * Returns the length (always 23) written into out[SW_TIGO_ADDR_TEXT_MAX].
  */
-size_t sw_tigo_addr_format(char out[SW_TIGO_ADDR_TEXT_MAX], const uint8_t addr[8]);
+size_t sw_tigo_addr_format(const uint8_t addr[8], char out[SW_TIGO_ADDR_TEXT_MAX]);
 
 /*
  * Barcode text of a long address ("4-A2346FZ"), or the colon-hex form for
  * addresses outside Tigo's OUI (the reference tools do the same wherever a
  * barcode is expected). Returns the length written into out.
  */
-size_t sw_tigo_barcode_format(char out[SW_TIGO_BARCODE_MAX], const uint8_t addr[8]);
+size_t sw_tigo_barcode_format(const uint8_t addr[8], char out[SW_TIGO_BARCODE_MAX]);
 
 /*
  * Parse a barcode back into a long address. Accepts everything taptap accepts

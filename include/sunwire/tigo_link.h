@@ -127,9 +127,17 @@ typedef struct sw_tigo_link_counters {
     uint64_t restarts;  /* improved mode only: partial frames cut short by 7E 07 */
 } sw_tigo_link_counters;
 
-typedef void (*sw_tigo_frame_cb)(void *user, const sw_tigo_frame *frame);
+typedef struct sw_tigo_link_rx sw_tigo_link_rx;
 
-typedef struct sw_tigo_link_rx {
+/*
+ * Called with each CRC-checked frame: the receiver that found it, the frame,
+ * and the user pointer given at init. Return 0 to go on; any other value
+ * stops the push at once (the rest of the chunk is left unread) and the push
+ * returns that value.
+ */
+typedef int (*sw_tigo_frame_cb)(sw_tigo_link_rx *rx, const sw_tigo_frame *frame, void *user);
+
+struct sw_tigo_link_rx {
     uint8_t state; /* sw_tigo_link_state */
     uint8_t mode;  /* sw_tigo_link_mode */
     uint16_t len;  /* bytes in buf */
@@ -139,19 +147,22 @@ typedef struct sw_tigo_link_rx {
     /* The body starts at buf + 8: the eight bytes before it stay zero, so the
      * CRC can run over whole 8-byte blocks (see link.c). */
     uint8_t buf[8 + SW_TIGO_LINK_MAX_BODY];
-} sw_tigo_link_rx;
+};
 
 void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,
                           void *user);
 /* Back to Idle with an empty buffer; counters are kept. */
 void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
 /*
- * Push bytes. All of them are always consumed (a link receiver can never
- * refuse input); the return value is the number of frames delivered during
- * this call. The callback may read the frame but must not feed the same
- * receiver re-entrantly.
+ * Push bytes. Returns 0 when all of them were consumed (a link receiver never
+ * refuses input), or the non-zero value a callback returned to stop: the
+ * push then ends right after that frame's end delimiter. *used (may be NULL)
+ * is the number of bytes consumed; push the rest again to go on. Frames
+ * delivered are counted in counters.frames. The callback may read the frame
+ * but must not push into the same receiver re-entrantly. The struct holds no
+ * pointer to itself: it may be copied or moved between pushes.
  */
-size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len);
+int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *used);
 static inline sw_tigo_link_state sw_tigo_link_rx_state(const sw_tigo_link_rx *rx)
 {
     return (sw_tigo_link_state)rx->state;

@@ -15,8 +15,8 @@
  * CRC-checked, payload lengths validated) and checks everything the
  * application layer adds (node ID 0, report lengths, slot counters). All
  * state is in the caller-owned struct (about 200 KiB: allocate it, do not put
- * it on a small stack, and do not move it after init: the link layer keeps a
- * pointer into it). The library never reads a clock.
+ * it on a small stack). The struct holds no pointer to itself, so it may be
+ * copied or moved between pushes. The library never reads a clock.
  */
 #ifndef SUNWIRE_TIGO_OBSERVER_H
 #define SUNWIRE_TIGO_OBSERVER_H
@@ -97,7 +97,46 @@ typedef struct sw_tigo_obs_event {
     } u;
 } sw_tigo_obs_event;
 
-typedef void (*sw_tigo_obs_cb)(void *user, const sw_tigo_obs_event *event);
+typedef struct sw_tigo_observer sw_tigo_observer;
+
+/*
+ * Called with each event: the observer, the event, the user pointer given at
+ * init. Return 0 to go on; any other value stops the push at once (after the
+ * event's own bookkeeping) and the push returns that value.
+ */
+typedef int (*sw_tigo_obs_cb)(sw_tigo_observer *o, const sw_tigo_obs_event *event, void *user);
+
+/*
+ * A power report with everything a consumer usually wants, decoded and
+ * resolved: who sent it, when it was measured and the physical values. No
+ * pointers: it may be copied and kept.
+ */
+typedef struct sw_tigo_power_reading {
+    uint16_t gateway_id;
+    uint16_t node_id;
+    uint16_t short_address;  /* from the PV packet header */
+    uint8_t dsn;
+    uint8_t rssi;            /* raw receive strength as sent */
+    uint16_t slot_counter;   /* the report's own slot counter */
+    int64_t timestamp_ns;    /* measurement time, Unix ns, from the slot clock */
+    double voltage_in;       /* V */
+    double voltage_out;      /* V */
+    double current;          /* A (input) */
+    double temperature;      /* degC */
+    double duty_cycle;       /* 0..1 */
+    bool has_gateway_address;
+    bool has_node_address;
+    uint8_t gateway_address[8];
+    uint8_t node_address[8];
+    char barcode[SW_TIGO_BARCODE_MAX]; /* the node's barcode, "" when its address is unknown */
+} sw_tigo_power_reading;
+
+/* Called once per emitted power report (the same reports as
+ * SW_TIGO_OBS_POWER_REPORT); return non-zero to stop the push. */
+typedef int (*sw_tigo_power_cb)(sw_tigo_observer *o, const sw_tigo_power_reading *reading, void *user);
+
+/* Fill a reading from a power event. */
+void sw_tigo_power_reading_from_event(const sw_tigo_power_event *ev, sw_tigo_power_reading *out);
 
 /* "no_slot_clock", "invalid_slot_counter", ... for logs. */
 const char *sw_tigo_diag_name(sw_tigo_diag_code code);
@@ -149,10 +188,17 @@ typedef struct sw_tigo_obs_gateway {
     sw_tigo_node_table_builder builder;
 } sw_tigo_obs_gateway;
 
-typedef struct sw_tigo_observer {
+/*
+ * Everything sw_tigo_observer_init clears. Kept apart from the two big
+ * tables below so that clearing it cannot miss or overrun a field, whatever
+ * order fields are added in.
+ */
+typedef struct sw_tigo_obs_run {
     unsigned flags;
     sw_tigo_obs_cb on_event;
     void *user;
+    sw_tigo_power_cb on_power;
+    void *power_user;
     /* optional taps for the peek commands: every valid frame, every transport event */
     sw_tigo_frame_cb on_frame;
     void *frame_user;
@@ -160,24 +206,32 @@ typedef struct sw_tigo_observer {
     void *transport_user;
 
     int64_t now_ns; /* time of the chunk being pushed */
+    int stop;       /* non-zero once a callback asked to stop the current push */
     /* The receive response whose PV packets are being delivered: its gateway
      * is looked up once per response instead of once per packet. */
     bool resp_open;
     uint16_t resp_gw_id;
-    sw_tigo_obs_gateway *resp_gw;       /* NULL: no timing state for it */
-    const uint8_t *resp_gw_address;     /* NULL: identity not known */
+    int32_t resp_gw;                /* index into gateways, -1: no timing state for it */
+    int32_t resp_gw_state;          /* index into state.gateways with an address, -1: not known */
     uint64_t use_clock;
     sw_tigo_obs_counters counters;
     sw_tigo_stack stack;
-    sw_tigo_state state;
     /* enumeration in progress */
     bool enumerating;
     uint16_t enumeration_id;
     uint32_t n_enum;
     sw_tigo_gateway_record enum_recs[SW_TIGO_STATE_MAX_GATEWAYS];
     sw_tigo_obs_gateway gateways[SW_TIGO_OBS_MAX_GATEWAYS];
+} sw_tigo_obs_run;
+
+struct sw_tigo_observer {
+    sw_tigo_obs_run run;
+    /* Not cleared at init: the state's records and the builders' pages are
+     * only read below their counts, which sw_tigo_state_init and
+     * sw_tigo_ntb_init set, so pages a bus never needs are never touched. */
+    sw_tigo_state state;
     sw_tigo_node_record builder_store[SW_TIGO_OBS_MAX_GATEWAYS][SW_TIGO_MAX_NODES_PER_GATEWAY];
-} sw_tigo_observer;
+};
 
 /* Flags from enum sw_tigo_obs_flags; on_event may be NULL (state only). */
 void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user);
@@ -186,12 +240,15 @@ void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb o
  * Push raw bus bytes that arrived at wall-clock time now_ns (Unix ns). Any
  * chunking gives the same events, as long as each chunk carries the time its
  * bytes were read. Events are delivered before this returns; the callback
- * must not push into the same observer. Returns the number of link frames
- * completed in this chunk.
+ * must not push into the same observer. Returns 0 when every byte was taken,
+ * or the non-zero value a callback returned to stop; *used (may be NULL) is
+ * the number of bytes consumed (push the rest to go on). Link frames are
+ * counted in sw_tigo_observer_link_counters()->frames.
  */
-size_t sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns);
-/* Push one already-framed, CRC-checked frame (captures, tests). */
-void sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
+int sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns, size_t *used);
+/* Push one already-framed, CRC-checked frame (captures, tests): 0, or a
+ * callback's non-zero value. */
+int sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
 
 /* The persistent state; load a state file into it before pushing bytes. */
 sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o);
@@ -204,6 +261,8 @@ const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o)
 /* Taps for peek-frames / peek-activity (NULL to remove). */
 void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
 void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
+/* Power reports as sw_tigo_power_reading, without the other events (NULL to remove). */
+void sw_tigo_observer_set_power_cb(sw_tigo_observer *o, sw_tigo_power_cb cb, void *user);
 
 #ifdef __cplusplus
 }

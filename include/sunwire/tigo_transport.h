@@ -189,7 +189,15 @@ typedef struct sw_tigo_transport_event {
     } u;
 } sw_tigo_transport_event;
 
-typedef void (*sw_tigo_event_cb)(void *user, const sw_tigo_transport_event *event);
+typedef struct sw_tigo_transport sw_tigo_transport;
+
+/*
+ * Called with each event: the transport that produced it, the event, and the
+ * user pointer given at init. Return 0 to go on; any other value stops the
+ * push at once (no further event for that frame, e.g. the remaining PV
+ * packets of a receive response) and the push returns that value.
+ */
+typedef int (*sw_tigo_event_cb)(sw_tigo_transport *t, const sw_tigo_transport_event *event, void *user);
 
 /* ---- counters (names follow the reference, plus sunwire's own) -------------- */
 typedef struct sw_tigo_transport_counters {
@@ -245,7 +253,8 @@ typedef struct sw_tigo_transport_counters {
 enum sw_tigo_transport_flags {
     /* taptap's status check: refuse receive responses unless status & 0xFFE0 == 0x00E0 */
     SW_TIGO_TRANSPORT_STRICT_STATUS = 1u << 0,
-    /* do not emit SW_TIGO_EV_PV_PACKET events (counters still move) */
+    /* do not emit SW_TIGO_EV_PV_PACKET events (counters still move); can be
+     * changed later with sw_tigo_transport_set_packet_events */
     SW_TIGO_TRANSPORT_NO_PACKET_EVENTS = 1u << 1
 };
 
@@ -270,7 +279,7 @@ typedef struct sw_tigo_pending_command {
     uint8_t data[SW_TIGO_LINK_MAX_PAYLOAD];
 } sw_tigo_pending_command;
 
-typedef struct sw_tigo_transport {
+struct sw_tigo_transport {
     unsigned flags;
     sw_tigo_event_cb on_event; /* may be NULL: counting only */
     void *user;
@@ -279,11 +288,23 @@ typedef struct sw_tigo_transport {
     sw_tigo_gateway_slot gateways[SW_TIGO_MAX_GATEWAYS];
     sw_tigo_pending_command pending[SW_TIGO_MAX_PENDING_COMMANDS];
     uint32_t last_gateway; /* index of the most recently used gateway slot (lookup shortcut) */
-} sw_tigo_transport;
+};
 
 void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);
-/* Handle one CRC-checked frame; events go to the callback before this returns. */
-void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *frame);
+/*
+ * Push one CRC-checked frame; events go to the callback before this returns.
+ * Returns 0, or the non-zero value the callback returned to stop (the frame's
+ * bookkeeping is done by then; only its later events are skipped).
+ */
+int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *frame);
+/*
+ * Whether receive responses are followed by one SW_TIGO_EV_PV_PACKET event
+ * per packet (the default) or only counted (a consumer that walks
+ * u.receive_response.response.packets itself saves the per-packet calls).
+ * Takes effect from the next frame.
+ */
+void sw_tigo_transport_set_packet_events(sw_tigo_transport *t, bool on);
+bool sw_tigo_transport_packet_events(const sw_tigo_transport *t);
 /* The packet number last recorded for a gateway: SW_ERR_NOT_FOUND when none. */
 sw_err sw_tigo_transport_packet_number(const sw_tigo_transport *t, uint16_t gateway_id, uint16_t *pn);
 /* Name of an event kind ("receive_request", ...), for logs and tests. */
@@ -297,12 +318,17 @@ typedef struct sw_tigo_stack {
     void *frame_user;
 } sw_tigo_stack;
 
-/* Link receiver in `mode` feeding a transport with `flags` and `on_event`.
- * The link keeps a pointer to `s`: do not move or copy the struct after init. */
+/*
+ * Link receiver in `mode` feeding a transport with `flags` and `on_event`
+ * (which receives &s->transport as its owner). The stack holds no pointer to
+ * itself: it may be copied or moved between pushes. The frame tap
+ * (on_frame, frame_user; set them after init) receives &s->link.
+ */
 void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
                         void *user);
-/* Push bus bytes; returns the number of frames delivered. */
-size_t sw_tigo_stack_feed(sw_tigo_stack *s, const uint8_t *data, size_t len);
+/* Push bus bytes: as sw_tigo_link_rx_push (0, or a callback's non-zero value
+ * to stop; *used, may be NULL, the bytes consumed). */
+int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used);
 
 #ifdef __cplusplus
 }

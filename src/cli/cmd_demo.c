@@ -489,7 +489,7 @@ int sw_cli_demo(int argc, char **argv)
         for (unsigned g = 0; g < DEMO_GATEWAYS; g++)
             for (unsigned j = 0; j < DEMO_PANELS; j++) {
                 char bc[SW_TIGO_BARCODE_MAX];
-                sw_tigo_barcode_format(bc, sw_tigo_sim_node_address(d.sim, g, j));
+                sw_tigo_barcode_format(sw_tigo_sim_node_address(d.sim, g, j), bc);
                 int w = snprintf(map + len, sizeof map - len, "%s%s:%c%u:%s", len ? ", " : "",
                                  g ? "west" : "east", g ? 'W' : 'E', j + 1, bc);
                 if (w > 0 && (size_t)w < sizeof map - len)

@@ -291,6 +291,15 @@ int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
     struct stat st;
     if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
         sw_log_drop_when_blocked(1);
+    if (a.cmd != TIGO_CMD_LIST_SERIAL_PORTS) {
+        /* Output is flushed once per read (run_on_bytes), so the stdio buffer
+         * has to hold what one read produces: a 64 KiB read of a busy TCP
+         * replay makes a few hundred KiB of JSON. Pages a read's output never
+         * reaches are never touched, so a live bus pays nothing for the size.
+         * Set before anything is written, as stdio requires. */
+        static char out_buf[512 * 1024];
+        setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+    }
     tigo_cli cli = {
         .args = &a,
         .prog = prog,

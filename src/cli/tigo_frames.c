@@ -42,8 +42,9 @@ static void frame_text(const sw_tigo_frame *f, char *out, size_t cap)
         snprintf(out + k, cap - k, "] }");
 }
 
-static void on_frame(void *user, const sw_tigo_frame *f)
+static int on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
 {
+    (void)rx;
     frames_ctx *c = user;
     size_t len = 0;
     sw_err e;
@@ -58,13 +59,14 @@ static void on_frame(void *user, const sw_tigo_frame *f)
     }
     if (e == SW_OK && tigo_emit_line(c->cli, c->line, len))
         c->failed = 1;
+    return 0;
 }
 
 static int frames_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     frames_ctx *c = p;
     c->now_ns = unix_ns;
-    sw_tigo_link_rx_feed(&c->rx, data, n);
+    sw_tigo_link_rx_push(&c->rx, data, n, NULL);
     return c->failed;
 }
 

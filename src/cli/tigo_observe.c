@@ -37,6 +37,7 @@ typedef struct observe_ctx {
     bool upstream;
     bool reference;
     bool json;               /* peek-activity --json */
+    int64_t now_ns;          /* arrival time of the chunk being pushed */
     const char *state_path;  /* NULL = no persistence */
     char tmp_path[4096];
     char line[SW_TIGO_LINE_MAX];
@@ -126,8 +127,9 @@ static void on_diagnostic(observe_ctx *c, const sw_tigo_diag_event *d)
     }
 }
 
-static void on_event(void *user, const sw_tigo_obs_event *ev)
+static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)o;
     observe_ctx *c = user;
     size_t len = 0;
     sw_err e;
@@ -156,12 +158,14 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
         on_diagnostic(c, &ev->u.diag);
         break;
     }
+    return 0;
 }
 
 static int observe_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     observe_ctx *c = p;
-    sw_tigo_observer_push(&c->obs, data, n, unix_ns);
+    c->now_ns = unix_ns;
+    sw_tigo_observer_push(&c->obs, data, n, unix_ns, NULL);
     return c->cli->out_failed ? 1 : 0;
 }
 
@@ -264,8 +268,9 @@ int tigo_cmd_observe(tigo_cli *cli)
 
 /* ---- peek-activity ----------------------------------------------------------- */
 
-static void on_transport(void *user, const sw_tigo_transport_event *ev)
+static int on_transport(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)t;
     observe_ctx *c = user;
     size_t len = 0;
     if (!c->json && c->cli->persona == SW_PERSONA_TAPTAP) {
@@ -273,15 +278,16 @@ static void on_transport(void *user, const sw_tigo_transport_event *ev)
         len = tigo_taptap_activity_line(&c->taptap_activity, ev, c->line, sizeof c->line);
         if (len)
             SW_LOGI(c->cli->log_target, "%.*s", (int)len, c->line);
-        return;
+        return 0;
     }
-    sw_err e = sw_tigo_fmt_activity(&c->activity, &c->fmt, ev, c->json, c->obs.now_ns, c->line, sizeof c->line, &len);
+    sw_err e = sw_tigo_fmt_activity(&c->activity, &c->fmt, ev, c->json, c->now_ns, c->line, sizeof c->line, &len);
     if (e != SW_OK)
-        return;
+        return 0;
     if (c->json)
         tigo_emit_line(c->cli, c->line, len);
     else
         SW_LOGI(c->cli->log_target, "%.*s", (int)len, c->line);
+    return 0;
 }
 
 int tigo_cmd_peek_activity(tigo_cli *cli)

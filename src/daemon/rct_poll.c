@@ -120,7 +120,7 @@ struct rct_poller {
     sw_source_status *st;
     sw_inverter inv;
     int fd;
-    sw_daemon_resolver *lookup; /* while the inverter's host name is looked up */
+    sw_tcp_lookup *lookup; /* while the inverter's host name is looked up */
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
@@ -170,7 +170,7 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 
 static void lookup_drop(rct_poller *p)
 {
-    sw_daemon_resolve_cancel(p->lookup, p->d->loop);
+    sw_tcp_lookup_cancel(p->lookup, p->d->loop);
     p->lookup = NULL;
 }
 
@@ -491,7 +491,7 @@ static void on_connected(sw_loop *loop, int fd, int events, void *user)
         sw_loop_del_timer(p->d->loop, p->timer);
         p->timer = 0;
     }
-    if (sw_daemon_connect_finish(fd) != SW_OK) {
+    if (sw_tcp_connect_finish(fd) != SW_OK) {
         poller_fail(p, "connect failed", errno);
         return;
     }
@@ -507,14 +507,14 @@ static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
     return -1;
 }
 
-static void poller_resolved(rct_poller *p, sw_daemon_resolver *r);
+static void poller_resolved(rct_poller *p, sw_tcp_lookup *r);
 
 static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
 {
     (void)events;
     rct_poller *p = user;
     sw_loop_del_fd(loop, fd);
-    sw_daemon_resolver *r = p->lookup;
+    sw_tcp_lookup *r = p->lookup;
     p->lookup = NULL;
     poller_resolved(p, r);
 }
@@ -523,9 +523,9 @@ static void poller_connect(rct_poller *p)
 {
     if (p->failures > 0 || p->st->bytes > 0)
         p->st->reconnects++;
-    sw_daemon_resolver *r = NULL;
+    sw_tcp_lookup *r = NULL;
     int rfd = -1;
-    sw_err e = sw_daemon_resolve_start(p->cfg->host, p->cfg->port, &r, &rfd);
+    sw_err e = sw_tcp_lookup_start(p->cfg->host, p->cfg->port, NULL, &r, &rfd);
     if (e != SW_OK) {
         poller_fail(p, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
         return;
@@ -541,10 +541,13 @@ static void poller_connect(rct_poller *p)
     set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
-static void poller_resolved(rct_poller *p, sw_daemon_resolver *r)
+static void poller_resolved(rct_poller *p, sw_tcp_lookup *r)
 {
     bool pending = false;
-    sw_err e = sw_daemon_resolve_connect(r, &p->fd, &pending);
+    sw_err e = sw_tcp_lookup_connect(r, &p->fd, &pending);
+    int saved = errno;
+    sw_tcp_lookup_cancel(r, NULL);
+    errno = saved;
     if (e != SW_OK) {
         p->fd = -1;
         poller_fail(p, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);

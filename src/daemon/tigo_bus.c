@@ -37,11 +37,11 @@ struct tigo_bus {
     sw_source_status *st;
     sw_tigo_observer *obs;
     int fd;
-    sw_daemon_resolver *lookup; /* while the bridge's host name is looked up */
+    sw_tcp_lookup *lookup;    /* the bridge's addresses, until one of them answers */
+    bool looking_up;          /* the lookup has not answered yet */
     enum bus_state state;
     uint64_t timer;
-    unsigned failures;        /* consecutive, for the backoff */
-    int64_t last_data_ms;     /* monotonic */
+    sw_reconnect rc;          /* when to reconnect and when a silent session is dropped */
     int64_t last_status_ms;   /* when the sinks last heard the byte counters */
     bool state_dirty;
     char state_path[SW_DAEMON_PATH_MAX + 80];
@@ -52,8 +52,9 @@ static void bus_connect(tigo_bus *b);
 
 static void lookup_drop(tigo_bus *b)
 {
-    sw_daemon_resolve_cancel(b->lookup, b->d->loop);
+    sw_tcp_lookup_cancel(b->lookup, b->d->loop);
     b->lookup = NULL;
+    b->looking_up = false;
 }
 
 static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
@@ -75,7 +76,7 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 }
 
 /* Drop the connection and try again after the next backoff step. */
-static void bus_fail(tigo_bus *b, const char *what, int err)
+static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
 {
     lookup_drop(b);
     if (b->fd >= 0) {
@@ -85,12 +86,16 @@ static void bus_fail(tigo_bus *b, const char *what, int err)
     }
     bool was_up = b->state == BUS_UP;
     b->state = BUS_IDLE;
-    int64_t delay = sw_backoff_ms(b->failures, b->cfg->reconnect_delay_ms, b->cfg->reconnect_max_ms);
-    b->failures++;
+    int64_t now = sw_loop_now_ms();
+    if (was_up)
+        sw_reconnect_lost(&b->rc, now, idle);
+    else
+        sw_reconnect_open_failed(&b->rc, now);
+    int64_t delay = sw_reconnect_next_ms(&b->rc) - now;
     snprintf(b->st->last_error, sizeof b->st->last_error, "%s%s%s", what, err ? ": " : "",
              err ? strerror(err) : "");
     b->st->connected = false;
-    if (was_up || b->failures == 1)
+    if (was_up || b->rc.failures == 1)
         SW_LOGW(LOG_TARGET, "%s (%s): %s; reconnecting in %lld ms", b->cfg->name, b->st->address,
                 b->st->last_error, (long long)delay);
     else
@@ -101,19 +106,20 @@ static void bus_fail(tigo_bus *b, const char *what, int err)
     set_timer(b, delay, on_retry);
 }
 
+static void bus_fail(tigo_bus *b, const char *what, int err) { bus_fail_as(b, what, err, false); }
+
 static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
 {
-    (void)id;
+    (void)loop; (void)id;
     tigo_bus *b = user;
-    int64_t idle_ms = (int64_t)b->cfg->idle_timeout_s * 1000;
-    int64_t quiet = sw_loop_now_ms() - b->last_data_ms;
-    if (quiet >= idle_ms) {
+    int64_t now = sw_loop_now_ms();
+    if (sw_reconnect_tick(&b->rc, now) == SW_RECONNECT_DROP) {
         b->timer = 0;
-        bus_fail(b, "no data within the reconnect timeout", 0);
+        bus_fail_as(b, "no data within the reconnect timeout", 0, true);
         return -1;
     }
-    (void)loop;
-    return idle_ms - quiet;
+    int64_t next = sw_reconnect_next_ms(&b->rc);
+    return next > now ? next - now : 1;
 }
 
 /* ---- observer events into the model ------------------------------------------------ */
@@ -122,7 +128,7 @@ static void barcode_of(const uint8_t *addr, char out[16])
     out[0] = 0;
     if (addr && sw_tigo_addr_is_tigo(addr)) {
         char bc[SW_TIGO_BARCODE_MAX];
-        sw_tigo_barcode_format(bc, addr);
+        sw_tigo_barcode_format(addr, bc);
         sw_daemon_copy_text(out, 16, bc);
     }
 }
@@ -138,7 +144,7 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
         g.gateway_id = r->id;
         if (r->has_address) {
             char a[SW_TIGO_ADDR_TEXT_MAX];
-            sw_tigo_addr_format(a, r->address);
+            sw_tigo_addr_format(r->address, a);
             snprintf(g.address, sizeof g.address, "%s", a);
             barcode_of(r->address, g.barcode);
         }
@@ -159,8 +165,9 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
-static void on_event(void *user, const sw_tigo_obs_event *ev)
+static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)o;
     tigo_bus *b = user;
     switch (ev->kind) {
     case SW_TIGO_OBS_POWER_REPORT: {
@@ -206,6 +213,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
                 sw_tigo_diag_name(ev->u.diag.code));
         break;
     }
+    return 0;
 }
 
 /* ---- I/O ------------------------------------------------------------------------------ */
@@ -217,10 +225,8 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         ssize_t n = read(fd, b->buf, sizeof b->buf);
         if (n > 0) {
             int64_t now = sw_daemon_now_ns(b->d);
-            b->last_data_ms = sw_loop_now_ms();
-            b->failures = 0;
-            size_t frames = sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now);
-            (void)frames;
+            sw_reconnect_data(&b->rc, sw_loop_now_ms());
+            sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
             b->st->frames = lc->frames;
@@ -252,8 +258,8 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
 static void bus_up(tigo_bus *b)
 {
     b->state = BUS_UP;
-    b->last_data_ms = sw_loop_now_ms();
-    if (b->st->connected == false && b->st->reconnects == 0 && b->failures == 0)
+    sw_reconnect_opened(&b->rc, sw_loop_now_ms());
+    if (b->st->connected == false && b->st->reconnects == 0 && b->rc.failures == 0)
         SW_LOGI(LOG_TARGET, "%s: connected to %s", b->cfg->name, b->st->address);
     else
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
@@ -270,14 +276,27 @@ static void bus_up(tigo_bus *b)
     status_changed(b);
 }
 
+static void bus_try_next(tigo_bus *b);
+
 static void on_connected(sw_loop *loop, int fd, int events, void *user)
 {
-    (void)loop; (void)events;
+    (void)events;
     tigo_bus *b = user;
-    if (sw_daemon_connect_finish(fd) != SW_OK) {
-        bus_fail(b, "connect failed", errno);
+    if (sw_tcp_connect_finish(fd) != SW_OK) {
+        int err = errno;
+        if (sw_tcp_lookup_has_next(b->lookup)) {
+            /* This address refused: the next one may not. */
+            SW_LOGD(LOG_TARGET, "%s: connect failed: %s; trying the next address", b->cfg->name, strerror(err));
+            sw_loop_del_fd(loop, fd);
+            close(fd);
+            b->fd = -1;
+            bus_try_next(b);
+            return;
+        }
+        bus_fail(b, "connect failed", err);
         return;
     }
+    lookup_drop(b);
     bus_up(b);
 }
 
@@ -286,28 +305,30 @@ static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     tigo_bus *b = user;
     b->timer = 0;
-    bus_fail(b, b->lookup ? "host name lookup timed out" : "connect timed out", 0);
+    bus_fail(b, b->looking_up ? "host name lookup timed out" : "connect timed out", 0);
     return -1;
 }
-
-static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r);
 
 static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
 {
     (void)events;
     tigo_bus *b = user;
     sw_loop_del_fd(loop, fd);
-    sw_daemon_resolver *r = b->lookup;
-    b->lookup = NULL;
-    bus_resolved(b, r);
+    b->looking_up = false;
+    bus_try_next(b);
 }
 
 static void bus_connect(tigo_bus *b)
 {
-    if (b->st->bytes > 0 || b->failures > 0)
+    if (b->st->bytes > 0 || b->rc.failures > 0)
         b->st->reconnects++;
+    sw_reconnect_start(&b->rc, sw_loop_now_ms());
     if (b->cfg->serial) {
-        sw_err e = sw_daemon_serial_open(b->cfg->device, &b->fd);
+        sw_err e = sw_serial_open(b->cfg->device, &b->fd);
+        if (e == SW_OK && sw_fd_set_nonblocking(b->fd, 1) != SW_OK) {
+            close(b->fd);
+            e = SW_ERR_IO;
+        }
         if (e != SW_OK) {
             b->fd = -1;
             bus_fail(b, sw_err_message(e), errno);
@@ -316,42 +337,40 @@ static void bus_connect(tigo_bus *b)
         bus_up(b);
         return;
     }
-    sw_daemon_resolver *r = NULL;
     int rfd = -1;
-    sw_err e = sw_daemon_resolve_start(b->cfg->host, b->cfg->port, &r, &rfd);
+    sw_err e = sw_tcp_lookup_start(b->cfg->host, b->cfg->port, NULL, &b->lookup, &rfd);
     if (e != SW_OK) {
         bus_fail(b, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
         return;
     }
+    b->state = BUS_CONNECTING;
+    /* One connect timeout covers the lookup and every address tried. */
+    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
     if (rfd < 0) {
-        bus_resolved(b, r);
+        bus_try_next(b);
         return;
     }
-    /* The connect timeout covers the lookup too. */
-    b->lookup = r;
-    b->state = BUS_CONNECTING;
+    b->looking_up = true;
     sw_loop_add_fd(b->d->loop, rfd, SW_LOOP_READ, on_lookup_done, b);
-    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
-static void bus_resolved(tigo_bus *b, sw_daemon_resolver *r)
+/* Start a connect to the lookup's next address. */
+static void bus_try_next(tigo_bus *b)
 {
     bool pending = false;
-    sw_err e = sw_daemon_resolve_connect(r, &b->fd, &pending);
+    sw_err e = sw_tcp_lookup_connect(b->lookup, &b->fd, &pending);
     if (e != SW_OK) {
         b->fd = -1;
         bus_fail(b, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
         return;
     }
-    sw_daemon_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
+    (void)sw_tcp_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
     if (!pending) {
+        lookup_drop(b);
         bus_up(b);
         return;
     }
-    b->state = BUS_CONNECTING;
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_WRITE, on_connected, b);
-    if (!b->timer) /* still running when a lookup came first: one limit for both */
-        set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -412,6 +431,14 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->d = d;
     b->cfg = cfg;
     b->fd = -1;
+    sw_reconnect_config rcfg = {
+        .delay_ms = cfg->reconnect_delay_ms,
+        .max_delay_ms = cfg->reconnect_max_ms,
+        /* Only a TCP session can be silently dead; a serial port reports its end. */
+        .idle_ms = !cfg->serial && cfg->idle_timeout_s > 0 ? (int64_t)cfg->idle_timeout_s * 1000 : 0,
+        .retry_limit = 0, /* the daemon never gives up on a bus */
+    };
+    sw_reconnect_init(&b->rc, &rcfg);
     char addr[SW_DAEMON_PATH_MAX + 300];
     if (cfg->serial)
         snprintf(addr, sizeof addr, "%s", cfg->device);

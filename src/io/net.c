@@ -7,11 +7,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sunwire/loop.h"
 
 sw_err sw_fd_set_nonblocking(int fd, int on)
 {
@@ -22,71 +28,252 @@ sw_err sw_fd_set_nonblocking(int fd, int on)
     return fcntl(fd, F_SETFL, fl) < 0 ? SW_ERR_IO : SW_OK;
 }
 
-static sw_err connect_one(const struct addrinfo *ai, int timeout_ms, int *fd_out)
+/*
+ * One connect path for the program: the daemon's loop and the blocking
+ * callers (CLI sources, the RCT client) walk the same address list with the
+ * same non-blocking connects. A host name is looked up on a short-lived
+ * thread of its own (getaddrinfo has no non-blocking form, and a DNS server
+ * that does not answer holds it for many seconds, long enough for a serial
+ * port's buffer to overflow in the daemon); the caller learns of the answer
+ * through a pipe it can poll or hand to its loop. Literal addresses need no
+ * thread. When one address refuses, the next one is tried.
+ */
+
+static void lookup_hints(struct addrinfo *hints, int flags)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0)
-        return SW_ERR_IO;
-    if (timeout_ms > 0)
-        sw_fd_set_nonblocking(fd, 1);
-    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (rc < 0 && errno == EINPROGRESS && timeout_ms > 0) {
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
-        do {
-            rc = poll(&p, 1, timeout_ms);
-        } while (rc < 0 && errno == EINTR);
-        if (rc == 0) {
-            close(fd);
-            errno = ETIMEDOUT;
-            return SW_ERR_TIMEOUT;
-        }
-        int soerr = 0;
-        socklen_t len = sizeof soerr;
-        if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr) {
-            if (soerr)
-                errno = soerr;
-            int e = errno;
-            close(fd);
-            errno = e;
-            return SW_ERR_CONNECT;
-        }
-        rc = 0;
+    memset(hints, 0, sizeof *hints);
+    hints->ai_family = AF_UNSPEC;
+    hints->ai_socktype = SOCK_STREAM;
+    hints->ai_flags = flags;
+}
+
+struct sw_tcp_lookup {
+    atomic_int refs; /* the caller's side and, while it runs, the thread */
+    atomic_bool done;
+    int rd, wr;      /* the thread writes one byte when the answer is in */
+    int status;      /* the lookup function's */
+    sw_tcp_lookup_fn fn;
+    struct addrinfo *res;
+    const struct addrinfo *next; /* the next address to try */
+    char service[8];
+    char host[];
+};
+
+static void lookup_release(sw_tcp_lookup *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    if (r->res)
+        freeaddrinfo(r->res);
+    if (r->rd >= 0)
+        close(r->rd);
+    if (r->wr >= 0)
+        close(r->wr);
+    free(r);
+}
+
+static void *lookup_main(void *arg)
+{
+    sw_tcp_lookup *r = arg;
+    struct addrinfo hints;
+    lookup_hints(&hints, 0);
+    r->status = r->fn(r->host, r->service, &hints, &r->res);
+    r->next = r->status == 0 ? r->res : NULL;
+    atomic_store(&r->done, true);
+    /* The read end stays open until the last reference goes, so this write
+     * cannot raise SIGPIPE even when the caller has given up waiting. */
+    ssize_t w;
+    do
+        w = write(r->wr, "", 1);
+    while (w < 0 && errno == EINTR);
+    lookup_release(r);
+    return NULL;
+}
+
+sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_fn fn, sw_tcp_lookup **out, int *fd)
+{
+    *out = NULL;
+    *fd = -1;
+    size_t hlen = strlen(host);
+    sw_tcp_lookup *r = calloc(1, sizeof *r + hlen + 1);
+    if (!r)
+        return SW_ERR_NO_MEMORY;
+    memcpy(r->host, host, hlen + 1);
+    snprintf(r->service, sizeof r->service, "%u", (unsigned)port);
+    r->fn = fn ? fn : getaddrinfo;
+    r->rd = r->wr = -1;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->done, false);
+
+    /* A literal address needs no lookup and no thread. */
+    struct addrinfo hints;
+    lookup_hints(&hints, AI_NUMERICHOST);
+    if (getaddrinfo(host, r->service, &hints, &r->res) == 0 && r->res) {
+        r->next = r->res;
+        atomic_store(&r->done, true);
+        *out = r;
+        return SW_OK;
     }
-    if (rc < 0) {
-        int e = errno;
+    r->res = NULL;
+
+    int p[2];
+    if (pipe(p) < 0) {
+        free(r);
+        return SW_ERR_IO;
+    }
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p[i], F_SETFD, FD_CLOEXEC);
+        (void)fcntl(p[i], F_SETFL, O_NONBLOCK);
+    }
+    r->rd = p[0];
+    r->wr = p[1];
+    atomic_init(&r->refs, 2);
+    pthread_attr_t attr;
+    pthread_t tid;
+    sigset_t all, old;
+    /* Signals stay with the caller's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_attr_init(&attr);
+    if (err == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        err = pthread_create(&tid, &attr, lookup_main, r);
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        close(p[0]);
+        close(p[1]);
+        free(r);
+        errno = err;
+        return SW_ERR_IO;
+    }
+    *out = r;
+    *fd = r->rd;
+    return SW_OK;
+}
+
+sw_err sw_tcp_lookup_connect(sw_tcp_lookup *r, int *fd_out, bool *in_progress)
+{
+    if (!atomic_load(&r->done) || r->status != 0 || !r->res) {
+        errno = EHOSTUNREACH;
+        return SW_ERR_RESOLVE; /* not answered yet, or no address */
+    }
+    int saved = ECONNREFUSED;
+    while (r->next) {
+        const struct addrinfo *ai = r->next;
+        r->next = ai->ai_next;
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc == 0 || errno == EINPROGRESS) {
+            *in_progress = rc != 0;
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            *fd_out = fd;
+            return SW_OK;
+        }
+        saved = errno;
         close(fd);
-        errno = e;
+    }
+    errno = saved;
+    return SW_ERR_CONNECT;
+}
+
+bool sw_tcp_lookup_has_next(const sw_tcp_lookup *r)
+{
+    return r && atomic_load(&r->done) && r->next != NULL;
+}
+
+void sw_tcp_lookup_cancel(sw_tcp_lookup *r, sw_loop *loop)
+{
+    if (!r)
+        return;
+    /* The fd is still open (r owns it), so its number cannot belong to
+     * another watch. */
+    if (loop && r->rd >= 0)
+        sw_loop_del_fd(loop, r->rd);
+    lookup_release(r);
+}
+
+sw_err sw_tcp_connect_finish(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return SW_ERR_CONNECT;
+    if (err) {
+        errno = err;
         return SW_ERR_CONNECT;
     }
-    if (timeout_ms > 0)
-        sw_fd_set_nonblocking(fd, 0);
-    *fd_out = fd;
     return SW_OK;
+}
+
+/* Wait for fd to become ready for `events` until the deadline (monotonic ns, 0 = none). */
+static sw_err wait_fd(int fd, short events, int64_t deadline)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    for (;;) {
+        int ms = -1;
+        if (deadline) {
+            int64_t left = deadline - sw_now_monotonic_ns();
+            if (left <= 0) {
+                errno = ETIMEDOUT;
+                return SW_ERR_TIMEOUT;
+            }
+            ms = (int)((left + 999999) / 1000000);
+        }
+        int rc = poll(&p, 1, ms);
+        if (rc > 0)
+            return SW_OK;
+        if (rc < 0 && errno != EINTR)
+            return SW_ERR_IO;
+    }
 }
 
 sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_out)
 {
-    char service[8];
-    snprintf(service, sizeof service, "%u", (unsigned)port);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host, service, &hints, &res);
-    if (gai != 0) {
-        errno = EHOSTUNREACH;
-        return SW_ERR_RESOLVE;
+    int64_t deadline = timeout_ms > 0 ? sw_now_monotonic_ns() + (int64_t)timeout_ms * 1000000 : 0;
+    sw_tcp_lookup *r = NULL;
+    int lfd = -1;
+    sw_err e = sw_tcp_lookup_start(host, port, NULL, &r, &lfd);
+    if (e != SW_OK)
+        return e;
+    if (lfd >= 0 && (e = wait_fd(lfd, POLLIN, deadline)) != SW_OK) {
+        int saved = errno;
+        sw_tcp_lookup_cancel(r, NULL);
+        errno = saved;
+        return e == SW_ERR_TIMEOUT ? SW_ERR_RESOLVE : e;
     }
-    sw_err err = SW_ERR_CONNECT;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        err = connect_one(ai, timeout_ms, fd_out);
-        if (err == SW_OK)
+    for (;;) {
+        int fd = -1;
+        bool pending = false;
+        e = sw_tcp_lookup_connect(r, &fd, &pending);
+        if (e != SW_OK)
+            break;
+        if (pending) {
+            e = wait_fd(fd, POLLOUT, deadline);
+            if (e == SW_OK)
+                e = sw_tcp_connect_finish(fd);
+        }
+        if (e == SW_OK) {
+            sw_fd_set_nonblocking(fd, 0);
+            *fd_out = fd;
+            break;
+        }
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        if (e == SW_ERR_TIMEOUT || !sw_tcp_lookup_has_next(r))
             break;
     }
-    freeaddrinfo(res);
-    if (err == SW_OK) {
-        int one = 1;
-        setsockopt(*fd_out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    return err;
+    int saved = errno;
+    sw_tcp_lookup_cancel(r, NULL);
+    errno = saved;
+    return e;
 }
 
 sw_err sw_tcp_listen(const char *host, uint16_t port, int backlog, int *fd_out, uint16_t *port_out)
@@ -128,6 +315,8 @@ sw_err sw_tcp_listen(const char *host, uint16_t port, int backlog, int *fd_out, 
 
 sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count)
 {
+    if (idle_s <= 0 && interval_s <= 0 && count <= 0)
+        return SW_OK; /* nothing asked for: the kernel's defaults stay */
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0)
         return SW_ERR_IO;

@@ -22,6 +22,11 @@
 
 #define BLOCK_BUF_SIZE (1u << 20)
 #define POLL_SLICE_MS 200
+/* A read takes whatever the device or socket holds, up to this much: a TCP
+ * replay arrives in large segments, and a small buffer would cost a read (and
+ * an output flush) per kilobyte. A live bus delivers far less per read, and
+ * pages of the buffer that are never filled are never touched. */
+#define READ_MAX (64u * 1024u)
 
 /* ---- fd-backed reads shared by serial and TCP ------------------------------ */
 
@@ -69,14 +74,12 @@ static sw_err tcp_open(sw_source *s)
     sw_err e = sw_tcp_connect(s->cfg.host, s->cfg.port, 30000, &s->fd);
     if (e)
         return e;
-    if (s->cfg.keepalive_idle_s > 0 || s->cfg.keepalive_interval_s > 0 || s->cfg.keepalive_count > 0) {
-        e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
-        if (e) {
-            int err = errno;
-            fd_close(s);
-            errno = err;
-            return e;
-        }
+    e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
+    if (e) {
+        int err = errno;
+        fd_close(s);
+        errno = err;
+        return e;
     }
     return SW_OK;
 }
@@ -315,17 +318,18 @@ double sw_source_progress(const sw_source *s)
 
 static bool stop_requested(const sw_run_options *o) { return o->should_stop && o->should_stop(o->ctx); }
 
-/* Sleep in short slices so a stop request is noticed quickly. */
-static void pause_s(const sw_run_options *o, uint64_t seconds)
+static int64_t mono_ms(void) { return sw_now_monotonic_ns() / 1000000; }
+
+/* Sleep until a monotonic time, in short slices so a stop request is noticed quickly. */
+static void pause_until(const sw_run_options *o, int64_t due_ms)
 {
-    int64_t end = sw_now_monotonic_ns() + (int64_t)seconds * 1000000000LL;
     while (!stop_requested(o)) {
-        int64_t left = end - sw_now_monotonic_ns();
+        int64_t left = due_ms - mono_ms();
         if (left <= 0)
             break;
-        if (left > 100000000)
-            left = 100000000;
-        struct timespec req = { 0, (long)left };
+        if (left > 100)
+            left = 100;
+        struct timespec req = { 0, (long)left * 1000000L };
         nanosleep(&req, NULL);
     }
 }
@@ -338,95 +342,122 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
         snprintf(out, cap, "%u/\xE2\x88\x9E", (unsigned)retries);
 }
 
-sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
+/* Read until the session ends. SW_RUN_EOF when it should be reopened (for a
+ * file: its end; *idle set when it went silent); any other result ends the run. */
+static sw_run_result read_session(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
+                                  uint8_t *buf, sw_reconnect *rc, bool *idle)
 {
-    const char *tg = o->log_target ? o->log_target : "sunwire";
-    char desc[320], rt[32];
-    sw_source_describe(s, desc, sizeof desc);
+    bool is_file = s->cfg.kind == SW_SOURCE_FILE;
+    *idle = false;
+    for (;;) {
+        if (stop_requested(o))
+            return SW_RUN_STOPPED;
+        int timeout = POLL_SLICE_MS;
+        int64_t next = sw_reconnect_next_ms(rc);
+        if (next >= 0) {
+            int64_t left = next - mono_ms();
+            if (left < timeout)
+                timeout = left < 0 ? 0 : (int)left;
+        }
+        size_t n = 0;
+        int64_t ts = 0;
+        sw_err e = sw_source_read(s, buf, READ_MAX, &n, &ts, timeout);
+        if (e == SW_OK) {
+            sw_reconnect_data(rc, mono_ms());
+            if (o->on_bytes && o->on_bytes(o->ctx, buf, n, ts))
+                return SW_RUN_STOPPED;
+            continue;
+        }
+        if (e == SW_ERR_TIMEOUT) {
+            if (sw_reconnect_tick(rc, mono_ms()) != SW_RECONNECT_DROP)
+                continue;
+            SW_LOGW(tg, "no data from %s for %llu s, reconnecting", desc,
+                    (unsigned long long)o->reconnect_timeout_s);
+            *idle = true;
+            return SW_RUN_EOF;
+        }
+        if (is_file) {
+            if (e == SW_ERR_EOF)
+                return SW_RUN_EOF;
+            if (e == SW_ERR_IO)
+                SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
+            else if (e == SW_ERR_TRUNCATED)
+                SW_LOGE(tg, "error reading %s: the capture is truncated (it ends inside a pcapng block)", desc);
+            else
+                SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
+            return SW_RUN_INPUT_ERROR;
+        }
+        if (e == SW_ERR_EOF && s->cfg.kind == SW_SOURCE_SERIAL)
+            SW_LOGE(tg, "error reading %s: the device hung up", desc); /* unplugged adapter */
+        else if (e == SW_ERR_EOF)
+            SW_LOGW(tg, "%s closed the connection", desc);
+        else
+            SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
+        return SW_RUN_EOF;
+    }
+}
+
+static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
+                              uint8_t *buf)
+{
+    char rt[32];
     bool is_file = s->cfg.kind == SW_SOURCE_FILE;
     /* Only a TCP session can be silently dead; serial and files report their end. */
     bool idle_applies = s->cfg.kind == SW_SOURCE_TCP && o->reconnect_timeout_s > 0;
-    uint32_t retries = 0;
-    uint8_t buf[1024];
+    sw_reconnect_config rcfg = {
+        .delay_ms = (int64_t)o->reconnect_delay_s * 1000,
+        .max_delay_ms = 0, /* taptap's fixed pause */
+        .idle_ms = idle_applies ? (int64_t)o->reconnect_timeout_s * 1000 : 0,
+        .retry_limit = o->reconnect_retry,
+    };
+    sw_reconnect rc;
+    sw_reconnect_init(&rc, &rcfg);
+    sw_reconnect_start(&rc, mono_ms());
 
     while (!stop_requested(o)) {
         SW_LOGI(tg, "opening %s", desc);
         sw_err e = sw_source_open(s);
         if (e) {
             SW_LOGE(tg, "cannot open %s: %s (%s)", desc, sw_err_message(e), strerror(errno));
-            if (is_file)
+            if (is_file || sw_reconnect_open_failed(&rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN)
                 return SW_RUN_OPEN_FAILED;
-            retries++;
-            if (o->reconnect_retry && retries > o->reconnect_retry)
-                return SW_RUN_OPEN_FAILED;
-            retry_text(rt, sizeof rt, retries, o->reconnect_retry);
+            retry_text(rt, sizeof rt, rc.retries, o->reconnect_retry);
             SW_LOGI(tg, "retry %s in %llu s", rt, (unsigned long long)o->reconnect_delay_s);
-            pause_s(o, o->reconnect_delay_s);
+            pause_until(o, sw_reconnect_next_ms(&rc));
+            sw_reconnect_tick(&rc, mono_ms());
             continue;
         }
         SW_LOGI(tg, "opened %s", desc);
+        sw_reconnect_opened(&rc, mono_ms());
         if (o->on_open)
             o->on_open(o->ctx, s);
-        int64_t last_rx = sw_now_monotonic_ns();
-        for (;;) {
-            if (stop_requested(o)) {
-                sw_source_close(s);
-                return SW_RUN_STOPPED;
-            }
-            int timeout = POLL_SLICE_MS;
-            if (idle_applies) {
-                int64_t left_ms = ((int64_t)o->reconnect_timeout_s * 1000000000LL - (sw_now_monotonic_ns() - last_rx)) / 1000000;
-                if (left_ms < timeout)
-                    timeout = left_ms < 0 ? 0 : (int)left_ms;
-            }
-            size_t n = 0;
-            int64_t ts = 0;
-            e = sw_source_read(s, buf, sizeof buf, &n, &ts, timeout);
-            if (e == SW_OK) {
-                last_rx = sw_now_monotonic_ns();
-                retries = 0;
-                if (o->on_bytes && o->on_bytes(o->ctx, buf, n, ts)) {
-                    sw_source_close(s);
-                    return SW_RUN_STOPPED;
-                }
-                continue;
-            }
-            if (e == SW_ERR_TIMEOUT) {
-                if (!idle_applies || sw_now_monotonic_ns() - last_rx < (int64_t)o->reconnect_timeout_s * 1000000000LL)
-                    continue;
-                SW_LOGW(tg, "no data from %s for %llu s, reconnecting", desc, (unsigned long long)o->reconnect_timeout_s);
-                retries++;
-                if (o->reconnect_retry && retries > o->reconnect_retry) {
-                    sw_source_close(s);
-                    return SW_RUN_IDLE_EXCEEDED;
-                }
-                break;
-            }
-            if (is_file) {
-                sw_source_close(s);
-                if (e == SW_ERR_EOF)
-                    return SW_RUN_EOF;
-                if (e == SW_ERR_IO)
-                    SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
-                else if (e == SW_ERR_TRUNCATED)
-                    SW_LOGE(tg, "error reading %s: the capture is truncated (it ends inside a pcapng block)", desc);
-                else
-                    SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
-                return SW_RUN_INPUT_ERROR;
-            }
-            if (e == SW_ERR_EOF && s->cfg.kind == SW_SOURCE_SERIAL)
-                SW_LOGE(tg, "error reading %s: the device hung up", desc); /* unplugged adapter */
-            else if (e == SW_ERR_EOF)
-                SW_LOGW(tg, "%s closed the connection", desc);
-            else
-                SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
-            break;
-        }
+        bool idle = false;
+        sw_run_result res = read_session(s, o, tg, desc, buf, &rc, &idle);
         sw_source_close(s);
+        if (res != SW_RUN_EOF || is_file)
+            return res;
+        if (sw_reconnect_lost(&rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE)
+            return SW_RUN_IDLE_EXCEEDED;
         if (stop_requested(o))
             break;
         SW_LOGI(tg, "reconnecting in %llu s", (unsigned long long)o->reconnect_delay_s);
-        pause_s(o, o->reconnect_delay_s);
+        pause_until(o, sw_reconnect_next_ms(&rc));
+        sw_reconnect_tick(&rc, mono_ms());
     }
     return SW_RUN_STOPPED;
+}
+
+sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
+{
+    const char *tg = o->log_target ? o->log_target : "sunwire";
+    char desc[320];
+    sw_source_describe(s, desc, sizeof desc);
+    uint8_t *buf = malloc(READ_MAX);
+    if (!buf) {
+        SW_LOGE(tg, "out of memory");
+        return SW_RUN_INPUT_ERROR;
+    }
+    sw_run_result res = run_loop(s, o, tg, desc, buf);
+    free(buf);
+    return res;
 }

@@ -46,7 +46,7 @@ char sw_tigo_barcode_check_char(uint8_t crc4)
     return check_alphabet[crc4 & 0xF];
 }
 
-size_t sw_tigo_addr_format(char out[SW_TIGO_ADDR_TEXT_MAX], const uint8_t addr[8])
+size_t sw_tigo_addr_format(const uint8_t addr[8], char out[SW_TIGO_ADDR_TEXT_MAX])
 {
     char *o = out;
     for (int i = 0; i < 8; i++) {
@@ -59,10 +59,10 @@ size_t sw_tigo_addr_format(char out[SW_TIGO_ADDR_TEXT_MAX], const uint8_t addr[8
     return (size_t)(o - out);
 }
 
-size_t sw_tigo_barcode_format(char out[SW_TIGO_BARCODE_MAX], const uint8_t addr[8])
+size_t sw_tigo_barcode_format(const uint8_t addr[8], char out[SW_TIGO_BARCODE_MAX])
 {
     if (!sw_tigo_addr_is_tigo(addr))
-        return sw_tigo_addr_format(out, addr);
+        return sw_tigo_addr_format(addr, out);
     char *o = out;
     *o++ = hex_upper[addr[3] >> 4];
     *o++ = '-';

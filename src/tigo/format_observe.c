@@ -270,7 +270,7 @@ static char *w_address_array(char *p, const uint8_t a[8])
 static char *w_barcode(char *p, const uint8_t a[8])
 {
     char bc[SW_TIGO_BARCODE_MAX];
-    size_t bn = sw_tigo_barcode_format(bc, a);
+    size_t bn = sw_tigo_barcode_format(a, bc);
     W_LIT(p, ",\"barcode\":\"");
     memcpy(p, bc, bn);
     p += bn;
@@ -393,7 +393,7 @@ sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap,
         sw_json_key(&j, key);
         sw_json_object_begin(&j);
         sw_json_key(&j, "address");
-        sw_tigo_addr_format(text, g->address);
+        sw_tigo_addr_format(g->address, text);
         sw_json_string(&j, text);
         sw_json_key(&j, "version");
         if (g->has_version)
@@ -419,10 +419,10 @@ sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap,
             sw_json_key(&j, key);
             sw_json_object_begin(&j);
             sw_json_key(&j, "address");
-            sw_tigo_addr_format(text, nodes[k].address);
+            sw_tigo_addr_format(nodes[k].address, text);
             sw_json_string(&j, text);
             sw_json_key(&j, "barcode");
-            sw_tigo_barcode_format(text, nodes[k].address);
+            sw_tigo_barcode_format(nodes[k].address, text);
             sw_json_string(&j, text);
             sw_json_object_end(&j);
         }

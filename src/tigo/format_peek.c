@@ -136,9 +136,9 @@ static void j_key_str(sw_json *j, const char *key, const char *v)
 static void j_key_addr(sw_json *j, const uint8_t a[8])
 {
     char b[SW_TIGO_BARCODE_MAX];
-    sw_tigo_addr_format(b, a);
+    sw_tigo_addr_format(a, b);
     j_key_str(j, "address", b);
-    sw_tigo_barcode_format(b, a);
+    sw_tigo_barcode_format(a, b);
     j_key_str(j, "barcode", b);
 }
 
@@ -318,7 +318,7 @@ static sw_err pv_packet_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, 
         const sw_tigo_topology_report *r = &m.u.topology;
         if (!json) {
             t_prefix(&t, f, time_ns);
-            sw_tigo_barcode_format(b, r->long_address);
+            sw_tigo_barcode_format(r->long_address, b);
             t_fmt(&t, "gateway 0x%04X node %u topology report: short 0x%04X, pv node %u, next hop %u, %s, rssi %u, "
                       "unknown %02X%02X, tail",
                   ev->gateway_id, p->node_id, r->short_address, r->node_id, r->next_hop, b, r->rssi,
@@ -406,7 +406,7 @@ static sw_err command_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bo
                 sw_tigo_node_table_entry e;
                 sw_tigo_node_table_entry_at(&nt, i, &e);
                 if (!json) {
-                    sw_tigo_barcode_format(b, e.long_address);
+                    sw_tigo_barcode_format(e.long_address, b);
                     t_fmt(&t, "%s %u=%s", i ? "," : ":", e.node_id, b);
                 } else {
                     sw_json_object_begin(&j);
@@ -593,8 +593,8 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
     case SW_TIGO_EV_GATEWAY_IDENTITY:
         if (!json) {
             t_prefix(&t, f, time_ns);
-            sw_tigo_addr_format(b, ev->u.identity.long_address);
-            sw_tigo_barcode_format(b2, ev->u.identity.long_address);
+            sw_tigo_addr_format(ev->u.identity.long_address, b);
+            sw_tigo_barcode_format(ev->u.identity.long_address, b2);
             t_fmt(&t, "gateway 0x%04X identity %s (%s)", ev->gateway_id, b, b2);
             return t_finish(&t, len_out);
         }

@@ -65,8 +65,9 @@ sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *fra
 /* Where the body starts in rx->buf: the bytes before it stay zero. */
 #define BODY_LEAD 8u
 
-/* End delimiter seen: count or deliver. Returns 1 when a frame went up. */
-static size_t finish_frame(sw_tigo_link_rx *rx)
+/* End delimiter seen: count or deliver. Returns what the callback returned
+ * (non-zero: stop the push). */
+static int finish_frame(sw_tigo_link_rx *rx)
 {
     size_t n = rx->len;
     rx->len = 0;
@@ -89,8 +90,8 @@ static size_t finish_frame(sw_tigo_link_rx *rx)
     f.payload_len = n - 6;
     rx->counters.frames++;
     if (rx->on_frame)
-        rx->on_frame(rx->user, &f);
-    return 1;
+        return rx->on_frame(rx, &f, rx->user);
+    return 0;
 }
 
 /* Escape code 00..06 back to the data byte it stands for. */
@@ -233,10 +234,10 @@ __attribute__((target("ssse3,popcnt"))) static size_t unescape_blocks(const uint
 }
 #endif
 
-size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len)
+int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *consumed)
 {
     const bool improved = rx->mode == SW_TIGO_LINK_MODE_IMPROVED;
-    size_t delivered = 0;
+    int stop = 0;
     size_t i = 0;
     uint8_t state = rx->state;
 
@@ -330,8 +331,12 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
                     if (code == 0x08) {
                         i += 2;
                         rx->len = (uint16_t)blen;
-                        delivered += finish_frame(rx);
+                        stop = finish_frame(rx);
                         blen = 0;
+                        if (stop) {
+                            state = SW_TIGO_LINK_IDLE;
+                            goto out;
+                        }
                         /* On a busy bus the next frame starts at once. */
                         if (len - i >= 2 && data[i] == 0x7E && data[i + 1] == 0x07) {
                             i += 2;
@@ -378,8 +383,10 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
             break;
         case SW_TIGO_LINK_FRAME_ESCAPE:
             if (b == 0x08) {
-                delivered += finish_frame(rx);
+                stop = finish_frame(rx);
                 state = SW_TIGO_LINK_IDLE;
+                if (stop)
+                    goto out;
             } else if (b <= 0x06) {
                 if (rx->len < SW_TIGO_LINK_MAX_BODY) {
                     rx->buf[BODY_LEAD + rx->len++] = unescape_tab[b];
@@ -428,6 +435,9 @@ size_t sw_tigo_link_rx_feed(sw_tigo_link_rx *rx, const uint8_t *data, size_t len
             break;
         }
     }
+out:
     rx->state = state;
-    return delivered;
+    if (consumed)
+        *consumed = i;
+    return stop;
 }

@@ -30,10 +30,12 @@ const char *sw_tigo_diag_name(sw_tigo_diag_code code)
     return "unknown";
 }
 
+/* A stop request is kept in run.stop: the push checks it after each event
+ * and returns it, so the handlers below need not pass it along. */
 static void emit(sw_tigo_observer *o, const sw_tigo_obs_event *ev)
 {
-    if (o->on_event)
-        o->on_event(o->user, ev);
+    if (o->run.on_event && !o->run.stop)
+        o->run.stop = o->run.on_event(o, ev, o->run.user);
 }
 
 static void diag(sw_tigo_observer *o, sw_tigo_diag_code code, uint16_t gw, uint16_t node, uint16_t sc)
@@ -45,13 +47,13 @@ static void diag(sw_tigo_observer *o, sw_tigo_diag_code code, uint16_t gw, uint1
     ev.u.diag.node = node;
     ev.u.diag.slot_counter = sc;
     if (code == SW_TIGO_DIAG_CAPACITY)
-        o->counters.capacity_drops++;
+        o->run.counters.capacity_drops++;
     emit(o, &ev);
 }
 
 static void infra(sw_tigo_observer *o, sw_tigo_infra_cause cause, uint16_t gw, bool changed)
 {
-    if (!changed && !(o->flags & SW_TIGO_OBS_REPORT_UNCHANGED))
+    if (!changed && !(o->run.flags & SW_TIGO_OBS_REPORT_UNCHANGED))
         return;
     sw_tigo_obs_event ev;
     ev.kind = SW_TIGO_OBS_INFRASTRUCTURE;
@@ -59,7 +61,7 @@ static void infra(sw_tigo_observer *o, sw_tigo_infra_cause cause, uint16_t gw, b
     ev.u.infra.cause = cause;
     ev.u.infra.gateway = gw;
     ev.u.infra.changed = changed;
-    o->counters.infrastructure_events++;
+    o->run.counters.infrastructure_events++;
     emit(o, &ev);
 }
 
@@ -68,9 +70,9 @@ static void infra(sw_tigo_observer *o, sw_tigo_infra_cause cause, uint16_t gw, b
 static sw_tigo_obs_gateway *gw_find(sw_tigo_observer *o, uint16_t id)
 {
     for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
-        sw_tigo_obs_gateway *g = &o->gateways[i];
+        sw_tigo_obs_gateway *g = &o->run.gateways[i];
         if (g->used && g->id == id) {
-            g->last_use = ++o->use_clock;
+            g->last_use = ++o->run.use_clock;
             return g;
         }
     }
@@ -85,22 +87,22 @@ static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
         return g;
     size_t victim = 0;
     for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
-        if (!o->gateways[i].used) {
+        if (!o->run.gateways[i].used) {
             victim = i;
             break;
         }
-        if (o->gateways[i].last_use < o->gateways[victim].last_use)
+        if (o->run.gateways[i].last_use < o->run.gateways[victim].last_use)
             victim = i;
     }
-    g = &o->gateways[victim];
+    g = &o->run.gateways[victim];
     if (g->used)
         diag(o, SW_TIGO_DIAG_CAPACITY, g->id, 0, 0);
     memset(g, 0, sizeof *g);
     g->used = true;
     g->id = id;
-    g->last_use = ++o->use_clock;
+    g->last_use = ++o->run.use_clock;
     sw_tigo_ntb_init(&g->builder,
-                     (o->flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE) ? SW_TIGO_NTB_REFERENCE : SW_TIGO_NTB_SAFE, id,
+                     (o->run.flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE) ? SW_TIGO_NTB_REFERENCE : SW_TIGO_NTB_SAFE, id,
                      o->builder_store[victim], SW_TIGO_MAX_NODES_PER_GATEWAY);
     return g;
 }
@@ -111,12 +113,13 @@ static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_
 {
     sw_tigo_obs_gateway *g = gw_find(o, gw);
     /* The packets of this response follow at once; nothing can change the
-     * gateway's timing state or identity before the last of them. */
-    o->resp_open = true;
-    o->resp_gw_id = gw;
-    o->resp_gw = g;
+     * gateway's timing state or identity before the last of them. Indices,
+     * not pointers, so the struct stays free to move. */
+    o->run.resp_open = true;
+    o->run.resp_gw_id = gw;
+    o->run.resp_gw = g ? (int32_t)(g - o->run.gateways) : -1;
     const sw_tigo_gateway_record *gr = sw_tigo_state_gateway(&o->state, gw);
-    o->resp_gw_address = gr && gr->has_address ? gr->address : NULL;
+    o->run.resp_gw_state = gr && gr->has_address ? (int32_t)(gr - o->state.gateways) : -1;
     if (!g || !g->has_capture)
         return;
     g->has_capture = false;
@@ -133,20 +136,20 @@ static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_
 static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_packet *p)
 {
     sw_tigo_power_report rep;
-    bool strict = (o->flags & SW_TIGO_OBS_STRICT_POWER_LENGTH) != 0;
+    bool strict = (o->run.flags & SW_TIGO_OBS_STRICT_POWER_LENGTH) != 0;
     if ((strict && p->data_len != SW_TIGO_POWER_REPORT_LEN) ||
         sw_tigo_power_report_split(p->data, p->data_len, &rep) != SW_OK) {
-        o->counters.invalid_power_reports++;
+        o->run.counters.invalid_power_reports++;
         return;
     }
-    o->counters.power_reports++;
+    o->run.counters.power_reports++;
     if (rep.extra_len)
-        o->counters.extended_power_reports++;
+        o->run.counters.extended_power_reports++;
     sw_tigo_obs_gateway *g;
     const uint8_t *gw_address;
-    if (o->resp_open && o->resp_gw_id == gw) {
-        g = o->resp_gw;
-        gw_address = o->resp_gw_address;
+    if (o->run.resp_open && o->run.resp_gw_id == gw) {
+        g = o->run.resp_gw >= 0 ? &o->run.gateways[o->run.resp_gw] : NULL;
+        gw_address = o->run.resp_gw_state >= 0 ? o->state.gateways[o->run.resp_gw_state].address : NULL;
     } else {
         /* A PV packet event pushed without its receive response. */
         g = gw_find(o, gw);
@@ -154,13 +157,13 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
         gw_address = gr && gr->has_address ? gr->address : NULL;
     }
     if (!g || !g->clock.valid) {
-        o->counters.reports_without_clock++;
+        o->run.counters.reports_without_clock++;
         diag(o, SW_TIGO_DIAG_NO_SLOT_CLOCK, gw, p->node_id, rep.slot_counter);
         return;
     }
     int64_t t;
     if (sw_tigo_slot_clock_read(&g->clock, rep.slot_counter, &t) != SW_OK) {
-        o->counters.reports_invalid_slot++;
+        o->run.counters.reports_invalid_slot++;
         diag(o, SW_TIGO_DIAG_INVALID_SLOT_COUNTER, gw, p->node_id, rep.slot_counter);
         return;
     }
@@ -178,17 +181,54 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     char barcode[SW_TIGO_BARCODE_MAX];
     pe->node_barcode = NULL;
     if (pe->node_address) {
-        sw_tigo_barcode_format(barcode, pe->node_address);
+        sw_tigo_barcode_format(pe->node_address, barcode);
         pe->node_barcode = barcode;
     }
-    o->counters.power_reports_emitted++;
+    o->run.counters.power_reports_emitted++;
     emit(o, &ev);
+    if (o->run.on_power && !o->run.stop) {
+        sw_tigo_power_reading r;
+        sw_tigo_power_reading_from_event(pe, &r);
+        o->run.stop = o->run.on_power(o, &r, o->run.power_user);
+    }
+}
+
+void sw_tigo_power_reading_from_event(const sw_tigo_power_event *ev, sw_tigo_power_reading *out)
+{
+    const sw_tigo_power_report *rep = ev->report;
+    memset(out, 0, sizeof *out);
+    out->gateway_id = ev->gateway;
+    out->node_id = ev->node;
+    out->short_address = ev->short_address;
+    out->dsn = ev->dsn;
+    out->rssi = rep->rssi;
+    out->slot_counter = rep->slot_counter;
+    out->timestamp_ns = ev->timestamp_ns;
+    out->voltage_in = rep->voltage_in;
+    out->voltage_out = rep->voltage_out;
+    out->current = rep->current;
+    out->temperature = rep->temperature;
+    out->duty_cycle = rep->duty_cycle;
+    if (ev->gateway_address) {
+        out->has_gateway_address = true;
+        memcpy(out->gateway_address, ev->gateway_address, 8);
+    }
+    if (ev->node_address) {
+        out->has_node_address = true;
+        memcpy(out->node_address, ev->node_address, 8);
+    }
+    if (ev->node_barcode) {
+        size_t n = strlen(ev->node_barcode);
+        if (n >= sizeof out->barcode)
+            n = sizeof out->barcode - 1;
+        memcpy(out->barcode, ev->node_barcode, n);
+    }
 }
 
 static void on_pv_packet(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_packet *p)
 {
     if (p->node_id == SW_TIGO_NODE_BROADCAST) {
-        o->counters.invalid_received_packet_node_ids++;
+        o->run.counters.invalid_received_packet_node_ids++;
         return;
     }
     if (p->type == SW_TIGO_PT_POWER_REPORT)
@@ -204,7 +244,7 @@ static void on_packets(sw_tigo_observer *o, uint16_t gw, const sw_tigo_receive_r
 {
     size_t pos = 0;
     sw_tigo_pv_packet p;
-    while (sw_tigo_pv_packet_take(r->packets, r->packets_len, &pos, &p) == SW_OK)
+    while (!o->run.stop && sw_tigo_pv_packet_take(r->packets, r->packets_len, &pos, &p) == SW_OK)
         on_pv_packet(o, gw, &p);
 }
 
@@ -219,11 +259,14 @@ COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_t
     sw_tigo_node_table_response nt;
     if (sw_tigo_node_table_request_decode(req->data, req->data_len, &start) != SW_OK ||
         sw_tigo_node_table_response_decode(resp->data, resp->data_len, &nt) != SW_OK) {
-        o->counters.invalid_node_table_pages++;
+        o->run.counters.invalid_node_table_pages++;
         return;
     }
-    o->counters.node_table_pages++;
+    o->run.counters.node_table_pages++;
     sw_tigo_obs_gateway *g = gw_get(o, gw);
+    /* The builder's storage is a table of this struct: aim it again before
+     * every use, so the observer keeps working after being copied or moved. */
+    g->builder.entries = o->builder_store[g - o->run.gateways];
     /* The reference keys pages by the request's start index, not the response's. */
     sw_tigo_ntb_result r = sw_tigo_ntb_push(&g->builder, start, nt.entries, nt.count);
     if (r == SW_TIGO_NTB_ABANDONED) {
@@ -232,10 +275,10 @@ COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_t
     }
     if (r != SW_TIGO_NTB_COMPLETE)
         return;
-    o->counters.node_tables_completed++;
+    o->run.counters.node_tables_completed++;
     size_t n;
     const sw_tigo_node_record *t = sw_tigo_ntb_table(&g->builder, &n);
-    if (n == 0 && !(o->flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE)) {
+    if (n == 0 && !(o->run.flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE)) {
         /* A walk that found nothing must not erase what earlier walks learnt. */
         size_t have;
         sw_tigo_state_gateway_nodes(&o->state, gw, &have);
@@ -255,14 +298,14 @@ COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_t
 /* Record an identity or version collected during an enumeration. */
 COLD static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
 {
-    for (size_t i = 0; i < o->n_enum; i++)
-        if (o->enum_recs[i].id == gw)
-            return &o->enum_recs[i];
-    if (o->n_enum >= SW_TIGO_STATE_MAX_GATEWAYS) {
+    for (size_t i = 0; i < o->run.n_enum; i++)
+        if (o->run.enum_recs[i].id == gw)
+            return &o->run.enum_recs[i];
+    if (o->run.n_enum >= SW_TIGO_STATE_MAX_GATEWAYS) {
         diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
         return NULL;
     }
-    sw_tigo_gateway_record *r = &o->enum_recs[o->n_enum++];
+    sw_tigo_gateway_record *r = &o->run.enum_recs[o->run.n_enum++];
     memset(r, 0, sizeof *r);
     r->id = gw;
     return r;
@@ -270,9 +313,9 @@ COLD static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
 
 COLD static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t addr[8])
 {
-    if (o->enumerating) {
+    if (o->run.enumerating) {
         /* The temporary enumeration address is not a real gateway ID. */
-        if (gw == o->enumeration_id)
+        if (gw == o->run.enumeration_id)
             return;
         sw_tigo_gateway_record *r = enum_rec(o, gw);
         if (r) {
@@ -295,7 +338,7 @@ COLD static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, 
         diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
         return;
     }
-    if (o->enumerating) {
+    if (o->run.enumerating) {
         sw_tigo_gateway_record *r = enum_rec(o, gw);
         if (r) {
             memcpy(r->version, text, len);
@@ -315,43 +358,49 @@ COLD static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, 
 
 COLD static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
 {
-    if (!o->enumerating)
+    if (!o->run.enumerating)
         return; /* the start was missed: nothing trustworthy was collected */
-    o->enumerating = false;
+    o->run.enumerating = false;
     bool changed = false;
-    if (sw_tigo_state_replace_inventory(&o->state, o->enum_recs, o->n_enum, &changed) != SW_OK) {
+    if (sw_tigo_state_replace_inventory(&o->state, o->run.enum_recs, o->run.n_enum, &changed) != SW_OK) {
         diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
         return;
     }
-    o->n_enum = 0;
+    o->run.n_enum = 0;
     infra(o, SW_TIGO_INFRA_ENUMERATION, gw, changed);
 }
 
-static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
+/* The transport is a member of the observer: the observer is found from its
+ * address, not from a stored pointer, so the struct may move. */
+static int on_transport_event(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
 {
-    sw_tigo_observer *o = user;
-    if (o->on_transport_event)
-        o->on_transport_event(o->transport_user, ev);
+    (void)user;
+    sw_tigo_observer *o = (sw_tigo_observer *)(void *)((char *)t - offsetof(sw_tigo_observer, run.stack.transport));
+    if (o->run.on_transport_event) {
+        o->run.stop = o->run.on_transport_event(t, ev, o->run.transport_user);
+        if (o->run.stop)
+            return o->run.stop;
+    }
     uint16_t gw = ev->gateway_id;
     if (ev->kind != SW_TIGO_EV_PV_PACKET)
-        o->resp_open = false;
+        o->run.resp_open = false;
     switch (ev->kind) {
     case SW_TIGO_EV_RECEIVE_REQUEST: {
         sw_tigo_obs_gateway *g = gw_get(o, gw);
         g->has_capture = true;
-        g->capture_ns = o->now_ns;
+        g->capture_ns = o->run.now_ns;
         break;
     }
     case SW_TIGO_EV_RECEIVE_RESPONSE:
         on_receive_response(o, gw, &ev->u.receive_response.response);
-        if (o->stack.transport.flags & SW_TIGO_TRANSPORT_NO_PACKET_EVENTS)
+        if (!sw_tigo_transport_packet_events(t))
             on_packets(o, gw, &ev->u.receive_response.response);
         break;
     case SW_TIGO_EV_PV_PACKET:
         on_pv_packet(o, gw, &ev->u.pv_packet.packet);
         break;
     case SW_TIGO_EV_COMMAND_EXECUTED:
-        if (!(o->flags & SW_TIGO_OBS_IGNORE_NODE_TABLES) &&
+        if (!(o->run.flags & SW_TIGO_OBS_IGNORE_NODE_TABLES) &&
             ev->u.command.request.packet_type == SW_TIGO_PT_NODE_TABLE_REQUEST &&
             ev->u.command.response.packet_type == SW_TIGO_PT_NODE_TABLE_RESPONSE)
             on_node_table_page(o, gw, &ev->u.command.request, &ev->u.command.response);
@@ -364,9 +413,9 @@ static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
         break;
     case SW_TIGO_EV_ENUMERATION_STARTED:
         /* Every start, repeated ones included, begins a fresh collection. */
-        o->enumerating = true;
-        o->enumeration_id = gw;
-        o->n_enum = 0;
+        o->run.enumerating = true;
+        o->run.enumeration_id = gw;
+        o->run.n_enum = 0;
         break;
     case SW_TIGO_EV_ENUMERATION_ENDED:
         on_enumeration_ended(o, gw);
@@ -374,75 +423,82 @@ static void on_transport_event(void *user, const sw_tigo_transport_event *ev)
     default:
         break;
     }
+    return o->run.stop;
 }
 
 /* ---- public API ------------------------------------------------------------------------- */
 
 void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user)
 {
-    /* Zero everything but the two big tables: the state's records and the
-     * node-table builders' pages are only read below their counts, which
-     * sw_tigo_state_init and sw_tigo_ntb_init set. Left alone, their pages
-     * are never touched on a bus that does not need them. */
-    memset(o, 0, offsetof(sw_tigo_observer, state));
-    memset((char *)o + offsetof(sw_tigo_observer, state) + sizeof o->state, 0,
-           offsetof(sw_tigo_observer, builder_store) - offsetof(sw_tigo_observer, state) - sizeof o->state);
-    o->flags = flags;
-    o->on_event = on_event;
-    o->user = user;
-    /* No PV packet events until a transport tap wants them: see on_packets. */
-    unsigned tflags = SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
+    /* Only the run part is cleared: see the struct. */
+    memset(&o->run, 0, sizeof o->run);
+    o->run.flags = flags;
+    o->run.on_event = on_event;
+    o->run.user = user;
+    o->run.resp_gw = -1;
+    o->run.resp_gw_state = -1;
+    unsigned tflags = 0;
     if (flags & SW_TIGO_OBS_STRICT_STATUS)
         tflags |= SW_TIGO_TRANSPORT_STRICT_STATUS;
-    sw_tigo_stack_init(&o->stack,
+    sw_tigo_stack_init(&o->run.stack,
                        (flags & SW_TIGO_OBS_REFERENCE_LINK) ? SW_TIGO_LINK_MODE_REFERENCE : SW_TIGO_LINK_MODE_IMPROVED,
-                       tflags, on_transport_event, o);
+                       tflags, on_transport_event, NULL);
+    /* No PV packet events until a transport tap wants them: see on_packets. */
+    sw_tigo_transport_set_packet_events(&o->run.stack.transport, false);
     sw_tigo_state_init(&o->state);
 }
 
-size_t sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns)
+int sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns, size_t *used)
 {
-    o->now_ns = now_ns;
-    return sw_tigo_stack_feed(&o->stack, bytes, n);
+    o->run.now_ns = now_ns;
+    o->run.stop = 0;
+    return sw_tigo_stack_push(&o->run.stack, bytes, n, used);
 }
 
-void sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns)
+int sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns)
 {
-    o->now_ns = now_ns;
-    if (o->stack.on_frame)
-        o->stack.on_frame(o->stack.frame_user, frame);
-    sw_tigo_transport_on_frame(&o->stack.transport, frame);
+    o->run.now_ns = now_ns;
+    o->run.stop = 0;
+    if (o->run.stack.on_frame) {
+        int stop = o->run.stack.on_frame(&o->run.stack.link, frame, o->run.stack.frame_user);
+        if (stop)
+            return stop;
+    }
+    return sw_tigo_transport_push(&o->run.stack.transport, frame);
 }
 
 sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o) { return &o->state; }
-bool sw_tigo_observer_enumerating(const sw_tigo_observer *o) { return o->enumerating; }
+bool sw_tigo_observer_enumerating(const sw_tigo_observer *o) { return o->run.enumerating; }
 
 const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o)
 {
-    return &o->stack.link.counters;
+    return &o->run.stack.link.counters;
 }
 
 const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o)
 {
-    return &o->stack.transport.counters;
+    return &o->run.stack.transport.counters;
 }
 
-const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o) { return &o->counters; }
+const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o) { return &o->run.counters; }
 
 void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user)
 {
-    o->stack.on_frame = cb;
-    o->stack.frame_user = user;
+    o->run.stack.on_frame = cb;
+    o->run.stack.frame_user = user;
 }
 
 void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user)
 {
-    o->on_transport_event = cb;
-    o->transport_user = user;
+    o->run.on_transport_event = cb;
+    o->run.transport_user = user;
     /* A tap sees every PV packet as its own event, and the observer then
      * handles each packet as its event passes (same order as the tap). */
-    if (cb)
-        o->stack.transport.flags &= ~(unsigned)SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
-    else
-        o->stack.transport.flags |= SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
+    sw_tigo_transport_set_packet_events(&o->run.stack.transport, cb != NULL);
+}
+
+void sw_tigo_observer_set_power_cb(sw_tigo_observer *o, sw_tigo_power_cb cb, void *user)
+{
+    o->run.on_power = cb;
+    o->run.power_user = user;
 }

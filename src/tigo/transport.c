@@ -8,6 +8,7 @@
  * bus that invents gateway IDs or sequence numbers can evict entries but can
  * never make the struct grow.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "sunwire/core.h"
@@ -258,42 +259,41 @@ static void pending_store(sw_tigo_transport *t, uint16_t gw, const sw_tigo_comma
 }
 
 /* ---- frame handling ------------------------------------------------------------------ */
-static void emit(sw_tigo_transport *t, sw_tigo_transport_event *ev)
+static int emit(sw_tigo_transport *t, sw_tigo_transport_event *ev)
 {
     if (t->on_event)
-        t->on_event(t->user, ev);
+        return t->on_event(t, ev, t->user);
+    return 0;
 }
 
-static void emit_invalid(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_err e, size_t min_len)
+static int emit_invalid(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_err e, size_t min_len)
 {
     ev->kind = SW_TIGO_EV_INVALID_FRAME;
     ev->u.invalid.error = e;
     ev->u.invalid.min_len = min_len;
-    emit(t, ev);
+    return emit(t, ev);
 }
 
-static void emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_event_kind kind,
-                        uint64_t *counter)
+static int emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_event_kind kind,
+                       uint64_t *counter)
 {
     (*counter)++;
     ev->kind = kind;
-    emit(t, ev);
+    return emit(t, ev);
 }
 
-static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
+static int on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
 {
     sw_tigo_transport_counters *c = &t->counters;
     if (!sw_tigo_addr_is_from_gateway(f->address)) {
         c->invalid_receive_responses++;
-        emit_invalid(t, ev, SW_ERR_TIGO_WRONG_DIRECTION, 0);
-        return;
+        return emit_invalid(t, ev, SW_ERR_TIGO_WRONG_DIRECTION, 0);
     }
     sw_tigo_gateway_slot *g = gw_find(t, ev->gateway_id);
     if (!g || !g->has_packet_number) {
         /* Without a reference the packet number cannot be rebuilt. */
         c->receive_response_from_unknown_gateway++;
-        emit_invalid(t, ev, SW_ERR_TIGO_NO_REFERENCE, 0);
-        return;
+        return emit_invalid(t, ev, SW_ERR_TIGO_NO_REFERENCE, 0);
     }
     size_t min_len = 0;
     sw_tigo_receive_response *r = &ev->u.receive_response.response;
@@ -302,8 +302,7 @@ static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
     sw_err e = sw_tigo_receive_response_decode(f->payload, f->payload_len, g->packet_number, check, r, &min_len);
     if (e != SW_OK) {
         c->invalid_receive_responses++;
-        emit_invalid(t, ev, e, min_len);
-        return;
+        return emit_invalid(t, ev, e, min_len);
     }
     c->receive_responses++;
     if (r->status_high) {
@@ -315,7 +314,9 @@ static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
     ev->u.receive_response.previous_packet_number = g->packet_number;
     g->packet_number = r->packet_number;
     ev->kind = SW_TIGO_EV_RECEIVE_RESPONSE;
-    emit(t, ev);
+    int stop = emit(t, ev);
+    if (stop)
+        return stop;
 
     /* The response struct is overwritten by the packet events below. */
     const uint8_t *region = r->packets;
@@ -341,11 +342,14 @@ static void on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
         ev->u.pv_packet.response_slot_counter = slot_counter;
         ev->u.pv_packet.response_packet_number = pn;
         ev->u.pv_packet.index = index++;
-        emit(t, ev);
+        stop = emit(t, ev);
+        if (stop)
+            return stop;
     }
+    return 0;
 }
 
-static void on_command_request(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
+static int on_command_request(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
 {
     sw_tigo_command_request *req = &ev->u.command_request.request;
     sw_err e = sw_tigo_addr_is_from_gateway(f->address) ? SW_ERR_TIGO_WRONG_DIRECTION
@@ -353,8 +357,7 @@ static void on_command_request(sw_tigo_transport *t, const sw_tigo_frame *f, sw_
                                                                                           f->payload_len, req);
     if (e != SW_OK) {
         t->counters.invalid_command_requests++;
-        emit_invalid(t, ev, e, 0);
-        return;
+        return emit_invalid(t, ev, e, 0);
     }
     sw_tigo_gateway_slot *g = gw_get(t, ev->gateway_id);
     bool again = g->has_last_sequence && g->last_sequence == req->sequence;
@@ -367,10 +370,10 @@ static void on_command_request(sw_tigo_transport *t, const sw_tigo_frame *f, sw_
     pending_store(t, ev->gateway_id, req);
     ev->kind = SW_TIGO_EV_COMMAND_REQUEST;
     ev->u.command_request.retransmitted = again;
-    emit(t, ev);
+    return emit(t, ev);
 }
 
-static void on_command_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
+static int on_command_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_tigo_transport_event *ev)
 {
     sw_tigo_command_response *resp = &ev->u.command.response;
     sw_err e = !sw_tigo_addr_is_from_gateway(f->address)
@@ -378,15 +381,13 @@ static void on_command_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
                    : sw_tigo_command_response_decode(f->payload, f->payload_len, resp);
     if (e != SW_OK) {
         t->counters.invalid_command_responses++;
-        emit_invalid(t, ev, e, 0);
-        return;
+        return emit_invalid(t, ev, e, 0);
     }
     sw_tigo_pending_command *p = pending_find(t, ev->gateway_id, resp->sequence);
     if (!p) {
         /* Its request was answered already (or never seen): a replay. */
         t->counters.retransmitted_command_responses++;
-        emit_invalid(t, ev, SW_ERR_TIGO_UNMATCHED_RESPONSE, 0);
-        return;
+        return emit_invalid(t, ev, SW_ERR_TIGO_UNMATCHED_RESPONSE, 0);
     }
     t->counters.command_responses++;
     sw_tigo_command_request *req = &ev->u.command.request;
@@ -397,10 +398,10 @@ static void on_command_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw
     req->data_len = p->data_len;
     p->used = false; /* data stays readable during the callback: nothing reuses the slot before it returns */
     ev->kind = SW_TIGO_EV_COMMAND_EXECUTED;
-    emit(t, ev);
+    return emit(t, ev);
 }
 
-void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *f)
+int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
 {
     sw_tigo_transport_counters *c = &t->counters;
     sw_tigo_transport_event ev;
@@ -414,35 +415,28 @@ void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *f)
 
     switch (f->type) {
     case SW_TIGO_FT_RECEIVE_RESPONSE:
-        on_receive_response(t, f, &ev);
-        return;
+        return on_receive_response(t, f, &ev);
     case SW_TIGO_FT_RECEIVE_REQUEST:
         e = from_gw ? SW_ERR_TIGO_WRONG_DIRECTION
                     : sw_tigo_receive_request_decode(f->payload, f->payload_len, &ev.u.receive_request);
         if (e != SW_OK) {
             c->invalid_receive_request++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
         {
             sw_tigo_gateway_slot *g = gw_get(t, ev.gateway_id);
             g->has_packet_number = true;
             g->packet_number = ev.u.receive_request.packet_number;
         }
-        emit_simple(t, &ev, SW_TIGO_EV_RECEIVE_REQUEST, &c->receive_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_RECEIVE_REQUEST, &c->receive_requests);
     case SW_TIGO_FT_COMMAND_REQUEST:
-        on_command_request(t, f, &ev);
-        return;
+        return on_command_request(t, f, &ev);
     case SW_TIGO_FT_COMMAND_RESPONSE:
-        on_command_response(t, f, &ev);
-        return;
+        return on_command_response(t, f, &ev);
     case SW_TIGO_FT_PING_REQUEST:
-        emit_simple(t, &ev, SW_TIGO_EV_PING_REQUEST, &c->ping_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_PING_REQUEST, &c->ping_requests);
     case SW_TIGO_FT_PING_RESPONSE:
-        emit_simple(t, &ev, SW_TIGO_EV_PING_RESPONSE, &c->ping_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_PING_RESPONSE, &c->ping_responses);
     case SW_TIGO_FT_ENUMERATION_START_REQUEST:
         e = f->address != 0 ? SW_ERR_TIGO_BAD_ADDRESS
                             : sw_tigo_enumeration_start_decode(f->payload, f->payload_len,
@@ -451,19 +445,15 @@ void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *f)
             e = SW_ERR_TIGO_BAD_ADDRESS;
         if (e != SW_OK) {
             c->invalid_enumeration_start_request++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
         /* The interesting ID is the temporary one the gateways will answer at. */
         ev.gateway_id = ev.u.enumeration_start.enumeration_address;
-        emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_STARTED, &c->enumeration_start_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_STARTED, &c->enumeration_start_requests);
     case SW_TIGO_FT_ENUMERATION_START_RESPONSE:
-        emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_START_RESPONSE, &c->enumeration_start_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_START_RESPONSE, &c->enumeration_start_responses);
     case SW_TIGO_FT_ENUMERATION_REQUEST:
-        emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_REQUEST, &c->enumeration_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_REQUEST, &c->enumeration_requests);
     case SW_TIGO_FT_ENUMERATION_RESPONSE:
     case SW_TIGO_FT_IDENTIFY_RESPONSE: {
         bool enumeration = f->type == SW_TIGO_FT_ENUMERATION_RESPONSE;
@@ -474,28 +464,22 @@ void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *f)
                 c->invalid_enumeration_responses++;
             else
                 c->invalid_identify_responses++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
-        emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_IDENTITY,
+        return emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_IDENTITY,
                     enumeration ? &c->enumeration_responses : &c->identify_responses);
-        return;
     }
     case SW_TIGO_FT_ASSIGN_GATEWAY_ID_REQUEST:
         /* Counted like the reference whatever its shape; the fields are a bonus. */
         if (sw_tigo_assign_gateway_id_decode(f->payload, f->payload_len, &ev.u.assign_gateway_id) != SW_OK)
             memset(&ev.u.assign_gateway_id, 0, sizeof ev.u.assign_gateway_id);
-        emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_REQUEST, &c->assign_gateway_id_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_REQUEST, &c->assign_gateway_id_requests);
     case SW_TIGO_FT_ASSIGN_GATEWAY_ID_RESPONSE:
-        emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_RESPONSE, &c->assign_gateway_id_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_RESPONSE, &c->assign_gateway_id_responses);
     case SW_TIGO_FT_IDENTIFY_REQUEST:
-        emit_simple(t, &ev, SW_TIGO_EV_IDENTIFY_REQUEST, &c->identify_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_IDENTIFY_REQUEST, &c->identify_requests);
     case SW_TIGO_FT_VERSION_REQUEST:
-        emit_simple(t, &ev, SW_TIGO_EV_VERSION_REQUEST, &c->version_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_VERSION_REQUEST, &c->version_requests);
     case SW_TIGO_FT_VERSION_RESPONSE:
         if (!from_gw)
             e = SW_ERR_TIGO_WRONG_DIRECTION;
@@ -507,69 +491,78 @@ void sw_tigo_transport_on_frame(sw_tigo_transport *t, const sw_tigo_frame *f)
             e = SW_OK;
         if (e != SW_OK) {
             c->invalid_version_responses++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
         ev.u.version.text = (const char *)f->payload;
         ev.u.version.len = f->payload_len;
-        emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_VERSION, &c->version_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_VERSION, &c->version_responses);
     case SW_TIGO_FT_ENUMERATION_END_REQUEST:
-        emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_END_REQUEST, &c->enumeration_end_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_END_REQUEST, &c->enumeration_end_requests);
     case SW_TIGO_FT_ENUMERATION_END_RESPONSE:
         if (!from_gw) {
             c->invalid_enumeration_end_responses++;
-            emit_invalid(t, &ev, SW_ERR_TIGO_WRONG_DIRECTION, 0);
-            return;
+            return emit_invalid(t, &ev, SW_ERR_TIGO_WRONG_DIRECTION, 0);
         }
-        emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_ENDED, &c->enumeration_end_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_ENDED, &c->enumeration_end_responses);
     case SW_TIGO_FT_STAR_REQUEST:
         e = from_gw ? SW_ERR_TIGO_WRONG_DIRECTION
                     : sw_tigo_star_request_decode(f->payload, f->payload_len, &ev.u.star_request);
         if (e != SW_OK) {
             c->invalid_star_frames++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
-        emit_simple(t, &ev, SW_TIGO_EV_STAR_REQUEST, &c->star_requests);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_STAR_REQUEST, &c->star_requests);
     case SW_TIGO_FT_STAR_RESPONSE:
         e = !from_gw ? SW_ERR_TIGO_WRONG_DIRECTION
                      : sw_tigo_star_response_decode(f->payload, f->payload_len, &ev.u.star_response);
         if (e != SW_OK) {
             c->invalid_star_frames++;
-            emit_invalid(t, &ev, e, 0);
-            return;
+            return emit_invalid(t, &ev, e, 0);
         }
-        emit_simple(t, &ev, SW_TIGO_EV_STAR_RESPONSE, &c->star_responses);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_STAR_RESPONSE, &c->star_responses);
     default:
         c->last_unhandled_frame_type = f->type;
-        emit_simple(t, &ev, SW_TIGO_EV_UNHANDLED_FRAME, &c->unhandled_frame_type);
-        return;
+        return emit_simple(t, &ev, SW_TIGO_EV_UNHANDLED_FRAME, &c->unhandled_frame_type);
     }
 }
 
-/* ---- link + transport --------------------------------------------------------------- */
-static void stack_on_frame(void *user, const sw_tigo_frame *f)
+void sw_tigo_transport_set_packet_events(sw_tigo_transport *t, bool on)
 {
-    sw_tigo_stack *s = user;
-    if (s->on_frame)
-        s->on_frame(s->frame_user, f);
-    sw_tigo_transport_on_frame(&s->transport, f);
+    if (on)
+        t->flags &= ~(unsigned)SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
+    else
+        t->flags |= SW_TIGO_TRANSPORT_NO_PACKET_EVENTS;
+}
+
+bool sw_tigo_transport_packet_events(const sw_tigo_transport *t)
+{
+    return !(t->flags & SW_TIGO_TRANSPORT_NO_PACKET_EVENTS);
+}
+
+/* ---- link + transport --------------------------------------------------------------- */
+/* The stack is found from the address of its link member, not from a stored
+ * pointer, so the struct keeps working wherever it is copied to. */
+static int stack_on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+{
+    (void)user;
+    sw_tigo_stack *s = (sw_tigo_stack *)(void *)((char *)rx - offsetof(sw_tigo_stack, link));
+    if (s->on_frame) {
+        int stop = s->on_frame(rx, f, s->frame_user);
+        if (stop)
+            return stop;
+    }
+    return sw_tigo_transport_push(&s->transport, f);
 }
 
 void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
                         void *user)
 {
     memset(s, 0, sizeof *s);
-    sw_tigo_link_rx_init(&s->link, mode, stack_on_frame, s);
+    sw_tigo_link_rx_init(&s->link, mode, stack_on_frame, NULL);
     sw_tigo_transport_init(&s->transport, flags, on_event, user);
 }
 
-size_t sw_tigo_stack_feed(sw_tigo_stack *s, const uint8_t *data, size_t len)
+int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used)
 {
-    return sw_tigo_link_rx_feed(&s->link, data, len);
+    return sw_tigo_link_rx_push(&s->link, data, len, used);
 }

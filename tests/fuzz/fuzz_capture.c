@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sw_pcapng_reader_feed(&r, data + pos, n, &used, &pkt, &got) != SW_OK)
             return 0;
         if (got)
-            sw_tigo_observer_push(obs, pkt.data, pkt.len, pkt.unix_ns);
+            sw_tigo_observer_push(obs, pkt.data, pkt.len, pkt.unix_ns, NULL);
         if (used == 0 && !got)
             return 0; /* no progress: the reader must have reported an error instead */
         pos += used;

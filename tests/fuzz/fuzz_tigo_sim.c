@@ -62,16 +62,18 @@ static void on_sim(void *user, const sw_tigo_sim_event *ev)
 
 static int g_checking;
 
-static void on_obs(void *user, const sw_tigo_obs_event *e)
+static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
 {
+    (void)owner;
     (void)user;
     if (e->kind != SW_TIGO_OBS_POWER_REPORT || !g_checking || g_overflow)
-        return;
+        return 0;
     const sw_tigo_power_report *p = e->u.power.report;
     rep *r = find(e->u.power.gateway, e->u.power.node, p->voltage_in_raw, p->voltage_out_raw, p->current_raw,
                   p->temperature_raw, p->slot_counter, p->duty_cycle_raw, p->rssi);
     if (!r || ++r->seen > r->sent)
         abort(); /* a report the bus never carried, or one reported twice */
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -137,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t f = 0; f < nf; f++) {
         /* Frame by frame with its bus time, each frame cut once at a point the input picks. */
         size_t cut = pos + (ends[f] - pos) * (data[(f % 8)] & 7) / 8;
-        sw_tigo_observer_push(obs, bus + pos, cut - pos, times[f]);
-        sw_tigo_observer_push(obs, bus + cut, ends[f] - cut, times[f]);
+        sw_tigo_observer_push(obs, bus + pos, cut - pos, times[f], NULL);
+        sw_tigo_observer_push(obs, bus + cut, ends[f] - cut, times[f], NULL);
         pos = ends[f];
     }
     return 0;

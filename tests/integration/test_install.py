@@ -28,7 +28,7 @@ int main(void)
     /* A Tigo barcode and an RCT registry lookup through the installed library. */
     static const uint8_t addr[8] = { 0x04, 0xC0, 0x5B, 0x40, 0x00, 0x9A, 0x57, 0xA2 };
     char bc[SW_TIGO_BARCODE_MAX];
-    sw_tigo_barcode_format(bc, addr);
+    sw_tigo_barcode_format(addr, bc);
     const sw_rct_object *o = sw_rct_registry_find_name("battery.soc");
     printf("%s %s %zu\n", bc, o ? sw_err_name(SW_OK) : "missing", sw_rct_registry_count());
     return 0;

@@ -187,8 +187,9 @@ static unsigned type_count(const tally *t, uint16_t type)
     return 0;
 }
 
-static void on_transport(void *user, const sw_tigo_transport_event *ev)
+static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     tally *t = user;
     unsigned g = (ev->gateway_id - SW_TIGO_SIM_FIRST_GATEWAY) & 7u;
     switch (ev->kind) {
@@ -240,13 +241,16 @@ static void on_transport(void *user, const sw_tigo_transport_event *ev)
     default:
         break;
     }
+    return 0;
 }
 
-static void on_frame(void *user, const sw_tigo_frame *f)
+static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     tally *t = user;
     t->frames++;
     note_type(t, f->type);
+    return 0;
 }
 
 /* Feed frame by frame (so the tally knows each frame's time) through link + transport. */
@@ -261,7 +265,7 @@ static void tally_stream(const stream *st, tally *t)
     for (size_t i = 0; i < st->frames; i++) {
         /* receive responses carry the counter latched at the request's end: use that time */
         t->now = i > 0 ? st->ends[i - 1] : st->ends[i];
-        sw_tigo_stack_feed(&stack, st->bytes + off, st->offs[i] - off);
+        sw_tigo_stack_push(&stack, st->bytes + off, st->offs[i] - off, NULL);
         off = st->offs[i];
     }
     const sw_tigo_link_counters *c = &stack.link.counters;
@@ -445,13 +449,14 @@ typedef struct seen {
     unsigned infra;
 } seen;
 
-static void on_obs(void *user, const sw_tigo_obs_event *ev)
+static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)owner;
     seen *s = user;
     if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
         s->infra++;
     if (ev->kind != SW_TIGO_OBS_POWER_REPORT)
-        return;
+        return 0;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->r = realloc(s->r, s->cap * sizeof *s->r);
@@ -470,6 +475,7 @@ static void on_obs(void *user, const sw_tigo_obs_event *ev)
     if (p->node_barcode)
         snprintf(s->barcode[s->n], SW_TIGO_BARCODE_MAX, "%s", p->node_barcode);
     s->n++;
+    return 0;
 }
 
 static void free_seen(seen *s)
@@ -505,7 +511,7 @@ static void run_round_trip(const struct rt_case *c)
     sw_tigo_observer_init(o, 0, on_obs, &sn);
     size_t off = 0;
     for (size_t i = 0; i < st.frames; i++) {
-        sw_tigo_observer_push(o, st.bytes + off, st.offs[i] - off, st.ends[i]);
+        sw_tigo_observer_push(o, st.bytes + off, st.offs[i] - off, st.ends[i], NULL);
         off = st.offs[i];
     }
     /* Every report the simulator sent after the observer had a clock comes out, in order, with its raw
@@ -532,7 +538,7 @@ static void run_round_trip(const struct rt_case *c)
         /* the node-table sweep at start-up names every node */
         unsigned gi = (unsigned)(w->gateway - SW_TIGO_SIM_FIRST_GATEWAY);
         char want[SW_TIGO_BARCODE_MAX];
-        sw_tigo_barcode_format(want, sw_tigo_sim_node_address(s, gi, w->node - SW_TIGO_SIM_FIRST_NODE));
+        sw_tigo_barcode_format(sw_tigo_sim_node_address(s, gi, w->node - SW_TIGO_SIM_FIRST_NODE), want);
         assert_string_equal(sn.barcode[i], want);
     }
     /* identities and versions from the enumeration, tables from the sweep */
@@ -619,8 +625,9 @@ typedef struct app_check {
     unsigned strings_version, strings_info, topology, net_status, pv_config;
 } app_check;
 
-static void on_app(void *user, const sw_tigo_transport_event *ev)
+static int on_app(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     app_check *a = user;
     sw_tigo_app_message m;
     if (ev->kind == SW_TIGO_EV_PV_PACKET) {
@@ -659,6 +666,7 @@ static void on_app(void *user, const sw_tigo_transport_event *ev)
         assert_int_equal(m.u.pv_config_request.period_slots, SW_TIGO_SIM_REPORT_PERIOD);
         assert_int_equal(m.u.pv_config_request.report_packet_type, SW_TIGO_PT_POWER_REPORT);
     }
+    return 0;
 }
 
 static void test_application_payloads(void **state)
@@ -671,7 +679,7 @@ static void test_application_payloads(void **state)
         app_check a = { .sim = s };
         static sw_tigo_stack stack;
         sw_tigo_stack_init(&stack, SW_TIGO_LINK_MODE_IMPROVED, 0, on_app, &a);
-        sw_tigo_stack_feed(&stack, st.bytes, st.len);
+        sw_tigo_stack_push(&stack, st.bytes, st.len, NULL);
         assert_int_equal(a.topology, 5);
         assert_int_equal(a.strings_version, 5);
         assert_int_equal(a.strings_info, 5);
@@ -693,7 +701,7 @@ static void test_largest_bus(void **state)
     app_check a = { .sim = s };
     static sw_tigo_stack stack;
     sw_tigo_stack_init(&stack, SW_TIGO_LINK_MODE_REFERENCE, 0, on_app, &a);
-    sw_tigo_stack_feed(&stack, st.bytes, st.len);
+    sw_tigo_stack_push(&stack, st.bytes, st.len, NULL);
     const unsigned nodes = SW_TIGO_SIM_MAX_GATEWAYS * SW_TIGO_SIM_MAX_PANELS;
     assert_int_equal(a.topology, nodes);
     assert_int_equal(a.strings_version, nodes);
@@ -707,7 +715,7 @@ static void test_largest_bus(void **state)
     sw_tigo_observer_init(o, 0, NULL, NULL);
     size_t off = 0;
     for (size_t i = 0; i < st.frames; i++) {
-        sw_tigo_observer_push(o, st.bytes + off, st.offs[i] - off, st.ends[i]);
+        sw_tigo_observer_push(o, st.bytes + off, st.offs[i] - off, st.ends[i], NULL);
         off = st.offs[i];
     }
     for (unsigned gi = 0; gi < SW_TIGO_SIM_MAX_GATEWAYS; gi++)
@@ -728,8 +736,9 @@ typedef struct fsig {
     size_t n;
 } fsig;
 
-static void on_sig(void *user, const sw_tigo_frame *f)
+static int on_sig(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     fsig *s = user;
     uint32_t x = 2166136261u ^ f->address ^ ((uint32_t)f->type << 16);
     for (size_t i = 0; i < f->payload_len; i++)
@@ -737,6 +746,7 @@ static void on_sig(void *user, const sw_tigo_frame *f)
     if (s->n < 64)
         s->hash[s->n] = x;
     s->n++;
+    return 0;
 }
 
 static void test_any_chunking(void **state)
@@ -750,20 +760,20 @@ static void test_any_chunking(void **state)
     sw_tigo_link_rx rx;
     fsig whole = { 0 }, part;
     sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &whole);
-    sw_tigo_link_rx_feed(&rx, st.bytes, len);
+    sw_tigo_link_rx_push(&rx, st.bytes, len, NULL);
     assert_int_equal(whole.n, 40);
     for (size_t cut = 0; cut <= len; cut++) {
         memset(&part, 0, sizeof part);
         sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
-        sw_tigo_link_rx_feed(&rx, st.bytes, cut);
-        sw_tigo_link_rx_feed(&rx, st.bytes + cut, len - cut);
+        sw_tigo_link_rx_push(&rx, st.bytes, cut, NULL);
+        sw_tigo_link_rx_push(&rx, st.bytes + cut, len - cut, NULL);
         assert_int_equal(part.n, whole.n);
         assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     }
     memset(&part, 0, sizeof part);
     sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
     for (size_t i = 0; i < len; i++)
-        sw_tigo_link_rx_feed(&rx, st.bytes + i, 1);
+        sw_tigo_link_rx_push(&rx, st.bytes + i, 1, NULL);
     assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     free_stream(&st);
     free(s);

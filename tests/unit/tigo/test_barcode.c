@@ -43,10 +43,10 @@ static void test_format_vectors(void **state)
         uint8_t a[8];
         addr_from_hex(tu_str(c, "address_hex"), a);
         char bc[SW_TIGO_BARCODE_MAX], colon[SW_TIGO_ADDR_TEXT_MAX];
-        size_t n = sw_tigo_barcode_format(bc, a);
+        size_t n = sw_tigo_barcode_format(a, bc);
         assert_string_equal(bc, tu_str(c, "barcode"));
         assert_int_equal(n, strlen(bc));
-        sw_tigo_addr_format(colon, a);
+        sw_tigo_addr_format(a, colon);
         assert_string_equal(colon, tu_str(c, "address_colon"));
         assert_int_equal(sw_tigo_barcode_crc4(a, 8), tu_int(c, "crc4"));
         char cc = sw_tigo_barcode_check_char((uint8_t)tu_int(c, "crc4"));
@@ -130,7 +130,7 @@ static void test_round_trip_sweep(void **state)
         if (k & 2) a[5] = 0;
         if (k & 4) a[3] &= 0xF0;
         char bc[SW_TIGO_BARCODE_MAX];
-        size_t n = sw_tigo_barcode_format(bc, a);
+        size_t n = sw_tigo_barcode_format(a, bc);
         uint8_t back[8];
         assert_int_equal(sw_tigo_barcode_parse(bc, n, back), SW_OK);
         assert_memory_equal(back, a, 8);

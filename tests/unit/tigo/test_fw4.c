@@ -132,8 +132,9 @@ typedef struct tally {
     uint16_t slot_counters[16];
 } tally;
 
-static void count_event(void *user, const sw_tigo_transport_event *ev)
+static int count_event(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     tally *t = user;
     switch (ev->kind) {
     case SW_TIGO_EV_RECEIVE_RESPONSE:
@@ -158,6 +159,7 @@ static void count_event(void *user, const sw_tigo_transport_event *ev)
     default:
         break;
     }
+    return 0;
 }
 
 /* Feed a receive request for 0x1201 (reference `pn`), then the capture, byte by byte. */
@@ -170,9 +172,9 @@ static void feed_capture(unsigned flags, uint16_t pn, const uint8_t *bus, size_t
     uint8_t req[5] = { 0x00, 0x01, (uint8_t)(pn >> 8), (uint8_t)pn, 0x04 }, out[64];
     size_t on;
     assert_int_equal(sw_tigo_link_encode(0x1201, SW_TIGO_FT_RECEIVE_REQUEST, req, 5, 0, out, sizeof out, &on), SW_OK);
-    sw_tigo_stack_feed(s, out, on);
+    sw_tigo_stack_push(s, out, on, NULL);
     for (size_t i = 0; i < n; i++)
-        sw_tigo_stack_feed(s, bus + i, 1);
+        sw_tigo_stack_push(s, bus + i, 1, NULL);
     assert_int_equal(s->link.counters.checksums + s->link.counters.noise, 0);
     *tc = s->transport.counters;
     free(s);
@@ -308,8 +310,9 @@ typedef struct obs {
     size_t invalid;
 } obs;
 
-static void keep_obs(void *user, const sw_tigo_transport_event *ev)
+static int keep_obs(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     obs *o = user;
     if (ev->kind == SW_TIGO_EV_RECEIVE_RESPONSE) {
         /* Copy: the pointers die with the callback. */
@@ -325,6 +328,7 @@ static void keep_obs(void *user, const sw_tigo_transport_event *ev)
     } else if (ev->kind == SW_TIGO_EV_INVALID_FRAME) {
         o->invalid++;
     }
+    return 0;
 }
 
 static void test_issue_observations(void **state)
@@ -347,9 +351,9 @@ static void test_issue_observations(void **state)
             size_t on;
             assert_int_equal(sw_tigo_link_encode(0x1201, SW_TIGO_FT_RECEIVE_REQUEST, req, 5, 0, out, sizeof out, &on),
                              SW_OK);
-            sw_tigo_stack_feed(s, out, on);
+            sw_tigo_stack_push(s, out, on, NULL);
             for (size_t k = 0; k < bn; k++)
-                sw_tigo_stack_feed(s, bus + k, 1);
+                sw_tigo_stack_push(s, bus + k, 1, NULL);
             assert_int_equal(s->link.counters.frames, 2);
             if (strict) {
                 /* taptap's behaviour: the frame is refused, nothing is delivered. */

@@ -18,8 +18,9 @@ typedef struct recorder {
     rec_frame f[MAX_REC];
 } recorder;
 
-static void on_frame(void *user, const sw_tigo_frame *f)
+static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     recorder *r = user;
     assert_true(f->payload_len <= SW_TIGO_LINK_MAX_PAYLOAD);
     if (r->n < MAX_REC) {
@@ -30,6 +31,7 @@ static void on_frame(void *user, const sw_tigo_frame *f)
         memcpy(d->payload, f->payload, f->payload_len);
     }
     r->n++;
+    return 0;
 }
 
 typedef struct run_result {
@@ -45,13 +47,14 @@ static void run(sw_tigo_link_mode mode, const uint8_t *data, size_t n, const siz
     sw_tigo_link_rx rx;
     memset(out, 0, sizeof *out);
     sw_tigo_link_rx_init(&rx, mode, on_frame, &out->rec);
-    size_t pos = 0, delivered = 0;
+    size_t pos = 0;
     for (size_t k = 0; k <= ncuts; k++) {
-        size_t end = k < ncuts ? cuts[k] : n;
-        delivered += sw_tigo_link_rx_feed(&rx, data + pos, end - pos);
+        size_t end = k < ncuts ? cuts[k] : n, used = 0;
+        assert_int_equal(sw_tigo_link_rx_push(&rx, data + pos, end - pos, &used), 0);
+        assert_int_equal(used, end - pos);
         pos = end;
     }
-    assert_int_equal(delivered, out->rec.n);
+    assert_int_equal(rx.counters.frames, out->rec.n);
     out->counters = rx.counters;
     out->state = sw_tigo_link_rx_state(&rx);
 }
@@ -594,17 +597,89 @@ static void test_names_reset_and_null_callback(void **state)
                                     0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
     sw_tigo_link_rx rx;
     sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
-    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, sizeof good), 1);
-    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, 8), 0);
+    assert_int_equal(sw_tigo_link_rx_push(&rx, good, sizeof good, NULL), 0);
+    assert_int_equal(rx.counters.frames, 1);
+    assert_int_equal(sw_tigo_link_rx_push(&rx, good, 8, NULL), 0);
     assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_FRAME);
     sw_tigo_link_rx_reset(&rx);
     assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_IDLE);
     /* The tail of the interrupted frame is now just noise; the next frame is fine. */
-    sw_tigo_link_rx_feed(&rx, good + 8, sizeof good - 8);
+    sw_tigo_link_rx_push(&rx, good + 8, sizeof good - 8, NULL);
     assert_int_equal(rx.counters.frames, 1);
-    assert_int_equal(sw_tigo_link_rx_feed(&rx, good, sizeof good), 1);
+    assert_int_equal(sw_tigo_link_rx_push(&rx, good, sizeof good, NULL), 0);
     assert_int_equal(rx.counters.frames, 2);
     assert_int_equal(rx.counters.checksums + rx.counters.runts, 0);
+}
+
+/* A callback that returns non-zero stops the push right after its frame; the rest is pushed again. */
+typedef struct stopper {
+    unsigned seen;
+    unsigned stop_at; /* 1-based frame that stops */
+    const sw_tigo_link_rx *owner;
+} stopper;
+
+static int stop_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+{
+    stopper *st = user;
+    assert_ptr_equal(rx, st->owner);
+    assert_int_equal(f->payload_len, 5);
+    return ++st->seen == st->stop_at ? 7 : 0;
+}
+
+static void test_callback_stops_push(void **state)
+{
+    (void)state;
+    static const uint8_t good[] = { 0xFF, 0x7E, 0x07, 0x92, 0x01, 0x01, 0x49, 0x00, 0xFF,
+                                    0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
+    uint8_t bus[3 * sizeof good];
+    for (int i = 0; i < 3; i++)
+        memcpy(bus + i * sizeof good, good, sizeof good);
+    for (int byte_by_byte = 0; byte_by_byte < 2; byte_by_byte++) {
+        sw_tigo_link_rx rx;
+        stopper st = { 0, 2, &rx };
+        sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, stop_frame, &st);
+        size_t pos = 0, used = 0;
+        int rc = 0;
+        if (byte_by_byte) {
+            while (pos < sizeof bus && rc == 0) {
+                rc = sw_tigo_link_rx_push(&rx, bus + pos, 1, &used);
+                pos += used;
+            }
+        } else {
+            rc = sw_tigo_link_rx_push(&rx, bus, sizeof bus, &used);
+            pos = used;
+        }
+        assert_int_equal(rc, 7);
+        assert_int_equal(pos, 2 * sizeof good); /* right after the second frame's 7E 08 */
+        assert_int_equal(st.seen, 2);
+        assert_int_equal(rx.counters.frames, 2);
+        assert_int_equal(sw_tigo_link_rx_push(&rx, bus + pos, sizeof bus - pos, &used), 0);
+        assert_int_equal(used, sizeof bus - pos);
+        assert_int_equal(st.seen, 3);
+    }
+}
+
+/* The receiver holds no pointer to itself: a copy taken mid-frame finishes the frame. */
+static void test_copy_mid_frame(void **state)
+{
+    (void)state;
+    static const uint8_t good[] = { 0xFF, 0x7E, 0x07, 0x92, 0x01, 0x01, 0x49, 0x00, 0xFF,
+                                    0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
+    recorder rec;
+    memset(&rec, 0, sizeof rec);
+    sw_tigo_link_rx *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    sw_tigo_link_rx_init(a, SW_TIGO_LINK_MODE_IMPROVED, on_frame, &rec);
+    assert_int_equal(sw_tigo_link_rx_push(a, good, 9, NULL), 0);
+    memcpy(b, a, sizeof *a);
+    memset(a, 0xA5, sizeof *a);
+    free(a);
+    assert_int_equal(sw_tigo_link_rx_push(b, good + 9, sizeof good - 9, NULL), 0);
+    assert_int_equal(rec.n, 1);
+    assert_int_equal(rec.f[0].type, 0x0149);
+    assert_int_equal(b->counters.frames, 1);
+    free(b);
 }
 
 int main(void)
@@ -619,6 +694,8 @@ int main(void)
         cmocka_unit_test(test_random_stress),
         cmocka_unit_test(test_escape_dense),
         cmocka_unit_test(test_names_reset_and_null_callback),
+        cmocka_unit_test(test_callback_stops_push),
+        cmocka_unit_test(test_copy_mid_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,8 +34,9 @@ static void append(run *r, const char *s, size_t n)
     r->text[r->len] = '\0';
 }
 
-static void on_event(void *user, const sw_tigo_obs_event *ev)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)owner;
     run *r = user;
     char line[SW_TIGO_LINE_MAX];
     size_t n = 0;
@@ -62,6 +63,7 @@ static void on_event(void *user, const sw_tigo_obs_event *ev)
         strcat(r->diags, ";");
         break;
     }
+    return 0;
 }
 
 /* Expected lines of a JSON array joined with '\n'. */
@@ -119,13 +121,13 @@ static void run_steps(run *r, sw_tigo_observer *o, unsigned flags, const step *s
     sw_tigo_observer_init(o, flags, on_event, r);
     for (size_t i = 0; i < n; i++) {
         if (split < 0 || (size_t)split >= s[i].n) {
-            sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+            sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t, NULL);
         } else if (split == 0) {
             for (size_t k = 0; k < s[i].n; k++)
-                sw_tigo_observer_push(o, s[i].bytes + k, 1, s[i].t);
+                sw_tigo_observer_push(o, s[i].bytes + k, 1, s[i].t, NULL);
         } else {
-            sw_tigo_observer_push(o, s[i].bytes, (size_t)split, s[i].t);
-            sw_tigo_observer_push(o, s[i].bytes + split, s[i].n - (size_t)split, s[i].t);
+            sw_tigo_observer_push(o, s[i].bytes, (size_t)split, s[i].t, NULL);
+            sw_tigo_observer_push(o, s[i].bytes + split, s[i].n - (size_t)split, s[i].t, NULL);
         }
     }
 }
@@ -304,16 +306,16 @@ static void test_enumeration_sequence(void **state)
             sw_tigo_observer_init(o, modes[m].flags, on_event, &r);
             if (split == 0) {
                 for (size_t k = 0; k < n; k++)
-                    sw_tigo_observer_push(o, bus + k, 1, 1000);
+                    sw_tigo_observer_push(o, bus + k, 1, 1000, NULL);
             } else {
-                sw_tigo_observer_push(o, bus, split, 1000);
+                sw_tigo_observer_push(o, bus, split, 1000, NULL);
                 if (split == 300) {
                     json_t *a = tu_get(obs, "after_first_300_bytes");
                     assert_int_equal(sw_tigo_observer_enumerating(o), json_is_true(tu_get(a, "enumerating")));
                     expect_map(sw_tigo_observer_state(o), tu_get(a, "gateway_identities"),
                                tu_get(a, "gateway_versions"));
                 }
-                sw_tigo_observer_push(o, bus + split, n - split, 1000);
+                sw_tigo_observer_push(o, bus + split, n - split, 1000, NULL);
             }
             assert_string_equal(r.text, want);
             assert_string_equal(r.diags, "");
@@ -379,8 +381,8 @@ static void test_fw4_observations(void **state)
             run r = { 0 };
             reset_run(&r, OUT_FORK, fmt);
             sw_tigo_observer_init(o, strict ? SW_TIGO_OBS_REFERENCE : 0, on_event, &r);
-            sw_tigo_observer_push(o, req, rn, t0);
-            sw_tigo_observer_push(o, bus, n, t0 + 30000000);
+            sw_tigo_observer_push(o, req, rn, t0, NULL);
+            sw_tigo_observer_push(o, bus, n, t0 + 30000000, NULL);
             if (strict) {
                 assert_int_equal(r.n_power, 0);
                 assert_int_equal(sw_tigo_observer_transport_counters(o)->invalid_receive_responses, 1);
@@ -426,11 +428,12 @@ static char last_barcode[SW_TIGO_BARCODE_MAX];
 static uint8_t last_node_addr[8];
 static int power_seen;
 
-static void capture_power(void *user, const sw_tigo_obs_event *ev)
+static int capture_power(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)owner;
     (void)user;
     if (ev->kind != SW_TIGO_OBS_POWER_REPORT)
-        return;
+        return 0;
     power_seen++;
     last_power = &ev->u.power;
     last_report = *ev->u.power.report;
@@ -439,6 +442,7 @@ static void capture_power(void *user, const sw_tigo_obs_event *ev)
         strcpy(last_barcode, ev->u.power.node_barcode);
         memcpy(last_node_addr, ev->u.power.node_address, 8);
     }
+    return 0;
 }
 
 static void test_event_contents(void **state)
@@ -452,7 +456,7 @@ static void test_event_contents(void **state)
     sw_tigo_observer_init(o, 0, capture_power, NULL);
     power_seen = 0;
     for (size_t i = 0; i < ns; i++)
-        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t, NULL);
     assert_int_equal(power_seen, 1);
     assert_string_equal(last_barcode, "4-A2346FZ");
     assert_memory_equal(last_node_addr, "\x04\xC0\x5B\x40\x00\xA2\x34\x6F", 8);
@@ -466,11 +470,13 @@ static void test_event_contents(void **state)
 
 /* Re-walking the same table is not a change; a partial walk keeps the stored table. */
 static int infra_seen;
-static void count_infra(void *user, const sw_tigo_obs_event *ev)
+static int count_infra(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)owner;
     (void)user;
     if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
         infra_seen++;
+    return 0;
 }
 
 static void test_infrastructure_only_on_change(void **state)
@@ -486,26 +492,26 @@ static void test_infrastructure_only_on_change(void **state)
         infra_seen = 0;
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < 6; i++) /* identity + node table walk, twice */
-                sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+                sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t, NULL);
         /* sunwire: two real changes; taptap 0.2.0: a report per message. */
         assert_int_equal(infra_seen, ref ? 4 : 2);
     }
     /* Joining a walk at its second page: the stored table survives (safe builder). */
     sw_tigo_observer_init(o, 0, count_infra, NULL);
     for (size_t i = 0; i < 6; i++)
-        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t, NULL);
     size_t before;
     sw_tigo_state_gateway_nodes(sw_tigo_observer_state(o), 4609, &before);
     assert_int_equal(before, 2);
     sw_tigo_observer_init(o, 0, count_infra, NULL);
     /* fresh observer, only the last page of the walk (start 4, empty) */
-    sw_tigo_observer_push(o, s[4].bytes, s[4].n, s[4].t);
-    sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t);
+    sw_tigo_observer_push(o, s[4].bytes, s[4].n, s[4].t, NULL);
+    sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t, NULL);
     assert_null(sw_tigo_state_gateway(sw_tigo_observer_state(o), 4609));
     /* the reference builder takes that empty fragment as a complete (empty) table */
     sw_tigo_observer_init(o, SW_TIGO_OBS_REFERENCE, count_infra, NULL);
-    sw_tigo_observer_push(o, s[4].bytes, s[4].n, s[4].t);
-    sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t);
+    sw_tigo_observer_push(o, s[4].bytes, s[4].n, s[4].t, NULL);
+    sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t, NULL);
     assert_non_null(sw_tigo_state_gateway(sw_tigo_observer_state(o), 4609));
     assert_true(sw_tigo_state_gateway(sw_tigo_observer_state(o), 4609)->has_node_table);
     free_steps(s, ns);
@@ -515,24 +521,29 @@ static void test_infrastructure_only_on_change(void **state)
 
 /* Taps see every frame and transport event; framed input gives the same result as bytes. */
 static int tap_frames, tap_events;
-static void frame_tap(void *user, const sw_tigo_frame *f)
+static int frame_tap(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     (void)user;
     (void)f;
     tap_frames++;
+    return 0;
 }
-static void event_tap(void *user, const sw_tigo_transport_event *ev)
+static int event_tap(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     (void)user;
     (void)ev;
     tap_events++;
+    return 0;
 }
 
 static sw_tigo_frame collected[16];
 static uint8_t collected_payload[16][256];
 static size_t n_collected;
-static void collect_frame(void *user, const sw_tigo_frame *f)
+static int collect_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     (void)user;
     if (n_collected < 16) {
         memcpy(collected_payload[n_collected], f->payload, f->payload_len);
@@ -540,6 +551,7 @@ static void collect_frame(void *user, const sw_tigo_frame *f)
         collected[n_collected].payload = collected_payload[n_collected];
         n_collected++;
     }
+    return 0;
 }
 
 static void test_taps_and_frames(void **state)
@@ -564,12 +576,12 @@ static void test_taps_and_frames(void **state)
     for (size_t i = 0; i < ns; i++) {
         size_t before = n_collected;
         sw_tigo_observer_set_frame_tap(o, collect_frame, NULL);
-        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t);
+        sw_tigo_observer_push(o, s[i].bytes, s[i].n, s[i].t, NULL);
         for (size_t k = before; k < n_collected; k++)
             times[k] = s[i].t;
     }
     sw_tigo_observer_set_frame_tap(o, frame_tap, NULL);
-    sw_tigo_observer_push(o, s[0].bytes, s[0].n, s[0].t);
+    sw_tigo_observer_push(o, s[0].bytes, s[0].n, s[0].t, NULL);
     assert_int_equal(tap_frames, 1);
     assert_int_equal(n_collected, 4);
 
@@ -633,7 +645,7 @@ static void test_random_chunkings(void **state)
                     size_t piece = 1 + (size_t)(x % 9);
                     if (piece > s[k].n - pos)
                         piece = s[k].n - pos;
-                    sw_tigo_observer_push(o, s[k].bytes + pos, piece, s[k].t);
+                    sw_tigo_observer_push(o, s[k].bytes + pos, piece, s[k].t, NULL);
                     pos += piece;
                 }
             }
@@ -709,8 +721,8 @@ static void test_lost_frame_end(void **state)
         run r = { 0 };
         reset_run(&r, OUT_FORK, fmt);
         sw_tigo_observer_init(o, strict ? SW_TIGO_OBS_STRICT_POWER_LENGTH : 0, on_event, &r);
-        sw_tigo_observer_push(o, req, rn, 1724509001686961123LL);
-        sw_tigo_observer_push(o, resp, pn, 1724509001716961123LL);
+        sw_tigo_observer_push(o, req, rn, 1724509001686961123LL, NULL);
+        sw_tigo_observer_push(o, resp, pn, 1724509001716961123LL, NULL);
         assert_int_equal(r.n_power, strict ? 0 : 1);
         assert_int_equal(sw_tigo_observer_counters(o)->invalid_power_reports, strict ? 1 : 0);
         if (!strict)
@@ -727,11 +739,13 @@ static void test_lost_frame_end(void **state)
 }
 
 /* Garbage and damaged streams: never a crash, never a report without a clock. */
-static void count_any(void *user, const sw_tigo_obs_event *ev)
+static int count_any(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
 {
+    (void)owner;
     int *n = user;
     (void)ev;
     (*n)++;
+    return 0;
 }
 
 static void test_garbage_and_corruption(void **state)
@@ -750,7 +764,7 @@ static void test_garbage_and_corruption(void **state)
                 uint8_t b = (uint8_t)x;
                 buf[i] = (x >> 8) % 7 == 0 ? 0x7E : (x >> 8) % 11 == 0 ? 0x07 : b;
             }
-            sw_tigo_observer_push(o, buf, sizeof buf, (int64_t)round * 1000000000LL);
+            sw_tigo_observer_push(o, buf, sizeof buf, (int64_t)round * 1000000000LL, NULL);
         }
     }
     /* Every scenario stream with each byte flipped in turn. */
@@ -765,7 +779,7 @@ static void test_garbage_and_corruption(void **state)
                 sw_tigo_observer_init(o, 0, count_any, &events);
                 s[k].bytes[b] ^= 0x5A;
                 for (size_t q = 0; q < ns; q++)
-                    sw_tigo_observer_push(o, s[q].bytes, s[q].n, s[q].t);
+                    sw_tigo_observer_push(o, s[q].bytes, s[q].n, s[q].t, NULL);
                 s[k].bytes[b] ^= 0x5A;
             }
         }

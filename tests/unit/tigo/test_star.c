@@ -20,14 +20,16 @@ typedef struct one_frame {
     size_t len;
 } one_frame;
 
-static void keep(void *user, const sw_tigo_frame *f)
+static int keep(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 {
+    (void)owner;
     one_frame *o = user;
     o->n++;
     o->address = f->address;
     o->type = f->type;
     o->len = f->payload_len;
     memcpy(o->payload, f->payload, f->payload_len);
+    return 0;
 }
 
 /* Bus bytes -> exactly one CRC-valid frame, whatever the receiver mode. */
@@ -38,7 +40,7 @@ static void receive_one(const uint8_t *bus, size_t n, one_frame *o)
         memset(o, 0, sizeof *o);
         sw_tigo_link_rx_init(&rx, (sw_tigo_link_mode)mode, keep, o);
         for (size_t i = 0; i < n; i++) /* byte by byte */
-            sw_tigo_link_rx_feed(&rx, bus + i, 1);
+            sw_tigo_link_rx_push(&rx, bus + i, 1, NULL);
         assert_int_equal(o->n, 1);
         assert_int_equal(rx.counters.checksums + rx.counters.noise + rx.counters.runts, 0);
     }

@@ -27,12 +27,13 @@ typedef struct ev_log {
     ev_rec e[MAX_EV];
 } ev_log;
 
-static void on_event(void *user, const sw_tigo_transport_event *ev)
+static int on_event(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, void *user)
 {
+    (void)owner;
     ev_log *l = user;
     if (l->n >= MAX_EV) {
         l->n++;
-        return;
+        return 0;
     }
     ev_rec *r = &l->e[l->n++];
     memset(r, 0, sizeof *r);
@@ -101,6 +102,7 @@ static void on_event(void *user, const sw_tigo_transport_event *ev)
     default:
         break;
     }
+    return 0;
 }
 
 typedef struct stack_run {
@@ -118,7 +120,7 @@ static void run_stack(unsigned flags, const uint8_t *data, size_t n, const size_
     size_t pos = 0;
     for (size_t k = 0; k <= ncuts; k++) {
         size_t end = k < ncuts ? cuts[k] : n;
-        sw_tigo_stack_feed(s, data + pos, end - pos);
+        sw_tigo_stack_push(s, data + pos, end - pos, NULL);
         pos = end;
     }
     out->link = s->link.counters;
@@ -516,6 +518,57 @@ static void put_rx_request(bus *s, uint16_t gw, uint16_t pn)
     put(s, gw, SW_TIGO_FT_RECEIVE_REQUEST, p, 5);
 }
 
+/* The stack holds no pointer to itself: copied to another address at every
+ * cut (the old copy poisoned and freed), it gives the events of one stack. */
+static void stack_moved(const uint8_t *data, size_t n)
+{
+    stack_run *whole = malloc(sizeof *whole), *moved = calloc(1, sizeof *moved);
+    run_stack(0, data, n, NULL, 0, whole);
+    sw_tigo_stack *s = malloc(sizeof *s);
+    sw_tigo_stack_init(s, SW_TIGO_LINK_MODE_IMPROVED, 0, on_event, &moved->log);
+    for (size_t pos = 0; pos < n; pos += 7) {
+        size_t k = n - pos < 7 ? n - pos : 7;
+        sw_tigo_stack *t = malloc(sizeof *t);
+        memcpy(t, s, sizeof *s);
+        memset(s, 0xA5, sizeof *s);
+        free(s);
+        s = t;
+        assert_int_equal(sw_tigo_stack_push(s, data + pos, k, NULL), 0);
+    }
+    moved->link = s->link.counters;
+    moved->tc = s->transport.counters;
+    assert_true(moved->log.n > 0);
+    assert_same_run(whole, moved);
+    free(s);
+    free(whole);
+    free(moved);
+}
+
+/* An event callback that returns non-zero stops the push: the remaining PV
+ * packets of that response are not delivered, and the push returns the value. */
+static int stop_at_packet(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
+{
+    unsigned *n = user;
+    assert_non_null(t);
+    (*n)++;
+    return ev->kind == SW_TIGO_EV_PV_PACKET ? 42 : 0;
+}
+
+static void stop_on_packet(const uint8_t *data, size_t n)
+{
+    unsigned events = 0;
+    sw_tigo_stack st;
+    sw_tigo_stack_init(&st, SW_TIGO_LINK_MODE_IMPROVED, 0, stop_at_packet, &events);
+    size_t used = 0;
+    assert_int_equal(sw_tigo_stack_push(&st, data, n, &used), 42);
+    assert_true(used < n);
+    assert_int_equal(events, 4); /* invalid, request, response, first packet */
+    assert_int_equal(st.transport.counters.receive_responses, 1);
+    events = 0;
+    assert_int_equal(sw_tigo_stack_push(&st, data + used, n - used, &used), 0);
+    assert_int_equal(events, 4); /* invalid x3, response */
+}
+
 static void test_receive_flow(void **state)
 {
     (void)state;
@@ -581,6 +634,19 @@ static void test_receive_flow(void **state)
     assert_int_equal(r->tc.receive_packets, 1);
     for (size_t i = 0; i < r->log.n; i++)
         assert_int_not_equal(r->log.e[i].kind, SW_TIGO_EV_PV_PACKET);
+    /* ... and back on through the API, from the next frame. */
+    {
+        sw_tigo_transport t;
+        sw_tigo_transport_init(&t, SW_TIGO_TRANSPORT_NO_PACKET_EVENTS, NULL, NULL);
+        assert_false(sw_tigo_transport_packet_events(&t));
+        sw_tigo_transport_set_packet_events(&t, true);
+        assert_true(sw_tigo_transport_packet_events(&t));
+        assert_int_equal(t.flags & SW_TIGO_TRANSPORT_NO_PACKET_EVENTS, 0);
+        sw_tigo_transport_set_packet_events(&t, false);
+        assert_false(sw_tigo_transport_packet_events(&t));
+    }
+    stack_moved(s->b, s->n);
+    stop_on_packet(s->b, s->n);
     free(r);
     free(s);
 }
@@ -724,7 +790,7 @@ static void test_random_frames(void **state)
             }
             f.payload = payload;
             log->n = 0;
-            sw_tigo_transport_on_frame(t, &f);
+            sw_tigo_transport_push(t, &f);
             assert_true(log->n >= 1); /* every frame yields at least one event */
         }
     }

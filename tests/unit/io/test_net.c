@@ -1,20 +1,20 @@
 /*
- * The daemon's non-blocking connects: a host name is looked up on a thread
- * while the loop keeps running, a literal address needs no lookup, a failed
- * lookup is reported as such, and a lookup given up on cleans up after
- * itself (ASan's leak check runs at exit). Real sockets on 127.0.0.1.
+ * The one TCP connect path: a host name is looked up on a thread while the
+ * loop keeps running, a literal address needs no lookup, a failed lookup is
+ * reported as such, a lookup given up on cleans up after itself (ASan's leak
+ * check runs at exit), and when an address refuses the next one is tried,
+ * in the loop and in the blocking connect alike. Real sockets on 127.0.0.1.
  */
-/* sw-test-links: io tigo rct rctio sink web sim */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/conn.h"
 #include "sunwire/loop.h"
 #include "sunwire/net.h"
 #include "testutil.h"
@@ -72,13 +72,9 @@ static void wait_lookup(sw_loop *loop, int fd, waiter *w)
     assert_true(w->ready);
 }
 
-/* Connect through a lookup to a listener on 127.0.0.1 and check the peer sees it. */
-static void connect_and_accept(sw_daemon_resolver *r, int listener)
+/* The listener's next connection (it is non-blocking: wait up to a second). */
+static int accept_peer(int listener)
 {
-    int fd = -1;
-    bool pending = false;
-    assert_int_equal(sw_daemon_resolve_connect(r, &fd, &pending), SW_OK);
-    assert_true(fd >= 0);
     int peer = -1;
     for (int i = 0; i < 500 && peer < 0; i++) {
         peer = accept(listener, NULL, NULL);
@@ -86,18 +82,29 @@ static void connect_and_accept(sw_daemon_resolver *r, int listener)
             usleep(2000);
     }
     assert_true(peer >= 0);
+    return peer;
+}
+
+/* Connect through a lookup to a listener on 127.0.0.1 and check the peer sees it. */
+static void connect_and_accept(sw_tcp_lookup *r, int listener)
+{
+    int fd = -1;
+    bool pending = false;
+    assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_OK);
+    assert_true(fd >= 0);
+    int peer = accept_peer(listener);
     if (pending) {
         for (int i = 0; i < 500; i++) {
             int err = 0;
             socklen_t len = sizeof err;
             assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
             assert_int_equal(err, 0);
-            if (sw_daemon_connect_finish(fd) == SW_OK)
+            if (sw_tcp_connect_finish(fd) == SW_OK)
                 break;
             usleep(2000);
         }
     }
-    assert_int_equal(sw_daemon_connect_finish(fd), SW_OK);
+    assert_int_equal(sw_tcp_connect_finish(fd), SW_OK);
     assert_int_equal(write(fd, "hi", 2), 2);
     char got[2] = { 0 };
     ssize_t n = 0;
@@ -110,6 +117,7 @@ static void connect_and_accept(sw_daemon_resolver *r, int listener)
     assert_memory_equal(got, "hi", 2);
     close(peer);
     close(fd);
+    sw_tcp_lookup_cancel(r, NULL);
 }
 
 static int listen_loopback(uint16_t *port)
@@ -126,17 +134,15 @@ static void test_literal_address_needs_no_lookup(void **state)
     (void)state;
     uint16_t port = 0;
     int listener = listen_loopback(&port);
-    sw_daemon_getaddrinfo = slow_lookup;
     slow_ms = 0;
     int before = atomic_load(&lookups_done);
-    sw_daemon_resolver *r = NULL;
+    sw_tcp_lookup *r = NULL;
     int rfd = 0;
-    assert_int_equal(sw_daemon_resolve_start("127.0.0.1", port, &r, &rfd), SW_OK);
+    assert_int_equal(sw_tcp_lookup_start("127.0.0.1", port, slow_lookup, &r, &rfd), SW_OK);
     assert_non_null(r);
     assert_int_equal(rfd, -1);
     connect_and_accept(r, listener);
     assert_int_equal(atomic_load(&lookups_done), before);
-    sw_daemon_getaddrinfo = getaddrinfo;
     close(listener);
 }
 
@@ -145,14 +151,13 @@ static void test_name_looked_up_while_loop_runs(void **state)
     (void)state;
     uint16_t port = 0;
     int listener = listen_loopback(&port);
-    sw_daemon_getaddrinfo = slow_lookup;
     slow_ms = 300;
     sw_loop *loop = sw_loop_new();
     assert_non_null(loop);
-    sw_daemon_resolver *r = NULL;
+    sw_tcp_lookup *r = NULL;
     int rfd = -1;
     int64_t t0 = sw_loop_now_ms();
-    assert_int_equal(sw_daemon_resolve_start("localhost", port, &r, &rfd), SW_OK);
+    assert_int_equal(sw_tcp_lookup_start("localhost", port, slow_lookup, &r, &rfd), SW_OK);
     /* Returned at once, with the lookup still running on its thread. */
     assert_true(sw_loop_now_ms() - t0 < 200);
     assert_non_null(r);
@@ -164,7 +169,6 @@ static void test_name_looked_up_while_loop_runs(void **state)
     assert_true(sw_loop_now_ms() - t0 >= 290);
     connect_and_accept(r, listener);
     sw_loop_free(loop);
-    sw_daemon_getaddrinfo = getaddrinfo;
     close(listener);
 }
 
@@ -180,39 +184,38 @@ static int failing_lookup(const char *host, const char *service, const struct ad
 static void test_failed_lookup_is_reported(void **state)
 {
     (void)state;
-    sw_daemon_getaddrinfo = failing_lookup;
     sw_loop *loop = sw_loop_new();
-    sw_daemon_resolver *r = NULL;
+    sw_tcp_lookup *r = NULL;
     int rfd = -1;
-    assert_int_equal(sw_daemon_resolve_start("inverter.example", 8899, &r, &rfd), SW_OK);
+    assert_int_equal(sw_tcp_lookup_start("inverter.example", 8899, failing_lookup, &r, &rfd), SW_OK);
     assert_true(rfd >= 0);
     waiter w = { 0 };
     wait_lookup(loop, rfd, &w);
     int fd = -1;
     bool pending = false;
-    assert_int_equal(sw_daemon_resolve_connect(r, &fd, &pending), SW_ERR_RESOLVE);
+    assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_ERR_RESOLVE);
     assert_int_equal(fd, -1);
+    assert_false(sw_tcp_lookup_has_next(r));
+    sw_tcp_lookup_cancel(r, NULL);
     sw_loop_free(loop);
-    sw_daemon_getaddrinfo = getaddrinfo;
 }
 
 static void test_cancelled_lookup_cleans_up(void **state)
 {
     (void)state;
-    sw_daemon_getaddrinfo = slow_lookup;
     slow_ms = 200;
     int before = atomic_load(&lookups_done);
-    sw_daemon_resolver *r = NULL;
+    sw_tcp_lookup *r = NULL;
     int rfd = -1;
-    assert_int_equal(sw_daemon_resolve_start("localhost", 502, &r, &rfd), SW_OK);
+    assert_int_equal(sw_tcp_lookup_start("localhost", 502, slow_lookup, &r, &rfd), SW_OK);
     assert_true(rfd >= 0);
     sw_loop *loop = sw_loop_new();
     waiter w = { 0 };
     assert_int_equal(sw_loop_add_fd(loop, rfd, SW_LOOP_READ, on_ready, &w), SW_OK);
     /* Give up while the thread is still waiting for its answer: the fd
      * leaves the loop with it. */
-    sw_daemon_resolve_cancel(r, loop);
-    sw_daemon_resolve_cancel(NULL, NULL);
+    sw_tcp_lookup_cancel(r, loop);
+    sw_tcp_lookup_cancel(NULL, NULL);
     for (int i = 0; i < 250 && atomic_load(&lookups_done) == before; i++)
         sw_loop_run_once(loop, 10);
     assert_int_equal(atomic_load(&lookups_done), before + 1);
@@ -225,7 +228,87 @@ static void test_cancelled_lookup_cleans_up(void **state)
     for (int i = 0; i < 100 && atomic_load(&lookups_running) > 0; i++)
         usleep(10000);
     usleep(50000);
-    sw_daemon_getaddrinfo = getaddrinfo;
+}
+
+/* Two addresses: 127.0.0.2 first, where nothing listens, then 127.0.0.1. */
+static int two_addresses(const char *host, const char *service, const struct addrinfo *hints, struct addrinfo **res)
+{
+    (void)host;
+    struct addrinfo h = *hints, *a = NULL, *b = NULL;
+    h.ai_family = AF_INET;
+    h.ai_flags = AI_NUMERICHOST;
+    if (getaddrinfo("127.0.0.2", service, &h, &a) != 0)
+        return EAI_FAIL;
+    if (getaddrinfo("127.0.0.1", service, &h, &b) != 0) {
+        freeaddrinfo(a);
+        return EAI_FAIL;
+    }
+    struct addrinfo *end = a;
+    while (end->ai_next)
+        end = end->ai_next;
+    end->ai_next = b;
+    *res = a;
+    atomic_fetch_add(&lookups_done, 1);
+    return 0;
+}
+
+static void test_refused_address_falls_through_to_the_next(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    int listener = listen_loopback(&port);
+    sw_tcp_lookup *r = NULL;
+    int rfd = -1;
+    assert_int_equal(sw_tcp_lookup_start("bridge.example", port, two_addresses, &r, &rfd), SW_OK);
+    assert_true(rfd >= 0);
+    sw_loop *loop = sw_loop_new();
+    waiter w = { 0 };
+    wait_lookup(loop, rfd, &w);
+    int attempts = 0, fd = -1;
+    bool pending = false;
+    for (;;) {
+        assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_OK);
+        attempts++;
+        sw_err e = SW_OK;
+        if (pending) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            assert_int_equal(poll(&p, 1, 5000), 1);
+            e = sw_tcp_connect_finish(fd);
+        }
+        if (e == SW_OK)
+            break;
+        assert_int_equal(errno, ECONNREFUSED);
+        close(fd);
+        assert_true(sw_tcp_lookup_has_next(r));
+    }
+    assert_int_equal(attempts, 2);
+    assert_false(sw_tcp_lookup_has_next(r));
+    int peer = accept_peer(listener);
+    close(peer);
+    close(fd);
+    /* Nothing left to try. */
+    assert_int_equal(sw_tcp_lookup_connect(r, &fd, &pending), SW_ERR_CONNECT);
+    sw_tcp_lookup_cancel(r, NULL);
+    sw_loop_free(loop);
+    close(listener);
+}
+
+/* The blocking connect: a literal address, then the same port refused once nothing listens. */
+static void test_blocking_connect(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    int listener = listen_loopback(&port);
+    int fd = -1;
+    assert_int_equal(sw_tcp_connect("127.0.0.1", port, 2000, &fd), SW_OK);
+    int fl = fcntl(fd, F_GETFL);
+    assert_int_equal(fl & O_NONBLOCK, 0); /* handed back blocking */
+    close(fd);
+    close(listener);
+    fd = -1;
+    assert_int_equal(sw_tcp_connect("127.0.0.1", port, 2000, &fd), SW_ERR_CONNECT);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(fd, -1);
 }
 
 int main(void)
@@ -235,6 +318,8 @@ int main(void)
         cmocka_unit_test(test_name_looked_up_while_loop_runs),
         cmocka_unit_test(test_failed_lookup_is_reported),
         cmocka_unit_test(test_cancelled_lookup_cleans_up),
+        cmocka_unit_test(test_refused_address_falls_through_to_the_next),
+        cmocka_unit_test(test_blocking_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
