@@ -1,6 +1,7 @@
 """Sources and the reconnect loop: a real pseudo-terminal for --serial, a
 loopback server for --tcp (drops, silence, refused connections), files for
 --file, with taptap 0.2.0's exit codes."""
+import ctypes
 import os
 import pty
 import re
@@ -14,6 +15,17 @@ import tigolib as tl
 
 PEEK = tl.load_vectors("peek_output_examples.json")
 STREAM = bytes.fromhex(PEEK["peek_bytes"]["input_hex"])
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_CAPBSET_DROP = 24
+CAP_SYS_ADMIN = 21
+
+
+def without_sys_admin():
+    """In a child before exec: as root, drop CAP_SYS_ADMIN, which may open an exclusive tty."""
+    if os.geteuid() == 0 and _libc.prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
 def read_bytes(path):
@@ -64,12 +76,24 @@ class SerialPty(unittest.TestCase):
     def test_exclusive_open(self):
         p = self._run("peek-bytes")
         # A second reader of the same port is refused (TIOCEXCL) and, with one retry, gives up with 2.
-        if os.geteuid() == 0:
-            self.skipTest("root bypasses TIOCEXCL")
-        r = tl.run([self.taptap, "peek-bytes", "--serial", self.path, "--reconnect-retry", "1",
-                    "--reconnect-delay", "0"])
-        self.assertEqual(r.returncode, 2)
+        # Root may open an exclusive tty anyway (CAP_SYS_ADMIN), so as root the second reader runs
+        # without that capability, as an ordinary user would.
+        argv = [self.taptap, "peek-bytes", "--serial", self.path, "--reconnect-retry", "1",
+                "--reconnect-delay", "0"]
+        r = subprocess.run(argv, capture_output=True, timeout=30, env=tl.quiet_env(),
+                           preexec_fn=without_sys_admin)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"busy", r.stderr)
         p.stop()
+        # The same reader opens a port nobody holds (a fresh pty: the exclusive flag stays on this
+        # one while the test keeps its slave open): it was refused for being second, not for
+        # lacking a permission.
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        q = tl.Proc([self.taptap, "peek-bytes", "--serial", os.ttyname(slave)], preexec_fn=without_sys_admin)
+        self.addCleanup(q.stop)
+        self.assertTrue(q.wait_for("err", b"opened serial port"), q.stderr_text())
 
     def test_unplugged_adapter(self):
         # Closing the master is what an unplugged USB adapter looks like: a read error, then the
