@@ -8,7 +8,11 @@
  *   2. full decode with no output (link -> transport -> PV -> observer events),
  *   3. `sunwire tigo observe --file` writing JSON lines to /dev/null,
  *   4. `sunwire tigo peek-frames --file` writing to /dev/null,
- * the last two as real processes on a file, with their peak RSS.
+ *   5. the taptap persona's `observe` and `peek-frames` (taptap's Debug lines)
+ *      on the same file,
+ * the last ones as real processes on a file, with their peak RSS, and for
+ * `taptap observe` the largest private memory (Private_Clean + Private_Dirty
+ * in /proc/PID/smaps_rollup) seen while it ran.
  *
  * Usage: bench_tigo [MEGABYTES] [PATH-TO-SUNWIRE]   (defaults: 100, ./sunwire)
  *        bench_tigo MEGABYTES --write FILE         (only write the stream, e.g. for a profiler)
@@ -124,28 +128,81 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *u
     return 0;
 }
 
-/* Run the program on a file with stdout to /dev/null; returns its CPU seconds, stores peak RSS in KiB. */
-static double run_cli(const char *prog, const char *sub, const char *file, long *rss_kib)
+/* Private memory (Private_Clean + Private_Dirty) of a running process in KiB, or -1. */
+static long private_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long total = -1, v;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 || sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+            total = (total < 0 ? 0 : total) + v;
+    }
+    fclose(f);
+    return total;
+}
+
+/*
+ * Run `path` with argv on a file with stdout to /dev/null; returns its CPU
+ * seconds, stores its peak RSS and the largest private memory seen while it
+ * ran (sampled every millisecond) in KiB.
+ */
+static double run_prog(const char *path, char *const argv[], long *rss_kib, long *priv_kib)
 {
     pid_t pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(prog, prog, "tigo", sub, "--file", file, (char *)NULL);
+        execv(path, argv);
         _exit(127);
     }
     int status = 0;
     struct rusage ru;
-    wait4(pid, &status, 0, &ru);
+    long priv = -1;
+    for (;;) {
+        pid_t r = wait4(pid, &status, WNOHANG, &ru);
+        if (r == pid)
+            break;
+        long p = private_kib(pid);
+        if (p > priv)
+            priv = p;
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
     double t = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
                (double)ru.ru_stime.tv_usec * 1e-6;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_tigo: %s %s failed (status %d)\n", prog, sub, status);
+        fprintf(stderr, "bench_tigo: %s %s failed (status %d)\n", argv[0], argv[1], status);
         exit(1);
     }
     *rss_kib = ru.ru_maxrss;
+    if (priv_kib)
+        *priv_kib = priv;
     return t;
+}
+
+/* `sunwire tigo SUB --file FILE` */
+static double run_cli(const char *prog, const char *sub, const char *file, long *rss_kib)
+{
+    char *const argv[] = { (char *)prog, (char *)"tigo", (char *)sub, (char *)"--file", (char *)file, NULL };
+    return run_prog(prog, argv, rss_kib, NULL);
+}
+
+/* `taptap SUB --file FILE`: the persona next to the program (taptap in its directory), else
+ * the program itself under the name taptap. */
+static double run_taptap(const char *prog, const char *sub, const char *file, long *rss_kib, long *priv_kib)
+{
+    char path[4096];
+    const char *slash = strrchr(prog, '/');
+    snprintf(path, sizeof path, "%.*staptap", slash ? (int)(slash - prog + 1) : 0, prog);
+    if (access(path, X_OK) != 0)
+        snprintf(path, sizeof path, "%s", prog);
+    char *const argv[] = { (char *)"taptap", (char *)sub, (char *)"--file", (char *)file, NULL };
+    return run_prog(path, argv, rss_kib, priv_kib);
 }
 
 int main(int argc, char **argv)
@@ -217,6 +274,12 @@ int main(int argc, char **argv)
     printf("observe -> /dev/null:      %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
     t = run_cli(prog, "peek-frames", path, &rss);
     printf("peek-frames -> /dev/null:  %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
+    long priv;
+    t = run_taptap(prog, "observe", path, &rss, &priv);
+    printf("taptap observe:            %8.0f MB/s  (peak RSS %.2f MiB, private %ld KiB)\n", mbytes / t, rss / 1024.0,
+           priv);
+    t = run_taptap(prog, "peek-frames", path, &rss, NULL);
+    printf("taptap peek-frames:        %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
     unlink(path);
     return 0;
 }

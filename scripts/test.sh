@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: install what is missing, build twice (normal and ASan+UBSan) and run
-# every test in both builds. This is the command CI runs (.ci/run).
+# every test in both builds, plus the unit tests of a third build that has only
+# the portable code paths (what CPUs without SSE2/SSSE3/PCLMULQDQ, such as ARM
+# boards, run). This is the command CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -11,6 +13,9 @@ scripts/build.sh build -DSUNWIRE_WERROR=ON
 echo "== build: ASan + UBSan"
 scripts/build.sh build-asan -DSUNWIRE_SANITIZE=ON -DSUNWIRE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 
+echo "== build: portable paths only (-DSUNWIRE_PORTABLE=ON)"
+scripts/build.sh build-portable -DSUNWIRE_PORTABLE=ON -DSUNWIRE_WERROR=ON
+
 echo "== build: libFuzzer targets (clang)"
 CC=clang scripts/build.sh build-fuzz -DSUNWIRE_FUZZ=ON -DSUNWIRE_TESTS=OFF -DSUNWIRE_WERROR=ON
 
@@ -20,5 +25,7 @@ echo "== tests: ASan + UBSan build"
 (cd build-asan && ctest --output-on-failure -j "$jobs")
 echo "== fuzzing: every target for a fixed number of executions"
 (cd build-fuzz && ctest --output-on-failure -j "$jobs")
+echo "== tests: portable build, unit tests only"
+(cd build-portable && ctest --output-on-failure -j "$jobs" -E '^integration/')
 echo "== tests: release build"
 (cd build && ctest --output-on-failure -j "$jobs")

@@ -15,31 +15,88 @@
 #include "sunwire/tigo_format.h"
 #include "sunwire/tigo_link.h"
 
+/* Decimal text of every byte value, NUL-padded to four bytes so that a whole
+ * entry can be copied and the length added (the line has room to spare). */
+typedef struct dec_table {
+    char text[256][4];
+    uint8_t len[256];
+} dec_table;
+
 typedef struct frames_ctx {
     tigo_cli *cli;
     sw_tigo_link_rx rx;
     sw_tigo_fmt fmt;
     int64_t now_ns;
     int failed;
+    dec_table dec;
     char line[SW_TIGO_LINE_MAX];
 } frames_ctx;
 
-static void frame_text(const sw_tigo_frame *f, char *out, size_t cap)
+static void dec_table_init(dec_table *d)
 {
-    size_t k = 0;
+    for (unsigned v = 0; v < 256; v++)
+        d->len[v] = (uint8_t)snprintf(d->text[v], sizeof d->text[v], "%u", v);
+}
+
+static size_t put_str(char *out, size_t k, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(out + k, s, n);
+    return k + n;
+}
+
+/* "0x" and lower-case hex with at least two digits, as Rust's {:#04x}. */
+static size_t put_hex(char *out, size_t k, unsigned v)
+{
+    static const char hx[] = "0123456789abcdef";
+    char tmp[8];
+    size_t n = 0;
+    do {
+        tmp[n++] = hx[v & 0xF];
+        v >>= 4;
+    } while (v);
+    if (n < 2)
+        tmp[n++] = '0';
+    out[k++] = '0';
+    out[k++] = 'x';
+    while (n)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+/*
+ * taptap's Debug rendering of a frame. Written by hand rather than with one
+ * snprintf per payload byte: this line is most of what the persona's
+ * peek-frames does. out must hold SW_TIGO_LINE_MAX bytes, which is more than
+ * the longest frame's line (about 1.4 KB) needs, with room for the 4-byte copies.
+ */
+static size_t frame_text(const dec_table *d, const sw_tigo_frame *f, char *out)
+{
+    size_t k = put_str(out, 0, sw_tigo_addr_is_from_gateway(f->address) ? "Frame { address: From(GatewayID("
+                                                                           : "Frame { address: To(GatewayID(");
+    k = put_hex(out, k, sw_tigo_addr_gateway_id(f->address));
+    k = put_str(out, k, ")), frame_type: Type");
     const char *name = sw_tigo_frame_type_name(f->type);
-    char type[48];
-    if (name)
-        snprintf(type, sizeof type, "Type::%s", name);
-    else
-        snprintf(type, sizeof type, "Type(0x%02x)", f->type);
-    k += (size_t)snprintf(out + k, cap - k, "Frame { address: %s(GatewayID(0x%02x)), frame_type: %s, payload: [",
-                          sw_tigo_addr_is_from_gateway(f->address) ? "From" : "To",
-                          sw_tigo_addr_gateway_id(f->address), type);
-    for (size_t i = 0; i < f->payload_len && k < cap; i++)
-        k += (size_t)snprintf(out + k, cap - k, i ? ", %u" : "%u", f->payload[i]);
-    if (k < cap)
-        snprintf(out + k, cap - k, "] }");
+    if (name) {
+        k = put_str(out, k, "::");
+        k = put_str(out, k, name);
+    } else {
+        out[k++] = '(';
+        k = put_hex(out, k, f->type);
+        out[k++] = ')';
+    }
+    k = put_str(out, k, ", payload: [");
+    for (size_t i = 0; i < f->payload_len; i++) {
+        if (i) {
+            out[k++] = ',';
+            out[k++] = ' ';
+        }
+        memcpy(out + k, d->text[f->payload[i]], 4);
+        k += d->len[f->payload[i]];
+    }
+    k = put_str(out, k, "] }");
+    out[k] = '\0';
+    return k;
 }
 
 static int on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
@@ -51,8 +108,8 @@ static int on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
     if (c->cli->args->json) {
         e = sw_tigo_fmt_frame_json(&c->fmt, f, c->now_ns, c->line, sizeof c->line, &len);
     } else if (c->cli->persona == SW_PERSONA_TAPTAP) {
-        frame_text(f, c->line, sizeof c->line);
-        len = strlen(c->line);
+        _Static_assert(sizeof c->line >= 100 + SW_TIGO_LINK_MAX_PAYLOAD * 5, "line too short for a frame");
+        len = frame_text(&c->dec, f, c->line);
         e = SW_OK;
     } else {
         e = sw_tigo_fmt_frame_text(f, c->line, sizeof c->line, &len);
@@ -77,6 +134,7 @@ int tigo_cmd_peek_frames(tigo_cli *cli)
         return 1;
     c->cli = cli;
     sw_tigo_fmt_init(&c->fmt, 0);
+    dec_table_init(&c->dec);
     sw_tigo_link_rx_init(&c->rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, c);
     int rc = tigo_run(cli, frames_on_bytes, c);
     free(c);

@@ -315,7 +315,7 @@ bool sw_tigo_crc16_residue_ok_tables(const uint8_t *body, size_t n)
  * instruction each), the 79-bit sum is reduced once (Barrett: two more
  * products), and the remainder compared with zero.
  */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SW_PORTABLE)
 #include <immintrin.h>
 #define SW_CRC_CLMUL 1
 
@@ -380,6 +380,15 @@ bool sw_tigo_crc16_residue_ok_clmul(const uint8_t *body, size_t n, bool *ok)
     (void)ok;
 #endif
     return false;
+}
+
+const char *sw_tigo_crc16_path(void)
+{
+#ifdef SW_CRC_CLMUL
+    if (__builtin_cpu_supports("pclmul"))
+        return "clmul";
+#endif
+    return "tables";
 }
 
 bool sw_tigo_crc16_residue_ok(const uint8_t *body, size_t n)

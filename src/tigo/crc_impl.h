@@ -81,5 +81,8 @@ bool sw_tigo_crc16_residue_ok(const uint8_t *body, size_t n);
 bool sw_tigo_crc16_residue_ok_tables(const uint8_t *body, size_t n);
 /* False when the CPU lacks the instruction: *ok is then left alone. */
 bool sw_tigo_crc16_residue_ok_clmul(const uint8_t *body, size_t n, bool *ok);
+/* Which check sw_tigo_crc16_residue_ok() uses here: "clmul" or "tables"
+ * (always "tables" when built with SW_PORTABLE, cmake -DSUNWIRE_PORTABLE=ON). */
+const char *sw_tigo_crc16_path(void);
 
 #endif

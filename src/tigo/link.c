@@ -9,13 +9,17 @@
  * switch on the state happens once per delimiter or escape, not once per byte.
  */
 #include <string.h>
-#if defined(__SSE2__)
+/* SW_PORTABLE (cmake -DSUNWIRE_PORTABLE=ON) keeps the vector paths out, so
+ * that the code other CPUs run is what gets built and tested. */
+#if defined(__SSE2__) && !defined(SW_PORTABLE)
 #include <emmintrin.h>
+#define SW_LINK_SSE2 1
 #endif
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_link.h"
 #include "tigo/crc_impl.h"
+#include "tigo/link_impl.h"
 
 void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame, void *user)
 {
@@ -97,7 +101,7 @@ static int finish_frame(sw_tigo_link_rx *rx)
 /* Escape code 00..06 back to the data byte it stands for. */
 static const uint8_t unescape_tab[7] = { 0x7E, 0x24, 0x23, 0x25, 0xA4, 0xA3, 0xA5 };
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SW_PORTABLE)
 #include <tmmintrin.h>
 #define SW_LINK_SSSE3 1
 
@@ -234,6 +238,20 @@ __attribute__((target("ssse3,popcnt"))) static size_t unescape_blocks(const uint
 }
 #endif
 
+/* Which frame-data loop the receiver runs on this CPU (see link_impl.h). */
+const char *sw_tigo_link_rx_path(void)
+{
+#if defined(SW_LINK_SSSE3)
+    if (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
+        return "ssse3";
+#endif
+#if defined(SW_LINK_SSE2)
+    return "sse2";
+#else
+    return "portable";
+#endif
+}
+
 int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *consumed)
 {
     const bool improved = rx->mode == SW_TIGO_LINK_MODE_IMPROVED;
@@ -267,7 +285,7 @@ int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, s
                 const uint8_t *src = data + i;
                 uint8_t *dst = rx->buf + BODY_LEAD + blen;
                 size_t run = 0;
-#if defined(__SSE2__)
+#if defined(SW_LINK_SSE2)
                 /* Sixteen bytes per compare where the CPU has SSE2 (every
                  * x86-64): store them all (they fit: lim never exceeds the
                  * room left) and advance to the first 7E, if any. */
@@ -302,7 +320,7 @@ int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, s
                     dst[run] = src[run];
                     run++;
                 }
-#if defined(__SSE2__)
+#if defined(SW_LINK_SSE2)
             run_done:
 #endif
                 blen += run;

@@ -10,8 +10,9 @@
 #define SUNWIRE_TIGO_PV_IMPL_H
 
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SW_PORTABLE) /* SW_PORTABLE: the code other CPUs run */
 #include <emmintrin.h>
+#define SW_PV_SSE2 1
 #endif
 
 #include "sunwire/core.h"
@@ -61,7 +62,7 @@ static inline sw_err sw_tigo_power_report_split(const uint8_t *d, size_t n, sw_t
      * text) must equal the reference's. IEEE division is correctly rounded
      * whether one or two lanes are divided at a time, so where SSE2 exists
      * the five divisions go as three, two of them paired. */
-#if defined(__SSE2__)
+#if defined(SW_PV_SSE2)
     __m128d v = _mm_div_pd(_mm_set_pd((double)out->voltage_out_raw, (double)out->voltage_in_raw),
                            _mm_set_pd(10.0, 20.0));
     __m128d ct = _mm_div_pd(_mm_set_pd((double)out->temperature_signed, (double)out->current_raw),

@@ -8,7 +8,9 @@
  *     receiver, as the pcap command does.
  *   - bit 7 set: the rest is written to a temporary file and read with
  *     sw_pcap_read (the libpcap path), whose callback feeds the receiver.
- * Checked: reassembly never delivers more bytes than were offered.
+ * Checked: reassembly never delivers more bytes than were offered, and the
+ * receiver makes the same frames and errors of the reassembled segments as
+ * of the same bytes (up to each hole) in one piece.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 #include <stdbool.h>
 
+#include "rct_events.h"
 #include "sunwire/rct.h"
 #include "sunwire/rct_pcap.h"
 
@@ -26,29 +29,64 @@ static const int k_links[] = {SW_LINK_NULL, SW_LINK_ETHERNET, SW_LINK_RAW, SW_LI
 typedef struct sink {
     sw_rct_receiver rx;
     uint64_t delivered;
+    /* What the receiver made of the segments as delivered, and the bytes
+     * since the last hole, to be received again in one piece. */
+    fz_digest events;
+    uint8_t *stream;
+    size_t stream_len;
 } sink;
 
-static void feed_rx(sink *s, const uint8_t *d, size_t n)
+#define STREAM_MAX (1u << 20)
+
+static void feed_rx(sw_rct_receiver *rx, const uint8_t *d, size_t n, fz_digest *events)
 {
     size_t pos = 0;
     while (pos < n) {
         sw_rct_rx_event ev;
-        size_t used = sw_rct_receiver_push(&s->rx, d + pos, n - pos, &ev);
+        size_t used = sw_rct_receiver_push(rx, d + pos, n - pos, &ev);
         if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
             break;
-        if (used == 0)
+        fz_mix_rct_event(events, &ev);
+        if (used == 0 && ev.kind != SW_RCT_RX_ERROR)
             used = 1; /* never stall on an event that consumed nothing */
         pos += used;
     }
 }
 
+/* The bytes since the last hole received in one piece must give what the segments gave. */
+static void check_stream(sink *s)
+{
+    static sw_rct_receiver rx;
+    fz_digest whole;
+    fz_digest_init(&whole);
+    sw_rct_receiver_init(&rx);
+    feed_rx(&rx, s->stream, s->stream_len, &whole);
+    fz_same(&whole, &s->events, "RCT receiver behind TCP reassembly");
+}
+
+static void sink_reset(sink *s)
+{
+    sw_rct_receiver_init(&s->rx);
+    fz_digest_init(&s->events);
+    s->stream_len = 0;
+}
+
 static void deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
 {
     sink *s = user;
-    if (gap)
-        sw_rct_receiver_init(&s->rx); /* a hole: resynchronise, as the reader does */
+    if (gap) {
+        check_stream(s);
+        sink_reset(s); /* a hole: resynchronise, as the reader does */
+    }
     s->delivered += len;
-    feed_rx(s, data, len);
+    if (s->stream_len + len <= STREAM_MAX) {
+        memcpy(s->stream + s->stream_len, data, len);
+        s->stream_len += len;
+        feed_rx(&s->rx, data, len, &s->events);
+    } else {
+        check_stream(s);
+        sink_reset(s);
+    }
 }
 
 static void on_pcap(void *user, const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len,
@@ -67,7 +105,7 @@ static void packets(int link, const uint8_t *d, size_t n)
     uint64_t offered[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         sw_tcp_reasm_init(&r[i]);
-        sw_rct_receiver_init(&g_sinks[i].rx);
+        sink_reset(&g_sinks[i]);
         g_sinks[i].delivered = 0;
     }
     uint16_t first_src = 0;
@@ -97,6 +135,7 @@ static void packets(int link, const uint8_t *d, size_t n)
         sw_tcp_reasm_flush(&r[i], deliver, &g_sinks[i]);
         if (g_sinks[i].delivered > offered[i])
             abort();
+        check_stream(&g_sinks[i]);
         sw_tcp_reasm_free(&r[i]);
     }
 }
@@ -117,16 +156,22 @@ static void file(const uint8_t *d, size_t n)
             break;
         done += (size_t)w;
     }
-    sw_rct_receiver_init(&g_sinks[0].rx);
+    sink_reset(&g_sinks[0]);
     sw_pcap_stats st;
     char eb[256];
     sw_pcap_read(path, 0, on_pcap, &g_sinks[0], &st, eb, sizeof eb);
+    check_stream(&g_sinks[0]);
     fclose(f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (!g_sinks[0].stream) {
+        for (int i = 0; i < 2; i++)
+            if (!(g_sinks[i].stream = malloc(STREAM_MAX)))
+                abort();
+    }
     if (size < 1)
         return 0;
     if (data[0] & 0x80)

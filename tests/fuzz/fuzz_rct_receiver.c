@@ -1,14 +1,18 @@
 /*
- * Fuzz target: the RCT streaming receiver fed arbitrary bytes in varying
- * chunks; every complete frame is decoded with its registry type (or every
- * type when the id is unknown) and rendered as text and JSON. The one-shot
- * parser sw_rct_frame_parse must find the same first frame or error as the
- * receiver fed the whole input at once, and use the same number of bytes.
+ * Fuzz target: the RCT streaming receiver fed arbitrary bytes; every
+ * complete frame is decoded with its registry type (or every type when the
+ * id is unknown) and rendered as text and JSON. The bytes are received twice,
+ * in one piece and in pieces whose sizes the input's last byte picks, and
+ * both passes must give the same frames and errors. The one-shot parser
+ * sw_rct_frame_parse must find the same first frame or error as the receiver
+ * fed the whole input at once, and use the same number of bytes.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rct_events.h"
 #include "sunwire/rct.h"
 
 static void decode_all(uint32_t id, const uint8_t *p, size_t n)
@@ -74,28 +78,44 @@ static void compare_one_shot(sw_rct_receiver *rx, const uint8_t *data, size_t si
         abort();
 }
 
+/* Every event of one pass over the input, in pieces from split (NULL: in one piece). */
+static fz_digest receive_all(sw_rct_receiver *rx, const uint8_t *data, size_t size, fz_splitter *split, bool decode)
+{
+    fz_digest d;
+    fz_digest_init(&d);
+    sw_rct_receiver_init(rx);
+    size_t pos = 0;
+    while (pos < size) {
+        size_t end = pos + (split ? fz_piece(split, size - pos) : size - pos);
+        while (pos < end) {
+            sw_rct_rx_event ev;
+            size_t used = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
+            pos += used;
+            if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+                break;
+            fz_mix_rct_event(&d, &ev);
+            if (decode && ev.kind == SW_RCT_RX_FRAME)
+                decode_all(ev.frame.id, ev.frame.payload, ev.frame.payload_len);
+        }
+        pos = end;
+    }
+    return d;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static sw_rct_receiver *rx;
     if (!rx)
         rx = malloc(sizeof *rx);
+    if (size < 1)
+        return 0;
     compare_one_shot(rx, data, size);
-    sw_rct_receiver_init(rx);
-    size_t pos = 0, chunk = 1;
-    while (pos < size) {
-        size_t end = size - pos < chunk ? size : pos + chunk;
-        while (pos < end) {
-            sw_rct_rx_event ev;
-            size_t used = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
-            if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
-                break;
-            pos += used;
-            if (ev.kind == SW_RCT_RX_FRAME)
-                decode_all(ev.frame.id, ev.frame.payload, ev.frame.payload_len);
-        }
-        pos = end;
-        chunk = chunk * 5 % 97 + 1;
-    }
+    /* Once in one piece (each frame decoded), once in pieces the last byte picks: same events. */
+    fz_digest whole = receive_all(rx, data, size, NULL, true);
+    fz_splitter sp;
+    fz_splitter_init(&sp, data[size - 1]);
+    fz_digest split = receive_all(rx, data, size, &sp, false);
+    fz_same(&whole, &split, "RCT receiver");
     return 0;
 }

@@ -6,12 +6,14 @@
  * into an observer. Without flips every power report the observer emits must
  * be one the simulator sent, with the same raw fields, and no more often than
  * it was sent; with flips only "no crash" is asked (a flipped frame may, very
- * rarely, still pass its 16-bit CRC).
+ * rarely, still pass its 16-bit CRC). With or without flips, pushing each
+ * frame whole and cut in two must give the same events and counters.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunking.h"
 #include "sunwire/sim_tigo.h"
 #include "sunwire/tigo.h"
 
@@ -62,10 +64,28 @@ static void on_sim(void *user, const sw_tigo_sim_event *ev)
 
 static int g_checking;
 
+static fz_digest g_dig;
+
 static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
 {
     (void)owner;
     (void)user;
+    fz_mix_u64(&g_dig, (uint64_t)e->kind);
+    if (e->kind == SW_TIGO_OBS_POWER_REPORT) {
+        const sw_tigo_power_event *pw = &e->u.power;
+        const sw_tigo_power_report *p = pw->report;
+        fz_mix_u64(&g_dig, (uint64_t)pw->gateway << 32 | (uint64_t)pw->node << 16 | p->slot_counter);
+        fz_mix_u64(&g_dig, (uint64_t)pw->timestamp_ns);
+        fz_mix_u64(&g_dig, (uint64_t)p->voltage_in_raw << 48 | (uint64_t)p->voltage_out_raw << 32 |
+                               (uint64_t)p->current_raw << 16 | p->temperature_raw);
+        fz_mix_u64(&g_dig, (uint64_t)p->duty_cycle_raw << 8 | p->rssi);
+    } else if (e->kind == SW_TIGO_OBS_INFRASTRUCTURE) {
+        fz_mix_u64(&g_dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
+    } else if (e->kind == SW_TIGO_OBS_DIAGNOSTIC) {
+        const sw_tigo_diag_event *d = &e->u.diag;
+        fz_mix_u64(&g_dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
+                               d->slot_counter);
+    }
     if (e->kind != SW_TIGO_OBS_POWER_REPORT || !g_checking || g_overflow)
         return 0;
     const sw_tigo_power_report *p = e->u.power.report;
@@ -134,14 +154,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     g_checking = flips == 0;
 
-    sw_tigo_observer_init(obs, flags, on_obs, NULL);
-    size_t pos = 0;
-    for (size_t f = 0; f < nf; f++) {
-        /* Frame by frame with its bus time, each frame cut once at a point the input picks. */
-        size_t cut = pos + (ends[f] - pos) * (data[(f % 8)] & 7) / 8;
-        sw_tigo_observer_push(obs, bus + pos, cut - pos, times[f], NULL);
-        sw_tigo_observer_push(obs, bus + cut, ends[f] - cut, times[f], NULL);
-        pos = ends[f];
+    /* Frame by frame with its bus time: first whole, then each frame cut
+     * once at a point the input picks. Both must give the same events. */
+    fz_digest whole;
+    for (int cutting = 0; cutting < 2; cutting++) {
+        int checking = g_checking;
+        g_checking = checking && cutting;
+        fz_digest_init(&g_dig);
+        sw_tigo_observer_init(obs, flags, on_obs, NULL);
+        size_t pos = 0;
+        for (size_t f = 0; f < nf; f++) {
+            size_t cut = cutting ? pos + (ends[f] - pos) * (data[(f % 8)] & 7) / 8 : ends[f];
+            sw_tigo_observer_push(obs, bus + pos, cut - pos, times[f], NULL);
+            if (cut < ends[f])
+                sw_tigo_observer_push(obs, bus + cut, ends[f] - cut, times[f], NULL);
+            pos = ends[f];
+        }
+        fz_mix(&g_dig, sw_tigo_observer_counters(obs), sizeof(sw_tigo_obs_counters));
+        g_checking = checking;
+        if (!cutting)
+            whole = g_dig;
+        else
+            fz_same(&whole, &g_dig, "observer on the simulated bus");
     }
     return 0;
 }

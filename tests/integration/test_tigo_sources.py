@@ -1,8 +1,10 @@
 """Sources and the reconnect loop: a real pseudo-terminal for --serial, a
 loopback server for --tcp (drops, silence, refused connections), files for
 --file, with taptap 0.2.0's exit codes."""
+import ctypes
 import os
 import pty
+import random
 import re
 import subprocess
 import tempfile
@@ -14,6 +16,57 @@ import tigolib as tl
 
 PEEK = tl.load_vectors("peek_output_examples.json")
 STREAM = bytes.fromhex(PEEK["peek_bytes"]["input_hex"])
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_CAPBSET_DROP = 24
+CAP_SYS_ADMIN = 21
+
+
+def without_sys_admin():
+    """In a child before exec: as root, drop CAP_SYS_ADMIN, which may open an exclusive tty."""
+    if os.geteuid() == 0 and _libc.prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+# taptap names these frame types; others print as Type(0x..).
+TAPTAP_FRAME_NAMES = {
+    0x0006: "ENUMERATION_END_RESPONSE", 0x000A: "VERSION_REQUEST", 0x000B: "VERSION_RESPONSE",
+    0x0014: "ENUMERATION_START_REQUEST", 0x0015: "ENUMERATION_START_RESPONSE", 0x0038: "ENUMERATION_REQUEST",
+    0x0039: "ENUMERATION_RESPONSE", 0x003A: "IDENTIFY_REQUEST", 0x003B: "IDENTIFY_RESPONSE",
+    0x003C: "ASSIGN_GATEWAY_ID_REQUEST", 0x003D: "ASSIGN_GATEWAY_ID_RESPONSE", 0x0148: "RECEIVE_REQUEST",
+    0x0149: "RECEIVE_RESPONSE", 0x0B00: "PING_REQUEST", 0x0B01: "PING_RESPONSE", 0x0B0F: "COMMAND_REQUEST",
+    0x0B10: "COMMAND_RESPONSE", 0x0E02: "ENUMERATION_END_REQUEST",
+}
+ESCAPED = (0x7E, 0x24, 0x23, 0x25, 0xA4, 0xA3, 0xA5)  # sent as 7E 00 .. 7E 06
+ESCAPE_DENSE = bytes(range(0xE0)) + bytes(ESCAPED[v % 7] for v in range(0xE0, 0x100))
+MAX_PAYLOAD = 250  # 256 body bytes less address, type and CRC
+
+
+def _crc_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x8408 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC_TABLE = _crc_table()
+
+
+def encode_frame(addr, ftype, payload):
+    """A link frame: 7E 07, escaped body (address, type, payload, CRC-16 low byte first), 7E 08."""
+    body = bytes((addr >> 8, addr & 0xFF, ftype >> 8, ftype & 0xFF)) + payload
+    crc = 0x8408
+    for b in body:
+        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ b) & 0xFF]
+    body += bytes((crc & 0xFF, crc >> 8))
+    out = body.replace(b"\x7e", b"\x7e\x00")
+    for code, b in enumerate(ESCAPED[1:], 1):
+        out = out.replace(bytes((b,)), bytes((0x7E, code)))
+    return b"\x7e\x07" + out + b"\x7e\x08"
 
 
 def read_bytes(path):
@@ -64,12 +117,24 @@ class SerialPty(unittest.TestCase):
     def test_exclusive_open(self):
         p = self._run("peek-bytes")
         # A second reader of the same port is refused (TIOCEXCL) and, with one retry, gives up with 2.
-        if os.geteuid() == 0:
-            self.skipTest("root bypasses TIOCEXCL")
-        r = tl.run([self.taptap, "peek-bytes", "--serial", self.path, "--reconnect-retry", "1",
-                    "--reconnect-delay", "0"])
-        self.assertEqual(r.returncode, 2)
+        # Root may open an exclusive tty anyway (CAP_SYS_ADMIN), so as root the second reader runs
+        # without that capability, as an ordinary user would.
+        argv = [self.taptap, "peek-bytes", "--serial", self.path, "--reconnect-retry", "1",
+                "--reconnect-delay", "0"]
+        r = subprocess.run(argv, capture_output=True, timeout=30, env=tl.quiet_env(),
+                           preexec_fn=without_sys_admin)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"busy", r.stderr)
         p.stop()
+        # The same reader opens a port nobody holds (a fresh pty: the exclusive flag stays on this
+        # one while the test keeps its slave open): it was refused for being second, not for
+        # lacking a permission.
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        q = tl.Proc([self.taptap, "peek-bytes", "--serial", os.ttyname(slave)], preexec_fn=without_sys_admin)
+        self.addCleanup(q.stop)
+        self.assertTrue(q.wait_for("err", b"opened serial port"), q.stderr_text())
 
     def test_unplugged_adapter(self):
         # Closing the master is what an unplugged USB adapter looks like: a read error, then the
@@ -222,6 +287,33 @@ class Files(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout), (0, expected))
         r = tl.run([self.taptap, "peek-bytes", "--file", "-"], input_bytes=STREAM)
         self.assertEqual((r.returncode, r.stdout), (0, expected))
+
+    def test_peek_frames_debug_lines_large_stream(self):
+        # taptap's Debug line for every kind of frame: each direction, gateway IDs of one to four
+        # hex digits, the 18 named frame types and unnamed ones, payloads of every length with
+        # every byte value (escapes included). The stream and the lines are made here,
+        # independently of the program.
+        rnd = random.Random(1234)
+        frames, lines = [], []
+        for i in range(12000):
+            addr = rnd.choice((0x0001, 0x1201, 0x8001, 0x9201, rnd.randrange(0x10000)))
+            ftype = rnd.choice((rnd.choice(list(TAPTAP_FRAME_NAMES)), rnd.randrange(0x10000), rnd.randrange(0x100)))
+            n = i % (MAX_PAYLOAD + 1) if i < 2 * (MAX_PAYLOAD + 1) else rnd.randrange(MAX_PAYLOAD + 1)
+            payload = rnd.randbytes(n)
+            if i & 1:  # escape-dense: E0..FF become the bytes that need escaping
+                payload = payload.translate(ESCAPE_DENSE)
+            frames.append(encode_frame(addr, ftype, payload))
+            name = TAPTAP_FRAME_NAMES.get(ftype)
+            lines.append("Frame { address: %s(GatewayID(%#04x)), frame_type: %s, payload: [%s] }" % (
+                "From" if addr & 0x8000 else "To", addr & 0x7FFF,
+                "Type::" + name if name else "Type(%#04x)" % ftype, ", ".join(str(b) for b in payload)))
+        path = self.write("frames.bin", b"\x00\x00".join(frames))
+        r = tl.run([self.taptap, "peek-frames", "--file", path], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = r.stdout.decode().splitlines()
+        self.assertEqual(len(got), len(lines))
+        for g, w in zip(got, lines):
+            self.assertEqual(g, w)
 
     def test_capture_every_chunking(self):
         # The same stream cut into 1-byte packets and into one packet decodes identically.

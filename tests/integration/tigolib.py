@@ -193,8 +193,9 @@ def stop_process(proc):
 class Proc:
     """A running program whose stdout and stderr are collected in the background."""
 
-    def __init__(self, argv, env=None, stdout_limit=None):
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or quiet_env())
+    def __init__(self, argv, env=None, stdout_limit=None, preexec_fn=None):
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or quiet_env(),
+                                  preexec_fn=preexec_fn)
         self.out = bytearray()
         self.err = bytearray()
         self.lock = threading.Lock()
