@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 
 arch=${1:-}
 case "$arch" in
-  arm64) triplet=aarch64-linux-gnu;   qemu=qemu-aarch64 ;;
-  armhf) triplet=arm-linux-gnueabihf; qemu=qemu-arm ;;
+  arm64) triplet=aarch64-linux-gnu;   qemu="qemu-aarch64" ;;
+  armhf) triplet=arm-linux-gnueabihf; qemu="qemu-arm" ;;
   *) echo "usage: scripts/cross-test.sh arm64|armhf" >&2; exit 2 ;;
 esac
 areas=${SUNWIRE_CROSS_AREAS:-core tigo rct}
