@@ -29,3 +29,7 @@ echo "== tests: portable build, unit tests only"
 (cd build-portable && ctest --output-on-failure -j "$jobs" -E '^integration/')
 echo "== tests: release build"
 (cd build && ctest --output-on-failure -j "$jobs")
+# The protocol core cross-built for 32- and 64-bit ARM and run under qemu (docs/arm.md).
+echo "== tests: arm64 and armhf under qemu"
+scripts/cross-test.sh arm64
+scripts/cross-test.sh armhf

@@ -36,7 +36,7 @@ void sw_history_config_defaults(sw_history_config *c)
 static sw_err cfg_err(char *err, size_t errcap, const char *key, const char *value, const char *what)
 {
     if (err && errcap)
-        snprintf(err, errcap, "history: %s = '%s' %s", key, value, what);
+        snprintf(err, errcap, "history: %s = '%.1024s' %s", key, value, what); /* bounded, or 32-bit GCC warns it may pass INT_MAX */
     return SW_ERR_INVALID_ARGUMENT;
 }
 

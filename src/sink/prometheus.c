@@ -571,6 +571,7 @@ sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const 
     return SW_OK;
 }
 
+#if SUNWIRE_HAVE_MHD
 static int metrics_handler(void *user, const sw_http_request *req, sw_http_response *resp)
 {
     (void)req;
@@ -586,6 +587,7 @@ static int metrics_handler(void *user, const sw_http_request *req, sw_http_respo
     resp->cache_control = "no-store";
     return 0;
 }
+#endif
 
 typedef struct prom_sink {
     sw_http_server *own;
