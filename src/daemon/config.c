@@ -948,8 +948,20 @@ sw_err sw_daemon_config_load(sw_daemon_config *c, const char *path, char *err, s
         snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
         return SW_ERR_OPEN;
     }
+    /* A directory opens fine and then reads as an empty file: an empty configuration. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        fclose(fp);
+        snprintf(err, errcap, "%s: cannot read: %s, not a configuration file", path,
+                 S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file");
+        return SW_ERR_OPEN;
+    }
     ini_ctx x = {.c = c, .fp = fp, .err = err, .errcap = errcap};
     sw_err e = run_inih(&x);
+    if (e == SW_OK && ferror(fp)) {
+        snprintf(err, errcap, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+        e = SW_ERR_OPEN;
+    }
     fclose(fp);
     return e;
 #else

@@ -227,8 +227,14 @@ static int64_t on_save(sw_loop *loop, uint64_t id, void *user)
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 static sw_err make_dir(const char *path)
 {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+    if (mkdir(path, 0755) == 0)
         return SW_OK;
+    struct stat st;
+    if (errno == EEXIST && stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return SW_OK;
+        errno = ENOTDIR; /* a file there: nothing could ever be persisted */
+    }
     return SW_ERR_OPEN;
 }
 

@@ -92,5 +92,25 @@ class CheckRefusesBrokenSetups(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode())
 
 
+class StatePathsThatCannotWork(unittest.TestCase):
+    def test_state_dir_that_is_a_file(self):
+        with tempfile.NamedTemporaryFile() as f:
+            for extra in (["--check"], []):
+                with self.subTest(extra=extra):
+                    r = fl.run("run", "--tigo-tcp", "127.0.0.1:1", "--state-dir", f.name, *extra, timeout=20)
+                    err = r.stderr.decode()
+                    self.assertEqual(r.returncode, 2, err)
+                    self.assertIn("state_dir = %s is not a directory" % f.name, err)
+
+    def test_config_that_is_a_directory(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for extra in (["--check"], []):
+                with self.subTest(extra=extra):
+                    r = fl.run("run", "--config", tmp, "--tigo-tcp", "127.0.0.1:1", *extra, timeout=20)
+                    err = r.stderr.decode()
+                    self.assertEqual(r.returncode, 2, err)
+                    self.assertIn("%s: cannot read: it is a directory" % tmp, err)
+
+
 if __name__ == "__main__":
     unittest.main()

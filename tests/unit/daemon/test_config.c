@@ -342,6 +342,10 @@ static void test_missing_file(void **state)
     char err[512] = "";
     assert_int_equal(sw_daemon_config_load(c, "no/such/dir/sunwire.ini", err, sizeof err), SW_ERR_OPEN);
     assert_non_null(strstr(err, "no/such/dir/sunwire.ini"));
+    /* a directory opens and reads as empty: it must be refused, not taken as an empty file */
+    err[0] = 0;
+    assert_int_equal(sw_daemon_config_load(c, ".", err, sizeof err), SW_ERR_OPEN);
+    assert_non_null(strstr(err, "is a directory"));
     cfg_free(c);
 }
 
