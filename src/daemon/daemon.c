@@ -313,12 +313,11 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     }
     char path[SW_DAEMON_PATH_MAX + 32];
     if (sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
-        e = sw_daemon_load_energy(d->model, path, now);
-        if (e == SW_OK)
-            SW_LOGI(LOG_TARGET, "energy counters of %zu panels loaded from %s", sw_model_panel_count(d->model),
-                    path);
-        else if (e != SW_ERR_NOT_FOUND)
-            SW_LOGW(LOG_TARGET, "ignoring %s: %s", path, sw_err_message(e));
+        e = sw_daemon_restore_energy(d->model, path, now, sw_now_realtime_ns() / 1000000000, err, errcap);
+        if (e != SW_OK) {
+            sw_daemon_free(d);
+            return e;
+        }
     }
     summary(d);
     e = sw_daemon_outputs_start(d, err, errcap);
