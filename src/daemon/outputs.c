@@ -241,7 +241,9 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
         if (e == SW_OK) {
             http_sink = s;
             have_http = true;
-            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s:%u/", o->http.bind[0] ? o->http.bind : "127.0.0.1",
+            const char *h = o->http.bind[0] ? o->http.bind : "127.0.0.1";
+            bool v6 = strchr(h, ':') != NULL; /* a URL writes an IPv6 address in brackets */
+            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s%s%s:%u/", v6 ? "[" : "", h, v6 ? "]" : "",
                     (unsigned)sw_http_sink_port(&s));
         }
     }
@@ -257,8 +259,9 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
         e = sw_prometheus_start(d->loop, d->model, &o->prometheus, &s);
         report_start(d, "prometheus", e, &s, SW_DAEMON_OUT_PROMETHEUS, &fatal, err, errcap);
         if (e == SW_OK && sw_prometheus_port(&s))
-            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s:%u%s", o->prometheus.bind,
-                    (unsigned)sw_prometheus_port(&s), o->prometheus.path);
+            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s%s%s:%u%s", strchr(o->prometheus.bind, ':') ? "[" : "",
+                    o->prometheus.bind, strchr(o->prometheus.bind, ':') ? "]" : "", (unsigned)sw_prometheus_port(&s),
+                    o->prometheus.path);
     }
 #endif
 #ifdef HAVE_OUT_HISTORY

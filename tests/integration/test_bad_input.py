@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Small bad inputs that used to overflow, print "(null)", stay silent or mislead.
+
+Each case runs the real program and checks the exit status and that the message
+names what was wrong (see docs/reliability.md, "Bad input").
+"""
+import os
+import re
+import tempfile
+import unittest
+
+import faultlib as fl
+
+
+def run(*args, **kw):
+    r = fl.run(*args, timeout=kw.pop("timeout", 20), **kw)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+class TimeOverflow(unittest.TestCase):
+    """Times beyond int64 nanoseconds (2262-04-11) wrapped to 1702 or 1816, or tripped UBSan."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.tmp.name, "none.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_history_range(self):
+        for flag, value in (("--to", "@9999999999"), ("--from", "9999-12-31T23:59Z"),
+                            ("--from", "2262-04-12"), ("--from", "-99999999w"), ("--from", "-9999999999999999999999s")):
+            with self.subTest(value=value):
+                rc, out, err = run("history", "--db", self.db, flag, value)
+                self.assertEqual(rc, 2, err)
+                self.assertIn("%s: '%s' is outside the times sunwire can hold" % (flag, value), err)
+                self.assertNotRegex(err + out, r"17\d\d-|18\d\d-")
+
+    def test_history_yesterday_is_a_time(self):
+        rc, out, err = run("history", "--db", self.db, "--from", "yesterday", "--to", "today")
+        self.assertNotIn("as a time", err)
+        self.assertIn("cannot read %s" % self.db, err)  # it got past the times to the missing file
+
+    def test_simulation_start(self):
+        for args in (["demo", "--start", "9999-12-31T23:59"],
+                     ["tigo", "simulate", "--file", os.devnull, "--duration", "1", "--start", "2300-01-01T00:00Z"],
+                     ["tigo", "simulate", "--file", os.devnull, "--duration", "1", "--start", "@99999999999999999999"]):
+            with self.subTest(args=args):
+                rc, out, err = run(*args)
+                self.assertEqual(rc, 2, err)
+                self.assertIn("is outside 1970-01-01 .. 2199-12-31 UTC", err)
+        rc, out, err = run("tigo", "simulate", "--file", os.devnull, "--duration", "1", "--start", "soon")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("cannot be read as a time", err)
+
+
+class Messages(unittest.TestCase):
+    def test_history_filter_names_the_chosen_table(self):
+        rc, out, err = run("history", "--db", "none.db", "--inverter", "inverter", "--panel", "E1")
+        self.assertEqual(rc, 2, err)
+        self.assertNotIn("(null)", err)
+        self.assertIn("--panel applies to the panels table, not the inverter table (chosen by --inverter)", err)
+
+    def test_rct_decode_says_why_nothing_came_out(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "dump.txt")
+            with open(path, "w") as f:
+                f.write("this is not hex at all\n")
+            rc, out, err = run("rct", "decode", path)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertIn("No RCT frame found in %s" % path, err)
+            self.assertIn("not hex text", err)
+            rc, out, err = run("rct", "decode", tmp)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertIn("Cannot read %s: Is a directory" % tmp, err)
+
+    def test_demo_arguments(self):
+        rc, out, err = run("demo", "extra-arg")
+        self.assertEqual(rc, 2)
+        self.assertIn("unexpected argument 'extra-arg'", err)
+        rc, out, err = run("demo", "--bogus")
+        self.assertEqual(rc, 2)
+        self.assertIn("unknown option '--bogus'", err)
+        rc, out, err = run("demo", "--seed", "99999999999999999999999")
+        self.assertEqual(rc, 2)
+        self.assertIn("invalid value for --seed", err)
+
+    def test_output_section_named_once(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "run.ini")
+            with open(path, "w") as f:
+                f.write("[tigo roof]\ntcp = 127.0.0.1\n[http]\ndashboard = maybe\n")
+            rc, out, err = run("run", "--config", path, "--check")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("run.ini:4: [http] dashboard: 'maybe'", err)
+        self.assertNotIn("[http] [http]", err)
+
+    def test_ipv6_dashboard_url_has_brackets(self):
+        env = fl.quiet_env(SUNWIRE_LOG="info")
+        with fl.sunwire("run", "--tigo-tcp", "127.0.0.1:1", "--http", "[::1]:0", env=env) as d:
+            m = d.wait_line(r"dashboard on (http://\S+)", err=True)
+            url = m.group(1)
+        self.assertRegex(url, r"^http://\[::1\]:\d+/$")
+
+
+if __name__ == "__main__":
+    unittest.main()
