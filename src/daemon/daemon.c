@@ -358,6 +358,8 @@ sw_err sw_daemon_run(sw_daemon *d)
 {
     sw_err e = sw_loop_run(d->loop);
     SW_LOGI(LOG_TARGET, "stopped after %llu loop wakeups", (unsigned long long)sw_loop_wakeups(d->loop));
+    if (e == SW_OK && sw_daemon_json_sink_errno())
+        e = SW_ERR_IO; /* --json lost its reader: exit 1 */
     return e;
 }
 

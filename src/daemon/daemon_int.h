@@ -96,7 +96,10 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap);
 /* "mqtt: enabled, influx: not built, ..." for the start-up summary. */
 void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap);
 
-/* The built-in JSON-lines sink (sink_json.c): one line per update on stdout. */
-sw_err sw_daemon_json_sink(sw_sink *out);
+/* The built-in JSON-lines sink (sink_json.c): one line per update on stdout.
+ * A failed write logs the error and stops `loop`; sw_daemon_json_sink_errno
+ * then tells why (0 while all is well). */
+sw_err sw_daemon_json_sink(sw_loop *loop, sw_sink *out);
+int sw_daemon_json_sink_errno(void);
 
 #endif

@@ -286,7 +286,7 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
     }
 #endif
     if (!fatal && (c->outputs & SW_DAEMON_OUT_JSON)) {
-        sw_daemon_json_sink(&s);
+        sw_daemon_json_sink(d->loop, &s);
         report_start(d, "json", SW_OK, &s, SW_DAEMON_OUT_JSON, &fatal, err, errcap);
     }
     (void)s;

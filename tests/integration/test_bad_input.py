@@ -5,7 +5,7 @@ Each case runs the real program and checks the exit status and that the message
 names what was wrong (see docs/reliability.md, "Bad input").
 """
 import os
-import re
+import subprocess
 import tempfile
 import unittest
 
@@ -101,6 +101,40 @@ class Messages(unittest.TestCase):
             m = d.wait_line(r"dashboard on (http://\S+)", err=True)
             url = m.group(1)
         self.assertRegex(url, r"^http://\[::1\]:\d+/$")
+
+
+class JsonReaderGone(unittest.TestCase):
+    """`run --json` used to keep running silently when nobody could read its output."""
+
+    def test_stdout_closed(self):
+        p = subprocess.Popen([fl.BIN, "run", "--tigo-tcp", "127.0.0.1:1", "--json"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=fl.quiet_env(), preexec_fn=lambda: os.close(1))
+        try:
+            _, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn(b"cannot write to standard output: Bad file descriptor", err)
+
+    def test_reader_leaves_like_head(self):
+        with tempfile.TemporaryDirectory() as tmp, fl.RctSim("--speed", 0) as sim:
+            cfg = os.path.join(tmp, "run.ini")
+            with open(cfg, "w") as f:
+                f.write("[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 200ms\n" % sim.port)
+            p = subprocess.Popen([fl.BIN, "run", "--config", cfg, "--json"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=fl.quiet_env())
+            try:
+                self.assertTrue(p.stdout.readline().startswith(b"{"))
+                p.stdout.close()  # what `| head -1` does after its line
+                _, err = p.communicate(timeout=20)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn(b"cannot write to standard output: Broken pipe", err)
 
 
 if __name__ == "__main__":
