@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -518,8 +520,14 @@ int sw_cli_history(int argc, char **argv)
         return 1;
     }
     if (e != SW_OK) {
-        fprintf(stderr, PROG ": cannot read %s: %s\n", db,
-                e == SW_ERR_NOT_FOUND ? "not a sunwire history database" : "no such file or not readable");
+        /* Say which: SQLite only knows that it could not open the path. */
+        struct stat st;
+        const char *why = e == SW_ERR_NOT_FOUND                      ? "not a sunwire history database"
+                          : stat(db, &st) != 0                        ? strerror(errno)
+                          : S_ISDIR(st.st_mode)                       ? "it is a directory (give the .db file in it)"
+                          : access(db, R_OK) != 0                     ? strerror(errno)
+                                                                      : "not an SQLite database or not readable";
+        fprintf(stderr, PROG ": cannot read %s: %s\n", db, why);
         return 1;
     }
     static const struct { sw_history_name_kind kind; const char *what; } checks[] = {

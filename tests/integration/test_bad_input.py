@@ -103,6 +103,40 @@ class Messages(unittest.TestCase):
         self.assertRegex(url, r"^http://\[::1\]:\d+/$")
 
 
+class MessagesNameWhatFailed(unittest.TestCase):
+    """Messages that named no address or path, or gave an unrelated reason."""
+
+    def test_history_db_is_a_directory(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            rc, out, err = run("history", "--db", tmp)
+            self.assertEqual(rc, 1)
+            self.assertIn("cannot read %s: it is a directory" % tmp, err)
+            missing = os.path.join(tmp, "none.db")
+            rc, out, err = run("history", "--db", missing)
+            self.assertIn("cannot read %s: No such file or directory" % missing, err)
+
+    def test_tigo_state_file_is_a_directory(self):
+        src = os.environ.get("SW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+        demo = os.path.join(src, "data", "demo", "tigo-demo.pcapng")
+        with tempfile.TemporaryDirectory() as tmp:
+            rc, out, err = run("tigo", "observe", "--file", demo, "--state-file", tmp)
+        self.assertEqual(rc, 1)
+        self.assertIn("cannot read state file %s: it is a directory" % tmp, err)
+        self.assertNotIn("Invalid argument", err)
+
+    def test_listen_failure_names_the_address(self):
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            port = s.getsockname()[1]
+            for flag in ("--http", "--prometheus"):
+                with self.subTest(flag=flag):
+                    rc, out, err = run("run", "--tigo-tcp", "127.0.0.1:1", flag, "127.0.0.1:%d" % port)
+                    self.assertEqual(rc, 1, err)
+                    self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % port, err)
+
+
 class JsonReaderGone(unittest.TestCase):
     """`run --json` used to keep running silently when nobody could read its output."""
 
