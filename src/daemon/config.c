@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <sys/stat.h>
 
 #include "sunwire/rct_registry.h"
@@ -709,21 +708,25 @@ static const char *output_value(const sw_daemon_config *c, const char *section, 
 
 /*
  * A listen address must be one the server can bind: a numeric IPv4 or IPv6
- * address, or a name that resolves now. Dotted digits that are no IPv4
- * address ("999.1.1.1") are refused without asking a resolver.
+ * address, or a host name. Dotted digits that are no IPv4 address
+ * ("999.1.1.1"), a bad IPv6 text and anything that is no host name are
+ * refused. Names are checked for their form only: the check asks no
+ * resolver (it must be quick and work offline).
  */
 static bool listen_address_ok(const char *a)
 {
     unsigned char buf[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
         return true;
-    if (!*a || a[0] == '-' || strspn(a, "0123456789.") == strlen(a) || strchr(a, ':'))
+    if (!*a || strlen(a) > 253 || strspn(a, "0123456789.") == strlen(a) || strchr(a, ':'))
         return false;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *res = NULL;
-    if (getaddrinfo(a, NULL, &hints, &res) != 0)
-        return false;
-    freeaddrinfo(res);
+    for (const char *p = a; *p; p++) {
+        bool label_start = p == a || p[-1] == '.';
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return false;
+        if ((*p == '-' || *p == '.') && label_start)
+            return false;
+    }
     return true;
 }
 
