@@ -5,6 +5,8 @@ never reads stderr must not freeze the observer). That must not leak into
 stdout when both are the same pipe.
 """
 import os
+import select
+import signal
 import subprocess
 import time
 import unittest
@@ -43,11 +45,12 @@ class SharedPipe(unittest.TestCase):
         # The stop signal interrupts a write into a full pipe (EINTR): the write is
         # finished, the command stops as asked, and no "Interrupted system call".
         want = self.reference_lines()
-        import signal
         for _ in range(2):
             proc = subprocess.Popen([BIN, "tigo", "peek-frames", "--json", "--file", DEMO], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
-            time.sleep(0.5)  # the pipe fills; the writer blocks
+            # Output starts only after the stop handlers are in place; then the pipe fills and the writer blocks.
+            self.assertTrue(select.select([proc.stdout], [], [], 60)[0])
+            time.sleep(1.0)
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=60)
             self.assertNotIn(b"Interrupted system call", err)
