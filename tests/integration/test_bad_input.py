@@ -12,6 +12,13 @@ import unittest
 import faultlib as fl
 
 
+def write(directory, name, text):
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def run(*args, **kw):
     r = fl.run(*args, timeout=kw.pop("timeout", 20), **kw)
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
@@ -63,9 +70,7 @@ class Messages(unittest.TestCase):
 
     def test_rct_decode_says_why_nothing_came_out(self):
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "dump.txt")
-            with open(path, "w") as f:
-                f.write("this is not hex at all\n")
+            path = write(tmp, "dump.txt", "this is not hex at all\n")
             rc, out, err = run("rct", "decode", path)
             self.assertEqual((rc, out), (1, ""))
             self.assertIn("No RCT frame found in %s" % path, err)
@@ -87,9 +92,7 @@ class Messages(unittest.TestCase):
 
     def test_output_section_named_once(self):
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "run.ini")
-            with open(path, "w") as f:
-                f.write("[tigo roof]\ntcp = 127.0.0.1\n[http]\ndashboard = maybe\n")
+            path = write(tmp, "run.ini", "[tigo roof]\ntcp = 127.0.0.1\n[http]\ndashboard = maybe\n")
             rc, out, err = run("run", "--config", path, "--check")
         self.assertEqual(rc, 2, err)
         self.assertIn("run.ini:4: [http] dashboard: 'maybe'", err)
@@ -140,36 +143,37 @@ class MessagesNameWhatFailed(unittest.TestCase):
 class JsonReaderGone(unittest.TestCase):
     """`run --json` used to keep running silently when nobody could read its output."""
 
-    def test_stdout_closed(self):
-        p = subprocess.Popen([fl.BIN, "run", "--tigo-tcp", "127.0.0.1:1", "--json"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=fl.quiet_env(), preexec_fn=lambda: os.close(1))
+    def finish(self, p, before=None):
+        """Run before(p), then wait for the exit; the process never outlives the test."""
         try:
+            if before:
+                before(p)
             _, err = p.communicate(timeout=20)
         finally:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        self.assertEqual(p.returncode, 1, err)
+        return p.returncode, err
+
+    def test_stdout_closed(self):
+        p = subprocess.Popen([fl.BIN, "run", "--tigo-tcp", "127.0.0.1:1", "--json"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=fl.quiet_env(), preexec_fn=lambda: os.close(1))
+        rc, err = self.finish(p)
+        self.assertEqual(rc, 1, err)
         self.assertIn(b"cannot write to standard output: Bad file descriptor", err)
 
     def test_reader_leaves_like_head(self):
+        def read_one_line_and_leave(p):
+            self.assertTrue(p.stdout.readline().startswith(b"{"))
+            p.stdout.close()  # what `| head -1` does after its line
+
         with tempfile.TemporaryDirectory() as tmp, fl.RctSim("--speed", 0) as sim:
-            cfg = os.path.join(tmp, "run.ini")
-            with open(cfg, "w") as f:
-                f.write("[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 200ms\n" % sim.port)
+            cfg = write(tmp, "run.ini", "[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 200ms\n" % sim.port)
             p = subprocess.Popen([fl.BIN, "run", "--config", cfg, "--json"], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, env=fl.quiet_env())
-            try:
-                self.assertTrue(p.stdout.readline().startswith(b"{"))
-                p.stdout.close()  # what `| head -1` does after its line
-                _, err = p.communicate(timeout=20)
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-        self.assertEqual(p.returncode, 1, err)
+            rc, err = self.finish(p, read_one_line_and_leave)
+        self.assertEqual(rc, 1, err)
         self.assertIn(b"cannot write to standard output: Broken pipe", err)
-
 
 if __name__ == "__main__":
     unittest.main()
