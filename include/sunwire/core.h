@@ -54,6 +54,16 @@ size_t sw_fmt_double(char out[SW_DOUBLE_TEXT_MAX], double v);
  */
 size_t sw_fmt_rfc3339(char out[SW_RFC3339_MAX], int64_t unix_ns, int32_t utc_offset_s);
 
+/*
+ * Instants are int64 Unix nanoseconds, which reach from 1677-09-21T00:12:44Z
+ * to 2262-04-11T23:47:16Z. Times read from users go through this check:
+ * seconds s plus frac_ns (0 .. 999999999) into *out_ns, or
+ * SW_ERR_OUT_OF_RANGE when the sum does not fit (never a wrapped value).
+ */
+#define SW_TIME_S_MIN (-9223372036LL)
+#define SW_TIME_S_MAX 9223372036LL
+sw_err sw_time_ns_from_s(int64_t s, int64_t frac_ns, int64_t *out_ns);
+
 /* Days since 1970-01-01 to a proleptic Gregorian date, and back. */
 void sw_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 int64_t sw_days_from_civil(int64_t year, unsigned month, unsigned day);

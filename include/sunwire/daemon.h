@@ -190,6 +190,7 @@ typedef struct sw_daemon_tigo {
     int idle_timeout_s;            /* reconnect a TCP session silent this long; default 60, 0 = never */
     int keepalive_idle_s, keepalive_interval_s, keepalive_count; /* default 30, 10, 5 */
     int line;                      /* where it was configured (0 = command line) */
+    bool port_in_host, port_key;   /* parsing only: a port in tcp = and another in port = is refused */
 } sw_daemon_tigo;
 
 /* One [rct NAME] section (or --rct). */
@@ -208,6 +209,7 @@ typedef struct sw_daemon_rct {
     size_t n_extra_slow;
     uint32_t extra_slow[SW_DAEMON_MAX_RCT_EXTRA];
     int line;
+    bool port_in_host, port_key;   /* parsing only: a port in host = and another in port = is refused */
 } sw_daemon_rct;
 
 /* A key of an output section, handed to that output's sw_X_config_set at start. */
@@ -237,6 +239,7 @@ typedef struct sw_daemon_config {
     char file[SW_DAEMON_PATH_MAX]; /* the configuration file, for messages ("" = flags only) */
     /* [general] */
     char state_dir[SW_DAEMON_PATH_MAX]; /* "" = nothing persisted */
+    int state_dir_line;            /* where state_dir was set (0 = command line) */
     int stale_timeout_s;           /* night/stale timeout; default 600 */
     sw_night_mode night_mode;      /* night = unavailable | zero */
     int energy_gap_s;              /* default 300 */
@@ -279,7 +282,14 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
                             int line, char *err, size_t errcap);
 /* Parse "string:name:barcode[, ...]" into the panel map. */
 sw_err sw_daemon_config_add_panels(sw_daemon_config *c, const char *list, char *err, size_t errcap);
-/* Checks across sections (duplicate names, nothing to read); "FILE: problem". */
+/*
+ * Checks across sections and against the system, so that what would fail or
+ * half-work at start fails here (`run --check` runs it): duplicate names,
+ * nothing to read, reconnect_delay > reconnect_max, a listen address that is
+ * no address, [influx] http without url/bucket or file without file, a
+ * [history] path that is a directory or lies in a missing directory, a
+ * state_dir that is not a directory. "FILE:LINE: problem; the fix".
+ */
 sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap);
 
 /* Hand every output key to its output's parser: "FILE:LINE: [section] problem" on error. */

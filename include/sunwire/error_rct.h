@@ -12,6 +12,11 @@
     X(SW_ERR_RCT_BAD_PAYLOAD, "RCT payload does not have the layout of its data type") \
     X(SW_ERR_RCT_NOT_ENUM, "RCT object is not of type ENUM") \
     X(SW_ERR_RCT_NO_ENUM_MAP, "RCT ENUM object has no value labels") \
-    X(SW_ERR_RCT_UNKNOWN_OBJECT, "unknown RCT object id or name")
+    X(SW_ERR_RCT_UNKNOWN_OBJECT, "unknown RCT object id or name") \
+    X(SW_ERR_RCT_WRITE_OUT_OF_RANGE, "out of range for the object's data type") \
+    X(SW_ERR_RCT_WRITE_NOT_FINITE, "not a finite number (NaN and infinities are never written)") \
+    X(SW_ERR_RCT_WRITE_NOT_BOOLEAN, "not a boolean (true/false, 1/0, yes/no, on/off)") \
+    X(SW_ERR_RCT_WRITE_TOO_LONG, "string is longer than a write may carry") \
+    X(SW_ERR_RCT_WRITE_NOT_WRITABLE, "values of this RCT data type are never written")
 
 #endif

@@ -116,7 +116,8 @@ sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_val
 /*
  * Write a value of the object's request type. Devices may or may not answer a
  * write; an answer is waited for briefly and ignored. Verification is the
- * caller's business (read back).
+ * caller's business (read back). The value passes sw_rct_value_check_write
+ * first; a refused value is returned as its error and nothing is sent.
  */
 sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_rct_value *v);
 

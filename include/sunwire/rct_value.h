@@ -165,6 +165,39 @@ sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *
                               uint8_t *storage, size_t cap);
 
 /*
+ * Writes to a device. The device does not check what it is sent, so every
+ * path that writes (the CLI's write-value, the client's write call, any
+ * control path) passes the value through this one check first:
+ *   BOOL            any bool;
+ *   UINT8 .. UINT32 0 .. 2^n - 1 (no two's complement: -1 is refused);
+ *   INT8 .. INT32   their signed range; ENUM 0 .. 255;
+ *   FLOAT           finite, within binary32, and not a non-zero value that
+ *                   rounds to zero;
+ *   STRING          at most SW_RCT_WRITE_STRING_MAX bytes, no NUL inside;
+ *   anything else   SW_ERR_RCT_WRITE_NOT_WRITABLE (raw bytes included).
+ * Errors: SW_ERR_RCT_WRITE_OUT_OF_RANGE, SW_ERR_RCT_WRITE_NOT_FINITE,
+ * SW_ERR_RCT_WRITE_TOO_LONG, SW_ERR_RCT_WRITE_NOT_WRITABLE,
+ * SW_ERR_INVALID_ARGUMENT for a NULL value.
+ */
+#define SW_RCT_WRITE_STRING_MAX 63u /* devices answer names in 64-byte buffers, NUL included */
+sw_err sw_rct_value_check_write(const sw_rct_value *v);
+
+/* The integer range a write of `type` accepts (BOOL 0 .. 1); false for non-integer types. */
+bool sw_rct_type_write_range(sw_rct_type type, int64_t *lo, int64_t *hi);
+
+/*
+ * Text given by a user as a value to write: parsed strictly, then checked with
+ * sw_rct_value_check_write. BOOL takes the words of sw_rct_value_from_text and
+ * nothing else (SW_ERR_RCT_WRITE_NOT_BOOLEAN, also for "2"); integers decimal
+ * or 0x-hex (SW_ERR_BAD_NUMBER for anything else); FLOAT as in from_text, but
+ * nan/inf give SW_ERR_RCT_WRITE_NOT_FINITE and a too large number
+ * SW_ERR_RCT_WRITE_OUT_OF_RANGE; STRING the text (v->u.str points into it).
+ * storage/cap are unused today and may be NULL / 0.
+ */
+sw_err sw_rct_value_parse_write(sw_rct_type type, const char *text, sw_rct_value *out,
+                                uint8_t *storage, size_t cap);
+
+/*
  * Text exactly as rctclient's read-value prints the value (without the final
  * newline): Python str() for scalars ("0.0", "1e-05", "True"), ENUM as its
  * number, UNKNOWN as 0x + lower-case hex, TIMESERIES as

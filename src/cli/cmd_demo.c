@@ -155,6 +155,9 @@ static void print_summary(demo *d)
     double soc = inv_number(m, "battery.soc", &have);
     double grid = inv_number(m, "g_sync.p_ac_grid_sum_lp", &have);
     double load = inv_number(m, "g_sync.p_ac_load_sum_lp", &have);
+    /* Whole watts, and no "-0 W" for a value just below zero. */
+    bat = round(bat) + 0.0;
+    grid = round(grid) + 0.0;
     if (have)
         snprintf(lines[n++], sizeof lines[0],
                  "  inverter  pv %6.0f W  battery %+6.0f W (%s) soc %3.0f %%  grid %+6.0f W  house %5.0f W", pv, bat,
@@ -343,6 +346,9 @@ int sw_cli_demo(int argc, char **argv)
         } else if (strcmp(a, "--realtime") == 0) {
             speed = 1.0;
             continue;
+        } else if (a[0] != '-') {
+            fprintf(stderr, "sunwire demo: unexpected argument '%s' (demo takes only options, see --help)\n", a);
+            return 2;
         } else if (!v) {
             ok = false;
         } else if (strcmp(a, "--speed") == 0) {
@@ -352,8 +358,9 @@ int sw_cli_demo(int argc, char **argv)
             duration = strtod(v, &end);
             ok = *end == 0 && duration > 0.0;
         } else if (strcmp(a, "--seed") == 0) {
+            errno = 0;
             seed = strtoul(v, &end, 10);
-            ok = *end == 0 && *v != '-';
+            ok = *end == 0 && *v >= '0' && *v <= '9' && errno != ERANGE;
         } else if (strcmp(a, "--http-port") == 0) {
             http_port = strtoul(v, &end, 10);
             ok = *end == 0 && *v != '-' && http_port <= 65535;
@@ -369,7 +376,15 @@ int sw_cli_demo(int argc, char **argv)
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "sunwire demo: %s for %s\n", v ? "invalid value" : "missing value", a);
+            static const char *const known[] = {"--speed", "--duration", "--seed", "--http-port", "--start",
+                                                "--data-dir", "--firmware"};
+            bool is_known = false;
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+                is_known = is_known || strcmp(a, known[k]) == 0;
+            if (!is_known)
+                fprintf(stderr, "sunwire demo: unknown option '%s' (see --help)\n", a);
+            else
+                fprintf(stderr, "sunwire demo: %s for %s\n", v ? "invalid value" : "missing value", a);
             return 2;
         }
         i++;
@@ -383,8 +398,9 @@ int sw_cli_demo(int argc, char **argv)
     sw_tigo_sim_config tcfg;
     sw_tigo_sim_config_default(&tcfg, seed, now);
     if (start_text) {
-        if (!tsim_parse_time(start_text, now, &start)) {
-            fprintf(stderr, "sunwire demo: cannot read time '%s'\n", start_text);
+        sw_err te = tsim_parse_time(start_text, now, &start);
+        if (te != SW_OK) {
+            fprintf(stderr, "sunwire demo: --start '%s' %s\n", start_text, tsim_time_error(te));
             return 2;
         }
     } else {

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -51,7 +53,7 @@ static const char usage_text[] =
     "\n"
     "TIME is an ISO date or date and time (2026-11-20, 2026-11-20T14:30, 2026-11-20 14:30:15,\n"
     "optionally ending in Z or +01:00; without a zone it is local time), a time relative to\n"
-    "now (-24h, -30m, -7d, -2w, -90s), 'now', 'today' (local midnight), or @UNIX_SECONDS.\n"
+    "now (-24h, -30m, -7d, -2w, -90s), 'now', 'today' (local midnight), 'yesterday', or @UNIX_SECONDS.\n"
     "\n"
     "Exit status: 0 on success, 1 when the database cannot be read or a name is unknown,\n"
     "2 for bad options.\n";
@@ -79,7 +81,7 @@ static int digits(const char *s, int n, int *out)
 }
 
 /* Local time of a civil date-time: mktime knows the zone and its summer time. */
-static bool local_to_ns(int y, int mo, int d, int h, int mi, int s, int64_t *out)
+static sw_err local_to_ns(int y, int mo, int d, int h, int mi, int s, int64_t *out)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
@@ -93,42 +95,45 @@ static bool local_to_ns(int y, int mo, int d, int h, int mi, int s, int64_t *out
     errno = 0;
     time_t t = mktime(&tm);
     if (t == (time_t)-1 && errno)
-        return false;
-    *out = (int64_t)t * 1000000000;
-    return true;
+        return errno == EOVERFLOW ? SW_ERR_OUT_OF_RANGE : SW_ERR_BAD_NUMBER;
+    return sw_time_ns_from_s((int64_t)t, 0, out);
 }
 
 /*
- * Parse a TIME argument (see usage) into Unix ns. Returns false on anything
- * it does not fully understand: a half-read time is worse than an error.
+ * Parse a TIME argument (see usage) into Unix ns. SW_ERR_BAD_NUMBER on
+ * anything it does not fully understand (a half-read time is worse than an
+ * error), SW_ERR_OUT_OF_RANGE for a time the nanosecond clock cannot hold
+ * (see sw_time_ns_from_s) or a relative time of more than 100 years.
  */
-static bool parse_time(const char *text, int64_t now, int64_t *out)
+static sw_err parse_time(const char *text, int64_t now, int64_t *out)
 {
     if (strcmp(text, "now") == 0) {
         *out = now;
-        return true;
+        return SW_OK;
     }
-    if (strcmp(text, "today") == 0) {
+    if (strcmp(text, "today") == 0 || strcmp(text, "yesterday") == 0) {
         time_t t = (time_t)(now / 1000000000);
         struct tm tm;
         localtime_r(&t, &tm);
-        return local_to_ns(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0, out);
+        /* mktime normalises day 0 to the last day of the month before */
+        return local_to_ns(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday - (text[0] == 'y'), 0, 0, 0, out);
     }
     if (text[0] == '@') {
         char *end;
         errno = 0;
         long long s = strtoll(text + 1, &end, 10);
-        if (!text[1] || *end || errno || s < 0 || s > 32503680000LL)
-            return false;
-        *out = (int64_t)s * 1000000000;
-        return true;
+        if (!isdigit((unsigned char)text[1]) || *end)
+            return SW_ERR_BAD_NUMBER;
+        if (errno == ERANGE)
+            return SW_ERR_OUT_OF_RANGE;
+        return sw_time_ns_from_s(s, 0, out);
     }
     if (text[0] == '-') {
         char *end;
         errno = 0;
         long long n = strtoll(text + 1, &end, 10);
-        if (!isdigit((unsigned char)text[1]) || errno || end[0] == '\0' || end[1] != '\0' || n > 36500LL * 86400)
-            return false;
+        if (!isdigit((unsigned char)text[1]) || end[0] == '\0' || end[1] != '\0')
+            return SW_ERR_BAD_NUMBER;
         int64_t unit;
         switch (*end) {
         case 's': unit = 1; break;
@@ -136,10 +141,12 @@ static bool parse_time(const char *text, int64_t now, int64_t *out)
         case 'h': unit = 3600; break;
         case 'd': unit = 86400; break;
         case 'w': unit = 7 * 86400; break;
-        default: return false;
+        default: return SW_ERR_BAD_NUMBER;
         }
+        if (errno == ERANGE || n > 36500LL * 86400 / unit)
+            return SW_ERR_OUT_OF_RANGE;
         *out = now - (int64_t)n * unit * 1000000000;
-        return true;
+        return SW_OK;
     }
     /* YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|±HH:MM|±HHMM] */
     int y, mo, d, h = 0, mi = 0, s = 0;
@@ -147,22 +154,22 @@ static bool parse_time(const char *text, int64_t now, int64_t *out)
     size_t len = strlen(text);
     if (len < 10 || !digits(text, 4, &y) || text[4] != '-' || !digits(text + 5, 2, &mo) || text[7] != '-' ||
         !digits(text + 8, 2, &d))
-        return false;
+        return SW_ERR_BAD_NUMBER;
     const char *p = text + 10;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi))
-            return false;
+            return SW_ERR_BAD_NUMBER;
         p += 5;
         if (*p == ':') {
             if (!digits(p + 1, 2, &s))
-                return false;
+                return SW_ERR_BAD_NUMBER;
             p += 3;
             if (*p == '.') {
                 int64_t scale = 100000000;
                 p++;
                 if (!isdigit((unsigned char)*p))
-                    return false;
+                    return SW_ERR_BAD_NUMBER;
                 for (; isdigit((unsigned char)*p); p++) {
                     frac_ns += (*p - '0') * scale;
                     scale /= 10;
@@ -171,39 +178,44 @@ static bool parse_time(const char *text, int64_t now, int64_t *out)
         }
     }
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-        return false;
+        return SW_ERR_BAD_NUMBER;
     int64_t days = sw_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t cy;
     unsigned cm, cd;
     sw_civil_from_days(days, &cy, &cm, &cd);
     if (cy != y || cm != (unsigned)mo || cd != (unsigned)d)
-        return false; /* 2026-02-30 and friends */
+        return SW_ERR_BAD_NUMBER; /* 2026-02-30 and friends */
     int64_t base;
     if (*p == '\0') {
-        if (!local_to_ns(y, mo, d, h, mi, s, &base))
-            return false;
+        sw_err e = local_to_ns(y, mo, d, h, mi, s, &base);
+        if (e != SW_OK)
+            return e;
     } else {
         int off = 0;
         if (*p == 'Z' || *p == 'z') {
             if (p[1])
-                return false;
+                return SW_ERR_BAD_NUMBER;
         } else if (*p == '+' || *p == '-') {
             int oh, om;
             if (!digits(p + 1, 2, &oh))
-                return false;
+                return SW_ERR_BAD_NUMBER;
             const char *q = p + 3;
             if (*q == ':')
                 q++;
             if (!digits(q, 2, &om) || q[2] || oh > 23 || om > 59)
-                return false;
+                return SW_ERR_BAD_NUMBER;
             off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
         } else {
-            return false;
+            return SW_ERR_BAD_NUMBER;
         }
-        base = ((days * 86400) + h * 3600 + mi * 60 + s - off) * (int64_t)1000000000;
+        sw_err e = sw_time_ns_from_s(days * 86400 + h * 3600 + mi * 60 + s - off, 0, &base);
+        if (e != SW_OK)
+            return e;
     }
+    if (base > INT64_MAX - frac_ns)
+        return SW_ERR_OUT_OF_RANGE;
     *out = base + frac_ns;
-    return true;
+    return SW_OK;
 }
 
 /* ---- output ------------------------------------------------------------------- */
@@ -456,22 +468,38 @@ int sw_cli_history(int argc, char **argv)
     /* A filter the chosen table cannot apply would silently export everything. */
     bool panels = q.table == SW_HISTORY_PANELS, strings = q.table == SW_HISTORY_STRINGS;
     bool inv = q.table == SW_HISTORY_INVERTER_VALUES, ev = q.table == SW_HISTORY_EVENTS;
+    /* Without --table the table was chosen by the other filters: say which. */
+    char tname[96];
+    if (table_s)
+        snprintf(tname, sizeof tname, "the %s table", table_s);
+    else
+        snprintf(tname, sizeof tname, "the %s table (chosen by %s)",
+                 inv ? "inverter" : ev ? "events" : strings ? "strings" : "panels",
+                 inv ? (q.inverter ? "--inverter" : "--object") : ev ? "--kind" : strings ? "--string"
+                                                                                      : "default");
     if (q.panel && !panels)
-        return usage_error("--panel applies to the panels table, not %s", table_s);
+        return usage_error("--panel applies to the panels table, not %s", tname);
     if (q.string && !(panels || strings))
-        return usage_error("--string applies to the panels and strings tables, not %s", table_s);
+        return usage_error("--string applies to the panels and strings tables, not %s", tname);
     if ((q.inverter || q.object) && !inv)
-        return usage_error("--inverter and --object apply to the inverter table, not %s", table_s);
+        return usage_error("--inverter and --object apply to the inverter table, not %s", tname);
     if (q.kind && !ev)
-        return usage_error("--kind applies to the events table, not %s", table_s);
+        return usage_error("--kind applies to the events table, not %s", tname);
 
     int64_t now = now_ns();
-    if (!parse_time(from_s, now, &q.from_ns))
-        return usage_error("--from: cannot read '%s' as a time (examples: 2026-11-20, 2026-11-20T14:30, -24h, now)",
-                           from_s);
-    if (!parse_time(to_s, now, &q.to_ns))
-        return usage_error("--to: cannot read '%s' as a time (examples: 2026-11-20, 2026-11-20T14:30, -24h, now)",
-                           to_s);
+    const char *flags[2] = {"--from", "--to"}, *texts[2] = {from_s, to_s};
+    int64_t *dst[2] = {&q.from_ns, &q.to_ns};
+    for (int i = 0; i < 2; i++) {
+        sw_err te = parse_time(texts[i], now, dst[i]);
+        if (te == SW_ERR_OUT_OF_RANGE)
+            return usage_error("%s: '%s' is outside the times sunwire can hold (1677-09-21 .. 2262-04-11 UTC; "
+                               "relative times up to 100 years)",
+                               flags[i], texts[i]);
+        if (te != SW_OK)
+            return usage_error("%s: cannot read '%s' as a time (examples: 2026-11-20, 2026-11-20T14:30, -24h, now, "
+                               "yesterday)",
+                               flags[i], texts[i]);
+    }
     if (q.from_ns >= q.to_ns) {
         char a[SW_RFC3339_MAX], b[SW_RFC3339_MAX];
         sw_fmt_rfc3339(a, q.from_ns, 0);
@@ -492,8 +520,14 @@ int sw_cli_history(int argc, char **argv)
         return 1;
     }
     if (e != SW_OK) {
-        fprintf(stderr, PROG ": cannot read %s: %s\n", db,
-                e == SW_ERR_NOT_FOUND ? "not a sunwire history database" : "no such file or not readable");
+        /* Say which: SQLite only knows that it could not open the path. */
+        struct stat st;
+        const char *why = e == SW_ERR_NOT_FOUND                      ? "not a sunwire history database"
+                          : stat(db, &st) != 0                        ? strerror(errno)
+                          : S_ISDIR(st.st_mode)                       ? "it is a directory (give the .db file in it)"
+                          : access(db, R_OK) != 0                     ? strerror(errno)
+                                                                      : "not an SQLite database or not readable";
+        fprintf(stderr, PROG ": cannot read %s: %s\n", db, why);
         return 1;
     }
     static const struct { sw_history_name_kind kind; const char *what; } checks[] = {

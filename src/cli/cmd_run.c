@@ -101,7 +101,10 @@ static int flag_listen(sw_daemon_config *c, const char *section, const char *opt
 {
     char host[256];
     uint16_t port = 0;
-    if (sw_parse_host_port(arg, host, sizeof host, &port, 0) != SW_OK) {
+    /* A host needs its port: "-1" or "localhost" alone is no [ADDR:]PORT. */
+    bool port_given = arg[0] == '[' ? strstr(arg, "]:") != NULL
+                                    : strchr(arg, ':') || strspn(arg, "0123456789") == strlen(arg);
+    if (!port_given || sw_parse_host_port(arg, host, sizeof host, &port, 0) != SW_OK) {
         fprintf(stderr, "sunwire run: --%s %s: expected [ADDR:]PORT\n", opt, arg);
         return -1;
     }

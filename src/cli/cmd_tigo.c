@@ -33,11 +33,32 @@ static int should_stop(void *ctx)
 
 /* ---- output -------------------------------------------------------------- */
 
+/*
+ * The stop signals are installed without SA_RESTART (a blocking read must
+ * return), so a signal can also interrupt a write to stdout: EINTR is not a
+ * failure, the rest is written again.
+ */
+static int put_rest(const char *p, size_t len, bool flush)
+{
+    size_t done = 0;
+    for (int tries = 0;; tries++) {
+        if (done < len)
+            done += fwrite(p + done, 1, len - done, stdout);
+        if (done == len && (!flush || fflush(stdout) == 0))
+            return 0;
+        if (errno != EINTR || tries > 100)
+            return -1;
+        clearerr(stdout);
+    }
+}
+
+static int flush_out(void) { return put_rest("", 0, true); }
+
 int tigo_emit_bytes(tigo_cli *cli, const void *data, size_t len)
 {
     if (cli->out_failed)
         return -1;
-    if ((len && fwrite(data, 1, len, stdout) != len) || fflush(stdout) != 0) {
+    if (put_rest(data, len, true) != 0) {
         cli->out_failed = errno ? errno : EPIPE;
         return -1;
     }
@@ -49,12 +70,18 @@ int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
     if (cli->out_failed)
         return -1;
     /* Single-threaded: the unlocked stdio calls skip a lock per line. */
-    if ((len && fwrite_unlocked(text, 1, len, stdout) != len) || putc_unlocked('\n', stdout) == EOF ||
-        (!cli->in_chunk && fflush(stdout) != 0)) {
-        cli->out_failed = errno ? errno : EPIPE;
-        return -1;
+    size_t w = len ? fwrite_unlocked(text, 1, len, stdout) : 0;
+    bool nl = w == len && putc_unlocked('\n', stdout) != EOF;
+    if (nl && (cli->in_chunk || fflush(stdout) == 0))
+        return 0;
+    if (errno == EINTR) {
+        clearerr(stdout);
+        if (put_rest(text + w, len - w, false) == 0 && (nl || put_rest("\n", 1, false) == 0) &&
+            (cli->in_chunk || flush_out() == 0))
+            return 0;
     }
-    return 0;
+    cli->out_failed = errno ? errno : EPIPE;
+    return -1;
 }
 
 /* ---- the source loop ------------------------------------------------------- */
@@ -86,7 +113,7 @@ static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
     r->cli->in_chunk = true;
     int stop = r->on_bytes(r->ctx, data, n, unix_ns);
     r->cli->in_chunk = false;
-    if (fflush(stdout) != 0 && !r->cli->out_failed)
+    if (flush_out() != 0 && !r->cli->out_failed)
         r->cli->out_failed = errno ? errno : EPIPE;
     if (stop)
         return 1;

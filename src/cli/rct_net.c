@@ -357,10 +357,21 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
     }
     sw_rct_value nv;
     uint8_t storage[512];
-    sw_err e = sw_rct_object_parse_value(obj, text, &nv, storage, sizeof storage);
-    if (e != SW_OK)
-        return rc_usage_error(&cmd, "Invalid value for %s (%s): '%s': %s", obj->name,
-                              sw_rct_type_name(obj->request_type), text, sw_err_message(e));
+    /* The one write check of the core decides; nothing is sent for a refused value. */
+    sw_err e = sw_rct_value_parse_write(obj->request_type, text, &nv, storage, sizeof storage);
+    if (e == SW_ERR_BAD_NUMBER && obj->request_type == SW_RCT_TYPE_ENUM &&
+        sw_rct_object_parse_value(obj, text, &nv, storage, sizeof storage) == SW_OK)
+        e = sw_rct_value_check_write(&nv); /* an ENUM label */
+    if (e != SW_OK) {
+        char why[64] = "";
+        int64_t lo, hi;
+        if (e == SW_ERR_RCT_WRITE_OUT_OF_RANGE && sw_rct_type_write_range(obj->request_type, &lo, &hi))
+            snprintf(why, sizeof why, " (%lld .. %lld)", (long long)lo, (long long)hi);
+        else if (e == SW_ERR_RCT_WRITE_TOO_LONG)
+            snprintf(why, sizeof why, " (%zu bytes, at most %u)", strlen(text), SW_RCT_WRITE_STRING_MAX);
+        return rc_usage_error(&cmd, "Invalid value for %s (%s): '%s': %s%s; nothing was sent", obj->name,
+                              sw_rct_type_name(obj->request_type), text, sw_err_message(e), why);
+    }
     uint8_t want[SW_RCT_SIM_WRITE_MAX * 4];
     size_t want_len;
     e = sw_rct_value_encode(&nv, want, sizeof want, &want_len);

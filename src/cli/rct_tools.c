@@ -150,8 +150,15 @@ static uint8_t *read_all(const char *path, size_t *len)
             cap *= 2;
         }
     }
+    /* A directory opens and then fails to read (EISDIR): an error, not an empty input. */
+    int err = ferror(f) ? errno : 0;
     if (f != stdin)
         fclose(f);
+    if (err && buf) {
+        free(buf);
+        buf = NULL;
+        errno = err;
+    }
     *len = n;
     return buf;
 }
@@ -360,7 +367,16 @@ int rc_cmd_decode(const rc_global *g, int argc, char **argv)
     report_pending(&so);
     free(so.rx);
     free(data);
-    return so.frames == 0 && n > 0 ? 1 : 0;
+    if (so.frames == 0 && n > 0) {
+        fprintf(stderr, "No RCT frame found in %s: %zu bytes read as %s%s\n", strcmp(path, "-") ? path : "stdin",
+                n, hex ? "hex text" : "raw bytes",
+                hex || opts[1].count ? ""
+                                     : " (it is not hex text: only hex digits, blanks, 0x, ',' and # comments are)");
+        return 1;
+    }
+    if (n == 0)
+        fprintf(stderr, "%s is empty: nothing to decode\n", strcmp(path, "-") ? path : "stdin");
+    return 0;
 }
 
 /* ---- encode --------------------------------------------------------------------- */

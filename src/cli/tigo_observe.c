@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/tigo_activity_taptap.h"
 #include "cli/tigo_cli.h"
@@ -202,7 +203,11 @@ static int load_state(observe_ctx *c)
         }
     } else if (e == SW_ERR_IO || e == SW_ERR_OPEN) {
         /* Unreadable (permissions, a directory): refuse rather than overwrite it later. */
-        SW_LOGE(tg, "cannot read state file %s: %s", path, strerror(errno));
+        int err = errno;
+        struct stat st;
+        SW_LOGE(tg, "cannot read state file %s: %s", path,
+                stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a directory (give a file name)"
+                                                             : strerror(err));
         return 1;
     } else {
         snprintf(why, sizeof why, "%s", sw_err_message(e));

@@ -66,49 +66,60 @@ static bool digits(const char *p, int n, int *out)
     return true;
 }
 
-bool tsim_parse_time(const char *text, int64_t now_ns, int64_t *out_ns)
+sw_err tsim_parse_time(const char *text, int64_t now_ns, int64_t *out_ns)
 {
+    int64_t secs;
     if (strcmp(text, "now") == 0) {
         *out_ns = now_ns;
-        return true;
+        return SW_OK;
     }
     if (text[0] == '@') {
         char *end = NULL;
         errno = 0;
         long long v = strtoll(text + 1, &end, 10);
-        if (errno || end == text + 1 || *end || v < 0 || v > 253402300799LL)
-            return false;
-        *out_ns = (int64_t)v * 1000000000LL;
-        return true;
+        if (end == text + 1 || *end || text[1] < '0' || text[1] > '9')
+            return SW_ERR_BAD_NUMBER;
+        if (errno == ERANGE || v > TSIM_START_MAX_S)
+            return SW_ERR_OUT_OF_RANGE;
+        secs = v;
+    } else {
+        /* YYYY-MM-DD[T ]HH:MM[:SS][Z|+HH:MM|-HH:MM]; no zone = UTC */
+        size_t n = strlen(text);
+        int y, mo, d, hh, mm, ss = 0;
+        if (n < 16 || !digits(text, 4, &y) || text[4] != '-' || !digits(text + 5, 2, &mo) || text[7] != '-' ||
+            !digits(text + 8, 2, &d) || (text[10] != 'T' && text[10] != ' ') || !digits(text + 11, 2, &hh) ||
+            text[13] != ':' || !digits(text + 14, 2, &mm))
+            return SW_ERR_BAD_NUMBER;
+        const char *p = text + 16;
+        if (*p == ':') {
+            if (!digits(p + 1, 2, &ss))
+                return SW_ERR_BAD_NUMBER;
+            p += 3;
+        }
+        int32_t off = 0;
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+                return SW_ERR_BAD_NUMBER;
+            off = (int32_t)((oh * 60 + om) * 60) * (*p == '-' ? -1 : 1);
+            p += 6;
+        }
+        if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+            return SW_ERR_BAD_NUMBER;
+        int64_t days = sw_days_from_civil(y, (unsigned)mo, (unsigned)d);
+        secs = (days * 86400 + hh * 3600 + mm * 60 + ss) - off;
     }
-    /* YYYY-MM-DD[T ]HH:MM[:SS][Z|+HH:MM|-HH:MM]; no zone = UTC */
-    size_t n = strlen(text);
-    int y, mo, d, hh, mm, ss = 0;
-    if (n < 16 || !digits(text, 4, &y) || text[4] != '-' || !digits(text + 5, 2, &mo) || text[7] != '-' ||
-        !digits(text + 8, 2, &d) || (text[10] != 'T' && text[10] != ' ') || !digits(text + 11, 2, &hh) ||
-        text[13] != ':' || !digits(text + 14, 2, &mm))
-        return false;
-    const char *p = text + 16;
-    if (*p == ':') {
-        if (!digits(p + 1, 2, &ss))
-            return false;
-        p += 3;
-    }
-    int32_t off = 0;
-    if (*p == 'Z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        off = (int32_t)((oh * 60 + om) * 60) * (*p == '-' ? -1 : 1);
-        p += 6;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
-        return false;
-    int64_t days = sw_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *out_ns = ((days * 86400 + hh * 3600 + mm * 60 + ss) - off) * 1000000000LL;
-    return true;
+    if (secs < TSIM_START_MIN_S || secs > TSIM_START_MAX_S)
+        return SW_ERR_OUT_OF_RANGE;
+    return sw_time_ns_from_s(secs, 0, out_ns);
+}
+
+const char *tsim_time_error(sw_err e)
+{
+    return e == SW_ERR_OUT_OF_RANGE ? "is outside 1970-01-01 .. 2199-12-31 UTC, the range a simulation can start in"
+                                    : "cannot be read as a time (use now, @UNIX or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])";
 }
 
 /* ---- outputs ------------------------------------------------------------------ */
@@ -601,9 +612,9 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     }
     (void)port_set;
     int64_t start;
-    if (!tsim_parse_time(start_text, now, &start)) {
-        fprintf(stderr, "%s simulate: cannot read time '%s' (use now, @UNIX or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])\n",
-                prog, start_text);
+    sw_err te = tsim_parse_time(start_text, now, &start);
+    if (te != SW_OK) {
+        fprintf(stderr, "%s simulate: --start '%s' %s\n", prog, start_text, tsim_time_error(te));
         return 2;
     }
 

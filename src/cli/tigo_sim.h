@@ -20,8 +20,17 @@
 /* `sunwire tigo simulate ...`; argv[0] is "simulate". Returns the exit code. */
 int sw_cli_tigo_simulate(int argc, char **argv, const char *prog);
 
-/* "2025-06-21T04:00:00Z", "2025-06-21T06:00:00+02:00", "2025-06-21 04:00", "@1750478400" or "now". */
-bool tsim_parse_time(const char *text, int64_t now_ns, int64_t *out_ns);
+/*
+ * "2025-06-21T04:00:00Z", "2025-06-21T06:00:00+02:00", "2025-06-21 04:00", "@1750478400" or "now".
+ * SW_ERR_BAD_NUMBER for text it cannot read, SW_ERR_OUT_OF_RANGE for a start
+ * outside TSIM_START_MIN_S .. TSIM_START_MAX_S (a simulation must be able to
+ * run for years without leaving the nanosecond clock, see sw_time_ns_from_s).
+ */
+#define TSIM_START_MIN_S 0LL          /* 1970-01-01T00:00:00Z */
+#define TSIM_START_MAX_S 7258118399LL /* 2199-12-31T23:59:59Z */
+sw_err tsim_parse_time(const char *text, int64_t now_ns, int64_t *out_ns);
+/* The message for a tsim_parse_time error (what to write instead). */
+const char *tsim_time_error(sw_err e);
 
 typedef struct tsim_runner tsim_runner;
 

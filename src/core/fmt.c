@@ -92,6 +92,19 @@ void sw_civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day
     *day = d;
 }
 
+sw_err sw_time_ns_from_s(int64_t s, int64_t frac_ns, int64_t *out_ns)
+{
+    if (!out_ns || frac_ns < 0 || frac_ns > 999999999)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (s < SW_TIME_S_MIN || s > SW_TIME_S_MAX)
+        return SW_ERR_OUT_OF_RANGE;
+    int64_t base = s * 1000000000; /* |s| <= 9223372036: fits */
+    if (base > INT64_MAX - frac_ns)
+        return SW_ERR_OUT_OF_RANGE;
+    *out_ns = base + frac_ns;
+    return SW_OK;
+}
+
 int64_t sw_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include "sunwire/rct_registry.h"
 #include "sunwire_config.h"
@@ -256,7 +258,7 @@ static void split_section(const char *section, char *kind, size_t kcap, char *na
     const char *rest = section + k;
     while (isspace((unsigned char)*rest))
         rest++;
-    snprintf(name, ncap, "%s", *rest ? rest : kind);
+    snprintf(name, ncap, "%s", rest); /* "" for [tigo] / [tigo ]: refused where a name is needed */
     size_t n = strlen(name);
     while (n && isspace((unsigned char)name[n - 1]))
         name[--n] = 0;
@@ -371,7 +373,8 @@ static bool int_key(const char *key, const char *value, long min, long max, int 
     return true;
 }
 
-static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, char *msg, size_t cap)
+static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
+                          size_t cap)
 {
     int ms;
     if (strcmp(key, "state_dir") == 0) {
@@ -379,6 +382,7 @@ static sw_err set_general(sw_daemon_config *c, const char *key, const char *valu
             snprintf(msg, cap, "state_dir is too long");
             return SW_ERR_TOO_LONG;
         }
+        c->state_dir_line = line;
     } else if (strcmp(key, "stale_timeout") == 0 || strcmp(key, "night_timeout") == 0) {
         if (!dur_key(key, value, 1000, 7LL * 86400 * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
@@ -426,28 +430,86 @@ static sw_err set_general(sw_daemon_config *c, const char *key, const char *valu
     return SW_OK;
 }
 
+/* An IPv6 address without brackets cannot carry a port: "::1:502" is one address. */
+static bool bare_ipv6(const char *key, const char *value, char *msg, size_t cap)
+{
+    const char *c = strchr(value, ':');
+    if (value[0] == '[' || !c || !strchr(c + 1, ':'))
+        return false;
+    snprintf(msg, cap, "%s = \"%s\": an IPv6 address needs brackets, e.g. %s = [::1]:PORT", key, value, key);
+    return true;
+}
+
+/*
+ * HOST[:PORT] of a tcp = / host = key. A port given both here and in port =
+ * with another value is refused (the later key used to win silently).
+ */
+static sw_err host_key(const char *key, const char *value, char *host, size_t hostcap, uint16_t *port,
+                       bool *port_in_host, bool port_key, char *msg, size_t cap)
+{
+    if (bare_ipv6(key, value, msg, cap))
+        return SW_ERR_INVALID_ARGUMENT;
+    uint16_t p = 0;
+    bool has_port = value[0] == '[' ? strstr(value, "]:") != NULL : strchr(value, ':') != NULL;
+    if (sw_parse_host_port(value, host, hostcap, &p, 0) != SW_OK || !host[0] || (has_port && p == 0)) {
+        snprintf(msg, cap, "%s = \"%s\": expected HOST or HOST:PORT", key, value);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    if (p && port_key && p != *port) {
+        snprintf(msg, cap, "%s = \"%s\" names port %u but port = %u: give the port in one place", key, value,
+                 (unsigned)p, (unsigned)*port);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    if (p) {
+        *port = p;
+        *port_in_host = true;
+    }
+    return SW_OK;
+}
+
+static sw_err port_key(const char *key, const char *value, uint16_t *port, bool port_in_host, bool *port_set,
+                       const char *host_key_name, char *msg, size_t cap)
+{
+    int p;
+    if (!int_key(key, value, 1, 65535, &p, msg, cap))
+        return SW_ERR_OUT_OF_RANGE;
+    if (port_in_host && p != *port) {
+        snprintf(msg, cap, "port = %d but %s = names port %u: give the port in one place", p, host_key_name,
+                 (unsigned)*port);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    *port = (uint16_t)p;
+    *port_set = true;
+    return SW_OK;
+}
+
 static sw_err set_tigo(sw_daemon_tigo *t, const char *key, const char *value, char *msg, size_t cap)
 {
     if (strcmp(key, "serial") == 0) {
+        if (t->host[0]) {
+            snprintf(msg, cap, "serial = \"%.100s\" and tcp = %.100s: a bus is read over one of them; remove one "
+                     "(or make a second [tigo NAME] section)", value, t->host);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
         if (!copy_checked(t->device, sizeof t->device, value) || !*value) {
             snprintf(msg, cap, "serial = \"%s\": expected a device path", value);
             return SW_ERR_INVALID_ARGUMENT;
         }
         t->serial = true;
     } else if (strcmp(key, "tcp") == 0) {
-        uint16_t port = t->port;
-        if (sw_parse_host_port(value, t->host, sizeof t->host, &port, t->port) != SW_OK || !t->host[0] ||
-            port == 0) {
-            snprintf(msg, cap, "tcp = \"%s\": expected HOST or HOST:PORT", value);
+        if (t->serial) {
+            snprintf(msg, cap, "tcp = \"%.100s\" and serial = %.100s: a bus is read over one of them; remove one "
+                     "(or make a second [tigo NAME] section)", value, t->device);
             return SW_ERR_INVALID_ARGUMENT;
         }
-        t->port = port;
-        t->serial = false;
+        sw_err e = host_key(key, value, t->host, sizeof t->host, &t->port, &t->port_in_host, t->port_key, msg,
+                            cap);
+        if (e != SW_OK)
+            return e;
     } else if (strcmp(key, "port") == 0) {
-        int p;
-        if (!int_key(key, value, 1, 65535, &p, msg, cap))
-            return SW_ERR_OUT_OF_RANGE;
-        t->port = (uint16_t)p;
+        sw_err e = port_key(key, value, &t->port, t->port_in_host, &t->port_key, "tcp", msg, cap);
+        if (e != SW_OK)
+            return e;
     } else if (strcmp(key, "reconnect_delay") == 0) {
         if (!dur_key(key, value, 10, 3600LL * 1000, &t->reconnect_delay_ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
@@ -478,18 +540,14 @@ static sw_err set_tigo(sw_daemon_tigo *t, const char *key, const char *value, ch
 static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
 {
     if (strcmp(key, "host") == 0) {
-        uint16_t port = r->port;
-        if (sw_parse_host_port(value, r->host, sizeof r->host, &port, r->port) != SW_OK || !r->host[0] ||
-            port == 0) {
-            snprintf(msg, cap, "host = \"%s\": expected HOST or HOST:PORT", value);
-            return SW_ERR_INVALID_ARGUMENT;
-        }
-        r->port = port;
+        sw_err e = host_key(key, value, r->host, sizeof r->host, &r->port, &r->port_in_host, r->port_key, msg,
+                            cap);
+        if (e != SW_OK)
+            return e;
     } else if (strcmp(key, "port") == 0) {
-        int p;
-        if (!int_key(key, value, 1, 65535, &p, msg, cap))
-            return SW_ERR_OUT_OF_RANGE;
-        r->port = (uint16_t)p;
+        sw_err e = port_key(key, value, &r->port, r->port_in_host, &r->port_key, "host", msg, cap);
+        if (e != SW_OK)
+            return e;
     } else if (strcmp(key, "fast_interval") == 0) {
         if (!dur_key(key, value, 100, 3600LL * 1000, &r->fast_ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
@@ -551,10 +609,24 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         c->panels_line = line;
         return SW_OK;
     }
-    if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name))
+    bool is_tigo = strcmp(kind, "tigo") == 0;
+    if ((is_tigo || strcmp(kind, "rct") == 0) && !name[0])
+        return fail(err, errcap, c->file, line, "[%s] needs a name: write [%s NAME], e.g. [%s %s]", section, kind,
+                    kind, is_tigo ? "roof" : "house");
+    if ((is_tigo || strcmp(kind, "rct") == 0) && !name_ok(name))
         return fail(err, errcap, c->file, line,
                     "source name \"%s\": use letters, digits, '-', '_' and '.' (it names files and labels)", name);
-    if (strcmp(kind, "tigo") == 0) {
+    for (size_t i = 0; is_tigo && i < c->n_tigo; i++)
+        if (strcmp(c->tigo[i].name, name) == 0)
+            return fail(err, errcap, c->file, line,
+                        "[tigo %s] appears twice (first at line %d): merge the sections or rename one", name,
+                        c->tigo[i].line);
+    for (size_t i = 0; !is_tigo && strcmp(kind, "rct") == 0 && i < c->n_rct; i++)
+        if (strcmp(c->rct[i].name, name) == 0)
+            return fail(err, errcap, c->file, line,
+                        "[rct %s] appears twice (first at line %d): merge the sections or rename one", name,
+                        c->rct[i].line);
+    if (is_tigo) {
         if (!tigo_section(c, name, line))
             return fail(err, errcap, c->file, line, "more than %d [tigo] sections", SW_DAEMON_MAX_TIGO);
         return SW_OK;
@@ -593,7 +665,7 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
         return SW_OK;
     }
     if (strcmp(kind, "general") == 0) {
-        e = set_general(c, key, value, msg, sizeof msg);
+        e = set_general(c, key, value, line, msg, sizeof msg);
     } else if (strcmp(kind, "panels") == 0) {
         if (strcmp(key, "modules") != 0 && strcmp(key, "panel") != 0 && strcmp(key, "panels") != 0)
             return fail(err, errcap, c->file, line,
@@ -621,12 +693,118 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
     return SW_OK;
 }
 
+/* The last value of an output key (NULL when absent) and its line. */
+static const char *output_value(const sw_daemon_config *c, const char *section, const char *key, int *line)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < c->n_output_keys; i++)
+        if (strcmp(c->output_keys[i].section, section) == 0 && strcmp(c->output_keys[i].key, key) == 0) {
+            v = c->output_keys[i].value;
+            if (line)
+                *line = c->output_keys[i].line;
+        }
+    return v;
+}
+
+/*
+ * A listen address must be one the server can bind: a numeric IPv4 or IPv6
+ * address, or a host name. Dotted digits that are no IPv4 address
+ * ("999.1.1.1"), a bad IPv6 text and anything that is no host name are
+ * refused. Names are checked for their form only: the check asks no
+ * resolver (it must be quick and work offline).
+ */
+static bool listen_address_ok(const char *a)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+        return true;
+    if (!*a || strlen(a) > 253 || strspn(a, "0123456789.") == strlen(a) || strchr(a, ':'))
+        return false;
+    for (const char *p = a; *p; p++) {
+        bool label_start = p == a || p[-1] == '.';
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return false;
+        if ((*p == '-' || *p == '.') && label_start)
+            return false;
+    }
+    return true;
+}
+
+static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
+{
+    static const char *const listeners[] = {"http", "prometheus"};
+    for (size_t i = 0; i < 2; i++) {
+        int line = 0;
+        const char *b = output_value(c, listeners[i], "bind", &line);
+        if (!b)
+            b = output_value(c, listeners[i], "address", &line);
+        if (b && !listen_address_ok(b))
+            return fail(err, errcap, c->file, line,
+                        "[%s] bind = \"%s\" is not an address this machine can listen on: use an IP address "
+                        "such as 127.0.0.1, 0.0.0.0 or ::1",
+                        listeners[i], b);
+    }
+    if (c->outputs & SW_DAEMON_OUT_INFLUX) {
+        int oline = 0, uline = 0, bline = 0, fline = 0;
+        const char *out = output_value(c, "influx", "output", &oline);
+        const char *url = output_value(c, "influx", "url", &uline);
+        const char *bucket = output_value(c, "influx", "bucket", &bline);
+        const char *file = output_value(c, "influx", "file", &fline);
+        bool http = out ? strcmp(out, "http") == 0 : false;
+        /* url = / file = choose the output too; the later key wins, as in the output itself */
+        if (url && (!out || uline > oline) && uline >= fline)
+            http = true;
+        if (http && (!url || !url[0]))
+            return fail(err, errcap, c->file, oline, "[influx] output = http needs url = http://HOST:8086");
+        if (http && (!bucket || !bucket[0]))
+            return fail(err, errcap, c->file, oline ? oline : uline,
+                        "[influx] output = http needs bucket = NAME (and usually org and token)");
+        if (out && strcmp(out, "file") == 0 && oline > uline && (!file || !file[0]))
+            return fail(err, errcap, c->file, oline, "[influx] output = file needs file = PATH");
+    }
+    if (c->outputs & SW_DAEMON_OUT_HISTORY) {
+        int line = 0;
+        const char *path = output_value(c, "history", "path", &line);
+        struct stat st;
+        if (path && path[0] && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return fail(err, errcap, c->file, line,
+                        "[history] path = %s is a directory: name a file in it, e.g. path = %s/history.db", path,
+                        path);
+        if (path && path[0]) {
+            char dir[SW_DAEMON_PATH_MAX];
+            snprintf(dir, sizeof dir, "%s", path);
+            char *slash = strrchr(dir, '/');
+            if (slash && slash != dir) {
+                *slash = 0;
+                if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+                    return fail(err, errcap, c->file, line,
+                                "[history] path = %s: the directory %s does not exist: create it or change the "
+                                "path",
+                                path, dir);
+            }
+        }
+    }
+    return SW_OK;
+}
+
 sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap)
 {
+    if (c->state_dir[0]) {
+        struct stat st;
+        if (stat(c->state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+            return fail(err, errcap, c->file, c->state_dir_line,
+                        "state_dir = %s is not a directory: name a directory (it is created when missing)",
+                        c->state_dir);
+    }
     for (size_t i = 0; i < c->n_tigo; i++) {
         const sw_daemon_tigo *t = &c->tigo[i];
         if (!t->serial && !t->host[0])
             return fail(err, errcap, c->file, t->line, "[tigo %s] needs serial = DEVICE or tcp = HOST", t->name);
+        if (t->reconnect_delay_ms > t->reconnect_max_ms)
+            return fail(err, errcap, c->file, t->line,
+                        "[tigo %s] reconnect_delay (%d ms) is larger than reconnect_max (%d ms): lower the delay "
+                        "or raise the maximum",
+                        t->name, t->reconnect_delay_ms, t->reconnect_max_ms);
         for (size_t j = 0; j < c->n_rct; j++)
             if (strcmp(c->rct[j].name, t->name) == 0)
                 return fail(err, errcap, c->file, c->rct[j].line,
@@ -639,12 +817,17 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
         if (!r->defaults && r->n_extra == 0 && r->n_extra_slow == 0)
             return fail(err, errcap, c->file, r->line, "[rct %s] polls nothing: defaults = no and no objects",
                         r->name);
+        if (r->reconnect_delay_ms > r->reconnect_max_ms)
+            return fail(err, errcap, c->file, r->line,
+                        "[rct %s] reconnect_delay (%d ms) is larger than reconnect_max (%d ms): lower the delay "
+                        "or raise the maximum",
+                        r->name, r->reconnect_delay_ms, r->reconnect_max_ms);
     }
     if (c->n_tigo == 0 && c->n_rct == 0)
         return fail(err, errcap, c->file, 0,
                     "no source configured: add a [tigo NAME] or [rct NAME] section (or --tigo-tcp, "
                     "--tigo-serial, --rct)");
-    return SW_OK;
+    return check_outputs(c, err, errcap);
 }
 
 /* ---- inih glue -------------------------------------------------------------------------- */
@@ -768,8 +951,20 @@ sw_err sw_daemon_config_load(sw_daemon_config *c, const char *path, char *err, s
         snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
         return SW_ERR_OPEN;
     }
+    /* A directory opens fine and then reads as an empty file: an empty configuration. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        fclose(fp);
+        snprintf(err, errcap, "%s: cannot read: %s, not a configuration file", path,
+                 S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file");
+        return SW_ERR_OPEN;
+    }
     ini_ctx x = {.c = c, .fp = fp, .err = err, .errcap = errcap};
     sw_err e = run_inih(&x);
+    if (e == SW_OK && ferror(fp)) {
+        snprintf(err, errcap, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+        e = SW_ERR_OPEN;
+    }
     fclose(fp);
     return e;
 #else

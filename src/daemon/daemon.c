@@ -227,8 +227,14 @@ static int64_t on_save(sw_loop *loop, uint64_t id, void *user)
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 static sw_err make_dir(const char *path)
 {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+    if (mkdir(path, 0755) == 0)
         return SW_OK;
+    struct stat st;
+    if (errno == EEXIST && stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return SW_OK;
+        errno = ENOTDIR; /* a file there: nothing could ever be persisted */
+    }
     return SW_ERR_OPEN;
 }
 
@@ -307,12 +313,11 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     }
     char path[SW_DAEMON_PATH_MAX + 32];
     if (sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
-        e = sw_daemon_load_energy(d->model, path, now);
-        if (e == SW_OK)
-            SW_LOGI(LOG_TARGET, "energy counters of %zu panels loaded from %s", sw_model_panel_count(d->model),
-                    path);
-        else if (e != SW_ERR_NOT_FOUND)
-            SW_LOGW(LOG_TARGET, "ignoring %s: %s", path, sw_err_message(e));
+        e = sw_daemon_restore_energy(d->model, path, now, sw_now_realtime_ns() / 1000000000, err, errcap);
+        if (e != SW_OK) {
+            sw_daemon_free(d);
+            return e;
+        }
     }
     summary(d);
     e = sw_daemon_outputs_start(d, err, errcap);
@@ -353,6 +358,8 @@ sw_err sw_daemon_run(sw_daemon *d)
 {
     sw_err e = sw_loop_run(d->loop);
     SW_LOGI(LOG_TARGET, "stopped after %llu loop wakeups", (unsigned long long)sw_loop_wakeups(d->loop));
+    if (e == SW_OK && sw_daemon_json_sink_errno())
+        e = SW_ERR_IO; /* --json lost its reader: exit 1 */
     return e;
 }
 

@@ -81,6 +81,15 @@ sw_err sw_daemon_read_file(const char *path, char **out, size_t *len);
 sw_err sw_daemon_state_path(const sw_daemon *d, const char *name, char *out, size_t cap);
 sw_err sw_daemon_save_energy(sw_model *m, const char *path, int64_t now_ns);
 sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns);
+/*
+ * Start-up: load panels.json; a corrupt one is moved aside (.corrupt-unix_s)
+ * and logged at error level, and the counters come from panels.json.prev when
+ * that parses. SW_OK also when there is nothing to load. An unreadable file
+ * (permissions, a directory) is an error with the reason in err: the daemon
+ * must not overwrite it with zeros.
+ */
+sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, int64_t unix_s, char *err,
+                                size_t errcap);
 
 /* ---- outputs (outputs.c) ---------------------------------------------------------------- */
 /* Start the configured outputs and register their sinks. */
@@ -88,7 +97,10 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap);
 /* "mqtt: enabled, influx: not built, ..." for the start-up summary. */
 void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap);
 
-/* The built-in JSON-lines sink (sink_json.c): one line per update on stdout. */
-sw_err sw_daemon_json_sink(sw_sink *out);
+/* The built-in JSON-lines sink (sink_json.c): one line per update on stdout.
+ * A failed write logs the error and stops `loop`; sw_daemon_json_sink_errno
+ * then tells why (0 while all is well). */
+sw_err sw_daemon_json_sink(sw_loop *loop, sw_sink *out);
+int sw_daemon_json_sink_errno(void);
 
 #endif

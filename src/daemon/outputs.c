@@ -12,6 +12,7 @@
  * Start order matters: [http] first, so Prometheus can put /metrics on the
  * same server; [prometheus] alone gets a server of its own.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,19 @@ void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap
         snprintf(out, cap, "none");
 }
 
+/* "could not listen on the address" names the address and the reason (errno right after the start). */
+static void listen_error(const char *name, const char *bind, unsigned port, sw_err e, int err_no, char *err,
+                         size_t errcap)
+{
+    if (e != SW_ERR_BIND && e != SW_ERR_RESOLVE)
+        return;
+    const char *h = bind && bind[0] ? bind : "127.0.0.1";
+    bool v6 = strchr(h, ':') != NULL;
+    snprintf(err, errcap, "output %s could not start: cannot listen on %s%s%s:%u: %s", name, v6 ? "[" : "", h,
+             v6 ? "]" : "", port,
+             e == SW_ERR_RESOLVE ? "not an address of this machine" : err_no ? strerror(err_no) : sw_err_message(e));
+}
+
 static void report_start(sw_daemon *d, const char *name, sw_err e, sw_sink *s, unsigned bit, bool *fatal,
                          char *err, size_t errcap)
 {
@@ -237,11 +251,15 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
     if (c->outputs & SW_DAEMON_OUT_HTTP) {
         memset(&s, 0, sizeof s);
         e = sw_http_start(d->loop, d->model, &o->http, &s);
+        int err_no = errno;
         report_start(d, "http", e, &s, SW_DAEMON_OUT_HTTP, &fatal, err, errcap);
+        listen_error("http", o->http.bind, o->http.port, e, err_no, err, errcap);
         if (e == SW_OK) {
             http_sink = s;
             have_http = true;
-            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s:%u/", o->http.bind[0] ? o->http.bind : "127.0.0.1",
+            const char *h = o->http.bind[0] ? o->http.bind : "127.0.0.1";
+            bool v6 = strchr(h, ':') != NULL; /* a URL writes an IPv6 address in brackets */
+            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s%s%s:%u/", v6 ? "[" : "", h, v6 ? "]" : "",
                     (unsigned)sw_http_sink_port(&s));
         }
     }
@@ -255,10 +273,13 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
 #endif
         memset(&s, 0, sizeof s);
         e = sw_prometheus_start(d->loop, d->model, &o->prometheus, &s);
+        int err_no = errno;
         report_start(d, "prometheus", e, &s, SW_DAEMON_OUT_PROMETHEUS, &fatal, err, errcap);
+        listen_error("prometheus", o->prometheus.bind, o->prometheus.port, e, err_no, err, errcap);
         if (e == SW_OK && sw_prometheus_port(&s))
-            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s:%u%s", o->prometheus.bind,
-                    (unsigned)sw_prometheus_port(&s), o->prometheus.path);
+            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s%s%s:%u%s", strchr(o->prometheus.bind, ':') ? "[" : "",
+                    o->prometheus.bind, strchr(o->prometheus.bind, ':') ? "]" : "", (unsigned)sw_prometheus_port(&s),
+                    o->prometheus.path);
     }
 #endif
 #ifdef HAVE_OUT_HISTORY
@@ -283,7 +304,7 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
     }
 #endif
     if (!fatal && (c->outputs & SW_DAEMON_OUT_JSON)) {
-        sw_daemon_json_sink(&s);
+        sw_daemon_json_sink(d->loop, &s);
         report_start(d, "json", SW_OK, &s, SW_DAEMON_OUT_JSON, &fatal, err, errcap);
     }
     (void)s;

@@ -8,6 +8,12 @@
  * power cut leaves either the old or the new file, never a torn one. The
  * energy file is trusted only as far as its schema: entries that do not look
  * right are skipped, and the model refuses to let a lifetime counter shrink.
+ *
+ * Lifetime counters must not be lost to one bad file. Every save keeps the
+ * file it replaces as panels.json.prev (a hard link, so no extra write); a
+ * panels.json that does not parse at start is moved aside as
+ * panels.json.corrupt-UNIXTIME, logged at error level, and the counters come
+ * from the .prev copy when that one parses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +26,11 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
+#include "sunwire/io_file.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
+
+#define LOG_TARGET "sunwire::run"
 
 sw_err sw_daemon_write_atomic(const char *path, const void *data, size_t len)
 {
@@ -136,6 +145,15 @@ sw_err sw_daemon_save_energy(sw_model *m, const char *path, int64_t now_ns)
     json_decref(root);
     if (!text)
         return SW_ERR_NO_MEMORY;
+    /* The file being replaced stays as the .prev copy (best effort: a link costs no write). */
+    char prev[SW_DAEMON_PATH_MAX + 100];
+    if (snprintf(prev, sizeof prev, "%s.prev", path) < (int)sizeof prev) {
+        int saved = errno;
+        if ((unlink(prev) == 0 || errno == ENOENT) && link(path, prev) != 0) {
+            /* first save, or a file system without hard links: no .prev this time */
+        }
+        errno = saved;
+    }
     sw_err e = sw_daemon_write_atomic(path, text, strlen(text));
     free(text);
     return e;
@@ -176,5 +194,53 @@ sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns)
                                json_is_integer(day) ? (int64_t)json_integer_value(day) : -1, now_ns);
     }
     json_decref(root);
+    return SW_OK;
+}
+
+sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, int64_t unix_s, char *err,
+                                size_t errcap)
+{
+    sw_err e = sw_daemon_load_energy(m, path, now_ns);
+    if (e == SW_OK) {
+        SW_LOGI(LOG_TARGET, "energy counters of %zu panels loaded from %s", sw_model_panel_count(m), path);
+        return SW_OK;
+    }
+    if (e == SW_ERR_OPEN || e == SW_ERR_IO || e == SW_ERR_NO_MEMORY) {
+        /* Unreadable (permissions, a directory): refuse rather than overwrite it with zeros later. */
+        struct stat st;
+        const char *why = stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a directory" : strerror(errno);
+        snprintf(err, errcap, "cannot read the energy counters %s: %s (move it away or fix its permissions)", path,
+                 why);
+        return e;
+    }
+    char prev[SW_DAEMON_PATH_MAX + 100];
+    snprintf(prev, sizeof prev, "%s.prev", path);
+    if (e == SW_ERR_STATE_CORRUPT) {
+        char aside[SW_DAEMON_PATH_MAX + 100];
+        if (sw_file_move_aside(path, unix_s, aside, sizeof aside) != SW_OK) {
+            snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", path,
+                     strerror(errno));
+            return SW_ERR_STATE_CORRUPT;
+        }
+        SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (not the JSON sunwire writes); moved it to %s", path,
+                aside);
+    } else if (e != SW_ERR_NOT_FOUND) {
+        snprintf(err, errcap, "cannot load the energy counters %s: %s", path, sw_err_message(e));
+        return e;
+    }
+    /* Absent or corrupt: the copy kept by the last save, if there is one. */
+    sw_err pe = sw_daemon_load_energy(m, prev, now_ns);
+    if (pe == SW_OK) {
+        if (e == SW_ERR_STATE_CORRUPT)
+            SW_LOGE(LOG_TARGET, "energy counters of %zu panels restored from %s (the copy before the last save)",
+                    sw_model_panel_count(m), prev);
+        else
+            SW_LOGW(LOG_TARGET, "%s is missing; energy counters of %zu panels restored from %s", path,
+                    sw_model_panel_count(m), prev);
+        return SW_OK;
+    }
+    if (e == SW_ERR_STATE_CORRUPT)
+        SW_LOGE(LOG_TARGET, "no usable copy of the energy counters (%s: %s): lifetime counters start from zero",
+                prev, sw_err_message(pe));
     return SW_OK;
 }

@@ -5,7 +5,12 @@
  * It needs no library and no server, so it is what scripts (and the
  * daemon's integration tests) can always rely on. It trusts the model's
  * records to be complete and NUL-terminated. Non-finite numbers become null.
+ *
+ * A reader that goes away (stdout closed, `| head`) stops the daemon with an
+ * error instead of leaving it running with nobody to read; a signal that
+ * interrupts a write (EINTR) only makes it try again.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +18,30 @@
 #include "daemon/daemon_int.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
+#include "sunwire/log.h"
+
+static int out_errno; /* first write error on stdout; one stdout per process */
+
+int sw_daemon_json_sink_errno(void) { return out_errno; }
+
+/* fputs + newline + fflush, again after EINTR; 0 or -1 with errno. */
+static int put_line(const char *text)
+{
+    size_t len = strlen(text), done = 0;
+    for (int tries = 0;; tries++) {
+        if (done < len)
+            done += fwrite(text + done, 1, len - done, stdout);
+        if (done == len && fputc('\n', stdout) != EOF) {
+            done++;
+            len = 0; /* line and newline are in; only the flush is left */
+        }
+        if (len == 0 && fflush(stdout) == 0)
+            return 0;
+        if (errno != EINTR || tries > 100)
+            return -1;
+        clearerr(stdout);
+    }
+}
 
 static void num(sw_json *j, const char *key, double v)
 {
@@ -36,15 +65,20 @@ static void begin(sw_json *j, char *buf, size_t cap, const char *type)
     str(j, "type", type);
 }
 
+static sw_loop *stop_loop;
+
 static void emit(sw_json *j)
 {
     sw_json_object_end(j);
     const char *text = sw_json_finish(j);
-    if (!text)
+    if (!text || out_errno)
         return;
-    fputs(text, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
+    if (put_line(text) != 0) {
+        out_errno = errno ? errno : EIO;
+        SW_LOGE("sunwire::run", "cannot write to standard output: %s; stopping", strerror(out_errno));
+        if (stop_loop)
+            sw_loop_stop(stop_loop);
+    }
 }
 
 static void on_source(void *self, const sw_source_status *s)
@@ -194,8 +228,9 @@ static const sw_sink_ops json_ops = {
     .close = on_close,
 };
 
-sw_err sw_daemon_json_sink(sw_sink *out)
+sw_err sw_daemon_json_sink(sw_loop *loop, sw_sink *out)
 {
+    stop_loop = loop;
     out->ops = &json_ops;
     out->self = NULL;
     return SW_OK;

@@ -441,6 +441,82 @@ sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *
     return SW_OK;
 }
 
+/* ---- checks before a write ---------------------------------------------- */
+
+bool sw_rct_type_write_range(sw_rct_type type, int64_t *lo, int64_t *hi)
+{
+    int64_t l = 0, h;
+    switch (type) {
+    case SW_RCT_TYPE_BOOL: h = 1; break;
+    case SW_RCT_TYPE_UINT8:
+    case SW_RCT_TYPE_ENUM: h = UINT8_MAX; break;
+    case SW_RCT_TYPE_UINT16: h = UINT16_MAX; break;
+    case SW_RCT_TYPE_UINT32: h = UINT32_MAX; break;
+    case SW_RCT_TYPE_INT8: l = INT8_MIN; h = INT8_MAX; break;
+    case SW_RCT_TYPE_INT16: l = INT16_MIN; h = INT16_MAX; break;
+    case SW_RCT_TYPE_INT32: l = INT32_MIN; h = INT32_MAX; break;
+    default: return false;
+    }
+    if (lo)
+        *lo = l;
+    if (hi)
+        *hi = h;
+    return true;
+}
+
+sw_err sw_rct_value_check_write(const sw_rct_value *v)
+{
+    if (!v)
+        return SW_ERR_INVALID_ARGUMENT;
+    int64_t lo, hi;
+    switch (v->type) {
+    case SW_RCT_TYPE_BOOL:
+        return SW_OK; /* a C bool is 0 or 1 */
+    case SW_RCT_TYPE_FLOAT: {
+        double d = v->u.f;
+        if (!isfinite(d))
+            return SW_ERR_RCT_WRITE_NOT_FINITE;
+        if (fabs(d) >= FLOAT_OVERFLOW_EDGE || (d != 0.0 && (float)d == 0.0f))
+            return SW_ERR_RCT_WRITE_OUT_OF_RANGE;
+        return SW_OK;
+    }
+    case SW_RCT_TYPE_STRING:
+        if (v->u.str.len > SW_RCT_WRITE_STRING_MAX)
+            return SW_ERR_RCT_WRITE_TOO_LONG;
+        if (v->u.str.len && (!v->u.str.bytes || memchr(v->u.str.bytes, 0, v->u.str.len)))
+            return SW_ERR_INVALID_ARGUMENT;
+        return SW_OK;
+    default:
+        if (!sw_rct_type_write_range(v->type, &lo, &hi))
+            return SW_ERR_RCT_WRITE_NOT_WRITABLE;
+        return v->u.i < lo || v->u.i > hi ? SW_ERR_RCT_WRITE_OUT_OF_RANGE : SW_OK;
+    }
+}
+
+sw_err sw_rct_value_parse_write(sw_rct_type type, const char *text, sw_rct_value *out,
+                                uint8_t *storage, size_t cap)
+{
+    (void)storage;
+    (void)cap;
+    if (!text || !out)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (type == SW_RCT_TYPE_UNKNOWN || !type_known(type) || !sw_rct_type_encodable(type))
+        return SW_ERR_RCT_WRITE_NOT_WRITABLE;
+    sw_rct_value v;
+    sw_err e = sw_rct_value_from_text(type, text, &v, NULL, 0);
+    if (type == SW_RCT_TYPE_BOOL && e != SW_OK)
+        return SW_ERR_RCT_WRITE_NOT_BOOLEAN;
+    if (e == SW_ERR_OUT_OF_RANGE)
+        return SW_ERR_RCT_WRITE_OUT_OF_RANGE; /* too large for int64 or binary32 */
+    if (e != SW_OK)
+        return e;
+    e = sw_rct_value_check_write(&v);
+    if (e != SW_OK)
+        return e;
+    *out = v;
+    return SW_OK;
+}
+
 /* ---- value -> text ------------------------------------------------------ */
 
 /* snprintf-style appender: counts everything, writes what fits. */

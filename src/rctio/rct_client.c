@@ -274,12 +274,15 @@ sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_val
 
 sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_rct_value *v)
 {
+    sw_err e = sw_rct_value_check_write(v); /* every write path passes the one check */
+    if (e != SW_OK)
+        return e;
     size_t cap = SW_RCT_PAYLOAD_MAX;
     uint8_t *buf = malloc(cap);
     if (!buf)
         return SW_ERR_NO_MEMORY;
     size_t n;
-    sw_err e = sw_rct_value_encode(v, buf, cap, &n);
+    e = sw_rct_value_encode(v, buf, cap, &n);
     if (e != SW_OK) {
         free(buf);
         return e;

@@ -50,7 +50,7 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
     if (strcmp(key, "bind") == 0 || strcmp(key, "address") == 0) {
         if (!*value || strlen(value) >= sizeof c->bind) {
             if (err)
-                snprintf(err, errcap, "[http] %s: expected an address such as 127.0.0.1 or ::1", key);
+                snprintf(err, errcap, "%s: expected an address such as 127.0.0.1 or ::1", key);
             return SW_ERR_INVALID_ARGUMENT;
         }
         snprintf(c->bind, sizeof c->bind, "%s", value);
@@ -60,7 +60,7 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
         long v;
         if (!sw_web_parse_int(value, 0, 65535, &v)) {
             if (err)
-                snprintf(err, errcap, "[http] port: '%.40s' is not a port number (0-65535)", value);
+                snprintf(err, errcap, "port: '%.40s' is not a port number (0-65535)", value);
             return SW_ERR_OUT_OF_RANGE;
         }
         c->port = (uint16_t)v;
@@ -69,7 +69,7 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
     if (strcmp(key, "dashboard") == 0) {
         if (!sw_web_parse_bool(value, &c->dashboard)) {
             if (err)
-                snprintf(err, errcap, "[http] dashboard: '%.40s' is not true or false", value);
+                snprintf(err, errcap, "dashboard: '%.40s' is not true or false", value);
             return SW_ERR_INVALID_ARGUMENT;
         }
         return SW_OK;
@@ -77,7 +77,7 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
     if (strcmp(key, "history") == 0) {
         if (strlen(value) >= sizeof c->history) {
             if (err)
-                snprintf(err, errcap, "[http] history: the path is too long");
+                snprintf(err, errcap, "history: the path is too long");
             return SW_ERR_TOO_LONG;
         }
         snprintf(c->history, sizeof c->history, "%s", value);
@@ -87,14 +87,14 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
         long v;
         if (!sw_web_parse_int(value, 1, 86400, &v)) {
             if (err)
-                snprintf(err, errcap, "[http] source_dead: '%.40s' is not a number of seconds (1-86400)", value);
+                snprintf(err, errcap, "source_dead: '%.40s' is not a number of seconds (1-86400)", value);
             return SW_ERR_OUT_OF_RANGE;
         }
         c->source_dead_s = (unsigned)v;
         return SW_OK;
     }
     if (err)
-        snprintf(err, errcap, "[http]: unknown key '%.40s' (known: bind, port, dashboard, source_dead, history)", key);
+        snprintf(err, errcap, "unknown key '%.40s' (known: bind, port, dashboard, source_dead, history)", key);
     return SW_ERR_NOT_FOUND;
 }
 

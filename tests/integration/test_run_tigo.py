@@ -184,6 +184,24 @@ class RunTigoTest(unittest.TestCase):
         self.assertIsNone(self.daemon.proc.poll())
         self.assertEqual(self.daemon.stop(), 0)
 
+    def test_sighup_keeps_the_map_when_the_config_became_a_directory(self):
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        self.bridge = runlib.TigoBridge(scenario_chunks(self.scn))
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n[panels]\nmodules = A:first:4-A2346FZ\n" % self.bridge.port)
+        self.daemon = runlib.Daemon(["--config", cfg, "--json"])
+        self.assertTrue(self.daemon.wait_record("panel", online=True, name="first", string="A"),
+                        self.daemon.stderr())
+        os.unlink(cfg)
+        os.mkdir(cfg)
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(runlib.wait_until(lambda: "panel map kept" in self.daemon.stderr(), 5),
+                        self.daemon.stderr())
+        self.assertIn("is a directory", self.daemon.stderr())
+        self.assertNotIn("panel map reloaded", self.daemon.stderr())
+        self.assertIsNone(self.daemon.proc.poll())
+        self.assertEqual(self.daemon.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()

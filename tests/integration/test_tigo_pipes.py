@@ -5,6 +5,8 @@ never reads stderr must not freeze the observer). That must not leak into
 stdout when both are the same pipe.
 """
 import os
+import select
+import signal
 import subprocess
 import time
 import unittest
@@ -38,6 +40,26 @@ class SharedPipe(unittest.TestCase):
         self.assertEqual(proc.wait(timeout=60), 0)
         got = [l for l in b"".join(chunks).decode().splitlines() if l.startswith("{")]
         self.assertEqual(got, want)
+
+    def test_stop_signal_during_a_blocked_write(self):
+        # The stop signal interrupts a write into a full pipe (EINTR): the write is
+        # finished, the command stops as asked, and no "Interrupted system call".
+        want = self.reference_lines()
+        for _ in range(2):
+            proc = subprocess.Popen([BIN, "tigo", "peek-frames", "--json", "--file", DEMO], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            # Output starts only after the stop handlers are in place; then the pipe fills and the writer blocks.
+            self.assertTrue(select.select([proc.stdout], [], [], 60)[0])
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+            self.assertNotIn(b"Interrupted system call", err)
+            self.assertEqual(proc.returncode, 0, err.decode())
+            text = out.decode()
+            self.assertTrue(text.endswith("\n"))
+            got = [l for l in text.splitlines() if l.startswith("{")]
+            self.assertGreater(len(got), 10)
+            self.assertEqual(got, want[:len(got)])  # nothing lost or torn before the stop
 
 
 if __name__ == "__main__":

@@ -180,6 +180,36 @@ static void test_errors(void **state)
     assert_string_equal(sw_err_message(SW_ERR_BAD_HEX), "text is not valid hexadecimal");
 }
 
+/* Seconds to int64 ns: the representable range exactly, never a wrapped value. */
+static void test_time_range(void **state)
+{
+    (void)state;
+    int64_t ns = 0;
+    assert_int_equal(sw_time_ns_from_s(0, 0, &ns), SW_OK);
+    assert_int_equal(ns, 0);
+    assert_int_equal(sw_time_ns_from_s(SW_TIME_S_MAX, 854775807, &ns), SW_OK);
+    assert_int_equal(ns, INT64_MAX);
+    assert_int_equal(sw_time_ns_from_s(SW_TIME_S_MAX, 854775808, &ns), SW_ERR_OUT_OF_RANGE);
+    assert_int_equal(sw_time_ns_from_s(SW_TIME_S_MAX + 1, 0, &ns), SW_ERR_OUT_OF_RANGE);
+    assert_int_equal(sw_time_ns_from_s(SW_TIME_S_MIN, 0, &ns), SW_OK);
+    assert_int_equal(ns, SW_TIME_S_MIN * 1000000000);
+    assert_int_equal(sw_time_ns_from_s(SW_TIME_S_MIN - 1, 0, &ns), SW_ERR_OUT_OF_RANGE);
+    assert_int_equal(sw_time_ns_from_s(9999999999LL, 0, &ns), SW_ERR_OUT_OF_RANGE);   /* @9999999999 */
+    assert_int_equal(sw_time_ns_from_s(253402300740LL, 0, &ns), SW_ERR_OUT_OF_RANGE); /* 9999-12-31T23:59Z */
+    assert_int_equal(sw_time_ns_from_s(INT64_MAX, 0, &ns), SW_ERR_OUT_OF_RANGE);
+    assert_int_equal(sw_time_ns_from_s(INT64_MIN, 0, &ns), SW_ERR_OUT_OF_RANGE);
+    assert_int_equal(sw_time_ns_from_s(1, 1000000000, &ns), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_time_ns_from_s(1, -1, &ns), SW_ERR_INVALID_ARGUMENT);
+    /* the limits are the dates the documentation names */
+    char t[SW_RFC3339_MAX];
+    sw_time_ns_from_s(SW_TIME_S_MAX, 0, &ns);
+    sw_fmt_rfc3339(t, ns, 0);
+    assert_string_equal(t, "2262-04-11T23:47:16Z");
+    sw_time_ns_from_s(SW_TIME_S_MIN, 0, &ns);
+    sw_fmt_rfc3339(t, ns, 0);
+    assert_string_equal(t, "1677-09-21T00:12:44Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_config_words),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_time_range),
     };
     return cmocka_run_group_tests_name("core/fmt", tests, NULL, NULL);
 }

@@ -232,7 +232,70 @@ static const bad_case bad[] = {
     {"[tigo a]\ntcp = h\n[influx]\nprecision = fortnights\n", 4, "[influx]", true, true},
     {"[tigo a]\ntcp = h\n[prometheus]\n\nport = http\n", 5, "[prometheus]", true, true},
     {"[tigo a]\ntcp = h\n[mqtt]\nflavour = strawberry\n", 4, "[mqtt]", true, true},
+    /* setups that used to pass the check and then failed or half-worked at start */
+    {"[tigo roof]\ntcp = h\nserial = /dev/ttyUSB0\n", 3, "remove one", false, false},
+    {"[tigo roof]\nserial = /dev/ttyUSB0\ntcp = h\n", 3, "remove one", false, false},
+    {"[tigo roof]\ntcp = h\n[tigo roof]\nport = 503\n", 3, "appears twice (first at line 1)", false, false},
+    {"[rct house]\nhost = h\n\n[rct house]\n", 4, "appears twice", false, false},
+    {"[tigo ]\ntcp = h\n", 1, "needs a name", false, false},
+    {"[general]\n[tigo]\ntcp = h\n", 2, "needs a name", false, false},
+    {"[rct]\nhost = h\n", 1, "needs a name", false, false},
+    {"[tigo roof]\ntcp = h:502\nport = 503\n", 3, "give the port in one place", false, false},
+    {"[tigo roof]\nport = 503\ntcp = h:502\n", 3, "give the port in one place", false, false},
+    {"[rct house]\nhost = h:8899\nport = 1\n", 3, "give the port in one place", false, false},
+    {"[tigo roof]\ntcp = ::1:502\n", 2, "needs brackets, e.g. tcp = [::1]:PORT", false, false},
+    {"[rct house]\nhost = fe80::1\n", 2, "needs brackets", false, false},
+    {"[tigo roof]\ntcp = [::1]:0\n", 2, "HOST or HOST:PORT", false, false},
+    {"[tigo roof]\ntcp = h\nreconnect_delay = 5m\nreconnect_max = 1m\n", 1, "reconnect_delay (300000 ms)", true,
+     false},
+    {"[rct house]\nhost = h\nreconnect_delay = 10s\nreconnect_max = 2s\n", 1, "lower the delay", true, false},
+    {"[tigo a]\ntcp = h\n[http]\nbind = 999.1.1.1\n", 4, "not an address this machine can listen on", true,
+     false},
+    {"[tigo a]\ntcp = h\n[prometheus]\nbind = -1\n", 4, "[prometheus] bind", true, false},
+    {"[tigo a]\ntcp = h\n[http]\nbind = ::1::2\n", 4, "[http] bind", true, false},
+    {"[tigo a]\ntcp = h\n[influx]\noutput = http\n", 4, "needs url = http://HOST:8086", true, false},
+    {"[tigo a]\ntcp = h\n[influx]\nurl = http://127.0.0.1:8086\n", 4, "needs bucket", true, false},
+    {"[tigo a]\ntcp = h\n[influx]\noutput = file\n", 4, "needs file = PATH", true, false},
+    {"[tigo a]\ntcp = h\n[history]\npath = /tmp\n", 4, "is a directory: name a file in it", true, false},
+    {"[tigo a]\ntcp = h\n[history]\npath = /no-such-dir-sunwire/h.db\n", 4, "does not exist", true, false},
+    {"[general]\nstate_dir = /dev/null\n[tigo a]\ntcp = h\n", 2, "is not a directory", true, false},
 };
+
+/* Near misses of the cases above that must stay accepted. */
+static void test_good_edges(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    static const char *const good[] = {
+        "[tigo roof]\ntcp = [::1]:502\n",
+        "[tigo roof]\ntcp = h:503\nport = 503\n",
+        "[tigo roof]\ntcp = h\nport = 503\n",
+        "[tigo roof]\nport = 503\ntcp = h\n",
+        "[rct house]\nhost = [fe80::1]\nport = 1\n",
+        "[tigo roof]\ntcp = h\nreconnect_delay = 1m\nreconnect_max = 1m\n",
+        "[tigo a]\ntcp = h\n[http]\nbind = ::1\n[prometheus]\nbind = 0.0.0.0\n",
+        "[tigo a]\ntcp = h\n[http]\nbind = localhost\n",
+        "[tigo a]\ntcp = h\n[influx]\noutput = http\nurl = http://127.0.0.1:8086\nbucket = b\n",
+        "[tigo a]\ntcp = h\n[influx]\noutput = file\nfile = /tmp/x.lp\n",
+        "[tigo a]\ntcp = h\n[history]\npath = /tmp/sunwire-test-history.db\n",
+        "[tigo a]\ntcp = h\n[history]\npath = history.db\n",
+        "[general]\nstate_dir = /tmp\n[tigo a]\ntcp = h\n",
+        "[general]\nstate_dir = /tmp/sunwire-not-yet-created\n[tigo a]\ntcp = h\n",
+        "[tigo a]\ntcp = h\n[tigo b]\nserial = /dev/ttyUSB0\n",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        sw_daemon_config *c = cfg_new();
+        char err[512] = "";
+        sw_err e = sw_daemon_config_load_string(c, "good.ini", good[i], err, sizeof err);
+        if (e == SW_OK)
+            e = sw_daemon_config_check(c, err, sizeof err);
+        if (e != SW_OK)
+            print_error("good case %zu refused: %s\n", i, err);
+        assert_int_equal(e, SW_OK);
+        cfg_free(c);
+    }
+}
 
 static void test_errors(void **state)
 {
@@ -279,6 +342,10 @@ static void test_missing_file(void **state)
     char err[512] = "";
     assert_int_equal(sw_daemon_config_load(c, "no/such/dir/sunwire.ini", err, sizeof err), SW_ERR_OPEN);
     assert_non_null(strstr(err, "no/such/dir/sunwire.ini"));
+    /* a directory opens and reads as empty: it must be refused, not taken as an empty file */
+    err[0] = 0;
+    assert_int_equal(sw_daemon_config_load(c, ".", err, sizeof err), SW_ERR_OPEN);
+    assert_non_null(strstr(err, "is a directory"));
     cfg_free(c);
 }
 
@@ -334,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_full),         cmocka_unit_test(test_shipped_example),
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),
+        cmocka_unit_test(test_good_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /*
  * The state directory's file handling: atomic replacement (no temporary left
- * behind, old content intact when a write cannot happen) and reading back.
+ * behind, old content intact when a write cannot happen) and reading back;
+ * a corrupt panels.json moved aside and the counters taken from the copy the
+ * last save kept.
  */
 /* sw-test-links: io tigo rct sink web */
 #include <dirent.h>
@@ -77,10 +79,118 @@ static void test_atomic_write(void **state)
     rmdir(dir);
 }
 
+#define NS 1000000000LL
+static const int64_t T_NOW = 1767225600LL * NS; /* 2026-01-01 00:00 UTC */
+
+static sw_model *model_with(double total_wh)
+{
+    sw_model_options o;
+    sw_model_options_defaults(&o);
+    sw_model *m = sw_model_new(&o);
+    assert_non_null(m);
+    if (total_wh > 0)
+        assert_int_equal(sw_model_panel_restore(m, "roof", 4609, 2, "4-A2346FZ", total_wh, 1.0, -1, T_NOW), SW_OK);
+    return m;
+}
+
+static int count_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void corrupt(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"panels\": [{\"source\": \"roof\", \"gatew", f); /* a write cut short */
+    fclose(f);
+}
+
+static void test_corrupt_energy_is_kept_and_restored(void **state)
+{
+    (void)state;
+    char dir[] = "sw_persist_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], prev[160], err[512];
+    snprintf(path, sizeof path, "%s/panels.json", dir);
+    snprintf(prev, sizeof prev, "%s/panels.json.prev", dir);
+
+    /* Two saves: the second keeps the first as panels.json.prev. */
+    sw_model *m = model_with(1000.0);
+    assert_int_equal(sw_daemon_save_energy(m, path, T_NOW), SW_OK);
+    assert_int_equal(access(prev, F_OK), -1);
+    sw_model_free(m);
+    m = model_with(1500.0);
+    assert_int_equal(sw_daemon_save_energy(m, path, T_NOW), SW_OK);
+    assert_int_equal(access(prev, F_OK), 0);
+    sw_model_free(m);
+
+    /* Corrupt: moved aside, counters from .prev, nothing read as zero. */
+    corrupt(path);
+    m = model_with(0);
+    err[0] = 0;
+    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225600, err, sizeof err), SW_OK);
+    assert_int_equal(sw_model_panel_count(m), 1);
+    assert_true(sw_model_panel_at(m, 0)->energy_total_wh == 1000.0);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(count_prefix(dir, "panels.json.corrupt-"), 1);
+    /* the next save writes the restored counters, not zeros */
+    assert_int_equal(sw_daemon_save_energy(m, path, T_NOW), SW_OK);
+    sw_model_free(m);
+    m = model_with(0);
+    assert_int_equal(sw_daemon_load_energy(m, path, T_NOW), SW_OK);
+    assert_true(sw_model_panel_at(m, 0)->energy_total_wh == 1000.0);
+    sw_model_free(m);
+
+    /* Corrupt and no other copy: moved aside all the same, start empty. */
+    unlink(prev);
+    corrupt(path);
+    m = model_with(0);
+    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225601, err, sizeof err), SW_OK);
+    assert_int_equal(sw_model_panel_count(m), 0);
+    assert_int_equal(count_prefix(dir, "panels.json.corrupt-"), 2);
+    sw_model_free(m);
+
+    /* Unreadable (a directory): an error naming it, nothing moved. */
+    assert_int_equal(mkdir(path, 0700), 0);
+    m = model_with(0);
+    err[0] = 0;
+    assert_int_not_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225602, err, sizeof err), SW_OK);
+    assert_non_null(strstr(err, "it is a directory"));
+    assert_non_null(strstr(err, path));
+    assert_int_equal(count_prefix(dir, "panels.json.corrupt-"), 2);
+    sw_model_free(m);
+
+    /* Absent: nothing to do, no error. */
+    rmdir(path);
+    m = model_with(0);
+    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225603, err, sizeof err), SW_OK);
+    sw_model_free(m);
+
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        char f[400];
+        snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(f);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_corrupt_energy_is_kept_and_restored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -694,6 +694,167 @@ static void test_random_payloads(void **state)
     }
 }
 
+/* ---- the write check: every type x {min-1, min, max, max+1, non-finite, garbage} ---- */
+
+typedef struct write_case {
+    sw_rct_type type;
+    const char *text;
+    sw_err want;
+} write_case;
+
+static void check_write_case(const write_case *c)
+{
+    sw_rct_value v;
+    memset(&v, 0xA5, sizeof v);
+    sw_err e = sw_rct_value_parse_write(c->type, c->text, &v, NULL, 0);
+    if (e != c->want)
+        fail_msg("%s '%s': got %s, want %s", sw_rct_type_name(c->type), c->text, sw_err_name(e),
+                 sw_err_name(c->want));
+    if (e != SW_OK)
+        return;
+    /* What passes must also pass the value-level check and encode exactly. */
+    assert_int_equal(v.type, c->type);
+    assert_int_equal(sw_rct_value_check_write(&v), SW_OK);
+    uint8_t out[128];
+    size_t n;
+    assert_int_equal(sw_rct_value_encode(&v, out, sizeof out, &n), SW_OK);
+}
+
+static void test_write_check_integers(void **state)
+{
+    (void)state;
+    static const struct {
+        sw_rct_type type;
+        long long lo, hi;
+    } ranges[] = {
+        { SW_RCT_TYPE_UINT8, 0, 255 },
+        { SW_RCT_TYPE_INT8, -128, 127 },
+        { SW_RCT_TYPE_UINT16, 0, 65535 },
+        { SW_RCT_TYPE_INT16, -32768, 32767 },
+        { SW_RCT_TYPE_UINT32, 0, 4294967295LL },
+        { SW_RCT_TYPE_INT32, -2147483648LL, 2147483647LL },
+        { SW_RCT_TYPE_ENUM, 0, 255 },
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        sw_rct_type t = ranges[i].type;
+        char lo_m1[32], lo[32], hi[32], hi_p1[32], hex_hi[32];
+        snprintf(lo_m1, sizeof lo_m1, "%lld", ranges[i].lo - 1);
+        snprintf(lo, sizeof lo, "%lld", ranges[i].lo);
+        snprintf(hi, sizeof hi, "%lld", ranges[i].hi);
+        snprintf(hi_p1, sizeof hi_p1, "%lld", ranges[i].hi + 1);
+        snprintf(hex_hi, sizeof hex_hi, "0x%llx", ranges[i].hi + 1);
+        const write_case cases[] = {
+            { t, lo_m1, SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+            { t, lo, SW_OK },
+            { t, hi, SW_OK },
+            { t, hi_p1, SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+            { t, hex_hi, SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+            { t, "-1", ranges[i].lo < 0 ? SW_OK : SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+            { t, "99999999999999999999", SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+            { t, "inf", SW_ERR_BAD_NUMBER },
+            { t, "nan", SW_ERR_BAD_NUMBER },
+            { t, "abc", SW_ERR_BAD_NUMBER },
+            { t, "1.5", SW_ERR_BAD_NUMBER },
+            { t, "", SW_ERR_BAD_NUMBER },
+        };
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+            check_write_case(&cases[k]);
+        /* the value-level check on its own, for callers that build values */
+        sw_rct_value v;
+        memset(&v, 0, sizeof v);
+        v.type = t;
+        v.u.i = ranges[i].lo - 1;
+        assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_OUT_OF_RANGE);
+        v.u.i = ranges[i].lo;
+        assert_int_equal(sw_rct_value_check_write(&v), SW_OK);
+        v.u.i = ranges[i].hi;
+        assert_int_equal(sw_rct_value_check_write(&v), SW_OK);
+        v.u.i = ranges[i].hi + 1;
+        assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_OUT_OF_RANGE);
+        int64_t rlo, rhi;
+        assert_true(sw_rct_type_write_range(t, &rlo, &rhi));
+        assert_int_equal(rlo, ranges[i].lo);
+        assert_int_equal(rhi, ranges[i].hi);
+    }
+}
+
+static void test_write_check_others(void **state)
+{
+    (void)state;
+    char s63[64], s64[65];
+    memset(s63, 'a', 63);
+    s63[63] = '\0';
+    memset(s64, 'a', 64);
+    s64[64] = '\0';
+    const write_case cases[] = {
+        /* BOOL: min-1, min, max, max+1, non-finite, garbage */
+        { SW_RCT_TYPE_BOOL, "-1", SW_ERR_RCT_WRITE_NOT_BOOLEAN },
+        { SW_RCT_TYPE_BOOL, "0", SW_OK },
+        { SW_RCT_TYPE_BOOL, "1", SW_OK },
+        { SW_RCT_TYPE_BOOL, "2", SW_ERR_RCT_WRITE_NOT_BOOLEAN },
+        { SW_RCT_TYPE_BOOL, "nan", SW_ERR_RCT_WRITE_NOT_BOOLEAN },
+        { SW_RCT_TYPE_BOOL, "maybe", SW_ERR_RCT_WRITE_NOT_BOOLEAN },
+        { SW_RCT_TYPE_BOOL, "On", SW_OK },
+        /* FLOAT: beyond binary32, its limits, non-finite, garbage */
+        { SW_RCT_TYPE_FLOAT, "-3.5e38", SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+        { SW_RCT_TYPE_FLOAT, "-3.4028234663852886e38", SW_OK },
+        { SW_RCT_TYPE_FLOAT, "3.4028234663852886e38", SW_OK },
+        { SW_RCT_TYPE_FLOAT, "3.5e38", SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+        { SW_RCT_TYPE_FLOAT, "1e999", SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+        { SW_RCT_TYPE_FLOAT, "1e-50", SW_ERR_RCT_WRITE_OUT_OF_RANGE },
+        { SW_RCT_TYPE_FLOAT, "0", SW_OK },
+        { SW_RCT_TYPE_FLOAT, "-0.5", SW_OK },
+        { SW_RCT_TYPE_FLOAT, "inf", SW_ERR_RCT_WRITE_NOT_FINITE },
+        { SW_RCT_TYPE_FLOAT, "-inf", SW_ERR_RCT_WRITE_NOT_FINITE },
+        { SW_RCT_TYPE_FLOAT, "INFINITY", SW_ERR_RCT_WRITE_NOT_FINITE },
+        { SW_RCT_TYPE_FLOAT, "nan", SW_ERR_RCT_WRITE_NOT_FINITE },
+        { SW_RCT_TYPE_FLOAT, "-nan", SW_ERR_RCT_WRITE_NOT_FINITE },
+        { SW_RCT_TYPE_FLOAT, "0.5x", SW_ERR_BAD_NUMBER },
+        { SW_RCT_TYPE_FLOAT, "", SW_ERR_BAD_NUMBER },
+        /* STRING: empty, the longest, one more */
+        { SW_RCT_TYPE_STRING, "", SW_OK },
+        { SW_RCT_TYPE_STRING, s63, SW_OK },
+        { SW_RCT_TYPE_STRING, s64, SW_ERR_RCT_WRITE_TOO_LONG },
+        /* raw bytes and answers-only types are never written */
+        { SW_RCT_TYPE_UNKNOWN, "00", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { SW_RCT_TYPE_TIMESERIES, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { SW_RCT_TYPE_EVENT_TABLE, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { SW_RCT_TYPE_BATTERY_MODULE_STATUS, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { SW_RCT_TYPE_BATTERY_MODULE_STATISTICS, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { SW_RCT_TYPE_BATTERY_MODULE_RESISTANCE, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+        { (sw_rct_type)77, "1", SW_ERR_RCT_WRITE_NOT_WRITABLE },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        check_write_case(&cases[k]);
+
+    /* value-level: non-finite and oversized floats, strings with a NUL, NULL */
+    sw_rct_value v;
+    memset(&v, 0, sizeof v);
+    v.type = SW_RCT_TYPE_FLOAT;
+    v.u.f = NAN;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_NOT_FINITE);
+    v.u.f = -INFINITY;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_NOT_FINITE);
+    v.u.f = (double)FLT_MAX;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_OK);
+    v.u.f = (double)FLT_MAX * 2;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_OUT_OF_RANGE);
+    v.type = SW_RCT_TYPE_STRING;
+    v.u.str.bytes = (const uint8_t *)"a\0b";
+    v.u.str.len = 3;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_INVALID_ARGUMENT);
+    v.u.str.len = 1;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_OK);
+    v.type = SW_RCT_TYPE_UNKNOWN;
+    assert_int_equal(sw_rct_value_check_write(&v), SW_ERR_RCT_WRITE_NOT_WRITABLE);
+    assert_int_equal(sw_rct_value_check_write(NULL), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_rct_value_parse_write(SW_RCT_TYPE_UINT8, NULL, &v, NULL, 0), SW_ERR_INVALID_ARGUMENT);
+    /* the new codes have names and messages */
+    assert_string_equal(sw_err_name(SW_ERR_RCT_WRITE_OUT_OF_RANGE), "SW_ERR_RCT_WRITE_OUT_OF_RANGE");
+    assert_non_null(strstr(sw_err_message(SW_ERR_RCT_WRITE_OUT_OF_RANGE), "out of range"));
+    assert_non_null(strstr(sw_err_message(SW_ERR_RCT_WRITE_NOT_BOOLEAN), "not a boolean"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +869,8 @@ int main(void)
         cmocka_unit_test(test_from_text),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_random_payloads),
+        cmocka_unit_test(test_write_check_integers),
+        cmocka_unit_test(test_write_check_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
