@@ -72,6 +72,16 @@ void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...)
         sw_model_event(d->model, kind, text);
 }
 
+int64_t sw_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms)
+{
+    if (base_ms <= 0)
+        base_ms = 1;
+    int64_t d = base_ms;
+    for (unsigned i = 0; i < attempt && d < max_ms; i++)
+        d *= 2;
+    return d > max_ms ? max_ms : d;
+}
+
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode)
 {
     if (!barcode || !barcode[0])

@@ -1,13 +1,14 @@
 /*
- * model.c: the daemon's live model (see sunwire/model.h and sunwire/daemon.h).
+ * model.c: the live model (see model/model.h).
  *
- * Layer: between the source drivers and the outputs. It trusts its callers
+ * Layer: between the source drivers and the outputs; it includes no sink,
+ * loop or daemon header. It trusts its callers
  * for decoded values and wall-clock times, and owns identity (which record a
  * report belongs to), energy bookkeeping and the online/offline decision.
  * Every table is allocated once in sw_model_new so pointers handed out stay
  * valid; a full table refuses new records instead of growing.
  */
-#include "sunwire/daemon.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -478,16 +479,6 @@ double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t
     if (!isfinite(p0_w) || !isfinite(p1_w))
         return 0.0;
     return (p0_w + p1_w) / 2.0 * ((double)dt / 3.6e12);
-}
-
-int64_t sw_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms)
-{
-    if (base_ms <= 0)
-        base_ms = 1;
-    int64_t d = base_ms;
-    for (unsigned i = 0; i < attempt && d < max_ms; i++)
-        d *= 2;
-    return d > max_ms ? max_ms : d;
 }
 
 /* Start a new "today" when the panel's day is over. True when something changed. */
