@@ -9,6 +9,7 @@
  * valid; a full table refuses new records instead of growing.
  */
 #include "model/model.h"
+#include "model/fields.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -574,7 +575,12 @@ size_t sw_model_tick(sw_model *m, int64_t now_ns)
         if (p->online && m->opt.stale_timeout_ns > 0 && now_ns - p->last_seen_ns > m->opt.stale_timeout_ns) {
             p->online = false;
             if (m->opt.night_mode == SW_NIGHT_ZERO) {
-                p->voltage_in = p->voltage_out = p->current_in = p->power_w = p->duty_cycle = 0.0;
+                for (size_t k = 0; k < sw_panel_field_count; k++) {
+                    const sw_field *f = &sw_panel_fields[k];
+                    const double zero = 0.0;
+                    if ((f->flags & SW_FF_NIGHT_ZERO) && f->type == SW_FT_DOUBLE)
+                        memcpy((char *)p + f->offset, &zero, sizeof zero);
+                }
                 /* The next report after a zero night integrates from zero, not from the last evening value. */
                 m->ppriv[i].prev_power_w = 0.0;
             }
