@@ -138,7 +138,7 @@ typedef struct sw_field {
     X(rssi, SW_FT_INT, "", SW_FF_REPORTED,                                                                      \
       "Received signal strength of the optimizer at the gateway (raw, 0 to 255).",                             \
       SW_KEYS("rssi", "rssi", "rssi", "rssi", "rssi"), SW_PROM("sunwire_panel_rssi", "gauge"),                  \
-      SW_HA("Signal", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", -1, 1.0))                               \
+      SW_HA("Signal", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                               \
     X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER,                                     \
       "Lifetime energy integrated from the power reports.",                                                    \
       SW_KEYS("energy_total_wh", "energy_total", "energy_total_wh", "energy_total_wh", "energy_total_wh"),      \
