@@ -15,7 +15,10 @@
  *            the name of the field in the daemon's JSON lines, the MQTT state
  *            payload (also the Home Assistant entity key), the web API, the
  *            InfluxDB line and the SQLite history column; NULL = that output
- *            does not carry it
+ *            does not carry it. History columns follow table order after
+ *            the row's time (ts_ns); a new history column also needs a
+ *            schema migration (SW_HISTORY_SCHEMA_VERSION), so new fields
+ *            usually start with sql = NULL
  *   PROM(metric, type)
  *            Prometheus metric family (NULL = none) and its type
  *   HA(name, device_class, unit, state_class, category, icon, precision, scale)
@@ -99,9 +102,9 @@ typedef struct sw_field {
     X(source, SW_FT_TEXT, "", SW_FF_ID, "Configured name of the Tigo bus the panel is on.",                    \
       SW_KEYS("source", "source", "source", "source", "source"), SW_NO_PROM, SW_NO_HA)                          \
     X(gateway_id, SW_FT_U16, "", SW_FF_ID, "Tigo gateway the optimizer reports through.",                      \
-      SW_KEYS("gateway", "gateway", "gateway_id", "gateway", "gateway"), SW_NO_PROM, SW_NO_HA)                  \
+      SW_KEYS("gateway", "gateway", "gateway_id", "gateway", "gateway_id"), SW_NO_PROM, SW_NO_HA)                  \
     X(node_id, SW_FT_U16, "", SW_FF_ID, "Node number of the optimizer at its gateway.",                        \
-      SW_KEYS("node", "node", "node_id", "node", "node"), SW_NO_PROM, SW_NO_HA)                                 \
+      SW_KEYS("node", "node", "node_id", "node", "node_id"), SW_NO_PROM, SW_NO_HA)                                 \
     X(barcode, SW_FT_TEXT, "", SW_FF_ID, "Optimizer barcode, empty until the node table is known.",           \
       SW_KEYS("barcode", "barcode", "barcode", "barcode", "barcode"), SW_NO_PROM, SW_NO_HA)                     \
     X(name, SW_FT_TEXT, "", SW_FF_ID, "Panel name from the panel map, else the barcode, else gateway-node.",   \
@@ -125,14 +128,14 @@ typedef struct sw_field {
       SW_HA("Input current", "current", "A", "measurement", NULL, NULL, 3, 1.0))                                \
     X(power_w, SW_FT_DOUBLE, "W", SW_FF_REPORTED | SW_FF_NIGHT_ZERO,                                           \
       "Panel power (input voltage times input current).",                                                      \
-      SW_KEYS("power", "power", "power_w", "power", "power"), SW_PROM("sunwire_panel_power_watts", "gauge"),   \
+      SW_KEYS("power", "power", "power_w", "power", "power_w"), SW_PROM("sunwire_panel_power_watts", "gauge"),   \
       SW_HA("Power", "power", "W", "measurement", NULL, NULL, 1, 1.0))                                          \
     X(duty_cycle, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_NIGHT_ZERO, "Optimizer duty cycle, 0 to 1.",       \
       SW_KEYS("duty_cycle", "duty_cycle", "duty_cycle", "duty_cycle", "duty_cycle"),                            \
       SW_PROM("sunwire_panel_duty_cycle_ratio", "gauge"),                                                       \
       SW_HA("Duty cycle", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                        \
     X(temperature_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_REPORTED, "Optimizer temperature.",                   \
-      SW_KEYS("temperature", "temperature", "temperature_c", "temperature", "temperature"),                     \
+      SW_KEYS("temperature", "temperature", "temperature_c", "temperature", "temperature_c"),                     \
       SW_PROM("sunwire_panel_temperature_celsius", "gauge"),                                                    \
       SW_HA("Temperature", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))                   \
     X(rssi, SW_FT_INT, "", SW_FF_REPORTED,                                                                      \
@@ -152,7 +155,7 @@ typedef struct sw_field {
       SW_KEYS("online", "online", "online", "online", "online"), SW_PROM("sunwire_panel_online", "gauge"),      \
       SW_NO_HA)                                                                                                \
     X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                   \
-      SW_KEYS("time_ns", "last_seen", "last_seen", NULL, "ts_ns"),                                              \
+      SW_KEYS("time_ns", "last_seen", "last_seen", NULL, NULL),                                              \
       SW_PROM("sunwire_panel_last_report_timestamp_seconds", "gauge"),                                          \
       SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))
 
@@ -168,17 +171,17 @@ typedef struct sw_field {
       SW_PROM("sunwire_string_panels_online", "gauge"),                                                         \
       SW_HA("panels online", NULL, NULL, "measurement", SW_DIAG, "mdi:solar-panel", 0, 1.0))                    \
     X(power_sum_w, SW_FT_DOUBLE, "W", 0, "Sum of the power of the string's online panels.",                   \
-      SW_KEYS("power_sum", "power", "power_w", "power_sum", "power_sum"),                                       \
+      SW_KEYS("power_sum", "power", "power_w", "power_sum", "power_sum_w"),                                       \
       SW_PROM("sunwire_string_power_watts", "gauge"),                                                           \
       SW_HA("power", "power", "W", "measurement", NULL, NULL, 1, 1.0))                                          \
     X(power_min_w, SW_FT_DOUBLE, "W", 0, "Lowest panel power in the string.",                                  \
-      SW_KEYS("power_min", "power_min", "power_min_w", "power_min", "power_min"),                               \
+      SW_KEYS("power_min", "power_min", "power_min_w", "power_min", "power_min_w"),                               \
       SW_PROM("sunwire_string_panel_power_min_watts", "gauge"), SW_NO_HA)                                       \
     X(power_max_w, SW_FT_DOUBLE, "W", 0, "Highest panel power in the string.",                                 \
-      SW_KEYS("power_max", "power_max", "power_max_w", "power_max", "power_max"),                               \
+      SW_KEYS("power_max", "power_max", "power_max_w", "power_max", "power_max_w"),                               \
       SW_PROM("sunwire_string_panel_power_max_watts", "gauge"), SW_NO_HA)                                       \
     X(power_avg_w, SW_FT_DOUBLE, "W", 0, "Mean panel power in the string.",                                    \
-      SW_KEYS("power_avg", "power_avg", "power_avg_w", "power_avg", "power_avg"),                               \
+      SW_KEYS("power_avg", "power_avg", "power_avg_w", "power_avg", "power_avg_w"),                               \
       SW_PROM("sunwire_string_panel_power_avg_watts", "gauge"), SW_NO_HA)                                       \
     X(energy_today_wh, SW_FT_DOUBLE, "Wh", 0, "String energy since local midnight.",                          \
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \

@@ -137,6 +137,19 @@ static void test_schema_and_pragmas(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     text_of(db, "PRAGMA journal_mode", mode, sizeof mode);
     assert_string_equal(mode, "wal");
+    /* The record tables are written from the field tables; their schema stays the one files already have. */
+    char sql[1024];
+    text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'panel_readings'", sql, sizeof sql);
+    assert_string_equal(sql,
+        "CREATE TABLE panel_readings ( ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL,"
+        " node_id INTEGER NOT NULL, barcode TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL,"
+        " voltage_in REAL, voltage_out REAL, current_in REAL, power_w REAL, duty_cycle REAL, temperature_c REAL,"
+        " rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL)");
+    text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'string_aggregates'", sql, sizeof sql);
+    assert_string_equal(sql,
+        "CREATE TABLE string_aggregates ( ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL,"
+        " online INTEGER NOT NULL, power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
+        " energy_today_wh REAL, energy_total_wh REAL)");
     assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
     /* A newer schema than this build knows is refused, not clobbered. */
     assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL), SQLITE_OK);
