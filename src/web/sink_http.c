@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
 #include "web/web_internal.h"

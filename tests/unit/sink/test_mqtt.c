@@ -2,7 +2,7 @@
  * Unit tests for the MQTT output's pure parts: configuration keys, topic
  * names, state payloads (parsed back with jansson) and the outage queue.
  */
-/* sw-test-links: daemon io web rct rctio tigo sim */
+/* sw-test-links: model io web */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sunwire/daemon.h"
+#include "model/model.h"
 #include "sunwire/log.h"
 #include "sunwire/sink_mqtt.h"
 #include "sunwire_config.h"
