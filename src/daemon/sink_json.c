@@ -109,12 +109,12 @@ static void on_close(void *self) { (void)self; fflush(stdout); }
 
 static const sw_sink_ops json_ops = {
     .name = "json",
-    .source_status = on_source,
-    .gateway_update = on_gateway,
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_value,
+    .on_source = on_source,
+    .on_gateway = on_gateway,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_value,
     .close = on_close,
 };
 

@@ -203,7 +203,7 @@ sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type 
 void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns)
 {
     touch(m, now_ns);
-    NOTIFY(m, source_status, s);
+    NOTIFY(m, on_source, s);
 }
 
 /* ---- gateways ---------------------------------------------------------------- */
@@ -232,7 +232,7 @@ sw_err sw_model_gateway_set(sw_model *m, const sw_gateway *g, int64_t now_ns)
     }
     *slot = n;
     touch(m, now_ns);
-    NOTIFY(m, gateway_update, slot);
+    NOTIFY(m, on_gateway, slot);
     return SW_OK;
 }
 
@@ -296,7 +296,7 @@ static void refresh_string(sw_model *m, const char *name, bool notify)
     if (a) {
         aggregate(m, a, false);
         if (notify)
-            NOTIFY(m, string_update, a);
+            NOTIFY(m, on_string, a);
     }
 }
 
@@ -304,7 +304,7 @@ static void refresh_total(sw_model *m, bool notify)
 {
     aggregate(m, &m->total, true);
     if (notify)
-        NOTIFY(m, string_update, &m->total);
+        NOTIFY(m, on_string, &m->total);
 }
 
 static void refresh_all_strings(sw_model *m, bool notify)
@@ -312,7 +312,7 @@ static void refresh_all_strings(sw_model *m, bool notify)
     for (size_t i = 0; i < m->n_strings; i++) {
         aggregate(m, &m->strings[i], false);
         if (notify)
-            NOTIFY(m, string_update, &m->strings[i]);
+            NOTIFY(m, on_string, &m->strings[i]);
     }
     refresh_total(m, notify);
 }
@@ -375,7 +375,7 @@ sw_err sw_model_set_panel_map(sw_model *m, const sw_panel_map_entry *entries, si
         derive_identity(m, p);
         /* Sinks keyed by name or string must hear about a renamed panel. */
         if (strcmp(old_name, p->name) != 0 || strcmp(old_string, p->string_name) != 0)
-            NOTIFY(m, panel_update, p);
+            NOTIFY(m, on_panel, p);
     }
     refresh_all_strings(m, true);
     return SW_OK;
@@ -447,7 +447,7 @@ sw_err sw_model_panel_identity(sw_model *m, const char *source, uint16_t gateway
     if (!changed)
         return SW_OK;
     touch(m, now_ns);
-    NOTIFY(m, panel_update, p);
+    NOTIFY(m, on_panel, p);
     if (existing && old_string[0] && strcmp(old_string, p->string_name) != 0)
         refresh_string(m, old_string, true);
     refresh_string(m, p->string_name, true);
@@ -557,7 +557,7 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
         p->last_seen_ns = t;
 
     touch(m, t);
-    NOTIFY(m, panel_update, p);
+    NOTIFY(m, on_panel, p);
     if (old_string[0] && strcmp(old_string, p->string_name) != 0)
         refresh_string(m, old_string, true);
     refresh_string(m, p->string_name, true);
@@ -590,7 +590,7 @@ size_t sw_model_tick(sw_model *m, int64_t now_ns)
             ch = roll_day(m, i, today) || ch;
         if (ch) {
             changed++;
-            NOTIFY(m, panel_update, p);
+            NOTIFY(m, on_panel, p);
         }
     }
     if (changed) {
@@ -662,7 +662,7 @@ sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns
     *slot = n;
     touch(m, now_ns);
     if (notify)
-        NOTIFY(m, inverter_update, slot);
+        NOTIFY(m, on_inverter, slot);
     return SW_OK;
 }
 
@@ -689,18 +689,14 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     set_text(slot->text, sizeof slot->text, v->text);
     slot->timestamp_ns = v->timestamp_ns;
     touch(m, v->timestamp_ns);
-    NOTIFY(m, inverter_value, slot);
+    NOTIFY(m, on_value, slot);
     return SW_OK;
 }
 
 /* ---- events --------------------------------------------------------------------- */
-void sw_model_event(sw_model *m, const char *kind, const char *json)
+void sw_model_event(sw_model *m, const sw_event *ev)
 {
-    if (!m || !kind || !json)
+    if (!m || !ev)
         return;
-    for (size_t i = 0; i < m->n_sinks; i++) {
-        const sw_sink_ops *o = m->sinks[i].ops;
-        if (o->event)
-            o->event(m->sinks[i].self, kind, json);
-    }
+    NOTIFY(m, on_event, ev);
 }

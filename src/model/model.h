@@ -126,17 +126,78 @@ typedef struct sw_inverter_value {
     int64_t timestamp_ns;
 } sw_inverter_value;
 
-/* What a sink implements; any member may be NULL. */
+/*
+ * Typed events: what happened to the installation besides a record changing.
+ * One struct per kind; sinks that keep a log (the dashboard's live view, the
+ * history's events table, InfluxDB) receive them through sw_sink_ops.on_event.
+ */
+typedef enum sw_event_kind {
+    SW_EVENT_SOURCE_UP = 1,   /* a source connected */
+    SW_EVENT_SOURCE_DOWN,     /* a source lost its connection or failed to connect */
+    SW_EVENT_UNMAPPED_PANEL,  /* a barcode reported that is not in the panel map (once per barcode) */
+    SW_EVENT_INFRASTRUCTURE,  /* a Tigo gateway's identity, version, enumeration or node table changed */
+    SW_EVENT_RCT_FAULT        /* an RCT fault word changed */
+} sw_event_kind;
+
+typedef struct sw_event_source_up {
+    const char *address;      /* what it connected to */
+} sw_event_source_up;
+
+typedef struct sw_event_source_down {
+    const char *error;        /* why, "" when unknown */
+} sw_event_source_down;
+
+typedef struct sw_event_unmapped_panel {
+    const char *barcode;
+} sw_event_unmapped_panel;
+
+typedef struct sw_event_infrastructure {
+    uint16_t gateway;
+    const char *cause;        /* "identity", "version", "enumeration", "node_table" */
+} sw_event_infrastructure;
+
+typedef struct sw_event_rct_fault {
+    const char *object;       /* e.g. "fault[0].flt" */
+    uint32_t value;           /* the word's bits */
+    const char *faults;       /* the active faults as text ("none" when 0) */
+} sw_event_rct_fault;
+
+typedef struct sw_event {
+    sw_event_kind kind;
+    const char *source;       /* the configured source it concerns */
+    int64_t time_ns;          /* when (Unix ns) */
+    union {
+        sw_event_source_up source_up;
+        sw_event_source_down source_down;
+        sw_event_unmapped_panel unmapped_panel;
+        sw_event_infrastructure infrastructure;
+        sw_event_rct_fault rct_fault;
+    } u;
+} sw_event;
+
+/* "source_up", "source_down", "unmapped_panel", "tigo_infrastructure", "rct_fault" ("unknown" otherwise). */
+const char *sw_event_kind_name(sw_event_kind k);
+/*
+ * The event as one JSON object, {"source": ..., <detail>: ...}, the payload
+ * the live view, the events table and InfluxDB store. SW_ERR_NO_SPACE when
+ * it does not fit in cap (*len then 0).
+ */
+sw_err sw_event_json(const sw_event *ev, char *buf, size_t cap, size_t *len);
+
+/*
+ * What a sink implements; any member may be NULL. Record hooks receive the
+ * model's record after it changed; the record stays valid until the next
+ * model change.
+ */
 typedef struct sw_sink_ops {
     const char *name;
-    void (*source_status)(void *self, const sw_source_status *s);
-    void (*gateway_update)(void *self, const sw_gateway *g);          /* identity/version changed */
-    void (*panel_update)(void *self, const sw_panel *p);              /* a new power report, or online changed */
-    void (*string_update)(void *self, const sw_string_agg *s);        /* after panel updates settle */
-    void (*inverter_update)(void *self, const sw_inverter *inv);      /* identity/online changed */
-    void (*inverter_value)(void *self, const sw_inverter_value *v);   /* a new polled value */
-    /* Raw event stream (one JSON object, no newline): what the dashboard's live view and the history's events table show. */
-    void (*event)(void *self, const char *kind, const char *json);
+    void (*on_source)(void *self, const sw_source_status *s);
+    void (*on_gateway)(void *self, const sw_gateway *g);              /* identity/version changed */
+    void (*on_panel)(void *self, const sw_panel *p);                  /* a new power report, or online changed */
+    void (*on_string)(void *self, const sw_string_agg *s);            /* after panel updates settle */
+    void (*on_inverter)(void *self, const sw_inverter *inv);          /* identity/online changed */
+    void (*on_value)(void *self, const sw_inverter_value *v);         /* a new polled value */
+    void (*on_event)(void *self, const sw_event *ev);                 /* something happened (typed) */
     void (*close)(void *self);
 } sw_sink_ops;
 
@@ -266,7 +327,7 @@ typedef struct sw_panel_report {
  * report and the previous one unless the gap is longer than energy_gap_ns or
  * time went backwards), roll "today" over at local midnight, mark the panel
  * online, recompute its string and the total, and notify the sinks
- * (panel_update, then string_update for its string and "total").
+ * (on_panel, then on_string for its string and "total").
  */
 sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
                              const sw_panel_report *r);
@@ -308,8 +369,8 @@ sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
 
 /* ---- events ---------------------------------------------------------------------- */
-/* Forward a raw event (one JSON object) to every sink's event hook. */
-void sw_model_event(sw_model *m, const char *kind, const char *json);
+/* Hand a typed event to every sink's on_event hook. */
+void sw_model_event(sw_model *m, const sw_event *ev);
 
 /* ---- pure helpers (exposed for tests) ------------------------------------------ */
 /*

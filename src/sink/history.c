@@ -539,11 +539,12 @@ static void on_inverter_value(void *self, const sw_inverter_value *v)
         added(s, sw_history_add_inverter_value(s->h, v, v->timestamp_ns ? v->timestamp_ns : wall_ns()));
 }
 
-static void on_event(void *self, const char *kind, const char *json)
+static void on_event(void *self, const sw_event *ev)
 {
     history_sink *s = self;
-    if (s->cfg.events)
-        added(s, sw_history_add_event(s->h, kind, json, wall_ns()));
+    char json[1024];
+    if (s->cfg.events && sw_event_json(ev, json, sizeof json, NULL) == SW_OK)
+        added(s, sw_history_add_event(s->h, sw_event_kind_name(ev->kind), json, wall_ns()));
 }
 
 /* Identity and online changes of inverters are events too: they explain gaps in the values. */
@@ -610,11 +611,11 @@ void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
 
 static const sw_sink_ops history_ops = {
     .name = "history",
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_inverter_value,
-    .event = on_event,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_inverter_value,
+    .on_event = on_event,
     .close = history_close,
 };
 

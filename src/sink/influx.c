@@ -531,10 +531,16 @@ static void on_source(void *self, const sw_source_status *st)
         emit(s, line, n);
 }
 
-static void on_event(void *self, const char *kind, const char *json)
+static void on_event(void *self, const sw_event *ev)
 {
     influx_sink *s = self;
-    /* Events can be long (a whole node table); size the line for them. */
+    char json[1024];
+    if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK) {
+        s->stats.dropped++;
+        return;
+    }
+    const char *kind = sw_event_kind_name(ev->kind);
+    /* Quoting can double the text: size the line for it. */
     size_t cap = strlen(json) * 2 + strlen(kind) * 2 + 128;
     char *line = malloc(cap);
     size_t n;
@@ -850,13 +856,13 @@ static void influx_close(void *self)
 
 static const sw_sink_ops influx_ops = {
     .name = "influx",
-    .source_status = on_source,
-    .gateway_update = on_gateway,
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_inverter_value,
-    .event = on_event,
+    .on_source = on_source,
+    .on_gateway = on_gateway,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_inverter_value,
+    .on_event = on_event,
     .close = influx_close,
 };
 

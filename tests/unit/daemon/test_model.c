@@ -267,8 +267,8 @@ static void c_inverter(void *self, const sw_inverter *i) { (void)i; ((counter *)
 static void c_value(void *self, const sw_inverter_value *v) { (void)v; ((counter *)self)->values++; }
 static void c_close(void *self) { ((counter *)self)->closed++; }
 static const sw_sink_ops counter_ops = {
-    .name = "counter", .panel_update = c_panel, .string_update = c_string, .gateway_update = c_gateway,
-    .inverter_update = c_inverter, .inverter_value = c_value, .close = c_close,
+    .name = "counter", .on_panel = c_panel, .on_string = c_string, .on_gateway = c_gateway,
+    .on_inverter = c_inverter, .on_value = c_value, .close = c_close,
 };
 
 /* ---- aggregates ------------------------------------------------------------------------------------- */

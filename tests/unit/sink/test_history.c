@@ -342,16 +342,20 @@ static void test_sink_commits_per_loop_tick(void **state)
         panel_from_case(json_array_get(cases, i), i, &p);
         /* Recent readings: the sink prunes by the wall clock at start. */
         p.last_seen_ns = (int64_t)time(NULL) * SEC + (int64_t)i;
-        sink.ops->panel_update(sink.self, &p);
+        sink.ops->on_panel(sink.self, &p);
     }
-    sink.ops->event(sink.self, "gateway", "{\"id\":1}");
+    sw_event ev = { .kind = SW_EVENT_INFRASTRUCTURE, .source = "roof", .time_ns = 1 };
+    ev.u.infrastructure.gateway = 1;
+    ev.u.infrastructure.cause = "identity";
+    sink.ops->on_event(sink.self, &ev);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), 0);
     /* One loop iteration runs the zero-delay commit timer. */
     assert_int_equal(sw_loop_run_once(loop, 100), SW_OK);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), (long long)json_array_size(cases));
     /* The old event was pruned at start; the new one stays. */
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
-    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'gateway'"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'tigo_infrastructure' AND "
+                                          "json = '{\"source\":\"roof\",\"gateway\":\"1\",\"cause\":\"identity\"}'"), 1);
     sw_history_stats st;
     sw_history_get_stats(sink.self, &st);
     assert_int_equal(st.rows, json_array_size(cases) + 1);
