@@ -494,6 +494,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         p->unanswered = 0;
         set_online(p, true);
         p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
+        sw_model_inverter_polled(p->d->model, p->inv.name, p->inv.last_poll_ns);
         p->pos++;
         /* Anything after the answer belongs to nobody we wait for: the next request starts clean. */
         next_request(p);

@@ -666,6 +666,19 @@ sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns
     return SW_OK;
 }
 
+sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns)
+{
+    if (!m || !name)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_inverter *inv = sw_model_inverter_find(m, name);
+    if (!inv)
+        return SW_ERR_NOT_FOUND;
+    if (now_ns > inv->last_poll_ns)
+        inv->last_poll_ns = now_ns;
+    touch(m, now_ns);
+    return SW_OK;
+}
+
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
 {
     if (!m || !v || !v->inverter[0])

@@ -365,6 +365,13 @@ int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
 /* Insert or update by name; sinks hear about changes of identity or online. */
 sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns);
 sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
+/*
+ * A complete answer came from the inverter at now_ns: its last_poll_ns moves
+ * (what MQTT and Prometheus show). Not pushed to the sinks: a poll time alone
+ * is not news, readers see it with the next value. SW_ERR_NOT_FOUND for an
+ * unknown inverter.
+ */
+sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns);
 /* Insert or update by (inverter, object_id); every call is pushed as a new value. */
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
 
