@@ -1,19 +1,8 @@
 /*
- * sunwire/daemon.h: the daemon behind `sunwire run`: the live model's
- * constructor and mutation API, its energy bookkeeping, and the daemon's
- * configuration and lifecycle.
- *
- * Layering: protocol events (Tigo observer events, RCT poll answers) are
- * turned into calls on the mutation API below by the daemon's source drivers;
- * the model keeps the records read through sunwire/model.h and pushes every
- * change to the registered sinks. The model trusts its callers for the
- * physics of a report (the decoders already range-checked them) and checks
- * only what it owns: capacities, identities and time going backwards.
- *
- * Capacities are fixed when the model is created (SW_MODEL_MAX_*), so record
- * pointers handed out by the accessors stay valid for the model's lifetime;
- * a full table makes the mutation return SW_ERR_NO_SPACE and nothing else.
- * The model never reads a clock: every mutation carries its time.
+ * sunwire/daemon.h: the daemon behind `sunwire run`: its configuration and
+ * lifecycle. The live model it feeds is a layer of its own (model/model.h);
+ * the daemon turns protocol events (Tigo observer events, RCT poll answers)
+ * into calls on the model's mutation API and builds the outputs (sinks).
  */
 #ifndef SUNWIRE_DAEMON_H
 #define SUNWIRE_DAEMON_H
@@ -24,152 +13,11 @@
 
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
-#include "sunwire/model.h"
+#include "model/model.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define SW_MODEL_MAX_SOURCES 32
-#define SW_MODEL_MAX_GATEWAYS 64
-#define SW_MODEL_MAX_PANELS 2048
-#define SW_MODEL_MAX_STRINGS 128     /* named strings; the "total" aggregate is extra */
-#define SW_MODEL_MAX_INVERTERS 16
-#define SW_MODEL_MAX_INVERTER_VALUES 1024
-#define SW_MODEL_MAX_SINKS 16
-#define SW_MODEL_MAX_MAP 2048        /* [panels] entries */
-
-/* ---- options ------------------------------------------------------------- */
-typedef enum sw_night_mode {
-    SW_NIGHT_UNAVAILABLE = 0, /* silent panels go offline (online = false), values kept */
-    SW_NIGHT_ZERO             /* silent panels go offline and report 0 W / 0 V / 0 A */
-} sw_night_mode;
-
-typedef struct sw_model_options {
-    int64_t stale_timeout_ns;   /* silence after which a panel is offline; default 10 min */
-    sw_night_mode night_mode;   /* default SW_NIGHT_UNAVAILABLE */
-    int64_t energy_gap_ns;      /* never integrate across a longer silence; default 5 min */
-    /*
-     * Local time zone for "today": utc_offset returns the offset east of UTC
-     * in seconds at an instant (NULL = UTC). The daemon passes the process's
-     * zone or a fixed offset from the configuration.
-     */
-    int32_t (*utc_offset)(void *user, int64_t unix_ns);
-    void *utc_offset_user;
-} sw_model_options;
-
-void sw_model_options_defaults(sw_model_options *o);
-
-/* ---- lifecycle ------------------------------------------------------------- */
-/* Allocates every table up front. NULL on out of memory. opt NULL = defaults. */
-sw_model *sw_model_new(const sw_model_options *opt);
-/* Closes every sink (ops->close) and frees the model. NULL is a no-op. */
-void sw_model_free(sw_model *m);
-const sw_model_options *sw_model_get_options(const sw_model *m);
-/* When the daemon started (what sw_model_started_ns reports). */
-void sw_model_set_started_ns(sw_model *m, int64_t ns);
-
-/* Register an output; it is told about every later change. SW_ERR_NO_SPACE when full. */
-sw_err sw_model_add_sink(sw_model *m, sw_sink sink);
-size_t sw_model_sink_count(const sw_model *m);
-
-/* ---- sources ----------------------------------------------------------------- */
-/*
- * The source record named `name`, created (with kind and address) when new.
- * The caller updates counters in place and then calls sw_model_source_changed
- * so the sinks hear about it. NULL when the table is full.
- */
-sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type kind, const char *address);
-sw_source_status *sw_model_source_find(sw_model *m, const char *name);
-void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns);
-
-/* ---- Tigo gateways and panels ------------------------------------------------ */
-/* Insert or update by (source, gateway_id); sinks are told only when something changed. */
-sw_err sw_model_gateway_set(sw_model *m, const sw_gateway *g, int64_t now_ns);
-
-/* One configured panel-map entry ([panels]: string:name:barcode). */
-typedef struct sw_panel_map_entry {
-    char barcode[16];
-    char name[SW_MODEL_NAME_MAX];
-    char string_name[SW_MODEL_NAME_MAX]; /* "" = no string */
-} sw_panel_map_entry;
-
-/*
- * Replace the panel map (also at run time, e.g. on SIGHUP): names and strings
- * of known panels are re-derived and the string aggregates rebuilt.
- * Named strings are created in the order they first appear in the map.
- */
-sw_err sw_model_set_panel_map(sw_model *m, const sw_panel_map_entry *entries, size_t n);
-
-/*
- * The panel (source, gateway, node), created when new. Its barcode is set
- * when known (NULL or "" leaves it as it is); the map then gives name and
- * string. *created tells whether it is new (may be NULL).
- */
-sw_panel *sw_model_panel(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
-                         const char *barcode, bool *created);
-
-/* Set or change a panel's barcode (node table learnt). Sinks hear about a change. */
-sw_err sw_model_panel_identity(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
-                               const char *barcode, int64_t now_ns);
-
-/* One power report, already in physical units. */
-typedef struct sw_panel_report {
-    int64_t time_ns;            /* measurement time (Unix ns) */
-    double voltage_in, voltage_out, current_in, duty_cycle, temperature_c;
-    int rssi;
-    const char *barcode;        /* NULL when unknown */
-} sw_panel_report;
-
-/*
- * Apply a report: update the values, integrate energy (trapezoid between this
- * report and the previous one unless the gap is longer than energy_gap_ns or
- * time went backwards), roll "today" over at local midnight, mark the panel
- * online, recompute its string and the total, and notify the sinks
- * (panel_update, then string_update for its string and "total").
- */
-sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
-                             const sw_panel_report *r);
-
-/*
- * Time passes without reports: panels silent for longer than the stale
- * timeout go offline (and to zero in SW_NIGHT_ZERO), and "today" counters
- * roll over at local midnight. Sinks are told about every panel that
- * changed. Returns the number of panels changed.
- */
-size_t sw_model_tick(sw_model *m, int64_t now_ns);
-
-/* Mutable access for the daemon (persistence); NULL when out of range / absent. */
-sw_panel *sw_model_panel_mut(sw_model *m, size_t i);
-sw_panel *sw_model_panel_find(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id);
-/* The string aggregate by name ("total" for all panels), NULL when unknown. */
-const sw_string_agg *sw_model_string_find(const sw_model *m, const char *name);
-
-/*
- * Restore a panel's persisted energy (restart): the lifetime counter only
- * ever grows, so a smaller stored value is ignored; today's value is kept
- * only when `day` (local days since 1970) is the current local day of now_ns.
- */
-sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
-                              const char *barcode, double energy_total_wh, double energy_today_wh,
-                              int64_t day, int64_t now_ns);
-
-/* The local day that panel i's energy_today_wh belongs to (-1 = none yet). */
-int64_t sw_model_panel_energy_day(const sw_model *m, size_t i);
-
-/* Local day number (days since 1970-01-01 in the model's zone) of an instant. */
-int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
-
-/* ---- RCT inverters ------------------------------------------------------------- */
-/* Insert or update by name; sinks hear about changes of identity or online. */
-sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns);
-sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
-/* Insert or update by (inverter, object_id); every call is pushed as a new value. */
-sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
-
-/* ---- events ---------------------------------------------------------------------- */
-/* Forward a raw event (one JSON object) to every sink's event hook. */
-void sw_model_event(sw_model *m, const char *kind, const char *json);
 
 /* ---- daemon configuration ----------------------------------------------------------- */
 #define SW_DAEMON_MAX_TIGO 8
@@ -346,12 +194,6 @@ void sw_daemon_free(sw_daemon *d);
 sw_model *sw_daemon_model(sw_daemon *d);
 
 /* ---- pure helpers (exposed for tests) ------------------------------------------ */
-/*
- * Energy in Wh of a trapezoid between two power samples, or 0 when the
- * interval is not positive or longer than gap_ns (a gap: nothing is known).
- */
-double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t1_ns, int64_t gap_ns);
-
 /* Reconnect backoff: delay before attempt n (0-based): base * 2^n, capped at max. */
 int64_t sw_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms);
 

@@ -26,7 +26,7 @@
 
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
-#include "sunwire/model.h"
+#include "model/model.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,7 +23,7 @@
 #include "sunwire/error.h"
 #include "sunwire/http.h"
 #include "sunwire/loop.h"
-#include "sunwire/model.h"
+#include "model/model.h"
 
 #ifdef __cplusplus
 extern "C" {

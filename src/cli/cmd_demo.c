@@ -29,7 +29,7 @@
 #include "sunwire/core.h"
 #include "sunwire/daemon.h"
 #include "sunwire/log.h"
-#include "sunwire/model.h"
+#include "model/model.h"
 #include "sunwire/net.h"
 #include "sunwire/rct.h"
 #include "sunwire/rct_sim.h"

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,26 +49,45 @@ void sw_daemon_set_clock(sw_daemon *d, int64_t (*now_ns)(void *user), void *user
     sw_model_set_started_ns(d->model, sw_daemon_now_ns(d));
 }
 
-void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...)
+void sw_daemon_source_up(sw_daemon *d, const char *source, const char *address)
 {
-    char buf[1024];
-    sw_json j;
-    sw_json_init(&j, buf, sizeof buf);
-    sw_json_object_begin(&j);
-    sw_json_key(&j, "source");
-    sw_json_string(&j, source);
-    va_list ap;
-    va_start(ap, source);
-    for (const char *k = va_arg(ap, const char *); k; k = va_arg(ap, const char *)) {
-        const char *v = va_arg(ap, const char *);
-        sw_json_key(&j, k);
-        sw_json_string(&j, v ? v : "");
-    }
-    va_end(ap);
-    sw_json_object_end(&j);
-    const char *text = sw_json_finish(&j);
-    if (text)
-        sw_model_event(d->model, kind, text);
+    sw_event ev = { .kind = SW_EVENT_SOURCE_UP, .source = source, .time_ns = sw_daemon_now_ns(d) };
+    ev.u.source_up.address = address;
+    sw_model_event(d->model, &ev);
+}
+
+void sw_daemon_gateway_changed(sw_daemon *d, const char *source, uint16_t gateway, const char *cause)
+{
+    sw_event ev = { .kind = SW_EVENT_INFRASTRUCTURE, .source = source, .time_ns = sw_daemon_now_ns(d) };
+    ev.u.infrastructure.gateway = gateway;
+    ev.u.infrastructure.cause = cause;
+    sw_model_event(d->model, &ev);
+}
+
+void sw_daemon_rct_fault(sw_daemon *d, const char *source, const char *object, uint32_t value, const char *faults)
+{
+    sw_event ev = { .kind = SW_EVENT_RCT_FAULT, .source = source, .time_ns = sw_daemon_now_ns(d) };
+    ev.u.rct_fault.object = object;
+    ev.u.rct_fault.value = value;
+    ev.u.rct_fault.faults = faults;
+    sw_model_event(d->model, &ev);
+}
+
+void sw_daemon_source_down(sw_daemon *d, const char *source, const char *error)
+{
+    sw_event ev = { .kind = SW_EVENT_SOURCE_DOWN, .source = source, .time_ns = sw_daemon_now_ns(d) };
+    ev.u.source_down.error = error;
+    sw_model_event(d->model, &ev);
+}
+
+int64_t sw_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms)
+{
+    if (base_ms <= 0)
+        base_ms = 1;
+    int64_t d = base_ms;
+    for (unsigned i = 0; i < attempt && d < max_ms; i++)
+        d *= 2;
+    return d > max_ms ? max_ms : d;
 }
 
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode)
@@ -84,7 +102,9 @@ void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint1
             return;
     if (d->n_logged < SW_DAEMON_LOGGED_BARCODES)
         snprintf(d->logged[d->n_logged++], 16, "%s", barcode);
-    sw_daemon_event(d, "unmapped_panel", source, "barcode", barcode, (const char *)NULL);
+    sw_event ev = { .kind = SW_EVENT_UNMAPPED_PANEL, .source = source, .time_ns = sw_daemon_now_ns(d) };
+    ev.u.unmapped_panel.barcode = barcode;
+    sw_model_event(d->model, &ev);
     SW_LOGI(LOG_TARGET, "unmapped panel: barcode %s (source %s, gateway %u, node %u); add it to [panels] as "
             "modules = STRING:NAME:%s",
             barcode, source, (unsigned)gw, (unsigned)node, barcode);

@@ -47,11 +47,13 @@ struct sw_daemon {
 void sw_daemon_copy_text(char *dst, size_t cap, const char *src);
 /* The daemon's clock in Unix ns: the wall clock, or a simulation's (sw_daemon_set_clock). */
 int64_t sw_daemon_now_ns(const sw_daemon *d);
-/*
- * Raw event for the sinks' event hook (dashboard live view, history events):
- * {"source": NAME, <key>: <text>...} from NULL-terminated key/value pairs.
- */
-void sw_daemon_event(sw_daemon *d, const char *kind, const char *source, ...);
+/* Tell the sinks a source connected (to address) or went down (with error). */
+void sw_daemon_source_up(sw_daemon *d, const char *source, const char *address);
+void sw_daemon_source_down(sw_daemon *d, const char *source, const char *error);
+/* Tell the sinks a gateway's identity/version/enumeration/node table changed (cause names which). */
+void sw_daemon_gateway_changed(sw_daemon *d, const char *source, uint16_t gateway, const char *cause);
+/* Tell the sinks an RCT fault word changed: its bits and their names. */
+void sw_daemon_rct_fault(sw_daemon *d, const char *source, const char *object, uint32_t value, const char *faults);
 /* A report arrived: make sure the housekeeping tick runs at its short period again. */
 void sw_daemon_wake_tick(sw_daemon *d);
 /* Log an unmapped barcode the first time it is seen. */

@@ -196,7 +196,7 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     status_changed(p);
     set_online(p, false);
     if (was_up)
-        sw_daemon_event(p->d, "source_down", p->cfg->name, "error", p->st->last_error, (const char *)NULL);
+        sw_daemon_source_down(p->d, p->cfg->name, p->st->last_error);
     set_timer(p, delay, on_retry);
 }
 
@@ -316,6 +316,7 @@ static void drive(rct_poller *p)
         p->unanswered = 0;
         set_online(p, true);
         p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
+        sw_model_inverter_polled(p->d->model, p->inv.name, p->inv.last_poll_ns);
     } else {
         SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos]->name);
         if (++p->unanswered >= DEAD_AFTER) {
@@ -382,10 +383,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             else if (p->have_faults[word])
                 SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
             if (bits || p->have_faults[word]) {
-                char hex[16];
-                snprintf(hex, sizeof hex, "0x%08X", (unsigned)bits);
-                sw_daemon_event(p->d, "rct_fault", p->cfg->name, "object", o->name, "value", hex, "faults",
-                                iv.text, (const char *)NULL);
+                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, iv.text);
             }
             p->faults[word] = bits;
             p->have_faults[word] = true;
@@ -474,7 +472,7 @@ static void poller_up(rct_poller *p)
     SW_LOGI(LOG_TARGET, "%s: connected to %s", p->cfg->name, p->st->address);
     p->st->connected = true;
     p->st->last_error[0] = 0;
-    sw_daemon_event(p->d, "source_up", p->cfg->name, "address", p->st->address, (const char *)NULL);
+    sw_daemon_source_up(p->d, p->cfg->name, p->st->address);
     p->identity_done = false;
     p->next_slow_ms = 0;
     sw_rct_receiver_reset(p->rx);

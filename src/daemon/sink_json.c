@@ -9,6 +9,9 @@
  * A reader that goes away (stdout closed, `| head`) stops the daemon with an
  * error instead of leaving it running with nobody to read; a signal that
  * interrupts a write (EINTR) only makes it try again.
+ *
+ * Records are written from the field tables (model/fields.h), in table order,
+ * under each field's JSON-lines name.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "daemon/daemon_int.h"
+#include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
 #include "sunwire/log.h"
@@ -41,15 +45,6 @@ static int put_line(const char *text)
             return -1;
         clearerr(stdout);
     }
-}
-
-static void num(sw_json *j, const char *key, double v)
-{
-    sw_json_key(j, key);
-    if (isfinite(v))
-        sw_json_double(j, v);
-    else
-        sw_json_null(j);
 }
 
 static void str(sw_json *j, const char *key, const char *v)
@@ -81,114 +76,44 @@ static void emit(sw_json *j)
     }
 }
 
+/* One record: its fields in table order, under their JSON-lines names. */
+static void record(const char *type, const sw_field *fields, size_t n, const void *rec)
+{
+    char buf[1024];
+    sw_json j;
+    begin(&j, buf, sizeof buf, type);
+    sw_fields_json(&j, fields, n, SW_OUT_JSON, rec, SW_FIELD_TIME_NS);
+    emit(&j);
+}
+
 static void on_source(void *self, const sw_source_status *s)
 {
     (void)self;
-    char buf[1024];
-    sw_json j;
-    begin(&j, buf, sizeof buf, "source");
-    str(&j, "name", s->name);
-    str(&j, "address", s->address);
-    sw_json_key(&j, "connected");
-    sw_json_bool(&j, s->connected);
-    sw_json_key(&j, "bytes");
-    sw_json_uint(&j, s->bytes);
-    sw_json_key(&j, "frames");
-    sw_json_uint(&j, s->frames);
-    sw_json_key(&j, "reconnects");
-    sw_json_uint(&j, s->reconnects);
-    sw_json_key(&j, "requests");
-    sw_json_uint(&j, s->requests);
-    sw_json_key(&j, "timeouts");
-    sw_json_uint(&j, s->timeouts);
-    sw_json_key(&j, "foreign_replies");
-    sw_json_uint(&j, s->foreign_replies);
-    str(&j, "last_error", s->last_error);
-    emit(&j);
+    record("source", sw_source_fields, sw_source_field_count, s);
 }
 
 static void on_gateway(void *self, const sw_gateway *g)
 {
     (void)self;
-    char buf[1024];
-    sw_json j;
-    begin(&j, buf, sizeof buf, "gateway");
-    str(&j, "source", g->source);
-    sw_json_key(&j, "gateway");
-    sw_json_uint(&j, g->gateway_id);
-    str(&j, "address", g->address);
-    str(&j, "barcode", g->barcode);
-    str(&j, "version", g->version);
-    emit(&j);
+    record("gateway", sw_gateway_fields, sw_gateway_field_count, g);
 }
 
 static void on_panel(void *self, const sw_panel *p)
 {
     (void)self;
-    char buf[1024];
-    sw_json j;
-    begin(&j, buf, sizeof buf, "panel");
-    str(&j, "source", p->source);
-    sw_json_key(&j, "gateway");
-    sw_json_uint(&j, p->gateway_id);
-    sw_json_key(&j, "node");
-    sw_json_uint(&j, p->node_id);
-    str(&j, "barcode", p->barcode);
-    str(&j, "name", p->name);
-    str(&j, "string", p->string_name);
-    sw_json_key(&j, "online");
-    sw_json_bool(&j, p->online);
-    sw_json_key(&j, "time_ns");
-    sw_json_int(&j, p->last_seen_ns);
-    num(&j, "voltage_in", p->voltage_in);
-    num(&j, "voltage_out", p->voltage_out);
-    num(&j, "current_in", p->current_in);
-    num(&j, "power", p->power_w);
-    num(&j, "duty_cycle", p->duty_cycle);
-    num(&j, "temperature", p->temperature_c);
-    sw_json_key(&j, "rssi");
-    sw_json_int(&j, p->rssi);
-    num(&j, "energy_today_wh", p->energy_today_wh);
-    num(&j, "energy_total_wh", p->energy_total_wh);
-    emit(&j);
+    record("panel", sw_panel_fields, sw_panel_field_count, p);
 }
 
 static void on_string(void *self, const sw_string_agg *s)
 {
     (void)self;
-    char buf[1024];
-    sw_json j;
-    begin(&j, buf, sizeof buf, "string");
-    str(&j, "name", s->name);
-    sw_json_key(&j, "panels");
-    sw_json_uint(&j, s->panels);
-    sw_json_key(&j, "online");
-    sw_json_uint(&j, s->online);
-    num(&j, "power_sum", s->power_sum_w);
-    num(&j, "power_min", s->power_min_w);
-    num(&j, "power_max", s->power_max_w);
-    num(&j, "power_avg", s->power_avg_w);
-    num(&j, "energy_today_wh", s->energy_today_wh);
-    num(&j, "energy_total_wh", s->energy_total_wh);
-    emit(&j);
+    record("string", sw_string_fields, sw_string_field_count, s);
 }
 
 static void on_inverter(void *self, const sw_inverter *inv)
 {
     (void)self;
-    char buf[1024];
-    sw_json j;
-    begin(&j, buf, sizeof buf, "inverter");
-    str(&j, "name", inv->name);
-    str(&j, "host", inv->host);
-    sw_json_key(&j, "port");
-    sw_json_uint(&j, inv->port);
-    str(&j, "serial", inv->serial);
-    str(&j, "model", inv->model);
-    str(&j, "firmware", inv->firmware);
-    sw_json_key(&j, "online");
-    sw_json_bool(&j, inv->online);
-    emit(&j);
+    record("inverter", sw_inverter_fields, sw_inverter_field_count, inv);
 }
 
 static void on_value(void *self, const sw_inverter_value *v)
@@ -219,12 +144,12 @@ static void on_close(void *self) { (void)self; fflush(stdout); }
 
 static const sw_sink_ops json_ops = {
     .name = "json",
-    .source_status = on_source,
-    .gateway_update = on_gateway,
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_value,
+    .on_source = on_source,
+    .on_gateway = on_gateway,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_value,
     .close = on_close,
 };
 

@@ -102,7 +102,7 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
         SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", b->cfg->name, b->st->last_error, (long long)delay);
     status_changed(b);
     if (was_up)
-        sw_daemon_event(b->d, "source_down", b->cfg->name, "error", b->st->last_error, (const char *)NULL);
+        sw_daemon_source_down(b->d, b->cfg->name, b->st->last_error);
     set_timer(b, delay, on_retry);
 }
 
@@ -197,11 +197,8 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user
     case SW_TIGO_OBS_INFRASTRUCTURE:
         if (ev->u.infra.changed) {
             static const char *const causes[] = {"", "identity", "version", "enumeration", "node_table"};
-            char gw[8];
-            snprintf(gw, sizeof gw, "%u", (unsigned)ev->u.infra.gateway);
             unsigned cause = (unsigned)ev->u.infra.cause;
-            sw_daemon_event(b->d, "tigo_infrastructure", b->cfg->name, "gateway", gw, "cause",
-                            cause < 5 ? causes[cause] : "", (const char *)NULL);
+            sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infra.gateway, cause < 5 ? causes[cause] : "");
             sync_state(b, ev->u.infra.state, sw_daemon_now_ns(b->d));
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
@@ -265,7 +262,7 @@ static void bus_up(tigo_bus *b)
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
     b->st->connected = true;
     b->st->last_error[0] = 0;
-    sw_daemon_event(b->d, "source_up", b->cfg->name, "address", b->st->address, (const char *)NULL);
+    sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
     if (!b->cfg->serial && b->cfg->idle_timeout_s > 0)
         set_timer(b, (int64_t)b->cfg->idle_timeout_s * 1000, on_idle_check);

@@ -93,20 +93,13 @@ sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *
 
 /* ---- schema ------------------------------------------------------------------ */
 
-static const char schema_sql[] =
+/* The tables of other rows than model records, and the indexes. */
+static const char schema_head_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
-    " version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS panel_readings ("
-    " ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL, node_id INTEGER NOT NULL,"
-    " barcode TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL,"
-    " voltage_in REAL, voltage_out REAL, current_in REAL, power_w REAL, duty_cycle REAL,"
-    " temperature_c REAL, rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL);"
+    " version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);";
+static const char schema_tail_sql[] =
     "CREATE INDEX IF NOT EXISTS panel_readings_ts ON panel_readings(ts_ns);"
     "CREATE INDEX IF NOT EXISTS panel_readings_panel ON panel_readings(panel, ts_ns);"
-    "CREATE TABLE IF NOT EXISTS string_aggregates ("
-    " ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL, online INTEGER NOT NULL,"
-    " power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
-    " energy_today_wh REAL, energy_total_wh REAL);"
     "CREATE INDEX IF NOT EXISTS string_aggregates_ts ON string_aggregates(ts_ns);"
     "CREATE TABLE IF NOT EXISTS inverter_values ("
     " ts_ns INTEGER NOT NULL, inverter TEXT NOT NULL, object_id INTEGER NOT NULL, object TEXT NOT NULL,"
@@ -117,12 +110,52 @@ static const char schema_sql[] =
     " ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);";
 
-static const char *const insert_sql[4] = {
-    "INSERT INTO panel_readings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    "INSERT INTO string_aggregates VALUES (?,?,?,?,?,?,?,?,?,?)",
+static const char *const other_insert_sql[2] = {
     "INSERT INTO inverter_values VALUES (?,?,?,?,?,?,?)",
     "INSERT INTO events VALUES (?,?,?)",
 };
+
+/*
+ * The SQL type of a model field's column: measurements that may be unknown
+ * (numbers, the raw signal) may be NULL, everything else may not.
+ */
+static const char *column_type(const sw_field *f)
+{
+    switch (f->type) {
+    case SW_FT_TEXT:
+    case SW_FT_KIND:
+        return "TEXT NOT NULL";
+    case SW_FT_DOUBLE:
+        return "REAL";
+    case SW_FT_INT:
+        return "INTEGER";
+    default:
+        return "INTEGER NOT NULL";
+    }
+}
+
+/* CREATE TABLE and INSERT of a table of model records, from the field table. */
+static bool record_table_sql(sw_history_table t, char *create, size_t ccap, char *insert, size_t icap)
+{
+    size_t nf;
+    const sw_field *f = sw_history_record_fields(t, &nf);
+    const char *name = sw_history_table_names_[t];
+    size_t cl = (size_t)snprintf(create, ccap, "CREATE TABLE IF NOT EXISTS %s ( ts_ns INTEGER NOT NULL", name);
+    size_t il = (size_t)snprintf(insert, icap, "INSERT INTO %s VALUES (?", name);
+    for (size_t i = 0; i < nf; i++) {
+        if (!f[i].key.sql)
+            continue;
+        if (cl < ccap)
+            cl += (size_t)snprintf(create + cl, ccap - cl, ", %s %s", f[i].key.sql, column_type(&f[i]));
+        if (il < icap)
+            il += (size_t)snprintf(insert + il, icap - il, ",?");
+    }
+    if (cl < ccap)
+        cl += (size_t)snprintf(create + cl, ccap - cl, ");");
+    if (il < icap)
+        il += (size_t)snprintf(insert + il, icap - il, ")");
+    return cl < ccap && il < icap;
+}
 
 const char *const sw_history_table_names_[4] = {
     "panel_readings", "string_aggregates", "inverter_values", "events"
@@ -216,7 +249,16 @@ sw_err sw_history_open(const char *path, sw_history **out)
         free(h);
         return SW_ERR_UNSUPPORTED;
     }
-    sw_err err = exec(h, schema_sql);
+    char create[2][1024], insert[2][256];
+    sw_err err = exec(h, schema_head_sql);
+    for (int i = 0; err == SW_OK && i < 2; i++) {
+        if (!record_table_sql((sw_history_table)i, create[i], sizeof create[i], insert[i], sizeof insert[i]))
+            err = SW_ERR_NO_SPACE;
+        else
+            err = exec(h, create[i]);
+    }
+    if (err == SW_OK)
+        err = exec(h, schema_tail_sql);
     if (err == SW_OK && have < SW_HISTORY_SCHEMA_VERSION) {
         char sql[128];
         snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, %lld)", SW_HISTORY_SCHEMA_VERSION,
@@ -224,7 +266,8 @@ sw_err sw_history_open(const char *path, sw_history **out)
         err = exec(h, sql);
     }
     for (int i = 0; err == SW_OK && i < 4; i++) {
-        if (sqlite3_prepare_v3(h->db, insert_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->insert[i], NULL) !=
+        const char *sql = i < 2 ? insert[i] : other_insert_sql[i - 2];
+        if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->insert[i], NULL) !=
             SQLITE_OK)
             err = SW_ERR_IO;
     }
@@ -329,6 +372,23 @@ static sw_err step(sw_history *h, sqlite3_stmt *st)
     return SW_OK;
 }
 
+/* Columns 2.. of a record row: the fields with a history column, in table order. */
+static void bind_record(sqlite3_stmt *st, const sw_field *f, size_t n, const void *rec)
+{
+    int col = 2;
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].key.sql)
+            continue;
+        if (f[i].type == SW_FT_TEXT || f[i].type == SW_FT_KIND)
+            bind_text(st, col, sw_field_text(&f[i], rec));
+        else if (f[i].type == SW_FT_DOUBLE)
+            bind_real(st, col, sw_field_number(&f[i], rec));
+        else
+            sqlite3_bind_int64(st, col, sw_field_int(&f[i], rec));
+        col++;
+    }
+}
+
 sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)
 {
     sw_err e = begin(h);
@@ -336,22 +396,7 @@ sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)
         return e;
     sqlite3_stmt *st = h->insert[SW_HISTORY_PANELS];
     sqlite3_bind_int64(st, 1, ts_ns);
-    bind_text(st, 2, p->source);
-    sqlite3_bind_int(st, 3, p->gateway_id);
-    sqlite3_bind_int(st, 4, p->node_id);
-    bind_text(st, 5, p->barcode);
-    bind_text(st, 6, p->name);
-    bind_text(st, 7, p->string_name);
-    bind_real(st, 8, p->voltage_in);
-    bind_real(st, 9, p->voltage_out);
-    bind_real(st, 10, p->current_in);
-    bind_real(st, 11, p->power_w);
-    bind_real(st, 12, p->duty_cycle);
-    bind_real(st, 13, p->temperature_c);
-    sqlite3_bind_int(st, 14, p->rssi);
-    bind_real(st, 15, p->energy_total_wh);
-    bind_real(st, 16, p->energy_today_wh);
-    sqlite3_bind_int(st, 17, p->online ? 1 : 0);
+    bind_record(st, sw_panel_fields, sw_panel_field_count, p);
     return step(h, st);
 }
 
@@ -362,15 +407,7 @@ sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_n
         return e;
     sqlite3_stmt *st = h->insert[SW_HISTORY_STRINGS];
     sqlite3_bind_int64(st, 1, ts_ns);
-    bind_text(st, 2, s->name);
-    sqlite3_bind_int(st, 3, (int)s->panels);
-    sqlite3_bind_int(st, 4, (int)s->online);
-    bind_real(st, 5, s->power_sum_w);
-    bind_real(st, 6, s->power_min_w);
-    bind_real(st, 7, s->power_max_w);
-    bind_real(st, 8, s->power_avg_w);
-    bind_real(st, 9, s->energy_today_wh);
-    bind_real(st, 10, s->energy_total_wh);
+    bind_record(st, sw_string_fields, sw_string_field_count, s);
     return step(h, st);
 }
 
@@ -502,11 +539,12 @@ static void on_inverter_value(void *self, const sw_inverter_value *v)
         added(s, sw_history_add_inverter_value(s->h, v, v->timestamp_ns ? v->timestamp_ns : wall_ns()));
 }
 
-static void on_event(void *self, const char *kind, const char *json)
+static void on_event(void *self, const sw_event *ev)
 {
     history_sink *s = self;
-    if (s->cfg.events)
-        added(s, sw_history_add_event(s->h, kind, json, wall_ns()));
+    char json[1024];
+    if (s->cfg.events && sw_event_json(ev, json, sizeof json, NULL) == SW_OK)
+        added(s, sw_history_add_event(s->h, sw_event_kind_name(ev->kind), json, wall_ns()));
 }
 
 /* Identity and online changes of inverters are events too: they explain gaps in the values. */
@@ -573,11 +611,11 @@ void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
 
 static const sw_sink_ops history_ops = {
     .name = "history",
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_inverter_value,
-    .event = on_event,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_inverter_value,
+    .on_event = on_event,
     .close = history_close,
 };
 

@@ -7,8 +7,15 @@
 
 #include <stdbool.h>
 
+#include "model/fields.h"
 #include "sunwire/sink_history.h"
 #include "sunwire_config.h"
+
+/* The most columns a table has (panel_readings: the row time and one per panel field). */
+#define SW_HISTORY_MAX_COLS 32
+
+/* The model fields a table stores after its ts_ns column (SW_OUT_SQL names); NULL for tables of other rows. */
+const sw_field *sw_history_record_fields(sw_history_table t, size_t *n);
 
 #if SUNWIRE_HAVE_SQLITE
 #include "sink/dl_sqlite.h"

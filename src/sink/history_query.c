@@ -12,24 +12,48 @@
 
 #include "sink/history_internal.h"
 
-static const char *const panel_cols[] = {
-    "ts_ns", "source", "gateway_id", "node_id", "barcode", "panel", "string", "voltage_in", "voltage_out",
-    "current_in", "power_w", "duty_cycle", "temperature_c", "rssi", "energy_total_wh", "energy_today_wh", "online",
-};
-static const char *const string_cols[] = {
-    "ts_ns", "string", "panels", "online", "power_sum_w", "power_min_w", "power_max_w", "power_avg_w",
-    "energy_today_wh", "energy_total_wh",
-};
 static const char *const inverter_cols[] = {
     "ts_ns", "inverter", "object_id", "object", "unit", "number", "text",
 };
 static const char *const event_cols[] = { "ts_ns", "kind", "json" };
 
-const char *const *sw_history_columns(sw_history_table t, size_t *n)
+const sw_field *sw_history_record_fields(sw_history_table t, size_t *n)
 {
     switch (t) {
-    case SW_HISTORY_PANELS: *n = sizeof panel_cols / sizeof *panel_cols; return panel_cols;
-    case SW_HISTORY_STRINGS: *n = sizeof string_cols / sizeof *string_cols; return string_cols;
+    case SW_HISTORY_PANELS: *n = sw_panel_field_count; return sw_panel_fields;
+    case SW_HISTORY_STRINGS: *n = sw_string_field_count; return sw_string_fields;
+    default: *n = 0; return NULL;
+    }
+}
+
+/* ts_ns, then the SQL names of the table's model fields, in table order. */
+static size_t record_columns(sw_history_table t, const char **cols)
+{
+    size_t nf, n = 0;
+    const sw_field *f = sw_history_record_fields(t, &nf);
+    cols[n++] = "ts_ns";
+    for (size_t i = 0; i < nf && n < SW_HISTORY_MAX_COLS; i++)
+        if (f[i].key.sql)
+            cols[n++] = f[i].key.sql;
+    return n;
+}
+
+const char *const *sw_history_columns(sw_history_table t, size_t *n)
+{
+    /* Filled on first use from constant tables: every call writes the same pointers. */
+    static const char *panel_cols[SW_HISTORY_MAX_COLS], *string_cols[SW_HISTORY_MAX_COLS];
+    static size_t n_panel, n_string;
+    switch (t) {
+    case SW_HISTORY_PANELS:
+        if (!n_panel)
+            n_panel = record_columns(t, panel_cols);
+        *n = n_panel;
+        return panel_cols;
+    case SW_HISTORY_STRINGS:
+        if (!n_string)
+            n_string = record_columns(t, string_cols);
+        *n = n_string;
+        return string_cols;
     case SW_HISTORY_INVERTER_VALUES: *n = sizeof inverter_cols / sizeof *inverter_cols; return inverter_cols;
     case SW_HISTORY_EVENTS: *n = sizeof event_cols / sizeof *event_cols; return event_cols;
     }
@@ -38,8 +62,6 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
 }
 
 #if SUNWIRE_HAVE_SQLITE
-
-#define MAX_COLS 17
 
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
 {
@@ -89,7 +111,7 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     if (f2 && sqlite3_bind_parameter_count(st) >= 4)
         sqlite3_bind_text(st, 4, f2, -1, SQLITE_STATIC);
 
-    sw_history_cell cells[MAX_COLS];
+    sw_history_cell cells[SW_HISTORY_MAX_COLS];
     int rc;
     sw_err result = SW_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

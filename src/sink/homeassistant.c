@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sunwire/json.h"
 #include "sunwire_config.h"
 
@@ -212,27 +213,45 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
 
 /* ---- panels ---------------------------------------------------------------- */
 
-static const struct ha_entity panel_entities[] = {
-    { "power", "Power", "sensor", "power", "W", "measurement", NULL, NULL, "power", NULL, 1 },
-    { "voltage_in", "Input voltage", "sensor", "voltage", "V", "measurement", NULL, NULL, "voltage_in", NULL, 2 },
-    { "voltage_out", "Output voltage", "sensor", "voltage", "V", "measurement", NULL, NULL, "voltage_out", NULL, 2 },
-    { "current_in", "Input current", "sensor", "current", "A", "measurement", NULL, NULL, "current_in", NULL, 3 },
-    { "temperature", "Temperature", "sensor", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL,
-      "temperature", NULL, 1 },
-    { "duty_cycle", "Duty cycle", "sensor", NULL, "%", "measurement", "diagnostic", "mdi:sine-wave", "duty_cycle",
-      NULL, 0 },
-    /* Raw 0-255 link quality, not dBm: Home Assistant's signal_strength class would demand dB/dBm. */
-    { "rssi", "Signal", "sensor", NULL, NULL, "measurement", "diagnostic", "mdi:signal", "rssi", NULL, 0 },
-    { "energy_today", "Energy today", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_today",
-      NULL, 0 },
-    { "energy_total", "Energy", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_total", NULL, 0 },
-    { "last_seen", "Last report", "sensor", "timestamp", NULL, NULL, "diagnostic", NULL, "last_seen", NULL, -1 },
+/* The fields of a record that are Home Assistant sensors (model/fields.h): their HA columns. */
+struct field_set {
+    const sw_field *f;
+    size_t n;
 };
+
+static const sw_field *ha_field(const struct field_set *fs, size_t k)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->f[i].ha.name && k-- == 0)
+            return &fs->f[i];
+    return NULL;
+}
+
+static size_t ha_count(const struct field_set *fs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        n += fs->f[i].ha.name != NULL;
+    return n;
+}
+
+/* The entity of one field: keyed and read by its MQTT state name. */
+static void field_entity(const sw_field *f, struct ha_entity *e)
+{
+    *e = (struct ha_entity){
+        .key = f->key.mqtt, .name = f->ha.name, .platform = "sensor", .device_class = f->ha.device_class,
+        .unit = f->ha.unit, .state_class = f->ha.state_class, .category = f->ha.category, .icon = f->ha.icon,
+        .field = f->key.mqtt, .state_topic = NULL, .precision = f->ha.precision,
+    };
+}
 
 static bool table_at(const void *ctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
 {
     (void)scratch; (void)scap;
-    *e = ((const struct ha_entity *)ctx)[i];
+    const sw_field *f = ha_field(ctx, i);
+    if (!f)
+        return false;
+    field_entity(f, e);
     return true;
 }
 
@@ -250,16 +269,11 @@ sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *bu
         .id = id, .name = p->name[0] ? p->name : pid, .manufacturer = "Tigo", .model = "TS4 optimizer",
         .serial = p->barcode, .via = via, .state_topic = topic, .online_field = true,
     };
-    return announce(c, &d, table_at, panel_entities, sizeof panel_entities / sizeof panel_entities[0], buf, cap,
-                    emit, user);
+    const struct field_set fs = { sw_panel_fields, sw_panel_field_count };
+    return announce(c, &d, table_at, &fs, ha_count(&fs), buf, cap, emit, user);
 }
 
 /* ---- gateways -------------------------------------------------------------- */
-
-static const struct ha_entity gateway_entities[] = {
-    { "version", "Firmware", "sensor", NULL, NULL, NULL, "diagnostic", "mdi:chip", "version", NULL, -1 },
-    { "address", "Radio address", "sensor", NULL, NULL, NULL, "diagnostic", "mdi:identifier", "address", NULL, -1 },
-};
 
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
                               sw_ha_emit_fn emit, void *user)
@@ -275,8 +289,8 @@ sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char
         .id = id, .name = name, .manufacturer = "Tigo", .model = "TAP", .serial = g->barcode,
         .sw_version = g->version, .state_topic = topic,
     };
-    return announce(c, &d, table_at, gateway_entities, sizeof gateway_entities / sizeof gateway_entities[0], buf,
-                    cap, emit, user);
+    const struct field_set fs = { sw_gateway_fields, sw_gateway_field_count };
+    return announce(c, &d, table_at, &fs, ha_count(&fs), buf, cap, emit, user);
 }
 
 /* ---- string aggregates ----------------------------------------------------- */
@@ -286,22 +300,16 @@ struct strings_ctx {
     const sw_string_agg *const *aggs;
 };
 
-static const struct ha_entity string_kinds[] = {
-    { "power", "power", "sensor", "power", "W", "measurement", NULL, NULL, "power", NULL, 1 },
-    { "energy_today", "energy today", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_today",
-      NULL, 0 },
-    { "energy_total", "energy", "sensor", "energy", "Wh", "total_increasing", NULL, NULL, "energy_total", NULL, 0 },
-    { "online", "panels online", "sensor", NULL, NULL, "measurement", "diagnostic", "mdi:solar-panel", "online",
-      NULL, 0 },
-};
-#define STRING_KINDS (sizeof string_kinds / sizeof string_kinds[0])
-
-/* Entity i is kind (i % STRING_KINDS) of string (i / STRING_KINDS). */
+/* Entity i is sensor field (i % kinds) of string (i / kinds). */
 static bool string_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
 {
     const struct strings_ctx *ctx = vctx;
-    const sw_string_agg *s = ctx->aggs[i / STRING_KINDS];
-    const struct ha_entity *k = &string_kinds[i % STRING_KINDS];
+    const struct field_set fs = { sw_string_fields, sw_string_field_count };
+    size_t kinds = ha_count(&fs);
+    const sw_string_agg *s = ctx->aggs[i / kinds];
+    struct ha_entity kind;
+    field_entity(ha_field(&fs, i % kinds), &kind);
+    const struct ha_entity *k = &kind;
     char slug[SW_MQTT_TOPIC_MAX];
     if (!s || !sw_mqtt_slug(slug, sizeof slug, s->name))
         return false;
@@ -333,7 +341,8 @@ sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *cons
         .id = id, .name = "Solar strings", .manufacturer = "sunwire", .model = "String aggregates",
     };
     struct strings_ctx ctx = { c, aggs };
-    return announce(c, &d, string_at, &ctx, n * STRING_KINDS, buf, cap, emit, user);
+    const struct field_set fs = { sw_string_fields, sw_string_field_count };
+    return announce(c, &d, string_at, &ctx, n * ha_count(&fs), buf, cap, emit, user);
 }
 
 /* ---- inverters ------------------------------------------------------------- */

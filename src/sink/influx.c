@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/log.h"
 #include "sunwire_config.h"
@@ -168,63 +169,73 @@ sw_err sw_influx_line_end(sw_influx_line *l, int64_t unix_ns, sw_influx_precisio
 
 /* ---- one line per record ----------------------------------------------------- */
 
+/*
+ * A record's table fields (model/fields.h) that have an Influx name: identity
+ * fields as tags, the others as fields typed by their member, in table order.
+ */
+static void record_fields(sw_influx_line *l, const sw_field *f, size_t n, const void *rec)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *key = f[i].key.influx;
+        if (!key || !(f[i].flags & SW_FF_ID))
+            continue;
+        if (f[i].type == SW_FT_TEXT || f[i].type == SW_FT_KIND) {
+            sw_influx_line_tag(l, key, sw_field_text(&f[i], rec));
+        } else {
+            char num[24];
+            snprintf(num, sizeof num, "%" PRId64, sw_field_int(&f[i], rec));
+            sw_influx_line_tag(l, key, num);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *key = f[i].key.influx;
+        if (!key || (f[i].flags & SW_FF_ID))
+            continue;
+        switch (f[i].type) {
+        case SW_FT_TEXT:
+        case SW_FT_KIND:
+            sw_influx_line_field_string(l, key, sw_field_text(&f[i], rec));
+            break;
+        case SW_FT_BOOL:
+            sw_influx_line_field_bool(l, key, sw_field_bool(&f[i], rec));
+            break;
+        case SW_FT_DOUBLE:
+            sw_influx_line_field_double(l, key, sw_field_number(&f[i], rec));
+            break;
+        default:
+            sw_influx_line_field_int(l, key, sw_field_int(&f[i], rec));
+        }
+    }
+}
+
+static sw_err record_line(char *buf, size_t cap, const char *measurement, const sw_field *f, size_t n,
+                          const void *rec, int64_t time_ns, sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, measurement);
+    record_fields(&l, f, n, rec);
+    return sw_influx_line_end(&l, time_ns, prec, len_out);
+}
+
 sw_err sw_influx_panel_line(char *buf, size_t cap, const sw_panel *p, int64_t now_ns, sw_influx_precision prec,
                             size_t *len_out)
 {
-    sw_influx_line l;
-    char gw[8], node[8];
-    snprintf(gw, sizeof gw, "%u", (unsigned)p->gateway_id);
-    snprintf(node, sizeof node, "%u", (unsigned)p->node_id);
-    sw_influx_line_begin(&l, buf, cap, "sunwire_panel");
-    sw_influx_line_tag(&l, "source", p->source);
-    sw_influx_line_tag(&l, "gateway", gw);
-    sw_influx_line_tag(&l, "node", node);
-    sw_influx_line_tag(&l, "panel", p->name);
-    sw_influx_line_tag(&l, "barcode", p->barcode);
-    sw_influx_line_tag(&l, "string", p->string_name);
-    sw_influx_line_field_double(&l, "voltage_in", p->voltage_in);
-    sw_influx_line_field_double(&l, "voltage_out", p->voltage_out);
-    sw_influx_line_field_double(&l, "current_in", p->current_in);
-    sw_influx_line_field_double(&l, "power", p->power_w);
-    sw_influx_line_field_double(&l, "duty_cycle", p->duty_cycle);
-    sw_influx_line_field_double(&l, "temperature", p->temperature_c);
-    sw_influx_line_field_int(&l, "rssi", p->rssi);
-    sw_influx_line_field_double(&l, "energy_total_wh", p->energy_total_wh);
-    sw_influx_line_field_double(&l, "energy_today_wh", p->energy_today_wh);
-    sw_influx_line_field_bool(&l, "online", p->online);
-    return sw_influx_line_end(&l, p->last_seen_ns ? p->last_seen_ns : now_ns, prec, len_out);
+    return record_line(buf, cap, "sunwire_panel", sw_panel_fields, sw_panel_field_count, p,
+                       p->last_seen_ns ? p->last_seen_ns : now_ns, prec, len_out);
 }
 
 sw_err sw_influx_string_line(char *buf, size_t cap, const sw_string_agg *s, int64_t now_ns,
                              sw_influx_precision prec, size_t *len_out)
 {
-    sw_influx_line l;
-    sw_influx_line_begin(&l, buf, cap, "sunwire_string");
-    sw_influx_line_tag(&l, "string", s->name);
-    sw_influx_line_field_int(&l, "panels", s->panels);
-    sw_influx_line_field_int(&l, "online", s->online);
-    sw_influx_line_field_double(&l, "power_sum", s->power_sum_w);
-    sw_influx_line_field_double(&l, "power_min", s->power_min_w);
-    sw_influx_line_field_double(&l, "power_max", s->power_max_w);
-    sw_influx_line_field_double(&l, "power_avg", s->power_avg_w);
-    sw_influx_line_field_double(&l, "energy_today_wh", s->energy_today_wh);
-    sw_influx_line_field_double(&l, "energy_total_wh", s->energy_total_wh);
-    return sw_influx_line_end(&l, now_ns, prec, len_out);
+    return record_line(buf, cap, "sunwire_string", sw_string_fields, sw_string_field_count, s, now_ns, prec,
+                       len_out);
 }
 
 sw_err sw_influx_inverter_line(char *buf, size_t cap, const sw_inverter *inv, int64_t now_ns,
                                sw_influx_precision prec, size_t *len_out)
 {
-    sw_influx_line l;
-    sw_influx_line_begin(&l, buf, cap, "sunwire_inverter");
-    sw_influx_line_tag(&l, "inverter", inv->name);
-    sw_influx_line_field_bool(&l, "online", inv->online);
-    sw_influx_line_field_string(&l, "serial", inv->serial);
-    sw_influx_line_field_string(&l, "model", inv->model);
-    sw_influx_line_field_string(&l, "firmware", inv->firmware);
-    sw_influx_line_field_string(&l, "host", inv->host);
-    sw_influx_line_field_int(&l, "port", inv->port);
-    return sw_influx_line_end(&l, now_ns, prec, len_out);
+    return record_line(buf, cap, "sunwire_inverter", sw_inverter_fields, sw_inverter_field_count, inv, now_ns,
+                       prec, len_out);
 }
 
 sw_err sw_influx_inverter_value_line(char *buf, size_t cap, const sw_inverter_value *v, int64_t now_ns,
@@ -245,34 +256,15 @@ sw_err sw_influx_inverter_value_line(char *buf, size_t cap, const sw_inverter_va
 sw_err sw_influx_gateway_line(char *buf, size_t cap, const sw_gateway *g, int64_t now_ns,
                               sw_influx_precision prec, size_t *len_out)
 {
-    sw_influx_line l;
-    char gw[8];
-    snprintf(gw, sizeof gw, "%u", (unsigned)g->gateway_id);
-    sw_influx_line_begin(&l, buf, cap, "sunwire_gateway");
-    sw_influx_line_tag(&l, "source", g->source);
-    sw_influx_line_tag(&l, "gateway", gw);
-    sw_influx_line_field_string(&l, "address", g->address);
-    sw_influx_line_field_string(&l, "barcode", g->barcode);
-    sw_influx_line_field_string(&l, "version", g->version);
-    return sw_influx_line_end(&l, now_ns, prec, len_out);
+    return record_line(buf, cap, "sunwire_gateway", sw_gateway_fields, sw_gateway_field_count, g, now_ns, prec,
+                       len_out);
 }
 
 sw_err sw_influx_source_line(char *buf, size_t cap, const sw_source_status *s, int64_t now_ns,
                              sw_influx_precision prec, size_t *len_out)
 {
-    sw_influx_line l;
-    sw_influx_line_begin(&l, buf, cap, "sunwire_source");
-    sw_influx_line_tag(&l, "source", s->name);
-    sw_influx_line_field_bool(&l, "connected", s->connected);
-    sw_influx_line_field_int(&l, "bytes", (int64_t)s->bytes);
-    sw_influx_line_field_int(&l, "frames", (int64_t)s->frames);
-    sw_influx_line_field_int(&l, "crc_errors", (int64_t)s->crc_errors);
-    sw_influx_line_field_int(&l, "resyncs", (int64_t)s->resyncs);
-    sw_influx_line_field_int(&l, "reconnects", (int64_t)s->reconnects);
-    sw_influx_line_field_int(&l, "requests", (int64_t)s->requests);
-    sw_influx_line_field_int(&l, "timeouts", (int64_t)s->timeouts);
-    sw_influx_line_field_string(&l, "last_error", s->last_error);
-    return sw_influx_line_end(&l, now_ns, prec, len_out);
+    return record_line(buf, cap, "sunwire_source", sw_source_fields, sw_source_field_count, s, now_ns, prec,
+                       len_out);
 }
 
 sw_err sw_influx_event_line(char *buf, size_t cap, const char *kind, const char *json, int64_t now_ns,
@@ -539,10 +531,16 @@ static void on_source(void *self, const sw_source_status *st)
         emit(s, line, n);
 }
 
-static void on_event(void *self, const char *kind, const char *json)
+static void on_event(void *self, const sw_event *ev)
 {
     influx_sink *s = self;
-    /* Events can be long (a whole node table); size the line for them. */
+    char json[1024];
+    if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK) {
+        s->stats.dropped++;
+        return;
+    }
+    const char *kind = sw_event_kind_name(ev->kind);
+    /* Quoting can double the text: size the line for it. */
     size_t cap = strlen(json) * 2 + strlen(kind) * 2 + 128;
     char *line = malloc(cap);
     size_t n;
@@ -858,13 +856,13 @@ static void influx_close(void *self)
 
 static const sw_sink_ops influx_ops = {
     .name = "influx",
-    .source_status = on_source,
-    .gateway_update = on_gateway,
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_inverter_value,
-    .event = on_event,
+    .on_source = on_source,
+    .on_gateway = on_gateway,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_inverter_value,
+    .on_event = on_event,
     .close = influx_close,
 };
 

@@ -597,11 +597,11 @@ static void op_close(void *self)
 
 static const sw_sink_ops mqtt_ops = {
     .name = "mqtt",
-    .gateway_update = op_gateway,
-    .panel_update = op_panel,
-    .string_update = op_string,
-    .inverter_update = op_inverter,
-    .inverter_value = op_inverter_value,
+    .on_gateway = op_gateway,
+    .on_panel = op_panel,
+    .on_string = op_string,
+    .on_inverter = op_inverter,
+    .on_value = op_inverter_value,
     .close = op_close,
 };
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire_config.h"
 
@@ -165,27 +166,13 @@ static void sample(pbuf *b, const char *name, double v, ...)
 
 /* ---- panels ------------------------------------------------------------------ */
 
-typedef struct panel_metric {
-    const char *name, *type, *help;
-    size_t offset;   /* of the double in sw_panel; SIZE_MAX for computed ones */
-} panel_metric;
-
-#define PANEL_DOUBLE(field) offsetof(sw_panel, field)
-
-static const panel_metric panel_metrics[] = {
-    { "sunwire_panel_input_volts", "gauge", "Optimizer input voltage (the panel's voltage).",
-      PANEL_DOUBLE(voltage_in) },
-    { "sunwire_panel_output_volts", "gauge", "Optimizer output voltage.", PANEL_DOUBLE(voltage_out) },
-    { "sunwire_panel_input_amperes", "gauge", "Optimizer input current.", PANEL_DOUBLE(current_in) },
-    { "sunwire_panel_power_watts", "gauge", "Panel power (input voltage times input current).",
-      PANEL_DOUBLE(power_w) },
-    { "sunwire_panel_duty_cycle_ratio", "gauge", "Optimizer duty cycle, 0 to 1.", PANEL_DOUBLE(duty_cycle) },
-    { "sunwire_panel_temperature_celsius", "gauge", "Optimizer temperature.", PANEL_DOUBLE(temperature_c) },
-    { "sunwire_panel_energy_today_watt_hours", "gauge", "Energy since local midnight.",
-      PANEL_DOUBLE(energy_today_wh) },
-    { "sunwire_panel_energy_watt_hours_total", "counter", "Lifetime energy integrated from the power reports.",
-      PANEL_DOUBLE(energy_total_wh) },
-};
+/* A field's sample value: numbers as they are, bools as 1/0, times in Unix seconds. */
+static double field_value(const sw_field *f, const void *rec)
+{
+    if (f->type == SW_FT_TIME)
+        return (double)sw_field_int(f, rec) / 1e9;
+    return sw_field_number(f, rec);
+}
 
 typedef struct panel_labels {
     char gw[8], node[8];
@@ -213,106 +200,43 @@ static void render_panels(pbuf *b, const sw_model *m)
         fill_panel_labels(p, &l);
         sample(b, "sunwire_panel_info", 1, PANEL_LABELS(p, l), "mapped", p->mapped ? "true" : "false", NULL);
     }
-    family(b, "sunwire_panel_online", "gauge", "1 while the panel reports, 0 once it fell silent.");
-    for (size_t i = 0; i < n; i++) {
-        const sw_panel *p = sw_model_panel_at(m, i);
-        fill_panel_labels(p, &l);
-        sample(b, "sunwire_panel_online", p->online ? 1 : 0, PANEL_LABELS(p, l), NULL);
-    }
-    /* Values exist only once a report came; a never-seen panel has no reading to show. */
-    for (size_t k = 0; k < sizeof panel_metrics / sizeof *panel_metrics; k++) {
-        const panel_metric *pm = &panel_metrics[k];
-        family(b, pm->name, pm->type, pm->help);
+    /* One family per field with a metric (model/fields.h); a reported value exists only once a
+     * report came, so a never-seen panel has no reading to show. */
+    for (size_t k = 0; k < sw_panel_field_count; k++) {
+        const sw_field *f = &sw_panel_fields[k];
+        if (!f->prom.metric)
+            continue;
+        family(b, f->prom.metric, f->prom.type, f->meaning);
         for (size_t i = 0; i < n; i++) {
             const sw_panel *p = sw_model_panel_at(m, i);
-            if (p->last_seen_ns == 0)
+            if ((f->flags & SW_FF_REPORTED) && p->last_seen_ns == 0)
                 continue;
-            double v;
-            memcpy(&v, (const char *)p + pm->offset, sizeof v);
             fill_panel_labels(p, &l);
-            sample(b, pm->name, v, PANEL_LABELS(p, l), NULL);
+            sample(b, f->prom.metric, field_value(f, p), PANEL_LABELS(p, l), NULL);
         }
-    }
-    family(b, "sunwire_panel_rssi", "gauge", "Received signal strength of the optimizer at the gateway (raw, 0 to 255).");
-    for (size_t i = 0; i < n; i++) {
-        const sw_panel *p = sw_model_panel_at(m, i);
-        if (p->last_seen_ns == 0)
-            continue;
-        fill_panel_labels(p, &l);
-        sample(b, "sunwire_panel_rssi", p->rssi, PANEL_LABELS(p, l), NULL);
-    }
-    family(b, "sunwire_panel_last_report_timestamp_seconds", "gauge", "Measurement time of the last report.");
-    for (size_t i = 0; i < n; i++) {
-        const sw_panel *p = sw_model_panel_at(m, i);
-        if (p->last_seen_ns == 0)
-            continue;
-        fill_panel_labels(p, &l);
-        sample(b, "sunwire_panel_last_report_timestamp_seconds", (double)p->last_seen_ns / 1e9, PANEL_LABELS(p, l),
-               NULL);
     }
 }
 
 /* ---- strings ------------------------------------------------------------------ */
-
-typedef struct string_metric {
-    const char *name, *type, *help;
-    size_t offset;
-} string_metric;
-
-static const string_metric string_metrics[] = {
-    { "sunwire_string_power_watts", "gauge", "Sum of the power of the string's online panels.",
-      offsetof(sw_string_agg, power_sum_w) },
-    { "sunwire_string_panel_power_min_watts", "gauge", "Lowest panel power in the string.",
-      offsetof(sw_string_agg, power_min_w) },
-    { "sunwire_string_panel_power_max_watts", "gauge", "Highest panel power in the string.",
-      offsetof(sw_string_agg, power_max_w) },
-    { "sunwire_string_panel_power_avg_watts", "gauge", "Mean panel power in the string.",
-      offsetof(sw_string_agg, power_avg_w) },
-    { "sunwire_string_energy_today_watt_hours", "gauge", "String energy since local midnight.",
-      offsetof(sw_string_agg, energy_today_wh) },
-    { "sunwire_string_energy_watt_hours_total", "counter", "Lifetime energy of the string's panels.",
-      offsetof(sw_string_agg, energy_total_wh) },
-};
 
 static void render_strings(pbuf *b, const sw_model *m)
 {
     size_t n = sw_model_string_count(m);
     if (n == 0)
         return;
-    family(b, "sunwire_string_panels", "gauge", "Panels assigned to the string (\"total\": all panels).");
-    for (size_t i = 0; i < n; i++) {
-        const sw_string_agg *s = sw_model_string_at(m, i);
-        sample(b, "sunwire_string_panels", s->panels, "string", s->name, NULL);
-    }
-    family(b, "sunwire_string_panels_online", "gauge", "Panels of the string that are reporting.");
-    for (size_t i = 0; i < n; i++) {
-        const sw_string_agg *s = sw_model_string_at(m, i);
-        sample(b, "sunwire_string_panels_online", s->online, "string", s->name, NULL);
-    }
-    for (size_t k = 0; k < sizeof string_metrics / sizeof *string_metrics; k++) {
-        const string_metric *sm = &string_metrics[k];
-        family(b, sm->name, sm->type, sm->help);
+    for (size_t k = 0; k < sw_string_field_count; k++) {
+        const sw_field *f = &sw_string_fields[k];
+        if (!f->prom.metric)
+            continue;
+        family(b, f->prom.metric, f->prom.type, f->meaning);
         for (size_t i = 0; i < n; i++) {
             const sw_string_agg *s = sw_model_string_at(m, i);
-            double v;
-            memcpy(&v, (const char *)s + sm->offset, sizeof v);
-            sample(b, sm->name, v, "string", s->name, NULL);
+            sample(b, f->prom.metric, field_value(f, s), "string", s->name, NULL);
         }
     }
 }
 
 /* ---- gateways and sources --------------------------------------------------------- */
-
-static const char *kind_name(sw_source_type k)
-{
-    switch (k) {
-    case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";
-    case SW_SOURCE_TIGO_TCP: return "tigo-tcp";
-    case SW_SOURCE_TIGO_FILE: return "tigo-file";
-    case SW_SOURCE_RCT_TCP: return "rct-tcp";
-    }
-    return "unknown";
-}
 
 static void render_gateways(pbuf *b, const sw_model *m)
 {
@@ -358,7 +282,7 @@ static void render_sources(pbuf *b, const sw_model *m)
     family(b, "sunwire_source_info", "gauge", "Configured input; the value is always 1.");
     for (size_t i = 0; i < n; i++) {
         const sw_source_status *s = sw_model_source_at(m, i);
-        sample(b, "sunwire_source_info", 1, "source", s->name, "kind", kind_name(s->kind), "address", s->address,
+        sample(b, "sunwire_source_info", 1, "source", s->name, "kind", sw_source_kind_name(s->kind), "address", s->address,
                NULL);
     }
     family(b, "sunwire_source_connected", "gauge", "1 while the source is connected or open.");

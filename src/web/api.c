@@ -13,12 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sunwire/core.h"
 #include "web/web_internal.h"
 
 #define NS_PER_S INT64_C(1000000000)
 
 /* ---- records as JSON ---------------------------------------------------------- */
+
+/* A record's fields under their API names, in table order (model/fields.h); times to the millisecond. */
+static void record(sw_json *j, const sw_field *fields, size_t n, const void *rec)
+{
+    sw_fields_json(j, fields, n, SW_OUT_API, rec, SW_FIELD_TIME_RFC3339_MS);
+}
 void sw_web_json_time(sw_json *j, int64_t unix_ns)
 {
     if (unix_ns <= 0) {
@@ -42,51 +49,15 @@ void sw_web_json_panel(sw_json *j, const sw_panel *p)
     sw_web_panel_id(p, id, sizeof id);
     sw_json_object_begin(j);
     sw_json_key(j, "id"); sw_json_string(j, id);
-    sw_json_key(j, "source"); sw_json_string(j, p->source);
-    sw_json_key(j, "gateway_id"); sw_json_uint(j, p->gateway_id);
-    sw_json_key(j, "node_id"); sw_json_uint(j, p->node_id);
-    sw_json_key(j, "barcode"); sw_json_string(j, p->barcode);
-    sw_json_key(j, "name"); sw_json_string(j, p->name);
-    sw_json_key(j, "string"); sw_json_string(j, p->string_name);
-    sw_json_key(j, "mapped"); sw_json_bool(j, p->mapped);
-    sw_json_key(j, "online"); sw_json_bool(j, p->online);
-    sw_json_key(j, "last_seen"); sw_web_json_time(j, p->last_seen_ns);
-    sw_json_key(j, "power_w"); sw_json_double(j, p->power_w);
-    sw_json_key(j, "voltage_in"); sw_json_double(j, p->voltage_in);
-    sw_json_key(j, "voltage_out"); sw_json_double(j, p->voltage_out);
-    sw_json_key(j, "current_in"); sw_json_double(j, p->current_in);
-    sw_json_key(j, "duty_cycle"); sw_json_double(j, p->duty_cycle);
-    sw_json_key(j, "temperature_c"); sw_json_double(j, p->temperature_c);
-    sw_json_key(j, "rssi"); sw_json_int(j, p->rssi);
-    sw_json_key(j, "energy_today_wh"); sw_json_double(j, p->energy_today_wh);
-    sw_json_key(j, "energy_total_wh"); sw_json_double(j, p->energy_total_wh);
+    record(j, sw_panel_fields, sw_panel_field_count, p);
     sw_json_object_end(j);
 }
 
 void sw_web_json_string(sw_json *j, const sw_string_agg *s)
 {
     sw_json_object_begin(j);
-    sw_json_key(j, "name"); sw_json_string(j, s->name);
-    sw_json_key(j, "panels"); sw_json_uint(j, s->panels);
-    sw_json_key(j, "online"); sw_json_uint(j, s->online);
-    sw_json_key(j, "power_w"); sw_json_double(j, s->power_sum_w);
-    sw_json_key(j, "power_min_w"); sw_json_double(j, s->power_min_w);
-    sw_json_key(j, "power_max_w"); sw_json_double(j, s->power_max_w);
-    sw_json_key(j, "power_avg_w"); sw_json_double(j, s->power_avg_w);
-    sw_json_key(j, "energy_today_wh"); sw_json_double(j, s->energy_today_wh);
-    sw_json_key(j, "energy_total_wh"); sw_json_double(j, s->energy_total_wh);
+    record(j, sw_string_fields, sw_string_field_count, s);
     sw_json_object_end(j);
-}
-
-static const char *source_kind_name(sw_source_type k)
-{
-    switch (k) {
-    case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";
-    case SW_SOURCE_TIGO_TCP: return "tigo-tcp";
-    case SW_SOURCE_TIGO_FILE: return "tigo-file";
-    case SW_SOURCE_RCT_TCP: return "rct-tcp";
-    }
-    return "unknown";
 }
 
 static bool source_dead(const sw_source_status *s, int64_t now_ns, int64_t dead_ns)
@@ -100,46 +71,21 @@ void sw_web_json_source(sw_json *j, const sw_source_status *s, int64_t now_ns)
 {
     (void)now_ns;
     sw_json_object_begin(j);
-    sw_json_key(j, "name"); sw_json_string(j, s->name);
-    sw_json_key(j, "kind"); sw_json_string(j, source_kind_name(s->kind));
-    sw_json_key(j, "address"); sw_json_string(j, s->address);
-    sw_json_key(j, "connected"); sw_json_bool(j, s->connected);
-    sw_json_key(j, "last_data"); sw_web_json_time(j, s->last_data_ns);
-    sw_json_key(j, "bytes"); sw_json_uint(j, s->bytes);
-    sw_json_key(j, "frames"); sw_json_uint(j, s->frames);
-    sw_json_key(j, "crc_errors"); sw_json_uint(j, s->crc_errors);
-    sw_json_key(j, "resyncs"); sw_json_uint(j, s->resyncs);
-    sw_json_key(j, "reconnects"); sw_json_uint(j, s->reconnects);
-    sw_json_key(j, "requests"); sw_json_uint(j, s->requests);
-    sw_json_key(j, "timeouts"); sw_json_uint(j, s->timeouts);
-    sw_json_key(j, "retries"); sw_json_uint(j, s->retries);
-    sw_json_key(j, "foreign_replies"); sw_json_uint(j, s->foreign_replies);
-    sw_json_key(j, "last_error"); sw_json_string(j, s->last_error);
+    record(j, sw_source_fields, sw_source_field_count, s);
     sw_json_object_end(j);
 }
 
 void sw_web_json_gateway(sw_json *j, const sw_gateway *g)
 {
     sw_json_object_begin(j);
-    sw_json_key(j, "source"); sw_json_string(j, g->source);
-    sw_json_key(j, "gateway_id"); sw_json_uint(j, g->gateway_id);
-    sw_json_key(j, "address"); sw_json_string(j, g->address);
-    sw_json_key(j, "barcode"); sw_json_string(j, g->barcode);
-    sw_json_key(j, "version"); sw_json_string(j, g->version);
+    record(j, sw_gateway_fields, sw_gateway_field_count, g);
     sw_json_object_end(j);
 }
 
 void sw_web_json_inverter(sw_json *j, const sw_inverter *inv)
 {
     sw_json_object_begin(j);
-    sw_json_key(j, "name"); sw_json_string(j, inv->name);
-    sw_json_key(j, "host"); sw_json_string(j, inv->host);
-    sw_json_key(j, "port"); sw_json_uint(j, inv->port);
-    sw_json_key(j, "serial"); sw_json_string(j, inv->serial);
-    sw_json_key(j, "model"); sw_json_string(j, inv->model);
-    sw_json_key(j, "firmware"); sw_json_string(j, inv->firmware);
-    sw_json_key(j, "online"); sw_json_bool(j, inv->online);
-    sw_json_key(j, "last_poll"); sw_web_json_time(j, inv->last_poll_ns);
+    record(j, sw_inverter_fields, sw_inverter_field_count, inv);
     sw_json_object_end(j);
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sunwire/sink_history.h"
 #include "sunwire/sink_http.h"
 #include "web/web_internal.h"
@@ -92,6 +93,15 @@ static int bucket_row(void *user, const sw_history_cell *cells, size_t n)
     return 0;
 }
 
+/* The history column of a panel member (panel tables) or string member (string tables), from the field tables. */
+static const char *sql_name(sw_history_table t, const char *panel_member, const char *string_member)
+{
+    const sw_field *f = t == SW_HISTORY_PANELS
+                            ? sw_field_find(sw_panel_fields, sw_panel_field_count, panel_member)
+                            : sw_field_find(sw_string_fields, sw_string_field_count, string_member);
+    return f && f->key.sql ? f->key.sql : "";
+}
+
 static sw_err db_power_series(void *user, const char *kind, const char *name, int64_t from_ns, int64_t to_ns,
                               sw_http_point_cb emit, void *ctx)
 {
@@ -103,8 +113,7 @@ static sw_err db_power_series(void *user, const char *kind, const char *name, in
     query_for(kind, name, &q);
     q.from_ns = from_ns;
     q.to_ns = to_ns;
-    bucket_acc b = { .from_ns = from_ns,
-                     .col = column(q.table, q.table == SW_HISTORY_PANELS ? "power_w" : "power_sum_w") };
+    bucket_acc b = { .from_ns = from_ns, .col = column(q.table, sql_name(q.table, "power_w", "power_sum_w")) };
     b.n = (size_t)((to_ns - from_ns) / (SW_WEB_BUCKET_S * NS_PER_S)) + 1;
     if (b.col == SIZE_MAX || b.n > 100000)
         return SW_ERR_INVALID_ARGUMENT;
@@ -152,7 +161,7 @@ static sw_err db_daily_energy(void *user, const char *kind, const char *name, in
     sw_web_api zone = { .utc_offset = d->utc_offset, .utc_offset_user = d->utc_offset_user };
     sw_history_query q;
     query_for(kind, name, &q);
-    max_acc m = { .col = column(q.table, "energy_today_wh") };
+    max_acc m = { .col = column(q.table, sql_name(q.table, "energy_today_wh", "energy_today_wh")) };
     if (m.col == SIZE_MAX)
         return SW_ERR_INVALID_ARGUMENT;
     for (int64_t day = first_day; day <= last_day; day++) {

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
 #include "sunwire/log.h"
 #include "sunwire/net.h"
 #include "web/web_internal.h"
@@ -149,7 +148,7 @@ static void fill_source_ev(sw_json *j, void *ctx) { sw_web_json_source(j, ctx, s
 
 struct raw_ev {
     const char *kind;
-    const char *json;
+    const char *json;        /* the typed event as JSON (sw_event_json) */
 };
 
 static void fill_raw_ev(sw_json *j, void *ctx)
@@ -201,9 +200,12 @@ static void on_gateway(void *self, const sw_gateway *g) { push(self, "gateway", 
 static void on_inverter(void *self, const sw_inverter *i) { push(self, "inverter", fill_inverter_ev, (void *)i); }
 static void on_value(void *self, const sw_inverter_value *v) { push(self, "value", fill_value_ev, (void *)v); }
 
-static void on_event(void *self, const char *kind, const char *json)
+static void on_event(void *self, const sw_event *ev)
 {
-    struct raw_ev r = { kind, json };
+    char json[1024];
+    if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK)
+        return;
+    struct raw_ev r = { sw_event_kind_name(ev->kind), json };
     push(self, "raw", fill_raw_ev, &r);
 }
 
@@ -221,13 +223,13 @@ static void on_close(void *self)
 
 static const sw_sink_ops web_ops = {
     .name = "http",
-    .source_status = on_source,
-    .gateway_update = on_gateway,
-    .panel_update = on_panel,
-    .string_update = on_string,
-    .inverter_update = on_inverter,
-    .inverter_value = on_value,
-    .event = on_event,
+    .on_source = on_source,
+    .on_gateway = on_gateway,
+    .on_panel = on_panel,
+    .on_string = on_string,
+    .on_inverter = on_inverter,
+    .on_value = on_value,
+    .on_event = on_event,
     .close = on_close,
 };
 

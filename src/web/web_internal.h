@@ -16,7 +16,7 @@
 
 #include "sunwire/http.h"
 #include "sunwire/json.h"
-#include "sunwire/model.h"
+#include "model/model.h"
 #include "sunwire/sink_http.h"
 
 #define SW_WEB_MAX_ROUTES 32

@@ -147,9 +147,12 @@ static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
     f->tick++;
     report_all(f, now);
     inverter_values(f, now);
-    char ev[160];
-    snprintf(ev, sizeof ev, "{\"type\":\"power_report\",\"tick\":%u,\"gateway\":4609}", f->tick);
-    sw_model_event(f->model, "tigo", ev);
+    /* One typed event per tick, so the live view has something to list. */
+    char address[64];
+    snprintf(address, sizeof address, "192.0.2.1:502 (tick %u)", f->tick);
+    sw_event ev = { .kind = SW_EVENT_SOURCE_UP, .source = "roof", .time_ns = now };
+    ev.u.source_up.address = address;
+    sw_model_event(f->model, &ev);
     sw_model_tick(f->model, now);
     return f->interval_ms;
 }

@@ -107,6 +107,12 @@ class MqttRunTest(unittest.TestCase):
                                places=4)
         self.assertEqual(inv_state["g_sync_p_ac_grid_sum_lp"],
                          float(read_value(self.sim.port, "g_sync.p_ac_grid_sum_lp")))
+        # last_poll follows every complete answer, not only identity or online changes.
+        first_poll = inv_state["last_poll"]
+        self.assertIsNotNone(first_poll)
+        self.assertTrue(mq.wait_until(lambda: (self.latest("solar/inverter/house/state").json().get("last_poll")
+                                               or "") > first_poll, 10),
+                        "last_poll stayed at %s" % first_poll)
 
         # A clean stop leaves "offline" retained.
         self.assertEqual(self.daemon.stop(signal.SIGTERM), 0)

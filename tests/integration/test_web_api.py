@@ -268,8 +268,10 @@ class WebApi(unittest.TestCase):
             self.assertTrue({"panel", "string", "value", "raw", "source"} <= set(seen), seen.keys())
             p = seen["panel"]
             self.assertAlmostEqual(p["power_w"], p["voltage_in"] * p["current_in"], places=6)
-            self.assertEqual(seen["raw"]["kind"], "tigo")
-            self.assertEqual(seen["raw"]["data"]["type"], "power_report")
+            # Typed events reach the stream as their kind's name and JSON form.
+            self.assertEqual(seen["raw"]["kind"], "source_up")
+            self.assertEqual(seen["raw"]["data"]["source"], "roof")
+            self.assertIn("tick", seen["raw"]["data"]["address"])
             # The stream and the API describe the same panel the same way.
             api = self.ok("/api/panel?id=" + urllib_quote(p["id"]))
             self.assertEqual(set(api), set(p))

@@ -267,8 +267,8 @@ static void c_inverter(void *self, const sw_inverter *i) { (void)i; ((counter *)
 static void c_value(void *self, const sw_inverter_value *v) { (void)v; ((counter *)self)->values++; }
 static void c_close(void *self) { ((counter *)self)->closed++; }
 static const sw_sink_ops counter_ops = {
-    .name = "counter", .panel_update = c_panel, .string_update = c_string, .gateway_update = c_gateway,
-    .inverter_update = c_inverter, .inverter_value = c_value, .close = c_close,
+    .name = "counter", .on_panel = c_panel, .on_string = c_string, .on_gateway = c_gateway,
+    .on_inverter = c_inverter, .on_value = c_value, .close = c_close,
 };
 
 /* ---- aggregates ------------------------------------------------------------------------------------- */
@@ -432,6 +432,13 @@ static void test_notifications(void **state)
     inv.online = true;
     assert_int_equal(sw_model_inverter_set(m, &inv, T0 + S), SW_OK);
     assert_int_equal(c.inverters, 2);
+    /* Every complete answer moves the model's last_poll, silently; time never goes back. */
+    assert_int_equal(sw_model_inverter_polled(m, "house", T0 + 5 * S), SW_OK);
+    assert_int_equal(sw_model_inverter_find(m, "house")->last_poll_ns, T0 + 5 * S);
+    assert_int_equal(sw_model_inverter_polled(m, "house", T0 + 4 * S), SW_OK);
+    assert_int_equal(sw_model_inverter_at(m, 0)->last_poll_ns, T0 + 5 * S);
+    assert_int_equal(sw_model_inverter_polled(m, "garage", T0 + 5 * S), SW_ERR_NOT_FOUND);
+    assert_int_equal(c.inverters, 2);
 
     sw_inverter_value v;
     memset(&v, 0, sizeof v);
@@ -446,7 +453,7 @@ static void test_notifications(void **state)
     assert_int_equal(c.values, 2);
     assert_int_equal(sw_model_inverter_value_count(m), 1);
     assert_near(sw_model_inverter_value_at(m, 0)->number, 0.6, 0);
-    assert_int_equal(sw_model_updated_ns(m), T0 + 2 * S);
+    assert_int_equal(sw_model_updated_ns(m), T0 + 5 * S);
 
     /* Identity learnt later: one panel update, string updates for "total". */
     int before = c.panels;

@@ -3,7 +3,7 @@
  * directory, filled from the Tigo power-report vectors, read back through the
  * query layer and, independently, through SQLite itself.
  */
-/* sw-test-links: io daemon web rct rctio tigo sim */
+/* sw-test-links: model io web */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -137,6 +137,19 @@ static void test_schema_and_pragmas(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     text_of(db, "PRAGMA journal_mode", mode, sizeof mode);
     assert_string_equal(mode, "wal");
+    /* The record tables are written from the field tables; their schema stays the one files already have. */
+    char sql[1024];
+    text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'panel_readings'", sql, sizeof sql);
+    assert_string_equal(sql,
+        "CREATE TABLE panel_readings ( ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL,"
+        " node_id INTEGER NOT NULL, barcode TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL,"
+        " voltage_in REAL, voltage_out REAL, current_in REAL, power_w REAL, duty_cycle REAL, temperature_c REAL,"
+        " rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL)");
+    text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'string_aggregates'", sql, sizeof sql);
+    assert_string_equal(sql,
+        "CREATE TABLE string_aggregates ( ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL,"
+        " online INTEGER NOT NULL, power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
+        " energy_today_wh REAL, energy_total_wh REAL)");
     assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
     /* A newer schema than this build knows is refused, not clobbered. */
     assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL), SQLITE_OK);
@@ -329,16 +342,20 @@ static void test_sink_commits_per_loop_tick(void **state)
         panel_from_case(json_array_get(cases, i), i, &p);
         /* Recent readings: the sink prunes by the wall clock at start. */
         p.last_seen_ns = (int64_t)time(NULL) * SEC + (int64_t)i;
-        sink.ops->panel_update(sink.self, &p);
+        sink.ops->on_panel(sink.self, &p);
     }
-    sink.ops->event(sink.self, "gateway", "{\"id\":1}");
+    sw_event ev = { .kind = SW_EVENT_INFRASTRUCTURE, .source = "roof", .time_ns = 1 };
+    ev.u.infrastructure.gateway = 1;
+    ev.u.infrastructure.cause = "identity";
+    sink.ops->on_event(sink.self, &ev);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), 0);
     /* One loop iteration runs the zero-delay commit timer. */
     assert_int_equal(sw_loop_run_once(loop, 100), SW_OK);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM panel_readings"), (long long)json_array_size(cases));
     /* The old event was pruned at start; the new one stays. */
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
-    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'gateway'"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'tigo_infrastructure' AND "
+                                          "json = '{\"source\":\"roof\",\"gateway\":\"1\",\"cause\":\"identity\"}'"), 1);
     sw_history_stats st;
     sw_history_get_stats(sink.self, &st);
     assert_int_equal(st.rows, json_array_size(cases) + 1);

@@ -4,7 +4,7 @@
  * all parsed back by a line-protocol reader written here, and the file
  * destination of the sink.
  */
-/* sw-test-links: io daemon web rct rctio tigo sim */
+/* sw-test-links: model io web */
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -470,9 +470,12 @@ static void test_file_sink(void **state)
     for (size_t i = 0; i < n; i++) {
         sw_panel p;
         panel_from_case(json_array_get(cases, i), i, &p);
-        sink.ops->panel_update(sink.self, &p);
+        sink.ops->on_panel(sink.self, &p);
     }
-    sink.ops->event(sink.self, "node_table", "{\"nodes\":[1,2]}");
+    sw_event ev = { .kind = SW_EVENT_INFRASTRUCTURE, .source = "roof", .time_ns = T0 };
+    ev.u.infrastructure.gateway = 4609;
+    ev.u.infrastructure.cause = "node_table";
+    sink.ops->on_event(sink.self, &ev);
     sw_influx_stats st;
     sw_influx_get_stats(sink.self, &st);
     assert_int_equal(st.lines, n + 1);
@@ -544,7 +547,7 @@ static void test_http_buffer_is_bounded(void **state)
             char line[1024];
             size_t n;
             panel_from_case(json_array_get(cases, i), i, &p);
-            sink.ops->panel_update(sink.self, &p);
+            sink.ops->on_panel(sink.self, &p);
             assert_int_equal(sw_influx_panel_line(line, sizeof line, &p, 0, SW_INFLUX_PRECISION_NS, &n), SW_OK);
             sent++;
             /* What an independent count of the same lines says should fit. */

@@ -2,7 +2,7 @@
  * Unit tests for the MQTT output's pure parts: configuration keys, topic
  * names, state payloads (parsed back with jansson) and the outage queue.
  */
-/* sw-test-links: daemon io web rct rctio tigo sim */
+/* sw-test-links: model io web */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sunwire/daemon.h"
+#include "model/model.h"
 #include "sunwire/log.h"
 #include "sunwire/sink_mqtt.h"
 #include "sunwire_config.h"
@@ -452,7 +452,7 @@ static void test_sink_queues_while_unreachable(void **state)
     sw_err e = sw_mqtt_start(loop, model, &c, &sink);
 #if SUNWIRE_HAVE_MOSQUITTO
     assert_int_equal(e, SW_OK);
-    assert_non_null(sink.ops->panel_update);
+    assert_non_null(sink.ops->on_panel);
     /* Let the refused connect be noticed. */
     for (int i = 0; i < 20; i++)
         sw_loop_run_once(loop, 10);
@@ -464,7 +464,7 @@ static void test_sink_queues_while_unreachable(void **state)
     for (uint16_t node = 1; node <= 5; node++) {
         sw_panel p = sample_panel();
         p.node_id = node;
-        sink.ops->panel_update(sink.self, &p);
+        sink.ops->on_panel(sink.self, &p);
         sw_mqtt_get_stats(&sink, &st);
         assert_int_equal(st.queued, node < 3 ? node : 3);
         assert_int_equal(st.dropped, node <= 3 ? 0 : node - 3);

@@ -3,7 +3,7 @@
  * power-report vectors is rendered, and the text is read back by a strict
  * parser of the exposition format written here (not the renderer's code).
  */
-/* sw-test-links: io daemon web rct rctio tigo sim */
+/* sw-test-links: model io web */
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
+#include "model/model.h"
 #include "sunwire/sink_prometheus.h"
 #include "testutil.h"
 

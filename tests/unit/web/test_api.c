@@ -3,13 +3,13 @@
  * model (src/daemon) filled with a small synthetic installation. Every answer
  * is parsed back with jansson and compared with what the test fed in.
  */
-/* sw-test-links: io daemon sink rct rctio tigo sim */
+/* sw-test-links: model io sink */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "sunwire/daemon.h"
+#include "model/model.h"
 #include "testutil.h"
 #include "web/web_internal.h"
 

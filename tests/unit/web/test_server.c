@@ -313,8 +313,11 @@ static void test_sink(void **state)
     have = pump(&s, fd, buf, sizeof buf, have, "event: panel\ndata: {\"id\":\"roof:7:9\"");
     have = pump(&s, fd, buf, sizeof buf, have, "\"power_w\":60.0");
     have = pump(&s, fd, buf, sizeof buf, have, "event: string\ndata: {\"name\":\"total\"");
-    sw_model_event(model, "tigo", "{\"x\":1}");
-    pump(&s, fd, buf, sizeof buf, have, "\"kind\":\"tigo\",\"data\":{\"x\":1}}");
+    sw_event ev = { .kind = SW_EVENT_UNMAPPED_PANEL, .source = "roof", .time_ns = 1 };
+    ev.u.unmapped_panel.barcode = "4-ABCDEFG";
+    sw_model_event(model, &ev);
+    pump(&s, fd, buf, sizeof buf, have,
+         "\"kind\":\"unmapped_panel\",\"data\":{\"source\":\"roof\",\"barcode\":\"4-ABCDEFG\"}}");
     close(fd);
     sw_model_free(model); /* closes the sink, which stops the server */
     sw_loop_free(loop);

@@ -1,13 +1,15 @@
 /*
- * model.c: the daemon's live model (see sunwire/model.h and sunwire/daemon.h).
+ * model.c: the live model (see model/model.h).
  *
- * Layer: between the source drivers and the outputs. It trusts its callers
+ * Layer: between the source drivers and the outputs; it includes no sink,
+ * loop or daemon header. It trusts its callers
  * for decoded values and wall-clock times, and owns identity (which record a
  * report belongs to), energy bookkeeping and the online/offline decision.
  * Every table is allocated once in sw_model_new so pointers handed out stay
  * valid; a full table refuses new records instead of growing.
  */
-#include "sunwire/daemon.h"
+#include "model/model.h"
+#include "model/fields.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -201,7 +203,7 @@ sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type 
 void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns)
 {
     touch(m, now_ns);
-    NOTIFY(m, source_status, s);
+    NOTIFY(m, on_source, s);
 }
 
 /* ---- gateways ---------------------------------------------------------------- */
@@ -230,7 +232,7 @@ sw_err sw_model_gateway_set(sw_model *m, const sw_gateway *g, int64_t now_ns)
     }
     *slot = n;
     touch(m, now_ns);
-    NOTIFY(m, gateway_update, slot);
+    NOTIFY(m, on_gateway, slot);
     return SW_OK;
 }
 
@@ -294,7 +296,7 @@ static void refresh_string(sw_model *m, const char *name, bool notify)
     if (a) {
         aggregate(m, a, false);
         if (notify)
-            NOTIFY(m, string_update, a);
+            NOTIFY(m, on_string, a);
     }
 }
 
@@ -302,7 +304,7 @@ static void refresh_total(sw_model *m, bool notify)
 {
     aggregate(m, &m->total, true);
     if (notify)
-        NOTIFY(m, string_update, &m->total);
+        NOTIFY(m, on_string, &m->total);
 }
 
 static void refresh_all_strings(sw_model *m, bool notify)
@@ -310,7 +312,7 @@ static void refresh_all_strings(sw_model *m, bool notify)
     for (size_t i = 0; i < m->n_strings; i++) {
         aggregate(m, &m->strings[i], false);
         if (notify)
-            NOTIFY(m, string_update, &m->strings[i]);
+            NOTIFY(m, on_string, &m->strings[i]);
     }
     refresh_total(m, notify);
 }
@@ -373,7 +375,7 @@ sw_err sw_model_set_panel_map(sw_model *m, const sw_panel_map_entry *entries, si
         derive_identity(m, p);
         /* Sinks keyed by name or string must hear about a renamed panel. */
         if (strcmp(old_name, p->name) != 0 || strcmp(old_string, p->string_name) != 0)
-            NOTIFY(m, panel_update, p);
+            NOTIFY(m, on_panel, p);
     }
     refresh_all_strings(m, true);
     return SW_OK;
@@ -445,7 +447,7 @@ sw_err sw_model_panel_identity(sw_model *m, const char *source, uint16_t gateway
     if (!changed)
         return SW_OK;
     touch(m, now_ns);
-    NOTIFY(m, panel_update, p);
+    NOTIFY(m, on_panel, p);
     if (existing && old_string[0] && strcmp(old_string, p->string_name) != 0)
         refresh_string(m, old_string, true);
     refresh_string(m, p->string_name, true);
@@ -478,16 +480,6 @@ double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t
     if (!isfinite(p0_w) || !isfinite(p1_w))
         return 0.0;
     return (p0_w + p1_w) / 2.0 * ((double)dt / 3.6e12);
-}
-
-int64_t sw_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms)
-{
-    if (base_ms <= 0)
-        base_ms = 1;
-    int64_t d = base_ms;
-    for (unsigned i = 0; i < attempt && d < max_ms; i++)
-        d *= 2;
-    return d > max_ms ? max_ms : d;
 }
 
 /* Start a new "today" when the panel's day is over. True when something changed. */
@@ -565,7 +557,7 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
         p->last_seen_ns = t;
 
     touch(m, t);
-    NOTIFY(m, panel_update, p);
+    NOTIFY(m, on_panel, p);
     if (old_string[0] && strcmp(old_string, p->string_name) != 0)
         refresh_string(m, old_string, true);
     refresh_string(m, p->string_name, true);
@@ -583,7 +575,12 @@ size_t sw_model_tick(sw_model *m, int64_t now_ns)
         if (p->online && m->opt.stale_timeout_ns > 0 && now_ns - p->last_seen_ns > m->opt.stale_timeout_ns) {
             p->online = false;
             if (m->opt.night_mode == SW_NIGHT_ZERO) {
-                p->voltage_in = p->voltage_out = p->current_in = p->power_w = p->duty_cycle = 0.0;
+                for (size_t k = 0; k < sw_panel_field_count; k++) {
+                    const sw_field *f = &sw_panel_fields[k];
+                    const double zero = 0.0;
+                    if ((f->flags & SW_FF_NIGHT_ZERO) && f->type == SW_FT_DOUBLE)
+                        memcpy((char *)p + f->offset, &zero, sizeof zero);
+                }
                 /* The next report after a zero night integrates from zero, not from the last evening value. */
                 m->ppriv[i].prev_power_w = 0.0;
             }
@@ -593,7 +590,7 @@ size_t sw_model_tick(sw_model *m, int64_t now_ns)
             ch = roll_day(m, i, today) || ch;
         if (ch) {
             changed++;
-            NOTIFY(m, panel_update, p);
+            NOTIFY(m, on_panel, p);
         }
     }
     if (changed) {
@@ -665,7 +662,20 @@ sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns
     *slot = n;
     touch(m, now_ns);
     if (notify)
-        NOTIFY(m, inverter_update, slot);
+        NOTIFY(m, on_inverter, slot);
+    return SW_OK;
+}
+
+sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns)
+{
+    if (!m || !name)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_inverter *inv = sw_model_inverter_find(m, name);
+    if (!inv)
+        return SW_ERR_NOT_FOUND;
+    if (now_ns > inv->last_poll_ns)
+        inv->last_poll_ns = now_ns;
+    touch(m, now_ns);
     return SW_OK;
 }
 
@@ -692,18 +702,14 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     set_text(slot->text, sizeof slot->text, v->text);
     slot->timestamp_ns = v->timestamp_ns;
     touch(m, v->timestamp_ns);
-    NOTIFY(m, inverter_value, slot);
+    NOTIFY(m, on_value, slot);
     return SW_OK;
 }
 
 /* ---- events --------------------------------------------------------------------- */
-void sw_model_event(sw_model *m, const char *kind, const char *json)
+void sw_model_event(sw_model *m, const sw_event *ev)
 {
-    if (!m || !kind || !json)
+    if (!m || !ev)
         return;
-    for (size_t i = 0; i < m->n_sinks; i++) {
-        const sw_sink_ops *o = m->sinks[i].ops;
-        if (o->event)
-            o->event(m->sinks[i].self, kind, json);
-    }
+    NOTIFY(m, on_event, ev);
 }

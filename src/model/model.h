@@ -1,0 +1,392 @@
+/*
+ * model/model.h: the live picture of the installation, a layer of its own
+ * (private to the program; nothing here is installed).
+ *
+ * `sunwire run` turns protocol events into this model: one record per panel,
+ * string, gateway, inverter and source. The model knows no sink, loop or
+ * daemon: dependencies run one way, sinks -> model and daemon -> model +
+ * sinks + sources. Outputs see it two ways:
+ *   - pushed: every change is announced to each registered sink through the
+ *     sw_sink_ops interface declared here (MQTT state messages, InfluxDB
+ *     lines, SQLite rows, SSE);
+ *   - pulled: a scrape or an API request reads the model directly
+ *     (Prometheus /metrics, the dashboard's JSON API).
+ * Each record's fields are declared once, in model/fields.h; sinks derive
+ * their keys, units and metric names from that table.
+ *
+ * The model trusts its callers for the physics of a report (the decoders
+ * already range-checked them) and checks only what it owns: capacities,
+ * identities and time going backwards. Capacities are fixed when the model is
+ * created (SW_MODEL_MAX_*), so record pointers handed out by the accessors
+ * stay valid for the model's lifetime; a full table makes the mutation return
+ * SW_ERR_NO_SPACE and nothing else. The model never reads a clock: every
+ * mutation carries its time. Everything runs on one thread, so the model
+ * needs no locking. Text fields are fixed-size, NUL-terminated arrays so
+ * records can be copied and stored without ownership questions.
+ */
+#ifndef SW_MODEL_MODEL_H
+#define SW_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SW_MODEL_NAME_MAX 64
+#define SW_MODEL_TEXT_MAX 160
+
+typedef enum sw_source_type {
+    SW_SOURCE_TIGO_SERIAL = 1,
+    SW_SOURCE_TIGO_TCP,
+    SW_SOURCE_TIGO_FILE,
+    SW_SOURCE_RCT_TCP
+} sw_source_type;
+
+/* One configured input: a Tigo bus or an RCT inverter connection. */
+typedef struct sw_source_status {
+    char name[SW_MODEL_NAME_MAX];     /* from the configuration, e.g. "roof" */
+    sw_source_type kind;
+    char address[SW_MODEL_TEXT_MAX];  /* "/dev/ttyUSB0", "192.0.2.10:502", ... */
+    bool connected;
+    int64_t last_data_ns;             /* wall clock of the last byte, 0 = never */
+    uint64_t bytes;
+    uint64_t frames;                  /* good frames (Tigo link layer / RCT frames) */
+    uint64_t crc_errors;
+    uint64_t resyncs;                 /* garbage/noise runs, truncated frames */
+    uint64_t reconnects;
+    uint64_t requests, timeouts, retries, foreign_replies; /* RCT polling */
+    char last_error[SW_MODEL_TEXT_MAX]; /* "" when none */
+} sw_source_status;
+
+/* A Tigo TAP gateway on a bus. */
+typedef struct sw_gateway {
+    char source[SW_MODEL_NAME_MAX];
+    uint16_t gateway_id;
+    char address[24];                 /* "04:C0:5B:30:00:02:BE:16", "" when unknown */
+    char barcode[16];
+    char version[SW_MODEL_TEXT_MAX];  /* first line of the version text, "" when unknown */
+} sw_gateway;
+
+/* A Tigo optimizer (one panel): its identity and its latest report. */
+typedef struct sw_panel {
+    char source[SW_MODEL_NAME_MAX];
+    uint16_t gateway_id;
+    uint16_t node_id;
+    char barcode[16];                 /* "" until the node table is known */
+    char name[SW_MODEL_NAME_MAX];     /* from the panel map; else the barcode; else "<gateway>-<node>" */
+    char string_name[SW_MODEL_NAME_MAX]; /* "" when not mapped */
+    bool mapped;                      /* the barcode is in the configured panel map */
+    bool online;                      /* false once no report came for the night/stale timeout */
+    int64_t last_seen_ns;             /* measurement time of the last report, 0 = never */
+    double voltage_in, voltage_out;   /* V */
+    double current_in;                /* A (the optimizer's input current) */
+    double power_w;                   /* voltage_in * current_in */
+    double duty_cycle;                /* 0..1 */
+    double temperature_c;
+    int rssi;                         /* raw 0..255 */
+    double energy_total_wh;           /* lifetime, persisted, never decreases */
+    double energy_today_wh;           /* since local midnight */
+} sw_panel;
+
+/* Aggregates over the panels of one string (or of all panels: name "total"). */
+typedef struct sw_string_agg {
+    char name[SW_MODEL_NAME_MAX];
+    unsigned panels;                  /* panels assigned */
+    unsigned online;                  /* of which reporting */
+    double power_sum_w, power_min_w, power_max_w, power_avg_w; /* over online panels */
+    double energy_today_wh, energy_total_wh;
+} sw_string_agg;
+
+/* An RCT inverter and its identity. */
+typedef struct sw_inverter {
+    char name[SW_MODEL_NAME_MAX];     /* from the configuration */
+    char host[SW_MODEL_TEXT_MAX];
+    uint16_t port;
+    char serial[SW_MODEL_NAME_MAX];   /* "" until read */
+    char model[SW_MODEL_NAME_MAX];
+    char firmware[SW_MODEL_NAME_MAX];
+    bool online;
+    int64_t last_poll_ns;             /* wall clock of the last complete answer */
+} sw_inverter;
+
+/* One polled inverter object's latest value. */
+typedef struct sw_inverter_value {
+    char inverter[SW_MODEL_NAME_MAX];
+    uint32_t object_id;
+    char object_name[SW_MODEL_NAME_MAX]; /* registry name, e.g. "battery.soc" */
+    char unit[16];                    /* registry unit, e.g. "W", "%" ("" when none) */
+    bool is_number;
+    double number;                    /* when is_number */
+    char text[SW_MODEL_TEXT_MAX];     /* display text (enum label, string, or the number) */
+    int64_t timestamp_ns;
+} sw_inverter_value;
+
+/*
+ * Typed events: what happened to the installation besides a record changing.
+ * One struct per kind; sinks that keep a log (the dashboard's live view, the
+ * history's events table, InfluxDB) receive them through sw_sink_ops.on_event.
+ */
+typedef enum sw_event_kind {
+    SW_EVENT_SOURCE_UP = 1,   /* a source connected */
+    SW_EVENT_SOURCE_DOWN,     /* a source lost its connection or failed to connect */
+    SW_EVENT_UNMAPPED_PANEL,  /* a barcode reported that is not in the panel map (once per barcode) */
+    SW_EVENT_INFRASTRUCTURE,  /* a Tigo gateway's identity, version, enumeration or node table changed */
+    SW_EVENT_RCT_FAULT        /* an RCT fault word changed */
+} sw_event_kind;
+
+typedef struct sw_event_source_up {
+    const char *address;      /* what it connected to */
+} sw_event_source_up;
+
+typedef struct sw_event_source_down {
+    const char *error;        /* why, "" when unknown */
+} sw_event_source_down;
+
+typedef struct sw_event_unmapped_panel {
+    const char *barcode;
+} sw_event_unmapped_panel;
+
+typedef struct sw_event_infrastructure {
+    uint16_t gateway;
+    const char *cause;        /* "identity", "version", "enumeration", "node_table" */
+} sw_event_infrastructure;
+
+typedef struct sw_event_rct_fault {
+    const char *object;       /* e.g. "fault[0].flt" */
+    uint32_t value;           /* the word's bits */
+    const char *faults;       /* the active faults as text ("none" when 0) */
+} sw_event_rct_fault;
+
+typedef struct sw_event {
+    sw_event_kind kind;
+    const char *source;       /* the configured source it concerns */
+    int64_t time_ns;          /* when (Unix ns) */
+    union {
+        sw_event_source_up source_up;
+        sw_event_source_down source_down;
+        sw_event_unmapped_panel unmapped_panel;
+        sw_event_infrastructure infrastructure;
+        sw_event_rct_fault rct_fault;
+    } u;
+} sw_event;
+
+/* "source_up", "source_down", "unmapped_panel", "tigo_infrastructure", "rct_fault" ("unknown" otherwise). */
+const char *sw_event_kind_name(sw_event_kind k);
+/*
+ * The event as one JSON object, {"source": ..., <detail>: ...}, the payload
+ * the live view, the events table and InfluxDB store. SW_ERR_NO_SPACE when
+ * it does not fit in cap (*len then 0).
+ */
+sw_err sw_event_json(const sw_event *ev, char *buf, size_t cap, size_t *len);
+
+/*
+ * What a sink implements; any member may be NULL. Record hooks receive the
+ * model's record after it changed; the record stays valid until the next
+ * model change.
+ */
+typedef struct sw_sink_ops {
+    const char *name;
+    void (*on_source)(void *self, const sw_source_status *s);
+    void (*on_gateway)(void *self, const sw_gateway *g);              /* identity/version changed */
+    void (*on_panel)(void *self, const sw_panel *p);                  /* a new power report, or online changed */
+    void (*on_string)(void *self, const sw_string_agg *s);            /* after panel updates settle */
+    void (*on_inverter)(void *self, const sw_inverter *inv);          /* identity/online changed */
+    void (*on_value)(void *self, const sw_inverter_value *v);         /* a new polled value */
+    void (*on_event)(void *self, const sw_event *ev);                 /* something happened (typed) */
+    void (*close)(void *self);
+} sw_sink_ops;
+
+typedef struct sw_sink {
+    const sw_sink_ops *ops;
+    void *self;
+} sw_sink;
+
+/*
+ * The collection (src/model/model.c), owned by whoever made it. Readers use these
+ * accessors; indexes are stable until the next model change, so iterate
+ * without yielding to the loop. Pointers stay valid for the model's lifetime.
+ */
+typedef struct sw_model sw_model;
+
+size_t sw_model_source_count(const sw_model *m);
+const sw_source_status *sw_model_source_at(const sw_model *m, size_t i);
+size_t sw_model_gateway_count(const sw_model *m);
+const sw_gateway *sw_model_gateway_at(const sw_model *m, size_t i);
+size_t sw_model_panel_count(const sw_model *m);
+const sw_panel *sw_model_panel_at(const sw_model *m, size_t i);
+size_t sw_model_string_count(const sw_model *m);          /* the "total" aggregate is last */
+const sw_string_agg *sw_model_string_at(const sw_model *m, size_t i);
+size_t sw_model_inverter_count(const sw_model *m);
+const sw_inverter *sw_model_inverter_at(const sw_model *m, size_t i);
+size_t sw_model_inverter_value_count(const sw_model *m);
+const sw_inverter_value *sw_model_inverter_value_at(const sw_model *m, size_t i);
+/* Wall clock of the model's last change, and when the daemon started. */
+int64_t sw_model_updated_ns(const sw_model *m);
+int64_t sw_model_started_ns(const sw_model *m);
+
+/* ==== mutation API: what the daemon's source drivers call ==================== */
+
+#define SW_MODEL_MAX_SOURCES 32
+#define SW_MODEL_MAX_GATEWAYS 64
+#define SW_MODEL_MAX_PANELS 2048
+#define SW_MODEL_MAX_STRINGS 128     /* named strings; the "total" aggregate is extra */
+#define SW_MODEL_MAX_INVERTERS 16
+#define SW_MODEL_MAX_INVERTER_VALUES 1024
+#define SW_MODEL_MAX_SINKS 16
+#define SW_MODEL_MAX_MAP 2048        /* [panels] entries */
+
+/* ---- options ------------------------------------------------------------- */
+typedef enum sw_night_mode {
+    SW_NIGHT_UNAVAILABLE = 0, /* silent panels go offline (online = false), values kept */
+    SW_NIGHT_ZERO             /* silent panels go offline and report 0 W / 0 V / 0 A */
+} sw_night_mode;
+
+typedef struct sw_model_options {
+    int64_t stale_timeout_ns;   /* silence after which a panel is offline; default 10 min */
+    sw_night_mode night_mode;   /* default SW_NIGHT_UNAVAILABLE */
+    int64_t energy_gap_ns;      /* never integrate across a longer silence; default 5 min */
+    /*
+     * Local time zone for "today": utc_offset returns the offset east of UTC
+     * in seconds at an instant (NULL = UTC). The daemon passes the process's
+     * zone or a fixed offset from the configuration.
+     */
+    int32_t (*utc_offset)(void *user, int64_t unix_ns);
+    void *utc_offset_user;
+} sw_model_options;
+
+void sw_model_options_defaults(sw_model_options *o);
+
+/* ---- lifecycle ------------------------------------------------------------- */
+/* Allocates every table up front. NULL on out of memory. opt NULL = defaults. */
+sw_model *sw_model_new(const sw_model_options *opt);
+/* Closes every sink (ops->close) and frees the model. NULL is a no-op. */
+void sw_model_free(sw_model *m);
+const sw_model_options *sw_model_get_options(const sw_model *m);
+/* When the daemon started (what sw_model_started_ns reports). */
+void sw_model_set_started_ns(sw_model *m, int64_t ns);
+
+/* Register an output; it is told about every later change. SW_ERR_NO_SPACE when full. */
+sw_err sw_model_add_sink(sw_model *m, sw_sink sink);
+size_t sw_model_sink_count(const sw_model *m);
+
+/* ---- sources ----------------------------------------------------------------- */
+/*
+ * The source record named `name`, created (with kind and address) when new.
+ * The caller updates counters in place and then calls sw_model_source_changed
+ * so the sinks hear about it. NULL when the table is full.
+ */
+sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type kind, const char *address);
+sw_source_status *sw_model_source_find(sw_model *m, const char *name);
+void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns);
+
+/* ---- Tigo gateways and panels ------------------------------------------------ */
+/* Insert or update by (source, gateway_id); sinks are told only when something changed. */
+sw_err sw_model_gateway_set(sw_model *m, const sw_gateway *g, int64_t now_ns);
+
+/* One configured panel-map entry ([panels]: string:name:barcode). */
+typedef struct sw_panel_map_entry {
+    char barcode[16];
+    char name[SW_MODEL_NAME_MAX];
+    char string_name[SW_MODEL_NAME_MAX]; /* "" = no string */
+} sw_panel_map_entry;
+
+/*
+ * Replace the panel map (also at run time, e.g. on SIGHUP): names and strings
+ * of known panels are re-derived and the string aggregates rebuilt.
+ * Named strings are created in the order they first appear in the map.
+ */
+sw_err sw_model_set_panel_map(sw_model *m, const sw_panel_map_entry *entries, size_t n);
+
+/*
+ * The panel (source, gateway, node), created when new. Its barcode is set
+ * when known (NULL or "" leaves it as it is); the map then gives name and
+ * string. *created tells whether it is new (may be NULL).
+ */
+sw_panel *sw_model_panel(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
+                         const char *barcode, bool *created);
+
+/* Set or change a panel's barcode (node table learnt). Sinks hear about a change. */
+sw_err sw_model_panel_identity(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
+                               const char *barcode, int64_t now_ns);
+
+/* One power report, already in physical units. */
+typedef struct sw_panel_report {
+    int64_t time_ns;            /* measurement time (Unix ns) */
+    double voltage_in, voltage_out, current_in, duty_cycle, temperature_c;
+    int rssi;
+    const char *barcode;        /* NULL when unknown */
+} sw_panel_report;
+
+/*
+ * Apply a report: update the values, integrate energy (trapezoid between this
+ * report and the previous one unless the gap is longer than energy_gap_ns or
+ * time went backwards), roll "today" over at local midnight, mark the panel
+ * online, recompute its string and the total, and notify the sinks
+ * (on_panel, then on_string for its string and "total").
+ */
+sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
+                             const sw_panel_report *r);
+
+/*
+ * Time passes without reports: panels silent for longer than the stale
+ * timeout go offline (and to zero in SW_NIGHT_ZERO), and "today" counters
+ * roll over at local midnight. Sinks are told about every panel that
+ * changed. Returns the number of panels changed.
+ */
+size_t sw_model_tick(sw_model *m, int64_t now_ns);
+
+/* Mutable access for the daemon (persistence); NULL when out of range / absent. */
+sw_panel *sw_model_panel_mut(sw_model *m, size_t i);
+sw_panel *sw_model_panel_find(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id);
+/* The string aggregate by name ("total" for all panels), NULL when unknown. */
+const sw_string_agg *sw_model_string_find(const sw_model *m, const char *name);
+
+/*
+ * Restore a panel's persisted energy (restart): the lifetime counter only
+ * ever grows, so a smaller stored value is ignored; today's value is kept
+ * only when `day` (local days since 1970) is the current local day of now_ns.
+ */
+sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
+                              const char *barcode, double energy_total_wh, double energy_today_wh,
+                              int64_t day, int64_t now_ns);
+
+/* The local day that panel i's energy_today_wh belongs to (-1 = none yet). */
+int64_t sw_model_panel_energy_day(const sw_model *m, size_t i);
+
+/* Local day number (days since 1970-01-01 in the model's zone) of an instant. */
+int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
+
+/* ---- RCT inverters ------------------------------------------------------------- */
+/* Insert or update by name; sinks hear about changes of identity or online. */
+sw_err sw_model_inverter_set(sw_model *m, const sw_inverter *inv, int64_t now_ns);
+sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
+/*
+ * A complete answer came from the inverter at now_ns: its last_poll_ns moves
+ * (what MQTT and Prometheus show). Not pushed to the sinks: a poll time alone
+ * is not news, readers see it with the next value. SW_ERR_NOT_FOUND for an
+ * unknown inverter.
+ */
+sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns);
+/* Insert or update by (inverter, object_id); every call is pushed as a new value. */
+sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
+
+/* ---- events ---------------------------------------------------------------------- */
+/* Hand a typed event to every sink's on_event hook. */
+void sw_model_event(sw_model *m, const sw_event *ev);
+
+/* ---- pure helpers (exposed for tests) ------------------------------------------ */
+/*
+ * Energy in Wh of a trapezoid between two power samples, or 0 when the
+ * interval is not positive or longer than gap_ns (a gap: nothing is known).
+ */
+double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t1_ns, int64_t gap_ns);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
