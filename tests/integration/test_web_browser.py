@@ -8,6 +8,7 @@ checked and photographed; screenshots land in <build>/test-artifacts/browser/.
 Anything that keeps the browser from running is a failure with the reason,
 never a skip.
 """
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ sys.path.insert(0, HERE)
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 except ImportError:
     # Debian installs python3-selenium for the system interpreter; a different python3 first
@@ -136,6 +138,30 @@ class BrowserCase(unittest.TestCase):
                        "power: t.querySelector('.tile-power').textContent, stale: t.classList.contains('stale'), "
                        "bg: t.style.backgroundColor}));")
 
+    def check_live_readable(self):
+        """The live list reads as sentences; the JSON behind each line shows only on request."""
+        items = lambda: self.js(
+            "return [...document.querySelectorAll('#live-list li')].slice(0, 20).map(li => ({kind: li.dataset.kind,"
+            " sum: li.querySelector('.sum').textContent, js: li.querySelector('.js').textContent,"
+            " shown: getComputedStyle(li.querySelector('.js')).display !== 'none'}));")
+        got = items()
+        self.assertTrue(got)
+        kinds = set()
+        for it in got:
+            kinds.add(it["kind"])
+            self.assertTrue(it["sum"].strip(), it)
+            self.assertNotIn("{", it["sum"], it)
+            self.assertNotIn("undefined", it["sum"], it)
+            self.assertFalse(it["shown"], it)
+        self.assertIn("panel", kinds)
+        self.driver.find_element(By.ID, "live-raw").click()
+        for it in items():
+            self.assertTrue(it["shown"], it)
+            self.assertIsInstance(json.loads(it["js"]), dict)
+        self.shot("live-raw")
+        self.driver.find_element(By.ID, "live-raw").click()
+        self.assertFalse(any(it["shown"] for it in items()))
+
     def load(self):
         self.driver.get(self.srv.base + "/")
         self.wait_for("live connection", lambda: self.js(
@@ -197,24 +223,34 @@ class DemoInBrowser(BrowserCase):
         self.assertEqual(sorted(groups), sorted({p["string"] for p in api.values()}))
         self.shot("panels")
 
-        # A live update changes a tile without reloading the page.
+        # A live update changes a tile without reloading the page, and without replacing it:
+        # the same button element stays in the document, only its texts change.
         self.js("window.__swMarker = 42;")
         first = self.tiles()[0]
-        before = self.js("return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
-                         first["id"])
+        self.js("window.__swTile = document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]');"
+                "window.__swGrid = document.querySelector('.group');", first["id"])
+        before = self.js("return window.__swTile.textContent;")
         self.wait_for("a tile to change by itself", lambda: self.js(
             "return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
             first["id"]) != before, timeout=30)
         self.assertEqual(self.js("return window.__swMarker;"), 42)
+        self.assertTrue(self.js("return window.__swTile.isConnected && window.__swTile === document.querySelector("
+                                "'.tile[data-panel-id=\"' + arguments[0] + '\"]') && window.__swGrid.isConnected;",
+                                first["id"]), "the tile was replaced by an update")
 
-        # The panel's own day chart.
-        self.driver.find_element(By.CSS_SELECTOR, '.tile[data-panel-id="%s"]' % first["id"]).click()
-        self.wait_for("panel dialog", lambda: not self.js("return document.getElementById('modal').hidden;"))
-        self.assertIn(first["name"], self.driver.find_element(By.ID, "modal-title").text)
-        self.assert_chart("#modal-chart svg.chart", "panel day")
-        self.shot("panel-dialog")
-        self.driver.find_element(By.ID, "modal-close").click()
-        self.wait_for("dialog closed", lambda: self.js("return document.getElementById('modal').hidden;"))
+        # A press of half a second, as people click, opens the dialog while the tiles keep updating
+        # (the demo runs at 10x: several updates a second).
+        for t in self.tiles()[:5]:
+            el = self.driver.find_element(By.CSS_SELECTOR, '.tile[data-panel-id="%s"]' % t["id"])
+            ActionChains(self.driver).move_to_element(el).click_and_hold().pause(0.5).release().perform()
+            self.wait_for("panel dialog of %s after a 0.5 s press" % t["name"],
+                          lambda: not self.js("return document.getElementById('modal').hidden;"), timeout=3)
+            self.assertIn(t["name"], self.driver.find_element(By.ID, "modal-title").text)
+            self.assert_chart("#modal-chart svg.chart", "panel day")
+            if t is self.tiles()[0]:
+                self.shot("panel-dialog")
+            self.driver.find_element(By.ID, "modal-close").click()
+            self.wait_for("dialog closed", lambda: self.js("return document.getElementById('modal').hidden;"))
 
         self.go("history")
         self.assert_chart("#hist-chart svg.chart", "history day")
@@ -230,6 +266,7 @@ class DemoInBrowser(BrowserCase):
 
         self.go("live")
         self.wait_for("raw events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 3)
+        self.check_live_readable()
         self.shot("live")
         self.assert_no_console_errors()
 
@@ -322,16 +359,20 @@ class FixtureInBrowser(BrowserCase):
         # Live: the list grows, stands still while paused, and grows again after resuming.
         self.go("live")
         self.wait_for("events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 2)
+        # (The list keeps the newest 300 events, so it is the newest line that shows movement.)
+        newest = lambda: self.js("const li = document.querySelector('#live-list li'); return li && li.outerHTML;")
         self.driver.find_element(By.ID, "live-pause").click()
         n = len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li"))
+        top = newest()
         total = self.js("return document.getElementById('live-count').textContent;")
         self.wait_for("events counted while paused", lambda: self.js(
             "return document.getElementById('live-count').textContent;") != total, timeout=10)
         self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")), n)
+        self.assertEqual(newest(), top)
         self.shot("live-paused")
         self.driver.find_element(By.ID, "live-pause").click()
-        self.wait_for("events after resume",
-                      lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) > n, timeout=10)
+        self.wait_for("events after resume", lambda: newest() != top, timeout=10)
+        self.check_live_readable()
         self.assert_no_console_errors()
 
 
