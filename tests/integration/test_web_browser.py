@@ -8,6 +8,7 @@ checked and photographed; screenshots land in <build>/test-artifacts/browser/.
 Anything that keeps the browser from running is a failure with the reason,
 never a skip.
 """
+import calendar
 import json
 import os
 import re
@@ -268,6 +269,62 @@ class DemoInBrowser(BrowserCase):
         self.wait_for("raw events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 3)
         self.check_live_readable()
         self.shot("live")
+        self.assert_no_console_errors()
+
+
+class DemoDayInBrowser(BrowserCase):
+    """A whole simulated morning and afternoon, fast: every row of the history is on the demo's clock."""
+    server_kind = "demo-day"
+
+    @classmethod
+    def start_server(cls):
+        if not weblib.demo_available():
+            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
+        cls.data_dir = tempfile.mkdtemp(prefix="sw-demo-day-")
+        # 15 simulated minutes per real second from 06:30 UTC: six hours of the day in 24 s.
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        return weblib.start_demo(["--speed", "900", "--start", day + "T06:30Z", "--data-dir", cls.data_dir])
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.data_dir, ignore_errors=True)
+
+    def test_today_is_the_demo_day(self):
+        hours = lambda pts: (max(p[0] for p in pts) - min(p[0] for p in pts)) / 3600000.0 if pts else 0
+        # Wait until the simulation has covered six hours of the day.
+        api = self.wait_for("six simulated hours in the history", lambda: (lambda a: a if hours(a["points"]) >= 6 else None)(
+            weblib.get_json(self.srv.base + "/api/history/day?string=total&day=today")[2]), timeout=90)
+        # (The wall clock would put every string row within a minute or two: one spike.)
+        xs = {p[0] for p in api["points"]}
+        self.assertGreater(len(xs), 12, "the day's string total has too few distinct times")
+
+        self.load()
+        # The Today chart draws that curve: many distinct x positions across a wide part of the chart.
+        def curve():
+            d = self.js("const p = document.querySelector('#today-chart path.series'); return p && p.getAttribute('d');")
+            if not d:
+                return None
+            xs = sorted({round(float(pt.split(",")[0]), 1) for pt in re.findall(r"[\d.]+,[\d.]+", d)})
+            return xs if len(xs) > 12 else None
+        xs = self.wait_for("a day curve in the Today chart", curve)
+        self.assertGreater(xs[-1] - xs[0], 900 * 6 / 24 * 0.9, "the curve spans less than six hours of the chart")
+        self.shot("today")
+
+        # `sunwire history` with its default range prints the demo's day, strings and panels alike.
+        db = os.path.join(self.data_dir, "history.db")
+        for table in ("strings", "panels"):
+            out = subprocess.run([weblib.SUNWIRE, "history", "--db", db, "--table", table, "--time", "unix"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr.decode())
+            times = [float(line.split(",", 1)[0]) for line in out.stdout.decode().splitlines()[1:]]
+            self.assertGreater(len(times), 12, table)
+            self.assertGreaterEqual((max(times) - min(times)) / 3600, 6, "%s: the rows span less than the demo's hours"
+                                    % table)
+            start = calendar.timegm(time.strptime(time.strftime("%Y-%m-%d", time.gmtime()) + " 06:30", "%Y-%m-%d %H:%M"))
+            self.assertGreaterEqual(min(times), start - 60, "%s: a row from before the simulated day" % table)
         self.assert_no_console_errors()
 
 
