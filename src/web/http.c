@@ -294,7 +294,7 @@ static void door_close(sw_http_server *srv, struct conn *c)
     free(c);
 }
 
-/* Close a waiting connection. One MHD holds ends when MHD reads the end of the stream on its next run. */
+/* Close a waiting connection; one that MHD holds ends when MHD reads the end of its stream on its next run. */
 static void conn_shut(sw_http_server *srv, struct conn *c)
 {
     if (c->at_door) {

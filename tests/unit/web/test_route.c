@@ -100,21 +100,23 @@ static void test_target_and_line(void **state)
         size_t len;
         int want;
     } lines[] = {
-        { "GET / HTTP/1.1\r\n", 16, 1 },
-        { "\r\nGET / HTTP/1.1\n", 17, 1 },
-        { "GET / HTTP/1.1\r", 15, 0 },
-        { "GET /x", 6, 0 },
-        { "GE", 2, 0 },
-        { "", 0, 0 },
-        { "GET", 3, 0 },
-        { "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 36, -1 }, /* a method that never ends */
-        { " / HTTP/1.1\r\n", 13, -1 },
-        { "GET\t/ HTTP/1.1\r\n", 16, -1 },
-        { "GET / HTTP/1.1\x00\r\n", 17, -1 },
-        { "GE\x00T / HTTP/1.1\r\n", 17, -1 },
-        { "\x16\x03\x01\x02\x00", 5, -1 },
-        { "GET /\xc3\xa9 HTTP/1.1\r\n", 19, -1 },
-        { "GET /a\rb HTTP/1.1\r\n", 19, -1 },
+#define LINE(lit, want) { lit, sizeof lit - 1, want }
+        LINE("GET / HTTP/1.1\r\n", 1),
+        LINE("\r\nGET / HTTP/1.1\n", 1),
+        LINE("GET / HTTP/1.1\r", 0),
+        LINE("GET /x", 0),
+        LINE("GE", 0),
+        LINE("", 0),
+        LINE("GET", 0),
+        LINE("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", -1), /* a method that never ends */
+        LINE(" / HTTP/1.1\r\n", -1),
+        LINE("GET\t/ HTTP/1.1\r\n", -1),
+        LINE("GET / HTTP/1.1\x00\r\n", -1),
+        LINE("GE\x00T / HTTP/1.1\r\n", -1),
+        LINE("\x16\x03\x01\x02\x00", -1),
+        LINE("GET /\xc3\xa9 HTTP/1.1\r\n", -1),
+        LINE("GET /a\rb HTTP/1.1\r\n", -1),
+#undef LINE
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         int got = sw_web_request_line_check(lines[i].bytes, lines[i].len);

@@ -203,11 +203,13 @@ static void test_binary_request_line(void **state)
         const char *bytes;
         size_t len;
     } cases[] = {
-        { "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xaa\xbb\r\n\r\n", 17 }, /* a TLS hello */
-        { "\x00\x01\x02 / HTTP/1.1\r\n\r\n", 21 },                         /* starts with NUL */
-        { "GE\x00T / HTTP/1.1\r\n\r\n", 19 },                              /* NUL in the method */
-        { "GET / HTTP/1.1\x00\r\nHost: x\r\n\r\n", 28 },                   /* NUL in the version */
-        { "\xff\xfe G\x00E\x00T\x00 \x00/\x00\r\n\r\n", 18 },              /* UTF-16 */
+#define BYTES(lit) { lit, sizeof lit - 1 }
+        BYTES("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xaa\xbb\r\n\r\n"), /* a TLS hello */
+        BYTES("\x00\x01\x02 / HTTP/1.1\r\n\r\n"),                          /* starts with NUL */
+        BYTES("GE\x00T / HTTP/1.1\r\n\r\n"),                                 /* NUL in the method */
+        BYTES("GET / HTTP/1.1\x00\r\nHost: x\r\n\r\n"),                     /* NUL in the version */
+        BYTES("\xff\xfe G\x00E\x00T\x00 \x00/\x00\r\n\r\n"),                 /* UTF-16 */
+#undef BYTES
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int fd = client_connect(s->port);
