@@ -2,12 +2,15 @@
  * http.c: the HTTP server of sunwire/http.h, libmicrohttpd driven by sw_loop.
  *
  * MHD runs in external mode with epoll and without a listening socket of its
- * own: the loop watches the listening socket and MHD's epoll descriptor. The
- * loop accepts, decides who may stay (limits below) and hands each admitted
- * socket to MHD with MHD_add_connection; MHD_run is called when the epoll
- * descriptor is readable, after every accept batch, and when the timeout MHD
- * asks for expires. No thread is ever started. MHD is trusted for HTTP
- * framing and percent-decoding; paths and routes are checked here.
+ * own: the loop watches the listening socket, the "door" (an epoll set of
+ * admitted connections whose request line has not arrived) and MHD's epoll
+ * descriptor. The loop accepts, decides who may stay (limits below), peeks at
+ * the request line at the door (anything that is not HTTP gets 400 and is
+ * closed there) and hands the socket to MHD with MHD_add_connection; MHD_run
+ * is called when its epoll descriptor is readable, after every hand-over, and
+ * when the timeout MHD asks for expires. No thread is ever started. MHD is
+ * trusted for HTTP framing and percent-decoding; the raw target, paths and
+ * routes are checked here.
  *
  * Why the accept is ours: when MHD owns the listening socket it takes it out
  * of its epoll set at its connection limit and puts it back only at the start
