@@ -49,6 +49,35 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
                             uint16_t *port_out);
 void sw_http_server_stop(sw_http_server *srv);
 
+/*
+ * What one client may hold and for how long (docs/reliability.md). A waiting
+ * connection is one whose request head is not complete yet: just accepted, or
+ * idle between two requests.
+ */
+typedef struct sw_http_limits {
+    unsigned max_connections;  /* all connections (default 256) */
+    unsigned max_per_address;  /* connections of one client address (default 32) */
+    unsigned stream_reserve;   /* places event streams never take (default 32) */
+    unsigned head_timeout_ms;  /* a waiting connection is closed after this, in total (default 10000) */
+} sw_http_limits;
+
+void sw_http_limits_defaults(sw_http_limits *l);
+/* Apply new limits to a running server (SW_ERR_INVALID_ARGUMENT for zeros or a reserve >= max). */
+sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l);
+
+typedef struct sw_http_stats {
+    unsigned connections;      /* open and counted */
+    unsigned waiting;          /* of which waiting for a request head */
+    unsigned streams;          /* of which event streams */
+    uint64_t accepted;         /* since start */
+    uint64_t timed_out;        /* closed because the head took longer than head_timeout_ms */
+    uint64_t replaced;         /* waiting connections closed to make room for a newcomer */
+    uint64_t refused;          /* newcomers answered 503 and closed */
+    uint64_t garbled;          /* request lines that were not HTTP, answered 400 and closed */
+} sw_http_stats;
+
+void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out);
+
 /* Route `path` (exact, or every path below it when prefix is true) for GET requests. */
 sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user);
 

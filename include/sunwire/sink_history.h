@@ -116,6 +116,10 @@ typedef struct sw_history_config {
     unsigned retention_days;    /* retention_days = delete older rows (0 = keep all; default 365) */
     unsigned prune_interval_s;  /* prune_interval_s = how often to prune (default 3600) */
     bool panels, strings, inverters, events; /* store_<x> = which tables get rows (default all) */
+    /* Not a key: the clock rows are stamped with when a reading has no time of its own (the
+     * daemon's, simulated under `sunwire demo`). NULL = the wall clock. */
+    int64_t (*clock)(void *user);
+    void *clock_user;
 } sw_history_config;
 
 void sw_history_config_defaults(sw_history_config *c);

@@ -161,7 +161,7 @@ static void print_summary(demo *d)
     if (have)
         snprintf(lines[n++], sizeof lines[0],
                  "  inverter  pv %6.0f W  battery %+6.0f W (%s) soc %3.0f %%  grid %+6.0f W  house %5.0f W", pv, bat,
-                 bat > 20 ? "charging" : bat < -20 ? "discharging" : "idle", soc, grid, load);
+                 bat > 20 ? "discharging" : bat < -20 ? "charging" : "idle", soc, grid, load);
     else
         snprintf(lines[n++], sizeof lines[0], "  inverter  waiting for the first answers");
 

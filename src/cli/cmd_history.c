@@ -282,6 +282,15 @@ static void number_text(const sw_history_cell *c, char *out, size_t cap)
     }
 }
 
+/* The time of the newest row a query sees (column 0 is the row's time). */
+static int newest_row(void *user, const sw_history_cell *cells, size_t n)
+{
+    int64_t *newest = user;
+    if (n > 0 && cells[0].i > *newest)
+        *newest = cells[0].i;
+    return 0;
+}
+
 static int emit_row(void *user, const sw_history_cell *cells, size_t n)
 {
     out_ctx *o = user;
@@ -552,6 +561,19 @@ int sw_cli_history(int argc, char **argv)
             sw_history_close(h);
             return 1;
         }
+    }
+
+    /* A simulation faster than real time (sunwire demo) writes rows ahead of the wall clock.
+     * As in the dashboard's API, "now" is then the newest row, so relative times and the
+     * default range (-24h to now) cover them. */
+    sw_history_query ahead = q;
+    ahead.from_ns = now;
+    ahead.to_ns = INT64_MAX;
+    int64_t newest = 0;
+    if (sw_history_select(h, &ahead, newest_row, &newest) == SW_OK && newest >= now) {
+        now = newest + 1;
+        (void)parse_time(from_s, now, &q.from_ns);
+        (void)parse_time(to_s, now, &q.to_ns);
     }
 
     o.cols = sw_history_columns(q.table, &o.ncols);

@@ -46,6 +46,10 @@
 
 #define LOG_TARGET "sunwire::run"
 
+#ifdef HAVE_OUT_HISTORY
+static int64_t daemon_clock(void *user) { return sw_daemon_now_ns(user); }
+#endif
+
 /* Every output's configuration, filled from the stored keys. */
 typedef struct out_configs {
 #ifdef HAVE_OUT_MQTT
@@ -285,7 +289,10 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
 #ifdef HAVE_OUT_HISTORY
     if (!fatal && (c->outputs & SW_DAEMON_OUT_HISTORY) && o->history.enable) {
         memset(&s, 0, sizeof s);
-        e = sw_history_start(d->loop, d->model, &o->history, &s);
+        sw_history_config hc = o->history;
+        hc.clock = daemon_clock; /* every row on the daemon's time, simulated or not */
+        hc.clock_user = d;
+        e = sw_history_start(d->loop, d->model, &hc, &s);
         report_start(d, "history", e, &s, SW_DAEMON_OUT_HISTORY, &fatal, err, errcap);
     }
 #endif

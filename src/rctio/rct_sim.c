@@ -190,8 +190,10 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
         return 3.30 + 0.15 * x->soc + 0.01;
     if (!strcmp(n, "battery.min_cell_voltage"))
         return 3.30 + 0.15 * x->soc - 0.01;
+    /* The device counts battery power as it leaves the battery: positive while discharging,
+     * negative while charging (docs/rct-protocol.md, "Sign of g_sync.p_acc_lp"). */
     if (!strcmp(n, "g_sync.p_acc_lp") || !strcmp(n, "power_mng.battery_power"))
-        return x->battery_w;
+        return -x->battery_w;
     if (!strcmp(n, "g_sync.p_ac_load_sum_lp"))
         return x->load_w;
     if (starts(n, "g_sync.p_ac_load["))

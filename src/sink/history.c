@@ -486,6 +486,12 @@ typedef struct history_sink {
     bool error_logged;
 } history_sink;
 
+/* The time rows are stamped with: the daemon's (simulated in the demo), else the wall clock. */
+static int64_t sink_now(const history_sink *s)
+{
+    return s->cfg.clock ? s->cfg.clock(s->cfg.clock_user) : wall_ns();
+}
+
 static int64_t on_commit(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
@@ -521,7 +527,7 @@ static void on_panel(void *self, const sw_panel *p)
     if (!s->cfg.panels || p->last_seen_ns == 0)
         return;
     /* An offline transition carries the old measurement time; date it now instead. */
-    int64_t ts = p->online && p->last_seen_ns ? p->last_seen_ns : wall_ns();
+    int64_t ts = p->online && p->last_seen_ns ? p->last_seen_ns : sink_now(s);
     added(s, sw_history_add_panel(s->h, p, ts));
 }
 
@@ -529,14 +535,14 @@ static void on_string(void *self, const sw_string_agg *a)
 {
     history_sink *s = self;
     if (s->cfg.strings)
-        added(s, sw_history_add_string(s->h, a, wall_ns()));
+        added(s, sw_history_add_string(s->h, a, sink_now(s)));
 }
 
 static void on_inverter_value(void *self, const sw_inverter_value *v)
 {
     history_sink *s = self;
     if (s->cfg.inverters)
-        added(s, sw_history_add_inverter_value(s->h, v, v->timestamp_ns ? v->timestamp_ns : wall_ns()));
+        added(s, sw_history_add_inverter_value(s->h, v, v->timestamp_ns ? v->timestamp_ns : sink_now(s)));
 }
 
 static void on_event(void *self, const sw_event *ev)
@@ -544,7 +550,7 @@ static void on_event(void *self, const sw_event *ev)
     history_sink *s = self;
     char json[1024];
     if (s->cfg.events && sw_event_json(ev, json, sizeof json, NULL) == SW_OK)
-        added(s, sw_history_add_event(s->h, sw_event_kind_name(ev->kind), json, wall_ns()));
+        added(s, sw_history_add_event(s->h, sw_event_kind_name(ev->kind), json, sink_now(s)));
 }
 
 /* Identity and online changes of inverters are events too: they explain gaps in the values. */
@@ -570,7 +576,7 @@ static void on_inverter(void *self, const sw_inverter *inv)
     sw_json_object_end(&j);
     const char *text = sw_json_finish(&j);
     if (text)
-        added(s, sw_history_add_event(s->h, "inverter", text, wall_ns()));
+        added(s, sw_history_add_event(s->h, "inverter", text, sink_now(s)));
 }
 
 static int64_t on_prune(sw_loop *loop, uint64_t id, void *user)
@@ -578,7 +584,7 @@ static int64_t on_prune(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     history_sink *s = user;
     uint64_t n = 0;
-    int64_t cutoff = wall_ns() - (int64_t)s->cfg.retention_days * 86400 * 1000000000LL;
+    int64_t cutoff = sink_now(s) - (int64_t)s->cfg.retention_days * 86400 * 1000000000LL;
     if (sw_history_prune(s->h, cutoff, PRUNE_CHUNK, &n) != SW_OK) {
         s->stats.errors++;
         SW_LOGW(LOG_TARGET, "pruning %s failed: %s", s->cfg.path, sw_history_errmsg(s->h));

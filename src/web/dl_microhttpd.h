@@ -13,6 +13,7 @@
 #include "sunwire/error.h"
 
 #define SW_DL_MICROHTTPD_FUNCS(X) \
+    X(MHD_add_connection) \
     X(MHD_add_response_header) \
     X(MHD_create_response_from_buffer) \
     X(MHD_create_response_from_callback) \
@@ -39,6 +40,8 @@ extern sw_dl_microhttpd_api sw_dl_microhttpd;
 sw_err sw_dl_microhttpd_load(const char **why);
 
 #ifndef SW_DL_MICROHTTPD_IMPL
+#undef MHD_add_connection
+#define MHD_add_connection (sw_dl_microhttpd.MHD_add_connection)
 #undef MHD_add_response_header
 #define MHD_add_response_header (sw_dl_microhttpd.MHD_add_response_header)
 #undef MHD_create_response_from_buffer

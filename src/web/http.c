@@ -1,25 +1,55 @@
 /*
  * http.c: the HTTP server of sunwire/http.h, libmicrohttpd driven by sw_loop.
  *
- * MHD runs in external mode with epoll: its single epoll descriptor is
- * watched by the loop, MHD_run is called when it is readable and when the
- * timeout MHD asks for expires. No thread is ever started. MHD is trusted for
- * HTTP framing and percent-decoding; paths and routes are checked here.
+ * MHD runs in external mode with epoll and without a listening socket of its
+ * own: the loop watches the listening socket, the "door" (an epoll set of
+ * admitted connections whose request line has not arrived) and MHD's epoll
+ * descriptor. The loop accepts, decides who may stay (limits below), peeks at
+ * the request line at the door (anything that is not HTTP gets 400 and is
+ * closed there) and hands the socket to MHD with MHD_add_connection; MHD_run
+ * is called when its epoll descriptor is readable, after every hand-over, and
+ * when the timeout MHD asks for expires. No thread is ever started. MHD is
+ * trusted for HTTP framing and percent-decoding; the raw target, paths and
+ * routes are checked here.
+ *
+ * Why the accept is ours: when MHD owns the listening socket it takes it out
+ * of its epoll set at its connection limit and puts it back only at the start
+ * of a later MHD_run. If the run that closes the last connections is the last
+ * run (no connection left means no timeout and no event), nothing calls MHD
+ * again and the server never accepts anything more. A listening socket in the
+ * loop is polled level-triggered, always.
+ *
+ * Limits (sw_http_limits): a connection "waits" from its accept, and again
+ * after each answer, until its request head is complete; a waiting connection
+ * is closed after head_timeout_ms in total however slowly it trickles. Each
+ * client address may hold max_per_address connections and the server
+ * max_connections. A newcomer over either limit takes the place of the
+ * longest-waiting connection (of its own address first), so a fresh request
+ * is always served; it is refused with 503 only when every place is taken by a
+ * request in progress. Event streams never take the last stream_reserve places,
+ * which keeps room for /metrics and a new visitor while browsers stay connected.
  *
  * Server-Sent Events: each client has a byte queue. Its content reader hands
  * out what is queued, and when the queue is empty it suspends the connection
  * (the pattern MHD prescribes instead of returning 0 in a loop); a send
  * appends to every queue, resumes, and schedules an MHD_run for the next
- * loop iteration (external mode has no wake-up of its own). A client whose queue grows past a limit is too slow and is
- * dropped rather than allowed to eat memory.
+ * loop iteration (external mode has no wake-up of its own). A client whose
+ * queue grows past a limit is too slow and is dropped rather than allowed to
+ * eat memory.
  */
 #include "sunwire/http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
 
 #include "sunwire/log.h"
 #include "sunwire/net.h"
@@ -83,6 +113,14 @@ sw_err sw_http_error(sw_http_response *resp, int status, const char *message)
     return sw_http_set_body(resp, "application/json", text, strlen(text));
 }
 
+void sw_http_limits_defaults(sw_http_limits *l)
+{
+    l->max_connections = 256;
+    l->max_per_address = 32;
+    l->stream_reserve = 32;
+    l->head_timeout_ms = 10000;
+}
+
 #if SUNWIRE_HAVE_MHD
 
 #include "web/dl_microhttpd.h"
@@ -91,6 +129,24 @@ sw_err sw_http_error(sw_http_response *resp, int status, const char *message)
 #define SSE_MAX_PATHS 8
 #define SSE_KEEPALIVE_MS 15000
 #define MHD_TIMER_CAP_MS 5000
+#define ACCEPT_BATCH 64        /* accepts per wake-up before MHD gets a turn */
+#define ACCEPT_PAUSE_MS 100    /* out of descriptors: listen again after this */
+#define IDLE_TIMEOUT_S 60      /* a request in progress that moves nothing for this long */
+
+/* One accepted connection, from accept until MHD reports it closed. */
+struct conn {
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    struct MHD_Connection *mhd;
+    int64_t waiting_since_ms;  /* start of the wait for a request head */
+    bool in_request;           /* head complete, being answered */
+    bool stream;               /* an event stream */
+    bool closing;              /* shut down by us, MHD has yet to notice */
+    bool bad_uri;              /* the raw request target holds a control character */
+    bool at_door;              /* not handed to MHD yet: its request line is awaited */
+    struct conn *prev, *next;
+};
 
 struct sse_client {
     sw_http_server *srv;
@@ -107,12 +163,20 @@ struct sw_http_server {
     sw_loop *loop;
     struct MHD_Daemon *mhd;
     int epoll_fd;
+    int listen_fd;
+    int door_fd;                     /* epoll set of connections whose request line is awaited */
     uint64_t mhd_timer;
     uint64_t kick_timer;
     uint64_t keepalive_timer;
+    uint64_t reap_timer;
+    uint64_t pause_timer;
     sw_web_route routes[SW_WEB_MAX_ROUTES];
     size_t n_routes;
     struct sse_client *clients;
+    struct conn *conns, *conns_tail; /* in accept order */
+    struct conn *adding;             /* the connection MHD_add_connection is taking */
+    sw_http_limits limits;
+    sw_http_stats stats;             /* counters; the gauges are computed on demand */
     bool stopping;
 };
 
@@ -179,6 +243,355 @@ static void kick(sw_http_server *srv)
     if (srv->stopping || srv->kick_timer)
         return;
     srv->kick_timer = sw_loop_add_timer(srv->loop, 0, on_kick, srv);
+}
+
+/* ---- connections and limits ------------------------------------------------ */
+static bool same_address(const struct conn *c, const struct sockaddr_storage *ss)
+{
+    if (c->addr.ss_family != ss->ss_family)
+        return false;
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)&c->addr)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+    if (ss->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)&c->addr)->sin6_addr,
+                      &((const struct sockaddr_in6 *)ss)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return true; /* any other family is one local peer */
+}
+
+static struct conn *find_conn(sw_http_server *srv, const struct MHD_Connection *mc)
+{
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (c->mhd == mc)
+            return c;
+    return NULL;
+}
+
+static void conn_unlink(sw_http_server *srv, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        srv->conns_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Read and drop what the client sent, so that closing sends FIN rather than a reset. */
+static void drain(int fd)
+{
+    char buf[4096];
+    for (int i = 0; i < 16 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
+/* A connection still at the door is ours alone: close it and forget it. */
+static void door_close(sw_http_server *srv, struct conn *c)
+{
+    epoll_ctl(srv->door_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    conn_unlink(srv, c);
+    free(c);
+}
+
+/* Close a waiting connection; one that MHD holds ends when MHD reads the end of its stream on its next run. */
+static void conn_shut(sw_http_server *srv, struct conn *c)
+{
+    if (c->at_door) {
+        door_close(srv, c);
+        return;
+    }
+    c->closing = true;
+    shutdown(c->fd, SHUT_RDWR);
+    kick(srv);
+}
+
+/* Answer with a fixed response and close (the client gets it unless it keeps sending). */
+static void answer_close(int fd, const char *text, size_t len)
+{
+    drain(fd);
+    ssize_t n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+static int64_t on_reap(sw_loop *loop, uint64_t id, void *user);
+
+/* Arm the head-deadline timer for the longest-waiting connection, if any waits. */
+static void arm_reaper(sw_http_server *srv)
+{
+    if (srv->reap_timer || srv->stopping)
+        return;
+    int64_t first = INT64_MAX;
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (!c->closing && !c->in_request && c->waiting_since_ms < first)
+            first = c->waiting_since_ms;
+    if (first == INT64_MAX)
+        return;
+    int64_t delay = first + (int64_t)srv->limits.head_timeout_ms - sw_loop_now_ms();
+    srv->reap_timer = sw_loop_add_timer(srv->loop, delay > 0 ? delay : 0, on_reap, srv);
+}
+
+static int64_t on_reap(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_http_server *srv = user;
+    srv->reap_timer = 0;
+    int64_t limit = sw_loop_now_ms() - (int64_t)srv->limits.head_timeout_ms;
+    for (struct conn *c = srv->conns, *next; c; c = next) {
+        next = c->next; /* a connection at the door is freed at once */
+        if (!c->closing && !c->in_request && c->waiting_since_ms <= limit) {
+            srv->stats.timed_out++;
+            conn_shut(srv, c);
+        }
+    }
+    arm_reaper(srv);
+    return -1;
+}
+
+/* Every place is taken by a request in progress: say so, and close. */
+static void refuse(sw_http_server *srv, int fd)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                               "Content-Type: application/json\r\nContent-Length: 52\r\n"
+                               "Retry-After: 1\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+                               "{\"error\":\"too many connections, retry\",\"status\":503}";
+    srv->stats.refused++;
+    answer_close(fd, busy, sizeof busy - 1);
+}
+
+/* The server and per-address limits: room is made by closing the longest-waiting connection. */
+static void admit(sw_http_server *srv, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+    unsigned total = 0, all = 0, mine = 0;
+    struct conn *oldest_mine = NULL, *oldest_any = NULL;
+    for (struct conn *c = srv->conns; c; c = c->next) {
+        all++;
+        if (c->closing)
+            continue;
+        total++;
+        bool m = same_address(c, ss);
+        mine += m;
+        if (c->in_request)
+            continue;
+        if (!oldest_any || c->waiting_since_ms < oldest_any->waiting_since_ms)
+            oldest_any = c;
+        if (m && (!oldest_mine || c->waiting_since_ms < oldest_mine->waiting_since_ms))
+            oldest_mine = c;
+    }
+    struct conn *victim = NULL;
+    if (mine >= srv->limits.max_per_address)
+        victim = oldest_mine;
+    else if (total >= srv->limits.max_connections)
+        victim = oldest_mine ? oldest_mine : oldest_any;
+    if (((mine >= srv->limits.max_per_address || total >= srv->limits.max_connections) && !victim) ||
+        all >= srv->limits.max_connections + 2 * ACCEPT_BATCH) {
+        refuse(srv, fd);
+        return;
+    }
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        refuse(srv, fd);
+        return;
+    }
+    if (victim) {
+        srv->stats.replaced++;
+        conn_shut(srv, victim);
+    }
+    c->fd = fd;
+    memcpy(&c->addr, ss, len <= sizeof c->addr ? len : sizeof c->addr);
+    c->addrlen = len;
+    c->waiting_since_ms = sw_loop_now_ms();
+    c->prev = srv->conns_tail;
+    if (srv->conns_tail)
+        srv->conns_tail->next = c;
+    else
+        srv->conns = c;
+    srv->conns_tail = c;
+    srv->stats.accepted++;
+    /* Edge-triggered: every arrival of bytes wakes the door once, and they stay unread until MHD takes them. */
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+    c->at_door = true;
+    if (epoll_ctl(srv->door_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        door_close(srv, c);
+}
+
+/* The request line looks like HTTP: from now on the connection is MHD's. */
+static void hand_over(sw_http_server *srv, struct conn *c)
+{
+    epoll_ctl(srv->door_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->at_door = false;
+    srv->adding = c;
+    /* MHD closes the socket itself when it cannot take it; STARTED/CLOSED keep the list right. */
+    if (MHD_add_connection(srv->mhd, c->fd, (const struct sockaddr *)&c->addr, c->addrlen) != MHD_YES &&
+        srv->adding == c) {
+        conn_unlink(srv, c);
+        free(c);
+    }
+    srv->adding = NULL;
+}
+
+/* Look at (without taking) the first bytes of each connection that has sent some. */
+static void on_door(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)events;
+    static const char garbled[] = "HTTP/1.1 400 Bad Request\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: 47\r\n"
+                                  "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+                                  "{\"error\":\"malformed request line\",\"status\":400}";
+    sw_http_server *srv = user;
+    struct epoll_event ev[64];
+    int n = epoll_wait(fd, ev, 64, 0);
+    bool handed = false;
+    for (int i = 0; i < n; i++) {
+        struct conn *c = ev[i].data.ptr;
+        char buf[2048];
+        ssize_t got = recv(c->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (got <= 0) { /* gone before saying anything */
+            door_close(srv, c);
+            continue;
+        }
+        int v = sw_web_request_line_check(buf, (size_t)got);
+        if (v < 0) {
+            srv->stats.garbled++;
+            epoll_ctl(srv->door_fd, EPOLL_CTL_DEL, c->fd, NULL);
+            answer_close(c->fd, garbled, sizeof garbled - 1);
+            conn_unlink(srv, c);
+            free(c);
+        } else if (v > 0 || (size_t)got == sizeof buf) {
+            hand_over(srv, c); /* a line too long to look at: MHD answers it */
+            handed = true;
+        }
+    }
+    if (handed) {
+        MHD_run(srv->mhd);
+        schedule_mhd(srv);
+    }
+}
+
+static void on_listen(sw_loop *loop, int fd, int events, void *user);
+
+static int64_t on_listen_again(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)id;
+    sw_http_server *srv = user;
+    srv->pause_timer = 0;
+    sw_loop_set_fd_events(loop, srv->listen_fd, SW_LOOP_READ);
+    return -1;
+}
+
+static void on_listen(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    sw_http_server *srv = user;
+    int accepted = 0;
+    while (accepted < ACCEPT_BATCH) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int cfd = accept(fd, (struct sockaddr *)&ss, &len);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK && !srv->pause_timer) {
+                /* Out of descriptors or memory: the backlog waits, polling it now would spin. */
+                SW_LOGD("http", "cannot accept (%s); listening again in %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+                sw_loop_set_fd_events(loop, fd, 0);
+                srv->pause_timer = sw_loop_add_timer(loop, ACCEPT_PAUSE_MS, on_listen_again, srv);
+            }
+            break;
+        }
+        (void)fcntl(cfd, F_SETFD, FD_CLOEXEC);
+        accepted++;
+        admit(srv, cfd, &ss, len);
+    }
+    /* Give MHD its turn now: heads already here are read before the next batch is accepted. */
+    MHD_run(srv->mhd);
+    schedule_mhd(srv);
+    arm_reaper(srv);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    sw_http_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *c = srv->adding;
+        if (c) {
+            c->mhd = mc;
+            *socket_context = c;
+        }
+        return;
+    }
+    struct conn *c = *socket_context;
+    if (!c)
+        return;
+    *socket_context = NULL;
+    if (srv->adding == c)
+        srv->adding = NULL;
+    conn_unlink(srv, c);
+    free(c);
+}
+
+/* Called once per request with the raw request target, before any header: the request's context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    struct conn *c = find_conn(cls, mc);
+    if (c)
+        c->bad_uri = !sw_web_target_safe(uri);
+    return c;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)mc; (void)toe;
+    sw_http_server *srv = cls;
+    struct conn *c = *con_cls;
+    *con_cls = NULL;
+    if (!c)
+        return;
+    /* Back to waiting: the next head (or the end of the connection) has the same deadline. */
+    c->in_request = false;
+    c->stream = false;
+    c->bad_uri = false;
+    c->waiting_since_ms = sw_loop_now_ms();
+    arm_reaper(srv);
+}
+
+void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!srv)
+        return;
+    *out = srv->stats;
+    out->connections = out->waiting = out->streams = 0;
+    for (const struct conn *c = srv->conns; c; c = c->next) {
+        if (c->closing)
+            continue;
+        out->connections++;
+        out->waiting += !c->in_request;
+        out->streams += c->stream;
+    }
+}
+
+sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l)
+{
+    if (!srv || !l || !l->max_connections || l->max_connections > 2048 || !l->max_per_address ||
+        !l->head_timeout_ms || l->stream_reserve >= l->max_connections)
+        return SW_ERR_INVALID_ARGUMENT;
+    srv->limits = *l;
+    if (srv->reap_timer) {
+        sw_loop_del_timer(srv->loop, srv->reap_timer);
+        srv->reap_timer = 0;
+    }
+    arm_reaper(srv);
+    return SW_OK;
 }
 
 /* ---- SSE ------------------------------------------------------------------ */
@@ -363,7 +776,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, sw_http_response *r)
+static enum MHD_Result queue(struct MHD_Connection *c, sw_http_response *r, bool close_after)
 {
     size_t len = r->body ? r->body_len : 0;
     struct MHD_Response *resp =
@@ -381,6 +794,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, sw_http_response *r)
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (close_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -391,11 +806,27 @@ static enum MHD_Result simple(struct MHD_Connection *c, int status, const char *
     sw_http_response r = { .status = 200 };
     if (sw_http_error(&r, status, message) != SW_OK)
         return MHD_NO;
-    return queue(c, &r);
+    return queue(c, &r, false);
 }
 
-static enum MHD_Result start_sse(sw_http_server *srv, struct MHD_Connection *c, const char *path)
+/* An answer after which the connection closes: what follows a garbled request line is not HTTP either. */
+static enum MHD_Result simple_close(struct MHD_Connection *c, int status, const char *message)
 {
+    sw_http_response r = { .status = 200 };
+    if (sw_http_error(&r, status, message) != SW_OK)
+        return MHD_NO;
+    return queue(c, &r, true);
+}
+
+static enum MHD_Result start_sse(sw_http_server *srv, struct MHD_Connection *c, struct conn *cn, const char *path)
+{
+    unsigned streams = 0;
+    for (const struct conn *o = srv->conns; o; o = o->next)
+        streams += o->stream && !o->closing;
+    if (streams + srv->limits.stream_reserve >= srv->limits.max_connections)
+        return simple(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams");
+    if (cn)
+        cn->stream = true;
     struct sse_client *cl = calloc(1, sizeof *cl);
     if (!cl)
         return MHD_NO;
@@ -424,26 +855,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls)
 {
-    (void)version; (void)upload_data; (void)con_cls;
+    (void)version; (void)upload_data;
     sw_http_server *srv = cls;
+    struct conn *cn = *con_cls;
+    if (cn)
+        cn->in_request = true; /* the head is complete: its deadline no longer applies */
     if (upload_size)
         *upload_size = 0; /* nothing here takes a body */
+    if (!sw_web_method_safe(method))
+        return simple_close(c, MHD_HTTP_BAD_REQUEST, "malformed request line");
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return simple(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
-    if (!sw_web_path_safe(url))
+    if ((cn && cn->bad_uri) || !sw_web_path_safe(url))
         return simple(c, MHD_HTTP_BAD_REQUEST, "malformed path");
 
     int ri = sw_web_route_match(srv->routes, srv->n_routes, url);
     if (ri < 0)
         return simple(c, MHD_HTTP_NOT_FOUND, "not found");
     const sw_web_route *route = &srv->routes[ri];
-    if (route->sse)
-        return start_sse(srv, c, route->path);
-
     sw_web_query q = { 0 };
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &q);
     if (q.overflow)
         return simple(c, MHD_HTTP_BAD_REQUEST, "too many query parameters");
+    if (route->sse) {
+        char why[128];
+        sw_http_request sreq = { .method = method, .path = url, .conn_ = &q };
+        if (!sw_web_query_check(&sreq, NULL, why, sizeof why))
+            return simple(c, MHD_HTTP_BAD_REQUEST, why);
+        return start_sse(srv, c, cn, route->path);
+    }
     sw_http_request req = { .method = method, .path = url, .conn_ = &q };
     sw_http_response resp = { .status = 200 };
     if (route->handler(route->user, &req, &resp) != 0) {
@@ -452,7 +892,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (resp.status < 100 || resp.status > 599)
         resp.status = 200;
-    return queue(c, &resp);
+    return queue(c, &resp, false);
 }
 
 sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, sw_http_server **out,
@@ -468,7 +908,7 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
     }
     int lfd = -1;
     uint16_t bound = 0;
-    sw_err err = sw_tcp_listen(bind_addr, port, 64, &lfd, &bound);
+    sw_err err = sw_tcp_listen(bind_addr, port, 128, &lfd, &bound);
     if (err != SW_OK)
         return err;
     sw_fd_set_nonblocking(lfd, 1);
@@ -480,25 +920,38 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
     }
     srv->loop = loop;
     srv->epoll_fd = -1;
-    srv->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                on_request, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned)128, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-    if (!srv->mhd) {
+    srv->listen_fd = lfd;
+    srv->door_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->door_fd < 0) {
         close(lfd);
         free(srv);
-        return SW_ERR_BIND;
+        return SW_ERR_IO;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (!info || info->epoll_fd < 0) {
-        MHD_stop_daemon(srv->mhd);
-        free(srv);
-        return SW_ERR_UNSUPPORTED;
+    sw_http_limits_defaults(&srv->limits);
+    /* MHD's own limit only backs ours up (closing connections still count for MHD until its next run). */
+    srv->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+                                0, NULL, NULL, on_request, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                                (unsigned)(2048 + 2 * ACCEPT_BATCH), MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+                                srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info = srv->mhd ? MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    err = !srv->mhd ? SW_ERR_BIND : !info || info->epoll_fd < 0 ? SW_ERR_UNSUPPORTED : SW_OK;
+    if (err == SW_OK) {
+        srv->epoll_fd = info->epoll_fd;
+        err = sw_loop_add_fd(loop, srv->epoll_fd, SW_LOOP_READ, on_epoll_ready, srv);
     }
-    srv->epoll_fd = info->epoll_fd;
-    err = sw_loop_add_fd(loop, srv->epoll_fd, SW_LOOP_READ, on_epoll_ready, srv);
+    if (err == SW_OK && (err = sw_loop_add_fd(loop, srv->door_fd, SW_LOOP_READ, on_door, srv)) != SW_OK)
+        sw_loop_del_fd(loop, srv->epoll_fd);
+    if (err == SW_OK && (err = sw_loop_add_fd(loop, lfd, SW_LOOP_READ, on_listen, srv)) != SW_OK) {
+        sw_loop_del_fd(loop, srv->epoll_fd);
+        sw_loop_del_fd(loop, srv->door_fd);
+    }
     if (err != SW_OK) {
-        MHD_stop_daemon(srv->mhd);
+        if (srv->mhd)
+            MHD_stop_daemon(srv->mhd);
+        close(srv->door_fd);
+        close(lfd);
         free(srv);
         return err;
     }
@@ -515,13 +968,20 @@ void sw_http_server_stop(sw_http_server *srv)
     if (!srv)
         return;
     srv->stopping = true;
+    sw_loop_del_fd(srv->loop, srv->listen_fd);
+    close(srv->listen_fd);
     sw_loop_del_fd(srv->loop, srv->epoll_fd);
-    if (srv->mhd_timer)
-        sw_loop_del_timer(srv->loop, srv->mhd_timer);
-    if (srv->kick_timer)
-        sw_loop_del_timer(srv->loop, srv->kick_timer);
-    if (srv->keepalive_timer)
-        sw_loop_del_timer(srv->loop, srv->keepalive_timer);
+    sw_loop_del_fd(srv->loop, srv->door_fd);
+    for (struct conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->at_door)
+            door_close(srv, c);
+    }
+    close(srv->door_fd);
+    uint64_t timers[] = { srv->mhd_timer, srv->kick_timer, srv->keepalive_timer, srv->reap_timer, srv->pause_timer };
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
+        if (timers[i])
+            sw_loop_del_timer(srv->loop, timers[i]);
     /* Let every event stream end cleanly: no connection may stay suspended across the stop. */
     for (struct sse_client *cl = srv->clients; cl; cl = cl->next) {
         cl->closing = true;
@@ -529,6 +989,11 @@ void sw_http_server_stop(sw_http_server *srv)
     }
     MHD_run(srv->mhd);
     MHD_stop_daemon(srv->mhd);
+    while (srv->conns) { /* MHD reports every close; this is only a guard */
+        struct conn *c = srv->conns;
+        conn_unlink(srv, c);
+        free(c);
+    }
     free(srv);
 }
 
@@ -544,6 +1009,18 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
 }
 
 void sw_http_server_stop(sw_http_server *srv) { (void)srv; }
+
+sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l)
+{
+    (void)srv; (void)l;
+    return SW_ERR_UNSUPPORTED;
+}
+
+void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out)
+{
+    (void)srv;
+    memset(out, 0, sizeof *out);
+}
 
 sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user)
 {

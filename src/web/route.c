@@ -66,6 +66,75 @@ bool sw_web_path_safe(const char *path)
     return true;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool sw_web_target_safe(const char *raw)
+{
+    if (!raw)
+        return false;
+    for (const char *p = raw; *p; p++) {
+        int c = (unsigned char)*p;
+        if (c == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+            c = hex_value(p[1]) * 16 + hex_value(p[2]);
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool tchar(unsigned char c)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c && strchr(extra, c));
+}
+
+bool sw_web_method_safe(const char *method)
+{
+    if (!method || !*method)
+        return false;
+    for (const char *p = method; *p; p++)
+        if (!tchar((unsigned char)*p))
+            return false;
+    return true;
+}
+
+#define METHOD_MAX 32
+
+int sw_web_request_line_check(const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    size_t m = i;
+    while (i < len && i - m <= METHOD_MAX && tchar((unsigned char)buf[i]))
+        i++;
+    if (i - m > METHOD_MAX)
+        return -1;
+    if (i == len)
+        return 0;
+    if (i == m || buf[i] != ' ')
+        return -1;
+    for (i++; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n')
+            return 1;
+        if (c == '\r' && (i + 1 == len || buf[i + 1] == '\n'))
+            continue;
+        if (c < 0x20 || c >= 0x7f)
+            return -1;
+    }
+    return 0;
+}
+
 bool sw_web_query_check(const sw_http_request *req, const char *const *allowed, char *err, size_t errcap)
 {
     const sw_web_query *q = req->conn_;

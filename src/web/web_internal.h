@@ -43,6 +43,21 @@ int sw_web_route_match(const sw_web_route *routes, size_t n, const char *path);
  * hidden segments, no backslash and no control characters. */
 bool sw_web_path_safe(const char *path);
 
+/* A raw request target (path and query, before percent-decoding) without control
+ * characters, written out or percent-encoded (%00 included, which would cut the path). */
+bool sw_web_target_safe(const char *raw);
+
+/* An HTTP method is a token (RFC 9110): anything else is a garbled request line. */
+bool sw_web_method_safe(const char *method);
+
+/*
+ * The first bytes a client sent, as far as they go: 1 when they hold a whole
+ * request line that looks like HTTP (optional empty lines, a method token, a
+ * space, then printable ASCII up to the line end), 0 when that may still come,
+ * -1 when it cannot (a control or non-ASCII byte, a method that is no token).
+ */
+int sw_web_request_line_check(const char *buf, size_t len);
+
 /* Whether any event-stream client listens on `path` (false without MHD). */
 bool sw_web_sse_has_clients(const sw_http_server *srv, const char *path);
 

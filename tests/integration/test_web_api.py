@@ -239,6 +239,24 @@ class WebApi(unittest.TestCase):
         self.assertTrue(out.startswith("HTTP/1.1 405"), out[:100])
         self.assertIn("Allow: GET, HEAD", out)
 
+    def test_control_characters_and_garbage(self):
+        """%00 must not cut a path short; control characters anywhere are a 400; so is binary."""
+        for target in ("/index.html%00.js", "/api/panels%00/../../x", "/api/state?x=%00", "/app.js%0d%0aX: y",
+                       "/api/panel?id=a%1fb", "/api/events?x=1"):
+            with self.subTest(target=target):
+                out = weblib.raw_request(self.srv.port, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                         % target).decode("latin-1")
+                self.assertTrue(out.startswith("HTTP/1.1 400"), out[:300])
+                self.assertNotIn("<html", out)
+        for garbage in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(range(32)) + b"\r\n\r\n",
+                        b"\x00\x00\x00\x00GET / HTTP/1.1\r\n\r\n", bytes(range(128, 256)) + b"\r\n\r\n"):
+            with self.subTest(garbage=garbage[:8]):
+                # raw_request returns only once the server has closed the connection.
+                out = weblib.raw_request(self.srv.port, garbage).decode("latin-1")
+                self.assertTrue(out.startswith("HTTP/1.1 400"), out[:300])
+                self.assertIn("Connection: close", out)
+                self.assertIn("malformed request line", out)
+
     def test_binds_loopback_only(self):
         """The default bind address is 127.0.0.1: /proc/net/tcp shows who listens on the port."""
         hexport = "%04X" % self.srv.port

@@ -8,6 +8,8 @@ checked and photographed; screenshots land in <build>/test-artifacts/browser/.
 Anything that keeps the browser from running is a failure with the reason,
 never a skip.
 """
+import calendar
+import json
 import os
 import re
 import shutil
@@ -23,6 +25,7 @@ sys.path.insert(0, HERE)
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 except ImportError:
     # Debian installs python3-selenium for the system interpreter; a different python3 first
@@ -136,6 +139,30 @@ class BrowserCase(unittest.TestCase):
                        "power: t.querySelector('.tile-power').textContent, stale: t.classList.contains('stale'), "
                        "bg: t.style.backgroundColor}));")
 
+    def check_live_readable(self):
+        """The live list reads as sentences; the JSON behind each line shows only on request."""
+        items = lambda: self.js(
+            "return [...document.querySelectorAll('#live-list li')].slice(0, 20).map(li => ({kind: li.dataset.kind,"
+            " sum: li.querySelector('.sum').textContent, js: li.querySelector('.js').textContent,"
+            " shown: getComputedStyle(li.querySelector('.js')).display !== 'none'}));")
+        got = items()
+        self.assertTrue(got)
+        kinds = set()
+        for it in got:
+            kinds.add(it["kind"])
+            self.assertTrue(it["sum"].strip(), it)
+            self.assertNotIn("{", it["sum"], it)
+            self.assertNotIn("undefined", it["sum"], it)
+            self.assertFalse(it["shown"], it)
+        self.assertIn("panel", kinds)
+        self.driver.find_element(By.ID, "live-raw").click()
+        for it in items():
+            self.assertTrue(it["shown"], it)
+            self.assertIsInstance(json.loads(it["js"]), dict)
+        self.shot("live-raw")
+        self.driver.find_element(By.ID, "live-raw").click()
+        self.assertFalse(any(it["shown"] for it in items()))
+
     def load(self):
         self.driver.get(self.srv.base + "/")
         self.wait_for("live connection", lambda: self.js(
@@ -197,24 +224,34 @@ class DemoInBrowser(BrowserCase):
         self.assertEqual(sorted(groups), sorted({p["string"] for p in api.values()}))
         self.shot("panels")
 
-        # A live update changes a tile without reloading the page.
+        # A live update changes a tile without reloading the page, and without replacing it:
+        # the same button element stays in the document, only its texts change.
         self.js("window.__swMarker = 42;")
         first = self.tiles()[0]
-        before = self.js("return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
-                         first["id"])
+        self.js("window.__swTile = document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]');"
+                "window.__swGrid = document.querySelector('.group');", first["id"])
+        before = self.js("return window.__swTile.textContent;")
         self.wait_for("a tile to change by itself", lambda: self.js(
             "return document.querySelector('.tile[data-panel-id=\"' + arguments[0] + '\"]').textContent;",
             first["id"]) != before, timeout=30)
         self.assertEqual(self.js("return window.__swMarker;"), 42)
+        self.assertTrue(self.js("return window.__swTile.isConnected && window.__swTile === document.querySelector("
+                                "'.tile[data-panel-id=\"' + arguments[0] + '\"]') && window.__swGrid.isConnected;",
+                                first["id"]), "the tile was replaced by an update")
 
-        # The panel's own day chart.
-        self.driver.find_element(By.CSS_SELECTOR, '.tile[data-panel-id="%s"]' % first["id"]).click()
-        self.wait_for("panel dialog", lambda: not self.js("return document.getElementById('modal').hidden;"))
-        self.assertIn(first["name"], self.driver.find_element(By.ID, "modal-title").text)
-        self.assert_chart("#modal-chart svg.chart", "panel day")
-        self.shot("panel-dialog")
-        self.driver.find_element(By.ID, "modal-close").click()
-        self.wait_for("dialog closed", lambda: self.js("return document.getElementById('modal').hidden;"))
+        # A press of half a second, as people click, opens the dialog while the tiles keep updating
+        # (the demo runs at 10x: several updates a second).
+        for t in self.tiles()[:5]:
+            el = self.driver.find_element(By.CSS_SELECTOR, '.tile[data-panel-id="%s"]' % t["id"])
+            ActionChains(self.driver).move_to_element(el).click_and_hold().pause(0.5).release().perform()
+            self.wait_for("panel dialog of %s after a 0.5 s press" % t["name"],
+                          lambda: not self.js("return document.getElementById('modal').hidden;"), timeout=3)
+            self.assertIn(t["name"], self.driver.find_element(By.ID, "modal-title").text)
+            self.assert_chart("#modal-chart svg.chart", "panel day")
+            if t is self.tiles()[0]:
+                self.shot("panel-dialog")
+            self.driver.find_element(By.ID, "modal-close").click()
+            self.wait_for("dialog closed", lambda: self.js("return document.getElementById('modal').hidden;"))
 
         self.go("history")
         self.assert_chart("#hist-chart svg.chart", "history day")
@@ -230,7 +267,64 @@ class DemoInBrowser(BrowserCase):
 
         self.go("live")
         self.wait_for("raw events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 3)
+        self.check_live_readable()
         self.shot("live")
+        self.assert_no_console_errors()
+
+
+class DemoDayInBrowser(BrowserCase):
+    """A whole simulated morning and afternoon, fast: every row of the history is on the demo's clock."""
+    server_kind = "demo-day"
+
+    @classmethod
+    def start_server(cls):
+        if not weblib.demo_available():
+            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
+        cls.data_dir = tempfile.mkdtemp(prefix="sw-demo-day-")
+        # 10 simulated minutes per real second from 06:30 UTC: four hours of the day in 24 s.
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        return weblib.start_demo(["--speed", "600", "--start", day + "T06:30Z", "--data-dir", cls.data_dir])
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.data_dir, ignore_errors=True)
+
+    def test_today_is_the_demo_day(self):
+        hours = lambda pts: (max(p[0] for p in pts) - min(p[0] for p in pts)) / 3600000.0 if pts else 0
+        # Wait until the day's string total spans four simulated hours with many distinct times
+        # (the wall clock put every string row within a minute or two of each other: one spike).
+        def day_curve():
+            a = weblib.get_json(self.srv.base + "/api/history/day?string=total&day=today")[2]
+            return a if hours(a["points"]) >= 4 and len({p[0] for p in a["points"]}) > 12 else None
+        self.wait_for("four simulated hours of string totals in the history", day_curve, timeout=150)
+
+        self.load()
+        # The Today chart draws that curve: many distinct x positions across a wide part of the chart.
+        def curve():
+            d = self.js("const p = document.querySelector('#today-chart path.series'); return p && p.getAttribute('d');")
+            if not d:
+                return None
+            xs = sorted({round(float(pt.split(",")[0]), 1) for pt in re.findall(r"[\d.]+,[\d.]+", d)})
+            return xs if len(xs) > 12 else None
+        xs = self.wait_for("a day curve in the Today chart", curve)
+        self.assertGreater(xs[-1] - xs[0], 900 * 4 / 24 * 0.9, "the curve spans less than four hours of the chart")
+        self.shot("today")
+
+        # `sunwire history` with its default range prints the demo's day, strings and panels alike.
+        db = os.path.join(self.data_dir, "history.db")
+        for table in ("strings", "panels"):
+            out = subprocess.run([weblib.SUNWIRE, "history", "--db", db, "--table", table, "--time", "unix"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr.decode())
+            times = [float(line.split(",", 1)[0]) for line in out.stdout.decode().splitlines()[1:]]
+            self.assertGreater(len(times), 12, table)
+            self.assertGreaterEqual((max(times) - min(times)) / 3600, 3, "%s: the rows span less than the demo's hours"
+                                    % table)
+            start = calendar.timegm(time.strptime(time.strftime("%Y-%m-%d", time.gmtime()) + " 06:30", "%Y-%m-%d %H:%M"))
+            self.assertGreaterEqual(min(times), start - 60, "%s: a row from before the simulated day" % table)
         self.assert_no_console_errors()
 
 
@@ -322,16 +416,20 @@ class FixtureInBrowser(BrowserCase):
         # Live: the list grows, stands still while paused, and grows again after resuming.
         self.go("live")
         self.wait_for("events", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) >= 2)
+        # (The list keeps the newest 300 events, so it is the newest line that shows movement.)
+        newest = lambda: self.js("const li = document.querySelector('#live-list li'); return li && li.outerHTML;")
         self.driver.find_element(By.ID, "live-pause").click()
         n = len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li"))
+        top = newest()
         total = self.js("return document.getElementById('live-count').textContent;")
         self.wait_for("events counted while paused", lambda: self.js(
             "return document.getElementById('live-count').textContent;") != total, timeout=10)
         self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")), n)
+        self.assertEqual(newest(), top)
         self.shot("live-paused")
         self.driver.find_element(By.ID, "live-pause").click()
-        self.wait_for("events after resume",
-                      lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#live-list li")) > n, timeout=10)
+        self.wait_for("events after resume", lambda: newest() != top, timeout=10)
+        self.check_live_readable()
         self.assert_no_console_errors()
 
 

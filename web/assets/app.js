@@ -22,7 +22,7 @@
     now: Date.now(),
     clockSkew: 0,          // server time - browser time, ms
   };
-  const live = { paused: false, events: [], kinds: new Set(), total: 0 };
+  const live = { paused: false, events: [], kinds: new Set(), total: 0, version: 0 };
   let page = 'overview';
   let renderQueued = false;
   let lastRender = 0;
@@ -310,33 +310,90 @@
     return 'hsl(38,' + (80 + 15 * r).toFixed(0) + '%,' + (88 - 36 * r).toFixed(0) + '%)';
   }
 
+  // The grid is built once and then updated in place: a tile is the same button for as
+  // long as its panel exists, and only the texts and colours that changed are written, so
+  // a press that spans an update still ends on the button it began on.
+  const tileEls = new Map();   // panel id -> { el, name, badge, code, power, v, i, t, r, seen }
+  const groupEls = new Map();  // string name -> { el, title, note, tiles }
+  let panelsLayout = null;
+
+  function setText(el, text) {
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  function makeTile(id) {
+    const el = document.createElement('button');
+    el.type = 'button';
+    el.className = 'tile';
+    el.dataset.panelId = id;
+    el.innerHTML = '<div class="t-name"><span></span><span class="badge">OFFLINE</span></div><div class="t-code"></div>' +
+      '<div class="tile-power"></div><dl><dt>V in/out</dt><dd class="t-v"></dd><dt>Current</dt><dd class="t-i"></dd>' +
+      '<dt>Temp.</dt><dd class="t-t"></dd><dt>RSSI</dt><dd class="t-r"></dd><dt>Seen</dt><dd class="t-seen"></dd></dl>';
+    const q = sel => el.querySelector(sel);
+    return { el: el, name: q('.t-name span'), badge: q('.badge'), code: q('.t-code'), power: q('.tile-power'),
+      v: q('.t-v'), i: q('.t-i'), t: q('.t-t'), r: q('.t-r'), seen: q('.t-seen') };
+  }
+
+  function makeGroup(name) {
+    const el = document.createElement('div');
+    el.className = 'group';
+    el.dataset.string = name;
+    el.innerHTML = '<div class="group-head"><h2></h2><span class="note"></span></div><div class="tiles"></div>';
+    el.querySelector('h2').textContent = name || 'Not in a string';
+    return { el: el, note: el.querySelector('.note'), tiles: el.querySelector('.tiles') };
+  }
+
+  function updateTile(t, p, best) {
+    const stale = !p.online, never = !p.last_seen;
+    t.el.classList.toggle('stale', stale);
+    const bg = stale ? '' : tileColor(p, best);
+    if (t.el.dataset.bg !== bg) {
+      t.el.dataset.bg = bg;
+      t.el.style.background = bg;
+    }
+    t.badge.style.display = stale ? '' : 'none';
+    setText(t.name, String(p.name));
+    setText(t.code, p.barcode || 'barcode unknown');
+    setText(t.power, never ? '–' : watts(p.power_w));
+    setText(t.v, never ? '–' : num(p.voltage_in) + ' / ' + num(p.voltage_out) + ' V');
+    setText(t.i, never ? '–' : num(p.current_in, 2) + ' A');
+    setText(t.t, never ? '–' : num(p.temperature_c) + ' °C');
+    setText(t.r, never ? '–' : String(p.rssi));
+    setText(t.seen, ago(p.last_seen));
+  }
+
   function renderPanels() {
-    const groups = groupsOfPanels();
-    let html = '';
+    const groups = [...groupsOfPanels()].filter(g => g[1].length);
+    const box = $('#panel-groups');
+    // Rebuild the skeleton only when panels or strings come or go; tiles are reused.
+    const layout = groups.map(g => g[0] + '=' + g[1].map(p => p.id).join(',')).join('|');
+    if (layout !== panelsLayout) {
+      panelsLayout = layout;
+      const seen = new Set(), used = new Set();
+      box.textContent = '';
+      for (const [name, list] of groups) {
+        let g = groupEls.get(name);
+        if (!g) { g = makeGroup(name); groupEls.set(name, g); }
+        used.add(name);
+        for (const p of list) {
+          let t = tileEls.get(p.id);
+          if (!t) { t = makeTile(p.id); tileEls.set(p.id, t); }
+          seen.add(p.id);
+          g.tiles.appendChild(t.el);  // moves it if it was elsewhere
+        }
+        box.appendChild(g.el);
+      }
+      for (const id of [...tileEls.keys()]) if (!seen.has(id)) tileEls.delete(id);
+      for (const name of [...groupEls.keys()]) if (!used.has(name)) groupEls.delete(name);
+      if (!groups.length) box.innerHTML = '<div class="card"><p class="note">No panels have been heard yet.</p></div>';
+    }
     for (const [name, list] of groups) {
-      if (!list.length) continue;
       const best = Math.max(0, ...list.filter(p => p.online).map(p => p.power_w));
       const agg = state.strings.get(name);
-      html += '<div class="group" data-string="' + esc(name) + '"><div class="group-head"><h2>' +
-        esc(name || 'Not in a string') + '</h2><span class="note">' +
-        (agg ? watts(agg.power_w) + ' · ' + agg.online + '/' + agg.panels + ' online · today ' + energy(agg.energy_today_wh) : list.length + ' panels') +
-        '</span></div><div class="tiles">';
-      for (const p of list) {
-        const stale = !p.online, never = !p.last_seen;
-        html += '<button type="button" class="tile' + (stale ? ' stale' : '') + '" data-panel-id="' + esc(p.id) + '"' +
-          (stale ? '' : ' style="background:' + tileColor(p, best) + '"') + '>' +
-          '<div class="t-name"><span>' + esc(p.name) + '</span>' + (stale ? '<span class="badge">OFFLINE</span>' : '') + '</div>' +
-          '<div class="t-code">' + esc(p.barcode || 'barcode unknown') + '</div>' +
-          '<div class="tile-power">' + (never ? '–' : watts(p.power_w)) + '</div>' +
-          '<dl><dt>V in/out</dt><dd>' + (never ? '–' : num(p.voltage_in) + ' / ' + num(p.voltage_out) + ' V') + '</dd>' +
-          '<dt>Current</dt><dd>' + (never ? '–' : num(p.current_in, 2) + ' A') + '</dd>' +
-          '<dt>Temp.</dt><dd>' + (never ? '–' : num(p.temperature_c) + ' °C') + '</dd>' +
-          '<dt>RSSI</dt><dd>' + (never ? '–' : esc(p.rssi)) + '</dd>' +
-          '<dt>Seen</dt><dd class="t-seen">' + ago(p.last_seen) + '</dd></dl></button>';
-      }
-      html += '</div></div>';
+      setText(groupEls.get(name).note, agg ? watts(agg.power_w) + ' · ' + agg.online + '/' + agg.panels + ' online · today ' +
+        energy(agg.energy_today_wh) : list.length + ' panels');
+      for (const p of list) updateTile(tileEls.get(p.id), p, best);
     }
-    $('#panel-groups').innerHTML = html || '<div class="card"><p class="note">No panels have been heard yet.</p></div>';
   }
 
   // -- charts
@@ -526,15 +583,54 @@
     }
     if (live.paused) return;
     live.events.unshift(ev);
+    live.version++;
     if (live.events.length > 300) live.events.length = 300;
   }
 
+  // One line a person can read for each event; the JSON stays one click away (the toggle).
+  function fields(d, skip) {
+    return Object.keys(d).filter(k => skip.indexOf(k) < 0 && d[k] !== null && typeof d[k] !== 'object')
+      .slice(0, 8).map(k => k + ' ' + d[k]).join(' · ');
+  }
+
+  function summary(e) {
+    const d = e.data || {};
+    switch (e.kind) {
+      case 'panel':
+        return 'Panel ' + d.name + (d.barcode ? ' (' + d.barcode + ')' : '') + ': ' + (d.online ? watts(d.power_w) + ', ' +
+          num(d.voltage_in) + ' V, ' + num(d.current_in, 2) + ' A, ' + num(d.temperature_c) + ' °C' : 'offline');
+      case 'string':
+        return (d.name === 'total' ? 'All panels' : 'String ' + d.name) + ': ' + watts(d.power_w) + ', ' + d.online + '/' +
+          d.panels + ' online, today ' + energy(d.energy_today_wh);
+      case 'value':
+        return d.inverter + ': ' + d.name + ' = ' + (d.value !== null && d.value !== undefined ?
+          num(d.value, Math.abs(d.value) < 10 ? 3 : 1) + (d.unit ? ' ' + d.unit : '') : d.text);
+      case 'source':
+        return 'Source ' + d.name + ' (' + d.kind + ', ' + d.address + ') ' + (d.connected ? 'connected' : 'down') +
+          (d.last_error ? ': ' + d.last_error : '');
+      case 'gateway':
+        return 'Gateway ' + d.gateway_id + ' on ' + d.source + (d.version ? ': firmware ' + d.version : '') +
+          (d.address ? ', address ' + d.address : '');
+      case 'inverter':
+        return 'Inverter ' + d.name + ' ' + (d.online ? 'online' : 'not answering') + (d.model ? ' · ' + d.model : '') +
+          (d.serial ? ' · serial ' + d.serial : '');
+      default:
+        // Raw protocol events: their type first, then their plain fields.
+        return (d.type ? String(d.type).replace(/_/g, ' ') + (fields(d, ['type']) ? ': ' : '') : '') + fields(d, ['type']);
+    }
+  }
+
+  let liveShown = -1;
   function renderLive() {
     const kind = $('#live-kind').value;
-    const shown = live.events.filter(e => !kind || e.kind === kind);
-    $('#live-list').innerHTML = shown.map(e => '<li><span class="tm">' + esc((e.time || '').slice(11, 23)) + '</span><span class="k">' +
-      esc(e.kind) + '</span><span class="js">' + esc(JSON.stringify(e.data)) + '</span></li>').join('');
+    const key = live.version + '|' + kind;
     $('#live-count').textContent = live.total + ' events received' + (live.paused ? ' · paused' : '');
+    if (key === liveShown) return;  // nothing new: leave the list (and its scroll position) alone
+    liveShown = key;
+    const shown = live.events.filter(e => !kind || e.kind === kind);
+    $('#live-list').innerHTML = shown.map(e => '<li data-kind="' + esc(e.kind) + '"><span class="tm">' +
+      esc((e.time || '').slice(11, 23)) + '</span><span class="k">' + esc(e.kind) + '</span><span class="sum">' +
+      esc(summary(e)) + '</span><code class="js">' + esc(JSON.stringify(e.data)) + '</code></li>').join('');
   }
 
   // -- panel modal
@@ -590,7 +686,8 @@
       b.classList.toggle('on', live.paused);
       renderLive();
     });
-    $('#live-clear').addEventListener('click', () => { live.events = []; renderLive(); });
+    $('#live-clear').addEventListener('click', () => { live.events = []; live.version++; renderLive(); });
+    $('#live-raw').addEventListener('change', () => $('#live-list').classList.toggle('show-raw', $('#live-raw').checked));
     $('#live-kind').addEventListener('change', renderLive);
     // Relative times ("12 s ago") and the alerts age even when nothing new arrives.
     setInterval(() => { if (page !== 'history') scheduleRender(false); }, 5000);

@@ -210,14 +210,30 @@ static void test_dynamic_values_follow_the_day(void **state)
         double hz = read_float(&sim, "grid_pll[0].f", t);
         assert_true(hz > 49.8 && hz < 50.2);
     }
-    /* The grid balances the house: load = pv - battery + grid (within float rounding). */
+    /* The grid balances the house: load = pv + battery + grid (within float rounding), the
+     * battery counted as the device does, positive while it discharges. */
     int64_t t = day + 9 * 3600;
     double pv = read_float(&sim, "dc_conv.dc_conv_struct[0].p_dc_lp", t) +
                 read_float(&sim, "dc_conv.dc_conv_struct[1].p_dc_lp", t);
     double bat = read_float(&sim, "g_sync.p_acc_lp", t);
     double grid = read_float(&sim, "g_sync.p_ac_grid_sum_lp", t);
     double load = read_float(&sim, "g_sync.p_ac_load_sum_lp", t);
-    assert_true(fabs(pv - bat + grid - load) < 0.01 * (load + pv));
+    assert_true(fabs(pv + bat + grid - load) < 0.01 * (load + pv));
+    /* The sign follows the state of charge: negative while it rises, positive while it falls. */
+    int rising = 0, falling = 0;
+    for (int64_t m = 0; m < 24 * 60; m += 10) {
+        int64_t a = day + m * 60;
+        double soc0 = read_float(&sim, "battery.soc", a), soc1 = read_float(&sim, "battery.soc", a + 60);
+        double b = read_float(&sim, "g_sync.p_acc_lp", a);
+        if (soc1 > soc0 + 1e-6) {
+            assert_true(b < 0);
+            rising++;
+        } else if (soc1 < soc0 - 1e-6) {
+            assert_true(b > 0);
+            falling++;
+        }
+    }
+    assert_true(rising > 0 && falling > 0);
 }
 
 /* Logger queries: the echo, descending timestamps before the query, a well-formed layout. */

@@ -65,6 +65,70 @@ static void test_route_match(void **state)
     assert_int_equal(sw_web_route_match(r, n, NULL), -1);
 }
 
+static void test_target_and_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw;
+        bool ok;
+    } targets[] = {
+        { "/index.html", true },
+        { "/api/panel?id=roof%3A1%3A2", true },
+        { "/a%20b", true },
+        { "/%zz", true },            /* not an escape: MHD leaves it alone, the path check decides */
+        { "/index.html%00.js", false },
+        { "/api/panels%00/../../x", false },
+        { "/x?name=a%0Ab", false },
+        { "/x%1f", false },
+        { "/x%7F", false },
+        { "/x\x01", false },
+        { "/x\x7f", false },
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        if (sw_web_target_safe(targets[i].raw) != targets[i].ok)
+            fail_msg("target %zu '%s': want %d", i, targets[i].raw, targets[i].ok);
+    assert_false(sw_web_target_safe(NULL));
+
+    assert_true(sw_web_method_safe("GET"));
+    assert_true(sw_web_method_safe("M-SEARCH"));
+    assert_false(sw_web_method_safe(""));
+    assert_false(sw_web_method_safe("G(T"));
+    assert_false(sw_web_method_safe("G\xc3\xa9T"));
+
+    static const struct {
+        const char *bytes;
+        size_t len;
+        int want;
+    } lines[] = {
+#define LINE(lit, want) { lit, sizeof lit - 1, want }
+        LINE("GET / HTTP/1.1\r\n", 1),
+        LINE("\r\nGET / HTTP/1.1\n", 1),
+        LINE("GET / HTTP/1.1\r", 0),
+        LINE("GET /x", 0),
+        LINE("GE", 0),
+        LINE("", 0),
+        LINE("GET", 0),
+        LINE("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", -1), /* a method that never ends */
+        LINE(" / HTTP/1.1\r\n", -1),
+        LINE("GET\t/ HTTP/1.1\r\n", -1),
+        LINE("GET / HTTP/1.1\x00\r\n", -1),
+        LINE("GE\x00T / HTTP/1.1\r\n", -1),
+        LINE("\x16\x03\x01\x02\x00", -1),
+        LINE("GET /\xc3\xa9 HTTP/1.1\r\n", -1),
+        LINE("GET /a\rb HTTP/1.1\r\n", -1),
+#undef LINE
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        int got = sw_web_request_line_check(lines[i].bytes, lines[i].len);
+        if (got != lines[i].want)
+            fail_msg("line %zu: %d, want %d", i, got, lines[i].want);
+    }
+    /* Every prefix of a good line may still become one. */
+    const char *good = "GET /api/state?x=1 HTTP/1.1\r\n";
+    for (size_t k = 0; k < strlen(good); k++)
+        assert_int_equal(sw_web_request_line_check(good, k), 0);
+}
+
 static void test_path_safe(void **state)
 {
     (void)state;
@@ -377,6 +441,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_match),
+        cmocka_unit_test(test_target_and_line),
         cmocka_unit_test(test_path_safe),
         cmocka_unit_test(test_parse_day),
         cmocka_unit_test(test_parse_int_bool),

@@ -6,8 +6,11 @@
  * by hand until the answer is complete.
  */
 /* sw-test-links: io daemon sink rct rctio tigo sim */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +145,15 @@ static void test_dispatch(void **state)
         { "DELETE /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "GET" },
         { "GET /fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 500, "internal error" },
         { "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200, "Content-Length: 17" },
+        /* Control characters, written out or percent-encoded, anywhere in the target: %00 would cut it. */
+        { "GET /hello%00.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "malformed path" },
+        { "GET /files/a%00/../../hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "malformed path" },
+        { "GET /hello?name=a%0ab HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "malformed path" },
+        { "GET /hello%7F HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "malformed path" },
+        { "GET /events?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "unknown query parameter 'x'" },
+        { "G(T /hello HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed request line" },
+        { "GET /hello\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed request line" },
+        { "GET /h\xc3\xa9llo HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed request line" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *r = request(s, cases[i].req);
@@ -181,6 +193,252 @@ static void test_request_split_everywhere(void **state)
             fail_msg("split at %zu: %.300s", k, buf);
     }
     free(whole);
+}
+
+/* Bytes that are no request line get 400 and the end of the connection, whatever they are. */
+static void test_binary_request_line(void **state)
+{
+    server *s = *state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } cases[] = {
+#define BYTES(lit) { lit, sizeof lit - 1 }
+        BYTES("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xaa\xbb\r\n\r\n"), /* a TLS hello */
+        BYTES("\x00\x01\x02 / HTTP/1.1\r\n\r\n"),                          /* starts with NUL */
+        BYTES("GE\x00T / HTTP/1.1\r\n\r\n"),                                 /* NUL in the method */
+        BYTES("GET / HTTP/1.1\x00\r\nHost: x\r\n\r\n"),                     /* NUL in the version */
+        BYTES("\xff\xfe G\x00E\x00T\x00 \x00/\x00\r\n\r\n"),                 /* UTF-16 */
+#undef BYTES
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = client_connect(s->port);
+        assert_int_equal(sw_write_all(fd, cases[i].bytes, cases[i].len), SW_OK);
+        char buf[4096] = "";
+        pump(s, fd, buf, sizeof buf, 0, NULL); /* fails unless the server closes */
+        close(fd);
+        if (status_of(buf) != 400 || !strstr(buf, "Connection: close") || !strstr(buf, "malformed request line"))
+            fail_msg("case %zu: %.300s", i, buf);
+    }
+    sw_http_stats st;
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.garbled, sizeof cases / sizeof cases[0]);
+    assert_int_equal(s->calls, 0); /* no handler saw any of it */
+}
+
+/* ---- limits ----------------------------------------------------------------------- */
+/* A client from a chosen loopback address (127.0.0.0/8 is all local). */
+static int connect_from(const char *source, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    assert_int_equal(inet_pton(AF_INET, source, &a.sin_addr), 1);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("bind %s: %s", source, strerror(errno));
+    a.sin_port = htons(port);
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr), 1);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect from %s: %s", source, strerror(errno));
+    sw_fd_set_nonblocking(fd, 1);
+    return fd;
+}
+
+static void turn(server *s, int ms)
+{
+    int64_t end = sw_loop_now_ms() + ms;
+    while (sw_loop_now_ms() < end)
+        sw_loop_run_once(s->loop, 10);
+}
+
+/* 1 when the server closed fd (EOF or reset), 0 while it is open. */
+static int closed(int fd)
+{
+    char b[256];
+    for (;;) {
+        ssize_t n = read(fd, b, sizeof b);
+        if (n > 0)
+            continue;
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+}
+
+static int waiting_client(server *s, const char *source)
+{
+    int fd = connect_from(source, s->port);
+    assert_int_equal(sw_write_all(fd, "GET /hello HTTP/1.1\r\n", 21), SW_OK);
+    turn(s, 20);
+    return fd;
+}
+
+static void set_limits(server *s, unsigned max, unsigned per_address, unsigned reserve, unsigned head_ms)
+{
+    sw_http_limits l;
+    sw_http_limits_defaults(&l);
+    l.max_connections = max;
+    l.max_per_address = per_address;
+    l.stream_reserve = reserve;
+    l.head_timeout_ms = head_ms;
+    assert_int_equal(sw_http_server_set_limits(s->srv, &l), SW_OK);
+}
+
+static char *request_from(server *s, const char *source, const char *text)
+{
+    int fd = connect_from(source, s->port);
+    assert_int_equal(sw_write_all(fd, text, strlen(text)), SW_OK);
+    char *buf = calloc(1, 65536);
+    pump(s, fd, buf, 65536, 0, NULL);
+    close(fd);
+    return buf;
+}
+
+/* The head has a deadline in total: trickling a byte at a time does not extend it. */
+static void test_head_deadline(void **state)
+{
+    server *s = *state;
+    set_limits(s, 16, 8, 2, 300);
+    int fd = waiting_client(s, "127.0.0.1");
+    int64_t t0 = sw_loop_now_ms();
+    while (!closed(fd)) {
+        if (sw_loop_now_ms() - t0 > 2000)
+            fail_msg("a trickling client still open after 2 s with a 300 ms head limit");
+        ssize_t n = write(fd, "X", 1);
+        (void)n;
+        turn(s, 40);
+    }
+    int64_t took = sw_loop_now_ms() - t0;
+    assert_true(took >= 250);
+    close(fd);
+
+    sw_http_stats st;
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.timed_out, 1);
+    assert_int_equal(st.connections, 0);
+    /* Nothing waits now: the loop sleeps. */
+    uint64_t w0 = sw_loop_wakeups(s->loop);
+    for (int i = 0; i < 4; i++)
+        sw_loop_run_once(s->loop, 100);
+    assert_true(sw_loop_wakeups(s->loop) - w0 <= 4);
+}
+
+/* A newcomer over a limit takes the place of the longest-waiting connection, its own address's first. */
+static void test_limits_replace_waiting(void **state)
+{
+    server *s = *state;
+    set_limits(s, 6, 3, 2, 10000);
+    int a[3];
+    for (int i = 0; i < 3; i++)
+        a[i] = waiting_client(s, "127.0.0.1");
+    char *r = request_from(s, "127.0.0.1", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    free(r);
+    turn(s, 20);
+    assert_true(closed(a[0]));
+    assert_false(closed(a[1]));
+    assert_false(closed(a[2]));
+
+    /* The server is full of waiting clients of other addresses: the oldest of all makes room. */
+    int b[4];
+    char src[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(src, sizeof src, "127.0.3.%d", i + 1);
+        b[i] = waiting_client(s, src);
+    }
+    sw_http_stats st;
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.connections, 6);
+    assert_int_equal(st.waiting, 6);
+    r = request_from(s, "127.0.4.1", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    free(r);
+    turn(s, 20);
+    assert_true(closed(a[1]));
+    assert_false(closed(a[2]));
+    for (int i = 0; i < 4; i++)
+        assert_false(closed(b[i]));
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.replaced, 2);
+    assert_int_equal(st.refused, 0);
+    for (int i = 0; i < 3; i++)
+        close(a[i]);
+    for (int i = 0; i < 4; i++)
+        close(b[i]);
+}
+
+static int open_stream(server *s, const char *source, char *buf, size_t cap)
+{
+    int fd = connect_from(source, s->port);
+    const char *req = "GET /events HTTP/1.0\r\nHost: x\r\n\r\n";
+    assert_int_equal(sw_write_all(fd, req, strlen(req)), SW_OK);
+    buf[0] = '\0';
+    pump(s, fd, buf, cap, 0, "\r\n\r\n");
+    return fd;
+}
+
+/* Event streams never take the reserve; an address full of requests in progress is refused. */
+static void test_limits_stream_reserve(void **state)
+{
+    server *s = *state;
+    set_limits(s, 6, 4, 2, 10000);
+    int st_fd[4];
+    char buf[4096];
+    for (int i = 0; i < 4; i++) {
+        st_fd[i] = open_stream(s, "127.0.0.1", buf, sizeof buf);
+        assert_int_equal(status_of(buf), 200);
+    }
+    /* The fifth stream would eat into the reserve. */
+    int extra = open_stream(s, "127.0.5.1", buf, sizeof buf);
+    assert_int_equal(status_of(buf), 503);
+    close(extra);
+    /* The reserve serves an ordinary request, from another address. */
+    char *r = request_from(s, "127.0.5.2", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    free(r);
+    /* 127.0.0.1 holds its four places with streams: nothing of its own to replace, so 503. */
+    r = request_from(s, "127.0.0.1", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 503);
+    assert_non_null(strstr(r, "Retry-After: 1"));
+    free(r);
+    sw_http_stats st;
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.streams, 4);
+    assert_int_equal(st.refused, 1);
+    for (int i = 0; i < 4; i++)
+        close(st_fd[i]);
+    /* Limits are checked. */
+    sw_http_limits l;
+    sw_http_limits_defaults(&l);
+    l.stream_reserve = l.max_connections;
+    assert_int_equal(sw_http_server_set_limits(s->srv, &l), SW_ERR_INVALID_ARGUMENT);
+    l.stream_reserve = 0;
+    l.head_timeout_ms = 0;
+    assert_int_equal(sw_http_server_set_limits(s->srv, &l), SW_ERR_INVALID_ARGUMENT);
+}
+
+/* Clients that fill the server and vanish at once, while the loop is not turning: accepting goes on. */
+static void test_accepting_after_mass_close(void **state)
+{
+    server *s = *state;
+    set_limits(s, 32, 32, 4, 10000);
+    for (int round = 0; round < 3; round++) {
+        int fds[48];
+        char src[32];
+        for (int i = 0; i < 48; i++) {
+            snprintf(src, sizeof src, "127.0.6.%d", i + 1);
+            fds[i] = connect_from(src, s->port);
+            assert_int_equal(sw_write_all(fds[i], "GET /hello HTTP/1.1\r\n", 21), SW_OK);
+        }
+        turn(s, 50);
+        for (int i = 0; i < 48; i++)
+            close(fds[i]); /* all gone before the server looks again */
+        char *r = request(s, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert_int_equal(status_of(r), 200);
+        free(r);
+    }
+    turn(s, 50);
+    sw_http_stats st;
+    sw_http_server_stats(s->srv, &st);
+    assert_int_equal(st.connections, 0);
 }
 
 static void test_routes_refused(void **state)
@@ -355,6 +613,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_split_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_request_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits_replace_waiting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits_stream_reserve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accepting_after_mass_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routes_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sse_client_gone, setup, teardown),
