@@ -11,7 +11,7 @@
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_SQLITE
-#include "sink/dl_sqlite.h"
+#include <sqlite3.h>
 
 struct sw_history {
     sqlite3 *db;
