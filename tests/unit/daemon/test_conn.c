@@ -4,7 +4,6 @@
  * lookup is reported as such, and a lookup given up on cleans up after
  * itself (ASan's leak check runs at exit). Real sockets on 127.0.0.1.
  */
-/* sw-test-links: io tigo rct rctio sink web sim */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>

@@ -2,7 +2,6 @@
  * The state directory's file handling: atomic replacement (no temporary left
  * behind, old content intact when a write cannot happen) and reading back.
  */
-/* sw-test-links: io tigo rct sink web */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,6 @@
  * all parsed back by a line-protocol reader written here, and the file
  * destination of the sink.
  */
-/* sw-test-links: io daemon web rct rctio tigo sim */
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
