@@ -1,4 +1,4 @@
-"""`cmake --install` gives a usable package: the program, its persona links, the
+"""`cmake --install` gives a usable package: the program, its persona programs, the
 library (shared and static), headers and a relocatable pkg-config file that a
 third-party program can build against."""
 import os
@@ -50,12 +50,12 @@ class Install(unittest.TestCase):
                 return os.path.join(root, name)
         self.fail("%s not installed" % name)
 
-    def test_personas_are_links_that_behave(self):
+    def test_personas_are_programs_that_behave(self):
         sunwire = self.find("sunwire")
         for persona, want in (("taptap", b"taptap 0.2.0"), ("rctclient", b"rctclient, version")):
             path = os.path.join(os.path.dirname(sunwire), persona)
-            self.assertTrue(os.path.islink(path))
-            self.assertEqual(os.readlink(path), "sunwire")
+            self.assertTrue(os.path.isfile(path) and not os.path.islink(path), path)
+            self.assertTrue(os.access(path, os.X_OK))
             out = subprocess.run([path, "--version"], capture_output=True, timeout=30).stdout
             self.assertTrue(out.startswith(want), out)
 
