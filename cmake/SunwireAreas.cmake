@@ -46,6 +46,8 @@ foreach(area IN LISTS SUNWIRE_AREAS)
   target_include_directories(sw_${area}
     PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src ${CMAKE_CURRENT_BINARY_DIR}/generated)
+  # libsunwire.so exports only what a public header marks SW_API (sunwire/api.h).
+  set_target_properties(sw_${area} PROPERTIES C_VISIBILITY_PRESET hidden)
   sunwire_warnings(sw_${area})
   list(APPEND SUNWIRE_AREA_TARGETS sw_${area})
 endforeach()

@@ -100,7 +100,7 @@ typedef struct sw_tigo_obs_event {
 typedef void (*sw_tigo_obs_cb)(void *user, const sw_tigo_obs_event *event);
 
 /* "no_slot_clock", "invalid_slot_counter", ... for logs. */
-const char *sw_tigo_diag_name(sw_tigo_diag_code code);
+SW_API const char *sw_tigo_diag_name(sw_tigo_diag_code code);
 
 /* ---- configuration ------------------------------------------------------------------ */
 enum sw_tigo_obs_flags {
@@ -180,7 +180,7 @@ typedef struct sw_tigo_observer {
 } sw_tigo_observer;
 
 /* Flags from enum sw_tigo_obs_flags; on_event may be NULL (state only). */
-void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user);
+SW_API void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user);
 
 /*
  * Push raw bus bytes that arrived at wall-clock time now_ns (Unix ns). Any
@@ -189,21 +189,21 @@ void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb o
  * must not push into the same observer. Returns the number of link frames
  * completed in this chunk.
  */
-size_t sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns);
+SW_API size_t sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns);
 /* Push one already-framed, CRC-checked frame (captures, tests). */
-void sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
+SW_API void sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
 
 /* The persistent state; load a state file into it before pushing bytes. */
-sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o);
-bool sw_tigo_observer_enumerating(const sw_tigo_observer *o);
+SW_API sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o);
+SW_API bool sw_tigo_observer_enumerating(const sw_tigo_observer *o);
 
-const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o);
-const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o);
-const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o);
 
 /* Taps for peek-frames / peek-activity (NULL to remove). */
-void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
-void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
+SW_API void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
+SW_API void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,20 @@ class Install(unittest.TestCase):
             out = subprocess.run([path, "--version"], capture_output=True, timeout=30).stdout
             self.assertTrue(out.startswith(want), out)
 
+    def test_only_public_headers_each_standing_alone(self):
+        inc = os.path.dirname(self.find("tigo.h"))
+        headers = sorted(os.listdir(inc))
+        for public in ("api.h", "error.h", "loop.h", "rct.h", "tigo.h"):
+            self.assertIn(public, headers)
+        for private in ("daemon.h", "model.h", "http.h", "net.h", "sink_mqtt.h"):
+            self.assertNotIn(private, headers)
+        for h in headers:
+            src = "#include <sunwire/%s>\ntypedef int header_probe;\n" % h
+            r = subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only",
+                                "-I", os.path.dirname(inc), "-x", "c", "-"], input=src, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, "%s: %s" % (h, r.stderr))
+
     def test_pkg_config_builds_a_program_shared_and_static(self):
         pc_dir = os.path.dirname(self.find("sunwire.pc"))
         self.find("tigo.h")
