@@ -105,5 +105,30 @@ class Install(unittest.TestCase):
         self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
 
 
+class BuildTree(unittest.TestCase):
+    """sunwire-uninstalled.pc lets a program build against the build tree, no install needed."""
+
+    def test_pkg_config_uninstalled_builds_a_program(self):
+        tmp = tempfile.mkdtemp(prefix="sunwire-uninstalled-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = dict(os.environ, PKG_CONFIG_PATH=BUILD)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sunwire-uninstalled"], env=env,
+                               capture_output=True, text=True, check=True).stdout.split()
+        self.assertIn("-lsunwire", flags)
+        libdir = [f[2:] for f in flags if f.startswith("-L")][0]
+        self.assertEqual(os.path.realpath(libdir), os.path.realpath(BUILD))
+        src = os.path.join(tmp, "prog.c")
+        with open(src, "w") as f:
+            f.write(PROGRAM)
+        exe = os.path.join(tmp, "prog")
+        r = subprocess.run(["cc", "-o", exe, src] + sanitizer_flags() + flags + ["-Wl,-rpath," + libdir],
+                           capture_output=True, text=True, cwd=tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ldd = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
+        self.assertIn(os.path.realpath(BUILD), ldd)
+        out = subprocess.run([exe], capture_output=True, text=True, timeout=30).stdout.split()
+        self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
+
+
 if __name__ == "__main__":
     unittest.main()
