@@ -8,7 +8,9 @@
  *   2. full decode with no output (link -> transport -> PV -> observer events),
  *   3. `sunwire tigo observe --file` writing JSON lines to /dev/null,
  *   4. `sunwire tigo peek-frames --file` writing to /dev/null,
- * the last two as real processes on a file, with their peak RSS.
+ * the last two as real processes on a file, with their peak RSS; and, when the
+ * taptap program is built next to sunwire, `taptap observe --file`: the same
+ * code without the daemon's libraries, whose peak RSS is the persona's figure.
  *
  * Usage: bench_tigo [MEGABYTES] [PATH-TO-SUNWIRE]   (defaults: 100, ./sunwire)
  *        bench_tigo MEGABYTES --write FILE         (only write the stream, e.g. for a profiler)
@@ -118,15 +120,18 @@ static void on_event(void *user, const sw_tigo_obs_event *e)
         power_seen++;
 }
 
-/* Run the program on a file with stdout to /dev/null; returns its CPU seconds, stores peak RSS in KiB. */
-static double run_cli(const char *prog, const char *sub, const char *file, long *rss_kib)
+/* Run `prog [group] sub --file file` with stdout to /dev/null; returns its CPU seconds, stores peak RSS in KiB. */
+static double run_cli(const char *prog, const char *group, const char *sub, const char *file, long *rss_kib)
 {
     pid_t pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(prog, prog, "tigo", sub, "--file", file, (char *)NULL);
+        if (group)
+            execl(prog, prog, group, sub, "--file", file, (char *)NULL);
+        else
+            execl(prog, prog, sub, "--file", file, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -207,10 +212,18 @@ int main(int argc, char **argv)
     free(stream);
     stream = NULL;
     long rss;
-    double t = run_cli(prog, "observe", path, &rss);
+    double t = run_cli(prog, "tigo", "observe", path, &rss);
     printf("observe -> /dev/null:      %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
-    t = run_cli(prog, "peek-frames", path, &rss);
+    t = run_cli(prog, "tigo", "peek-frames", path, &rss);
     printf("peek-frames -> /dev/null:  %8.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
+    char taptap[4096];
+    const char *slash = strrchr(prog, '/');
+    int dir_len = slash ? (int)(slash - prog + 1) : 0;
+    if (snprintf(taptap, sizeof taptap, "%.*staptap", dir_len, prog) < (int)sizeof taptap &&
+        access(taptap, X_OK) == 0) {
+        t = run_cli(taptap, NULL, "observe", path, &rss);
+        printf("taptap observe -> /dev/null: %6.0f MB/s  (peak RSS %.2f MiB)\n", mbytes / t, rss / 1024.0);
+    }
     unlink(path);
     return 0;
 }
