@@ -6,34 +6,28 @@
 # (and `sunwire features`) says it is disabled and which Debian package enables it.
 find_package(PkgConfig REQUIRED)
 
-set(SUNWIRE_LINK_LIBS m ${CMAKE_DL_LIBS})
-set(SUNWIRE_PC_LIBS_PRIVATE "-lm -ldl")
+set(SUNWIRE_LINK_LIBS m)
+# sunwire.pc names the libraries themselves in Libs.private rather than their
+# modules in Requires.private: linking libsunwire.a into a program that uses the
+# system's shared libraries needs only these, while Requires.private would ask
+# for the static dependency chains of libcurl & co., which no -dev package brings.
+set(SUNWIRE_PC_LIBS_PRIVATE "-lm")
+macro(sunwire_pc_private NAME)
+  foreach(_l IN LISTS ${NAME}_LIBRARIES)
+    string(APPEND SUNWIRE_PC_LIBS_PRIVATE " -l${_l}")
+  endforeach()
+endmacro()
 set(SUNWIRE_FEATURES "")
 
-# name, pkg-config module, Debian package, what it enables
-set(SUNWIRE_DL_LINK_LIBS "")
-macro(sunwire_optional_dl NAME MODULE DEBPKG WHAT)
-  pkg_check_modules(${NAME} IMPORTED_TARGET ${MODULE})
-  if(${NAME}_FOUND)
-    set(SUNWIRE_HAVE_${NAME} 1)
-    add_library(sw_headers_${NAME} INTERFACE)
-    target_include_directories(sw_headers_${NAME} INTERFACE ${${NAME}_INCLUDE_DIRS})
-    list(APPEND SUNWIRE_LINK_LIBS sw_headers_${NAME})
-    list(APPEND SUNWIRE_DL_LINK_LIBS PkgConfig::${NAME})
-    list(APPEND SUNWIRE_FEATURES "${WHAT}: enabled (${MODULE} ${${NAME}_VERSION}, loaded when used)")
-  else()
-    set(SUNWIRE_HAVE_${NAME} 0)
-    list(APPEND SUNWIRE_FEATURES "${WHAT}: DISABLED (install ${DEBPKG})")
-  endif()
-endmacro()
-
+# name, pkg-config module, Debian package that provides it, what it enables.
+# A found library is linked like any other (so `ldd` and dpkg-shlibdeps see it);
+# its imported target is PkgConfig::<NAME>, which the areas that call it link.
 macro(sunwire_optional NAME MODULE DEBPKG WHAT)
   pkg_check_modules(${NAME} IMPORTED_TARGET ${MODULE})
   if(${NAME}_FOUND)
     set(SUNWIRE_HAVE_${NAME} 1)
     list(APPEND SUNWIRE_LINK_LIBS PkgConfig::${NAME})
-    string(JOIN " " _ldflags ${${NAME}_LDFLAGS})
-    string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${_ldflags}")
+    sunwire_pc_private(${NAME})
     list(APPEND SUNWIRE_FEATURES "${WHAT}: enabled (${MODULE} ${${NAME}_VERSION})")
   else()
     set(SUNWIRE_HAVE_${NAME} 0)
@@ -41,16 +35,12 @@ macro(sunwire_optional NAME MODULE DEBPKG WHAT)
   endif()
 endmacro()
 
-# Loaded at first use (src/io/dl.h): only their headers are needed to build,
-# and the program does not map them, or their dependency chains, unless the
-# feature runs. Tests that call them directly link SUNWIRE_DL_LINK_LIBS.
-sunwire_optional_dl(PCAP      libpcap      libpcap-dev        "pcap capture reading")
-sunwire_optional_dl(MOSQUITTO libmosquitto libmosquitto-dev   "MQTT and Home Assistant output")
-sunwire_optional_dl(MHD       libmicrohttpd libmicrohttpd-dev "HTTP server (Prometheus /metrics, dashboard)")
-sunwire_optional_dl(CURL      libcurl      libcurl4-openssl-dev "InfluxDB HTTP output")
-sunwire_optional_dl(SQLITE    sqlite3      libsqlite3-dev     "embedded SQLite history")
-# Linked: small, and needed by the daemon whenever it runs.
-sunwire_optional(INIH      inih         libinih-dev        "configuration files (sunwire run --config)")
+sunwire_optional(PCAP      libpcap       libpcap-dev          "pcap capture reading")
+sunwire_optional(MOSQUITTO libmosquitto  libmosquitto-dev     "MQTT and Home Assistant output")
+sunwire_optional(MHD       libmicrohttpd libmicrohttpd-dev    "HTTP server (Prometheus /metrics, dashboard)")
+sunwire_optional(CURL      libcurl       libcurl4-openssl-dev "InfluxDB HTTP output")
+sunwire_optional(SQLITE    sqlite3       libsqlite3-dev       "embedded SQLite history")
+sunwire_optional(INIH      inih          libinih-dev          "configuration files (sunwire run --config)")
 # Required: jansson parses JSON input (state files, configuration, test vectors).
 pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
 if(NOT JANSSON_FOUND)
@@ -58,8 +48,7 @@ if(NOT JANSSON_FOUND)
     "(scripts/deps.sh does this for you)")
 endif()
 list(APPEND SUNWIRE_LINK_LIBS PkgConfig::JANSSON)
-string(JOIN " " _ldflags ${JANSSON_LDFLAGS})
-string(APPEND SUNWIRE_PC_LIBS_PRIVATE " ${_ldflags}")
+sunwire_pc_private(JANSSON)
 
 set(SUNWIRE_VERSION "${PROJECT_VERSION}")
 string(REPLACE ";" "\\n" SUNWIRE_FEATURES_TEXT "${SUNWIRE_FEATURES}")

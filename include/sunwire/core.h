@@ -41,7 +41,7 @@ static inline void sw_put_be32(uint8_t *p, uint32_t v)
  * (callers that write JSON decide what to do with those).
  * Writes a NUL-terminated string into out[SW_DOUBLE_TEXT_MAX]; returns its length.
  */
-size_t sw_fmt_double(char out[SW_DOUBLE_TEXT_MAX], double v);
+SW_API size_t sw_fmt_double(char out[SW_DOUBLE_TEXT_MAX], double v);
 
 /* ---- time --------------------------------------------------------------- */
 #define SW_RFC3339_MAX 40
@@ -52,7 +52,7 @@ size_t sw_fmt_double(char out[SW_DOUBLE_TEXT_MAX], double v);
  * "Z" when the offset is 0, else "+HH:MM" / "-HH:MM".
  * Returns the length written into out[SW_RFC3339_MAX].
  */
-size_t sw_fmt_rfc3339(char out[SW_RFC3339_MAX], int64_t unix_ns, int32_t utc_offset_s);
+SW_API size_t sw_fmt_rfc3339(char out[SW_RFC3339_MAX], int64_t unix_ns, int32_t utc_offset_s);
 
 /*
  * Instants are int64 Unix nanoseconds, which reach from 1677-09-21T00:12:44Z
@@ -62,15 +62,15 @@ size_t sw_fmt_rfc3339(char out[SW_RFC3339_MAX], int64_t unix_ns, int32_t utc_off
  */
 #define SW_TIME_S_MIN (-9223372036LL)
 #define SW_TIME_S_MAX 9223372036LL
-sw_err sw_time_ns_from_s(int64_t s, int64_t frac_ns, int64_t *out_ns);
+SW_API sw_err sw_time_ns_from_s(int64_t s, int64_t frac_ns, int64_t *out_ns);
 
 /* Days since 1970-01-01 to a proleptic Gregorian date, and back. */
-void sw_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
-int64_t sw_days_from_civil(int64_t year, unsigned month, unsigned day);
+SW_API void sw_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+SW_API int64_t sw_days_from_civil(int64_t year, unsigned month, unsigned day);
 
 /* ---- hex ------------------------------------------------------------------ */
 /* Upper-case hex, no separators. out must hold 2*n+1 bytes. */
-void sw_hex_encode(char *out, const uint8_t *in, size_t n);
+SW_API void sw_hex_encode(char *out, const uint8_t *in, size_t n);
 /*
  * Parse hex text as people paste it: pairs of hex digits, optionally separated
  * by white space, ':' , '-' or ',' and optionally prefixed with "0x" per byte.
@@ -78,17 +78,17 @@ void sw_hex_encode(char *out, const uint8_t *in, size_t n);
  * SW_ERR_BAD_HEX on any other character or an odd digit; SW_ERR_NO_SPACE when
  * out is too small.
  */
-sw_err sw_hex_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *n_out);
+SW_API sw_err sw_hex_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *n_out);
 
 /* ---- configuration words ---------------------------------------------------- */
 /* true/false, yes/no, on/off, 1/0 in any letter case (configuration values). */
-bool sw_parse_bool(const char *text, bool *out);
+SW_API bool sw_parse_bool(const char *text, bool *out);
 /* A plain decimal unsigned integer: digits only (no sign, spaces or suffix), at most max. */
-bool sw_parse_uint(const char *text, uint64_t max, uint64_t *out);
+SW_API bool sw_parse_uint(const char *text, uint64_t max, uint64_t *out);
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 /* Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */
-bool sw_utf8_valid(const uint8_t *s, size_t n);
+SW_API bool sw_utf8_valid(const uint8_t *s, size_t n);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #ifndef SUNWIRE_ERROR_H
 #define SUNWIRE_ERROR_H
 
+#include "sunwire/api.h"
 #include "sunwire/error_codes.h"
 
 #ifdef __cplusplus
@@ -33,9 +34,9 @@ typedef enum sw_err {
 #undef SW_ERR_ENUM_
 
 /* "SW_ERR_TRUNCATED" etc.; "SW_OK" for 0; "SW_ERR_UNKNOWN" for codes not in the table. */
-const char *sw_err_name(sw_err code);
+SW_API const char *sw_err_name(sw_err code);
 /* A one-line human message, never NULL. */
-const char *sw_err_message(sw_err code);
+SW_API const char *sw_err_message(sw_err code);
 
 #ifdef __cplusplus
 }

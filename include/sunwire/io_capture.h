@@ -39,7 +39,7 @@ extern "C" {
 #define SW_PCAPNG_MAX_IFACES 16
 
 /* True when the first bytes of a file look like a pcapng section header. */
-bool sw_pcapng_sniff(const uint8_t *p, size_t n);
+SW_API bool sw_pcapng_sniff(const uint8_t *p, size_t n);
 
 /* ---- encoder ------------------------------------------------------------ */
 /*
@@ -48,12 +48,12 @@ bool sw_pcapng_sniff(const uint8_t *p, size_t n);
  * SW_ERR_NO_SPACE when cap is too small (512 bytes always suffice for names up
  * to 200 bytes).
  */
-sw_err sw_pcapng_encode_header(uint8_t *out, size_t cap, size_t *n_out,
+SW_API sw_err sw_pcapng_encode_header(uint8_t *out, size_t cap, size_t *n_out,
                                const char *app, const char *if_name);
 /* Bytes needed for one packet block carrying len bytes. */
-size_t sw_pcapng_packet_size(size_t len);
+SW_API size_t sw_pcapng_packet_size(size_t len);
 /* One Enhanced Packet Block on interface 0, timestamp in ns since 1970 UTC. */
-sw_err sw_pcapng_encode_packet(uint8_t *out, size_t cap, size_t *n_out,
+SW_API sw_err sw_pcapng_encode_packet(uint8_t *out, size_t cap, size_t *n_out,
                                int64_t unix_ns, const uint8_t *data, size_t len);
 
 /* ---- decoder ------------------------------------------------------------ */
@@ -81,7 +81,7 @@ typedef struct sw_pcapng_reader {
     } ifaces[SW_PCAPNG_MAX_IFACES];
 } sw_pcapng_reader;
 
-void sw_pcapng_reader_init(sw_pcapng_reader *r, uint8_t *buf, size_t cap);
+SW_API void sw_pcapng_reader_init(sw_pcapng_reader *r, uint8_t *buf, size_t cap);
 
 /*
  * Consume input until one packet is complete or the input is used up.
@@ -90,11 +90,11 @@ void sw_pcapng_reader_init(sw_pcapng_reader *r, uint8_t *buf, size_t cap);
  * malformed content (bad magic, inconsistent lengths, unknown interface),
  * SW_ERR_TOO_LONG when a block does not fit in the buffer.
  */
-sw_err sw_pcapng_reader_feed(sw_pcapng_reader *r, const uint8_t *in, size_t n,
+SW_API sw_err sw_pcapng_reader_feed(sw_pcapng_reader *r, const uint8_t *in, size_t n,
                              size_t *consumed, sw_capture_packet *pkt, bool *got);
 
 /* At end of input: SW_OK at a block boundary, else SW_ERR_TRUNCATED. */
-sw_err sw_pcapng_reader_finish(const sw_pcapng_reader *r);
+SW_API sw_err sw_pcapng_reader_finish(const sw_pcapng_reader *r);
 
 #ifdef __cplusplus
 }

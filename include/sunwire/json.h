@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sunwire/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,35 +33,35 @@ typedef struct sw_json {
     bool after_key;
 } sw_json;
 
-void sw_json_init(sw_json *j, char *buf, size_t cap);
+SW_API void sw_json_init(sw_json *j, char *buf, size_t cap);
 /* Forget the content but keep the buffer (start the next line). */
-void sw_json_reset(sw_json *j);
+SW_API void sw_json_reset(sw_json *j);
 
-void sw_json_object_begin(sw_json *j);
-void sw_json_object_end(sw_json *j);
-void sw_json_array_begin(sw_json *j);
-void sw_json_array_end(sw_json *j);
+SW_API void sw_json_object_begin(sw_json *j);
+SW_API void sw_json_object_end(sw_json *j);
+SW_API void sw_json_array_begin(sw_json *j);
+SW_API void sw_json_array_end(sw_json *j);
 /* An object key; the next value call writes its value. */
-void sw_json_key(sw_json *j, const char *key);
-void sw_json_string(sw_json *j, const char *s);
-void sw_json_string_n(sw_json *j, const char *s, size_t n);
+SW_API void sw_json_key(sw_json *j, const char *key);
+SW_API void sw_json_string(sw_json *j, const char *s);
+SW_API void sw_json_string_n(sw_json *j, const char *s, size_t n);
 /*
  * Bytes that may not be valid UTF-8: valid sequences are written as they are,
  * every invalid byte as \u00XX of its Latin-1 value, so the output is always
  * valid JSON and the raw bytes can be recovered for ASCII-range data.
  */
-void sw_json_bytes_as_string(sw_json *j, const uint8_t *s, size_t n);
-void sw_json_int(sw_json *j, int64_t v);
-void sw_json_uint(sw_json *j, uint64_t v);
+SW_API void sw_json_bytes_as_string(sw_json *j, const uint8_t *s, size_t n);
+SW_API void sw_json_int(sw_json *j, int64_t v);
+SW_API void sw_json_uint(sw_json *j, uint64_t v);
 /* Shortest round-trip text; NaN and infinities are written as null. */
-void sw_json_double(sw_json *j, double v);
-void sw_json_bool(sw_json *j, bool v);
-void sw_json_null(sw_json *j);
+SW_API void sw_json_double(sw_json *j, double v);
+SW_API void sw_json_bool(sw_json *j, bool v);
+SW_API void sw_json_null(sw_json *j);
 /* Pre-formatted JSON text, written as one value (no validation). */
-void sw_json_raw(sw_json *j, const char *text, size_t n);
+SW_API void sw_json_raw(sw_json *j, const char *text, size_t n);
 
 /* NUL-terminate (when room) and return the text; NULL after an overflow. */
-const char *sw_json_finish(sw_json *j);
+SW_API const char *sw_json_finish(sw_json *j);
 
 #ifdef __cplusplus
 }

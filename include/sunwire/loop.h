@@ -36,31 +36,31 @@ typedef void (*sw_loop_fd_cb)(sw_loop *loop, int fd, int events, void *user);
 typedef int64_t (*sw_loop_timer_cb)(sw_loop *loop, uint64_t timer_id, void *user);
 
 /* Allocates the loop (the one allocation, at start-up). NULL on out of memory. */
-sw_loop *sw_loop_new(void);
-void sw_loop_free(sw_loop *loop);
+SW_API sw_loop *sw_loop_new(void);
+SW_API void sw_loop_free(sw_loop *loop);
 
 /* Watch fd for `events`; calling again for the same fd replaces the interest and callback. */
-sw_err sw_loop_add_fd(sw_loop *loop, int fd, int events, sw_loop_fd_cb cb, void *user);
+SW_API sw_err sw_loop_add_fd(sw_loop *loop, int fd, int events, sw_loop_fd_cb cb, void *user);
 /* Change the interest of a watched fd (0 = keep watching nothing). */
-sw_err sw_loop_set_fd_events(sw_loop *loop, int fd, int events);
-void sw_loop_del_fd(sw_loop *loop, int fd);
+SW_API sw_err sw_loop_set_fd_events(sw_loop *loop, int fd, int events);
+SW_API void sw_loop_del_fd(sw_loop *loop, int fd);
 
 /* Call cb after delay_ms; the id (never 0) can be used to delete it. */
-uint64_t sw_loop_add_timer(sw_loop *loop, int64_t delay_ms, sw_loop_timer_cb cb, void *user);
-void sw_loop_del_timer(sw_loop *loop, uint64_t timer_id);
+SW_API uint64_t sw_loop_add_timer(sw_loop *loop, int64_t delay_ms, sw_loop_timer_cb cb, void *user);
+SW_API void sw_loop_del_timer(sw_loop *loop, uint64_t timer_id);
 
 /* Run until sw_loop_stop. Returns SW_OK, or SW_ERR_IO when poll fails. */
-sw_err sw_loop_run(sw_loop *loop);
+SW_API sw_err sw_loop_run(sw_loop *loop);
 /* One iteration, waiting at most max_wait_ms (-1 = until something happens). */
-sw_err sw_loop_run_once(sw_loop *loop, int64_t max_wait_ms);
-void sw_loop_stop(sw_loop *loop);
-bool sw_loop_stopped(const sw_loop *loop);
+SW_API sw_err sw_loop_run_once(sw_loop *loop, int64_t max_wait_ms);
+SW_API void sw_loop_stop(sw_loop *loop);
+SW_API bool sw_loop_stopped(const sw_loop *loop);
 
 /* Monotonic milliseconds, as the loop sees them. */
-int64_t sw_loop_now_ms(void);
+SW_API int64_t sw_loop_now_ms(void);
 
 /* Statistics: how many times poll() returned (tests use this to prove there is no busy wait). */
-uint64_t sw_loop_wakeups(const sw_loop *loop);
+SW_API uint64_t sw_loop_wakeups(const sw_loop *loop);
 
 #ifdef __cplusplus
 }

@@ -102,38 +102,38 @@ typedef struct sw_rct_exchange {
 } sw_rct_exchange;
 
 /* Defaults: 2000 ms per attempt, 3 retries, backoff 100 ms doubling up to 2000 ms. */
-void sw_rct_exchange_config_default(sw_rct_exchange_config *cfg);
+SW_API void sw_rct_exchange_config_default(sw_rct_exchange_config *cfg);
 /* cfg NULL = defaults. The exchange starts idle (every frame is foreign). */
-void sw_rct_exchange_init(sw_rct_exchange *ex, const sw_rct_exchange_config *cfg);
+SW_API void sw_rct_exchange_init(sw_rct_exchange *ex, const sw_rct_exchange_config *cfg);
 
 /*
  * Start a request for `id` with `command` whose reply payload must decode as
  * `expect`; `query` (may be NULL) is the logger query time the reply must echo.
  * Forgets any earlier request. The first step is SEND.
  */
-void sw_rct_exchange_start(sw_rct_exchange *ex, uint8_t command, uint32_t id, sw_rct_type expect,
+SW_API void sw_rct_exchange_start(sw_rct_exchange *ex, uint8_t command, uint32_t id, sw_rct_type expect,
                            const uint32_t *query);
 
 /* What to do at now_ms. *until_ms (may be NULL) is set for RECEIVE and PAUSE. */
-sw_rct_step sw_rct_exchange_next(sw_rct_exchange *ex, int64_t now_ms, int64_t *until_ms);
+SW_API sw_rct_step sw_rct_exchange_next(sw_rct_exchange *ex, int64_t now_ms, int64_t *until_ms);
 
 /* The request went out at now_ms: the attempt's timeout starts. */
-void sw_rct_exchange_sent(sw_rct_exchange *ex, int64_t now_ms);
+SW_API void sw_rct_exchange_sent(sw_rct_exchange *ex, int64_t now_ms);
 
 /*
  * The attempt could not be made or was lost (connect failed, connection
  * closed): it ends now with `err`, which is the result if no attempt is left.
  */
-void sw_rct_exchange_failed(sw_rct_exchange *ex, sw_err err, int64_t now_ms);
+SW_API void sw_rct_exchange_failed(sw_rct_exchange *ex, sw_err err, int64_t now_ms);
 
 /*
  * One good frame from the receiver, at now_ms. On ACCEPTED the frame's
  * payload is the answer (copy it before pushing more bytes to the receiver).
  */
-sw_rct_reply_class sw_rct_exchange_push_frame(sw_rct_exchange *ex, const sw_rct_frame *frame, int64_t now_ms);
+SW_API sw_rct_reply_class sw_rct_exchange_push_frame(sw_rct_exchange *ex, const sw_rct_frame *frame, int64_t now_ms);
 
 /* Waiting for a reply to a request that was sent. */
-bool sw_rct_exchange_waiting(const sw_rct_exchange *ex);
+SW_API bool sw_rct_exchange_waiting(const sw_rct_exchange *ex);
 
 /*
  * SW_OK once accepted. When every attempt failed: SW_ERR_TIMEOUT (silence),
@@ -141,10 +141,10 @@ bool sw_rct_exchange_waiting(const sw_rct_exchange *ex);
  * repeated itself), or the error passed to sw_rct_exchange_failed.
  * SW_ERR_NOT_FOUND while there is no result yet.
  */
-sw_err sw_rct_exchange_result(const sw_rct_exchange *ex);
+SW_API sw_err sw_rct_exchange_result(const sw_rct_exchange *ex);
 
 /* "ACCEPTED", "FOREIGN", ... */
-const char *sw_rct_reply_class_name(sw_rct_reply_class c);
+SW_API const char *sw_rct_reply_class_name(sw_rct_reply_class c);
 
 #ifdef __cplusplus
 }

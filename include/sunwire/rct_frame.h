@@ -46,17 +46,17 @@ typedef enum sw_rct_command {
 } sw_rct_command;
 
 /* One of the 13 documented command bytes above. */
-bool sw_rct_command_valid(uint8_t cmd);
+SW_API bool sw_rct_command_valid(uint8_t cmd);
 /* Bit 0x40: the frame carries a 4-byte plant address after the length. */
-bool sw_rct_command_is_plant(uint8_t cmd);
+SW_API bool sw_rct_command_is_plant(uint8_t cmd);
 /* LONG_WRITE, LONG_RESPONSE and their plant forms: 2-byte length field. */
-bool sw_rct_command_is_long(uint8_t cmd);
-bool sw_rct_command_is_write(uint8_t cmd);
-bool sw_rct_command_is_response(uint8_t cmd);
+SW_API bool sw_rct_command_is_long(uint8_t cmd);
+SW_API bool sw_rct_command_is_write(uint8_t cmd);
+SW_API bool sw_rct_command_is_response(uint8_t cmd);
 /* "READ", "PLANT_LONG_RESPONSE", ...; NULL for bytes that are not commands. */
-const char *sw_rct_command_name(uint8_t cmd);
+SW_API const char *sw_rct_command_name(uint8_t cmd);
 /* Exact, case-sensitive inverse of sw_rct_command_name. SW_ERR_NOT_FOUND otherwise. */
-sw_err sw_rct_command_from_name(const char *name, uint8_t *cmd);
+SW_API sw_err sw_rct_command_from_name(const char *name, uint8_t *cmd);
 
 /* What the receiver found. Derived from the command, never from a separate flag. */
 typedef enum sw_rct_frame_kind {
@@ -78,7 +78,7 @@ typedef enum sw_rct_frame_kind {
  * CRC of the unescaped body (command .. last payload byte). An odd-length
  * input is padded with one 00 byte, as the devices do. Table driven.
  */
-uint16_t sw_rct_crc16(const uint8_t *p, size_t n);
+SW_API uint16_t sw_rct_crc16(const uint8_t *p, size_t n);
 
 /*
  * Build a complete, escaped frame into out[cap] (outputs last):
@@ -91,11 +91,11 @@ uint16_t sw_rct_crc16(const uint8_t *p, size_t n);
  * does not fit the length field; SW_ERR_NO_SPACE when cap is too small
  * (SW_RCT_WIRE_MAX(payload_len) is always enough). *out_len is the wire length.
  */
-sw_err sw_rct_frame_build(uint8_t command, uint32_t id, uint32_t address, const uint8_t *payload,
+SW_API sw_err sw_rct_frame_build(uint8_t command, uint32_t id, uint32_t address, const uint8_t *payload,
                           size_t payload_len, uint8_t *out, size_t cap, size_t *out_len);
 
 /* The 3-byte EXTENSION frame 2B 3C xx (xx escaped when it is 2B or 2D). */
-sw_err sw_rct_frame_build_extension(uint8_t ext, uint8_t *out, size_t cap, size_t *out_len);
+SW_API sw_err sw_rct_frame_build_extension(uint8_t ext, uint8_t *out, size_t cap, size_t *out_len);
 
 /* A received frame. payload points into the receiver and stays valid until the
  * next call that feeds that receiver. */
@@ -154,13 +154,13 @@ typedef struct sw_rct_receiver {
     uint8_t body_[SW_RCT_RX_BODY_MAX];
 } sw_rct_receiver;
 
-void sw_rct_receiver_init(sw_rct_receiver *rx);
+SW_API void sw_rct_receiver_init(sw_rct_receiver *rx);
 /* Forget a partial frame (e.g. when a new TCP segment starts with 00 2B). */
-void sw_rct_receiver_reset(sw_rct_receiver *rx);
+SW_API void sw_rct_receiver_reset(sw_rct_receiver *rx);
 /* True once a start token was seen and the frame is not finished. */
-bool sw_rct_receiver_in_frame(const sw_rct_receiver *rx);
+SW_API bool sw_rct_receiver_in_frame(const sw_rct_receiver *rx);
 /* Unescaped bytes of the pending frame, start token included (0 when idle). */
-size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
+SW_API size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
 
 /*
  * Push parser. Consumes bytes of data[len] until a frame completes, an error
@@ -171,7 +171,7 @@ size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
  * smaller than len only with a FRAME or ERROR event, and is 0 only for
  * SW_ERR_RCT_FRAME_TRUNCATED when data[0] is the new start token.
  */
-size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
+SW_API size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
 
 /*
  * One-shot parser for one frame held whole in memory (a captured frame, a
@@ -192,7 +192,7 @@ size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len
  * the same start token.
  */
 #define SW_RCT_PARSE_NEED_MORE 0
-ptrdiff_t sw_rct_frame_parse(const uint8_t *buf, size_t len, sw_rct_frame *frame, uint8_t *body,
+SW_API ptrdiff_t sw_rct_frame_parse(const uint8_t *buf, size_t len, sw_rct_frame *frame, uint8_t *body,
                              size_t body_cap);
 
 #ifdef __cplusplus

@@ -40,8 +40,8 @@ typedef enum sw_rct_group {
 } sw_rct_group;
 
 /* "BATTERY", "G_SYNC", ...; NULL outside the enum. */
-const char *sw_rct_group_name(sw_rct_group g);
-sw_err sw_rct_group_from_name(const char *name, sw_rct_group *out);
+SW_API const char *sw_rct_group_name(sw_rct_group g);
+SW_API sw_err sw_rct_group_from_name(const char *name, sw_rct_group *out);
 
 typedef struct sw_rct_enum_label {
     int64_t value;
@@ -73,17 +73,17 @@ typedef struct sw_rct_object {
 } sw_rct_object;
 
 /* Number of objects (895). */
-size_t sw_rct_registry_count(void);
+SW_API size_t sw_rct_registry_count(void);
 /* i-th object in ascending id order; NULL when i >= count. */
-const sw_rct_object *sw_rct_registry_at(size_t i);
+SW_API const sw_rct_object *sw_rct_registry_at(size_t i);
 /* i-th object in ascending name order (strcmp); NULL when i >= count. */
-const sw_rct_object *sw_rct_registry_at_by_name(size_t i);
+SW_API const sw_rct_object *sw_rct_registry_at_by_name(size_t i);
 /* Binary search by id; NULL when unknown. */
-const sw_rct_object *sw_rct_registry_find_id(uint32_t id);
+SW_API const sw_rct_object *sw_rct_registry_find_id(uint32_t id);
 /* Exact, case-sensitive name; binary search in the name index; NULL when unknown. */
-const sw_rct_object *sw_rct_registry_find_name(const char *name);
+SW_API const sw_rct_object *sw_rct_registry_find_name(const char *name);
 /* Length of the longest name (48), for column alignment. */
-size_t sw_rct_registry_name_max_length(void);
+SW_API size_t sw_rct_registry_name_max_length(void);
 
 /* Called per match; return non-zero to stop early. */
 typedef int (*sw_rct_object_cb)(const sw_rct_object *obj, void *ctx);
@@ -92,31 +92,31 @@ typedef int (*sw_rct_object_cb)(const sw_rct_object *obj, void *ctx);
  * order. Returns the number of matches visited (all of them unless cb stops;
  * cb may be NULL to just count).
  */
-size_t sw_rct_registry_prefix(const char *prefix, sw_rct_object_cb cb, void *ctx);
+SW_API size_t sw_rct_registry_prefix(const char *prefix, sw_rct_object_cb cb, void *ctx);
 /* Objects whose name contains needle (case-sensitive), in name order. */
-size_t sw_rct_registry_search(const char *needle, sw_rct_object_cb cb, void *ctx);
+SW_API size_t sw_rct_registry_search(const char *needle, sw_rct_object_cb cb, void *ctx);
 
 /*
  * Label of an ENUM value. SW_ERR_RCT_NOT_ENUM when the object's type is not
  * ENUM, SW_ERR_RCT_NO_ENUM_MAP when it has no labels, SW_ERR_NOT_FOUND when
  * the value has none.
  */
-sw_err sw_rct_object_enum_label(const sw_rct_object *obj, int64_t value, const char **label);
+SW_API sw_err sw_rct_object_enum_label(const sw_rct_object *obj, int64_t value, const char **label);
 /* Inverse (exact label text), same errors. */
-sw_err sw_rct_object_enum_value(const sw_rct_object *obj, const char *label, int64_t *value);
+SW_API sw_err sw_rct_object_enum_value(const sw_rct_object *obj, const char *label, int64_t *value);
 
 /*
  * The value the reference simulator answers with, of the response type.
  * SW_ERR_RCT_NOT_ENCODABLE for the 69 objects whose response type cannot be
  * encoded (time series, event table, battery modules, UNKNOWN).
  */
-sw_err sw_rct_object_sim_value(const sw_rct_object *obj, sw_rct_value *out);
+SW_API sw_err sw_rct_object_sim_value(const sw_rct_object *obj, sw_rct_value *out);
 
 /*
  * Text -> value of the object's request type (sw_rct_value_from_text), but an
  * ENUM also accepts one of its labels.
  */
-sw_err sw_rct_object_parse_value(const sw_rct_object *obj, const char *text, sw_rct_value *out,
+SW_API sw_err sw_rct_object_parse_value(const sw_rct_object *obj, const char *text, sw_rct_value *out,
                                  uint8_t *storage, size_t cap);
 
 /*
@@ -125,10 +125,10 @@ sw_err sw_rct_object_parse_value(const sw_rct_object *obj, const char *text, sw_
  * payload. SW_ERR_RCT_UNKNOWN_OBJECT when the id is not in the registry,
  * SW_ERR_NOT_FOUND when the frame carries no value (EXTENSION, empty READ).
  */
-sw_err sw_rct_frame_value_type(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_type *type);
+SW_API sw_err sw_rct_frame_value_type(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_type *type);
 
 /* Storage sw_rct_decode_reply needs for this frame (0 when none, or when it has no value). */
-size_t sw_rct_reply_storage_size(const sw_rct_frame *frame);
+SW_API size_t sw_rct_reply_storage_size(const sw_rct_frame *frame);
 
 /*
  * Look the frame's object up in the registry and decode its payload with the
@@ -137,7 +137,7 @@ size_t sw_rct_reply_storage_size(const sw_rct_frame *frame);
  * sw_rct_reply_storage_size(frame) bytes, NULL/0 for all but time series and
  * event tables. Errors: those of sw_rct_frame_value_type and sw_rct_value_decode.
  */
-sw_err sw_rct_decode_reply(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_value *out,
+SW_API sw_err sw_rct_decode_reply(const sw_rct_frame *frame, const sw_rct_object **obj, sw_rct_value *out,
                            void *storage, size_t cap);
 
 #ifdef __cplusplus

@@ -48,13 +48,13 @@ typedef enum sw_rct_type {
 } sw_rct_type;
 
 /* "FLOAT", "BATTERY_MODULE_STATUS", ...; NULL for numbers that are no type. */
-const char *sw_rct_type_name(sw_rct_type t);
+SW_API const char *sw_rct_type_name(sw_rct_type t);
 /* Exact inverse of sw_rct_type_name; SW_ERR_NOT_FOUND otherwise. */
-sw_err sw_rct_type_from_name(const char *name, sw_rct_type *out);
+SW_API sw_err sw_rct_type_from_name(const char *name, sw_rct_type *out);
 /* Payload size of the fixed-width types (1, 2, 4, 48, 96); 0 for the others. */
-size_t sw_rct_type_fixed_size(sw_rct_type t);
+SW_API size_t sw_rct_type_fixed_size(sw_rct_type t);
 /* BOOL .. FLOAT and STRING and UNKNOWN (raw bytes) can be encoded; the rest are answers only. */
-bool sw_rct_type_encodable(sw_rct_type t);
+SW_API bool sw_rct_type_encodable(sw_rct_type t);
 
 #define SW_RCT_BATTERY_CELLS 24
 
@@ -124,7 +124,7 @@ typedef struct sw_rct_value {
  * size (time series points / event rows, plus alignment slack); 0 for types
  * that need none.
  */
-size_t sw_rct_value_storage_size(sw_rct_type type, size_t payload_len);
+SW_API size_t sw_rct_value_storage_size(sw_rct_type type, size_t payload_len);
 
 /*
  * Decode payload[len] as `type` into *out. Strings, raw bytes and nothing
@@ -138,7 +138,7 @@ size_t sw_rct_value_storage_size(sw_rct_type type, size_t payload_len);
  *   SW_ERR_INVALID_ARGUMENT for a number that is no type.
  * UNKNOWN decodes to the raw bytes. *out is fully set only on SW_OK.
  */
-sw_err sw_rct_value_decode(sw_rct_type type, const uint8_t *payload, size_t len,
+SW_API sw_err sw_rct_value_decode(sw_rct_type type, const uint8_t *payload, size_t len,
                            sw_rct_value *out, void *storage, size_t cap);
 
 /*
@@ -150,7 +150,7 @@ sw_err sw_rct_value_decode(sw_rct_type type, const uint8_t *payload, size_t len,
  * as is (no NUL added); UNKNOWN writes raw.bytes. Composite types:
  * SW_ERR_RCT_NOT_ENCODABLE. SW_ERR_NO_SPACE when cap is too small.
  */
-sw_err sw_rct_value_encode(const sw_rct_value *v, uint8_t *out, size_t cap, size_t *out_len);
+SW_API sw_err sw_rct_value_encode(const sw_rct_value *v, uint8_t *out, size_t cap, size_t *out_len);
 
 /*
  * Parse command-line text as a value of `type` (for encode/write commands).
@@ -161,7 +161,7 @@ sw_err sw_rct_value_encode(const sw_rct_value *v, uint8_t *out, size_t cap, size
  * storage[cap]. Composite types: SW_ERR_RCT_NOT_ENCODABLE.
  * Errors: SW_ERR_BAD_NUMBER, SW_ERR_OUT_OF_RANGE, SW_ERR_BAD_HEX, SW_ERR_NO_SPACE.
  */
-sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *out,
+SW_API sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *out,
                               uint8_t *storage, size_t cap);
 
 /*
@@ -180,10 +180,10 @@ sw_err sw_rct_value_from_text(sw_rct_type type, const char *text, sw_rct_value *
  * SW_ERR_INVALID_ARGUMENT for a NULL value.
  */
 #define SW_RCT_WRITE_STRING_MAX 63u /* devices answer names in 64-byte buffers, NUL included */
-sw_err sw_rct_value_check_write(const sw_rct_value *v);
+SW_API sw_err sw_rct_value_check_write(const sw_rct_value *v);
 
 /* The integer range a write of `type` accepts (BOOL 0 .. 1); false for non-integer types. */
-bool sw_rct_type_write_range(sw_rct_type type, int64_t *lo, int64_t *hi);
+SW_API bool sw_rct_type_write_range(sw_rct_type type, int64_t *lo, int64_t *hi);
 
 /*
  * Text given by a user as a value to write: parsed strictly, then checked with
@@ -194,7 +194,7 @@ bool sw_rct_type_write_range(sw_rct_type type, int64_t *lo, int64_t *hi);
  * SW_ERR_RCT_WRITE_OUT_OF_RANGE; STRING the text (v->u.str points into it).
  * storage/cap are unused today and may be NULL / 0.
  */
-sw_err sw_rct_value_parse_write(sw_rct_type type, const char *text, sw_rct_value *out,
+SW_API sw_err sw_rct_value_parse_write(sw_rct_type type, const char *text, sw_rct_value *out,
                                 uint8_t *storage, size_t cap);
 
 /*
@@ -208,7 +208,7 @@ sw_err sw_rct_value_parse_write(sw_rct_type type, const char *text, sw_rct_value
  * the latter). Writes at most cap bytes including a NUL; returns the full
  * length the text needs (snprintf style), so a result >= cap means truncated.
  */
-size_t sw_rct_value_to_text(const sw_rct_value *v, char *out, size_t cap);
+SW_API size_t sw_rct_value_to_text(const sw_rct_value *v, char *out, size_t cap);
 
 /*
  * Write v as one JSON value: BOOL true/false, integers, FLOAT a number (null
@@ -221,21 +221,21 @@ size_t sw_rct_value_to_text(const sw_rct_value *v, char *out, size_t cap);
  * "u_max":..,"t_min":..,"t_max":..}, BATTERY_MODULE_RESISTANCE
  * {"cells":[{"cell":i,"raw_value":r,"resistance_mohm":r/256}]}.
  */
-void sw_rct_value_to_json(const sw_rct_value *v, sw_json *j);
+SW_API void sw_rct_value_to_json(const sw_rct_value *v, sw_json *j);
 
 /*
  * A float as Python's repr()/str() prints it: shortest round trip, plain
  * notation for 1e-4 <= |v| < 1e16 ("0.0001", "123.0"), else "1e-05",
  * "1.5e+16"; "nan", "inf", "-inf". Returns the length written to out[32].
  */
-size_t sw_rct_fmt_pyfloat(char out[32], double v);
+SW_API size_t sw_rct_fmt_pyfloat(char out[32], double v);
 
 /*
  * Printable rendering of raw bytes: valid UTF-8 and printable ASCII as is,
  * control bytes, DEL and invalid UTF-8 as \xHH. Same snprintf-style contract
  * as sw_rct_value_to_text.
  */
-size_t sw_rct_printable(const uint8_t *s, size_t n, char *out, size_t cap);
+SW_API size_t sw_rct_printable(const uint8_t *s, size_t n, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -24,26 +24,26 @@ extern "C" {
 #define SW_TIGO_ADDR_TEXT_MAX 24
 
 /* True when the address carries Tigo's OUI 04:C0:5B (so it has a barcode). */
-bool sw_tigo_addr_is_tigo(const uint8_t addr[8]);
+SW_API bool sw_tigo_addr_is_tigo(const uint8_t addr[8]);
 
 /* CRC-4 of the check character (poly x^4+x+1, init 2, MSB first), 0..15. */
-uint8_t sw_tigo_barcode_crc4(const uint8_t *p, size_t n);
+SW_API uint8_t sw_tigo_barcode_crc4(const uint8_t *p, size_t n);
 
 /* The check-character alphabet entry for a CRC-4 value ("GHJKLMNPRSTVWXYZ"). */
-char sw_tigo_barcode_check_char(uint8_t crc4);
+SW_API char sw_tigo_barcode_check_char(uint8_t crc4);
 
 /*
  * "04:C0:5B:30:00:02:BE:16": upper-case colon-separated hex.
  * Returns the length (always 23) written into out[SW_TIGO_ADDR_TEXT_MAX].
  */
-size_t sw_tigo_addr_format(const uint8_t addr[8], char out[SW_TIGO_ADDR_TEXT_MAX]);
+SW_API size_t sw_tigo_addr_format(const uint8_t addr[8], char out[SW_TIGO_ADDR_TEXT_MAX]);
 
 /*
  * Barcode text of a long address ("4-A2346FZ"), or the colon-hex form for
  * addresses outside Tigo's OUI (the reference tools do the same wherever a
  * barcode is expected). Returns the length written into out.
  */
-size_t sw_tigo_barcode_format(const uint8_t addr[8], char out[SW_TIGO_BARCODE_MAX]);
+SW_API size_t sw_tigo_barcode_format(const uint8_t addr[8], char out[SW_TIGO_BARCODE_MAX]);
 
 /*
  * Parse a barcode back into a long address. Accepts everything taptap accepts
@@ -54,7 +54,7 @@ size_t sw_tigo_barcode_format(const uint8_t addr[8], char out[SW_TIGO_BARCODE_MA
  * SW_ERR_TIGO_BAD_BARCODE for malformed text, SW_ERR_TIGO_BARCODE_CHECK when
  * only the check character is wrong.
  */
-sw_err sw_tigo_barcode_parse(const char *text, size_t len, uint8_t addr[8]);
+SW_API sw_err sw_tigo_barcode_parse(const char *text, size_t len, uint8_t addr[8]);
 
 #ifdef __cplusplus
 }

@@ -69,12 +69,12 @@ typedef struct sw_tigo_fmt {
     uint8_t ts_zone_len;
 } sw_tigo_fmt;
 
-void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s);
+SW_API void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s);
 
 /* The cached texts of a report's values (made on first use). */
 enum { SW_TIGO_NUM_VOLTAGE_IN, SW_TIGO_NUM_VOLTAGE_OUT, SW_TIGO_NUM_CURRENT, SW_TIGO_NUM_TEMPERATURE };
-const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw);
-const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw);
+SW_API const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw);
+SW_API const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw);
 /* `which` is one of SW_TIGO_NUM_*, `raw` the 12-bit field (masked here). */
 static inline const sw_tigo_num_text *sw_tigo_fmt_num(sw_tigo_fmt *f, unsigned which, unsigned raw)
 {
@@ -96,27 +96,27 @@ static inline const char *sw_tigo_fmt_duty(sw_tigo_fmt *f, unsigned raw)
 }
 
 /* RFC 3339 exactly like sw_fmt_rfc3339, through the cache. Returns the length. */
-size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40]);
+SW_API size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40]);
 
 /* ---- observe ------------------------------------------------------------------ */
 /* taptap 0.2.0: {"event_type":"power_report","gateway":..,"node":..,...} */
-sw_err sw_tigo_fmt_power_fork(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_fmt_power_fork(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                               size_t *len_out);
 /* taptap 0.1.1: {"gateway":{"id":..[,"address":[..]]},"node":{"id":..[,"address":[..],"barcode":".."]},...} */
-sw_err sw_tigo_fmt_power_upstream(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_fmt_power_upstream(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out);
 /*
  * sunwire's extended power report: the fork line's keys in the same order,
  * then "barcode" (when known) and "extra" (hex of firmware-4.x trailing
  * bytes, "" when none). Consumers of the fork format ignore unknown keys.
  */
-sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out);
 
 /* taptap 0.2.0 infrastructure_report of a state, keys in numeric order. */
-sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
+SW_API sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
 /* Upper bound of the infrastructure line's size (plus NUL). */
-size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
+SW_API size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
 
 /* ---- peek-frames ---------------------------------------------------------------- */
 #define SW_TIGO_NO_TIME INT64_MIN
@@ -131,8 +131,8 @@ size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
  *   time_ns is not SW_TIGO_NO_TIME. frame_type_name is taptap's name, or for
  *   types it does not name sunwire's label (see sw_tigo_frame_type_describe).
  */
-sw_err sw_tigo_fmt_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out);
-sw_err sw_tigo_fmt_frame_json(sw_tigo_fmt *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
+SW_API sw_err sw_tigo_fmt_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out);
+SW_API sw_err sw_tigo_fmt_frame_json(sw_tigo_fmt *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
                               size_t *len_out);
 
 /* ---- peek-activity -------------------------------------------------------------- */
@@ -148,7 +148,7 @@ typedef struct sw_tigo_activity {
     uint16_t block[SW_TIGO_ACTIVITY_GATEWAYS]; /* epoch<<8 | block, 0xFFFF for invalid */
 } sw_tigo_activity;
 
-void sw_tigo_activity_init(sw_tigo_activity *a);
+SW_API void sw_tigo_activity_init(sw_tigo_activity *a);
 
 /*
  * One line for a transport event, readable (json false) or JSON. Returns
@@ -156,7 +156,7 @@ void sw_tigo_activity_init(sw_tigo_activity *a);
  * plain requests, pings and receive responses whose slot block did not
  * change. See docs/tigo-observer.md for every kind and its fields.
  */
-sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json,
+SW_API sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json,
                             int64_t time_ns, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus

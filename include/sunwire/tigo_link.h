@@ -28,9 +28,9 @@ extern "C" {
 #define SW_TIGO_CRC16_INIT 0x8408u
 
 /* Continue a CRC over more bytes; start with SW_TIGO_CRC16_INIT. */
-uint16_t sw_tigo_crc16_update(uint16_t crc, const uint8_t *p, size_t n);
+SW_API uint16_t sw_tigo_crc16_update(uint16_t crc, const uint8_t *p, size_t n);
 /* CRC of one buffer (address + type + payload, unescaped). */
-uint16_t sw_tigo_crc16(const uint8_t *p, size_t n);
+SW_API uint16_t sw_tigo_crc16(const uint8_t *p, size_t n);
 
 /* ---- addresses and frame types ------------------------------------------- */
 #define SW_TIGO_ADDR_FROM_GATEWAY 0x8000u /* direction bit: set = sent by a gateway */
@@ -76,10 +76,10 @@ enum {
  * 0x0010/0x0011 have no reference name and give NULL here; see
  * sw_tigo_frame_type_describe for a descriptive label.
  */
-const char *sw_tigo_frame_type_name(uint16_t type);
+SW_API const char *sw_tigo_frame_type_name(uint16_t type);
 /* A human label for any type, never NULL: the reference name, "STAR_REQUEST",
  * "STAR_RESPONSE", "UNKNOWN_0010", "UNKNOWN_0011" or "UNKNOWN". */
-const char *sw_tigo_frame_type_describe(uint16_t type);
+SW_API const char *sw_tigo_frame_type_describe(uint16_t type);
 
 /* ---- frames ---------------------------------------------------------------- */
 #define SW_TIGO_LINK_MAX_BODY 256u /* unescaped address+type+payload+CRC */
@@ -149,10 +149,10 @@ struct sw_tigo_link_rx {
     uint8_t buf[8 + SW_TIGO_LINK_MAX_BODY];
 };
 
-void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,
+SW_API void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,
                           void *user);
 /* Back to Idle with an empty buffer; counters are kept. */
-void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
+SW_API void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
 /*
  * Push bytes. Returns 0 when all of them were consumed (a link receiver never
  * refuses input), or the non-zero value a callback returned to stop: the
@@ -162,20 +162,20 @@ void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
  * but must not push into the same receiver re-entrantly. The struct holds no
  * pointer to itself: it may be copied or moved between pushes.
  */
-int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *used);
+SW_API int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *used);
 static inline sw_tigo_link_state sw_tigo_link_rx_state(const sw_tigo_link_rx *rx)
 {
     return (sw_tigo_link_state)rx->state;
 }
 /* "Idle", "Noise", "StartOfFrame", "Frame", "FrameEscape", "Giant", "GiantEscape". */
-const char *sw_tigo_link_state_name(sw_tigo_link_state state);
+SW_API const char *sw_tigo_link_state_name(sw_tigo_link_state state);
 
 /*
  * Check and split one unescaped body (address, type, payload, CRC LE) as the
  * receiver does at 7E 08. SW_ERR_TRUNCATED below 6 bytes, SW_ERR_TOO_LONG
  * above 256, SW_ERR_TIGO_BAD_CRC on mismatch. frame->payload points into body.
  */
-sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *frame);
+SW_API sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *frame);
 
 /* ---- encoder (an observer never sends; used by tests, benches, simulators) - */
 /* Escaping table of the seven reserved bytes. */
@@ -184,10 +184,10 @@ static inline bool sw_tigo_byte_needs_escape(uint8_t b)
     return b == 0x7E || b == 0x24 || b == 0x23 || b == 0x25 || b == 0xA4 || b == 0xA3 || b == 0xA5;
 }
 /* Escape raw bytes into out. SW_ERR_NO_SPACE when cap is too small. */
-sw_err sw_tigo_link_escape(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len);
+SW_API sw_err sw_tigo_link_escape(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len);
 /* Reverse the escapes (no delimiters allowed in the input): SW_ERR_TIGO_BAD_ESCAPE on 7E followed
  * by anything but 00..06 or on a trailing lone 7E. */
-sw_err sw_tigo_link_unescape(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len);
+SW_API sw_err sw_tigo_link_unescape(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len);
 
 enum {
     SW_TIGO_ENCODE_NO_PREAMBLE = 1u << 0 /* omit 00 FF FF / FF */
@@ -203,7 +203,7 @@ static inline size_t sw_tigo_link_encoded_max(size_t payload_len)
  * SW_ERR_TOO_LONG when payload_len > SW_TIGO_LINK_MAX_PAYLOAD, SW_ERR_NO_SPACE
  * when cap is too small.
  */
-sw_err sw_tigo_link_encode(uint16_t address, uint16_t type, const uint8_t *payload, size_t payload_len,
+SW_API sw_err sw_tigo_link_encode(uint16_t address, uint16_t type, const uint8_t *payload, size_t payload_len,
                            unsigned flags, uint8_t *out, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus

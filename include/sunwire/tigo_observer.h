@@ -136,10 +136,10 @@ typedef struct sw_tigo_power_reading {
 typedef int (*sw_tigo_power_cb)(sw_tigo_observer *o, const sw_tigo_power_reading *reading, void *user);
 
 /* Fill a reading from a power event. */
-void sw_tigo_power_reading_from_event(const sw_tigo_power_event *ev, sw_tigo_power_reading *out);
+SW_API void sw_tigo_power_reading_from_event(const sw_tigo_power_event *ev, sw_tigo_power_reading *out);
 
 /* "no_slot_clock", "invalid_slot_counter", ... for logs. */
-const char *sw_tigo_diag_name(sw_tigo_diag_code code);
+SW_API const char *sw_tigo_diag_name(sw_tigo_diag_code code);
 
 /* ---- configuration ------------------------------------------------------------------ */
 enum sw_tigo_obs_flags {
@@ -234,7 +234,7 @@ struct sw_tigo_observer {
 };
 
 /* Flags from enum sw_tigo_obs_flags; on_event may be NULL (state only). */
-void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user);
+SW_API void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user);
 
 /*
  * Push raw bus bytes that arrived at wall-clock time now_ns (Unix ns). Any
@@ -245,24 +245,24 @@ void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb o
  * the number of bytes consumed (push the rest to go on). Link frames are
  * counted in sw_tigo_observer_link_counters()->frames.
  */
-int sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns, size_t *used);
+SW_API int sw_tigo_observer_push(sw_tigo_observer *o, const uint8_t *bytes, size_t n, int64_t now_ns, size_t *used);
 /* Push one already-framed, CRC-checked frame (captures, tests): 0, or a
  * callback's non-zero value. */
-int sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
+SW_API int sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame, int64_t now_ns);
 
 /* The persistent state; load a state file into it before pushing bytes. */
-sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o);
-bool sw_tigo_observer_enumerating(const sw_tigo_observer *o);
+SW_API sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o);
+SW_API bool sw_tigo_observer_enumerating(const sw_tigo_observer *o);
 
-const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o);
-const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o);
-const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o);
+SW_API const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o);
 
 /* Taps for peek-frames / peek-activity (NULL to remove). */
-void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
-void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
+SW_API void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
+SW_API void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
 /* Power reports as sw_tigo_power_reading, without the other events (NULL to remove). */
-void sw_tigo_observer_set_power_cb(sw_tigo_observer *o, sw_tigo_power_cb cb, void *user);
+SW_API void sw_tigo_observer_set_power_cb(sw_tigo_observer *o, sw_tigo_power_cb cb, void *user);
 
 #ifdef __cplusplus
 }

@@ -48,7 +48,7 @@ enum {
 
 /* taptap's name for the 15 packet types it names ("POWER_REPORT", ...), else NULL
  * (0x41 included: the reference prints it as PacketType(0x41)). */
-const char *sw_tigo_packet_type_name(uint8_t type);
+SW_API const char *sw_tigo_packet_type_name(uint8_t type);
 
 #define SW_TIGO_NODE_BROADCAST 0u
 #define SW_TIGO_NODE_GATEWAY 1u
@@ -72,7 +72,7 @@ typedef struct sw_tigo_pv_packet {
  * header bytes or fewer than data_len data bytes remain (the reference then
  * stops and discards the rest; *pos is set to n so a loop ends).
  */
-sw_err sw_tigo_pv_packet_next(const uint8_t *region, size_t n, size_t *pos, sw_tigo_pv_packet *out);
+SW_API sw_err sw_tigo_pv_packet_next(const uint8_t *region, size_t n, size_t *pos, sw_tigo_pv_packet *out);
 
 /* ---- slot counter (spec §7) ------------------------------------------------ */
 #define SW_TIGO_SLOTS_PER_EPOCH 12000u
@@ -82,18 +82,18 @@ static inline unsigned sw_tigo_slot_epoch(uint16_t sc) { return (unsigned)(sc >>
 static inline unsigned sw_tigo_slot_number(uint16_t sc) { return (unsigned)(sc & 0x3FFFu); }
 static inline bool sw_tigo_slot_valid(uint16_t sc) { return (sc & 0x3FFFu) < SW_TIGO_SLOTS_PER_EPOCH; }
 /* "Epoch0", "Epoch4", "Epoch8", "EpochC" (the reference's names for epochs 0..3). */
-const char *sw_tigo_slot_epoch_name(uint16_t sc);
+SW_API const char *sw_tigo_slot_epoch_name(uint16_t sc);
 /* Absolute slot 0..47999; SW_ERR_TIGO_INVALID_SLOT when the slot number exceeds 11999. */
-sw_err sw_tigo_slot_absolute(uint16_t sc, uint32_t *abs_out);
+SW_API sw_err sw_tigo_slot_absolute(uint16_t sc, uint32_t *abs_out);
 /*
  * Wrap-aware distance from `past` to `now` in slots, as the reference library
  * computes it: a_now - a_past when positive, else 48000 - a_past + a_now.
  * QUIRK kept: equal values give 48000, not 0. SW_ERR_TIGO_INVALID_SLOT when
  * either value is invalid.
  */
-sw_err sw_tigo_slots_since(uint16_t now, uint16_t past, uint32_t *slots_out);
+SW_API sw_err sw_tigo_slots_since(uint16_t now, uint16_t past, uint32_t *slots_out);
 /* Same distance but 0 for equal values (what a new caller usually wants). */
-sw_err sw_tigo_slots_between(uint16_t now, uint16_t past, uint32_t *slots_out);
+SW_API sw_err sw_tigo_slots_between(uint16_t now, uint16_t past, uint32_t *slots_out);
 
 /* ---- power report (0x31, spec §8.2, fw4 §3.2) ------------------------------- */
 #define SW_TIGO_POWER_REPORT_LEN 13u
@@ -123,7 +123,7 @@ typedef struct sw_tigo_power_report {
 } sw_tigo_power_report;
 
 /* 13, 14 or 15 bytes: SW_OK. Fewer: SW_ERR_TRUNCATED. More: SW_ERR_TOO_LONG. */
-sw_err sw_tigo_power_report_decode(const uint8_t *data, size_t n, sw_tigo_power_report *out);
+SW_API sw_err sw_tigo_power_report_decode(const uint8_t *data, size_t n, sw_tigo_power_report *out);
 /* 12-bit pair helpers: first = b0<<4 | b1>>4, second = (b1 & 0xF)<<8 | b2. */
 static inline uint16_t sw_tigo_u12_first(const uint8_t *p) { return (uint16_t)((p[0] << 4) | (p[1] >> 4)); }
 static inline uint16_t sw_tigo_u12_second(const uint8_t *p) { return (uint16_t)(((p[1] & 0x0F) << 8) | p[2]); }
@@ -145,7 +145,7 @@ typedef struct sw_tigo_topology_report {
 } sw_tigo_topology_report;
 
 /* At least 17 bytes: SW_OK (tolerant: the doc's 23-byte example decodes too). */
-sw_err sw_tigo_topology_report_decode(const uint8_t *data, size_t n, sw_tigo_topology_report *out);
+SW_API sw_err sw_tigo_topology_report_decode(const uint8_t *data, size_t n, sw_tigo_topology_report *out);
 
 /* ---- node table (0x26 request, 0x27 response, spec §8.3, fork layout) ----------- */
 #define SW_TIGO_NODE_TABLE_ENTRY_LEN 10u
@@ -162,14 +162,14 @@ typedef struct sw_tigo_node_table_response {
 } sw_tigo_node_table_response;
 
 /* Request data: start index (exactly 2 bytes). */
-sw_err sw_tigo_node_table_request_decode(const uint8_t *data, size_t n, uint16_t *start_index);
+SW_API sw_err sw_tigo_node_table_request_decode(const uint8_t *data, size_t n, uint16_t *start_index);
 /*
  * start(2) count(2) entries(10 x count), exact fit: SW_ERR_TRUNCATED when
  * shorter, SW_ERR_TOO_LONG when longer than the count says.
  */
-sw_err sw_tigo_node_table_response_decode(const uint8_t *data, size_t n, sw_tigo_node_table_response *out);
+SW_API sw_err sw_tigo_node_table_response_decode(const uint8_t *data, size_t n, sw_tigo_node_table_response *out);
 /* Entry i (< count) of a decoded response. */
-void sw_tigo_node_table_entry_at(const sw_tigo_node_table_response *r, size_t i, sw_tigo_node_table_entry *out);
+SW_API void sw_tigo_node_table_entry_at(const sw_tigo_node_table_response *r, size_t i, sw_tigo_node_table_entry *out);
 
 /* ---- network status (0x2E / 0x2D request, 0x2F response, spec §8.5) ----------- */
 typedef struct sw_tigo_network_status {
@@ -187,7 +187,7 @@ typedef struct sw_tigo_network_status {
  * forms (9, 10 and 12 bytes): a 9-byte core, preceded by a 2-byte prefix when
  * at least 11 bytes are present. Fewer than 9 bytes: SW_ERR_TRUNCATED.
  */
-sw_err sw_tigo_network_status_decode(const uint8_t *data, size_t n, sw_tigo_network_status *out);
+SW_API sw_err sw_tigo_network_status_decode(const uint8_t *data, size_t n, sw_tigo_network_status *out);
 
 typedef struct sw_tigo_long_network_status_request {
     uint8_t unknown[3];
@@ -197,7 +197,7 @@ typedef struct sw_tigo_long_network_status_request {
 } sw_tigo_long_network_status_request;
 
 /* Exactly 8 bytes. */
-sw_err sw_tigo_long_network_status_request_decode(const uint8_t *data, size_t n,
+SW_API sw_err sw_tigo_long_network_status_request_decode(const uint8_t *data, size_t n,
                                                   sw_tigo_long_network_status_request *out);
 
 /* ---- gateway radio configuration (0x0D / 0x0E, spec §8.6) ------------------- */
@@ -214,7 +214,7 @@ typedef struct sw_tigo_radio_config {
 } sw_tigo_radio_config;
 
 /* Exactly 37 bytes. */
-sw_err sw_tigo_radio_config_decode(const uint8_t *data, size_t n, sw_tigo_radio_config *out);
+SW_API sw_err sw_tigo_radio_config_decode(const uint8_t *data, size_t n, sw_tigo_radio_config *out);
 
 /* ---- PV configuration (0x13 request, 0x18 response, spec §8.7) ---------------- */
 #define SW_TIGO_PV_CONFIG_REQUEST_LEN 24u
@@ -230,7 +230,7 @@ typedef struct sw_tigo_pv_config_request {
 } sw_tigo_pv_config_request;
 
 /* Exactly 24 bytes. */
-sw_err sw_tigo_pv_config_request_decode(const uint8_t *data, size_t n, sw_tigo_pv_config_request *out);
+SW_API sw_err sw_tigo_pv_config_request_decode(const uint8_t *data, size_t n, sw_tigo_pv_config_request *out);
 
 typedef struct sw_tigo_pv_config_response {
     uint8_t unknown_0;
@@ -243,7 +243,7 @@ typedef struct sw_tigo_pv_config_response {
 } sw_tigo_pv_config_response;
 
 /* At least 6 bytes (the radio group); the rest is exposed raw. */
-sw_err sw_tigo_pv_config_response_decode(const uint8_t *data, size_t n, sw_tigo_pv_config_response *out);
+SW_API sw_err sw_tigo_pv_config_response_decode(const uint8_t *data, size_t n, sw_tigo_pv_config_response *out);
 
 /* ---- broadcast (0x22) ----------------------------------------------------- */
 typedef struct sw_tigo_broadcast {
@@ -253,7 +253,7 @@ typedef struct sw_tigo_broadcast {
 } sw_tigo_broadcast;
 
 /* 0 or 2 bytes. */
-sw_err sw_tigo_broadcast_decode(const uint8_t *data, size_t n, sw_tigo_broadcast *out);
+SW_API sw_err sw_tigo_broadcast_decode(const uint8_t *data, size_t n, sw_tigo_broadcast *out);
 
 /* ---- string request / response (0x06 / 0x07, spec §8.9) ------------------------ */
 typedef struct sw_tigo_string_request {
@@ -263,9 +263,9 @@ typedef struct sw_tigo_string_request {
 } sw_tigo_string_request;
 
 /* Node ID (2) + text; SW_ERR_TRUNCATED below 2 bytes, SW_ERR_BAD_UTF8 for invalid text. */
-sw_err sw_tigo_string_request_decode(const uint8_t *data, size_t n, sw_tigo_string_request *out);
+SW_API sw_err sw_tigo_string_request_decode(const uint8_t *data, size_t n, sw_tigo_string_request *out);
 /* The whole data as text; SW_ERR_BAD_UTF8 when invalid. */
-sw_err sw_tigo_string_response_decode(const uint8_t *data, size_t n, const char **text, size_t *text_len);
+SW_API sw_err sw_tigo_string_response_decode(const uint8_t *data, size_t n, const char **text, size_t *text_len);
 
 /* ---- generic dispatch --------------------------------------------------------- */
 typedef enum sw_tigo_app_kind {
@@ -319,7 +319,7 @@ typedef struct sw_tigo_app_message {
  * set, and the bytes stay available raw. The return value is `error`.
  * Radio configuration request data (0x0D) and 0x41 are kept raw.
  */
-sw_err sw_tigo_app_decode(uint8_t type, const uint8_t *data, size_t n, sw_tigo_app_message *out);
+SW_API sw_err sw_tigo_app_decode(uint8_t type, const uint8_t *data, size_t n, sw_tigo_app_message *out);
 
 #ifdef __cplusplus
 }

@@ -34,19 +34,19 @@ typedef struct sw_tigo_slot_clock {
 } sw_tigo_slot_clock;
 
 /* True when the counter's slot number (low 14 bits) is at most 11999. */
-bool sw_tigo_slot_counter_ok(uint16_t slot_counter);
+SW_API bool sw_tigo_slot_counter_ok(uint16_t slot_counter);
 
 /*
  * Block index (0..47) and offset inside the block (0..4995 ms, in ns) of a
  * counter value. SW_ERR_TIGO_INVALID_SLOT for slot numbers above 11999.
  */
-sw_err sw_tigo_slot_locate(uint16_t slot_counter, unsigned *block, int64_t *offset_ns);
+SW_API sw_err sw_tigo_slot_locate(uint16_t slot_counter, unsigned *block, int64_t *offset_ns);
 
 /*
  * First observation: anchor the counter's block at t - offset and fill the
  * other 47 blocks backwards at 5 s each. On error the clock is unchanged.
  */
-sw_err sw_tigo_slot_clock_init(sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t t_ns);
+SW_API sw_err sw_tigo_slot_clock_init(sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t t_ns);
 
 /*
  * Later observation. A time earlier than the previous one rebuilds the clock
@@ -54,11 +54,11 @@ sw_err sw_tigo_slot_clock_init(sw_tigo_slot_clock *c, uint16_t slot_counter, int
  * the blocks back to (not including) the previous one are back-filled; the
  * same block changes nothing but the remembered time.
  */
-sw_err sw_tigo_slot_clock_update(sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t t_ns,
+SW_API sw_err sw_tigo_slot_clock_update(sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t t_ns,
                                  bool *rebuilt);
 
 /* Wall-clock time of a counter value: anchor of its block + offset. */
-sw_err sw_tigo_slot_clock_get(const sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t *t_ns);
+SW_API sw_err sw_tigo_slot_clock_get(const sw_tigo_slot_clock *c, uint16_t slot_counter, int64_t *t_ns);
 
 #ifdef __cplusplus
 }

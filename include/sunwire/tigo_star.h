@@ -60,16 +60,16 @@ typedef struct sw_tigo_star_record {
 } sw_tigo_star_record;
 
 /* Exactly 8 bytes: SW_OK; shorter SW_ERR_TRUNCATED, longer SW_ERR_TOO_LONG. */
-sw_err sw_tigo_star_request_decode(const uint8_t *payload, size_t n, sw_tigo_star_request *out);
+SW_API sw_err sw_tigo_star_request_decode(const uint8_t *payload, size_t n, sw_tigo_star_request *out);
 /*
  * At least 18 bytes and (n - 18) a multiple of 12: SW_OK. Shorter:
  * SW_ERR_TRUNCATED. A partial trailing record: SW_ERR_TIGO_BAD_LENGTH.
  */
-sw_err sw_tigo_star_response_decode(const uint8_t *payload, size_t n, sw_tigo_star_response *out);
+SW_API sw_err sw_tigo_star_response_decode(const uint8_t *payload, size_t n, sw_tigo_star_response *out);
 /* Split one 12-byte record (exactly 12 bytes, else SW_ERR_TIGO_BAD_LENGTH). */
-sw_err sw_tigo_star_record_decode(const uint8_t *rec, size_t n, sw_tigo_star_record *out);
+SW_API sw_err sw_tigo_star_record_decode(const uint8_t *rec, size_t n, sw_tigo_star_record *out);
 /* Record i (< record_count) of a decoded response. */
-void sw_tigo_star_response_record(const sw_tigo_star_response *r, size_t i, sw_tigo_star_record *out);
+SW_API void sw_tigo_star_response_record(const sw_tigo_star_response *r, size_t i, sw_tigo_star_record *out);
 
 #ifdef __cplusplus
 }

@@ -54,13 +54,13 @@ typedef struct sw_tigo_state {
     sw_tigo_node_record nodes[SW_TIGO_MAX_NODES];
 } sw_tigo_state;
 
-void sw_tigo_state_init(sw_tigo_state *s);
+SW_API void sw_tigo_state_init(sw_tigo_state *s);
 /* NULL when nothing is known about the gateway. */
-const sw_tigo_gateway_record *sw_tigo_state_gateway(const sw_tigo_state *s, uint16_t gateway);
+SW_API const sw_tigo_gateway_record *sw_tigo_state_gateway(const sw_tigo_state *s, uint16_t gateway);
 /* The stored long address of a node, or NULL. */
-const uint8_t *sw_tigo_state_node_address(const sw_tigo_state *s, uint16_t gateway, uint16_t node_id);
+SW_API const uint8_t *sw_tigo_state_node_address(const sw_tigo_state *s, uint16_t gateway, uint16_t node_id);
 /* The contiguous, ID-sorted node records of one gateway (count 0 when none). */
-const sw_tigo_node_record *sw_tigo_state_gateway_nodes(const sw_tigo_state *s, uint16_t gateway,
+SW_API const sw_tigo_node_record *sw_tigo_state_gateway_nodes(const sw_tigo_state *s, uint16_t gateway,
                                                        size_t *count);
 
 /*
@@ -68,22 +68,22 @@ const sw_tigo_node_record *sw_tigo_state_gateway_nodes(const sw_tigo_state *s, u
  * SW_ERR_TIGO_CAPACITY when a table is full (state unchanged),
  * SW_ERR_OUT_OF_RANGE for a gateway ID above 32767 or node ID 0.
  */
-sw_err sw_tigo_state_set_identity(sw_tigo_state *s, uint16_t gateway, const uint8_t addr[8], bool *changed);
-sw_err sw_tigo_state_set_version(sw_tigo_state *s, uint16_t gateway, const char *text, size_t len,
+SW_API sw_err sw_tigo_state_set_identity(sw_tigo_state *s, uint16_t gateway, const uint8_t addr[8], bool *changed);
+SW_API sw_err sw_tigo_state_set_version(sw_tigo_state *s, uint16_t gateway, const char *text, size_t len,
                                  bool *changed);
 /*
  * Replace a gateway's node table; `entries` are in any order, later
  * duplicates win. n may be 0 (an empty but known table).
  */
-sw_err sw_tigo_state_set_node_table(sw_tigo_state *s, uint16_t gateway, const sw_tigo_node_record *entries,
+SW_API sw_err sw_tigo_state_set_node_table(sw_tigo_state *s, uint16_t gateway, const sw_tigo_node_record *entries,
                                     size_t n, bool *changed);
 /*
  * Replace every identity and version at once with the given records (what a
  * completed enumeration does); node tables are kept.
  */
-sw_err sw_tigo_state_replace_inventory(sw_tigo_state *s, const sw_tigo_gateway_record *recs, size_t n,
+SW_API sw_err sw_tigo_state_replace_inventory(sw_tigo_state *s, const sw_tigo_gateway_record *recs, size_t n,
                                        bool *changed);
-bool sw_tigo_state_equal(const sw_tigo_state *a, const sw_tigo_state *b);
+SW_API bool sw_tigo_state_equal(const sw_tigo_state *a, const sw_tigo_state *b);
 
 /* ---- node-table builder ------------------------------------------------------ */
 typedef enum sw_tigo_ntb_mode {
@@ -116,18 +116,18 @@ typedef struct sw_tigo_node_table_builder {
     uint16_t gateway; /* copied into the records */
 } sw_tigo_node_table_builder;
 
-void sw_tigo_ntb_init(sw_tigo_node_table_builder *b, sw_tigo_ntb_mode mode, uint16_t gateway,
+SW_API void sw_tigo_ntb_init(sw_tigo_node_table_builder *b, sw_tigo_ntb_mode mode, uint16_t gateway,
                       sw_tigo_node_record *storage, size_t cap);
-void sw_tigo_ntb_reset(sw_tigo_node_table_builder *b);
+SW_API void sw_tigo_ntb_reset(sw_tigo_node_table_builder *b);
 /*
  * One node-table page: the start index of the *request* (as the reference
  * keys it) and the response's entries in wire form, 10 bytes each (long
  * address, node ID BE). After COMPLETE the table stays readable until the
  * next push.
  */
-sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_node_table_builder *b, uint16_t request_start,
+SW_API sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_node_table_builder *b, uint16_t request_start,
                                     const uint8_t *wire_entries, size_t count);
-const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_node_table_builder *b, size_t *count);
+SW_API const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_node_table_builder *b, size_t *count);
 
 /* ---- state file (taptap 0.2.0 --persistent-file) --------------------------------- */
 /*
@@ -136,9 +136,9 @@ const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_node_table_builder *b
  * newline. SW_ERR_NO_SPACE when cap is too small (*len_out then holds the
  * size needed, excluding the NUL that is written when room allows).
  */
-sw_err sw_tigo_state_serialize(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
+SW_API sw_err sw_tigo_state_serialize(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
 /* An upper bound for the serialised size of s. */
-size_t sw_tigo_state_serialized_max(const sw_tigo_state *s);
+SW_API size_t sw_tigo_state_serialized_max(const sw_tigo_state *s);
 
 /*
  * Parse and validate a state document into s (s is left initialised-empty on
@@ -149,7 +149,7 @@ size_t sw_tigo_state_serialized_max(const sw_tigo_state *s);
  * for a schema violation, SW_ERR_TIGO_CAPACITY when it does not fit. A
  * one-line explanation naming the offending path goes to errbuf (may be NULL).
  */
-sw_err sw_tigo_state_parse(sw_tigo_state *s, const char *text, size_t len, char *errbuf, size_t errcap);
+SW_API sw_err sw_tigo_state_parse(sw_tigo_state *s, const char *text, size_t len, char *errbuf, size_t errcap);
 
 /*
  * Temporary file name for an atomic write of `path`, taptap's rule: the
@@ -159,7 +159,7 @@ sw_err sw_tigo_state_parse(sw_tigo_state *s, const char *text, size_t len, char 
  * SW_ERR_NO_SPACE when out is too small, SW_ERR_INVALID_ARGUMENT for an
  * empty path or one ending in '/'.
  */
-sw_err sw_tigo_state_tmp_path(const char *path, char *out, size_t cap);
+SW_API sw_err sw_tigo_state_tmp_path(const char *path, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

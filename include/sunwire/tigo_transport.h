@@ -38,7 +38,7 @@ typedef struct sw_tigo_receive_request {
 } sw_tigo_receive_request;
 
 /* Exactly 5 bytes. */
-sw_err sw_tigo_receive_request_decode(const uint8_t *p, size_t n, sw_tigo_receive_request *out);
+SW_API sw_err sw_tigo_receive_request_decode(const uint8_t *p, size_t n, sw_tigo_receive_request *out);
 
 typedef struct sw_tigo_receive_response {
     uint16_t status;     /* whole status word as sent */
@@ -72,7 +72,7 @@ enum sw_tigo_status_check {
  * the length this status word needs, as the reference reports it: 5 below 2
  * bytes), SW_ERR_TIGO_UNKNOWN_STATUS (strict check only).
  */
-sw_err sw_tigo_receive_response_decode(const uint8_t *p, size_t n, uint16_t reference_pn,
+SW_API sw_err sw_tigo_receive_response_decode(const uint8_t *p, size_t n, uint16_t reference_pn,
                                        enum sw_tigo_status_check check, sw_tigo_receive_response *out,
                                        size_t *min_len);
 
@@ -95,22 +95,22 @@ typedef struct sw_tigo_command_response {
 } sw_tigo_command_response;
 
 /* At least 5 bytes each. */
-sw_err sw_tigo_command_request_decode(const uint8_t *p, size_t n, sw_tigo_command_request *out);
-sw_err sw_tigo_command_response_decode(const uint8_t *p, size_t n, sw_tigo_command_response *out);
+SW_API sw_err sw_tigo_command_request_decode(const uint8_t *p, size_t n, sw_tigo_command_request *out);
+SW_API sw_err sw_tigo_command_response_decode(const uint8_t *p, size_t n, sw_tigo_command_response *out);
 
 /* 0x0039 / 0x003B payload: long address + gateway address (exactly 10 bytes). */
 typedef struct sw_tigo_identity {
     uint8_t long_address[8];
     uint16_t gateway_address; /* link-address format */
 } sw_tigo_identity;
-sw_err sw_tigo_identity_decode(const uint8_t *p, size_t n, sw_tigo_identity *out);
+SW_API sw_err sw_tigo_identity_decode(const uint8_t *p, size_t n, sw_tigo_identity *out);
 
 /* 0x0014 payload: 4 unknown bytes + enumeration address (exactly 6 bytes). */
 typedef struct sw_tigo_enumeration_start {
     uint8_t unknown[4]; /* seen 37 24 92 66 */
     uint16_t enumeration_address;
 } sw_tigo_enumeration_start;
-sw_err sw_tigo_enumeration_start_decode(const uint8_t *p, size_t n, sw_tigo_enumeration_start *out);
+SW_API sw_err sw_tigo_enumeration_start_decode(const uint8_t *p, size_t n, sw_tigo_enumeration_start *out);
 
 /* 0x003C payload: 4 unknown + long address + new gateway ID (exactly 14 bytes). */
 typedef struct sw_tigo_assign_gateway_id {
@@ -118,7 +118,7 @@ typedef struct sw_tigo_assign_gateway_id {
     uint8_t long_address[8];
     uint16_t new_gateway_id;
 } sw_tigo_assign_gateway_id;
-sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assign_gateway_id *out);
+SW_API sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assign_gateway_id *out);
 
 /* ---- events ------------------------------------------------------------------ */
 typedef enum sw_tigo_event_kind {
@@ -290,25 +290,25 @@ struct sw_tigo_transport {
     uint32_t last_gateway; /* index of the most recently used gateway slot (lookup shortcut) */
 };
 
-void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);
+SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);
 /*
  * Push one CRC-checked frame; events go to the callback before this returns.
  * Returns 0, or the non-zero value the callback returned to stop (the frame's
  * bookkeeping is done by then; only its later events are skipped).
  */
-int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *frame);
+SW_API int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *frame);
 /*
  * Whether receive responses are followed by one SW_TIGO_EV_PV_PACKET event
  * per packet (the default) or only counted (a consumer that walks
  * u.receive_response.response.packets itself saves the per-packet calls).
  * Takes effect from the next frame.
  */
-void sw_tigo_transport_set_packet_events(sw_tigo_transport *t, bool on);
-bool sw_tigo_transport_packet_events(const sw_tigo_transport *t);
+SW_API void sw_tigo_transport_set_packet_events(sw_tigo_transport *t, bool on);
+SW_API bool sw_tigo_transport_packet_events(const sw_tigo_transport *t);
 /* The packet number last recorded for a gateway: SW_ERR_NOT_FOUND when none. */
-sw_err sw_tigo_transport_packet_number(const sw_tigo_transport *t, uint16_t gateway_id, uint16_t *pn);
+SW_API sw_err sw_tigo_transport_packet_number(const sw_tigo_transport *t, uint16_t gateway_id, uint16_t *pn);
 /* Name of an event kind ("receive_request", ...), for logs and tests. */
-const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind);
+SW_API const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind);
 
 /* ---- link + transport in one struct (convenience for programs) ------------------- */
 typedef struct sw_tigo_stack {
@@ -324,11 +324,11 @@ typedef struct sw_tigo_stack {
  * itself: it may be copied or moved between pushes. The frame tap
  * (on_frame, frame_user; set them after init) receives &s->link.
  */
-void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
+SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
                         void *user);
 /* Push bus bytes: as sw_tigo_link_rx_push (0, or a callback's non-zero value
  * to stop; *used, may be NULL, the bytes consumed). */
-int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used);
+SW_API int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /*
- * main.c: entry point and dispatch.
+ * main.c: the sunwire program's entry point and dispatch.
  *
  *   taptap ...            -> Tigo group, taptap persona (argv[0] is a link named taptap)
  *   rctclient ...         -> RCT group, rctclient persona
@@ -7,6 +7,10 @@
  *   sunwire taptap ...    -> Tigo group, taptap persona
  *   sunwire rct ...       -> RCT group, sunwire persona
  *   sunwire rctclient ... -> RCT group, rctclient persona
+ *
+ * The installed taptap and rctclient are programs of their own (taptap.c,
+ * rctclient.c) that run the same groups; a link to sunwire under either name
+ * still works.
  */
 #include <signal.h>
 #include <stdio.h>

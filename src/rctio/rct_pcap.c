@@ -18,7 +18,7 @@
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_PCAP
-#include "rctio/dl_pcap.h"
+#include <pcap/pcap.h>
 #endif
 
 void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64])
@@ -302,12 +302,6 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *u
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     sw_pcap_stats st = { 0 };
-    const char *why;
-    if (sw_dl_pcap_load(&why) != SW_OK) {
-        if (errbuf && errbuf_len)
-            snprintf(errbuf, errbuf_len, "pcap reading unavailable: %s", why);
-        return SW_ERR_UNSUPPORTED;
-    }
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!pc) {
         if (errbuf && errbuf_len)

@@ -202,11 +202,6 @@ const char *sw_history_errmsg(const sw_history *h)
 
 static sw_err open_common(const char *path, int flags, sw_history **out)
 {
-    const char *why;
-    if (sw_dl_sqlite_load(&why) != SW_OK) {
-        SW_LOGE(LOG_TARGET, "the history is unavailable: %s", why);
-        return SW_ERR_UNSUPPORTED;
-    }
     sw_history *h = calloc(1, sizeof *h);
     if (!h)
         return SW_ERR_NO_MEMORY;

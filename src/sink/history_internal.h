@@ -18,7 +18,7 @@
 const sw_field *sw_history_record_fields(sw_history_table t, size_t *n);
 
 #if SUNWIRE_HAVE_SQLITE
-#include "sink/dl_sqlite.h"
+#include <sqlite3.h>
 
 struct sw_history {
     sqlite3 *db;

@@ -23,7 +23,7 @@
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_CURL
-#include "sink/dl_curl.h"
+#include <curl/curl.h>
 #endif
 
 #define LOG_TARGET "sunwire::influx"
@@ -713,11 +713,6 @@ static void start_request(influx_sink *s)
 static sw_err http_open(influx_sink *s)
 {
     char *org = NULL, *bucket = NULL;
-    const char *why;
-    if (sw_dl_curl_load(&why) != SW_OK) {
-        SW_LOGE(LOG_TARGET, "InfluxDB HTTP output unavailable: %s", why);
-        return SW_ERR_UNSUPPORTED;
-    }
     /* Reference-counted by libcurl; paired with the cleanup in http_close. */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->easy = curl_easy_init();
@@ -809,8 +804,6 @@ static void http_drain(influx_sink *s)
 
 static void http_close(influx_sink *s)
 {
-    if (sw_dl_curl_load(NULL) != SW_OK)
-        return; /* http_open never got as far as libcurl */
     if (s->multi && s->easy)
         http_drain(s);
     if (s->curl_timer)

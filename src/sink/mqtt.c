@@ -26,7 +26,7 @@
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_MOSQUITTO
-#include "sink/dl_mosquitto.h"
+#include <mosquitto.h>
 
 #define LOG_TARGET "mqtt"
 #define PAYLOAD_MAX (256 * 1024) /* a device message lists all its entities: an inverter may poll hundreds */
@@ -636,11 +636,6 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
 {
     if (!loop || !model || !c || !out)
         return SW_ERR_INVALID_ARGUMENT;
-    const char *why;
-    if (sw_dl_mosquitto_load(&why) != SW_OK) {
-        SW_LOGE(LOG_TARGET, "MQTT output unavailable: %s", why);
-        return SW_ERR_UNSUPPORTED;
-    }
     struct mqtt_sink *s = calloc(1, sizeof *s);
     if (!s)
         return SW_ERR_NO_MEMORY;

@@ -123,7 +123,7 @@ void sw_http_limits_defaults(sw_http_limits *l)
 
 #if SUNWIRE_HAVE_MHD
 
-#include "web/dl_microhttpd.h"
+#include <microhttpd.h>
 
 #define SSE_MAX_QUEUE (1024 * 1024)
 #define SSE_MAX_PATHS 8
@@ -901,11 +901,6 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
     if (!loop || !out)
         return SW_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    const char *why;
-    if (sw_dl_microhttpd_load(&why) != SW_OK) {
-        SW_LOGE("sunwire::http", "HTTP server unavailable: %s", why);
-        return SW_ERR_UNSUPPORTED;
-    }
     int lfd = -1;
     uint16_t bound = 0;
     sw_err err = sw_tcp_listen(bind_addr, port, 128, &lfd, &bound);

@@ -17,7 +17,7 @@ FIXED_START = "2026-06-21T09:00:00"
 
 
 def rctclient_bin():
-    """The rctclient persona: the symlink next to the program, else `sunwire rctclient`."""
+    """The rctclient persona: the rctclient program built next to sunwire, else `sunwire rctclient`."""
     link = os.path.join(os.path.dirname(BIN), "rctclient")
     if os.path.exists(link):
         return [link]

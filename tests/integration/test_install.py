@@ -1,4 +1,4 @@
-"""`cmake --install` gives a usable package: the program, its persona links, the
+"""`cmake --install` gives a usable package: the program, its persona programs, the
 library (shared and static), headers and a relocatable pkg-config file that a
 third-party program can build against."""
 import os
@@ -50,14 +50,28 @@ class Install(unittest.TestCase):
                 return os.path.join(root, name)
         self.fail("%s not installed" % name)
 
-    def test_personas_are_links_that_behave(self):
+    def test_personas_are_programs_that_behave(self):
         sunwire = self.find("sunwire")
         for persona, want in (("taptap", b"taptap 0.2.0"), ("rctclient", b"rctclient, version")):
             path = os.path.join(os.path.dirname(sunwire), persona)
-            self.assertTrue(os.path.islink(path))
-            self.assertEqual(os.readlink(path), "sunwire")
+            self.assertTrue(os.path.isfile(path) and not os.path.islink(path), path)
+            self.assertTrue(os.access(path, os.X_OK))
             out = subprocess.run([path, "--version"], capture_output=True, timeout=30).stdout
             self.assertTrue(out.startswith(want), out)
+
+    def test_only_public_headers_each_standing_alone(self):
+        inc = os.path.dirname(self.find("tigo.h"))
+        headers = sorted(os.listdir(inc))
+        for public in ("api.h", "error.h", "loop.h", "rct.h", "tigo.h"):
+            self.assertIn(public, headers)
+        for private in ("daemon.h", "model.h", "http.h", "net.h", "sink_mqtt.h"):
+            self.assertNotIn(private, headers)
+        for h in headers:
+            src = "#include <sunwire/%s>\ntypedef int header_probe;\n" % h
+            r = subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only",
+                                "-I", os.path.dirname(inc), "-x", "c", "-"], input=src, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, "%s: %s" % (h, r.stderr))
 
     def test_pkg_config_builds_a_program_shared_and_static(self):
         pc_dir = os.path.dirname(self.find("sunwire.pc"))
@@ -88,6 +102,31 @@ class Install(unittest.TestCase):
         ldd = subprocess.run(["ldd", exe_s], capture_output=True, text=True).stdout
         self.assertNotIn("libsunwire", ldd)
         out = subprocess.run([exe_s], capture_output=True, text=True, timeout=30).stdout.split()
+        self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
+
+
+class BuildTree(unittest.TestCase):
+    """sunwire-uninstalled.pc lets a program build against the build tree, no install needed."""
+
+    def test_pkg_config_uninstalled_builds_a_program(self):
+        tmp = tempfile.mkdtemp(prefix="sunwire-uninstalled-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = dict(os.environ, PKG_CONFIG_PATH=BUILD)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sunwire-uninstalled"], env=env,
+                               capture_output=True, text=True, check=True).stdout.split()
+        self.assertIn("-lsunwire", flags)
+        libdir = [f[2:] for f in flags if f.startswith("-L")][0]
+        self.assertEqual(os.path.realpath(libdir), os.path.realpath(BUILD))
+        src = os.path.join(tmp, "prog.c")
+        with open(src, "w") as f:
+            f.write(PROGRAM)
+        exe = os.path.join(tmp, "prog")
+        r = subprocess.run(["cc", "-o", exe, src] + sanitizer_flags() + flags + ["-Wl,-rpath," + libdir],
+                           capture_output=True, text=True, cwd=tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ldd = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
+        self.assertIn(os.path.realpath(BUILD), ldd)
+        out = subprocess.run([exe], capture_output=True, text=True, timeout=30).stdout.split()
         self.assertEqual(out, ["4-9A57A2L", "SW_OK", "895"])
 
 

@@ -19,7 +19,7 @@ SOURCE = os.environ.get("SW_SOURCE_DIR", "")
 
 
 def taptap_path():
-    """The taptap persona: a link named taptap next to the built program."""
+    """The taptap persona: the taptap program built next to sunwire (else a link to sunwire)."""
     path = os.path.join(os.path.dirname(BIN), "taptap")
     if not os.path.exists(path):
         os.symlink("sunwire", path)

@@ -3,7 +3,6 @@
  * file, the shipped example, flags-style keys, and every kind of error with
  * the file name and line it must name.
  */
-/* sw-test-links: io tigo rct sink web */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

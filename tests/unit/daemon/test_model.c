@@ -3,7 +3,6 @@
  * integrals, the gap guard, restarts, local midnight, aggregates, night
  * handling, sink notifications and the backoff schedule.
  */
-/* sw-test-links: io tigo rct sink web */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,6 @@
  * a corrupt panels.json moved aside and the counters taken from the copy the
  * last save kept.
  */
-/* sw-test-links: io tigo rct sink web */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

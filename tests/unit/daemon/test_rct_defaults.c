@@ -5,7 +5,6 @@
  * battery, grid total and per phase, house load, temperatures, energy
  * counters and all four fault words.
  */
-/* sw-test-links: io tigo rct sink web */
 #include <string.h>
 
 #include "sunwire/daemon.h"

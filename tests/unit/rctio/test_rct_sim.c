@@ -1,5 +1,4 @@
 /* Unit tests for the simulated inverter's answers (sans-I/O part). */
-/* sw-test-links: rct sim io tigo */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

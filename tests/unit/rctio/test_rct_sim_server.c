@@ -1,5 +1,4 @@
 /* Unit tests for the simulated inverter's TCP server on the event loop (loopback only). */
-/* sw-test-links: rct sim io tigo */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

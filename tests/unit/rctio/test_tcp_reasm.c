@@ -1,5 +1,4 @@
 /* Unit tests for packet parsing and TCP reassembly (the pcap reader's lower layers). */
-/* sw-test-links: rct sim io tigo */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,4 @@
 /* Unit tests for the simulated household: physics bounds, monotonic counters, determinism. */
-/* sw-test-links: tigo */
 #include <math.h>
 #include <string.h>
 

@@ -1,6 +1,5 @@
 /* Unit tests for the simulated Tigo bus: determinism, framing, slot counters,
  * status words, the sun curve, and the round trip through the observer. */
-/* sw-test-links: tigo */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

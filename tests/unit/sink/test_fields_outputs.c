@@ -5,7 +5,6 @@
  * with its declared unit. A field added to a table with a name for an output
  * is checked here without touching this file.
  */
-/* sw-test-links: model io web */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

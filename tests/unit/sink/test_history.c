@@ -3,7 +3,6 @@
  * directory, filled from the Tigo power-report vectors, read back through the
  * query layer and, independently, through SQLite itself.
  */
-/* sw-test-links: model io web */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -5,7 +5,6 @@
  * also checked against the state payload the same device publishes, so the
  * two halves of the contract cannot drift apart.
  */
-/* sw-test-links: model io web */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>

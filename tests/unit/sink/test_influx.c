@@ -4,7 +4,6 @@
  * all parsed back by a line-protocol reader written here, and the file
  * destination of the sink.
  */
-/* sw-test-links: model io web */
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>

@@ -2,7 +2,6 @@
  * Unit tests for the MQTT output's pure parts: configuration keys, topic
  * names, state payloads (parsed back with jansson) and the outage queue.
  */
-/* sw-test-links: model io web */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

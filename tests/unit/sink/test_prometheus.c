@@ -3,7 +3,6 @@
  * power-report vectors is rendered, and the text is read back by a strict
  * parser of the exposition format written here (not the renderer's code).
  */
-/* sw-test-links: model io web */
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>

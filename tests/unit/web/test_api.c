@@ -3,7 +3,6 @@
  * model (src/daemon) filled with a small synthetic installation. Every answer
  * is parsed back with jansson and compared with what the test fed in.
  */
-/* sw-test-links: model io sink */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

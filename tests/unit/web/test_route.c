@@ -1,5 +1,4 @@
 /* Unit tests for src/web: route dispatch, path checks, query parsing, config keys, assets. */
-/* sw-test-links: io daemon sink rct rctio tigo sim */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

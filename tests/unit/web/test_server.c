@@ -5,7 +5,6 @@
  * The test is its own client: non-blocking sockets, and the loop is turned
  * by hand until the answer is complete.
  */
-/* sw-test-links: io daemon sink rct rctio tigo sim */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
