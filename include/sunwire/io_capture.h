@@ -90,7 +90,7 @@ SW_API void sw_pcapng_reader_init(sw_pcapng_reader *r, uint8_t *buf, size_t cap)
  * malformed content (bad magic, inconsistent lengths, unknown interface),
  * SW_ERR_TOO_LONG when a block does not fit in the buffer.
  */
-SW_API sw_err sw_pcapng_reader_feed(sw_pcapng_reader *r, const uint8_t *in, size_t n,
+SW_API sw_err sw_pcapng_reader_push(sw_pcapng_reader *r, const uint8_t *in, size_t n,
                              size_t *consumed, sw_capture_packet *pkt, bool *got);
 
 /* At end of input: SW_OK at a block boundary, else SW_ERR_TRUNCATED. */

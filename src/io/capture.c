@@ -270,7 +270,7 @@ static sw_err parse_block(sw_pcapng_reader *r, sw_capture_packet *pkt, bool *got
     }
 }
 
-sw_err sw_pcapng_reader_feed(sw_pcapng_reader *r, const uint8_t *in, size_t n,
+sw_err sw_pcapng_reader_push(sw_pcapng_reader *r, const uint8_t *in, size_t n,
                              size_t *consumed, sw_capture_packet *pkt, bool *got)
 {
     *consumed = 0;

@@ -232,7 +232,7 @@ static sw_err file_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64
         size_t used = 0;
         bool got = false;
         sw_capture_packet pkt;
-        e = sw_pcapng_reader_feed(&s->capture, s->in_buf + s->in_pos, s->in_len - s->in_pos, &used, &pkt, &got);
+        e = sw_pcapng_reader_push(&s->capture, s->in_buf + s->in_pos, s->in_len - s->in_pos, &used, &pkt, &got);
         s->in_pos += used;
         if (e)
             return e == SW_ERR_TOO_LONG ? SW_ERR_BAD_CAPTURE : e;

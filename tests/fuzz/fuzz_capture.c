@@ -27,7 +27,7 @@ static fz_digest read_capture(const uint8_t *data, size_t size, fz_splitter *spl
             size_t used = 0;
             sw_capture_packet pkt;
             bool got = false;
-            sw_err e = sw_pcapng_reader_feed(&r, data + pos, end - pos, &used, &pkt, &got);
+            sw_err e = sw_pcapng_reader_push(&r, data + pos, end - pos, &used, &pkt, &got);
             if (e != SW_OK) {
                 fz_mix_u64(&d, (uint64_t)e);
                 return d;

@@ -91,7 +91,7 @@ static sw_err decode_in_steps(const capture *c, const uint8_t *bytes, size_t len
             size_t used = 0;
             bool got = false;
             sw_capture_packet pkt;
-            sw_err e = sw_pcapng_reader_feed(&r, bytes + pos + off, piece - off, &used, &pkt, &got);
+            sw_err e = sw_pcapng_reader_push(&r, bytes + pos + off, piece - off, &used, &pkt, &got);
             if (e)
                 return e;
             off += used;
@@ -140,7 +140,7 @@ static void test_roundtrip_every_split(void **state)
                 size_t used;
                 bool got;
                 sw_capture_packet pkt;
-                assert_int_equal(sw_pcapng_reader_feed(&r, parts[p] + off, lens[p] - off, &used, &pkt, &got), SW_OK);
+                assert_int_equal(sw_pcapng_reader_push(&r, parts[p] + off, lens[p] - off, &used, &pkt, &got), SW_OK);
                 off += used;
                 if (got) {
                     assert_int_equal(pkt.unix_ns, c.chunks[np].ts);
@@ -192,7 +192,7 @@ static void test_garbage_rejected(void **state)
     /* Raw bus bytes are not a capture. */
     sw_pcapng_reader_init(&r, block, sizeof block);
     assert_false(sw_pcapng_sniff(c.chunks[0].data, c.chunks[0].len));
-    assert_int_equal(sw_pcapng_reader_feed(&r, c.chunks[0].data, c.chunks[0].len, &used, &pkt, &got),
+    assert_int_equal(sw_pcapng_reader_push(&r, c.chunks[0].data, c.chunks[0].len, &used, &pkt, &got),
                      SW_ERR_BAD_CAPTURE);
 
     /* A bad byte-order mark. */
@@ -200,7 +200,7 @@ static void test_garbage_rejected(void **state)
     memcpy(copy, c.bytes, c.len);
     copy[8] ^= 0xFF;
     sw_pcapng_reader_init(&r, block, sizeof block);
-    assert_int_equal(sw_pcapng_reader_feed(&r, copy, c.len, &used, &pkt, &got), SW_ERR_BAD_CAPTURE);
+    assert_int_equal(sw_pcapng_reader_push(&r, copy, c.len, &used, &pkt, &got), SW_ERR_BAD_CAPTURE);
 
     /* A trailing length that disagrees with the leading one. */
     memcpy(copy, c.bytes, c.len);
@@ -214,7 +214,7 @@ static void test_garbage_rejected(void **state)
     size_t off = 0;
     sw_err e = SW_OK;
     while (off < c.len && !e) {
-        e = sw_pcapng_reader_feed(&r, copy + off, c.len - off, &used, &pkt, &got);
+        e = sw_pcapng_reader_push(&r, copy + off, c.len - off, &used, &pkt, &got);
         off += used;
     }
     assert_int_equal(e, SW_ERR_BAD_CAPTURE);
@@ -223,12 +223,12 @@ static void test_garbage_rejected(void **state)
     memcpy(copy, c.bytes, c.len);
     copy[hdr + 8] = 3;
     sw_pcapng_reader_init(&r, block, sizeof block);
-    assert_int_equal(sw_pcapng_reader_feed(&r, copy, c.len, &used, &pkt, &got), SW_ERR_BAD_CAPTURE);
+    assert_int_equal(sw_pcapng_reader_push(&r, copy, c.len, &used, &pkt, &got), SW_ERR_BAD_CAPTURE);
 
     /* A block larger than the reader's buffer. */
     uint8_t small[40]; /* the section header alone is 44 bytes */
     sw_pcapng_reader_init(&r, small, sizeof small);
-    assert_int_equal(sw_pcapng_reader_feed(&r, c.bytes, c.len, &used, &pkt, &got), SW_ERR_TOO_LONG);
+    assert_int_equal(sw_pcapng_reader_push(&r, c.bytes, c.len, &used, &pkt, &got), SW_ERR_TOO_LONG);
     free(copy);
     free_capture(&c);
 }
@@ -252,7 +252,7 @@ static void test_big_endian_default_resolution(void **state)
     size_t used;
     bool got;
     sw_capture_packet pkt;
-    assert_int_equal(sw_pcapng_reader_feed(&r, file, sizeof file, &used, &pkt, &got), SW_OK);
+    assert_int_equal(sw_pcapng_reader_push(&r, file, sizeof file, &used, &pkt, &got), SW_OK);
     assert_true(got);
     assert_int_equal(used, sizeof file);
     assert_int_equal(pkt.len, 3);
