@@ -43,9 +43,11 @@ set(SUNWIRE_AREA_TARGETS "")
 foreach(area IN LISTS SUNWIRE_AREAS)
   file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/${area}/*.c)
   add_library(sw_${area} STATIC ${_srcs})
+  # include/ holds the installed API; the program's own headers live beside their
+  # code (src/<area>/*.h) and are seen by whatever links the area, never installed.
   target_include_directories(sw_${area}
-    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
-    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src ${CMAKE_CURRENT_BINARY_DIR}/generated)
+    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR}/src
+    PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/generated)
   # libsunwire.so exports only what a public header marks SW_API (sunwire/api.h).
   set_target_properties(sw_${area} PROPERTIES C_VISIBILITY_PRESET hidden)
   sunwire_warnings(sw_${area})

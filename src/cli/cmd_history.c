@@ -25,7 +25,7 @@
 #include "cli/cli.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
-#include "sunwire/sink_history.h"
+#include "sink/sink_history.h"
 #include "sunwire_config.h"
 
 #define PROG "sunwire history"

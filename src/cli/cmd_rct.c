@@ -12,7 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/rct_cli.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire_config.h"
 
 struct sub {

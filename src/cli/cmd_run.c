@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "sunwire/daemon.h"
-#include "sunwire/log.h"
+#include "daemon/daemon.h"
+#include "io/log.h"
 #include "sunwire/loop.h"
 #include "sunwire_config.h"
 

@@ -16,9 +16,9 @@
 #include "cli/cli.h"
 #include "cli/tigo_cli.h"
 #include "cli/tigo_sim.h"
-#include "sunwire/io_source.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/io_source.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "sunwire_config.h"
 
 static volatile sig_atomic_t stop_signal;

@@ -16,9 +16,9 @@
 #include "cli/rct_cli.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
-#include "sunwire/net.h"
-#include "sunwire/rct_client.h"
-#include "sunwire/rct_sim.h"
+#include "io/net.h"
+#include "rctio/rct_client.h"
+#include "rctio/rct_sim.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
 

@@ -21,9 +21,9 @@
 
 #include "cli/tigo_activity_taptap.h"
 #include "cli/tigo_cli.h"
-#include "sunwire/io_file.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/io_file.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "sunwire/tigo_format.h"
 #include "sunwire/tigo_observer.h"
 

@@ -15,8 +15,8 @@
 
 #include "cli/tigo_cli.h"
 #include "sunwire/io_capture.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 
 /* ---- peek-bytes ------------------------------------------------------------ */
 

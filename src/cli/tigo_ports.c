@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli/tigo_cli.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 
 #define MAX_PORTS 512
 

@@ -25,7 +25,7 @@
 #include "cli/tigo_sim.h"
 #include "sunwire/core.h"
 #include "sunwire/io_capture.h"
-#include "sunwire/net.h"
+#include "io/net.h"
 
 #define MAX_CLIENTS 32
 #define CLIENT_BACKLOG (1u << 20) /* bytes a client may lag behind before it is dropped */

@@ -1,7 +1,7 @@
 /*
  * tigo_sim.h: `sunwire tigo simulate`, and the pieces of it the demo reuses.
  *
- * The bus generator (sunwire/sim_tigo.h) knows nothing about time passing; a
+ * The bus generator (sim/sim_tigo.h) knows nothing about time passing; a
  * runner here pulls its frames when their bus time comes (scaled by a speed)
  * on the event loop and hands them to the outputs: a TCP fan-out server (what
  * an RS-485-to-Ethernet bridge offers), a pseudo-terminal (what a USB adapter
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "sunwire/loop.h"
-#include "sunwire/sim_tigo.h"
+#include "sim/sim_tigo.h"
 
 /* `sunwire tigo simulate ...`; argv[0] is "simulate". Returns the exit code. */
 int sw_cli_tigo_simulate(int argc, char **argv, const char *prog);

@@ -1,5 +1,5 @@
 /*
- * config.c: the daemon's INI configuration (see sunwire/daemon.h and
+ * config.c: the daemon's INI configuration (see daemon/daemon.h and
  * docs/config.md).
  *
  * libinih does the tokenising; this file only gives meaning to keys. inih as
@@ -11,7 +11,7 @@
  * output owns its vocabulary.
  */
 #include "sunwire/core.h"
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 
 #include <ctype.h>
 #include <errno.h>

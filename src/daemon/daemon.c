@@ -20,8 +20,8 @@
 
 #include "daemon/daemon_int.h"
 #include "sunwire/json.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "sunwire_config.h"
 
 #define LOG_TARGET "sunwire::run"

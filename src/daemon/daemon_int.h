@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 
 typedef struct tigo_bus tigo_bus;
 typedef struct rct_poller rct_poller;
@@ -59,8 +59,8 @@ void sw_daemon_wake_tick(sw_daemon *d);
 /* Log an unmapped barcode the first time it is seen. */
 void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint16_t node, const char *barcode);
 
-#include "sunwire/io_source.h" /* sw_serial_open */
-#include "sunwire/net.h"         /* non-blocking connects */
+#include "io/io_source.h" /* sw_serial_open */
+#include "io/net.h"         /* non-blocking connects */
 
 /* ---- Tigo buses (tigo_bus.c) ---------------------------------------------------------- */
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg);

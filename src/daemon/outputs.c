@@ -18,28 +18,28 @@
 #include <string.h>
 
 #include "daemon/daemon_int.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire_config.h"
 
 #if defined(__has_include)
-#if __has_include("sunwire/sink_mqtt.h")
-#include "sunwire/sink_mqtt.h"
+#if __has_include("sink/sink_mqtt.h")
+#include "sink/sink_mqtt.h"
 #define HAVE_OUT_MQTT 1
 #endif
-#if __has_include("sunwire/sink_prometheus.h")
-#include "sunwire/sink_prometheus.h"
+#if __has_include("sink/sink_prometheus.h")
+#include "sink/sink_prometheus.h"
 #define HAVE_OUT_PROMETHEUS 1
 #endif
-#if __has_include("sunwire/sink_influx.h")
-#include "sunwire/sink_influx.h"
+#if __has_include("sink/sink_influx.h")
+#include "sink/sink_influx.h"
 #define HAVE_OUT_INFLUX 1
 #endif
-#if __has_include("sunwire/sink_history.h")
-#include "sunwire/sink_history.h"
+#if __has_include("sink/sink_history.h")
+#include "sink/sink_history.h"
 #define HAVE_OUT_HISTORY 1
 #endif
-#if __has_include("sunwire/sink_http.h")
-#include "sunwire/sink_http.h"
+#if __has_include("web/sink_http.h")
+#include "web/sink_http.h"
 #define HAVE_OUT_HTTP 1
 #endif
 #endif

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
-#include "sunwire/io_file.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/io_file.h"
+#include "io/log.h"
+#include "io/net.h"
 
 #define LOG_TARGET "sunwire::run"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 
 static const char *const fault_names[128] = {
     "CPU trap", "RTC not configurable", "RTC 1 Hz timeout", "hardware stop: 3.3 V",

@@ -24,8 +24,8 @@
 
 #include "daemon/daemon_int.h"
 #include "sunwire/core.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "sunwire/rct.h"
 
 #define LOG_TARGET "sunwire::rct"

@@ -22,7 +22,7 @@
 #include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 
 static int out_errno; /* first write error on stdout; one stdout per process */
 

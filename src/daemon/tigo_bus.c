@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire/tigo_barcode.h"
 #include "sunwire/tigo_observer.h"
 

@@ -1,9 +1,9 @@
 /*
  * file.c: whole-file reads, crash-safe replacement, moving bad files aside
- * (see sunwire/io_file.h). Trusts the file system's rename() to be atomic
+ * (see io/io_file.h). Trusts the file system's rename() to be atomic
  * within one directory, which POSIX guarantees.
  */
-#include "sunwire/io_file.h"
+#include "io/io_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sunwire/net.h"
+#include "io/net.h"
 
 sw_err sw_file_read_all(const char *path, size_t max_len, char **data_out, size_t *len_out)
 {

@@ -5,7 +5,7 @@
  * program, set once at start-up. Library code in src/tigo and src/rct never
  * calls this.
  */
-#include "sunwire/log.h"
+#include "io/log.h"
 
 #include <poll.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* net.c: TCP connect/listen with deadlines, keepalive, clocks (see sunwire/net.h). */
-#include "sunwire/net.h"
+/* net.c: TCP connect/listen with deadlines, keepalive, clocks (see io/net.h). */
+#include "io/net.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,13 +1,13 @@
 /*
  * reconnect.c: when to open, drop and reopen a byte source (see
- * sunwire/io_source.h). No clock, no I/O: the caller passes the monotonic
+ * io/io_source.h). No clock, no I/O: the caller passes the monotonic
  * time of every event and acts on what comes back, so the same rules serve
  * the CLI's blocking loop and the daemon's event loop, and tests can run
  * hours of failures in microseconds.
  */
 #include <string.h>
 
-#include "sunwire/io_source.h"
+#include "io/io_source.h"
 
 void sw_reconnect_init(sw_reconnect *r, const sw_reconnect_config *cfg)
 {

@@ -6,7 +6,7 @@
  * the Tigo gateway bus settings. The descriptor is opened O_RDONLY: an
  * observer has no reason to ever drive the bus.
  */
-#include "sunwire/io_source.h"
+#include "io/io_source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "sunwire/net.h"
+#include "io/net.h"
 
 sw_err sw_serial_open(const char *path, int *fd_out)
 {

@@ -5,7 +5,7 @@
  * through the checking pcapng decoder, and every failure becomes an sw_err
  * with errno kept so the caller can say what went wrong.
  */
-#include "sunwire/io_source.h"
+#include "io/io_source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 
 #define BLOCK_BUF_SIZE (1u << 20)
 #define POLL_SLICE_MS 200

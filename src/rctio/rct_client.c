@@ -1,6 +1,6 @@
 /*
  * rct_client.c: request/reply over TCP with validation, retries and
- * reconnects (see sunwire/rct_client.h).
+ * reconnects (see rctio/rct_client.h).
  *
  * Why a reply is accepted only when its payload decodes: devices interrupted
  * by another request cut the payload and still send a valid CRC, so the CRC
@@ -8,7 +8,7 @@
  * cannot be seen from the length; a string without its NUL terminator is
  * therefore only believed when a second read returns the same bytes.
  */
-#include "sunwire/rct_client.h"
+#include "rctio/rct_client.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "sunwire/core.h"
-#include "sunwire/net.h"
+#include "io/net.h"
 #include "sunwire/rct_exchange.h"
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg)

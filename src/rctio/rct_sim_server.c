@@ -1,5 +1,5 @@
 /*
- * rct_sim_server.c: the simulated inverter's TCP edge (see sunwire/rct_sim.h),
+ * rct_sim_server.c: the simulated inverter's TCP edge (see rctio/rct_sim.h),
  * served from the event loop.
  *
  * The server only moves bytes: sw_rct_sim_answer does the protocol. Each
@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "sunwire/core.h"
-#include "sunwire/net.h"
-#include "sunwire/rct_sim.h"
+#include "io/net.h"
+#include "rctio/rct_sim.h"
 
 #define QUEUE_LIMIT (1u << 20)
 

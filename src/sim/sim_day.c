@@ -1,5 +1,5 @@
 /*
- * sim_day.c: the simulated PV household (see sunwire/sim.h).
+ * sim_day.c: the simulated PV household (see sim/sim.h).
  *
  * Everything is a pure function of (config, t). Randomness comes from hashing
  * the seed with a time bucket, so clouds and load spikes look random yet are
@@ -11,7 +11,7 @@
  * device reports totals over years and summing years of steps per answer
  * would be far too slow; they are monotonic by construction.
  */
-#include "sunwire/sim.h"
+#include "sim/sim.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /*
- * tigo_bus.c: the simulated Tigo bus (see sunwire/sim_tigo.h).
+ * tigo_bus.c: the simulated Tigo bus (see sim/sim_tigo.h).
  *
  * The controller is a small scheduler: every gateway is polled on its own
  * grid (receive request / response), and between polls it works through a
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
-#include "sunwire/sim_tigo.h"
+#include "sim/sim_tigo.h"
 #include "sunwire/tigo_pv.h"
 
 #define SLOT_NS 5000000LL

@@ -1,5 +1,5 @@
 /*
- * history.c: the SQLite history store and sink (see sunwire/sink_history.h).
+ * history.c: the SQLite history store and sink (see sink/sink_history.h).
  *
  * Trusts the model's records (NUL-terminated text, finite numbers are not
  * assumed: SQLite stores NaN as NULL). Every statement is prepared once at
@@ -7,7 +7,7 @@
  * one fsync-free WAL append per iteration rather than one per row.
  */
 #include "sunwire/core.h"
-#include "sunwire/sink_history.h"
+#include "sink/sink_history.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 #include "sink/history_internal.h"
 #include "sunwire/json.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire_config.h"
 
 #define LOG_TARGET "sunwire::history"

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "model/fields.h"
-#include "sunwire/sink_history.h"
+#include "sink/sink_history.h"
 #include "sunwire_config.h"
 
 /* The most columns a table has (panel_readings: the row time and one per panel field). */

@@ -1,11 +1,11 @@
 /*
- * history_query.c: reading the history back (see sunwire/sink_history.h).
+ * history_query.c: reading the history back (see sink/sink_history.h).
  *
  * Trusts the database only as far as SQLite does: a column may hold any type,
  * so every cell is passed on with the type SQLite reports, never assumed.
  * Filters are bound parameters, never pasted into the SQL.
  */
-#include "sunwire/sink_history.h"
+#include "sink/sink_history.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  * Home Assistant releases before 2024.11 and for tools that only know it.
  * Both carry the same unique_ids, so switching modes keeps the history.
  */
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /*
  * influx.c: InfluxDB line protocol, and the sink that delivers it
- * (see sunwire/sink_influx.h).
+ * (see sink/sink_influx.h).
  *
  * Trusts the model's records to be NUL-terminated; trusts nothing about their
  * text, which is escaped per position. Delivery to HTTP uses curl's multi
  * interface with its sockets and timer registered in the daemon's sw_loop, so
  * a request in flight costs the loop nothing but a poll entry.
  */
-#include "sunwire/sink_influx.h"
+#include "sink/sink_influx.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,7 +19,7 @@
 
 #include "model/fields.h"
 #include "sunwire/core.h"
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_CURL

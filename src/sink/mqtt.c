@@ -14,7 +14,7 @@
  * then the state messages queued during the outage, then a fresh snapshot of
  * every device so the newest state always lands last.
  */
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_MOSQUITTO

@@ -5,7 +5,7 @@
  * trusts nothing about the value, so every value is checked here and a bad
  * one leaves the configuration as it was.
  */
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 
 #include <errno.h>
 #include <math.h>

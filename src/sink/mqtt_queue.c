@@ -8,7 +8,7 @@
  * the broker is back. Discovery is never queued: it is rebuilt from the model
  * after each connect.
  */
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 
 #include <stdlib.h>
 #include <string.h>

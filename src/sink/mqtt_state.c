@@ -7,7 +7,7 @@
  * the contract with Home Assistant's value templates in homeassistant.c and
  * with anyone scripting against the topics, so they only ever get added to.
  */
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 
 #include <string.h>
 

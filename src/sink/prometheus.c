@@ -1,12 +1,12 @@
 /*
- * prometheus.c: the model as Prometheus text (see sunwire/sink_prometheus.h).
+ * prometheus.c: the model as Prometheus text (see sink/sink_prometheus.h).
  *
  * Trusts the model's accessors: records are complete and their counters only
  * grow. Everything else (names from configuration files, barcodes, firmware
  * text) is escaped, because one bad label value would make Prometheus reject
  * the whole scrape.
  */
-#include "sunwire/sink_prometheus.h"
+#include "sink/sink_prometheus.h"
 
 #include <errno.h>
 #include <inttypes.h>

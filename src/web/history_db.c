@@ -1,6 +1,6 @@
 /*
  * history_db.c: the dashboard's history seam backed by the SQLite history
- * (sunwire/sink_history.h), read through its own read-only connection so
+ * (sink/sink_history.h), read through its own read-only connection so
  * a chart query never holds the writer's transaction.
  *
  * The store holds one row per report; charts want a few hundred points, so
@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "model/fields.h"
-#include "sunwire/sink_history.h"
-#include "sunwire/sink_http.h"
+#include "sink/sink_history.h"
+#include "web/sink_http.h"
 #include "web/web_internal.h"
 
 #define NS_PER_S INT64_C(1000000000)

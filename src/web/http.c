@@ -1,5 +1,5 @@
 /*
- * http.c: the HTTP server of sunwire/http.h, libmicrohttpd driven by sw_loop.
+ * http.c: the HTTP server of web/http.h, libmicrohttpd driven by sw_loop.
  *
  * MHD runs in external mode with epoll and without a listening socket of its
  * own: the loop watches the listening socket, the "door" (an epoll set of
@@ -37,7 +37,7 @@
  * queue grows past a limit is too slow and is dropped rather than allowed to
  * eat memory.
  */
-#include "sunwire/http.h"
+#include "web/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,8 +51,8 @@
 
 #include <netinet/in.h>
 
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "sunwire_config.h"
 #include "web/web_internal.h"
 

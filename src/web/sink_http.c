@@ -6,14 +6,14 @@
  * It trusts the model's records (they arrive on the loop thread, already
  * checked by the daemon) and the HTTP layer for request framing.
  */
-#include "sunwire/sink_http.h"
+#include "web/sink_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/log.h"
-#include "sunwire/net.h"
+#include "io/log.h"
+#include "io/net.h"
 #include "web/web_internal.h"
 
 #define EVENTS_PATH "/api/events"

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sunwire/http.h"
+#include "web/http.h"
 #include "sunwire/json.h"
 #include "model/model.h"
-#include "sunwire/sink_http.h"
+#include "web/sink_http.h"
 
 #define SW_WEB_MAX_ROUTES 32
 #define SW_WEB_ROUTE_PATH_MAX 128

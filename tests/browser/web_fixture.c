@@ -22,11 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sunwire/daemon.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
-#include "sunwire/sink_history.h"
-#include "sunwire/sink_http.h"
+#include "daemon/daemon.h"
+#include "io/log.h"
+#include "io/net.h"
+#include "sink/sink_history.h"
+#include "web/sink_http.h"
 
 #define NS_PER_S INT64_C(1000000000)
 #define PANELS_PER_STRING 8

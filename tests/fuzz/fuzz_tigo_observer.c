@@ -83,7 +83,7 @@ static int on_power(sw_tigo_observer *o, const sw_tigo_power_reading *r, void *u
     (void)user;
     if (memchr(r->barcode, '\0', sizeof r->barcode) == NULL)
         abort();
-    fz_mix_u64(&dig, (uint64_t)r->gateway << 16 | r->node);
+    fz_mix_u64(&dig, (uint64_t)r->gateway_id << 16 | r->node_id);
     return r->rssi == 0x5A;
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "chunking.h"
-#include "sunwire/sim_tigo.h"
+#include "sim/sim_tigo.h"
 #include "sunwire/tigo.h"
 
 #define MAX_REPORTS 4096

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
-#include "sunwire/log.h"
-#include "sunwire/net.h"
-#include "sunwire/sink_mqtt.h"
+#include "daemon/daemon.h"
+#include "io/log.h"
+#include "io/net.h"
+#include "sink/sink_mqtt.h"
 
 static volatile sig_atomic_t g_stop;
 

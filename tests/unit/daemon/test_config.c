@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 #include "sunwire/rct_registry.h"
 #include "sunwire_config.h"
 #include "testutil.h"

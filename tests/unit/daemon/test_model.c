@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 #include "testutil.h"
 
 #define S INT64_C(1000000000)

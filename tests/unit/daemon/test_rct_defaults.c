@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "sunwire/daemon.h"
+#include "daemon/daemon.h"
 #include "sunwire/rct_registry.h"
 #include "testutil.h"
 

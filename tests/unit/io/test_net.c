@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "sunwire/loop.h"
-#include "sunwire/net.h"
+#include "io/net.h"
 #include "testutil.h"
 
 static atomic_int lookups_running;

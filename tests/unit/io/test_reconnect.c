@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "sunwire/io_source.h"
+#include "io/io_source.h"
 #include "testutil.h"
 
 static sw_reconnect make(int64_t delay, int64_t max, int64_t idle, uint32_t limit)

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "sunwire/io_capture.h"
-#include "sunwire/io_file.h"
-#include "sunwire/io_source.h"
-#include "sunwire/log.h"
+#include "io/io_file.h"
+#include "io/io_source.h"
+#include "io/log.h"
 #include "testutil.h"
 
 typedef struct step {

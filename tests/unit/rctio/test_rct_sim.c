@@ -5,7 +5,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/rct.h"
-#include "sunwire/rct_sim.h"
+#include "rctio/rct_sim.h"
 #include "testutil.h"
 
 /* 2026-06-21 07:00 UTC: morning, the sun is up and the battery is charging. */

@@ -5,9 +5,9 @@
 
 #include "sunwire/core.h"
 #include "sunwire/loop.h"
-#include "sunwire/net.h"
+#include "io/net.h"
 #include "sunwire/rct.h"
-#include "sunwire/rct_sim.h"
+#include "rctio/rct_sim.h"
 #include "testutil.h"
 
 #define MORNING (sw_days_from_civil(2026, 6, 21) * 86400LL + 7 * 3600)

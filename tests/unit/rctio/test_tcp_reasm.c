@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
-#include "sunwire/rct_pcap.h"
+#include "rctio/rct_pcap.h"
 #include "testutil.h"
 
 struct sink {

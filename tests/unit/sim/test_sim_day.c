@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
-#include "sunwire/sim.h"
+#include "sim/sim.h"
 #include "testutil.h"
 
 /* 2026-06-21 00:00 UTC and 2026-12-21 00:00 UTC. */

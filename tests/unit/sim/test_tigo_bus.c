@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
-#include "sunwire/sim_tigo.h"
+#include "sim/sim_tigo.h"
 #include "sunwire/tigo_barcode.h"
 #include "sunwire/tigo_observer.h"
 #include "testutil.h"

@@ -12,10 +12,10 @@
 
 #include "model/fields.h"
 #include "model/model.h"
-#include "sunwire/sink_history.h"
-#include "sunwire/sink_influx.h"
-#include "sunwire/sink_mqtt.h"
-#include "sunwire/sink_prometheus.h"
+#include "sink/sink_history.h"
+#include "sink/sink_influx.h"
+#include "sink/sink_mqtt.h"
+#include "sink/sink_prometheus.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1750000000000000000)

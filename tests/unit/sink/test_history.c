@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "sunwire/loop.h"
-#include "sunwire/sink_history.h"
+#include "sink/sink_history.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1763700000000000000)

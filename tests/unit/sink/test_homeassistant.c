@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sunwire/sink_mqtt.h"
+#include "sink/sink_mqtt.h"
 #include "testutil.h"
 
 #define MAX_MSGS 64

@@ -16,9 +16,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "sunwire/log.h"
+#include "io/log.h"
 #include "sunwire/loop.h"
-#include "sunwire/sink_influx.h"
+#include "sink/sink_influx.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1763700000123456789)

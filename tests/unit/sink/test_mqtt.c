@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "model/model.h"
-#include "sunwire/log.h"
-#include "sunwire/sink_mqtt.h"
+#include "io/log.h"
+#include "sink/sink_mqtt.h"
 #include "sunwire_config.h"
 #include "testutil.h"
 

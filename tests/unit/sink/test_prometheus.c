@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "model/model.h"
-#include "sunwire/sink_prometheus.h"
+#include "sink/sink_prometheus.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1763700000000000000)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sunwire/sink_http.h"
+#include "web/sink_http.h"
 #include "testutil.h"
 #include "web/web_internal.h"
 

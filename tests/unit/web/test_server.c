@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sunwire/daemon.h"
-#include "sunwire/http.h"
-#include "sunwire/sink_http.h"
+#include "daemon/daemon.h"
+#include "web/http.h"
+#include "web/sink_http.h"
 #include "sunwire/loop.h"
-#include "sunwire/net.h"
+#include "io/net.h"
 #include "testutil.h"
 #include "sunwire_config.h"
 

@@ -1,5 +1,5 @@
 /*
- * sunwire/io_source.h: where bus bytes come from (serial port, TCP, file).
+ * io/io_source.h: where bus bytes come from (serial port, TCP, file).
  *
  * One small backend table per kind of source, in the manner of libmodbus:
  * open, read with a timeout, close. The layers above only ever see chunks of

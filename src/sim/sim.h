@@ -1,5 +1,5 @@
 /*
- * sunwire/sim.h: a simulated household PV plant, as a pure function of time.
+ * sim/sim.h: a simulated household PV plant, as a pure function of time.
  *
  * The simulators (RCT inverter today, a Tigo bus later) need plausible,
  * self-consistent numbers: a sun curve from the date and location, clouds,

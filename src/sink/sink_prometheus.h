@@ -1,5 +1,5 @@
 /*
- * sunwire/sink_prometheus.h: Prometheus metrics (text exposition format 0.0.4).
+ * sink/sink_prometheus.h: Prometheus metrics (text exposition format 0.0.4).
  *
  * The renderer is pure: it reads the model through the accessors of model.h
  * (trusting the records to be NUL-terminated and the counters to be the
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
-#include "sunwire/http.h"
+#include "web/http.h"
 #include "sunwire/loop.h"
 #include "model/model.h"
 

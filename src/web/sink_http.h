@@ -1,8 +1,8 @@
 /*
- * sunwire/sink_http.h: the [http] output: the HTTP server with the local
+ * web/sink_http.h: the [http] output: the HTTP server with the local
  * dashboard, its JSON API and its live event stream.
  *
- * The output owns one sw_http_server (sunwire/http.h). Other outputs that
+ * The output owns one sw_http_server (web/http.h). Other outputs that
  * speak HTTP (Prometheus /metrics) register their routes on it through
  * sw_http_sink_server. As a sink it hears every model change and forwards it
  * to the dashboard's browsers over Server-Sent Events; API requests read the
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
-#include "sunwire/http.h"
+#include "web/http.h"
 #include "sunwire/loop.h"
 #include "model/model.h"
 

@@ -1,5 +1,5 @@
 /*
- * sunwire/sink_history.h: the embedded SQLite history and its queries.
+ * sink/sink_history.h: the embedded SQLite history and its queries.
  *
  * The store (sw_history_*) keeps every panel reading, string aggregate,
  * inverter value and event in one SQLite file (schema in docs/history.md,

@@ -1,5 +1,5 @@
 /*
- * sunwire/io_file.h: small, careful file helpers for state the program keeps.
+ * io/io_file.h: small, careful file helpers for state the program keeps.
  *
  * A state file must survive a crash or power cut at any instant: it is
  * written to a temporary file in the same directory, flushed to disk, renamed

@@ -1,5 +1,5 @@
 /*
- * sunwire/log.h: log lines on stderr for the program and the I/O edges.
+ * io/log.h: log lines on stderr for the program and the I/O edges.
  *
  * The protocol core never logs; it returns codes and events. The format is the
  * one taptap users already parse: "[2025-11-07T13:48:41Z INFO  taptap] text".

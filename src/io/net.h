@@ -1,5 +1,5 @@
 /*
- * sunwire/net.h: TCP plumbing for the I/O edges (clients, simulators, servers).
+ * io/net.h: TCP plumbing for the I/O edges (clients, simulators, servers).
  *
  * Blocking-with-deadline helpers around BSD sockets. Every function returns an
  * sw_err; on SW_ERR_IO and friends errno is left as the failing call set it.

@@ -1,9 +1,9 @@
 /*
- * sunwire/rct_sim.h: a simulated RCT Power inverter.
+ * rctio/rct_sim.h: a simulated RCT Power inverter.
  *
  * Two layers:
  *   - sw_rct_sim_answer (sans-I/O): one received frame in, the bytes to send
- *     back out. Values come from the simulated household (sunwire/sim.h) at
+ *     back out. Values come from the simulated household (sim/sim.h) at
  *     the time the caller passes in, so answers are reproducible from the
  *     seed; or, with static_values, they are exactly what rctclient's own
  *     simulator sends (compatibility proofs). It trusts the frame layer's
@@ -30,7 +30,7 @@
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
 #include "sunwire/rct.h"
-#include "sunwire/sim.h"
+#include "sim/sim.h"
 
 #ifdef __cplusplus
 extern "C" {

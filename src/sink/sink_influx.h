@@ -1,5 +1,5 @@
 /*
- * sunwire/sink_influx.h: the InfluxDB line-protocol output.
+ * sink/sink_influx.h: the InfluxDB line-protocol output.
  *
  * Two layers. The line writer (sw_influx_line_*, sw_influx_*_line) is pure: it
  * turns one model record into one line of line protocol in a caller buffer,

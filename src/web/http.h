@@ -1,5 +1,5 @@
 /*
- * sunwire/http.h: the daemon's HTTP server (libmicrohttpd), shared by
+ * web/http.h: the daemon's HTTP server (libmicrohttpd), shared by
  * Prometheus /metrics, the dashboard and its JSON API.
  *
  * The server runs inside the daemon's event loop (no extra threads: MHD in

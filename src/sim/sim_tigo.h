@@ -1,9 +1,9 @@
 /*
- * sunwire/sim_tigo.h: a simulated Tigo TAP bus (one CCA, 1..N TAPs, M TS4
+ * sim/sim_tigo.h: a simulated Tigo TAP bus (one CCA, 1..N TAPs, M TS4
  * optimizers per TAP), producing the bytes an RS-485 listener would see.
  *
  * Layer: a generator above the link encoder (sunwire/tigo_link.h) and the
- * simulated household (sunwire/sim.h). It trusts the encoder to frame and
+ * simulated household (sim/sim.h). It trusts the encoder to frame and
  * escape correctly and the day model for sun, clouds and temperature; it
  * decides everything else itself: which exchange the controller starts next,
  * status-word rotation, packet numbers, slot counters, when each optimizer
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
-#include "sunwire/sim.h"
+#include "sim/sim.h"
 #include "sunwire/tigo_link.h"
 
 #ifdef __cplusplus

@@ -1,5 +1,5 @@
 /*
- * sunwire/daemon.h: the daemon behind `sunwire run`: its configuration and
+ * daemon/daemon.h: the daemon behind `sunwire run`: its configuration and
  * lifecycle. The live model it feeds is a layer of its own (model/model.h);
  * the daemon turns protocol events (Tigo observer events, RCT poll answers)
  * into calls on the model's mutation API and builds the outputs (sinks).

@@ -1,5 +1,5 @@
 /*
- * sunwire/sink_mqtt.h: the MQTT output and its Home Assistant discovery.
+ * sink/sink_mqtt.h: the MQTT output and its Home Assistant discovery.
  *
  * Three layers, each usable on its own:
  *   - pure builders (topics, state payloads, discovery payloads): records in,
