@@ -3,7 +3,7 @@
 #define SUNWIRE_ERROR_IO_H
 
 #define SW_ERRORS_IO(X) \
-    X(SW_ERR_IO, "input/output error (see errno)") \
+    X(SW_ERR_IO, "input/output error") \
     X(SW_ERR_RESOLVE, "host name could not be resolved") \
     X(SW_ERR_CONNECT, "connection failed") \
     X(SW_ERR_TIMEOUT, "timed out") \

@@ -97,11 +97,13 @@ static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_op
     sw_err e = sw_rct_client_open(c, co->host, co->port, &co->cfg);
     if (e != SW_OK) {
         if (e == SW_ERR_CONNECT)
-            fprintf(stderr, "Could not connect to host: [Errno %d] %s\n", errno, strerror(errno));
+            fprintf(stderr, "Could not connect to host: [Errno %d] %s\n", c->last_errno, strerror(c->last_errno));
         else if (e == SW_ERR_TIMEOUT)
             fprintf(stderr, "Could not connect to host: timed out\n");
+        else if (e == SW_ERR_INVALID_ARGUMENT && !co->host[0])
+            fprintf(stderr, "Could not connect to host: the host name is empty (give --host)\n");
         else
-            fprintf(stderr, "Could not connect to host: %s\n", sw_err_message(e));
+            fprintf(stderr, "Could not connect to host: %s:%u: %s\n", co->host, (unsigned)co->port, sw_err_message(e));
         free(c);
         return NULL;
     }
@@ -113,16 +115,26 @@ static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_op
     return c;
 }
 
-static void report_request_error(const struct conn_opts *co, const sw_rct_object *obj, sw_err e)
+static void report_request_error(const sw_rct_client *c, const struct conn_opts *co, const sw_rct_object *obj,
+                                 sw_err e)
 {
-    if (e == SW_ERR_TIMEOUT)
+    int err = c->last_errno;
+    if (e == SW_ERR_CLOSED)
+        fprintf(stderr, "No answer from %s:%u for %s (0x%08X): the peer closed the connection (%d attempts)\n",
+                co->host, (unsigned)co->port, obj->name, (unsigned)obj->id, co->cfg.retries + 1);
+    else if (e == SW_ERR_IO || e == SW_ERR_CONNECT)
+        fprintf(stderr, "No answer from %s:%u for %s (0x%08X): %s[Errno %d] %s (%d attempts)\n", co->host,
+                (unsigned)co->port, obj->name, (unsigned)obj->id, e == SW_ERR_CONNECT ? "reconnecting failed: " : "",
+                err, strerror(err), co->cfg.retries + 1);
+    else if (e == SW_ERR_TIMEOUT)
         fprintf(stderr, "No answer from %s:%u for %s (0x%08X): %d attempts, %d ms each\n", co->host,
                 (unsigned)co->port, obj->name, (unsigned)obj->id, co->cfg.retries + 1, co->cfg.request_timeout_ms);
     else if (e == SW_ERR_RCT_BAD_PAYLOAD)
         fprintf(stderr, "Only incomplete answers for %s (0x%08X) from %s:%u after %d attempts\n", obj->name,
                 (unsigned)obj->id, co->host, (unsigned)co->port, co->cfg.retries + 1);
     else
-        fprintf(stderr, "Reading %s (0x%08X) failed: %s\n", obj->name, (unsigned)obj->id, sw_err_message(e));
+        fprintf(stderr, "Reading %s (0x%08X) from %s:%u failed: %s\n", obj->name, (unsigned)obj->id, co->host,
+                (unsigned)co->port, sw_err_message(e));
 }
 
 /* ---- read-value --------------------------------------------------------------- */
@@ -274,7 +286,7 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
             }
             print_value_line(g, objs[i], &v, verbose, json);
         } else {
-            report_request_error(&co, objs[i], e);
+            report_request_error(c, &co, objs[i], e);
             status = 1;
         }
         free(storage);
@@ -402,7 +414,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
     }
     e = sw_rct_client_read(c, obj, &old, scratch, 1 << 16);
     if (e != SW_OK) {
-        report_request_error(&co, obj, e);
+        report_request_error(c, &co, obj, e);
         status = 1;
         goto out;
     }
@@ -422,7 +434,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
     sw_rct_value back;
     e = sw_rct_client_read(c, obj, &back, scratch, 1 << 16);
     if (e != SW_OK) {
-        report_request_error(&co, obj, e);
+        report_request_error(c, &co, obj, e);
         status = 1;
         goto out;
     }
@@ -648,7 +660,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         sw_err e = sw_rct_client_timeseries(c, list[i].obj, (uint32_t)from, (uint32_t)to, (unsigned)maxq,
                                             collect_point, &list[i], &queries);
         if (e != SW_OK) {
-            report_request_error(&co, list[i].obj, e);
+            report_request_error(c, &co, list[i].obj, e);
             status = 1;
         }
         rc_debug(g, "sunwire.rct", "DEBUG", "%s: %zu points in %u queries", list[i].obj->name, list[i].n, queries);
@@ -836,7 +848,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     int status = 0;
     sw_err e = sw_rct_client_events(c, (uint32_t)from, (uint32_t)to, (unsigned)maxq, collect_event, &l, &queries);
     if (e != SW_OK) {
-        report_request_error(&co, sw_rct_registry_find_id(SW_RCT_EVENT_TABLE_ID), e);
+        report_request_error(c, &co, sw_rct_registry_find_id(SW_RCT_EVENT_TABLE_ID), e);
         status = 1;
     }
     sw_rct_client_close(c);

@@ -20,6 +20,7 @@
 
 #include "daemon/daemon_int.h"
 #include "sunwire/json.h"
+#include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
 #include "sunwire_config.h"
@@ -229,7 +230,7 @@ sw_err sw_daemon_save(sw_daemon *d)
         if (e == SW_OK)
             d->energy_dirty = false;
         else {
-            SW_LOGW(LOG_TARGET, "cannot save %s: %s", path, sw_err_message(e));
+            SW_LOGW(LOG_TARGET, "cannot save %s: %s", path, sw_io_reason(e, errno));
             result = e;
         }
     }

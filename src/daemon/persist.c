@@ -225,7 +225,7 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, i
         SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (not the JSON sunwire writes); moved it to %s", path,
                 aside);
     } else if (e != SW_ERR_NOT_FOUND) {
-        snprintf(err, errcap, "cannot load the energy counters %s: %s", path, sw_err_message(e));
+        snprintf(err, errcap, "cannot load the energy counters %s: %s", path, sw_io_reason(e, errno));
         return e;
     }
     /* Absent or corrupt: the copy kept by the last save, if there is one. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_int.h"
+#include "io/io_file.h"
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"
 #include "sunwire/tigo_observer.h"
@@ -387,7 +388,7 @@ sw_err sw_daemon_bus_save(tigo_bus *b, bool force)
     if (e == SW_OK)
         b->state_dirty = false;
     else
-        SW_LOGW(LOG_TARGET, "%s: cannot save %s: %s", b->cfg->name, b->state_path, sw_err_message(e));
+        SW_LOGW(LOG_TARGET, "%s: cannot save %s: %s", b->cfg->name, b->state_path, sw_io_reason(e, errno));
     return e;
 }
 
@@ -399,7 +400,7 @@ static void load_state(tigo_bus *b)
     if (e == SW_ERR_NOT_FOUND)
         return;
     if (e != SW_OK) {
-        SW_LOGW(LOG_TARGET, "%s: cannot read %s: %s", b->cfg->name, b->state_path, sw_err_message(e));
+        SW_LOGW(LOG_TARGET, "%s: cannot read %s: %s", b->cfg->name, b->state_path, sw_io_reason(e, errno));
         return;
     }
     char why[200] = "";

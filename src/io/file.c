@@ -146,3 +146,9 @@ sw_err sw_file_move_aside(const char *path, int64_t unix_s, char *out, size_t ca
     errno = EEXIST;
     return SW_ERR_IO;
 }
+
+const char *sw_io_reason(sw_err e, int err)
+{
+    bool has_errno = e == SW_ERR_IO || e == SW_ERR_OPEN || e == SW_ERR_CONNECT;
+    return has_errno && err > 0 ? strerror(err) : sw_err_message(e);
+}

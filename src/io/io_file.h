@@ -42,6 +42,14 @@ sw_err sw_file_write_atomic(const char *path, const char *tmp_path, const void *
  */
 sw_err sw_file_move_aside(const char *path, int64_t unix_s, char *out, size_t cap);
 
+/*
+ * Why an I/O call failed, for a message that already names the path: the
+ * system's reason (strerror(err)) for the codes that come with an errno
+ * (SW_ERR_IO, SW_ERR_OPEN, SW_ERR_CONNECT), else the code's
+ * own message. Read errno right after the failing call and pass it as err.
+ */
+const char *sw_io_reason(sw_err e, int err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
 
@@ -418,7 +419,7 @@ static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char 
         SW_LOGI(tg, "opening %s", desc);
         sw_err e = sw_source_open(s);
         if (e) {
-            SW_LOGE(tg, "cannot open %s: %s (%s)", desc, sw_err_message(e), strerror(errno));
+            SW_LOGE(tg, "cannot open %s: %s", desc, sw_io_reason(e, errno));
             if (is_file || sw_reconnect_open_failed(&rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN)
                 return SW_RUN_OPEN_FAILED;
             retry_text(rt, sizeof rt, rc.retries, o->reconnect_retry);

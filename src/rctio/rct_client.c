@@ -37,6 +37,7 @@ static sw_err do_connect(sw_rct_client *c)
 {
     sw_err e = sw_tcp_connect(c->host_, c->port_, c->cfg.connect_timeout_ms, &c->fd_);
     if (e != SW_OK) {
+        c->last_errno = errno;
         c->fd_ = -1;
         return e;
     }
@@ -51,13 +52,15 @@ sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port, con
     c->reply_len_ = 0;
     c->last_command = 0;
     c->last_address = 0;
+    c->last_errno = 0;
     c->trace = NULL;
     c->trace_user = NULL;
     if (cfg)
         c->cfg = *cfg;
     else
         sw_rct_client_config_default(&c->cfg);
-    if (!host || strlen(host) >= sizeof c->host_)
+    c->fd_ = -1;
+    if (!host || !host[0] || strlen(host) >= sizeof c->host_)
         return SW_ERR_INVALID_ARGUMENT;
     strcpy(c->host_, host);
     c->port_ = port;
@@ -140,10 +143,13 @@ static sw_err receive(sw_rct_client *c, sw_rct_exchange *ex)
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
+            c->last_errno = errno;
             return SW_ERR_IO;
         }
-        if (r == 0)
+        if (r == 0) {
+            c->last_errno = 0;
             return SW_ERR_CLOSED;
+        }
         if (c->trace)
             c->trace(c, "recv", c->in_, (size_t)r, c->trace_user);
         c->in_len_ = (size_t)r;
@@ -222,9 +228,13 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
                 break;
             }
             if (e != SW_OK) {
-                if (e == SW_ERR_CLOSED || e == SW_ERR_IO)
+                /* The attempt ends with why the connection broke, so that a
+                 * peer that hangs up is not reported as one that stays silent. */
+                if (e == SW_ERR_CLOSED || e == SW_ERR_IO) {
+                    c->last_errno = e == SW_ERR_IO ? errno : 0;
                     sw_rct_client_close(c);
-                sw_rct_exchange_failed(&ex, SW_ERR_TIMEOUT, now_ms());
+                }
+                sw_rct_exchange_failed(&ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
                 continue;
             }
             sw_rct_exchange_sent(&ex, now_ms());
@@ -232,7 +242,7 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
         sw_err e = receive(c, &ex);
         if (e != SW_OK) {
             sw_rct_client_close(c);
-            sw_rct_exchange_failed(&ex, SW_ERR_TIMEOUT, now_ms());
+            sw_rct_exchange_failed(&ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
         }
     }
     add_stats(c, &ex.stats, true);

@@ -11,7 +11,9 @@
  * exponential backoff, reconnecting when the peer closed. Those rules live in
  * the sans-I/O exchange (sunwire/rct_exchange.h); this client only runs it
  * over a blocking socket until it is done. A request that gets
- * no usable answer ends with SW_ERR_TIMEOUT after a bounded time, never hangs.
+ * no usable answer ends after a bounded time, never hangs: SW_ERR_TIMEOUT when
+ * the device stayed silent, SW_ERR_CLOSED or SW_ERR_IO (errno in last_errno)
+ * when the last attempt lost the connection.
  *
  * One request at a time per connection: devices are built for one client and
  * cut answers short when a new request arrives while they are answering.
@@ -69,6 +71,9 @@ struct sw_rct_client {
     /* The accepted reply of the last successful request (for debug output). */
     uint8_t last_command;
     uint32_t last_address;
+    /* errno behind the last broken connection (SW_ERR_IO, SW_ERR_CONNECT);
+     * 0 when the peer closed it cleanly (SW_ERR_CLOSED). */
+    int last_errno;
     /* private */
     int fd_;
     char host_[256];
@@ -95,7 +100,9 @@ void sw_rct_client_close(sw_rct_client *c);
  * non-NULL) the reply must also echo *query in its first word. A STRING
  * without NUL terminator is asked for again until two answers agree. On success
  * *reply points to the payload (valid until the next call on c).
- * SW_ERR_TIMEOUT when no attempt got a usable answer.
+ * SW_ERR_TIMEOUT when no attempt got a usable answer; SW_ERR_CLOSED (peer hung
+ * up), SW_ERR_IO (last_errno, e.g. ECONNRESET) or a connect error when the last
+ * attempt broke that way. SW_ERR_INVALID_ARGUMENT at open for an empty host.
  */
 sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, const uint8_t *payload,
                              size_t payload_len, sw_rct_type expect, const uint32_t *query,

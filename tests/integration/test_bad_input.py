@@ -140,6 +140,87 @@ class MessagesNameWhatFailed(unittest.TestCase):
                     self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % port, err)
 
 
+
+class PeerHangsUp(unittest.TestCase):
+    """A device that hangs up was reported as silent ("No answer ... 2000 ms each" after 0.8 s)."""
+
+    def serve(self, reset):
+        import socket
+        import struct
+        import threading
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        stop = threading.Event()
+
+        def accept():
+            while not stop.is_set():
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                if reset:  # SO_LINGER 0: close() sends RST instead of FIN
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+
+        th = threading.Thread(target=accept)
+        th.start()
+
+        def done():
+            stop.set()
+            srv.shutdown(socket.SHUT_RDWR)
+            srv.close()
+            th.join()
+        self.addCleanup(done)
+        return srv.getsockname()[1]
+
+    def test_peer_closes_at_once(self):
+        port = self.serve(reset=False)
+        for cmd in ("rct", "rctclient"):
+            with self.subTest(cmd=cmd):
+                rc, out, err = run(cmd, "read-value", "-h", "127.0.0.1", "-p", port, "-n", "battery.soc")
+                self.assertEqual((rc, out), (1, ""))
+                self.assertIn("127.0.0.1:%d" % port, err)
+                # The kernel may turn our request to a closed socket into a reset; both say the peer hung up.
+                self.assertRegex(err, r"the peer closed the connection \(4 attempts\)|"
+                                      r"\[Errno 104\] Connection reset by peer|\[Errno 32\] Broken pipe")
+                self.assertNotIn("ms each", err)
+
+    def test_peer_resets(self):
+        port = self.serve(reset=True)
+        for cmd in ("rct", "rctclient"):
+            with self.subTest(cmd=cmd):
+                rc, out, err = run(cmd, "read-value", "-h", "127.0.0.1", "-p", port, "-n", "battery.soc")
+                self.assertEqual((rc, out), (1, ""))
+                self.assertIn("[Errno 104] Connection reset by peer", err)
+                self.assertNotIn("refused", err)
+                self.assertNotIn("ms each", err)
+
+    def test_empty_host_name(self):
+        for cmd in ("rct", "rctclient"):
+            with self.subTest(cmd=cmd):
+                rc, out, err = run(cmd, "read-value", "-h", "", "-n", "battery.soc")
+                self.assertEqual(rc, 1, err)
+                self.assertIn("the host name is empty", err)
+                self.assertNotIn("No route to host", err)
+
+
+class OpenFailuresSayWhy(unittest.TestCase):
+    """Tigo sources said "could not open the file or device" with the reason in brackets or not at all."""
+
+    def test_serial_and_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            missing = os.path.join(tmp, "ttyUSB9")
+            for flag, what in (("--serial", "serial port"), ("--file", "file")):
+                with self.subTest(flag=flag):
+                    p = fl.sunwire("tigo", "observe", flag, missing, "--reconnect-retry", "1",
+                                   env=fl.quiet_env(SUNWIRE_LOG="info"))
+                    with p:
+                        p.wait_line(r"cannot open", err=True)
+                    err = "\n".join(p.lines(True))
+                    self.assertIn("cannot open %s %s: No such file or directory" % (what, missing), err)
+                    self.assertNotIn("could not open the file or device", err)
+
 class JsonReaderGone(unittest.TestCase):
     """`run --json` used to keep running silently when nobody could read its output."""
 
