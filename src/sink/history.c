@@ -212,6 +212,7 @@ static sw_err open_common(const char *path, int flags, sw_history **out)
     }
     /* The daemon writes while an export reads: wait out short write locks. */
     sqlite3_busy_timeout(h->db, 2000);
+    h->summary_ns_ = (int64_t)SW_HISTORY_SUMMARY_S * 1000000000;
     *out = h;
     return SW_OK;
 }
@@ -308,12 +309,102 @@ void sw_history_close(sw_history *h)
     for (int i = 0; i < 4; i++)
         sqlite3_finalize(h->insert[i]);
     sqlite3_close(h->db);
+    if (h->q_len_)
+        SW_LOGW(LOG_TARGET, "%zu rows kept while the history could not be written are lost", h->q_len_);
+    for (size_t i = 0; i < h->q_len_; i++)
+        sqlite3_free(h->queue_[(h->q_head_ + i) % SW_HISTORY_QUEUE_MAX]);
+    free(h->queue_);
     free(h);
 }
 
 bool sw_history_in_transaction(const sw_history *h)
 {
     return h && h->in_txn;
+}
+
+/*
+ * A full disk makes every write fail several times a second for as long as it
+ * lasts. The first failure is logged, then one summary per summary_ns_, then
+ * the recovery; rows that could not be inserted wait in a bounded queue.
+ */
+static void note_failure(sw_history *h, const char *what)
+{
+    int64_t now = wall_ns();
+    h->fails_++;
+    if (!h->failing_) {
+        h->failing_ = true;
+        h->fail_since_ns_ = h->summary_at_ns_ = now;
+        h->fails_since_summary_ = 0;
+        SW_LOGW(LOG_TARGET, "%s failed: %s; keeping up to %d rows in memory until writing works again "
+                "(a summary follows every %lld s)", what, sqlite3_errmsg(h->db), SW_HISTORY_QUEUE_MAX,
+                (long long)(h->summary_ns_ / 1000000000));
+        return;
+    }
+    h->fails_since_summary_++;
+    if (now - h->summary_at_ns_ >= h->summary_ns_) {
+        SW_LOGW(LOG_TARGET, "history still cannot be written (%s): %llu failures in the last %lld s, "
+                "%zu rows waiting, %llu dropped", sqlite3_errmsg(h->db),
+                (unsigned long long)h->fails_since_summary_, (long long)((now - h->summary_at_ns_) / 1000000000),
+                h->q_len_, (unsigned long long)h->q_dropped_);
+        h->summary_at_ns_ = now;
+        h->fails_since_summary_ = 0;
+    }
+}
+
+static void queue_push(sw_history *h, char *sql)
+{
+    if (!sql)
+        return;
+    if (!h->queue_ && !(h->queue_ = calloc(SW_HISTORY_QUEUE_MAX, sizeof *h->queue_))) {
+        sqlite3_free(sql);
+        h->q_dropped_++;
+        return;
+    }
+    if (h->q_len_ == SW_HISTORY_QUEUE_MAX) { /* full: the oldest row goes */
+        sqlite3_free(h->queue_[h->q_head_]);
+        h->q_head_ = (h->q_head_ + 1) % SW_HISTORY_QUEUE_MAX;
+        h->q_len_--;
+        h->q_dropped_++;
+    }
+    h->queue_[(h->q_head_ + h->q_len_) % SW_HISTORY_QUEUE_MAX] = sql;
+    h->q_len_++;
+}
+
+/* Outside a transaction: write the queued rows in one; all or none. */
+static sw_err queue_flush(sw_history *h)
+{
+    if (h->q_len_ == 0)
+        return SW_OK;
+    if (exec(h, "BEGIN") != SW_OK)
+        return SW_ERR_IO;
+    for (size_t i = 0; i < h->q_len_; i++) {
+        if (exec(h, h->queue_[(h->q_head_ + i) % SW_HISTORY_QUEUE_MAX]) != SW_OK) {
+            note_failure(h, "writing the waiting rows");
+            exec(h, "ROLLBACK");
+            return SW_ERR_IO;
+        }
+    }
+    if (exec(h, "COMMIT") != SW_OK) {
+        note_failure(h, "writing the waiting rows");
+        exec(h, "ROLLBACK");
+        return SW_ERR_IO;
+    }
+    for (size_t i = 0; i < h->q_len_; i++)
+        sqlite3_free(h->queue_[(h->q_head_ + i) % SW_HISTORY_QUEUE_MAX]);
+    SW_LOGI(LOG_TARGET, "%zu rows kept while the history could not be written are stored now", h->q_len_);
+    h->q_head_ = h->q_len_ = 0;
+    return SW_OK;
+}
+
+static void note_success(sw_history *h)
+{
+    if (!h->failing_ || queue_flush(h) != SW_OK)
+        return;
+    SW_LOGW(LOG_TARGET, "history written again after %lld s: %llu failed writes, %llu rows dropped",
+            (long long)((wall_ns() - h->fail_since_ns_) / 1000000000), (unsigned long long)h->fails_,
+            (unsigned long long)h->q_dropped_);
+    h->failing_ = false;
+    h->fails_ = h->q_dropped_ = 0;
 }
 
 static sw_err begin(sw_history *h)
@@ -334,10 +425,11 @@ sw_err sw_history_commit(sw_history *h)
         return SW_OK;
     h->in_txn = false;
     if (exec(h, "COMMIT") != SW_OK) {
-        SW_LOGW(LOG_TARGET, "commit failed: %s", sqlite3_errmsg(h->db));
+        note_failure(h, "commit");
         exec(h, "ROLLBACK");
         return SW_ERR_IO;
     }
+    note_success(h);
     return SW_OK;
 }
 
@@ -358,10 +450,18 @@ static void bind_text(sqlite3_stmt *st, int col, const char *s)
 static sw_err step(sw_history *h, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
+    /* A row refused for want of space or of the disk is kept as SQL text and written later. */
+    int base = rc & 0xff;
+    bool keep = base == SQLITE_FULL || base == SQLITE_IOERR || base == SQLITE_BUSY || base == SQLITE_LOCKED;
+    char *sql = keep ? sqlite3_expanded_sql(st) : NULL;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
-        SW_LOGW(LOG_TARGET, "insert failed: %s", sqlite3_errmsg(h->db));
+        note_failure(h, "insert");
+        if (sql) {
+            queue_push(h, sql);
+            return SW_OK; /* not lost: it waits in the queue */
+        }
         return SW_ERR_IO;
     }
     return SW_OK;

@@ -25,7 +25,19 @@ struct sw_history {
     sqlite3_stmt *insert[4];   /* indexed by sw_history_table */
     bool writable;
     bool in_txn;
+    /* While the database cannot be written (disk full): rows as SQL text, oldest
+     * first, at most SW_HISTORY_QUEUE_MAX; failures are logged once, then summed
+     * up every summary_ns_ (SW_HISTORY_SUMMARY_S), and the recovery is logged. */
+    char **queue_;
+    size_t q_head_, q_len_;
+    uint64_t q_dropped_;
+    bool failing_;
+    int64_t fail_since_ns_, summary_at_ns_, summary_ns_;
+    uint64_t fails_, fails_since_summary_;
 };
+
+#define SW_HISTORY_QUEUE_MAX 10000
+#define SW_HISTORY_SUMMARY_S 60
 
 /* SQL table name per sw_history_table. */
 extern const char *const sw_history_table_names_[4];

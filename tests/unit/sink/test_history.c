@@ -15,6 +15,8 @@
 
 #include "sunwire/loop.h"
 #include "sink/sink_history.h"
+#include "sink/history_internal.h"
+#include "io/log.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1763700000000000000)
@@ -389,6 +391,73 @@ static void test_config(void **state)
     assert_int_not_equal(sw_history_open_readonly("no-such-dir/h.db", &h), SW_OK);
 }
 
+/* Lines of `text` that contain `needle`. */
+static int count_lines_with(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Run fn with stderr going to a file; the log lines come back in out. */
+static void capture_stderr(void (*fn)(sw_history *h, int step), sw_history *h, int step, char *out, size_t cap)
+{
+    char tmpl[] = "/tmp/sw-hist-log-XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    unlink(tmpl);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(h, step);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, out, cap - 1, 0);
+    close(fd);
+    out[n > 0 ? n : 0] = 0;
+}
+
+static void add_rows_and_commit(sw_history *h, int step)
+{
+    char json[2100];
+    memset(json, 'x', sizeof json - 1);
+    json[sizeof json - 1] = 0;
+    int first = step == 0 ? 0 : 200, count = step == 0 ? 200 : 1;
+    for (int i = first; i < first + count; i++) {
+        assert_int_equal(sw_history_add_event(h, "test", json, T0 + i * SEC), SW_OK);
+        sw_history_commit(h);
+    }
+}
+
+/* A full database: one warning, not one per commit; the rows wait and arrive once there is room. */
+static void test_full_disk_logs_once_and_keeps_rows(void **state)
+{
+    fixture *f = *state;
+    sw_history *h;
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    sw_log_set_level(SW_LOG_INFO);
+    /* No page beyond the ones the schema uses: SQLite answers SQLITE_FULL as on a full disk. */
+    assert_int_equal(sqlite3_exec(h->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
+    char log[65536];
+    capture_stderr(add_rows_and_commit, h, 0, log, sizeof log);
+    assert_true(h->q_len_ > 150); /* most rows could not be written and wait */
+    assert_int_equal(count_lines_with(log, "database or disk is full"), 1);
+    assert_int_equal(count_lines_with(log, "still cannot be written"), 0);
+    assert_int_equal(count_lines_with(log, "written again"), 0);
+    assert_true(count_rows(f->path, "SELECT count(*) FROM events") < 50);
+
+    assert_int_equal(sqlite3_exec(h->db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
+    capture_stderr(add_rows_and_commit, h, 1, log, sizeof log);
+    assert_int_equal(count_lines_with(log, "written again"), 1);
+    assert_int_equal(count_lines_with(log, "database or disk is full"), 0);
+    assert_int_equal(h->q_len_, 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 201);
+    assert_int_equal(count_rows(f->path, "SELECT count(DISTINCT ts_ns) FROM events"), 201);
+    sw_history_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_and_query_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_tables_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_commits_per_loop_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_logs_once_and_keeps_rows, setup, teardown),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
