@@ -18,6 +18,16 @@ if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug" AND NOT SUNWIRE_SANITIZE)
   add_compile_definitions(_FORTIFY_SOURCE=2)
 endif()
 add_link_options(-Wl,-z,relro -Wl,-z,now)
+# Relative relocations in the compact DT_RELR form where the linker and C
+# library support it (binutils 2.38, glibc 2.36): the tables of pointers
+# (the RCT registry, command tables) otherwise need one 24-byte record each,
+# which the loader reads at every start and which count as the program's
+# private memory.
+include(CheckLinkerFlag)
+check_linker_flag(C "-Wl,-z,pack-relative-relocs" SUNWIRE_HAVE_RELR)
+if(SUNWIRE_HAVE_RELR)
+  add_link_options(-Wl,-z,pack-relative-relocs)
+endif()
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 include(CheckPIESupported)
 check_pie_supported()
