@@ -334,7 +334,9 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     }
     char path[SW_DAEMON_PATH_MAX + 32];
     if (sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
-        e = sw_daemon_restore_energy(d->model, path, now, sw_now_realtime_ns() / 1000000000, err, errcap);
+        char history[SW_DAEMON_PATH_MAX];
+        sw_daemon_history_path(c, history, sizeof history);
+        e = sw_daemon_restore_energy(d->model, path, history, now, sw_now_realtime_ns() / 1000000000, err, errcap);
         if (e != SW_OK) {
             sw_daemon_free(d);
             return e;

@@ -86,12 +86,15 @@ sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns);
 /*
  * Start-up: load panels.json; a corrupt one is moved aside (.corrupt-unix_s)
  * and logged at error level, and the counters come from panels.json.prev when
- * that parses. SW_OK also when there is nothing to load. An unreadable file
- * (permissions, a directory) is an error with the reason in err: the daemon
- * must not overwrite it with zeros.
+ * that parses, else from the largest lifetime readings in the SQLite history
+ * at history_path (NULL or "" when there is none). SW_OK also when there is
+ * nothing to load. An unreadable file (permissions, a directory) is an error
+ * with the reason in err: the daemon must not overwrite it with zeros.
  */
-sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, int64_t unix_s, char *err,
-                                size_t errcap);
+sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *history_path, int64_t now_ns,
+                                int64_t unix_s, char *err, size_t errcap);
+/* The path of the SQLite history this configuration writes, or "" when it writes none. */
+void sw_daemon_history_path(const sw_daemon_config *c, char *out, size_t cap);
 
 /* ---- outputs (outputs.c) ---------------------------------------------------------------- */
 /* Start the configured outputs and register their sinks. */

@@ -172,6 +172,21 @@ sw_err sw_daemon_outputs_check(const sw_daemon_config *c, char *err, size_t errc
     return e;
 }
 
+void sw_daemon_history_path(const sw_daemon_config *c, char *out, size_t cap)
+{
+    out[0] = '\0';
+#ifdef HAVE_OUT_HISTORY
+    out_configs *o = calloc(1, sizeof *o);
+    char err[256];
+    if (o && (c->outputs & SW_DAEMON_OUT_HISTORY) && fill_configs(c, o, err, sizeof err) == SW_OK && o->history.enable)
+        sw_daemon_copy_text(out, cap, o->history.path);
+    free(o);
+#else
+    (void)c;
+    (void)cap;
+#endif
+}
+
 static const char *const names[] = {"mqtt", "prometheus", "influx", "history", "http", "json"};
 
 void sw_daemon_outputs_describe(const sw_daemon_config *c, char *out, size_t cap)

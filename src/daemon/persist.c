@@ -29,6 +29,7 @@
 #include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
+#include "sink/sink_history.h"
 
 #define LOG_TARGET "sunwire::run"
 
@@ -197,8 +198,39 @@ sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns)
     return SW_OK;
 }
 
-sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, int64_t unix_s, char *err,
-                                size_t errcap)
+typedef struct history_restore {
+    sw_model *m;
+    int64_t now_ns;
+    size_t n;
+} history_restore;
+
+static int restore_total(void *user, const char *source, uint16_t gateway_id, uint16_t node_id, const char *barcode,
+                         double energy_total_wh)
+{
+    history_restore *r = user;
+    if (sw_model_panel_restore(r->m, source, gateway_id, node_id, barcode[0] ? barcode : NULL, energy_total_wh, 0.0,
+                               -1, r->now_ns) == SW_OK)
+        r->n++;
+    return 0;
+}
+
+/* The counters from the SQLite history's largest lifetime readings; how many panels, 0 when none. */
+static size_t restore_from_history(sw_model *m, const char *history_path, int64_t now_ns)
+{
+    struct stat st;
+    if (!history_path || !history_path[0] || stat(history_path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sw_history *h = NULL;
+    if (sw_history_open_readonly(history_path, &h) != SW_OK)
+        return 0;
+    history_restore r = { m, now_ns, 0 };
+    sw_history_panel_totals(h, restore_total, &r);
+    sw_history_close(h);
+    return r.n;
+}
+
+sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *history_path, int64_t now_ns,
+                                int64_t unix_s, char *err, size_t errcap)
 {
     sw_err e = sw_daemon_load_energy(m, path, now_ns);
     if (e == SW_OK) {
@@ -239,8 +271,19 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, int64_t now_ns, i
                     sw_model_panel_count(m), prev);
         return SW_OK;
     }
+    /* Then the history, whose panel rows carry the lifetime counter at every report. */
+    size_t n = restore_from_history(m, history_path, now_ns);
+    if (n > 0) {
+        if (e == SW_ERR_STATE_CORRUPT)
+            SW_LOGE(LOG_TARGET, "energy counters of %zu panels restored from the history %s (no usable %s)", n,
+                    history_path, prev);
+        else
+            SW_LOGW(LOG_TARGET, "%s is missing; energy counters of %zu panels restored from the history %s", path, n,
+                    history_path);
+        return SW_OK;
+    }
     if (e == SW_ERR_STATE_CORRUPT)
-        SW_LOGE(LOG_TARGET, "no usable copy of the energy counters (%s: %s): lifetime counters start from zero",
-                prev, sw_err_message(pe));
+        SW_LOGE(LOG_TARGET, "no usable copy of the energy counters (%s: %s, no history rows): lifetime counters "
+                "start from zero", prev, sw_err_message(pe));
     return SW_OK;
 }

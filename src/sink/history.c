@@ -300,6 +300,32 @@ sw_err sw_history_open_readonly(const char *path, sw_history **out)
     return SW_OK;
 }
 
+sw_err sw_history_panel_totals(sw_history *h, sw_history_total_cb row, void *user)
+{
+    static const char sql[] = "SELECT source, gateway_id, node_id, MAX(barcode), MAX(energy_total_wh)"
+                              " FROM panel_readings WHERE energy_total_wh IS NOT NULL"
+                              " GROUP BY source, gateway_id, node_id";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 g = sqlite3_column_int64(st, 1), node = sqlite3_column_int64(st, 2);
+        const unsigned char *src = sqlite3_column_text(st, 0), *bc = sqlite3_column_text(st, 3);
+        if (!src || g < 0 || g > 0xFFFF || node < 0 || node > 0xFFFF)
+            continue;
+        n++;
+        if (row(user, (const char *)src, (uint16_t)g, (uint16_t)node, bc ? (const char *)bc : "",
+                sqlite3_column_double(st, 4)) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return SW_ERR_IO;
+    return n ? SW_OK : SW_ERR_NOT_FOUND;
+}
+
 void sw_history_close(sw_history *h)
 {
     if (!h)
@@ -754,6 +780,11 @@ sw_err sw_history_open_readonly(const char *path, sw_history **out)
     return SW_ERR_UNSUPPORTED;
 }
 void sw_history_close(sw_history *h) { (void)h; }
+sw_err sw_history_panel_totals(sw_history *h, sw_history_total_cb row, void *user)
+{
+    (void)h; (void)row; (void)user;
+    return SW_ERR_UNSUPPORTED;
+}
 const char *sw_history_errmsg(const sw_history *h) { (void)h; return "built without SQLite"; }
 int sw_history_schema_version(sw_history *h) { (void)h; return 0; }
 sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)

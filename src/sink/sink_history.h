@@ -98,6 +98,17 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n);
 typedef int (*sw_history_row_cb)(void *user, const sw_history_cell *cells, size_t n);
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user);
 
+/*
+ * The largest lifetime energy recorded for each panel (source, gateway, node),
+ * for restoring the counters when the state file is lost: a lifetime counter
+ * never decreases, so its largest row is its newest value. Calls row once per
+ * panel; a non-zero return stops. SW_ERR_NOT_FOUND when the history has no
+ * panel readings.
+ */
+typedef int (*sw_history_total_cb)(void *user, const char *source, uint16_t gateway_id, uint16_t node_id,
+                                   const char *barcode, double energy_total_wh);
+sw_err sw_history_panel_totals(sw_history *h, sw_history_total_cb row, void *user);
+
 typedef enum sw_history_name_kind {
     SW_HISTORY_NAME_PANEL = 0,   /* panel name or barcode */
     SW_HISTORY_NAME_STRING,

@@ -5,12 +5,14 @@
 is moved aside as panels.json.corrupt-UNIXTIME, the log says so at error level,
 and the counters come from panels.json.prev (the copy every save keeps), so the
 next save writes them back instead of zeros. Without a copy the daemon says
-that the counters start from zero. An unreadable panels.json (a directory) stops
+that the counters start from zero, unless the SQLite history holds panel
+readings: their largest lifetime value is the newest one. An unreadable panels.json (a directory) stops
 the start with its path and the reason.
 """
 import glob
 import json
 import os
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -63,6 +65,34 @@ class CorruptEnergyFile(unittest.TestCase):
         err = "\n".join(self.run_daemon())
         self.assertEqual(len(glob.glob(self.path + ".corrupt-*")), 1, err)
         self.assertRegex(err, r"ERROR.*no usable copy.*start from zero")
+
+    def test_restored_from_the_history_without_a_copy(self):
+        hist = os.path.join(self.tmp.name, "history.db")
+        # The daemon makes the history's schema; the rows are what an earlier run wrote.
+        with fl.sunwire("run", "--tigo-tcp", "127.0.0.1:1", "--history", hist) as d:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(hist) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(d.stop(), 0, "\n".join(d.lines(True)))
+        db = sqlite3.connect(hist)
+        cols = [r[1] for r in db.execute("PRAGMA table_info(panel_readings)")]
+        for ts, total in ((1, 100.0), (2, 12000.25), (3, 12345.5)):
+            row = {c: None for c in cols}
+            row.update(ts_ns=ts, source="roof", gateway_id=4609, node_id=2, barcode="4-A2346FZ", panel="A",
+                       string="east1", energy_total_wh=total, online=1)
+            db.execute("INSERT INTO panel_readings (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
+                       [row[c] for c in cols])
+        db.commit()
+        db.close()
+        with fl.sunwire("run", "--tigo-tcp", "127.0.0.1:1", "--state-dir", self.state, "--history", hist,
+                        "--panels", "A:east1:4-A2346FZ") as d:
+            d.wait_line(r"restored from the history", err=True)
+            time.sleep(0.3)
+            self.assertEqual(d.stop(), 0, "\n".join(d.lines(True)))
+            err = "\n".join(d.lines(True))
+        self.assertRegex(err, r"ERROR.*energy counters of 1 panels restored from the history .*history\.db")
+        self.assertNotIn("start from zero", err)
+        self.assertEqual(self.saved_total(), [12345.5])
 
     def test_unreadable_file_stops_the_start(self):
         os.unlink(self.path)

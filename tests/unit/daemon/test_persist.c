@@ -135,7 +135,7 @@ static void test_corrupt_energy_is_kept_and_restored(void **state)
     corrupt(path);
     m = model_with(0);
     err[0] = 0;
-    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225600, err, sizeof err), SW_OK);
+    assert_int_equal(sw_daemon_restore_energy(m, path, NULL, T_NOW, 1767225600, err, sizeof err), SW_OK);
     assert_int_equal(sw_model_panel_count(m), 1);
     assert_true(sw_model_panel_at(m, 0)->energy_total_wh == 1000.0);
     assert_int_equal(access(path, F_OK), -1);
@@ -152,7 +152,7 @@ static void test_corrupt_energy_is_kept_and_restored(void **state)
     unlink(prev);
     corrupt(path);
     m = model_with(0);
-    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225601, err, sizeof err), SW_OK);
+    assert_int_equal(sw_daemon_restore_energy(m, path, NULL, T_NOW, 1767225601, err, sizeof err), SW_OK);
     assert_int_equal(sw_model_panel_count(m), 0);
     assert_int_equal(count_prefix(dir, "panels.json.corrupt-"), 2);
     sw_model_free(m);
@@ -161,7 +161,7 @@ static void test_corrupt_energy_is_kept_and_restored(void **state)
     assert_int_equal(mkdir(path, 0700), 0);
     m = model_with(0);
     err[0] = 0;
-    assert_int_not_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225602, err, sizeof err), SW_OK);
+    assert_int_not_equal(sw_daemon_restore_energy(m, path, NULL, T_NOW, 1767225602, err, sizeof err), SW_OK);
     assert_non_null(strstr(err, "it is a directory"));
     assert_non_null(strstr(err, path));
     assert_int_equal(count_prefix(dir, "panels.json.corrupt-"), 2);
@@ -170,7 +170,7 @@ static void test_corrupt_energy_is_kept_and_restored(void **state)
     /* Absent: nothing to do, no error. */
     rmdir(path);
     m = model_with(0);
-    assert_int_equal(sw_daemon_restore_energy(m, path, T_NOW, 1767225603, err, sizeof err), SW_OK);
+    assert_int_equal(sw_daemon_restore_energy(m, path, NULL, T_NOW, 1767225603, err, sizeof err), SW_OK);
     sw_model_free(m);
 
     DIR *d = opendir(dir);
