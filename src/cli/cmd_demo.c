@@ -32,7 +32,7 @@
 #include "model/model.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 #include "sim/sim.h"
 #include "sim/sim_tigo.h"
 #include "sunwire/tigo_barcode.h"

@@ -17,8 +17,8 @@
 #include "sunwire/core.h"
 #include "sunwire/json.h"
 #include "io/net.h"
-#include "rctio/rct_client.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_client.h"
+#include "rct_io/rct_sim.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
 

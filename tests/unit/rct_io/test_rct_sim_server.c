@@ -7,7 +7,7 @@
 #include "sunwire/loop.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 #include "testutil.h"
 
 #define MORNING (sw_days_from_civil(2026, 6, 21) * 86400LL + 7 * 3600)

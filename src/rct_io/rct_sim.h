@@ -1,5 +1,5 @@
 /*
- * rctio/rct_sim.h: a simulated RCT Power inverter.
+ * rct_io/rct_sim.h: a simulated RCT Power inverter.
  *
  * Two layers:
  *   - sw_rct_sim_answer (sans-I/O): one received frame in, the bytes to send

@@ -1,5 +1,5 @@
 /*
- * rct_sim_server.c: the simulated inverter's TCP edge (see rctio/rct_sim.h),
+ * rct_sim_server.c: the simulated inverter's TCP edge (see rct_io/rct_sim.h),
  * served from the event loop.
  *
  * The server only moves bytes: sw_rct_sim_answer does the protocol. Each
@@ -24,7 +24,7 @@
 
 #include "sunwire/core.h"
 #include "io/net.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 
 #define QUEUE_LIMIT (1u << 20)
 
