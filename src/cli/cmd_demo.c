@@ -60,7 +60,7 @@ static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, tsim
     sw_rct_sim_config cfg;
     sw_rct_sim_config_default(&cfg, seed);
     sw_rct_sim_init(&s->sim, &cfg);
-    sw_rct_sim_server_opts o;
+    sw_rct_sim_server_config o;
     memset(&o, 0, sizeof o);
     o.host = "127.0.0.1";
     o.clock = rct_sim_seconds;

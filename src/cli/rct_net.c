@@ -1078,7 +1078,7 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
             return rc_usage_error(&cmd, "Invalid value for '--plant': '%s' is not a 32-bit address.", oplant->values[i]);
         cfg.plant_addresses[cfg.n_plant++] = (uint32_t)a;
     }
-    sw_rct_sim_server_opts so;
+    sw_rct_sim_server_config so;
     memset(&so, 0, sizeof so);
     so.host = host;
     so.port = port;
