@@ -8,7 +8,7 @@
  * answers send, receive until t, pause until t, or done. It never reads a
  * clock, sleeps, allocates or touches a socket: every time comes from the
  * caller (milliseconds on any monotonic clock). The blocking client
- * (rctio/rct_client.h) runs it in a loop until done; the daemon's poller
+ * (rct_io/rct_client.h) runs it in a loop until done; the daemon's poller
  * runs it from loop callbacks. Both therefore accept, skip and retry
  * replies by the same rules:
  *

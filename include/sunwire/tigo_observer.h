@@ -185,7 +185,7 @@ typedef struct sw_tigo_obs_gateway {
     int64_t capture_ns;
     uint64_t last_use;
     sw_tigo_slot_clock clock;
-    sw_tigo_node_table_builder builder;
+    sw_tigo_ntb builder;
 } sw_tigo_obs_gateway;
 
 /*

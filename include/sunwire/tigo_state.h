@@ -85,7 +85,7 @@ SW_API sw_err sw_tigo_state_replace_inventory(sw_tigo_state *s, const sw_tigo_ga
                                        bool *changed);
 SW_API bool sw_tigo_state_equal(const sw_tigo_state *a, const sw_tigo_state *b);
 
-/* ---- node-table builder ------------------------------------------------------ */
+/* ---- node-table builder (sw_tigo_ntb: type, modes, results and functions) ---- */
 typedef enum sw_tigo_ntb_mode {
     /*
      * Default: a table is complete only after a walk that began at start
@@ -105,7 +105,7 @@ typedef enum sw_tigo_ntb_result {
     SW_TIGO_NTB_ABANDONED    /* the walk in progress was dropped */
 } sw_tigo_ntb_result;
 
-typedef struct sw_tigo_node_table_builder {
+typedef struct sw_tigo_ntb {
     sw_tigo_node_record *entries; /* caller storage, sorted by node ID */
     size_t cap;
     size_t n;
@@ -114,20 +114,20 @@ typedef struct sw_tigo_node_table_builder {
     bool complete;
     uint8_t mode;
     uint16_t gateway; /* copied into the records */
-} sw_tigo_node_table_builder;
+} sw_tigo_ntb;
 
-SW_API void sw_tigo_ntb_init(sw_tigo_node_table_builder *b, sw_tigo_ntb_mode mode, uint16_t gateway,
+SW_API void sw_tigo_ntb_init(sw_tigo_ntb *b, sw_tigo_ntb_mode mode, uint16_t gateway,
                       sw_tigo_node_record *storage, size_t cap);
-SW_API void sw_tigo_ntb_reset(sw_tigo_node_table_builder *b);
+SW_API void sw_tigo_ntb_reset(sw_tigo_ntb *b);
 /*
  * One node-table page: the start index of the *request* (as the reference
  * keys it) and the response's entries in wire form, 10 bytes each (long
  * address, node ID BE). After COMPLETE the table stays readable until the
  * next push.
  */
-SW_API sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_node_table_builder *b, uint16_t request_start,
+SW_API sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_ntb *b, uint16_t request_start,
                                     const uint8_t *wire_entries, size_t count);
-SW_API const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_node_table_builder *b, size_t *count);
+SW_API const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_ntb *b, size_t *count);
 
 /* ---- state file (taptap 0.2.0 --persistent-file) --------------------------------- */
 /*

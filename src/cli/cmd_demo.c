@@ -32,7 +32,7 @@
 #include "model/model.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 #include "sim/sim.h"
 #include "sim/sim_tigo.h"
 #include "sunwire/tigo_barcode.h"
@@ -60,7 +60,7 @@ static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, tsim
     sw_rct_sim_config cfg;
     sw_rct_sim_config_default(&cfg, seed);
     sw_rct_sim_init(&s->sim, &cfg);
-    sw_rct_sim_server_opts o;
+    sw_rct_sim_server_config o;
     memset(&o, 0, sizeof o);
     o.host = "127.0.0.1";
     o.clock = rct_sim_seconds;

@@ -125,10 +125,10 @@ int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
     const tigo_args *a = cli->args;
     sw_source_config cfg = { 0 };
     if (a->serial) {
-        cfg.kind = SW_SOURCE_SERIAL;
+        cfg.medium = SW_SOURCE_MEDIUM_SERIAL;
         cfg.path = a->serial;
     } else if (a->tcp) {
-        cfg.kind = SW_SOURCE_TCP;
+        cfg.medium = SW_SOURCE_MEDIUM_TCP;
         cfg.host = a->tcp;
         cfg.port = a->port;
         /* Linux caps these far below INT_MAX; an absurd value fails in setsockopt and is logged. */
@@ -136,7 +136,7 @@ int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
         cfg.keepalive_interval_s = a->keepalive_interval > 0x7FFFFFFF ? 0x7FFFFFFF : (int)a->keepalive_interval;
         cfg.keepalive_count = a->keepalive_count > 0x7FFFFFFF ? 0x7FFFFFFF : (int)a->keepalive_count;
     } else {
-        cfg.kind = SW_SOURCE_FILE;
+        cfg.medium = SW_SOURCE_MEDIUM_FILE;
         cfg.path = a->file;
         cfg.realtime = a->realtime;
         cfg.speed = a->speed;
@@ -146,7 +146,7 @@ int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
         SW_LOGE(cli->log_target, "invalid source");
         return 2;
     }
-    if (cfg.kind == SW_SOURCE_TCP)
+    if (cfg.medium == SW_SOURCE_MEDIUM_TCP)
         SW_LOGD(cli->log_target, "tcp keepalive: idle %d s, interval %d s, %d probes", cfg.keepalive_idle_s,
                 cfg.keepalive_interval_s, cfg.keepalive_count);
 
@@ -158,7 +158,7 @@ int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
     sigaction(SIGTERM, &sa, NULL);
 
     run_ctx r = { .cli = cli, .on_bytes = on_bytes, .ctx = ctx, .src = &src };
-    r.progress = cfg.kind == SW_SOURCE_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
+    r.progress = cfg.medium == SW_SOURCE_MEDIUM_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
     sw_run_options opt = {
         .reconnect_timeout_s = a->reconnect_timeout,
         .reconnect_retry = a->reconnect_retry,

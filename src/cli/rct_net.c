@@ -17,8 +17,8 @@
 #include "sunwire/core.h"
 #include "sunwire/json.h"
 #include "io/net.h"
-#include "rctio/rct_client.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_client.h"
+#include "rct_io/rct_sim.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
 
@@ -1090,7 +1090,7 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
             return rc_usage_error(&cmd, "Invalid value for '--plant': '%s' is not a 32-bit address.", oplant->values[i]);
         cfg.plant_addresses[cfg.n_plant++] = (uint32_t)a;
     }
-    sw_rct_sim_server_opts so;
+    sw_rct_sim_server_config so;
     memset(&so, 0, sizeof so);
     so.host = host;
     so.port = port;

@@ -13,7 +13,7 @@
 #include "cli/rct_cli.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
-#include "rctio/rct_pcap.h"
+#include "rct_io/rct_pcap.h"
 #include "sunwire_config.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }

@@ -62,7 +62,7 @@ void sw_daemon_note_barcode(sw_daemon *d, const char *source, uint16_t gw, uint1
 #include "io/io_source.h" /* sw_serial_open */
 #include "io/net.h"         /* non-blocking connects */
 
-/* ---- Tigo buses (tigo_bus.c) ---------------------------------------------------------- */
+/* ---- Tigo buses (tigo_listen.c) ------------------------------------------------------- */
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg);
 void sw_daemon_bus_start(tigo_bus *b);
 void sw_daemon_bus_free(tigo_bus *b);

@@ -3,7 +3,7 @@
  *
  * Layer: I/O edge above the sans-I/O RCT core (frame builder, streaming
  * receiver, request exchange, value decoder, registry). The blocking client
- * in src/rctio would stall every other source while it waits, so this poller
+ * in src/rct_io would stall every other source while it waits, so this poller
  * drives the same exchange (sunwire/rct_exchange.h) from loop callbacks: one
  * request at a time (devices cut answers short when a second request
  * arrives), and the exchange decides which frame is the answer, which is

@@ -1,7 +1,7 @@
 /*
  * io/io_source.h: where bus bytes come from (serial port, TCP, file).
  *
- * One small backend table per kind of source, in the manner of libmodbus:
+ * One small backend table per medium (serial, TCP, file), in the manner of libmodbus:
  * open, read with a timeout, close. The layers above only ever see chunks of
  * bytes with the wall-clock time they arrived (for a capture file, the time
  * recorded in it), so the protocol core cannot tell a live bus from a replay.
@@ -26,14 +26,15 @@
 extern "C" {
 #endif
 
-typedef enum sw_source_kind {
-    SW_SOURCE_SERIAL = 1,
-    SW_SOURCE_TCP,
-    SW_SOURCE_FILE
-} sw_source_kind;
+/* Which backend the reader opens; the daemon's model reports sw_source_kind. */
+typedef enum sw_source_medium {
+    SW_SOURCE_MEDIUM_SERIAL = 1,
+    SW_SOURCE_MEDIUM_TCP,
+    SW_SOURCE_MEDIUM_FILE
+} sw_source_medium;
 
 typedef struct sw_source_config {
-    sw_source_kind kind;
+    sw_source_medium medium;
     const char *path;        /* serial device, or file ("-" = stdin) */
     const char *host;        /* TCP */
     uint16_t port;
@@ -81,7 +82,7 @@ struct sw_source {
     uint64_t skipped_packets;     /* packets of other link types, not bus bytes */
 };
 
-/* Fill the backend for cfg->kind; nothing is opened yet. */
+/* Fill the backend for cfg->medium; nothing is opened yet. */
 sw_err sw_source_init(sw_source *s, const sw_source_config *cfg);
 sw_err sw_source_open(sw_source *s);
 sw_err sw_source_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms);

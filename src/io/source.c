@@ -263,14 +263,14 @@ sw_err sw_source_init(sw_source *s, const sw_source_config *cfg)
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
     s->fd = -1;
-    switch (cfg->kind) {
-    case SW_SOURCE_SERIAL:
+    switch (cfg->medium) {
+    case SW_SOURCE_MEDIUM_SERIAL:
         s->backend = &serial_backend;
         return cfg->path ? SW_OK : SW_ERR_INVALID_ARGUMENT;
-    case SW_SOURCE_TCP:
+    case SW_SOURCE_MEDIUM_TCP:
         s->backend = &tcp_backend;
         return cfg->host ? SW_OK : SW_ERR_INVALID_ARGUMENT;
-    case SW_SOURCE_FILE:
+    case SW_SOURCE_MEDIUM_FILE:
         s->backend = &file_backend;
         return cfg->path ? SW_OK : SW_ERR_INVALID_ARGUMENT;
     }
@@ -292,14 +292,14 @@ void sw_source_close(sw_source *s)
 
 void sw_source_describe(const sw_source *s, char *out, size_t cap)
 {
-    switch (s->cfg.kind) {
-    case SW_SOURCE_SERIAL:
+    switch (s->cfg.medium) {
+    case SW_SOURCE_MEDIUM_SERIAL:
         snprintf(out, cap, "serial port %s", s->cfg.path);
         break;
-    case SW_SOURCE_TCP:
+    case SW_SOURCE_MEDIUM_TCP:
         snprintf(out, cap, "tcp %s:%u", s->cfg.host, (unsigned)s->cfg.port);
         break;
-    case SW_SOURCE_FILE:
+    case SW_SOURCE_MEDIUM_FILE:
         snprintf(out, cap, "file %s", strcmp(s->cfg.path, "-") == 0 ? "<stdin>" : s->cfg.path);
         break;
     default:
@@ -309,7 +309,7 @@ void sw_source_describe(const sw_source *s, char *out, size_t cap)
 
 double sw_source_progress(const sw_source *s)
 {
-    if (s->cfg.kind != SW_SOURCE_FILE || s->file_size == 0)
+    if (s->cfg.medium != SW_SOURCE_MEDIUM_FILE || s->file_size == 0)
         return -1;
     double consumed = (double)(s->file_pos - (s->in_len - s->in_pos));
     return consumed / (double)s->file_size;
@@ -348,7 +348,7 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
 static sw_run_result read_session(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
                                   uint8_t *buf, sw_reconnect *rc, bool *idle)
 {
-    bool is_file = s->cfg.kind == SW_SOURCE_FILE;
+    bool is_file = s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
     *idle = false;
     for (;;) {
         if (stop_requested(o))
@@ -388,7 +388,7 @@ static sw_run_result read_session(sw_source *s, const sw_run_options *o, const c
                 SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
             return SW_RUN_INPUT_ERROR;
         }
-        if (e == SW_ERR_EOF && s->cfg.kind == SW_SOURCE_SERIAL)
+        if (e == SW_ERR_EOF && s->cfg.medium == SW_SOURCE_MEDIUM_SERIAL)
             SW_LOGE(tg, "error reading %s: the device hung up", desc); /* unplugged adapter */
         else if (e == SW_ERR_EOF)
             SW_LOGW(tg, "%s closed the connection", desc);
@@ -402,9 +402,9 @@ static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char 
                               uint8_t *buf)
 {
     char rt[32];
-    bool is_file = s->cfg.kind == SW_SOURCE_FILE;
+    bool is_file = s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
     /* Only a TCP session can be silently dead; serial and files report their end. */
-    bool idle_applies = s->cfg.kind == SW_SOURCE_TCP && o->reconnect_timeout_s > 0;
+    bool idle_applies = s->cfg.medium == SW_SOURCE_MEDIUM_TCP && o->reconnect_timeout_s > 0;
     sw_reconnect_config rcfg = {
         .delay_ms = (int64_t)o->reconnect_delay_s * 1000,
         .max_delay_ms = 0, /* taptap's fixed pause */

@@ -38,7 +38,7 @@ const size_t sw_source_field_count = sizeof sw_source_fields / sizeof sw_source_
                     : type == SW_FT_U32 ? sizeof(uint32_t) : type == SW_FT_UINT ? sizeof(unsigned)             \
                     : type == SW_FT_U64 ? sizeof(uint64_t) : type == SW_FT_INT ? sizeof(int)                   \
                     : type == SW_FT_DOUBLE ? sizeof(double) : type == SW_FT_TIME ? sizeof(int64_t)             \
-                    : sizeof(sw_source_type)), #rec "." #member ": TYPE does not match the member");
+                    : sizeof(sw_source_kind)), #rec "." #member ": TYPE does not match the member");
 #define CHECK_PANEL(m, t, ...) CHECK_ROW(sw_panel, m, t)
 #define CHECK_STRING(m, t, ...) CHECK_ROW(sw_string_agg, m, t)
 #define CHECK_GATEWAY(m, t, ...) CHECK_ROW(sw_gateway, m, t)
@@ -63,7 +63,7 @@ static const void *at(const sw_field *f, const void *rec)
     return (const char *)rec + f->offset;
 }
 
-const char *sw_source_kind_name(sw_source_type k)
+const char *sw_source_kind_name(sw_source_kind k)
 {
     switch (k) {
     case SW_SOURCE_TIGO_SERIAL: return "tigo-serial";
@@ -77,7 +77,7 @@ const char *sw_source_kind_name(sw_source_type k)
 const char *sw_field_text(const sw_field *f, const void *rec)
 {
     if (f->type == SW_FT_KIND)
-        return sw_source_kind_name((sw_source_type)sw_field_int(f, rec));
+        return sw_source_kind_name((sw_source_kind)sw_field_int(f, rec));
     return f->type == SW_FT_TEXT ? (const char *)at(f, rec) : "";
 }
 
@@ -113,7 +113,7 @@ int64_t sw_field_int(const sw_field *f, const void *rec)
     case SW_FT_U64: { uint64_t v; memcpy(&v, p, sizeof v); return (int64_t)v; }
     case SW_FT_INT: { int v; memcpy(&v, p, sizeof v); return v; }
     case SW_FT_TIME: { int64_t v; memcpy(&v, p, sizeof v); return v; }
-    case SW_FT_KIND: { sw_source_type v; memcpy(&v, p, sizeof v); return (int64_t)v; }
+    case SW_FT_KIND: { sw_source_kind v; memcpy(&v, p, sizeof v); return (int64_t)v; }
     case SW_FT_DOUBLE: { double v; memcpy(&v, p, sizeof v); return (int64_t)v; }
     case SW_FT_TEXT: return 0;
     }

@@ -52,7 +52,7 @@ typedef enum sw_field_type {
     SW_FT_INT,      /* int */
     SW_FT_DOUBLE,   /* double */
     SW_FT_TIME,     /* int64_t Unix ns, 0 = never */
-    SW_FT_KIND      /* sw_source_type */
+    SW_FT_KIND      /* sw_source_kind */
 } sw_field_type;
 
 enum sw_field_flags {
@@ -309,7 +309,7 @@ void sw_fields_json(struct sw_json *j, const sw_field *fields, size_t n, sw_fiel
                     sw_field_time ts);
 
 /* "tigo-serial", "tigo-tcp", "tigo-file", "rct-tcp" ("unknown" otherwise). */
-const char *sw_source_kind_name(sw_source_type k);
+const char *sw_source_kind_name(sw_source_kind k);
 
 #ifdef __cplusplus
 }

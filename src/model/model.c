@@ -183,7 +183,7 @@ sw_source_status *sw_model_source_find(sw_model *m, const char *name)
     return NULL;
 }
 
-sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type kind, const char *address)
+sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_kind kind, const char *address)
 {
     if (!m || !name)
         return NULL;

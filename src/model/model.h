@@ -40,17 +40,19 @@ extern "C" {
 #define SW_MODEL_NAME_MAX 64
 #define SW_MODEL_TEXT_MAX 160
 
-typedef enum sw_source_type {
+/* What the daemon reports a configured input to be (protocol and medium together);
+ * the Tigo reader's own choice of backend is sw_source_medium in io/io_source.h. */
+typedef enum sw_source_kind {
     SW_SOURCE_TIGO_SERIAL = 1,
     SW_SOURCE_TIGO_TCP,
     SW_SOURCE_TIGO_FILE,
     SW_SOURCE_RCT_TCP
-} sw_source_type;
+} sw_source_kind;
 
 /* One configured input: a Tigo bus or an RCT inverter connection. */
 typedef struct sw_source_status {
     char name[SW_MODEL_NAME_MAX];     /* from the configuration, e.g. "roof" */
-    sw_source_type kind;
+    sw_source_kind kind;
     char address[SW_MODEL_TEXT_MAX];  /* "/dev/ttyUSB0", "192.0.2.10:502", ... */
     bool connected;
     int64_t last_data_ns;             /* wall clock of the last byte, 0 = never */
@@ -280,7 +282,7 @@ size_t sw_model_sink_count(const sw_model *m);
  * The caller updates counters in place and then calls sw_model_source_changed
  * so the sinks hear about it. NULL when the table is full.
  */
-sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_type kind, const char *address);
+sw_source_status *sw_model_source(sw_model *m, const char *name, sw_source_kind kind, const char *address);
 sw_source_status *sw_model_source_find(sw_model *m, const char *name);
 void sw_model_source_changed(sw_model *m, sw_source_status *s, int64_t now_ns);
 

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-void sw_tigo_ntb_init(sw_tigo_node_table_builder *b, sw_tigo_ntb_mode mode, uint16_t gateway,
+void sw_tigo_ntb_init(sw_tigo_ntb *b, sw_tigo_ntb_mode mode, uint16_t gateway,
                       sw_tigo_node_record *storage, size_t cap)
 {
     b->entries = storage;
@@ -23,7 +23,7 @@ void sw_tigo_ntb_init(sw_tigo_node_table_builder *b, sw_tigo_ntb_mode mode, uint
     sw_tigo_ntb_reset(b);
 }
 
-void sw_tigo_ntb_reset(sw_tigo_node_table_builder *b)
+void sw_tigo_ntb_reset(sw_tigo_ntb *b)
 {
     b->n = 0;
     b->expected_next = 0;
@@ -32,7 +32,7 @@ void sw_tigo_ntb_reset(sw_tigo_node_table_builder *b)
 }
 
 /* Insert or replace, keeping the entries sorted by node ID. False when full. */
-static bool insert(sw_tigo_node_table_builder *b, uint16_t id, const uint8_t *addr)
+static bool insert(sw_tigo_ntb *b, uint16_t id, const uint8_t *addr)
 {
     size_t lo = 0, hi = b->n;
     while (lo < hi) {
@@ -56,12 +56,12 @@ static bool insert(sw_tigo_node_table_builder *b, uint16_t id, const uint8_t *ad
     return true;
 }
 
-static uint32_t next_after_max(const sw_tigo_node_table_builder *b)
+static uint32_t next_after_max(const sw_tigo_ntb *b)
 {
     return b->n ? (uint32_t)b->entries[b->n - 1].node_id + 1u : 0u;
 }
 
-static sw_tigo_ntb_result push_reference(sw_tigo_node_table_builder *b, uint16_t start,
+static sw_tigo_ntb_result push_reference(sw_tigo_ntb *b, uint16_t start,
                                          const uint8_t *wire, size_t count)
 {
     if (b->expected_next != start) {
@@ -94,7 +94,7 @@ static sw_tigo_ntb_result push_reference(sw_tigo_node_table_builder *b, uint16_t
     return SW_TIGO_NTB_PENDING;
 }
 
-static sw_tigo_ntb_result push_safe(sw_tigo_node_table_builder *b, uint16_t start, const uint8_t *wire,
+static sw_tigo_ntb_result push_safe(sw_tigo_ntb *b, uint16_t start, const uint8_t *wire,
                                     size_t count)
 {
     if (start == 0) {
@@ -127,7 +127,7 @@ static sw_tigo_ntb_result push_safe(sw_tigo_node_table_builder *b, uint16_t star
     return SW_TIGO_NTB_PENDING;
 }
 
-sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_node_table_builder *b, uint16_t request_start,
+sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_ntb *b, uint16_t request_start,
                                     const uint8_t *wire_entries, size_t count)
 {
     if (b->complete)
@@ -137,7 +137,7 @@ sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_node_table_builder *b, uint16_t requ
     return push_safe(b, request_start, wire_entries, count);
 }
 
-const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_node_table_builder *b, size_t *count)
+const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_ntb *b, size_t *count)
 {
     *count = b->complete ? b->n : 0;
     return b->entries;

@@ -21,7 +21,7 @@
 
 #include "rct_events.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_pcap.h"
+#include "rct_io/rct_pcap.h"
 
 static const int k_links[] = {SW_LINK_NULL, SW_LINK_ETHERNET, SW_LINK_RAW, SW_LINK_LOOP,
                               SW_LINK_LINUX_SLL, SW_LINK_RAW_IPV4, SW_LINK_RAW_IPV6, SW_LINK_LINUX_SLL2};

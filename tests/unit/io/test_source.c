@@ -83,7 +83,7 @@ static void test_capture_replay_any_buffer(void **state)
     size_t caps[] = { 1, 3, 16, 1024 };
     for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
         sw_source src;
-        sw_source_config cfg = { .kind = SW_SOURCE_FILE, .path = path };
+        sw_source_config cfg = { .medium = SW_SOURCE_MEDIUM_FILE, .path = path };
         assert_int_equal(sw_source_init(&src, &cfg), SW_OK);
         assert_int_equal(sw_source_open(&src), SW_OK);
         assert_true(src.is_pcapng);
@@ -122,7 +122,7 @@ static void test_truncated_capture(void **state)
     size_t full = make_capture(path, steps, n, 0);
     make_capture(path, steps, n, full - 7);
     sw_source src;
-    sw_source_config cfg = { .kind = SW_SOURCE_FILE, .path = path };
+    sw_source_config cfg = { .medium = SW_SOURCE_MEDIUM_FILE, .path = path };
     assert_int_equal(sw_source_init(&src, &cfg), SW_OK);
     assert_int_equal(sw_source_open(&src), SW_OK);
     sw_err e;
@@ -154,7 +154,7 @@ static void test_raw_file(void **state)
     close(mkstemp(path));
     write_file(path, data, sizeof data);
     sw_source src;
-    sw_source_config cfg = { .kind = SW_SOURCE_FILE, .path = path };
+    sw_source_config cfg = { .medium = SW_SOURCE_MEDIUM_FILE, .path = path };
     assert_int_equal(sw_source_init(&src, &cfg), SW_OK);
     assert_int_equal(sw_source_open(&src), SW_OK);
     assert_false(src.is_pcapng);

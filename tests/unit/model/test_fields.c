@@ -84,7 +84,7 @@ static void test_source_kind(void **state)
     assert_string_equal(sw_field_text(f, &s), "rct-tcp");
     f = sw_field_find(sw_source_fields, sw_source_field_count, "bytes");
     assert_true(sw_field_uint(f, &s) == UINT64_C(18446744073709551000));
-    assert_string_equal(sw_source_kind_name((sw_source_type)99), "unknown");
+    assert_string_equal(sw_source_kind_name((sw_source_kind)99), "unknown");
 }
 
 /* The JSON walk: each output gets exactly the fields it names, with their values. */

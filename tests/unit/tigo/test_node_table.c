@@ -46,7 +46,7 @@ static uint8_t *page_wire(json_t *page, size_t *count)
 }
 
 /* Compare a completed table with {"id": "addrhex"} (or JSON null when none). */
-static void check_result(sw_tigo_ntb_result r, const sw_tigo_node_table_builder *b, json_t *want)
+static void check_result(sw_tigo_ntb_result r, const sw_tigo_ntb *b, json_t *want)
 {
     if (json_is_null(want)) {
         assert_int_not_equal(r, SW_TIGO_NTB_COMPLETE);
@@ -73,7 +73,7 @@ static void check_result(sw_tigo_ntb_result r, const sw_tigo_node_table_builder 
 static void run_case(json_t *c, sw_tigo_ntb_mode mode, json_t *expected)
 {
     sw_tigo_node_record store[64];
-    sw_tigo_node_table_builder b;
+    sw_tigo_ntb b;
     sw_tigo_ntb_init(&b, mode, 4609, store, 64);
     json_t *pages = tu_get(c, "pages");
     assert_int_equal(json_array_size(pages), json_array_size(expected));
@@ -150,7 +150,7 @@ static void test_results_and_capacity(void **state)
 {
     (void)state;
     sw_tigo_node_record store[2];
-    sw_tigo_node_table_builder b;
+    sw_tigo_ntb b;
     sw_tigo_ntb_init(&b, SW_TIGO_NTB_SAFE, 1, store, 2);
     uint8_t w[30];
     for (int i = 0; i < 3; i++) {

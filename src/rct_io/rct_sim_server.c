@@ -1,5 +1,5 @@
 /*
- * rct_sim_server.c: the simulated inverter's TCP edge (see rctio/rct_sim.h),
+ * rct_sim_server.c: the simulated inverter's TCP edge (see rct_io/rct_sim.h),
  * served from the event loop.
  *
  * The server only moves bytes: sw_rct_sim_answer does the protocol. Each
@@ -24,7 +24,7 @@
 
 #include "sunwire/core.h"
 #include "io/net.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 
 #define QUEUE_LIMIT (1u << 20)
 
@@ -47,7 +47,7 @@ struct conn {
 
 struct sw_rct_sim_server {
     sw_rct_sim *sim;
-    sw_rct_sim_server_opts o;
+    sw_rct_sim_server_config o;
     sw_loop *loop;
     int lfd;
     uint16_t port;
@@ -307,7 +307,7 @@ static void on_accept(sw_loop *loop, int lfd, int events, void *user)
     emit(sv, SW_RCT_SIM_LOG_ACCEPT, &sv->conns[sv->n - 1], NULL, NULL, NULL, 0, SW_OK, NULL);
 }
 
-sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_opts *o,
+sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_config *o,
                                sw_rct_sim_server **out)
 {
     *out = NULL;
@@ -369,7 +369,7 @@ static int64_t check_stop(sw_loop *loop, uint64_t id, void *user)
     return 200; /* also how quickly a stop request is noticed */
 }
 
-sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_opts *o)
+sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_config *o)
 {
     sw_loop *loop = sw_loop_new();
     if (!loop)

@@ -1,5 +1,5 @@
 /*
- * tigo_bus.c: one Tigo RS-485 bus inside the daemon's loop.
+ * tigo_listen.c: one Tigo RS-485 bus, listened to inside the daemon's loop.
  *
  * Layer: I/O edge above the Tigo observer. Bytes are read non-blocking from a
  * serial port or a TCP bridge whenever the loop says the fd is readable and

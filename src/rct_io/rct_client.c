@@ -1,6 +1,6 @@
 /*
  * rct_client.c: request/reply over TCP with validation, retries and
- * reconnects (see rctio/rct_client.h).
+ * reconnects (see rct_io/rct_client.h).
  *
  * Why a reply is accepted only when its payload decodes: devices interrupted
  * by another request cut the payload and still send a valid CRC, so the CRC
@@ -8,7 +8,7 @@
  * cannot be seen from the length; a string without its NUL terminator is
  * therefore only believed when a second read returns the same bytes.
  */
-#include "rctio/rct_client.h"
+#include "rct_io/rct_client.h"
 
 #include <errno.h>
 #include <stdlib.h>

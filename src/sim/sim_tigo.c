@@ -1,5 +1,5 @@
 /*
- * tigo_bus.c: the simulated Tigo bus (see sim/sim_tigo.h).
+ * sim_tigo.c: the simulated Tigo bus (see sim/sim_tigo.h).
  *
  * The controller is a small scheduler: every gateway is polled on its own
  * grid (receive request / response), and between polls it works through a

@@ -1,5 +1,5 @@
 /*
- * rctio/rct_client.h: talking to one RCT Power inverter over TCP.
+ * rct_io/rct_client.h: talking to one RCT Power inverter over TCP.
  *
  * This is the I/O edge above the sans-I/O protocol core (sunwire/rct.h). It
  * trusts the core to frame and decode bytes, and trusts nothing the network

@@ -1,5 +1,5 @@
 /*
- * rctio/rct_pcap.h: TCP byte streams out of packet captures.
+ * rct_io/rct_pcap.h: TCP byte streams out of packet captures.
  *
  * Layers, bottom up:
  *   - sw_pkt_parse: one captured packet (Ethernet, Linux cooked v1/v2, BSD

@@ -5,7 +5,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 #include "testutil.h"
 
 /* 2026-06-21 07:00 UTC: morning, the sun is up and the battery is charging. */
@@ -450,5 +450,5 @@ int main(void)
         cmocka_unit_test(test_plant_and_write),
         cmocka_unit_test(test_deterministic),
     };
-    return cmocka_run_group_tests_name("rctio/rct_sim", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("rct_io/rct_sim", tests, NULL, NULL);
 }

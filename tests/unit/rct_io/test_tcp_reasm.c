@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
-#include "rctio/rct_pcap.h"
+#include "rct_io/rct_pcap.h"
 #include "testutil.h"
 
 struct sink {
@@ -210,5 +210,5 @@ int main(void)
         cmocka_unit_test(test_parse_ethernet_ipv4),
         cmocka_unit_test(test_parse_sll2_ipv6),
     };
-    return cmocka_run_group_tests_name("rctio/tcp_reasm", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("rct_io/tcp_reasm", tests, NULL, NULL);
 }

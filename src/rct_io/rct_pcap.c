@@ -1,6 +1,6 @@
 /*
  * rct_pcap.c: packet parsing, TCP reassembly and capture-file reading
- * (see rctio/rct_pcap.h).
+ * (see rct_io/rct_pcap.h).
  *
  * The reassembler keeps out-of-order segments in a small unsorted array: RCT
  * sessions are a handful of short frames per round trip, so the array rarely
@@ -8,7 +8,7 @@
  * that is obviously right. Retransmissions and overlaps are resolved against
  * `next`, the first byte not yet delivered, so nothing is delivered twice.
  */
-#include "rctio/rct_pcap.h"
+#include "rct_io/rct_pcap.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "sunwire/loop.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 #include "testutil.h"
 
 #define MORNING (sw_days_from_civil(2026, 6, 21) * 86400LL + 7 * 3600)
@@ -51,7 +51,7 @@ static sw_rct_sim_server *start(sw_loop *loop, sw_rct_sim *sim, const sw_rct_sim
                                 struct log_count *logs, bool broadcast)
 {
     sw_rct_sim_init(sim, cfg);
-    sw_rct_sim_server_opts o;
+    sw_rct_sim_server_config o;
     memset(&o, 0, sizeof o);
     o.host = "127.0.0.1";
     o.clock = fixed_clock;

@@ -1,5 +1,5 @@
 /*
- * rctio/rct_sim.h: a simulated RCT Power inverter.
+ * rct_io/rct_sim.h: a simulated RCT Power inverter.
  *
  * Two layers:
  *   - sw_rct_sim_answer (sans-I/O): one received frame in, the bytes to send
@@ -140,7 +140,7 @@ typedef struct sw_rct_sim_server sw_rct_sim_server;
 /* Log hook: it watches what the server does and steers nothing, so it returns nothing. */
 typedef void (*sw_rct_sim_log_fn)(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void *user);
 
-typedef struct sw_rct_sim_server_opts {
+typedef struct sw_rct_sim_server_config {
     const char *host;          /* NULL = 127.0.0.1 */
     uint16_t port;             /* 0 = any free port */
     int64_t start_s;           /* simulated time when serving starts */
@@ -156,22 +156,22 @@ typedef struct sw_rct_sim_server_opts {
     /* sw_rct_sim_serve calls this once listening, with the bound port (e.g. to print it). */
     void (*ready)(sw_rct_sim_server *srv, uint16_t port, void *user);
     void *ready_user;
-} sw_rct_sim_server_opts;
+} sw_rct_sim_server_config;
 
 /*
  * Listen and serve from `loop` (which the caller runs) until
- * sw_rct_sim_server_stop. s and loop must outlive the server; opts is
+ * sw_rct_sim_server_stop. s and loop must outlive the server; cfg is
  * copied. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen.
  */
-sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_opts *opts,
+sw_err sw_rct_sim_server_start(sw_rct_sim *s, sw_loop *loop, const sw_rct_sim_server_config *cfg,
                                sw_rct_sim_server **out);
-/* The port it listens on (the bound one when opts->port was 0). */
+/* The port it listens on (the bound one when cfg->port was 0). */
 uint16_t sw_rct_sim_server_port(const sw_rct_sim_server *srv);
 /* Close every connection and the listening socket, and free the server. */
 void sw_rct_sim_server_stop(sw_rct_sim_server *srv);
 
-/* Serve on a loop of its own until *opts->stop. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen. */
-sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_opts *opts);
+/* Serve on a loop of its own until *cfg->stop. SW_ERR_BIND / SW_ERR_RESOLVE when it cannot listen. */
+sw_err sw_rct_sim_serve(sw_rct_sim *s, const sw_rct_sim_server_config *cfg);
 
 #ifdef __cplusplus
 }

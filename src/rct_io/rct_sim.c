@@ -1,5 +1,5 @@
 /*
- * rct_sim.c: what the simulated inverter answers (see rctio/rct_sim.h).
+ * rct_sim.c: what the simulated inverter answers (see rct_io/rct_sim.h).
  *
  * Values: the objects a monitoring app shows (power flows, battery, grid,
  * temperatures, energy counters) are mapped onto the simulated household by
@@ -8,7 +8,7 @@
  * "ABCDEFG" and the same object always answers alike. Fault bits (fault[n].flt)
  * stay zero: a healthy plant.
  */
-#include "rctio/rct_sim.h"
+#include "rct_io/rct_sim.h"
 
 #include <math.h>
 #include <stdio.h>
