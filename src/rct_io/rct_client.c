@@ -350,8 +350,22 @@ static sw_err logger_query(sw_rct_client *c, uint32_t id, sw_rct_type type, uint
     return sw_rct_value_decode(type, reply, len, out, *storage, need);
 }
 
-sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
-                                unsigned max_queries, sw_rct_point_fn cb, void *user, unsigned *queries_out)
+/*
+ * Walk a logger backwards from `to`: each answer holds rows older than the
+ * query time, the oldest of them is the next query time, until `from` is
+ * passed, an answer brings nothing older, a callback stops or max_queries is
+ * used up. Time series and event tables differ only in how their rows are read.
+ */
+typedef struct logger_rows {
+    uint32_t id;
+    sw_rct_type type;
+    size_t (*count)(const sw_rct_value *v);
+    uint32_t (*time)(const sw_rct_value *v, size_t i);
+    int (*emit)(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx);
+} logger_rows;
+
+static sw_err logger_walk(sw_rct_client *c, const logger_rows *rows, void *ctx, uint32_t from, uint32_t to,
+                          unsigned max_queries, unsigned *queries_out)
 {
     if (max_queries == 0)
         max_queries = 1000;
@@ -362,19 +376,20 @@ sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint
     while (queries < max_queries) {
         sw_rct_value v;
         queries++;
-        e = logger_query(c, obj->id, SW_RCT_TYPE_TIMESERIES, q, &v, &storage);
+        e = logger_query(c, rows->id, rows->type, q, &v, &storage);
         if (e != SW_OK)
             break;
         uint32_t oldest = q;
         int stop = 0;
-        for (size_t i = 0; i < v.u.ts.n_points && !stop; i++) {
-            uint32_t ts = v.u.ts.points[i].timestamp;
+        size_t n = rows->count(&v);
+        for (size_t i = 0; i < n && !stop; i++) {
+            uint32_t ts = rows->time(&v, i);
             if (ts >= q)
                 continue; /* not older than asked: already seen or bogus */
             if (ts < oldest)
                 oldest = ts;
             if (ts >= from && ts < to)
-                stop = cb(c, obj, ts, v.u.ts.points[i].value, user);
+                stop = rows->emit(c, &v, i, ctx);
         }
         if (stop || oldest == q || oldest <= from)
             break;
@@ -386,38 +401,47 @@ sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint
     return e;
 }
 
+typedef struct ts_ctx {
+    const sw_rct_object *obj;
+    sw_rct_point_fn cb;
+    void *user;
+} ts_ctx;
+
+static size_t ts_count(const sw_rct_value *v) { return v->u.ts.n_points; }
+static uint32_t ts_time(const sw_rct_value *v, size_t i) { return v->u.ts.points[i].timestamp; }
+static int ts_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
+{
+    ts_ctx *t = ctx;
+    return t->cb(c, t->obj, v->u.ts.points[i].timestamp, v->u.ts.points[i].value, t->user);
+}
+
+sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
+                                unsigned max_queries, sw_rct_point_fn cb, void *user, unsigned *queries_out)
+{
+    static const logger_rows rows = { 0, SW_RCT_TYPE_TIMESERIES, ts_count, ts_time, ts_emit };
+    logger_rows r = rows;
+    r.id = obj->id;
+    ts_ctx t = { obj, cb, user };
+    return logger_walk(c, &r, &t, from, to, max_queries, queries_out);
+}
+
+typedef struct ev_ctx {
+    sw_rct_event_fn cb;
+    void *user;
+} ev_ctx;
+
+static size_t ev_count(const sw_rct_value *v) { return v->u.events.n_rows; }
+static uint32_t ev_time(const sw_rct_value *v, size_t i) { return v->u.events.rows[i].timestamp; }
+static int ev_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
+{
+    ev_ctx *t = ctx;
+    return t->cb(c, &v->u.events.rows[i], t->user);
+}
+
 sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsigned max_queries,
                             sw_rct_event_fn cb, void *user, unsigned *queries_out)
 {
-    if (max_queries == 0)
-        max_queries = 1000;
-    void *storage = NULL;
-    uint32_t q = to;
-    unsigned queries = 0;
-    sw_err e = SW_OK;
-    while (queries < max_queries) {
-        sw_rct_value v;
-        queries++;
-        e = logger_query(c, SW_RCT_EVENT_TABLE_ID, SW_RCT_TYPE_EVENT_TABLE, q, &v, &storage);
-        if (e != SW_OK)
-            break;
-        uint32_t oldest = q;
-        int stop = 0;
-        for (size_t i = 0; i < v.u.events.n_rows && !stop; i++) {
-            const sw_rct_event_row *r = &v.u.events.rows[i];
-            if (r->timestamp >= q)
-                continue;
-            if (r->timestamp < oldest)
-                oldest = r->timestamp;
-            if (r->timestamp >= from && r->timestamp < to)
-                stop = cb(c, r, user);
-        }
-        if (stop || oldest == q || oldest <= from)
-            break;
-        q = oldest;
-    }
-    free(storage);
-    if (queries_out)
-        *queries_out = queries;
-    return e;
+    static const logger_rows rows = { SW_RCT_EVENT_TABLE_ID, SW_RCT_TYPE_EVENT_TABLE, ev_count, ev_time, ev_emit };
+    ev_ctx t = { cb, user };
+    return logger_walk(c, &rows, &t, from, to, max_queries, queries_out);
 }
