@@ -126,6 +126,27 @@ static int32_t tz_offset(void *user, int64_t unix_ns)
     }
 }
 
+/* ---- the service manager ------------------------------------------------------------------ */
+/* READY=1 (or anything else in `state`) with a STATUS= line saying what runs. */
+static void notify_status(sw_daemon *d, const char *state)
+{
+    char outs[384], msg[640];
+    sw_daemon_outputs_describe(d->cfg, outs, sizeof outs);
+    snprintf(msg, sizeof msg, "%s\nSTATUS=%zu Tigo bus(es), %zu inverter(s), %zu mapped panel(s); outputs: %s", state,
+             d->cfg->n_tigo, d->cfg->n_rct, d->n_mapped, outs);
+    sw_notify_send(&d->notify, msg);
+}
+
+/* Fed from the loop, so a loop stuck in a callback stops feeding it and systemd restarts us. */
+static int64_t on_watchdog(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_daemon *d = user;
+    sw_notify_send(&d->notify, "WATCHDOG=1");
+    int64_t half = sw_notify_watchdog_ms() / 2;
+    return half > 0 ? half : 1;
+}
+
 /* ---- signals ---------------------------------------------------------------------------- */
 static void reload_panels(sw_daemon *d)
 {
@@ -144,6 +165,7 @@ static void reload_panels(sw_daemon *d)
     } else if (sw_model_set_panel_map(d->model, fresh->panels, fresh->n_panels) == SW_OK) {
         SW_LOGI(LOG_TARGET, "SIGHUP: panel map reloaded (%zu panels)", fresh->n_panels);
         d->n_logged = 0;
+        d->n_mapped = fresh->n_panels;
     }
     sw_daemon_config_free(fresh);
     free(fresh);
@@ -157,7 +179,14 @@ static void on_sig_pipe(sw_loop *loop, int fd, int events, void *user)
     ssize_t n = read(fd, buf, sizeof buf);
     for (ssize_t i = 0; i < n; i++) {
         if (buf[i] == SIGHUP) {
+            /* systemd >= 253 wants the monotonic time with RELOADING=1 (Type=notify-reload). */
+            char msg[96];
+            snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)sw_loop_now_ms() * 1000);
+            sw_notify_send(&d->notify, msg);
             reload_panels(d);
+            /* What a reload cannot change is at least on disk now. */
+            sw_daemon_save(d);
+            notify_status(d, "READY=1");
         } else {
             SW_LOGI(LOG_TARGET, "signal %d: stopping", buf[i]);
             sw_loop_stop(loop);
@@ -305,6 +334,8 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     d->cfg = c;
     d->loop = loop;
     d->sig_pipe[0] = d->sig_pipe[1] = -1;
+    d->notify.fd = -1;
+    d->n_mapped = c->n_panels;
     d->logged = calloc(SW_DAEMON_LOGGED_BARCODES, sizeof *d->logged);
     sw_model_options mo;
     sw_model_options_defaults(&mo);
@@ -379,7 +410,17 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
 
 sw_err sw_daemon_run(sw_daemon *d)
 {
+    /* The outputs listen and the sources are started: tell systemd we serve. */
+    if (sw_notify_open(&d->notify) != SW_OK)
+        SW_LOGW(LOG_TARGET, "NOTIFY_SOCKET: cannot talk to the service manager");
+    notify_status(d, "READY=1");
+    int64_t wd = sw_notify_watchdog_ms();
+    if (wd > 0 && d->notify.fd >= 0) {
+        sw_notify_send(&d->notify, "WATCHDOG=1");
+        d->watchdog_timer = sw_loop_add_timer(d->loop, wd / 2 > 0 ? wd / 2 : 1, on_watchdog, d);
+    }
     sw_err e = sw_loop_run(d->loop);
+    sw_notify_send(&d->notify, "STOPPING=1\nSTATUS=stopping: saving the state");
     SW_LOGI(LOG_TARGET, "stopped after %llu loop wakeups", (unsigned long long)sw_loop_wakeups(d->loop));
     if (e == SW_OK && sw_daemon_json_sink_errno())
         e = SW_ERR_IO; /* --json lost its reader: exit 1 */
@@ -407,6 +448,9 @@ void sw_daemon_free(sw_daemon *d)
         sw_loop_del_timer(d->loop, d->save_timer);
     if (d->sig_pipe[0] >= 0)
         sw_loop_del_fd(d->loop, d->sig_pipe[0]);
+    if (d->watchdog_timer)
+        sw_loop_del_timer(d->loop, d->watchdog_timer);
+    sw_notify_close(&d->notify);
     sw_model_free(d->model);
     free(d->logged);
     free(d);

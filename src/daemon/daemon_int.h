@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/daemon.h"
+#include "io/notify.h"
 
 typedef struct tigo_bus tigo_bus;
 typedef struct rct_poller rct_poller;
@@ -40,6 +41,10 @@ struct sw_daemon {
     /* The clock every reading is stamped with (sw_daemon_set_clock); NULL = wall clock. */
     int64_t (*clock)(void *user);
     void *clock_user;
+    /* The service manager (systemd, Type=notify): readiness, reloads, stop, watchdog. */
+    sw_notify notify;
+    uint64_t watchdog_timer;
+    size_t n_mapped;            /* panels in the map now (a reload may change it) */
 };
 
 /* ---- shared helpers (daemon.c) -------------------------------------------------- */

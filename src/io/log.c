@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static sw_log_level current_level = SW_LOG_INFO;
+static int journal_format;
 static int drop_when_blocked;
 static unsigned long dropped_lines;
 
@@ -45,13 +47,39 @@ static int parse_level(const char *s, sw_log_level *out)
     return 0;
 }
 
+/*
+ * systemd connects a service's stderr to the journal and says so in
+ * JOURNAL_STREAM=DEV:INODE. Only when stderr is still that stream (not
+ * redirected by a wrapper) is the journal the reader.
+ */
+static int stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    if (!js || !js[0])
+        return 0;
+    char *end;
+    unsigned long long dev = strtoull(js, &end, 10);
+    if (*end != ':')
+        return 0;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (*end)
+        return 0;
+    struct stat st;
+    if (fstat(fileno(stderr), &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void sw_log_init(sw_log_level fallback)
 {
     sw_log_level l = fallback;
     if (!parse_level(getenv("SUNWIRE_LOG"), &l))
         parse_level(getenv("RUST_LOG"), &l);
     current_level = l;
+    journal_format = stderr_is_journal();
 }
+
+int sw_log_journal(void) { return journal_format; }
 
 void sw_log_set_level(sw_log_level level) { current_level = level; }
 sw_log_level sw_log_get_level(void) { return current_level; }
@@ -60,24 +88,35 @@ int sw_log_enabled(sw_log_level level) { return level != SW_LOG_OFF && level <= 
 void sw_vlog(sw_log_level level, const char *target, const char *fmt, va_list ap)
 {
     static const char *const names[] = { "OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE" };
+    /* syslog priorities (sd-daemon.h's SD_ERR ... SD_DEBUG) the journal reads from a "<N>" prefix. */
+    static const char prio[] = { '7', '3', '4', '6', '7', '7' };
     if (!sw_log_enabled(level))
         return;
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    /* Continuation lines are indented four spaces, as env_logger does. */
     char line[4096];
-    size_t n = (size_t)snprintf(line, sizeof line, "[%s %-5s %s] ", stamp, names[level], target);
-    for (const char *p = msg; *p && n + 6 < sizeof line; p++) {
+    size_t n;
+    /* Continuation lines are indented four spaces, as env_logger does; the
+     * journal takes each line as an entry, so each gets the priority too. */
+    char cont[8] = "    ";
+    if (journal_format) {
+        /* The journal stamps each entry itself: no time here. */
+        n = (size_t)snprintf(line, sizeof line, "<%c>%-5s %s: ", prio[level], names[level], target);
+        snprintf(cont, sizeof cont, "<%c>    ", prio[level]);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        n = (size_t)snprintf(line, sizeof line, "[%s %-5s %s] ", stamp, names[level], target);
+    }
+    size_t cont_len = strlen(cont);
+    for (const char *p = msg; *p && n + cont_len + 2 < sizeof line; p++) {
         line[n++] = *p;
         if (*p == '\n' && p[1]) {
-            memcpy(line + n, "    ", 4);
-            n += 4;
+            memcpy(line + n, cont, cont_len);
+            n += cont_len;
         }
     }
     line[n++] = '\n';

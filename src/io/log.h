@@ -24,8 +24,15 @@ typedef enum sw_log_level {
     SW_LOG_TRACE
 } sw_log_level;
 
-/* Read the level from the environment, falling back to `fallback`. */
+/*
+ * Read the level from the environment, falling back to `fallback`. When
+ * JOURNAL_STREAM names stderr (systemd connected it to the journal), lines
+ * are written for the journal instead: "<6>INFO  target: text", the "<N>"
+ * priority of sd-daemon(3) and no time stamp, since the journal adds its own.
+ */
 void sw_log_init(sw_log_level fallback);
+/* Non-zero when sw_log_init chose the journal's format. */
+int sw_log_journal(void);
 void sw_log_set_level(sw_log_level level);
 /*
  * When on, a log line is dropped (and counted) instead of written if stderr
