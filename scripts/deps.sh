@@ -3,6 +3,8 @@
 # but only those that are missing. Safe to run again; does nothing when all are there.
 set -euo pipefail
 
+# deps.sh [package]: "package" adds the Debian packaging tools, which only the
+# package test (scripts/package-test.sh) needs.
 # Build and test toolchain, then libraries (one line per purpose).
 PACKAGES=(
   build-essential cmake ninja-build pkg-config python3
@@ -18,7 +20,16 @@ PACKAGES=(
   libsqlite3-dev sqlite3       # embedded history
   chromium chromium-driver python3-selenium  # headless browser tests of the dashboard
   openssl iproute2 binutils    # test tools: a throw-away CA for MQTT over TLS, ss, readelf
+  man-db                       # man --warnings -l: the manual pages render without warnings
 )
+
+if [ "${1:-}" = package ]; then
+  PACKAGES+=(
+    dpkg-dev debhelper fakeroot   # dpkg-buildpackage and dh for debian/
+    lintian                      # the package's policy checks
+    systemd                      # systemd-analyze verify/security on the service unit
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -33,3 +33,9 @@ echo "== tests: release build"
 echo "== tests: arm64 and armhf under qemu"
 scripts/cross-test.sh arm64
 scripts/cross-test.sh armhf
+# The Debian packages built, linted, installed, exercised and purged (docs/install.md).
+# Needs root; skipped with a message otherwise.
+echo "== package: build, lintian, install, check, purge (scripts/package-test.sh)"
+start=$SECONDS
+scripts/package-test.sh
+echo "== package: $((SECONDS - start)) s"

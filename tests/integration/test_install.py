@@ -59,6 +59,15 @@ class Install(unittest.TestCase):
             out = subprocess.run([path, "--version"], capture_output=True, timeout=30).stdout
             self.assertTrue(out.startswith(want), out)
 
+    def test_man_pages_are_installed(self):
+        # The pages tools/gen_man.py writes at build time, where man(1) looks for them.
+        for section, page in (("1", "sunwire.1"), ("1", "sunwire-run.1"), ("1", "taptap.1"),
+                              ("1", "rctclient.1"), ("5", "sunwire.ini.5")):
+            path = os.path.join(self.prefix, "share", "man", "man" + section, page)
+            self.assertTrue(os.path.isfile(path), path)
+            with open(path, encoding="utf-8") as f:
+                self.assertIn(".TH ", f.read())
+
     def test_only_public_headers_each_standing_alone(self):
         inc = os.path.dirname(self.find("tigo.h"))
         headers = sorted(os.listdir(inc))
