@@ -23,7 +23,12 @@ done
 scripts/deps.sh package
 
 fail() { echo "package test: FAILED: $*" >&2; exit 1; }
-step() { echo "-- package test: [$((SECONDS - t0)) s] $*"; }
+# Each step line shows the wall time so far and the CPU time (user, system) spent by
+# the commands so far: on a shared machine the first says little, the second does.
+step() {
+  times >"$tmp/times"
+  echo "-- package test: [$((SECONDS - t0)) s, CPU $(tail -1 "$tmp/times")] $*"
+}
 t0=$SECONDS
 
 tmp=$(mktemp -d /tmp/sunwire-package.XXXXXX)
@@ -114,4 +119,5 @@ done <<<"$files"
 [ -z "$left" ] || fail "left after purge:$left"
 [ ! -e /var/lib/sunwire ] || fail "/var/lib/sunwire left after purge"
 ! getent passwd sunwire >/dev/null || fail "user sunwire left after purge"
-echo "package test: passed in $((SECONDS - t0)) s ($(wc -l <<<"$files") installed paths, all gone after purge)"
+times >"$tmp/times"
+echo "package test: passed in $((SECONDS - t0)) s, CPU $(tail -1 "$tmp/times") ($(wc -l <<<"$files") installed paths, all gone after purge)"

@@ -79,8 +79,6 @@ void sw_log_init(sw_log_level fallback)
     journal_format = stderr_is_journal();
 }
 
-int sw_log_journal(void) { return journal_format; }
-
 void sw_log_set_level(sw_log_level level) { current_level = level; }
 sw_log_level sw_log_get_level(void) { return current_level; }
 int sw_log_enabled(sw_log_level level) { return level != SW_LOG_OFF && level <= current_level; }

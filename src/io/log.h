@@ -31,8 +31,6 @@ typedef enum sw_log_level {
  * priority of sd-daemon(3) and no time stamp, since the journal adds its own.
  */
 void sw_log_init(sw_log_level fallback);
-/* Non-zero when sw_log_init chose the journal's format. */
-int sw_log_journal(void);
 void sw_log_set_level(sw_log_level level);
 /*
  * When on, a log line is dropped (and counted) instead of written if stderr

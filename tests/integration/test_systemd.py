@@ -10,16 +10,9 @@ import time
 import unittest
 
 import runlib
+from tigolib import free_port
 
 BIN = runlib.BIN
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class FakeBridge:
