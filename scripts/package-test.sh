@@ -107,7 +107,12 @@ grep -Eq "exposure level for sunwire.service: [0-9.]+ (OK|SAFE)" <<<"$security" 
 step "remove and purge"
 dpkg -r sunwire libsunwire-dev libsunwire0 >/dev/null || fail "dpkg -r"
 [ -f /etc/sunwire/sunwire.ini ] || fail "dpkg -r removed the configuration (only purge may)"
-dpkg -P sunwire libsunwire-dev libsunwire0 >/dev/null || fail "dpkg -P"
+# The libraries have no configuration: dpkg -r removed them completely already.
+dpkg -P sunwire >/dev/null || fail "dpkg -P"
+for p in sunwire libsunwire0 libsunwire-dev; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  case $status in ""|"un "*|"pn "*) ;; *) fail "$p still known to dpkg after purge: $status" ;; esac
+done
 left=""
 while IFS= read -r f; do
   # Directories that other packages own too (/usr, /usr/share/man/man1, ...) stay.

@@ -42,7 +42,7 @@ class ServiceManager:
         self.sock.settimeout(0.1)
         self.messages = []
 
-    def collect(self, until, timeout=10.0):
+    def collect(self, until, timeout=30.0):
         """Read datagrams until until(messages) holds; returns it."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -92,10 +92,10 @@ class Notify(unittest.TestCase):
         manager = ServiceManager(self.tmp.name)
         self.addCleanup(manager.close)
         http = free_port()
-        # 400 ms: the loop must say WATCHDOG=1 every 200 ms.
         self.start(manager, {"WATCHDOG_USEC": "400000", "WATCHDOG_PID": str(0)}, ["--http", "127.0.0.1:%d" % http])
         # WATCHDOG_PID names another process: the watchdog is not ours, but readiness is.
         self.assertTrue(manager.collect(lambda m: any("READY=1" in x for _, x in m)), manager.messages)
+        manager.collect(lambda m: False, timeout=0.6)  # three periods of 200 ms
         self.stop()
         self.assertNotIn("WATCHDOG=1", manager.lines())
 
@@ -116,16 +116,15 @@ class Notify(unittest.TestCase):
     def test_watchdog_is_fed_and_stop_is_announced(self):
         manager = ServiceManager(self.tmp.name, abstract=True)
         self.addCleanup(manager.close)
-        self.start(manager, {"WATCHDOG_USEC": "400000"})
-        self.assertTrue(manager.collect(lambda m: sum("WATCHDOG=1" in x for _, x in m) >= 6, timeout=10),
-                        manager.messages)
+        self.start(manager, {"WATCHDOG_USEC": "1000000"})
+        self.assertTrue(manager.collect(lambda m: sum("WATCHDOG=1" in x for _, x in m) >= 6), manager.messages)
         times = [t for t, x in manager.messages if "WATCHDOG=1" in x]
         gaps = sorted(b - a for a, b in zip(times, times[1:]))
-        # Every half period (200 ms), well inside the 400 ms deadline (the median:
+        # Every half period (500 ms), well inside the 1 s deadline (the median:
         # a loaded test machine may delay one datagram's reading, not the rhythm).
         median = gaps[len(gaps) // 2]
-        self.assertGreater(median, 0.15, gaps)
-        self.assertLess(median, 0.3, gaps)
+        self.assertGreater(median, 0.35, gaps)
+        self.assertLess(median, 0.8, gaps)
         self.assertIn("READY=1", manager.lines())
         self.proc.send_signal(signal.SIGHUP)
         self.assertTrue(manager.collect(lambda m: any("RELOADING=1" in x for _, x in m)), manager.messages)
@@ -166,7 +165,7 @@ class Journal(unittest.TestCase):
                     proc = subprocess.Popen([BIN, "run", "--tigo-tcp", "127.0.0.1:%d" % bridge.port],
                                             stdout=subprocess.DEVNULL, stderr=err, env=env)
                     try:
-                        runlib.wait_until(lambda: b"outputs:" in open(path, "rb").read(), timeout=10)
+                        runlib.wait_until(lambda: b"outputs:" in open(path, "rb").read(), timeout=30)
                         proc.send_signal(signal.SIGTERM)
                         self.assertEqual(proc.wait(15), 0)
                     finally:
