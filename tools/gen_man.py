@@ -75,6 +75,7 @@ def render_help(text):
     """A --help text as roff: headings, tagged paragraphs for items, filled text."""
     out = []
     item_indent = None  # inside an item: its indentation
+    desc_col = 0        # ... and the column its description starts in
     for raw in text.rstrip("\n").splitlines():
         line = raw.rstrip()
         if not line:
@@ -91,8 +92,10 @@ def render_help(text):
             out += [".SS " + esc(body[:-1])]
             item_indent = None
             continue
-        if item_indent is not None and indent > item_indent + 2:
-            out.append(line_out(body))  # continuation of the item's description
+        # A continuation of the item's description: indented past the item, and
+        # either no option of its own or aligned with the description column.
+        if item_indent is not None and indent > item_indent and (not body.startswith("-") or indent >= desc_col):
+            out.append(line_out(body))
             continue
         term = desc = None
         if indent >= 2:
@@ -107,6 +110,7 @@ def render_help(text):
             if desc:
                 out.append(line_out(desc))
             item_indent = indent
+            desc_col = len(line) - len(desc)  # desc ends the line
             continue
         item_indent = None
         out.append(line_out(body))
