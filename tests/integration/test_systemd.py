@@ -142,7 +142,10 @@ class Notify(unittest.TestCase):
         manager = ServiceManager(self.tmp.name)
         self.addCleanup(manager.close)
         self.start(manager, {"NOTIFY_SOCKET": "", "WATCHDOG_USEC": "200000"})
-        time.sleep(0.5)
+        # Up (its signal handlers in place) once it has logged its outputs; then a few watchdog periods.
+        self.assertTrue(runlib.wait_until(lambda: self.err.seek(0) == 0 and b"outputs:" in self.err.read(),
+                                          timeout=30))
+        time.sleep(0.6)
         self.assertIsNone(self.proc.poll())
         self.stop()
         manager.collect(lambda m: False, timeout=0.2)
