@@ -420,6 +420,10 @@ sw_panel *sw_model_panel(sw_model *m, const char *source, uint16_t gateway_id, u
         p->node_id = node_id;
         if (created)
             *created = true;
+        if (barcode && barcode[0])
+            set_text(p->series_id, sizeof p->series_id, barcode);
+        else
+            snprintf(p->series_id, sizeof p->series_id, "%u-%u", (unsigned)gateway_id, (unsigned)node_id);
     }
     if (barcode && barcode[0] && strcmp(p->barcode, barcode) != 0)
         set_text(p->barcode, sizeof p->barcode, barcode);

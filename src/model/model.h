@@ -82,6 +82,9 @@ typedef struct sw_panel {
     char barcode[16];                 /* "" until the node table is known */
     char name[SW_MODEL_NAME_MAX];     /* from the panel map; else the barcode; else "<gateway>-<node>" */
     char string_name[SW_MODEL_NAME_MAX]; /* "" when not mapped */
+    char series_id[SW_MODEL_NAME_MAX];   /* fixed when the record is created: the barcode if known then
+                                            (state file, node table), else "<gateway>-<node>"; never
+                                            changes, so time series keyed by it never split */
     bool mapped;                      /* the barcode is in the configured panel map */
     bool online;                      /* false once no report came for the night/stale timeout */
     int64_t last_seen_ns;             /* measurement time of the last report, 0 = never */
