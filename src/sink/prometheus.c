@@ -537,14 +537,25 @@ static bool read_proc_stat(proc_stat *ps)
     return true;
 }
 
-/* Boot time in Unix seconds (/proc/stat "btime"); 0 when unknown. */
+/* Boot time in Unix seconds (/proc/stat "btime"); 0 when unknown. It follows the "intr" line,
+ * which holds a counter per interrupt and can be far longer than any fixed buffer, so the file
+ * is read word by word. */
 static double boot_time(void)
 {
-    char buf[16384];
-    if (!read_small("/proc/stat", buf, sizeof buf))
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
         return 0;
-    const char *p = strstr(buf, "\nbtime ");
-    return p ? strtod(p + 7, NULL) : 0;
+    char word[64];
+    double bt = 0;
+    while (fscanf(f, "%63s", word) == 1) {
+        if (strcmp(word, "btime") == 0) {
+            if (fscanf(f, "%lf", &bt) != 1)
+                bt = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return bt;
 }
 
 static long open_fds(void)

@@ -253,16 +253,7 @@ class PrometheusServer(unittest.TestCase):
         p = subprocess.Popen([PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "data"),
                               "--web.listen-address=127.0.0.1:%d" % port, "--log.level=warn"],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-
-        def stop():
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        self.addCleanup(stop)
+        self.addCleanup(tigolib.stop_process, p)
         base = "http://127.0.0.1:%d" % port
 
         def query(q):
