@@ -105,6 +105,7 @@ class PrometheusServer(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.procs = []
+        cls.daemon = None
         try:
             cls.start_all()
         except BaseException:
@@ -136,8 +137,9 @@ class PrometheusServer(unittest.TestCase):
             f.write("[http]\nport = %d\n\n[prometheus]\nenable = yes\n" % cls.metrics_port)
         env = dict(os.environ, SUNWIRE_LOG="warn")
         cls.daemon_started = time.time()
+        cls.daemon_err = open(os.path.join(cls.tmp.name, "daemon.err"), "w+")
         cls.daemon = cls.spawn([tigolib.BIN, "run", "--config", cfg], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env)
+                               stderr=cls.daemon_err, env=env)
         cls.text = None
         end = time.monotonic() + 30
         while time.monotonic() < end:
@@ -165,7 +167,16 @@ class PrometheusServer(unittest.TestCase):
                 p.stdout.close()
         if getattr(cls, "rct", None):
             cls.rct.stop()
+        err = ""
+        if getattr(cls, "daemon_err", None):
+            cls.daemon_err.seek(0)
+            err = cls.daemon_err.read()
+            cls.daemon_err.close()
         cls.tmp.cleanup()
+        # Sanitizer builds report memory errors and undefined behaviour on stderr.
+        assert "Sanitizer" not in err and "runtime error" not in err, err[-4000:]
+        if getattr(cls, "daemon", None):
+            assert cls.daemon.returncode == 0, "sunwire run exited with %r: %s" % (cls.daemon.returncode, err[-2000:])
 
     def test_promtool_finds_nothing(self):
         r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.text.encode(), capture_output=True,
