@@ -638,6 +638,7 @@ static void test_process_metrics(void **state)
     while (clock() - c0 < CLOCKS_PER_SEC / 10)
         for (int i = 0; i < 100000; i++)
             x += (double)i * 0.5;
+    (void)x;
     render_parse(m, &b);
     fclose(extra);
     assert_string_equal(find_family(&b, "process_cpu_seconds_total")->type, "counter");
