@@ -120,14 +120,16 @@ class PrometheusServer(unittest.TestCase):
 
     @classmethod
     def start_all(cls):
+        cls.rct = runlib.RctSimulator()
+        cls.metrics_port = tigolib.free_port()
+        cls.start_prometheus()
+        # The bus starts with the daemon, so the panels report before their barcodes are known.
         noon = time.strftime("%Y-%m-%dT12:00Z", time.gmtime())
         tigo = cls.spawn([tigolib.BIN, "tigo", "simulate", "--tcp", "--start", noon, "--speed", "120",
                           "--panels", "4", "--no-clouds"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         line = tigo.stdout.readline().decode().strip()
         m = re.search(r"listening on (\S+):(\d+)", line)
         assert m, "tigo simulator said %r" % line
-        cls.rct = runlib.RctSimulator()
-        cls.metrics_port = tigolib.free_port()
         cfg = os.path.join(cls.tmp.name, "sunwire.ini")
         with open(cfg, "w") as f:
             f.write("[tigo roof]\ntcp = 127.0.0.1:%s\n\n" % m.group(2))
@@ -154,6 +156,38 @@ class PrometheusServer(unittest.TestCase):
         assert cls.text, "not every family appeared on /metrics"
 
     @classmethod
+    def start_prometheus(cls):
+        """The real server, up before the daemon, so it sees the panels before their barcodes are learnt."""
+        d = os.path.join(cls.tmp.name, "prom")
+        os.makedirs(d)
+        cfg = os.path.join(d, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\n"
+                    "scrape_configs:\n  - job_name: sunwire\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:%d']\n" % cls.metrics_port)
+        cls.prom_log = open(os.path.join(d, "log"), "w+")
+        port = tigolib.free_port()
+        cls.prom_base = "http://127.0.0.1:%d" % port
+        cls.prom = cls.spawn([PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "data"),
+                              "--web.listen-address=127.0.0.1:%d" % port, "--log.level=warn"],
+                             stdout=cls.prom_log, stderr=cls.prom_log)
+        # Ready, and scraping: Prometheus hands discovered targets to its scrapers in batches (every
+        # few seconds), so wait until the target is listed, before there is anything to scrape.
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                targets = json.loads(http_get(cls.prom_base + "/api/v1/targets"))["data"]["activeTargets"]
+                if targets:
+                    return
+            except (OSError, ValueError, KeyError):
+                pass
+            if cls.prom.poll() is not None:
+                break
+            time.sleep(0.1)
+        cls.prom_log.seek(0)
+        raise AssertionError("prometheus did not start: " + cls.prom_log.read()[-2000:])
+
+    @classmethod
     def tearDownClass(cls):
         for p in reversed(cls.procs):
             if p.poll() is None:
@@ -167,6 +201,8 @@ class PrometheusServer(unittest.TestCase):
                 p.stdout.close()
         if getattr(cls, "rct", None):
             cls.rct.stop()
+        if getattr(cls, "prom_log", None):
+            cls.prom_log.close()
         err = ""
         if getattr(cls, "daemon_err", None):
             cls.daemon_err.seek(0)
@@ -251,21 +287,7 @@ class PrometheusServer(unittest.TestCase):
             self.assertTrue(lo * 3600 * (1 - 1e-12) <= j <= hi * 3600 * (1 + 1e-12), (name, lo, hi, j))
 
     def test_real_prometheus_scrapes_it(self):
-        port = tigolib.free_port()
-        d = os.path.join(self.tmp.name, "prom")
-        os.makedirs(d)
-        cfg = os.path.join(d, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: sunwire\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % self.metrics_port)
-        log = open(os.path.join(d, "log"), "w+")
-        self.addCleanup(log.close)
-        p = subprocess.Popen([PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "data"),
-                              "--web.listen-address=127.0.0.1:%d" % port, "--log.level=warn"],
-                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        self.addCleanup(tigolib.stop_process, p)
-        base = "http://127.0.0.1:%d" % port
+        base, p, log = self.prom_base, self.prom, self.prom_log
 
         def query(q):
             body = json.loads(http_get(base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})))
@@ -311,6 +333,15 @@ class PrometheusServer(unittest.TestCase):
         wait("process_open_fds > 3")
         # Counters are counters to Prometheus: rate() over them works.
         wait("rate(sunwire_source_bytes_total[10s]) > 0", timeout=20)
+
+        # Prometheus watched the barcodes being learnt (a node's info series changed, from no barcode
+        # to its barcode), yet every node's readings stayed one series all along.
+        infos = query("count by (node) (count_over_time(sunwire_panel_info[5m]))")
+        self.assertTrue(any(int(r["value"][1]) >= 2 for r in infos), infos)
+        for fam in ("sunwire_panel_power_watts", "sunwire_panel_energy_joules_total"):
+            series = query("count by (node) (count_over_time(%s[5m]))" % fam)
+            self.assertGreaterEqual(len(series), 4, series)
+            self.assertEqual({r["value"][1] for r in series}, {"1"}, (fam, series))
 
 
 if __name__ == "__main__":
