@@ -9,7 +9,12 @@ every registry unit besides its defaults, so every metric family appears. Then:
   the scrape, with their types and labels (both directions);
 - Debian's `prometheus` server, started here on 127.0.0.1 with a generated
   configuration, must scrape the daemon without error, and its HTTP API must
-  return the energy counters, ratios and process metrics.
+  return the energy counters, ratios and process metrics, and each panel's
+  readings must stay one series while its barcode is learnt.
+
+Then two daemons (night = unavailable and night = zero) watch one bus that
+falls silent: the offline panels' readings must leave /metrics, or read 0,
+while their energy stays.
 
 Everything started here is stopped here.
 """
@@ -342,6 +347,86 @@ class PrometheusServer(unittest.TestCase):
             series = query("count by (node) (count_over_time(%s[5m]))" % fam)
             self.assertGreaterEqual(len(series), 4, series)
             self.assertEqual({r["value"][1] for r in series}, {"1"}, (fam, series))
+
+
+LIVE = ["sunwire_panel_input_volts", "sunwire_panel_output_volts", "sunwire_panel_input_amperes",
+        "sunwire_panel_power_watts", "sunwire_panel_duty_cycle_ratio", "sunwire_panel_temperature_celsius",
+        "sunwire_panel_rssi"]
+ZEROED = LIVE[:5]
+KEPT = ["sunwire_panel_energy_joules_total", "sunwire_panel_energy_today_joules", "sunwire_panel_online",
+        "sunwire_panel_last_report_timestamp_seconds"]
+
+
+@unittest.skipIf(SKIP, SKIP)
+class OfflinePanels(unittest.TestCase):
+    """Two daemons, night = unavailable and night = zero, on one bus that then falls silent."""
+
+    def test_offline_panels_follow_the_night_setting(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        noon = time.strftime("%Y-%m-%dT12:00Z", time.gmtime())
+        sim = subprocess.Popen([tigolib.BIN, "tigo", "simulate", "--tcp", "--start", noon, "--speed", "120",
+                                "--panels", "3", "--no-clouds"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+        self.addCleanup(tigolib.stop_process, sim)
+        m = re.search(r"listening on (\S+):(\d+)", sim.stdout.readline().decode())
+        self.assertIsNotNone(m)
+        ports = {}
+        for night in ("unavailable", "zero"):
+            ports[night] = tigolib.free_port()
+            cfg = os.path.join(tmp.name, night + ".ini")
+            with open(cfg, "w") as f:
+                f.write("[general]\nstale_timeout = 1s\ntick = 200ms\nnight = %s\n\n[tigo roof]\ntcp = 127.0.0.1:%s\n\n"
+                        "[prometheus]\nport = %d\n" % (night, m.group(2), ports[night]))
+            d = subprocess.Popen([tigolib.BIN, "run", "--config", cfg], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=dict(os.environ, SUNWIRE_LOG="warn"))
+            self.addCleanup(tigolib.stop_process, d)
+
+        def scrape(night):
+            return parse_exposition(http_get("http://127.0.0.1:%d/metrics" % ports[night]))[1]
+
+        def values(samples, name):
+            return {l["node"]: v for n, l, v in samples if n == name}
+
+        def wait(pred):
+            end = time.monotonic() + 20
+            got = None
+            while time.monotonic() < end:
+                try:
+                    got = {night: scrape(night) for night in ports}
+                    if all(pred(x) for x in got.values()):
+                        return got
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            self.fail("condition never held: %r" % got)
+
+        # Reporting: every reading of the three panels is there, power above 0 (noon), energy counted.
+        def reporting(x):
+            power, energy = values(x, "sunwire_panel_power_watts"), values(x, "sunwire_panel_energy_joules_total")
+            return (len(power) == 3 and min(power.values()) > 0 and len(values(x, "sunwire_panel_rssi")) == 3
+                    and len(energy) == 3 and min(energy.values()) > 0)
+        first = wait(reporting)
+        nodes = set(values(first["zero"], "sunwire_panel_power_watts"))
+        tigolib.stop_process(sim)
+        got = wait(lambda x: values(x, "sunwire_panel_online") and
+                   set(values(x, "sunwire_panel_online").values()) == {0})
+        for night, samples in got.items():
+            for name in KEPT:
+                self.assertEqual(len(values(samples, name)), 3, (night, name))
+            self.assertTrue(all(v > 0 for v in values(samples, "sunwire_panel_energy_joules_total").values()))
+            for name in LIVE:
+                kept = values(samples, name)
+                if night == "zero" and name in ZEROED:
+                    self.assertEqual(kept, {n: 0 for n in nodes}, name)
+                else:
+                    self.assertEqual(kept, {}, (night, name))
+            # The strings count no offline panel's power.
+            self.assertEqual([v for n, l, v in samples if n == "sunwire_string_power_watts"], [0])
+            text = http_get("http://127.0.0.1:%d/metrics" % ports[night])
+            r = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, b""), night)
 
 
 if __name__ == "__main__":
