@@ -476,6 +476,13 @@ static void test_counters_monotonic(void **state)
     assert_true(compared > n);
     /* Energy was integrated and frames counted, so counters really moved. */
     assert_true(grew > n);
+    /* The integrated energy goes out in joules: the model's watt-hours times 3600. */
+    const sw_panel *p1 = sw_model_panel_find(m, "bus", 4609, 1);
+    assert_true(p1->energy_total_wh > 0);
+    assert_near(find1(&b, "sunwire_panel_energy_joules_total", "node", "1")->v, p1->energy_total_wh * 3600, 1e-6);
+    const sw_string_agg *tot = sw_model_string_find(m, "total");
+    assert_near(find1(&b, "sunwire_string_energy_joules_total", "string", "total")->v, tot->energy_total_wh * 3600,
+                1e-6);
     free(a.s);
     free(b.s);
     json_decref(root);
@@ -492,9 +499,10 @@ static size_t panel_series(const parsed *p, const char *node, char out[][512], s
         if (!nd || strcmp(nd, node) != 0 || strcmp(s->name, "sunwire_panel_info") == 0)
             continue;
         assert_true(n < cap);
-        int len = snprintf(out[n], 512, "%s", s->name);
-        for (int k = 0; k < s->nl; k++)
-            len += snprintf(out[n] + len, 512 - (size_t)len, ",%s=%s", s->key[k], s->val[k]);
+        size_t len = (size_t)snprintf(out[n], 512, "%s", s->name);
+        for (int k = 0; k < s->nl && len < 512; k++)
+            len += (size_t)snprintf(out[n] + len, 512 - len, ",%s=%s", s->key[k], s->val[k]);
+        assert_true(len < 512);
         n++;
     }
     return n;
