@@ -578,26 +578,28 @@ static void render_process(pbuf *b)
     long ticks = sysconf(_SC_CLK_TCK);
     long page = sysconf(_SC_PAGESIZE);
     if (read_proc_stat(&ps) && ticks > 0 && page > 0) {
-        family(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        family(b, "process_cpu_seconds_total", "counter", "CPU time the daemon used, user plus system.");
         sample(b, "process_cpu_seconds_total", (ps.utime + ps.stime) / (double)ticks, NULL);
         double boot = boot_time();
         if (boot > 0) {
-            family(b, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+            family(b, "process_start_time_seconds", "gauge",
+                   "When the kernel started the daemon's process (Unix time).");
             sample(b, "process_start_time_seconds", boot + ps.starttime / (double)ticks, NULL);
         }
-        family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        family(b, "process_resident_memory_bytes", "gauge", "Memory the daemon holds in RAM.");
         sample(b, "process_resident_memory_bytes", ps.rss * (double)page, NULL);
-        family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+        family(b, "process_virtual_memory_bytes", "gauge", "Address space the daemon has mapped.");
         sample(b, "process_virtual_memory_bytes", ps.vsize, NULL);
     }
     long fds = open_fds();
     if (fds >= 0) {
-        family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+        family(b, "process_open_fds", "gauge", "File descriptors the daemon has open.");
         sample(b, "process_open_fds", (double)fds, NULL);
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        family(b, "process_max_fds", "gauge",
+               "How many file descriptors the daemon may open (its soft limit).");
         sample(b, "process_max_fds", (double)rl.rlim_cur, NULL);
     }
 }
