@@ -24,7 +24,10 @@ typedef struct panel_priv {
     bool have_prev;
     double prev_power_w;
     int64_t prev_time_ns;
-    int64_t day; /* local day energy_today_wh belongs to, -1 = none */
+    int64_t day; /* local day today_wh belongs to, -1 = none */
+    /* The integrated counters; the public record shows them at once, or once
+     * durable with hold_energy (sw_model_energy_publish). */
+    double total_wh, today_wh;
 } panel_priv;
 
 struct sw_model {
@@ -482,6 +485,23 @@ double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t
     return (p0_w + p1_w) / 2.0 * ((double)dt / 3.6e12);
 }
 
+/* Show panel idx's integrated counters in its record. True when they moved. */
+static bool publish_energy(sw_model *m, size_t idx)
+{
+    sw_panel *p = &m->panels[idx];
+    const panel_priv *pp = &m->ppriv[idx];
+    bool moved = false;
+    if (pp->total_wh > p->energy_total_wh) {
+        p->energy_total_wh = pp->total_wh;
+        moved = true;
+    }
+    if (pp->today_wh != p->energy_today_wh) {
+        p->energy_today_wh = pp->today_wh;
+        moved = true;
+    }
+    return moved;
+}
+
 /* Start a new "today" when the panel's day is over. True when something changed. */
 static bool roll_day(sw_model *m, size_t idx, int64_t day)
 {
@@ -490,6 +510,7 @@ static bool roll_day(sw_model *m, size_t idx, int64_t day)
         return false;
     bool changed = pp->day >= 0 && m->panels[idx].energy_today_wh != 0.0;
     if (pp->day < day) {
+        pp->today_wh = 0.0;
         m->panels[idx].energy_today_wh = 0.0;
         pp->day = day;
     }
@@ -533,11 +554,13 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
         }
         roll_day(m, idx, day);
         if (pp->day == day)
-            p->energy_today_wh += e_today;
-        p->energy_total_wh += e;
+            pp->today_wh += e_today;
+        pp->total_wh += e;
     } else {
         roll_day(m, idx, day);
     }
+    if (!m->opt.hold_energy)
+        publish_energy(m, idx);
     /* A clock that jumped back restarts the integration from here instead of losing later energy. */
     if (!pp->have_prev || t != pp->prev_time_ns) {
         pp->have_prev = true;
@@ -610,17 +633,42 @@ sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_
     if (!p)
         return SW_ERR_NO_SPACE;
     size_t idx = (size_t)(p - m->panels);
-    if (isfinite(energy_total_wh) && energy_total_wh > p->energy_total_wh)
-        p->energy_total_wh = energy_total_wh;
+    panel_priv *pp = &m->ppriv[idx];
+    /* Restored counters are durable already: shown at once, also with hold_energy. */
+    if (isfinite(energy_total_wh) && energy_total_wh > pp->total_wh)
+        pp->total_wh = energy_total_wh;
     int64_t today = sw_model_local_day(m, now_ns);
     if (day == today && isfinite(energy_today_wh) && energy_today_wh >= 0.0 &&
-        (m->ppriv[idx].day != today || energy_today_wh > p->energy_today_wh)) {
-        p->energy_today_wh = energy_today_wh;
-        m->ppriv[idx].day = today;
+        (pp->day != today || energy_today_wh > pp->today_wh)) {
+        pp->today_wh = energy_today_wh;
+        pp->day = today;
     }
+    publish_energy(m, idx);
     refresh_string(m, p->string_name, false);
     refresh_total(m, false);
     return SW_OK;
+}
+
+sw_err sw_model_panel_energy(const sw_model *m, size_t i, sw_panel_energy *out)
+{
+    if (!m || !out || i >= m->n_panels)
+        return SW_ERR_NOT_FOUND;
+    out->total_wh = m->ppriv[i].total_wh;
+    out->today_wh = m->ppriv[i].today_wh;
+    out->day = m->ppriv[i].day;
+    return SW_OK;
+}
+
+size_t sw_model_energy_publish(sw_model *m)
+{
+    if (!m || !m->opt.hold_energy)
+        return 0;
+    size_t moved = 0;
+    for (size_t i = 0; i < m->n_panels; i++)
+        moved += publish_energy(m, i);
+    if (moved)
+        refresh_all_strings(m, false);
+    return moved;
 }
 
 /* ---- inverters ---------------------------------------------------------------- */

@@ -91,8 +91,8 @@ typedef struct sw_panel {
     double duty_cycle;                /* 0..1 */
     double temperature_c;
     int rssi;                         /* raw 0..255 */
-    double energy_total_wh;           /* lifetime, persisted, never decreases */
-    double energy_today_wh;           /* since local midnight */
+    double energy_total_wh;           /* lifetime as published (see hold_energy), never decreases */
+    double energy_today_wh;           /* since local midnight, as published */
 } sw_panel;
 
 /* Aggregates over the panels of one string (or of all panels: name "total"). */
@@ -259,6 +259,16 @@ typedef struct sw_model_options {
      */
     int32_t (*utc_offset)(void *user, int64_t unix_ns);
     void *utc_offset_user;
+    /*
+     * Publish only durable energy. false (default): a panel's energy fields
+     * follow the integration at every report. true: the integration runs in
+     * the model's private counters and the public energy_total_wh and
+     * energy_today_wh move only when the caller says those counters are
+     * durable (sw_model_energy_publish), so no output ever shows a lifetime
+     * value that a crash could take back. "today" still drops to 0 at local
+     * midnight.
+     */
+    bool hold_energy;
 } sw_model_options;
 
 void sw_model_options_defaults(sw_model_options *o);
@@ -359,6 +369,26 @@ sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_
 
 /* The local day that panel i's energy_today_wh belongs to (-1 = none yet). */
 int64_t sw_model_panel_energy_day(const sw_model *m, size_t i);
+
+/*
+ * Panel i's integrated counters, ahead of the published ones while
+ * hold_energy is set: what persistence must write. SW_ERR_NOT_FOUND when i is
+ * out of range.
+ */
+typedef struct sw_panel_energy {
+    double total_wh, today_wh;
+    int64_t day;                      /* local day today_wh belongs to, -1 = none */
+} sw_panel_energy;
+sw_err sw_model_panel_energy(const sw_model *m, size_t i, sw_panel_energy *out);
+
+/*
+ * The integrated counters are durable (committed to disk): copy them to the
+ * published fields of every panel and rebuild the string aggregates. Sinks
+ * are not told (the next report or offline change carries the values; pulled
+ * outputs see them at once). Returns the number of panels whose published
+ * values moved. Without hold_energy there is nothing to do.
+ */
+size_t sw_model_energy_publish(sw_model *m);
 
 /* Local day number (days since 1970-01-01 in the model's zone) of an instant. */
 int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
