@@ -30,6 +30,12 @@ typedef struct panel_priv {
     double total_wh, today_wh;
 } panel_priv;
 
+/* An inverter value's own copies of its text and JSON (grown, never shrunk). */
+typedef struct value_text {
+    char *text, *json;
+    size_t text_cap, json_cap;
+} value_text;
+
 struct sw_model {
     sw_model_options opt;
     int64_t started_ns, updated_ns;
@@ -50,6 +56,7 @@ struct sw_model {
     sw_inverter inverters[SW_MODEL_MAX_INVERTERS];
     size_t n_inverters;
     sw_inverter_value *values; /* SW_MODEL_MAX_INVERTER_VALUES */
+    value_text *vtext;         /* parallel to values: the copies their text and json point to */
     size_t n_values;
 
     sw_panel_map_entry *map;   /* SW_MODEL_MAX_MAP */
@@ -87,8 +94,9 @@ sw_model *sw_model_new(const sw_model_options *opt)
     m->panels = calloc(SW_MODEL_MAX_PANELS, sizeof *m->panels);
     m->ppriv = calloc(SW_MODEL_MAX_PANELS, sizeof *m->ppriv);
     m->values = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->values);
+    m->vtext = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->vtext);
     m->map = calloc(SW_MODEL_MAX_MAP, sizeof *m->map);
-    if (!m->panels || !m->ppriv || !m->values || !m->map) {
+    if (!m->panels || !m->ppriv || !m->values || !m->vtext || !m->map) {
         sw_model_free(m);
         return NULL;
     }
@@ -105,7 +113,12 @@ void sw_model_free(sw_model *m)
             m->sinks[i].ops->close(m->sinks[i].self);
     free(m->panels);
     free(m->ppriv);
+    for (size_t i = 0; m->vtext && i < m->n_values; i++) {
+        free(m->vtext[i].text);
+        free(m->vtext[i].json);
+    }
     free(m->values);
+    free(m->vtext);
     free(m->map);
     free(m);
 }
@@ -727,6 +740,15 @@ sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns)
     return SW_OK;
 }
 
+/*
+ * A buffer of at least n bytes for a copy: the current one when it is big
+ * enough, else a new one (the caller frees the old once everything fits).
+ */
+static char *room(char *cur, size_t cap, size_t n)
+{
+    return n <= cap ? cur : malloc(n);
+}
+
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
 {
     if (!m || !v || !v->inverter[0])
@@ -735,11 +757,41 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     for (size_t i = 0; i < m->n_values && !slot; i++)
         if (m->values[i].object_id == v->object_id && strcmp(m->values[i].inverter, v->inverter) == 0)
             slot = &m->values[i];
-    if (!slot) {
+    bool fresh = !slot;
+    if (fresh) {
         if (m->n_values >= SW_MODEL_MAX_INVERTER_VALUES)
             return SW_ERR_NO_SPACE;
-        slot = &m->values[m->n_values++];
+        slot = &m->values[m->n_values];
     }
+    /* The copies first: a value that cannot be stored whole is not stored at all. */
+    value_text *vt = &m->vtext[slot - m->values];
+    const char *text = v->text ? v->text : "";
+    size_t tn = strlen(text) + 1, jn = v->json ? strlen(v->json) + 1 : 0;
+    char *tb = room(vt->text, vt->text_cap, tn);
+    char *jb = jn ? room(vt->json, vt->json_cap, jn) : vt->json;
+    if (!tb || (jn && !jb)) {
+        if (tb && tb != vt->text)
+            free(tb);
+        if (jb && jb != vt->json)
+            free(jb);
+        return SW_ERR_NO_MEMORY;
+    }
+    /* Copy before freeing, with memmove: a caller may hand back the record it was given. */
+    memmove(tb, text, tn);
+    if (jn)
+        memmove(jb, v->json, jn);
+    if (tb != vt->text) {
+        free(vt->text);
+        vt->text = tb;
+        vt->text_cap = tn;
+    }
+    if (jn && jb != vt->json) {
+        free(vt->json);
+        vt->json = jb;
+        vt->json_cap = jn;
+    }
+    if (fresh)
+        m->n_values++;
     memset(slot, 0, sizeof *slot);
     set_text(slot->inverter, sizeof slot->inverter, v->inverter);
     slot->object_id = v->object_id;
@@ -747,7 +799,8 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     set_text(slot->unit, sizeof slot->unit, v->unit);
     slot->is_number = v->is_number;
     slot->number = v->number;
-    set_text(slot->text, sizeof slot->text, v->text);
+    slot->text = vt->text;
+    slot->json = v->json ? vt->json : NULL;
     slot->timestamp_ns = v->timestamp_ns;
     touch(m, v->timestamp_ns);
     NOTIFY(m, on_value, slot);

@@ -21,8 +21,10 @@
  * stay valid for the model's lifetime; a full table makes the mutation return
  * SW_ERR_NO_SPACE and nothing else. The model never reads a clock: every
  * mutation carries its time. Everything runs on one thread, so the model
- * needs no locking. Text fields are fixed-size, NUL-terminated arrays so
- * records can be copied and stored without ownership questions.
+ * needs no locking. Names and addresses are fixed-size, NUL-terminated
+ * arrays so records can be copied and stored without ownership questions. An
+ * inverter value's text and structured value have no size limit: the model
+ * keeps its own copy of each, as long as the value is.
  */
 #ifndef SW_MODEL_MODEL_H
 #define SW_MODEL_MODEL_H
@@ -38,7 +40,7 @@ extern "C" {
 #endif
 
 #define SW_MODEL_NAME_MAX 64
-#define SW_MODEL_TEXT_MAX 160
+#define SW_MODEL_TEXT_MAX 160  /* addresses, errors, gateway versions; not inverter values */
 
 /* What the daemon reports a configured input to be (protocol and medium together);
  * the Tigo reader's own choice of backend is sw_source_medium in io/io_source.h. */
@@ -116,7 +118,12 @@ typedef struct sw_inverter {
     int64_t last_poll_ns;             /* wall clock of the last complete answer */
 } sw_inverter;
 
-/* One polled inverter object's latest value. */
+/*
+ * One polled inverter object's latest value. text and json are whole, never
+ * cut: in the record the model hands out they point to the model's own
+ * copies, valid until this value changes; a caller of
+ * sw_model_inverter_value_set points them at its own text.
+ */
 typedef struct sw_inverter_value {
     char inverter[SW_MODEL_NAME_MAX];
     uint32_t object_id;
@@ -124,7 +131,11 @@ typedef struct sw_inverter_value {
     char unit[16];                    /* registry unit, e.g. "W", "%" ("" when none) */
     bool is_number;
     double number;                    /* when is_number */
-    char text[SW_MODEL_TEXT_MAX];     /* display text (enum label, string, or the number) */
+    const char *text;                 /* display text (enum label, string, or the number); never NULL in the model */
+    /* A structured value (battery cells and modules, time series, event
+     * tables) as one JSON object, for outputs to embed as it is; NULL for
+     * numbers and plain text. */
+    const char *json;
     int64_t timestamp_ns;
 } sw_inverter_value;
 
@@ -404,7 +415,11 @@ sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
  * unknown inverter.
  */
 sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns);
-/* Insert or update by (inverter, object_id); every call is pushed as a new value. */
+/*
+ * Insert or update by (inverter, object_id); every call is pushed as a new
+ * value. The model copies v->text (NULL = "") and v->json whole;
+ * SW_ERR_NO_MEMORY (and the old value kept) when it cannot.
+ */
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
 
 /* ---- events ---------------------------------------------------------------------- */

@@ -557,6 +557,54 @@ static void test_notifications(void **state)
     sw_model_free(m);
 }
 
+/* Inverter values keep their text and structure whole, however long, as the model's own copies. */
+static void test_value_text_whole(void **state)
+{
+    (void)state;
+    sw_model *m = new_model(300, 600, SW_NIGHT_UNAVAILABLE);
+    size_t n = 5000;
+    char *text = malloc(n + 1), *json = malloc(n + 16);
+    assert_non_null(text);
+    assert_non_null(json);
+    for (size_t i = 0; i < n; i++)
+        text[i] = (char)('a' + i % 26);
+    text[n] = 0;
+    snprintf(json, n + 16, "{\"t\":\"%s\"}", text + 10);
+    sw_inverter_value v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.inverter, sizeof v.inverter, "house");
+    snprintf(v.object_name, sizeof v.object_name, "battery.cells[1]");
+    v.object_id = 0x0A5F6C1D;
+    v.text = text;
+    v.json = json;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    /* The caller's buffers may go at once. */
+    memset(text, 'x', n);
+    memset(json, 'x', n);
+    free(text);
+    free(json);
+    const sw_inverter_value *got = sw_model_inverter_value_at(m, 0);
+    assert_int_equal(strlen(got->text), n);
+    assert_int_equal(got->text[n - 1], 'a' + (n - 1) % 26);
+    assert_non_null(got->json);
+    assert_int_equal(strlen(got->json), n - 10 + 8);
+    assert_memory_equal(got->json, "{\"t\":\"kl", 8);
+    /* Handing the record back is fine; a shorter plain value drops the structure. */
+    sw_inverter_value again = *got;
+    assert_int_equal(sw_model_inverter_value_set(m, &again), SW_OK);
+    assert_int_equal(strlen(got->text), n);
+    v.text = "short";
+    v.json = NULL;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    assert_string_equal(got->text, "short");
+    assert_null(got->json);
+    v.text = NULL;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    assert_string_equal(got->text, "");
+    assert_int_equal(sw_model_inverter_value_count(m), 1);
+    sw_model_free(m);
+}
+
 static void test_capacity(void **state)
 {
     (void)state;
@@ -614,7 +662,7 @@ int main(void)
         cmocka_unit_test(test_energy_held_until_durable),
         cmocka_unit_test(test_energy_midnight),  cmocka_unit_test(test_aggregates),
         cmocka_unit_test(test_night),            cmocka_unit_test(test_notifications),
-        cmocka_unit_test(test_capacity),         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_capacity),         cmocka_unit_test(test_value_text_whole),         cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
