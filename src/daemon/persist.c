@@ -1,19 +1,20 @@
 /*
  * persist.c: the daemon's state directory.
  *
- * Two kinds of files live there: one Tigo state per bus (the fork's
- * taptap.json format, written by the Tigo library's serialiser) and
- * panels.json, the per-panel energy counters. Every write is atomic
- * (temporary file, fsync, rename, fsync of the directory), so a crash or a
- * power cut leaves either the old or the new file, never a torn one. The
- * energy file is trusted only as far as its schema: entries that do not look
- * right are skipped, and the model refuses to let a lifetime counter shrink.
+ * Per bus a Tigo state file (the fork's taptap.json format, written by the
+ * Tigo library's serialiser), replaced atomically (temporary file, fsync,
+ * rename, fsync of the directory), so a crash or a power cut leaves either
+ * the old or the new file, never a torn one.
  *
- * Lifetime counters must not be lost to one bad file. Every save keeps the
- * file it replaces as panels.json.prev (a hard link, so no extra write); a
- * panels.json that does not parse at start is moved aside as
- * panels.json.corrupt-UNIXTIME, logged at error level, and the counters come
- * from the .prev copy when that one parses.
+ * The panels' energy counters live in energy.db (energy_store.c: SQLite, WAL,
+ * synchronous=FULL), committed every save interval; the model shows outputs
+ * only committed counters, so a published lifetime value is always on disk.
+ * sw_daemon_energy_open starts them: a database that is not sound is moved
+ * aside as energy.db.corrupt-STAMP and logged at error level, and the
+ * counters come from energy.db.prev (copied at every start) or the SQLite
+ * history. An older version's panels.json is imported once (the JSON reader
+ * below, with its own .prev and corruption handling) and renamed
+ * panels.json.imported. A build without SQLite keeps writing panels.json.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -229,6 +230,36 @@ static size_t restore_from_history(sw_model *m, const char *history_path, int64_
     return r.n;
 }
 
+/* Move a corrupt database aside with its write-ahead log (the pair stays readable for a post-mortem). */
+static sw_err move_db_aside(const char *path, int64_t unix_s, char *aside, size_t cap)
+{
+    sw_err e = sw_file_move_aside(path, unix_s, aside, cap);
+    if (e != SW_OK)
+        return e;
+    char from[SW_DAEMON_PATH_MAX + 100], to[SW_DAEMON_PATH_MAX + 200];
+    snprintf(from, sizeof from, "%s-wal", path);
+    snprintf(to, sizeof to, "%s-wal", aside);
+    if (rename(from, to) != 0 && errno != ENOENT)
+        unlink(from); /* never let a new database replay the old log */
+    snprintf(from, sizeof from, "%s-shm", path);
+    unlink(from);
+    return SW_OK;
+}
+
+/* Move a corrupt energy file aside (a database with its log) and say so; false with err set when it cannot. */
+static bool put_aside(const char *path, bool db, const char *why, int64_t unix_s, char *err, size_t errcap)
+{
+    char aside[SW_DAEMON_PATH_MAX + 100];
+    if ((db ? move_db_aside(path, unix_s, aside, sizeof aside)
+            : sw_file_move_aside(path, unix_s, aside, sizeof aside)) != SW_OK) {
+        snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", path,
+                 strerror(errno));
+        return false;
+    }
+    SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (%s); moved it to %s", path, why, aside);
+    return true;
+}
+
 sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *history_path, int64_t now_ns,
                                 int64_t unix_s, char *err, size_t errcap)
 {
@@ -248,14 +279,8 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *histo
     char prev[SW_DAEMON_PATH_MAX + 100];
     snprintf(prev, sizeof prev, "%s.prev", path);
     if (e == SW_ERR_STATE_CORRUPT) {
-        char aside[SW_DAEMON_PATH_MAX + 100];
-        if (sw_file_move_aside(path, unix_s, aside, sizeof aside) != SW_OK) {
-            snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", path,
-                     strerror(errno));
+        if (!put_aside(path, false, "not the JSON sunwire writes", unix_s, err, errcap))
             return SW_ERR_STATE_CORRUPT;
-        }
-        SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (not the JSON sunwire writes); moved it to %s", path,
-                aside);
     } else if (e != SW_ERR_NOT_FOUND) {
         snprintf(err, errcap, "cannot load the energy counters %s: %s", path, sw_io_reason(e, errno));
         return e;
@@ -290,21 +315,6 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *histo
 
 /* ---- energy.db ------------------------------------------------------------------------- */
 
-/* Move a corrupt database aside with its write-ahead log (the pair stays readable for a post-mortem). */
-static sw_err move_db_aside(const char *path, int64_t unix_s, char *aside, size_t cap)
-{
-    sw_err e = sw_file_move_aside(path, unix_s, aside, cap);
-    if (e != SW_OK)
-        return e;
-    char from[SW_DAEMON_PATH_MAX + 100], to[SW_DAEMON_PATH_MAX + 200];
-    snprintf(from, sizeof from, "%s-wal", path);
-    snprintf(to, sizeof to, "%s-wal", aside);
-    if (rename(from, to) != 0 && errno != ENOENT)
-        unlink(from); /* never let a new database replay the old log */
-    snprintf(from, sizeof from, "%s-shm", path);
-    unlink(from);
-    return SW_OK;
-}
 
 static bool legacy_prev_exists(const char *legacy)
 {
@@ -362,15 +372,8 @@ sw_err sw_daemon_energy_open(sw_model *m, const char *state_dir, const char *his
             snprintf(err, errcap, "cannot open the energy counters %s: %s (fix its permissions or move it away)", db,
                      access(db, R_OK | W_OK) != 0 ? strerror(errno) : sw_io_reason(e, saved));
             return e;
-        } else {
-            char aside[SW_DAEMON_PATH_MAX + 100];
-            if (move_db_aside(db, unix_s, aside, sizeof aside) != SW_OK) {
-                snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", db,
-                         strerror(errno));
-                return SW_ERR_STATE_CORRUPT;
-            }
-            SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (not a sound SQLite database); moved it to %s", db,
-                    aside);
+        } else if (!put_aside(db, true, "not a sound SQLite database", unix_s, err, errcap)) {
+            return SW_ERR_STATE_CORRUPT;
         }
     }
     if (!loaded) {
