@@ -4,8 +4,9 @@
 `sunwire run` reads the Tigo simulator, keeps its energy counters in a state
 directory (committed every SAVE_MS), publishes to a real mosquitto broker and
 serves /metrics on 127.0.0.1. The test records everything it publishes while
-it is killed with SIGKILL at a random moment, again and again (100 times by
-default, SW_ENERGY_KILLS), on the same state directory:
+it is killed with SIGKILL at a random moment (every other time once the run
+publishes), again and again (100 times by default, SW_ENERGY_KILLS), on the
+same state directory:
   - every lifetime energy value seen on MQTT (panel and string states, in
     arrival order, per topic) and scraped from /metrics (per series, in scrape
     order) is never smaller than one seen before it, across all the kills;
@@ -90,7 +91,7 @@ def committed(db):
 class PublishedEnergyNeverDecreases(unittest.TestCase):
     def test_kill_9_loop(self):
         rng = random.Random(SEED)
-        stats = dict(kills=0, mqtt_values=0, metric_values=0, scrapes=0, commits_seen=0, max_unsaved_s=0.0,
+        stats = dict(kills=0, mqtt_values=0, metric_values=0, scrapes=0, runs_committed=0, max_unsaved_s=0.0,
                      max_loss_wh=0.0)
         broker = mqttlib.Broker()
         broker.start()
@@ -117,7 +118,14 @@ class PublishedEnergyNeverDecreases(unittest.TestCase):
                 started_at = time.time()
                 d = fl.Proc([fl.BIN, "run", "--config", cfg], env=fl.quiet_env(SUNWIRE_LOG="error"))
                 try:
-                    time.sleep(rng.uniform(0.15, 0.75))
+                    # Every other kill lands anywhere from the start on (opening the database
+                    # included), the others while the run publishes (a slow build starts slowly).
+                    if i % 2:
+                        mqttlib.wait_until(lambda: [m for m in watcher.snapshot()[seen_msgs:]
+                                                    if m.topic.startswith("sw/panel/")], 10)
+                        time.sleep(rng.uniform(0.0, 0.6))
+                    else:
+                        time.sleep(rng.uniform(0.05, 0.75))
                     self.assertTrue(d.alive(), "daemon exited: %s" % "\n".join(d.lines(True))[-2000:])
                     os.kill(d.pid, signal.SIGKILL)
                     killed_at = time.time()
@@ -155,10 +163,9 @@ class PublishedEnergyNeverDecreases(unittest.TestCase):
                                              "kill %d: %r reported %.3f s after its last commit" % (i, key, unsaved))
                         stats["max_unsaved_s"] = max(stats["max_unsaved_s"], unsaved)
                         stats["max_loss_wh"] = max(stats["max_loss_wh"], power * unsaved / 3600.0)
-                for key, (_, _, saved) in rows.items():
-                    if saved != prev_saved.get(key):
-                        stats["commits_seen"] += 1
-                    prev_saved[key] = saved
+                if any(saved != prev_saved.get(key) for key, (_, _, saved) in rows.items()):
+                    stats["runs_committed"] += 1
+                prev_saved = {key: saved for key, (_, _, saved) in rows.items()}
 
             scraper.stop()
             stats["scrapes"] = scraper.scrapes
@@ -184,7 +191,7 @@ class PublishedEnergyNeverDecreases(unittest.TestCase):
 
         # The loop did what it claims: energy grew, commits happened, both outputs were read.
         self.assertGreater(max(v for (kind, _), v in series.items() if kind == "mqtt"), 0.0, stats)
-        self.assertGreater(stats["commits_seen"], KILLS // 2, stats)
+        self.assertGreater(stats["runs_committed"], KILLS // 4, stats)
         self.assertGreater(stats["metric_values"], KILLS, stats)
         self.assertGreater(stats["mqtt_values"], KILLS, stats)
         if os.environ.get("SW_CRASH_REPORT"):
