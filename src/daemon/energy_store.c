@@ -93,7 +93,10 @@ sw_err sw_energy_store_open(const char *path, bool readonly, sw_energy_store **o
     if (!sound(s->db)) {
         int ec = sqlite3_extended_errcode(s->db) & 0xff;
         sw_energy_store_close(s);
-        return ec == SQLITE_CANTOPEN || ec == SQLITE_PERM || ec == SQLITE_IOERR || ec == SQLITE_NOMEM
+        /* Only a file that is not a sound database is corrupt; one another process holds
+         * locked, or that cannot be read, must not be moved aside. */
+        return ec == SQLITE_CANTOPEN || ec == SQLITE_PERM || ec == SQLITE_IOERR || ec == SQLITE_NOMEM ||
+                       ec == SQLITE_BUSY || ec == SQLITE_LOCKED
                    ? SW_ERR_OPEN
                    : SW_ERR_STATE_CORRUPT;
     }

@@ -380,6 +380,9 @@ sw_err sw_daemon_energy_open(sw_model *m, const char *state_dir, const char *his
         /* Absent or corrupt: the copy made at the last start, then (first start) panels.json, then the history. */
         size_t n = load_db_copy(m, prev, now_ns);
         if (n > 0) {
+            /* The copy is as old as the last start: the history may know larger lifetime values
+             * (a restore only ever raises a counter). */
+            restore_from_history(m, history_path, now_ns);
             if (exists)
                 SW_LOGE(LOG_TARGET, "energy counters of %zu panels restored from %s (the copy made at the last start)",
                         n, prev);
@@ -404,7 +407,7 @@ sw_err sw_daemon_energy_open(sw_model *m, const char *state_dir, const char *his
         }
         e = sw_energy_store_open(db, false, &s);
         if (e != SW_OK) {
-            snprintf(err, errcap, "cannot create the energy counters %s: %s", db, sw_energy_store_errmsg(s));
+            snprintf(err, errcap, "cannot create the energy counters %s: %s", db, sw_io_reason(e, errno));
             return e;
         }
         /* Whatever was restored is durable before anything is published or renamed. */
