@@ -396,7 +396,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
                                                    : (double)v->u.i;
     /* Text of any length: a stack buffer for the usual short ones, the heap beyond. */
     char small[4096], *big = NULL, *json = NULL;
-    char *text = small;
+    const char *text = small;
     bool lost = false; /* no memory for the whole text: store nothing rather than a cut one */
     unsigned word;
     char tail;
@@ -405,8 +405,10 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         v->type == SW_RCT_TYPE_UINT32) {
         uint32_t bits = (uint32_t)v->u.i;
         size_t need = sw_daemon_rct_fault_text(word, bits, small, sizeof small);
-        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL))
-            sw_daemon_rct_fault_text(word, bits, text = big, need + 1);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_daemon_rct_fault_text(word, bits, big, need + 1);
+            text = big;
+        }
         if (!p->have_faults[word] || p->faults[word] != bits) {
             if (bits)
                 SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, text);
@@ -419,11 +421,13 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             p->have_faults[word] = true;
         }
     } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label) {
-        text = (char *)label;
+        text = label;
     } else {
         size_t need = sw_rct_value_to_text(v, small, sizeof small);
-        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL))
-            sw_rct_value_to_text(v, text = big, need + 1);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_rct_value_to_text(v, big, need + 1);
+            text = big;
+        }
         if (structured_type(v->type) && !(json = value_json(v)))
             lost = true;
     }
