@@ -37,7 +37,7 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->night_mode = SW_NIGHT_UNAVAILABLE;
     c->energy_gap_s = 300;
     c->tz = SW_DAEMON_TZ_LOCAL;
-    c->save_interval_s = 300;
+    c->save_interval_ms = 10000;
     c->tick_ms = 10000;
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
@@ -401,9 +401,9 @@ static sw_err set_general(sw_daemon_config *c, const char *key, const char *valu
             return SW_ERR_OUT_OF_RANGE;
         c->energy_gap_s = ms / 1000;
     } else if (strcmp(key, "save_interval") == 0) {
-        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+        if (!dur_key(key, value, 100, 86400LL * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
-        c->save_interval_s = ms / 1000;
+        c->save_interval_ms = (int)ms;
     } else if (strcmp(key, "tick") == 0) {
         if (!dur_key(key, value, 100, 3600LL * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;

@@ -356,6 +356,30 @@ static bool numeric_type(sw_rct_type t)
            t == SW_RCT_TYPE_FLOAT;
 }
 
+/* Types whose value is a structure (cells, modules, series, tables): outputs carry them as JSON. */
+static bool structured_type(sw_rct_type t)
+{
+    return t == SW_RCT_TYPE_TIMESERIES || t == SW_RCT_TYPE_EVENT_TABLE || t == SW_RCT_TYPE_BATTERY_MODULE_STATUS ||
+           t == SW_RCT_TYPE_BATTERY_MODULE_STATISTICS || t == SW_RCT_TYPE_BATTERY_MODULE_RESISTANCE;
+}
+
+/* v as one JSON document, whole, in a malloc'd buffer; NULL when out of memory. */
+static char *value_json(const sw_rct_value *v)
+{
+    for (size_t cap = 4096; cap <= ((size_t)64 << 20); cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        sw_json j;
+        sw_json_init(&j, buf, cap);
+        sw_rct_value_to_json(v, &j);
+        if (sw_json_finish(&j))
+            return buf;
+        free(buf);
+    }
+    return NULL;
+}
+
 static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_value *v)
 {
     sw_inverter_value iv;
@@ -370,35 +394,59 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         iv.number = v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
                     : v->type == SW_RCT_TYPE_FLOAT ? v->u.f
                                                    : (double)v->u.i;
+    /* Text of any length: a stack buffer for the usual short ones, the heap beyond. */
+    char small[4096], *big = NULL, *json = NULL;
+    const char *text = small;
+    bool lost = false; /* no memory for the whole text: store nothing rather than a cut one */
     unsigned word;
     char tail;
     const char *label = NULL;
     if (sscanf(o->name, "fault[%u].fl%c", &word, &tail) == 2 && tail == 't' && word < 4 &&
         v->type == SW_RCT_TYPE_UINT32) {
         uint32_t bits = (uint32_t)v->u.i;
-        sw_daemon_rct_fault_text(word, bits, iv.text, sizeof iv.text);
+        size_t need = sw_daemon_rct_fault_text(word, bits, small, sizeof small);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_daemon_rct_fault_text(word, bits, big, need + 1);
+            text = big;
+        }
         if (!p->have_faults[word] || p->faults[word] != bits) {
             if (bits)
-                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, iv.text);
+                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, text);
             else if (p->have_faults[word])
                 SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
             if (bits || p->have_faults[word]) {
-                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, iv.text);
+                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, text);
             }
             p->faults[word] = bits;
             p->have_faults[word] = true;
         }
-    } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label)
-        snprintf(iv.text, sizeof iv.text, "%s", label);
-    else
-        sw_rct_value_to_text(v, iv.text, sizeof iv.text);
+    } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label) {
+        text = label;
+    } else {
+        size_t need = sw_rct_value_to_text(v, small, sizeof small);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_rct_value_to_text(v, big, need + 1);
+            text = big;
+        }
+        if (structured_type(v->type) && !(json = value_json(v)))
+            lost = true;
+    }
+    if (lost) {
+        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", p->cfg->name, o->name);
+        free(big);
+        free(json);
+        return;
+    }
     /* RCT keeps objects whose unit is % as fractions of one (battery.soc 0.532).
      * The model carries percent, so every output (MQTT, Prometheus, InfluxDB, the
      * history, the dashboard) shows the number its unit says. */
     if (iv.is_number && strcmp(iv.unit, "%") == 0 && v->type == SW_RCT_TYPE_FLOAT) {
         iv.number *= 100.0;
-        sw_fmt_double(iv.text, iv.number);
+        sw_fmt_double(small, iv.number);
+        text = small;
     }
+    iv.text = text;
+    iv.json = json;
 
     if (strcmp(o->name, "inverter_sn") == 0)
         sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);
@@ -406,7 +454,11 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
     else if (strcmp(o->name, "svnversion") == 0)
         sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
-    sw_model_inverter_value_set(p->d->model, &iv);
+    sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
+    if (e != SW_OK)
+        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
+    free(big);
+    free(json);
 }
 
 /* The accepted answer: decode it with its object's type and store it. */

@@ -547,7 +547,7 @@ sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, 
         bind_real(st, 6, v->number);
     else
         sqlite3_bind_null(st, 6);
-    bind_text(st, 7, v->text);
+    bind_text(st, 7, v->json ? v->json : v->text); /* structured values as their JSON, whole */
     return step(h, st);
 }
 

@@ -35,6 +35,7 @@ struct ha_entity {
     const char *field;        /* key in the state JSON */
     const char *state_topic;  /* NULL = the device's */
     int precision;            /* suggested_display_precision, -1 = none */
+    bool structured;          /* the field is a JSON object: its entries become attributes */
 };
 
 struct ha_device {
@@ -114,9 +115,17 @@ static void unique_id(char *out, size_t cap, const struct ha_device *d, const st
 static void write_entity_fields(sw_json *j, const struct ha_device *d, const struct ha_entity *e)
 {
     char uid[2 * SW_MQTT_TOPIC_MAX];
-    char tmpl[SW_MQTT_TOPIC_MAX];
+    char tmpl[4 * SW_MQTT_TOPIC_MAX];
     unique_id(uid, sizeof uid, d, e);
-    snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
+    if (e->structured)
+        /* A state is at most 255 characters: the whole structure goes into the attributes,
+         * the state counts its entries (cells, points, rows). */
+        snprintf(tmpl, sizeof tmpl,
+                 "{%% set v = value_json.%s %%}{{ (v.cells if v.cells is defined else v.points if v.points is "
+                 "defined else v.entries if v.entries is defined else v) | length }}",
+                 e->field);
+    else
+        snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
     kv(j, "name", e->name);
     kv(j, "unique_id", uid);
     /* A predictable entity_id (sensor.<unique_id as a slug>) instead of one
@@ -136,6 +145,12 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     if (e->state_topic)
         kv(j, "state_topic", e->state_topic);
     kv(j, "value_template", tmpl);
+    if (e->structured) {
+        char attr[SW_MQTT_TOPIC_MAX + 32];
+        snprintf(attr, sizeof attr, "{{ value_json.%s | tojson }}", e->field);
+        kv(j, "json_attributes_topic", e->state_topic ? e->state_topic : d->state_topic);
+        kv(j, "json_attributes_template", attr);
+    }
     if (e->precision >= 0) {
         sw_json_key(j, "suggested_display_precision");
         sw_json_int(j, e->precision);
@@ -432,6 +447,7 @@ static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *s
     e->state_class = vc.state_class;
     e->field = key;
     e->precision = -1;
+    e->structured = v->json != NULL;
     return true;
 }
 

@@ -246,10 +246,13 @@ sw_err sw_influx_inverter_value_line(char *buf, size_t cap, const sw_inverter_va
     sw_influx_line_tag(&l, "inverter", v->inverter);
     sw_influx_line_tag(&l, "object", v->object_name);
     sw_influx_line_tag(&l, "unit", v->unit);
-    if (v->is_number)
+    if (v->is_number) {
         sw_influx_line_field_double(&l, "value", v->number);
-    else
+    } else {
         sw_influx_line_field_string(&l, "text", v->text);
+        if (v->json)
+            sw_influx_line_field_string(&l, "json", v->json);
+    }
     return sw_influx_line_end(&l, v->timestamp_ns ? v->timestamp_ns : now_ns, prec, len_out);
 }
 
@@ -509,8 +512,16 @@ static void on_inverter_value(void *self, const sw_inverter_value *v)
     influx_sink *s = self;
     char line[LINE_MAX_BYTES];
     size_t n;
-    if (sw_influx_inverter_value_line(line, sizeof line, v, wall_ns(), s->cfg.precision, &n) == SW_OK)
+    if (sw_influx_inverter_value_line(line, sizeof line, v, wall_ns(), s->cfg.precision, &n) == SW_OK) {
         emit(s, line, n);
+        return;
+    }
+    /* A long text or structured value: a line as long as it needs (escaping at most doubles it). */
+    size_t cap = LINE_MAX_BYTES + 2 * (strlen(v->text) + (v->json ? strlen(v->json) : 0));
+    char *big = malloc(cap);
+    if (big && sw_influx_inverter_value_line(big, cap, v, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, big, n);
+    free(big);
 }
 
 static void on_gateway(void *self, const sw_gateway *g)

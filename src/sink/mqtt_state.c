@@ -87,6 +87,8 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
             sw_ha_value_class vc;
             sw_ha_classify_value(v, &vc);
             sw_json_double(&j, vc.scale == 1.0 ? v->number : sw_mqtt_round(v->number * vc.scale, 6));
+        } else if (v->json) {
+            sw_json_raw(&j, v->json, strlen(v->json)); /* a structured value as JSON, whole */
         } else {
             sw_json_string(&j, v->text);
         }

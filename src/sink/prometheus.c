@@ -474,7 +474,8 @@ static void render_inverters(pbuf *b, const sw_model *m)
     header = false;
     for (size_t i = 0; i < nv; i++) {
         const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
-        if (v->is_number)
+        /* Structured values (battery cells, time series) are no label: see MQTT, the API, InfluxDB. */
+        if (v->is_number || v->json)
             continue;
         if (!header)
             family(b, "sunwire_inverter_text_info", "gauge", "Inverter values that are text; the value is always 1.");

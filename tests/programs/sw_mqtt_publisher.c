@@ -64,10 +64,9 @@ static void set_value(sw_model *m, uint32_t id, const char *name, const char *un
     snprintf(v.unit, sizeof v.unit, "%s", unit);
     v.is_number = is_number;
     v.number = number;
-    if (text)
-        snprintf(v.text, sizeof v.text, "%s", text);
-    else
-        snprintf(v.text, sizeof v.text, "%g", number);
+    char num[32];
+    snprintf(num, sizeof num, "%g", number);
+    v.text = text ? text : num;
     v.timestamp_ns = now;
     sw_model_inverter_value_set(m, &v);
 }

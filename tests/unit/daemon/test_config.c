@@ -96,7 +96,7 @@ static void test_full(void **state)
     assert_int_equal(c->energy_gap_s, 120);
     assert_int_equal(c->tz, SW_DAEMON_TZ_FIXED);
     assert_int_equal(c->tz_offset_s, -(5 * 3600 + 30 * 60));
-    assert_int_equal(c->save_interval_s, 60);
+    assert_int_equal(c->save_interval_ms, 60000);
     assert_int_equal(c->tick_ms, 500);
 
     assert_int_equal(c->n_tigo, 2);

@@ -268,12 +268,12 @@ static void test_other_tables_and_retention(void **state)
     v.object_id = 0x959930BF;
     v.is_number = true;
     v.number = 0.53;
-    snprintf(v.text, sizeof v.text, "0.53");
+    v.text = "0.53";
     assert_int_equal(sw_history_add_inverter_value(h, &v, T0), SW_OK);
     snprintf(v.object_name, sizeof v.object_name, "prim_sm.state");
     v.is_number = false;
     v.number = NAN;
-    snprintf(v.text, sizeof v.text, "Feed in, \"grid\"");
+    v.text = "Feed in, \"grid\"";
     assert_int_equal(sw_history_add_inverter_value(h, &v, T0 + SEC), SW_OK);
     sw_string_agg s = { .name = "west", .panels = 8, .online = 7, .power_sum_w = 1500, .power_min_w = 150,
                         .power_max_w = 250, .power_avg_w = 1500.0 / 7, .energy_today_wh = 400,

@@ -386,7 +386,7 @@ static void test_other_records(void **state)
     assert_true(lp_field(&l, "value")->f == 0.53);
     assert_true(l.ts == T0 / 1000000000);
     v.is_number = false;
-    snprintf(v.text, sizeof v.text, "Feed in \"grid\"\\");
+    v.text = "Feed in \"grid\"\\";
     assert_int_equal(sw_influx_inverter_value_line(buf, sizeof buf, &v, 0, SW_INFLUX_PRECISION_S, NULL), SW_OK);
     lp_parse(buf, &l);
     assert_string_equal(lp_field(&l, "text")->s, "Feed in \"grid\"\\");

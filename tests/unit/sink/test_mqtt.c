@@ -334,7 +334,7 @@ static sw_inverter_value value(const char *inv, const char *name, const char *un
     snprintf(v.unit, sizeof v.unit, "%s", unit);
     v.is_number = is_number;
     v.number = number;
-    snprintf(v.text, sizeof v.text, "%s", text);
+    v.text = text;
     return v;
 }
 

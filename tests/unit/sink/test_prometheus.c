@@ -288,7 +288,7 @@ static sw_model *vector_model(json_t **cases_out, size_t *n_out)
         snprintf(v.unit, sizeof v.unit, "%s", vals[i].unit);
         v.is_number = vals[i].text == NULL;
         v.number = vals[i].v;
-        snprintf(v.text, sizeof v.text, "%s", vals[i].text ? vals[i].text : "");
+        v.text = vals[i].text ? vals[i].text : "";
         v.timestamp_ns = T0;
         assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
     }
