@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sink/sink_mqtt.h"
 #include "testutil.h"
 
@@ -352,9 +353,14 @@ static void test_strings(void **state)
     snprintf(s[1].name, sizeof s[1].name, "total");
     const sw_string_agg *ptrs[2] = { &s[0], &s[1] };
     struct captured cap = { 0 };
-    char buf[16384], sbuf[1024];
+    char buf[65536], sbuf[4096];
     size_t slen;
     assert_int_equal(sw_mqtt_string_state(sbuf, sizeof sbuf, &s[0], &slen), SW_OK);
+    /* Every string field with a Home Assistant column is one entity per string. */
+    size_t kinds = 0;
+    for (size_t i = 0; i < sw_string_field_count; i++)
+        kinds += sw_string_fields[i].ha.name != NULL;
+    assert_true(kinds >= 25);
     json_t *st = json_loadb(sbuf, slen, 0, NULL);
 
     assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
@@ -363,7 +369,7 @@ static void test_strings(void **state)
     json_t *m = cap.payload[0];
     check_device(json_object_get(m, "device"), "sunwire_strings", "Solar strings", "sunwire", NULL, NULL);
     json_t *cmps = json_object_get(m, "components");
-    assert_int_equal(json_object_size(cmps), 8);
+    assert_int_equal(json_object_size(cmps), 2 * kinds);
     static const struct { const char *uid, *name, *topic; struct want_entity w; } want[] = {
         { "sunwire_strings_South_roof_power", "South roof power", "sunwire/string/South_roof/state",
           { "South_roof_power", "power", "W", "measurement", NULL } },
@@ -377,6 +383,19 @@ static void test_strings(void **state)
           { "total_energy_total", "energy", "Wh", "total_increasing", NULL } },
         { "sunwire_strings_total_online", "Total panels online", "sunwire/string/total/state",
           { "total_online", NULL, NULL, "measurement", "diagnostic" } },
+        /* The spread of the panels' readings, as taptap-mqtt publishes it. */
+        { "sunwire_strings_South_roof_voltage_in_min", "South roof input voltage min", "sunwire/string/South_roof/state",
+          { "South_roof_voltage_in_min", "voltage", "V", "measurement", NULL } },
+        { "sunwire_strings_South_roof_voltage_out_sum", "South roof output voltage sum",
+          "sunwire/string/South_roof/state", { "South_roof_voltage_out_sum", "voltage", "V", "measurement", NULL } },
+        { "sunwire_strings_total_temperature_max", "Total temperature max", "sunwire/string/total/state",
+          { "total_temperature_max", "temperature", "\xC2\xB0" "C", "measurement", NULL } },
+        { "sunwire_strings_total_duty_cycle_avg", "Total duty cycle avg", "sunwire/string/total/state",
+          { "total_duty_cycle_avg", NULL, "%", "measurement", "diagnostic" } },
+        { "sunwire_strings_total_rssi_min", "Total signal min", "sunwire/string/total/state",
+          { "total_rssi_min", NULL, NULL, "measurement", "diagnostic" } },
+        { "sunwire_strings_total_identified", "Total panels identified", "sunwire/string/total/state",
+          { "total_identified", NULL, NULL, "measurement", "diagnostic" } },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         json_t *ent = json_object_get(cmps, want[i].uid);
@@ -392,7 +411,7 @@ static void test_strings(void **state)
     char err[64];
     assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
     assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
-    assert_int_equal(cap.n, 8);
+    assert_int_equal(cap.n, 2 * kinds);
     assert_opt(cap.payload[find_topic(&cap, "homeassistant/sensor/sunwire_strings/South_roof_power/config")],
                "state_topic", "sunwire/string/South_roof/state");
     assert_opt(cap.payload[find_topic(&cap, "homeassistant/sensor/sunwire_strings/total_power/config")],
