@@ -22,6 +22,9 @@
 #include "sunwire/json.h"
 #include "sunwire_config.h"
 
+/* A device identifier: instance id, kind and the device's own id (device_id). */
+#define DEVICE_ID_MAX (2 * SW_MQTT_TOPIC_MAX + 16)
+
 /* One entity, as the builders describe it before it is written in either mode. */
 struct ha_entity {
     const char *key;          /* unique within the device; part of unique_id and the entity topic */
@@ -113,7 +116,7 @@ static void unique_id(char *out, size_t cap, const struct ha_device *d, const st
 
 static void write_entity_fields(sw_json *j, const struct ha_device *d, const struct ha_entity *e)
 {
-    char uid[2 * SW_MQTT_TOPIC_MAX];
+    char uid[DEVICE_ID_MAX + SW_MQTT_TOPIC_MAX];
     char tmpl[SW_MQTT_TOPIC_MAX];
     unique_id(uid, sizeof uid, d, e);
     snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
@@ -122,7 +125,7 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     /* A predictable entity_id (sensor.<unique_id as a slug>) instead of one
      * derived from display names. Home Assistant 2025.10 replaced object_id
      * with this key; older releases drop the key they do not know. */
-    char eid[2 * SW_MQTT_TOPIC_MAX + 16];
+    char eid[DEVICE_ID_MAX + SW_MQTT_TOPIC_MAX + 16];
     size_t n = (size_t)snprintf(eid, sizeof eid, "%s.", e->platform);
     for (const char *p = uid; *p && n + 1 < sizeof eid; p++)
         eid[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p == '-' ? '_' : *p;
@@ -154,7 +157,7 @@ static sw_err emit_json(sw_json *j, const char *topic, sw_ha_emit_fn emit, void 
 static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entity_at_fn at, const void *ctx,
                        size_t n, char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
 {
-    char topic[3 * SW_MQTT_TOPIC_MAX];
+    char topic[DEVICE_ID_MAX + 3 * SW_MQTT_TOPIC_MAX];
     char scratch[4 * SW_MQTT_TOPIC_MAX];
     struct ha_entity e;
     sw_json j;
@@ -172,7 +175,7 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
         for (size_t i = 0; i < n; i++) {
             if (!at(ctx, i, &e, scratch, sizeof scratch))
                 continue;
-            char uid[2 * SW_MQTT_TOPIC_MAX];
+            char uid[DEVICE_ID_MAX + SW_MQTT_TOPIC_MAX];
             unique_id(uid, sizeof uid, d, &e);
             sw_json_key(&j, uid);
             sw_json_object_begin(&j);
@@ -209,6 +212,16 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
             return err;
     }
     return SW_OK;
+}
+
+/* "<instance>_<kind>[_<id>]": a device identifier, distinct for each daemon on the broker (sink_mqtt.h). */
+static bool device_id(char *out, size_t cap, const sw_mqtt_config *c, const char *kind, const char *id)
+{
+    char inst[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_instance_id(inst, sizeof inst, c))
+        return false;
+    int n = id ? snprintf(out, cap, "%s_%s_%s", inst, kind, id) : snprintf(out, cap, "%s_%s", inst, kind);
+    return n > 0 && (size_t)n < cap;
 }
 
 /* ---- panels ---------------------------------------------------------------- */
@@ -258,13 +271,12 @@ static bool table_at(const void *ctx, size_t i, struct ha_entity *e, char *scrat
 sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
                             sw_ha_emit_fn emit, void *user)
 {
-    char pid[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], via[SW_MQTT_TOPIC_MAX + 32];
+    char pid[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], via[DEVICE_ID_MAX];
     char gw[SW_MQTT_TOPIC_MAX], topic[SW_MQTT_TOPIC_MAX];
     if (!sw_mqtt_panel_id(pid, sizeof pid, p) || !sw_mqtt_gateway_id(gw, sizeof gw, p->source, p->gateway_id) ||
-        !sw_mqtt_topic_panel(topic, sizeof topic, c, p))
+        !sw_mqtt_topic_panel(topic, sizeof topic, c, p) || !device_id(id, sizeof id, c, "panel", pid) ||
+        !device_id(via, sizeof via, c, "gateway", gw))
         return SW_ERR_NO_SPACE;
-    snprintf(id, sizeof id, "sunwire_panel_%s", pid);
-    snprintf(via, sizeof via, "sunwire_gateway_%s", gw);
     struct ha_device d = {
         .id = id, .name = p->name[0] ? p->name : pid, .manufacturer = "Tigo", .model = "TS4 optimizer",
         .serial = p->barcode, .via = via, .state_topic = topic, .online_field = true,
@@ -278,12 +290,12 @@ sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *bu
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
                               sw_ha_emit_fn emit, void *user)
 {
-    char gw[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], topic[SW_MQTT_TOPIC_MAX];
+    char gw[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], topic[SW_MQTT_TOPIC_MAX];
     char name[SW_MODEL_NAME_MAX + 32];
     if (!sw_mqtt_gateway_id(gw, sizeof gw, g->source, g->gateway_id) ||
-        !sw_mqtt_topic_gateway(topic, sizeof topic, c, g->source, g->gateway_id))
+        !sw_mqtt_topic_gateway(topic, sizeof topic, c, g->source, g->gateway_id) ||
+        !device_id(id, sizeof id, c, "gateway", gw))
         return SW_ERR_NO_SPACE;
-    snprintf(id, sizeof id, "sunwire_gateway_%s", gw);
     snprintf(name, sizeof name, "Tigo gateway %s %u", g->source, (unsigned)g->gateway_id);
     struct ha_device d = {
         .id = id, .name = name, .manufacturer = "Tigo", .model = "TAP", .serial = g->barcode,
@@ -332,11 +344,10 @@ static bool string_at(const void *vctx, size_t i, struct ha_entity *e, char *scr
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
                               char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
 {
-    char base[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32];
-    if (!sw_mqtt_slug(base, sizeof base, c->base_topic))
+    char id[DEVICE_ID_MAX];
+    /* Per installation, not per hardware. */
+    if (!device_id(id, sizeof id, c, "strings", NULL))
         return SW_ERR_NO_SPACE;
-    /* Per installation, not per hardware: two sunwire instances need two base topics anyway. */
-    snprintf(id, sizeof id, "%s_strings", base);
     struct ha_device d = {
         .id = id, .name = "Solar strings", .manufacturer = "sunwire", .model = "String aggregates",
     };
@@ -439,12 +450,11 @@ sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
                                sw_ha_emit_fn emit, void *user)
 {
-    char serial[SW_MQTT_TOPIC_MAX], id[SW_MQTT_TOPIC_MAX + 32], topic[SW_MQTT_TOPIC_MAX];
+    char serial[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], topic[SW_MQTT_TOPIC_MAX];
     if (!sw_mqtt_inverter_id(serial, sizeof serial, inv))
         return SW_ERR_NOT_FOUND;
-    if (!sw_mqtt_topic_inverter(topic, sizeof topic, c, inv->name))
+    if (!sw_mqtt_topic_inverter(topic, sizeof topic, c, inv->name) || !device_id(id, sizeof id, c, "inverter", serial))
         return SW_ERR_NO_SPACE;
-    snprintf(id, sizeof id, "sunwire_inverter_%s", serial);
     struct ha_device d = {
         .id = id, .name = inv->name, .manufacturer = "RCT Power", .model = inv->model, .serial = inv->serial,
         .sw_version = inv->firmware, .state_topic = topic, .online_field = true,

@@ -39,6 +39,8 @@ extern "C" {
 
 #define SW_MQTT_TEXT_MAX 256
 #define SW_MQTT_TOPIC_MAX 256
+/* instance_id: at most this many bytes minus one, letters, digits, '_' and '-'. */
+#define SW_MQTT_ID_MAX 65
 /* State messages kept while the broker is unreachable (queue_size default). */
 #define SW_MQTT_QUEUE_DEFAULT 1000
 
@@ -63,6 +65,7 @@ typedef struct sw_mqtt_config {
     bool tls_insecure;                  /* skip the host name check (never the chain) */
     int keepalive_s;                    /* default 60 */
     char base_topic[SW_MQTT_TEXT_MAX];  /* default "sunwire" */
+    char instance_id[SW_MQTT_ID_MAX];   /* namespaces Home Assistant ids; "" = derived from base_topic */
     char discovery_prefix[SW_MQTT_TEXT_MAX]; /* default "homeassistant" */
     char ha_status_topic[SW_MQTT_TEXT_MAX];  /* default "<discovery_prefix>/status" */
     sw_mqtt_discovery_mode discovery;
@@ -80,7 +83,7 @@ void sw_mqtt_config_defaults(sw_mqtt_config *c);
 /*
  * Apply one key of the [mqtt] section. Keys: host, port, client_id, username,
  * password, tls, tls_ca_file, tls_ca_path, tls_cert_file, tls_key_file,
- * tls_insecure, keepalive, base_topic, discovery_prefix, ha_status_topic,
+ * tls_insecure, keepalive, base_topic, instance_id, discovery_prefix, ha_status_topic,
  * discovery (device|entity|off), retain, retain_discovery, qos, queue_size,
  * reconnect_min, reconnect_max, connect_timeout (seconds, decimals allowed),
  * coalesce (seconds). Booleans: true/false, yes/no, on/off, 1/0.
@@ -97,6 +100,14 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
  * Assistant object id. Returns the length, or 0 when out is too small.
  */
 size_t sw_mqtt_slug(char *out, size_t cap, const char *text);
+
+/*
+ * The instance id that starts every Home Assistant device identifier (and so
+ * every unique_id): instance_id when set, else base_topic slugged ("sunwire"
+ * by default, so a single daemon keeps the identifiers it always had). Two
+ * daemons on one broker need two base topics, and so get two instance ids.
+ */
+size_t sw_mqtt_instance_id(char *out, size_t cap, const sw_mqtt_config *c);
 
 /* Stable identifiers (slugged): panel "<barcode>" or "<source>_<gw>_<node>",
  * gateway "<source>_<gw>", inverter "<serial>" or "" while the serial is unknown. */

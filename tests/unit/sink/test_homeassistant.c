@@ -232,20 +232,113 @@ static void test_panel_entity_mode(void **state)
     json_t *st = panel_state_json(&p);
     for (size_t i = 0; i < N_PANEL; i++) {
         char topic[256];
-        snprintf(topic, sizeof topic, "ha/sensor/sunwire_panel_4-C3F1A2B/%s/config", panel_want[i].key);
+        /* The ids start with the instance id, derived from base_topic "pv". */
+        snprintf(topic, sizeof topic, "ha/sensor/pv_panel_4-C3F1A2B/%s/config", panel_want[i].key);
         json_t *m = cap.payload[find_topic(&cap, topic)];
         assert_null(json_object_get(m, "components"));
         assert_null(json_object_get(m, "platform"));
-        check_device(json_object_get(m, "device"), "sunwire_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
-                     "sunwire_gateway_roof_4609");
+        check_device(json_object_get(m, "device"), "pv_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
+                     "pv_gateway_roof_4609");
         assert_opt(json_object_get(m, "origin"), "name", "sunwire");
         assert_opt(m, "state_topic", "pv/panel/4-C3F1A2B/state");
         check_availability(m, "pv/status", "pv/panel/4-C3F1A2B/state");
         assert_int_equal(json_integer_value(json_object_get(m, "qos")), 0);
-        check_entity(m, "sunwire_panel_4-C3F1A2B", &panel_want[i], st);
+        check_entity(m, "pv_panel_4-C3F1A2B", &panel_want[i], st);
     }
     json_decref(st);
     release(&cap);
+}
+
+/* Every identifier one daemon announces: device identifiers, via_device links and unique_ids. */
+static void collect_ids(const sw_mqtt_config *c, json_t *ids)
+{
+    sw_panel p = sample_panel();
+    sw_gateway g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.source, sizeof g.source, "tigo");
+    g.gateway_id = 4609;
+    sw_inverter inv;
+    memset(&inv, 0, sizeof inv);
+    snprintf(inv.name, sizeof inv.name, "house");
+    snprintf(inv.serial, sizeof inv.serial, "SIM0000000001");
+    sw_inverter_value v = {.inverter = "house", .object_name = "battery.soc", .unit = "%", .is_number = true};
+    const sw_inverter_value *vals[1] = { &v };
+    sw_string_agg s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "total");
+    const sw_string_agg *aggs[1] = { &s };
+    struct captured cap = { 0 };
+    static char buf[65536];
+    assert_int_equal(sw_ha_discover_panel(c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_gateway(c, &g, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(c, aggs, 1, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_inverter(c, &inv, vals, 1, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 4);
+    for (size_t i = 0; i < cap.n; i++) {
+        json_t *dev = json_object_get(cap.payload[i], "device");
+        json_array_append(ids, json_array_get(json_object_get(dev, "identifiers"), 0));
+        if (json_object_get(dev, "via_device"))
+            json_array_append(ids, json_object_get(dev, "via_device"));
+        const char *key;
+        json_t *ent;
+        json_object_foreach(json_object_get(cap.payload[i], "components"), key, ent)
+            json_array_append(ids, json_object_get(ent, "unique_id"));
+    }
+    release(&cap);
+}
+
+static bool shares_id(json_t *a, json_t *b)
+{
+    for (size_t i = 0; i < json_array_size(a); i++)
+        for (size_t k = 0; k < json_array_size(b); k++)
+            if (strcmp(json_string_value(json_array_get(a, i)), json_string_value(json_array_get(b, k))) == 0)
+                return true;
+    return false;
+}
+
+/* Two daemons with the default source name and gateway id must not share a Home Assistant device. */
+static void test_instance_id(void **state)
+{
+    (void)state;
+    sw_mqtt_config a, b;
+    char err[128], id[128];
+    sw_mqtt_config_defaults(&a);
+    sw_mqtt_config_defaults(&b);
+    /* The default keeps the identifiers of a single daemon as they were. */
+    assert_int_equal(sw_mqtt_instance_id(id, sizeof id, &a), 7);
+    assert_string_equal(id, "sunwire");
+    assert_int_equal(sw_mqtt_config_set(&b, "base_topic", "home/solar", err, sizeof err), SW_OK);
+    assert_true(sw_mqtt_instance_id(id, sizeof id, &b) > 0);
+    assert_string_equal(id, "home_solar");
+
+    json_t *ia = json_array(), *ib = json_array();
+    collect_ids(&a, ia);
+    collect_ids(&b, ib);
+    assert_true(json_array_size(ia) >= 8);
+    assert_int_equal(json_array_size(ia), json_array_size(ib));
+    assert_false(shares_id(ia, ib));
+    for (size_t i = 0; i < json_array_size(ib); i++)
+        assert_true(strncmp(json_string_value(json_array_get(ib, i)), "home_solar_", 11) == 0);
+
+    /* An explicit instance_id wins over base_topic, so a moved base topic can keep its ids. */
+    assert_int_equal(sw_mqtt_config_set(&b, "instance_id", "sunwire", err, sizeof err), SW_OK);
+    json_t *ic = json_array();
+    collect_ids(&b, ic);
+    assert_true(json_equal(ia, ic));
+    json_decref(ic);
+    json_decref(ia);
+    json_decref(ib);
+
+    /* Only characters that need no slugging, and not too many. */
+    static const char *const bad[] = { "", "a b", "a/b", "caf\xC3\xA9", "a+b",
+        "0123456789012345678901234567890123456789012345678901234567890123456789" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(sw_mqtt_config_set(&b, "instance_id", bad[i], err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(err, "instance_id"));
+        assert_string_equal(b.instance_id, "sunwire");
+    }
+    assert_int_equal(sw_mqtt_config_set(&b, "instance_id", "Roof-2_b", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_instance_id(id, sizeof id, &b), 8);
 }
 
 /* unique_id depends on the barcode only: names, strings, node ids and values may change. */
@@ -559,6 +652,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_panel_device_mode),
         cmocka_unit_test(test_panel_entity_mode),
+        cmocka_unit_test(test_instance_id),
         cmocka_unit_test(test_panel_ids_stable),
         cmocka_unit_test(test_gateway),
         cmocka_unit_test(test_strings),
