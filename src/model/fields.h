@@ -59,7 +59,8 @@ enum sw_field_flags {
     SW_FF_ID = 1u << 0,        /* identity: a tag/label, not a measurement */
     SW_FF_COUNTER = 1u << 1,   /* only ever grows */
     SW_FF_REPORTED = 1u << 2,  /* meaningless until the record's first report */
-    SW_FF_NIGHT_ZERO = 1u << 3 /* set to 0 when a panel goes offline in night = zero mode; else kept */
+    SW_FF_NIGHT_ZERO = 1u << 3, /* set to 0 when a panel goes offline in night = zero mode; else kept */
+    SW_FF_NIGHT_VALID = 1u << 4 /* still valid while a panel is offline (counters, last report); stays available */
 };
 
 typedef struct sw_field_keys {
@@ -142,19 +143,19 @@ typedef struct sw_field {
       "Received signal strength of the optimizer at the gateway (raw, 0 to 255).",                             \
       SW_KEYS("rssi", "rssi", "rssi", "rssi", "rssi"), SW_PROM("sunwire_panel_rssi", "gauge"),                  \
       SW_HA("Signal", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                               \
-    X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER,                                     \
+    X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER | SW_FF_NIGHT_VALID,                 \
       "Lifetime energy integrated from the power reports.",                                                    \
       SW_KEYS("energy_total_wh", "energy_total", "energy_total_wh", "energy_total_wh", "energy_total_wh"),      \
       SW_PROM("sunwire_panel_energy_watt_hours_total", "counter"),                                              \
       SW_HA("Energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                                  \
-    X(energy_today_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED, "Energy since local midnight.",                    \
+    X(energy_today_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_NIGHT_VALID, "Energy since local midnight.", \
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \
       SW_PROM("sunwire_panel_energy_today_watt_hours", "gauge"),                                                \
       SW_HA("Energy today", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                            \
     X(online, SW_FT_BOOL, "", 0, "1 while the panel reports, 0 once it fell silent.",                          \
       SW_KEYS("online", "online", "online", "online", "online"), SW_PROM("sunwire_panel_online", "gauge"),      \
       SW_NO_HA)                                                                                                \
-    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                   \
+    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED | SW_FF_NIGHT_VALID, "Measurement time of the last report.",\
       SW_KEYS("time_ns", "last_seen", "last_seen", NULL, NULL),                                              \
       SW_PROM("sunwire_panel_last_report_timestamp_seconds", "gauge"),                                          \
       SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))

@@ -38,6 +38,7 @@ struct ha_entity {
     const char *field;        /* key in the state JSON */
     const char *state_topic;  /* NULL = the device's */
     int precision;            /* suggested_display_precision, -1 = none */
+    bool night_available;     /* valid while the device is offline: follows <base>/status only */
 };
 
 struct ha_device {
@@ -89,7 +90,8 @@ static void write_origin(sw_json *j)
     sw_json_object_end(j);
 }
 
-static void write_availability(sw_json *j, const sw_mqtt_config *c, const struct ha_device *d)
+/* gated: the device's "online" flag counts too (see ha_device.online_field). */
+static void write_availability(sw_json *j, const sw_mqtt_config *c, const struct ha_device *d, bool gated)
 {
     char status[SW_MQTT_TOPIC_MAX];
     sw_mqtt_topic_status(status, sizeof status, c);
@@ -98,7 +100,7 @@ static void write_availability(sw_json *j, const sw_mqtt_config *c, const struct
     sw_json_object_begin(j);
     kv(j, "topic", status);
     sw_json_object_end(j);
-    if (d->online_field && d->state_topic) {
+    if (gated && d->online_field && d->state_topic) {
         /* A panel asleep at night or an unreachable inverter shows as unavailable, not frozen. */
         sw_json_object_begin(j);
         kv(j, "topic", d->state_topic);
@@ -181,11 +183,14 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
             sw_json_object_begin(&j);
             kv(&j, "platform", e.platform);
             write_entity_fields(&j, d, &e);
+            /* A component's own availability replaces the device's for it. */
+            if (e.night_available && d->online_field)
+                write_availability(&j, c, d, false);
             sw_json_object_end(&j);
         }
         sw_json_object_end(&j);
         kv(&j, "state_topic", d->state_topic);
-        write_availability(&j, c, d);
+        write_availability(&j, c, d, true);
         sw_json_key(&j, "qos");
         sw_json_int(&j, c->qos);
         sw_json_object_end(&j);
@@ -201,7 +206,7 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
         write_entity_fields(&j, d, &e);
         if (!e.state_topic)
             kv(&j, "state_topic", d->state_topic);
-        write_availability(&j, c, d);
+        write_availability(&j, c, d, !e.night_available);
         sw_json_key(&j, "qos");
         sw_json_int(&j, c->qos);
         write_device(&j, d);
@@ -255,6 +260,7 @@ static void field_entity(const sw_field *f, struct ha_entity *e)
         .key = f->key.mqtt, .name = f->ha.name, .platform = "sensor", .device_class = f->ha.device_class,
         .unit = f->ha.unit, .state_class = f->ha.state_class, .category = f->ha.category, .icon = f->ha.icon,
         .field = f->key.mqtt, .state_topic = NULL, .precision = f->ha.precision,
+        .night_available = (f->flags & SW_FF_NIGHT_VALID) != 0,
     };
 }
 

@@ -33,6 +33,7 @@ void sw_mqtt_config_defaults(sw_mqtt_config *c)
     c->reconnect_max_ms = 60000;
     c->connect_timeout_ms = 10000;
     c->coalesce_ms = 250;
+    c->resend_delay_ms = 5000;
 }
 
 #if defined(__GNUC__)
@@ -213,6 +214,7 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
         { "reconnect_max", &c->reconnect_max_ms, 10, 3600000 },
         { "connect_timeout", &c->connect_timeout_ms, 100, 600000 },
         { "coalesce", &c->coalesce_ms, 0, 60000 },
+        { "resend_delay", &c->resend_delay_ms, 0, 600000 },
     };
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
         if (strcmp(key, durations[i].key) != 0)

@@ -10,7 +10,9 @@
  *     is unreachable, dropping the oldest when full;
  *   - the sink: libmosquitto driven from the daemon's sw_loop (no threads),
  *     reconnecting with capped exponential backoff and re-announcing
- *     everything after each connect and each Home Assistant restart.
+ *     everything after each connect and each Home Assistant restart; every
+ *     current state follows resend_delay later, once Home Assistant has
+ *     subscribed to the topics of the entities it was just told about.
  *
  * Topics (base = base_topic, default "sunwire"; docs/mqtt.md has the payloads):
  *   <base>/status                         "online"/"offline", retained, also the last will
@@ -77,6 +79,7 @@ typedef struct sw_mqtt_config {
     int reconnect_max_ms;               /* backoff cap, default 60000 */
     int connect_timeout_ms;             /* no CONNACK by then: give up and retry; default 10000 */
     int coalesce_ms;                    /* inverter values within this window share one message; default 250 */
+    int resend_delay_ms;                /* states again this long after new discovery or HA's birth; default 5000 */
 } sw_mqtt_config;
 
 void sw_mqtt_config_defaults(sw_mqtt_config *c);
@@ -86,7 +89,7 @@ void sw_mqtt_config_defaults(sw_mqtt_config *c);
  * tls_insecure, keepalive, base_topic, instance_id, discovery_prefix, ha_status_topic,
  * discovery (device|entity|off), retain, retain_discovery, qos, queue_size,
  * reconnect_min, reconnect_max, connect_timeout (seconds, decimals allowed),
- * coalesce (seconds). Booleans: true/false, yes/no, on/off, 1/0.
+ * coalesce, resend_delay (seconds). Booleans: true/false, yes/no, on/off, 1/0.
  * SW_ERR_NOT_FOUND for an unknown key, SW_ERR_INVALID_ARGUMENT for a bad value;
  * both write a message naming the problem into err.
  */

@@ -184,6 +184,92 @@ class MqttRunTest(unittest.TestCase):
             for d in daemons.values():
                 d.close()
 
+    def test_states_follow_home_assistant_restart(self):
+        """Home Assistant restarts: it announces itself, reads the (retained) discovery, and only then subscribes
+        to the entities' state topics. Every entity must get a value after that, also those that rarely change
+        (the gateway's firmware and radio address), although states are not retained."""
+        # Ninety seconds of a simulated bus (enumeration, firmware version, node table, reports), said once;
+        # then the bus stays silent, so nothing but the resend can bring a state to a late subscriber.
+        bus = os.path.join(self.tmp.name, "bus.bin")
+        subprocess.run([runlib.BIN, "tigo", "simulate", "--file", bus, "--duration", "90", "--start",
+                        "2025-06-21T10:00:00Z", "--panels", "2", "--seed", "3"], check=True, capture_output=True,
+                       timeout=60)
+        with open(bus, "rb") as f:
+            self.bridge = runlib.TigoBridge([f.read()])
+        self.sim = runlib.RctSimulator(0, FROZEN)
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\n\n"
+                    "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\nresend_delay = 1.5\n"
+                    % (self.bridge.port, self.sim.port, self.broker.port))
+        self.daemon = runlib.Daemon(["--config", cfg, "--state-dir", os.path.join(self.tmp.name, "state")])
+        w = self.watcher
+        serial = read_value(self.sim.port, "inverter_sn")
+        for dev in ("sunwire_strings", "sunwire_inverter_" + serial):
+            self.assertIsNotNone(w.wait(topic="homeassistant/device/%s/config" % dev, timeout=15),
+                                 self.daemon.stderr())
+        for kind in ("_gateway_", "_panel_"):
+            self.assertTrue(mq.wait_until(lambda: [m for m in w.snapshot() if m.topic.startswith(
+                "homeassistant/device/") and kind in m.topic], 15), self.daemon.stderr())
+        gw_state = mq.wait_until(lambda: [m.json() for m in w.snapshot() if m.topic.startswith("sunwire/gateway/")
+                                          and m.json().get("version") and m.json().get("address")], 15)
+        self.assertTrue(gw_state, "the bus names the gateway's firmware and address: %r" % w.snapshot()[-5:])
+        # Let the start-up announcements (and their resend) pass; the bus has gone quiet.
+        mq.wait_until(lambda: False, 2.5)
+
+        ha = mq.Watcher(self.broker.port, topics=["homeassistant/#"]).start()
+        states = None
+        try:
+            mq.publish(self.broker.port, "homeassistant/status", "online")
+            configs = mq.wait_until(lambda: len({m.topic for m in ha.snapshot() if m.payload and
+                                                 m.topic.endswith("/config") and not m.retained}) >= 4 and
+                                    {m.topic: m for m in ha.snapshot() if m.payload and not m.retained
+                                     and m.topic.endswith("/config")}, 10)
+            self.assertTrue(configs, "no discovery after the birth message: %r" % ha.snapshot()[:10])
+            # Every entity: its state topic and the key its template reads.
+            wanted = {}
+            for m in configs.values():
+                for uid, ent, topic in mq.components(m):
+                    wanted[uid] = (topic, mq.template_field(ent["value_template"]))
+            topics = sorted({t for t, _ in wanted.values()})
+            # Home Assistant subscribes to the state topics once it has set the entities up.
+            states = mq.Watcher(self.broker.port, topics=topics).start()
+            missing = lambda: [uid for uid, (t, key) in wanted.items()
+                               if not any(m.topic == t and key in m.json() for m in states.snapshot())]
+            mq.wait_until(lambda: not missing(), 10)
+            self.assertEqual([], missing(), "entities without a value after Home Assistant restarted")
+            for uid in ("sunwire_gateway_roof_%d_version", "sunwire_gateway_roof_%d_address"):
+                gw = gw_state[-1]["gateway"]
+                topic, key = wanted[uid % gw]
+                got = [m.json()[key] for m in states.snapshot() if m.topic == topic]
+                self.assertEqual(got[-1], gw_state[-1][key])
+        finally:
+            if states:
+                states.stop()
+            ha.stop()
+
+    def test_panel_energy_stays_available_at_night(self):
+        """A panel asleep is unavailable in Home Assistant, except its energy counters and its last report."""
+        scn = runlib.tigo_scenario("node table walk")
+        chunks = [bytes.fromhex(step["bus_hex"]) for step in scn["steps"]]
+        self.bridge = runlib.TigoBridge(chunks)
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[panels]\nmodules = A:east1:4-A2346FZ\n\n[mqtt]\n"
+                    "host = 127.0.0.1\nport = %d\n" % (self.bridge.port, self.broker.port))
+        self.daemon = runlib.Daemon(["--config", cfg, "--state-dir", os.path.join(self.tmp.name, "state")])
+        m = self.watcher.wait(topic="homeassistant/device/sunwire_panel_4-A2346FZ/config", timeout=15)
+        self.assertIsNotNone(m, self.daemon.stderr())
+        cfg = m.json()
+        gated = [a["topic"] for a in cfg["availability"]]
+        self.assertEqual(["sunwire/status", "sunwire/panel/4-A2346FZ/state"], gated)
+        for uid, ent, _topic in mq.components(m):
+            own = [a["topic"] for a in ent.get("availability", [])]
+            if uid.rsplit("_", 1)[-1] in ("total", "today", "seen"):
+                self.assertEqual(["sunwire/status"], own, uid)
+            else:
+                self.assertEqual([], own, uid)
+
 
 if __name__ == "__main__":
     unittest.main()
