@@ -235,12 +235,18 @@ static bool device_id(char *out, size_t cap, const sw_mqtt_config *c, const char
 struct field_set {
     const sw_field *f;
     size_t n;
+    unsigned skip; /* fields with any of these flags are left out */
 };
+
+static bool is_sensor(const struct field_set *fs, size_t i)
+{
+    return fs->f[i].ha.name && !(fs->f[i].flags & fs->skip);
+}
 
 static const sw_field *ha_field(const struct field_set *fs, size_t k)
 {
     for (size_t i = 0; i < fs->n; i++)
-        if (fs->f[i].ha.name && k-- == 0)
+        if (is_sensor(fs, i) && k-- == 0)
             return &fs->f[i];
     return NULL;
 }
@@ -249,7 +255,7 @@ static size_t ha_count(const struct field_set *fs)
 {
     size_t n = 0;
     for (size_t i = 0; i < fs->n; i++)
-        n += fs->f[i].ha.name != NULL;
+        n += is_sensor(fs, i);
     return n;
 }
 
@@ -287,7 +293,7 @@ sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *bu
         .id = id, .name = p->name[0] ? p->name : pid, .manufacturer = "Tigo", .model = "TS4 optimizer",
         .serial = p->barcode, .via = via, .state_topic = topic, .online_field = true,
     };
-    const struct field_set fs = { sw_panel_fields, sw_panel_field_count };
+    const struct field_set fs = { sw_panel_fields, sw_panel_field_count, 0 };
     return announce(c, &d, table_at, &fs, ha_count(&fs), buf, cap, emit, user);
 }
 
@@ -307,7 +313,7 @@ sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char
         .id = id, .name = name, .manufacturer = "Tigo", .model = "TAP", .serial = g->barcode,
         .sw_version = g->version, .state_topic = topic,
     };
-    const struct field_set fs = { sw_gateway_fields, sw_gateway_field_count };
+    const struct field_set fs = { sw_gateway_fields, sw_gateway_field_count, 0 };
     return announce(c, &d, table_at, &fs, ha_count(&fs), buf, cap, emit, user);
 }
 
@@ -316,13 +322,14 @@ sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char
 struct strings_ctx {
     const sw_mqtt_config *c;
     const sw_string_agg *const *aggs;
+    unsigned skip;
 };
 
 /* Entity i is sensor field (i % kinds) of string (i / kinds). */
 static bool string_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
 {
     const struct strings_ctx *ctx = vctx;
-    const struct field_set fs = { sw_string_fields, sw_string_field_count };
+    const struct field_set fs = { sw_string_fields, sw_string_field_count, ctx->skip };
     size_t kinds = ha_count(&fs);
     const sw_string_agg *s = ctx->aggs[i / kinds];
     struct ha_entity kind;
@@ -357,9 +364,17 @@ sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *cons
     struct ha_device d = {
         .id = id, .name = "Solar strings", .manufacturer = "sunwire", .model = "String aggregates",
     };
-    struct strings_ctx ctx = { c, aggs };
-    const struct field_set fs = { sw_string_fields, sw_string_field_count };
-    return announce(c, &d, string_at, &ctx, n * ha_count(&fs), buf, cap, emit, user);
+    struct strings_ctx ctx = { c, aggs, 0 };
+    const struct field_set fs = { sw_string_fields, sw_string_field_count, 0 };
+    sw_err e = announce(c, &d, string_at, &ctx, n * ha_count(&fs), buf, cap, emit, user);
+    if (e != SW_ERR_NO_SPACE || c->discovery != SW_MQTT_DISCOVERY_DEVICE)
+        return e;
+    /* Each string brings two dozen statistics: with many strings they would not fit in one device
+     * message. Nothing was sent yet (device mode sends one message or none): announce without them. */
+    ctx.skip = SW_FF_DETAIL;
+    const struct field_set brief = { sw_string_fields, sw_string_field_count, SW_FF_DETAIL };
+    e = announce(c, &d, string_at, &ctx, n * ha_count(&brief), buf, cap, emit, user);
+    return e == SW_OK ? SW_ERR_TOO_LONG : e;
 }
 
 /* ---- inverters ------------------------------------------------------------- */

@@ -64,6 +64,7 @@ struct mqtt_sink {
     bool closing;
     bool warned_connect;         /* the first failure of an outage is a warning, the rest debug */
     unsigned warned_size;        /* oversized discovery is reported once */
+    unsigned warned_brief;       /* and so is the strings' discovery sent without statistics */
     sw_mqtt_queue queue;
     sw_mqtt_stats stats;
     char status_topic[SW_MQTT_TOPIC_MAX];
@@ -203,6 +204,10 @@ static void discovery_result(struct mqtt_sink *s, sw_err e, const char *what)
 {
     if (e == SW_ERR_NO_SPACE && !s->warned_size++)
         SW_LOGW(LOG_TARGET, "discovery for %s does not fit in %d bytes; not announced", what, PAYLOAD_MAX);
+    if (e == SW_ERR_TOO_LONG && !s->warned_brief++)
+        SW_LOGW(LOG_TARGET, "discovery for %s with their statistics does not fit in %d bytes; announced without "
+                "the statistics, which stay in the state topics (discovery = entity has no such limit)", what,
+                PAYLOAD_MAX);
 }
 
 static bool ensure_ptrs(struct mqtt_sink *s, size_t n)

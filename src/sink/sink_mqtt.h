@@ -155,7 +155,12 @@ sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *bu
                             sw_ha_emit_fn emit, void *user);
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
                               sw_ha_emit_fn emit, void *user);
-/* One device holding every string aggregate (and "total"). */
+/*
+ * One device holding every string aggregate (and "total"). When the device
+ * message with every string's statistics (SW_FF_DETAIL fields) does not fit
+ * in cap, it is sent without them and SW_ERR_TOO_LONG says so; their values
+ * stay in the state payloads.
+ */
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
                               char *buf, size_t cap, sw_ha_emit_fn emit, void *user);
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,

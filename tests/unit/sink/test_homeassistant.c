@@ -523,6 +523,30 @@ static void test_strings(void **state)
     assert_opt(cap.payload[find_topic(&cap, "homeassistant/sensor/sunwire_strings/total_power/config")],
                "state_topic", "sunwire/string/total/state");
     release(&cap);
+
+    /* Too many statistics for one device message: it goes out without them, and says so. */
+    size_t brief = 0;
+    for (size_t i = 0; i < sw_string_field_count; i++)
+        brief += sw_string_fields[i].ha.name && !(sw_string_fields[i].flags & SW_FF_DETAIL);
+    assert_true(brief >= 4 && brief < kinds);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "device", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 8192, capture, &cap), SW_ERR_TOO_LONG);
+    assert_int_equal(cap.n, 1);
+    cmps = json_object_get(cap.payload[0], "components");
+    assert_int_equal(json_object_size(cmps), 2 * brief);
+    assert_non_null(json_object_get(cmps, "sunwire_strings_South_roof_power"));
+    assert_non_null(json_object_get(cmps, "sunwire_strings_total_energy_total"));
+    assert_null(json_object_get(cmps, "sunwire_strings_South_roof_voltage_in_min"));
+    release(&cap);
+    /* Entity mode sends one message per entity: no such limit. */
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 8192, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 2 * kinds);
+    release(&cap);
+    /* Not even the short form fits: nothing is sent. */
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "device", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 1024, capture, &cap), SW_ERR_NO_SPACE);
+    assert_int_equal(cap.n, 0);
     json_decref(st);
 }
 
