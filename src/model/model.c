@@ -12,6 +12,7 @@
 #include "model/fields.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,9 +281,58 @@ const sw_string_agg *sw_model_string_find(const sw_model *m, const char *name)
     return string_find((sw_model *)m, name);
 }
 
+/* A panel reading whose spread over a string's online panels the aggregate carries. */
+struct spread {
+    size_t min, max, avg, sum; /* offsets in sw_string_agg; sum 0 = none */
+};
+
+enum { SPREAD_VIN, SPREAD_VOUT, SPREAD_IIN, SPREAD_TEMP, SPREAD_DUTY, SPREAD_RSSI, SPREAD_N };
+
+#define SPREAD(lo, hi, mean, total) \
+    { offsetof(sw_string_agg, lo), offsetof(sw_string_agg, hi), offsetof(sw_string_agg, mean), total }
+static const struct spread spreads[SPREAD_N] = {
+    [SPREAD_VIN] = SPREAD(voltage_in_min, voltage_in_max, voltage_in_avg, offsetof(sw_string_agg, voltage_in_sum)),
+    [SPREAD_VOUT] = SPREAD(voltage_out_min, voltage_out_max, voltage_out_avg,
+                           offsetof(sw_string_agg, voltage_out_sum)),
+    [SPREAD_IIN] = SPREAD(current_in_min, current_in_max, current_in_avg, 0),
+    [SPREAD_TEMP] = SPREAD(temperature_min_c, temperature_max_c, temperature_avg_c, 0),
+    [SPREAD_DUTY] = SPREAD(duty_cycle_min, duty_cycle_max, duty_cycle_avg, 0),
+    [SPREAD_RSSI] = SPREAD(rssi_min, rssi_max, rssi_avg, 0),
+};
+#undef SPREAD
+
+static double *agg_member(sw_string_agg *a, size_t offset) { return (double *)(void *)((char *)a + offset); }
+
+/* Fold one online panel's readings into the spreads; `first` starts min and max afresh. */
+static void spread_add(sw_string_agg *a, const sw_panel *p, bool first, double sums[SPREAD_N])
+{
+    const double v[SPREAD_N] = {
+        [SPREAD_VIN] = p->voltage_in, [SPREAD_VOUT] = p->voltage_out, [SPREAD_IIN] = p->current_in,
+        [SPREAD_TEMP] = p->temperature_c, [SPREAD_DUTY] = p->duty_cycle, [SPREAD_RSSI] = (double)p->rssi,
+    };
+    for (size_t k = 0; k < SPREAD_N; k++) {
+        double *lo = agg_member(a, spreads[k].min), *hi = agg_member(a, spreads[k].max);
+        if (first || v[k] < *lo)
+            *lo = v[k];
+        if (first || v[k] > *hi)
+            *hi = v[k];
+        sums[k] += v[k];
+    }
+}
+
+static void spread_finish(sw_string_agg *a, const double sums[SPREAD_N])
+{
+    for (size_t k = 0; k < SPREAD_N; k++) {
+        *agg_member(a, spreads[k].avg) = a->online ? sums[k] / a->online : 0.0;
+        if (spreads[k].sum)
+            *agg_member(a, spreads[k].sum) = sums[k];
+    }
+}
+
 /* Recompute one aggregate from scratch: a few thousand panels at most, so no incremental cleverness. */
 static void aggregate(sw_model *m, sw_string_agg *a, bool all)
 {
+    double sums[SPREAD_N] = {0};
     char name[SW_MODEL_NAME_MAX];
     memcpy(name, a->name, sizeof name);
     memset(a, 0, sizeof *a);
@@ -294,8 +344,11 @@ static void aggregate(sw_model *m, sw_string_agg *a, bool all)
         a->panels++;
         a->energy_today_wh += p->energy_today_wh;
         a->energy_total_wh += p->energy_total_wh;
+        if (p->barcode[0])
+            a->identified++;
         if (!p->online)
             continue;
+        spread_add(a, p, a->online == 0, sums);
         if (a->online == 0 || p->power_w < a->power_min_w)
             a->power_min_w = p->power_w;
         if (a->online == 0 || p->power_w > a->power_max_w)
@@ -304,6 +357,7 @@ static void aggregate(sw_model *m, sw_string_agg *a, bool all)
         a->power_sum_w += p->power_w;
     }
     a->power_avg_w = a->online ? a->power_sum_w / a->online : 0.0;
+    spread_finish(a, sums);
 }
 
 static void refresh_string(sw_model *m, const char *name, bool notify)

@@ -107,6 +107,17 @@ typedef struct sw_string_agg {
     unsigned online;                  /* of which reporting */
     double power_sum_w, power_min_w, power_max_w, power_avg_w; /* over online panels */
     double energy_today_wh, energy_total_wh;
+    unsigned identified;              /* panels whose barcode is known (a named string's all are) */
+    /* The spread of the online panels' readings (0 while none is online): min,
+     * max and mean of each, and the sum where one means something (the
+     * voltages of panels in series add up; their currents, temperatures,
+     * duty cycles and signals do not). */
+    double voltage_in_min, voltage_in_max, voltage_in_avg, voltage_in_sum;
+    double voltage_out_min, voltage_out_max, voltage_out_avg, voltage_out_sum;
+    double current_in_min, current_in_max, current_in_avg;
+    double temperature_min_c, temperature_max_c, temperature_avg_c;
+    double duty_cycle_min, duty_cycle_max, duty_cycle_avg;
+    double rssi_min, rssi_max, rssi_avg;
 } sw_string_agg;
 
 /* An RCT inverter and its identity. */

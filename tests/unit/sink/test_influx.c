@@ -25,7 +25,7 @@
 
 /* ---- a line-protocol reader --------------------------------------------------- */
 
-#define MAXKV 24
+#define MAXKV 48
 
 typedef struct lp_value {
     char type;          /* 'f' float, 'i' integer, 'b' bool, 's' string */

@@ -34,6 +34,8 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.qos, 1);
     assert_int_equal(c.queue_size, SW_MQTT_QUEUE_DEFAULT);
     assert_int_equal(c.keepalive_s, 60);
+    assert_int_equal(c.resend_delay_ms, 5000);
+    assert_string_equal(c.instance_id, "");
 }
 
 /* Each good row: key, value, then a check of the field it must set. */
@@ -49,7 +51,8 @@ static void test_config_set_good(void **state)
         { "base_topic", "home/solar" }, { "discovery_prefix", "ha" }, { "discovery", "entity" },
         { "retain", "yes" }, { "retain_discovery", "off" }, { "qos", "2" }, { "queue_size", "5" },
         { "reconnect_min", "0.5" }, { "reconnect_max", "30" }, { "connect_timeout", "2.5" },
-        { "coalesce", "0" }, { "ha_status_topic", "ha/status" },
+        { "coalesce", "0" }, { "ha_status_topic", "ha/status" }, { "resend_delay", "0.75" },
+        { "instance_id", "roof-2" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         assert_int_equal(sw_mqtt_config_set(&c, rows[i][0], rows[i][1], err, sizeof err), SW_OK);
@@ -71,6 +74,8 @@ static void test_config_set_good(void **state)
     assert_int_equal(c.connect_timeout_ms, 2500);
     assert_int_equal(c.coalesce_ms, 0);
     assert_string_equal(c.ha_status_topic, "ha/status");
+    assert_int_equal(c.resend_delay_ms, 750);
+    assert_string_equal(c.instance_id, "roof-2");
     /* An explicit port survives TLS being switched on. */
     assert_int_equal(sw_mqtt_config_set(&c, "tls", "true", err, sizeof err), SW_OK);
     assert_true(c.tls);
@@ -115,6 +120,9 @@ static void test_config_set_bad(void **state)
         { "queue_size", "0", "queue_size", SW_ERR_INVALID_ARGUMENT },
         { "reconnect_max", "-1", "reconnect_max", SW_ERR_INVALID_ARGUMENT },
         { "connect_timeout", "nan", "connect_timeout", SW_ERR_INVALID_ARGUMENT },
+        { "resend_delay", "-1", "resend_delay", SW_ERR_INVALID_ARGUMENT },
+        { "resend_delay", "601", "resend_delay", SW_ERR_INVALID_ARGUMENT },
+        { "instance_id", "a b", "instance_id", SW_ERR_INVALID_ARGUMENT },
         { "host", "", "host", SW_ERR_INVALID_ARGUMENT },
         { "hostname", "x", "hostname", SW_ERR_NOT_FOUND },
     };
