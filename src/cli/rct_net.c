@@ -860,6 +860,35 @@ static int cmp_event(const void *a, const void *b)
     return x->timestamp < y->timestamp ? -1 : x->timestamp > y->timestamp;
 }
 
+/* One event row as a JSON object, with the inverter's name first when given; NULL when it does not fit. */
+static const char *event_json(const sw_rct_event_row *r, const char *tbuf, const char *inverter, char *buf,
+                              size_t cap)
+{
+    sw_json j;
+    sw_json_init(&j, buf, cap);
+    sw_json_object_begin(&j);
+    if (inverter) {
+        sw_json_key(&j, "inverter");
+        sw_json_string(&j, inverter);
+    }
+    sw_json_key(&j, "timestamp");
+    sw_json_uint(&j, r->timestamp);
+    sw_json_key(&j, "time");
+    sw_json_string(&j, tbuf);
+    sw_json_key(&j, "entry_type");
+    sw_json_uint(&j, r->entry_type);
+    sw_json_key(&j, "name");
+    sw_json_string(&j, event_name(r->entry_type));
+    sw_json_key(&j, "element2");
+    sw_json_uint(&j, r->element2);
+    sw_json_key(&j, "element3");
+    sw_json_uint(&j, r->element3);
+    sw_json_key(&j, "element4");
+    sw_json_uint(&j, r->element4);
+    sw_json_object_end(&j);
+    return sw_json_finish(&j);
+}
+
 int rc_cmd_events(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
@@ -933,25 +962,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
             /* As the daemon's sunwire_event lines: a kind tag and the event as JSON, plus typed fields. */
             const char *inv = influx_inverter(&cmd);
             char line[512];
-            sw_json j;
-            sw_json_init(&j, line, sizeof line);
-            sw_json_object_begin(&j);
-            sw_json_key(&j, "inverter");
-            sw_json_string(&j, inv);
-            sw_json_key(&j, "time");
-            sw_json_string(&j, tbuf);
-            sw_json_key(&j, "entry_type");
-            sw_json_uint(&j, r->entry_type);
-            sw_json_key(&j, "name");
-            sw_json_string(&j, event_name(r->entry_type));
-            sw_json_key(&j, "element2");
-            sw_json_uint(&j, r->element2);
-            sw_json_key(&j, "element3");
-            sw_json_uint(&j, r->element3);
-            sw_json_key(&j, "element4");
-            sw_json_uint(&j, r->element4);
-            sw_json_object_end(&j);
-            const char *txt = sw_json_finish(&j);
+            const char *txt = event_json(r, tbuf, inv, line, sizeof line);
             if (!txt)
                 continue;
             fputs("sunwire_event,kind=rct_logger", out);
@@ -964,25 +975,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
                     (long long)device_to_utc(r->timestamp));
         } else if (json) {
             char line[512];
-            sw_json j;
-            sw_json_init(&j, line, sizeof line);
-            sw_json_object_begin(&j);
-            sw_json_key(&j, "timestamp");
-            sw_json_uint(&j, r->timestamp);
-            sw_json_key(&j, "time");
-            sw_json_string(&j, tbuf);
-            sw_json_key(&j, "entry_type");
-            sw_json_uint(&j, r->entry_type);
-            sw_json_key(&j, "name");
-            sw_json_string(&j, event_name(r->entry_type));
-            sw_json_key(&j, "element2");
-            sw_json_uint(&j, r->element2);
-            sw_json_key(&j, "element3");
-            sw_json_uint(&j, r->element3);
-            sw_json_key(&j, "element4");
-            sw_json_uint(&j, r->element4);
-            sw_json_object_end(&j);
-            const char *txt = sw_json_finish(&j);
+            const char *txt = event_json(r, tbuf, NULL, line, sizeof line);
             if (txt)
                 fprintf(out, "%s\n", txt);
         } else {

@@ -460,18 +460,21 @@ static void file_flush(influx_sink *s)
         return;
     off_t start = lseek(s->fd, 0, SEEK_END);
     size_t done = 0;
+    int err = 0;
     while (done < s->pending_len) {
         ssize_t w = write(s->fd, s->pending + done, s->pending_len - done);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            err = w < 0 ? errno : ENOSPC;
             break;
+        }
         done += (size_t)w;
     }
     if (done == s->pending_len) {
         s->stats.written += s->pending_lines;
     } else {
-        SW_LOGW(LOG_TARGET, "writing %s failed: %s; %u lines dropped", s->cfg.file, strerror(errno),
+        SW_LOGW(LOG_TARGET, "writing %s failed: %s; %u lines dropped", s->cfg.file, strerror(err),
                 s->pending_lines);
         if (start >= 0 && done > 0 && ftruncate(s->fd, start) != 0)
             SW_LOGW(LOG_TARGET, "cannot cut %s back to whole lines: %s", s->cfg.file, strerror(errno));

@@ -22,16 +22,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from tigolib import free_port  # noqa: F401  (re-exported: the tests take ports from here)
+
 BIN = os.environ.get("SUNWIRE_BIN", "sunwire")
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def have(program):
