@@ -504,17 +504,11 @@ static void arm_flush(influx_sink *s)
         s->flush_timer = sw_loop_add_timer(s->loop, s->cfg.flush_ms, on_flush_timer, s);
 }
 
-/* Bytes up to and including the k-th line break of buf (or all of it). */
-static size_t lines_prefix(const char *buf, size_t len, unsigned k, unsigned *got)
+/* Bytes of buf's first line, with its line break (all of buf when it has none). */
+static size_t first_line(const char *buf, size_t len)
 {
-    size_t i = 0;
-    *got = 0;
-    while (i < len && *got < k) {
-        const char *nl = memchr(buf + i, '\n', len - i);
-        i = nl ? (size_t)(nl - buf) + 1 : len;
-        (*got)++;
-    }
-    return i;
+    const char *nl = memchr(buf, '\n', len);
+    return nl ? (size_t)(nl - buf) + 1 : len;
 }
 
 /*
@@ -544,9 +538,8 @@ static bool make_room(influx_sink *s, size_t n)
         size_t cut = 0;
         unsigned dropped = 0;
         while (cut < *len && cut < want) {
-            unsigned one;
-            cut += lines_prefix(buf + cut, *len - cut, 1, &one);
-            dropped += one;
+            cut += first_line(buf + cut, *len - cut);
+            dropped++;
         }
         memmove(buf, buf + cut, *len - cut);
         *len -= cut;
@@ -801,10 +794,11 @@ static void outage_failed(influx_sink *s, const char *why)
     schedule_retry(s);
 }
 
-static void outage_ended(influx_sink *s)
+/* The server answered (`how`: "writes succeed again", "answers again"): the summary of the outage, if any. */
+static void outage_ended(influx_sink *s, const char *how)
 {
     if (s->outage_failures > 0)
-        SW_LOGW(LOG_TARGET, "InfluxDB writes succeed again after %u failed attempts in %lld s; %llu lines dropped meanwhile",
+        SW_LOGW(LOG_TARGET, "InfluxDB %s after %u failed attempts in %lld s; %llu lines dropped meanwhile", how,
                 s->outage_failures, (long long)((mono_ms() - s->outage_start_ms) / 1000),
                 (unsigned long long)(s->stats.dropped - s->outage_dropped_at_start));
     s->outage_failures = 0;
@@ -827,7 +821,7 @@ static void check_done(influx_sink *s)
             s->stats.written += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
-            outage_ended(s);
+            outage_ended(s, "writes succeed again");
         } else if (rc == CURLE_OK && (status == 400 || status == 413)) {
             /* The data itself was refused (malformed, or too large): sending it again cannot help. */
             SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld: %s); dropped", s->batch_lines,
@@ -835,7 +829,7 @@ static void check_done(influx_sink *s)
             s->stats.dropped += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
-            outage_ended(s);
+            outage_ended(s, "answers again");
         } else {
             /* Unreachable, overloaded, or refused for a reason the user can fix (a database or
              * bucket still to be created, a password): keep the batch and try again. */
