@@ -819,6 +819,10 @@ static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
         const char *out = output_value(c, "influx", "output", &oline);
         const char *url = output_value(c, "influx", "url", &uline);
         const char *bucket = output_value(c, "influx", "bucket", &bline);
+        const char *api = output_value(c, "influx", "api", NULL);
+        bool v1 = api && (strcmp(api, "v1") == 0 || strcmp(api, "1") == 0);
+        if (v1)
+            bucket = output_value(c, "influx", "db", &bline);
         const char *file = output_value(c, "influx", "file", &fline);
         bool http = out ? strcmp(out, "http") == 0 : false;
         /* url = / file = choose the output too; the later key wins, as in the output itself */
@@ -828,7 +832,8 @@ static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
             return fail(err, errcap, c->file, oline, "[influx] output = http needs url = http://HOST:8086");
         if (http && (!bucket || !bucket[0]))
             return fail(err, errcap, c->file, oline ? oline : uline,
-                        "[influx] output = http needs bucket = NAME (and usually org and token)");
+                        v1 ? "[influx] api = v1 needs db = NAME (and user and password when the server asks)"
+                           : "[influx] output = http needs bucket = NAME (and usually org and token)");
         if (out && strcmp(out, "file") == 0 && oline > uline && (!file || !file[0]))
             return fail(err, errcap, c->file, oline, "[influx] output = file needs file = PATH");
     }

@@ -53,6 +53,10 @@ sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns);
 sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns);
 sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns);
 sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns);
+/* The same, unless the history already holds that row (same inverter, object and time; same
+ * time, kind and JSON): imports may be run twice. *added says whether it was added. */
+sw_err sw_history_add_inverter_value_once(sw_history *h, const sw_inverter_value *v, int64_t ts_ns, bool *added);
+sw_err sw_history_add_event_once(sw_history *h, const char *kind, const char *json, int64_t ts_ns, bool *added);
 sw_err sw_history_commit(sw_history *h);
 bool sw_history_in_transaction(const sw_history *h);
 

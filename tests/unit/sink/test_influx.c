@@ -521,7 +521,10 @@ static int dead_port(void)
     return ntohs(a.sin_port);
 }
 
-/* While InfluxDB is unreachable the waiting lines stay within max_buffer; the rest are counted as dropped. */
+/*
+ * While InfluxDB is unreachable the waiting lines stay within max_buffer: the
+ * oldest are dropped and counted, the newest are kept for the retry.
+ */
 static void test_http_buffer_is_bounded(void **state)
 {
     (void)state;
@@ -539,7 +542,7 @@ static void test_http_buffer_is_bounded(void **state)
     assert_int_equal(sw_influx_start(loop, NULL, &c, &sink), SW_OK);
     json_t *root = tu_load_json("tigo/power_reports.json");
     json_t *cases = tu_get(root, "cases");
-    size_t sent = 0, bytes = 0, fit = 0;
+    size_t sent = 0, sizes[4096];
     for (int round = 0; round < 20; round++) {
         for (size_t i = 0; i < json_array_size(cases); i++) {
             sw_panel p;
@@ -548,24 +551,60 @@ static void test_http_buffer_is_bounded(void **state)
             panel_from_case(json_array_get(cases, i), i, &p);
             sink.ops->on_panel(sink.self, &p);
             assert_int_equal(sw_influx_panel_line(line, sizeof line, &p, 0, SW_INFLUX_PRECISION_NS, &n), SW_OK);
-            sent++;
-            /* What an independent count of the same lines says should fit. */
-            if (bytes + n <= 4096) {
-                bytes += n;
-                fit++;
-            }
+            assert_true(sent < sizeof sizes / sizeof *sizes);
+            sizes[sent++] = n;
         }
     }
     sw_influx_stats st;
     sw_influx_get_stats(sink.self, &st);
     assert_int_equal(st.lines, sent);
     assert_int_equal(st.written, 0);
-    assert_true(fit > 0 && fit < sent);
-    assert_int_equal(st.dropped, sent - fit);
+    /* Every line is either waiting or counted as dropped. */
+    assert_true(st.waiting > 0 && st.waiting < sent);
+    assert_int_equal(st.dropped + st.waiting, sent);
+    /* The waiting lines are the newest ones: their sizes fit the bound, and dropping went in
+     * chunks of at least a sixteenth, so not much more than that would have fit. */
+    size_t kept = 0;
+    for (size_t k = sent - st.waiting; k < sent; k++)
+        kept += sizes[k];
+    assert_true(kept <= 4096);
+    assert_true(kept + sizes[sent - st.waiting - 1] > 4096 - 4096 / 16 - 1024);
     sink.ops->close(sink.self);
     sw_loop_free(loop);
     json_decref(root);
     sw_log_set_level(SW_LOG_WARN);
+}
+
+static void test_config_v1(void **state)
+{
+    (void)state;
+    sw_influx_config c;
+    char err[200];
+    sw_influx_config_defaults(&c);
+    assert_int_equal(c.api, SW_INFLUX_API_V2);
+    assert_int_equal(sw_influx_config_set(&c, "api", "v1", err, sizeof err), SW_OK);
+    assert_int_equal(c.api, SW_INFLUX_API_V1);
+    assert_int_equal(sw_influx_config_set(&c, "db", "solar", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "rp", "autogen", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "user", "sun", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "password", "p w", err, sizeof err), SW_OK);
+    assert_string_equal(c.db, "solar");
+    assert_string_equal(c.rp, "autogen");
+    assert_string_equal(c.user, "sun");
+    assert_string_equal(c.password, "p w");
+    err[0] = '\0';
+    assert_int_equal(sw_influx_config_set(&c, "api", "v3", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "api"));
+    /* v1 over HTTP needs a database, not a bucket. */
+    sw_loop *loop = sw_loop_new();
+    sw_sink sink;
+    sw_influx_config d;
+    sw_influx_config_defaults(&d);
+    assert_int_equal(sw_influx_config_set(&d, "url", "http://127.0.0.1:1", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&d, "api", "v1", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&d, "bucket", "b", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_start(loop, NULL, &d, &sink), SW_ERR_INVALID_ARGUMENT);
+    sw_loop_free(loop);
 }
 
 int main(void)
@@ -580,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_file_sink),
         cmocka_unit_test(test_http_buffer_is_bounded),
+        cmocka_unit_test(test_config_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
