@@ -18,6 +18,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3       # embedded history
   chromium chromium-driver python3-selenium  # headless browser tests of the dashboard
   openssl iproute2 binutils    # test tools: a throw-away CA for MQTT over TLS, ss, readelf
+  python3-jinja2               # renders Home Assistant value templates in the discovery validator test
 )
 
 missing=()
