@@ -150,20 +150,14 @@ def main(argv=None):
         print("gen_ha_inverter: %s" % e, file=sys.stderr)
         return 2
     if args.check:
-        try:
-            with open(args.out, encoding="utf-8") as f:
-                current = f.read()
-        except OSError as e:
-            print("gen_ha_inverter: %s" % e, file=sys.stderr)
-            return 1
-        if current != text:
-            print("gen_ha_inverter: %s is out of date; rerun tools/gen_ha_inverter.py" % args.out, file=sys.stderr)
-            return 1
-        return 0
+        current = open(args.out, encoding="utf-8").read() if os.path.exists(args.out) else None
+        if current == text:
+            return 0
+        print("gen_ha_inverter: %s is out of date; rerun tools/gen_ha_inverter.py" % args.out, file=sys.stderr)
+        return 1
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

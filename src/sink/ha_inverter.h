@@ -1,9 +1,10 @@
 /*
  * sink/ha_inverter.h: how Home Assistant shows RCT inverter values.
  *
- * The descriptions are data: data/ha-inverter.tsv (one row per object the
- * daemon polls by default: a human name, device and state class, unit,
- * display precision, category and how the value is published) and
+ * The descriptions are data: data/ha-inverter.tsv (one row per object, and
+ * every object the daemon polls by default has one: a human name, device and
+ * state class, unit, display precision, category and how the value is
+ * published) and
  * data/ha-inverter-bits.tsv (status bits decoded into binary sensors).
  * tools/gen_ha_inverter.py turns them, together with the enumeration labels
  * of data/rct-registry.tsv, into ha_inverter_table.c. The sink does not link

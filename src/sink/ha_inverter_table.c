@@ -41,6 +41,8 @@ const sw_ha_inverter_entity sw_ha_inverter_entities[] = {
     { "energy.e_dc_total[1]", "PV generator B energy total", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_VALUE },
     { "energy.e_grid_feed_day", "Grid feed-in today", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_ABS },
     { "energy.e_grid_feed_total", "Grid feed-in total", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_ABS },
+    { "energy.e_grid_feed_month", "Grid feed-in this month", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_ABS },
+    { "energy.e_grid_feed_year", "Grid feed-in this year", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_ABS },
     { "energy.e_grid_load_day", "Grid consumption today", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_VALUE },
     { "energy.e_grid_load_total", "Grid consumption total", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_VALUE },
     { "energy.e_load_day", "House consumption today", "energy", "total_increasing", "Wh", 0, NULL, SW_HA_KIND_VALUE },

@@ -255,7 +255,7 @@ static void field_entity(const sw_field *f, struct ha_entity *e)
     *e = (struct ha_entity){
         .key = f->key.mqtt, .name = f->ha.name, .platform = "sensor", .device_class = f->ha.device_class,
         .unit = f->ha.unit, .state_class = f->ha.state_class, .category = f->ha.category, .icon = f->ha.icon,
-        .field = f->key.mqtt, .state_topic = NULL, .precision = f->ha.precision, .tmpl = NULL,
+        .field = f->key.mqtt, .state_topic = NULL, .precision = f->ha.precision,
     };
 }
 

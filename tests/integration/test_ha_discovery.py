@@ -315,10 +315,14 @@ class HaDiscoveryTest(unittest.TestCase):
             self.assertIsNotNone(c, "no entity %s" % key)
             return c
 
-        # Human names for every default object, from the table.
+        # Human names from the table for every object polled (all have a row).
+        polled = 0
         for row in table_rows():
             key = re.sub(r"_+$", "", re.sub(r"[^A-Za-z0-9_-]+", "_", row["object"]))
-            self.assertEqual(comp(key)["name"], row["name"])
+            if key in state:
+                self.assertEqual(comp(key)["name"], row["name"])
+                polled += 1
+        self.assertGreaterEqual(polled, 45)
         self.assertEqual(comp("g_sync_p_ac_grid_sum_lp")["name"], "Grid power")
         self.assertEqual(comp("iso_struct_Riso")["entity_category"], "diagnostic")
         self.assertEqual(comp("inverter_sn")["entity_category"], "diagnostic")

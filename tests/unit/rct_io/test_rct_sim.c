@@ -174,7 +174,8 @@ static void test_dynamic_every_object(void **state)
     assert_int_equal(zeros, 0);
 }
 
-static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
+/* What the simulator answers for `name` at t, decoded with the object's type. */
+static sw_rct_value read_value(sw_rct_sim *sim, const char *name, int64_t t)
 {
     const sw_rct_object *o = sw_rct_registry_find_name(name);
     assert_non_null(o);
@@ -182,7 +183,14 @@ static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
     size_t n;
     assert_int_equal(sw_rct_sim_payload(sim, o, 0, t, p, sizeof p, &n), SW_OK);
     sw_rct_value v;
-    assert_int_equal(sw_rct_value_decode(SW_RCT_TYPE_FLOAT, p, n, &v, NULL, 0), SW_OK);
+    assert_int_equal(sw_rct_value_decode(o->response_type, p, n, &v, NULL, 0), SW_OK);
+    return v;
+}
+
+static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
+{
+    sw_rct_value v = read_value(sim, name, t);
+    assert_int_equal(v.type, SW_RCT_TYPE_FLOAT);
     return v.u.f;
 }
 
@@ -235,18 +243,6 @@ static void test_dynamic_values_follow_the_day(void **state)
     assert_true(rising > 0 && falling > 0);
 }
 
-static int64_t read_int(sw_rct_sim *sim, const char *name, int64_t t)
-{
-    const sw_rct_object *o = sw_rct_registry_find_name(name);
-    assert_non_null(o);
-    uint8_t p[64];
-    size_t n;
-    assert_int_equal(sw_rct_sim_payload(sim, o, 0, t, p, sizeof p, &n), SW_OK);
-    sw_rct_value v;
-    assert_int_equal(sw_rct_value_decode(o->response_type, p, n, &v, NULL, 0), SW_OK);
-    return v.u.i;
-}
-
 /* Energy counters with the device's signs: feed-in negative (its size grows while the house
  * exports), battery energy in and out and the cycles growing. */
 static void test_energy_counters_as_the_device_sends_them(void **state)
@@ -260,7 +256,7 @@ static void test_energy_counters_as_the_device_sends_them(void **state)
     double feed0 = read_float(&sim, "energy.e_grid_feed_total", day);
     double in0 = read_float(&sim, "battery.stored_energy", day);
     double out0 = read_float(&sim, "battery.used_energy", day);
-    int64_t cycles0 = read_int(&sim, "battery.cycles", day);
+    int64_t cycles0 = read_value(&sim, "battery.cycles", day).u.i;
     bool exported = false;
     for (int64_t t = day + 600; t < day + 86400; t += 600) {
         double feed = read_float(&sim, "energy.e_grid_feed_total", t);
@@ -272,7 +268,7 @@ static void test_energy_counters_as_the_device_sends_them(void **state)
         assert_true(read_float(&sim, "energy.e_grid_load_total", t) > 0);
         double in = read_float(&sim, "battery.stored_energy", t), out = read_float(&sim, "battery.used_energy", t);
         assert_true(in >= in0 && out >= out0);
-        int64_t cycles = read_int(&sim, "battery.cycles", t);
+        int64_t cycles = read_value(&sim, "battery.cycles", t).u.i;
         assert_true(cycles >= cycles0);
         /* one cycle per capacity's worth of discharge */
         assert_true(fabs((double)cycles - out / cfg.model.battery_wh) <= 1.0);
