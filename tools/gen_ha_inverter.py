@@ -118,12 +118,17 @@ def generate(entities, bits, reg):
     out += ["};", "const size_t sw_ha_inverter_entity_count = sizeof sw_ha_inverter_entities / "
             "sizeof sw_ha_inverter_entities[0];", ""]
     enums = sorted(n for n, r in reg.items() if r["response_type"] == "ENUM" and r["enum_map"])
-    for i, name in enumerate(enums):
+    lists = []  # objects with the same labels (io1_usage, io2_usage) share one list
+    for name in enums:
+        if enum_options(reg[name]) not in lists:
+            lists.append(enum_options(reg[name]))
+    for i, labels in enumerate(lists):
         out.append("static const char *const options_%d[] = {" % i)
-        out += ["    %s," % c_string(label) for label in enum_options(reg[name])]
+        out += ["    %s," % c_string(label) for label in labels]
         out.append("};")
     out.append("const sw_ha_enum sw_ha_enums[] = {")
-    for i, name in enumerate(enums):
+    for name in enums:
+        i = lists.index(enum_options(reg[name]))
         out.append("    { %s, options_%d, sizeof options_%d / sizeof options_%d[0] }," % (c_string(name), i, i, i))
     out += ["};", "const size_t sw_ha_enum_count = sizeof sw_ha_enums / sizeof sw_ha_enums[0];", "",
             "const sw_ha_status_bit sw_ha_status_bits[] = {"]

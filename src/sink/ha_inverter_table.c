@@ -100,39 +100,26 @@ static const char *const options_3[] = {
     "Input S0 external power",
 };
 static const char *const options_4[] = {
-    "I/O not used",
-    "Input S0 grid power consumption",
-    "Input S0 grid power feed-in",
-    "Input S0 household power",
-    "Output S0 inverter power",
-    "Input level switch",
-    "Input emergency turn off",
-    "Output S0 grid power feed-in",
-    "Output S0 household power",
-    "Output S0 solar power",
-    "Input S0 external power",
-};
-static const char *const options_5[] = {
     "I/O 1 & I/O 2 single",
     "I/O 1 bidirectional",
     "I/O 2 bidirectional",
 };
-static const char *const options_6[] = {
+static const char *const options_5[] = {
     "Modbus slave",
     "Modbus master",
 };
-static const char *const options_7[] = {
+static const char *const options_6[] = {
     "Off",
     "P(f)",
 };
-static const char *const options_8[] = {
+static const char *const options_7[] = {
     "Off",
     "Const cos(phi)",
     "Const Q",
     "cos(phi)(P)",
     "Q(U)",
 };
-static const char *const options_9[] = {
+static const char *const options_8[] = {
     "Lead-acid Powerfit",
     "Li-Ion Akesol",
     "Laukner",
@@ -142,12 +129,12 @@ static const char *const options_9[] = {
     "Power loop 200 V",
     "BYD D-BOX H",
 };
-static const char *const options_10[] = {
+static const char *const options_9[] = {
     "take from serial number",
     "power inverter",
     "power storage",
 };
-static const char *const options_11[] = {
+static const char *const options_10[] = {
     "SOC target = SOC",
     "Constant",
     "External",
@@ -155,7 +142,7 @@ static const char *const options_11[] = {
     "Internal",
     "Schedule",
 };
-static const char *const options_12[] = {
+static const char *const options_11[] = {
     "Standby",
     "Initialization",
     "Efficiency (debug state)",
@@ -175,15 +162,15 @@ const sw_ha_enum sw_ha_enums[] = {
     { "io_board.alarm_home_relay_mode", options_1, sizeof options_1 / sizeof options_1[0] },
     { "io_board.alarm_home_value", options_2, sizeof options_2 / sizeof options_2[0] },
     { "io_board.io1_usage", options_3, sizeof options_3 / sizeof options_3[0] },
-    { "io_board.io2_usage", options_4, sizeof options_4 / sizeof options_4[0] },
-    { "io_board.s0_direction", options_5, sizeof options_5 / sizeof options_5[0] },
-    { "modbus.mode", options_6, sizeof options_6 / sizeof options_6[0] },
-    { "nsm.apm", options_7, sizeof options_7 / sizeof options_7[0] },
-    { "nsm.rpm", options_8, sizeof options_8 / sizeof options_8[0] },
-    { "power_mng.battery_type", options_9, sizeof options_9 / sizeof options_9[0] },
-    { "power_mng.force_inv_class", options_10, sizeof options_10 / sizeof options_10[0] },
-    { "power_mng.soc_strategy", options_11, sizeof options_11 / sizeof options_11[0] },
-    { "prim_sm.state", options_12, sizeof options_12 / sizeof options_12[0] },
+    { "io_board.io2_usage", options_3, sizeof options_3 / sizeof options_3[0] },
+    { "io_board.s0_direction", options_4, sizeof options_4 / sizeof options_4[0] },
+    { "modbus.mode", options_5, sizeof options_5 / sizeof options_5[0] },
+    { "nsm.apm", options_6, sizeof options_6 / sizeof options_6[0] },
+    { "nsm.rpm", options_7, sizeof options_7 / sizeof options_7[0] },
+    { "power_mng.battery_type", options_8, sizeof options_8 / sizeof options_8[0] },
+    { "power_mng.force_inv_class", options_9, sizeof options_9 / sizeof options_9[0] },
+    { "power_mng.soc_strategy", options_10, sizeof options_10 / sizeof options_10[0] },
+    { "prim_sm.state", options_11, sizeof options_11 / sizeof options_11[0] },
 };
 const size_t sw_ha_enum_count = sizeof sw_ha_enums / sizeof sw_ha_enums[0];
 

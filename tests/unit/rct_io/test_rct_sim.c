@@ -194,15 +194,21 @@ static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
     return v.u.f;
 }
 
+/* A simulator with seed 3; returns the start of 21 June 2026 (UTC). */
+static int64_t midsummer_sim(sw_rct_sim *sim, sw_rct_sim_config *cfg)
+{
+    sw_rct_sim_config_default(cfg, 3);
+    sw_rct_sim_init(sim, cfg);
+    return sw_days_from_civil(2026, 6, 21) * 86400LL;
+}
+
 /* The values follow the day: PV at noon, none at night; SoC a fraction; counters grow. */
 static void test_dynamic_values_follow_the_day(void **state)
 {
     (void)state;
     sw_rct_sim_config cfg;
-    sw_rct_sim_config_default(&cfg, 3);
     static sw_rct_sim sim;
-    sw_rct_sim_init(&sim, &cfg);
-    int64_t day = sw_days_from_civil(2026, 6, 21) * 86400LL;
+    int64_t day = midsummer_sim(&sim, &cfg);
     assert_true(read_float(&sim, "dc_conv.dc_conv_struct[0].p_dc_lp", day + 11 * 3600) > 100.0);
     assert_true(read_float(&sim, "dc_conv.dc_conv_struct[0].p_dc_lp", day + 0 * 3600 + 30) == 0.0);
     double prev = 0;
@@ -249,10 +255,8 @@ static void test_energy_counters_as_the_device_sends_them(void **state)
 {
     (void)state;
     sw_rct_sim_config cfg;
-    sw_rct_sim_config_default(&cfg, 3);
     static sw_rct_sim sim;
-    sw_rct_sim_init(&sim, &cfg);
-    int64_t day = sw_days_from_civil(2026, 6, 21) * 86400LL;
+    int64_t day = midsummer_sim(&sim, &cfg);
     double feed0 = read_float(&sim, "energy.e_grid_feed_total", day);
     double in0 = read_float(&sim, "battery.stored_energy", day);
     double out0 = read_float(&sim, "battery.used_energy", day);
