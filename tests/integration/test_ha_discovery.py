@@ -12,6 +12,7 @@ value_template is rendered with Jinja2, the template engine Home Assistant
 uses, against the state the daemon published, so the state it would show is
 checked too: numeric where a unit or state class says so, never negative for
 total_increasing, one of the options for an enum, ON/OFF for a binary sensor.
+docs/mqtt.md's table of inverter classes is compared with what is sent.
 
 Expected inverter values come from `sunwire rct read-value`, never from the
 daemon's own MQTT code."""
@@ -216,6 +217,23 @@ def validate(configs, states, mode):
     return problems
 
 
+def docs_inverter_classes():
+    """(device class, unit, state class) of each row of docs/mqtt.md's table of inverter values."""
+    path = os.path.join(os.path.dirname(TABLE), "..", "docs", "mqtt.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    head = "| inverter values | device class | unit | state class |"
+    rows = text[text.index(head):].split("\n")[2:]
+    out = set()
+    for row in rows:
+        if not row.startswith("|"):
+            break
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        dc, unit, sc = (None if c in ("", "none") else c for c in cells[1:4])
+        out.add((dc.split("`")[1] if dc else None, unit, sc.strip("`") if sc else None))
+    return out
+
+
 # ---- the runs --------------------------------------------------------------------------------
 
 @unittest.skipIf(SKIP, SKIP)
@@ -354,6 +372,10 @@ class HaDiscoveryTest(unittest.TestCase):
         self.assertIsInstance(state["prim_sm_state"], str)
         self.assertIn(state["prim_sm_state"], st["options"])
         self.assertIn(read_value(self.rct.port, "prim_sm.state"), (state["prim_sm_state"], "13"))
+
+        # docs/mqtt.md's table of inverter values lists exactly the combinations sent.
+        sent = {(c.get("device_class"), c.get("unit_of_measurement"), c.get("state_class")) for c in comps.values()}
+        self.assertEqual(sent, docs_inverter_classes())
 
         # Battery status bits as binary sensors.
         bits = int(float(read_value(self.rct.port, "battery.bat_status")))
