@@ -1,7 +1,8 @@
 /*
  * ha_inverter.c: lookups in the generated Home Assistant inverter tables
- * (sink/ha_inverter.h). The tables are a few dozen rows: a linear search is
- * plenty, and it runs once per value per state message.
+ * (sink/ha_inverter.h), and an inverter value as its MQTT state keys. The
+ * tables are a few dozen rows: a linear search is plenty, and it runs once
+ * per value per state message.
  */
 #include "sink/ha_inverter.h"
 
@@ -54,7 +55,9 @@ void sw_ha_inverter_value_json(sw_json *j, const sw_inverter_value *v, const cha
         extra_key(j, key, "text");
         sw_json_string(j, v->text);
     }
-    for (size_t i = 0; v->is_number && i < sw_ha_status_bit_count; i++) {
+    /* A bit field is a 32-bit word; anything else decodes to no bits. */
+    bool word = v->is_number && isfinite(v->number) && fabs(v->number) <= 4294967295.0;
+    for (size_t i = 0; word && i < sw_ha_status_bit_count; i++) {
         const sw_ha_status_bit *b = &sw_ha_status_bits[i];
         if (strcmp(b->object, v->object_name) != 0)
             continue;

@@ -4,6 +4,7 @@
  * files, its rows are consistent, and each kind of value goes into the MQTT
  * state the way its entity reads it.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,8 @@ static void test_state_values(void **state)
     expect_json(&v, "f", "{\"f\":0.0,\"f_text\":\"none\"}");
     v = value("battery.bat_status", 8, "8");
     expect_json(&v, "b", "{\"b\":8.0,\"b_balancing\":true,\"b_calibrating\":false}");
+    v = value("battery.bat_status", NAN, "nan"); /* not a word: no bits */
+    expect_json(&v, "b", "{\"b\":null}");
     v = value("g_sync.p_ac_grid_sum_lp", -12.25, "-12.25");
     expect_json(&v, "g", "{\"g\":-12.25}");
     v = value("inverter_sn", 0, "0123");
