@@ -13,8 +13,10 @@
  * that stops answering altogether is reconnected with capped backoff.
  *
  * Polling tiers: identity once per connection, the fast list every fast
- * interval, the slow list (energy counters, faults, temperatures) every slow
- * interval. Between cycles the poller sleeps on one timer.
+ * interval, the slow list (energy counters, battery health and cycles,
+ * faults, temperatures) every slow interval. Every default object has a row
+ * in data/ha-inverter.tsv (its name and classes in Home Assistant). Between
+ * cycles the poller sleeps on one timer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +68,14 @@ static const char *const slow_objects[] = {
     "battery.temperature",
     "battery.max_cell_temperature",
     "battery.min_cell_temperature",
+    "battery.soh",
+    "battery.cycles",
+    "battery.bat_status",
+    /* battery energy in and out: the battery section of Home Assistant's energy dashboard */
+    "battery.stored_energy",
+    "battery.used_energy",
+    /* insulation resistance of the PV generators */
+    "iso_struct.Riso",
     /* inverter temperatures */
     "db.temp1",
     "db.temp2",

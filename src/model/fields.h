@@ -63,9 +63,9 @@ enum sw_field_flags {
     SW_FF_COUNTER = 1u << 1,   /* only ever grows */
     SW_FF_REPORTED = 1u << 2,  /* meaningless until the record's first report */
     SW_FF_NIGHT_ZERO = 1u << 3, /* set to 0 when a panel goes offline in night = zero mode; else kept */
-    SW_FF_LIVE = 1u << 4,       /* an instantaneous reading, stale once the record is offline */
-    SW_FF_NIGHT_VALID = 1u << 5, /* still valid while a panel is offline (counters, last report); stays available */
-    SW_FF_DETAIL = 1u << 6       /* a string statistic: HA leaves it out when all would not fit in one message */
+    SW_FF_LIVE = 1u << 4,       /* an instantaneous reading, stale once the record is offline; the other
+                                 * fields (counters, last report) stay valid and available */
+    SW_FF_DETAIL = 1u << 5      /* a string statistic: HA leaves it out when all would not fit in one message */
 };
 
 typedef struct sw_field_keys {
@@ -151,19 +151,19 @@ typedef struct sw_field {
       "Received signal strength of the optimizer at the gateway (raw, 0 to 255).",                             \
       SW_KEYS("rssi", "rssi", "rssi", "rssi", "rssi"), SW_PROM("sunwire_panel_rssi", "gauge"),                  \
       SW_HA("Signal", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                               \
-    X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER | SW_FF_NIGHT_VALID,                 \
+    X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER,                                     \
       "Lifetime energy integrated from the power reports.",                                                    \
       SW_KEYS("energy_total_wh", "energy_total", "energy_total_wh", "energy_total_wh", "energy_total_wh"),      \
       SW_PROM("sunwire_panel_energy_joules_total", "counter"),                                                  \
       SW_HA("Energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                                  \
-    X(energy_today_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_NIGHT_VALID, "Energy since local midnight.", \
+    X(energy_today_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED, "Energy since local midnight.",                    \
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \
       SW_PROM("sunwire_panel_energy_today_joules", "gauge"),                                                    \
       SW_HA("Energy today", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                            \
     X(online, SW_FT_BOOL, "", 0, "1 while the panel reports, 0 once it fell silent.",                          \
       SW_KEYS("online", "online", "online", "online", "online"), SW_PROM("sunwire_panel_online", "gauge"),      \
       SW_NO_HA)                                                                                                \
-    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED | SW_FF_NIGHT_VALID, "Measurement time of the last report.",\
+    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                  \
       SW_KEYS("time_ns", "last_seen", "last_seen", NULL, NULL),                                              \
       SW_PROM("sunwire_panel_last_report_timestamp_seconds", "gauge"),                                          \
       SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))

@@ -6,7 +6,9 @@
  * name; everything else gets a plausible, stable value derived from its unit
  * and a hash of its id, so that no object answers with a placeholder zero or
  * "ABCDEFG" and the same object always answers alike. Fault bits (fault[n].flt)
- * stay zero: a healthy plant.
+ * stay zero: a healthy plant. Signs follow the real device: battery power is
+ * positive while discharging, and the grid feed-in energy counters
+ * (energy.e_grid_feed_*) are negative.
  */
 #include "rct_io/rct_sim.h"
 
@@ -100,8 +102,9 @@ static double energy_in(const sw_rct_sim_config *s, ekind k, int64_t from, int64
     return counter(&b, k) - counter(&a, k);
 }
 
-/* energy.e_<kind>_<day|month|year|total>[_sum][i] */
-static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
+/* How much energy.e_<kind>_<day|month|year|total>[_sum][i] counts (positive). */
+static bool energy_amount(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x,
+                          double *out)
 {
     if (!starts(name, "energy.e_"))
         return false;
@@ -122,6 +125,16 @@ static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t n
     if (!period)
         return false;
     *out = energy_in(s, k, period_start(s, now, period), now);
+    return true;
+}
+
+/* energy.e_<kind>_<day|month|year|total>[_sum][i]; feed-in counts negative, as real devices send it. */
+static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
+{
+    if (!energy_amount(s, name, now, x, out))
+        return false;
+    if (starts(name, "energy.e_grid_feed_"))
+        *out = -*out;
     return true;
 }
 
@@ -184,8 +197,11 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
         return x->temp_battery_c;
     if (!strcmp(n, "battery.min_cell_temperature"))
         return x->temp_battery_c - 1.5;
+    /* Lifetime energy into and out of the battery. */
     if (!strcmp(n, "battery.stored_energy"))
-        return x->soc * s->model.battery_wh;
+        return counter(x, E_BATIN);
+    if (!strcmp(n, "battery.used_energy"))
+        return counter(x, E_BATOUT);
     if (!strcmp(n, "battery.max_cell_voltage"))
         return 3.30 + 0.15 * x->soc + 0.01;
     if (!strcmp(n, "battery.min_cell_voltage"))
@@ -274,6 +290,8 @@ static int64_t int_value(const sw_rct_sim_config *s, const sw_rct_object *o, int
         return 8 | 2048; /* calibrated, not balancing */
     if (!strcmp(n, "power_mng.n_batteries"))
         return 1;
+    if (!strcmp(n, "battery.cycles")) /* full discharges since commissioning */
+        return s->model.battery_wh > 0 ? (int64_t)(counter(x, E_BATOUT) / s->model.battery_wh) : 0;
     if (strstr(n, ".time") || strstr(n, "last_rescan") || strstr(n, "timestamp"))
         return now - (int64_t)(h(s, o->id, 1) % (7 * DAY));
     if (!strcmp(n, "dc_conv.dc_conv_struct[0].enabled") || !strcmp(n, "dc_conv.dc_conv_struct[1].enabled"))

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "sink/ha_inverter.h"
 #include "sunwire/json.h"
 #include "sunwire_config.h"
 
@@ -29,7 +30,7 @@
 struct ha_entity {
     const char *key;          /* unique within the device; part of unique_id and the entity topic */
     const char *name;
-    const char *platform;     /* "sensor" */
+    const char *platform;     /* "sensor" or "binary_sensor" */
     const char *device_class;
     const char *unit;
     const char *state_class;
@@ -40,6 +41,9 @@ struct ha_entity {
     int precision;            /* suggested_display_precision, -1 = none */
     bool structured;          /* the field is a JSON object: its entries become attributes */
     bool night_available;     /* valid while the device is offline: follows <base>/status only */
+    const char *tmpl;         /* value_template; NULL = "{{ value_json.<field> }}" */
+    const char *const *options; /* an enum sensor's states */
+    size_t n_options;
 };
 
 struct ha_device {
@@ -129,6 +133,8 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
                  "{%% set v = value_json.%s %%}{{ (v.cells if v.cells is defined else v.points if v.points is "
                  "defined else v.entries if v.entries is defined else v) | length }}",
                  e->field);
+    else if (e->tmpl)
+        snprintf(tmpl, sizeof tmpl, "%s", e->tmpl);
     else
         snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->field);
     kv(j, "name", e->name);
@@ -159,6 +165,13 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     if (e->precision >= 0) {
         sw_json_key(j, "suggested_display_precision");
         sw_json_int(j, e->precision);
+    }
+    if (e->options) {
+        sw_json_key(j, "options");
+        sw_json_array_begin(j);
+        for (size_t i = 0; i < e->n_options; i++)
+            sw_json_string(j, e->options[i]);
+        sw_json_array_end(j);
     }
 }
 
@@ -281,7 +294,7 @@ static void field_entity(const sw_field *f, struct ha_entity *e)
         .key = f->key.mqtt, .name = f->ha.name, .platform = "sensor", .device_class = f->ha.device_class,
         .unit = f->ha.unit, .state_class = f->ha.state_class, .category = f->ha.category, .icon = f->ha.icon,
         .field = f->key.mqtt, .state_topic = NULL, .precision = f->ha.precision,
-        .night_available = (f->flags & SW_FF_NIGHT_VALID) != 0,
+        .night_available = (f->flags & SW_FF_LIVE) == 0,
     };
 }
 
@@ -408,6 +421,13 @@ void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out)
     out->unit = u[0] ? u : NULL;
     out->state_class = v->is_number ? "measurement" : NULL;
     out->scale = 1.0;
+    if (sw_ha_enum_find(name)) {
+        /* A status code: one of its labels, never averaged. */
+        out->device_class = "enum";
+        out->unit = NULL;
+        out->state_class = NULL;
+        return;
+    }
     if (!v->is_number) {
         out->unit = NULL;
         return;
@@ -455,30 +475,86 @@ void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out)
 struct inverter_ctx {
     const sw_inverter *inv;
     const sw_inverter_value *const *vals;
+    size_t n;
 };
 
-static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+/* A value the table (data/ha-inverter.tsv) does not describe: classified by its unit, named as in the registry. */
+static void unlisted_entity(const sw_inverter_value *v, struct ha_entity *e, char *name, size_t ncap)
 {
-    const struct inverter_ctx *ctx = vctx;
-    const sw_inverter_value *v = ctx->vals[i];
-    if (!v || strcmp(v->inverter, ctx->inv->name) != 0)
-        return false;
-    size_t half = scap / 2;
-    char *key = scratch, *name = scratch + half;
-    if (!sw_mqtt_value_key(key, half, v->object_name))
-        return false;
-    snprintf(name, scap - half, "%s", v->object_name);
     sw_ha_value_class vc;
     sw_ha_classify_value(v, &vc);
-    memset(e, 0, sizeof *e);
-    e->key = key;
+    snprintf(name, ncap, "%s", v->object_name);
     e->name = name;
-    e->platform = "sensor";
     e->device_class = vc.device_class;
     e->unit = vc.unit;
     e->state_class = vc.state_class;
-    e->field = key;
+}
+
+static void value_entity(const sw_inverter_value *v, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const sw_ha_inverter_entity *row = sw_ha_inverter_entity_find(v->object_name);
+    size_t third = scap / 3;
+    char *field = scratch + third, *name = scratch + 2 * third;
+    e->field = e->key;
+    if (!row) {
+        unlisted_entity(v, e, name, scap - 2 * third);
+    } else {
+        *e = (struct ha_entity){
+            .key = e->key, .name = row->name, .platform = "sensor", .device_class = row->device_class,
+            .unit = row->unit, .state_class = row->state_class, .category = row->category, .field = e->key,
+            .precision = row->precision,
+        };
+        if (row->kind == SW_HA_KIND_ABS || row->kind == SW_HA_KIND_TEXT) {
+            char k[SW_MODEL_NAME_MAX + 16]; /* e->key lives in scratch too */
+            snprintf(k, sizeof k, "%s_%s", e->key, row->kind == SW_HA_KIND_ABS ? "abs" : "text");
+            snprintf(field, third, "%s", k);
+            e->field = field;
+        }
+    }
+    const sw_ha_enum *en = sw_ha_enum_find(v->object_name);
+    if (en) {
+        e->options = en->options;
+        e->n_options = en->n_options;
+    }
+}
+
+/* A status bit of a bit field value: a binary sensor reading the boolean the state carries. */
+static bool bit_entity(const sw_inverter_value *v, const sw_ha_status_bit *b, struct ha_entity *e, char *scratch,
+                       size_t scap)
+{
+    if (strcmp(b->object, v->object_name) != 0 || !v->is_number)
+        return false;
+    size_t third = scap / 3;
+    char *key = scratch, *tmpl = scratch + third;
+    char base[SW_MODEL_NAME_MAX + 8];
+    if (!sw_mqtt_value_key(base, sizeof base, v->object_name))
+        return false;
+    snprintf(key, third, "%s_%s", base, b->key);
+    snprintf(tmpl, scap - third, "{{ 'ON' if value_json.%s_%s else 'OFF' }}", base, b->key);
+    *e = (struct ha_entity){
+        .key = key, .name = b->name, .platform = "binary_sensor", .device_class = b->device_class,
+        .category = "diagnostic", .field = key, .precision = -1, .tmpl = tmpl,
+    };
+    return true;
+}
+
+/* Entities 0..n-1 are the values; then, per value, one per status bit (most match nothing). */
+static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const struct inverter_ctx *ctx = vctx;
+    const sw_inverter_value *v = ctx->vals[i < ctx->n ? i : (i - ctx->n) / sw_ha_status_bit_count];
+    if (!v || strcmp(v->inverter, ctx->inv->name) != 0)
+        return false;
+    if (i >= ctx->n)
+        return bit_entity(v, &sw_ha_status_bits[(i - ctx->n) % sw_ha_status_bit_count], e, scratch, scap);
+    size_t third = scap / 3;
+    memset(e, 0, sizeof *e);
+    if (!sw_mqtt_value_key(scratch, third, v->object_name))
+        return false;
+    e->key = scratch;
+    e->platform = "sensor";
     e->precision = -1;
+    value_entity(v, e, scratch, scap);
     e->structured = v->json != NULL;
     return true;
 }
@@ -496,6 +572,6 @@ sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
         .id = id, .name = inv->name, .manufacturer = "RCT Power", .model = inv->model, .serial = inv->serial,
         .sw_version = inv->firmware, .state_topic = topic, .online_field = true,
     };
-    struct inverter_ctx ctx = { inv, vals };
-    return announce(c, &d, inverter_at, &ctx, n, buf, cap, emit, user);
+    struct inverter_ctx ctx = { inv, vals, n };
+    return announce(c, &d, inverter_at, &ctx, n * (1 + sw_ha_status_bit_count), buf, cap, emit, user);
 }

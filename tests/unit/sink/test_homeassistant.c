@@ -131,7 +131,8 @@ static void check_entity(json_t *ent, const char *device_id, const struct want_e
     assert_opt(ent, "unique_id", uid);
     /* The entity id Home Assistant is asked for: the unique_id, lower case, '-' as '_'. */
     char eid[300];
-    size_t k = (size_t)snprintf(eid, sizeof eid, "sensor.");
+    const char *platform = opt_str(ent, "platform"); /* device mode names it; entity mode: in the topic */
+    size_t k = (size_t)snprintf(eid, sizeof eid, "%s.", platform ? platform : "sensor");
     for (const char *p = uid; *p; p++)
         eid[k++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
     eid[k] = '\0';
@@ -579,26 +580,34 @@ static void test_inverter(void **state)
         value("garage", "battery.soc", "%", true, 0.5, "0.5"),
         value("garage", "g_sync.p_ac_grid_sum_lp", "W", true, 100, "100"),
         value("garage", "energy.e_ac_total", "Wh", true, 1e6, "1000000"),
-        value("garage", "prim_sm.state", "", false, 0, "Feed-in"),
-        value("garage", "db.temp1", "", true, 35, "35"),
+        value("garage", "prim_sm.state", "", true, 13, "Feed in"),
+        value("garage", "db.temp1", "\xC2\xB0" "C", true, 35, "35"),
         value("other", "battery.soc", "%", true, 0.9, "0.9"),
+        /* the device counts feed-in negative */
+        value("garage", "energy.e_grid_feed_total", "Wh", true, -2500.5, "-2500.5"),
+        /* bit 11 clear: balancing; bit 3 set: calibrated */
+        value("garage", "battery.bat_status", "", true, 8, "8"),
+        value("garage", "fault[0].flt", "", true, 1, "CPU trap"),
+        /* not in the table: classified by its unit, named as in the registry */
+        value("garage", "g_sync.u_l_rms[0]", "V", true, 231, "231"),
     };
-    const sw_inverter_value *ptrs[6];
-    for (size_t i = 0; i < 6; i++)
+    enum { NV = sizeof vals / sizeof vals[0] };
+    const sw_inverter_value *ptrs[NV];
+    for (size_t i = 0; i < NV; i++)
         ptrs[i] = &vals[i];
     struct captured cap = { 0 };
     char buf[16384];
 
     /* No serial yet: nothing is announced, so no identity has to be replaced later. */
-    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_ERR_NOT_FOUND);
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, NV, buf, sizeof buf, capture, &cap), SW_ERR_NOT_FOUND);
     assert_int_equal(cap.n, 0);
 
     snprintf(inv.serial, sizeof inv.serial, "0123456789ABCDE");
     char sbuf[2048];
     size_t slen;
-    assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, 6, &slen), SW_OK);
+    assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, NV, &slen), SW_OK);
     json_t *st = json_loadb(sbuf, slen, 0, NULL);
-    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, NV, buf, sizeof buf, capture, &cap), SW_OK);
     assert_int_equal(cap.n, 1);
     assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_inverter_0123456789ABCDE/config");
     json_t *m = cap.payload[0];
@@ -609,13 +618,20 @@ static void test_inverter(void **state)
     assert_opt(m, "state_topic", "sunwire/inverter/garage/state");
     check_availability(m, "sunwire/status", "sunwire/inverter/garage/state");
     json_t *cmps = json_object_get(m, "components");
-    assert_int_equal(json_object_size(cmps), 5); /* the other inverter's value is not here */
+    /* 9 values of this inverter (the other inverter's value is not here) and two status bits */
+    assert_int_equal(json_object_size(cmps), 11);
     static const struct want_entity want[] = {
         { "battery_soc", "battery", "%", "measurement", NULL },
         { "g_sync_p_ac_grid_sum_lp", "power", "W", "measurement", NULL },
         { "energy_e_ac_total", "energy", "Wh", "total_increasing", NULL },
-        { "prim_sm_state", NULL, NULL, NULL, NULL },
-        { "db_temp1", "temperature", "\xC2\xB0" "C", "measurement", NULL },
+        { "prim_sm_state", "enum", NULL, NULL, NULL },
+        { "db_temp1", "temperature", "\xC2\xB0" "C", "measurement", "diagnostic" },
+        { "energy_e_grid_feed_total", "energy", "Wh", "total_increasing", NULL },
+        { "battery_bat_status", NULL, NULL, NULL, "diagnostic" },
+        { "battery_bat_status_balancing", NULL, NULL, NULL, "diagnostic" },
+        { "battery_bat_status_calibrating", NULL, NULL, NULL, "diagnostic" },
+        { "fault_0_flt", NULL, NULL, NULL, "diagnostic" },
+        { "g_sync_u_l_rms_0", "voltage", "V", "measurement", NULL },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char uid[128];
@@ -625,7 +641,37 @@ static void test_inverter(void **state)
             fail_msg("component %s missing", uid);
         check_entity(ent, "sunwire_inverter_0123456789ABCDE", &want[i], st);
     }
-    assert_opt(json_object_get(cmps, "sunwire_inverter_0123456789ABCDE_battery_soc"), "name", "battery.soc");
+#define CMP(key) json_object_get(cmps, "sunwire_inverter_0123456789ABCDE_" key)
+    /* Human names from the table; the registry name for what it does not list. */
+    assert_opt(CMP("battery_soc"), "name", "Battery state of charge");
+    assert_opt(CMP("g_sync_p_ac_grid_sum_lp"), "name", "Grid power");
+    assert_opt(CMP("g_sync_u_l_rms_0"), "name", "g_sync.u_l_rms[0]");
+    assert_int_equal(json_integer_value(json_object_get(CMP("g_sync_p_ac_grid_sum_lp"),
+                                                        "suggested_display_precision")), 0);
+    /* The enumeration: its label as the state, every label once as an option. */
+    assert_string_equal(json_string_value(json_object_get(st, "prim_sm_state")), "Feed in");
+    json_t *opts = json_object_get(CMP("prim_sm_state"), "options");
+    assert_true(json_is_array(opts));
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(opts); i++) {
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(json_string_value(json_array_get(opts, i)),
+                                    json_string_value(json_array_get(opts, k)));
+        found |= strcmp(json_string_value(json_array_get(opts, i)), "Feed in") == 0;
+    }
+    assert_true(found);
+    /* Feed-in: the device's signed value stays, the entity reads its absolute value. */
+    assert_opt(CMP("energy_e_grid_feed_total"), "value_template", "{{ value_json.energy_e_grid_feed_total_abs }}");
+    assert_true(json_real_value(json_object_get(st, "energy_e_grid_feed_total")) == -2500.5);
+    assert_true(json_real_value(json_object_get(st, "energy_e_grid_feed_total_abs")) == 2500.5);
+    /* Status bits: booleans in the state, binary sensors in Home Assistant. */
+    assert_opt(CMP("battery_bat_status_balancing"), "platform", "binary_sensor");
+    assert_true(json_is_true(json_object_get(st, "battery_bat_status_balancing")));
+    assert_true(json_is_false(json_object_get(st, "battery_bat_status_calibrating")));
+    /* A fault word: its number stays, the entity shows the decoded text. */
+    assert_opt(CMP("fault_0_flt"), "value_template", "{{ value_json.fault_0_flt_text }}");
+    assert_string_equal(json_string_value(json_object_get(st, "fault_0_flt_text")), "CPU trap");
+#undef CMP
     release(&cap);
     json_decref(st);
 }
@@ -650,7 +696,8 @@ static void test_classify(void **state)
         { "battery.temperature", "", true, "temperature", "\xC2\xB0" "C", "measurement", 1 },
         { "iso_struct.Riso", "Ohm", true, NULL, "\xCE\xA9", "measurement", 1 },
         { "inverter_sn", "", false, NULL, NULL, NULL, 1 },
-        { "prim_sm.state", "", true, NULL, NULL, "measurement", 1 },
+        { "prim_sm.state", "", true, "enum", NULL, NULL, 1 },
+        { "power_mng.battery_type", "", true, "enum", NULL, NULL, 1 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sw_inverter_value v = value("x", rows[i].name, rows[i].unit, rows[i].number, 1, "1");
