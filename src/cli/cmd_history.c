@@ -584,7 +584,8 @@ static bool import_point(sw_history *h, const lp_point *pt, int64_t mult, struct
             }
             v.is_number = true;
         }
-        snprintf(v.text, sizeof v.text, "%s", text ? text : num);
+        v.text = text ? text : num; /* both live in the parsed line until the row is written */
+        v.json = lp_get(pt->field_key, pt->field_val, pt->n_fields, "json");
         v.timestamp_ns = ts_ns;
         e = sw_history_add_inverter_value_once(h, &v, ts_ns, &added);
     } else if (strcmp(pt->measurement, "sunwire_event") == 0) {

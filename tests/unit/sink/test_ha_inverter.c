@@ -88,7 +88,7 @@ static sw_inverter_value value(const char *name, double number, const char *text
     snprintf(v.object_name, sizeof v.object_name, "%s", name);
     v.is_number = true;
     v.number = number;
-    snprintf(v.text, sizeof v.text, "%s", text);
+    v.text = text; /* callers pass string literals */
     return v;
 }
 
