@@ -36,15 +36,6 @@ DASHBOARDS = {
     "prometheus": os.path.join(SOURCE, "grafana", "sunwire-prometheus.json"),
     "influxdb": os.path.join(SOURCE, "grafana", "sunwire-influxdb.json"),
 }
-# Names of the Prometheus output's metrics before its move to base units (joules, ratios). The
-# dashboard uses the new names; while a build still exports the old ones, a query is run with
-# the old name (and says so on stderr). Once every name is exported this table is unused.
-PREVIOUS_NAMES = [
-    (re.compile(r"_joules_total$"), "_watt_hours_total"),
-    (re.compile(r"_joules$"), "_watt_hours"),
-    (re.compile(r"^sunwire_inverter_ratio$"), "sunwire_inverter_percent"),
-]
-
 TYPES = {"string": str, "int": int, "bool": bool, "list": list, "object": dict}
 
 
@@ -240,11 +231,6 @@ class PrometheusQueries(unittest.TestCase):
     def exported(self, name, live):
         if name in live:
             return name
-        for pattern, old in PREVIOUS_NAMES:
-            if pattern.search(name) and pattern.sub(old, name) in live:
-                sys.stderr.write("note: %s is not exported by this build; ran the query with %s\n"
-                                 % (name, pattern.sub(old, name)))
-                return pattern.sub(old, name)
         self.fail("the dashboard uses %s, which /metrics does not export" % name)
 
     def test_every_query_returns_data(self):
