@@ -119,11 +119,11 @@ static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
     return 0;
 }
 static size_t power_seen;
-static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void *user)
 {
     (void)owner;
     (void)user;
-    if (e->kind == SW_TIGO_OBS_POWER_REPORT)
+    if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT)
         power_seen++;
     return 0;
 }

@@ -128,14 +128,14 @@ static void on_diagnostic(observe_ctx *c, const sw_tigo_diag_event *d)
     }
 }
 
-static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
+static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
     observe_ctx *c = user;
     size_t len = 0;
     sw_err e;
     switch (ev->kind) {
-    case SW_TIGO_OBS_POWER_REPORT:
+    case SW_TIGO_OBSERVER_POWER_REPORT:
         {
             /* Zone offsets change only at transitions on whole minutes, so one
              * localtime lookup per minute of timestamps is enough. */
@@ -152,10 +152,10 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user
         if (e == SW_OK)
             tigo_emit_line(c->cli, c->line, len);
         break;
-    case SW_TIGO_OBS_INFRASTRUCTURE:
+    case SW_TIGO_OBSERVER_INFRASTRUCTURE:
         on_infrastructure(c, &ev->u.infra);
         break;
-    case SW_TIGO_OBS_DIAGNOSTIC:
+    case SW_TIGO_OBSERVER_DIAGNOSTIC:
         on_diagnostic(c, &ev->u.diag);
         break;
     }
@@ -254,7 +254,7 @@ int tigo_cmd_observe(tigo_cli *cli)
     bool upstream = a->format == TIGO_FORMAT_UPSTREAM;
     unsigned flags = 0;
     if (a->reference)
-        flags = upstream ? SW_TIGO_OBS_REFERENCE_UPSTREAM : SW_TIGO_OBS_REFERENCE;
+        flags = upstream ? SW_TIGO_OBSERVER_REFERENCE_UPSTREAM : SW_TIGO_OBSERVER_REFERENCE;
     observe_ctx *c = ctx_new(cli, flags);
     if (!c)
         return 1;

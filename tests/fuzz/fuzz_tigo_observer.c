@@ -34,20 +34,20 @@ static void mix_line(sw_err e, size_t n)
         fz_mix(&dig, line, n);
 }
 
-static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void *user)
 {
     (void)owner;
     sw_tigo_observer *o = user;
     size_t n = 0;
     fz_mix_u64(&dig, (uint64_t)e->kind);
-    if (e->kind == SW_TIGO_OBS_POWER_REPORT) {
+    if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
         mix_line(sw_tigo_fmt_power_fork(&fmt, &e->u.power, line, sizeof line, &n), n);
         mix_line(sw_tigo_fmt_power_upstream(&fmt, &e->u.power, line, sizeof line, &n), n);
-    } else if (e->kind == SW_TIGO_OBS_INFRASTRUCTURE) {
+    } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
         fz_mix_u64(&dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
         mix_line(sw_tigo_fmt_infrastructure(&o->state, line, sizeof line, &n), n);
         mix_line(sw_tigo_state_serialize(&o->state, line, sizeof line, &n), n);
-    } else if (e->kind == SW_TIGO_OBS_DIAGNOSTIC) {
+    } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
         const sw_tigo_diag_event *d = &e->u.diag;
         fz_mix_u64(&dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
                              d->slot_counter);
@@ -127,11 +127,11 @@ static fz_digest run_observer(sw_tigo_observer *obs, uint8_t mode, const uint8_t
         }
         now += 7000000;
     }
-    fz_mix(&dig, sw_tigo_observer_link_counters(obs), sizeof(sw_tigo_link_counters));
+    fz_mix(&dig, sw_tigo_observer_get_link_counters(obs), sizeof(sw_tigo_link_counters));
     /* up to the last field: the padding after it is no result */
-    fz_mix(&dig, sw_tigo_observer_transport_counters(obs),
+    fz_mix(&dig, sw_tigo_observer_get_transport_counters(obs),
            offsetof(sw_tigo_transport_counters, last_status_high_byte) + sizeof(uint16_t));
-    fz_mix(&dig, sw_tigo_observer_counters(obs), sizeof(sw_tigo_obs_counters));
+    fz_mix(&dig, sw_tigo_observer_get_counters(obs), sizeof(sw_tigo_observer_counters));
     return dig;
 }
 

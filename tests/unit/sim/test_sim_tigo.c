@@ -448,13 +448,13 @@ typedef struct seen {
     unsigned infra;
 } seen;
 
-static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
+static int on_obs(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, void *user)
 {
     (void)owner;
     seen *s = user;
-    if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
+    if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE)
         s->infra++;
-    if (ev->kind != SW_TIGO_OBS_POWER_REPORT)
+    if (ev->kind != SW_TIGO_OBSERVER_POWER_REPORT)
         return 0;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
@@ -559,7 +559,7 @@ static void run_round_trip(const struct rt_case *c)
     /* no gateway beyond the simulated ones (the enumeration address is not kept) */
     assert_null(sw_tigo_state_gateway(state, 0x1235));
     assert_null(sw_tigo_state_gateway(state, (uint16_t)(SW_TIGO_SIM_FIRST_GATEWAY + c->gateways)));
-    const sw_tigo_obs_counters *oc = sw_tigo_observer_counters(o);
+    const sw_tigo_observer_counters *oc = sw_tigo_observer_get_counters(o);
     assert_int_equal(oc->invalid_power_reports, 0);
     assert_int_equal(oc->reports_without_clock, 0);
     assert_int_equal(oc->extended_power_reports, c->fw == SW_TIGO_SIM_FW_4 ? tr.n : 0);
