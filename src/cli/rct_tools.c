@@ -575,7 +575,7 @@ int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.so.json = opts[0].count > 0;
     char err[512] = "";
-    sw_pcap_stats st;
+    sw_pcap_counters st;
     sw_err e = sw_pcap_read(cmd.pos[0], (uint16_t)port, on_pcap_data, &c, &st, err, sizeof err);
     for (size_t i = 0; i < c.n_dirs; i++) {
         c.so.rx = c.dirs[i].rx;

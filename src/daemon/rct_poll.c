@@ -260,9 +260,9 @@ static void end_cycle(rct_poller *p)
 static int64_t on_request_timer(sw_loop *loop, uint64_t id, void *user);
 
 /* The exchange's counters go to the source's status. */
-static void take_stats(rct_poller *p)
+static void take_counters(rct_poller *p)
 {
-    sw_rct_exchange_stats *x = &p->ex.stats;
+    sw_rct_exchange_counters *x = &p->ex.counters;
     p->st->timeouts += x->timeouts;
     p->st->retries += x->retries;
     p->st->foreign_replies += x->foreign + x->stale;
@@ -299,7 +299,7 @@ static void drive(rct_poller *p)
     for (;;) {
         int64_t now = sw_loop_now_ms(), until = now;
         sw_rct_step step = sw_rct_exchange_next(&p->ex, now, &until);
-        take_stats(p);
+        take_counters(p);
         if (step == SW_RCT_STEP_SEND) {
             if (!send_current(p))
                 return;
@@ -462,7 +462,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
             break;
     }
-    take_stats(p);
+    take_counters(p);
     if (waiting && !sw_rct_exchange_waiting(&p->ex))
         drive(p);
 }

@@ -44,7 +44,7 @@ typedef struct sw_rct_client_config {
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg);
 
-typedef struct sw_rct_client_stats {
+typedef struct sw_rct_client_counters {
     uint64_t requests;        /* requests asked for by the caller */
     uint64_t attempts;        /* frames sent, retries included */
     uint64_t retries;
@@ -55,7 +55,7 @@ typedef struct sw_rct_client_stats {
     uint64_t decode_errors;   /* right id, but the payload does not decode (cut short) */
     uint64_t stale;           /* right id, but the echo of an earlier logger query */
     uint64_t reconnects;
-} sw_rct_client_stats;
+} sw_rct_client_counters;
 
 typedef struct sw_rct_client sw_rct_client;
 
@@ -65,7 +65,7 @@ typedef void (*sw_rct_trace_fn)(sw_rct_client *c, const char *dir, const uint8_t
 
 struct sw_rct_client {
     sw_rct_client_config cfg;
-    sw_rct_client_stats stats;
+    sw_rct_client_counters counters;
     sw_rct_trace_fn trace;
     void *trace_user;
     /* The accepted reply of the last successful request (for debug output). */

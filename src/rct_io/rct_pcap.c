@@ -298,10 +298,10 @@ static bool same_ep(const sw_tcp_endpoint *a, const sw_tcp_endpoint *b)
 }
 
 sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
-                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len)
+                    sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
-    sw_pcap_stats st = { 0 };
+    sw_pcap_counters st = { 0 };
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!pc) {
         if (errbuf && errbuf_len)
@@ -365,19 +365,19 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *u
     st.flows = n_flows;
     free(flows);
     pcap_close(pc);
-    if (stats)
-        *stats = st;
+    if (counters)
+        *counters = st;
     return err;
 }
 
 #else
 
 sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
-                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len)
+                    sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     (void)path; (void)port; (void)cb; (void)user;
-    if (stats)
-        memset(stats, 0, sizeof *stats);
+    if (counters)
+        memset(counters, 0, sizeof *counters);
     if (errbuf && errbuf_len)
         snprintf(errbuf, errbuf_len, "this build has no pcap support (install libpcap-dev and rebuild)");
     return SW_ERR_UNSUPPORTED;

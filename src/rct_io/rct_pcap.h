@@ -110,9 +110,9 @@ typedef struct sw_pcap_flow {
 typedef void (*sw_pcap_data_fn)(void *user, const sw_pcap_flow *flow, int64_t ts_ns,
                                 const uint8_t *data, size_t len, uint32_t gap);
 
-typedef struct sw_pcap_stats {
+typedef struct sw_pcap_counters {
     uint64_t packets, tcp_packets, flows, bytes, duplicate_bytes, gaps;
-} sw_pcap_stats;
+} sw_pcap_counters;
 
 /*
  * Read `path` (pcap or pcapng). Only TCP packets with `port` as source or
@@ -120,7 +120,7 @@ typedef struct sw_pcap_stats {
  * file cannot be opened. SW_ERR_UNSUPPORTED when built without libpcap.
  */
 sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
-                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len);
+                    sw_pcap_counters *counters, char *errbuf, size_t errbuf_len);
 
 #ifdef __cplusplus
 }

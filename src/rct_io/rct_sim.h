@@ -58,10 +58,10 @@ typedef struct sw_rct_sim_config {
     sw_rct_sim_faults faults;
 } sw_rct_sim_config;
 
-typedef struct sw_rct_sim_stats {
+typedef struct sw_rct_sim_counters {
     uint64_t requests, answered, ignored, writes, queries;
     uint64_t truncated, dropped, delayed, foreign;
-} sw_rct_sim_stats;
+} sw_rct_sim_counters;
 
 typedef struct sw_rct_sim_stored {
     uint32_t id, address;
@@ -71,7 +71,7 @@ typedef struct sw_rct_sim_stored {
 
 typedef struct sw_rct_sim {
     sw_rct_sim_config cfg;
-    sw_rct_sim_stats stats;
+    sw_rct_sim_counters counters;
     /* Values clients wrote, answered instead of the model's (volatile, like the device's RAM). */
     sw_rct_sim_stored written[SW_RCT_SIM_MAX_WRITES];
     size_t n_written;

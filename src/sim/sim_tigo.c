@@ -837,7 +837,7 @@ const uint8_t *sw_tigo_sim_node_address(const sw_tigo_sim *s, unsigned gi, unsig
     return gi < s->cfg.gateways && j < s->cfg.panels ? s->gw[gi].nodes[j].address : NULL;
 }
 
-const sw_tigo_sim_counters *sw_tigo_sim_counters_get(const sw_tigo_sim *s)
+const sw_tigo_sim_counters *sw_tigo_sim_get_counters(const sw_tigo_sim *s)
 {
     return &s->counters;
 }

@@ -184,7 +184,7 @@ const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s);
 /* Gateway absolute slot counter value (epoch bits included) at bus time t. */
 uint16_t sw_tigo_sim_slot_counter(const sw_tigo_sim *s, unsigned gateway_index, int64_t t_ns);
 
-const sw_tigo_sim_counters *sw_tigo_sim_counters_get(const sw_tigo_sim *s);
+const sw_tigo_sim_counters *sw_tigo_sim_get_counters(const sw_tigo_sim *s);
 
 /*
  * The 13-byte report core from r's raw fields (12-bit fields masked to 12

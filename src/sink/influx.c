@@ -386,7 +386,7 @@ typedef struct influx_sink {
     sw_influx_config cfg;
     FILE *fp;                 /* stdout or the file */
     bool own_fp;
-    sw_influx_stats stats;
+    sw_influx_counters counters;
     /* Lines waiting for the next batch. */
     char *pending;
     size_t pending_len, pending_cap;
@@ -438,17 +438,17 @@ static void arm_flush(influx_sink *s)
 
 static void emit(influx_sink *s, const char *line, size_t n)
 {
-    s->stats.lines++;
+    s->counters.lines++;
     if (s->fp) {
         if (fwrite(line, 1, n, s->fp) == n)
-            s->stats.written++;
+            s->counters.written++;
         else
-            s->stats.dropped++;
+            s->counters.dropped++;
         arm_flush(s);
         return;
     }
     if (s->pending_len + s->batch_len + n > s->cfg.max_buffer) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     if (s->pending_len + n > s->pending_cap) {
@@ -457,7 +457,7 @@ static void emit(influx_sink *s, const char *line, size_t n)
             cap *= 2;
         char *p = realloc(s->pending, cap);
         if (!p) {
-            s->stats.dropped++;
+            s->counters.dropped++;
             return;
         }
         s->pending = p;
@@ -536,7 +536,7 @@ static void on_event(void *self, const sw_event *ev)
     influx_sink *s = self;
     char json[1024];
     if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     const char *kind = sw_event_kind_name(ev->kind);
@@ -545,7 +545,7 @@ static void on_event(void *self, const sw_event *ev)
     char *line = malloc(cap);
     size_t n;
     if (!line) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     if (sw_influx_event_line(line, cap, kind, json, wall_ns(), s->cfg.precision, &n) == SW_OK)
@@ -553,10 +553,10 @@ static void on_event(void *self, const sw_event *ev)
     free(line);
 }
 
-void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out)
+void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out)
 {
     const influx_sink *s = sink_self;
-    *out = s->stats;
+    *out = s->counters;
 }
 
 /* ---- HTTP delivery through curl multi ------------------------------------------ */
@@ -655,19 +655,19 @@ static void check_done(influx_sink *s)
         curl_multi_remove_handle(s->multi, msg->easy_handle);
         s->in_flight = false;
         if (rc == CURLE_OK && status >= 200 && status < 300) {
-            s->stats.written += s->batch_lines;
+            s->counters.written += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
             s->backoff_ms = 0;
         } else if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429 && status != 408) {
             /* The server understood and refused the data: sending it again cannot help. */
             SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld); dropped", s->batch_lines, status);
-            s->stats.dropped += s->batch_lines;
+            s->counters.dropped += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
             s->backoff_ms = 0;
         } else {
-            s->stats.failures++;
+            s->counters.failures++;
             if (rc != CURLE_OK)
                 SW_LOGW(LOG_TARGET, "InfluxDB write failed: %s; retrying", curl_easy_strerror(rc));
             else
@@ -702,12 +702,12 @@ static void start_request(influx_sink *s)
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
     if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
-        s->stats.failures++;
+        s->counters.failures++;
         schedule_retry(s);
         return;
     }
     s->in_flight = true;
-    s->stats.requests++;
+    s->counters.requests++;
 }
 
 static sw_err http_open(influx_sink *s)
@@ -787,16 +787,16 @@ static void http_drain(influx_sink *s)
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, limit);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
-    s->stats.requests++;
+    s->counters.requests++;
     long status = 0;
     CURLcode rc = curl_easy_perform(s->easy);
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status >= 200 && status < 300) {
-        s->stats.written += s->batch_lines;
+        s->counters.written += s->batch_lines;
         s->batch_len = 0;
         s->batch_lines = 0;
     } else {
-        s->stats.failures++;
+        s->counters.failures++;
         SW_LOGW(LOG_TARGET, "InfluxDB write at shutdown failed (%s, HTTP %ld); %u lines lost",
                 rc == CURLE_OK ? "answered" : curl_easy_strerror(rc), status, s->batch_lines);
     }
@@ -841,7 +841,7 @@ static void influx_close(void *self)
         if (s->own_fp)
             fclose(s->fp);
     }
-    s->stats.dropped += s->pending_lines + s->batch_lines;
+    s->counters.dropped += s->pending_lines + s->batch_lines;
     free(s->pending);
     free(s->batch);
     free(s);

@@ -183,14 +183,14 @@ void sw_mqtt_queue_pop(sw_mqtt_queue *q);
 
 /* ---- the sink ------------------------------------------------------------ */
 
-typedef struct sw_mqtt_stats {
+typedef struct sw_mqtt_counters {
     bool connected;
     uint64_t connects;           /* successful CONNACKs */
     uint64_t published;          /* messages handed to the broker connection */
     uint64_t queued;             /* state messages waiting for the broker now */
     uint64_t dropped;            /* state messages lost to the queue bound */
     uint64_t discovery_rounds;   /* full discovery announcements sent */
-} sw_mqtt_stats;
+} sw_mqtt_counters;
 
 /*
  * Create the output and start connecting (never blocks on the network, except
@@ -200,7 +200,7 @@ typedef struct sw_mqtt_stats {
  */
 sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out);
 /* Counters of a sink made by sw_mqtt_start. */
-void sw_mqtt_get_stats(const sw_sink *s, sw_mqtt_stats *out);
+void sw_mqtt_get_counters(const sw_sink *s, sw_mqtt_counters *out);
 
 #ifdef __cplusplus
 }

@@ -157,7 +157,7 @@ static void file(const uint8_t *d, size_t n)
         done += (size_t)w;
     }
     sink_reset(&g_sinks[0]);
-    sw_pcap_stats st;
+    sw_pcap_counters st;
     char eb[256];
     sw_pcap_read(path, 0, on_pcap, &g_sinks[0], &st, eb, sizeof eb);
     check_stream(&g_sinks[0]);

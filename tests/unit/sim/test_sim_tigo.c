@@ -706,7 +706,7 @@ static void test_largest_bus(void **state)
     assert_int_equal(a.strings_version, nodes);
     assert_int_equal(a.strings_info, nodes);
     assert_int_equal(a.pv_config, nodes);
-    assert_int_equal(sw_tigo_sim_counters_get(s)->queue_overflows, 0);
+    assert_int_equal(sw_tigo_sim_get_counters(s)->queue_overflows, 0);
     assert_int_equal(stack.link.counters.checksums + stack.link.counters.giants + stack.link.counters.runts, 0);
     /* and the observer learns every table */
     sw_tigo_observer *o = malloc(sizeof *o);
