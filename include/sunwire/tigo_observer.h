@@ -202,7 +202,7 @@ typedef struct sw_tigo_observer_run {
     /* optional taps for the peek commands: every valid frame, every transport event */
     sw_tigo_frame_cb on_frame;
     void *frame_user;
-    sw_tigo_event_cb on_transport_event;
+    sw_tigo_transport_event_cb on_transport_event;
     void *transport_user;
 
     int64_t now_ns; /* time of the chunk being pushed */
@@ -260,7 +260,7 @@ SW_API const sw_tigo_observer_counters *sw_tigo_observer_get_counters(const sw_t
 
 /* Taps for peek-frames / peek-activity (NULL to remove). */
 SW_API void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user);
-SW_API void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user);
+SW_API void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_transport_event_cb cb, void *user);
 /* Power reports as sw_tigo_power_reading, without the other events (NULL to remove). */
 SW_API void sw_tigo_observer_set_power_cb(sw_tigo_observer *o, sw_tigo_power_cb cb, void *user);
 

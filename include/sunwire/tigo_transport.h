@@ -197,7 +197,7 @@ typedef struct sw_tigo_transport sw_tigo_transport;
  * push at once (no further event for that frame, e.g. the remaining PV
  * packets of a receive response) and the push returns that value.
  */
-typedef int (*sw_tigo_event_cb)(sw_tigo_transport *t, const sw_tigo_transport_event *event, void *user);
+typedef int (*sw_tigo_transport_event_cb)(sw_tigo_transport *t, const sw_tigo_transport_event *event, void *user);
 
 /* ---- counters (names follow the reference, plus sunwire's own) -------------- */
 typedef struct sw_tigo_transport_counters {
@@ -281,7 +281,7 @@ typedef struct sw_tigo_pending_command {
 
 struct sw_tigo_transport {
     unsigned flags;
-    sw_tigo_event_cb on_event; /* may be NULL: counting only */
+    sw_tigo_transport_event_cb on_event; /* may be NULL: counting only */
     void *user;
     uint64_t clock; /* logical time for LRU / eviction, one tick per frame */
     sw_tigo_transport_counters counters;
@@ -290,7 +290,7 @@ struct sw_tigo_transport {
     uint32_t last_gateway; /* index of the most recently used gateway slot (lookup shortcut) */
 };
 
-SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);
+SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_transport_event_cb on_event, void *user);
 /*
  * Push one CRC-checked frame; events go to the callback before this returns.
  * Returns 0, or the non-zero value the callback returned to stop (the frame's
@@ -324,7 +324,7 @@ typedef struct sw_tigo_stack {
  * itself: it may be copied or moved between pushes. The frame tap
  * (on_frame, frame_user; set them after init) receives &s->link.
  */
-SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
+SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_transport_event_cb on_event,
                         void *user);
 /* Push bus bytes: as sw_tigo_link_rx_push (0, or a callback's non-zero value
  * to stop; *used, may be NULL, the bytes consumed). */

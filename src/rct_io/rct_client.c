@@ -403,7 +403,7 @@ static sw_err logger_walk(sw_rct_client *c, const logger_rows *rows, void *ctx, 
 
 typedef struct ts_ctx {
     const sw_rct_object *obj;
-    sw_rct_point_fn cb;
+    sw_rct_point_cb cb;
     void *user;
 } ts_ctx;
 
@@ -416,7 +416,7 @@ static int ts_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
 }
 
 sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
-                                unsigned max_queries, sw_rct_point_fn cb, void *user, unsigned *queries_out)
+                                unsigned max_queries, sw_rct_point_cb cb, void *user, unsigned *queries_out)
 {
     static const logger_rows rows = { 0, SW_RCT_TYPE_TIMESERIES, ts_count, ts_time, ts_emit };
     logger_rows r = rows;
@@ -426,7 +426,7 @@ sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint
 }
 
 typedef struct ev_ctx {
-    sw_rct_event_fn cb;
+    sw_rct_event_cb cb;
     void *user;
 } ev_ctx;
 
@@ -439,7 +439,7 @@ static int ev_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
 }
 
 sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsigned max_queries,
-                            sw_rct_event_fn cb, void *user, unsigned *queries_out)
+                            sw_rct_event_cb cb, void *user, unsigned *queries_out)
 {
     static const logger_rows rows = { SW_RCT_EVENT_TABLE_ID, SW_RCT_TYPE_EVENT_TABLE, ev_count, ev_time, ev_emit };
     ev_ctx t = { cb, user };

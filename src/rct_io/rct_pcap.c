@@ -179,7 +179,7 @@ static void remove_pending(sw_tcp_reasm *r, size_t i)
 
 /* Deliver `len` bytes starting at sequence `seq` (<= next), skipping what was already delivered. */
 static void deliver_from(sw_tcp_reasm *r, uint32_t seq, const uint8_t *data, size_t len, uint32_t gap,
-                         sw_tcp_deliver_fn deliver, void *user)
+                         sw_tcp_deliver_cb deliver, void *user)
 {
     uint32_t behind = r->next - seq;
     if ((size_t)behind >= len) {
@@ -194,7 +194,7 @@ static void deliver_from(sw_tcp_reasm *r, uint32_t seq, const uint8_t *data, siz
 }
 
 /* Deliver held-back segments that have become contiguous. */
-static void drain(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
+static void drain(sw_tcp_reasm *r, sw_tcp_deliver_cb deliver, void *user)
 {
     bool progress = true;
     while (progress && r->n_pend) {
@@ -211,7 +211,7 @@ static void drain(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
     }
 }
 
-void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
+void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_cb deliver, void *user)
 {
     drain(r, deliver, user);
     while (r->n_pend) {
@@ -229,7 +229,7 @@ void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
 }
 
 sw_err sw_tcp_reasm_add(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *data, size_t len,
-                        sw_tcp_deliver_fn deliver, void *user)
+                        sw_tcp_deliver_cb deliver, void *user)
 {
     if (syn) {
         seq += 1; /* the SYN occupies one sequence number */
@@ -280,7 +280,7 @@ struct flow_slot {
 };
 
 struct read_ctx {
-    sw_pcap_data_fn cb;
+    sw_pcap_data_cb cb;
     void *user;
     const sw_pcap_flow *flow;
     int64_t ts_ns;
@@ -297,7 +297,7 @@ static bool same_ep(const sw_tcp_endpoint *a, const sw_tcp_endpoint *b)
     return a->ipv6 == b->ipv6 && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
 }
 
-sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *user,
                     sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
@@ -372,7 +372,7 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *u
 
 #else
 
-sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *user,
                     sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     (void)path; (void)port; (void)cb; (void)user;

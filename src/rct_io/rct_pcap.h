@@ -64,7 +64,7 @@ sw_err sw_pkt_parse(int linktype, const uint8_t *pkt, size_t caplen, sw_pkt_info
 /* ---- reassembly ----------------------------------------------------------- */
 
 /* Called with in-order bytes. `gap` is the number of bytes lost just before them. */
-typedef void (*sw_tcp_deliver_fn)(void *user, const uint8_t *data, size_t len, uint32_t gap);
+typedef void (*sw_tcp_deliver_cb)(void *user, const uint8_t *data, size_t len, uint32_t gap);
 
 typedef struct sw_tcp_pending {
     uint32_t seq;
@@ -91,9 +91,9 @@ void sw_tcp_reasm_init(sw_tcp_reasm *r);
  * kept (it is then dropped and will show up as a gap).
  */
 sw_err sw_tcp_reasm_add(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *data, size_t len,
-                        sw_tcp_deliver_fn deliver, void *user);
+                        sw_tcp_deliver_cb deliver, void *user);
 /* Deliver whatever is held back, skipping holes (end of capture). */
-void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user);
+void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_cb deliver, void *user);
 void sw_tcp_reasm_free(sw_tcp_reasm *r);
 
 /* ---- capture files -------------------------------------------------------- */
@@ -105,9 +105,9 @@ typedef struct sw_pcap_flow {
 
 /*
  * Reassembled bytes of one direction. ts_ns is the capture time of the
- * packet that completed them; `gap` as for sw_tcp_deliver_fn.
+ * packet that completed them; `gap` as for sw_tcp_deliver_cb.
  */
-typedef void (*sw_pcap_data_fn)(void *user, const sw_pcap_flow *flow, int64_t ts_ns,
+typedef void (*sw_pcap_data_cb)(void *user, const sw_pcap_flow *flow, int64_t ts_ns,
                                 const uint8_t *data, size_t len, uint32_t gap);
 
 typedef struct sw_pcap_counters {
@@ -119,7 +119,7 @@ typedef struct sw_pcap_counters {
  * destination are used (0 = all). errbuf receives libpcap's reason when the
  * file cannot be opened. SW_ERR_UNSUPPORTED when built without libpcap.
  */
-sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *user,
                     sw_pcap_counters *counters, char *errbuf, size_t errbuf_len);
 
 #ifdef __cplusplus

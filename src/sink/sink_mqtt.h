@@ -128,7 +128,7 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
 /* ---- Home Assistant discovery ------------------------------------------- */
 
 /* Receives each discovery message; payloads are complete JSON objects. */
-typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload, size_t len);
+typedef void (*sw_ha_emit_cb)(void *user, const char *topic, const char *payload, size_t len);
 
 /*
  * Build the discovery message(s) of one device: one message in device mode,
@@ -138,15 +138,15 @@ typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload
  * yet (its identity would not be stable, so nothing is announced).
  */
 sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
-                            sw_ha_emit_fn emit, void *user);
+                            sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
-                              sw_ha_emit_fn emit, void *user);
+                              sw_ha_emit_cb emit, void *user);
 /* One device holding every string aggregate (and "total"). */
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
-                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user);
+                              char *buf, size_t cap, sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
-                               sw_ha_emit_fn emit, void *user);
+                               sw_ha_emit_cb emit, void *user);
 
 /* Home Assistant's description of one inverter value, chosen from its unit and name. */
 typedef struct sw_ha_value_class {

@@ -488,7 +488,7 @@ void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, vo
     o->run.stack.frame_user = user;
 }
 
-void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user)
+void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_transport_event_cb cb, void *user)
 {
     o->run.on_transport_event = cb;
     o->run.transport_user = user;

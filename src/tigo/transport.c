@@ -156,7 +156,7 @@ sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assi
 }
 
 /* ---- tables ------------------------------------------------------------------------ */
-void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user)
+void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_transport_event_cb on_event, void *user)
 {
     memset(t, 0, sizeof *t);
     t->flags = flags;
@@ -554,7 +554,7 @@ static int stack_on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *use
     return sw_tigo_transport_push(&s->transport, f);
 }
 
-void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
+void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_transport_event_cb on_event,
                         void *user)
 {
     memset(s, 0, sizeof *s);
