@@ -312,7 +312,7 @@ SW_API const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind);
 
 /* ---- link + transport in one struct (convenience for programs) ------------------- */
 typedef struct sw_tigo_stack {
-    sw_tigo_link_rx link;
+    sw_tigo_link_receiver link;
     sw_tigo_transport transport;
     sw_tigo_frame_cb on_frame; /* optional tap on every valid frame (peek-frames) */
     void *frame_user;
@@ -326,7 +326,7 @@ typedef struct sw_tigo_stack {
  */
 SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_transport_event_cb on_event,
                         void *user);
-/* Push bus bytes: as sw_tigo_link_rx_push (0, or a callback's non-zero value
+/* Push bus bytes: as sw_tigo_link_receiver_push (0, or a callback's non-zero value
  * to stop; *used, may be NULL, the bytes consumed). */
 SW_API int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used);
 

@@ -203,7 +203,7 @@ struct stream_out {
     int64_t ts_ns;
 };
 
-static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t consumed)
+static void emit_event(struct stream_out *so, const sw_rct_receiver_event *ev, size_t consumed)
 {
     size_t cap = 1 << 20;
     char *line = malloc(cap);
@@ -225,7 +225,7 @@ static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t 
         }
         sw_json_key(&j, "offset");
         sw_json_uint(&j, so->offset);
-        if (ev->kind == SW_RCT_RX_FRAME) {
+        if (ev->kind == SW_RCT_RECEIVER_FRAME) {
             rc_frame_json(&j, &ev->frame);
         } else {
             sw_json_key(&j, "error");
@@ -263,7 +263,7 @@ static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t 
             sw_fmt_rfc3339(t, so->ts_ns, 0);
             snprintf(prefix, sizeof prefix, "%s %s -> %s ", t, so->src, so->dst);
         }
-        if (ev->kind == SW_RCT_RX_FRAME) {
+        if (ev->kind == SW_RCT_RECEIVER_FRAME) {
             rc_frame_text(&ev->frame, line, cap);
             printf("%s%s\n", prefix, line);
         } else {
@@ -279,16 +279,16 @@ static void feed(struct stream_out *so, const uint8_t *p, size_t n)
     size_t off = 0;
     size_t since = 0; /* bytes consumed since the last event */
     while (off < n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(so->rx, p + off, n - off, &ev);
         off += used;
         so->offset += used;
         since += used;
-        if (ev.kind == SW_RCT_RX_NEED_MORE)
+        if (ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
         emit_event(so, &ev, since);
         since = 0;
-        if (ev.kind == SW_RCT_RX_FRAME)
+        if (ev.kind == SW_RCT_RECEIVER_FRAME)
             so->frames++;
         else
             so->errors++;

@@ -445,21 +445,21 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     bool waiting = p->state == RP_WAITING && sw_rct_exchange_waiting(&p->ex);
     size_t off = 0;
     while (off < (size_t)n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
-        if (ev.kind == SW_RCT_RX_FRAME) {
+        if (ev.kind == SW_RCT_RECEIVER_FRAME) {
             p->st->frames++;
             /* Frames after the answer, or while nothing is asked, belong to nobody we wait for. */
             if (sw_rct_exchange_push_frame(&p->ex, &ev.frame, sw_loop_now_ms()) == SW_RCT_REPLY_ACCEPTED)
                 take_answer(p, &ev.frame);
-        } else if (ev.kind == SW_RCT_RX_ERROR) {
+        } else if (ev.kind == SW_RCT_RECEIVER_ERROR) {
             if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                 p->st->crc_errors++;
             else
                 p->st->resyncs++;
         }
-        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+        if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
     }
     take_counters(p);

@@ -105,17 +105,17 @@ static sw_err receive(sw_rct_client *c, sw_rct_exchange *ex)
 {
     for (;;) {
         while (c->in_off_ < c->in_len_ && sw_rct_exchange_waiting(ex)) {
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
             c->in_off_ += n;
-            if (ev.kind == SW_RCT_RX_ERROR) {
+            if (ev.kind == SW_RCT_RECEIVER_ERROR) {
                 if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                     c->counters.crc_errors++;
                 else
                     c->counters.frame_errors++;
                 continue;
             }
-            if (ev.kind != SW_RCT_RX_FRAME)
+            if (ev.kind != SW_RCT_RECEIVER_FRAME)
                 break;
             const sw_rct_frame *f = &ev.frame;
             if (sw_rct_exchange_push_frame(ex, f, now_ms()) == SW_RCT_REPLY_ACCEPTED) {

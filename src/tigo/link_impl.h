@@ -12,6 +12,6 @@
  * words and single bytes: what CPUs without SSE2 run, and every CPU when
  * built with SW_PORTABLE, cmake -DSUNWIRE_PORTABLE=ON).
  */
-const char *sw_tigo_link_rx_path(void);
+const char *sw_tigo_link_receiver_path(void);
 
 #endif

@@ -542,7 +542,7 @@ bool sw_tigo_transport_packet_events(const sw_tigo_transport *t)
 /* ---- link + transport --------------------------------------------------------------- */
 /* The stack is found from the address of its link member, not from a stored
  * pointer, so the struct keeps working wherever it is copied to. */
-static int stack_on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+static int stack_on_frame(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *user)
 {
     (void)user;
     sw_tigo_stack *s = (sw_tigo_stack *)(void *)((char *)rx - offsetof(sw_tigo_stack, link));
@@ -558,11 +558,11 @@ void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags
                         void *user)
 {
     memset(s, 0, sizeof *s);
-    sw_tigo_link_rx_init(&s->link, mode, stack_on_frame, NULL);
+    sw_tigo_link_receiver_init(&s->link, mode, stack_on_frame, NULL);
     sw_tigo_transport_init(&s->transport, flags, on_event, user);
 }
 
 int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used)
 {
-    return sw_tigo_link_rx_push(&s->link, data, len, used);
+    return sw_tigo_link_receiver_push(&s->link, data, len, used);
 }

@@ -42,12 +42,12 @@ static void feed_rx(sw_rct_receiver *rx, const uint8_t *d, size_t n, fz_digest *
 {
     size_t pos = 0;
     while (pos < n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(rx, d + pos, n - pos, &ev);
-        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+        if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
         fz_mix_rct_event(events, &ev);
-        if (used == 0 && ev.kind != SW_RCT_RX_ERROR)
+        if (used == 0 && ev.kind != SW_RCT_RECEIVER_ERROR)
             used = 1; /* never stall on an event that consumed nothing */
         pos += used;
     }

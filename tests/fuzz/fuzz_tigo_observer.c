@@ -55,7 +55,7 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, vo
     return 0;
 }
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void *user)
 {
     (void)owner;
     (void)user;
@@ -135,7 +135,7 @@ static fz_digest run_observer(sw_tigo_observer *obs, uint8_t mode, const uint8_t
     return dig;
 }
 
-static int on_link_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
+static int on_link_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void *user)
 {
     (void)owner;
     fz_digest *d = user;
@@ -146,18 +146,18 @@ static int on_link_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *
 
 static fz_digest run_link(sw_tigo_link_mode mode, const uint8_t *data, size_t size, fz_splitter *split)
 {
-    static sw_tigo_link_rx rx;
+    static sw_tigo_link_receiver rx;
     fz_digest d;
     fz_digest_init(&d);
-    sw_tigo_link_rx_init(&rx, mode, on_link_frame, &d);
+    sw_tigo_link_receiver_init(&rx, mode, on_link_frame, &d);
     for (size_t pos = 0; pos < size;) {
         size_t n = split ? fz_piece(split, size - pos) : size - pos;
         size_t used = 0;
-        if (sw_tigo_link_rx_push(&rx, data + pos, n, &used) != 0 || used != n)
+        if (sw_tigo_link_receiver_push(&rx, data + pos, n, &used) != 0 || used != n)
             abort(); /* the callback never stops: every byte is taken */
         pos += n;
     }
-    fz_mix_u64(&d, sw_tigo_link_rx_state(&rx));
+    fz_mix_u64(&d, sw_tigo_link_receiver_state(&rx));
     fz_mix(&d, &rx.counters, sizeof rx.counters);
     return d;
 }

@@ -309,10 +309,10 @@ static void test_split_points(void **state)
         for (int p = 0; p < 2; p++) {
             size_t off = 0;
             while (off < lens[p]) {
-                sw_rct_rx_event ev;
+                sw_rct_receiver_event ev;
                 off += sw_rct_receiver_push(&rx, parts[p] + off, lens[p] - off, &ev);
-                assert_int_not_equal(ev.kind, SW_RCT_RX_ERROR);
-                if (ev.kind != SW_RCT_RX_FRAME)
+                assert_int_not_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
+                if (ev.kind != SW_RCT_RECEIVER_FRAME)
                     continue;
                 assert_true(got < 3);
                 assert_int_equal(sw_rct_exchange_push_frame(&ex, &ev.frame, 1), want[got]);

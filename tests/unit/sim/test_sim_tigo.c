@@ -243,7 +243,7 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
     return 0;
 }
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     tally *t = user;
@@ -735,7 +735,7 @@ typedef struct fsig {
     size_t n;
 } fsig;
 
-static int on_sig(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_sig(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     fsig *s = user;
@@ -756,23 +756,23 @@ static void test_any_chunking(void **state)
     pull(s, at_utc(12, 0) + 2 * SEC, &st);
     /* the first 40 frames: enumeration, sweep and polls with reports */
     size_t len = st.offs[39];
-    sw_tigo_link_rx rx;
+    sw_tigo_link_receiver rx;
     fsig whole = { 0 }, part;
-    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &whole);
-    sw_tigo_link_rx_push(&rx, st.bytes, len, NULL);
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &whole);
+    sw_tigo_link_receiver_push(&rx, st.bytes, len, NULL);
     assert_int_equal(whole.n, 40);
     for (size_t cut = 0; cut <= len; cut++) {
         memset(&part, 0, sizeof part);
-        sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
-        sw_tigo_link_rx_push(&rx, st.bytes, cut, NULL);
-        sw_tigo_link_rx_push(&rx, st.bytes + cut, len - cut, NULL);
+        sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
+        sw_tigo_link_receiver_push(&rx, st.bytes, cut, NULL);
+        sw_tigo_link_receiver_push(&rx, st.bytes + cut, len - cut, NULL);
         assert_int_equal(part.n, whole.n);
         assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     }
     memset(&part, 0, sizeof part);
-    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
     for (size_t i = 0; i < len; i++)
-        sw_tigo_link_rx_push(&rx, st.bytes + i, 1, NULL);
+        sw_tigo_link_receiver_push(&rx, st.bytes + i, 1, NULL);
     assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     free_stream(&st);
     free(s);

@@ -521,7 +521,7 @@ static void test_infrastructure_only_on_change(void **state)
 
 /* Taps see every frame and transport event; framed input gives the same result as bytes. */
 static int tap_frames, tap_events;
-static int frame_tap(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int frame_tap(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     (void)user;
@@ -541,7 +541,7 @@ static int event_tap(sw_tigo_transport *owner, const sw_tigo_transport_event *ev
 static sw_tigo_frame collected[16];
 static uint8_t collected_payload[16][256];
 static size_t n_collected;
-static int collect_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int collect_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     (void)user;
@@ -856,7 +856,7 @@ static void test_byte_flips(void **state)
                         /* A lost frame is accounted for by the link layer, or is
                          * still open when the stream ends (its 7E 08 was hit). */
                         assert_true(link_errors(lc) > clean_errors ||
-                                    sw_tigo_link_rx_state(&o->run.stack.link) == SW_TIGO_LINK_FRAME);
+                                    sw_tigo_link_receiver_state(&o->run.stack.link) == SW_TIGO_LINK_FRAME);
                     }
                     free(r.text);
                 }
