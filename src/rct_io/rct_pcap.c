@@ -35,7 +35,7 @@ void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64])
     snprintf(out + n, (size_t)(64 - n), "]:%u", (unsigned)ep->port);
 }
 
-static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_pkt_info *out)
+static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_tcp_segment *out)
 {
     if (n < 20)
         return SW_ERR_TRUNCATED;
@@ -58,7 +58,7 @@ static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_pk
     return SW_OK;
 }
 
-static sw_err parse_ip(const uint8_t *p, size_t n, sw_pkt_info *out)
+static sw_err parse_ip(const uint8_t *p, size_t n, sw_tcp_segment *out)
 {
     if (n < 1)
         return SW_ERR_TRUNCATED;
@@ -114,17 +114,17 @@ static sw_err parse_ip(const uint8_t *p, size_t n, sw_pkt_info *out)
     return SW_ERR_UNSUPPORTED;
 }
 
-sw_err sw_pkt_parse(int linktype, const uint8_t *p, size_t n, sw_pkt_info *out)
+sw_err sw_tcp_segment_parse(int linktype, const uint8_t *p, size_t n, sw_tcp_segment *out)
 {
     memset(out, 0, sizeof *out);
     switch (linktype) {
-    case SW_LINK_NULL:
-    case SW_LINK_LOOP:
+    case SW_LINKTYPE_NULL:
+    case SW_LINKTYPE_LOOP:
         /* A 4-byte address family in varying byte order; the IP version nibble says enough. */
         if (n < 4)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 4, n - 4, out);
-    case SW_LINK_ETHERNET: {
+    case SW_LINKTYPE_ETHERNET: {
         if (n < 14)
             return SW_ERR_TRUNCATED;
         size_t off = 12;
@@ -140,17 +140,17 @@ sw_err sw_pkt_parse(int linktype, const uint8_t *p, size_t n, sw_pkt_info *out)
             return SW_ERR_UNSUPPORTED;
         return parse_ip(p + off, n - off, out);
     }
-    case SW_LINK_LINUX_SLL:
+    case SW_LINKTYPE_LINUX_SLL:
         if (n < 16)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 16, n - 16, out);
-    case SW_LINK_LINUX_SLL2:
+    case SW_LINKTYPE_LINUX_SLL2:
         if (n < 20)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 20, n - 20, out);
-    case SW_LINK_RAW:
-    case SW_LINK_RAW_IPV4:
-    case SW_LINK_RAW_IPV6:
+    case SW_LINKTYPE_RAW:
+    case SW_LINKTYPE_RAW_IPV4:
+    case SW_LINKTYPE_RAW_IPV6:
         return parse_ip(p, n, out);
     default:
         return SW_ERR_UNSUPPORTED;
@@ -317,8 +317,8 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *u
     int rc;
     while ((rc = pcap_next_ex(pc, &hdr, &pkt)) == 1) {
         st.packets++;
-        sw_pkt_info info;
-        if (sw_pkt_parse(linktype, pkt, hdr->caplen, &info) != SW_OK)
+        sw_tcp_segment info;
+        if (sw_tcp_segment_parse(linktype, pkt, hdr->caplen, &info) != SW_OK)
             continue;
         if (port && info.src.port != port && info.dst.port != port)
             continue;

@@ -2,7 +2,7 @@
  * rct_io/rct_pcap.h: TCP byte streams out of packet captures.
  *
  * Layers, bottom up:
- *   - sw_pkt_parse: one captured packet (Ethernet, Linux cooked v1/v2, BSD
+ *   - sw_tcp_segment_parse: one captured packet (Ethernet, Linux cooked v1/v2, BSD
  *     loopback or raw IP; IPv4 or IPv6) to its TCP header fields and payload.
  *     Pure: trusts nothing, returns SW_ERR_UNSUPPORTED for what is not TCP.
  *   - sw_tcp_reasm: one direction of one TCP connection put back in order.
@@ -27,15 +27,15 @@
 extern "C" {
 #endif
 
-/* libpcap's link-layer type numbers (DLT_*) that sw_pkt_parse understands. */
-#define SW_LINK_NULL 0
-#define SW_LINK_ETHERNET 1
-#define SW_LINK_RAW 101
-#define SW_LINK_LOOP 108
-#define SW_LINK_LINUX_SLL 113
-#define SW_LINK_RAW_IPV4 228
-#define SW_LINK_RAW_IPV6 229
-#define SW_LINK_LINUX_SLL2 276
+/* libpcap's link-layer type numbers (DLT_*) that sw_tcp_segment_parse understands. */
+#define SW_LINKTYPE_NULL 0
+#define SW_LINKTYPE_ETHERNET 1
+#define SW_LINKTYPE_RAW 101
+#define SW_LINKTYPE_LOOP 108
+#define SW_LINKTYPE_LINUX_SLL 113
+#define SW_LINKTYPE_RAW_IPV4 228
+#define SW_LINKTYPE_RAW_IPV6 229
+#define SW_LINKTYPE_LINUX_SLL2 276
 
 typedef struct sw_tcp_endpoint {
     uint8_t addr[16];   /* IPv4 in the first 4 bytes */
@@ -43,13 +43,13 @@ typedef struct sw_tcp_endpoint {
     uint16_t port;
 } sw_tcp_endpoint;
 
-typedef struct sw_pkt_info {
+typedef struct sw_tcp_segment {
     sw_tcp_endpoint src, dst;
     uint32_t seq;
     bool syn, fin, rst;
     const uint8_t *payload; /* points into the packet */
     size_t payload_len;
-} sw_pkt_info;
+} sw_tcp_segment;
 
 /* "192.0.2.1:8899" or "[2001:db8::1]:8899"; out must hold 64 bytes. */
 void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64]);
@@ -59,7 +59,7 @@ void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64]);
  * unknown link types, SW_ERR_TRUNCATED when the capture cut the headers
  * short (the payload is also cut to what was captured).
  */
-sw_err sw_pkt_parse(int linktype, const uint8_t *pkt, size_t caplen, sw_pkt_info *out);
+sw_err sw_tcp_segment_parse(int linktype, const uint8_t *pkt, size_t caplen, sw_tcp_segment *out);
 
 /* ---- reassembly ----------------------------------------------------------- */
 

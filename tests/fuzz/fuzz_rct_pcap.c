@@ -2,7 +2,7 @@
  * Fuzz target: the capture side of `sunwire rct` (pcap decoding of RCT
  * traffic). Two layers, picked by the first input byte:
  *   - bit 7 clear: the input after it is a list of packets, each a 2-byte
- *     big-endian length and that many bytes, parsed with sw_pkt_parse under
+ *     big-endian length and that many bytes, parsed with sw_tcp_segment_parse under
  *     the link type picked by the low bits; TCP payloads go through one
  *     reassembler per direction and the reassembled bytes into an RCT
  *     receiver, as the pcap command does.
@@ -23,8 +23,8 @@
 #include "sunwire/rct.h"
 #include "rct_io/rct_pcap.h"
 
-static const int k_links[] = {SW_LINK_NULL, SW_LINK_ETHERNET, SW_LINK_RAW, SW_LINK_LOOP,
-                              SW_LINK_LINUX_SLL, SW_LINK_RAW_IPV4, SW_LINK_RAW_IPV6, SW_LINK_LINUX_SLL2};
+static const int k_links[] = {SW_LINKTYPE_NULL, SW_LINKTYPE_ETHERNET, SW_LINKTYPE_RAW, SW_LINKTYPE_LOOP,
+                              SW_LINKTYPE_LINUX_SLL, SW_LINKTYPE_RAW_IPV4, SW_LINKTYPE_RAW_IPV6, SW_LINKTYPE_LINUX_SLL2};
 
 typedef struct sink {
     sw_rct_receiver rx;
@@ -116,8 +116,8 @@ static void packets(int link, const uint8_t *d, size_t n)
         pos += 2;
         if (len > n - pos)
             len = n - pos;
-        sw_pkt_info pi;
-        sw_err e = sw_pkt_parse(link, d + pos, len, &pi);
+        sw_tcp_segment pi;
+        sw_err e = sw_tcp_segment_parse(link, d + pos, len, &pi);
         if ((e == SW_OK || e == SW_ERR_TRUNCATED)) {
             if (pi.payload_len && (pi.payload < d + pos || pi.payload + pi.payload_len > d + pos + len))
                 abort(); /* the payload must point inside the packet */

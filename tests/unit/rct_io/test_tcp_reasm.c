@@ -147,8 +147,8 @@ static void test_parse_ethernet_ipv4(void **state)
     uint8_t pkt[256];
     const uint8_t payload[] = { 0x2B, 0x01, 0x04, 0x95, 0x99, 0x30, 0xBF, 0x0D, 0x65 };
     size_t n = build_ipv4_tcp(pkt, payload, sizeof payload, 77, 0x18, 7);
-    sw_pkt_info info;
-    assert_int_equal(sw_pkt_parse(SW_LINK_ETHERNET, pkt, n, &info), SW_OK);
+    sw_tcp_segment info;
+    assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_ETHERNET, pkt, n, &info), SW_OK);
     assert_int_equal(info.payload_len, sizeof payload); /* padding is not payload */
     assert_memory_equal(info.payload, payload, sizeof payload);
     assert_int_equal(info.seq, 77);
@@ -159,18 +159,18 @@ static void test_parse_ethernet_ipv4(void **state)
     sw_tcp_endpoint_text(&info.src, txt);
     assert_string_equal(txt, "192.0.2.10:40000");
     /* The same packet as raw IP. */
-    assert_int_equal(sw_pkt_parse(SW_LINK_RAW, pkt + 14, n - 14, &info), SW_OK);
+    assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_RAW, pkt + 14, n - 14, &info), SW_OK);
     assert_int_equal(info.payload_len, sizeof payload);
     /* Cut inside the TCP header: truncated, never a read past the end. */
     for (size_t cutlen = 0; cutlen < 14 + 40; cutlen++)
-        assert_int_equal(sw_pkt_parse(SW_LINK_ETHERNET, pkt, cutlen, &info), SW_ERR_TRUNCATED);
+        assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_ETHERNET, pkt, cutlen, &info), SW_ERR_TRUNCATED);
     /* Cut inside the payload: what was captured is returned. */
-    assert_int_equal(sw_pkt_parse(SW_LINK_ETHERNET, pkt, 14 + 40 + 4, &info), SW_OK);
+    assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_ETHERNET, pkt, 14 + 40 + 4, &info), SW_OK);
     assert_int_equal(info.payload_len, 4);
     /* UDP is not for us. */
     pkt[14 + 9] = 17;
-    assert_int_equal(sw_pkt_parse(SW_LINK_ETHERNET, pkt, n, &info), SW_ERR_UNSUPPORTED);
-    assert_int_equal(sw_pkt_parse(9999, pkt, n, &info), SW_ERR_UNSUPPORTED);
+    assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_ETHERNET, pkt, n, &info), SW_ERR_UNSUPPORTED);
+    assert_int_equal(sw_tcp_segment_parse(9999, pkt, n, &info), SW_ERR_UNSUPPORTED);
 }
 
 static void test_parse_sll2_ipv6(void **state)
@@ -192,8 +192,8 @@ static void test_parse_sll2_ipv6(void **state)
     tcp[12] = 5 << 4;
     tcp[13] = 0x02;
     memcpy(tcp + 20, "\x00\x2B\x05", 3);
-    sw_pkt_info info;
-    assert_int_equal(sw_pkt_parse(SW_LINK_LINUX_SLL2, p, 20 + 40 + 23, &info), SW_OK);
+    sw_tcp_segment info;
+    assert_int_equal(sw_tcp_segment_parse(SW_LINKTYPE_LINUX_SLL2, p, 20 + 40 + 23, &info), SW_OK);
     assert_true(info.syn);
     assert_true(info.src.ipv6);
     assert_int_equal(info.payload_len, 3);
