@@ -490,31 +490,26 @@ struct pcap_ctx {
     struct pcap_dir *dirs;
     size_t n_dirs;
     size_t frames, errors;
-    bool oom;
 };
 
-static void on_pcap_data(void *user, const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len,
-                         uint32_t gap)
+/* Out of memory stops the reading: what was decoded so far is printed. */
+static int on_pcap_data(const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len, uint32_t gap,
+                        void *user)
 {
     struct pcap_ctx *c = user;
-    if (c->oom)
-        return;
     if (flow->index >= c->n_dirs) {
         size_t n = flow->index + 1;
         struct pcap_dir *nd = realloc(c->dirs, n * sizeof *nd);
-        if (!nd) {
-            c->oom = true;
-            return;
-        }
+        if (!nd)
+            return 1;
         for (size_t i = c->n_dirs; i < n; i++) {
             nd[i].index = (unsigned)i;
             nd[i].offset = 0;
             nd[i].rx = malloc(sizeof *nd[i].rx);
             if (!nd[i].rx) {
-                c->oom = true;
                 c->dirs = nd;
                 c->n_dirs = i;
-                return;
+                return 1;
             }
             sw_rct_receiver_init(nd[i].rx);
         }
@@ -545,6 +540,7 @@ static void on_pcap_data(void *user, const sw_pcap_flow *flow, int64_t ts_ns, co
     d->offset = c->so.offset;
     c->frames += c->so.frames;
     c->errors += c->so.errors;
+    return 0;
 }
 
 int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv)

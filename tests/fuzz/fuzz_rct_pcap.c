@@ -71,9 +71,8 @@ static void sink_reset(sink *s)
     s->stream_len = 0;
 }
 
-static void deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
+static void take(sink *s, const uint8_t *data, size_t len, uint32_t gap)
 {
-    sink *s = user;
     if (gap) {
         check_stream(s);
         sink_reset(s); /* a hole: resynchronise, as the reader does */
@@ -89,12 +88,20 @@ static void deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
     }
 }
 
-static void on_pcap(void *user, const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len,
-                    uint32_t gap)
+static int deliver(sw_tcp_reasm *r, const uint8_t *data, size_t len, uint32_t gap, void *user)
+{
+    (void)r;
+    take(user, data, len, gap);
+    return 0;
+}
+
+static int on_pcap(const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len, uint32_t gap,
+                   void *user)
 {
     (void)flow;
     (void)ts_ns;
-    deliver(user, data, len, gap);
+    take(user, data, len, gap);
+    return 0;
 }
 
 static sink g_sinks[2];
@@ -104,7 +111,7 @@ static void packets(int link, const uint8_t *d, size_t n)
     sw_tcp_reasm r[2];
     uint64_t offered[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
-        sw_tcp_reasm_init(&r[i]);
+        sw_tcp_reasm_init(&r[i], deliver, &g_sinks[i]);
         sink_reset(&g_sinks[i]);
         g_sinks[i].delivered = 0;
     }
@@ -127,12 +134,12 @@ static void packets(int link, const uint8_t *d, size_t n)
             }
             int dir = pi.src.port == first_src ? 0 : 1;
             offered[dir] += pi.payload_len;
-            sw_tcp_reasm_add(&r[dir], pi.seq, pi.syn, pi.payload, pi.payload_len, deliver, &g_sinks[dir]);
+            sw_tcp_reasm_push(&r[dir], pi.seq, pi.syn, pi.payload, pi.payload_len);
         }
         pos += len;
     }
     for (int i = 0; i < 2; i++) {
-        sw_tcp_reasm_flush(&r[i], deliver, &g_sinks[i]);
+        sw_tcp_reasm_flush(&r[i]);
         if (g_sinks[i].delivered > offered[i])
             abort();
         check_stream(&g_sinks[i]);
