@@ -42,24 +42,26 @@ static rep *find(uint16_t gw, uint16_t node, uint16_t vin, uint16_t vout, uint16
     return NULL;
 }
 
-static void on_sim(void *user, const sw_tigo_sim_event *ev)
+static int on_sim(sw_tigo_sim *sim, const sw_tigo_sim_event *ev, void *user)
 {
+    (void)sim;
     (void)user;
     if (ev->kind != SW_TIGO_SIM_EV_REPORT_SENT || !ev->report)
-        return;
+        return 0;
     const sw_tigo_sim_report *s = ev->report;
     rep *r = find(s->gateway, s->node, s->voltage_in_raw, s->voltage_out_raw, s->current_raw, s->temperature_raw,
                   s->slot_counter, s->duty_cycle_raw, s->rssi);
     if (r) {
         r->sent++;
-        return;
+        return 0;
     }
     if (g_n == MAX_REPORTS) {
         g_overflow = 1;
-        return;
+        return 0;
     }
     g_reps[g_n++] = (rep){s->gateway, s->node, s->voltage_in_raw, s->voltage_out_raw, s->current_raw,
                           s->temperature_raw, s->slot_counter, s->duty_cycle_raw, s->rssi, 1, 0};
+    return 0;
 }
 
 static int g_checking;

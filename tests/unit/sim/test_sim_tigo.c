@@ -360,23 +360,84 @@ typedef struct truth {
     sw_tigo_sim_report *r;
     size_t n, cap;
     unsigned joined, left;
+    size_t stop_after;        /* return 5 once this many reports are in; 0: never */
+    const sw_tigo_sim *owner; /* the simulator expected to call, when set */
 } truth;
 
-static void on_sim_event(void *user, const sw_tigo_sim_event *ev)
+static int on_sim_event(sw_tigo_sim *s, const sw_tigo_sim_event *ev, void *user)
 {
     truth *tr = user;
+    if (tr->owner)
+        assert_ptr_equal(s, tr->owner);
     if (ev->kind == SW_TIGO_SIM_EV_NODE_JOINED)
         tr->joined++;
     if (ev->kind == SW_TIGO_SIM_EV_NODE_LEFT)
         tr->left++;
     if (ev->kind != SW_TIGO_SIM_EV_REPORT_SENT)
-        return;
+        return 0;
     if (tr->n == tr->cap) {
         tr->cap = tr->cap ? tr->cap * 2 : 256;
         tr->r = realloc(tr->r, tr->cap * sizeof *tr->r);
         assert_non_null(tr->r);
     }
     tr->r[tr->n++] = *ev->report;
+    return tr->stop_after && tr->n >= tr->stop_after ? 5 : 0;
+}
+
+/*
+ * The callback is handed the simulator and can stop the events; the bus goes
+ * on the same. A simulator moved between pulls goes on where it was.
+ */
+static void test_events_stop_and_move(void **state)
+{
+    (void)state;
+    truth all = { 0 };
+    stream whole, first, rest;
+    sw_tigo_sim *s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &all);
+    all.owner = s;
+    pull(s, at_utc(11, 2), &whole);
+    assert_true(all.n >= 4 * 5);
+    assert_int_equal(sw_tigo_sim_stopped(s), 0);
+    free(s);
+
+    truth some = { .stop_after = 3 };
+    s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &some);
+    some.owner = s;
+    pull(s, at_utc(11, 2), &first);
+    assert_int_equal(some.n, 3);
+    assert_int_equal(sw_tigo_sim_stopped(s), 5);
+    assert_int_equal(first.len, whole.len);
+    assert_memory_equal(first.bytes, whole.bytes, whole.len);
+    free_stream(&first);
+    free(s);
+    free(some.r);
+
+    truth moved = { 0 };
+    s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &moved);
+    moved.owner = s;
+    pull(s, at_utc(11, 1), &first);
+    sw_tigo_sim *b = malloc(sizeof *b);
+    assert_non_null(b);
+    memcpy(b, s, sizeof *b);
+    memset(s, 0xA5, sizeof *s);
+    free(s);
+    moved.owner = b;
+    pull(b, at_utc(11, 2), &rest);
+    assert_int_equal(first.len + rest.len, whole.len);
+    assert_memory_equal(first.bytes, whole.bytes, first.len);
+    assert_memory_equal(rest.bytes, whole.bytes + first.len, rest.len);
+    assert_int_equal(moved.n, all.n);
+    for (size_t i = 0; i < all.n; i++) {
+        assert_int_equal(moved.r[i].node, all.r[i].node);
+        assert_true(moved.r[i].measured_ns == all.r[i].measured_ns);
+        assert_int_equal(moved.r[i].slot_counter, all.r[i].slot_counter);
+    }
+    free_stream(&first);
+    free_stream(&rest);
+    free_stream(&whole);
+    free(b);
+    free(all.r);
+    free(moved.r);
 }
 
 static void test_sun_curve(void **state)
@@ -824,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_fw4_status_and_superepoch),
         cmocka_unit_test(test_sun_curve),
         cmocka_unit_test(test_sunrise_joins),
+        cmocka_unit_test(test_events_stop_and_move),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_every_packet_type),
         cmocka_unit_test(test_application_payloads),
