@@ -58,42 +58,42 @@ typedef struct sw_tigo_power_event {
     const char *node_barcode;          /* NULL when the node address is unknown */
 } sw_tigo_power_event;
 
-typedef enum sw_tigo_infra_cause {
-    SW_TIGO_INFRA_IDENTITY = 1,   /* identify / enumeration response outside an enumeration */
-    SW_TIGO_INFRA_VERSION,        /* version response outside an enumeration */
-    SW_TIGO_INFRA_ENUMERATION,    /* an observed enumeration ended */
-    SW_TIGO_INFRA_NODE_TABLE      /* a node-table walk completed */
-} sw_tigo_infra_cause;
+typedef enum sw_tigo_infrastructure_cause {
+    SW_TIGO_INFRASTRUCTURE_IDENTITY = 1,   /* identify / enumeration response outside an enumeration */
+    SW_TIGO_INFRASTRUCTURE_VERSION,        /* version response outside an enumeration */
+    SW_TIGO_INFRASTRUCTURE_ENUMERATION,    /* an observed enumeration ended */
+    SW_TIGO_INFRASTRUCTURE_NODE_TABLE      /* a node-table walk completed */
+} sw_tigo_infrastructure_cause;
 
-typedef struct sw_tigo_infra_event {
+typedef struct sw_tigo_infrastructure_event {
     const sw_tigo_state *state; /* the state after the change: print or persist it */
-    sw_tigo_infra_cause cause;
+    sw_tigo_infrastructure_cause cause;
     uint16_t gateway;           /* the gateway concerned (for ENUMERATION the one that ended it) */
     bool changed;               /* false only with SW_TIGO_OBSERVER_REPORT_UNCHANGED */
-} sw_tigo_infra_event;
+} sw_tigo_infrastructure_event;
 
-typedef enum sw_tigo_diag_code {
-    SW_TIGO_DIAG_NO_SLOT_CLOCK = 1,   /* power report dropped: no clock for its gateway yet */
-    SW_TIGO_DIAG_INVALID_SLOT_COUNTER, /* power report dropped: slot number above 11999 */
-    SW_TIGO_DIAG_CLOCK_REBUILT,       /* wall clock went backwards: slot clock started over */
-    SW_TIGO_DIAG_NODE_TABLE_ABANDONED, /* a node-table walk broke off (safe builder) */
-    SW_TIGO_DIAG_EMPTY_NODE_TABLE_KEPT, /* an empty table walk did not wipe a stored table */
-    SW_TIGO_DIAG_CAPACITY             /* a fixed-size table was full: something was not stored */
-} sw_tigo_diag_code;
+typedef enum sw_tigo_diagnostic_code {
+    SW_TIGO_DIAGNOSTIC_NO_SLOT_CLOCK = 1,   /* power report dropped: no clock for its gateway yet */
+    SW_TIGO_DIAGNOSTIC_INVALID_SLOT_COUNTER, /* power report dropped: slot number above 11999 */
+    SW_TIGO_DIAGNOSTIC_CLOCK_REBUILT,       /* wall clock went backwards: slot clock started over */
+    SW_TIGO_DIAGNOSTIC_NODE_TABLE_ABANDONED, /* a node-table walk broke off (safe builder) */
+    SW_TIGO_DIAGNOSTIC_EMPTY_NODE_TABLE_KEPT, /* an empty table walk did not wipe a stored table */
+    SW_TIGO_DIAGNOSTIC_CAPACITY             /* a fixed-size table was full: something was not stored */
+} sw_tigo_diagnostic_code;
 
-typedef struct sw_tigo_diag_event {
-    sw_tigo_diag_code code;
+typedef struct sw_tigo_diagnostic_event {
+    sw_tigo_diagnostic_code code;
     uint16_t gateway;
     uint16_t node;         /* power-report diagnostics, else 0 */
     uint16_t slot_counter; /* power-report and clock diagnostics, else 0 */
-} sw_tigo_diag_event;
+} sw_tigo_diagnostic_event;
 
 typedef struct sw_tigo_observer_event {
     sw_tigo_observer_event_kind kind;
     union {
         sw_tigo_power_event power;
-        sw_tigo_infra_event infra;
-        sw_tigo_diag_event diag;
+        sw_tigo_infrastructure_event infrastructure;
+        sw_tigo_diagnostic_event diagnostic;
     } u;
 } sw_tigo_observer_event;
 
@@ -139,7 +139,7 @@ typedef int (*sw_tigo_power_cb)(sw_tigo_observer *o, const sw_tigo_power_reading
 SW_API void sw_tigo_power_reading_from_event(const sw_tigo_power_event *ev, sw_tigo_power_reading *out);
 
 /* "no_slot_clock", "invalid_slot_counter", ... for logs. */
-SW_API const char *sw_tigo_diag_name(sw_tigo_diag_code code);
+SW_API const char *sw_tigo_diagnostic_name(sw_tigo_diagnostic_code code);
 
 /* ---- configuration ------------------------------------------------------------------ */
 enum sw_tigo_observer_flags {
@@ -185,7 +185,7 @@ typedef struct sw_tigo_observer_gateway {
     int64_t capture_ns;
     uint64_t last_use;
     sw_tigo_slot_clock clock;
-    sw_tigo_ntb builder;
+    sw_tigo_node_table_builder builder;
 } sw_tigo_observer_gateway;
 
 /*
@@ -228,7 +228,7 @@ struct sw_tigo_observer {
     sw_tigo_observer_run run;
     /* Not cleared at init: the state's records and the builders' pages are
      * only read below their counts, which sw_tigo_state_init and
-     * sw_tigo_ntb_init set, so pages a bus never needs are never touched. */
+     * sw_tigo_node_table_builder_init set, so pages a bus never needs are never touched. */
     sw_tigo_state state;
     sw_tigo_node_record builder_store[SW_TIGO_OBSERVER_MAX_GATEWAYS][SW_TIGO_MAX_NODES_PER_GATEWAY];
 };

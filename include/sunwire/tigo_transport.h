@@ -121,7 +121,7 @@ typedef struct sw_tigo_assign_gateway_id {
 SW_API sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assign_gateway_id *out);
 
 /* ---- events ------------------------------------------------------------------ */
-typedef enum sw_tigo_event_kind {
+typedef enum sw_tigo_transport_event_kind {
     SW_TIGO_EV_RECEIVE_REQUEST = 1,  /* u.receive_request */
     SW_TIGO_EV_RECEIVE_RESPONSE,     /* u.receive_response; its PV packets follow as events */
     SW_TIGO_EV_PV_PACKET,            /* u.pv_packet, one per packet of the last response */
@@ -144,10 +144,10 @@ typedef enum sw_tigo_event_kind {
     SW_TIGO_EV_STAR_RESPONSE,        /* u.star_response */
     SW_TIGO_EV_UNHANDLED_FRAME,      /* a type this layer does not know (0x0010, ...) */
     SW_TIGO_EV_INVALID_FRAME         /* a known type that failed validation: u.invalid */
-} sw_tigo_event_kind;
+} sw_tigo_transport_event_kind;
 
 typedef struct sw_tigo_transport_event {
-    sw_tigo_event_kind kind;
+    sw_tigo_transport_event_kind kind;
     /* 15-bit ID from the frame address; for ENUMERATION_STARTED the enumeration
      * ID the gateways will answer at (the frame itself goes to 0x0000). */
     uint16_t gateway_id;
@@ -308,7 +308,7 @@ SW_API bool sw_tigo_transport_packet_events(const sw_tigo_transport *t);
 /* The packet number last recorded for a gateway: SW_ERR_NOT_FOUND when none. */
 SW_API sw_err sw_tigo_transport_packet_number(const sw_tigo_transport *t, uint16_t gateway_id, uint16_t *pn);
 /* Name of an event kind ("receive_request", ...), for logs and tests. */
-SW_API const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind);
+SW_API const char *sw_tigo_transport_event_kind_name(sw_tigo_transport_event_kind kind);
 
 /* ---- link + transport in one struct (convenience for programs) ------------------- */
 typedef struct sw_tigo_stack {

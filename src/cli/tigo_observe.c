@@ -94,7 +94,7 @@ static bool write_state(observe_ctx *c, const sw_tigo_state *s)
     return true;
 }
 
-static void on_infrastructure(observe_ctx *c, const sw_tigo_infra_event *ev)
+static void on_infrastructure(observe_ctx *c, const sw_tigo_infrastructure_event *ev)
 {
     if (!c->upstream)
         print_infrastructure(c, ev->state);
@@ -106,24 +106,24 @@ static void on_infrastructure(observe_ctx *c, const sw_tigo_infra_event *ev)
         print_infrastructure(c, ev->state);
 }
 
-static void on_diagnostic(observe_ctx *c, const sw_tigo_diag_event *d)
+static void on_diagnostic(observe_ctx *c, const sw_tigo_diagnostic_event *d)
 {
     const char *tg = observer_target(c);
     switch (d->code) {
-    case SW_TIGO_DIAG_NO_SLOT_CLOCK:
+    case SW_TIGO_DIAGNOSTIC_NO_SLOT_CLOCK:
         SW_LOGE(tg, "dropping power report from gateway %u node %u: no slot clock for this gateway yet",
                 (unsigned)d->gateway, (unsigned)d->node);
         break;
-    case SW_TIGO_DIAG_INVALID_SLOT_COUNTER:
+    case SW_TIGO_DIAGNOSTIC_INVALID_SLOT_COUNTER:
         SW_LOGE(tg, "dropping power report from gateway %u node %u: invalid slot counter 0x%04X",
                 (unsigned)d->gateway, (unsigned)d->node, (unsigned)d->slot_counter);
         break;
-    case SW_TIGO_DIAG_CLOCK_REBUILT:
+    case SW_TIGO_DIAGNOSTIC_CLOCK_REBUILT:
         sw_log(SW_LOG_WARN, c->cli->persona == SW_PERSONA_TAPTAP ? "taptap::observer::slot_clock" : tg,
                "wall clock went backwards: slot clock of gateway %u restarted", (unsigned)d->gateway);
         break;
     default:
-        SW_LOGW(tg, "gateway %u: %s", (unsigned)d->gateway, sw_tigo_diag_name(d->code));
+        SW_LOGW(tg, "gateway %u: %s", (unsigned)d->gateway, sw_tigo_diagnostic_name(d->code));
         break;
     }
 }
@@ -153,10 +153,10 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
             tigo_emit_line(c->cli, c->line, len);
         break;
     case SW_TIGO_OBSERVER_INFRASTRUCTURE:
-        on_infrastructure(c, &ev->u.infra);
+        on_infrastructure(c, &ev->u.infrastructure);
         break;
     case SW_TIGO_OBSERVER_DIAGNOSTIC:
-        on_diagnostic(c, &ev->u.diag);
+        on_diagnostic(c, &ev->u.diagnostic);
         break;
     }
     return 0;

@@ -196,19 +196,19 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
         break;
     }
     case SW_TIGO_OBSERVER_INFRASTRUCTURE:
-        if (ev->u.infra.changed) {
+        if (ev->u.infrastructure.changed) {
             static const char *const causes[] = {"", "identity", "version", "enumeration", "node_table"};
-            unsigned cause = (unsigned)ev->u.infra.cause;
-            sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infra.gateway, cause < 5 ? causes[cause] : "");
-            sync_state(b, ev->u.infra.state, sw_daemon_now_ns(b->d));
+            unsigned cause = (unsigned)ev->u.infrastructure.cause;
+            sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infrastructure.gateway, cause < 5 ? causes[cause] : "");
+            sync_state(b, ev->u.infrastructure.state, sw_daemon_now_ns(b->d));
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
         }
         break;
     case SW_TIGO_OBSERVER_DIAGNOSTIC:
-        SW_LOGD(LOG_TARGET, "%s: gateway %u: %s", b->cfg->name, ev->u.diag.gateway,
-                sw_tigo_diag_name(ev->u.diag.code));
+        SW_LOGD(LOG_TARGET, "%s: gateway %u: %s", b->cfg->name, ev->u.diagnostic.gateway,
+                sw_tigo_diagnostic_name(ev->u.diagnostic.code));
         break;
     }
     return 0;

@@ -274,7 +274,7 @@ static int emit_invalid(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_er
     return emit(t, ev);
 }
 
-static int emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_event_kind kind,
+static int emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_transport_event_kind kind,
                        uint64_t *counter)
 {
     (*counter)++;

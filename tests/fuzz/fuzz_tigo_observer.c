@@ -44,11 +44,11 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, vo
         mix_line(sw_tigo_fmt_power_fork(&fmt, &e->u.power, line, sizeof line, &n), n);
         mix_line(sw_tigo_fmt_power_upstream(&fmt, &e->u.power, line, sizeof line, &n), n);
     } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
-        fz_mix_u64(&dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
+        fz_mix_u64(&dig, (uint64_t)e->u.infrastructure.cause << 32 | (uint64_t)e->u.infrastructure.gateway << 1 | e->u.infrastructure.changed);
         mix_line(sw_tigo_fmt_infrastructure(&o->state, line, sizeof line, &n), n);
         mix_line(sw_tigo_state_serialize(&o->state, line, sizeof line, &n), n);
     } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
-        const sw_tigo_diag_event *d = &e->u.diag;
+        const sw_tigo_diagnostic_event *d = &e->u.diagnostic;
         fz_mix_u64(&dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
                              d->slot_counter);
     }

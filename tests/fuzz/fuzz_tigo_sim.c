@@ -82,9 +82,9 @@ static int on_obs(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void
                                (uint64_t)p->current_raw << 16 | p->temperature_raw);
         fz_mix_u64(&g_dig, (uint64_t)p->duty_cycle_raw << 8 | p->rssi);
     } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
-        fz_mix_u64(&g_dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
+        fz_mix_u64(&g_dig, (uint64_t)e->u.infrastructure.cause << 32 | (uint64_t)e->u.infrastructure.gateway << 1 | e->u.infrastructure.changed);
     } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
-        const sw_tigo_diag_event *d = &e->u.diag;
+        const sw_tigo_diagnostic_event *d = &e->u.diagnostic;
         fz_mix_u64(&g_dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
                                d->slot_counter);
     }

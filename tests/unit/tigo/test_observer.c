@@ -52,14 +52,14 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, v
     case SW_TIGO_OBSERVER_INFRASTRUCTURE:
         if (r->mode == OUT_UPSTREAM)
             break;
-        assert_int_equal(sw_tigo_fmt_infrastructure(ev->u.infra.state, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_fmt_infrastructure(ev->u.infrastructure.state, line, sizeof line, &n), SW_OK);
         append(r, line, n);
         /* With a state file taptap 0.2.0 prints the report again after the write. */
         if (r->mode == OUT_FORK_WITH_FILE)
             append(r, line, n);
         break;
     case SW_TIGO_OBSERVER_DIAGNOSTIC:
-        strncat(r->diags, sw_tigo_diag_name(ev->u.diag.code), sizeof r->diags - strlen(r->diags) - 2);
+        strncat(r->diags, sw_tigo_diagnostic_name(ev->u.diagnostic.code), sizeof r->diags - strlen(r->diags) - 2);
         strcat(r->diags, ";");
         break;
     }

@@ -76,12 +76,12 @@ static int log_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void
             strcpy(l->e[l->n].barcode, ev->u.power.node_barcode);
         break;
     case SW_TIGO_OBSERVER_INFRASTRUCTURE:
-        l->e[l->n].gateway = ev->u.infra.gateway;
-        l->e[l->n].code = (int)ev->u.infra.cause;
+        l->e[l->n].gateway = ev->u.infrastructure.gateway;
+        l->e[l->n].code = (int)ev->u.infrastructure.cause;
         break;
     case SW_TIGO_OBSERVER_DIAGNOSTIC:
-        l->e[l->n].gateway = ev->u.diag.gateway;
-        l->e[l->n].code = (int)ev->u.diag.code;
+        l->e[l->n].gateway = ev->u.diagnostic.gateway;
+        l->e[l->n].code = (int)ev->u.diagnostic.code;
         break;
     }
     l->n++;
