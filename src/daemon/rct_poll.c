@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "sunwire/core.h"
 #include "io/log.h"
 #include "io/net.h"

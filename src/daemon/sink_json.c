@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "io/io_file.h"
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"

@@ -18,8 +18,8 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_link.h"
-#include "tigo/crc_impl.h"
-#include "tigo/link_impl.h"
+#include "tigo/crc_internal.h"
+#include "tigo/link_internal.h"
 
 void sw_tigo_link_receiver_init(sw_tigo_link_receiver *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame, void *user)
 {
@@ -81,7 +81,7 @@ static int finish_frame(sw_tigo_link_receiver *rx)
     }
     /* The CRC of a body that ends in its own CRC (low byte first) is zero.
      * The check reads up to seven of the zero bytes in front of the body,
-     * so that it works on whole 8-byte blocks (crc_impl.h). */
+     * so that it works on whole 8-byte blocks (crc_internal.h). */
     const uint8_t *body = rx->buf + BODY_LEAD;
     if (!sw_tigo_crc16_residue_ok(body, n)) {
         rx->counters.checksums++;
@@ -238,7 +238,7 @@ __attribute__((target("ssse3,popcnt"))) static size_t unescape_blocks(const uint
 }
 #endif
 
-/* Which frame-data loop the receiver runs on this CPU (see link_impl.h). */
+/* Which frame-data loop the receiver runs on this CPU (see link_internal.h). */
 const char *sw_tigo_link_receiver_path(void)
 {
 #if defined(SW_LINK_SSSE3)

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "tigo/pv_impl.h"
-#include "tigo/slot_clock_impl.h"
+#include "tigo/pv_internal.h"
+#include "tigo/slot_clock_internal.h"
 
 const char *sw_tigo_diagnostic_name(sw_tigo_diagnostic_code code)
 {

@@ -13,7 +13,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_transport.h"
-#include "tigo/pv_impl.h"
+#include "tigo/pv_internal.h"
 
 /* ---- pure decoders ----------------------------------------------------------------- */
 sw_err sw_tigo_receive_request_decode(const uint8_t *p, size_t n, sw_tigo_receive_request *out)

@@ -5,7 +5,7 @@
 
 #include "sunwire/tigo_link.h"
 #include "testutil.h"
-#include "tigo/link_impl.h"
+#include "tigo/link_internal.h"
 
 /* ---- frame recorder -------------------------------------------------------- */
 #define MAX_REC 64
