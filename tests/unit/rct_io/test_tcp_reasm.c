@@ -147,11 +147,7 @@ static void test_stop_and_move(void **state)
     assert_int_equal(out.len, 30);
     assert_int_equal(a->delivered, 30);
     /* Moved elsewhere (the old copy scribbled over): the rest still comes, in order. */
-    sw_tcp_reasm *b = malloc(sizeof *b);
-    assert_non_null(b);
-    memcpy(b, a, sizeof *b);
-    memset(a, 0xA5, sizeof *a);
-    free(a);
+    sw_tcp_reasm *b = tu_move(a, sizeof *a);
     out.owner = b;
     out.stop_at = 0;
     assert_int_equal(sw_tcp_reasm_push(b, 550, false, stream + 50, 10), 0);

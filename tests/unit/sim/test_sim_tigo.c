@@ -416,11 +416,7 @@ static void test_events_stop_and_move(void **state)
     s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &moved);
     moved.owner = s;
     pull(s, at_utc(11, 1), &first);
-    sw_tigo_sim *b = malloc(sizeof *b);
-    assert_non_null(b);
-    memcpy(b, s, sizeof *b);
-    memset(s, 0xA5, sizeof *s);
-    free(s);
+    sw_tigo_sim *b = tu_move(s, sizeof *s);
     moved.owner = b;
     pull(b, at_utc(11, 2), &rest);
     assert_int_equal(first.len + rest.len, whole.len);
