@@ -296,10 +296,10 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
     if (!compat && g->debug)
         rc_debug(g, "sunwire.rct", "DEBUG",
                  "requests %llu, attempts %llu, retries %llu, timeouts %llu, foreign %llu, crc %llu, cut %llu",
-                 (unsigned long long)c->stats.requests, (unsigned long long)c->stats.attempts,
-                 (unsigned long long)c->stats.retries, (unsigned long long)c->stats.timeouts,
-                 (unsigned long long)c->stats.skipped_foreign, (unsigned long long)c->stats.crc_errors,
-                 (unsigned long long)c->stats.decode_errors);
+                 (unsigned long long)c->counters.requests, (unsigned long long)c->counters.attempts,
+                 (unsigned long long)c->counters.retries, (unsigned long long)c->counters.timeouts,
+                 (unsigned long long)c->counters.skipped_foreign, (unsigned long long)c->counters.crc_errors,
+                 (unsigned long long)c->counters.decode_errors);
     sw_rct_client_close(c);
     free(c);
     return status;

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_SQLITE

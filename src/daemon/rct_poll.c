@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "sunwire/core.h"
 #include "io/log.h"
 #include "io/net.h"
@@ -270,9 +270,9 @@ static void end_cycle(rct_poller *p)
 static int64_t on_request_timer(sw_loop *loop, uint64_t id, void *user);
 
 /* The exchange's counters go to the source's status. */
-static void take_stats(rct_poller *p)
+static void take_counters(rct_poller *p)
 {
-    sw_rct_exchange_stats *x = &p->ex.stats;
+    sw_rct_exchange_counters *x = &p->ex.counters;
     p->st->timeouts += x->timeouts;
     p->st->retries += x->retries;
     p->st->foreign_replies += x->foreign + x->stale;
@@ -309,7 +309,7 @@ static void drive(rct_poller *p)
     for (;;) {
         int64_t now = sw_loop_now_ms(), until = now;
         sw_rct_step step = sw_rct_exchange_next(&p->ex, now, &until);
-        take_stats(p);
+        take_counters(p);
         if (step == SW_RCT_STEP_SEND) {
             if (!send_current(p))
                 return;
@@ -507,24 +507,24 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     bool waiting = p->state == RP_WAITING && sw_rct_exchange_waiting(&p->ex);
     size_t off = 0;
     while (off < (size_t)n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
-        if (ev.kind == SW_RCT_RX_FRAME) {
+        if (ev.kind == SW_RCT_RECEIVER_FRAME) {
             p->st->frames++;
             /* Frames after the answer, or while nothing is asked, belong to nobody we wait for. */
             if (sw_rct_exchange_push_frame(&p->ex, &ev.frame, sw_loop_now_ms()) == SW_RCT_REPLY_ACCEPTED)
                 take_answer(p, &ev.frame);
-        } else if (ev.kind == SW_RCT_RX_ERROR) {
+        } else if (ev.kind == SW_RCT_RECEIVER_ERROR) {
             if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                 p->st->crc_errors++;
             else
                 p->st->resyncs++;
         }
-        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+        if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
     }
-    take_stats(p);
+    take_counters(p);
     if (waiting && !sw_rct_exchange_waiting(&p->ex))
         drive(p);
 }

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"

@@ -684,9 +684,9 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
                          sw_rct_sim_reply *r)
 {
     memset(r, 0, sizeof *r);
-    uint64_t nreq = s->stats.requests++;
+    uint64_t nreq = s->counters.requests++;
     if (req->kind == SW_RCT_FRAME_EXTENSION) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
     bool plant = sw_rct_command_is_plant(req->command);
@@ -696,7 +696,7 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     bool is_write = base == SW_RCT_CMD_WRITE || base == SW_RCT_CMD_LONG_WRITE;
     if (!obj || (!is_read && !is_write) || (plant && !plant_member(s, req->address)) ||
         (s->cfg.static_values && (plant || !is_read))) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
     uint8_t payload[2048];
@@ -706,16 +706,16 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     if (is_write && logger) {
         /* A logger query: the payload is the device time to look back from. */
         if (req->payload_len != 4) {
-            s->stats.ignored++;
+            s->counters.ignored++;
             return SW_OK;
         }
-        s->stats.queries++;
+        s->counters.queries++;
         e = sw_rct_sim_logger_payload(s, obj, sw_be32(req->payload), payload, sizeof payload, &len);
     } else if (is_write) {
         sw_rct_value v;
         if (sw_rct_reply_storage_size(req) || req->payload_len > SW_RCT_SIM_WRITE_MAX ||
             sw_rct_decode_reply(req, NULL, &v, NULL, 0) != SW_OK) {
-            s->stats.ignored++;
+            s->counters.ignored++;
             return SW_OK;
         }
         sw_rct_sim_stored *w = (sw_rct_sim_stored *)find_written(s, obj->id, req->address);
@@ -728,7 +728,7 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         w->address = plant ? req->address : 0;
         w->len = (uint16_t)req->payload_len;
         memcpy(w->data, req->payload, req->payload_len);
-        s->stats.writes++;
+        s->counters.writes++;
         /* The device confirms with the value it now holds. */
         memcpy(payload, w->data, w->len);
         len = w->len;
@@ -737,14 +737,14 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         e = sw_rct_sim_payload(s, obj, plant ? req->address : 0, now_s, payload, sizeof payload, &len);
     }
     if (e != SW_OK) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
 
     /* Faults, decided per request from the seed so that runs repeat. */
     const sw_rct_sim_faults *f = &s->cfg.faults;
     if (f->drop > 0 && u01(&s->cfg, 0xD0, nreq) < f->drop) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         r->dropped = true;
         return SW_OK;
     }
@@ -765,19 +765,19 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
             if (build_response(out, cap, &n, plant, req->address, other->id, op, olen, false) != SW_OK)
                 return SW_ERR_NO_SPACE;
             used = n;
-            s->stats.foreign++;
+            s->counters.foreign++;
             r->foreign = true;
             break;
         }
     }
     if (f->truncate > 0 && len > 0 && u01(&s->cfg, 0x7C, nreq) < f->truncate) {
         len = (size_t)(h(&s->cfg, 0x7D, nreq) % len);
-        s->stats.truncated++;
+        s->counters.truncated++;
         r->truncated = true;
     }
     if (f->delay > 0 && u01(&s->cfg, 0xDE, nreq) < f->delay) {
         r->delay_ms = f->delay_ms;
-        s->stats.delayed++;
+        s->counters.delayed++;
     }
     size_t n;
     e = build_response(out + used, cap - used, &n, plant, plant ? req->address : 0, obj->id, payload, len,
@@ -785,6 +785,6 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     if (e != SW_OK)
         return e;
     r->len = used + n;
-    s->stats.answered++;
+    s->counters.answered++;
     return SW_OK;
 }

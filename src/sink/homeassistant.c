@@ -59,7 +59,7 @@ struct ha_device {
 };
 
 /* Produces entity i; scratch holds any text the entity points into. */
-typedef bool (*entity_at_fn)(const void *ctx, size_t i, struct ha_entity *e, char *scratch, size_t scap);
+typedef bool (*entity_at_cb)(const void *ctx, size_t i, struct ha_entity *e, char *scratch, size_t scap);
 
 static void kv(sw_json *j, const char *key, const char *value)
 {
@@ -175,7 +175,7 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     }
 }
 
-static sw_err emit_json(sw_json *j, const char *topic, sw_ha_emit_fn emit, void *user)
+static sw_err emit_json(sw_json *j, const char *topic, sw_ha_emit_cb emit, void *user)
 {
     const char *text = sw_json_finish(j);
     if (!text)
@@ -184,8 +184,8 @@ static sw_err emit_json(sw_json *j, const char *topic, sw_ha_emit_fn emit, void 
     return SW_OK;
 }
 
-static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entity_at_fn at, const void *ctx,
-                       size_t n, char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
+static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entity_at_cb at, const void *ctx,
+                       size_t n, char *buf, size_t cap, sw_ha_emit_cb emit, void *user)
 {
     char topic[DEVICE_ID_MAX + 3 * SW_MQTT_TOPIC_MAX];
     char scratch[4 * SW_MQTT_TOPIC_MAX];
@@ -309,7 +309,7 @@ static bool table_at(const void *ctx, size_t i, struct ha_entity *e, char *scrat
 }
 
 sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
-                            sw_ha_emit_fn emit, void *user)
+                            sw_ha_emit_cb emit, void *user)
 {
     char pid[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], via[DEVICE_ID_MAX];
     char gw[SW_MQTT_TOPIC_MAX], topic[SW_MQTT_TOPIC_MAX];
@@ -328,7 +328,7 @@ sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *bu
 /* ---- gateways -------------------------------------------------------------- */
 
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
-                              sw_ha_emit_fn emit, void *user)
+                              sw_ha_emit_cb emit, void *user)
 {
     char gw[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], topic[SW_MQTT_TOPIC_MAX];
     char name[SW_MODEL_NAME_MAX + 32];
@@ -383,7 +383,7 @@ static bool string_at(const void *vctx, size_t i, struct ha_entity *e, char *scr
 }
 
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
-                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user)
+                              char *buf, size_t cap, sw_ha_emit_cb emit, void *user)
 {
     char id[DEVICE_ID_MAX];
     /* Per installation, not per hardware. */
@@ -561,7 +561,7 @@ static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *s
 
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
-                               sw_ha_emit_fn emit, void *user)
+                               sw_ha_emit_cb emit, void *user)
 {
     char serial[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], topic[SW_MQTT_TOPIC_MAX];
     if (!sw_mqtt_inverter_id(serial, sizeof serial, inv))

@@ -405,7 +405,7 @@ typedef struct influx_sink {
     sw_influx_config cfg;
     FILE *fp;                 /* stdout */
     int fd;                   /* the file, or -1 */
-    sw_influx_stats stats;
+    sw_influx_counters counters;
     /* Lines waiting for the next batch (whole lines only). */
     char *pending;
     size_t pending_len, pending_cap;
@@ -475,13 +475,13 @@ static void file_flush(influx_sink *s)
         done += (size_t)w;
     }
     if (done == s->pending_len) {
-        s->stats.written += s->pending_lines;
+        s->counters.written += s->pending_lines;
     } else {
         SW_LOGW(LOG_TARGET, "writing %s failed: %s; %u lines dropped", s->cfg.file, strerror(err),
                 s->pending_lines);
         if (start >= 0 && done > 0 && ftruncate(s->fd, start) != 0)
             SW_LOGW(LOG_TARGET, "cannot cut %s back to whole lines: %s", s->cfg.file, strerror(errno));
-        s->stats.dropped += s->pending_lines;
+        s->counters.dropped += s->pending_lines;
     }
     s->pending_len = 0;
     s->pending_lines = 0;
@@ -547,24 +547,24 @@ static bool make_room(influx_sink *s, size_t n)
         memmove(buf, buf + cut, *len - cut);
         *len -= cut;
         *lines -= dropped;
-        s->stats.dropped += dropped;
+        s->counters.dropped += dropped;
     }
     return true;
 }
 
 static void emit(influx_sink *s, const char *line, size_t n)
 {
-    s->stats.lines++;
+    s->counters.lines++;
     if (s->fp) {
         if (fwrite(line, 1, n, s->fp) == n)
-            s->stats.written++;
+            s->counters.written++;
         else
-            s->stats.dropped++;
+            s->counters.dropped++;
         arm_flush(s);
         return;
     }
     if (!make_room(s, n)) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     if (s->pending_len + n > s->pending_cap) {
@@ -573,7 +573,7 @@ static void emit(influx_sink *s, const char *line, size_t n)
             cap *= 2;
         char *p = realloc(s->pending, cap);
         if (!p) {
-            s->stats.dropped++;
+            s->counters.dropped++;
             return;
         }
         s->pending = p;
@@ -662,7 +662,7 @@ static void on_event(void *self, const sw_event *ev)
     influx_sink *s = self;
     char json[1024];
     if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     const char *kind = sw_event_kind_name(ev->kind);
@@ -671,7 +671,7 @@ static void on_event(void *self, const sw_event *ev)
     char *line = malloc(cap);
     size_t n;
     if (!line) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     if (sw_influx_event_line(line, cap, kind, json, wall_ns(), s->cfg.precision, &n) == SW_OK)
@@ -679,10 +679,10 @@ static void on_event(void *self, const sw_event *ev)
     free(line);
 }
 
-void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out)
+void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out)
 {
     const influx_sink *s = sink_self;
-    *out = s->stats;
+    *out = s->counters;
     out->waiting = s->pending_lines + s->batch_lines;
 }
 
@@ -787,11 +787,11 @@ static void schedule_retry(influx_sink *s)
 static void outage_failed(influx_sink *s, const char *why)
 {
     int64_t now = mono_ms();
-    s->stats.failures++;
+    s->counters.failures++;
     if (s->outage_failures++ == 0) {
         s->outage_start_ms = now;
         s->outage_logged_ms = now;
-        s->outage_dropped_at_start = s->stats.dropped;
+        s->outage_dropped_at_start = s->counters.dropped;
         SW_LOGW(LOG_TARGET, "InfluxDB write failed: %s; keeping the lines (up to %zu bytes) and retrying", why,
                 s->cfg.max_buffer);
     } else if (now - s->outage_logged_ms >= OUTAGE_LOG_EVERY_MS) {
@@ -800,7 +800,7 @@ static void outage_failed(influx_sink *s, const char *why)
                 "InfluxDB writes still failing after %u attempts in %lld s: %s; %u lines waiting, %llu dropped",
                 s->outage_failures, (long long)((now - s->outage_start_ms) / 1000), why,
                 s->pending_lines + s->batch_lines,
-                (unsigned long long)(s->stats.dropped - s->outage_dropped_at_start));
+                (unsigned long long)(s->counters.dropped - s->outage_dropped_at_start));
     }
     schedule_retry(s);
 }
@@ -811,7 +811,7 @@ static void outage_ended(influx_sink *s, const char *how)
     if (s->outage_failures > 0)
         SW_LOGW(LOG_TARGET, "InfluxDB %s after %u failed attempts in %lld s; %llu lines dropped meanwhile", how,
                 s->outage_failures, (long long)((mono_ms() - s->outage_start_ms) / 1000),
-                (unsigned long long)(s->stats.dropped - s->outage_dropped_at_start));
+                (unsigned long long)(s->counters.dropped - s->outage_dropped_at_start));
     s->outage_failures = 0;
     s->backoff_ms = 0;
 }
@@ -829,7 +829,7 @@ static void check_done(influx_sink *s)
         curl_multi_remove_handle(s->multi, msg->easy_handle);
         s->in_flight = false;
         if (rc == CURLE_OK && status >= 200 && status < 300) {
-            s->stats.written += s->batch_lines;
+            s->counters.written += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
             outage_ended(s, "writes succeed again");
@@ -837,7 +837,7 @@ static void check_done(influx_sink *s)
             /* The data itself was refused (malformed, or too large): sending it again cannot help. */
             SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld: %s); dropped", s->batch_lines,
                     status, s->reply);
-            s->stats.dropped += s->batch_lines;
+            s->counters.dropped += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
             outage_ended(s, "answers again");
@@ -885,7 +885,7 @@ static void start_request(influx_sink *s)
         return;
     }
     s->in_flight = true;
-    s->stats.requests++;
+    s->counters.requests++;
 }
 
 /* The precision parameter as each API spells it: v1 says "u" for microseconds. */
@@ -987,16 +987,16 @@ static void http_drain(influx_sink *s)
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, limit);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
-    s->stats.requests++;
+    s->counters.requests++;
     long status = 0;
     CURLcode rc = curl_easy_perform(s->easy);
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status >= 200 && status < 300) {
-        s->stats.written += s->batch_lines;
+        s->counters.written += s->batch_lines;
         s->batch_len = 0;
         s->batch_lines = 0;
     } else {
-        s->stats.failures++;
+        s->counters.failures++;
         SW_LOGW(LOG_TARGET, "InfluxDB write at shutdown failed (%s, HTTP %ld); %u lines lost",
                 rc == CURLE_OK ? "answered" : curl_easy_strerror(rc), status, s->batch_lines);
     }
@@ -1042,7 +1042,7 @@ static void influx_close(void *self)
         file_flush(s);
         close(s->fd);
     }
-    s->stats.dropped += s->pending_lines + s->batch_lines;
+    s->counters.dropped += s->pending_lines + s->batch_lines;
     free(s->pending);
     free(s->batch);
     free(s);

@@ -66,7 +66,7 @@ struct mqtt_sink {
     unsigned warned_size;        /* oversized discovery is reported once */
     unsigned warned_brief;       /* and so is the strings' discovery sent without statistics */
     sw_mqtt_queue queue;
-    sw_mqtt_stats stats;
+    sw_mqtt_counters counters;
     char status_topic[SW_MQTT_TOPIC_MAX];
     char *buf;                   /* PAYLOAD_MAX bytes */
     struct seen *seen;
@@ -137,7 +137,7 @@ static enum pub_result publish_now(struct mqtt_sink *s, const char *topic, const
 {
     int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, s->cfg.qos, retain);
     if (rc == MOSQ_ERR_SUCCESS) {
-        s->stats.published++;
+        s->counters.published++;
         return PUB_OK;
     }
     if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NOMEM) {
@@ -163,8 +163,8 @@ static void publish_state(struct mqtt_sink *s, const char *topic, const char *pa
     }
     if (sw_mqtt_queue_push(&s->queue, topic, payload, len, s->cfg.retain_state) != SW_OK)
         SW_LOGW(LOG_TARGET, "out of memory queueing a message for %s", topic);
-    s->stats.queued = s->queue.count;
-    s->stats.dropped = s->queue.dropped;
+    s->counters.queued = s->queue.count;
+    s->counters.dropped = s->queue.dropped;
     if (failed) /* the connection is going; the message waits for the next one */
         connection_lost(s, "publish failed");
 }
@@ -308,7 +308,7 @@ static void send_snapshot(struct mqtt_sink *s);
 static void announce_all(struct mqtt_sink *s, bool snapshot)
 {
     s->seen_count = 0;
-    s->stats.discovery_rounds++;
+    s->counters.discovery_rounds++;
     size_t n = sw_model_gateway_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_gateway *g = sw_model_gateway_at(s->model, i);
@@ -338,13 +338,13 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     while (s->state == ST_CONNECTED && s->queue.count) {
         const sw_mqtt_msg *m = sw_mqtt_queue_front(&s->queue);
         if (publish_now(s, m->topic, m->payload, m->len, m->retain) == PUB_CONN_DOWN) {
-            s->stats.queued = s->queue.count;
+            s->counters.queued = s->queue.count;
             connection_lost(s, "publish failed"); /* the rest waits for the next connection */
             return;
         }
         sw_mqtt_queue_pop(&s->queue);
     }
-    s->stats.queued = s->queue.count;
+    s->counters.queued = s->queue.count;
     if (snapshot)
         send_snapshot(s);
 }
@@ -426,7 +426,7 @@ static void connection_lost(struct mqtt_sink *s, const char *why)
     bool was_connected = s->state == ST_CONNECTED;
     stop_connect_timer(s);
     s->state = ST_IDLE;
-    s->stats.connected = false;
+    s->counters.connected = false;
     sync_fd(s);
     if (was_connected)
         SW_LOGW(LOG_TARGET, "lost the broker %s:%u (%s); queueing state messages (at most %zu)", s->cfg.host,
@@ -483,10 +483,10 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
     }
     stop_connect_timer(s);
     s->state = ST_CONNECTED;
-    s->stats.connected = true;
-    s->stats.connects++;
+    s->counters.connected = true;
+    s->counters.connects++;
     s->backoff_ms = s->cfg.reconnect_min_ms;
-    if (s->warned_connect || s->stats.connects == 1)
+    if (s->warned_connect || s->counters.connects == 1)
         SW_LOGI(LOG_TARGET, "connected to %s:%u", s->cfg.host, (unsigned)s->cfg.port);
     s->warned_connect = false;
     publish_now(s, s->status_topic, "online", 6, true);
@@ -745,13 +745,13 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
     return SW_OK;
 }
 
-void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+void sw_mqtt_get_counters(const sw_sink *sink, sw_mqtt_counters *out)
 {
     memset(out, 0, sizeof *out);
     if (!sink || sink->ops != &mqtt_ops)
         return;
     const struct mqtt_sink *s = sink->self;
-    *out = s->stats;
+    *out = s->counters;
     out->queued = s->queue.count;
     out->dropped = s->queue.dropped;
 }
@@ -764,7 +764,7 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
     return SW_ERR_UNSUPPORTED;
 }
 
-void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+void sw_mqtt_get_counters(const sw_sink *sink, sw_mqtt_counters *out)
 {
     (void)sink;
     memset(out, 0, sizeof *out);

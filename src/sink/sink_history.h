@@ -142,10 +142,10 @@ sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *
 sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config *c, sw_sink *out);
 
 /* Counters of a running sink (sink->self from sw_history_start). */
-typedef struct sw_history_stats {
+typedef struct sw_history_counters {
     uint64_t rows, commits, errors, pruned;
-} sw_history_stats;
-void sw_history_get_stats(const void *sink_self, sw_history_stats *out);
+} sw_history_counters;
+void sw_history_get_counters(const void *sink_self, sw_history_counters *out);
 
 #ifdef __cplusplus
 }

@@ -133,7 +133,7 @@ sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *va
 sw_err sw_influx_start(sw_loop *loop, sw_model *model, const sw_influx_config *c, sw_sink *out);
 
 /* Counters of a running sink (sink->self from sw_influx_start). */
-typedef struct sw_influx_stats {
+typedef struct sw_influx_counters {
     uint64_t lines;        /* lines produced */
     uint64_t written;      /* lines delivered (written, or accepted by the server) */
     uint64_t dropped;      /* lines lost: buffer full (oldest first), a write error, or a batch the
@@ -141,8 +141,8 @@ typedef struct sw_influx_stats {
     uint64_t requests;     /* HTTP requests made */
     uint64_t failures;     /* HTTP requests that failed (their batch is kept and retried) */
     uint64_t waiting;      /* lines held now (in the retry queue or not yet written) */
-} sw_influx_stats;
-void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out);
+} sw_influx_counters;
+void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out);
 
 #ifdef __cplusplus
 }

@@ -142,7 +142,7 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
 /* ---- Home Assistant discovery ------------------------------------------- */
 
 /* Receives each discovery message; payloads are complete JSON objects. */
-typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload, size_t len);
+typedef void (*sw_ha_emit_cb)(void *user, const char *topic, const char *payload, size_t len);
 
 /*
  * Build the discovery message(s) of one device: one message in device mode,
@@ -152,9 +152,9 @@ typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload
  * yet (its identity would not be stable, so nothing is announced).
  */
 sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
-                            sw_ha_emit_fn emit, void *user);
+                            sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
-                              sw_ha_emit_fn emit, void *user);
+                              sw_ha_emit_cb emit, void *user);
 /*
  * One device holding every string aggregate (and "total"). When the device
  * message with every string's statistics (SW_FF_DETAIL fields) does not fit
@@ -162,10 +162,10 @@ sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char
  * stay in the state payloads.
  */
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
-                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user);
+                              char *buf, size_t cap, sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
-                               sw_ha_emit_fn emit, void *user);
+                               sw_ha_emit_cb emit, void *user);
 
 /* Home Assistant's description of one inverter value, chosen from its unit and name. */
 typedef struct sw_ha_value_class {
@@ -202,14 +202,14 @@ void sw_mqtt_queue_pop(sw_mqtt_queue *q);
 
 /* ---- the sink ------------------------------------------------------------ */
 
-typedef struct sw_mqtt_stats {
+typedef struct sw_mqtt_counters {
     bool connected;
     uint64_t connects;           /* successful CONNACKs */
     uint64_t published;          /* messages handed to the broker connection */
     uint64_t queued;             /* state messages waiting for the broker now */
     uint64_t dropped;            /* state messages lost to the queue bound */
     uint64_t discovery_rounds;   /* full discovery announcements sent */
-} sw_mqtt_stats;
+} sw_mqtt_counters;
 
 /*
  * Create the output and start connecting (never blocks on the network, except
@@ -219,7 +219,7 @@ typedef struct sw_mqtt_stats {
  */
 sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out);
 /* Counters of a sink made by sw_mqtt_start. */
-void sw_mqtt_get_stats(const sw_sink *s, sw_mqtt_stats *out);
+void sw_mqtt_get_counters(const sw_sink *s, sw_mqtt_counters *out);
 
 #ifdef __cplusplus
 }

@@ -195,8 +195,8 @@ int main(int argc, char **argv)
     sw_loop_add_timer(loop, 0, tick, &a);
     sw_loop_run(loop);
 
-    sw_mqtt_stats st;
-    sw_mqtt_get_stats(&sink, &st);
+    sw_mqtt_counters st;
+    sw_mqtt_get_counters(&sink, &st);
     sw_model_free(a.model); /* closes the sink: "offline", disconnect */
     sw_loop_free(loop);
     printf("{\"connects\":%llu,\"published\":%llu,\"queued\":%llu,\"dropped\":%llu,\"discovery_rounds\":%llu}\n",

@@ -20,7 +20,7 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
     uint8_t first[512];
     for (size_t split = 0; split <= n; split++) {
         sw_rct_receiver_init(&rx);
-        sw_rct_rx_event ev = { 0 };
+        sw_rct_receiver_event ev = { 0 };
         size_t off = 0;
         int frames = 0;
         const uint8_t *parts[2] = { wire, wire + split };
@@ -31,8 +31,8 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
                 size_t used = sw_rct_receiver_push(&rx, parts[p] + o, lens[p] - o, &ev);
                 o += used;
                 off += used;
-                assert_int_not_equal(ev.kind, SW_RCT_RX_ERROR);
-                if (ev.kind == SW_RCT_RX_FRAME) {
+                assert_int_not_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
+                if (ev.kind == SW_RCT_RECEIVER_FRAME) {
                     frames++;
                     if (split == 0) {
                         *out = ev.frame;
@@ -47,7 +47,7 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
                         assert_int_equal(ev.frame.command, out->command);
                     }
                 }
-                if (ev.kind == SW_RCT_RX_NEED_MORE)
+                if (ev.kind == SW_RCT_RECEIVER_NEED_MORE)
                     break;
             }
         }
@@ -370,12 +370,12 @@ static void test_faults(void **state)
     sw_rct_sim_answer(&sim, &f, MORNING, out, sizeof out, &r);
     assert_true(r.foreign);
     sw_rct_receiver_init(&rx);
-    sw_rct_rx_event ev;
+    sw_rct_receiver_event ev;
     size_t off = 0;
     uint32_t ids[2];
     for (int k = 0; k < 2; k++) {
         off += sw_rct_receiver_push(&rx, out + off, r.len - off, &ev);
-        assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+        assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
         ids[k] = ev.frame.id;
     }
     assert_int_equal(off, r.len);

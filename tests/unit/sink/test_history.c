@@ -357,8 +357,8 @@ static void test_sink_commits_per_loop_tick(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'tigo_infrastructure' AND "
                                           "json = '{\"source\":\"roof\",\"gateway\":\"1\",\"cause\":\"identity\"}'"), 1);
-    sw_history_stats st;
-    sw_history_get_stats(sink.self, &st);
+    sw_history_counters st;
+    sw_history_get_counters(sink.self, &st);
     assert_int_equal(st.rows, json_array_size(cases) + 1);
     assert_true(st.commits >= 1);
     assert_int_equal(st.errors, 0);

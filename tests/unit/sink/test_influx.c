@@ -475,8 +475,8 @@ static void test_file_sink(void **state)
     ev.u.infrastructure.gateway = 4609;
     ev.u.infrastructure.cause = "node_table";
     sink.ops->on_event(sink.self, &ev);
-    sw_influx_stats st;
-    sw_influx_get_stats(sink.self, &st);
+    sw_influx_counters st;
+    sw_influx_get_counters(sink.self, &st);
     assert_int_equal(st.lines, n + 1);
     assert_int_equal(st.dropped, 0);
     sink.ops->close(sink.self);
@@ -555,8 +555,8 @@ static void test_http_buffer_is_bounded(void **state)
             sizes[sent++] = n;
         }
     }
-    sw_influx_stats st;
-    sw_influx_get_stats(sink.self, &st);
+    sw_influx_counters st;
+    sw_influx_get_counters(sink.self, &st);
     assert_int_equal(st.lines, sent);
     assert_int_equal(st.written, 0);
     /* Every line is either waiting or counted as dropped. */

@@ -463,8 +463,8 @@ static void test_sink_queues_while_unreachable(void **state)
     /* Let the refused connect be noticed. */
     for (int i = 0; i < 20; i++)
         sw_loop_run_once(loop, 10);
-    sw_mqtt_stats st;
-    sw_mqtt_get_stats(&sink, &st);
+    sw_mqtt_counters st;
+    sw_mqtt_get_counters(&sink, &st);
     assert_false(st.connected);
     assert_int_equal(st.connects, 0);
     /* Five panel states into a queue of three: the two oldest are dropped. */
@@ -472,14 +472,14 @@ static void test_sink_queues_while_unreachable(void **state)
         sw_panel p = sample_panel();
         p.node_id = node;
         sink.ops->on_panel(sink.self, &p);
-        sw_mqtt_get_stats(&sink, &st);
+        sw_mqtt_get_counters(&sink, &st);
         assert_int_equal(st.queued, node < 3 ? node : 3);
         assert_int_equal(st.dropped, node <= 3 ? 0 : node - 3);
     }
     assert_int_equal(st.published, 0);
     /* Stats of something that is not an MQTT sink are zero. */
     sw_sink other = { NULL, NULL };
-    sw_mqtt_get_stats(&other, &st);
+    sw_mqtt_get_counters(&other, &st);
     assert_int_equal(st.queued, 0);
     sink.ops->close(sink.self); /* frees the queue with messages in it (ASan checks) */
 

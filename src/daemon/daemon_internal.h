@@ -1,13 +1,13 @@
 /*
- * daemon_int.h: what the daemon's files share among themselves (not public).
+ * daemon_internal.h: what the daemon's files share among themselves (not public).
  *
  * The daemon is one struct with a loop, a model, the source drivers (Tigo
  * buses, RCT pollers) and the outputs. Drivers trust the protocol core for
  * framing and decoding and own the I/O: non-blocking sockets and serial
  * ports watched by the loop, reconnect with capped backoff, one timer each.
  */
-#ifndef SUNWIRE_DAEMON_INT_H
-#define SUNWIRE_DAEMON_INT_H
+#ifndef SUNWIRE_DAEMON_INTERNAL_H
+#define SUNWIRE_DAEMON_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
