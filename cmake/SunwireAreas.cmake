@@ -23,7 +23,7 @@ set(SW_AREA_DEPS_web    core io model sink)
 set(SW_AREA_LIBS_core   m)
 set(SW_AREA_LIBS_tigo   JANSSON)
 set(SW_AREA_LIBS_rct_io PCAP)
-set(SW_AREA_LIBS_daemon INIH JANSSON)
+set(SW_AREA_LIBS_daemon INIH JANSSON SQLITE)
 set(SW_AREA_LIBS_sink   MOSQUITTO CURL SQLITE)
 set(SW_AREA_LIBS_web    MHD)
 
