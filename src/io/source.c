@@ -1,5 +1,5 @@
 /*
- * source.c: the serial, TCP and file backends and the reconnect loop.
+ * source.c: the serial, TCP and file backends, and a source run on the event loop.
  *
  * Trusts the kernel for bytes and times and nothing else: a capture file goes
  * through the checking pcapng decoder, and every failure becomes an sw_err
@@ -339,7 +339,8 @@ static void run_unwatch(source_run *r)
     r->watching = false;
 }
 
-static void run_finish(source_run *r, sw_run_result res)
+/* Off the loop and closed: what ends a session, and the run. */
+static void run_close(source_run *r)
 {
     run_unwatch(r);
     if (r->timer)
@@ -348,6 +349,11 @@ static void run_finish(source_run *r, sw_run_result res)
     sw_tcp_connector_cancel(r->connecting);
     r->connecting = NULL;
     sw_source_close(r->s);
+}
+
+static void run_finish(source_run *r, sw_run_result res)
+{
+    run_close(r);
     r->done = true;
     r->result = res;
     sw_loop_stop(r->loop);
@@ -397,11 +403,7 @@ static void run_open_failed(source_run *r, sw_err e, int err)
 /* The session ended (the peer closed, a read failed, or it went silent). */
 static void run_lost(source_run *r, bool idle)
 {
-    run_unwatch(r);
-    if (r->timer)
-        sw_loop_del_timer(r->loop, r->timer);
-    r->timer = 0;
-    sw_source_close(r->s);
+    run_close(r);
     if (sw_reconnect_lost(&r->rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE) {
         run_finish(r, SW_RUN_IDLE_EXCEEDED);
         return;
