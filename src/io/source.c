@@ -494,11 +494,16 @@ static int64_t pace_wait_ms(sw_source *s, int64_t ts)
     return wait <= 0 ? 0 : (wait + 999999) / 1000000;
 }
 
-/* Hand out what one read() of the file gives, pacing a capture by its times. */
+/* Reads of a file per wakeup: a pipe is read once (the loop said it holds
+ * bytes); a regular file never blocks, so it gets 64 KiB before the loop
+ * looks at anything else again. */
+#define REGULAR_FILE_FILLS ((int)(READ_MAX / sizeof ((sw_source *)0)->in_buf))
+
+/* Hand out what the reads of one wakeup give, pacing a capture by its times. */
 static void file_pump(source_run *r)
 {
     sw_source *s = r->s;
-    int fills = 1;
+    int fills = s->file_size ? REGULAR_FILE_FILLS : 1;
     for (;;) {
         sw_err e = file_pending(s, &fills);
         if (e == SW_ERR_TIMEOUT)
