@@ -82,9 +82,9 @@ int main(int argc, char **argv)
         size_t pos = 0;
         double t0 = now_s();
         while (pos < len) {
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             pos += sw_rct_receiver_push(rx, stream + pos, len - pos, &ev);
-            if (ev.kind != SW_RCT_RX_FRAME)
+            if (ev.kind != SW_RCT_RECEIVER_FRAME)
                 continue;
             frames++;
             sw_rct_value v;

@@ -113,17 +113,17 @@ static uint8_t *make_stream(size_t target, size_t *len_out, size_t *reports_out)
 }
 
 static size_t frames_seen;
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner; (void)user; (void)f; frames_seen++;
     return 0;
 }
 static size_t power_seen;
-static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void *user)
 {
     (void)owner;
     (void)user;
-    if (e->kind == SW_TIGO_OBS_POWER_REPORT)
+    if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT)
         power_seen++;
     return 0;
 }
@@ -223,14 +223,14 @@ int main(int argc, char **argv)
     printf("stream: %.1f MB, %zu power reports, 2 gateways (rates per CPU second)\n", mbytes, reports);
 
     /* 1. link layer */
-    static sw_tigo_link_rx rx;
+    static sw_tigo_link_receiver rx;
     double best = 1e9;
     for (int rep = 0; rep < 3; rep++) {
         frames_seen = 0;
-        sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, NULL);
+        sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, NULL);
         double t0 = now_s();
         for (size_t off = 0; off < len; off += 1024)
-            sw_tigo_link_rx_push(&rx, stream + off, len - off < 1024 ? len - off : 1024, NULL);
+            sw_tigo_link_receiver_push(&rx, stream + off, len - off < 1024 ? len - off : 1024, NULL);
         double t = now_s() - t0;
         if (t < best) best = t;
     }

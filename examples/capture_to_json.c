@@ -20,14 +20,14 @@ typedef struct out {
     char line[1 << 17];
 } out;
 
-static int on_event(sw_tigo_observer *obs, const sw_tigo_obs_event *ev, void *user)
+static int on_event(sw_tigo_observer *obs, const sw_tigo_observer_event *ev, void *user)
 {
     out *o = user;
     size_t len = 0;
     sw_err e = SW_ERR_NOT_FOUND;
-    if (ev->kind == SW_TIGO_OBS_POWER_REPORT)
+    if (ev->kind == SW_TIGO_OBSERVER_POWER_REPORT)
         e = sw_tigo_fmt_power_fork(&o->fmt, &ev->u.power, o->line, sizeof o->line, &len);
-    else if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
+    else if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE)
         e = sw_tigo_fmt_infrastructure(sw_tigo_observer_state(obs), o->line, sizeof o->line, &len);
     if (e == SW_OK)
         printf("%.*s\n", (int)len, o->line);
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     if (!obs || !o)
         return 1;
     sw_tigo_fmt_init(&o->fmt, 0);
-    sw_tigo_observer_init(obs, SW_TIGO_OBS_REFERENCE, on_event, o); /* taptap 0.2.0's behaviour */
+    sw_tigo_observer_init(obs, SW_TIGO_OBSERVER_REFERENCE, on_event, o); /* taptap 0.2.0's behaviour */
     sw_pcapng_reader reader;
     sw_pcapng_reader_init(&reader, block, sizeof block);
 

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     }
 
     /* Collect bytes until a frame answering our object arrives; skip anything else. */
-    static uint8_t in[65536], body[SW_RCT_RX_BODY_MAX];
+    static uint8_t in[65536], body[SW_RCT_RECEIVER_BODY_MAX];
     size_t have = 0;
     for (;;) {
         ssize_t n = read(fd, in + have, sizeof in - have);

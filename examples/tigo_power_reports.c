@@ -47,7 +47,7 @@ int main(void)
         int64_t now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
         sw_tigo_observer_push(obs, buf, (size_t)n, now_ns, NULL);
     }
-    const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(obs);
+    const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(obs);
     fprintf(stderr, "%lu power reports from %llu frames (%llu CRC errors)\n", count,
             (unsigned long long)lc->frames, (unsigned long long)lc->checksums);
     free(obs);

@@ -18,6 +18,9 @@ PACKAGES=(
   libsqlite3-dev sqlite3       # embedded history
   chromium chromium-driver python3-selenium  # headless browser tests of the dashboard
   openssl iproute2 binutils    # test tools: a throw-away CA for MQTT over TLS, ss, readelf
+  prometheus                   # a real Prometheus server and promtool: the /metrics and dashboard tests scrape and lint with them
+  influxdb victoria-metrics    # real InfluxDB 1.x (v1 write API) and VictoriaMetrics (v2 API) the Influx tests write to
+  python3-jinja2               # renders Home Assistant value templates in the discovery validator test
 )
 
 missing=()

@@ -70,7 +70,7 @@ typedef enum sw_rct_step {
     SW_RCT_STEP_DONE      /* sw_rct_exchange_result says how it ended */
 } sw_rct_step;
 
-typedef struct sw_rct_exchange_stats {
+typedef struct sw_rct_exchange_counters {
     uint64_t attempts;  /* requests sent */
     uint64_t retries;   /* attempts after the first, asks again included */
     uint64_t timeouts;  /* attempts that ended without a usable answer in time */
@@ -78,11 +78,11 @@ typedef struct sw_rct_exchange_stats {
     uint64_t stale;
     uint64_t cut_short;
     uint64_t asked_again;
-} sw_rct_exchange_stats;
+} sw_rct_exchange_counters;
 
 typedef struct sw_rct_exchange {
     sw_rct_exchange_config cfg;
-    sw_rct_exchange_stats stats; /* lifetime counts; zero them when you like */
+    sw_rct_exchange_counters counters; /* lifetime counts; zero them when you like */
     /* private */
     uint8_t command_;
     uint32_t id_;

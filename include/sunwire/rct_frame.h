@@ -112,16 +112,16 @@ typedef struct sw_rct_frame {
     uint16_t crc_calculated;
 } sw_rct_frame;
 
-typedef enum sw_rct_rx_kind {
-    SW_RCT_RX_NEED_MORE = 0, /* every byte consumed, no frame finished yet */
-    SW_RCT_RX_FRAME,         /* a complete frame with a good CRC */
-    SW_RCT_RX_ERROR          /* error says what; the receiver is ready for the next frame */
-} sw_rct_rx_kind;
+typedef enum sw_rct_receiver_event_kind {
+    SW_RCT_RECEIVER_NEED_MORE = 0, /* every byte consumed, no frame finished yet */
+    SW_RCT_RECEIVER_FRAME,         /* a complete frame with a good CRC */
+    SW_RCT_RECEIVER_ERROR          /* error says what; the receiver is ready for the next frame */
+} sw_rct_receiver_event_kind;
 
-typedef struct sw_rct_rx_event {
-    sw_rct_rx_kind kind;
+typedef struct sw_rct_receiver_event {
+    sw_rct_receiver_event_kind kind;
     /*
-     * For SW_RCT_RX_ERROR:
+     * For SW_RCT_RECEIVER_ERROR:
      *   SW_ERR_RCT_CRC_MISMATCH     frame holds everything received (crc_ok false);
      *   SW_ERR_RCT_INVALID_COMMAND  command holds the offending byte;
      *   SW_ERR_RCT_BAD_LENGTH       length field below the header size it must cover;
@@ -132,11 +132,11 @@ typedef struct sw_rct_rx_event {
     sw_err error;
     uint8_t command;
     sw_rct_frame frame;
-} sw_rct_rx_event;
+} sw_rct_receiver_event;
 
 /* Unescaped bytes the receiver buffers: command, 2-byte length, up to 65535
  * bytes the length covers, CRC. */
-#define SW_RCT_RX_BODY_MAX (1u + 2u + 65535u + 2u)
+#define SW_RCT_RECEIVER_BODY_MAX (1u + 2u + 65535u + 2u)
 
 /* Caller-owned receiver state (about 64 KiB; keep it off small stacks). */
 typedef struct sw_rct_receiver {
@@ -151,7 +151,7 @@ typedef struct sw_rct_receiver {
     uint32_t have_;       /* unescaped body bytes buffered (start token excluded) */
     uint32_t header_len_; /* body bytes up to and including the id */
     uint32_t frame_len_;  /* body bytes including CRC; 0 while unknown */
-    uint8_t body_[SW_RCT_RX_BODY_MAX];
+    uint8_t body_[SW_RCT_RECEIVER_BODY_MAX];
 } sw_rct_receiver;
 
 SW_API void sw_rct_receiver_init(sw_rct_receiver *rx);
@@ -171,14 +171,14 @@ SW_API size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx);
  * smaller than len only with a FRAME or ERROR event, and is 0 only for
  * SW_ERR_RCT_FRAME_TRUNCATED when data[0] is the new start token.
  */
-SW_API size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev);
+SW_API size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_receiver_event *ev);
 
 /*
  * One-shot parser for one frame held whole in memory (a captured frame, a
  * datagram, a test vector), in picohttpparser's style: it keeps no state
  * between calls and needs no receiver. Bytes before the first start token are
  * skipped. The frame's unescaped bytes go to body[body_cap]; frame->payload
- * points into body. A body of SW_RCT_RX_BODY_MAX bytes holds any frame.
+ * points into body. A body of SW_RCT_RECEIVER_BODY_MAX bytes holds any frame.
  * Returns
  *   > 0   bytes of buf used, skipped noise included: *frame is complete and its CRC good;
  *   SW_RCT_PARSE_NEED_MORE (0)  buf ends inside a frame, or holds no start token;

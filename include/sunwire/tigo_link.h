@@ -127,7 +127,7 @@ typedef struct sw_tigo_link_counters {
     uint64_t restarts;  /* improved mode only: partial frames cut short by 7E 07 */
 } sw_tigo_link_counters;
 
-typedef struct sw_tigo_link_rx sw_tigo_link_rx;
+typedef struct sw_tigo_link_receiver sw_tigo_link_receiver;
 
 /*
  * Called with each CRC-checked frame: the receiver that found it, the frame,
@@ -135,9 +135,9 @@ typedef struct sw_tigo_link_rx sw_tigo_link_rx;
  * stops the push at once (the rest of the chunk is left unread) and the push
  * returns that value.
  */
-typedef int (*sw_tigo_frame_cb)(sw_tigo_link_rx *rx, const sw_tigo_frame *frame, void *user);
+typedef int (*sw_tigo_frame_cb)(sw_tigo_link_receiver *rx, const sw_tigo_frame *frame, void *user);
 
-struct sw_tigo_link_rx {
+struct sw_tigo_link_receiver {
     uint8_t state; /* sw_tigo_link_state */
     uint8_t mode;  /* sw_tigo_link_mode */
     uint16_t len;  /* bytes in buf */
@@ -149,10 +149,10 @@ struct sw_tigo_link_rx {
     uint8_t buf[8 + SW_TIGO_LINK_MAX_BODY];
 };
 
-SW_API void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,
+SW_API void sw_tigo_link_receiver_init(sw_tigo_link_receiver *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame,
                           void *user);
 /* Back to Idle with an empty buffer; counters are kept. */
-SW_API void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
+SW_API void sw_tigo_link_receiver_reset(sw_tigo_link_receiver *rx);
 /*
  * Push bytes. Returns 0 when all of them were consumed (a link receiver never
  * refuses input), or the non-zero value a callback returned to stop: the
@@ -162,8 +162,8 @@ SW_API void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx);
  * but must not push into the same receiver re-entrantly. The struct holds no
  * pointer to itself: it may be copied or moved between pushes.
  */
-SW_API int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *used);
-static inline sw_tigo_link_state sw_tigo_link_rx_state(const sw_tigo_link_rx *rx)
+SW_API int sw_tigo_link_receiver_push(sw_tigo_link_receiver *rx, const uint8_t *data, size_t len, size_t *used);
+static inline sw_tigo_link_state sw_tigo_link_receiver_state(const sw_tigo_link_receiver *rx)
 {
     return (sw_tigo_link_state)rx->state;
 }

@@ -85,27 +85,27 @@ SW_API sw_err sw_tigo_state_replace_inventory(sw_tigo_state *s, const sw_tigo_ga
                                        bool *changed);
 SW_API bool sw_tigo_state_equal(const sw_tigo_state *a, const sw_tigo_state *b);
 
-/* ---- node-table builder (sw_tigo_ntb: type, modes, results and functions) ---- */
-typedef enum sw_tigo_ntb_mode {
+/* ---- node-table builder ------------------------------------------------------ */
+typedef enum sw_tigo_node_table_builder_mode {
     /*
      * Default: a table is complete only after a walk that began at start
      * index 0 and followed last-ID+1 without a break; a restart at 0 begins
      * afresh; pages of a walk joined midway, out-of-sequence pages and node
      * ID 0 abandon the walk instead of yielding a partial table.
      */
-    SW_TIGO_NTB_SAFE = 0,
+    SW_TIGO_NODE_TABLE_BUILDER_SAFE = 0,
     /* taptap's NodeTableBuilder, quirks included (partial tables, ignored restart page). */
-    SW_TIGO_NTB_REFERENCE = 1
-} sw_tigo_ntb_mode;
+    SW_TIGO_NODE_TABLE_BUILDER_REFERENCE = 1
+} sw_tigo_node_table_builder_mode;
 
-typedef enum sw_tigo_ntb_result {
-    SW_TIGO_NTB_PENDING = 0, /* page taken, walk continues */
-    SW_TIGO_NTB_COMPLETE,    /* table complete: read it with sw_tigo_ntb_table */
-    SW_TIGO_NTB_IGNORED,     /* page not part of a walk */
-    SW_TIGO_NTB_ABANDONED    /* the walk in progress was dropped */
-} sw_tigo_ntb_result;
+typedef enum sw_tigo_node_table_builder_result {
+    SW_TIGO_NODE_TABLE_BUILDER_PENDING = 0, /* page taken, walk continues */
+    SW_TIGO_NODE_TABLE_BUILDER_COMPLETE,    /* table complete: read it with sw_tigo_node_table_builder_table */
+    SW_TIGO_NODE_TABLE_BUILDER_IGNORED,     /* page not part of a walk */
+    SW_TIGO_NODE_TABLE_BUILDER_ABANDONED    /* the walk in progress was dropped */
+} sw_tigo_node_table_builder_result;
 
-typedef struct sw_tigo_ntb {
+typedef struct sw_tigo_node_table_builder {
     sw_tigo_node_record *entries; /* caller storage, sorted by node ID */
     size_t cap;
     size_t n;
@@ -114,20 +114,21 @@ typedef struct sw_tigo_ntb {
     bool complete;
     uint8_t mode;
     uint16_t gateway; /* copied into the records */
-} sw_tigo_ntb;
+} sw_tigo_node_table_builder;
 
-SW_API void sw_tigo_ntb_init(sw_tigo_ntb *b, sw_tigo_ntb_mode mode, uint16_t gateway,
-                      sw_tigo_node_record *storage, size_t cap);
-SW_API void sw_tigo_ntb_reset(sw_tigo_ntb *b);
+SW_API void sw_tigo_node_table_builder_init(sw_tigo_node_table_builder *b, sw_tigo_node_table_builder_mode mode,
+                                            uint16_t gateway, sw_tigo_node_record *storage, size_t cap);
+SW_API void sw_tigo_node_table_builder_reset(sw_tigo_node_table_builder *b);
 /*
  * One node-table page: the start index of the *request* (as the reference
  * keys it) and the response's entries in wire form, 10 bytes each (long
  * address, node ID BE). After COMPLETE the table stays readable until the
  * next push.
  */
-SW_API sw_tigo_ntb_result sw_tigo_ntb_push(sw_tigo_ntb *b, uint16_t request_start,
-                                    const uint8_t *wire_entries, size_t count);
-SW_API const sw_tigo_node_record *sw_tigo_ntb_table(const sw_tigo_ntb *b, size_t *count);
+SW_API sw_tigo_node_table_builder_result sw_tigo_node_table_builder_push(sw_tigo_node_table_builder *b,
+                                                                         uint16_t request_start,
+                                                                         const uint8_t *wire_entries, size_t count);
+SW_API const sw_tigo_node_record *sw_tigo_node_table_builder_table(const sw_tigo_node_table_builder *b, size_t *count);
 
 /* ---- state file (taptap 0.2.0 --persistent-file) --------------------------------- */
 /*

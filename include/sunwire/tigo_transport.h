@@ -121,7 +121,7 @@ typedef struct sw_tigo_assign_gateway_id {
 SW_API sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assign_gateway_id *out);
 
 /* ---- events ------------------------------------------------------------------ */
-typedef enum sw_tigo_event_kind {
+typedef enum sw_tigo_transport_event_kind {
     SW_TIGO_EV_RECEIVE_REQUEST = 1,  /* u.receive_request */
     SW_TIGO_EV_RECEIVE_RESPONSE,     /* u.receive_response; its PV packets follow as events */
     SW_TIGO_EV_PV_PACKET,            /* u.pv_packet, one per packet of the last response */
@@ -144,10 +144,10 @@ typedef enum sw_tigo_event_kind {
     SW_TIGO_EV_STAR_RESPONSE,        /* u.star_response */
     SW_TIGO_EV_UNHANDLED_FRAME,      /* a type this layer does not know (0x0010, ...) */
     SW_TIGO_EV_INVALID_FRAME         /* a known type that failed validation: u.invalid */
-} sw_tigo_event_kind;
+} sw_tigo_transport_event_kind;
 
 typedef struct sw_tigo_transport_event {
-    sw_tigo_event_kind kind;
+    sw_tigo_transport_event_kind kind;
     /* 15-bit ID from the frame address; for ENUMERATION_STARTED the enumeration
      * ID the gateways will answer at (the frame itself goes to 0x0000). */
     uint16_t gateway_id;
@@ -197,7 +197,7 @@ typedef struct sw_tigo_transport sw_tigo_transport;
  * push at once (no further event for that frame, e.g. the remaining PV
  * packets of a receive response) and the push returns that value.
  */
-typedef int (*sw_tigo_event_cb)(sw_tigo_transport *t, const sw_tigo_transport_event *event, void *user);
+typedef int (*sw_tigo_transport_event_cb)(sw_tigo_transport *t, const sw_tigo_transport_event *event, void *user);
 
 /* ---- counters (names follow the reference, plus sunwire's own) -------------- */
 typedef struct sw_tigo_transport_counters {
@@ -281,7 +281,7 @@ typedef struct sw_tigo_pending_command {
 
 struct sw_tigo_transport {
     unsigned flags;
-    sw_tigo_event_cb on_event; /* may be NULL: counting only */
+    sw_tigo_transport_event_cb on_event; /* may be NULL: counting only */
     void *user;
     uint64_t clock; /* logical time for LRU / eviction, one tick per frame */
     sw_tigo_transport_counters counters;
@@ -290,7 +290,7 @@ struct sw_tigo_transport {
     uint32_t last_gateway; /* index of the most recently used gateway slot (lookup shortcut) */
 };
 
-SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user);
+SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_transport_event_cb on_event, void *user);
 /*
  * Push one CRC-checked frame; events go to the callback before this returns.
  * Returns 0, or the non-zero value the callback returned to stop (the frame's
@@ -308,11 +308,11 @@ SW_API bool sw_tigo_transport_packet_events(const sw_tigo_transport *t);
 /* The packet number last recorded for a gateway: SW_ERR_NOT_FOUND when none. */
 SW_API sw_err sw_tigo_transport_packet_number(const sw_tigo_transport *t, uint16_t gateway_id, uint16_t *pn);
 /* Name of an event kind ("receive_request", ...), for logs and tests. */
-SW_API const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind);
+SW_API const char *sw_tigo_transport_event_kind_name(sw_tigo_transport_event_kind kind);
 
 /* ---- link + transport in one struct (convenience for programs) ------------------- */
 typedef struct sw_tigo_stack {
-    sw_tigo_link_rx link;
+    sw_tigo_link_receiver link;
     sw_tigo_transport transport;
     sw_tigo_frame_cb on_frame; /* optional tap on every valid frame (peek-frames) */
     void *frame_user;
@@ -324,9 +324,9 @@ typedef struct sw_tigo_stack {
  * itself: it may be copied or moved between pushes. The frame tap
  * (on_frame, frame_user; set them after init) receives &s->link.
  */
-SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
+SW_API void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_transport_event_cb on_event,
                         void *user);
-/* Push bus bytes: as sw_tigo_link_rx_push (0, or a callback's non-zero value
+/* Push bus bytes: as sw_tigo_link_receiver_push (0, or a callback's non-zero value
  * to stop; *used, may be NULL, the bytes consumed). */
 SW_API int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used);
 

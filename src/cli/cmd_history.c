@@ -1,5 +1,8 @@
 /*
- * cmd_history.c: `sunwire history`, the export of the SQLite history.
+ * cmd_history.c: `sunwire history`, the export of the SQLite history, and
+ * `sunwire history import`, which adds line protocol written elsewhere (the
+ * RCT logger's series and events from `sunwire rct history|events --format
+ * influx`) without adding a row twice.
  *
  * Reads the database read-only (a running daemon may keep writing), selects
  * one table over a time range with optional filters, and prints CSV, a JSON
@@ -26,12 +29,14 @@
 #include "sunwire/core.h"
 #include "sunwire/json.h"
 #include "sink/sink_history.h"
+#include "sunwire/rct.h"
 #include "sunwire_config.h"
 
 #define PROG "sunwire history"
 
 static const char usage_text[] =
     "Usage: " PROG " [OPTIONS]\n"
+    "       " PROG " import [--db FILE] [FILE]...   (see " PROG " import --help)\n"
     "\n"
     "Export readings from the SQLite history written by `sunwire run` ([history] section).\n"
     "\n"
@@ -398,8 +403,320 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
     return argv[++*i];
 }
 
+/* ---- import ------------------------------------------------------------------------ */
+
+static const char import_usage[] =
+    "Usage: " PROG " import [--db FILE] [--precision s|ms|us|ns] [FILE]...\n"
+    "\n"
+    "Add InfluxDB line protocol to the SQLite history: sunwire_inverter_value lines go to the\n"
+    "inverter values, sunwire_event lines to the events; other measurements are skipped.\n"
+    "A row the history already holds (same inverter, object and time; same event) is not\n"
+    "added again, so importing the same lines twice changes nothing. Made for the output of\n"
+    "`sunwire rct history --format influx` and `sunwire rct events --format influx`\n"
+    "(docs/influxdb.md, \"Backfill\"). Without FILE, or with '-', reads stdin.\n"
+    "\n"
+    "Options:\n"
+    "  --db FILE            database file (default: sunwire-history.db; created when missing)\n"
+    "  --precision UNIT     unit of the timestamps: s (default), ms, us or ns\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit status: 0 when every line was read, 1 when a line did not parse or the database\n"
+    "could not be written, 2 for bad options.\n";
+
+/*
+ * One part of a line up to an unescaped character of `stops` (or the end),
+ * unescaped into out (at least as large as the line). Returns the stop
+ * character ('\0' at the end) and advances *p to it.
+ */
+static char lp_part(const char **p, const char *stops, char *out)
+{
+    const char *s = *p;
+    size_t n = 0;
+    while (*s && !strchr(stops, *s)) {
+        if (*s == '\\' && s[1])
+            s++;
+        out[n++] = *s++;
+    }
+    out[n] = '\0';
+    *p = s;
+    return *s;
+}
+
+/* A string field value after its opening quote: \" and \\ unescaped. False when unterminated. */
+static bool lp_string(const char **p, char *out)
+{
+    const char *s = *p;
+    size_t n = 0;
+    while (*s && *s != '"') {
+        if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+            s++;
+        out[n++] = *s++;
+    }
+    out[n] = '\0';
+    if (*s != '"')
+        return false;
+    *p = s + 1;
+    return true;
+}
+
+typedef struct lp_point {
+    char *measurement;
+    char *tag_key[8], *tag_val[8];
+    size_t n_tags;
+    char *field_key[8], *field_val[8];
+    bool field_str[8];
+    size_t n_fields;
+    int64_t ts;
+    char *store;              /* one allocation holding all the texts */
+} lp_point;
+
+static const char *lp_get(char *const *keys, char *const *vals, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return vals[i];
+    return NULL;
+}
+
+/* Parse one line (no '\n'); false when it is not line protocol. pt->store must be freed. */
+static bool lp_parse(const char *line, lp_point *pt)
+{
+    size_t len = strlen(line);
+    memset(pt, 0, sizeof *pt);
+    /* every part fits in the length of the line; 1 + 2 * 8 + 2 * 8 parts at most */
+    pt->store = malloc((len + 1) * 33);
+    if (!pt->store)
+        return false;
+    char *next = pt->store;
+#define NEXT_BUF() (next += len + 1, next - (len + 1))
+    const char *p = line;
+    pt->measurement = NEXT_BUF();
+    char c = lp_part(&p, ", ", pt->measurement);
+    if (!pt->measurement[0])
+        return false;
+    while (c == ',') {
+        p++;
+        if (pt->n_tags == 8)
+            return false;
+        char *k = NEXT_BUF(), *v = NEXT_BUF();
+        if (lp_part(&p, "=", k) != '=' || !k[0])
+            return false;
+        p++;
+        c = lp_part(&p, ", ", v);
+        pt->tag_key[pt->n_tags] = k;
+        pt->tag_val[pt->n_tags++] = v;
+    }
+    if (c != ' ')
+        return false;
+    do {
+        p++;
+        if (pt->n_fields == 8)
+            return false;
+        char *k = NEXT_BUF(), *v = NEXT_BUF();
+        if (lp_part(&p, "=", k) != '=' || !k[0])
+            return false;
+        p++;
+        bool str = *p == '"';
+        if (str) {
+            p++;
+            if (!lp_string(&p, v))
+                return false;
+            c = *p;
+        } else {
+            c = lp_part(&p, ", ", v);
+            if (!v[0])
+                return false;
+        }
+        pt->field_key[pt->n_fields] = k;
+        pt->field_str[pt->n_fields] = str;
+        pt->field_val[pt->n_fields++] = v;
+    } while (c == ',');
+    if (c != ' ')
+        return false;
+    char *end;
+    errno = 0;
+    long long ts = strtoll(p + 1, &end, 10);
+    if (errno || end == p + 1 || *end)
+        return false;
+    pt->ts = ts;
+    return true;
+#undef NEXT_BUF
+}
+
+struct import_counts {
+    unsigned long long added, present, skipped, bad;
+};
+
+/* One parsed point into the history; false when the database failed. */
+static bool import_point(sw_history *h, const lp_point *pt, int64_t mult, struct import_counts *n)
+{
+    if (pt->ts > INT64_MAX / mult || pt->ts < INT64_MIN / mult) {
+        n->bad++;
+        return true;
+    }
+    int64_t ts_ns = pt->ts * mult;
+    bool added = false;
+    sw_err e;
+    if (strcmp(pt->measurement, "sunwire_inverter_value") == 0) {
+        const char *inv = lp_get(pt->tag_key, pt->tag_val, pt->n_tags, "inverter");
+        const char *obj = lp_get(pt->tag_key, pt->tag_val, pt->n_tags, "object");
+        const char *unit = lp_get(pt->tag_key, pt->tag_val, pt->n_tags, "unit");
+        const char *num = lp_get(pt->field_key, pt->field_val, pt->n_fields, "value");
+        const char *text = lp_get(pt->field_key, pt->field_val, pt->n_fields, "text");
+        sw_inverter_value v;
+        memset(&v, 0, sizeof v);
+        if (!inv || !obj || (!num && !text) || strlen(inv) >= sizeof v.inverter ||
+            strlen(obj) >= sizeof v.object_name || (unit && strlen(unit) >= sizeof v.unit)) {
+            n->bad++;
+            return true;
+        }
+        snprintf(v.inverter, sizeof v.inverter, "%s", inv);
+        snprintf(v.object_name, sizeof v.object_name, "%s", obj);
+        snprintf(v.unit, sizeof v.unit, "%s", unit ? unit : "");
+        const sw_rct_object *o = sw_rct_registry_find_name(obj);
+        v.object_id = o ? o->id : 0;
+        if (num) {
+            char *end;
+            v.number = strtod(num, &end);
+            if (end == num || *end) {
+                n->bad++;
+                return true;
+            }
+            v.is_number = true;
+        }
+        v.text = text ? text : num; /* both live in the parsed line until the row is written */
+        v.json = lp_get(pt->field_key, pt->field_val, pt->n_fields, "json");
+        v.timestamp_ns = ts_ns;
+        e = sw_history_add_inverter_value_once(h, &v, ts_ns, &added);
+    } else if (strcmp(pt->measurement, "sunwire_event") == 0) {
+        const char *kind = lp_get(pt->tag_key, pt->tag_val, pt->n_tags, "kind");
+        const char *json = lp_get(pt->field_key, pt->field_val, pt->n_fields, "json");
+        if (!kind || !json) {
+            n->bad++;
+            return true;
+        }
+        e = sw_history_add_event_once(h, kind, json, ts_ns, &added);
+    } else {
+        n->skipped++;
+        return true;
+    }
+    if (e != SW_OK)
+        return false;
+    if (added)
+        n->added++;
+    else
+        n->present++;
+    return true;
+}
+
+static bool import_stream(sw_history *h, FILE *in, const char *name, int64_t mult, struct import_counts *n)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    unsigned long long lineno = 0;
+    bool ok = true;
+    while (ok && (got = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
+        if (got == 0 || line[0] == '#')
+            continue;
+        lp_point pt;
+        if (!lp_parse(line, &pt)) {
+            if (n->bad++ < 5)
+                fprintf(stderr, PROG " import: %s:%llu: not line protocol\n", name, lineno);
+        } else {
+            ok = import_point(h, &pt, mult, n);
+        }
+        free(pt.store);
+        /* Commit in chunks so a large import does not grow one transaction without end. */
+        if (ok && (n->added % 5000) == 4999)
+            ok = sw_history_commit(h) == SW_OK;
+    }
+    free(line);
+    return ok;
+}
+
+static int history_import(int argc, char **argv)
+{
+    const char *db = "sunwire-history.db", *prec = "s";
+    const char *files[64];
+    size_t n_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool bad = false;
+        const char *v;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(import_usage, stdout);
+            return 0;
+        }
+        if ((v = opt_value(argc, argv, &i, "--db", &bad)) != NULL || bad) {
+            if (bad)
+                return usage_error("option --db needs a value");
+            db = v;
+            continue;
+        }
+        if ((v = opt_value(argc, argv, &i, "--precision", &bad)) != NULL || bad) {
+            if (bad)
+                return usage_error("option --precision needs a value");
+            prec = v;
+            continue;
+        }
+        if (a[0] == '-' && a[1])
+            return usage_error("unexpected option '%s'", a);
+        if (n_files == sizeof files / sizeof files[0])
+            return usage_error("too many files");
+        files[n_files++] = a;
+    }
+    int64_t mult;
+    if (strcmp(prec, "s") == 0)
+        mult = 1000000000;
+    else if (strcmp(prec, "ms") == 0)
+        mult = 1000000;
+    else if (strcmp(prec, "us") == 0 || strcmp(prec, "u") == 0)
+        mult = 1000;
+    else if (strcmp(prec, "ns") == 0)
+        mult = 1;
+    else
+        return usage_error("--precision '%s' is not one of s, ms, us, ns", prec);
+    if (n_files == 0)
+        files[n_files++] = "-";
+
+    sw_history *h = NULL;
+    sw_err e = sw_history_open(db, &h);
+    if (e != SW_OK) {
+        fprintf(stderr, PROG " import: cannot open %s: %s\n", db, sw_err_message(e));
+        return 1;
+    }
+    struct import_counts n = { 0 };
+    bool ok = true;
+    for (size_t i = 0; ok && i < n_files; i++) {
+        bool is_stdin = strcmp(files[i], "-") == 0;
+        FILE *in = is_stdin ? stdin : fopen(files[i], "r");
+        if (!in) {
+            fprintf(stderr, PROG " import: cannot read %s: %s\n", files[i], strerror(errno));
+            ok = false;
+            break;
+        }
+        ok = import_stream(h, in, is_stdin ? "stdin" : files[i], mult, &n);
+        if (!is_stdin)
+            fclose(in);
+    }
+    if (ok && sw_history_commit(h) != SW_OK)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, PROG " import: writing %s failed: %s\n", db, sw_history_errmsg(h));
+    sw_history_close(h);
+    fprintf(stderr, PROG " import: %llu rows added, %llu already there, %llu lines of other measurements skipped, "
+                    "%llu lines not understood\n", n.added, n.present, n.skipped, n.bad);
+    return ok && n.bad == 0 ? 0 : 1;
+}
+
 int sw_cli_history(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "import") == 0)
+        return history_import(argc - 1, argv + 1);
     const char *db = "sunwire-history.db", *from_s = "-24h", *to_s = "now";
     const char *table_s = NULL, *format_s = "csv", *time_s = "iso";
     sw_history_query q;

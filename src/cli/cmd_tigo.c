@@ -80,7 +80,7 @@ int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
 
 typedef struct run_ctx {
     tigo_cli *cli;
-    tigo_bytes_fn on_bytes;
+    tigo_bytes_cb on_bytes;
     void *ctx;
     sw_source *src;
     bool progress;
@@ -115,7 +115,7 @@ static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
     return r->cli->out_failed ? 1 : 0;
 }
 
-int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx)
+int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
 {
     const tigo_args *a = cli->args;
     sw_source_config cfg = { 0 };

@@ -7,6 +7,7 @@
  * is a one-line message and exit status 1 here (usage errors: 2).
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -295,10 +296,10 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
     if (!compat && g->debug)
         rc_debug(g, "sunwire.rct", "DEBUG",
                  "requests %llu, attempts %llu, retries %llu, timeouts %llu, foreign %llu, crc %llu, cut %llu",
-                 (unsigned long long)c->stats.requests, (unsigned long long)c->stats.attempts,
-                 (unsigned long long)c->stats.retries, (unsigned long long)c->stats.timeouts,
-                 (unsigned long long)c->stats.skipped_foreign, (unsigned long long)c->stats.crc_errors,
-                 (unsigned long long)c->stats.decode_errors);
+                 (unsigned long long)c->counters.requests, (unsigned long long)c->counters.attempts,
+                 (unsigned long long)c->counters.retries, (unsigned long long)c->counters.timeouts,
+                 (unsigned long long)c->counters.skipped_foreign, (unsigned long long)c->counters.crc_errors,
+                 (unsigned long long)c->counters.decode_errors);
     sw_rct_client_close(c);
     free(c);
     return status;
@@ -467,6 +468,45 @@ out:
     return status;
 }
 
+/* ---- line protocol (--format influx) ----------------------------------------------- */
+
+/*
+ * What `history` and `events` write for InfluxDB (and `sunwire history import`):
+ * the measurements and tags of the daemon's own lines, so the logger's past and
+ * the polled present land in the same series. A point is keyed by its series
+ * and its second, which is why writing the same range twice adds nothing.
+ * Device times are local times without a zone; lines carry UTC seconds.
+ */
+static void lp_escaped(FILE *out, const char *s, const char *specials)
+{
+    for (; *s; s++) {
+        char c = (*s == '\n' || *s == '\r') ? ' ' : *s;
+        if (strchr(specials, c))
+            fputc('\\', out);
+        fputc(c, out);
+    }
+}
+
+static void lp_tag(FILE *out, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return;
+    fprintf(out, ",%s=", key);
+    lp_escaped(out, value, ",= ");
+}
+
+static int64_t device_to_utc(int64_t device_ts)
+{
+    return device_ts - sw_local_utc_offset(device_ts * 1000000000LL);
+}
+
+/* The inverter tag: --inverter, else the host the data came from. */
+static const char *influx_inverter(rc_cmd *cmd)
+{
+    rc_opt *o = rc_find(cmd, "--inverter");
+    return o && o->count ? o->value : rc_find(cmd, "--host")->value;
+}
+
 /* ---- history / timeseries -------------------------------------------------------- */
 
 struct series {
@@ -566,10 +606,11 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         OPT("-r", "--resolution", RC_VALUE, "<res>", "minutes|day|month|year: all series of it (default minutes)"),
         OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: one period back)"),
         OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default) or json"),
+        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
         OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
         OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
         OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop each series after this many queries (default 1000)"),
+        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
@@ -598,12 +639,15 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
     else
         return rc_usage_error(&cmd, "Invalid value for '-r' / '--resolution': '%s' is not one of 'minutes', 'day', 'month', 'year'.", res);
     rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0;
+    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
     if (ofmt->count) {
         if (!strcmp(ofmt->value, "json"))
             json = true;
+        else if (!strcmp(ofmt->value, "influx"))
+            influx = true;
         else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json'.", ofmt->value);
+            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
+                                  ofmt->value);
     }
     long long maxq;
     if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
@@ -671,7 +715,22 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
     FILE *out = open_output(&cmd);
     if (!out)
         status = 1;
-    if (out && json) {
+    if (out && influx) {
+        const char *inv = influx_inverter(&cmd);
+        for (size_t i = 0; i < sc.n; i++) {
+            for (size_t k = list[i].n; k-- > 0;) {
+                char num[SW_DOUBLE_TEXT_MAX];
+                if (!isfinite(list[i].val[k]))
+                    continue;
+                sw_fmt_double(num, (double)list[i].val[k]);
+                fputs("sunwire_inverter_value", out);
+                lp_tag(out, "inverter", inv);
+                lp_tag(out, "object", list[i].obj->name);
+                lp_tag(out, "unit", list[i].obj->unit);
+                fprintf(out, " value=%s %lld\n", num, (long long)device_to_utc(list[i].ts[k]));
+            }
+        }
+    } else if (out && json) {
         for (size_t i = 0; i < sc.n; i++) {
             /* oldest first */
             size_t *order = malloc((list[i].n ? list[i].n : 1) * sizeof *order);
@@ -801,6 +860,35 @@ static int cmp_event(const void *a, const void *b)
     return x->timestamp < y->timestamp ? -1 : x->timestamp > y->timestamp;
 }
 
+/* One event row as a JSON object, with the inverter's name first when given; NULL when it does not fit. */
+static const char *event_json(const sw_rct_event_row *r, const char *tbuf, const char *inverter, char *buf,
+                              size_t cap)
+{
+    sw_json j;
+    sw_json_init(&j, buf, cap);
+    sw_json_object_begin(&j);
+    if (inverter) {
+        sw_json_key(&j, "inverter");
+        sw_json_string(&j, inverter);
+    }
+    sw_json_key(&j, "timestamp");
+    sw_json_uint(&j, r->timestamp);
+    sw_json_key(&j, "time");
+    sw_json_string(&j, tbuf);
+    sw_json_key(&j, "entry_type");
+    sw_json_uint(&j, r->entry_type);
+    sw_json_key(&j, "name");
+    sw_json_string(&j, event_name(r->entry_type));
+    sw_json_key(&j, "element2");
+    sw_json_uint(&j, r->element2);
+    sw_json_key(&j, "element3");
+    sw_json_uint(&j, r->element3);
+    sw_json_key(&j, "element4");
+    sw_json_uint(&j, r->element4);
+    sw_json_object_end(&j);
+    return sw_json_finish(&j);
+}
+
 int rc_cmd_events(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
@@ -808,10 +896,11 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
         OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: 30 days back)"),
         OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default) or json"),
+        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
         OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
         OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
         OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop after this many queries (default 1000)"),
+        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
         CONN_EXTRA_OPTS,
     };
     opts[1].required = true;
@@ -826,12 +915,15 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     if (get_conn_opts(&cmd, true, &co))
         return 2;
     rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0;
+    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
     if (ofmt->count) {
         if (!strcmp(ofmt->value, "json"))
             json = true;
+        else if (!strcmp(ofmt->value, "influx"))
+            influx = true;
         else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json'.", ofmt->value);
+            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
+                                  ofmt->value);
     }
     long long maxq;
     if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
@@ -860,33 +952,30 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         free(l.rows);
         return 1;
     }
-    if (!json)
+    if (!json && !influx)
         fprintf(out, "timestamp,type,name,element2,element3,element4\n");
     for (size_t i = 0; i < l.n; i++) {
         const sw_rct_event_row *r = &l.rows[i];
         char tbuf[32];
         rc_fmt_time(r->timestamp, tbuf);
-        if (json) {
+        if (influx) {
+            /* As the daemon's sunwire_event lines: a kind tag and the event as JSON, plus typed fields. */
+            const char *inv = influx_inverter(&cmd);
             char line[512];
-            sw_json j;
-            sw_json_init(&j, line, sizeof line);
-            sw_json_object_begin(&j);
-            sw_json_key(&j, "timestamp");
-            sw_json_uint(&j, r->timestamp);
-            sw_json_key(&j, "time");
-            sw_json_string(&j, tbuf);
-            sw_json_key(&j, "entry_type");
-            sw_json_uint(&j, r->entry_type);
-            sw_json_key(&j, "name");
-            sw_json_string(&j, event_name(r->entry_type));
-            sw_json_key(&j, "element2");
-            sw_json_uint(&j, r->element2);
-            sw_json_key(&j, "element3");
-            sw_json_uint(&j, r->element3);
-            sw_json_key(&j, "element4");
-            sw_json_uint(&j, r->element4);
-            sw_json_object_end(&j);
-            const char *txt = sw_json_finish(&j);
+            const char *txt = event_json(r, tbuf, inv, line, sizeof line);
+            if (!txt)
+                continue;
+            fputs("sunwire_event,kind=rct_logger", out);
+            lp_tag(out, "inverter", inv);
+            lp_tag(out, "event", event_name(r->entry_type));
+            fputs(" json=\"", out);
+            lp_escaped(out, txt, "\"\\");
+            fprintf(out, "\",entry_type=%ui,element2=%ui,element3=%ui,element4=%ui %lld\n", (unsigned)r->entry_type,
+                    (unsigned)r->element2, (unsigned)r->element3, (unsigned)r->element4,
+                    (long long)device_to_utc(r->timestamp));
+        } else if (json) {
+            char line[512];
+            const char *txt = event_json(r, tbuf, NULL, line, sizeof line);
             if (txt)
                 fprintf(out, "%s\n", txt);
         } else {

@@ -203,7 +203,7 @@ struct stream_out {
     int64_t ts_ns;
 };
 
-static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t consumed)
+static void emit_event(struct stream_out *so, const sw_rct_receiver_event *ev, size_t consumed)
 {
     size_t cap = 1 << 20;
     char *line = malloc(cap);
@@ -225,7 +225,7 @@ static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t 
         }
         sw_json_key(&j, "offset");
         sw_json_uint(&j, so->offset);
-        if (ev->kind == SW_RCT_RX_FRAME) {
+        if (ev->kind == SW_RCT_RECEIVER_FRAME) {
             rc_frame_json(&j, &ev->frame);
         } else {
             sw_json_key(&j, "error");
@@ -263,7 +263,7 @@ static void emit_event(struct stream_out *so, const sw_rct_rx_event *ev, size_t 
             sw_fmt_rfc3339(t, so->ts_ns, 0);
             snprintf(prefix, sizeof prefix, "%s %s -> %s ", t, so->src, so->dst);
         }
-        if (ev->kind == SW_RCT_RX_FRAME) {
+        if (ev->kind == SW_RCT_RECEIVER_FRAME) {
             rc_frame_text(&ev->frame, line, cap);
             printf("%s%s\n", prefix, line);
         } else {
@@ -279,16 +279,16 @@ static void feed(struct stream_out *so, const uint8_t *p, size_t n)
     size_t off = 0;
     size_t since = 0; /* bytes consumed since the last event */
     while (off < n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(so->rx, p + off, n - off, &ev);
         off += used;
         so->offset += used;
         since += used;
-        if (ev.kind == SW_RCT_RX_NEED_MORE)
+        if (ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
         emit_event(so, &ev, since);
         since = 0;
-        if (ev.kind == SW_RCT_RX_FRAME)
+        if (ev.kind == SW_RCT_RECEIVER_FRAME)
             so->frames++;
         else
             so->errors++;
@@ -490,31 +490,26 @@ struct pcap_ctx {
     struct pcap_dir *dirs;
     size_t n_dirs;
     size_t frames, errors;
-    bool oom;
 };
 
-static void on_pcap_data(void *user, const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len,
-                         uint32_t gap)
+/* Out of memory stops the reading: what was decoded so far is printed. */
+static int on_pcap_data(const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len, uint32_t gap,
+                        void *user)
 {
     struct pcap_ctx *c = user;
-    if (c->oom)
-        return;
     if (flow->index >= c->n_dirs) {
         size_t n = flow->index + 1;
         struct pcap_dir *nd = realloc(c->dirs, n * sizeof *nd);
-        if (!nd) {
-            c->oom = true;
-            return;
-        }
+        if (!nd)
+            return 1;
         for (size_t i = c->n_dirs; i < n; i++) {
             nd[i].index = (unsigned)i;
             nd[i].offset = 0;
             nd[i].rx = malloc(sizeof *nd[i].rx);
             if (!nd[i].rx) {
-                c->oom = true;
                 c->dirs = nd;
                 c->n_dirs = i;
-                return;
+                return 1;
             }
             sw_rct_receiver_init(nd[i].rx);
         }
@@ -545,6 +540,7 @@ static void on_pcap_data(void *user, const sw_pcap_flow *flow, int64_t ts_ns, co
     d->offset = c->so.offset;
     c->frames += c->so.frames;
     c->errors += c->so.errors;
+    return 0;
 }
 
 int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv)
@@ -575,7 +571,7 @@ int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.so.json = opts[0].count > 0;
     char err[512] = "";
-    sw_pcap_stats st;
+    sw_pcap_counters st;
     sw_err e = sw_pcap_read(cmd.pos[0], (uint16_t)port, on_pcap_data, &c, &st, err, sizeof err);
     for (size_t i = 0; i < c.n_dirs; i++) {
         c.so.rx = c.dirs[i].rx;

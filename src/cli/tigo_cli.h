@@ -27,10 +27,10 @@ typedef struct tigo_cli {
 } tigo_cli;
 
 /* Returns nonzero to stop the run. */
-typedef int (*tigo_bytes_fn)(void *ctx, const uint8_t *data, size_t n, int64_t unix_ns);
+typedef int (*tigo_bytes_cb)(void *ctx, const uint8_t *data, size_t n, int64_t unix_ns);
 
 /* Run the source loop; returns the exit code (0, 1, 2 or 3). */
-int tigo_run(tigo_cli *cli, tigo_bytes_fn on_bytes, void *ctx);
+int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx);
 
 /* Write a whole line (text + '\n') to stdout and flush; on failure sets out_failed. */
 int tigo_emit_line(tigo_cli *cli, const char *text, size_t len);

@@ -24,7 +24,7 @@ typedef struct dec_table {
 
 typedef struct frames_ctx {
     tigo_cli *cli;
-    sw_tigo_link_rx rx;
+    sw_tigo_link_receiver rx;
     sw_tigo_fmt fmt;
     int64_t now_ns;
     int failed;
@@ -99,7 +99,7 @@ static size_t frame_text(const dec_table *d, const sw_tigo_frame *f, char *out)
     return k;
 }
 
-static int on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+static int on_frame(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *user)
 {
     (void)rx;
     frames_ctx *c = user;
@@ -123,7 +123,7 @@ static int frames_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_
 {
     frames_ctx *c = p;
     c->now_ns = unix_ns;
-    sw_tigo_link_rx_push(&c->rx, data, n, NULL);
+    sw_tigo_link_receiver_push(&c->rx, data, n, NULL);
     return c->failed;
 }
 
@@ -135,7 +135,7 @@ int tigo_cmd_peek_frames(tigo_cli *cli)
     c->cli = cli;
     sw_tigo_fmt_init(&c->fmt, 0);
     dec_table_init(&c->dec);
-    sw_tigo_link_rx_init(&c->rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, c);
+    sw_tigo_link_receiver_init(&c->rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, c);
     int rc = tigo_run(cli, frames_on_bytes, c);
     free(c);
     return rc;

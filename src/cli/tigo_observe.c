@@ -94,7 +94,7 @@ static bool write_state(observe_ctx *c, const sw_tigo_state *s)
     return true;
 }
 
-static void on_infrastructure(observe_ctx *c, const sw_tigo_infra_event *ev)
+static void on_infrastructure(observe_ctx *c, const sw_tigo_infrastructure_event *ev)
 {
     if (!c->upstream)
         print_infrastructure(c, ev->state);
@@ -106,36 +106,36 @@ static void on_infrastructure(observe_ctx *c, const sw_tigo_infra_event *ev)
         print_infrastructure(c, ev->state);
 }
 
-static void on_diagnostic(observe_ctx *c, const sw_tigo_diag_event *d)
+static void on_diagnostic(observe_ctx *c, const sw_tigo_diagnostic_event *d)
 {
     const char *tg = observer_target(c);
     switch (d->code) {
-    case SW_TIGO_DIAG_NO_SLOT_CLOCK:
+    case SW_TIGO_DIAGNOSTIC_NO_SLOT_CLOCK:
         SW_LOGE(tg, "dropping power report from gateway %u node %u: no slot clock for this gateway yet",
                 (unsigned)d->gateway, (unsigned)d->node);
         break;
-    case SW_TIGO_DIAG_INVALID_SLOT_COUNTER:
+    case SW_TIGO_DIAGNOSTIC_INVALID_SLOT_COUNTER:
         SW_LOGE(tg, "dropping power report from gateway %u node %u: invalid slot counter 0x%04X",
                 (unsigned)d->gateway, (unsigned)d->node, (unsigned)d->slot_counter);
         break;
-    case SW_TIGO_DIAG_CLOCK_REBUILT:
+    case SW_TIGO_DIAGNOSTIC_CLOCK_REBUILT:
         sw_log(SW_LOG_WARN, c->cli->persona == SW_PERSONA_TAPTAP ? "taptap::observer::slot_clock" : tg,
                "wall clock went backwards: slot clock of gateway %u restarted", (unsigned)d->gateway);
         break;
     default:
-        SW_LOGW(tg, "gateway %u: %s", (unsigned)d->gateway, sw_tigo_diag_name(d->code));
+        SW_LOGW(tg, "gateway %u: %s", (unsigned)d->gateway, sw_tigo_diagnostic_name(d->code));
         break;
     }
 }
 
-static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
+static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
     observe_ctx *c = user;
     size_t len = 0;
     sw_err e;
     switch (ev->kind) {
-    case SW_TIGO_OBS_POWER_REPORT:
+    case SW_TIGO_OBSERVER_POWER_REPORT:
         {
             /* Zone offsets change only at transitions on whole minutes, so one
              * localtime lookup per minute of timestamps is enough. */
@@ -152,11 +152,11 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user
         if (e == SW_OK)
             tigo_emit_line(c->cli, c->line, len);
         break;
-    case SW_TIGO_OBS_INFRASTRUCTURE:
-        on_infrastructure(c, &ev->u.infra);
+    case SW_TIGO_OBSERVER_INFRASTRUCTURE:
+        on_infrastructure(c, &ev->u.infrastructure);
         break;
-    case SW_TIGO_OBS_DIAGNOSTIC:
-        on_diagnostic(c, &ev->u.diag);
+    case SW_TIGO_OBSERVER_DIAGNOSTIC:
+        on_diagnostic(c, &ev->u.diagnostic);
         break;
     }
     return 0;
@@ -254,7 +254,7 @@ int tigo_cmd_observe(tigo_cli *cli)
     bool upstream = a->format == TIGO_FORMAT_UPSTREAM;
     unsigned flags = 0;
     if (a->reference)
-        flags = upstream ? SW_TIGO_OBS_REFERENCE_UPSTREAM : SW_TIGO_OBS_REFERENCE;
+        flags = upstream ? SW_TIGO_OBSERVER_REFERENCE_UPSTREAM : SW_TIGO_OBSERVER_REFERENCE;
     observe_ctx *c = ctx_new(cli, flags);
     if (!c)
         return 1;

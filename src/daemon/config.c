@@ -37,7 +37,7 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->night_mode = SW_NIGHT_UNAVAILABLE;
     c->energy_gap_s = 300;
     c->tz = SW_DAEMON_TZ_LOCAL;
-    c->save_interval_s = 300;
+    c->save_interval_ms = 10000;
     c->tick_ms = 10000;
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
@@ -183,6 +183,73 @@ static char *trim(char *s)
     return s;
 }
 
+/*
+ * The key a name becomes wherever it names a topic or an id: an MQTT topic
+ * level keeps letters, digits, '-' and '_' and turns every run of anything
+ * else into one '_' (sw_mqtt_slug), and a Home Assistant entity id is lower
+ * case with '_' for '-' (and no '_' at either end). Two names with one key
+ * would publish to one topic or announce one entity, and the retained
+ * discovery would flip between them, so the configuration refuses them.
+ */
+#define NAME_KEY_MAX SW_MODEL_NAME_MAX
+static const char *name_key(const char *name, char out[NAME_KEY_MAX])
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < NAME_KEY_MAX; p++) {
+        if (isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80))
+            out[n++] = (char)tolower((unsigned char)*p);
+        else if (n > 0 && out[n - 1] != '_')
+            out[n++] = '_';
+    }
+    while (n > 0 && out[n - 1] == '_')
+        n--;
+    out[n] = 0;
+    return out;
+}
+
+static bool same_key(const char *a, const char *b)
+{
+    char ka[NAME_KEY_MAX], kb[NAME_KEY_MAX];
+    return strcmp(name_key(a, ka), name_key(b, kb)) == 0;
+}
+
+/* A new map entry against the ones before it: no two names for one topic or id. */
+static sw_err check_map_entry(const sw_daemon_config *c, const sw_panel_map_entry *e, char *err, size_t errcap)
+{
+    char key[NAME_KEY_MAX];
+    if (e->string_name[0] && strcmp(e->string_name, "total") != 0 && same_key(e->string_name, "total")) {
+        snprintf(err, errcap, "string \"%s\" would share its MQTT topic or Home Assistant ids with \"total\", the "
+                 "sum of all panels; pick another string name", e->string_name);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < c->n_panels; i++) {
+        const sw_panel_map_entry *o = &c->panels[i];
+        if (e->string_name[0] && o->string_name[0] && strcmp(o->string_name, e->string_name) != 0 &&
+            same_key(o->string_name, e->string_name)) {
+            snprintf(err, errcap, "strings \"%s\" and \"%s\" both become \"%s\" in MQTT topics or Home Assistant "
+                     "ids: rename one so they differ in more than case, spaces and punctuation", o->string_name,
+                     e->string_name, name_key(e->string_name, key));
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        if (same_key(o->barcode, e->barcode)) {
+            snprintf(err, errcap, "barcodes %s and %s both become \"%s\" in MQTT topics or Home Assistant ids: "
+                     "correct the one that is mistyped", o->barcode, e->barcode, name_key(e->barcode, key));
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        /* Names pick a panel in the dashboard, the API (?id=NAME) and history queries, as barcodes do. */
+        const char *clash = strcmp(o->name, e->name) == 0      ? e->name
+                            : strcmp(o->barcode, e->name) == 0 ? e->name
+                            : strcmp(o->name, e->barcode) == 0 ? e->barcode
+                                                               : NULL;
+        if (clash) {
+            snprintf(err, errcap, "\"%s\" names two panels, %s and %s (as a panel name or a barcode): give each "
+                     "panel its own name, e.g. with its string in it", clash, o->barcode, e->barcode);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    }
+    return SW_OK;
+}
+
 sw_err sw_daemon_config_add_panels(sw_daemon_config *c, const char *list, char *err, size_t errcap)
 {
     char buf[8192];
@@ -232,6 +299,9 @@ sw_err sw_daemon_config_add_panels(sw_daemon_config *c, const char *list, char *
             snprintf(err, errcap, "\"total\" is reserved for the sum of all panels; pick another string name");
             return SW_ERR_INVALID_ARGUMENT;
         }
+        sw_err e2 = check_map_entry(c, e, err, errcap);
+        if (e2 != SW_OK)
+            return e2;
         c->n_panels++;
     }
     return SW_OK;
@@ -401,9 +471,9 @@ static sw_err set_general(sw_daemon_config *c, const char *key, const char *valu
             return SW_ERR_OUT_OF_RANGE;
         c->energy_gap_s = ms / 1000;
     } else if (strcmp(key, "save_interval") == 0) {
-        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+        if (!dur_key(key, value, 100, 86400LL * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
-        c->save_interval_s = ms / 1000;
+        c->save_interval_ms = (int)ms;
     } else if (strcmp(key, "tick") == 0) {
         if (!dur_key(key, value, 100, 3600LL * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
@@ -749,6 +819,10 @@ static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
         const char *out = output_value(c, "influx", "output", &oline);
         const char *url = output_value(c, "influx", "url", &uline);
         const char *bucket = output_value(c, "influx", "bucket", &bline);
+        const char *api = output_value(c, "influx", "api", NULL);
+        bool v1 = api && (strcmp(api, "v1") == 0 || strcmp(api, "1") == 0);
+        if (v1)
+            bucket = output_value(c, "influx", "db", &bline);
         const char *file = output_value(c, "influx", "file", &fline);
         bool http = out ? strcmp(out, "http") == 0 : false;
         /* url = / file = choose the output too; the later key wins, as in the output itself */
@@ -758,7 +832,8 @@ static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
             return fail(err, errcap, c->file, oline, "[influx] output = http needs url = http://HOST:8086");
         if (http && (!bucket || !bucket[0]))
             return fail(err, errcap, c->file, oline ? oline : uline,
-                        "[influx] output = http needs bucket = NAME (and usually org and token)");
+                        v1 ? "[influx] api = v1 needs db = NAME (and user and password when the server asks)"
+                           : "[influx] output = http needs bucket = NAME (and usually org and token)");
         if (out && strcmp(out, "file") == 0 && oline > uline && (!file || !file[0]))
             return fail(err, errcap, c->file, oline, "[influx] output = file needs file = PATH");
     }
@@ -787,6 +862,33 @@ static sw_err check_outputs(const sw_daemon_config *c, char *err, size_t errcap)
     return SW_OK;
 }
 
+/* Source names name topics, ids, labels and state files: two that differ only in case or punctuation collide. */
+static sw_err check_source_keys(const sw_daemon_config *c, char *err, size_t errcap)
+{
+    size_t n = c->n_tigo + c->n_rct;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = i < c->n_tigo ? c->tigo[i].name : c->rct[i - c->n_tigo].name;
+        int aline = i < c->n_tigo ? c->tigo[i].line : c->rct[i - c->n_tigo].line;
+        for (size_t k = i + 1; k < n; k++) {
+            const char *b = k < c->n_tigo ? c->tigo[k].name : c->rct[k - c->n_tigo].name;
+            int bline = k < c->n_tigo ? c->tigo[k].line : c->rct[k - c->n_tigo].line;
+            if (strcmp(a, b) == 0 || !same_key(a, b))
+                continue; /* the same name twice is refused where the sections are read */
+            char key[NAME_KEY_MAX], where[48] = "";
+            /* Point at the later section; a source from the command line has no line. */
+            bool a_first = aline < bline;
+            int first = a_first ? aline : bline, later = a_first ? bline : aline;
+            if (first > 0)
+                snprintf(where, sizeof where, " (the first at line %d)", first);
+            return fail(err, errcap, c->file, later,
+                        "source names \"%s\" and \"%s\"%s both become \"%s\" in MQTT topics or Home Assistant "
+                        "ids: rename one so they differ in more than case and punctuation",
+                        a_first ? a : b, a_first ? b : a, where, name_key(a, key));
+        }
+    }
+    return SW_OK;
+}
+
 sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap)
 {
     if (c->state_dir[0]) {
@@ -810,6 +912,9 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
                 return fail(err, errcap, c->file, c->rct[j].line,
                             "source name \"%s\" is used by a [tigo] and an [rct] section", t->name);
     }
+    sw_err e = check_source_keys(c, err, errcap);
+    if (e != SW_OK)
+        return e;
     for (size_t i = 0; i < c->n_rct; i++) {
         const sw_daemon_rct *r = &c->rct[i];
         if (!r->host[0])

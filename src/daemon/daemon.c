@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "sunwire/json.h"
 #include "io/io_file.h"
 #include "io/log.h"
@@ -225,7 +225,19 @@ sw_err sw_daemon_save(sw_daemon *d)
         if (e != SW_OK)
             result = e;
     }
-    if (d->energy_dirty && sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
+    if (d->energy_dirty && d->energy) {
+        sw_err e = sw_energy_store_commit(d->energy, d->model, sw_daemon_now_ns(d));
+        if (e == SW_OK) {
+            /* Durable now: only now may the outputs show the new counters. */
+            d->energy_dirty = false;
+            sw_model_energy_publish(d->model);
+        } else {
+            SW_LOGW(LOG_TARGET, "cannot save the energy counters in %s/energy.db: %s (the outputs keep the last "
+                    "saved values)", d->cfg->state_dir, sw_io_reason(e, errno));
+            result = e;
+        }
+    } else if (d->energy_dirty && !SUNWIRE_HAVE_SQLITE &&
+               sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
         sw_err e = sw_daemon_save_energy(d->model, path, sw_daemon_now_ns(d));
         if (e == SW_OK)
             d->energy_dirty = false;
@@ -242,7 +254,7 @@ static int64_t on_save(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     sw_daemon *d = user;
     sw_daemon_save(d);
-    return (int64_t)d->cfg->save_interval_s * 1000;
+    return d->cfg->save_interval_ms;
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
@@ -313,6 +325,8 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     mo.energy_gap_ns = (int64_t)c->energy_gap_s * 1000000000;
     mo.utc_offset = tz_offset;
     mo.utc_offset_user = (void *)c;
+    /* With a database to commit to, outputs show only counters that are on disk. */
+    mo.hold_energy = c->state_dir[0] && SUNWIRE_HAVE_SQLITE;
     d->model = d->logged ? sw_model_new(&mo) : NULL;
     if (!d->model) {
         free(d->logged);
@@ -336,7 +350,11 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     if (sw_daemon_state_path(d, "panels.json", path, sizeof path) == SW_OK) {
         char history[SW_DAEMON_PATH_MAX];
         sw_daemon_history_path(c, history, sizeof history);
-        e = sw_daemon_restore_energy(d->model, path, history, now, sw_now_realtime_ns() / 1000000000, err, errcap);
+        int64_t unix_s = sw_now_realtime_ns() / 1000000000;
+        if (SUNWIRE_HAVE_SQLITE)
+            e = sw_daemon_energy_open(d->model, c->state_dir, history, now, unix_s, &d->energy, err, errcap);
+        else
+            e = sw_daemon_restore_energy(d->model, path, history, now, unix_s, err, errcap);
         if (e != SW_OK) {
             sw_daemon_free(d);
             return e;
@@ -372,7 +390,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         sw_daemon_poller_start(d->pollers[i]);
     d->tick_timer = sw_loop_add_timer(loop, c->tick_ms, on_tick, d);
     if (c->state_dir[0])
-        d->save_timer = sw_loop_add_timer(loop, (int64_t)c->save_interval_s * 1000, on_save, d);
+        d->save_timer = sw_loop_add_timer(loop, c->save_interval_ms, on_save, d);
     *out = d;
     return SW_OK;
 }
@@ -407,6 +425,7 @@ void sw_daemon_free(sw_daemon *d)
         sw_loop_del_timer(d->loop, d->save_timer);
     if (d->sig_pipe[0] >= 0)
         sw_loop_del_fd(d->loop, d->sig_pipe[0]);
+    sw_energy_store_close(d->energy);
     sw_model_free(d->model);
     free(d->logged);
     free(d);

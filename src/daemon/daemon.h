@@ -93,7 +93,7 @@ typedef struct sw_daemon_config {
     int energy_gap_s;              /* default 300 */
     sw_daemon_tz tz;
     int32_t tz_offset_s;           /* for SW_DAEMON_TZ_FIXED */
-    int save_interval_s;           /* persist energy this often; default 300 */
+    int save_interval_ms;          /* commit energy this often; default 10 s (bounds the loss of a crash) */
     int tick_ms;                   /* housekeeping period (night, midnight); default 10000 */
     /* sources */
     size_t n_tigo;

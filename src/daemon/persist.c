@@ -1,19 +1,20 @@
 /*
  * persist.c: the daemon's state directory.
  *
- * Two kinds of files live there: one Tigo state per bus (the fork's
- * taptap.json format, written by the Tigo library's serialiser) and
- * panels.json, the per-panel energy counters. Every write is atomic
- * (temporary file, fsync, rename, fsync of the directory), so a crash or a
- * power cut leaves either the old or the new file, never a torn one. The
- * energy file is trusted only as far as its schema: entries that do not look
- * right are skipped, and the model refuses to let a lifetime counter shrink.
+ * Per bus a Tigo state file (the fork's taptap.json format, written by the
+ * Tigo library's serialiser), replaced atomically (temporary file, fsync,
+ * rename, fsync of the directory), so a crash or a power cut leaves either
+ * the old or the new file, never a torn one.
  *
- * Lifetime counters must not be lost to one bad file. Every save keeps the
- * file it replaces as panels.json.prev (a hard link, so no extra write); a
- * panels.json that does not parse at start is moved aside as
- * panels.json.corrupt-UNIXTIME, logged at error level, and the counters come
- * from the .prev copy when that one parses.
+ * The panels' energy counters live in energy.db (energy_store.c: SQLite, WAL,
+ * synchronous=FULL), committed every save interval; the model shows outputs
+ * only committed counters, so a published lifetime value is always on disk.
+ * sw_daemon_energy_open starts them: a database that is not sound is moved
+ * aside as energy.db.corrupt-STAMP and logged at error level, and the
+ * counters come from energy.db.prev (copied at every start) or the SQLite
+ * history. An older version's panels.json is imported once (the JSON reader
+ * below, with its own .prev and corruption handling) and renamed
+ * panels.json.imported. A build without SQLite keeps writing panels.json.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
@@ -229,6 +230,36 @@ static size_t restore_from_history(sw_model *m, const char *history_path, int64_
     return r.n;
 }
 
+/* Move a corrupt database aside with its write-ahead log (the pair stays readable for a post-mortem). */
+static sw_err move_db_aside(const char *path, int64_t unix_s, char *aside, size_t cap)
+{
+    sw_err e = sw_file_move_aside(path, unix_s, aside, cap);
+    if (e != SW_OK)
+        return e;
+    char from[SW_DAEMON_PATH_MAX + 100], to[SW_DAEMON_PATH_MAX + 200];
+    snprintf(from, sizeof from, "%s-wal", path);
+    snprintf(to, sizeof to, "%s-wal", aside);
+    if (rename(from, to) != 0 && errno != ENOENT)
+        unlink(from); /* never let a new database replay the old log */
+    snprintf(from, sizeof from, "%s-shm", path);
+    unlink(from);
+    return SW_OK;
+}
+
+/* Move a corrupt energy file aside (a database with its log) and say so; false with err set when it cannot. */
+static bool put_aside(const char *path, bool db, const char *why, int64_t unix_s, char *err, size_t errcap)
+{
+    char aside[SW_DAEMON_PATH_MAX + 100];
+    if ((db ? move_db_aside(path, unix_s, aside, sizeof aside)
+            : sw_file_move_aside(path, unix_s, aside, sizeof aside)) != SW_OK) {
+        snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", path,
+                 strerror(errno));
+        return false;
+    }
+    SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (%s); moved it to %s", path, why, aside);
+    return true;
+}
+
 sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *history_path, int64_t now_ns,
                                 int64_t unix_s, char *err, size_t errcap)
 {
@@ -248,14 +279,8 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *histo
     char prev[SW_DAEMON_PATH_MAX + 100];
     snprintf(prev, sizeof prev, "%s.prev", path);
     if (e == SW_ERR_STATE_CORRUPT) {
-        char aside[SW_DAEMON_PATH_MAX + 100];
-        if (sw_file_move_aside(path, unix_s, aside, sizeof aside) != SW_OK) {
-            snprintf(err, errcap, "the energy counters %s are corrupt and could not be moved aside: %s", path,
-                     strerror(errno));
+        if (!put_aside(path, false, "not the JSON sunwire writes", unix_s, err, errcap))
             return SW_ERR_STATE_CORRUPT;
-        }
-        SW_LOGE(LOG_TARGET, "energy counters %s are corrupt (not the JSON sunwire writes); moved it to %s", path,
-                aside);
     } else if (e != SW_ERR_NOT_FOUND) {
         snprintf(err, errcap, "cannot load the energy counters %s: %s", path, sw_io_reason(e, errno));
         return e;
@@ -285,5 +310,124 @@ sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *histo
     if (e == SW_ERR_STATE_CORRUPT)
         SW_LOGE(LOG_TARGET, "no usable copy of the energy counters (%s: %s, no history rows): lifetime counters "
                 "start from zero", prev, sw_err_message(pe));
+    return SW_OK;
+}
+
+/* ---- energy.db ------------------------------------------------------------------------- */
+
+
+static bool legacy_prev_exists(const char *legacy)
+{
+    char p[SW_DAEMON_PATH_MAX + 48];
+    struct stat st;
+    snprintf(p, sizeof p, "%s.prev", legacy);
+    return lstat(p, &st) == 0;
+}
+
+/* The counters of a read-only copy of energy.db; how many panels, 0 when none or unusable. */
+static size_t load_db_copy(sw_model *m, const char *path, int64_t now_ns)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sw_energy_store *s = NULL;
+    size_t n = 0;
+    if (sw_energy_store_open(path, true, &s) == SW_OK && sw_energy_store_load(s, m, now_ns, &n) != SW_OK)
+        n = 0;
+    sw_energy_store_close(s);
+    return n;
+}
+
+sw_err sw_daemon_energy_open(sw_model *m, const char *state_dir, const char *history_path, int64_t now_ns,
+                             int64_t unix_s, sw_energy_store **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    char db[SW_DAEMON_PATH_MAX + 32], prev[SW_DAEMON_PATH_MAX + 48], legacy[SW_DAEMON_PATH_MAX + 32];
+    snprintf(db, sizeof db, "%s/energy.db", state_dir);
+    snprintf(prev, sizeof prev, "%s/energy.db.prev", state_dir);
+    snprintf(legacy, sizeof legacy, "%s/panels.json", state_dir);
+
+    struct stat st;
+    bool exists = lstat(db, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+        snprintf(err, errcap, "cannot open the energy counters %s: %s (move it away)", db,
+                 S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+        return SW_ERR_OPEN;
+    }
+    sw_energy_store *s = NULL;
+    sw_err e = SW_OK;
+    bool loaded = false, imported = false;
+    if (exists) {
+        e = sw_energy_store_open(db, false, &s);
+        size_t n = 0;
+        if (e == SW_OK && (e = sw_energy_store_load(s, m, now_ns, &n)) != SW_OK) {
+            sw_energy_store_close(s);
+            s = NULL;
+        }
+        if (e == SW_OK) {
+            SW_LOGI(LOG_TARGET, "energy counters of %zu panels loaded from %s", n, db);
+            loaded = true;
+        } else if (e != SW_ERR_STATE_CORRUPT) {
+            int saved = errno;
+            snprintf(err, errcap, "cannot open the energy counters %s: %s (fix its permissions or move it away)", db,
+                     access(db, R_OK | W_OK) != 0 ? strerror(errno) : sw_io_reason(e, saved));
+            return e;
+        } else if (!put_aside(db, true, "not a sound SQLite database", unix_s, err, errcap)) {
+            return SW_ERR_STATE_CORRUPT;
+        }
+    }
+    if (!loaded) {
+        /* Absent or corrupt: the copy made at the last start, then (first start) panels.json, then the history. */
+        size_t n = load_db_copy(m, prev, now_ns);
+        if (n > 0) {
+            /* The copy is as old as the last start: the history may know larger lifetime values
+             * (a restore only ever raises a counter). */
+            restore_from_history(m, history_path, now_ns);
+            if (exists)
+                SW_LOGE(LOG_TARGET, "energy counters of %zu panels restored from %s (the copy made at the last start)",
+                        n, prev);
+            else
+                SW_LOGW(LOG_TARGET, "%s is missing; energy counters of %zu panels restored from %s", db, n, prev);
+        } else if (!exists && (lstat(legacy, &st) == 0 || legacy_prev_exists(legacy))) {
+            /* An older version's panels.json: imported once, then renamed so it is never read again. */
+            e = sw_daemon_restore_energy(m, legacy, history_path, now_ns, unix_s, err, errcap);
+            if (e != SW_OK)
+                return e;
+            imported = true;
+        } else if ((n = restore_from_history(m, history_path, now_ns)) > 0) {
+            if (exists)
+                SW_LOGE(LOG_TARGET, "energy counters of %zu panels restored from the history %s (no usable %s)", n,
+                        history_path, prev);
+            else
+                SW_LOGW(LOG_TARGET, "%s is missing; energy counters of %zu panels restored from the history %s", db,
+                        n, history_path);
+        } else if (exists) {
+            SW_LOGE(LOG_TARGET, "no usable copy of the energy counters (no %s, no history rows): lifetime counters "
+                    "start from zero", prev);
+        }
+        e = sw_energy_store_open(db, false, &s);
+        if (e != SW_OK) {
+            snprintf(err, errcap, "cannot create the energy counters %s: %s", db, sw_io_reason(e, errno));
+            return e;
+        }
+        /* Whatever was restored is durable before anything is published or renamed. */
+        e = sw_energy_store_commit(s, m, now_ns);
+        if (e != SW_OK) {
+            snprintf(err, errcap, "cannot write the energy counters %s: %s", db, strerror(errno));
+            sw_energy_store_close(s);
+            return e;
+        }
+        if (imported) {
+            char done[SW_DAEMON_PATH_MAX + 48];
+            snprintf(done, sizeof done, "%s.imported", legacy);
+            if (rename(legacy, done) == 0)
+                SW_LOGI(LOG_TARGET, "energy counters of %zu panels imported from %s into %s (the old file is now %s)",
+                        sw_model_panel_count(m), legacy, db, done);
+        }
+    }
+    /* The copy a corrupt database is restored from (best effort). */
+    if (sw_energy_store_copy(s, prev) != SW_OK)
+        SW_LOGW(LOG_TARGET, "cannot copy %s to %s: %s", db, prev, sw_energy_store_errmsg(s));
+    *out = s;
     return SW_OK;
 }

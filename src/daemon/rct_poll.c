@@ -13,8 +13,10 @@
  * that stops answering altogether is reconnected with capped backoff.
  *
  * Polling tiers: identity once per connection, the fast list every fast
- * interval, the slow list (energy counters, faults, temperatures) every slow
- * interval. Between cycles the poller sleeps on one timer.
+ * interval, the slow list (energy counters, battery health and cycles,
+ * faults, temperatures) every slow interval. Every default object has a row
+ * in data/ha-inverter.tsv (its name and classes in Home Assistant). Between
+ * cycles the poller sleeps on one timer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "sunwire/core.h"
 #include "io/log.h"
 #include "io/net.h"
@@ -66,6 +68,14 @@ static const char *const slow_objects[] = {
     "battery.temperature",
     "battery.max_cell_temperature",
     "battery.min_cell_temperature",
+    "battery.soh",
+    "battery.cycles",
+    "battery.bat_status",
+    /* battery energy in and out: the battery section of Home Assistant's energy dashboard */
+    "battery.stored_energy",
+    "battery.used_energy",
+    /* insulation resistance of the PV generators */
+    "iso_struct.Riso",
     /* inverter temperatures */
     "db.temp1",
     "db.temp2",
@@ -260,9 +270,9 @@ static void end_cycle(rct_poller *p)
 static int64_t on_request_timer(sw_loop *loop, uint64_t id, void *user);
 
 /* The exchange's counters go to the source's status. */
-static void take_stats(rct_poller *p)
+static void take_counters(rct_poller *p)
 {
-    sw_rct_exchange_stats *x = &p->ex.stats;
+    sw_rct_exchange_counters *x = &p->ex.counters;
     p->st->timeouts += x->timeouts;
     p->st->retries += x->retries;
     p->st->foreign_replies += x->foreign + x->stale;
@@ -299,7 +309,7 @@ static void drive(rct_poller *p)
     for (;;) {
         int64_t now = sw_loop_now_ms(), until = now;
         sw_rct_step step = sw_rct_exchange_next(&p->ex, now, &until);
-        take_stats(p);
+        take_counters(p);
         if (step == SW_RCT_STEP_SEND) {
             if (!send_current(p))
                 return;
@@ -356,6 +366,30 @@ static bool numeric_type(sw_rct_type t)
            t == SW_RCT_TYPE_FLOAT;
 }
 
+/* Types whose value is a structure (cells, modules, series, tables): outputs carry them as JSON. */
+static bool structured_type(sw_rct_type t)
+{
+    return t == SW_RCT_TYPE_TIMESERIES || t == SW_RCT_TYPE_EVENT_TABLE || t == SW_RCT_TYPE_BATTERY_MODULE_STATUS ||
+           t == SW_RCT_TYPE_BATTERY_MODULE_STATISTICS || t == SW_RCT_TYPE_BATTERY_MODULE_RESISTANCE;
+}
+
+/* v as one JSON document, whole, in a malloc'd buffer; NULL when out of memory. */
+static char *value_json(const sw_rct_value *v)
+{
+    for (size_t cap = 4096; cap <= ((size_t)64 << 20); cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        sw_json j;
+        sw_json_init(&j, buf, cap);
+        sw_rct_value_to_json(v, &j);
+        if (sw_json_finish(&j))
+            return buf;
+        free(buf);
+    }
+    return NULL;
+}
+
 static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_value *v)
 {
     sw_inverter_value iv;
@@ -370,35 +404,59 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         iv.number = v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
                     : v->type == SW_RCT_TYPE_FLOAT ? v->u.f
                                                    : (double)v->u.i;
+    /* Text of any length: a stack buffer for the usual short ones, the heap beyond. */
+    char small[4096], *big = NULL, *json = NULL;
+    const char *text = small;
+    bool lost = false; /* no memory for the whole text: store nothing rather than a cut one */
     unsigned word;
     char tail;
     const char *label = NULL;
     if (sscanf(o->name, "fault[%u].fl%c", &word, &tail) == 2 && tail == 't' && word < 4 &&
         v->type == SW_RCT_TYPE_UINT32) {
         uint32_t bits = (uint32_t)v->u.i;
-        sw_daemon_rct_fault_text(word, bits, iv.text, sizeof iv.text);
+        size_t need = sw_daemon_rct_fault_text(word, bits, small, sizeof small);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_daemon_rct_fault_text(word, bits, big, need + 1);
+            text = big;
+        }
         if (!p->have_faults[word] || p->faults[word] != bits) {
             if (bits)
-                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, iv.text);
+                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, text);
             else if (p->have_faults[word])
                 SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
             if (bits || p->have_faults[word]) {
-                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, iv.text);
+                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, text);
             }
             p->faults[word] = bits;
             p->have_faults[word] = true;
         }
-    } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label)
-        snprintf(iv.text, sizeof iv.text, "%s", label);
-    else
-        sw_rct_value_to_text(v, iv.text, sizeof iv.text);
+    } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label) {
+        text = label;
+    } else {
+        size_t need = sw_rct_value_to_text(v, small, sizeof small);
+        if (need >= sizeof small && !(lost = (big = malloc(need + 1)) == NULL)) {
+            sw_rct_value_to_text(v, big, need + 1);
+            text = big;
+        }
+        if (structured_type(v->type) && !(json = value_json(v)))
+            lost = true;
+    }
+    if (lost) {
+        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", p->cfg->name, o->name);
+        free(big);
+        free(json);
+        return;
+    }
     /* RCT keeps objects whose unit is % as fractions of one (battery.soc 0.532).
      * The model carries percent, so every output (MQTT, Prometheus, InfluxDB, the
      * history, the dashboard) shows the number its unit says. */
     if (iv.is_number && strcmp(iv.unit, "%") == 0 && v->type == SW_RCT_TYPE_FLOAT) {
         iv.number *= 100.0;
-        sw_fmt_double(iv.text, iv.number);
+        sw_fmt_double(small, iv.number);
+        text = small;
     }
+    iv.text = text;
+    iv.json = json;
 
     if (strcmp(o->name, "inverter_sn") == 0)
         sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);
@@ -406,7 +464,11 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
     else if (strcmp(o->name, "svnversion") == 0)
         sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
-    sw_model_inverter_value_set(p->d->model, &iv);
+    sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
+    if (e != SW_OK)
+        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
+    free(big);
+    free(json);
 }
 
 /* The accepted answer: decode it with its object's type and store it. */
@@ -445,24 +507,24 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
     bool waiting = p->state == RP_WAITING && sw_rct_exchange_waiting(&p->ex);
     size_t off = 0;
     while (off < (size_t)n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(p->rx, p->inbuf + off, (size_t)n - off, &ev);
         off += used;
-        if (ev.kind == SW_RCT_RX_FRAME) {
+        if (ev.kind == SW_RCT_RECEIVER_FRAME) {
             p->st->frames++;
             /* Frames after the answer, or while nothing is asked, belong to nobody we wait for. */
             if (sw_rct_exchange_push_frame(&p->ex, &ev.frame, sw_loop_now_ms()) == SW_RCT_REPLY_ACCEPTED)
                 take_answer(p, &ev.frame);
-        } else if (ev.kind == SW_RCT_RX_ERROR) {
+        } else if (ev.kind == SW_RCT_RECEIVER_ERROR) {
             if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
                 p->st->crc_errors++;
             else
                 p->st->resyncs++;
         }
-        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+        if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
     }
-    take_stats(p);
+    take_counters(p);
     if (waiting && !sw_rct_exchange_waiting(&p->ex))
         drive(p);
 }

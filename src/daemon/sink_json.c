@@ -16,9 +16,10 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "model/fields.h"
 #include "sunwire/core.h"
 #include "sunwire/json.h"
@@ -119,9 +120,17 @@ static void on_inverter(void *self, const sw_inverter *inv)
 static void on_value(void *self, const sw_inverter_value *v)
 {
     (void)self;
-    char buf[1024];
+    /* Text and structured values have no size limit: the line is as long as they need
+     * (JSON escaping writes at most 6 bytes per byte of text). */
+    char small[4096];
+    size_t need = 2048 + 12 * strlen(v->text) + (v->json ? strlen(v->json) : 0);
+    char *buf = need <= sizeof small ? small : malloc(need);
+    if (!buf) {
+        SW_LOGW("sunwire::run", "%s %s: out of memory for its JSON line; not written", v->inverter, v->object_name);
+        return;
+    }
     sw_json j;
-    begin(&j, buf, sizeof buf, "inverter_value");
+    begin(&j, buf, need <= sizeof small ? sizeof small : need, "inverter_value");
     str(&j, "inverter", v->inverter);
     str(&j, "object", v->object_name);
     sw_json_key(&j, "id");
@@ -132,12 +141,16 @@ static void on_value(void *self, const sw_inverter_value *v)
         sw_json_double(&j, v->number);
     else if (v->is_number)
         sw_json_null(&j);
+    else if (v->json)
+        sw_json_raw(&j, v->json, strlen(v->json)); /* battery cells, modules, series: structured */
     else
         sw_json_string(&j, v->text);
     str(&j, "text", v->text);
     sw_json_key(&j, "time_ns");
     sw_json_int(&j, v->timestamp_ns);
     emit(&j);
+    if (buf != small)
+        free(buf);
 }
 
 static void on_close(void *self) { (void)self; fflush(stdout); }

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "io/io_file.h"
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"
@@ -164,12 +164,12 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
-static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
+static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
     tigo_bus *b = user;
     switch (ev->kind) {
-    case SW_TIGO_OBS_POWER_REPORT: {
+    case SW_TIGO_OBSERVER_POWER_REPORT: {
         const sw_tigo_power_event *p = &ev->u.power;
         sw_panel_report r;
         memset(&r, 0, sizeof r);
@@ -193,20 +193,20 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user
         sw_daemon_wake_tick(b->d);
         break;
     }
-    case SW_TIGO_OBS_INFRASTRUCTURE:
-        if (ev->u.infra.changed) {
+    case SW_TIGO_OBSERVER_INFRASTRUCTURE:
+        if (ev->u.infrastructure.changed) {
             static const char *const causes[] = {"", "identity", "version", "enumeration", "node_table"};
-            unsigned cause = (unsigned)ev->u.infra.cause;
-            sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infra.gateway, cause < 5 ? causes[cause] : "");
-            sync_state(b, ev->u.infra.state, sw_daemon_now_ns(b->d));
+            unsigned cause = (unsigned)ev->u.infrastructure.cause;
+            sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infrastructure.gateway, cause < 5 ? causes[cause] : "");
+            sync_state(b, ev->u.infrastructure.state, sw_daemon_now_ns(b->d));
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
         }
         break;
-    case SW_TIGO_OBS_DIAGNOSTIC:
-        SW_LOGD(LOG_TARGET, "%s: gateway %u: %s", b->cfg->name, ev->u.diag.gateway,
-                sw_tigo_diag_name(ev->u.diag.code));
+    case SW_TIGO_OBSERVER_DIAGNOSTIC:
+        SW_LOGD(LOG_TARGET, "%s: gateway %u: %s", b->cfg->name, ev->u.diagnostic.gateway,
+                sw_tigo_diagnostic_name(ev->u.diagnostic.code));
         break;
     }
     return 0;
@@ -223,7 +223,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
             int64_t now = sw_daemon_now_ns(b->d);
             sw_reconnect_data(&b->rc, sw_loop_now_ms());
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
-            const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(b->obs);
+            const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
             b->st->frames = lc->frames;
             b->st->crc_errors = lc->checksums;

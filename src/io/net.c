@@ -52,7 +52,7 @@ struct sw_tcp_lookup {
     atomic_bool done;
     int rd, wr;      /* the thread writes one byte when the answer is in */
     int status;      /* the lookup function's */
-    sw_tcp_lookup_fn fn;
+    sw_tcp_lookup_cb fn;
     struct addrinfo *res;
     const struct addrinfo *next; /* the next address to try */
     char service[8];
@@ -90,7 +90,7 @@ static void *lookup_main(void *arg)
     return NULL;
 }
 
-sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_fn fn, sw_tcp_lookup **out, int *fd)
+sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_cb fn, sw_tcp_lookup **out, int *fd)
 {
     *out = NULL;
     *fd = -1;
@@ -340,7 +340,7 @@ static int64_t on_connector_deadline(sw_loop *loop, uint64_t id, void *user)
     return -1;
 }
 
-sw_err sw_tcp_connector_start(sw_loop *loop, const char *host, uint16_t port, int timeout_ms, sw_tcp_lookup_fn fn,
+sw_err sw_tcp_connector_start(sw_loop *loop, const char *host, uint16_t port, int timeout_ms, sw_tcp_lookup_cb fn,
                               sw_tcp_connected_cb cb, void *user, sw_tcp_connector **out)
 {
     if (out)

@@ -21,7 +21,7 @@ extern "C" {
 /* ---- non-blocking connects, for an event loop ------------------------------------- */
 struct addrinfo;
 /* A getaddrinfo-compatible lookup function (tests put a slow or failing one in). */
-typedef int (*sw_tcp_lookup_fn)(const char *host, const char *service, const struct addrinfo *hints,
+typedef int (*sw_tcp_lookup_cb)(const char *host, const char *service, const struct addrinfo *hints,
                                 struct addrinfo **res);
 typedef struct sw_tcp_lookup sw_tcp_lookup;
 struct sw_loop;
@@ -35,7 +35,7 @@ struct sw_loop;
  * never closes it). SW_ERR_NO_MEMORY / SW_ERR_IO (errno set) when the lookup
  * could not be started.
  */
-sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_fn fn, sw_tcp_lookup **r, int *fd);
+sw_err sw_tcp_lookup_start(const char *host, uint16_t port, sw_tcp_lookup_cb fn, sw_tcp_lookup **r, int *fd);
 /*
  * Start a non-blocking connect to the next address of the answer. SW_OK with
  * *fd set (non-blocking, TCP_NODELAY) and *in_progress telling whether to
@@ -69,7 +69,7 @@ sw_err sw_tcp_connect_finish(int fd);
 typedef struct sw_tcp_connector sw_tcp_connector;
 typedef void (*sw_tcp_connected_cb)(sw_tcp_connector *c, sw_err result, int fd, void *user);
 sw_err sw_tcp_connector_start(struct sw_loop *loop, const char *host, uint16_t port, int timeout_ms,
-                              sw_tcp_lookup_fn fn, sw_tcp_connected_cb cb, void *user, sw_tcp_connector **c);
+                              sw_tcp_lookup_cb fn, sw_tcp_connected_cb cb, void *user, sw_tcp_connector **c);
 void sw_tcp_connector_cancel(sw_tcp_connector *c);
 
 /*

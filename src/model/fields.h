@@ -20,7 +20,10 @@
  *            schema migration (SW_HISTORY_SCHEMA_VERSION), so new fields
  *            usually start with sql = NULL
  *   PROM(metric, type)
- *            Prometheus metric family (NULL = none) and its type
+ *            Prometheus metric family (NULL = none) and its type. The
+ *            metric is in base units (docs/prometheus.md): the renderer
+ *            converts the row's unit (Wh becomes joules, % a 0-1 ratio),
+ *            so the name says the base unit (_joules_total, _ratio)
  *   HA(name, device_class, unit, state_class, category, icon, precision, scale)
  *            the Home Assistant sensor (name NULL = none); scale multiplies
  *            the MQTT state value (a duty cycle 0..1 is published in %)
@@ -59,7 +62,10 @@ enum sw_field_flags {
     SW_FF_ID = 1u << 0,        /* identity: a tag/label, not a measurement */
     SW_FF_COUNTER = 1u << 1,   /* only ever grows */
     SW_FF_REPORTED = 1u << 2,  /* meaningless until the record's first report */
-    SW_FF_NIGHT_ZERO = 1u << 3 /* set to 0 when a panel goes offline in night = zero mode; else kept */
+    SW_FF_NIGHT_ZERO = 1u << 3, /* set to 0 when a panel goes offline in night = zero mode; else kept */
+    SW_FF_LIVE = 1u << 4,       /* an instantaneous reading, stale once the record is offline; the other
+                                 * fields (counters, last report) stay valid and available */
+    SW_FF_DETAIL = 1u << 5      /* a string statistic: HA leaves it out when all would not fit in one message */
 };
 
 typedef struct sw_field_keys {
@@ -113,48 +119,51 @@ typedef struct sw_field {
       SW_KEYS("string", "string", "string", "string", "string"), SW_NO_PROM, SW_NO_HA)                          \
     X(mapped, SW_FT_BOOL, "", SW_FF_ID, "The barcode is in the configured panel map.",                         \
       SW_KEYS(NULL, NULL, "mapped", NULL, NULL), SW_NO_PROM, SW_NO_HA)                                          \
-    X(voltage_in, SW_FT_DOUBLE, "V", SW_FF_REPORTED | SW_FF_NIGHT_ZERO,                                        \
+    X(voltage_in, SW_FT_DOUBLE, "V", SW_FF_REPORTED | SW_FF_LIVE | SW_FF_NIGHT_ZERO,                            \
       "Optimizer input voltage (the panel's voltage).",                                                        \
       SW_KEYS("voltage_in", "voltage_in", "voltage_in", "voltage_in", "voltage_in"),                            \
       SW_PROM("sunwire_panel_input_volts", "gauge"),                                                            \
       SW_HA("Input voltage", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                                \
-    X(voltage_out, SW_FT_DOUBLE, "V", SW_FF_REPORTED | SW_FF_NIGHT_ZERO, "Optimizer output voltage.",         \
+    X(voltage_out, SW_FT_DOUBLE, "V", SW_FF_REPORTED | SW_FF_LIVE | SW_FF_NIGHT_ZERO,                           \
+      "Optimizer output voltage.",                                                                              \
       SW_KEYS("voltage_out", "voltage_out", "voltage_out", "voltage_out", "voltage_out"),                       \
       SW_PROM("sunwire_panel_output_volts", "gauge"),                                                           \
       SW_HA("Output voltage", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                               \
-    X(current_in, SW_FT_DOUBLE, "A", SW_FF_REPORTED | SW_FF_NIGHT_ZERO, "Optimizer input current.",           \
+    X(current_in, SW_FT_DOUBLE, "A", SW_FF_REPORTED | SW_FF_LIVE | SW_FF_NIGHT_ZERO,                            \
+      "Optimizer input current.",                                                                               \
       SW_KEYS("current_in", "current_in", "current_in", "current_in", "current_in"),                            \
       SW_PROM("sunwire_panel_input_amperes", "gauge"),                                                          \
       SW_HA("Input current", "current", "A", "measurement", NULL, NULL, 3, 1.0))                                \
-    X(power_w, SW_FT_DOUBLE, "W", SW_FF_REPORTED | SW_FF_NIGHT_ZERO,                                           \
+    X(power_w, SW_FT_DOUBLE, "W", SW_FF_REPORTED | SW_FF_LIVE | SW_FF_NIGHT_ZERO,                               \
       "Panel power (input voltage times input current).",                                                      \
       SW_KEYS("power", "power", "power_w", "power", "power_w"), SW_PROM("sunwire_panel_power_watts", "gauge"),   \
       SW_HA("Power", "power", "W", "measurement", NULL, NULL, 1, 1.0))                                          \
-    X(duty_cycle, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_NIGHT_ZERO, "Optimizer duty cycle, 0 to 1.",       \
+    X(duty_cycle, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_LIVE | SW_FF_NIGHT_ZERO,                             \
+      "Optimizer duty cycle, 0 to 1.",                                                                          \
       SW_KEYS("duty_cycle", "duty_cycle", "duty_cycle", "duty_cycle", "duty_cycle"),                            \
       SW_PROM("sunwire_panel_duty_cycle_ratio", "gauge"),                                                       \
       SW_HA("Duty cycle", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                        \
-    X(temperature_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_REPORTED, "Optimizer temperature.",                   \
+    X(temperature_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_REPORTED | SW_FF_LIVE, "Optimizer temperature.",       \
       SW_KEYS("temperature", "temperature", "temperature_c", "temperature", "temperature_c"),                     \
       SW_PROM("sunwire_panel_temperature_celsius", "gauge"),                                                    \
       SW_HA("Temperature", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))                   \
-    X(rssi, SW_FT_INT, "", SW_FF_REPORTED,                                                                      \
+    X(rssi, SW_FT_INT, "", SW_FF_REPORTED | SW_FF_LIVE,                                                         \
       "Received signal strength of the optimizer at the gateway (raw, 0 to 255).",                             \
       SW_KEYS("rssi", "rssi", "rssi", "rssi", "rssi"), SW_PROM("sunwire_panel_rssi", "gauge"),                  \
       SW_HA("Signal", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                               \
     X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED | SW_FF_COUNTER,                                     \
       "Lifetime energy integrated from the power reports.",                                                    \
       SW_KEYS("energy_total_wh", "energy_total", "energy_total_wh", "energy_total_wh", "energy_total_wh"),      \
-      SW_PROM("sunwire_panel_energy_watt_hours_total", "counter"),                                              \
+      SW_PROM("sunwire_panel_energy_joules_total", "counter"),                                                  \
       SW_HA("Energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                                  \
     X(energy_today_wh, SW_FT_DOUBLE, "Wh", SW_FF_REPORTED, "Energy since local midnight.",                    \
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \
-      SW_PROM("sunwire_panel_energy_today_watt_hours", "gauge"),                                                \
+      SW_PROM("sunwire_panel_energy_today_joules", "gauge"),                                                    \
       SW_HA("Energy today", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                            \
     X(online, SW_FT_BOOL, "", 0, "1 while the panel reports, 0 once it fell silent.",                          \
       SW_KEYS("online", "online", "online", "online", "online"), SW_PROM("sunwire_panel_online", "gauge"),      \
       SW_NO_HA)                                                                                                \
-    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                   \
+    X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                  \
       SW_KEYS("time_ns", "last_seen", "last_seen", NULL, NULL),                                              \
       SW_PROM("sunwire_panel_last_report_timestamp_seconds", "gauge"),                                          \
       SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))
@@ -185,12 +194,107 @@ typedef struct sw_field {
       SW_PROM("sunwire_string_panel_power_avg_watts", "gauge"), SW_NO_HA)                                       \
     X(energy_today_wh, SW_FT_DOUBLE, "Wh", 0, "String energy since local midnight.",                          \
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \
-      SW_PROM("sunwire_string_energy_today_watt_hours", "gauge"),                                               \
+      SW_PROM("sunwire_string_energy_today_joules", "gauge"),                                                   \
       SW_HA("energy today", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                            \
     X(energy_total_wh, SW_FT_DOUBLE, "Wh", SW_FF_COUNTER, "Lifetime energy of the string's panels.",          \
       SW_KEYS("energy_total_wh", "energy_total", "energy_total_wh", "energy_total_wh", "energy_total_wh"),      \
-      SW_PROM("sunwire_string_energy_watt_hours_total", "counter"),                                             \
-      SW_HA("energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))
+      SW_PROM("sunwire_string_energy_joules_total", "counter"),                                                 \
+      SW_HA("energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                                \
+    X(identified, SW_FT_UINT, "", SW_FF_DETAIL,                                                               \
+      "Panels whose barcode is known (all of a named string; for \"total\", those identified on the bus).",   \
+      SW_KEYS("identified", "identified", "identified", "identified", NULL),                                  \
+      SW_PROM("sunwire_string_panels_identified", "gauge"),                                                   \
+      SW_HA("panels identified", NULL, NULL, "measurement", SW_DIAG, "mdi:barcode", 0, 1.0))                  \
+    X(voltage_in_min, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Lowest input voltage of the string's online panels.", \
+      SW_KEYS("voltage_in_min", "voltage_in_min", "voltage_in_min", "voltage_in_min", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_min_volts", "gauge"),                                               \
+      SW_HA("input voltage min", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
+    X(voltage_in_max, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Highest input voltage of the string's online panels.", \
+      SW_KEYS("voltage_in_max", "voltage_in_max", "voltage_in_max", "voltage_in_max", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_max_volts", "gauge"),                                               \
+      SW_HA("input voltage max", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
+    X(voltage_in_avg, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Mean input voltage of the string's online panels.",   \
+      SW_KEYS("voltage_in_avg", "voltage_in_avg", "voltage_in_avg", "voltage_in_avg", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_avg_volts", "gauge"),                                               \
+      SW_HA("input voltage avg", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
+    X(voltage_in_sum, SW_FT_DOUBLE, "V", SW_FF_DETAIL,                                                        \
+      "Sum of the input voltages of the string's online panels.",                                             \
+      SW_KEYS("voltage_in_sum", "voltage_in_sum", "voltage_in_sum", "voltage_in_sum", NULL),                  \
+      SW_PROM("sunwire_string_input_volts", "gauge"),                                                         \
+      SW_HA("input voltage sum", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
+    X(voltage_out_min, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Lowest output voltage of the string's online panels.", \
+      SW_KEYS("voltage_out_min", "voltage_out_min", "voltage_out_min", "voltage_out_min", NULL),              \
+      SW_PROM("sunwire_string_panel_output_min_volts", "gauge"),                                              \
+      SW_HA("output voltage min", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
+    X(voltage_out_max, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Highest output voltage of the string's online panels.", \
+      SW_KEYS("voltage_out_max", "voltage_out_max", "voltage_out_max", "voltage_out_max", NULL),              \
+      SW_PROM("sunwire_string_panel_output_max_volts", "gauge"),                                              \
+      SW_HA("output voltage max", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
+    X(voltage_out_avg, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Mean output voltage of the string's online panels.", \
+      SW_KEYS("voltage_out_avg", "voltage_out_avg", "voltage_out_avg", "voltage_out_avg", NULL),              \
+      SW_PROM("sunwire_string_panel_output_avg_volts", "gauge"),                                              \
+      SW_HA("output voltage avg", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
+    X(voltage_out_sum, SW_FT_DOUBLE, "V", SW_FF_DETAIL,                                                       \
+      "Sum of the output voltages of the string's online panels.",                                            \
+      SW_KEYS("voltage_out_sum", "voltage_out_sum", "voltage_out_sum", "voltage_out_sum", NULL),              \
+      SW_PROM("sunwire_string_output_volts", "gauge"),                                                        \
+      SW_HA("output voltage sum", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
+    X(current_in_min, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Lowest input current of the string's online panels.", \
+      SW_KEYS("current_in_min", "current_in_min", "current_in_min", "current_in_min", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_min_amperes", "gauge"),                                             \
+      SW_HA("input current min", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
+    X(current_in_max, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Highest input current of the string's online panels.", \
+      SW_KEYS("current_in_max", "current_in_max", "current_in_max", "current_in_max", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_max_amperes", "gauge"),                                             \
+      SW_HA("input current max", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
+    X(current_in_avg, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Mean input current of the string's online panels.",   \
+      SW_KEYS("current_in_avg", "current_in_avg", "current_in_avg", "current_in_avg", NULL),                  \
+      SW_PROM("sunwire_string_panel_input_avg_amperes", "gauge"),                                             \
+      SW_HA("input current avg", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
+    X(temperature_min_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
+      "Lowest temperature of the string's online panels.",                                                    \
+      SW_KEYS("temperature_min", "temperature_min", "temperature_min_c", "temperature_min", NULL),            \
+      SW_PROM("sunwire_string_panel_temperature_min_celsius", "gauge"),                                       \
+      SW_HA("temperature min", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
+    X(temperature_max_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
+      "Highest temperature of the string's online panels.",                                                   \
+      SW_KEYS("temperature_max", "temperature_max", "temperature_max_c", "temperature_max", NULL),            \
+      SW_PROM("sunwire_string_panel_temperature_max_celsius", "gauge"),                                       \
+      SW_HA("temperature max", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
+    X(temperature_avg_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
+      "Mean temperature of the string's online panels.",                                                      \
+      SW_KEYS("temperature_avg", "temperature_avg", "temperature_avg_c", "temperature_avg", NULL),            \
+      SW_PROM("sunwire_string_panel_temperature_avg_celsius", "gauge"),                                       \
+      SW_HA("temperature avg", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
+    X(duty_cycle_min, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                         \
+      "Lowest duty cycle (0 to 1) of the string's online panels.",                                            \
+      SW_KEYS("duty_cycle_min", "duty_cycle_min", "duty_cycle_min", "duty_cycle_min", NULL),                  \
+      SW_PROM("sunwire_string_panel_duty_cycle_min_ratio", "gauge"),                                          \
+      SW_HA("duty cycle min", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
+    X(duty_cycle_max, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                         \
+      "Highest duty cycle (0 to 1) of the string's online panels.",                                           \
+      SW_KEYS("duty_cycle_max", "duty_cycle_max", "duty_cycle_max", "duty_cycle_max", NULL),                  \
+      SW_PROM("sunwire_string_panel_duty_cycle_max_ratio", "gauge"),                                          \
+      SW_HA("duty cycle max", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
+    X(duty_cycle_avg, SW_FT_DOUBLE, "", SW_FF_DETAIL, "Mean duty cycle (0 to 1) of the string's online panels.", \
+      SW_KEYS("duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", NULL),                  \
+      SW_PROM("sunwire_string_panel_duty_cycle_avg_ratio", "gauge"),                                          \
+      SW_HA("duty cycle avg", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
+    X(rssi_min, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
+      "Lowest signal strength (raw, 0 to 255) of the string's online panels.",                                \
+      SW_KEYS("rssi_min", "rssi_min", "rssi_min", "rssi_min", NULL),                                          \
+      SW_PROM("sunwire_string_panel_rssi_min", "gauge"),                                                      \
+      SW_HA("signal min", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                          \
+    X(rssi_max, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
+      "Highest signal strength (raw, 0 to 255) of the string's online panels.",                               \
+      SW_KEYS("rssi_max", "rssi_max", "rssi_max", "rssi_max", NULL),                                          \
+      SW_PROM("sunwire_string_panel_rssi_max", "gauge"),                                                      \
+      SW_HA("signal max", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                          \
+    X(rssi_avg, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
+      "Mean signal strength (raw, 0 to 255) of the string's online panels.",                                  \
+      SW_KEYS("rssi_avg", "rssi_avg", "rssi_avg", "rssi_avg", NULL),                                          \
+      SW_PROM("sunwire_string_panel_rssi_avg", "gauge"),                                                      \
+      SW_HA("signal avg", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))
 
 /* ---- sw_gateway ------------------------------------------------------------------------------ */
 #define SW_GATEWAY_FIELDS(X)                                                                                   \

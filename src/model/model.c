@@ -12,6 +12,7 @@
 #include "model/fields.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,17 @@ typedef struct panel_priv {
     bool have_prev;
     double prev_power_w;
     int64_t prev_time_ns;
-    int64_t day; /* local day energy_today_wh belongs to, -1 = none */
+    int64_t day; /* local day today_wh belongs to, -1 = none */
+    /* The integrated counters; the public record shows them at once, or once
+     * durable with hold_energy (sw_model_energy_publish). */
+    double total_wh, today_wh;
 } panel_priv;
+
+/* An inverter value's own copies of its text and JSON (grown, never shrunk). */
+typedef struct value_text {
+    char *text, *json;
+    size_t text_cap, json_cap;
+} value_text;
 
 struct sw_model {
     sw_model_options opt;
@@ -47,6 +57,7 @@ struct sw_model {
     sw_inverter inverters[SW_MODEL_MAX_INVERTERS];
     size_t n_inverters;
     sw_inverter_value *values; /* SW_MODEL_MAX_INVERTER_VALUES */
+    value_text *vtext;         /* parallel to values: the copies their text and json point to */
     size_t n_values;
 
     sw_panel_map_entry *map;   /* SW_MODEL_MAX_MAP */
@@ -84,8 +95,9 @@ sw_model *sw_model_new(const sw_model_options *opt)
     m->panels = calloc(SW_MODEL_MAX_PANELS, sizeof *m->panels);
     m->ppriv = calloc(SW_MODEL_MAX_PANELS, sizeof *m->ppriv);
     m->values = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->values);
+    m->vtext = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->vtext);
     m->map = calloc(SW_MODEL_MAX_MAP, sizeof *m->map);
-    if (!m->panels || !m->ppriv || !m->values || !m->map) {
+    if (!m->panels || !m->ppriv || !m->values || !m->vtext || !m->map) {
         sw_model_free(m);
         return NULL;
     }
@@ -102,7 +114,12 @@ void sw_model_free(sw_model *m)
             m->sinks[i].ops->close(m->sinks[i].self);
     free(m->panels);
     free(m->ppriv);
+    for (size_t i = 0; m->vtext && i < m->n_values; i++) {
+        free(m->vtext[i].text);
+        free(m->vtext[i].json);
+    }
     free(m->values);
+    free(m->vtext);
     free(m->map);
     free(m);
 }
@@ -264,9 +281,58 @@ const sw_string_agg *sw_model_string_find(const sw_model *m, const char *name)
     return string_find((sw_model *)m, name);
 }
 
+/* A panel reading whose spread over a string's online panels the aggregate carries. */
+struct spread {
+    size_t min, max, avg, sum; /* offsets in sw_string_agg; sum 0 = none */
+};
+
+enum { SPREAD_VIN, SPREAD_VOUT, SPREAD_IIN, SPREAD_TEMP, SPREAD_DUTY, SPREAD_RSSI, SPREAD_N };
+
+#define SPREAD(lo, hi, mean, total) \
+    { offsetof(sw_string_agg, lo), offsetof(sw_string_agg, hi), offsetof(sw_string_agg, mean), total }
+static const struct spread spreads[SPREAD_N] = {
+    [SPREAD_VIN] = SPREAD(voltage_in_min, voltage_in_max, voltage_in_avg, offsetof(sw_string_agg, voltage_in_sum)),
+    [SPREAD_VOUT] = SPREAD(voltage_out_min, voltage_out_max, voltage_out_avg,
+                           offsetof(sw_string_agg, voltage_out_sum)),
+    [SPREAD_IIN] = SPREAD(current_in_min, current_in_max, current_in_avg, 0),
+    [SPREAD_TEMP] = SPREAD(temperature_min_c, temperature_max_c, temperature_avg_c, 0),
+    [SPREAD_DUTY] = SPREAD(duty_cycle_min, duty_cycle_max, duty_cycle_avg, 0),
+    [SPREAD_RSSI] = SPREAD(rssi_min, rssi_max, rssi_avg, 0),
+};
+#undef SPREAD
+
+static double *agg_member(sw_string_agg *a, size_t offset) { return (double *)(void *)((char *)a + offset); }
+
+/* Fold one online panel's readings into the spreads; `first` starts min and max afresh. */
+static void spread_add(sw_string_agg *a, const sw_panel *p, bool first, double sums[SPREAD_N])
+{
+    const double v[SPREAD_N] = {
+        [SPREAD_VIN] = p->voltage_in, [SPREAD_VOUT] = p->voltage_out, [SPREAD_IIN] = p->current_in,
+        [SPREAD_TEMP] = p->temperature_c, [SPREAD_DUTY] = p->duty_cycle, [SPREAD_RSSI] = (double)p->rssi,
+    };
+    for (size_t k = 0; k < SPREAD_N; k++) {
+        double *lo = agg_member(a, spreads[k].min), *hi = agg_member(a, spreads[k].max);
+        if (first || v[k] < *lo)
+            *lo = v[k];
+        if (first || v[k] > *hi)
+            *hi = v[k];
+        sums[k] += v[k];
+    }
+}
+
+static void spread_finish(sw_string_agg *a, const double sums[SPREAD_N])
+{
+    for (size_t k = 0; k < SPREAD_N; k++) {
+        *agg_member(a, spreads[k].avg) = a->online ? sums[k] / a->online : 0.0;
+        if (spreads[k].sum)
+            *agg_member(a, spreads[k].sum) = sums[k];
+    }
+}
+
 /* Recompute one aggregate from scratch: a few thousand panels at most, so no incremental cleverness. */
 static void aggregate(sw_model *m, sw_string_agg *a, bool all)
 {
+    double sums[SPREAD_N] = {0};
     char name[SW_MODEL_NAME_MAX];
     memcpy(name, a->name, sizeof name);
     memset(a, 0, sizeof *a);
@@ -278,8 +344,11 @@ static void aggregate(sw_model *m, sw_string_agg *a, bool all)
         a->panels++;
         a->energy_today_wh += p->energy_today_wh;
         a->energy_total_wh += p->energy_total_wh;
+        if (p->barcode[0])
+            a->identified++;
         if (!p->online)
             continue;
+        spread_add(a, p, a->online == 0, sums);
         if (a->online == 0 || p->power_w < a->power_min_w)
             a->power_min_w = p->power_w;
         if (a->online == 0 || p->power_w > a->power_max_w)
@@ -288,6 +357,7 @@ static void aggregate(sw_model *m, sw_string_agg *a, bool all)
         a->power_sum_w += p->power_w;
     }
     a->power_avg_w = a->online ? a->power_sum_w / a->online : 0.0;
+    spread_finish(a, sums);
 }
 
 static void refresh_string(sw_model *m, const char *name, bool notify)
@@ -420,6 +490,10 @@ sw_panel *sw_model_panel(sw_model *m, const char *source, uint16_t gateway_id, u
         p->node_id = node_id;
         if (created)
             *created = true;
+        if (barcode && barcode[0])
+            set_text(p->series_id, sizeof p->series_id, barcode);
+        else
+            snprintf(p->series_id, sizeof p->series_id, "%u-%u", (unsigned)gateway_id, (unsigned)node_id);
     }
     if (barcode && barcode[0] && strcmp(p->barcode, barcode) != 0)
         set_text(p->barcode, sizeof p->barcode, barcode);
@@ -482,6 +556,23 @@ double sw_energy_trapezoid_wh(double p0_w, int64_t t0_ns, double p1_w, int64_t t
     return (p0_w + p1_w) / 2.0 * ((double)dt / 3.6e12);
 }
 
+/* Show panel idx's integrated counters in its record. True when they moved. */
+static bool publish_energy(sw_model *m, size_t idx)
+{
+    sw_panel *p = &m->panels[idx];
+    const panel_priv *pp = &m->ppriv[idx];
+    bool moved = false;
+    if (pp->total_wh > p->energy_total_wh) {
+        p->energy_total_wh = pp->total_wh;
+        moved = true;
+    }
+    if (pp->today_wh != p->energy_today_wh) {
+        p->energy_today_wh = pp->today_wh;
+        moved = true;
+    }
+    return moved;
+}
+
 /* Start a new "today" when the panel's day is over. True when something changed. */
 static bool roll_day(sw_model *m, size_t idx, int64_t day)
 {
@@ -490,6 +581,7 @@ static bool roll_day(sw_model *m, size_t idx, int64_t day)
         return false;
     bool changed = pp->day >= 0 && m->panels[idx].energy_today_wh != 0.0;
     if (pp->day < day) {
+        pp->today_wh = 0.0;
         m->panels[idx].energy_today_wh = 0.0;
         pp->day = day;
     }
@@ -533,11 +625,13 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
         }
         roll_day(m, idx, day);
         if (pp->day == day)
-            p->energy_today_wh += e_today;
-        p->energy_total_wh += e;
+            pp->today_wh += e_today;
+        pp->total_wh += e;
     } else {
         roll_day(m, idx, day);
     }
+    if (!m->opt.hold_energy)
+        publish_energy(m, idx);
     /* A clock that jumped back restarts the integration from here instead of losing later energy. */
     if (!pp->have_prev || t != pp->prev_time_ns) {
         pp->have_prev = true;
@@ -610,17 +704,42 @@ sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_
     if (!p)
         return SW_ERR_NO_SPACE;
     size_t idx = (size_t)(p - m->panels);
-    if (isfinite(energy_total_wh) && energy_total_wh > p->energy_total_wh)
-        p->energy_total_wh = energy_total_wh;
+    panel_priv *pp = &m->ppriv[idx];
+    /* Restored counters are durable already: shown at once, also with hold_energy. */
+    if (isfinite(energy_total_wh) && energy_total_wh > pp->total_wh)
+        pp->total_wh = energy_total_wh;
     int64_t today = sw_model_local_day(m, now_ns);
     if (day == today && isfinite(energy_today_wh) && energy_today_wh >= 0.0 &&
-        (m->ppriv[idx].day != today || energy_today_wh > p->energy_today_wh)) {
-        p->energy_today_wh = energy_today_wh;
-        m->ppriv[idx].day = today;
+        (pp->day != today || energy_today_wh > pp->today_wh)) {
+        pp->today_wh = energy_today_wh;
+        pp->day = today;
     }
+    publish_energy(m, idx);
     refresh_string(m, p->string_name, false);
     refresh_total(m, false);
     return SW_OK;
+}
+
+sw_err sw_model_panel_energy(const sw_model *m, size_t i, sw_panel_energy *out)
+{
+    if (!m || !out || i >= m->n_panels)
+        return SW_ERR_NOT_FOUND;
+    out->total_wh = m->ppriv[i].total_wh;
+    out->today_wh = m->ppriv[i].today_wh;
+    out->day = m->ppriv[i].day;
+    return SW_OK;
+}
+
+size_t sw_model_energy_publish(sw_model *m)
+{
+    if (!m || !m->opt.hold_energy)
+        return 0;
+    size_t moved = 0;
+    for (size_t i = 0; i < m->n_panels; i++)
+        moved += publish_energy(m, i);
+    if (moved)
+        refresh_all_strings(m, false);
+    return moved;
 }
 
 /* ---- inverters ---------------------------------------------------------------- */
@@ -679,6 +798,15 @@ sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns)
     return SW_OK;
 }
 
+/*
+ * A buffer of at least n bytes for a copy: the current one when it is big
+ * enough, else a new one (the caller frees the old once everything fits).
+ */
+static char *room(char *cur, size_t cap, size_t n)
+{
+    return n <= cap ? cur : malloc(n);
+}
+
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
 {
     if (!m || !v || !v->inverter[0])
@@ -687,11 +815,41 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     for (size_t i = 0; i < m->n_values && !slot; i++)
         if (m->values[i].object_id == v->object_id && strcmp(m->values[i].inverter, v->inverter) == 0)
             slot = &m->values[i];
-    if (!slot) {
+    bool fresh = !slot;
+    if (fresh) {
         if (m->n_values >= SW_MODEL_MAX_INVERTER_VALUES)
             return SW_ERR_NO_SPACE;
-        slot = &m->values[m->n_values++];
+        slot = &m->values[m->n_values];
     }
+    /* The copies first: a value that cannot be stored whole is not stored at all. */
+    value_text *vt = &m->vtext[slot - m->values];
+    const char *text = v->text ? v->text : "";
+    size_t tn = strlen(text) + 1, jn = v->json ? strlen(v->json) + 1 : 0;
+    char *tb = room(vt->text, vt->text_cap, tn);
+    char *jb = jn ? room(vt->json, vt->json_cap, jn) : vt->json;
+    if (!tb || (jn && !jb)) {
+        if (tb && tb != vt->text)
+            free(tb);
+        if (jb && jb != vt->json)
+            free(jb);
+        return SW_ERR_NO_MEMORY;
+    }
+    /* Copy before freeing, with memmove: a caller may hand back the record it was given. */
+    memmove(tb, text, tn);
+    if (jn)
+        memmove(jb, v->json, jn);
+    if (tb != vt->text) {
+        free(vt->text);
+        vt->text = tb;
+        vt->text_cap = tn;
+    }
+    if (jn && jb != vt->json) {
+        free(vt->json);
+        vt->json = jb;
+        vt->json_cap = jn;
+    }
+    if (fresh)
+        m->n_values++;
     memset(slot, 0, sizeof *slot);
     set_text(slot->inverter, sizeof slot->inverter, v->inverter);
     slot->object_id = v->object_id;
@@ -699,7 +857,8 @@ sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v)
     set_text(slot->unit, sizeof slot->unit, v->unit);
     slot->is_number = v->is_number;
     slot->number = v->number;
-    set_text(slot->text, sizeof slot->text, v->text);
+    slot->text = vt->text;
+    slot->json = v->json ? vt->json : NULL;
     slot->timestamp_ns = v->timestamp_ns;
     touch(m, v->timestamp_ns);
     NOTIFY(m, on_value, slot);

@@ -21,8 +21,10 @@
  * stay valid for the model's lifetime; a full table makes the mutation return
  * SW_ERR_NO_SPACE and nothing else. The model never reads a clock: every
  * mutation carries its time. Everything runs on one thread, so the model
- * needs no locking. Text fields are fixed-size, NUL-terminated arrays so
- * records can be copied and stored without ownership questions.
+ * needs no locking. Names and addresses are fixed-size, NUL-terminated
+ * arrays so records can be copied and stored without ownership questions. An
+ * inverter value's text and structured value have no size limit: the model
+ * keeps its own copy of each, as long as the value is.
  */
 #ifndef SW_MODEL_MODEL_H
 #define SW_MODEL_MODEL_H
@@ -38,7 +40,7 @@ extern "C" {
 #endif
 
 #define SW_MODEL_NAME_MAX 64
-#define SW_MODEL_TEXT_MAX 160
+#define SW_MODEL_TEXT_MAX 160  /* addresses, errors, gateway versions; not inverter values */
 
 /* What the daemon reports a configured input to be (protocol and medium together);
  * the Tigo reader's own choice of backend is sw_source_medium in io/io_source.h. */
@@ -82,6 +84,9 @@ typedef struct sw_panel {
     char barcode[16];                 /* "" until the node table is known */
     char name[SW_MODEL_NAME_MAX];     /* from the panel map; else the barcode; else "<gateway>-<node>" */
     char string_name[SW_MODEL_NAME_MAX]; /* "" when not mapped */
+    char series_id[SW_MODEL_NAME_MAX];   /* fixed when the record is created: the barcode if known then
+                                            (state file, node table), else "<gateway>-<node>"; never
+                                            changes, so time series keyed by it never split */
     bool mapped;                      /* the barcode is in the configured panel map */
     bool online;                      /* false once no report came for the night/stale timeout */
     int64_t last_seen_ns;             /* measurement time of the last report, 0 = never */
@@ -91,8 +96,8 @@ typedef struct sw_panel {
     double duty_cycle;                /* 0..1 */
     double temperature_c;
     int rssi;                         /* raw 0..255 */
-    double energy_total_wh;           /* lifetime, persisted, never decreases */
-    double energy_today_wh;           /* since local midnight */
+    double energy_total_wh;           /* lifetime as published (see hold_energy), never decreases */
+    double energy_today_wh;           /* since local midnight, as published */
 } sw_panel;
 
 /* Aggregates over the panels of one string (or of all panels: name "total"). */
@@ -102,6 +107,17 @@ typedef struct sw_string_agg {
     unsigned online;                  /* of which reporting */
     double power_sum_w, power_min_w, power_max_w, power_avg_w; /* over online panels */
     double energy_today_wh, energy_total_wh;
+    unsigned identified;              /* panels whose barcode is known (a named string's all are) */
+    /* The spread of the online panels' readings (0 while none is online): min,
+     * max and mean of each, and the sum where one means something (the
+     * voltages of panels in series add up; their currents, temperatures,
+     * duty cycles and signals do not). */
+    double voltage_in_min, voltage_in_max, voltage_in_avg, voltage_in_sum;
+    double voltage_out_min, voltage_out_max, voltage_out_avg, voltage_out_sum;
+    double current_in_min, current_in_max, current_in_avg;
+    double temperature_min_c, temperature_max_c, temperature_avg_c;
+    double duty_cycle_min, duty_cycle_max, duty_cycle_avg;
+    double rssi_min, rssi_max, rssi_avg;
 } sw_string_agg;
 
 /* An RCT inverter and its identity. */
@@ -116,7 +132,12 @@ typedef struct sw_inverter {
     int64_t last_poll_ns;             /* wall clock of the last complete answer */
 } sw_inverter;
 
-/* One polled inverter object's latest value. */
+/*
+ * One polled inverter object's latest value. text and json are whole, never
+ * cut: in the record the model hands out they point to the model's own
+ * copies, valid until this value changes; a caller of
+ * sw_model_inverter_value_set points them at its own text.
+ */
 typedef struct sw_inverter_value {
     char inverter[SW_MODEL_NAME_MAX];
     uint32_t object_id;
@@ -124,7 +145,11 @@ typedef struct sw_inverter_value {
     char unit[16];                    /* registry unit, e.g. "W", "%" ("" when none) */
     bool is_number;
     double number;                    /* when is_number */
-    char text[SW_MODEL_TEXT_MAX];     /* display text (enum label, string, or the number) */
+    const char *text;                 /* display text (enum label, string, or the number); never NULL in the model */
+    /* A structured value (battery cells and modules, time series, event
+     * tables) as one JSON object, for outputs to embed as it is; NULL for
+     * numbers and plain text. */
+    const char *json;
     int64_t timestamp_ns;
 } sw_inverter_value;
 
@@ -259,6 +284,16 @@ typedef struct sw_model_options {
      */
     int32_t (*utc_offset)(void *user, int64_t unix_ns);
     void *utc_offset_user;
+    /*
+     * Publish only durable energy. false (default): a panel's energy fields
+     * follow the integration at every report. true: the integration runs in
+     * the model's private counters and the public energy_total_wh and
+     * energy_today_wh move only when the caller says those counters are
+     * durable (sw_model_energy_publish), so no output ever shows a lifetime
+     * value that a crash could take back. "today" still drops to 0 at local
+     * midnight.
+     */
+    bool hold_energy;
 } sw_model_options;
 
 void sw_model_options_defaults(sw_model_options *o);
@@ -360,6 +395,26 @@ sw_err sw_model_panel_restore(sw_model *m, const char *source, uint16_t gateway_
 /* The local day that panel i's energy_today_wh belongs to (-1 = none yet). */
 int64_t sw_model_panel_energy_day(const sw_model *m, size_t i);
 
+/*
+ * Panel i's integrated counters, ahead of the published ones while
+ * hold_energy is set: what persistence must write. SW_ERR_NOT_FOUND when i is
+ * out of range.
+ */
+typedef struct sw_panel_energy {
+    double total_wh, today_wh;
+    int64_t day;                      /* local day today_wh belongs to, -1 = none */
+} sw_panel_energy;
+sw_err sw_model_panel_energy(const sw_model *m, size_t i, sw_panel_energy *out);
+
+/*
+ * The integrated counters are durable (committed to disk): copy them to the
+ * published fields of every panel and rebuild the string aggregates. Sinks
+ * are not told (the next report or offline change carries the values; pulled
+ * outputs see them at once). Returns the number of panels whose published
+ * values moved. Without hold_energy there is nothing to do.
+ */
+size_t sw_model_energy_publish(sw_model *m);
+
 /* Local day number (days since 1970-01-01 in the model's zone) of an instant. */
 int64_t sw_model_local_day(const sw_model *m, int64_t unix_ns);
 
@@ -374,7 +429,11 @@ sw_inverter *sw_model_inverter_find(sw_model *m, const char *name);
  * unknown inverter.
  */
 sw_err sw_model_inverter_polled(sw_model *m, const char *name, int64_t now_ns);
-/* Insert or update by (inverter, object_id); every call is pushed as a new value. */
+/*
+ * Insert or update by (inverter, object_id); every call is pushed as a new
+ * value. The model copies v->text (NULL = "") and v->json whole;
+ * SW_ERR_NO_MEMORY (and the old value kept) when it cannot.
+ */
 sw_err sw_model_inverter_value_set(sw_model *m, const sw_inverter_value *v);
 
 /* ---- events ---------------------------------------------------------------------- */

@@ -61,7 +61,7 @@ static void end_attempt(sw_rct_exchange *ex, sw_err why, int64_t now_ms)
         ex->result_ = why;
         return;
     }
-    ex->stats.retries++;
+    ex->counters.retries++;
     ex->state_ = EX_PAUSE;
     ex->until_ms_ = now_ms + (ex->backoff_ms_ > 0 ? ex->backoff_ms_ : 0);
     int64_t next = ex->backoff_ms_ * 2;
@@ -80,7 +80,7 @@ sw_rct_step sw_rct_exchange_next(sw_rct_exchange *ex, int64_t now_ms, int64_t *u
                     *until_ms = ex->until_ms_;
                 return SW_RCT_STEP_RECEIVE;
             }
-            ex->stats.timeouts++;
+            ex->counters.timeouts++;
             end_attempt(ex, SW_ERR_TIMEOUT, now_ms);
             continue;
         case EX_PAUSE:
@@ -101,7 +101,7 @@ void sw_rct_exchange_sent(sw_rct_exchange *ex, int64_t now_ms)
 {
     if (ex->state_ != EX_SEND)
         return;
-    ex->stats.attempts++;
+    ex->counters.attempts++;
     ex->state_ = EX_WAITING;
     ex->until_ms_ = now_ms + ex->cfg.timeout_ms;
 }
@@ -157,16 +157,16 @@ sw_rct_reply_class sw_rct_exchange_push_frame(sw_rct_exchange *ex, const sw_rct_
 {
     if (ex->state_ != EX_WAITING || f->kind == SW_RCT_FRAME_EXTENSION || f->id != ex->id_ ||
         !is_answer_to(ex->command_, f->command) || (ex->cfg.plant && f->address != ex->cfg.address)) {
-        ex->stats.foreign++;
+        ex->counters.foreign++;
         return SW_RCT_REPLY_FOREIGN;
     }
     sw_err v = check_payload(ex, f->payload, f->payload_len);
     if (v == SW_ERR_NOT_FOUND) {
-        ex->stats.stale++;
+        ex->counters.stale++;
         return SW_RCT_REPLY_STALE;
     }
     if (v != SW_OK) {
-        ex->stats.cut_short++;
+        ex->counters.cut_short++;
         if (ex->cfg.cut_ends_attempt)
             end_attempt(ex, SW_ERR_RCT_BAD_PAYLOAD, now_ms);
         return SW_RCT_REPLY_CUT_SHORT;
@@ -178,7 +178,7 @@ sw_rct_reply_class sw_rct_exchange_push_frame(sw_rct_exchange *ex, const sw_rct_
             ex->have_unterminated_ = true;
             ex->unterminated_len_ = f->payload_len;
             ex->unterminated_hash_ = h;
-            ex->stats.asked_again++;
+            ex->counters.asked_again++;
             if (ex->asks_ > ex->cfg.retries) {
                 /* It never repeated itself: as good as cut. */
                 ex->state_ = EX_DONE;
@@ -186,7 +186,7 @@ sw_rct_reply_class sw_rct_exchange_push_frame(sw_rct_exchange *ex, const sw_rct_
                 return SW_RCT_REPLY_ASK_AGAIN;
             }
             ex->asks_++;
-            ex->stats.retries++;
+            ex->counters.retries++;
             ex->state_ = EX_SEND;
             return SW_RCT_REPLY_ASK_AGAIN;
         }

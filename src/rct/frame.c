@@ -224,9 +224,9 @@ size_t sw_rct_receiver_buffered(const sw_rct_receiver *rx)
     return rx->state_ == RX_BODY ? (size_t)rx->have_ + 1 : 0;
 }
 
-static void rx_error(sw_rct_receiver *rx, sw_rct_rx_event *ev, sw_err err)
+static void rx_error(sw_rct_receiver *rx, sw_rct_receiver_event *ev, sw_err err)
 {
-    ev->kind = SW_RCT_RX_ERROR;
+    ev->kind = SW_RCT_RECEIVER_ERROR;
     ev->error = err;
     /* The command may have arrived in an earlier call. */
     ev->command = rx->have_ ? rx->body_[0] : 0;
@@ -234,15 +234,15 @@ static void rx_error(sw_rct_receiver *rx, sw_rct_rx_event *ev, sw_err err)
 }
 
 /* The whole frame is buffered: fill ev->frame and check the CRC. */
-static void rx_complete(sw_rct_receiver *rx, sw_rct_rx_event *ev)
+static void rx_complete(sw_rct_receiver *rx, sw_rct_receiver_event *ev)
 {
     bool ok = body_to_frame(rx->body_, rx->frame_len_, &ev->frame);
     /* The payload stays in body_ until the next push; reset only clears counters. */
     sw_rct_receiver_reset(rx);
     if (ok) {
-        ev->kind = SW_RCT_RX_FRAME;
+        ev->kind = SW_RCT_RECEIVER_FRAME;
     } else {
-        ev->kind = SW_RCT_RX_ERROR;
+        ev->kind = SW_RCT_RECEIVER_ERROR;
         ev->error = SW_ERR_RCT_CRC_MISMATCH;
     }
 }
@@ -251,7 +251,7 @@ static void rx_complete(sw_rct_receiver *rx, sw_rct_rx_event *ev)
  * Called after one more unescaped byte went into body_. Returns true when an
  * event (frame or error) ends this call.
  */
-static bool rx_after_store(sw_rct_receiver *rx, sw_rct_rx_event *ev)
+static bool rx_after_store(sw_rct_receiver *rx, sw_rct_receiver_event *ev)
 {
     uint32_t have = rx->have_;
     const uint8_t *b = rx->body_;
@@ -293,9 +293,9 @@ static bool rx_after_store(sw_rct_receiver *rx, sw_rct_rx_event *ev)
     return false;
 }
 
-size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_rx_event *ev)
+size_t sw_rct_receiver_push(sw_rct_receiver *rx, const uint8_t *data, size_t len, sw_rct_receiver_event *ev)
 {
-    ev->kind = SW_RCT_RX_NEED_MORE;
+    ev->kind = SW_RCT_RECEIVER_NEED_MORE;
     ev->error = SW_OK;
     ev->command = 0;
     memset(&ev->frame, 0, sizeof ev->frame);

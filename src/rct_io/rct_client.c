@@ -48,7 +48,7 @@ static sw_err do_connect(sw_rct_client *c)
 
 sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port, const sw_rct_client_config *cfg)
 {
-    memset(&c->stats, 0, sizeof c->stats);
+    memset(&c->counters, 0, sizeof c->counters);
     c->reply_len_ = 0;
     c->last_command = 0;
     c->last_address = 0;
@@ -105,17 +105,17 @@ static sw_err receive(sw_rct_client *c, sw_rct_exchange *ex)
 {
     for (;;) {
         while (c->in_off_ < c->in_len_ && sw_rct_exchange_waiting(ex)) {
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
             c->in_off_ += n;
-            if (ev.kind == SW_RCT_RX_ERROR) {
+            if (ev.kind == SW_RCT_RECEIVER_ERROR) {
                 if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
-                    c->stats.crc_errors++;
+                    c->counters.crc_errors++;
                 else
-                    c->stats.frame_errors++;
+                    c->counters.frame_errors++;
                 continue;
             }
-            if (ev.kind != SW_RCT_RX_FRAME)
+            if (ev.kind != SW_RCT_RECEIVER_FRAME)
                 break;
             const sw_rct_frame *f = &ev.frame;
             if (sw_rct_exchange_push_frame(ex, f, now_ms()) == SW_RCT_REPLY_ACCEPTED) {
@@ -180,22 +180,22 @@ static sw_err send_frame(sw_rct_client *c, uint8_t command, uint32_t id, const u
     return e;
 }
 
-static void add_stats(sw_rct_client *c, const sw_rct_exchange_stats *s, bool count_timeouts)
+static void add_counters(sw_rct_client *c, const sw_rct_exchange_counters *s, bool count_timeouts)
 {
-    c->stats.attempts += s->attempts;
-    c->stats.retries += s->retries;
+    c->counters.attempts += s->attempts;
+    c->counters.retries += s->retries;
     if (count_timeouts)
-        c->stats.timeouts += s->timeouts;
-    c->stats.skipped_foreign += s->foreign;
-    c->stats.stale += s->stale;
-    c->stats.decode_errors += s->cut_short;
+        c->counters.timeouts += s->timeouts;
+    c->counters.skipped_foreign += s->foreign;
+    c->counters.stale += s->stale;
+    c->counters.decode_errors += s->cut_short;
 }
 
 sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, const uint8_t *payload,
                              size_t payload_len, sw_rct_type expect, const uint32_t *query,
                              const uint8_t **reply, size_t *reply_len)
 {
-    c->stats.requests++;
+    c->counters.requests++;
     sw_rct_exchange_config xc;
     exchange_config(c, &xc);
     sw_rct_exchange ex;
@@ -220,7 +220,7 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
                     sw_rct_exchange_failed(&ex, e, now_ms());
                     continue;
                 }
-                c->stats.reconnects++;
+                c->counters.reconnects++;
             }
             sw_err e = send_frame(c, command, id, payload, payload_len);
             if (e == SW_ERR_TOO_LONG || e == SW_ERR_INVALID_ARGUMENT || e == SW_ERR_NO_MEMORY) {
@@ -245,7 +245,7 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
             sw_rct_exchange_failed(&ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
         }
     }
-    add_stats(c, &ex.stats, true);
+    add_counters(c, &ex.counters, true);
     if (result == SW_OK) {
         *reply = c->reply_;
         *reply_len = c->reply_len_;
@@ -306,10 +306,10 @@ sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_
             free(buf);
             return e;
         }
-        c->stats.reconnects++;
+        c->counters.reconnects++;
     }
-    c->stats.requests++;
-    c->stats.attempts++;
+    c->counters.requests++;
+    c->counters.attempts++;
     e = send_frame(c, cmd, obj->id, buf, n);
     free(buf);
     if (e != SW_OK)
@@ -326,8 +326,8 @@ sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_
     sw_err r = receive(c, &ex);
     if (r == SW_ERR_CLOSED || r == SW_ERR_IO)
         sw_rct_client_close(c);
-    ex.stats.attempts = 0; /* counted above */
-    add_stats(c, &ex.stats, false);
+    ex.counters.attempts = 0; /* counted above */
+    add_counters(c, &ex.counters, false);
     return SW_OK;
 }
 
@@ -403,7 +403,7 @@ static sw_err logger_walk(sw_rct_client *c, const logger_rows *rows, void *ctx, 
 
 typedef struct ts_ctx {
     const sw_rct_object *obj;
-    sw_rct_point_fn cb;
+    sw_rct_point_cb cb;
     void *user;
 } ts_ctx;
 
@@ -416,7 +416,7 @@ static int ts_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
 }
 
 sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
-                                unsigned max_queries, sw_rct_point_fn cb, void *user, unsigned *queries_out)
+                                unsigned max_queries, sw_rct_point_cb cb, void *user, unsigned *queries_out)
 {
     static const logger_rows rows = { 0, SW_RCT_TYPE_TIMESERIES, ts_count, ts_time, ts_emit };
     logger_rows r = rows;
@@ -426,7 +426,7 @@ sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint
 }
 
 typedef struct ev_ctx {
-    sw_rct_event_fn cb;
+    sw_rct_event_cb cb;
     void *user;
 } ev_ctx;
 
@@ -439,7 +439,7 @@ static int ev_emit(sw_rct_client *c, const sw_rct_value *v, size_t i, void *ctx)
 }
 
 sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsigned max_queries,
-                            sw_rct_event_fn cb, void *user, unsigned *queries_out)
+                            sw_rct_event_cb cb, void *user, unsigned *queries_out)
 {
     static const logger_rows rows = { SW_RCT_EVENT_TABLE_ID, SW_RCT_TYPE_EVENT_TABLE, ev_count, ev_time, ev_emit };
     ev_ctx t = { cb, user };

@@ -44,7 +44,7 @@ typedef struct sw_rct_client_config {
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg);
 
-typedef struct sw_rct_client_stats {
+typedef struct sw_rct_client_counters {
     uint64_t requests;        /* requests asked for by the caller */
     uint64_t attempts;        /* frames sent, retries included */
     uint64_t retries;
@@ -55,18 +55,18 @@ typedef struct sw_rct_client_stats {
     uint64_t decode_errors;   /* right id, but the payload does not decode (cut short) */
     uint64_t stale;           /* right id, but the echo of an earlier logger query */
     uint64_t reconnects;
-} sw_rct_client_stats;
+} sw_rct_client_counters;
 
 typedef struct sw_rct_client sw_rct_client;
 
 /* Optional hook for --frame-debug style tracing: dir is "send" or "recv". It
  * only watches the bytes go by, so it has nothing to stop and returns nothing. */
-typedef void (*sw_rct_trace_fn)(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user);
+typedef void (*sw_rct_trace_cb)(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user);
 
 struct sw_rct_client {
     sw_rct_client_config cfg;
-    sw_rct_client_stats stats;
-    sw_rct_trace_fn trace;
+    sw_rct_client_counters counters;
+    sw_rct_trace_cb trace;
     void *trace_user;
     /* The accepted reply of the last successful request (for debug output). */
     uint8_t last_command;
@@ -129,9 +129,9 @@ sw_err sw_rct_client_read(sw_rct_client *c, const sw_rct_object *obj, sw_rct_val
 sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_rct_value *v);
 
 /* Called for each time-series point / event row; return non-zero to stop. */
-typedef int (*sw_rct_point_fn)(sw_rct_client *c, const sw_rct_object *obj, uint32_t timestamp, float value,
+typedef int (*sw_rct_point_cb)(sw_rct_client *c, const sw_rct_object *obj, uint32_t timestamp, float value,
                                void *user);
-typedef int (*sw_rct_event_fn)(sw_rct_client *c, const sw_rct_event_row *row, void *user);
+typedef int (*sw_rct_event_cb)(sw_rct_client *c, const sw_rct_event_row *row, void *user);
 
 /*
  * Download a logger object for device times [from, to): query at `to`, then
@@ -141,10 +141,10 @@ typedef int (*sw_rct_event_fn)(sw_rct_client *c, const sw_rct_event_row *row, vo
  * range. *queries_out (may be NULL) counts queries made.
  */
 sw_err sw_rct_client_timeseries(sw_rct_client *c, const sw_rct_object *obj, uint32_t from, uint32_t to,
-                                unsigned max_queries, sw_rct_point_fn cb, void *user,
+                                unsigned max_queries, sw_rct_point_cb cb, void *user,
                                 unsigned *queries_out);
 sw_err sw_rct_client_events(sw_rct_client *c, uint32_t from, uint32_t to, unsigned max_queries,
-                            sw_rct_event_fn cb, void *user, unsigned *queries_out);
+                            sw_rct_event_cb cb, void *user, unsigned *queries_out);
 
 /* Object id of the event table (logger.error_log_time_stamp). */
 #define SW_RCT_EVENT_TABLE_ID 0x6F3876BCu

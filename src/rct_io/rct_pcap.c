@@ -10,6 +10,7 @@
  */
 #include "rct_io/rct_pcap.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ void sw_tcp_endpoint_text(const sw_tcp_endpoint *ep, char out[64])
     snprintf(out + n, (size_t)(64 - n), "]:%u", (unsigned)ep->port);
 }
 
-static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_pkt_info *out)
+static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_tcp_segment *out)
 {
     if (n < 20)
         return SW_ERR_TRUNCATED;
@@ -58,7 +59,7 @@ static sw_err parse_tcp(const uint8_t *p, size_t n, size_t ip_payload_len, sw_pk
     return SW_OK;
 }
 
-static sw_err parse_ip(const uint8_t *p, size_t n, sw_pkt_info *out)
+static sw_err parse_ip(const uint8_t *p, size_t n, sw_tcp_segment *out)
 {
     if (n < 1)
         return SW_ERR_TRUNCATED;
@@ -114,17 +115,17 @@ static sw_err parse_ip(const uint8_t *p, size_t n, sw_pkt_info *out)
     return SW_ERR_UNSUPPORTED;
 }
 
-sw_err sw_pkt_parse(int linktype, const uint8_t *p, size_t n, sw_pkt_info *out)
+sw_err sw_tcp_segment_parse(int linktype, const uint8_t *p, size_t n, sw_tcp_segment *out)
 {
     memset(out, 0, sizeof *out);
     switch (linktype) {
-    case SW_LINK_NULL:
-    case SW_LINK_LOOP:
+    case SW_LINKTYPE_NULL:
+    case SW_LINKTYPE_LOOP:
         /* A 4-byte address family in varying byte order; the IP version nibble says enough. */
         if (n < 4)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 4, n - 4, out);
-    case SW_LINK_ETHERNET: {
+    case SW_LINKTYPE_ETHERNET: {
         if (n < 14)
             return SW_ERR_TRUNCATED;
         size_t off = 12;
@@ -140,17 +141,17 @@ sw_err sw_pkt_parse(int linktype, const uint8_t *p, size_t n, sw_pkt_info *out)
             return SW_ERR_UNSUPPORTED;
         return parse_ip(p + off, n - off, out);
     }
-    case SW_LINK_LINUX_SLL:
+    case SW_LINKTYPE_LINUX_SLL:
         if (n < 16)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 16, n - 16, out);
-    case SW_LINK_LINUX_SLL2:
+    case SW_LINKTYPE_LINUX_SLL2:
         if (n < 20)
             return SW_ERR_TRUNCATED;
         return parse_ip(p + 20, n - 20, out);
-    case SW_LINK_RAW:
-    case SW_LINK_RAW_IPV4:
-    case SW_LINK_RAW_IPV6:
+    case SW_LINKTYPE_RAW:
+    case SW_LINKTYPE_RAW_IPV4:
+    case SW_LINKTYPE_RAW_IPV6:
         return parse_ip(p, n, out);
     default:
         return SW_ERR_UNSUPPORTED;
@@ -159,7 +160,12 @@ sw_err sw_pkt_parse(int linktype, const uint8_t *p, size_t n, sw_pkt_info *out)
 
 /* ---- reassembly ------------------------------------------------------------ */
 
-void sw_tcp_reasm_init(sw_tcp_reasm *r) { memset(r, 0, sizeof *r); }
+void sw_tcp_reasm_init(sw_tcp_reasm *r, sw_tcp_deliver_cb deliver, void *user)
+{
+    memset(r, 0, sizeof *r);
+    r->deliver = deliver;
+    r->user = user;
+}
 
 void sw_tcp_reasm_free(sw_tcp_reasm *r)
 {
@@ -177,24 +183,35 @@ static void remove_pending(sw_tcp_reasm *r, size_t i)
     r->n_pend--;
 }
 
-/* Deliver `len` bytes starting at sequence `seq` (<= next), skipping what was already delivered. */
-static void deliver_from(sw_tcp_reasm *r, uint32_t seq, const uint8_t *data, size_t len, uint32_t gap,
-                         sw_tcp_deliver_fn deliver, void *user)
+/*
+ * Deliver `len` bytes starting at sequence `seq` (<= next), skipping what was
+ * already delivered. The bytes count as delivered even when the callback
+ * stops; its value is returned.
+ */
+static int deliver_from(sw_tcp_reasm *r, uint32_t seq, const uint8_t *data, size_t len, uint32_t gap)
 {
     uint32_t behind = r->next - seq;
     if ((size_t)behind >= len) {
         r->duplicate += len;
-        return;
+        return 0;
     }
     r->duplicate += behind;
     size_t fresh = len - behind;
-    deliver(user, data + behind, fresh, gap);
     r->next += (uint32_t)fresh;
     r->delivered += fresh;
+    return r->deliver(r, data + behind, fresh, gap, r->user);
+}
+
+/* Deliver one held-back segment and let it go. */
+static int deliver_pending(sw_tcp_reasm *r, size_t i, uint32_t gap)
+{
+    int rc = deliver_from(r, r->pend[i].seq, r->pend[i].data, r->pend[i].len, gap);
+    remove_pending(r, i);
+    return rc;
 }
 
 /* Deliver held-back segments that have become contiguous. */
-static void drain(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
+static int drain(sw_tcp_reasm *r)
 {
     bool progress = true;
     while (progress && r->n_pend) {
@@ -202,19 +219,21 @@ static void drain(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
         for (size_t i = 0; i < r->n_pend; i++) {
             int32_t off = (int32_t)(r->pend[i].seq - r->next);
             if (off <= 0) {
-                deliver_from(r, r->pend[i].seq, r->pend[i].data, r->pend[i].len, 0, deliver, user);
-                remove_pending(r, i);
+                int rc = deliver_pending(r, i, 0);
+                if (rc)
+                    return rc;
                 progress = true;
                 break;
             }
         }
     }
+    return 0;
 }
 
-void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
+int sw_tcp_reasm_flush(sw_tcp_reasm *r)
 {
-    drain(r, deliver, user);
-    while (r->n_pend) {
+    int rc = drain(r);
+    while (!rc && r->n_pend) {
         size_t best = 0;
         for (size_t i = 1; i < r->n_pend; i++)
             if (r->pend[i].seq - r->next < r->pend[best].seq - r->next)
@@ -222,14 +241,34 @@ void sw_tcp_reasm_flush(sw_tcp_reasm *r, sw_tcp_deliver_fn deliver, void *user)
         uint32_t gap = r->pend[best].seq - r->next;
         r->gaps++;
         r->next = r->pend[best].seq;
-        deliver_from(r, r->pend[best].seq, r->pend[best].data, r->pend[best].len, gap, deliver, user);
-        remove_pending(r, best);
-        drain(r, deliver, user);
+        rc = deliver_pending(r, best, gap);
+        if (!rc)
+            rc = drain(r);
     }
+    return rc;
 }
 
-sw_err sw_tcp_reasm_add(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *data, size_t len,
-                        sw_tcp_deliver_fn deliver, void *user)
+/* Keep an out-of-order segment for later; false when there is no memory for it. */
+static bool hold(sw_tcp_reasm *r, uint32_t seq, const uint8_t *data, size_t len)
+{
+    if (r->n_pend == r->cap_pend) {
+        size_t cap = r->cap_pend ? r->cap_pend * 2 : 8;
+        sw_tcp_pending *np = realloc(r->pend, cap * sizeof *np);
+        if (!np)
+            return false;
+        r->pend = np;
+        r->cap_pend = cap;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return false;
+    memcpy(copy, data, len);
+    r->pend[r->n_pend++] = (sw_tcp_pending){ .seq = seq, .len = len, .data = copy };
+    r->pend_bytes += len;
+    return true;
+}
+
+int sw_tcp_reasm_push(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *data, size_t len)
 {
     if (syn) {
         seq += 1; /* the SYN occupies one sequence number */
@@ -239,34 +278,22 @@ sw_err sw_tcp_reasm_add(sw_tcp_reasm *r, uint32_t seq, bool syn, const uint8_t *
         }
     }
     if (len == 0)
-        return SW_OK;
+        return 0;
     if (!r->have_next) {
         r->next = seq;
         r->have_next = true;
     }
     int32_t off = (int32_t)(seq - r->next);
     if (off <= 0) {
-        deliver_from(r, seq, data, len, 0, deliver, user);
-        drain(r, deliver, user);
-        return SW_OK;
+        int rc = deliver_from(r, seq, data, len, 0);
+        return rc ? rc : drain(r);
     }
+    int rc = 0;
     if (r->pend_bytes + len > SW_TCP_REASM_MAX_PENDING)
-        sw_tcp_reasm_flush(r, deliver, user);
-    if (r->n_pend == r->cap_pend) {
-        size_t cap = r->cap_pend ? r->cap_pend * 2 : 8;
-        sw_tcp_pending *np = realloc(r->pend, cap * sizeof *np);
-        if (!np)
-            return SW_ERR_NO_MEMORY;
-        r->pend = np;
-        r->cap_pend = cap;
-    }
-    uint8_t *copy = malloc(len);
-    if (!copy)
-        return SW_ERR_NO_MEMORY;
-    memcpy(copy, data, len);
-    r->pend[r->n_pend++] = (sw_tcp_pending){ .seq = seq, .len = len, .data = copy };
-    r->pend_bytes += len;
-    return SW_OK;
+        rc = sw_tcp_reasm_flush(r);
+    if (!hold(r, seq, data, len))
+        r->dropped++;
+    return rc;
 }
 
 /* ---- capture files ------------------------------------------------------------ */
@@ -280,16 +307,17 @@ struct flow_slot {
 };
 
 struct read_ctx {
-    sw_pcap_data_fn cb;
+    sw_pcap_data_cb cb;
     void *user;
-    const sw_pcap_flow *flow;
-    int64_t ts_ns;
 };
 
-static void on_deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
+/* r is the reassembler inside its flow's slot: the slot is found from it, so
+ * the flow table may move while it grows. */
+static int on_deliver(sw_tcp_reasm *r, const uint8_t *data, size_t len, uint32_t gap, void *user)
 {
-    struct read_ctx *c = user;
-    c->cb(c->user, c->flow, c->ts_ns, data, len, gap);
+    const struct read_ctx *c = user;
+    const struct flow_slot *f = (const void *)((char *)r - offsetof(struct flow_slot, reasm));
+    return c->cb(&f->flow, f->last_ts, data, len, gap, c->user);
 }
 
 static bool same_ep(const sw_tcp_endpoint *a, const sw_tcp_endpoint *b)
@@ -297,11 +325,11 @@ static bool same_ep(const sw_tcp_endpoint *a, const sw_tcp_endpoint *b)
     return a->ipv6 == b->ipv6 && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
 }
 
-sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
-                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len)
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *user,
+                    sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
-    sw_pcap_stats st = { 0 };
+    sw_pcap_counters st = { 0 };
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!pc) {
         if (errbuf && errbuf_len)
@@ -312,13 +340,15 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *u
     struct flow_slot *flows = NULL;
     size_t n_flows = 0, cap_flows = 0;
     sw_err err = SW_OK;
+    struct read_ctx ctx = { cb, user };
+    int stop = 0;
     struct pcap_pkthdr *hdr;
     const u_char *pkt;
     int rc;
-    while ((rc = pcap_next_ex(pc, &hdr, &pkt)) == 1) {
+    while (!stop && (rc = pcap_next_ex(pc, &hdr, &pkt)) == 1) {
         st.packets++;
-        sw_pkt_info info;
-        if (sw_pkt_parse(linktype, pkt, hdr->caplen, &info) != SW_OK)
+        sw_tcp_segment info;
+        if (sw_tcp_segment_parse(linktype, pkt, hdr->caplen, &info) != SW_OK)
             continue;
         if (port && info.src.port != port && info.dst.port != port)
             continue;
@@ -339,45 +369,42 @@ sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *u
                 cap_flows = cap;
             }
             flows[i].flow = (sw_pcap_flow){ .index = (unsigned)i, .src = info.src, .dst = info.dst };
-            sw_tcp_reasm_init(&flows[i].reasm);
+            sw_tcp_reasm_init(&flows[i].reasm, on_deliver, &ctx);
             n_flows++;
         }
         /* With nanosecond precision requested, tv_usec holds nanoseconds. */
         flows[i].last_ts = (int64_t)hdr->ts.tv_sec * 1000000000LL + (int64_t)hdr->ts.tv_usec;
-        struct read_ctx ctx = { cb, user, &flows[i].flow, flows[i].last_ts };
-        if (sw_tcp_reasm_add(&flows[i].reasm, info.seq, info.syn, info.payload, info.payload_len,
-                             on_deliver, &ctx) != SW_OK)
-            flows[i].reasm.gaps++;
+        stop = sw_tcp_reasm_push(&flows[i].reasm, info.seq, info.syn, info.payload, info.payload_len);
     }
-    if (rc == -1 && err == SW_OK) {
+    if (!stop && rc == -1 && err == SW_OK) {
         if (errbuf && errbuf_len)
             snprintf(errbuf, errbuf_len, "%s", pcap_geterr(pc));
         err = SW_ERR_IO;
     }
     for (size_t i = 0; i < n_flows; i++) {
-        struct read_ctx ctx = { cb, user, &flows[i].flow, flows[i].last_ts };
-        sw_tcp_reasm_flush(&flows[i].reasm, on_deliver, &ctx);
+        if (!stop)
+            stop = sw_tcp_reasm_flush(&flows[i].reasm);
         st.bytes += flows[i].reasm.delivered;
         st.duplicate_bytes += flows[i].reasm.duplicate;
-        st.gaps += flows[i].reasm.gaps;
+        st.gaps += flows[i].reasm.gaps + flows[i].reasm.dropped;
         sw_tcp_reasm_free(&flows[i].reasm);
     }
     st.flows = n_flows;
     free(flows);
     pcap_close(pc);
-    if (stats)
-        *stats = st;
+    if (counters)
+        *counters = st;
     return err;
 }
 
 #else
 
-sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_fn cb, void *user,
-                    sw_pcap_stats *stats, char *errbuf, size_t errbuf_len)
+sw_err sw_pcap_read(const char *path, uint16_t port, sw_pcap_data_cb cb, void *user,
+                    sw_pcap_counters *counters, char *errbuf, size_t errbuf_len)
 {
     (void)path; (void)port; (void)cb; (void)user;
-    if (stats)
-        memset(stats, 0, sizeof *stats);
+    if (counters)
+        memset(counters, 0, sizeof *counters);
     if (errbuf && errbuf_len)
         snprintf(errbuf, errbuf_len, "this build has no pcap support (install libpcap-dev and rebuild)");
     return SW_ERR_UNSUPPORTED;

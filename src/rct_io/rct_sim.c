@@ -6,7 +6,9 @@
  * name; everything else gets a plausible, stable value derived from its unit
  * and a hash of its id, so that no object answers with a placeholder zero or
  * "ABCDEFG" and the same object always answers alike. Fault bits (fault[n].flt)
- * stay zero: a healthy plant.
+ * stay zero: a healthy plant. Signs follow the real device: battery power is
+ * positive while discharging, and the grid feed-in energy counters
+ * (energy.e_grid_feed_*) are negative.
  */
 #include "rct_io/rct_sim.h"
 
@@ -100,8 +102,9 @@ static double energy_in(const sw_rct_sim_config *s, ekind k, int64_t from, int64
     return counter(&b, k) - counter(&a, k);
 }
 
-/* energy.e_<kind>_<day|month|year|total>[_sum][i] */
-static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
+/* How much energy.e_<kind>_<day|month|year|total>[_sum][i] counts (positive). */
+static bool energy_amount(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x,
+                          double *out)
 {
     if (!starts(name, "energy.e_"))
         return false;
@@ -122,6 +125,16 @@ static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t n
     if (!period)
         return false;
     *out = energy_in(s, k, period_start(s, now, period), now);
+    return true;
+}
+
+/* energy.e_<kind>_<day|month|year|total>[_sum][i]; feed-in counts negative, as real devices send it. */
+static bool energy_value(const sw_rct_sim_config *s, const char *name, int64_t now, const sw_sim_sample *x, double *out)
+{
+    if (!energy_amount(s, name, now, x, out))
+        return false;
+    if (starts(name, "energy.e_grid_feed_"))
+        *out = -*out;
     return true;
 }
 
@@ -184,8 +197,11 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
         return x->temp_battery_c;
     if (!strcmp(n, "battery.min_cell_temperature"))
         return x->temp_battery_c - 1.5;
+    /* Lifetime energy into and out of the battery. */
     if (!strcmp(n, "battery.stored_energy"))
-        return x->soc * s->model.battery_wh;
+        return counter(x, E_BATIN);
+    if (!strcmp(n, "battery.used_energy"))
+        return counter(x, E_BATOUT);
     if (!strcmp(n, "battery.max_cell_voltage"))
         return 3.30 + 0.15 * x->soc + 0.01;
     if (!strcmp(n, "battery.min_cell_voltage"))
@@ -274,6 +290,8 @@ static int64_t int_value(const sw_rct_sim_config *s, const sw_rct_object *o, int
         return 8 | 2048; /* calibrated, not balancing */
     if (!strcmp(n, "power_mng.n_batteries"))
         return 1;
+    if (!strcmp(n, "battery.cycles")) /* full discharges since commissioning */
+        return s->model.battery_wh > 0 ? (int64_t)(counter(x, E_BATOUT) / s->model.battery_wh) : 0;
     if (strstr(n, ".time") || strstr(n, "last_rescan") || strstr(n, "timestamp"))
         return now - (int64_t)(h(s, o->id, 1) % (7 * DAY));
     if (!strcmp(n, "dc_conv.dc_conv_struct[0].enabled") || !strcmp(n, "dc_conv.dc_conv_struct[1].enabled"))
@@ -666,9 +684,9 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
                          sw_rct_sim_reply *r)
 {
     memset(r, 0, sizeof *r);
-    uint64_t nreq = s->stats.requests++;
+    uint64_t nreq = s->counters.requests++;
     if (req->kind == SW_RCT_FRAME_EXTENSION) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
     bool plant = sw_rct_command_is_plant(req->command);
@@ -678,7 +696,7 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     bool is_write = base == SW_RCT_CMD_WRITE || base == SW_RCT_CMD_LONG_WRITE;
     if (!obj || (!is_read && !is_write) || (plant && !plant_member(s, req->address)) ||
         (s->cfg.static_values && (plant || !is_read))) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
     uint8_t payload[2048];
@@ -688,16 +706,16 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     if (is_write && logger) {
         /* A logger query: the payload is the device time to look back from. */
         if (req->payload_len != 4) {
-            s->stats.ignored++;
+            s->counters.ignored++;
             return SW_OK;
         }
-        s->stats.queries++;
+        s->counters.queries++;
         e = sw_rct_sim_logger_payload(s, obj, sw_be32(req->payload), payload, sizeof payload, &len);
     } else if (is_write) {
         sw_rct_value v;
         if (sw_rct_reply_storage_size(req) || req->payload_len > SW_RCT_SIM_WRITE_MAX ||
             sw_rct_decode_reply(req, NULL, &v, NULL, 0) != SW_OK) {
-            s->stats.ignored++;
+            s->counters.ignored++;
             return SW_OK;
         }
         sw_rct_sim_stored *w = (sw_rct_sim_stored *)find_written(s, obj->id, req->address);
@@ -710,7 +728,7 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         w->address = plant ? req->address : 0;
         w->len = (uint16_t)req->payload_len;
         memcpy(w->data, req->payload, req->payload_len);
-        s->stats.writes++;
+        s->counters.writes++;
         /* The device confirms with the value it now holds. */
         memcpy(payload, w->data, w->len);
         len = w->len;
@@ -719,14 +737,14 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         e = sw_rct_sim_payload(s, obj, plant ? req->address : 0, now_s, payload, sizeof payload, &len);
     }
     if (e != SW_OK) {
-        s->stats.ignored++;
+        s->counters.ignored++;
         return SW_OK;
     }
 
     /* Faults, decided per request from the seed so that runs repeat. */
     const sw_rct_sim_faults *f = &s->cfg.faults;
     if (f->drop > 0 && u01(&s->cfg, 0xD0, nreq) < f->drop) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         r->dropped = true;
         return SW_OK;
     }
@@ -747,19 +765,19 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
             if (build_response(out, cap, &n, plant, req->address, other->id, op, olen, false) != SW_OK)
                 return SW_ERR_NO_SPACE;
             used = n;
-            s->stats.foreign++;
+            s->counters.foreign++;
             r->foreign = true;
             break;
         }
     }
     if (f->truncate > 0 && len > 0 && u01(&s->cfg, 0x7C, nreq) < f->truncate) {
         len = (size_t)(h(&s->cfg, 0x7D, nreq) % len);
-        s->stats.truncated++;
+        s->counters.truncated++;
         r->truncated = true;
     }
     if (f->delay > 0 && u01(&s->cfg, 0xDE, nreq) < f->delay) {
         r->delay_ms = f->delay_ms;
-        s->stats.delayed++;
+        s->counters.delayed++;
     }
     size_t n;
     e = build_response(out + used, cap - used, &n, plant, plant ? req->address : 0, obj->id, payload, len,
@@ -767,6 +785,6 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
     if (e != SW_OK)
         return e;
     r->len = used + n;
-    s->stats.answered++;
+    s->counters.answered++;
     return SW_OK;
 }

@@ -58,10 +58,10 @@ typedef struct sw_rct_sim_config {
     sw_rct_sim_faults faults;
 } sw_rct_sim_config;
 
-typedef struct sw_rct_sim_stats {
+typedef struct sw_rct_sim_counters {
     uint64_t requests, answered, ignored, writes, queries;
     uint64_t truncated, dropped, delayed, foreign;
-} sw_rct_sim_stats;
+} sw_rct_sim_counters;
 
 typedef struct sw_rct_sim_stored {
     uint32_t id, address;
@@ -71,7 +71,7 @@ typedef struct sw_rct_sim_stored {
 
 typedef struct sw_rct_sim {
     sw_rct_sim_config cfg;
-    sw_rct_sim_stats stats;
+    sw_rct_sim_counters counters;
     /* Values clients wrote, answered instead of the model's (volatile, like the device's RAM). */
     sw_rct_sim_stored written[SW_RCT_SIM_MAX_WRITES];
     size_t n_written;
@@ -138,7 +138,7 @@ typedef struct sw_rct_sim_log_event {
 typedef struct sw_rct_sim_server sw_rct_sim_server;
 
 /* Log hook: it watches what the server does and steers nothing, so it returns nothing. */
-typedef void (*sw_rct_sim_log_fn)(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void *user);
+typedef void (*sw_rct_sim_log_cb)(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void *user);
 
 typedef struct sw_rct_sim_server_config {
     const char *host;          /* NULL = 127.0.0.1 */
@@ -151,7 +151,7 @@ typedef struct sw_rct_sim_server_config {
     bool broadcast;            /* copy every reply to every client, like the device's bridge */
     size_t max_clients;        /* default 64; also limited by the loop's SW_LOOP_MAX_FDS */
     volatile sig_atomic_t *stop; /* sw_rct_sim_serve ends when *stop becomes non-zero */
-    sw_rct_sim_log_fn log;
+    sw_rct_sim_log_cb log;
     void *log_user;
     /* sw_rct_sim_serve calls this once listening, with the bound port (e.g. to print it). */
     void (*ready)(sw_rct_sim_server *srv, uint16_t port, void *user);

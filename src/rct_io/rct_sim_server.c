@@ -237,12 +237,12 @@ static bool on_readable(sw_rct_sim_server *sv, size_t ci)
     int64_t mono = sw_now_monotonic_ns();
     size_t off = 0;
     while (off < (size_t)r && !sv->conns[ci].dead) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t n = sw_rct_receiver_push(sv->conns[ci].rx, buf + off, (size_t)r - off, &ev);
         off += n;
-        if (ev.kind == SW_RCT_RX_FRAME)
+        if (ev.kind == SW_RCT_RECEIVER_FRAME)
             handle_frame(sv, ci, &ev.frame, mono);
-        else if (ev.kind == SW_RCT_RX_ERROR)
+        else if (ev.kind == SW_RCT_RECEIVER_ERROR)
             emit(sv, SW_RCT_SIM_LOG_BAD_FRAME, &sv->conns[ci], &ev.frame, NULL, NULL, 0, ev.error, NULL);
         else
             break;

@@ -121,6 +121,13 @@ static double join_threshold(unsigned j)
     return NIGHT_SUN + 0.004 * (double)(j % 8);
 }
 
+/* Hand an event to the callback, unless there is none or it asked to stop. */
+static void tell(sw_tigo_sim *s, const sw_tigo_sim_event *ev)
+{
+    if (s->on_event && !s->stopped)
+        s->stopped = s->on_event(s, ev, s->user);
+}
+
 /* ---- task queue ------------------------------------------------------------ */
 static void push_task(sw_tigo_sim *s, uint8_t kind, unsigned gi, uint16_t arg, bool front)
 {
@@ -319,10 +326,8 @@ static void node_join(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t t_ns)
     push_task(s, T_PV_CONFIG, gi, id, false);
     push_task(s, T_STRING_VERSION, gi, id, false);
     push_task(s, T_STRING_INFO, gi, id, false);
-    if (s->on_event) {
-        sw_tigo_sim_event ev = { SW_TIGO_SIM_EV_NODE_JOINED, g->id, id, NULL };
-        s->on_event(s->user, &ev);
-    }
+    sw_tigo_sim_event ev = { SW_TIGO_SIM_EV_NODE_JOINED, g->id, id, NULL };
+    tell(s, &ev);
 }
 
 /* Bring nodes up or down with the light and collect measurements up to t. */
@@ -337,11 +342,8 @@ static void advance_nodes(sw_tigo_sim *s, unsigned gi, int64_t t_ns)
             node_join(s, gi, j, t_ns);
         } else if (!lit && n->online) {
             n->online = false;
-            if (s->on_event) {
-                sw_tigo_sim_event ev = { SW_TIGO_SIM_EV_NODE_LEFT, g->id, (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j),
-                                         NULL };
-                s->on_event(s->user, &ev);
-            }
+            sw_tigo_sim_event ev = { SW_TIGO_SIM_EV_NODE_LEFT, g->id, (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j), NULL };
+            tell(s, &ev);
         }
         if (!n->online)
             continue;
@@ -437,9 +439,9 @@ static int64_t do_poll(sw_tigo_sim *s, unsigned gi, int64_t t)
         const sw_tigo_sim_packet *q = &g->queue[i];
         if (q->type == SW_TIGO_PT_STRING_RESPONSE)
             s->counters.string_responses++;
-        if (q->is_report && s->on_event) {
+        if (q->is_report) {
             sw_tigo_sim_event ev = { SW_TIGO_SIM_EV_REPORT_SENT, g->id, q->node, &q->report };
-            s->on_event(s->user, &ev);
+            tell(s, &ev);
         }
     }
     if (carried) {
@@ -837,7 +839,9 @@ const uint8_t *sw_tigo_sim_node_address(const sw_tigo_sim *s, unsigned gi, unsig
     return gi < s->cfg.gateways && j < s->cfg.panels ? s->gw[gi].nodes[j].address : NULL;
 }
 
-const sw_tigo_sim_counters *sw_tigo_sim_counters_get(const sw_tigo_sim *s)
+const sw_tigo_sim_counters *sw_tigo_sim_get_counters(const sw_tigo_sim *s)
 {
     return &s->counters;
 }
+
+int sw_tigo_sim_stopped(const sw_tigo_sim *s) { return s->stopped; }

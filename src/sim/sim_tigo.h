@@ -85,7 +85,16 @@ typedef struct sw_tigo_sim_event {
     const sw_tigo_sim_report *report; /* REPORT_SENT only */
 } sw_tigo_sim_event;
 
-typedef void (*sw_tigo_sim_event_cb)(void *user, const sw_tigo_sim_event *ev);
+typedef struct sw_tigo_sim sw_tigo_sim;
+
+/*
+ * Called with each event while the bus is generated: the simulator, the
+ * event, the user pointer given at init. Return 0 to go on; any other value
+ * stops the events: the simulator calls back no more (sw_tigo_sim_stopped
+ * says with what value), while the bus itself goes on, since it cannot stop
+ * in the middle of an exchange.
+ */
+typedef int (*sw_tigo_sim_event_cb)(sw_tigo_sim *s, const sw_tigo_sim_event *ev, void *user);
 
 typedef struct sw_tigo_sim_counters {
     uint64_t frames, bytes, polls, power_reports, topology_reports, string_responses;
@@ -137,10 +146,12 @@ typedef struct sw_tigo_sim_frame {
     uint8_t bytes[SW_TIGO_SIM_FRAME_MAX];
 } sw_tigo_sim_frame;
 
-typedef struct sw_tigo_sim {
+/* Holds no pointer to itself: it may be moved between calls. */
+struct sw_tigo_sim {
     sw_tigo_sim_config cfg;
     sw_tigo_sim_event_cb on_event;
     void *user;
+    int stopped;              /* what on_event returned to stop, else 0 */
     sw_tigo_sim_counters counters;
     int64_t now_ns;           /* the controller's cursor on the bus */
     uint8_t sequence;         /* command sequence number, skips 00 and FF */
@@ -155,7 +166,7 @@ typedef struct sw_tigo_sim {
     size_t frame_head, n_frames;
     sw_tigo_sim_frame frames[SW_TIGO_SIM_FRAMES];
     sw_tigo_sim_gateway gw[SW_TIGO_SIM_MAX_GATEWAYS];
-} sw_tigo_sim;
+};
 
 /*
  * Check cfg and set up the bus. SW_ERR_INVALID_ARGUMENT for zero or too many
@@ -184,7 +195,9 @@ const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s);
 /* Gateway absolute slot counter value (epoch bits included) at bus time t. */
 uint16_t sw_tigo_sim_slot_counter(const sw_tigo_sim *s, unsigned gateway_index, int64_t t_ns);
 
-const sw_tigo_sim_counters *sw_tigo_sim_counters_get(const sw_tigo_sim *s);
+const sw_tigo_sim_counters *sw_tigo_sim_get_counters(const sw_tigo_sim *s);
+/* The non-zero value the event callback returned to stop, or 0. */
+int sw_tigo_sim_stopped(const sw_tigo_sim *s);
 
 /*
  * The 13-byte report core from r's raw fields (12-bit fields masked to 12

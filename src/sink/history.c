@@ -547,7 +547,7 @@ sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, 
         bind_real(st, 6, v->number);
     else
         sqlite3_bind_null(st, 6);
-    bind_text(st, 7, v->text);
+    bind_text(st, 7, v->json ? v->json : v->text); /* structured values as their JSON, whole */
     return step(h, st);
 }
 
@@ -601,7 +601,7 @@ typedef struct history_sink {
     sw_loop *loop;
     sw_history_config cfg;
     sw_history *h;
-    sw_history_stats stats;
+    sw_history_counters counters;
     uint64_t commit_timer;
     uint64_t prune_timer;
     bool error_logged;
@@ -619,19 +619,19 @@ static int64_t on_commit(sw_loop *loop, uint64_t id, void *user)
     history_sink *s = user;
     s->commit_timer = 0;
     if (sw_history_commit(s->h) == SW_OK)
-        s->stats.commits++;
+        s->counters.commits++;
     else
-        s->stats.errors++;
+        s->counters.errors++;
     return -1;
 }
 
 static void added(history_sink *s, sw_err e)
 {
     if (e == SW_OK) {
-        s->stats.rows++;
+        s->counters.rows++;
         s->error_logged = false;
     } else {
-        s->stats.errors++;
+        s->counters.errors++;
         if (!s->error_logged)
             SW_LOGE(LOG_TARGET, "cannot store a row in %s: %s", s->cfg.path, sw_history_errmsg(s->h));
         s->error_logged = true;
@@ -707,10 +707,10 @@ static int64_t on_prune(sw_loop *loop, uint64_t id, void *user)
     uint64_t n = 0;
     int64_t cutoff = sink_now(s) - (int64_t)s->cfg.retention_days * 86400 * 1000000000LL;
     if (sw_history_prune(s->h, cutoff, PRUNE_CHUNK, &n) != SW_OK) {
-        s->stats.errors++;
+        s->counters.errors++;
         SW_LOGW(LOG_TARGET, "pruning %s failed: %s", s->cfg.path, sw_history_errmsg(s->h));
     }
-    s->stats.pruned += n;
+    s->counters.pruned += n;
     /* A full chunk means more is waiting: come back soon, after other work had its turn. */
     if (n >= PRUNE_CHUNK)
         return 50;
@@ -730,10 +730,10 @@ static void history_close(void *self)
     free(s);
 }
 
-void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
+void sw_history_get_counters(const void *sink_self, sw_history_counters *out)
 {
     const history_sink *s = sink_self;
-    *out = s->stats;
+    *out = s->counters;
 }
 
 static const sw_sink_ops history_ops = {
@@ -814,7 +814,7 @@ sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64
     (void)h; (void)before_ns; (void)limit; (void)deleted;
     return SW_ERR_UNSUPPORTED;
 }
-void sw_history_get_stats(const void *sink_self, sw_history_stats *out)
+void sw_history_get_counters(const void *sink_self, sw_history_counters *out)
 {
     (void)sink_self;
     memset(out, 0, sizeof *out);

@@ -10,12 +10,14 @@
 #include "sink/sink_influx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "model/fields.h"
 #include "sunwire/core.h"
@@ -246,10 +248,13 @@ sw_err sw_influx_inverter_value_line(char *buf, size_t cap, const sw_inverter_va
     sw_influx_line_tag(&l, "inverter", v->inverter);
     sw_influx_line_tag(&l, "object", v->object_name);
     sw_influx_line_tag(&l, "unit", v->unit);
-    if (v->is_number)
+    if (v->is_number) {
         sw_influx_line_field_double(&l, "value", v->number);
-    else
+    } else {
         sw_influx_line_field_string(&l, "text", v->text);
+        if (v->json)
+            sw_influx_line_field_string(&l, "json", v->json);
+    }
     return sw_influx_line_end(&l, v->timestamp_ns ? v->timestamp_ns : now_ns, prec, len_out);
 }
 
@@ -338,6 +343,20 @@ sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *va
             c->dest = SW_INFLUX_DEST_HTTP;
         else
             return set_err(err, errcap, key, value, "is not one of stdout, file, http");
+    } else if (strcmp(key, "api") == 0) {
+        if (strcmp(value, "v1") == 0 || strcmp(value, "1") == 0)
+            c->api = SW_INFLUX_API_V1;
+        else if (strcmp(value, "v2") == 0 || strcmp(value, "2") == 0)
+            c->api = SW_INFLUX_API_V2;
+        else
+            return set_err(err, errcap, key, value, "is not one of v1, v2");
+    } else if (strcmp(key, "db") == 0 || strcmp(key, "rp") == 0 || strcmp(key, "user") == 0 ||
+               strcmp(key, "password") == 0) {
+        char *dst = key[0] == 'd' ? c->db : key[0] == 'r' ? c->rp : key[0] == 'u' ? c->user : c->password;
+        size_t cap = key[0] == 'd' ? sizeof c->db : key[0] == 'r' ? sizeof c->rp
+                   : key[0] == 'u' ? sizeof c->user : sizeof c->password;
+        if (!copy_text(dst, cap, value))
+            return set_err(err, errcap, key, NULL, "is too long");
     } else if (strcmp(key, "file") == 0 || strcmp(key, "url") == 0 || strcmp(key, "org") == 0 ||
                strcmp(key, "bucket") == 0 || strcmp(key, "token") == 0) {
         char *dst = key[0] == 'f' ? c->file : key[0] == 'u' ? c->url : key[0] == 'o' ? c->org
@@ -384,10 +403,10 @@ sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *va
 typedef struct influx_sink {
     sw_loop *loop;
     sw_influx_config cfg;
-    FILE *fp;                 /* stdout or the file */
-    bool own_fp;
-    sw_influx_stats stats;
-    /* Lines waiting for the next batch. */
+    FILE *fp;                 /* stdout */
+    int fd;                   /* the file, or -1 */
+    sw_influx_counters counters;
+    /* Lines waiting for the next batch (whole lines only). */
     char *pending;
     size_t pending_len, pending_cap;
     unsigned pending_lines;
@@ -399,14 +418,23 @@ typedef struct influx_sink {
     bool in_flight;
     unsigned backoff_ms;
     uint64_t retry_timer;
+    /* The outage being reported: first failure, attempts since, last log line. */
+    int64_t outage_start_ms, outage_logged_ms;
+    unsigned outage_failures;
+    uint64_t outage_dropped_at_start;
 #if SUNWIRE_HAVE_CURL
     CURLM *multi;
     CURL *easy;
     struct curl_slist *headers;
     char write_url[1024];
+    char reply[256];          /* the start of the server's answer, for messages */
+    size_t reply_len;
     uint64_t curl_timer;
 #endif
 } influx_sink;
+
+/* While an outage lasts, one reminder per this many milliseconds. */
+#define OUTAGE_LOG_EVERY_MS (10 * 60 * 1000)
 
 static int64_t wall_ns(void)
 {
@@ -415,18 +443,61 @@ static int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void start_request(influx_sink *s);
+
+/*
+ * The file gets whole lines only: all waiting lines in one write(), so a
+ * reader never sees a line cut at a stdio buffer boundary. A short write (disk
+ * full) is undone by truncating back, so the file still ends with a line break.
+ */
+static void file_flush(influx_sink *s)
+{
+    if (s->fd < 0 || s->pending_len == 0)
+        return;
+    off_t start = lseek(s->fd, 0, SEEK_END);
+    size_t done = 0;
+    int err = 0;
+    while (done < s->pending_len) {
+        ssize_t w = write(s->fd, s->pending + done, s->pending_len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (done == s->pending_len) {
+        s->counters.written += s->pending_lines;
+    } else {
+        SW_LOGW(LOG_TARGET, "writing %s failed: %s; %u lines dropped", s->cfg.file, strerror(err),
+                s->pending_lines);
+        if (start >= 0 && done > 0 && ftruncate(s->fd, start) != 0)
+            SW_LOGW(LOG_TARGET, "cannot cut %s back to whole lines: %s", s->cfg.file, strerror(errno));
+        s->counters.dropped += s->pending_lines;
+    }
+    s->pending_len = 0;
+    s->pending_lines = 0;
+}
 
 static int64_t on_flush_timer(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     influx_sink *s = user;
     s->flush_timer = 0;
-    if (s->fp) {
+    if (s->fp)
         fflush(s->fp);
-    } else if (!s->in_flight && s->retry_timer == 0) {
+    else if (s->fd >= 0)
+        file_flush(s);
+    else if (!s->in_flight && s->retry_timer == 0)
         start_request(s);
-    }
     return -1;
 }
 
@@ -436,19 +507,64 @@ static void arm_flush(influx_sink *s)
         s->flush_timer = sw_loop_add_timer(s->loop, s->cfg.flush_ms, on_flush_timer, s);
 }
 
+/* Bytes of buf's first line, with its line break (all of buf when it has none). */
+static size_t first_line(const char *buf, size_t len)
+{
+    const char *nl = memchr(buf, '\n', len);
+    return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+/*
+ * Make room for n more bytes within max_buffer by dropping the oldest lines:
+ * first from a batch that waits for its retry, then from the pending lines.
+ * At least a sixteenth of the buffer goes at once, so a long outage costs one
+ * memmove per sixteenth, not one per line. False when n cannot fit at all.
+ */
+static bool make_room(influx_sink *s, size_t n)
+{
+    if (n > s->cfg.max_buffer)
+        return false;
+    while (s->pending_len + s->batch_len + n > s->cfg.max_buffer) {
+        size_t want = s->pending_len + s->batch_len + n - s->cfg.max_buffer;
+        if (want < s->cfg.max_buffer / 16)
+            want = s->cfg.max_buffer / 16;
+        char *buf;
+        size_t *len;
+        unsigned *lines;
+        if (s->batch_len > 0 && !s->in_flight) {
+            buf = s->batch, len = &s->batch_len, lines = &s->batch_lines;
+        } else if (s->pending_len > 0) {
+            buf = s->pending, len = &s->pending_len, lines = &s->pending_lines;
+        } else {
+            return false;
+        }
+        size_t cut = 0;
+        unsigned dropped = 0;
+        while (cut < *len && cut < want) {
+            cut += first_line(buf + cut, *len - cut);
+            dropped++;
+        }
+        memmove(buf, buf + cut, *len - cut);
+        *len -= cut;
+        *lines -= dropped;
+        s->counters.dropped += dropped;
+    }
+    return true;
+}
+
 static void emit(influx_sink *s, const char *line, size_t n)
 {
-    s->stats.lines++;
+    s->counters.lines++;
     if (s->fp) {
         if (fwrite(line, 1, n, s->fp) == n)
-            s->stats.written++;
+            s->counters.written++;
         else
-            s->stats.dropped++;
+            s->counters.dropped++;
         arm_flush(s);
         return;
     }
-    if (s->pending_len + s->batch_len + n > s->cfg.max_buffer) {
-        s->stats.dropped++;
+    if (!make_room(s, n)) {
+        s->counters.dropped++;
         return;
     }
     if (s->pending_len + n > s->pending_cap) {
@@ -457,7 +573,7 @@ static void emit(influx_sink *s, const char *line, size_t n)
             cap *= 2;
         char *p = realloc(s->pending, cap);
         if (!p) {
-            s->stats.dropped++;
+            s->counters.dropped++;
             return;
         }
         s->pending = p;
@@ -466,7 +582,9 @@ static void emit(influx_sink *s, const char *line, size_t n)
     memcpy(s->pending + s->pending_len, line, n);
     s->pending_len += n;
     s->pending_lines++;
-    if (s->pending_lines >= s->cfg.batch_lines && !s->in_flight && s->retry_timer == 0)
+    if (s->pending_lines >= s->cfg.batch_lines && s->fd >= 0)
+        file_flush(s);
+    else if (s->pending_lines >= s->cfg.batch_lines && !s->in_flight && s->retry_timer == 0)
         start_request(s);
     else
         arm_flush(s);
@@ -509,8 +627,16 @@ static void on_inverter_value(void *self, const sw_inverter_value *v)
     influx_sink *s = self;
     char line[LINE_MAX_BYTES];
     size_t n;
-    if (sw_influx_inverter_value_line(line, sizeof line, v, wall_ns(), s->cfg.precision, &n) == SW_OK)
+    if (sw_influx_inverter_value_line(line, sizeof line, v, wall_ns(), s->cfg.precision, &n) == SW_OK) {
         emit(s, line, n);
+        return;
+    }
+    /* A long text or structured value: a line as long as it needs (escaping at most doubles it). */
+    size_t cap = LINE_MAX_BYTES + 2 * (strlen(v->text) + (v->json ? strlen(v->json) : 0));
+    char *big = malloc(cap);
+    if (big && sw_influx_inverter_value_line(big, cap, v, wall_ns(), s->cfg.precision, &n) == SW_OK)
+        emit(s, big, n);
+    free(big);
 }
 
 static void on_gateway(void *self, const sw_gateway *g)
@@ -536,7 +662,7 @@ static void on_event(void *self, const sw_event *ev)
     influx_sink *s = self;
     char json[1024];
     if (sw_event_json(ev, json, sizeof json, NULL) != SW_OK) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     const char *kind = sw_event_kind_name(ev->kind);
@@ -545,7 +671,7 @@ static void on_event(void *self, const sw_event *ev)
     char *line = malloc(cap);
     size_t n;
     if (!line) {
-        s->stats.dropped++;
+        s->counters.dropped++;
         return;
     }
     if (sw_influx_event_line(line, cap, kind, json, wall_ns(), s->cfg.precision, &n) == SW_OK)
@@ -553,10 +679,11 @@ static void on_event(void *self, const sw_event *ev)
     free(line);
 }
 
-void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out)
+void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out)
 {
     const influx_sink *s = sink_self;
-    *out = s->stats;
+    *out = s->counters;
+    out->waiting = s->pending_lines + s->batch_lines;
 }
 
 /* ---- HTTP delivery through curl multi ------------------------------------------ */
@@ -625,10 +752,20 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* Keeps the start of the server's answer: InfluxDB explains a refusal there. */
+static size_t keep_reply(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    (void)ptr; (void)userdata;
-    return size * nmemb;
+    influx_sink *s = userdata;
+    size_t n = size * nmemb;
+    size_t room = sizeof s->reply - 1 - s->reply_len;
+    size_t take = n < room ? n : room;
+    memcpy(s->reply + s->reply_len, ptr, take);
+    s->reply_len += take;
+    s->reply[s->reply_len] = '\0';
+    for (size_t i = 0; i < s->reply_len; i++)
+        if (s->reply[i] == '\n' || s->reply[i] == '\r')
+            s->reply[i] = ' ';
+    return n;
 }
 
 static void schedule_retry(influx_sink *s)
@@ -640,6 +777,43 @@ static void schedule_retry(influx_sink *s)
     else
         s->backoff_ms = s->cfg.retry_max_ms;
     s->retry_timer = sw_loop_add_timer(s->loop, s->backoff_ms, on_retry_timer, s);
+}
+
+/*
+ * One failed attempt: the batch stays and is retried. The first failure of
+ * an outage is logged with its reason, then one reminder every ten minutes;
+ * the recovery logs the summary (outage_ended).
+ */
+static void outage_failed(influx_sink *s, const char *why)
+{
+    int64_t now = mono_ms();
+    s->counters.failures++;
+    if (s->outage_failures++ == 0) {
+        s->outage_start_ms = now;
+        s->outage_logged_ms = now;
+        s->outage_dropped_at_start = s->counters.dropped;
+        SW_LOGW(LOG_TARGET, "InfluxDB write failed: %s; keeping the lines (up to %zu bytes) and retrying", why,
+                s->cfg.max_buffer);
+    } else if (now - s->outage_logged_ms >= OUTAGE_LOG_EVERY_MS) {
+        s->outage_logged_ms = now;
+        SW_LOGW(LOG_TARGET,
+                "InfluxDB writes still failing after %u attempts in %lld s: %s; %u lines waiting, %llu dropped",
+                s->outage_failures, (long long)((now - s->outage_start_ms) / 1000), why,
+                s->pending_lines + s->batch_lines,
+                (unsigned long long)(s->counters.dropped - s->outage_dropped_at_start));
+    }
+    schedule_retry(s);
+}
+
+/* The server answered (`how`: "writes succeed again", "answers again"): the summary of the outage, if any. */
+static void outage_ended(influx_sink *s, const char *how)
+{
+    if (s->outage_failures > 0)
+        SW_LOGW(LOG_TARGET, "InfluxDB %s after %u failed attempts in %lld s; %llu lines dropped meanwhile", how,
+                s->outage_failures, (long long)((mono_ms() - s->outage_start_ms) / 1000),
+                (unsigned long long)(s->counters.dropped - s->outage_dropped_at_start));
+    s->outage_failures = 0;
+    s->backoff_ms = 0;
 }
 
 static void check_done(influx_sink *s)
@@ -655,24 +829,27 @@ static void check_done(influx_sink *s)
         curl_multi_remove_handle(s->multi, msg->easy_handle);
         s->in_flight = false;
         if (rc == CURLE_OK && status >= 200 && status < 300) {
-            s->stats.written += s->batch_lines;
+            s->counters.written += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
-            s->backoff_ms = 0;
-        } else if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429 && status != 408) {
-            /* The server understood and refused the data: sending it again cannot help. */
-            SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld); dropped", s->batch_lines, status);
-            s->stats.dropped += s->batch_lines;
+            outage_ended(s, "writes succeed again");
+        } else if (rc == CURLE_OK && (status == 400 || status == 413)) {
+            /* The data itself was refused (malformed, or too large): sending it again cannot help. */
+            SW_LOGW(LOG_TARGET, "InfluxDB refused a batch of %u lines (HTTP %ld: %s); dropped", s->batch_lines,
+                    status, s->reply);
+            s->counters.dropped += s->batch_lines;
             s->batch_len = 0;
             s->batch_lines = 0;
-            s->backoff_ms = 0;
+            outage_ended(s, "answers again");
         } else {
-            s->stats.failures++;
+            /* Unreachable, overloaded, or refused for a reason the user can fix (a database or
+             * bucket still to be created, a password): keep the batch and try again. */
+            char why[400];
             if (rc != CURLE_OK)
-                SW_LOGW(LOG_TARGET, "InfluxDB write failed: %s; retrying", curl_easy_strerror(rc));
+                snprintf(why, sizeof why, "%s", curl_easy_strerror(rc));
             else
-                SW_LOGW(LOG_TARGET, "InfluxDB write failed: HTTP %ld; retrying", status);
-            schedule_retry(s);
+                snprintf(why, sizeof why, "HTTP %ld %s", status, s->reply);
+            outage_failed(s, why);
             continue;
         }
         if (s->pending_lines >= s->cfg.batch_lines)
@@ -701,42 +878,64 @@ static void start_request(influx_sink *s)
     }
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
+    s->reply_len = 0;
+    s->reply[0] = '\0';
     if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
-        s->stats.failures++;
-        schedule_retry(s);
+        outage_failed(s, "the request could not be started");
         return;
     }
     s->in_flight = true;
-    s->stats.requests++;
+    s->counters.requests++;
+}
+
+/* The precision parameter as each API spells it: v1 says "u" for microseconds. */
+static const char *api_precision(const influx_sink *s)
+{
+    if (s->cfg.api == SW_INFLUX_API_V1 && s->cfg.precision == SW_INFLUX_PRECISION_US)
+        return "u";
+    return sw_influx_precision_name(s->cfg.precision);
 }
 
 static sw_err http_open(influx_sink *s)
 {
-    char *org = NULL, *bucket = NULL;
     /* Reference-counted by libcurl; paired with the cleanup in http_close. */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->easy = curl_easy_init();
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi)
         return SW_ERR_NO_MEMORY;
-    org = curl_easy_escape(s->easy, s->cfg.org, 0);
-    bucket = curl_easy_escape(s->easy, s->cfg.bucket, 0);
     const char *base = s->cfg.url;
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/')
         bl--;
-    int n = snprintf(s->write_url, sizeof s->write_url, "%.*s/api/v2/write?org=%s&bucket=%s&precision=%s",
-                     (int)bl, base, org ? org : "", bucket ? bucket : "",
-                     sw_influx_precision_name(s->cfg.precision));
-    curl_free(org);
-    curl_free(bucket);
+    int n;
+    if (s->cfg.api == SW_INFLUX_API_V1) {
+        char *db = curl_easy_escape(s->easy, s->cfg.db, 0);
+        char *rp = curl_easy_escape(s->easy, s->cfg.rp, 0);
+        n = snprintf(s->write_url, sizeof s->write_url, "%.*s/write?db=%s%s%s&precision=%s", (int)bl, base,
+                     db ? db : "", s->cfg.rp[0] ? "&rp=" : "", s->cfg.rp[0] && rp ? rp : "", api_precision(s));
+        curl_free(db);
+        curl_free(rp);
+        if (s->cfg.user[0]) {
+            curl_easy_setopt(s->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+            curl_easy_setopt(s->easy, CURLOPT_USERNAME, s->cfg.user);
+            curl_easy_setopt(s->easy, CURLOPT_PASSWORD, s->cfg.password);
+        }
+    } else {
+        char *org = curl_easy_escape(s->easy, s->cfg.org, 0);
+        char *bucket = curl_easy_escape(s->easy, s->cfg.bucket, 0);
+        n = snprintf(s->write_url, sizeof s->write_url, "%.*s/api/v2/write?org=%s&bucket=%s&precision=%s",
+                     (int)bl, base, org ? org : "", bucket ? bucket : "", api_precision(s));
+        curl_free(org);
+        curl_free(bucket);
+        if (s->cfg.token[0]) {
+            char auth[300];
+            snprintf(auth, sizeof auth, "Authorization: Token %s", s->cfg.token);
+            s->headers = curl_slist_append(s->headers, auth);
+        }
+    }
     if (n < 0 || (size_t)n >= sizeof s->write_url)
         return SW_ERR_TOO_LONG;
-    if (s->cfg.token[0]) {
-        char auth[300];
-        snprintf(auth, sizeof auth, "Authorization: Token %s", s->cfg.token);
-        s->headers = curl_slist_append(s->headers, auth);
-    }
     s->headers = curl_slist_append(s->headers, "Content-Type: text/plain; charset=utf-8");
     /* No "Expect: 100-continue" round trip before each batch. */
     s->headers = curl_slist_append(s->headers, "Expect:");
@@ -745,7 +944,8 @@ static sw_err http_open(influx_sink *s)
     curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)s->cfg.timeout_ms);
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg.timeout_ms);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, keep_reply);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "sunwire/" SUNWIRE_VERSION);
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
@@ -787,16 +987,16 @@ static void http_drain(influx_sink *s)
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, limit);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->batch);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->batch_len);
-    s->stats.requests++;
+    s->counters.requests++;
     long status = 0;
     CURLcode rc = curl_easy_perform(s->easy);
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status >= 200 && status < 300) {
-        s->stats.written += s->batch_lines;
+        s->counters.written += s->batch_lines;
         s->batch_len = 0;
         s->batch_lines = 0;
     } else {
-        s->stats.failures++;
+        s->counters.failures++;
         SW_LOGW(LOG_TARGET, "InfluxDB write at shutdown failed (%s, HTTP %ld); %u lines lost",
                 rc == CURLE_OK ? "answered" : curl_easy_strerror(rc), status, s->batch_lines);
     }
@@ -836,12 +1036,13 @@ static void influx_close(void *self)
     if (s->cfg.dest == SW_INFLUX_DEST_HTTP)
         http_close(s);
 #endif
-    if (s->fp) {
+    if (s->fp)
         fflush(s->fp);
-        if (s->own_fp)
-            fclose(s->fp);
+    if (s->fd >= 0) {
+        file_flush(s);
+        close(s->fd);
     }
-    s->stats.dropped += s->pending_lines + s->batch_lines;
+    s->counters.dropped += s->pending_lines + s->batch_lines;
     free(s->pending);
     free(s->batch);
     free(s);
@@ -868,7 +1069,8 @@ sw_err sw_influx_start(sw_loop *loop, sw_model *model, const sw_influx_config *c
     if (c->dest == SW_INFLUX_DEST_HTTP)
         return SW_ERR_UNSUPPORTED;
 #endif
-    if (c->dest == SW_INFLUX_DEST_HTTP && (!c->url[0] || !c->bucket[0]))
+    if (c->dest == SW_INFLUX_DEST_HTTP &&
+        (!c->url[0] || (c->api == SW_INFLUX_API_V1 ? !c->db[0] : !c->bucket[0])))
         return SW_ERR_INVALID_ARGUMENT;
     if (c->dest == SW_INFLUX_DEST_FILE && !c->file[0])
         return SW_ERR_INVALID_ARGUMENT;
@@ -877,16 +1079,16 @@ sw_err sw_influx_start(sw_loop *loop, sw_model *model, const sw_influx_config *c
         return SW_ERR_NO_MEMORY;
     s->loop = loop;
     s->cfg = *c;
+    s->fd = -1;
     if (c->dest == SW_INFLUX_DEST_STDOUT) {
         s->fp = stdout;
     } else if (c->dest == SW_INFLUX_DEST_FILE) {
-        s->fp = fopen(c->file, "a");
-        if (!s->fp) {
+        s->fd = open(c->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (s->fd < 0) {
             SW_LOGE(LOG_TARGET, "cannot open %s: %s", c->file, strerror(errno));
             free(s);
             return SW_ERR_OPEN;
         }
-        s->own_fp = true;
     }
 #if SUNWIRE_HAVE_CURL
     else {

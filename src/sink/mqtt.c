@@ -13,6 +13,15 @@
  * the last will says "offline"), then discovery for everything in the model,
  * then the state messages queued during the outage, then a fresh snapshot of
  * every device so the newest state always lands last.
+ *
+ * Home Assistant subscribes to an entity's state topic only after it has
+ * processed the entity's discovery, and states are not retained by default:
+ * a state sent right behind new discovery is lost, and a sensor that rarely
+ * changes (a gateway's firmware or address) would stay "unknown" for days.
+ * So whenever discovery went out (a connect, a new or changed device, Home
+ * Assistant's birth message), every current state is sent again once
+ * resend_delay has passed since the last such moment (one timer; a steady
+ * trickle of discovery delays it by four times resend_delay at most).
  */
 #include "sink/sink_mqtt.h"
 
@@ -48,13 +57,16 @@ struct mqtt_sink {
     enum conn_state state;
     int fd;                      /* registered with the loop, -1 = none */
     int fd_events;
-    uint64_t misc_timer, reconnect_timer, coalesce_timer, connect_timer;
+    uint64_t misc_timer, reconnect_timer, coalesce_timer, connect_timer, resend_timer;
+    int64_t discovery_at_ms;     /* when discovery last went out (or Home Assistant announced itself) */
+    int64_t resend_asked_ms;     /* when the pending resend was first asked for */
     int backoff_ms;
     bool closing;
     bool warned_connect;         /* the first failure of an outage is a warning, the rest debug */
     unsigned warned_size;        /* oversized discovery is reported once */
+    unsigned warned_brief;       /* and so is the strings' discovery sent without statistics */
     sw_mqtt_queue queue;
-    sw_mqtt_stats stats;
+    sw_mqtt_counters counters;
     char status_topic[SW_MQTT_TOPIC_MAX];
     char *buf;                   /* PAYLOAD_MAX bytes */
     struct seen *seen;
@@ -125,7 +137,7 @@ static enum pub_result publish_now(struct mqtt_sink *s, const char *topic, const
 {
     int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, s->cfg.qos, retain);
     if (rc == MOSQ_ERR_SUCCESS) {
-        s->stats.published++;
+        s->counters.published++;
         return PUB_OK;
     }
     if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NOMEM) {
@@ -151,11 +163,13 @@ static void publish_state(struct mqtt_sink *s, const char *topic, const char *pa
     }
     if (sw_mqtt_queue_push(&s->queue, topic, payload, len, s->cfg.retain_state) != SW_OK)
         SW_LOGW(LOG_TARGET, "out of memory queueing a message for %s", topic);
-    s->stats.queued = s->queue.count;
-    s->stats.dropped = s->queue.dropped;
+    s->counters.queued = s->queue.count;
+    s->counters.dropped = s->queue.dropped;
     if (failed) /* the connection is going; the message waits for the next one */
         connection_lost(s, "publish failed");
 }
+
+static void schedule_resend(struct mqtt_sink *s);
 
 static void emit_discovery(void *user, const char *topic, const char *payload, size_t len)
 {
@@ -171,6 +185,7 @@ static void emit_discovery(void *user, const char *topic, const char *payload, s
         return; /* everything is announced again on connect */
     if (publish_now(s, topic, payload, len, s->cfg.retain_discovery) != PUB_OK)
         return;
+    schedule_resend(s);
     if (i == s->seen_count) {
         if (s->seen_count == s->seen_cap) {
             size_t ncap = s->seen_cap ? 2 * s->seen_cap : 64;
@@ -189,6 +204,10 @@ static void discovery_result(struct mqtt_sink *s, sw_err e, const char *what)
 {
     if (e == SW_ERR_NO_SPACE && !s->warned_size++)
         SW_LOGW(LOG_TARGET, "discovery for %s does not fit in %d bytes; not announced", what, PAYLOAD_MAX);
+    if (e == SW_ERR_TOO_LONG && !s->warned_brief++)
+        SW_LOGW(LOG_TARGET, "discovery for %s with their statistics does not fit in %d bytes; announced without "
+                "the statistics, which stay in the state topics (discovery = entity has no such limit)", what,
+                PAYLOAD_MAX);
 }
 
 static bool ensure_ptrs(struct mqtt_sink *s, size_t n)
@@ -283,11 +302,13 @@ static void send_string_state(struct mqtt_sink *s, const sw_string_agg *a)
         publish_state(s, topic, s->buf, len);
 }
 
+static void send_snapshot(struct mqtt_sink *s);
+
 /* Discovery for every device, then (after the queue) the current state of every device. */
 static void announce_all(struct mqtt_sink *s, bool snapshot)
 {
     s->seen_count = 0;
-    s->stats.discovery_rounds++;
+    s->counters.discovery_rounds++;
     size_t n = sw_model_gateway_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_gateway *g = sw_model_gateway_at(s->model, i);
@@ -317,16 +338,23 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     while (s->state == ST_CONNECTED && s->queue.count) {
         const sw_mqtt_msg *m = sw_mqtt_queue_front(&s->queue);
         if (publish_now(s, m->topic, m->payload, m->len, m->retain) == PUB_CONN_DOWN) {
-            s->stats.queued = s->queue.count;
+            s->counters.queued = s->queue.count;
             connection_lost(s, "publish failed"); /* the rest waits for the next connection */
             return;
         }
         sw_mqtt_queue_pop(&s->queue);
     }
-    s->stats.queued = s->queue.count;
-    if (!snapshot || s->state != ST_CONNECTED)
+    s->counters.queued = s->queue.count;
+    if (snapshot)
+        send_snapshot(s);
+}
+
+/* The current state of every device (panels once they reported). */
+static void send_snapshot(struct mqtt_sink *s)
+{
+    if (s->state != ST_CONNECTED)
         return;
-    n = sw_model_gateway_count(s->model);
+    size_t n = sw_model_gateway_count(s->model);
     for (size_t i = 0; i < n; i++)
         if (sw_model_gateway_at(s->model, i))
             send_gateway(s, sw_model_gateway_at(s->model, i));
@@ -344,6 +372,30 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     for (size_t i = 0; i < n; i++)
         if (sw_model_inverter_at(s->model, i))
             send_inverter(s, sw_model_inverter_at(s->model, i));
+}
+
+static int64_t on_resend_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    struct mqtt_sink *s = user;
+    int64_t now = sw_loop_now_ms();
+    int64_t wait = s->discovery_at_ms + s->cfg.resend_delay_ms - now;
+    if (wait > 0 && now - s->resend_asked_ms < 4 * (int64_t)s->cfg.resend_delay_ms)
+        return wait; /* more discovery went out meanwhile: give Home Assistant time for that too */
+    s->resend_timer = 0;
+    send_snapshot(s);
+    return -1;
+}
+
+static void schedule_resend(struct mqtt_sink *s)
+{
+    if (s->closing)
+        return;
+    s->discovery_at_ms = sw_loop_now_ms();
+    if (!s->resend_timer) {
+        s->resend_asked_ms = s->discovery_at_ms;
+        s->resend_timer = sw_loop_add_timer(s->loop, s->cfg.resend_delay_ms, on_resend_timer, s);
+    }
 }
 
 /* ---- connection management ------------------------------------------------ */
@@ -374,7 +426,7 @@ static void connection_lost(struct mqtt_sink *s, const char *why)
     bool was_connected = s->state == ST_CONNECTED;
     stop_connect_timer(s);
     s->state = ST_IDLE;
-    s->stats.connected = false;
+    s->counters.connected = false;
     sync_fd(s);
     if (was_connected)
         SW_LOGW(LOG_TARGET, "lost the broker %s:%u (%s); queueing state messages (at most %zu)", s->cfg.host,
@@ -431,10 +483,10 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
     }
     stop_connect_timer(s);
     s->state = ST_CONNECTED;
-    s->stats.connected = true;
-    s->stats.connects++;
+    s->counters.connected = true;
+    s->counters.connects++;
     s->backoff_ms = s->cfg.reconnect_min_ms;
-    if (s->warned_connect || s->stats.connects == 1)
+    if (s->warned_connect || s->counters.connects == 1)
         SW_LOGI(LOG_TARGET, "connected to %s:%u", s->cfg.host, (unsigned)s->cfg.port);
     s->warned_connect = false;
     publish_now(s, s->status_topic, "online", 6, true);
@@ -459,8 +511,11 @@ static void on_message(struct mosquitto *mosq, void *user, const struct mosquitt
     /* Home Assistant's birth message: it restarted and forgot everything not retained. */
     if (s->cfg.ha_status_topic[0] && strcmp(m->topic, s->cfg.ha_status_topic) == 0 && m->payloadlen == 6 &&
         memcmp(m->payload, "online", 6) == 0) {
-        SW_LOGI(LOG_TARGET, "Home Assistant came online; announcing again");
-        announce_all(s, true);
+        SW_LOGI(LOG_TARGET, "Home Assistant came online; announcing again, states in %d ms", s->cfg.resend_delay_ms);
+        /* Every discovery message goes out again, and so the states follow resend_delay later: sent now,
+         * they would reach a Home Assistant that has not subscribed to their topics yet. */
+        announce_all(s, false);
+        schedule_resend(s);
     }
 }
 
@@ -579,6 +634,8 @@ static void op_close(void *self)
         sw_loop_del_timer(s->loop, s->misc_timer);
     if (s->reconnect_timer)
         sw_loop_del_timer(s->loop, s->reconnect_timer);
+    if (s->resend_timer)
+        sw_loop_del_timer(s->loop, s->resend_timer);
     stop_connect_timer(s);
     mosquitto_destroy(s->mosq);
     mosquitto_lib_cleanup();
@@ -688,13 +745,13 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
     return SW_OK;
 }
 
-void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+void sw_mqtt_get_counters(const sw_sink *sink, sw_mqtt_counters *out)
 {
     memset(out, 0, sizeof *out);
     if (!sink || sink->ops != &mqtt_ops)
         return;
     const struct mqtt_sink *s = sink->self;
-    *out = s->stats;
+    *out = s->counters;
     out->queued = s->queue.count;
     out->dropped = s->queue.dropped;
 }
@@ -707,7 +764,7 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
     return SW_ERR_UNSUPPORTED;
 }
 
-void sw_mqtt_get_stats(const sw_sink *sink, sw_mqtt_stats *out)
+void sw_mqtt_get_counters(const sw_sink *sink, sw_mqtt_counters *out)
 {
     (void)sink;
     memset(out, 0, sizeof *out);

@@ -33,6 +33,7 @@ void sw_mqtt_config_defaults(sw_mqtt_config *c)
     c->reconnect_max_ms = 60000;
     c->connect_timeout_ms = 10000;
     c->coalesce_ms = 250;
+    c->resend_delay_ms = 5000;
 }
 
 #if defined(__GNUC__)
@@ -143,6 +144,17 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
         return SW_OK;
     }
 
+    if (strcmp(key, "instance_id") == 0) {
+        /* Home Assistant ids and discovery topics are made from it: plain characters only, nothing to slug. */
+        size_t n = strlen(value);
+        if (n == 0 || n >= sizeof c->instance_id || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
+            return fail(err, errcap, "mqtt instance_id: \"%s\" must be 1 to %zu letters, digits, '_' or '-'", value,
+                        sizeof c->instance_id - 1);
+        memcpy(c->instance_id, value, n + 1);
+        return SW_OK;
+    }
+
     bool *flag = strcmp(key, "tls") == 0            ? &c->tls
                  : strcmp(key, "tls_insecure") == 0 ? &c->tls_insecure
                  : strcmp(key, "retain") == 0       ? &c->retain_state
@@ -202,6 +214,7 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
         { "reconnect_max", &c->reconnect_max_ms, 10, 3600000 },
         { "connect_timeout", &c->connect_timeout_ms, 100, 600000 },
         { "coalesce", &c->coalesce_ms, 0, 60000 },
+        { "resend_delay", &c->resend_delay_ms, 0, 600000 },
     };
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
         if (strcmp(key, durations[i].key) != 0)
@@ -260,6 +273,13 @@ static size_t put(char *out, size_t cap, const char *fmt, ...)
         return 0;
     }
     return (size_t)n;
+}
+
+size_t sw_mqtt_instance_id(char *out, size_t cap, const sw_mqtt_config *c)
+{
+    if (c->instance_id[0])
+        return put(out, cap, "%s", c->instance_id);
+    return sw_mqtt_slug(out, cap, c->base_topic);
 }
 
 size_t sw_mqtt_panel_id(char *out, size_t cap, const sw_panel *p)

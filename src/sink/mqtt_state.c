@@ -14,6 +14,7 @@
 #include "sunwire/core.h"
 #include "sunwire/json.h"
 #include "model/fields.h"
+#include "sink/ha_inverter.h"
 #include "sink/mqtt_internal.h"
 
 static sw_err finish(sw_json *j, size_t *len)
@@ -82,14 +83,7 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
         char key[SW_MODEL_NAME_MAX + 8];
         if (!sw_mqtt_value_key(key, sizeof key, v->object_name))
             continue;
-        sw_json_key(&j, key);
-        if (v->is_number) {
-            sw_ha_value_class vc;
-            sw_ha_classify_value(v, &vc);
-            sw_json_double(&j, vc.scale == 1.0 ? v->number : sw_mqtt_round(v->number * vc.scale, 6));
-        } else {
-            sw_json_string(&j, v->text);
-        }
+        sw_ha_inverter_value_json(&j, v, key);
     }
     sw_json_object_end(&j);
     return finish(&j, len);

@@ -8,6 +8,7 @@
  */
 #include "sink/sink_prometheus.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "model/fields.h"
 #include "sunwire/core.h"
@@ -166,26 +169,68 @@ static void sample(pbuf *b, const char *name, double v, ...)
 
 /* ---- panels ------------------------------------------------------------------ */
 
-/* A field's sample value: numbers as they are, bools as 1/0, times in Unix seconds. */
+/* Prometheus wants base units (https://prometheus.io/docs/practices/naming/): the factor from a
+ * model unit to the base unit its metric name says. Units not listed are base units already. */
+typedef struct base_unit {
+    const char *unit;
+    double scale;
+} base_unit;
+
+static const base_unit base_units[] = {
+    { "Wh", 3600.0 },      /* joules */
+    { "%", 0.01 },         /* ratio 0-1 */
+    { "Ah", 3600.0 },      /* coulombs */
+    { "min", 60.0 },       /* seconds */
+    { "days", 86400.0 },   /* seconds */
+};
+
+static double base_scale(const char *unit)
+{
+    for (size_t i = 0; i < sizeof base_units / sizeof *base_units; i++)
+        if (unit && strcmp(base_units[i].unit, unit) == 0)
+            return base_units[i].scale;
+    return 1.0;
+}
+
+/* A field's sample value in its base unit: bools as 1/0, times in Unix seconds. */
 static double field_value(const sw_field *f, const void *rec)
 {
     if (f->type == SW_FT_TIME)
         return (double)sw_field_int(f, rec) / 1e9;
-    return sw_field_number(f, rec);
+    return sw_field_number(f, rec) * base_scale(f->unit);
 }
 
+/* A panel's series carry only labels that never change for its record: the source, the
+ * gateway and node it reports as, and the series id fixed when the record was created.
+ * What is learnt or configured later (barcode, name, string) is on sunwire_panel_info. */
 typedef struct panel_labels {
-    char gw[8], node[8];
+    char gw[8], node[8], id[SW_MODEL_NAME_MAX];
 } panel_labels;
 
-#define PANEL_LABELS(p, l)                                                                                  \
-    "source", (p)->source, "gateway", (l).gw, "node", (l).node, "panel", (p)->name, "barcode", (p)->barcode, \
-        "string", (p)->string_name
+#define PANEL_LABELS(p, l) "source", (p)->source, "gateway", (l).gw, "node", (l).node, "panel", (l).id
 
 static void fill_panel_labels(const sw_panel *p, panel_labels *l)
 {
     snprintf(l->gw, sizeof l->gw, "%u", (unsigned)p->gateway_id);
     snprintf(l->node, sizeof l->node, "%u", (unsigned)p->node_id);
+    if (p->series_id[0])
+        snprintf(l->id, sizeof l->id, "%s", p->series_id);
+    else
+        snprintf(l->id, sizeof l->id, "%u-%u", (unsigned)p->gateway_id, (unsigned)p->node_id);
+}
+
+/* Whether panel p has a sample of field f. A reported value exists only once a report came.
+ * Once the panel is offline its instantaneous readings are stale: with night = zero the model
+ * has set the zeroed ones to 0 and they are exported as such; every other one (and all of
+ * them with night = unavailable) is left out, as an exporter does with a target that is gone.
+ * Energy, the online flag and the last report time stay. */
+static bool panel_has_sample(const sw_field *f, const sw_panel *p, sw_night_mode night)
+{
+    if ((f->flags & SW_FF_REPORTED) && p->last_seen_ns == 0)
+        return false;
+    if ((f->flags & SW_FF_LIVE) && !p->online)
+        return night == SW_NIGHT_ZERO && (f->flags & SW_FF_NIGHT_ZERO);
+    return true;
 }
 
 static void render_panels(pbuf *b, const sw_model *m)
@@ -193,15 +238,18 @@ static void render_panels(pbuf *b, const sw_model *m)
     size_t n = sw_model_panel_count(m);
     if (n == 0)
         return;
+    const sw_model_options *opt = sw_model_get_options(m);
+    sw_night_mode night = opt ? opt->night_mode : SW_NIGHT_UNAVAILABLE;
     panel_labels l;
-    family(b, "sunwire_panel_info", "gauge", "Panel identity; the value is always 1.");
+    family(b, "sunwire_panel_info", "gauge",
+           "Panel identity: its name, barcode and string as known now; the value is always 1.");
     for (size_t i = 0; i < n; i++) {
         const sw_panel *p = sw_model_panel_at(m, i);
         fill_panel_labels(p, &l);
-        sample(b, "sunwire_panel_info", 1, PANEL_LABELS(p, l), "mapped", p->mapped ? "true" : "false", NULL);
+        sample(b, "sunwire_panel_info", 1, PANEL_LABELS(p, l), "name", p->name, "barcode", p->barcode, "string",
+               p->string_name, "mapped", p->mapped ? "true" : "false", NULL);
     }
-    /* One family per field with a metric (model/fields.h); a reported value exists only once a
-     * report came, so a never-seen panel has no reading to show. */
+    /* One family per field with a metric (model/fields.h), in its base unit. */
     for (size_t k = 0; k < sw_panel_field_count; k++) {
         const sw_field *f = &sw_panel_fields[k];
         if (!f->prom.metric)
@@ -209,7 +257,7 @@ static void render_panels(pbuf *b, const sw_model *m)
         family(b, f->prom.metric, f->prom.type, f->meaning);
         for (size_t i = 0; i < n; i++) {
             const sw_panel *p = sw_model_panel_at(m, i);
-            if ((f->flags & SW_FF_REPORTED) && p->last_seen_ns == 0)
+            if (!panel_has_sample(f, p, night))
                 continue;
             fill_panel_labels(p, &l);
             sample(b, f->prom.metric, field_value(f, p), PANEL_LABELS(p, l), NULL);
@@ -311,31 +359,35 @@ static void render_sources(pbuf *b, const sw_model *m)
 
 /* ---- inverters -------------------------------------------------------------------- */
 
+/* Inverter values go to the family of their registry unit, converted to its base unit
+ * (base_scale): every name ends in the unit it carries, as on the panels. */
 typedef struct unit_family {
-    const char *unit;        /* registry unit */
+    const char *unit;        /* registry unit (as the model carries it) */
     const char *name;        /* metric name */
     const char *type;
-    double scale;            /* to the base unit */
     int energy_counter;      /* 1: only objects whose name says "total"; 0: only the others; -1: any */
     const char *help;
 } unit_family;
 
 static const unit_family unit_families[] = {
-    { "V", "sunwire_inverter_volts", "gauge", 1, -1, "Inverter values measured in volts." },
-    { "A", "sunwire_inverter_amperes", "gauge", 1, -1, "Inverter values measured in amperes." },
-    { "W", "sunwire_inverter_watts", "gauge", 1, -1, "Inverter values measured in watts." },
-    { "Wh", "sunwire_inverter_energy_watt_hours_total", "counter", 1, 1,
-      "Inverter lifetime energy counters (objects named *total*)." },
-    { "Wh", "sunwire_inverter_energy_watt_hours", "gauge", 1, 0,
-      "Inverter energy values that can reset (day, month, year counters)." },
-    { "Hz", "sunwire_inverter_hertz", "gauge", 1, -1, "Inverter values measured in hertz." },
-    { "°C", "sunwire_inverter_celsius", "gauge", 1, -1, "Inverter temperatures." },
-    { "VA", "sunwire_inverter_volt_amperes", "gauge", 1, -1, "Inverter apparent power values." },
-    { "var", "sunwire_inverter_volt_amperes_reactive", "gauge", 1, -1, "Inverter reactive power values." },
-    { "Ah", "sunwire_inverter_ampere_hours", "gauge", 1, -1, "Inverter charge values." },
-    { "s", "sunwire_inverter_seconds", "gauge", 1, -1, "Inverter durations." },
-    { "Ohm", "sunwire_inverter_ohms", "gauge", 1, -1, "Inverter resistances." },
-    { "%", "sunwire_inverter_percent", "gauge", 1, -1, "Inverter values the registry gives in percent." },
+    { "V", "sunwire_inverter_volts", "gauge", -1, "Inverter values measured in volts." },
+    { "A", "sunwire_inverter_amperes", "gauge", -1, "Inverter values measured in amperes." },
+    { "W", "sunwire_inverter_watts", "gauge", -1, "Inverter values measured in watts." },
+    { "Wh", "sunwire_inverter_energy_joules_total", "counter", 1,
+      "Inverter lifetime energy counters (objects named *total*), in joules." },
+    { "Wh", "sunwire_inverter_energy_joules", "gauge", 0,
+      "Inverter energy values that can reset (day, month, year counters), in joules." },
+    { "Hz", "sunwire_inverter_hertz", "gauge", -1, "Inverter values measured in hertz." },
+    { "\xC2\xB0" "C", "sunwire_inverter_celsius", "gauge", -1, "Inverter temperatures." },
+    { "VA", "sunwire_inverter_volt_amperes", "gauge", -1, "Inverter apparent power values." },
+    { "var", "sunwire_inverter_volt_amperes_reactive", "gauge", -1, "Inverter reactive power values." },
+    { "Ah", "sunwire_inverter_coulombs", "gauge", -1, "Inverter charge values (ampere-hours times 3600)." },
+    { "s", "sunwire_inverter_seconds", "gauge", -1, "Inverter durations." },
+    { "min", "sunwire_inverter_seconds", "gauge", -1, NULL },
+    { "days", "sunwire_inverter_seconds", "gauge", -1, NULL },
+    { "Ohm", "sunwire_inverter_ohms", "gauge", -1, "Inverter resistances." },
+    { "%", "sunwire_inverter_ratio", "gauge", -1,
+      "Inverter values the registry gives in percent (state of charge, health, targets), as a ratio 0-1." },
 };
 
 static bool name_says_total(const char *name)
@@ -386,17 +438,26 @@ static void render_inverters(pbuf *b, const sw_model *m)
     size_t nv = sw_model_inverter_value_count(m);
     if (nv == 0)
         return;
+    /* Rows with a NULL help share the family of an earlier row with the same name. */
     for (size_t k = 0; k < sizeof unit_families / sizeof *unit_families; k++) {
         const unit_family *f = &unit_families[k];
+        if (!f->help)
+            continue;
         bool header = false;
         for (size_t i = 0; i < nv; i++) {
             const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
-            if (!v->is_number || family_of(v) != f)
+            const unit_family *vf = v->is_number ? family_of(v) : NULL;
+            if (!vf || strcmp(vf->name, f->name) != 0)
                 continue;
             if (!header)
                 family(b, f->name, f->type, f->help);
             header = true;
-            sample(b, f->name, v->number * f->scale, "inverter", v->inverter, "object", v->object_name, NULL);
+            /* RCT devices count grid feed-in as a negative total; a counter only grows, so it goes out as
+             * its magnitude. */
+            double x = v->number * base_scale(v->unit);
+            if (strcmp(f->type, "counter") == 0)
+                x = fabs(x);
+            sample(b, f->name, x, "inverter", v->inverter, "object", v->object_name, NULL);
         }
     }
     bool header = false;
@@ -413,13 +474,134 @@ static void render_inverters(pbuf *b, const sw_model *m)
     header = false;
     for (size_t i = 0; i < nv; i++) {
         const sw_inverter_value *v = sw_model_inverter_value_at(m, i);
-        if (v->is_number)
+        /* Structured values (battery cells, time series) are no label: see MQTT, the API, InfluxDB. */
+        if (v->is_number || v->json)
             continue;
         if (!header)
             family(b, "sunwire_inverter_text_info", "gauge", "Inverter values that are text; the value is always 1.");
         header = true;
         sample(b, "sunwire_inverter_text_info", 1, "inverter", v->inverter, "object", v->object_name, "text", v->text,
                NULL);
+    }
+}
+
+/* ---- the process, as every exporter reports it ------------------------------------------- */
+
+/* Read a small /proc file whole; false when it cannot be read (not Linux, or no /proc). */
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n > 0;
+}
+
+typedef struct proc_stat {
+    double utime, stime;        /* clock ticks */
+    double starttime;           /* clock ticks after boot */
+    double vsize, rss;          /* bytes, pages */
+} proc_stat;
+
+/* /proc/self/stat: the command may hold spaces and parentheses, so fields count from the last ')'. */
+static bool read_proc_stat(proc_stat *ps)
+{
+    char buf[1024];
+    if (!read_small("/proc/self/stat", buf, sizeof buf))
+        return false;
+    const char *p = strrchr(buf, ')');
+    if (!p)
+        return false;
+    /* After ')': field 3 (state) onwards; utime is field 14, stime 15, starttime 22, vsize 23, rss 24. */
+    double v[22];
+    int got = 0;
+    for (p++; *p && got < 22;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        double x = strtod(p, &end);
+        v[got++] = end == p ? 0 : x; /* the state letter is not a number */
+        while (*p && *p != ' ')
+            p++;
+    }
+    if (got < 22)
+        return false;
+    ps->utime = v[14 - 3];
+    ps->stime = v[15 - 3];
+    ps->starttime = v[22 - 3];
+    ps->vsize = v[23 - 3];
+    ps->rss = v[24 - 3];
+    return true;
+}
+
+/* Boot time in Unix seconds (/proc/stat "btime"); 0 when unknown. It follows the "intr" line,
+ * which holds a counter per interrupt and can be far longer than any fixed buffer, so the file
+ * is read word by word. */
+static double boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return 0;
+    char word[64];
+    double bt = 0;
+    while (fscanf(f, "%63s", word) == 1) {
+        if (strcmp(word, "btime") == 0) {
+            if (fscanf(f, "%lf", &bt) != 1)
+                bt = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return bt;
+}
+
+static long open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory stream's own descriptor */
+}
+
+static void render_process(pbuf *b)
+{
+    proc_stat ps;
+    long ticks = sysconf(_SC_CLK_TCK);
+    long page = sysconf(_SC_PAGESIZE);
+    if (read_proc_stat(&ps) && ticks > 0 && page > 0) {
+        family(b, "process_cpu_seconds_total", "counter", "CPU time the daemon used, user plus system.");
+        sample(b, "process_cpu_seconds_total", (ps.utime + ps.stime) / (double)ticks, NULL);
+        double boot = boot_time();
+        if (boot > 0) {
+            family(b, "process_start_time_seconds", "gauge",
+                   "When the kernel started the daemon's process (Unix time).");
+            sample(b, "process_start_time_seconds", boot + ps.starttime / (double)ticks, NULL);
+        }
+        family(b, "process_resident_memory_bytes", "gauge", "Memory the daemon holds in RAM.");
+        sample(b, "process_resident_memory_bytes", ps.rss * (double)page, NULL);
+        family(b, "process_virtual_memory_bytes", "gauge", "Address space the daemon has mapped.");
+        sample(b, "process_virtual_memory_bytes", ps.vsize, NULL);
+    }
+    long fds = open_fds();
+    if (fds >= 0) {
+        family(b, "process_open_fds", "gauge", "File descriptors the daemon has open.");
+        sample(b, "process_open_fds", (double)fds, NULL);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        family(b, "process_max_fds", "gauge",
+               "How many file descriptors the daemon may open (its soft limit).");
+        sample(b, "process_max_fds", (double)rl.rlim_cur, NULL);
     }
 }
 
@@ -439,6 +621,7 @@ sw_err sw_prometheus_render(const sw_model *m, char **out, size_t *len)
     render_panels(&b, m);
     render_strings(&b, m);
     render_inverters(&b, m);
+    render_process(&b);
     if (b.failed) {
         free(b.p);
         return SW_ERR_NO_MEMORY;

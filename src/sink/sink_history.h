@@ -53,6 +53,10 @@ sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns);
 sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns);
 sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns);
 sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns);
+/* The same, unless the history already holds that row (same inverter, object and time; same
+ * time, kind and JSON): imports may be run twice. *added says whether it was added. */
+sw_err sw_history_add_inverter_value_once(sw_history *h, const sw_inverter_value *v, int64_t ts_ns, bool *added);
+sw_err sw_history_add_event_once(sw_history *h, const char *kind, const char *json, int64_t ts_ns, bool *added);
 sw_err sw_history_commit(sw_history *h);
 bool sw_history_in_transaction(const sw_history *h);
 
@@ -138,10 +142,10 @@ sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *
 sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config *c, sw_sink *out);
 
 /* Counters of a running sink (sink->self from sw_history_start). */
-typedef struct sw_history_stats {
+typedef struct sw_history_counters {
     uint64_t rows, commits, errors, pruned;
-} sw_history_stats;
-void sw_history_get_stats(const void *sink_self, sw_history_stats *out);
+} sw_history_counters;
+void sw_history_get_counters(const void *sink_self, sw_history_counters *out);
 
 #ifdef __cplusplus
 }

@@ -6,13 +6,16 @@
  * escaping every part by the rules of the part it is in. The sink (sw_influx_*
  * config/start) takes the pushed updates of the model (it trusts that records
  * are complete and NUL-terminated, as model.h promises) and delivers the lines
- * to stdout, a file (appended), or an InfluxDB 2 write endpoint over HTTP.
+ * to stdout, a file (appended in whole lines), or an InfluxDB write endpoint
+ * over HTTP (the v2 API, or the v1 API of InfluxDB 1.x).
  *
  * HTTP delivery runs inside the daemon's loop through curl's multi interface,
  * so a slow or dead InfluxDB never blocks the loop: lines collect in a bounded
- * buffer, go out in batches (by size or age), failed batches are retried with
- * exponential backoff, and lines that do not fit the buffer are dropped and
- * counted. Without libcurl at build time the http destination is refused with
+ * buffer, go out in batches (by size or age), a batch that was not accepted
+ * (connection error, timeout, HTTP 401/403/404/408/429/5xx) is kept and retried
+ * with exponential backoff, and when the buffer is full its oldest lines are
+ * dropped and counted. An outage is logged when it starts, every ten minutes
+ * while it lasts, and once more with a summary when writes succeed again. Without libcurl at build time the http destination is refused with
  * SW_ERR_UNSUPPORTED; stdout and file still work.
  */
 #ifndef SUNWIRE_SINK_INFLUX_H
@@ -95,19 +98,31 @@ typedef enum sw_influx_dest {
     SW_INFLUX_DEST_HTTP
 } sw_influx_dest;
 
+/* Which write API an HTTP destination speaks. */
+typedef enum sw_influx_api {
+    SW_INFLUX_API_V2 = 0,             /* POST /api/v2/write?org=&bucket=&precision=, Authorization: Token */
+    SW_INFLUX_API_V1                  /* POST /write?db=&rp=&precision=, HTTP basic auth from user/password */
+} sw_influx_api;
+
 /* Keys of the INI section [influx]; see docs/influxdb.md for each one. */
 typedef struct sw_influx_config {
     bool enable;
     sw_influx_dest dest;              /* output = stdout | file | http */
-    char file[256];                   /* file = path (appended) */
+    char file[256];                   /* file = path (appended, whole lines only) */
     char url[256];                    /* url = http://host:8086 (the server's base URL) */
-    char org[128];
-    char bucket[128];
-    char token[256];
+    sw_influx_api api;                /* api = v2 (default) | v1 */
+    char org[128];                    /* v2 */
+    char bucket[128];                 /* v2 */
+    char token[256];                  /* v2 */
+    char db[128];                     /* v1: database */
+    char rp[128];                     /* v1: retention policy ("" = the database's default) */
+    char user[128];                   /* v1: user name ("" = no authentication) */
+    char password[256];               /* v1 */
     sw_influx_precision precision;    /* precision = ns|us|ms|s (default ns) */
     unsigned batch_lines;             /* batch_lines = send when this many lines wait (default 500) */
     unsigned flush_ms;                /* flush_ms = ... or when the oldest waited this long (default 1000) */
-    size_t max_buffer;                /* max_buffer = bytes kept while InfluxDB is unreachable (default 4 MiB) */
+    size_t max_buffer;                /* max_buffer = bytes of lines kept waiting (default 4 MiB); when
+                                         full the oldest lines are dropped and counted */
     unsigned timeout_ms;              /* timeout_ms = per request (default 10000) */
     unsigned retry_min_ms;            /* retry_min_ms = first backoff (default 1000) */
     unsigned retry_max_ms;            /* retry_max_ms = backoff cap (default 60000) */
@@ -118,14 +133,16 @@ sw_err sw_influx_config_set(sw_influx_config *c, const char *key, const char *va
 sw_err sw_influx_start(sw_loop *loop, sw_model *model, const sw_influx_config *c, sw_sink *out);
 
 /* Counters of a running sink (sink->self from sw_influx_start). */
-typedef struct sw_influx_stats {
+typedef struct sw_influx_counters {
     uint64_t lines;        /* lines produced */
     uint64_t written;      /* lines delivered (written, or accepted by the server) */
-    uint64_t dropped;      /* lines lost: buffer full, or a batch the server refused */
+    uint64_t dropped;      /* lines lost: buffer full (oldest first), a write error, or a batch the
+                              server called malformed (HTTP 400, 413) */
     uint64_t requests;     /* HTTP requests made */
-    uint64_t failures;     /* HTTP requests that failed (and will be retried) */
-} sw_influx_stats;
-void sw_influx_get_stats(const void *sink_self, sw_influx_stats *out);
+    uint64_t failures;     /* HTTP requests that failed (their batch is kept and retried) */
+    uint64_t waiting;      /* lines held now (in the retry queue or not yet written) */
+} sw_influx_counters;
+void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,9 @@
  *     is unreachable, dropping the oldest when full;
  *   - the sink: libmosquitto driven from the daemon's sw_loop (no threads),
  *     reconnecting with capped exponential backoff and re-announcing
- *     everything after each connect and each Home Assistant restart.
+ *     everything after each connect and each Home Assistant restart; every
+ *     current state follows resend_delay later, once Home Assistant has
+ *     subscribed to the topics of the entities it was just told about.
  *
  * Topics (base = base_topic, default "sunwire"; docs/mqtt.md has the payloads):
  *   <base>/status                         "online"/"offline", retained, also the last will
@@ -39,6 +41,8 @@ extern "C" {
 
 #define SW_MQTT_TEXT_MAX 256
 #define SW_MQTT_TOPIC_MAX 256
+/* instance_id: at most this many bytes minus one, letters, digits, '_' and '-'. */
+#define SW_MQTT_ID_MAX 65
 /* State messages kept while the broker is unreachable (queue_size default). */
 #define SW_MQTT_QUEUE_DEFAULT 1000
 
@@ -63,6 +67,7 @@ typedef struct sw_mqtt_config {
     bool tls_insecure;                  /* skip the host name check (never the chain) */
     int keepalive_s;                    /* default 60 */
     char base_topic[SW_MQTT_TEXT_MAX];  /* default "sunwire" */
+    char instance_id[SW_MQTT_ID_MAX];   /* namespaces Home Assistant ids; "" = derived from base_topic */
     char discovery_prefix[SW_MQTT_TEXT_MAX]; /* default "homeassistant" */
     char ha_status_topic[SW_MQTT_TEXT_MAX];  /* default "<discovery_prefix>/status" */
     sw_mqtt_discovery_mode discovery;
@@ -74,16 +79,17 @@ typedef struct sw_mqtt_config {
     int reconnect_max_ms;               /* backoff cap, default 60000 */
     int connect_timeout_ms;             /* no CONNACK by then: give up and retry; default 10000 */
     int coalesce_ms;                    /* inverter values within this window share one message; default 250 */
+    int resend_delay_ms;                /* states again this long after new discovery or HA's birth; default 5000 */
 } sw_mqtt_config;
 
 void sw_mqtt_config_defaults(sw_mqtt_config *c);
 /*
  * Apply one key of the [mqtt] section. Keys: host, port, client_id, username,
  * password, tls, tls_ca_file, tls_ca_path, tls_cert_file, tls_key_file,
- * tls_insecure, keepalive, base_topic, discovery_prefix, ha_status_topic,
+ * tls_insecure, keepalive, base_topic, instance_id, discovery_prefix, ha_status_topic,
  * discovery (device|entity|off), retain, retain_discovery, qos, queue_size,
  * reconnect_min, reconnect_max, connect_timeout (seconds, decimals allowed),
- * coalesce (seconds). Booleans: true/false, yes/no, on/off, 1/0.
+ * coalesce, resend_delay (seconds). Booleans: true/false, yes/no, on/off, 1/0.
  * SW_ERR_NOT_FOUND for an unknown key, SW_ERR_INVALID_ARGUMENT for a bad value;
  * both write a message naming the problem into err.
  */
@@ -97,6 +103,14 @@ sw_err sw_mqtt_config_set(sw_mqtt_config *c, const char *key, const char *value,
  * Assistant object id. Returns the length, or 0 when out is too small.
  */
 size_t sw_mqtt_slug(char *out, size_t cap, const char *text);
+
+/*
+ * The instance id that starts every Home Assistant device identifier (and so
+ * every unique_id): instance_id when set, else base_topic slugged ("sunwire"
+ * by default, so a single daemon keeps the identifiers it always had). Two
+ * daemons on one broker need two base topics, and so get two instance ids.
+ */
+size_t sw_mqtt_instance_id(char *out, size_t cap, const sw_mqtt_config *c);
 
 /* Stable identifiers (slugged): panel "<barcode>" or "<source>_<gw>_<node>",
  * gateway "<source>_<gw>", inverter "<serial>" or "" while the serial is unknown. */
@@ -128,7 +142,7 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
 /* ---- Home Assistant discovery ------------------------------------------- */
 
 /* Receives each discovery message; payloads are complete JSON objects. */
-typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload, size_t len);
+typedef void (*sw_ha_emit_cb)(void *user, const char *topic, const char *payload, size_t len);
 
 /*
  * Build the discovery message(s) of one device: one message in device mode,
@@ -138,15 +152,20 @@ typedef void (*sw_ha_emit_fn)(void *user, const char *topic, const char *payload
  * yet (its identity would not be stable, so nothing is announced).
  */
 sw_err sw_ha_discover_panel(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
-                            sw_ha_emit_fn emit, void *user);
+                            sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_gateway(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
-                              sw_ha_emit_fn emit, void *user);
-/* One device holding every string aggregate (and "total"). */
+                              sw_ha_emit_cb emit, void *user);
+/*
+ * One device holding every string aggregate (and "total"). When the device
+ * message with every string's statistics (SW_FF_DETAIL fields) does not fit
+ * in cap, it is sent without them and SW_ERR_TOO_LONG says so; their values
+ * stay in the state payloads.
+ */
 sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *const *aggs, size_t n,
-                              char *buf, size_t cap, sw_ha_emit_fn emit, void *user);
+                              char *buf, size_t cap, sw_ha_emit_cb emit, void *user);
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
-                               sw_ha_emit_fn emit, void *user);
+                               sw_ha_emit_cb emit, void *user);
 
 /* Home Assistant's description of one inverter value, chosen from its unit and name. */
 typedef struct sw_ha_value_class {
@@ -183,14 +202,14 @@ void sw_mqtt_queue_pop(sw_mqtt_queue *q);
 
 /* ---- the sink ------------------------------------------------------------ */
 
-typedef struct sw_mqtt_stats {
+typedef struct sw_mqtt_counters {
     bool connected;
     uint64_t connects;           /* successful CONNACKs */
     uint64_t published;          /* messages handed to the broker connection */
     uint64_t queued;             /* state messages waiting for the broker now */
     uint64_t dropped;            /* state messages lost to the queue bound */
     uint64_t discovery_rounds;   /* full discovery announcements sent */
-} sw_mqtt_stats;
+} sw_mqtt_counters;
 
 /*
  * Create the output and start connecting (never blocks on the network, except
@@ -200,7 +219,7 @@ typedef struct sw_mqtt_stats {
  */
 sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw_sink *out);
 /* Counters of a sink made by sw_mqtt_start. */
-void sw_mqtt_get_stats(const sw_sink *s, sw_mqtt_stats *out);
+void sw_mqtt_get_counters(const sw_sink *s, sw_mqtt_counters *out);
 
 #ifdef __cplusplus
 }

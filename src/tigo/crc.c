@@ -9,7 +9,7 @@
  * classic byte table; table k advances a byte k more positions).
  */
 #include "sunwire/tigo_link.h"
-#include "tigo/crc_impl.h"
+#include "tigo/crc_internal.h"
 
 const uint16_t sw_tigo_crc_tab[8][256] = {
     {

@@ -18,10 +18,10 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_link.h"
-#include "tigo/crc_impl.h"
-#include "tigo/link_impl.h"
+#include "tigo/crc_internal.h"
+#include "tigo/link_internal.h"
 
-void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame, void *user)
+void sw_tigo_link_receiver_init(sw_tigo_link_receiver *rx, sw_tigo_link_mode mode, sw_tigo_frame_cb on_frame, void *user)
 {
     memset(rx, 0, sizeof *rx);
     rx->state = SW_TIGO_LINK_IDLE;
@@ -30,7 +30,7 @@ void sw_tigo_link_rx_init(sw_tigo_link_rx *rx, sw_tigo_link_mode mode, sw_tigo_f
     rx->user = user;
 }
 
-void sw_tigo_link_rx_reset(sw_tigo_link_rx *rx)
+void sw_tigo_link_receiver_reset(sw_tigo_link_receiver *rx)
 {
     rx->state = SW_TIGO_LINK_IDLE;
     rx->len = 0;
@@ -71,7 +71,7 @@ sw_err sw_tigo_link_parse_body(const uint8_t *body, size_t n, sw_tigo_frame *fra
 
 /* End delimiter seen: count or deliver. Returns what the callback returned
  * (non-zero: stop the push). */
-static int finish_frame(sw_tigo_link_rx *rx)
+static int finish_frame(sw_tigo_link_receiver *rx)
 {
     size_t n = rx->len;
     rx->len = 0;
@@ -81,7 +81,7 @@ static int finish_frame(sw_tigo_link_rx *rx)
     }
     /* The CRC of a body that ends in its own CRC (low byte first) is zero.
      * The check reads up to seven of the zero bytes in front of the body,
-     * so that it works on whole 8-byte blocks (crc_impl.h). */
+     * so that it works on whole 8-byte blocks (crc_internal.h). */
     const uint8_t *body = rx->buf + BODY_LEAD;
     if (!sw_tigo_crc16_residue_ok(body, n)) {
         rx->counters.checksums++;
@@ -238,8 +238,8 @@ __attribute__((target("ssse3,popcnt"))) static size_t unescape_blocks(const uint
 }
 #endif
 
-/* Which frame-data loop the receiver runs on this CPU (see link_impl.h). */
-const char *sw_tigo_link_rx_path(void)
+/* Which frame-data loop the receiver runs on this CPU (see link_internal.h). */
+const char *sw_tigo_link_receiver_path(void)
 {
 #if defined(SW_LINK_SSSE3)
     if (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
@@ -252,7 +252,7 @@ const char *sw_tigo_link_rx_path(void)
 #endif
 }
 
-int sw_tigo_link_rx_push(sw_tigo_link_rx *rx, const uint8_t *data, size_t len, size_t *consumed)
+int sw_tigo_link_receiver_push(sw_tigo_link_receiver *rx, const uint8_t *data, size_t len, size_t *consumed)
 {
     const bool improved = rx->mode == SW_TIGO_LINK_MODE_IMPROVED;
     int stop = 0;

@@ -70,7 +70,7 @@ const char *sw_tigo_packet_type_name(uint8_t type)
     }
 }
 
-const char *sw_tigo_event_kind_name(sw_tigo_event_kind kind)
+const char *sw_tigo_transport_event_kind_name(sw_tigo_transport_event_kind kind)
 {
     switch (kind) {
     case SW_TIGO_EV_RECEIVE_REQUEST: return "receive_request";

@@ -14,63 +14,63 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "tigo/pv_impl.h"
-#include "tigo/slot_clock_impl.h"
+#include "tigo/pv_internal.h"
+#include "tigo/slot_clock_internal.h"
 
-const char *sw_tigo_diag_name(sw_tigo_diag_code code)
+const char *sw_tigo_diagnostic_name(sw_tigo_diagnostic_code code)
 {
     switch (code) {
-    case SW_TIGO_DIAG_NO_SLOT_CLOCK: return "no_slot_clock";
-    case SW_TIGO_DIAG_INVALID_SLOT_COUNTER: return "invalid_slot_counter";
-    case SW_TIGO_DIAG_CLOCK_REBUILT: return "clock_rebuilt";
-    case SW_TIGO_DIAG_NODE_TABLE_ABANDONED: return "node_table_abandoned";
-    case SW_TIGO_DIAG_EMPTY_NODE_TABLE_KEPT: return "empty_node_table_kept";
-    case SW_TIGO_DIAG_CAPACITY: return "capacity";
+    case SW_TIGO_DIAGNOSTIC_NO_SLOT_CLOCK: return "no_slot_clock";
+    case SW_TIGO_DIAGNOSTIC_INVALID_SLOT_COUNTER: return "invalid_slot_counter";
+    case SW_TIGO_DIAGNOSTIC_CLOCK_REBUILT: return "clock_rebuilt";
+    case SW_TIGO_DIAGNOSTIC_NODE_TABLE_ABANDONED: return "node_table_abandoned";
+    case SW_TIGO_DIAGNOSTIC_EMPTY_NODE_TABLE_KEPT: return "empty_node_table_kept";
+    case SW_TIGO_DIAGNOSTIC_CAPACITY: return "capacity";
     }
     return "unknown";
 }
 
 /* A stop request is kept in run.stop: the push checks it after each event
  * and returns it, so the handlers below need not pass it along. */
-static void emit(sw_tigo_observer *o, const sw_tigo_obs_event *ev)
+static void emit(sw_tigo_observer *o, const sw_tigo_observer_event *ev)
 {
     if (o->run.on_event && !o->run.stop)
         o->run.stop = o->run.on_event(o, ev, o->run.user);
 }
 
-static void diag(sw_tigo_observer *o, sw_tigo_diag_code code, uint16_t gw, uint16_t node, uint16_t sc)
+static void diag(sw_tigo_observer *o, sw_tigo_diagnostic_code code, uint16_t gw, uint16_t node, uint16_t sc)
 {
-    sw_tigo_obs_event ev;
-    ev.kind = SW_TIGO_OBS_DIAGNOSTIC;
-    ev.u.diag.code = code;
-    ev.u.diag.gateway = gw;
-    ev.u.diag.node = node;
-    ev.u.diag.slot_counter = sc;
-    if (code == SW_TIGO_DIAG_CAPACITY)
+    sw_tigo_observer_event ev;
+    ev.kind = SW_TIGO_OBSERVER_DIAGNOSTIC;
+    ev.u.diagnostic.code = code;
+    ev.u.diagnostic.gateway = gw;
+    ev.u.diagnostic.node = node;
+    ev.u.diagnostic.slot_counter = sc;
+    if (code == SW_TIGO_DIAGNOSTIC_CAPACITY)
         o->run.counters.capacity_drops++;
     emit(o, &ev);
 }
 
-static void infra(sw_tigo_observer *o, sw_tigo_infra_cause cause, uint16_t gw, bool changed)
+static void infra(sw_tigo_observer *o, sw_tigo_infrastructure_cause cause, uint16_t gw, bool changed)
 {
-    if (!changed && !(o->run.flags & SW_TIGO_OBS_REPORT_UNCHANGED))
+    if (!changed && !(o->run.flags & SW_TIGO_OBSERVER_REPORT_UNCHANGED))
         return;
-    sw_tigo_obs_event ev;
-    ev.kind = SW_TIGO_OBS_INFRASTRUCTURE;
-    ev.u.infra.state = &o->state;
-    ev.u.infra.cause = cause;
-    ev.u.infra.gateway = gw;
-    ev.u.infra.changed = changed;
+    sw_tigo_observer_event ev;
+    ev.kind = SW_TIGO_OBSERVER_INFRASTRUCTURE;
+    ev.u.infrastructure.state = &o->state;
+    ev.u.infrastructure.cause = cause;
+    ev.u.infrastructure.gateway = gw;
+    ev.u.infrastructure.changed = changed;
     o->run.counters.infrastructure_events++;
     emit(o, &ev);
 }
 
 /* ---- per-gateway timing state ------------------------------------------------ */
 
-static sw_tigo_obs_gateway *gw_find(sw_tigo_observer *o, uint16_t id)
+static sw_tigo_observer_gateway *gw_find(sw_tigo_observer *o, uint16_t id)
 {
-    for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
-        sw_tigo_obs_gateway *g = &o->run.gateways[i];
+    for (size_t i = 0; i < SW_TIGO_OBSERVER_MAX_GATEWAYS; i++) {
+        sw_tigo_observer_gateway *g = &o->run.gateways[i];
         if (g->used && g->id == id) {
             g->last_use = ++o->run.use_clock;
             return g;
@@ -80,13 +80,13 @@ static sw_tigo_obs_gateway *gw_find(sw_tigo_observer *o, uint16_t id)
 }
 
 /* Find or create; a full table gives up its least recently used gateway. */
-static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
+static sw_tigo_observer_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
 {
-    sw_tigo_obs_gateway *g = gw_find(o, id);
+    sw_tigo_observer_gateway *g = gw_find(o, id);
     if (g)
         return g;
     size_t victim = 0;
-    for (size_t i = 0; i < SW_TIGO_OBS_MAX_GATEWAYS; i++) {
+    for (size_t i = 0; i < SW_TIGO_OBSERVER_MAX_GATEWAYS; i++) {
         if (!o->run.gateways[i].used) {
             victim = i;
             break;
@@ -96,13 +96,13 @@ static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
     }
     g = &o->run.gateways[victim];
     if (g->used)
-        diag(o, SW_TIGO_DIAG_CAPACITY, g->id, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, g->id, 0, 0);
     memset(g, 0, sizeof *g);
     g->used = true;
     g->id = id;
     g->last_use = ++o->run.use_clock;
-    sw_tigo_ntb_init(&g->builder,
-                     (o->run.flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE) ? SW_TIGO_NTB_REFERENCE : SW_TIGO_NTB_SAFE, id,
+    sw_tigo_node_table_builder_init(&g->builder,
+                     (o->run.flags & SW_TIGO_OBSERVER_REFERENCE_NODE_TABLE) ? SW_TIGO_NODE_TABLE_BUILDER_REFERENCE : SW_TIGO_NODE_TABLE_BUILDER_SAFE, id,
                      o->builder_store[victim], SW_TIGO_MAX_NODES_PER_GATEWAY);
     return g;
 }
@@ -111,7 +111,7 @@ static sw_tigo_obs_gateway *gw_get(sw_tigo_observer *o, uint16_t id)
 
 static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_receive_response *r)
 {
-    sw_tigo_obs_gateway *g = gw_find(o, gw);
+    sw_tigo_observer_gateway *g = gw_find(o, gw);
     /* The packets of this response follow at once; nothing can change the
      * gateway's timing state or identity before the last of them. Indices,
      * not pointers, so the struct stays free to move. */
@@ -130,13 +130,13 @@ static void on_receive_response(sw_tigo_observer *o, uint16_t gw, const sw_tigo_
     }
     bool rebuilt = false;
     if (sw_tigo_slot_clock_update(&g->clock, r->slot_counter, g->capture_ns, &rebuilt) == SW_OK && rebuilt)
-        diag(o, SW_TIGO_DIAG_CLOCK_REBUILT, gw, 0, r->slot_counter);
+        diag(o, SW_TIGO_DIAGNOSTIC_CLOCK_REBUILT, gw, 0, r->slot_counter);
 }
 
 static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_packet *p)
 {
     sw_tigo_power_report rep;
-    bool strict = (o->run.flags & SW_TIGO_OBS_STRICT_POWER_LENGTH) != 0;
+    bool strict = (o->run.flags & SW_TIGO_OBSERVER_STRICT_POWER_LENGTH) != 0;
     if ((strict && p->data_len != SW_TIGO_POWER_REPORT_LEN) ||
         sw_tigo_power_report_split(p->data, p->data_len, &rep) != SW_OK) {
         o->run.counters.invalid_power_reports++;
@@ -145,7 +145,7 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     o->run.counters.power_reports++;
     if (rep.extra_len)
         o->run.counters.extended_power_reports++;
-    sw_tigo_obs_gateway *g;
+    sw_tigo_observer_gateway *g;
     const uint8_t *gw_address;
     if (o->run.resp_open && o->run.resp_gw_id == gw) {
         g = o->run.resp_gw >= 0 ? &o->run.gateways[o->run.resp_gw] : NULL;
@@ -158,17 +158,17 @@ static void on_power_report(sw_tigo_observer *o, uint16_t gw, const sw_tigo_pv_p
     }
     if (!g || !g->clock.valid) {
         o->run.counters.reports_without_clock++;
-        diag(o, SW_TIGO_DIAG_NO_SLOT_CLOCK, gw, p->node_id, rep.slot_counter);
+        diag(o, SW_TIGO_DIAGNOSTIC_NO_SLOT_CLOCK, gw, p->node_id, rep.slot_counter);
         return;
     }
     int64_t t;
     if (sw_tigo_slot_clock_read(&g->clock, rep.slot_counter, &t) != SW_OK) {
         o->run.counters.reports_invalid_slot++;
-        diag(o, SW_TIGO_DIAG_INVALID_SLOT_COUNTER, gw, p->node_id, rep.slot_counter);
+        diag(o, SW_TIGO_DIAGNOSTIC_INVALID_SLOT_COUNTER, gw, p->node_id, rep.slot_counter);
         return;
     }
-    sw_tigo_obs_event ev;
-    ev.kind = SW_TIGO_OBS_POWER_REPORT;
+    sw_tigo_observer_event ev;
+    ev.kind = SW_TIGO_OBSERVER_POWER_REPORT;
     sw_tigo_power_event *pe = &ev.u.power;
     pe->gateway = gw;
     pe->node = p->node_id;
@@ -263,36 +263,36 @@ COLD static void on_node_table_page(sw_tigo_observer *o, uint16_t gw, const sw_t
         return;
     }
     o->run.counters.node_table_pages++;
-    sw_tigo_obs_gateway *g = gw_get(o, gw);
+    sw_tigo_observer_gateway *g = gw_get(o, gw);
     /* The builder's storage is a table of this struct: aim it again before
      * every use, so the observer keeps working after being copied or moved. */
     g->builder.entries = o->builder_store[g - o->run.gateways];
     /* The reference keys pages by the request's start index, not the response's. */
-    sw_tigo_ntb_result r = sw_tigo_ntb_push(&g->builder, start, nt.entries, nt.count);
-    if (r == SW_TIGO_NTB_ABANDONED) {
-        diag(o, SW_TIGO_DIAG_NODE_TABLE_ABANDONED, gw, 0, 0);
+    sw_tigo_node_table_builder_result r = sw_tigo_node_table_builder_push(&g->builder, start, nt.entries, nt.count);
+    if (r == SW_TIGO_NODE_TABLE_BUILDER_ABANDONED) {
+        diag(o, SW_TIGO_DIAGNOSTIC_NODE_TABLE_ABANDONED, gw, 0, 0);
         return;
     }
-    if (r != SW_TIGO_NTB_COMPLETE)
+    if (r != SW_TIGO_NODE_TABLE_BUILDER_COMPLETE)
         return;
     o->run.counters.node_tables_completed++;
     size_t n;
-    const sw_tigo_node_record *t = sw_tigo_ntb_table(&g->builder, &n);
-    if (n == 0 && !(o->run.flags & SW_TIGO_OBS_REFERENCE_NODE_TABLE)) {
+    const sw_tigo_node_record *t = sw_tigo_node_table_builder_table(&g->builder, &n);
+    if (n == 0 && !(o->run.flags & SW_TIGO_OBSERVER_REFERENCE_NODE_TABLE)) {
         /* A walk that found nothing must not erase what earlier walks learnt. */
         size_t have;
         sw_tigo_state_gateway_nodes(&o->state, gw, &have);
         if (have) {
-            diag(o, SW_TIGO_DIAG_EMPTY_NODE_TABLE_KEPT, gw, 0, 0);
+            diag(o, SW_TIGO_DIAGNOSTIC_EMPTY_NODE_TABLE_KEPT, gw, 0, 0);
             return;
         }
     }
     bool changed = false;
     if (sw_tigo_state_set_node_table(&o->state, gw, t, n, &changed) != SW_OK) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return;
     }
-    infra(o, SW_TIGO_INFRA_NODE_TABLE, gw, changed);
+    infra(o, SW_TIGO_INFRASTRUCTURE_NODE_TABLE, gw, changed);
 }
 
 /* Record an identity or version collected during an enumeration. */
@@ -302,7 +302,7 @@ COLD static sw_tigo_gateway_record *enum_rec(sw_tigo_observer *o, uint16_t gw)
         if (o->run.enum_recs[i].id == gw)
             return &o->run.enum_recs[i];
     if (o->run.n_enum >= SW_TIGO_STATE_MAX_GATEWAYS) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return NULL;
     }
     sw_tigo_gateway_record *r = &o->run.enum_recs[o->run.n_enum++];
@@ -326,16 +326,16 @@ COLD static void on_identity(sw_tigo_observer *o, uint16_t gw, const uint8_t add
     }
     bool changed = false;
     if (sw_tigo_state_set_identity(&o->state, gw, addr, &changed) != SW_OK) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return;
     }
-    infra(o, SW_TIGO_INFRA_IDENTITY, gw, changed);
+    infra(o, SW_TIGO_INFRASTRUCTURE_IDENTITY, gw, changed);
 }
 
 COLD static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, size_t len)
 {
     if (len > SW_TIGO_VERSION_MAX) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return;
     }
     if (o->run.enumerating) {
@@ -350,10 +350,10 @@ COLD static void on_version(sw_tigo_observer *o, uint16_t gw, const char *text, 
     }
     bool changed = false;
     if (sw_tigo_state_set_version(&o->state, gw, text, len, &changed) != SW_OK) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return;
     }
-    infra(o, SW_TIGO_INFRA_VERSION, gw, changed);
+    infra(o, SW_TIGO_INFRASTRUCTURE_VERSION, gw, changed);
 }
 
 COLD static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
@@ -363,11 +363,11 @@ COLD static void on_enumeration_ended(sw_tigo_observer *o, uint16_t gw)
     o->run.enumerating = false;
     bool changed = false;
     if (sw_tigo_state_replace_inventory(&o->state, o->run.enum_recs, o->run.n_enum, &changed) != SW_OK) {
-        diag(o, SW_TIGO_DIAG_CAPACITY, gw, 0, 0);
+        diag(o, SW_TIGO_DIAGNOSTIC_CAPACITY, gw, 0, 0);
         return;
     }
     o->run.n_enum = 0;
-    infra(o, SW_TIGO_INFRA_ENUMERATION, gw, changed);
+    infra(o, SW_TIGO_INFRASTRUCTURE_ENUMERATION, gw, changed);
 }
 
 /* The transport is a member of the observer: the observer is found from its
@@ -386,7 +386,7 @@ static int on_transport_event(sw_tigo_transport *t, const sw_tigo_transport_even
         o->run.resp_open = false;
     switch (ev->kind) {
     case SW_TIGO_EV_RECEIVE_REQUEST: {
-        sw_tigo_obs_gateway *g = gw_get(o, gw);
+        sw_tigo_observer_gateway *g = gw_get(o, gw);
         g->has_capture = true;
         g->capture_ns = o->run.now_ns;
         break;
@@ -400,7 +400,7 @@ static int on_transport_event(sw_tigo_transport *t, const sw_tigo_transport_even
         on_pv_packet(o, gw, &ev->u.pv_packet.packet);
         break;
     case SW_TIGO_EV_COMMAND_EXECUTED:
-        if (!(o->run.flags & SW_TIGO_OBS_IGNORE_NODE_TABLES) &&
+        if (!(o->run.flags & SW_TIGO_OBSERVER_IGNORE_NODE_TABLES) &&
             ev->u.command.request.packet_type == SW_TIGO_PT_NODE_TABLE_REQUEST &&
             ev->u.command.response.packet_type == SW_TIGO_PT_NODE_TABLE_RESPONSE)
             on_node_table_page(o, gw, &ev->u.command.request, &ev->u.command.response);
@@ -428,7 +428,7 @@ static int on_transport_event(sw_tigo_transport *t, const sw_tigo_transport_even
 
 /* ---- public API ------------------------------------------------------------------------- */
 
-void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb on_event, void *user)
+void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_observer_event_cb on_event, void *user)
 {
     /* Only the run part is cleared: see the struct. */
     memset(&o->run, 0, sizeof o->run);
@@ -438,10 +438,10 @@ void sw_tigo_observer_init(sw_tigo_observer *o, unsigned flags, sw_tigo_obs_cb o
     o->run.resp_gw = -1;
     o->run.resp_gw_state = -1;
     unsigned tflags = 0;
-    if (flags & SW_TIGO_OBS_STRICT_STATUS)
+    if (flags & SW_TIGO_OBSERVER_STRICT_STATUS)
         tflags |= SW_TIGO_TRANSPORT_STRICT_STATUS;
     sw_tigo_stack_init(&o->run.stack,
-                       (flags & SW_TIGO_OBS_REFERENCE_LINK) ? SW_TIGO_LINK_MODE_REFERENCE : SW_TIGO_LINK_MODE_IMPROVED,
+                       (flags & SW_TIGO_OBSERVER_REFERENCE_LINK) ? SW_TIGO_LINK_MODE_REFERENCE : SW_TIGO_LINK_MODE_IMPROVED,
                        tflags, on_transport_event, NULL);
     /* No PV packet events until a transport tap wants them: see on_packets. */
     sw_tigo_transport_set_packet_events(&o->run.stack.transport, false);
@@ -470,17 +470,17 @@ int sw_tigo_observer_push_frame(sw_tigo_observer *o, const sw_tigo_frame *frame,
 sw_tigo_state *sw_tigo_observer_state(sw_tigo_observer *o) { return &o->state; }
 bool sw_tigo_observer_enumerating(const sw_tigo_observer *o) { return o->run.enumerating; }
 
-const sw_tigo_link_counters *sw_tigo_observer_link_counters(const sw_tigo_observer *o)
+const sw_tigo_link_counters *sw_tigo_observer_get_link_counters(const sw_tigo_observer *o)
 {
     return &o->run.stack.link.counters;
 }
 
-const sw_tigo_transport_counters *sw_tigo_observer_transport_counters(const sw_tigo_observer *o)
+const sw_tigo_transport_counters *sw_tigo_observer_get_transport_counters(const sw_tigo_observer *o)
 {
     return &o->run.stack.transport.counters;
 }
 
-const sw_tigo_obs_counters *sw_tigo_observer_counters(const sw_tigo_observer *o) { return &o->run.counters; }
+const sw_tigo_observer_counters *sw_tigo_observer_get_counters(const sw_tigo_observer *o) { return &o->run.counters; }
 
 void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, void *user)
 {
@@ -488,7 +488,7 @@ void sw_tigo_observer_set_frame_tap(sw_tigo_observer *o, sw_tigo_frame_cb cb, vo
     o->run.stack.frame_user = user;
 }
 
-void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_event_cb cb, void *user)
+void sw_tigo_observer_set_transport_tap(sw_tigo_observer *o, sw_tigo_transport_event_cb cb, void *user)
 {
     o->run.on_transport_event = cb;
     o->run.transport_user = user;

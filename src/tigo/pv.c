@@ -11,7 +11,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_pv.h"
-#include "tigo/pv_impl.h"
+#include "tigo/pv_internal.h"
 
 sw_err sw_tigo_pv_packet_next(const uint8_t *region, size_t n, size_t *pos, sw_tigo_pv_packet *out)
 {

@@ -6,7 +6,7 @@
  * timestamps in observe output must match the reference to the nanosecond.
  */
 #include "sunwire/tigo_slot_clock.h"
-#include "tigo/slot_clock_impl.h"
+#include "tigo/slot_clock_internal.h"
 
 bool sw_tigo_slot_counter_ok(uint16_t slot_counter)
 {

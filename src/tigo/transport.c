@@ -13,7 +13,7 @@
 
 #include "sunwire/core.h"
 #include "sunwire/tigo_transport.h"
-#include "tigo/pv_impl.h"
+#include "tigo/pv_internal.h"
 
 /* ---- pure decoders ----------------------------------------------------------------- */
 sw_err sw_tigo_receive_request_decode(const uint8_t *p, size_t n, sw_tigo_receive_request *out)
@@ -156,7 +156,7 @@ sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_tigo_assi
 }
 
 /* ---- tables ------------------------------------------------------------------------ */
-void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_event_cb on_event, void *user)
+void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo_transport_event_cb on_event, void *user)
 {
     memset(t, 0, sizeof *t);
     t->flags = flags;
@@ -274,7 +274,7 @@ static int emit_invalid(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_er
     return emit(t, ev);
 }
 
-static int emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_event_kind kind,
+static int emit_simple(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_tigo_transport_event_kind kind,
                        uint64_t *counter)
 {
     (*counter)++;
@@ -542,7 +542,7 @@ bool sw_tigo_transport_packet_events(const sw_tigo_transport *t)
 /* ---- link + transport --------------------------------------------------------------- */
 /* The stack is found from the address of its link member, not from a stored
  * pointer, so the struct keeps working wherever it is copied to. */
-static int stack_on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+static int stack_on_frame(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *user)
 {
     (void)user;
     sw_tigo_stack *s = (sw_tigo_stack *)(void *)((char *)rx - offsetof(sw_tigo_stack, link));
@@ -554,15 +554,15 @@ static int stack_on_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *use
     return sw_tigo_transport_push(&s->transport, f);
 }
 
-void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_event_cb on_event,
+void sw_tigo_stack_init(sw_tigo_stack *s, sw_tigo_link_mode mode, unsigned flags, sw_tigo_transport_event_cb on_event,
                         void *user)
 {
     memset(s, 0, sizeof *s);
-    sw_tigo_link_rx_init(&s->link, mode, stack_on_frame, NULL);
+    sw_tigo_link_receiver_init(&s->link, mode, stack_on_frame, NULL);
     sw_tigo_transport_init(&s->transport, flags, on_event, user);
 }
 
 int sw_tigo_stack_push(sw_tigo_stack *s, const uint8_t *data, size_t len, size_t *used)
 {
-    return sw_tigo_link_rx_push(&s->link, data, len, used);
+    return sw_tigo_link_receiver_push(&s->link, data, len, used);
 }

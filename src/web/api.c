@@ -101,6 +101,8 @@ void sw_web_json_value(sw_json *j, const sw_inverter_value *v)
     sw_json_key(j, "value");
     if (v->is_number)
         sw_json_double(j, v->number);
+    else if (v->json)
+        sw_json_raw(j, v->json, strlen(v->json)); /* battery cells, modules, series: structured, whole */
     else
         sw_json_null(j);
     sw_json_key(j, "text"); sw_json_string(j, v->text);

@@ -176,7 +176,7 @@ struct sw_http_server {
     struct conn *conns, *conns_tail; /* in accept order */
     struct conn *adding;             /* the connection MHD_add_connection is taking */
     sw_http_limits limits;
-    sw_http_stats stats;             /* counters; the gauges are computed on demand */
+    sw_http_counters counters;          /* the gauges are computed on demand */
     bool stopping;
 };
 
@@ -345,7 +345,7 @@ static int64_t on_reap(sw_loop *loop, uint64_t id, void *user)
     for (struct conn *c = srv->conns, *next; c; c = next) {
         next = c->next; /* a connection at the door is freed at once */
         if (!c->closing && !c->in_request && c->waiting_since_ms <= limit) {
-            srv->stats.timed_out++;
+            srv->counters.timed_out++;
             conn_shut(srv, c);
         }
     }
@@ -360,7 +360,7 @@ static void refuse(sw_http_server *srv, int fd)
                                "Content-Type: application/json\r\nContent-Length: 52\r\n"
                                "Retry-After: 1\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
                                "{\"error\":\"too many connections, retry\",\"status\":503}";
-    srv->stats.refused++;
+    srv->counters.refused++;
     answer_close(fd, busy, sizeof busy - 1);
 }
 
@@ -399,7 +399,7 @@ static void admit(sw_http_server *srv, int fd, const struct sockaddr_storage *ss
         return;
     }
     if (victim) {
-        srv->stats.replaced++;
+        srv->counters.replaced++;
         conn_shut(srv, victim);
     }
     c->fd = fd;
@@ -412,7 +412,7 @@ static void admit(sw_http_server *srv, int fd, const struct sockaddr_storage *ss
     else
         srv->conns = c;
     srv->conns_tail = c;
-    srv->stats.accepted++;
+    srv->counters.accepted++;
     /* Edge-triggered: every arrival of bytes wakes the door once, and they stay unread until MHD takes them. */
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
     c->at_door = true;
@@ -459,7 +459,7 @@ static void on_door(sw_loop *loop, int fd, int events, void *user)
         }
         int v = sw_web_request_line_check(buf, (size_t)got);
         if (v < 0) {
-            srv->stats.garbled++;
+            srv->counters.garbled++;
             epoll_ctl(srv->door_fd, EPOLL_CTL_DEL, c->fd, NULL);
             answer_close(c->fd, garbled, sizeof garbled - 1);
             conn_unlink(srv, c);
@@ -564,12 +564,12 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     arm_reaper(srv);
 }
 
-void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out)
+void sw_http_server_get_counters(const sw_http_server *srv, sw_http_counters *out)
 {
     memset(out, 0, sizeof *out);
     if (!srv)
         return;
-    *out = srv->stats;
+    *out = srv->counters;
     out->connections = out->waiting = out->streams = 0;
     for (const struct conn *c = srv->conns; c; c = c->next) {
         if (c->closing)
@@ -1011,7 +1011,7 @@ sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l)
     return SW_ERR_UNSUPPORTED;
 }
 
-void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out)
+void sw_http_server_get_counters(const sw_http_server *srv, sw_http_counters *out)
 {
     (void)srv;
     memset(out, 0, sizeof *out);

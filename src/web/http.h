@@ -65,7 +65,7 @@ void sw_http_limits_defaults(sw_http_limits *l);
 /* Apply new limits to a running server (SW_ERR_INVALID_ARGUMENT for zeros or a reserve >= max). */
 sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l);
 
-typedef struct sw_http_stats {
+typedef struct sw_http_counters {
     unsigned connections;      /* open and counted */
     unsigned waiting;          /* of which waiting for a request head */
     unsigned streams;          /* of which event streams */
@@ -74,9 +74,9 @@ typedef struct sw_http_stats {
     uint64_t replaced;         /* waiting connections closed to make room for a newcomer */
     uint64_t refused;          /* newcomers answered 503 and closed */
     uint64_t garbled;          /* request lines that were not HTTP, answered 400 and closed */
-} sw_http_stats;
+} sw_http_counters;
 
-void sw_http_server_stats(const sw_http_server *srv, sw_http_stats *out);
+void sw_http_server_get_counters(const sw_http_server *srv, sw_http_counters *out);
 
 /* Route `path` (exact, or every path below it when prefix is true) for GET requests. */
 sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user);

@@ -116,7 +116,9 @@ static void inverter_values(fixture *f, int64_t now)
         snprintf(v.unit, sizeof v.unit, "%s", vals[i].unit);
         v.is_number = true;
         v.number = vals[i].base + vals[i].swing * sin(f->tick / 4.0 + (double)i);
-        snprintf(v.text, sizeof v.text, "%.3f", v.number);
+        char text[32];
+        snprintf(text, sizeof text, "%.3f", v.number);
+        v.text = text;
         v.timestamp_ns = now;
         sw_model_inverter_value_set(f->model, &v);
     }

@@ -2,7 +2,7 @@
  * Fuzz target: the capture side of `sunwire rct` (pcap decoding of RCT
  * traffic). Two layers, picked by the first input byte:
  *   - bit 7 clear: the input after it is a list of packets, each a 2-byte
- *     big-endian length and that many bytes, parsed with sw_pkt_parse under
+ *     big-endian length and that many bytes, parsed with sw_tcp_segment_parse under
  *     the link type picked by the low bits; TCP payloads go through one
  *     reassembler per direction and the reassembled bytes into an RCT
  *     receiver, as the pcap command does.
@@ -23,8 +23,8 @@
 #include "sunwire/rct.h"
 #include "rct_io/rct_pcap.h"
 
-static const int k_links[] = {SW_LINK_NULL, SW_LINK_ETHERNET, SW_LINK_RAW, SW_LINK_LOOP,
-                              SW_LINK_LINUX_SLL, SW_LINK_RAW_IPV4, SW_LINK_RAW_IPV6, SW_LINK_LINUX_SLL2};
+static const int k_links[] = {SW_LINKTYPE_NULL, SW_LINKTYPE_ETHERNET, SW_LINKTYPE_RAW, SW_LINKTYPE_LOOP,
+                              SW_LINKTYPE_LINUX_SLL, SW_LINKTYPE_RAW_IPV4, SW_LINKTYPE_RAW_IPV6, SW_LINKTYPE_LINUX_SLL2};
 
 typedef struct sink {
     sw_rct_receiver rx;
@@ -42,12 +42,12 @@ static void feed_rx(sw_rct_receiver *rx, const uint8_t *d, size_t n, fz_digest *
 {
     size_t pos = 0;
     while (pos < n) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         size_t used = sw_rct_receiver_push(rx, d + pos, n - pos, &ev);
-        if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+        if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             break;
         fz_mix_rct_event(events, &ev);
-        if (used == 0 && ev.kind != SW_RCT_RX_ERROR)
+        if (used == 0 && ev.kind != SW_RCT_RECEIVER_ERROR)
             used = 1; /* never stall on an event that consumed nothing */
         pos += used;
     }
@@ -71,9 +71,8 @@ static void sink_reset(sink *s)
     s->stream_len = 0;
 }
 
-static void deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
+static void take(sink *s, const uint8_t *data, size_t len, uint32_t gap)
 {
-    sink *s = user;
     if (gap) {
         check_stream(s);
         sink_reset(s); /* a hole: resynchronise, as the reader does */
@@ -89,12 +88,20 @@ static void deliver(void *user, const uint8_t *data, size_t len, uint32_t gap)
     }
 }
 
-static void on_pcap(void *user, const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len,
-                    uint32_t gap)
+static int deliver(sw_tcp_reasm *r, const uint8_t *data, size_t len, uint32_t gap, void *user)
+{
+    (void)r;
+    take(user, data, len, gap);
+    return 0;
+}
+
+static int on_pcap(const sw_pcap_flow *flow, int64_t ts_ns, const uint8_t *data, size_t len, uint32_t gap,
+                   void *user)
 {
     (void)flow;
     (void)ts_ns;
-    deliver(user, data, len, gap);
+    take(user, data, len, gap);
+    return 0;
 }
 
 static sink g_sinks[2];
@@ -104,7 +111,7 @@ static void packets(int link, const uint8_t *d, size_t n)
     sw_tcp_reasm r[2];
     uint64_t offered[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
-        sw_tcp_reasm_init(&r[i]);
+        sw_tcp_reasm_init(&r[i], deliver, &g_sinks[i]);
         sink_reset(&g_sinks[i]);
         g_sinks[i].delivered = 0;
     }
@@ -116,8 +123,8 @@ static void packets(int link, const uint8_t *d, size_t n)
         pos += 2;
         if (len > n - pos)
             len = n - pos;
-        sw_pkt_info pi;
-        sw_err e = sw_pkt_parse(link, d + pos, len, &pi);
+        sw_tcp_segment pi;
+        sw_err e = sw_tcp_segment_parse(link, d + pos, len, &pi);
         if ((e == SW_OK || e == SW_ERR_TRUNCATED)) {
             if (pi.payload_len && (pi.payload < d + pos || pi.payload + pi.payload_len > d + pos + len))
                 abort(); /* the payload must point inside the packet */
@@ -127,12 +134,12 @@ static void packets(int link, const uint8_t *d, size_t n)
             }
             int dir = pi.src.port == first_src ? 0 : 1;
             offered[dir] += pi.payload_len;
-            sw_tcp_reasm_add(&r[dir], pi.seq, pi.syn, pi.payload, pi.payload_len, deliver, &g_sinks[dir]);
+            sw_tcp_reasm_push(&r[dir], pi.seq, pi.syn, pi.payload, pi.payload_len);
         }
         pos += len;
     }
     for (int i = 0; i < 2; i++) {
-        sw_tcp_reasm_flush(&r[i], deliver, &g_sinks[i]);
+        sw_tcp_reasm_flush(&r[i]);
         if (g_sinks[i].delivered > offered[i])
             abort();
         check_stream(&g_sinks[i]);
@@ -157,7 +164,7 @@ static void file(const uint8_t *d, size_t n)
         done += (size_t)w;
     }
     sink_reset(&g_sinks[0]);
-    sw_pcap_stats st;
+    sw_pcap_counters st;
     char eb[256];
     sw_pcap_read(path, 0, on_pcap, &g_sinks[0], &st, eb, sizeof eb);
     check_stream(&g_sinks[0]);

@@ -49,21 +49,21 @@ static void decode_all(uint32_t id, const uint8_t *p, size_t n)
 /* The first event of the receiver against the one-shot parser; abort on any difference. */
 static void compare_one_shot(sw_rct_receiver *rx, const uint8_t *data, size_t size)
 {
-    static uint8_t body[SW_RCT_RX_BODY_MAX];
+    static uint8_t body[SW_RCT_RECEIVER_BODY_MAX];
     sw_rct_frame f;
     ptrdiff_t r = sw_rct_frame_parse(data, size, &f, body, sizeof body);
     sw_rct_receiver_init(rx);
-    sw_rct_rx_event ev;
+    sw_rct_receiver_event ev;
     size_t used = 0;
     do {
         used += sw_rct_receiver_push(rx, data + used, size - used, &ev);
-    } while (ev.kind == SW_RCT_RX_NEED_MORE && used < size);
-    if (ev.kind == SW_RCT_RX_NEED_MORE) {
+    } while (ev.kind == SW_RCT_RECEIVER_NEED_MORE && used < size);
+    if (ev.kind == SW_RCT_RECEIVER_NEED_MORE) {
         if (r != SW_RCT_PARSE_NEED_MORE)
             abort();
         return;
     }
-    if (ev.kind == SW_RCT_RX_ERROR) {
+    if (ev.kind == SW_RCT_RECEIVER_ERROR) {
         if (r != -(ptrdiff_t)ev.error)
             abort();
         if (ev.error != SW_ERR_RCT_CRC_MISMATCH)
@@ -88,13 +88,13 @@ static fz_digest receive_all(sw_rct_receiver *rx, const uint8_t *data, size_t si
     while (pos < size) {
         size_t end = pos + (split ? fz_piece(split, size - pos) : size - pos);
         while (pos < end) {
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t used = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
             pos += used;
-            if (used == 0 && ev.kind == SW_RCT_RX_NEED_MORE)
+            if (used == 0 && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
                 break;
             fz_mix_rct_event(&d, &ev);
-            if (decode && ev.kind == SW_RCT_RX_FRAME)
+            if (decode && ev.kind == SW_RCT_RECEIVER_FRAME)
                 decode_all(ev.frame.id, ev.frame.payload, ev.frame.payload_len);
         }
         pos = end;

@@ -34,28 +34,28 @@ static void mix_line(sw_err e, size_t n)
         fz_mix(&dig, line, n);
 }
 
-static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void *user)
 {
     (void)owner;
     sw_tigo_observer *o = user;
     size_t n = 0;
     fz_mix_u64(&dig, (uint64_t)e->kind);
-    if (e->kind == SW_TIGO_OBS_POWER_REPORT) {
+    if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
         mix_line(sw_tigo_fmt_power_fork(&fmt, &e->u.power, line, sizeof line, &n), n);
         mix_line(sw_tigo_fmt_power_upstream(&fmt, &e->u.power, line, sizeof line, &n), n);
-    } else if (e->kind == SW_TIGO_OBS_INFRASTRUCTURE) {
-        fz_mix_u64(&dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
+    } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
+        fz_mix_u64(&dig, (uint64_t)e->u.infrastructure.cause << 32 | (uint64_t)e->u.infrastructure.gateway << 1 | e->u.infrastructure.changed);
         mix_line(sw_tigo_fmt_infrastructure(&o->state, line, sizeof line, &n), n);
         mix_line(sw_tigo_state_serialize(&o->state, line, sizeof line, &n), n);
-    } else if (e->kind == SW_TIGO_OBS_DIAGNOSTIC) {
-        const sw_tigo_diag_event *d = &e->u.diag;
+    } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
+        const sw_tigo_diagnostic_event *d = &e->u.diagnostic;
         fz_mix_u64(&dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
                              d->slot_counter);
     }
     return 0;
 }
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void *user)
 {
     (void)owner;
     (void)user;
@@ -127,15 +127,15 @@ static fz_digest run_observer(sw_tigo_observer *obs, uint8_t mode, const uint8_t
         }
         now += 7000000;
     }
-    fz_mix(&dig, sw_tigo_observer_link_counters(obs), sizeof(sw_tigo_link_counters));
+    fz_mix(&dig, sw_tigo_observer_get_link_counters(obs), sizeof(sw_tigo_link_counters));
     /* up to the last field: the padding after it is no result */
-    fz_mix(&dig, sw_tigo_observer_transport_counters(obs),
+    fz_mix(&dig, sw_tigo_observer_get_transport_counters(obs),
            offsetof(sw_tigo_transport_counters, last_status_high_byte) + sizeof(uint16_t));
-    fz_mix(&dig, sw_tigo_observer_counters(obs), sizeof(sw_tigo_obs_counters));
+    fz_mix(&dig, sw_tigo_observer_get_counters(obs), sizeof(sw_tigo_observer_counters));
     return dig;
 }
 
-static int on_link_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
+static int on_link_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void *user)
 {
     (void)owner;
     fz_digest *d = user;
@@ -146,18 +146,18 @@ static int on_link_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *
 
 static fz_digest run_link(sw_tigo_link_mode mode, const uint8_t *data, size_t size, fz_splitter *split)
 {
-    static sw_tigo_link_rx rx;
+    static sw_tigo_link_receiver rx;
     fz_digest d;
     fz_digest_init(&d);
-    sw_tigo_link_rx_init(&rx, mode, on_link_frame, &d);
+    sw_tigo_link_receiver_init(&rx, mode, on_link_frame, &d);
     for (size_t pos = 0; pos < size;) {
         size_t n = split ? fz_piece(split, size - pos) : size - pos;
         size_t used = 0;
-        if (sw_tigo_link_rx_push(&rx, data + pos, n, &used) != 0 || used != n)
+        if (sw_tigo_link_receiver_push(&rx, data + pos, n, &used) != 0 || used != n)
             abort(); /* the callback never stops: every byte is taken */
         pos += n;
     }
-    fz_mix_u64(&d, sw_tigo_link_rx_state(&rx));
+    fz_mix_u64(&d, sw_tigo_link_receiver_state(&rx));
     fz_mix(&d, &rx.counters, sizeof rx.counters);
     return d;
 }

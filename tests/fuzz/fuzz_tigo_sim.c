@@ -42,36 +42,38 @@ static rep *find(uint16_t gw, uint16_t node, uint16_t vin, uint16_t vout, uint16
     return NULL;
 }
 
-static void on_sim(void *user, const sw_tigo_sim_event *ev)
+static int on_sim(sw_tigo_sim *sim, const sw_tigo_sim_event *ev, void *user)
 {
+    (void)sim;
     (void)user;
     if (ev->kind != SW_TIGO_SIM_EV_REPORT_SENT || !ev->report)
-        return;
+        return 0;
     const sw_tigo_sim_report *s = ev->report;
     rep *r = find(s->gateway, s->node, s->voltage_in_raw, s->voltage_out_raw, s->current_raw, s->temperature_raw,
                   s->slot_counter, s->duty_cycle_raw, s->rssi);
     if (r) {
         r->sent++;
-        return;
+        return 0;
     }
     if (g_n == MAX_REPORTS) {
         g_overflow = 1;
-        return;
+        return 0;
     }
     g_reps[g_n++] = (rep){s->gateway, s->node, s->voltage_in_raw, s->voltage_out_raw, s->current_raw,
                           s->temperature_raw, s->slot_counter, s->duty_cycle_raw, s->rssi, 1, 0};
+    return 0;
 }
 
 static int g_checking;
 
 static fz_digest g_dig;
 
-static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *user)
+static int on_obs(sw_tigo_observer *owner, const sw_tigo_observer_event *e, void *user)
 {
     (void)owner;
     (void)user;
     fz_mix_u64(&g_dig, (uint64_t)e->kind);
-    if (e->kind == SW_TIGO_OBS_POWER_REPORT) {
+    if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
         const sw_tigo_power_event *pw = &e->u.power;
         const sw_tigo_power_report *p = pw->report;
         fz_mix_u64(&g_dig, (uint64_t)pw->gateway << 32 | (uint64_t)pw->node << 16 | p->slot_counter);
@@ -79,14 +81,14 @@ static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *e, void *use
         fz_mix_u64(&g_dig, (uint64_t)p->voltage_in_raw << 48 | (uint64_t)p->voltage_out_raw << 32 |
                                (uint64_t)p->current_raw << 16 | p->temperature_raw);
         fz_mix_u64(&g_dig, (uint64_t)p->duty_cycle_raw << 8 | p->rssi);
-    } else if (e->kind == SW_TIGO_OBS_INFRASTRUCTURE) {
-        fz_mix_u64(&g_dig, (uint64_t)e->u.infra.cause << 32 | (uint64_t)e->u.infra.gateway << 1 | e->u.infra.changed);
-    } else if (e->kind == SW_TIGO_OBS_DIAGNOSTIC) {
-        const sw_tigo_diag_event *d = &e->u.diag;
+    } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
+        fz_mix_u64(&g_dig, (uint64_t)e->u.infrastructure.cause << 32 | (uint64_t)e->u.infrastructure.gateway << 1 | e->u.infrastructure.changed);
+    } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
+        const sw_tigo_diagnostic_event *d = &e->u.diagnostic;
         fz_mix_u64(&g_dig, (uint64_t)d->code << 48 | (uint64_t)d->gateway << 32 | (uint64_t)d->node << 16 |
                                d->slot_counter);
     }
-    if (e->kind != SW_TIGO_OBS_POWER_REPORT || !g_checking || g_overflow)
+    if (e->kind != SW_TIGO_OBSERVER_POWER_REPORT || !g_checking || g_overflow)
         return 0;
     const sw_tigo_power_report *p = e->u.power.report;
     rep *r = find(e->u.power.gateway, e->u.power.node, p->voltage_in_raw, p->voltage_out_raw, p->current_raw,
@@ -170,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sw_tigo_observer_push(obs, bus + cut, ends[f] - cut, times[f], NULL);
             pos = ends[f];
         }
-        fz_mix(&g_dig, sw_tigo_observer_counters(obs), sizeof(sw_tigo_obs_counters));
+        fz_mix(&g_dig, sw_tigo_observer_get_counters(obs), sizeof(sw_tigo_observer_counters));
         g_checking = checking;
         if (!cutting)
             whole = g_dig;

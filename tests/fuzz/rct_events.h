@@ -9,14 +9,14 @@
 #include "sunwire/rct.h"
 
 /* NEED_MORE says only that a piece ended, so it is left out. */
-static inline void fz_mix_rct_event(fz_digest *d, const sw_rct_rx_event *ev)
+static inline void fz_mix_rct_event(fz_digest *d, const sw_rct_receiver_event *ev)
 {
-    if (ev->kind == SW_RCT_RX_NEED_MORE)
+    if (ev->kind == SW_RCT_RECEIVER_NEED_MORE)
         return;
     fz_mix_u64(d, (uint64_t)ev->kind << 32 | (uint32_t)ev->error);
-    if (ev->kind == SW_RCT_RX_ERROR && ev->error == SW_ERR_RCT_INVALID_COMMAND)
+    if (ev->kind == SW_RCT_RECEIVER_ERROR && ev->error == SW_ERR_RCT_INVALID_COMMAND)
         fz_mix_u64(d, ev->command);
-    if (ev->kind == SW_RCT_RX_FRAME || (ev->kind == SW_RCT_RX_ERROR && ev->error == SW_ERR_RCT_CRC_MISMATCH)) {
+    if (ev->kind == SW_RCT_RECEIVER_FRAME || (ev->kind == SW_RCT_RECEIVER_ERROR && ev->error == SW_ERR_RCT_CRC_MISMATCH)) {
         const sw_rct_frame *f = &ev->frame;
         fz_mix_u64(d, (uint64_t)f->command << 56 | (uint64_t)f->kind << 48 | (uint64_t)f->extension << 40 |
                           (uint64_t)f->crc_ok << 32 | (uint64_t)f->crc_received << 16 | f->crc_calculated);

@@ -5,9 +5,10 @@
 writes the state directory (Tigo identities at once, energy counters every
 second) and the SQLite history, and is killed with SIGKILL at a random moment,
 again and again on the same files. After every kill:
-  - each state file is absent or parses completely (never torn), the Tigo
-    state file is accepted by the Tigo state loader, and no panel's lifetime
-    energy went down;
+  - each Tigo state file is absent or parses completely (never torn) and is
+    accepted by the Tigo state loader;
+  - the energy database passes PRAGMA integrity_check and no panel's lifetime
+    energy in it went down;
   - the history passes PRAGMA integrity_check;
   - every row a concurrent reader saw committed just before the kill is still
     there, unchanged.
@@ -92,8 +93,7 @@ class CrashLoop(unittest.TestCase):
                                  d.lines(True))
 
                 # State files: whole or absent.
-                for name in ("panels.json",) + tuple(os.path.basename(p) for p in
-                                                     glob.glob(os.path.join(state, "tigo-*.json"))):
+                for name in (os.path.basename(p) for p in glob.glob(os.path.join(state, "tigo-*.json"))):
                     path = os.path.join(state, name)
                     if not os.path.exists(path):
                         counts["state_files_absent"] += 1
@@ -104,16 +104,26 @@ class CrashLoop(unittest.TestCase):
                         doc = json.loads(blob)
                     except ValueError as e:
                         self.fail("iteration %d: %s is torn (%s): %r" % (i, name, e, blob[-200:]))
+                    self.assertIsInstance(doc, dict)
                     counts["state_files_checked"] += 1
-                    if name == "panels.json":
-                        for p in doc["panels"]:
-                            key = (p["source"], p["gateway"], p["node"])
-                            self.assertGreaterEqual(p["energy_total_wh"], energy.get(key, 0.0),
-                                                    "iteration %d: lifetime energy went down for %r" % (i, key))
-                            energy[key] = p["energy_total_wh"]
-                    else:
-                        counts["tigo_state_present"] += 1
-                        self.assert_tigo_state_loads(tmp, blob, i)
+                    counts["tigo_state_present"] += 1
+                    self.assert_tigo_state_loads(tmp, blob, i)
+
+                # Energy counters: a sound database whose lifetime values never go down.
+                edb = os.path.join(state, "energy.db")
+                if os.path.exists(edb):
+                    c = sqlite3.connect(edb, timeout=5)
+                    try:
+                        self.assertEqual(c.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+                        rows = c.execute("SELECT source, gateway_id, node_id, total_wh FROM panel_energy").fetchall()
+                    finally:
+                        c.close()
+                    counts["state_files_checked"] += 1
+                    for src, gw, node, total in rows:
+                        key = (src, gw, node)
+                        self.assertGreaterEqual(total, energy.get(key, 0.0),
+                                                "iteration %d: lifetime energy went down for %r" % (i, key))
+                        energy[key] = total
 
                 # History: undamaged, and nothing committed is lost.
                 if os.path.exists(db):
@@ -135,11 +145,14 @@ class CrashLoop(unittest.TestCase):
             with fl.Proc([fl.BIN, "run", "--config", cfg, "--json"], env=fl.quiet_env(SUNWIRE_LOG="warn")) as d:
                 d.wait_line(r'"type":\s*"panel"', timeout=15)
             self.assertEqual(d.proc.returncode, 0, d.lines(True))
-            with open(os.path.join(state, "panels.json")) as f:
-                doc = json.load(f)
-            for p in doc["panels"]:
-                key = (p["source"], p["gateway"], p["node"])
-                self.assertGreaterEqual(p["energy_total_wh"], energy.get(key, 0.0))
+            c = sqlite3.connect(os.path.join(state, "energy.db"))
+            try:
+                rows = c.execute("SELECT source, gateway_id, node_id, total_wh FROM panel_energy").fetchall()
+            finally:
+                c.close()
+            self.assertTrue(rows)
+            for src, gw, node, total in rows:
+                self.assertGreaterEqual(total, energy.get((src, gw, node), 0.0))
 
         self.assertGreater(counts["rows_checked"], 0, counts)
         self.assertGreater(counts["state_files_checked"], 0, counts)

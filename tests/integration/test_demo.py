@@ -101,7 +101,7 @@ class Demo(unittest.TestCase):
                 time.sleep(0.3)
                 continue
             powers = [v for v in metric_values(t, "sunwire_panel_power_watts") if v > 0]
-            soc = metric_values(t, "sunwire_inverter_percent")
+            soc = metric_values(t, "sunwire_inverter_ratio")
             if len(powers) == 20 and soc:
                 break
             time.sleep(0.5)

@@ -82,6 +82,31 @@ class CheckRefusesBrokenSetups(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr.decode())
                 self.assertIn("run.ini:%d: " % line, r.stderr.decode())
 
+    # Names that would share an MQTT topic or a Home Assistant id (the retained discovery flipped between them).
+    COLLISIONS = [
+        ("[tigo roof]\ntcp = 127.0.0.1\n[panels]\nmodules = a b:e1:4-A2346FZ\nmodules = a+b:e2:4-A23471V\n", 5,
+         'strings "a b" and "a+b" both become "a_b"'),
+        ("[tigo roof]\ntcp = 127.0.0.1\n[panels]\nmodules = A:e1:4-A2346FZ, B:e1:4-A23471V\n", 4,
+         "give each panel its own name"),
+        ("[tigo roof.a]\ntcp = 127.0.0.1\n\n[tigo roof_a]\ntcp = 127.0.0.1\n", 4,
+         "rename one so they differ in more than case and punctuation"),
+    ]
+
+    def test_names_that_collide(self):
+        for text, line, fix in self.COLLISIONS:
+            for extra in (["--check"], []):
+                with self.subTest(text=text, extra=extra):
+                    r = self.run_config(text, *extra)
+                    err = r.stderr.decode()
+                    self.assertEqual(r.returncode, 2, err)
+                    self.assertIn("run.ini:%d: " % line, err)
+                    self.assertIn(fix, err)
+                    self.assertEqual(r.stdout, b"")
+        # The --panels flag is checked the same way (no line: the command line).
+        r = fl.run("run", "--tigo-tcp", "127.0.0.1", "--panels", "S 1:e1:4-A2346FZ,S-1:e2:4-A23471V", "--check")
+        self.assertEqual(r.returncode, 2, r.stderr.decode())
+        self.assertIn('both become "s_1"', r.stderr.decode())
+
     def test_http_flag_needs_a_port(self):
         for arg in ("-1", "localhost", "[::1]"):
             with self.subTest(arg=arg):

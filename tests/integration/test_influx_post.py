@@ -1,11 +1,12 @@
 """InfluxDB 2 writes from a running `sunwire run` to a loopback HTTP server.
 
-The test runs a small HTTP server that answers like InfluxDB's /api/v2/write
+The test runs a small HTTP server that answers like InfluxDB's /api/v2/write (and /write)
 (204, or a scripted failure), records every request, and checks the URL, the
 Authorization header, the precision of the timestamps and the body, which it
 parses back with a line-protocol reader written here. The daemon is fed the
 bundled demo bus capture over loopback TCP.
 """
+import base64
 import http.server
 import os
 import signal
@@ -230,6 +231,40 @@ class InfluxPost(unittest.TestCase):
         gap1, gap2 = second[3] - first[3], third[3] - second[3]
         self.assertGreaterEqual(gap1, 0.08)
         self.assertGreater(gap2, gap1 * 1.3)
+
+    def test_v1_url_and_basic_auth(self):
+        # InfluxDB 1.x: /write with db, rp and v1's spelling of microseconds, basic auth from user/password.
+        server = InfluxServer()
+        self.addCleanup(server.stop)
+        start = time.time_ns()
+        cfg = os.path.join(self.tmp.name, "v1.ini")
+        with open(cfg, "w") as f:
+            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[influx]\napi = v1\nurl = http://127.0.0.1:%d\n"
+                    "db = sol ar\nrp = one week\nuser = sun\npassword = p:w&d\nprecision = us\nflush_ms = 200\n"
+                    % (self.bus.port, server.server_address[1]))
+        proc = tigolib.Proc([tigolib.BIN, "run", "--config", cfg])
+        self.addCleanup(proc.stop)
+        reqs = self.wait_requests(server, lambda r: any("sunwire_panel," in x[2] for x in r))
+        for path, headers, body, _ in reqs:
+            url = urllib.parse.urlsplit(path)
+            self.assertEqual(url.path, "/write")
+            q = urllib.parse.parse_qs(url.query, strict_parsing=True)
+            self.assertEqual(q, {"db": ["sol ar"], "rp": ["one week"], "precision": ["u"]})
+            auth = {k.lower(): v for k, v in headers.items()}["authorization"]
+            self.assertEqual(auth, "Basic " + base64.b64encode(b"sun:p:w&d").decode())
+            for line in body.split("\n")[:-1]:
+                ts = parse_line(line)[3]
+                self.assertGreaterEqual(ts, (start - 60 * 10**9) // 1000)
+                self.assertLessEqual(ts, (time.time_ns() + 60 * 10**9) // 1000)
+
+    def test_not_found_is_kept_and_retried(self):
+        # 404 (a database or bucket not created yet) and 401 (a password being fixed) keep the batch.
+        server = InfluxServer(script=[404, 401])
+        self.addCleanup(server.stop)
+        self.run_daemon(server, "s", "retry_min_ms = 100\nretry_max_ms = 200\n")
+        reqs = self.wait_requests(server, lambda r: len(r) >= 3)
+        self.assertEqual(reqs[0][2], reqs[1][2])
+        self.assertEqual(reqs[1][2], reqs[2][2])
 
     def test_refused_batch_is_dropped_not_retried(self):
         # 400 means InfluxDB will never take these lines: drop them and go on with new ones.

@@ -155,7 +155,7 @@ class MetricsScrape(unittest.TestCase):
         self.assertEqual(find(samples, "sunwire_source_connected", source="tigo")[2], 1)
         self.assertEqual(find(samples, "sunwire_source_info", source="tigo")[1]["address"],
                          "127.0.0.1:%d" % self.bus.port)
-        for fam in ("sunwire_source_frames_total", "sunwire_panel_energy_watt_hours_total"):
+        for fam in ("sunwire_source_frames_total", "sunwire_panel_energy_joules_total"):
             self.assertEqual(types[fam], "counter")
         self.assertEqual(types["sunwire_panel_power_watts"], "gauge")
 
@@ -163,11 +163,13 @@ class MetricsScrape(unittest.TestCase):
         powers = [s for s in samples if s[0] == "sunwire_panel_power_watts"]
         self.assertGreater(len(powers), 0)
         for name, labels, value in powers:
-            self.assertEqual(set(labels), {"source", "gateway", "node", "panel", "barcode", "string"})
+            self.assertEqual(set(labels), {"source", "gateway", "node", "panel"})
             v = find(samples, "sunwire_panel_input_volts", node=labels["node"])[2]
             a = find(samples, "sunwire_panel_input_amperes", node=labels["node"])[2]
             self.assertTrue(math.isclose(value, v * a, rel_tol=1e-9, abs_tol=1e-9), (labels, value, v, a))
-            self.assertTrue(re.match(r"\d-[0-9A-F]+[A-Z]$", labels["barcode"]), labels["barcode"])
+            info = find(samples, "sunwire_panel_info", node=labels["node"])[1]
+            self.assertEqual(set(info), {"source", "gateway", "node", "panel", "name", "barcode", "string", "mapped"})
+            self.assertTrue(re.match(r"\d-[0-9A-F]+[A-Z]$", info["barcode"]), info["barcode"])
             duty = find(samples, "sunwire_panel_duty_cycle_ratio", node=labels["node"])[2]
             self.assertTrue(0 <= duty <= 1, duty)
             self.assertIn(find(samples, "sunwire_panel_online", node=labels["node"])[2], (0, 1))

@@ -64,10 +64,9 @@ static void set_value(sw_model *m, uint32_t id, const char *name, const char *un
     snprintf(v.unit, sizeof v.unit, "%s", unit);
     v.is_number = is_number;
     v.number = number;
-    if (text)
-        snprintf(v.text, sizeof v.text, "%s", text);
-    else
-        snprintf(v.text, sizeof v.text, "%g", number);
+    char num[32];
+    snprintf(num, sizeof num, "%g", number);
+    v.text = text ? text : num;
     v.timestamp_ns = now;
     sw_model_inverter_value_set(m, &v);
 }
@@ -196,8 +195,8 @@ int main(int argc, char **argv)
     sw_loop_add_timer(loop, 0, tick, &a);
     sw_loop_run(loop);
 
-    sw_mqtt_stats st;
-    sw_mqtt_get_stats(&sink, &st);
+    sw_mqtt_counters st;
+    sw_mqtt_get_counters(&sink, &st);
     sw_model_free(a.model); /* closes the sink: "offline", disconnect */
     sw_loop_free(loop);
     printf("{\"connects\":%llu,\"published\":%llu,\"queued\":%llu,\"dropped\":%llu,\"discovery_rounds\":%llu}\n",

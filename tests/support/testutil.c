@@ -99,3 +99,13 @@ char *tu_to_hex(const uint8_t *p, size_t n)
     sw_hex_encode(s, p, n);
     return s;
 }
+
+void *tu_move(void *old, size_t size)
+{
+    void *moved = malloc(size);
+    assert_non_null(moved);
+    memcpy(moved, old, size);
+    memset(old, 0xA5, size);
+    free(old);
+    return moved;
+}

@@ -38,4 +38,8 @@ json_t *tu_get(json_t *obj, const char *key);
 /* Upper-case hex of a byte buffer into a malloc'd string. */
 char *tu_to_hex(const uint8_t *p, size_t n);
 
+/* Move a malloc'd object of `size` bytes: a new copy is returned, the old one
+ * is scribbled over and freed. Whatever works on the copy needs no fixed address. */
+void *tu_move(void *old, size_t size);
+
 #endif

@@ -567,7 +567,7 @@
         '<span>firmware ' + esc(inv.firmware || '–') + '</span><span class="mono">' + esc(inv.host + ':' + inv.port) + '</span><span>last poll ' + ago(inv.last_poll) + '</span></div>' +
         '<div class="table-wrap"><table><thead><tr><th>Object</th><th>Id</th><th>Value</th><th>Updated</th></tr></thead><tbody>' +
         vals.map(v => '<tr><td class="mono">' + esc(v.name) + '</td><td class="mono">' + esc(v.object_id) + '</td><td class="num">' +
-          esc(v.value !== null ? num(v.value, Math.abs(v.value) < 10 ? 3 : 1) + (v.unit ? ' ' + v.unit : '') : v.text) + '</td><td>' + ago(v.time) + '</td></tr>').join('') +
+          esc(typeof v.value === 'number' ? num(v.value, Math.abs(v.value) < 10 ? 3 : 1) + (v.unit ? ' ' + v.unit : '') : v.text) + '</td><td>' + ago(v.time) + '</td></tr>').join('') +
         '</tbody></table></div></div>';
     }).join('') : '<p class="note">No inverter configured.</p>';
   }
@@ -603,7 +603,7 @@
         return (d.name === 'total' ? 'All panels' : 'String ' + d.name) + ': ' + watts(d.power_w) + ', ' + d.online + '/' +
           d.panels + ' online, today ' + energy(d.energy_today_wh);
       case 'value':
-        return d.inverter + ': ' + d.name + ' = ' + (d.value !== null && d.value !== undefined ?
+        return d.inverter + ': ' + d.name + ' = ' + (typeof d.value === 'number' ?
           num(d.value, Math.abs(d.value) < 10 ? 3 : 1) + (d.unit ? ' ' + d.unit : '') : d.text);
       case 'source':
         return 'Source ' + d.name + ' (' + d.kind + ', ' + d.address + ') ' + (d.connected ? 'connected' : 'down') +

@@ -96,7 +96,7 @@ static void test_full(void **state)
     assert_int_equal(c->energy_gap_s, 120);
     assert_int_equal(c->tz, SW_DAEMON_TZ_FIXED);
     assert_int_equal(c->tz_offset_s, -(5 * 3600 + 30 * 60));
-    assert_int_equal(c->save_interval_s, 60);
+    assert_int_equal(c->save_interval_ms, 60000);
     assert_int_equal(c->tick_ms, 500);
 
     assert_int_equal(c->n_tigo, 2);
@@ -255,9 +255,28 @@ static const bad_case bad[] = {
     {"[tigo a]\ntcp = h\n[influx]\noutput = http\n", 4, "needs url = http://HOST:8086", true, false},
     {"[tigo a]\ntcp = h\n[influx]\nurl = http://127.0.0.1:8086\n", 4, "needs bucket", true, false},
     {"[tigo a]\ntcp = h\n[influx]\noutput = file\n", 4, "needs file = PATH", true, false},
+    {"[tigo a]\ntcp = h\n[influx]\napi = v1\nurl = http://127.0.0.1:8086\nbucket = b\n", 5, "api = v1 needs db",
+     true, false},
     {"[tigo a]\ntcp = h\n[history]\npath = /tmp\n", 4, "is a directory: name a file in it", true, false},
     {"[tigo a]\ntcp = h\n[history]\npath = /no-such-dir-sunwire/h.db\n", 4, "does not exist", true, false},
     {"[general]\nstate_dir = /dev/null\n[tigo a]\ntcp = h\n", 2, "is not a directory", true, false},
+    /* names that would publish to one topic or announce one Home Assistant id */
+    {"[panels]\nmodules = a b:e1:4-A2346FZ\nmodules = a+b:e2:4-A23471V\n", 3,
+     "strings \"a b\" and \"a+b\" both become \"a_b\"", false, false},
+    {"[panels]\nmodules = East:e1:4-A2346FZ, east:e2:4-A23471V\n", 2, "rename one", false, false},
+    {"[panels]\nmodules = east-1:e1:4-A2346FZ\nmodules = east_1:e2:4-A23471V\n", 3, "both become \"east_1\"", false,
+     false},
+    {"[panels]\n\nmodules = Total:e1:4-A2346FZ\n", 3, "share its MQTT topic or Home Assistant ids with \"total\"",
+     false, false},
+    {"[panels]\nmodules = A:e1:4-A2346FZ\nmodules = A:e2:4-a2346fz\n", 3, "correct the one that is mistyped", false,
+     false},
+    {"[panels]\nmodules = A:e1:4-A2346FZ\nmodules = B:e1:4-A23471V\n", 3,
+     "\"e1\" names two panels, 4-A2346FZ and 4-A23471V", false, false},
+    {"[panels]\nmodules = A:4-A23471V:4-A2346FZ\nmodules = B::4-A23471V\n", 3, "names two panels", false, false},
+    {"[tigo roof.a]\ntcp = h\n[tigo roof_a]\ntcp = h\n", 3,
+     "source names \"roof.a\" and \"roof_a\" (the first at line 1) both become \"roof_a\"", true, false},
+    {"[rct House]\nhost = h\n\n[rct house]\nhost = h\n", 4, "\"House\" and \"house\"", true, false},
+    {"[tigo garage]\ntcp = h\n[rct Garage]\nhost = h\n", 3, "rename one", true, false},
 };
 
 /* Near misses of the cases above that must stay accepted. */
@@ -277,11 +296,16 @@ static void test_good_edges(void **state)
         "[tigo a]\ntcp = h\n[http]\nbind = localhost\n",
         "[tigo a]\ntcp = h\n[influx]\noutput = http\nurl = http://127.0.0.1:8086\nbucket = b\n",
         "[tigo a]\ntcp = h\n[influx]\noutput = file\nfile = /tmp/x.lp\n",
+        "[tigo a]\ntcp = h\n[influx]\napi = v1\nurl = http://127.0.0.1:8086\ndb = solar\n",
         "[tigo a]\ntcp = h\n[history]\npath = /tmp/sunwire-test-history.db\n",
         "[tigo a]\ntcp = h\n[history]\npath = history.db\n",
         "[general]\nstate_dir = /tmp\n[tigo a]\ntcp = h\n",
         "[general]\nstate_dir = /tmp/sunwire-not-yet-created\n[tigo a]\ntcp = h\n",
         "[tigo a]\ntcp = h\n[tigo b]\nserial = /dev/ttyUSB0\n",
+        /* names that only look alike stay apart in topics and ids */
+        "[tigo a]\ntcp = h\n[panels]\nmodules = ab:e1:4-A2346FZ, a_b:e2:4-A23471V, A:e3:4-B00001X, A:e4:4-B00002Y\n",
+        "[tigo roof-1]\ntcp = h\n[tigo roof-2]\ntcp = h\n[rct roof]\nhost = h\n",
+        "[tigo a]\ntcp = h\n[panels]\nmodules = totals:e1:4-A2346FZ\nmodules = :e2:4-A23471V\nmodules = ::4-B00001X\n",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         sw_daemon_config *c = cfg_new();

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/daemon_int.h"
+#include "daemon/daemon_internal.h"
 #include "daemon/daemon.h"
 #include "testutil.h"
 
@@ -196,6 +196,100 @@ static void test_energy_restart(void **state)
     sw_model_free(m4);
     unlink(path);
     rmdir(dir);
+}
+
+/*
+ * With hold_energy the outputs see only counters that were committed: a crash
+ * after any report restarts from the last commit, which is never below what
+ * was shown. The database never lowers a stored lifetime value.
+ */
+static void test_energy_held_until_durable(void **state)
+{
+    (void)state;
+    char dir[] = "sw_model_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/energy.db", dir);
+    sw_energy_store *st = NULL;
+    assert_int_equal(sw_energy_store_open(path, false, &st), SW_OK);
+
+    sw_model_options o;
+    sw_model_options_defaults(&o);
+    o.hold_energy = true;
+    sw_model *m = sw_model_new(&o);
+    assert_non_null(m);
+    int64_t base = T0 + 9 * 3600 * S;
+    for (int k = 0; k <= 360; k++)
+        report(m, 2, base + k * 10 * S, 360.0); /* 360 Wh integrated */
+    sw_panel_energy en;
+    assert_int_equal(sw_model_panel_energy(m, 0, &en), SW_OK);
+    assert_near(en.total_wh, 360.0, 1e-9);
+    /* Not durable yet: nothing shown, neither per panel nor in the aggregate. */
+    assert_near(panel(m, 2)->energy_total_wh, 0.0, 0);
+    assert_near(panel(m, 2)->energy_today_wh, 0.0, 0);
+    assert_near(sw_model_string_find(m, "total")->energy_total_wh, 0.0, 0);
+    assert_int_equal(sw_energy_store_commit(st, m, base + 3600 * S), SW_OK);
+    assert_int_equal(sw_model_energy_publish(m), 1);
+    assert_near(panel(m, 2)->energy_total_wh, 360.0, 1e-9);
+    assert_near(panel(m, 2)->energy_today_wh, 360.0, 1e-9);
+    assert_near(sw_model_string_find(m, "total")->energy_total_wh, 360.0, 1e-9);
+    assert_int_equal(sw_model_energy_publish(m), 0);
+    /* More energy, then a crash before the next commit. */
+    for (int k = 1; k <= 6; k++)
+        report(m, 2, base + 3600 * S + k * 10 * S, 360.0);
+    assert_near(panel(m, 2)->energy_total_wh, 360.0, 1e-9);
+    double shown = panel(m, 2)->energy_total_wh;
+    sw_model_free(m);
+    sw_energy_store_close(st);
+
+    /* The restart shows at once what was committed: not less than what was shown. */
+    assert_int_equal(sw_energy_store_open(path, false, &st), SW_OK);
+    m = sw_model_new(&o);
+    size_t n = 0;
+    assert_int_equal(sw_energy_store_load(st, m, base + 3700 * S, &n), SW_OK);
+    assert_int_equal(n, 1);
+    assert_true(panel(m, 2)->energy_total_wh >= shown);
+    assert_near(panel(m, 2)->energy_total_wh, 360.0, 1e-9);
+    assert_string_equal(panel(m, 2)->source, "bus");
+    sw_model_free(m);
+
+    /* A model that holds less (restored from an older copy) does not lower the database. */
+    m = sw_model_new(&o);
+    assert_int_equal(sw_model_panel_restore(m, "bus", 4609, 2, NULL, 100.0, 0.0, -1, base), SW_OK);
+    assert_int_equal(sw_energy_store_commit(st, m, base + 3800 * S), SW_OK);
+    sw_model_free(m);
+    m = sw_model_new(&o);
+    assert_int_equal(sw_energy_store_load(st, m, base + 3900 * S, &n), SW_OK);
+    assert_near(panel(m, 2)->energy_total_wh, 360.0, 1e-9);
+    sw_model_free(m);
+
+    /* The copy made at start is a database of its own. */
+    char copy[80];
+    snprintf(copy, sizeof copy, "%s/energy.db.prev", dir);
+    assert_int_equal(sw_energy_store_copy(st, copy), SW_OK);
+    sw_energy_store_close(st);
+    assert_int_equal(sw_energy_store_open(copy, true, &st), SW_OK);
+    m = sw_model_new(&o);
+    assert_int_equal(sw_energy_store_load(st, m, base, &n), SW_OK);
+    assert_near(panel(m, 2)->energy_total_wh, 360.0, 1e-9);
+    sw_model_free(m);
+    sw_energy_store_close(st);
+
+    /* Noise is not a database of ours. */
+    FILE *f = fopen(copy, "w");
+    assert_non_null(f);
+    fputs("SQLite format 3 and then not at all", f);
+    fclose(f);
+    assert_int_equal(sw_energy_store_open(copy, true, &st), SW_ERR_STATE_CORRUPT);
+    assert_null(st);
+
+    const char *names[] = { "energy.db", "energy.db-wal", "energy.db-shm", "energy.db.prev" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* ---- local midnight in a fixed zone ------------------------------------------------------------ */
@@ -463,6 +557,54 @@ static void test_notifications(void **state)
     sw_model_free(m);
 }
 
+/* Inverter values keep their text and structure whole, however long, as the model's own copies. */
+static void test_value_text_whole(void **state)
+{
+    (void)state;
+    sw_model *m = new_model(300, 600, SW_NIGHT_UNAVAILABLE);
+    size_t n = 5000;
+    char *text = malloc(n + 1), *json = malloc(n + 16);
+    assert_non_null(text);
+    assert_non_null(json);
+    for (size_t i = 0; i < n; i++)
+        text[i] = (char)('a' + i % 26);
+    text[n] = 0;
+    snprintf(json, n + 16, "{\"t\":\"%s\"}", text + 10);
+    sw_inverter_value v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.inverter, sizeof v.inverter, "house");
+    snprintf(v.object_name, sizeof v.object_name, "battery.cells[1]");
+    v.object_id = 0x0A5F6C1D;
+    v.text = text;
+    v.json = json;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    /* The caller's buffers may go at once. */
+    memset(text, 'x', n);
+    memset(json, 'x', n);
+    free(text);
+    free(json);
+    const sw_inverter_value *got = sw_model_inverter_value_at(m, 0);
+    assert_int_equal(strlen(got->text), n);
+    assert_int_equal(got->text[n - 1], 'a' + (n - 1) % 26);
+    assert_non_null(got->json);
+    assert_int_equal(strlen(got->json), n - 10 + 8);
+    assert_memory_equal(got->json, "{\"t\":\"kl", 8);
+    /* Handing the record back is fine; a shorter plain value drops the structure. */
+    sw_inverter_value again = *got;
+    assert_int_equal(sw_model_inverter_value_set(m, &again), SW_OK);
+    assert_int_equal(strlen(got->text), n);
+    v.text = "short";
+    v.json = NULL;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    assert_string_equal(got->text, "short");
+    assert_null(got->json);
+    v.text = NULL;
+    assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
+    assert_string_equal(got->text, "");
+    assert_int_equal(sw_model_inverter_value_count(m), 1);
+    sw_model_free(m);
+}
+
 static void test_capacity(void **state)
 {
     (void)state;
@@ -517,9 +659,10 @@ int main(void)
         cmocka_unit_test(test_energy_constant),  cmocka_unit_test(test_energy_ramp),
         cmocka_unit_test(test_energy_sine),      cmocka_unit_test(test_energy_gap),
         cmocka_unit_test(test_trapezoid_helper), cmocka_unit_test(test_energy_restart),
+        cmocka_unit_test(test_energy_held_until_durable),
         cmocka_unit_test(test_energy_midnight),  cmocka_unit_test(test_aggregates),
         cmocka_unit_test(test_night),            cmocka_unit_test(test_notifications),
-        cmocka_unit_test(test_capacity),         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_capacity),         cmocka_unit_test(test_value_text_whole),         cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

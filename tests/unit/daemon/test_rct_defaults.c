@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "sink/ha_inverter.h"
 #include "sunwire/rct_registry.h"
 #include "testutil.h"
 
@@ -76,6 +77,11 @@ static void test_coverage(void **state)
         "db.temp1", "db.temp2",                                                   /* inverter temperatures */
         "energy.e_ac_day", "energy.e_ac_total",                                   /* energy */
         "fault[0].flt", "fault[1].flt", "fault[2].flt", "fault[3].flt",           /* faults */
+        "battery.soh", "battery.cycles",                                          /* battery health */
+        "battery.stored_energy", "battery.used_energy",                           /* battery energy in/out */
+        "energy.e_dc_total[0]", "energy.e_dc_total[1]",                           /* PV generator totals */
+        "energy.e_grid_feed_total", "energy.e_grid_load_total",                   /* grid energy */
+        "iso_struct.Riso",                                                        /* insulation */
     };
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         if (!listed(must[i]))
@@ -88,6 +94,28 @@ static void test_coverage(void **state)
         assert_true(strncmp(n, "fault[", 6) != 0);
         assert_true(strncmp(n, "energy.", 7) != 0);
     }
+}
+
+/* Every object polled by default has a Home Assistant description (data/ha-inverter.tsv). */
+static void check_described(const char *name, bool identity)
+{
+    const sw_ha_inverter_entity *e = sw_ha_inverter_entity_find(name);
+    if (!e)
+        print_error("\"%s\" is polled by default but has no row in data/ha-inverter.tsv\n", name);
+    assert_non_null(e);
+    assert_non_null(e->name);
+    if (identity)
+        assert_string_equal(e->category, "diagnostic");
+}
+
+static void test_described_for_home_assistant(void **state)
+{
+    (void)state;
+    for (int slow = 0; slow < 2; slow++)
+        for (size_t i = 0; i < sw_daemon_rct_default_count(slow); i++)
+            check_described(sw_daemon_rct_default_name(slow, i), false);
+    for (size_t i = 0; i < sw_daemon_rct_identity_count(); i++)
+        check_described(sw_daemon_rct_identity_name(i), true);
 }
 
 /* Fault bits as the vendor lists them (spec 13.1): bit k is bit k mod 32 of word k / 32. */
@@ -131,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_names_exist),
         cmocka_unit_test(test_no_duplicates),
         cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_described_for_home_assistant),
         cmocka_unit_test(test_fault_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,21 @@ static void test_panel_descriptors(void **state)
         assert_string_equal(c->prom.type, "counter");
         assert_string_equal(c->ha.state_class, "total_increasing");
     }
+    /* Instantaneous readings come from reports and are never counters; what night = zero
+     * zeroes is one of them. */
+    size_t live = 0;
+    for (size_t i = 0; i < sw_panel_field_count; i++) {
+        const sw_field *l = &sw_panel_fields[i];
+        if (l->flags & SW_FF_NIGHT_ZERO)
+            assert_true(l->flags & SW_FF_LIVE);
+        if (!(l->flags & SW_FF_LIVE))
+            continue;
+        live++;
+        assert_true(l->flags & SW_FF_REPORTED);
+        assert_false(l->flags & (SW_FF_COUNTER | SW_FF_ID));
+        assert_true(l->type != SW_FT_TIME && l->type != SW_FT_TEXT);
+    }
+    assert_true(live >= 5);
 }
 
 static void test_source_kind(void **state)

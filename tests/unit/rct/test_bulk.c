@@ -54,9 +54,9 @@ static void test_long_mixed_stream(void **state)
     sw_rct_receiver_init(rx);
     size_t frames = 0, decoded = 0, pos = 0;
     while (pos < len) {
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         pos += sw_rct_receiver_push(rx, stream + pos, len - pos, &ev);
-        if (ev.kind != SW_RCT_RX_FRAME)
+        if (ev.kind != SW_RCT_RECEIVER_FRAME)
             continue;
         frames++;
         sw_rct_value v;

@@ -55,7 +55,7 @@ static void run(const script *sc)
                           .payload = four, .payload_len = 4, .crc_ok = true };
     assert_int_equal(sw_rct_exchange_push_frame(&ex, &idle, 0), SW_RCT_REPLY_FOREIGN);
     assert_int_equal(sw_rct_exchange_result(&ex), SW_ERR_NOT_FOUND);
-    memset(&ex.stats, 0, sizeof ex.stats);
+    memset(&ex.counters, 0, sizeof ex.counters);
     sw_rct_exchange_start(&ex, sc->command, sc->id, sc->expect, sc->has_query ? &sc->query : NULL);
     for (size_t i = 0; sc->rows[i].op != END; i++) {
         const row *r = &sc->rows[i];
@@ -99,12 +99,12 @@ static void run(const script *sc)
             break;
         }
     }
-    if (ex.stats.attempts != sc->attempts || ex.stats.retries != sc->retries || ex.stats.timeouts != sc->timeouts ||
-        ex.stats.foreign != sc->foreign || ex.stats.stale != sc->stale || ex.stats.cut_short != sc->cut)
-        fail_msg("%s: stats attempts %llu retries %llu timeouts %llu foreign %llu stale %llu cut %llu", sc->name,
-                 (unsigned long long)ex.stats.attempts, (unsigned long long)ex.stats.retries,
-                 (unsigned long long)ex.stats.timeouts, (unsigned long long)ex.stats.foreign,
-                 (unsigned long long)ex.stats.stale, (unsigned long long)ex.stats.cut_short);
+    if (ex.counters.attempts != sc->attempts || ex.counters.retries != sc->retries || ex.counters.timeouts != sc->timeouts ||
+        ex.counters.foreign != sc->foreign || ex.counters.stale != sc->stale || ex.counters.cut_short != sc->cut)
+        fail_msg("%s: counters attempts %llu retries %llu timeouts %llu foreign %llu stale %llu cut %llu", sc->name,
+                 (unsigned long long)ex.counters.attempts, (unsigned long long)ex.counters.retries,
+                 (unsigned long long)ex.counters.timeouts, (unsigned long long)ex.counters.foreign,
+                 (unsigned long long)ex.counters.stale, (unsigned long long)ex.counters.cut_short);
 }
 
 static const script scripts[] = {
@@ -309,10 +309,10 @@ static void test_split_points(void **state)
         for (int p = 0; p < 2; p++) {
             size_t off = 0;
             while (off < lens[p]) {
-                sw_rct_rx_event ev;
+                sw_rct_receiver_event ev;
                 off += sw_rct_receiver_push(&rx, parts[p] + off, lens[p] - off, &ev);
-                assert_int_not_equal(ev.kind, SW_RCT_RX_ERROR);
-                if (ev.kind != SW_RCT_RX_FRAME)
+                assert_int_not_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
+                if (ev.kind != SW_RCT_RECEIVER_FRAME)
                     continue;
                 assert_true(got < 3);
                 assert_int_equal(sw_rct_exchange_push_frame(&ex, &ev.frame, 1), want[got]);

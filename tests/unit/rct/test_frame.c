@@ -36,7 +36,7 @@ static bool name_in(const char *name, const char *const *list)
 
 /* One event of a stream, in a form both rctclient's and our events map to. */
 typedef struct ev_rec {
-    int kind; /* SW_RCT_RX_FRAME or SW_RCT_RX_ERROR */
+    int kind; /* SW_RCT_RECEIVER_FRAME or SW_RCT_RECEIVER_ERROR */
     sw_err err;
     uint8_t command;
     uint32_t id, address;
@@ -61,14 +61,14 @@ static void ev_push(ev_list *l, const ev_rec *e)
     l->v[l->n++] = *e;
 }
 
-static void ev_from_rx(ev_rec *r, const sw_rct_rx_event *ev, size_t end)
+static void ev_from_rx(ev_rec *r, const sw_rct_receiver_event *ev, size_t end)
 {
     memset(r, 0, sizeof *r);
     r->kind = (int)ev->kind;
     r->err = ev->error;
     r->end_offset = end;
     r->command = ev->command;
-    if (ev->kind == SW_RCT_RX_FRAME || ev->error == SW_ERR_RCT_CRC_MISMATCH) {
+    if (ev->kind == SW_RCT_RECEIVER_FRAME || ev->error == SW_ERR_RCT_CRC_MISMATCH) {
         r->has_frame = true;
         r->command = ev->frame.command;
         r->id = ev->frame.id;
@@ -91,11 +91,11 @@ static void run_stream(sw_rct_receiver *rx, const uint8_t *data, size_t len,
             clen = len - off;
         size_t pos = off, end = off + clen;
         while (pos < end) {
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t n = sw_rct_receiver_push(rx, data + pos, end - pos, &ev);
             assert_true(n <= end - pos);
             pos += n;
-            if (ev.kind == SW_RCT_RX_NEED_MORE) {
+            if (ev.kind == SW_RCT_RECEIVER_NEED_MORE) {
                 assert_int_equal(pos, end);
             } else {
                 ev_rec r;
@@ -104,7 +104,7 @@ static void run_stream(sw_rct_receiver *rx, const uint8_t *data, size_t len,
             }
             /* Progress: zero only for a truncation that leaves the 2B. */
             if (n == 0) {
-                assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
+                assert_int_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
                 assert_int_equal(ev.error, SW_ERR_RCT_FRAME_TRUNCATED);
                 assert_int_equal(data[pos], SW_RCT_START_TOKEN);
             }
@@ -271,7 +271,7 @@ static void test_command_predicates(void **state)
 /* ---- encoding ------------------------------------------------------------ */
 
 /* Parse our own wire bytes back with the receiver (one frame expected). */
-static void parse_one(const uint8_t *wire, size_t n, sw_rct_rx_event *ev, sw_rct_receiver *rx)
+static void parse_one(const uint8_t *wire, size_t n, sw_rct_receiver_event *ev, sw_rct_receiver *rx)
 {
     sw_rct_receiver_init(rx);
     size_t used = sw_rct_receiver_push(rx, wire, n, ev);
@@ -341,9 +341,9 @@ static void test_encode_vectors(void **state)
              * iff the command has the plant bit. */
             assert_int_equal(e, SW_OK);
             assert_true(n != wn || memcmp(out, want, n) != 0);
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             parse_one(out, n, &ev, rx);
-            assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+            assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
             assert_int_equal(ev.frame.command, cmd);
             assert_int_equal(ev.frame.id, (uint32_t)id);
             bool plant = (cmd & 0x40) != 0;
@@ -420,9 +420,9 @@ static void test_encode_limits(void **state)
     for (size_t k = 0; k < 4; k++) {
         memset(pl, 0x2B, lim[k].max); /* worst case: every byte escaped */
         assert_int_equal(sw_rct_frame_build(lim[k].cmd, 1, 2, pl, lim[k].max, out, SW_RCT_WIRE_MAX(lim[k].max), &n), SW_OK);
-        sw_rct_rx_event ev;
+        sw_rct_receiver_event ev;
         parse_one(out, n, &ev, rx);
-        assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+        assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
         assert_int_equal(ev.frame.payload_len, lim[k].max);
         assert_int_equal(sw_rct_frame_build(lim[k].cmd, 1, 2, pl, lim[k].max + 1, out, SW_RCT_WIRE_MAX(lim[k].max + 1), &n), SW_ERR_TOO_LONG);
     }
@@ -466,7 +466,7 @@ static void test_build_receive_round_trip(void **state)
             ev_list want = { 0 };
             ev_rec r;
             memset(&r, 0, sizeof r);
-            r.kind = SW_RCT_RX_FRAME;
+            r.kind = SW_RCT_RECEIVER_FRAME;
             r.has_frame = true;
             r.command = cmds[c];
             r.id = id;
@@ -489,34 +489,34 @@ static void test_build_receive_round_trip(void **state)
 typedef struct rf_dev {
     const char *name;
     const char *why;
-    sw_rct_rx_kind kind;
+    sw_rct_receiver_event_kind kind;
     sw_err err;
     size_t used;
 } rf_dev;
 
 static const rf_dev rf_devs[] = {
     { "doc_extension_2b3ce1", "EXTENSION 2B 3C xx is a complete 3-byte frame",
-      SW_RCT_RX_FRAME, SW_OK, 3 },
+      SW_RCT_RECEIVER_FRAME, SW_OK, 3 },
     { "extension_after_leading_zeros", "EXTENSION 2B 3C xx is a complete 3-byte frame",
-      SW_RCT_RX_FRAME, SW_OK, 5 },
+      SW_RCT_RECEIVER_FRAME, SW_OK, 5 },
     { "double_start_token", "a start token inside a frame starts a new frame",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 1 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 1 },
     { "unescaped_plus_inside_frame_is_data", "a start token inside a frame starts a new frame",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 3 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 3 },
     { "invalid_command_0x2b", "a start token inside a frame starts a new frame",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 2 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 2 },
     { "truncated_frame_then_new_frame", "a start token inside a frame starts a new frame",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 10 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_FRAME_TRUNCATED, 10 },
     { "command_0xff_sentinel_accepted_quirk", "0xFF is no command",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_INVALID_COMMAND, 2 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_INVALID_COMMAND, 2 },
     { "length_field_0", "a length below the header size is rejected when it arrives",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
     { "length_field_1", "a length below the header size is rejected when it arrives",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
     { "length_field_2", "a length below the header size is rejected when it arrives",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
     { "length_field_3", "a length below the header size is rejected when it arrives",
-      SW_RCT_RX_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
+      SW_RCT_RECEIVER_ERROR, SW_ERR_RCT_BAD_LENGTH, 3 },
     { NULL, NULL, 0, 0, 0 }
 };
 
@@ -551,12 +551,12 @@ static void test_receive_frame_vectors(void **state)
         if (dev) {
             size_t n;
             uint8_t *c0 = tu_hex(json_string_value(json_array_get(chunks, 0)), &n);
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t used = sw_rct_receiver_push(rx, c0, n, &ev);
             assert_int_equal(ev.kind, dev->kind);
             assert_int_equal(ev.error, dev->err);
             assert_int_equal(used, dev->used);
-            if (dev->kind == SW_RCT_RX_FRAME) {
+            if (dev->kind == SW_RCT_RECEIVER_FRAME) {
                 assert_int_equal(ev.frame.kind, SW_RCT_FRAME_EXTENSION);
                 assert_int_equal(ev.frame.extension, 0xE1);
             }
@@ -564,14 +564,14 @@ static void test_receive_frame_vectors(void **state)
             json_t *c = json_array_get(calls, 0);
             json_t *ret = json_object_get(c, "returned");
             assert_false(ret && (size_t)json_integer_value(ret) == used &&
-                         dev->kind == SW_RCT_RX_FRAME && json_is_true(tu_get(fin, "complete")));
+                         dev->kind == SW_RCT_RECEIVER_FRAME && json_is_true(tu_get(fin, "complete")));
             free(c0);
             devs++;
             continue;
         }
 
         bool done = false;
-        sw_rct_rx_event last;
+        sw_rct_receiver_event last;
         memset(&last, 0, sizeof last);
         size_t k;
         json_t *call;
@@ -583,12 +583,12 @@ static void test_receive_frame_vectors(void **state)
                 free(chunk);
                 break;
             }
-            sw_rct_rx_event ev;
+            sw_rct_receiver_event ev;
             size_t used = sw_rct_receiver_push(rx, chunk, n, &ev);
             json_t *ret = json_object_get(call, "returned");
             if (ret) {
                 assert_int_equal(used, json_integer_value(ret));
-                if (ev.kind == SW_RCT_RX_ERROR) {
+                if (ev.kind == SW_RCT_RECEIVER_ERROR) {
                     /* rctclient with ignore_crc_mismatch hands out the frame;
                      * sunwire reports the mismatch with the frame attached. */
                     assert_true(ignore_crc);
@@ -597,7 +597,7 @@ static void test_receive_frame_vectors(void **state)
             } else {
                 const char *exc = tu_str(call, "exception");
                 assert_int_equal(used, tu_int(call, "consumed_bytes"));
-                assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
+                assert_int_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
                 if (strcmp(exc, "FrameCRCMismatch") == 0) {
                     assert_int_equal(ev.error, SW_ERR_RCT_CRC_MISMATCH);
                     assert_int_equal(ev.frame.crc_received, tu_int(call, "received_crc"));
@@ -609,7 +609,7 @@ static void test_receive_frame_vectors(void **state)
                     fail_msg("%s: unexpected exception %s", name, exc);
                 }
             }
-            if (ev.kind != SW_RCT_RX_NEED_MORE) {
+            if (ev.kind != SW_RCT_RECEIVER_NEED_MORE) {
                 done = true;
                 last = ev;
             }
@@ -619,7 +619,7 @@ static void test_receive_frame_vectors(void **state)
         bool complete = json_is_true(tu_get(fin, "complete"));
         if (complete) {
             assert_true(done);
-            assert_true(last.kind == SW_RCT_RX_FRAME || last.error == SW_ERR_RCT_CRC_MISMATCH);
+            assert_true(last.kind == SW_RCT_RECEIVER_FRAME || last.error == SW_ERR_RCT_CRC_MISMATCH);
             assert_int_equal(last.frame.crc_ok, json_is_true(tu_get(fin, "crc_ok")));
             assert_int_equal(last.frame.command, cmd_from_json(fin, "command"));
             assert_int_equal(last.frame.id, (uint32_t)tu_int(fin, "id"));
@@ -675,13 +675,13 @@ static void vector_events(json_t *events, ev_list *out)
             r.address = (uint32_t)tu_int(e, "address");
             snprintf(r.data_hex, sizeof r.data_hex, "%s", tu_str(e, "data_hex"));
             if (json_is_true(tu_get(e, "crc_ok"))) {
-                r.kind = SW_RCT_RX_FRAME;
+                r.kind = SW_RCT_RECEIVER_FRAME;
             } else {
-                r.kind = SW_RCT_RX_ERROR;
+                r.kind = SW_RCT_RECEIVER_ERROR;
                 r.err = SW_ERR_RCT_CRC_MISMATCH;
             }
         } else {
-            r.kind = SW_RCT_RX_ERROR;
+            r.kind = SW_RCT_RECEIVER_ERROR;
             r.err = exc_code(tu_str(e, "exception"));
             json_t *cmd = json_object_get(e, "command");
             if (r.err == SW_ERR_RCT_INVALID_COMMAND && json_is_integer(cmd))
@@ -748,7 +748,7 @@ static bool has_reason_event(const ev_list *ours, unsigned reasons)
 {
     for (size_t i = 0; i < ours->n; i++) {
         const ev_rec *e = &ours->v[i];
-        if ((reasons & (1u << DEV_EXTENSION)) && e->kind == SW_RCT_RX_FRAME && e->extension)
+        if ((reasons & (1u << DEV_EXTENSION)) && e->kind == SW_RCT_RECEIVER_FRAME && e->extension)
             return true;
         if ((reasons & (1u << DEV_START_IN_FRAME)) && e->err == SW_ERR_RCT_FRAME_TRUNCATED)
             return true;
@@ -820,9 +820,9 @@ static void test_receive_stream_vectors(void **state)
             assert_true(has_reason_event(&ours, dev->reasons));
             size_t j = 0;
             for (size_t r = 0; r < ref.n; r++) {
-                if (ref.v[r].kind != SW_RCT_RX_FRAME)
+                if (ref.v[r].kind != SW_RCT_RECEIVER_FRAME)
                     continue;
-                while (j < ours.n && !(ours.v[j].kind == SW_RCT_RX_FRAME &&
+                while (j < ours.n && !(ours.v[j].kind == SW_RCT_RECEIVER_FRAME &&
                                        ours.v[j].end_offset == ref.v[r].end_offset &&
                                        ours.v[j].id == ref.v[r].id &&
                                        strcmp(ours.v[j].data_hex, ref.v[r].data_hex) == 0))
@@ -853,16 +853,16 @@ static void test_receiver_choices(void **state)
 {
     (void)state;
     sw_rct_receiver *rx = new_rx();
-    sw_rct_rx_event ev;
+    sw_rct_receiver_event ev;
     /* AT+\r keep-alive then a frame: the bogus frame costs nothing that follows. */
     static const uint8_t at[] = { 'A', 'T', '+', '\r', 0x2B, 0x01, 0x04, 0x95, 0x99, 0x30, 0xBF, 0x0D, 0x65 };
     size_t n = sw_rct_receiver_push(rx, at, sizeof at, &ev);
-    assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
+    assert_int_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
     assert_int_equal(ev.error, SW_ERR_RCT_INVALID_COMMAND);
     assert_int_equal(ev.command, 0x0D);
     assert_int_equal(n, 4);
     n += sw_rct_receiver_push(rx, at + n, sizeof at - n, &ev);
-    assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+    assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
     assert_int_equal(ev.frame.id, 0x959930BF);
     assert_int_equal(n, sizeof at);
 
@@ -871,7 +871,7 @@ static void test_receiver_choices(void **state)
     rx->max_payload = 16;
     static const uint8_t big[] = { 0x2B, 0x06, 0x12, 0x34, 0x01, 0x02 };
     n = sw_rct_receiver_push(rx, big, sizeof big, &ev);
-    assert_int_equal(ev.kind, SW_RCT_RX_ERROR);
+    assert_int_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
     assert_int_equal(ev.error, SW_ERR_RCT_LENGTH_EXCEEDED);
     assert_int_equal(n, 4);
 
@@ -886,14 +886,14 @@ static void test_receiver_choices(void **state)
     sw_rct_receiver_init(rx);
     static const uint8_t part[] = { 0x2B, 0x01, 0x2D };
     assert_int_equal(sw_rct_receiver_push(rx, part, 3, &ev), 3);
-    assert_int_equal(ev.kind, SW_RCT_RX_NEED_MORE);
+    assert_int_equal(ev.kind, SW_RCT_RECEIVER_NEED_MORE);
     assert_true(sw_rct_receiver_in_frame(rx));
     assert_int_equal(sw_rct_receiver_buffered(rx), 2);
     sw_rct_receiver_reset(rx);
     assert_false(sw_rct_receiver_in_frame(rx));
     assert_int_equal(sw_rct_receiver_buffered(rx), 0);
     assert_int_equal(sw_rct_receiver_push(rx, NULL, 0, &ev), 0);
-    assert_int_equal(ev.kind, SW_RCT_RX_NEED_MORE);
+    assert_int_equal(ev.kind, SW_RCT_RECEIVER_NEED_MORE);
     free(rx);
 }
 

@@ -12,7 +12,7 @@
 #include "sunwire/rct.h"
 #include "testutil.h"
 
-static uint8_t body[SW_RCT_RX_BODY_MAX];
+static uint8_t body[SW_RCT_RECEIVER_BODY_MAX];
 
 /* Build a frame with our builder (its correctness is test_frame's business). */
 static size_t build(uint8_t *out, size_t cap, uint8_t cmd, uint32_t id, uint32_t addr, const uint8_t *p, size_t n)
@@ -27,15 +27,15 @@ static ptrdiff_t receiver_says(const uint8_t *wire, size_t n, sw_rct_frame *f, u
 {
     static sw_rct_receiver rx;
     sw_rct_receiver_init(&rx);
-    sw_rct_rx_event ev;
+    sw_rct_receiver_event ev;
     size_t used = sw_rct_receiver_push(&rx, wire, n, &ev);
     *f = ev.frame;
     if (ev.frame.payload_len)
         memcpy(copy, ev.frame.payload, ev.frame.payload_len);
     f->payload = copy;
-    if (ev.kind == SW_RCT_RX_NEED_MORE)
+    if (ev.kind == SW_RCT_RECEIVER_NEED_MORE)
         return 0;
-    if (ev.kind == SW_RCT_RX_ERROR)
+    if (ev.kind == SW_RCT_RECEIVER_ERROR)
         return -(ptrdiff_t)ev.error;
     return (ptrdiff_t)used;
 }
@@ -57,7 +57,7 @@ static void check_case(const parse_case *c)
     ptrdiff_t r = sw_rct_frame_parse(wire, n, &f, body, sizeof body);
     if (r != c->want)
         fail_msg("%s: parse returned %td, want %td", c->name, r, c->want);
-    static uint8_t copy[SW_RCT_RX_BODY_MAX];
+    static uint8_t copy[SW_RCT_RECEIVER_BODY_MAX];
     sw_rct_frame g;
     assert_int_equal(receiver_says(wire, n, &g, copy), r);
     if (r > 0 || r == -(ptrdiff_t)SW_ERR_RCT_CRC_MISMATCH) {
@@ -144,7 +144,7 @@ static void test_parse_built_frames(void **state)
         for (size_t k = 1; k < n; k++) {
             wire[k] ^= 0x01;
             ptrdiff_t r = sw_rct_frame_parse(wire, n, &f, body, sizeof body);
-            static uint8_t copy[SW_RCT_RX_BODY_MAX];
+            static uint8_t copy[SW_RCT_RECEIVER_BODY_MAX];
             sw_rct_frame g;
             assert_int_equal(receiver_says(wire, n, &g, copy), r);
             assert_true(r != (ptrdiff_t)n || memcmp(f.payload, payload, f.payload_len) != 0 || f.id != rows[i].id ||

@@ -369,13 +369,13 @@ static void test_roundtrip_vectors(void **state)
         uint8_t *resp = tu_hex_member(v, "response_wire_hex", &rn);
         uint8_t *payload = tu_hex_member(v, "payload_hex", &pn);
         sw_rct_receiver_init(rx);
-        sw_rct_rx_event ev;
-        ev.kind = SW_RCT_RX_NEED_MORE;
+        sw_rct_receiver_event ev;
+        ev.kind = SW_RCT_RECEIVER_NEED_MORE;
         size_t used = 0;
-        while (used < rn && ev.kind == SW_RCT_RX_NEED_MORE)
+        while (used < rn && ev.kind == SW_RCT_RECEIVER_NEED_MORE)
             used += sw_rct_receiver_push(rx, resp + used, 1, &ev);
         assert_int_equal(used, rn);
-        assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+        assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
         uint8_t cmd;
         assert_int_equal(sw_rct_command_from_name(tu_str(v, "response_command"), &cmd), SW_OK);
         assert_int_equal(ev.frame.command, cmd);

@@ -20,7 +20,7 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
     uint8_t first[512];
     for (size_t split = 0; split <= n; split++) {
         sw_rct_receiver_init(&rx);
-        sw_rct_rx_event ev = { 0 };
+        sw_rct_receiver_event ev = { 0 };
         size_t off = 0;
         int frames = 0;
         const uint8_t *parts[2] = { wire, wire + split };
@@ -31,8 +31,8 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
                 size_t used = sw_rct_receiver_push(&rx, parts[p] + o, lens[p] - o, &ev);
                 o += used;
                 off += used;
-                assert_int_not_equal(ev.kind, SW_RCT_RX_ERROR);
-                if (ev.kind == SW_RCT_RX_FRAME) {
+                assert_int_not_equal(ev.kind, SW_RCT_RECEIVER_ERROR);
+                if (ev.kind == SW_RCT_RECEIVER_FRAME) {
                     frames++;
                     if (split == 0) {
                         *out = ev.frame;
@@ -47,7 +47,7 @@ static void parse_one(const uint8_t *wire, size_t n, sw_rct_frame *out, uint8_t 
                         assert_int_equal(ev.frame.command, out->command);
                     }
                 }
-                if (ev.kind == SW_RCT_RX_NEED_MORE)
+                if (ev.kind == SW_RCT_RECEIVER_NEED_MORE)
                     break;
             }
         }
@@ -174,7 +174,8 @@ static void test_dynamic_every_object(void **state)
     assert_int_equal(zeros, 0);
 }
 
-static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
+/* What the simulator answers for `name` at t, decoded with the object's type. */
+static sw_rct_value read_value(sw_rct_sim *sim, const char *name, int64_t t)
 {
     const sw_rct_object *o = sw_rct_registry_find_name(name);
     assert_non_null(o);
@@ -182,8 +183,23 @@ static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
     size_t n;
     assert_int_equal(sw_rct_sim_payload(sim, o, 0, t, p, sizeof p, &n), SW_OK);
     sw_rct_value v;
-    assert_int_equal(sw_rct_value_decode(SW_RCT_TYPE_FLOAT, p, n, &v, NULL, 0), SW_OK);
+    assert_int_equal(sw_rct_value_decode(o->response_type, p, n, &v, NULL, 0), SW_OK);
+    return v;
+}
+
+static double read_float(sw_rct_sim *sim, const char *name, int64_t t)
+{
+    sw_rct_value v = read_value(sim, name, t);
+    assert_int_equal(v.type, SW_RCT_TYPE_FLOAT);
     return v.u.f;
+}
+
+/* A simulator with seed 3; returns the start of 21 June 2026 (UTC). */
+static int64_t midsummer_sim(sw_rct_sim *sim, sw_rct_sim_config *cfg)
+{
+    sw_rct_sim_config_default(cfg, 3);
+    sw_rct_sim_init(sim, cfg);
+    return sw_days_from_civil(2026, 6, 21) * 86400LL;
 }
 
 /* The values follow the day: PV at noon, none at night; SoC a fraction; counters grow. */
@@ -191,10 +207,8 @@ static void test_dynamic_values_follow_the_day(void **state)
 {
     (void)state;
     sw_rct_sim_config cfg;
-    sw_rct_sim_config_default(&cfg, 3);
     static sw_rct_sim sim;
-    sw_rct_sim_init(&sim, &cfg);
-    int64_t day = sw_days_from_civil(2026, 6, 21) * 86400LL;
+    int64_t day = midsummer_sim(&sim, &cfg);
     assert_true(read_float(&sim, "dc_conv.dc_conv_struct[0].p_dc_lp", day + 11 * 3600) > 100.0);
     assert_true(read_float(&sim, "dc_conv.dc_conv_struct[0].p_dc_lp", day + 0 * 3600 + 30) == 0.0);
     double prev = 0;
@@ -233,6 +247,39 @@ static void test_dynamic_values_follow_the_day(void **state)
         }
     }
     assert_true(rising > 0 && falling > 0);
+}
+
+/* Energy counters with the device's signs: feed-in negative (its size grows while the house
+ * exports), battery energy in and out and the cycles growing. */
+static void test_energy_counters_as_the_device_sends_them(void **state)
+{
+    (void)state;
+    sw_rct_sim_config cfg;
+    static sw_rct_sim sim;
+    int64_t day = midsummer_sim(&sim, &cfg);
+    double feed0 = read_float(&sim, "energy.e_grid_feed_total", day);
+    double in0 = read_float(&sim, "battery.stored_energy", day);
+    double out0 = read_float(&sim, "battery.used_energy", day);
+    int64_t cycles0 = read_value(&sim, "battery.cycles", day).u.i;
+    bool exported = false;
+    for (int64_t t = day + 600; t < day + 86400; t += 600) {
+        double feed = read_float(&sim, "energy.e_grid_feed_total", t);
+        assert_true(feed < 0);
+        assert_true(feed <= feed0);
+        exported |= feed < feed0;
+        double today = read_float(&sim, "energy.e_grid_feed_day", t);
+        assert_true(today <= 0);
+        assert_true(read_float(&sim, "energy.e_grid_load_total", t) > 0);
+        double in = read_float(&sim, "battery.stored_energy", t), out = read_float(&sim, "battery.used_energy", t);
+        assert_true(in >= in0 && out >= out0);
+        int64_t cycles = read_value(&sim, "battery.cycles", t).u.i;
+        assert_true(cycles >= cycles0);
+        /* one cycle per capacity's worth of discharge */
+        assert_true(fabs((double)cycles - out / cfg.model.battery_wh) <= 1.0);
+        feed0 = feed, in0 = in, out0 = out, cycles0 = cycles;
+    }
+    assert_true(exported);
+    assert_true(in0 > 0 && out0 > 0);
 }
 
 /* Logger queries: the echo, descending timestamps before the query, a well-formed layout. */
@@ -323,12 +370,12 @@ static void test_faults(void **state)
     sw_rct_sim_answer(&sim, &f, MORNING, out, sizeof out, &r);
     assert_true(r.foreign);
     sw_rct_receiver_init(&rx);
-    sw_rct_rx_event ev;
+    sw_rct_receiver_event ev;
     size_t off = 0;
     uint32_t ids[2];
     for (int k = 0; k < 2; k++) {
         off += sw_rct_receiver_push(&rx, out + off, r.len - off, &ev);
-        assert_int_equal(ev.kind, SW_RCT_RX_FRAME);
+        assert_int_equal(ev.kind, SW_RCT_RECEIVER_FRAME);
         ids[k] = ev.frame.id;
     }
     assert_int_equal(off, r.len);
@@ -445,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_static_matches_rctclient),
         cmocka_unit_test(test_dynamic_every_object),
         cmocka_unit_test(test_dynamic_values_follow_the_day),
+        cmocka_unit_test(test_energy_counters_as_the_device_sends_them),
         cmocka_unit_test(test_logger_answers),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_plant_and_write),

@@ -102,7 +102,7 @@ static void test_answers_split_frames(void **state)
     int fd = connect_to(loop, srv);
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
     assert_non_null(soc);
-    static uint8_t body[SW_RCT_RX_BODY_MAX];
+    static uint8_t body[SW_RCT_RECEIVER_BODY_MAX];
     for (int split = 0; split < 2; split++) {
         send_read(fd, soc->id, split == 1);
         uint8_t buf[256];
@@ -159,7 +159,7 @@ static void test_delay_and_broadcast(void **state)
     assert_true(n > 0);
     assert_true(sw_loop_now_ms() - t0 >= 140);
     assert_true(pump_and_read(loop, b, buf, sizeof buf, 500) == n);
-    assert_true(sim.stats.delayed >= 1);
+    assert_true(sim.counters.delayed >= 1);
     close(a);
     close(b);
     sw_rct_sim_server_stop(srv);

@@ -243,7 +243,7 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
     return 0;
 }
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     tally *t = user;
@@ -360,23 +360,80 @@ typedef struct truth {
     sw_tigo_sim_report *r;
     size_t n, cap;
     unsigned joined, left;
+    size_t stop_after;        /* return 5 once this many reports are in; 0: never */
+    const sw_tigo_sim *owner; /* the simulator expected to call, when set */
 } truth;
 
-static void on_sim_event(void *user, const sw_tigo_sim_event *ev)
+static int on_sim_event(sw_tigo_sim *s, const sw_tigo_sim_event *ev, void *user)
 {
     truth *tr = user;
+    if (tr->owner)
+        assert_ptr_equal(s, tr->owner);
     if (ev->kind == SW_TIGO_SIM_EV_NODE_JOINED)
         tr->joined++;
     if (ev->kind == SW_TIGO_SIM_EV_NODE_LEFT)
         tr->left++;
     if (ev->kind != SW_TIGO_SIM_EV_REPORT_SENT)
-        return;
+        return 0;
     if (tr->n == tr->cap) {
         tr->cap = tr->cap ? tr->cap * 2 : 256;
         tr->r = realloc(tr->r, tr->cap * sizeof *tr->r);
         assert_non_null(tr->r);
     }
     tr->r[tr->n++] = *ev->report;
+    return tr->stop_after && tr->n >= tr->stop_after ? 5 : 0;
+}
+
+/*
+ * The callback is handed the simulator and can stop the events; the bus goes
+ * on the same. A simulator moved between pulls goes on where it was.
+ */
+static void test_events_stop_and_move(void **state)
+{
+    (void)state;
+    truth all = { 0 };
+    stream whole, first, rest;
+    sw_tigo_sim *s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &all);
+    all.owner = s;
+    pull(s, at_utc(11, 2), &whole);
+    assert_true(all.n >= 4 * 5);
+    assert_int_equal(sw_tigo_sim_stopped(s), 0);
+    free(s);
+
+    truth some = { .stop_after = 3 };
+    s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &some);
+    some.owner = s;
+    pull(s, at_utc(11, 2), &first);
+    assert_int_equal(some.n, 3);
+    assert_int_equal(sw_tigo_sim_stopped(s), 5);
+    assert_int_equal(first.len, whole.len);
+    assert_memory_equal(first.bytes, whole.bytes, whole.len);
+    free_stream(&first);
+    free(s);
+    free(some.r);
+
+    truth moved = { 0 };
+    s = new_sim(3, at_utc(11, 0), 1, 4, SW_TIGO_SIM_FW_CLASSIC, on_sim_event, &moved);
+    moved.owner = s;
+    pull(s, at_utc(11, 1), &first);
+    sw_tigo_sim *b = tu_move(s, sizeof *s);
+    moved.owner = b;
+    pull(b, at_utc(11, 2), &rest);
+    assert_int_equal(first.len + rest.len, whole.len);
+    assert_memory_equal(first.bytes, whole.bytes, first.len);
+    assert_memory_equal(rest.bytes, whole.bytes + first.len, rest.len);
+    assert_int_equal(moved.n, all.n);
+    for (size_t i = 0; i < all.n; i++) {
+        assert_int_equal(moved.r[i].node, all.r[i].node);
+        assert_true(moved.r[i].measured_ns == all.r[i].measured_ns);
+        assert_int_equal(moved.r[i].slot_counter, all.r[i].slot_counter);
+    }
+    free_stream(&first);
+    free_stream(&rest);
+    free_stream(&whole);
+    free(b);
+    free(all.r);
+    free(moved.r);
 }
 
 static void test_sun_curve(void **state)
@@ -448,13 +505,13 @@ typedef struct seen {
     unsigned infra;
 } seen;
 
-static int on_obs(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
+static int on_obs(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, void *user)
 {
     (void)owner;
     seen *s = user;
-    if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
+    if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE)
         s->infra++;
-    if (ev->kind != SW_TIGO_OBS_POWER_REPORT)
+    if (ev->kind != SW_TIGO_OBSERVER_POWER_REPORT)
         return 0;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
@@ -559,7 +616,7 @@ static void run_round_trip(const struct rt_case *c)
     /* no gateway beyond the simulated ones (the enumeration address is not kept) */
     assert_null(sw_tigo_state_gateway(state, 0x1235));
     assert_null(sw_tigo_state_gateway(state, (uint16_t)(SW_TIGO_SIM_FIRST_GATEWAY + c->gateways)));
-    const sw_tigo_obs_counters *oc = sw_tigo_observer_counters(o);
+    const sw_tigo_observer_counters *oc = sw_tigo_observer_get_counters(o);
     assert_int_equal(oc->invalid_power_reports, 0);
     assert_int_equal(oc->reports_without_clock, 0);
     assert_int_equal(oc->extended_power_reports, c->fw == SW_TIGO_SIM_FW_4 ? tr.n : 0);
@@ -706,7 +763,7 @@ static void test_largest_bus(void **state)
     assert_int_equal(a.strings_version, nodes);
     assert_int_equal(a.strings_info, nodes);
     assert_int_equal(a.pv_config, nodes);
-    assert_int_equal(sw_tigo_sim_counters_get(s)->queue_overflows, 0);
+    assert_int_equal(sw_tigo_sim_get_counters(s)->queue_overflows, 0);
     assert_int_equal(stack.link.counters.checksums + stack.link.counters.giants + stack.link.counters.runts, 0);
     /* and the observer learns every table */
     sw_tigo_observer *o = malloc(sizeof *o);
@@ -735,7 +792,7 @@ typedef struct fsig {
     size_t n;
 } fsig;
 
-static int on_sig(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_sig(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     fsig *s = user;
@@ -756,23 +813,23 @@ static void test_any_chunking(void **state)
     pull(s, at_utc(12, 0) + 2 * SEC, &st);
     /* the first 40 frames: enumeration, sweep and polls with reports */
     size_t len = st.offs[39];
-    sw_tigo_link_rx rx;
+    sw_tigo_link_receiver rx;
     fsig whole = { 0 }, part;
-    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &whole);
-    sw_tigo_link_rx_push(&rx, st.bytes, len, NULL);
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &whole);
+    sw_tigo_link_receiver_push(&rx, st.bytes, len, NULL);
     assert_int_equal(whole.n, 40);
     for (size_t cut = 0; cut <= len; cut++) {
         memset(&part, 0, sizeof part);
-        sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
-        sw_tigo_link_rx_push(&rx, st.bytes, cut, NULL);
-        sw_tigo_link_rx_push(&rx, st.bytes + cut, len - cut, NULL);
+        sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
+        sw_tigo_link_receiver_push(&rx, st.bytes, cut, NULL);
+        sw_tigo_link_receiver_push(&rx, st.bytes + cut, len - cut, NULL);
         assert_int_equal(part.n, whole.n);
         assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     }
     memset(&part, 0, sizeof part);
-    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_REFERENCE, on_sig, &part);
     for (size_t i = 0; i < len; i++)
-        sw_tigo_link_rx_push(&rx, st.bytes + i, 1, NULL);
+        sw_tigo_link_receiver_push(&rx, st.bytes + i, 1, NULL);
     assert_memory_equal(part.hash, whole.hash, sizeof whole.hash);
     free_stream(&st);
     free(s);
@@ -824,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_fw4_status_and_superepoch),
         cmocka_unit_test(test_sun_curve),
         cmocka_unit_test(test_sunrise_joins),
+        cmocka_unit_test(test_events_stop_and_move),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_every_packet_type),
         cmocka_unit_test(test_application_payloads),

@@ -39,7 +39,7 @@ static sw_model *one_panel(void)
 static const char *prom_unit_word(const char *unit)
 {
     static const struct { const char *unit, *word; } words[] = {
-        {"V", "_volts"}, {"A", "_amperes"}, {"W", "_watts"}, {"Wh", "_watt_hours"},
+        {"V", "_volts"}, {"A", "_amperes"}, {"W", "_watts"}, {"Wh", "_joules"},
         {"\xC2\xB0" "C", "_celsius"}, {"s", "_seconds"},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

@@ -268,12 +268,12 @@ static void test_other_tables_and_retention(void **state)
     v.object_id = 0x959930BF;
     v.is_number = true;
     v.number = 0.53;
-    snprintf(v.text, sizeof v.text, "0.53");
+    v.text = "0.53";
     assert_int_equal(sw_history_add_inverter_value(h, &v, T0), SW_OK);
     snprintf(v.object_name, sizeof v.object_name, "prim_sm.state");
     v.is_number = false;
     v.number = NAN;
-    snprintf(v.text, sizeof v.text, "Feed in, \"grid\"");
+    v.text = "Feed in, \"grid\"";
     assert_int_equal(sw_history_add_inverter_value(h, &v, T0 + SEC), SW_OK);
     sw_string_agg s = { .name = "west", .panels = 8, .online = 7, .power_sum_w = 1500, .power_min_w = 150,
                         .power_max_w = 250, .power_avg_w = 1500.0 / 7, .energy_today_wh = 400,
@@ -357,8 +357,8 @@ static void test_sink_commits_per_loop_tick(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"), 1);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'tigo_infrastructure' AND "
                                           "json = '{\"source\":\"roof\",\"gateway\":\"1\",\"cause\":\"identity\"}'"), 1);
-    sw_history_stats st;
-    sw_history_get_stats(sink.self, &st);
+    sw_history_counters st;
+    sw_history_get_counters(sink.self, &st);
     assert_int_equal(st.rows, json_array_size(cases) + 1);
     assert_true(st.commits >= 1);
     assert_int_equal(st.errors, 0);

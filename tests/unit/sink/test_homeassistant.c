@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/fields.h"
 #include "sink/sink_mqtt.h"
 #include "testutil.h"
 
@@ -115,6 +116,13 @@ static const struct want_entity panel_want[] = {
 };
 #define N_PANEL (sizeof panel_want / sizeof panel_want[0])
 
+/* Entities still valid while the panel is offline: available on <base>/status alone. */
+static bool night_valid(const struct want_entity *w)
+{
+    return strcmp(w->key, "energy_today") == 0 || strcmp(w->key, "energy_total") == 0 ||
+           strcmp(w->key, "last_seen") == 0;
+}
+
 /* Checks one entity's fields; state is the device's state JSON its template must read from. */
 static void check_entity(json_t *ent, const char *device_id, const struct want_entity *w, json_t *state)
 {
@@ -123,7 +131,8 @@ static void check_entity(json_t *ent, const char *device_id, const struct want_e
     assert_opt(ent, "unique_id", uid);
     /* The entity id Home Assistant is asked for: the unique_id, lower case, '-' as '_'. */
     char eid[300];
-    size_t k = (size_t)snprintf(eid, sizeof eid, "sensor.");
+    const char *platform = opt_str(ent, "platform"); /* device mode names it; entity mode: in the topic */
+    size_t k = (size_t)snprintf(eid, sizeof eid, "%s.", platform ? platform : "sensor");
     for (const char *p = uid; *p; p++)
         eid[k++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
     eid[k] = '\0';
@@ -208,6 +217,12 @@ static void test_panel_device_mode(void **state)
             fail_msg("component %s missing", uid);
         assert_opt(ent, "platform", "sensor");
         check_entity(ent, "sunwire_panel_4-C3F1A2B", &panel_want[i], st);
+        /* Energy and the last report stay available at night: the component overrides the device's
+         * availability with the status topic alone; the others inherit the panel's online flag. */
+        if (night_valid(&panel_want[i]))
+            check_availability(ent, "sunwire/status", NULL);
+        else
+            assert_null(json_object_get(ent, "availability"));
     }
     json_decref(st);
     release(&cap);
@@ -231,20 +246,113 @@ static void test_panel_entity_mode(void **state)
     json_t *st = panel_state_json(&p);
     for (size_t i = 0; i < N_PANEL; i++) {
         char topic[256];
-        snprintf(topic, sizeof topic, "ha/sensor/sunwire_panel_4-C3F1A2B/%s/config", panel_want[i].key);
+        /* The ids start with the instance id, derived from base_topic "pv". */
+        snprintf(topic, sizeof topic, "ha/sensor/pv_panel_4-C3F1A2B/%s/config", panel_want[i].key);
         json_t *m = cap.payload[find_topic(&cap, topic)];
         assert_null(json_object_get(m, "components"));
         assert_null(json_object_get(m, "platform"));
-        check_device(json_object_get(m, "device"), "sunwire_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
-                     "sunwire_gateway_roof_4609");
+        check_device(json_object_get(m, "device"), "pv_panel_4-C3F1A2B", "South 3", "Tigo", "4-C3F1A2B",
+                     "pv_gateway_roof_4609");
         assert_opt(json_object_get(m, "origin"), "name", "sunwire");
         assert_opt(m, "state_topic", "pv/panel/4-C3F1A2B/state");
-        check_availability(m, "pv/status", "pv/panel/4-C3F1A2B/state");
+        check_availability(m, "pv/status", night_valid(&panel_want[i]) ? NULL : "pv/panel/4-C3F1A2B/state");
         assert_int_equal(json_integer_value(json_object_get(m, "qos")), 0);
-        check_entity(m, "sunwire_panel_4-C3F1A2B", &panel_want[i], st);
+        check_entity(m, "pv_panel_4-C3F1A2B", &panel_want[i], st);
     }
     json_decref(st);
     release(&cap);
+}
+
+/* Every identifier one daemon announces: device identifiers, via_device links and unique_ids. */
+static void collect_ids(const sw_mqtt_config *c, json_t *ids)
+{
+    sw_panel p = sample_panel();
+    sw_gateway g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.source, sizeof g.source, "tigo");
+    g.gateway_id = 4609;
+    sw_inverter inv;
+    memset(&inv, 0, sizeof inv);
+    snprintf(inv.name, sizeof inv.name, "house");
+    snprintf(inv.serial, sizeof inv.serial, "SIM0000000001");
+    sw_inverter_value v = {.inverter = "house", .object_name = "battery.soc", .unit = "%", .is_number = true};
+    const sw_inverter_value *vals[1] = { &v };
+    sw_string_agg s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "total");
+    const sw_string_agg *aggs[1] = { &s };
+    struct captured cap = { 0 };
+    static char buf[65536];
+    assert_int_equal(sw_ha_discover_panel(c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_gateway(c, &g, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(c, aggs, 1, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_inverter(c, &inv, vals, 1, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 4);
+    for (size_t i = 0; i < cap.n; i++) {
+        json_t *dev = json_object_get(cap.payload[i], "device");
+        json_array_append(ids, json_array_get(json_object_get(dev, "identifiers"), 0));
+        if (json_object_get(dev, "via_device"))
+            json_array_append(ids, json_object_get(dev, "via_device"));
+        const char *key;
+        json_t *ent;
+        json_object_foreach(json_object_get(cap.payload[i], "components"), key, ent)
+            json_array_append(ids, json_object_get(ent, "unique_id"));
+    }
+    release(&cap);
+}
+
+static bool shares_id(json_t *a, json_t *b)
+{
+    for (size_t i = 0; i < json_array_size(a); i++)
+        for (size_t k = 0; k < json_array_size(b); k++)
+            if (strcmp(json_string_value(json_array_get(a, i)), json_string_value(json_array_get(b, k))) == 0)
+                return true;
+    return false;
+}
+
+/* Two daemons with the default source name and gateway id must not share a Home Assistant device. */
+static void test_instance_id(void **state)
+{
+    (void)state;
+    sw_mqtt_config a, b;
+    char err[128], id[128];
+    sw_mqtt_config_defaults(&a);
+    sw_mqtt_config_defaults(&b);
+    /* The default keeps the identifiers of a single daemon as they were. */
+    assert_int_equal(sw_mqtt_instance_id(id, sizeof id, &a), 7);
+    assert_string_equal(id, "sunwire");
+    assert_int_equal(sw_mqtt_config_set(&b, "base_topic", "home/solar", err, sizeof err), SW_OK);
+    assert_true(sw_mqtt_instance_id(id, sizeof id, &b) > 0);
+    assert_string_equal(id, "home_solar");
+
+    json_t *ia = json_array(), *ib = json_array();
+    collect_ids(&a, ia);
+    collect_ids(&b, ib);
+    assert_true(json_array_size(ia) >= 8);
+    assert_int_equal(json_array_size(ia), json_array_size(ib));
+    assert_false(shares_id(ia, ib));
+    for (size_t i = 0; i < json_array_size(ib); i++)
+        assert_true(strncmp(json_string_value(json_array_get(ib, i)), "home_solar_", 11) == 0);
+
+    /* An explicit instance_id wins over base_topic, so a moved base topic can keep its ids. */
+    assert_int_equal(sw_mqtt_config_set(&b, "instance_id", "sunwire", err, sizeof err), SW_OK);
+    json_t *ic = json_array();
+    collect_ids(&b, ic);
+    assert_true(json_equal(ia, ic));
+    json_decref(ic);
+    json_decref(ia);
+    json_decref(ib);
+
+    /* Only characters that need no slugging, and not too many. */
+    static const char *const bad[] = { "", "a b", "a/b", "caf\xC3\xA9", "a+b",
+        "0123456789012345678901234567890123456789012345678901234567890123456789" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(sw_mqtt_config_set(&b, "instance_id", bad[i], err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(err, "instance_id"));
+        assert_string_equal(b.instance_id, "sunwire");
+    }
+    assert_int_equal(sw_mqtt_config_set(&b, "instance_id", "Roof-2_b", err, sizeof err), SW_OK);
+    assert_int_equal(sw_mqtt_instance_id(id, sizeof id, &b), 8);
 }
 
 /* unique_id depends on the barcode only: names, strings, node ids and values may change. */
@@ -352,9 +460,14 @@ static void test_strings(void **state)
     snprintf(s[1].name, sizeof s[1].name, "total");
     const sw_string_agg *ptrs[2] = { &s[0], &s[1] };
     struct captured cap = { 0 };
-    char buf[16384], sbuf[1024];
+    char buf[65536], sbuf[4096];
     size_t slen;
     assert_int_equal(sw_mqtt_string_state(sbuf, sizeof sbuf, &s[0], &slen), SW_OK);
+    /* Every string field with a Home Assistant column is one entity per string. */
+    size_t kinds = 0;
+    for (size_t i = 0; i < sw_string_field_count; i++)
+        kinds += sw_string_fields[i].ha.name != NULL;
+    assert_true(kinds >= 25);
     json_t *st = json_loadb(sbuf, slen, 0, NULL);
 
     assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
@@ -363,7 +476,7 @@ static void test_strings(void **state)
     json_t *m = cap.payload[0];
     check_device(json_object_get(m, "device"), "sunwire_strings", "Solar strings", "sunwire", NULL, NULL);
     json_t *cmps = json_object_get(m, "components");
-    assert_int_equal(json_object_size(cmps), 8);
+    assert_int_equal(json_object_size(cmps), 2 * kinds);
     static const struct { const char *uid, *name, *topic; struct want_entity w; } want[] = {
         { "sunwire_strings_South_roof_power", "South roof power", "sunwire/string/South_roof/state",
           { "South_roof_power", "power", "W", "measurement", NULL } },
@@ -377,6 +490,19 @@ static void test_strings(void **state)
           { "total_energy_total", "energy", "Wh", "total_increasing", NULL } },
         { "sunwire_strings_total_online", "Total panels online", "sunwire/string/total/state",
           { "total_online", NULL, NULL, "measurement", "diagnostic" } },
+        /* The spread of the panels' readings, as taptap-mqtt publishes it. */
+        { "sunwire_strings_South_roof_voltage_in_min", "South roof input voltage min", "sunwire/string/South_roof/state",
+          { "South_roof_voltage_in_min", "voltage", "V", "measurement", NULL } },
+        { "sunwire_strings_South_roof_voltage_out_sum", "South roof output voltage sum",
+          "sunwire/string/South_roof/state", { "South_roof_voltage_out_sum", "voltage", "V", "measurement", NULL } },
+        { "sunwire_strings_total_temperature_max", "Total temperature max", "sunwire/string/total/state",
+          { "total_temperature_max", "temperature", "\xC2\xB0" "C", "measurement", NULL } },
+        { "sunwire_strings_total_duty_cycle_avg", "Total duty cycle avg", "sunwire/string/total/state",
+          { "total_duty_cycle_avg", NULL, "%", "measurement", "diagnostic" } },
+        { "sunwire_strings_total_rssi_min", "Total signal min", "sunwire/string/total/state",
+          { "total_rssi_min", NULL, NULL, "measurement", "diagnostic" } },
+        { "sunwire_strings_total_identified", "Total panels identified", "sunwire/string/total/state",
+          { "total_identified", NULL, NULL, "measurement", "diagnostic" } },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         json_t *ent = json_object_get(cmps, want[i].uid);
@@ -392,12 +518,36 @@ static void test_strings(void **state)
     char err[64];
     assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
     assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, sizeof buf, capture, &cap), SW_OK);
-    assert_int_equal(cap.n, 8);
+    assert_int_equal(cap.n, 2 * kinds);
     assert_opt(cap.payload[find_topic(&cap, "homeassistant/sensor/sunwire_strings/South_roof_power/config")],
                "state_topic", "sunwire/string/South_roof/state");
     assert_opt(cap.payload[find_topic(&cap, "homeassistant/sensor/sunwire_strings/total_power/config")],
                "state_topic", "sunwire/string/total/state");
     release(&cap);
+
+    /* Too many statistics for one device message: it goes out without them, and says so. */
+    size_t brief = 0;
+    for (size_t i = 0; i < sw_string_field_count; i++)
+        brief += sw_string_fields[i].ha.name && !(sw_string_fields[i].flags & SW_FF_DETAIL);
+    assert_true(brief >= 4 && brief < kinds);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "device", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 8192, capture, &cap), SW_ERR_TOO_LONG);
+    assert_int_equal(cap.n, 1);
+    cmps = json_object_get(cap.payload[0], "components");
+    assert_int_equal(json_object_size(cmps), 2 * brief);
+    assert_non_null(json_object_get(cmps, "sunwire_strings_South_roof_power"));
+    assert_non_null(json_object_get(cmps, "sunwire_strings_total_energy_total"));
+    assert_null(json_object_get(cmps, "sunwire_strings_South_roof_voltage_in_min"));
+    release(&cap);
+    /* Entity mode sends one message per entity: no such limit. */
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 8192, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 2 * kinds);
+    release(&cap);
+    /* Not even the short form fits: nothing is sent. */
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "device", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_strings(&c, ptrs, 2, buf, 1024, capture, &cap), SW_ERR_NO_SPACE);
+    assert_int_equal(cap.n, 0);
     json_decref(st);
 }
 
@@ -411,7 +561,7 @@ static sw_inverter_value value(const char *inv, const char *name, const char *un
     snprintf(v.unit, sizeof v.unit, "%s", unit);
     v.is_number = is_number;
     v.number = number;
-    snprintf(v.text, sizeof v.text, "%s", text);
+    v.text = text;
     return v;
 }
 
@@ -430,26 +580,34 @@ static void test_inverter(void **state)
         value("garage", "battery.soc", "%", true, 0.5, "0.5"),
         value("garage", "g_sync.p_ac_grid_sum_lp", "W", true, 100, "100"),
         value("garage", "energy.e_ac_total", "Wh", true, 1e6, "1000000"),
-        value("garage", "prim_sm.state", "", false, 0, "Feed-in"),
-        value("garage", "db.temp1", "", true, 35, "35"),
+        value("garage", "prim_sm.state", "", true, 13, "Feed in"),
+        value("garage", "db.temp1", "\xC2\xB0" "C", true, 35, "35"),
         value("other", "battery.soc", "%", true, 0.9, "0.9"),
+        /* the device counts feed-in negative */
+        value("garage", "energy.e_grid_feed_total", "Wh", true, -2500.5, "-2500.5"),
+        /* bit 11 clear: balancing; bit 3 set: calibrated */
+        value("garage", "battery.bat_status", "", true, 8, "8"),
+        value("garage", "fault[0].flt", "", true, 1, "CPU trap"),
+        /* not in the table: classified by its unit, named as in the registry */
+        value("garage", "g_sync.u_l_rms[0]", "V", true, 231, "231"),
     };
-    const sw_inverter_value *ptrs[6];
-    for (size_t i = 0; i < 6; i++)
+    enum { NV = sizeof vals / sizeof vals[0] };
+    const sw_inverter_value *ptrs[NV];
+    for (size_t i = 0; i < NV; i++)
         ptrs[i] = &vals[i];
     struct captured cap = { 0 };
     char buf[16384];
 
     /* No serial yet: nothing is announced, so no identity has to be replaced later. */
-    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_ERR_NOT_FOUND);
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, NV, buf, sizeof buf, capture, &cap), SW_ERR_NOT_FOUND);
     assert_int_equal(cap.n, 0);
 
     snprintf(inv.serial, sizeof inv.serial, "0123456789ABCDE");
     char sbuf[2048];
     size_t slen;
-    assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, 6, &slen), SW_OK);
+    assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, NV, &slen), SW_OK);
     json_t *st = json_loadb(sbuf, slen, 0, NULL);
-    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 6, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, NV, buf, sizeof buf, capture, &cap), SW_OK);
     assert_int_equal(cap.n, 1);
     assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_inverter_0123456789ABCDE/config");
     json_t *m = cap.payload[0];
@@ -460,13 +618,20 @@ static void test_inverter(void **state)
     assert_opt(m, "state_topic", "sunwire/inverter/garage/state");
     check_availability(m, "sunwire/status", "sunwire/inverter/garage/state");
     json_t *cmps = json_object_get(m, "components");
-    assert_int_equal(json_object_size(cmps), 5); /* the other inverter's value is not here */
+    /* 9 values of this inverter (the other inverter's value is not here) and two status bits */
+    assert_int_equal(json_object_size(cmps), 11);
     static const struct want_entity want[] = {
         { "battery_soc", "battery", "%", "measurement", NULL },
         { "g_sync_p_ac_grid_sum_lp", "power", "W", "measurement", NULL },
         { "energy_e_ac_total", "energy", "Wh", "total_increasing", NULL },
-        { "prim_sm_state", NULL, NULL, NULL, NULL },
-        { "db_temp1", "temperature", "\xC2\xB0" "C", "measurement", NULL },
+        { "prim_sm_state", "enum", NULL, NULL, NULL },
+        { "db_temp1", "temperature", "\xC2\xB0" "C", "measurement", "diagnostic" },
+        { "energy_e_grid_feed_total", "energy", "Wh", "total_increasing", NULL },
+        { "battery_bat_status", NULL, NULL, NULL, "diagnostic" },
+        { "battery_bat_status_balancing", NULL, NULL, NULL, "diagnostic" },
+        { "battery_bat_status_calibrating", NULL, NULL, NULL, "diagnostic" },
+        { "fault_0_flt", NULL, NULL, NULL, "diagnostic" },
+        { "g_sync_u_l_rms_0", "voltage", "V", "measurement", NULL },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char uid[128];
@@ -476,7 +641,37 @@ static void test_inverter(void **state)
             fail_msg("component %s missing", uid);
         check_entity(ent, "sunwire_inverter_0123456789ABCDE", &want[i], st);
     }
-    assert_opt(json_object_get(cmps, "sunwire_inverter_0123456789ABCDE_battery_soc"), "name", "battery.soc");
+#define CMP(key) json_object_get(cmps, "sunwire_inverter_0123456789ABCDE_" key)
+    /* Human names from the table; the registry name for what it does not list. */
+    assert_opt(CMP("battery_soc"), "name", "Battery state of charge");
+    assert_opt(CMP("g_sync_p_ac_grid_sum_lp"), "name", "Grid power");
+    assert_opt(CMP("g_sync_u_l_rms_0"), "name", "g_sync.u_l_rms[0]");
+    assert_int_equal(json_integer_value(json_object_get(CMP("g_sync_p_ac_grid_sum_lp"),
+                                                        "suggested_display_precision")), 0);
+    /* The enumeration: its label as the state, every label once as an option. */
+    assert_string_equal(json_string_value(json_object_get(st, "prim_sm_state")), "Feed in");
+    json_t *opts = json_object_get(CMP("prim_sm_state"), "options");
+    assert_true(json_is_array(opts));
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(opts); i++) {
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(json_string_value(json_array_get(opts, i)),
+                                    json_string_value(json_array_get(opts, k)));
+        found |= strcmp(json_string_value(json_array_get(opts, i)), "Feed in") == 0;
+    }
+    assert_true(found);
+    /* Feed-in: the device's signed value stays, the entity reads its absolute value. */
+    assert_opt(CMP("energy_e_grid_feed_total"), "value_template", "{{ value_json.energy_e_grid_feed_total_abs }}");
+    assert_true(json_real_value(json_object_get(st, "energy_e_grid_feed_total")) == -2500.5);
+    assert_true(json_real_value(json_object_get(st, "energy_e_grid_feed_total_abs")) == 2500.5);
+    /* Status bits: booleans in the state, binary sensors in Home Assistant. */
+    assert_opt(CMP("battery_bat_status_balancing"), "platform", "binary_sensor");
+    assert_true(json_is_true(json_object_get(st, "battery_bat_status_balancing")));
+    assert_true(json_is_false(json_object_get(st, "battery_bat_status_calibrating")));
+    /* A fault word: its number stays, the entity shows the decoded text. */
+    assert_opt(CMP("fault_0_flt"), "value_template", "{{ value_json.fault_0_flt_text }}");
+    assert_string_equal(json_string_value(json_object_get(st, "fault_0_flt_text")), "CPU trap");
+#undef CMP
     release(&cap);
     json_decref(st);
 }
@@ -501,7 +696,8 @@ static void test_classify(void **state)
         { "battery.temperature", "", true, "temperature", "\xC2\xB0" "C", "measurement", 1 },
         { "iso_struct.Riso", "Ohm", true, NULL, "\xCE\xA9", "measurement", 1 },
         { "inverter_sn", "", false, NULL, NULL, NULL, 1 },
-        { "prim_sm.state", "", true, NULL, NULL, "measurement", 1 },
+        { "prim_sm.state", "", true, "enum", NULL, NULL, 1 },
+        { "power_mng.battery_type", "", true, "enum", NULL, NULL, 1 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sw_inverter_value v = value("x", rows[i].name, rows[i].unit, rows[i].number, 1, "1");
@@ -540,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_panel_device_mode),
         cmocka_unit_test(test_panel_entity_mode),
+        cmocka_unit_test(test_instance_id),
         cmocka_unit_test(test_panel_ids_stable),
         cmocka_unit_test(test_gateway),
         cmocka_unit_test(test_strings),

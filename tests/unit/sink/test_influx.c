@@ -25,7 +25,7 @@
 
 /* ---- a line-protocol reader --------------------------------------------------- */
 
-#define MAXKV 24
+#define MAXKV 48
 
 typedef struct lp_value {
     char type;          /* 'f' float, 'i' integer, 'b' bool, 's' string */
@@ -386,7 +386,7 @@ static void test_other_records(void **state)
     assert_true(lp_field(&l, "value")->f == 0.53);
     assert_true(l.ts == T0 / 1000000000);
     v.is_number = false;
-    snprintf(v.text, sizeof v.text, "Feed in \"grid\"\\");
+    v.text = "Feed in \"grid\"\\";
     assert_int_equal(sw_influx_inverter_value_line(buf, sizeof buf, &v, 0, SW_INFLUX_PRECISION_S, NULL), SW_OK);
     lp_parse(buf, &l);
     assert_string_equal(lp_field(&l, "text")->s, "Feed in \"grid\"\\");
@@ -475,8 +475,8 @@ static void test_file_sink(void **state)
     ev.u.infrastructure.gateway = 4609;
     ev.u.infrastructure.cause = "node_table";
     sink.ops->on_event(sink.self, &ev);
-    sw_influx_stats st;
-    sw_influx_get_stats(sink.self, &st);
+    sw_influx_counters st;
+    sw_influx_get_counters(sink.self, &st);
     assert_int_equal(st.lines, n + 1);
     assert_int_equal(st.dropped, 0);
     sink.ops->close(sink.self);
@@ -521,7 +521,10 @@ static int dead_port(void)
     return ntohs(a.sin_port);
 }
 
-/* While InfluxDB is unreachable the waiting lines stay within max_buffer; the rest are counted as dropped. */
+/*
+ * While InfluxDB is unreachable the waiting lines stay within max_buffer: the
+ * oldest are dropped and counted, the newest are kept for the retry.
+ */
 static void test_http_buffer_is_bounded(void **state)
 {
     (void)state;
@@ -539,7 +542,7 @@ static void test_http_buffer_is_bounded(void **state)
     assert_int_equal(sw_influx_start(loop, NULL, &c, &sink), SW_OK);
     json_t *root = tu_load_json("tigo/power_reports.json");
     json_t *cases = tu_get(root, "cases");
-    size_t sent = 0, bytes = 0, fit = 0;
+    size_t sent = 0, sizes[4096];
     for (int round = 0; round < 20; round++) {
         for (size_t i = 0; i < json_array_size(cases); i++) {
             sw_panel p;
@@ -548,24 +551,60 @@ static void test_http_buffer_is_bounded(void **state)
             panel_from_case(json_array_get(cases, i), i, &p);
             sink.ops->on_panel(sink.self, &p);
             assert_int_equal(sw_influx_panel_line(line, sizeof line, &p, 0, SW_INFLUX_PRECISION_NS, &n), SW_OK);
-            sent++;
-            /* What an independent count of the same lines says should fit. */
-            if (bytes + n <= 4096) {
-                bytes += n;
-                fit++;
-            }
+            assert_true(sent < sizeof sizes / sizeof *sizes);
+            sizes[sent++] = n;
         }
     }
-    sw_influx_stats st;
-    sw_influx_get_stats(sink.self, &st);
+    sw_influx_counters st;
+    sw_influx_get_counters(sink.self, &st);
     assert_int_equal(st.lines, sent);
     assert_int_equal(st.written, 0);
-    assert_true(fit > 0 && fit < sent);
-    assert_int_equal(st.dropped, sent - fit);
+    /* Every line is either waiting or counted as dropped. */
+    assert_true(st.waiting > 0 && st.waiting < sent);
+    assert_int_equal(st.dropped + st.waiting, sent);
+    /* The waiting lines are the newest ones: their sizes fit the bound, and dropping went in
+     * chunks of at least a sixteenth, so not much more than that would have fit. */
+    size_t kept = 0;
+    for (size_t k = sent - st.waiting; k < sent; k++)
+        kept += sizes[k];
+    assert_true(kept <= 4096);
+    assert_true(kept + sizes[sent - st.waiting - 1] > 4096 - 4096 / 16 - 1024);
     sink.ops->close(sink.self);
     sw_loop_free(loop);
     json_decref(root);
     sw_log_set_level(SW_LOG_WARN);
+}
+
+static void test_config_v1(void **state)
+{
+    (void)state;
+    sw_influx_config c;
+    char err[200];
+    sw_influx_config_defaults(&c);
+    assert_int_equal(c.api, SW_INFLUX_API_V2);
+    assert_int_equal(sw_influx_config_set(&c, "api", "v1", err, sizeof err), SW_OK);
+    assert_int_equal(c.api, SW_INFLUX_API_V1);
+    assert_int_equal(sw_influx_config_set(&c, "db", "solar", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "rp", "autogen", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "user", "sun", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&c, "password", "p w", err, sizeof err), SW_OK);
+    assert_string_equal(c.db, "solar");
+    assert_string_equal(c.rp, "autogen");
+    assert_string_equal(c.user, "sun");
+    assert_string_equal(c.password, "p w");
+    err[0] = '\0';
+    assert_int_equal(sw_influx_config_set(&c, "api", "v3", err, sizeof err), SW_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "api"));
+    /* v1 over HTTP needs a database, not a bucket. */
+    sw_loop *loop = sw_loop_new();
+    sw_sink sink;
+    sw_influx_config d;
+    sw_influx_config_defaults(&d);
+    assert_int_equal(sw_influx_config_set(&d, "url", "http://127.0.0.1:1", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&d, "api", "v1", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_config_set(&d, "bucket", "b", err, sizeof err), SW_OK);
+    assert_int_equal(sw_influx_start(loop, NULL, &d, &sink), SW_ERR_INVALID_ARGUMENT);
+    sw_loop_free(loop);
 }
 
 int main(void)
@@ -580,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_file_sink),
         cmocka_unit_test(test_http_buffer_is_bounded),
+        cmocka_unit_test(test_config_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,8 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.qos, 1);
     assert_int_equal(c.queue_size, SW_MQTT_QUEUE_DEFAULT);
     assert_int_equal(c.keepalive_s, 60);
+    assert_int_equal(c.resend_delay_ms, 5000);
+    assert_string_equal(c.instance_id, "");
 }
 
 /* Each good row: key, value, then a check of the field it must set. */
@@ -49,7 +51,8 @@ static void test_config_set_good(void **state)
         { "base_topic", "home/solar" }, { "discovery_prefix", "ha" }, { "discovery", "entity" },
         { "retain", "yes" }, { "retain_discovery", "off" }, { "qos", "2" }, { "queue_size", "5" },
         { "reconnect_min", "0.5" }, { "reconnect_max", "30" }, { "connect_timeout", "2.5" },
-        { "coalesce", "0" }, { "ha_status_topic", "ha/status" },
+        { "coalesce", "0" }, { "ha_status_topic", "ha/status" }, { "resend_delay", "0.75" },
+        { "instance_id", "roof-2" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         assert_int_equal(sw_mqtt_config_set(&c, rows[i][0], rows[i][1], err, sizeof err), SW_OK);
@@ -71,6 +74,8 @@ static void test_config_set_good(void **state)
     assert_int_equal(c.connect_timeout_ms, 2500);
     assert_int_equal(c.coalesce_ms, 0);
     assert_string_equal(c.ha_status_topic, "ha/status");
+    assert_int_equal(c.resend_delay_ms, 750);
+    assert_string_equal(c.instance_id, "roof-2");
     /* An explicit port survives TLS being switched on. */
     assert_int_equal(sw_mqtt_config_set(&c, "tls", "true", err, sizeof err), SW_OK);
     assert_true(c.tls);
@@ -115,6 +120,9 @@ static void test_config_set_bad(void **state)
         { "queue_size", "0", "queue_size", SW_ERR_INVALID_ARGUMENT },
         { "reconnect_max", "-1", "reconnect_max", SW_ERR_INVALID_ARGUMENT },
         { "connect_timeout", "nan", "connect_timeout", SW_ERR_INVALID_ARGUMENT },
+        { "resend_delay", "-1", "resend_delay", SW_ERR_INVALID_ARGUMENT },
+        { "resend_delay", "601", "resend_delay", SW_ERR_INVALID_ARGUMENT },
+        { "instance_id", "a b", "instance_id", SW_ERR_INVALID_ARGUMENT },
         { "host", "", "host", SW_ERR_INVALID_ARGUMENT },
         { "hostname", "x", "hostname", SW_ERR_NOT_FOUND },
     };
@@ -334,7 +342,7 @@ static sw_inverter_value value(const char *inv, const char *name, const char *un
     snprintf(v.unit, sizeof v.unit, "%s", unit);
     v.is_number = is_number;
     v.number = number;
-    snprintf(v.text, sizeof v.text, "%s", text);
+    v.text = text;
     return v;
 }
 
@@ -455,8 +463,8 @@ static void test_sink_queues_while_unreachable(void **state)
     /* Let the refused connect be noticed. */
     for (int i = 0; i < 20; i++)
         sw_loop_run_once(loop, 10);
-    sw_mqtt_stats st;
-    sw_mqtt_get_stats(&sink, &st);
+    sw_mqtt_counters st;
+    sw_mqtt_get_counters(&sink, &st);
     assert_false(st.connected);
     assert_int_equal(st.connects, 0);
     /* Five panel states into a queue of three: the two oldest are dropped. */
@@ -464,14 +472,14 @@ static void test_sink_queues_while_unreachable(void **state)
         sw_panel p = sample_panel();
         p.node_id = node;
         sink.ops->on_panel(sink.self, &p);
-        sw_mqtt_get_stats(&sink, &st);
+        sw_mqtt_get_counters(&sink, &st);
         assert_int_equal(st.queued, node < 3 ? node : 3);
         assert_int_equal(st.dropped, node <= 3 ? 0 : node - 3);
     }
     assert_int_equal(st.published, 0);
     /* Stats of something that is not an MQTT sink are zero. */
     sw_sink other = { NULL, NULL };
-    sw_mqtt_get_stats(&other, &st);
+    sw_mqtt_get_counters(&other, &st);
     assert_int_equal(st.queued, 0);
     sink.ops->close(sink.self); /* frees the queue with messages in it (ASan checks) */
 

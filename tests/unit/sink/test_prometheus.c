@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "model/model.h"
 #include "sink/sink_prometheus.h"
@@ -271,7 +273,10 @@ static sw_model *vector_model(json_t **cases_out, size_t *n_out)
         { 0x1AC87AA0, "g_sync.p_ac_load_sum_lp", "W", 812.5, NULL },
         { 0xB1EF67CE, "energy.e_ac_total", "Wh", 1.25e7, NULL },
         { 0xBD55905F, "energy.e_ac_day", "Wh", 3456.0, NULL },
+        { 0x44D4C533, "energy.e_grid_feed_total", "Wh", -2.5e6, NULL },
         { 0x4BC0F974, "buf_v_control.power_reduction", "P/Pn", 0.75, NULL },
+        { 0x3C24F3E8, "inv_struct.cosinus_phi", "cos(Phi)", 0.98, NULL },
+        { 0xB57B59BD, "battery.ah_capacity", "Ah", 144.0, NULL },
         { 0x5F33284E, "prim_sm.state", "", 0, "Feed \"in\"" },
     };
     for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
@@ -283,7 +288,7 @@ static sw_model *vector_model(json_t **cases_out, size_t *n_out)
         snprintf(v.unit, sizeof v.unit, "%s", vals[i].unit);
         v.is_number = vals[i].text == NULL;
         v.number = vals[i].v;
-        snprintf(v.text, sizeof v.text, "%s", vals[i].text ? vals[i].text : "");
+        v.text = vals[i].text ? vals[i].text : "";
         v.timestamp_ns = T0;
         assert_int_equal(sw_model_inverter_value_set(m, &v), SW_OK);
     }
@@ -328,15 +333,30 @@ static void test_panels_from_vectors(void **state)
                             tu_real(ph, "temperature"), 1e-9);
         assert_near(find1(&p, "sunwire_panel_rssi", "node", node)->v, (double)tu_int(ph, "rssi"), 0);
         assert_near(find1(&p, "sunwire_panel_online", "node", node)->v, 1, 0);
+        /* Energy in joules, from the model's watt-hours. */
+        const sw_panel *mp = sw_model_panel_find(m, "bus", 4609, (uint16_t)(i + 1));
+        assert_true(mp->energy_total_wh >= 0);
+        assert_near(find1(&p, "sunwire_panel_energy_joules_total", "node", node)->v, mp->energy_total_wh * 3600,
+                    1e-9);
+        assert_near(find1(&p, "sunwire_panel_energy_today_joules", "node", node)->v, mp->energy_today_wh * 3600,
+                    1e-9);
         const psample *s = find1(&p, "sunwire_panel_info", "node", node);
         assert_string_equal(label(s, "source"), "bus");
         assert_string_equal(label(s, "gateway"), "4609");
         char bc[32];
         snprintf(bc, sizeof bc, "B-%07zu", i + 1);
         assert_string_equal(label(s, "barcode"), bc);
+        /* The barcode came with the first report, so it is the panel's series id. */
+        assert_string_equal(label(s, "panel"), bc);
+        /* A value series carries only the labels that never change for its panel. */
+        const psample *pw = find1(&p, "sunwire_panel_power_watts", "node", node);
+        assert_int_equal(pw->nl, 4);
+        assert_string_equal(label(pw, "source"), "bus");
+        assert_string_equal(label(pw, "gateway"), "4609");
+        assert_string_equal(label(pw, "panel"), bc);
         /* Mapped panels carry their (escaped, then unescaped here) names and strings. */
         if (i < 3) {
-            assert_string_equal(label(s, "panel"), odd_names[i]);
+            assert_string_equal(label(s, "name"), odd_names[i]);
             assert_string_equal(label(s, "string"), i < 2 ? "south" : "we\"st");
             assert_string_equal(label(s, "mapped"), "true");
         } else {
@@ -345,8 +365,8 @@ static void test_panels_from_vectors(void **state)
         }
     }
     assert_int_equal(count_samples(&p, "sunwire_panel_power_watts"), n);
-    assert_int_equal(count_samples(&p, "sunwire_panel_energy_watt_hours_total"), n);
-    assert_string_equal(find_family(&p, "sunwire_panel_energy_watt_hours_total")->type, "counter");
+    assert_int_equal(count_samples(&p, "sunwire_panel_energy_joules_total"), n);
+    assert_string_equal(find_family(&p, "sunwire_panel_energy_joules_total")->type, "counter");
     assert_string_equal(find_family(&p, "sunwire_panel_power_watts")->type, "gauge");
     free(p.s);
     json_decref(root);
@@ -388,15 +408,24 @@ static void test_strings_sources_inverters(void **state)
     assert_string_equal(label(find1(&p, "sunwire_inverter_info", "inverter", "garage"), "serial"), "S123");
     assert_near(find1(&p, "sunwire_inverter_online", "inverter", "garage")->v, 1, 0);
     /* Values land in the family of their unit; energy counters only when the object is a total. */
-    assert_near(find1(&p, "sunwire_inverter_percent", "object", "battery.soc")->v, 0.5, 0);
+    /* In base units: percent (as the model carries it) as a ratio, watt-hours as joules. */
+    assert_near(find1(&p, "sunwire_inverter_ratio", "object", "battery.soc")->v, 0.005, 1e-12);
     assert_near(find1(&p, "sunwire_inverter_watts", "object", "g_sync.p_ac_load_sum_lp")->v, 812.5, 0);
-    assert_near(find1(&p, "sunwire_inverter_energy_watt_hours_total", "object", "energy.e_ac_total")->v,
-                        1.25e7, 0);
-    assert_near(find1(&p, "sunwire_inverter_energy_watt_hours", "object", "energy.e_ac_day")->v, 3456, 0);
-    assert_int_equal(count_samples(&p, "sunwire_inverter_energy_watt_hours_total"), 1);
+    assert_near(find1(&p, "sunwire_inverter_energy_joules_total", "object", "energy.e_ac_total")->v,
+                        1.25e7 * 3600, 0);
+    assert_near(find1(&p, "sunwire_inverter_energy_joules", "object", "energy.e_ac_day")->v, 3456 * 3600, 0);
+    /* Feed-in, counted negative by the device, is a counter that grows. */
+    assert_near(find1(&p, "sunwire_inverter_energy_joules_total", "object", "energy.e_grid_feed_total")->v,
+                2.5e6 * 3600, 0);
+    assert_int_equal(count_samples(&p, "sunwire_inverter_energy_joules_total"), 2);
+    /* Units without a base unit of their own keep their value and say their unit. */
     const psample *o = find1(&p, "sunwire_inverter_value", "object", "buf_v_control.power_reduction");
     assert_string_equal(label(o, "unit"), "P/Pn");
     assert_near(o->v, 0.75, 0);
+    o = find1(&p, "sunwire_inverter_value", "object", "inv_struct.cosinus_phi");
+    assert_string_equal(label(o, "unit"), "cos(Phi)");
+    assert_near(o->v, 0.98, 0);
+    assert_near(find1(&p, "sunwire_inverter_coulombs", "object", "battery.ah_capacity")->v, 144.0 * 3600, 0);
     assert_string_equal(label(find1(&p, "sunwire_inverter_text_info", "object", "prim_sm.state"), "text"),
                         "Feed \"in\"");
     assert_near(find1(&p, "sunwire_start_time_seconds", NULL, NULL)->v, (double)T0 / 1e9, 1e-3);
@@ -447,9 +476,197 @@ static void test_counters_monotonic(void **state)
     assert_true(compared > n);
     /* Energy was integrated and frames counted, so counters really moved. */
     assert_true(grew > n);
+    /* The integrated energy goes out in joules: the model's watt-hours times 3600. */
+    const sw_panel *p1 = sw_model_panel_find(m, "bus", 4609, 1);
+    assert_true(p1->energy_total_wh > 0);
+    assert_near(find1(&b, "sunwire_panel_energy_joules_total", "node", "1")->v, p1->energy_total_wh * 3600, 1e-6);
+    const sw_string_agg *tot = sw_model_string_find(m, "total");
+    assert_near(find1(&b, "sunwire_string_energy_joules_total", "string", "total")->v, tot->energy_total_wh * 3600,
+                1e-6);
     free(a.s);
     free(b.s);
     json_decref(root);
+    sw_model_free(m);
+}
+
+/* Every sample of the panel at `node` (its info series aside), as "name{labels}" lines. */
+static size_t panel_series(const parsed *p, const char *node, char out[][512], size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const psample *s = &p->s[i];
+        const char *nd = label(s, "node");
+        if (!nd || strcmp(nd, node) != 0 || strcmp(s->name, "sunwire_panel_info") == 0)
+            continue;
+        assert_true(n < cap);
+        size_t len = (size_t)snprintf(out[n], 512, "%s", s->name);
+        for (int k = 0; k < s->nl && len < 512; k++)
+            len += (size_t)snprintf(out[n] + len, 512 - len, ",%s=%s", s->key[k], s->val[k]);
+        assert_true(len < 512);
+        n++;
+    }
+    return n;
+}
+
+static void report(sw_model *m, uint16_t node, int64_t t, const char *barcode)
+{
+    sw_panel_report r = { .time_ns = t, .voltage_in = 32.5, .voltage_out = 31, .current_in = 4.25,
+                          .duty_cycle = 0.5, .temperature_c = 25, .rssi = 120, .barcode = barcode };
+    assert_int_equal(sw_model_panel_report(m, "bus", 4609, node, &r), SW_OK);
+}
+
+/* Learning a barcode (and with it a mapped name and string) mid-run changes no series' labels. */
+static void test_stable_panel_label(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    assert_non_null(m);
+    sw_panel_map_entry map = { .barcode = "4-A2346FZ", .name = "east 1", .string_name = "east" };
+    assert_int_equal(sw_model_set_panel_map(m, &map, 1), SW_OK);
+    /* Node 3's barcode is known before its first report (as from the state file). */
+    assert_int_equal(sw_model_panel_restore(m, "bus", 4609, 3, "4-B0000C3", 12.5, 0, -1, T0), SW_OK);
+    report(m, 2, T0, NULL);
+    report(m, 3, T0, NULL);
+    parsed a, b;
+    render_parse(m, &a);
+    assert_string_equal(label(find1(&a, "sunwire_panel_info", "node", "2"), "panel"), "4609-2");
+    assert_string_equal(label(find1(&a, "sunwire_panel_info", "node", "2"), "barcode"), "");
+    assert_string_equal(label(find1(&a, "sunwire_panel_info", "node", "3"), "panel"), "4-B0000C3");
+
+    /* The node table arrives: node 2 is the mapped panel "east 1". */
+    assert_int_equal(sw_model_panel_identity(m, "bus", 4609, 2, "4-A2346FZ", T0 + 1), SW_OK);
+    assert_string_equal(sw_model_panel_find(m, "bus", 4609, 2)->name, "east 1");
+    render_parse(m, &b);
+    const psample *info = find1(&b, "sunwire_panel_info", "node", "2");
+    assert_string_equal(label(info, "panel"), "4609-2");
+    assert_string_equal(label(info, "barcode"), "4-A2346FZ");
+    assert_string_equal(label(info, "name"), "east 1");
+    assert_string_equal(label(info, "string"), "east");
+    assert_string_equal(label(info, "mapped"), "true");
+
+    static char before[32][512], after[32][512];
+    size_t nb = panel_series(&a, "2", before, 32), na = panel_series(&b, "2", after, 32);
+    assert_true(nb >= 10);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < nb; i++)
+        assert_string_equal(after[i], before[i]);
+    /* Energy keeps counting in the same series: the counter is still there with the same labels. */
+    assert_near(find1(&b, "sunwire_panel_energy_joules_total", "panel", "4-B0000C3")->v, 12.5 * 3600, 1e-9);
+    free(a.s);
+    free(b.s);
+    sw_model_free(m);
+}
+
+static bool has_sample(const parsed *p, const char *name, const char *node)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const char *nd = label(&p->s[i], "node");
+        if (strcmp(p->s[i].name, name) == 0 && nd && strcmp(nd, node) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Node 1 falls silent and goes offline, node 2 keeps reporting. */
+static void offline_scrape(sw_night_mode night, parsed *p)
+{
+    sw_model_options o;
+    sw_model_options_defaults(&o);
+    o.stale_timeout_ns = INT64_C(600000000000);
+    o.night_mode = night;
+    sw_model *m = sw_model_new(&o);
+    assert_non_null(m);
+    report(m, 1, T0, "4-1000001");
+    report(m, 1, T0 + INT64_C(30000000000), "4-1000001");
+    int64_t t = T0;
+    for (int i = 0; i < 30; i++, t += INT64_C(30000000000))
+        report(m, 2, t, "4-1000002");
+    sw_model_tick(m, t);
+    assert_false(sw_model_panel_find(m, "bus", 4609, 1)->online);
+    assert_true(sw_model_panel_find(m, "bus", 4609, 2)->online);
+    render_parse(m, p);
+    sw_model_free(m);
+}
+
+static const char *const live_metrics[] = {
+    "sunwire_panel_input_volts", "sunwire_panel_output_volts", "sunwire_panel_input_amperes",
+    "sunwire_panel_power_watts", "sunwire_panel_duty_cycle_ratio", "sunwire_panel_temperature_celsius",
+    "sunwire_panel_rssi",
+};
+static const char *const kept_metrics[] = {
+    "sunwire_panel_energy_joules_total", "sunwire_panel_energy_today_joules", "sunwire_panel_online",
+    "sunwire_panel_last_report_timestamp_seconds",
+};
+
+static void test_offline_panels(void **state)
+{
+    (void)state;
+    parsed p;
+    /* night = unavailable: the offline panel's readings are gone, its energy and status stay. */
+    offline_scrape(SW_NIGHT_UNAVAILABLE, &p);
+    for (size_t i = 0; i < sizeof live_metrics / sizeof *live_metrics; i++) {
+        assert_false(has_sample(&p, live_metrics[i], "1"));
+        assert_true(has_sample(&p, live_metrics[i], "2"));
+    }
+    for (size_t i = 0; i < sizeof kept_metrics / sizeof *kept_metrics; i++) {
+        assert_true(has_sample(&p, kept_metrics[i], "1"));
+        assert_true(has_sample(&p, kept_metrics[i], "2"));
+    }
+    assert_near(find1(&p, "sunwire_panel_online", "node", "1")->v, 0, 0);
+    assert_true(find1(&p, "sunwire_panel_energy_joules_total", "node", "1")->v > 0);
+    free(p.s);
+
+    /* night = zero: voltages, current, power and duty cycle read 0; temperature and signal are gone. */
+    offline_scrape(SW_NIGHT_ZERO, &p);
+    for (size_t i = 0; i < sizeof live_metrics / sizeof *live_metrics; i++) {
+        bool zeroed = strstr(live_metrics[i], "temperature") == NULL && strstr(live_metrics[i], "rssi") == NULL;
+        assert_int_equal(has_sample(&p, live_metrics[i], "1"), zeroed);
+        if (zeroed)
+            assert_near(find1(&p, live_metrics[i], "node", "1")->v, 0, 0);
+        assert_true(find1(&p, live_metrics[i], "node", "2")->v > 0);
+    }
+    for (size_t i = 0; i < sizeof kept_metrics / sizeof *kept_metrics; i++)
+        assert_true(has_sample(&p, kept_metrics[i], "1"));
+    assert_true(find1(&p, "sunwire_panel_energy_joules_total", "node", "1")->v > 0);
+    free(p.s);
+}
+
+/* The standard process metrics read this very process. */
+static void test_process_metrics(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    parsed a, b;
+    render_parse(m, &a);
+    FILE *extra = fopen("/proc/self/stat", "r");
+    assert_non_null(extra);
+    /* Burn 0.1 s of CPU (as the C library counts it), so the counter can be seen to move. */
+    clock_t c0 = clock();
+    volatile double x = 0;
+    while (clock() - c0 < CLOCKS_PER_SEC / 10)
+        for (int i = 0; i < 100000; i++)
+            x += (double)i * 0.5;
+    (void)x;
+    render_parse(m, &b);
+    fclose(extra);
+    assert_string_equal(find_family(&b, "process_cpu_seconds_total")->type, "counter");
+    double cpu0 = find1(&a, "process_cpu_seconds_total", NULL, NULL)->v;
+    double cpu1 = find1(&b, "process_cpu_seconds_total", NULL, NULL)->v;
+    assert_true(cpu0 >= 0 && cpu1 >= cpu0 + 0.05);
+    /* One more file open: one more descriptor. */
+    assert_near(find1(&b, "process_open_fds", NULL, NULL)->v, find1(&a, "process_open_fds", NULL, NULL)->v + 1, 0);
+    double rss = find1(&b, "process_resident_memory_bytes", NULL, NULL)->v;
+    double vsz = find1(&b, "process_virtual_memory_bytes", NULL, NULL)->v;
+    assert_true(rss > 4096 && rss <= vsz);
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_near(find1(&b, "process_max_fds", NULL, NULL)->v, (double)rl.rlim_cur, 0);
+    /* Started before now, and not before the machine booted (within the last year at least). */
+    double start = find1(&b, "process_start_time_seconds", NULL, NULL)->v;
+    double now = (double)time(NULL);
+    assert_true(start <= now + 1 && start > now - 366.0 * 86400);
+    free(a.s);
+    free(b.s);
     sw_model_free(m);
 }
 
@@ -513,6 +730,9 @@ int main(void)
         cmocka_unit_test(test_panels_from_vectors),
         cmocka_unit_test(test_strings_sources_inverters),
         cmocka_unit_test(test_counters_monotonic),
+        cmocka_unit_test(test_stable_panel_label),
+        cmocka_unit_test(test_offline_panels),
+        cmocka_unit_test(test_process_metrics),
         cmocka_unit_test(test_escape_label),
         cmocka_unit_test(test_empty_model_and_config),
     };

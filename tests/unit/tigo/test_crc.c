@@ -4,7 +4,7 @@
 
 #include "sunwire/tigo_link.h"
 #include "testutil.h"
-#include "tigo/crc_impl.h"
+#include "tigo/crc_internal.h"
 
 /* Bit-serial form straight from the polynomial: independent of the tables under test. */
 static uint16_t crc_bitwise(const uint8_t *p, size_t n)

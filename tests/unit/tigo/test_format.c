@@ -310,7 +310,7 @@ typedef struct frames {
     int n;
 } frames;
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *fr, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void *user)
 {
     (void)owner;
     frames *fs = user;

@@ -5,7 +5,7 @@
 
 #include "sunwire/tigo_link.h"
 #include "testutil.h"
-#include "tigo/link_impl.h"
+#include "tigo/link_internal.h"
 
 /* ---- frame recorder -------------------------------------------------------- */
 #define MAX_REC 64
@@ -19,7 +19,7 @@ typedef struct recorder {
     rec_frame f[MAX_REC];
 } recorder;
 
-static int on_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     recorder *r = user;
@@ -45,19 +45,19 @@ typedef struct run_result {
 static void run(sw_tigo_link_mode mode, const uint8_t *data, size_t n, const size_t *cuts, size_t ncuts,
                 run_result *out)
 {
-    sw_tigo_link_rx rx;
+    sw_tigo_link_receiver rx;
     memset(out, 0, sizeof *out);
-    sw_tigo_link_rx_init(&rx, mode, on_frame, &out->rec);
+    sw_tigo_link_receiver_init(&rx, mode, on_frame, &out->rec);
     size_t pos = 0;
     for (size_t k = 0; k <= ncuts; k++) {
         size_t end = k < ncuts ? cuts[k] : n, used = 0;
-        assert_int_equal(sw_tigo_link_rx_push(&rx, data + pos, end - pos, &used), 0);
+        assert_int_equal(sw_tigo_link_receiver_push(&rx, data + pos, end - pos, &used), 0);
         assert_int_equal(used, end - pos);
         pos = end;
     }
     assert_int_equal(rx.counters.frames, out->rec.n);
     out->counters = rx.counters;
-    out->state = sw_tigo_link_rx_state(&rx);
+    out->state = sw_tigo_link_receiver_state(&rx);
 }
 
 static void assert_same(const run_result *a, const run_result *b)
@@ -521,7 +521,7 @@ static void test_escape_dense(void **state)
     enum { FRAMES = MAX_REC };
     /* Say which loop the one-chunk runs exercise here: on CPUs without SSSE3
      * they test the same loop as the byte-by-byte runs. */
-    const char *path = sw_tigo_link_rx_path();
+    const char *path = sw_tigo_link_receiver_path();
     print_message("frame data loop in use: %s\n", path);
 #ifdef SW_PORTABLE
     assert_string_equal(path, "portable"); /* built for the portable paths */
@@ -605,18 +605,18 @@ static void test_names_reset_and_null_callback(void **state)
     /* No callback: frames are still counted. Reset drops a half frame but keeps counters. */
     static const uint8_t good[] = { 0xFF, 0x7E, 0x07, 0x92, 0x01, 0x01, 0x49, 0x00, 0xFF,
                                     0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
-    sw_tigo_link_rx rx;
-    sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
-    assert_int_equal(sw_tigo_link_rx_push(&rx, good, sizeof good, NULL), 0);
+    sw_tigo_link_receiver rx;
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
+    assert_int_equal(sw_tigo_link_receiver_push(&rx, good, sizeof good, NULL), 0);
     assert_int_equal(rx.counters.frames, 1);
-    assert_int_equal(sw_tigo_link_rx_push(&rx, good, 8, NULL), 0);
-    assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_FRAME);
-    sw_tigo_link_rx_reset(&rx);
-    assert_int_equal(sw_tigo_link_rx_state(&rx), SW_TIGO_LINK_IDLE);
+    assert_int_equal(sw_tigo_link_receiver_push(&rx, good, 8, NULL), 0);
+    assert_int_equal(sw_tigo_link_receiver_state(&rx), SW_TIGO_LINK_FRAME);
+    sw_tigo_link_receiver_reset(&rx);
+    assert_int_equal(sw_tigo_link_receiver_state(&rx), SW_TIGO_LINK_IDLE);
     /* The tail of the interrupted frame is now just noise; the next frame is fine. */
-    sw_tigo_link_rx_push(&rx, good + 8, sizeof good - 8, NULL);
+    sw_tigo_link_receiver_push(&rx, good + 8, sizeof good - 8, NULL);
     assert_int_equal(rx.counters.frames, 1);
-    assert_int_equal(sw_tigo_link_rx_push(&rx, good, sizeof good, NULL), 0);
+    assert_int_equal(sw_tigo_link_receiver_push(&rx, good, sizeof good, NULL), 0);
     assert_int_equal(rx.counters.frames, 2);
     assert_int_equal(rx.counters.checksums + rx.counters.runts, 0);
 }
@@ -625,10 +625,10 @@ static void test_names_reset_and_null_callback(void **state)
 typedef struct stopper {
     unsigned seen;
     unsigned stop_at; /* 1-based frame that stops */
-    const sw_tigo_link_rx *owner;
+    const sw_tigo_link_receiver *owner;
 } stopper;
 
-static int stop_frame(sw_tigo_link_rx *rx, const sw_tigo_frame *f, void *user)
+static int stop_frame(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *user)
 {
     stopper *st = user;
     assert_ptr_equal(rx, st->owner);
@@ -645,25 +645,25 @@ static void test_callback_stops_push(void **state)
     for (int i = 0; i < 3; i++)
         memcpy(bus + i * sizeof good, good, sizeof good);
     for (int byte_by_byte = 0; byte_by_byte < 2; byte_by_byte++) {
-        sw_tigo_link_rx rx;
+        sw_tigo_link_receiver rx;
         stopper st = { 0, 2, &rx };
-        sw_tigo_link_rx_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, stop_frame, &st);
+        sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, stop_frame, &st);
         size_t pos = 0, used = 0;
         int rc = 0;
         if (byte_by_byte) {
             while (pos < sizeof bus && rc == 0) {
-                rc = sw_tigo_link_rx_push(&rx, bus + pos, 1, &used);
+                rc = sw_tigo_link_receiver_push(&rx, bus + pos, 1, &used);
                 pos += used;
             }
         } else {
-            rc = sw_tigo_link_rx_push(&rx, bus, sizeof bus, &used);
+            rc = sw_tigo_link_receiver_push(&rx, bus, sizeof bus, &used);
             pos = used;
         }
         assert_int_equal(rc, 7);
         assert_int_equal(pos, 2 * sizeof good); /* right after the second frame's 7E 08 */
         assert_int_equal(st.seen, 2);
         assert_int_equal(rx.counters.frames, 2);
-        assert_int_equal(sw_tigo_link_rx_push(&rx, bus + pos, sizeof bus - pos, &used), 0);
+        assert_int_equal(sw_tigo_link_receiver_push(&rx, bus + pos, sizeof bus - pos, &used), 0);
         assert_int_equal(used, sizeof bus - pos);
         assert_int_equal(st.seen, 3);
     }
@@ -677,15 +677,15 @@ static void test_copy_mid_frame(void **state)
                                     0x7C, 0xDB, 0xC2, 0x7E, 0x05, 0x85, 0x7E, 0x08 };
     recorder rec;
     memset(&rec, 0, sizeof rec);
-    sw_tigo_link_rx *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    sw_tigo_link_receiver *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     assert_non_null(a);
     assert_non_null(b);
-    sw_tigo_link_rx_init(a, SW_TIGO_LINK_MODE_IMPROVED, on_frame, &rec);
-    assert_int_equal(sw_tigo_link_rx_push(a, good, 9, NULL), 0);
+    sw_tigo_link_receiver_init(a, SW_TIGO_LINK_MODE_IMPROVED, on_frame, &rec);
+    assert_int_equal(sw_tigo_link_receiver_push(a, good, 9, NULL), 0);
     memcpy(b, a, sizeof *a);
     memset(a, 0xA5, sizeof *a);
     free(a);
-    assert_int_equal(sw_tigo_link_rx_push(b, good + 9, sizeof good - 9, NULL), 0);
+    assert_int_equal(sw_tigo_link_receiver_push(b, good + 9, sizeof good - 9, NULL), 0);
     assert_int_equal(rec.n, 1);
     assert_int_equal(rec.f[0].type, 0x0149);
     assert_int_equal(b->counters.frames, 1);

@@ -46,15 +46,15 @@ static uint8_t *page_wire(json_t *page, size_t *count)
 }
 
 /* Compare a completed table with {"id": "addrhex"} (or JSON null when none). */
-static void check_result(sw_tigo_ntb_result r, const sw_tigo_ntb *b, json_t *want)
+static void check_result(sw_tigo_node_table_builder_result r, const sw_tigo_node_table_builder *b, json_t *want)
 {
     if (json_is_null(want)) {
-        assert_int_not_equal(r, SW_TIGO_NTB_COMPLETE);
+        assert_int_not_equal(r, SW_TIGO_NODE_TABLE_BUILDER_COMPLETE);
         return;
     }
-    assert_int_equal(r, SW_TIGO_NTB_COMPLETE);
+    assert_int_equal(r, SW_TIGO_NODE_TABLE_BUILDER_COMPLETE);
     size_t n;
-    const sw_tigo_node_record *t = sw_tigo_ntb_table(b, &n);
+    const sw_tigo_node_record *t = sw_tigo_node_table_builder_table(b, &n);
     assert_int_equal(n, json_object_size(want));
     for (size_t i = 0; i < n; i++) {
         char key[8];
@@ -70,11 +70,11 @@ static void check_result(sw_tigo_ntb_result r, const sw_tigo_ntb *b, json_t *wan
     }
 }
 
-static void run_case(json_t *c, sw_tigo_ntb_mode mode, json_t *expected)
+static void run_case(json_t *c, sw_tigo_node_table_builder_mode mode, json_t *expected)
 {
     sw_tigo_node_record store[64];
-    sw_tigo_ntb b;
-    sw_tigo_ntb_init(&b, mode, 4609, store, 64);
+    sw_tigo_node_table_builder b;
+    sw_tigo_node_table_builder_init(&b, mode, 4609, store, 64);
     json_t *pages = tu_get(c, "pages");
     assert_int_equal(json_array_size(pages), json_array_size(expected));
     size_t i;
@@ -82,7 +82,7 @@ static void run_case(json_t *c, sw_tigo_ntb_mode mode, json_t *expected)
     json_array_foreach(pages, i, p) {
         size_t n;
         uint8_t *w = page_wire(p, &n);
-        sw_tigo_ntb_result r = sw_tigo_ntb_push(&b, (uint16_t)tu_int(p, "request_start_at"), w, n);
+        sw_tigo_node_table_builder_result r = sw_tigo_node_table_builder_push(&b, (uint16_t)tu_int(p, "request_start_at"), w, n);
         check_result(r, &b, json_array_get(expected, i));
         free(w);
     }
@@ -95,7 +95,7 @@ static void test_reference_mode_vectors(void **state)
     size_t i;
     json_t *c;
     json_array_foreach(tu_get(root, "cases"), i, c)
-        run_case(c, SW_TIGO_NTB_REFERENCE, tu_get(c, "expected_result_after_each_page"));
+        run_case(c, SW_TIGO_NODE_TABLE_BUILDER_REFERENCE, tu_get(c, "expected_result_after_each_page"));
     assert_true(i >= 8);
     json_decref(root);
 }
@@ -138,7 +138,7 @@ static void test_safe_mode_vectors(void **state)
                 differing++;
             }
         }
-        run_case(c, SW_TIGO_NTB_SAFE, want ? want : tu_get(c, "expected_result_after_each_page"));
+        run_case(c, SW_TIGO_NODE_TABLE_BUILDER_SAFE, want ? want : tu_get(c, "expected_result_after_each_page"));
         if (want)
             json_decref(want);
     }
@@ -150,8 +150,8 @@ static void test_results_and_capacity(void **state)
 {
     (void)state;
     sw_tigo_node_record store[2];
-    sw_tigo_ntb b;
-    sw_tigo_ntb_init(&b, SW_TIGO_NTB_SAFE, 1, store, 2);
+    sw_tigo_node_table_builder b;
+    sw_tigo_node_table_builder_init(&b, SW_TIGO_NODE_TABLE_BUILDER_SAFE, 1, store, 2);
     uint8_t w[30];
     for (int i = 0; i < 3; i++) {
         synth_addr((uint16_t)(i + 2), w + 10 * i);
@@ -159,27 +159,27 @@ static void test_results_and_capacity(void **state)
         w[10 * i + 9] = (uint8_t)(i + 2);
     }
     /* A page outside any walk is ignored, not an error. */
-    assert_int_equal(sw_tigo_ntb_push(&b, 7, w, 1), SW_TIGO_NTB_IGNORED);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 7, w, 1), SW_TIGO_NODE_TABLE_BUILDER_IGNORED);
     /* Three entries do not fit two slots: the walk is abandoned. */
-    assert_int_equal(sw_tigo_ntb_push(&b, 0, w, 3), SW_TIGO_NTB_ABANDONED);
-    assert_int_equal(sw_tigo_ntb_push(&b, 0, w, 2), SW_TIGO_NTB_PENDING);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, w, 3), SW_TIGO_NODE_TABLE_BUILDER_ABANDONED);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, w, 2), SW_TIGO_NODE_TABLE_BUILDER_PENDING);
     assert_int_equal(b.expected_next, 4);
     /* A skipped page breaks the walk. */
-    assert_int_equal(sw_tigo_ntb_push(&b, 9, NULL, 0), SW_TIGO_NTB_ABANDONED);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 9, NULL, 0), SW_TIGO_NODE_TABLE_BUILDER_ABANDONED);
     /* Node 65535 cannot be followed by a page: the walk ends there. */
     uint8_t last[10];
     synth_addr(0xFF, last);
     last[8] = 0xFF;
     last[9] = 0xFF;
-    assert_int_equal(sw_tigo_ntb_push(&b, 0, last, 1), SW_TIGO_NTB_ABANDONED);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, last, 1), SW_TIGO_NODE_TABLE_BUILDER_ABANDONED);
     /* The table after COMPLETE stays readable until the next push. */
-    assert_int_equal(sw_tigo_ntb_push(&b, 0, w, 1), SW_TIGO_NTB_PENDING);
-    assert_int_equal(sw_tigo_ntb_push(&b, 3, NULL, 0), SW_TIGO_NTB_COMPLETE);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, w, 1), SW_TIGO_NODE_TABLE_BUILDER_PENDING);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 3, NULL, 0), SW_TIGO_NODE_TABLE_BUILDER_COMPLETE);
     size_t n;
-    sw_tigo_ntb_table(&b, &n);
+    sw_tigo_node_table_builder_table(&b, &n);
     assert_int_equal(n, 1);
-    assert_int_equal(sw_tigo_ntb_push(&b, 5, NULL, 0), SW_TIGO_NTB_IGNORED);
-    sw_tigo_ntb_table(&b, &n);
+    assert_int_equal(sw_tigo_node_table_builder_push(&b, 5, NULL, 0), SW_TIGO_NODE_TABLE_BUILDER_IGNORED);
+    sw_tigo_node_table_builder_table(&b, &n);
     assert_int_equal(n, 0);
 }
 

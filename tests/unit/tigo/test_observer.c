@@ -34,14 +34,14 @@ static void append(run *r, const char *s, size_t n)
     r->text[r->len] = '\0';
 }
 
-static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
+static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, void *user)
 {
     (void)owner;
     run *r = user;
     char line[SW_TIGO_LINE_MAX];
     size_t n = 0;
     switch (ev->kind) {
-    case SW_TIGO_OBS_POWER_REPORT:
+    case SW_TIGO_OBSERVER_POWER_REPORT:
         r->n_power++;
         if (r->mode == OUT_UPSTREAM)
             assert_int_equal(sw_tigo_fmt_power_upstream(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
@@ -49,17 +49,17 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *
             assert_int_equal(sw_tigo_fmt_power_fork(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
         append(r, line, n);
         break;
-    case SW_TIGO_OBS_INFRASTRUCTURE:
+    case SW_TIGO_OBSERVER_INFRASTRUCTURE:
         if (r->mode == OUT_UPSTREAM)
             break;
-        assert_int_equal(sw_tigo_fmt_infrastructure(ev->u.infra.state, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_fmt_infrastructure(ev->u.infrastructure.state, line, sizeof line, &n), SW_OK);
         append(r, line, n);
         /* With a state file taptap 0.2.0 prints the report again after the write. */
         if (r->mode == OUT_FORK_WITH_FILE)
             append(r, line, n);
         break;
-    case SW_TIGO_OBS_DIAGNOSTIC:
-        strncat(r->diags, sw_tigo_diag_name(ev->u.diag.code), sizeof r->diags - strlen(r->diags) - 2);
+    case SW_TIGO_OBSERVER_DIAGNOSTIC:
+        strncat(r->diags, sw_tigo_diagnostic_name(ev->u.diagnostic.code), sizeof r->diags - strlen(r->diags) - 2);
         strcat(r->diags, ";");
         break;
     }
@@ -161,7 +161,7 @@ static void check_counters(const sw_tigo_observer *o, json_t *c)
 {
     json_t *tc = json_object_get(c, "expected_transport_counters");
     if (tc) {
-        const sw_tigo_transport_counters *t = sw_tigo_observer_transport_counters(o);
+        const sw_tigo_transport_counters *t = sw_tigo_observer_get_transport_counters(o);
         assert_int_equal(t->receive_response_from_unknown_gateway,
                          tu_int(tc, "receive_response_from_unknown_gateway"));
         assert_int_equal(t->receive_requests, tu_int(tc, "receive_requests"));
@@ -170,7 +170,7 @@ static void check_counters(const sw_tigo_observer *o, json_t *c)
     }
     json_t *ac = json_object_get(c, "expected_application_counters");
     if (ac) {
-        const sw_tigo_obs_counters *a = sw_tigo_observer_counters(o);
+        const sw_tigo_observer_counters *a = sw_tigo_observer_get_counters(o);
         assert_int_equal(a->power_reports, tu_int(ac, "power_reports"));
         assert_int_equal(a->invalid_received_packet_node_ids, tu_int(ac, "invalid_received_packet_node_ids"));
         assert_int_equal(a->invalid_power_reports, tu_int(ac, "invalid_power_reports"));
@@ -231,8 +231,8 @@ static void test_scenarios(void **state)
         json_t *fork = member_any(c, "expected_stdout_fork", "expected_stdout_fork_without_state_file");
         /* sunwire's defaults and the strict reference flags agree on every vector. */
         check_scenario(c, OUT_FORK, 0, fork, fmt, o);
-        check_scenario(c, OUT_FORK, SW_TIGO_OBS_REFERENCE, fork, fmt, o);
-        check_scenario(c, OUT_UPSTREAM, SW_TIGO_OBS_REFERENCE_UPSTREAM, tu_get(c, "expected_stdout_upstream"), fmt,
+        check_scenario(c, OUT_FORK, SW_TIGO_OBSERVER_REFERENCE, fork, fmt, o);
+        check_scenario(c, OUT_UPSTREAM, SW_TIGO_OBSERVER_REFERENCE_UPSTREAM, tu_get(c, "expected_stdout_upstream"), fmt,
                        o);
         /* Without the upstream flag sunwire learns node tables, which is what
          * upstream would print if its node-table parser worked. */
@@ -240,7 +240,7 @@ static void test_scenarios(void **state)
         check_scenario(c, OUT_UPSTREAM, 0, parsed ? parsed : tu_get(c, "expected_stdout_upstream"), fmt, o);
         json_t *with_file = json_object_get(c, "expected_stdout_fork_with_state_file");
         if (with_file)
-            check_scenario(c, OUT_FORK_WITH_FILE, SW_TIGO_OBS_REFERENCE, with_file, fmt, o);
+            check_scenario(c, OUT_FORK_WITH_FILE, SW_TIGO_OBSERVER_REFERENCE, with_file, fmt, o);
         json_t *file = json_object_get(c, "expected_state_file_fork");
         if (file) {
             char buf[8192];
@@ -293,9 +293,9 @@ static void test_enumeration_sequence(void **state)
         const char *key;
     } modes[] = {
         { OUT_FORK, 0, "expected_stdout_fork_without_state_file" },
-        { OUT_FORK, SW_TIGO_OBS_REFERENCE, "expected_stdout_fork_without_state_file" },
-        { OUT_FORK_WITH_FILE, SW_TIGO_OBS_REFERENCE, "expected_stdout_fork_with_state_file" },
-        { OUT_UPSTREAM, SW_TIGO_OBS_REFERENCE_UPSTREAM, "expected_stdout_upstream" },
+        { OUT_FORK, SW_TIGO_OBSERVER_REFERENCE, "expected_stdout_fork_without_state_file" },
+        { OUT_FORK_WITH_FILE, SW_TIGO_OBSERVER_REFERENCE, "expected_stdout_fork_with_state_file" },
+        { OUT_UPSTREAM, SW_TIGO_OBSERVER_REFERENCE_UPSTREAM, "expected_stdout_upstream" },
     };
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         char *want = expected_text(tu_get(root, modes[m].key));
@@ -327,11 +327,11 @@ static void test_enumeration_sequence(void **state)
         free(want);
     }
     /* Layer counters and the state file after the whole capture. */
-    const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(o);
+    const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(o);
     json_t *elc = tu_get(root, "expected_link_counters");
     assert_int_equal(lc->frames, tu_int(elc, "frames"));
     assert_int_equal(lc->checksums + lc->runts + lc->giants + lc->noise, 0);
-    const sw_tigo_transport_counters *tc = sw_tigo_observer_transport_counters(o);
+    const sw_tigo_transport_counters *tc = sw_tigo_observer_get_transport_counters(o);
     json_t *etc = tu_get(root, "expected_transport_counters");
     assert_int_equal(tc->identify_responses, tu_int(etc, "identify_responses"));
     assert_int_equal(tc->enumeration_start_requests, tu_int(etc, "enumeration_start_requests"));
@@ -380,17 +380,17 @@ static void test_fw4_observations(void **state)
         for (int strict = 0; strict < 2; strict++) {
             run r = { 0 };
             reset_run(&r, OUT_FORK, fmt);
-            sw_tigo_observer_init(o, strict ? SW_TIGO_OBS_REFERENCE : 0, on_event, &r);
+            sw_tigo_observer_init(o, strict ? SW_TIGO_OBSERVER_REFERENCE : 0, on_event, &r);
             sw_tigo_observer_push(o, req, rn, t0, NULL);
             sw_tigo_observer_push(o, bus, n, t0 + 30000000, NULL);
             if (strict) {
                 assert_int_equal(r.n_power, 0);
-                assert_int_equal(sw_tigo_observer_transport_counters(o)->invalid_receive_responses, 1);
+                assert_int_equal(sw_tigo_observer_get_transport_counters(o)->invalid_receive_responses, 1);
                 free(r.text);
                 continue;
             }
             assert_int_equal(r.n_power, json_array_size(pkts));
-            assert_int_equal(sw_tigo_observer_counters(o)->extended_power_reports, json_array_size(pkts));
+            assert_int_equal(sw_tigo_observer_get_counters(o)->extended_power_reports, json_array_size(pkts));
             /* Each line carries the decoded values of the vector. */
             char *line = r.text;
             size_t k;
@@ -428,11 +428,11 @@ static char last_barcode[SW_TIGO_BARCODE_MAX];
 static uint8_t last_node_addr[8];
 static int power_seen;
 
-static int capture_power(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
+static int capture_power(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, void *user)
 {
     (void)owner;
     (void)user;
-    if (ev->kind != SW_TIGO_OBS_POWER_REPORT)
+    if (ev->kind != SW_TIGO_OBSERVER_POWER_REPORT)
         return 0;
     power_seen++;
     last_power = &ev->u.power;
@@ -462,7 +462,7 @@ static void test_event_contents(void **state)
     assert_memory_equal(last_node_addr, "\x04\xC0\x5B\x40\x00\xA2\x34\x6F", 8);
     assert_int_equal(last_report.extra_len, 0);
     assert_int_equal(last_report.rssi, 132);
-    assert_int_equal(sw_tigo_observer_counters(o)->node_tables_completed, 1);
+    assert_int_equal(sw_tigo_observer_get_counters(o)->node_tables_completed, 1);
     free_steps(s, ns);
     free(o);
     json_decref(root);
@@ -470,11 +470,11 @@ static void test_event_contents(void **state)
 
 /* Re-walking the same table is not a change; a partial walk keeps the stored table. */
 static int infra_seen;
-static int count_infra(sw_tigo_observer *owner, const sw_tigo_obs_event *ev, void *user)
+static int count_infra(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, void *user)
 {
     (void)owner;
     (void)user;
-    if (ev->kind == SW_TIGO_OBS_INFRASTRUCTURE)
+    if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE)
         infra_seen++;
     return 0;
 }
@@ -488,7 +488,7 @@ static void test_infrastructure_only_on_change(void **state)
     step *s = load_steps(tu_get(c, "steps"), &ns);
     sw_tigo_observer *o = malloc(sizeof *o);
     for (int ref = 0; ref < 2; ref++) {
-        sw_tigo_observer_init(o, ref ? SW_TIGO_OBS_REFERENCE : 0, count_infra, NULL);
+        sw_tigo_observer_init(o, ref ? SW_TIGO_OBSERVER_REFERENCE : 0, count_infra, NULL);
         infra_seen = 0;
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < 6; i++) /* identity + node table walk, twice */
@@ -509,7 +509,7 @@ static void test_infrastructure_only_on_change(void **state)
     sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t, NULL);
     assert_null(sw_tigo_state_gateway(sw_tigo_observer_state(o), 4609));
     /* the reference builder takes that empty fragment as a complete (empty) table */
-    sw_tigo_observer_init(o, SW_TIGO_OBS_REFERENCE, count_infra, NULL);
+    sw_tigo_observer_init(o, SW_TIGO_OBSERVER_REFERENCE, count_infra, NULL);
     sw_tigo_observer_push(o, s[4].bytes, s[4].n, s[4].t, NULL);
     sw_tigo_observer_push(o, s[5].bytes, s[5].n, s[5].t, NULL);
     assert_non_null(sw_tigo_state_gateway(sw_tigo_observer_state(o), 4609));
@@ -521,7 +521,7 @@ static void test_infrastructure_only_on_change(void **state)
 
 /* Taps see every frame and transport event; framed input gives the same result as bytes. */
 static int tap_frames, tap_events;
-static int frame_tap(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int frame_tap(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     (void)user;
@@ -541,7 +541,7 @@ static int event_tap(sw_tigo_transport *owner, const sw_tigo_transport_event *ev
 static sw_tigo_frame collected[16];
 static uint8_t collected_payload[16][256];
 static size_t n_collected;
-static int collect_frame(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int collect_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     (void)user;
@@ -607,7 +607,7 @@ static void test_taps_and_frames(void **state)
         sw_tigo_observer_push_frame(o, &collected[k], times[k]);
     assert_int_equal(tap_events, 0);
     assert_string_equal(d.text, want);
-    assert_int_equal(sw_tigo_observer_transport_counters(o)->receive_packets, 2);
+    assert_int_equal(sw_tigo_observer_get_transport_counters(o)->receive_packets, 2);
     free(want);
     free(a.text);
     free(b.text);
@@ -691,7 +691,7 @@ static void test_lost_frame_end(void **state)
     for (int ref = 0; ref < 2; ref++) {
         run r = { 0 };
         reset_run(&r, OUT_FORK, fmt);
-        run_steps(&r, o, ref ? SW_TIGO_OBS_REFERENCE_LINK : 0, s, ns, -1);
+        run_steps(&r, o, ref ? SW_TIGO_OBSERVER_REFERENCE_LINK : 0, s, ns, -1);
         if (ref) {
             /* Same report, anchored on the stale capture time t0 instead of t0 + 20 s. */
             char *early = strdup(second);
@@ -704,7 +704,7 @@ static void test_lost_frame_end(void **state)
         } else {
             /* The clock is created from the second pair, so the report is dated exactly as before. */
             assert_string_equal(r.text, second);
-            assert_true(sw_tigo_observer_link_counters(o)->restarts >= 1);
+            assert_true(sw_tigo_observer_get_link_counters(o)->restarts >= 1);
         }
         free(r.text);
     }
@@ -720,11 +720,11 @@ static void test_lost_frame_end(void **state)
     for (int strict = 0; strict < 2; strict++) {
         run r = { 0 };
         reset_run(&r, OUT_FORK, fmt);
-        sw_tigo_observer_init(o, strict ? SW_TIGO_OBS_STRICT_POWER_LENGTH : 0, on_event, &r);
+        sw_tigo_observer_init(o, strict ? SW_TIGO_OBSERVER_STRICT_POWER_LENGTH : 0, on_event, &r);
         sw_tigo_observer_push(o, req, rn, 1724509001686961123LL, NULL);
         sw_tigo_observer_push(o, resp, pn, 1724509001716961123LL, NULL);
         assert_int_equal(r.n_power, strict ? 0 : 1);
-        assert_int_equal(sw_tigo_observer_counters(o)->invalid_power_reports, strict ? 1 : 0);
+        assert_int_equal(sw_tigo_observer_get_counters(o)->invalid_power_reports, strict ? 1 : 0);
         if (!strict)
             assert_string_equal(r.text, "{\"event_type\":\"power_report\",\"gateway\":4609,\"node\":116,"
                                         "\"timestamp\":\"2024-08-24T14:16:34.186961123Z\",\"voltage_in\":34.7,"
@@ -765,7 +765,7 @@ static void test_garbage_then_recovery(void **state)
     for (int ref = 0; ref < 2; ref++) {
         run r = { 0 };
         reset_run(&r, OUT_FORK, fmt);
-        sw_tigo_observer_init(o, ref ? SW_TIGO_OBS_REFERENCE : 0, on_event, &r);
+        sw_tigo_observer_init(o, ref ? SW_TIGO_OBSERVER_REFERENCE : 0, on_event, &r);
         for (int round = 0; round < 200; round++) {
             for (size_t i = 0; i < sizeof buf; i++) {
                 x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -778,8 +778,8 @@ static void test_garbage_then_recovery(void **state)
             assert_int_equal(sw_tigo_observer_push(o, buf, sizeof buf, (int64_t)round * 1000000000LL, &used), 0);
             assert_int_equal(used, sizeof buf);
         }
-        const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(o);
-        const sw_tigo_obs_counters *ac = sw_tigo_observer_counters(o);
+        const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(o);
+        const sw_tigo_observer_counters *ac = sw_tigo_observer_get_counters(o);
         assert_true(lc->noise > 10000);
         assert_true(lc->checksums > 0);
         assert_true(lc->runts > 0);
@@ -794,12 +794,12 @@ static void test_garbage_then_recovery(void **state)
         /* Recovery: the capture, pushed right after the garbage (which may
          * end inside a frame), gives exactly its lines. */
         reset_run(&r, OUT_FORK, fmt);
-        uint64_t before = sw_tigo_observer_link_counters(o)->frames;
+        uint64_t before = sw_tigo_observer_get_link_counters(o)->frames;
         for (size_t k = 0; k < ns; k++)
             sw_tigo_observer_push(o, s[k].bytes, s[k].n, s[k].t, NULL);
         if (strcmp(r.text, want) != 0)
             fail_msg("after garbage (flags %d):\n got:\n%s want:\n%s", ref, r.text, want);
-        assert_true(sw_tigo_observer_link_counters(o)->frames - before >= ns);
+        assert_true(sw_tigo_observer_get_link_counters(o)->frames - before >= ns);
         free(r.text);
     }
     free(want);
@@ -830,12 +830,12 @@ static void test_byte_flips(void **state)
         size_t ns;
         step *s = load_steps(tu_get(c, "steps"), &ns);
         for (int ref = 0; ref < 2; ref++) {
-            unsigned flags = ref ? SW_TIGO_OBS_REFERENCE : 0;
+            unsigned flags = ref ? SW_TIGO_OBSERVER_REFERENCE : 0;
             run clean = { 0 };
             reset_run(&clean, OUT_FORK, fmt);
             run_steps(&clean, o, flags, s, ns, -1);
-            uint64_t clean_frames = sw_tigo_observer_link_counters(o)->frames;
-            uint64_t clean_errors = link_errors(sw_tigo_observer_link_counters(o));
+            uint64_t clean_frames = sw_tigo_observer_get_link_counters(o)->frames;
+            uint64_t clean_errors = link_errors(sw_tigo_observer_get_link_counters(o));
             for (size_t k = 0; k < ns; k++) {
                 for (size_t b = 0; b < s[k].n; b++) {
                     run r = { 0 };
@@ -843,7 +843,7 @@ static void test_byte_flips(void **state)
                     s[k].bytes[b] ^= 0x5A;
                     run_steps(&r, o, flags, s, ns, -1);
                     s[k].bytes[b] ^= 0x5A;
-                    const sw_tigo_link_counters *lc = sw_tigo_observer_link_counters(o);
+                    const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(o);
                     flips++;
                     assert_true(lc->frames <= clean_frames);
                     assert_true(r.n_power <= clean.n_power);
@@ -856,7 +856,7 @@ static void test_byte_flips(void **state)
                         /* A lost frame is accounted for by the link layer, or is
                          * still open when the stream ends (its 7E 08 was hit). */
                         assert_true(link_errors(lc) > clean_errors ||
-                                    sw_tigo_link_rx_state(&o->run.stack.link) == SW_TIGO_LINK_FRAME);
+                                    sw_tigo_link_receiver_state(&o->run.stack.link) == SW_TIGO_LINK_FRAME);
                     }
                     free(r.text);
                 }

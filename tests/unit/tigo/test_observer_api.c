@@ -58,7 +58,7 @@ typedef struct obs_log {
     sw_tigo_observer *expect_owner; /* NULL: not checked (the struct moves) */
 } obs_log;
 
-static int log_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
+static int log_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     obs_log *l = user;
     assert_non_null(o);
@@ -68,20 +68,20 @@ static int log_event(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *use
     memset(&l->e[l->n], 0, sizeof l->e[l->n]);
     l->e[l->n].kind = ev->kind;
     switch (ev->kind) {
-    case SW_TIGO_OBS_POWER_REPORT:
+    case SW_TIGO_OBSERVER_POWER_REPORT:
         l->e[l->n].gateway = ev->u.power.gateway;
         l->e[l->n].node = ev->u.power.node;
         l->e[l->n].t = ev->u.power.timestamp_ns;
         if (ev->u.power.node_barcode)
             strcpy(l->e[l->n].barcode, ev->u.power.node_barcode);
         break;
-    case SW_TIGO_OBS_INFRASTRUCTURE:
-        l->e[l->n].gateway = ev->u.infra.gateway;
-        l->e[l->n].code = (int)ev->u.infra.cause;
+    case SW_TIGO_OBSERVER_INFRASTRUCTURE:
+        l->e[l->n].gateway = ev->u.infrastructure.gateway;
+        l->e[l->n].code = (int)ev->u.infrastructure.cause;
         break;
-    case SW_TIGO_OBS_DIAGNOSTIC:
-        l->e[l->n].gateway = ev->u.diag.gateway;
-        l->e[l->n].code = (int)ev->u.diag.code;
+    case SW_TIGO_OBSERVER_DIAGNOSTIC:
+        l->e[l->n].gateway = ev->u.diagnostic.gateway;
+        l->e[l->n].code = (int)ev->u.diagnostic.code;
         break;
     }
     l->n++;
@@ -121,15 +121,15 @@ static void test_init_on_garbage(void **state)
     assert_false(sw_tigo_observer_enumerating(dirty));
     assert_int_equal(sw_tigo_observer_state(dirty)->n_gateways, 0);
     assert_int_equal(sw_tigo_observer_state(dirty)->n_nodes, 0);
-    assert_int_equal(sw_tigo_observer_link_counters(dirty)->frames, 0);
-    assert_int_equal(sw_tigo_observer_transport_counters(dirty)->receive_packets, 0);
+    assert_int_equal(sw_tigo_observer_get_link_counters(dirty)->frames, 0);
+    assert_int_equal(sw_tigo_observer_get_transport_counters(dirty)->receive_packets, 0);
     push_all(clean, &st);
     push_all(dirty, &st);
     assert_true(lc->n >= 2);
     assert_same_log(lc, ld);
-    assert_memory_equal(sw_tigo_observer_counters(clean), sw_tigo_observer_counters(dirty),
-                        sizeof(sw_tigo_obs_counters));
-    assert_memory_equal(sw_tigo_observer_transport_counters(clean), sw_tigo_observer_transport_counters(dirty),
+    assert_memory_equal(sw_tigo_observer_get_counters(clean), sw_tigo_observer_get_counters(dirty),
+                        sizeof(sw_tigo_observer_counters));
+    assert_memory_equal(sw_tigo_observer_get_transport_counters(clean), sw_tigo_observer_get_transport_counters(dirty),
                         sizeof(sw_tigo_transport_counters));
     assert_true(sw_tigo_state_equal(sw_tigo_observer_state(clean), sw_tigo_observer_state(dirty)));
     free(clean);
@@ -168,7 +168,7 @@ static void test_observer_moves(void **state)
         }
     }
     assert_same_log(still, moving);
-    assert_int_equal(sw_tigo_observer_counters(o)->power_reports_emitted, 1);
+    assert_int_equal(sw_tigo_observer_get_counters(o)->power_reports_emitted, 1);
     free(o);
     free(still);
     free(moving);
@@ -193,11 +193,11 @@ static int on_reading(sw_tigo_observer *o, const sw_tigo_power_reading *r, void 
     return 0;
 }
 
-static int keep_report(sw_tigo_observer *o, const sw_tigo_obs_event *ev, void *user)
+static int keep_report(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
     readings *rs = user;
-    if (ev->kind == SW_TIGO_OBS_POWER_REPORT) {
+    if (ev->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
         rs->obs_events_power++;
         rs->report = *ev->u.power.report;
     }

@@ -20,7 +20,7 @@ typedef struct one_frame {
     size_t len;
 } one_frame;
 
-static int keep(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
+static int keep(sw_tigo_link_receiver *owner, const sw_tigo_frame *f, void *user)
 {
     (void)owner;
     one_frame *o = user;
@@ -36,11 +36,11 @@ static int keep(sw_tigo_link_rx *owner, const sw_tigo_frame *f, void *user)
 static void receive_one(const uint8_t *bus, size_t n, one_frame *o)
 {
     for (int mode = 0; mode < 2; mode++) {
-        sw_tigo_link_rx rx;
+        sw_tigo_link_receiver rx;
         memset(o, 0, sizeof *o);
-        sw_tigo_link_rx_init(&rx, (sw_tigo_link_mode)mode, keep, o);
+        sw_tigo_link_receiver_init(&rx, (sw_tigo_link_mode)mode, keep, o);
         for (size_t i = 0; i < n; i++) /* byte by byte */
-            sw_tigo_link_rx_push(&rx, bus + i, 1, NULL);
+            sw_tigo_link_receiver_push(&rx, bus + i, 1, NULL);
         assert_int_equal(o->n, 1);
         assert_int_equal(rx.counters.checksums + rx.counters.noise + rx.counters.runts, 0);
     }

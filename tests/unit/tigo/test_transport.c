@@ -14,7 +14,7 @@ static long hexnum(json_t *obj, const char *key)
 /* ---- event recorder: flattens events into comparable records --------------------- */
 #define MAX_EV 256
 typedef struct ev_rec {
-    sw_tigo_event_kind kind;
+    sw_tigo_transport_event_kind kind;
     uint16_t gateway_id;
     uint32_t a, b, c;       /* kind-specific numbers */
     uint8_t bytes[260];     /* kind-specific bytes */
@@ -464,7 +464,7 @@ static void test_enumeration_sequence(void **state)
     json_array_foreach(tu_get(root, "expected_transport_events"), j, exp) {
         const char *name = tu_str(exp, "event");
         while (k < r->log.n) {
-            sw_tigo_event_kind kd = r->log.e[k].kind;
+            sw_tigo_transport_event_kind kd = r->log.e[k].kind;
             if (kd == SW_TIGO_EV_ENUMERATION_STARTED || kd == SW_TIGO_EV_GATEWAY_IDENTITY ||
                 kd == SW_TIGO_EV_GATEWAY_VERSION || kd == SW_TIGO_EV_ENUMERATION_ENDED)
                 break;
@@ -472,7 +472,7 @@ static void test_enumeration_sequence(void **state)
         }
         assert_true(k < r->log.n);
         ev_rec *e = &r->log.e[k++];
-        assert_string_equal(sw_tigo_event_kind_name(e->kind), name);
+        assert_string_equal(sw_tigo_transport_event_kind_name(e->kind), name);
         assert_int_equal(e->gateway_id, tu_int(exp, "gateway_id"));
         if (json_object_get(exp, "long_address_hex")) {
             size_t an;
@@ -605,7 +605,7 @@ static void test_receive_flow(void **state)
     assert_int_equal(r->tc.last_status_high_byte, 0x01);
     assert_int_equal(r->tc.status_low_bits_clear, 1);
     /* Event order: invalid, request, response, packet, invalid x3, response. */
-    static const sw_tigo_event_kind order[] = {
+    static const sw_tigo_transport_event_kind order[] = {
         SW_TIGO_EV_INVALID_FRAME, SW_TIGO_EV_RECEIVE_REQUEST, SW_TIGO_EV_RECEIVE_RESPONSE, SW_TIGO_EV_PV_PACKET,
         SW_TIGO_EV_INVALID_FRAME, SW_TIGO_EV_INVALID_FRAME,   SW_TIGO_EV_INVALID_FRAME,    SW_TIGO_EV_RECEIVE_RESPONSE,
     };
@@ -803,12 +803,12 @@ static void test_event_kind_names(void **state)
     (void)state;
     /* Every kind has its own name (logs and tests rely on them). */
     for (int a = SW_TIGO_EV_RECEIVE_REQUEST; a <= SW_TIGO_EV_INVALID_FRAME; a++) {
-        const char *na = sw_tigo_event_kind_name((sw_tigo_event_kind)a);
+        const char *na = sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)a);
         assert_string_not_equal(na, "unknown");
         for (int b = a + 1; b <= SW_TIGO_EV_INVALID_FRAME; b++)
-            assert_string_not_equal(na, sw_tigo_event_kind_name((sw_tigo_event_kind)b));
+            assert_string_not_equal(na, sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)b));
     }
-    assert_string_equal(sw_tigo_event_kind_name((sw_tigo_event_kind)0), "unknown");
+    assert_string_equal(sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)0), "unknown");
 }
 
 int main(void)

@@ -111,12 +111,12 @@ static int setup(void **state)
     sw_inverter_value v = { .object_id = 0x959930BF, .is_number = true, .number = 0.5, .timestamp_ns = f->now };
     snprintf(v.inverter, sizeof v.inverter, "house");
     snprintf(v.object_name, sizeof v.object_name, "battery.soc");
-    snprintf(v.text, sizeof v.text, "0.5");
+    v.text = "0.5";
     assert_int_equal(sw_model_inverter_value_set(f->model, &v), SW_OK);
     v.object_id = 0x37F9D5CA;
     v.number = 4;
     snprintf(v.object_name, sizeof v.object_name, "fault[0].flt");
-    snprintf(v.text, sizeof v.text, "4");
+    v.text = "4";
     assert_int_equal(sw_model_inverter_value_set(f->model, &v), SW_OK);
 
     f->today.series = calloc(SW_WEB_SERIES_MAX, sizeof *f->today.series);

@@ -220,8 +220,8 @@ static void test_binary_request_line(void **state)
         if (status_of(buf) != 400 || !strstr(buf, "Connection: close") || !strstr(buf, "malformed request line"))
             fail_msg("case %zu: %.300s", i, buf);
     }
-    sw_http_stats st;
-    sw_http_server_stats(s->srv, &st);
+    sw_http_counters st;
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.garbled, sizeof cases / sizeof cases[0]);
     assert_int_equal(s->calls, 0); /* no handler saw any of it */
 }
@@ -310,8 +310,8 @@ static void test_head_deadline(void **state)
     assert_true(took >= 250);
     close(fd);
 
-    sw_http_stats st;
-    sw_http_server_stats(s->srv, &st);
+    sw_http_counters st;
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.timed_out, 1);
     assert_int_equal(st.connections, 0);
     /* Nothing waits now: the loop sleeps. */
@@ -344,8 +344,8 @@ static void test_limits_replace_waiting(void **state)
         snprintf(src, sizeof src, "127.0.3.%d", i + 1);
         b[i] = waiting_client(s, src);
     }
-    sw_http_stats st;
-    sw_http_server_stats(s->srv, &st);
+    sw_http_counters st;
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.connections, 6);
     assert_int_equal(st.waiting, 6);
     r = request_from(s, "127.0.4.1", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -356,7 +356,7 @@ static void test_limits_replace_waiting(void **state)
     assert_false(closed(a[2]));
     for (int i = 0; i < 4; i++)
         assert_false(closed(b[i]));
-    sw_http_server_stats(s->srv, &st);
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.replaced, 2);
     assert_int_equal(st.refused, 0);
     for (int i = 0; i < 3; i++)
@@ -399,8 +399,8 @@ static void test_limits_stream_reserve(void **state)
     assert_int_equal(status_of(r), 503);
     assert_non_null(strstr(r, "Retry-After: 1"));
     free(r);
-    sw_http_stats st;
-    sw_http_server_stats(s->srv, &st);
+    sw_http_counters st;
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.streams, 4);
     assert_int_equal(st.refused, 1);
     for (int i = 0; i < 4; i++)
@@ -436,8 +436,8 @@ static void test_accepting_after_mass_close(void **state)
         free(r);
     }
     turn(s, 50);
-    sw_http_stats st;
-    sw_http_server_stats(s->srv, &st);
+    sw_http_counters st;
+    sw_http_server_get_counters(s->srv, &st);
     assert_int_equal(st.connections, 0);
 }
 

@@ -1,13 +1,13 @@
 /*
- * daemon_int.h: what the daemon's files share among themselves (not public).
+ * daemon_internal.h: what the daemon's files share among themselves (not public).
  *
  * The daemon is one struct with a loop, a model, the source drivers (Tigo
  * buses, RCT pollers) and the outputs. Drivers trust the protocol core for
  * framing and decoding and own the I/O: non-blocking sockets and serial
  * ports watched by the loop, reconnect with capped backoff, one timer each.
  */
-#ifndef SUNWIRE_DAEMON_INT_H
-#define SUNWIRE_DAEMON_INT_H
+#ifndef SUNWIRE_DAEMON_INTERNAL_H
+#define SUNWIRE_DAEMON_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 
 typedef struct tigo_bus tigo_bus;
 typedef struct rct_poller rct_poller;
+typedef struct sw_energy_store sw_energy_store;
 
 #define SW_DAEMON_MAX_OUTPUTS 8
 #define SW_DAEMON_LOGGED_BARCODES 4096
@@ -33,6 +34,7 @@ struct sw_daemon {
     uint64_t tick_timer, save_timer;
     bool tick_long;             /* the tick sleeps until midnight: no panel is online */
     bool energy_dirty;
+    sw_energy_store *energy;    /* state_dir/energy.db, NULL without a state directory or SQLite */
     /* Unknown barcodes already logged, so each is reported once. */
     char (*logged)[16];
     size_t n_logged;
@@ -93,6 +95,40 @@ sw_err sw_daemon_load_energy(sw_model *m, const char *path, int64_t now_ns);
  */
 sw_err sw_daemon_restore_energy(sw_model *m, const char *path, const char *history_path, int64_t now_ns,
                                 int64_t unix_s, char *err, size_t errcap);
+/*
+ * The energy counters with a state directory (energy.db, see
+ * energy_store.c): opened or created, and loaded into the model. A database
+ * that is not sound is moved aside (.corrupt-STAMP, with its -wal) and logged
+ * at error level; the counters then come from energy.db.prev (a copy made at
+ * every start), else from the history. Without energy.db, an older
+ * version's panels.json (or its .prev) is imported once and renamed
+ * panels.json.imported. Whatever was restored is committed before this
+ * returns. An unusable path (a directory, no permission) is an error with the
+ * reason in err.
+ */
+sw_err sw_daemon_energy_open(sw_model *m, const char *state_dir, const char *history_path, int64_t now_ns,
+                             int64_t unix_s, sw_energy_store **out, char *err, size_t errcap);
+
+/* ---- energy.db (energy_store.c) ---------------------------------------------------------- */
+/*
+ * Open (readonly: an existing copy) or create the database, in WAL mode with
+ * synchronous=FULL. SW_ERR_STATE_CORRUPT when the file is not a sound
+ * database of ours, SW_ERR_OPEN when it cannot be opened at all.
+ */
+sw_err sw_energy_store_open(const char *path, bool readonly, sw_energy_store **out);
+/* Restore every stored panel into the model (sw_model_panel_restore); *n counts them. */
+sw_err sw_energy_store_load(sw_energy_store *s, sw_model *m, int64_t now_ns, size_t *n);
+/*
+ * One transaction with every panel's integrated counters; SW_OK once it is
+ * durable. A lifetime value already stored is never lowered. On failure
+ * (errno ENOSPC for a full disk) nothing changed.
+ */
+sw_err sw_energy_store_commit(sw_energy_store *s, const sw_model *m, int64_t now_ns);
+/* A consistent copy of the database at dest (VACUUM INTO a temporary, renamed). */
+sw_err sw_energy_store_copy(sw_energy_store *s, const char *dest);
+const char *sw_energy_store_errmsg(const sw_energy_store *s);
+void sw_energy_store_close(sw_energy_store *s);
+
 /* The path of the SQLite history this configuration writes, or "" when it writes none. */
 void sw_daemon_history_path(const sw_daemon_config *c, char *out, size_t cap);
 

@@ -1,5 +1,5 @@
 /*
- * tigo/crc_impl.h: the link-layer CRC, private to the library.
+ * tigo/crc_internal.h: the link-layer CRC, private to the library.
  *
  * The inline functions slice by 8 over the eight tables defined in crc.c;
  * sw_tigo_crc16() and sw_tigo_crc16_update() (crc.c) are the public
@@ -7,8 +7,8 @@
  * sw_tigo_crc16_residue_ok(), which uses a carry-less multiply where the CPU
  * has one and these tables elsewhere.
  */
-#ifndef SUNWIRE_TIGO_CRC_IMPL_H
-#define SUNWIRE_TIGO_CRC_IMPL_H
+#ifndef SUNWIRE_TIGO_CRC_INTERNAL_H
+#define SUNWIRE_TIGO_CRC_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
 /*
- * tigo/slot_clock_impl.h: placing a slot counter on the clock, as inline
+ * tigo/slot_clock_internal.h: placing a slot counter on the clock, as inline
  * functions private to the library. The observer converts the counter of
  * every power report, so it compiles these into its report path;
  * sw_tigo_slot_locate() and sw_tigo_slot_clock_get() (slot_clock.c) are the
  * public wrappers, documented in sunwire/tigo_slot_clock.h.
  */
-#ifndef SUNWIRE_TIGO_SLOT_CLOCK_IMPL_H
-#define SUNWIRE_TIGO_SLOT_CLOCK_IMPL_H
+#ifndef SUNWIRE_TIGO_SLOT_CLOCK_INTERNAL_H
+#define SUNWIRE_TIGO_SLOT_CLOCK_INTERNAL_H
 
 #include "sunwire/tigo_slot_clock.h"
 

@@ -1,13 +1,13 @@
 /*
- * tigo/pv_impl.h: the two PV decoders on the per-report path, as inline
+ * tigo/pv_internal.h: the two PV decoders on the per-report path, as inline
  * functions private to the library. The transport walks every packet of
  * every receive response and the observer decodes every power report, so
  * both compile these into their loops; sw_tigo_pv_packet_next() and
  * sw_tigo_power_report_decode() (pv.c) are the public wrappers around the
  * same code, documented in sunwire/tigo_pv.h.
  */
-#ifndef SUNWIRE_TIGO_PV_IMPL_H
-#define SUNWIRE_TIGO_PV_IMPL_H
+#ifndef SUNWIRE_TIGO_PV_INTERNAL_H
+#define SUNWIRE_TIGO_PV_INTERNAL_H
 
 #include <string.h>
 #if defined(__SSE2__) && !defined(SW_PORTABLE) /* SW_PORTABLE: the code other CPUs run */
