@@ -31,6 +31,7 @@
 #include "io/log.h"
 #include "model/model.h"
 #include "io/net.h"
+#include "io/stop_signals.h"
 #include "sunwire/rct.h"
 #include "rct_io/rct_sim.h"
 #include "sim/sim.h"
@@ -190,62 +191,6 @@ static int64_t on_summary(sw_loop *loop, uint64_t id, void *user)
         return -1;
     }
     return d->tty ? 1000 : 5000;
-}
-
-/* ---- signals: a self-pipe the loop watches, so Ctrl-C stops everything from inside the loop ---- */
-static int sig_fds[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_fds[1] >= 0) {
-        ssize_t w = write(sig_fds[1], &b, 1);
-        (void)w;
-    }
-    errno = saved;
-}
-
-static void on_sig_readable(sw_loop *loop, int fd, int events, void *user)
-{
-    (void)events;
-    (void)user;
-    unsigned char b[16];
-    while (read(fd, b, sizeof b) > 0) {
-    }
-    sw_loop_stop(loop);
-}
-
-static bool watch_signals(sw_loop *loop)
-{
-    if (pipe(sig_fds) != 0)
-        return false;
-    for (int i = 0; i < 2; i++) {
-        fcntl(sig_fds[i], F_SETFL, fcntl(sig_fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(sig_fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return sw_loop_add_fd(loop, sig_fds[0], SW_LOOP_READ, on_sig_readable, NULL) == SW_OK;
-}
-
-static void unwatch_signals(sw_loop *loop)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    if (sig_fds[0] >= 0) {
-        if (loop)
-            sw_loop_del_fd(loop, sig_fds[0]);
-        close(sig_fds[0]);
-        close(sig_fds[1]);
-    }
-    sig_fds[0] = sig_fds[1] = -1;
 }
 
 /* ---- set-up helpers --------------------------------------------------------------------- */
@@ -428,7 +373,7 @@ int sw_cli_demo(int argc, char **argv)
 
     d.sim = malloc(sizeof *d.sim);
     d.loop = sw_loop_new();
-    if (!d.sim || !d.loop || sw_tigo_sim_init(d.sim, &tcfg, NULL, NULL) != SW_OK || !watch_signals(d.loop)) {
+    if (!d.sim || !d.loop || sw_tigo_sim_init(d.sim, &tcfg, NULL, NULL) != SW_OK || sw_stop_signals_watch(d.loop, true) != SW_OK) {
         fprintf(stderr, "sunwire demo: cannot set up the simulation\n");
         goto out;
     }
@@ -567,7 +512,7 @@ out:
         sw_daemon_config_free(&cfg);
     rct_server_stop(&d.rct);
     tsim_runner_stop(d.runner);
-    unwatch_signals(d.loop);
+    sw_stop_signals_unwatch(d.loop);
     sw_loop_free(d.loop);
     free(d.sim);
     if (temp_dir && dir[0])

@@ -19,17 +19,9 @@
 #include "io/io_source.h"
 #include "io/log.h"
 #include "io/net.h"
+#include "io/stop_signals.h"
+#include "sunwire/loop.h"
 #include "sunwire_config.h"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) { stop_signal = sig; }
-
-static int should_stop(void *ctx)
-{
-    (void)ctx;
-    return stop_signal != 0;
-}
 
 /* ---- output -------------------------------------------------------------- */
 
@@ -115,7 +107,10 @@ static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
     r->cli->in_chunk = false;
     if (flush_out() != 0 && !r->cli->out_failed)
         r->cli->out_failed = errno ? errno : EPIPE;
-    if (stop)
+    /* A signal stops a run busy with a file at once, after the chunk it
+     * interrupted: a write it interrupted may have lost that chunk's output,
+     * so no later output may follow. */
+    if (stop || sw_stop_signals_caught())
         return 1;
     return r->cli->out_failed ? 1 : 0;
 }
@@ -150,12 +145,14 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
         SW_LOGD(cli->log_target, "tcp keepalive: idle %d s, interval %d s, %d probes", cfg.keepalive_idle_s,
                 cfg.keepalive_interval_s, cfg.keepalive_count);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* A stop signal wakes the loop wherever it waits. Not SA_RESTART: a write
+     * blocked on a full stdout must return too (put_rest finishes it). */
+    sw_loop *loop = sw_loop_new();
+    if (!loop || sw_stop_signals_watch(loop, false) != SW_OK) {
+        SW_LOGE(cli->log_target, "cannot start the event loop: %s", strerror(errno));
+        sw_loop_free(loop);
+        return 1;
+    }
 
     run_ctx r = { .cli = cli, .on_bytes = on_bytes, .ctx = ctx, .src = &src };
     r.progress = cfg.medium == SW_SOURCE_MEDIUM_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
@@ -164,11 +161,12 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
         .reconnect_retry = a->reconnect_retry,
         .reconnect_delay_s = a->reconnect_delay,
         .log_target = cli->log_target,
-        .should_stop = should_stop,
         .on_bytes = run_on_bytes,
         .ctx = &r,
     };
-    sw_run_result res = sw_source_run(&src, &opt);
+    sw_run_result res = sw_source_run(&src, loop, &opt);
+    sw_stop_signals_unwatch(loop);
+    sw_loop_free(loop);
     if (r.progress)
         fputs("\r                  \r", stderr);
     if (cli->out_failed) {

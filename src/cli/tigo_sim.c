@@ -26,6 +26,7 @@
 #include "sunwire/core.h"
 #include "sunwire/io_capture.h"
 #include "io/net.h"
+#include "io/stop_signals.h"
 
 #define MAX_CLIENTS 32
 #define CLIENT_BACKLOG (1u << 20) /* bytes a client may lag behind before it is dropped */
@@ -392,27 +393,6 @@ void tsim_runner_stop(tsim_runner *r)
 }
 
 /* ---- the command ------------------------------------------------------------------ */
-static int sig_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    if (sig_pipe[1] >= 0) {
-        ssize_t w = write(sig_pipe[1], "x", 1);
-        (void)w;
-    }
-    errno = saved;
-}
-
-static void on_sig_readable(sw_loop *loop, int fd, int events, void *user)
-{
-    (void)fd;
-    (void)events;
-    (void)user;
-    sw_loop_stop(loop);
-}
-
 static void usage(FILE *f, const char *prog)
 {
     fprintf(f,
@@ -644,23 +624,12 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     sw_loop *loop = sw_loop_new();
-    if (!loop || pipe(sig_pipe) != 0) {
+    if (!loop || sw_stop_signals_watch(loop, false) != SW_OK) {
         fprintf(stderr, "%s simulate: out of resources\n", prog);
         sw_loop_free(loop);
         free(sim);
         return 1;
     }
-    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
-    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
-    sw_fd_set_nonblocking(sig_pipe[1], 1);
-    sw_loop_add_fd(loop, sig_pipe[0], SW_LOOP_READ, on_sig_readable, NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     tsim_runner_opts ro = { .speed = speed > 0.0 ? speed : 1.0,
                             .bind = tcp ? bind : NULL,
@@ -683,10 +652,8 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
             rc = 1;
         tsim_runner_stop(r);
     }
+    sw_stop_signals_unwatch(loop);
     sw_loop_free(loop);
-    close(sig_pipe[0]);
-    close(sig_pipe[1]);
-    sig_pipe[0] = sig_pipe[1] = -1;
     free(sim);
     return rc;
 }

@@ -42,6 +42,11 @@
 #include "web/sink_http.h"
 #define HAVE_OUT_HTTP 1
 #endif
+#if __has_include("web/metrics.h")
+#include "web/metrics.h"
+#else
+#undef HAVE_OUT_PROMETHEUS /* the sink renders; the web area serves */
+#endif
 #endif
 
 #define LOG_TARGET "sunwire::run"
@@ -285,19 +290,20 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
 #endif
 #ifdef HAVE_OUT_PROMETHEUS
     if (!fatal && (c->outputs & SW_DAEMON_OUT_PROMETHEUS) && o->prometheus.enable) {
+        sw_http_server *shared = NULL;
 #ifdef HAVE_OUT_HTTP
         /* /metrics shares the dashboard's server when there is one. */
         if (have_http)
-            o->prometheus.server = sw_http_sink_server(&http_sink);
+            shared = sw_http_sink_server(&http_sink);
 #endif
         memset(&s, 0, sizeof s);
-        e = sw_prometheus_start(d->loop, d->model, &o->prometheus, &s);
+        e = sw_metrics_start(d->loop, d->model, &o->prometheus, shared, &s);
         int err_no = errno;
         report_start(d, "prometheus", e, &s, SW_DAEMON_OUT_PROMETHEUS, &fatal, err, errcap);
         listen_error("prometheus", o->prometheus.bind, o->prometheus.port, e, err_no, err, errcap);
-        if (e == SW_OK && sw_prometheus_port(&s))
+        if (e == SW_OK && sw_metrics_port(&s))
             SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s%s%s:%u%s", strchr(o->prometheus.bind, ':') ? "[" : "",
-                    o->prometheus.bind, strchr(o->prometheus.bind, ':') ? "]" : "", (unsigned)sw_prometheus_port(&s),
+                    o->prometheus.bind, strchr(o->prometheus.bind, ':') ? "]" : "", (unsigned)sw_metrics_port(&s),
                     o->prometheus.path);
     }
 #endif

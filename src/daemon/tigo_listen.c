@@ -38,8 +38,7 @@ struct tigo_bus {
     sw_source_status *st;
     sw_tigo_observer *obs;
     int fd;
-    sw_tcp_lookup *lookup;    /* the bridge's addresses, until one of them answers */
-    bool looking_up;          /* the lookup has not answered yet */
+    sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
     enum bus_state state;
     uint64_t timer;
     sw_reconnect rc;          /* when to reconnect and when a silent session is dropped */
@@ -51,11 +50,10 @@ struct tigo_bus {
 
 static void bus_connect(tigo_bus *b);
 
-static void lookup_drop(tigo_bus *b)
+static void connect_drop(tigo_bus *b)
 {
-    sw_tcp_lookup_cancel(b->lookup, b->d->loop);
-    b->lookup = NULL;
-    b->looking_up = false;
+    sw_tcp_connector_cancel(b->connecting);
+    b->connecting = NULL;
 }
 
 static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
@@ -79,7 +77,7 @@ static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
 /* Drop the connection and try again after the next backoff step. */
 static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
 {
-    lookup_drop(b);
+    connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);
@@ -274,46 +272,25 @@ static void bus_up(tigo_bus *b)
     status_changed(b);
 }
 
-static void bus_try_next(tigo_bus *b);
-
-static void on_connected(sw_loop *loop, int fd, int events, void *user)
+static void on_connected(sw_tcp_connector *c, sw_err e, int fd, void *user)
 {
-    (void)events;
+    (void)c;
     tigo_bus *b = user;
-    if (sw_tcp_connect_finish(fd) != SW_OK) {
-        int err = errno;
-        if (sw_tcp_lookup_has_next(b->lookup)) {
-            /* This address refused: the next one may not. */
-            SW_LOGD(LOG_TARGET, "%s: connect failed: %s; trying the next address", b->cfg->name, strerror(err));
-            sw_loop_del_fd(loop, fd);
-            close(fd);
-            b->fd = -1;
-            bus_try_next(b);
-            return;
-        }
+    int err = errno;
+    b->connecting = NULL;
+    if (e == SW_ERR_RESOLVE && err == ETIMEDOUT)
+        bus_fail(b, "host name lookup timed out", 0);
+    else if (e == SW_ERR_TIMEOUT)
+        bus_fail(b, "connect timed out", 0);
+    else if (e == SW_ERR_CONNECT)
         bus_fail(b, "connect failed", err);
+    else if (e != SW_OK)
+        bus_fail(b, sw_err_message(e), 0);
+    if (e != SW_OK)
         return;
-    }
-    lookup_drop(b);
+    b->fd = fd;
+    (void)sw_tcp_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
     bus_up(b);
-}
-
-static int64_t on_connect_timeout(sw_loop *loop, uint64_t id, void *user)
-{
-    (void)loop; (void)id;
-    tigo_bus *b = user;
-    b->timer = 0;
-    bus_fail(b, b->looking_up ? "host name lookup timed out" : "connect timed out", 0);
-    return -1;
-}
-
-static void on_lookup_done(sw_loop *loop, int fd, int events, void *user)
-{
-    (void)events;
-    tigo_bus *b = user;
-    sw_loop_del_fd(loop, fd);
-    b->looking_up = false;
-    bus_try_next(b);
 }
 
 static void bus_connect(tigo_bus *b)
@@ -335,40 +312,14 @@ static void bus_connect(tigo_bus *b)
         bus_up(b);
         return;
     }
-    int rfd = -1;
-    sw_err e = sw_tcp_lookup_start(b->cfg->host, b->cfg->port, NULL, &b->lookup, &rfd);
+    /* One connect timeout covers the lookup and every address tried. */
+    sw_err e = sw_tcp_connector_start(b->d->loop, b->cfg->host, b->cfg->port, CONNECT_TIMEOUT_MS, NULL, on_connected, b,
+                                      &b->connecting);
     if (e != SW_OK) {
         bus_fail(b, sw_err_message(e), e == SW_ERR_IO ? errno : 0);
         return;
     }
     b->state = BUS_CONNECTING;
-    /* One connect timeout covers the lookup and every address tried. */
-    set_timer(b, CONNECT_TIMEOUT_MS, on_connect_timeout);
-    if (rfd < 0) {
-        bus_try_next(b);
-        return;
-    }
-    b->looking_up = true;
-    sw_loop_add_fd(b->d->loop, rfd, SW_LOOP_READ, on_lookup_done, b);
-}
-
-/* Start a connect to the lookup's next address. */
-static void bus_try_next(tigo_bus *b)
-{
-    bool pending = false;
-    sw_err e = sw_tcp_lookup_connect(b->lookup, &b->fd, &pending);
-    if (e != SW_OK) {
-        b->fd = -1;
-        bus_fail(b, sw_err_message(e), e == SW_ERR_CONNECT ? errno : 0);
-        return;
-    }
-    (void)sw_tcp_keepalive(b->fd, b->cfg->keepalive_idle_s, b->cfg->keepalive_interval_s, b->cfg->keepalive_count);
-    if (!pending) {
-        lookup_drop(b);
-        bus_up(b);
-        return;
-    }
-    sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_WRITE, on_connected, b);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -465,7 +416,7 @@ void sw_daemon_bus_free(tigo_bus *b)
     sw_daemon_bus_save(b, false);
     if (b->timer)
         sw_loop_del_timer(b->d->loop, b->timer);
-    lookup_drop(b);
+    connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);

@@ -2,15 +2,17 @@
  * io/io_source.h: where bus bytes come from (serial port, TCP, file).
  *
  * One small backend table per medium (serial, TCP, file), in the manner of libmodbus:
- * open, read with a timeout, close. The layers above only ever see chunks of
+ * open, read, close. The layers above only ever see chunks of
  * bytes with the wall-clock time they arrived (for a capture file, the time
  * recorded in it), so the protocol core cannot tell a live bus from a replay.
  * Every source is read-only: nothing here writes to the bus.
  *
- * sw_source_run() is the reconnect loop shared by every Tigo subcommand. Its
- * rules are sw_reconnect's (below, shared with the daemon): taptap 0.2.0's
- * retry counting, delays and exit causes, plus a real idle timeout for TCP
- * sessions that stay open but carry no data.
+ * sw_source_run() runs a source on the event loop for every Tigo subcommand:
+ * the loop is the only place that waits (for bytes, for a replayed packet's
+ * time, for the pause before reopening). Its reconnect rules are
+ * sw_reconnect's (below, shared with the daemon): taptap 0.2.0's retry
+ * counting, delays and exit causes, plus a real idle timeout for TCP sessions
+ * that stay open but carry no data.
  */
 #ifndef SUNWIRE_IO_SOURCE_H
 #define SUNWIRE_IO_SOURCE_H
@@ -51,12 +53,14 @@ typedef struct sw_source_backend {
     const char *name;
     sw_err (*open)(sw_source *s);
     /*
-     * Wait up to timeout_ms (-1 = forever) for bytes. SW_OK with *n > 0 and the
-     * arrival time in *unix_ns; SW_ERR_TIMEOUT when nothing came; SW_ERR_EOF at
-     * the end of the input; SW_ERR_IO / SW_ERR_BAD_CAPTURE / SW_ERR_TRUNCATED on
-     * failure (errno kept for SW_ERR_IO).
+     * Read what is there: SW_OK with *n > 0 and the arrival time in *unix_ns
+     * (for a capture, the recorded time); SW_ERR_TIMEOUT when a non-blocking
+     * fd had nothing after all; SW_ERR_EOF at the end of the input;
+     * SW_ERR_IO / SW_ERR_BAD_CAPTURE / SW_ERR_TRUNCATED on failure (errno kept
+     * for SW_ERR_IO). A serial port or socket is read once (the caller's loop
+     * said it is readable); a file is read until there is a chunk.
      */
-    sw_err (*read)(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms);
+    sw_err (*read)(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns);
     void (*close)(sw_source *s);
 } sw_source_backend;
 
@@ -76,16 +80,19 @@ struct sw_source {
     int64_t first_ts_ns;          /* first recorded timestamp, for pacing */
     int64_t start_mono_ns;
     bool have_first_ts;
-    const uint8_t *pend;          /* rest of a packet larger than the caller's buffer */
+    const uint8_t *pend;          /* bytes not handed out yet: a packet, or a piece of a raw file */
     size_t pend_len;
-    int64_t pend_ts;
+    int64_t pend_ts;              /* -1: raw bytes, stamped when handed out */
+    bool pend_paced;              /* a replay waited for this packet's time already */
     uint64_t skipped_packets;     /* packets of other link types, not bus bytes */
 };
 
 /* Fill the backend for cfg->medium; nothing is opened yet. */
 sw_err sw_source_init(sw_source *s, const sw_source_config *cfg);
 sw_err sw_source_open(sw_source *s);
-sw_err sw_source_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms);
+sw_err sw_source_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns);
+/* A TCP source's fd, connected by the caller (sw_tcp_connector): keepalive is set and s owns it. */
+sw_err sw_source_connected(sw_source *s, int fd);
 void sw_source_close(sw_source *s);
 /* Human description ("serial port /dev/ttyUSB0", "tcp 10.0.0.5:502", "file x.pcapng"). */
 void sw_source_describe(const sw_source *s, char *out, size_t cap);
@@ -153,15 +160,13 @@ sw_reconnect_action sw_reconnect_tick(sw_reconnect *r, int64_t now_ms);
 /* When to tick next (monotonic ms), or -1 when only an event can change anything. */
 int64_t sw_reconnect_next_ms(const sw_reconnect *r);
 
-/* ---- the reconnect loop ------------------------------------------------- */
+/* ---- the run, on the event loop ----------------------------------------- */
 typedef struct sw_run_options {
     uint64_t reconnect_timeout_s;   /* 0 = no idle timeout */
     uint32_t reconnect_retry;       /* 0 = retry forever */
     uint64_t reconnect_delay_s;
     const char *log_target;         /* e.g. "taptap" */
-    /* Called between reads; a nonzero return stops the loop (SW_RUN_STOPPED). */
-    int (*should_stop)(void *ctx);
-    /* Called at every chunk; a nonzero return stops the loop (SW_RUN_STOPPED). */
+    /* Called at every chunk; a nonzero return stops the run (SW_RUN_STOPPED). */
     int (*on_bytes)(void *ctx, const uint8_t *data, size_t n, int64_t unix_ns);
     /* Called after each successful (re)open, may be NULL. */
     void (*on_open)(void *ctx, sw_source *s);
@@ -170,13 +175,20 @@ typedef struct sw_run_options {
 
 typedef enum sw_run_result {
     SW_RUN_EOF = 0,            /* file source reached its end */
-    SW_RUN_STOPPED,            /* a callback asked to stop */
+    SW_RUN_STOPPED,            /* a callback asked to stop, or the loop was stopped */
     SW_RUN_OPEN_FAILED,        /* opening failed more than reconnect_retry times: exit 2 */
     SW_RUN_IDLE_EXCEEDED,      /* idle timeouts exceeded reconnect_retry: exit 3 */
     SW_RUN_INPUT_ERROR         /* a file source is unreadable or malformed: exit 1 */
 } sw_run_result;
 
-sw_run_result sw_source_run(sw_source *s, const sw_run_options *opt);
+struct sw_loop;
+/*
+ * Open s and run it on loop until it ends (a file's end, giving up) or is
+ * stopped: by on_bytes, or by anything else calling sw_loop_stop (the CLI's
+ * signal watcher). Whatever the run put on the loop is off it when this
+ * returns, and s is closed.
+ */
+sw_run_result sw_source_run(sw_source *s, struct sw_loop *loop, const sw_run_options *opt);
 
 #ifdef __cplusplus
 }

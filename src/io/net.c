@@ -212,68 +212,212 @@ sw_err sw_tcp_connect_finish(int fd)
     return SW_OK;
 }
 
-/* Wait for fd to become ready for `events` until the deadline (monotonic ns, 0 = none). */
-static sw_err wait_fd(int fd, short events, int64_t deadline)
+/* ---- a connect on the event loop ---------------------------------------------- */
+
+struct sw_tcp_connector {
+    sw_loop *loop;
+    sw_tcp_lookup *lookup;
+    int fd;             /* the attempt in progress, -1 between attempts */
+    int lookup_fd;      /* watched until the lookup answers, -1 after */
+    uint64_t deadline;  /* the timer that ends the whole connect, 0 = none */
+    uint64_t kick;      /* the 0 ms timer that reports an outcome known inside the start */
+    sw_err early;       /* that outcome */
+    int early_errno;
+    sw_tcp_connected_cb cb;
+    void *user;
+};
+
+static void connector_free(sw_tcp_connector *c)
 {
-    struct pollfd p = { .fd = fd, .events = events };
-    for (;;) {
-        int ms = -1;
-        if (deadline) {
-            int64_t left = deadline - sw_now_monotonic_ns();
-            if (left <= 0) {
-                errno = ETIMEDOUT;
-                return SW_ERR_TIMEOUT;
-            }
-            ms = (int)((left + 999999) / 1000000);
-        }
-        int rc = poll(&p, 1, ms);
-        if (rc > 0)
-            return SW_OK;
-        if (rc < 0 && errno != EINTR)
-            return SW_ERR_IO;
+    if (c->deadline)
+        sw_loop_del_timer(c->loop, c->deadline);
+    if (c->kick)
+        sw_loop_del_timer(c->loop, c->kick);
+    if (c->fd >= 0) {
+        sw_loop_del_fd(c->loop, c->fd);
+        close(c->fd);
     }
+    sw_tcp_lookup_cancel(c->lookup, c->loop);
+    free(c);
+}
+
+/* Hand the outcome to the owner, then free the connector. */
+static void connector_done(sw_tcp_connector *c, sw_err e, int err)
+{
+    int fd = -1;
+    if (e == SW_OK) {
+        fd = c->fd;
+        sw_loop_del_fd(c->loop, fd);
+        c->fd = -1;
+    }
+    errno = err;
+    c->cb(c, e, fd, c->user);
+    connector_free(c);
+}
+
+static void connector_next(sw_tcp_connector *c);
+
+static void on_connector_writable(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    sw_tcp_connector *c = user;
+    if (sw_tcp_connect_finish(fd) == SW_OK) {
+        connector_done(c, SW_OK, 0);
+        return;
+    }
+    int err = errno;
+    sw_loop_del_fd(loop, fd);
+    close(fd);
+    c->fd = -1;
+    if (!sw_tcp_lookup_has_next(c->lookup)) {
+        connector_done(c, SW_ERR_CONNECT, err);
+        return;
+    }
+    connector_next(c); /* this address refused: the next one may not */
+}
+
+/* Start an attempt on the lookup's next address. */
+static void connector_next(sw_tcp_connector *c)
+{
+    bool pending = false;
+    sw_err e = sw_tcp_lookup_connect(c->lookup, &c->fd, &pending);
+    if (e != SW_OK) {
+        c->fd = -1;
+        connector_done(c, e, errno);
+        return;
+    }
+    if (!pending) {
+        connector_done(c, SW_OK, 0);
+        return;
+    }
+    e = sw_loop_add_fd(c->loop, c->fd, SW_LOOP_WRITE, on_connector_writable, c);
+    if (e != SW_OK)
+        connector_done(c, e, 0);
+}
+
+static void on_connector_lookup(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)events;
+    sw_tcp_connector *c = user;
+    sw_loop_del_fd(loop, fd);
+    c->lookup_fd = -1;
+    connector_next(c);
+}
+
+static int64_t on_connector_kick(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_tcp_connector *c = user;
+    c->kick = 0;
+    connector_done(c, c->early, c->early_errno);
+    return -1;
+}
+
+/* A literal address: the first attempt starts at once (a peer that begins
+ * talking as soon as the caller's loop runs finds the connection queued); an
+ * outcome known already waits for the loop, so the callback never runs inside
+ * the start. */
+static sw_err connector_first(sw_tcp_connector *c)
+{
+    bool pending = false;
+    c->early = sw_tcp_lookup_connect(c->lookup, &c->fd, &pending);
+    c->early_errno = errno;
+    if (c->early != SW_OK)
+        c->fd = -1;
+    if (c->early == SW_OK && pending)
+        return sw_loop_add_fd(c->loop, c->fd, SW_LOOP_WRITE, on_connector_writable, c);
+    c->kick = sw_loop_add_timer(c->loop, 0, on_connector_kick, c);
+    return c->kick ? SW_OK : SW_ERR_NO_SPACE;
+}
+
+static int64_t on_connector_deadline(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_tcp_connector *c = user;
+    c->deadline = 0;
+    /* A lookup still running counts as a failed lookup. */
+    connector_done(c, c->lookup_fd >= 0 ? SW_ERR_RESOLVE : SW_ERR_TIMEOUT, ETIMEDOUT);
+    return -1;
+}
+
+sw_err sw_tcp_connector_start(sw_loop *loop, const char *host, uint16_t port, int timeout_ms, sw_tcp_lookup_cb fn,
+                              sw_tcp_connected_cb cb, void *user, sw_tcp_connector **out)
+{
+    if (out)
+        *out = NULL;
+    if (!loop || !host || !cb)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_tcp_connector *c = calloc(1, sizeof *c);
+    if (!c)
+        return SW_ERR_NO_MEMORY;
+    c->loop = loop;
+    c->fd = c->lookup_fd = -1;
+    c->cb = cb;
+    c->user = user;
+    sw_err e = sw_tcp_lookup_start(host, port, fn, &c->lookup, &c->lookup_fd);
+    if (e == SW_OK && c->lookup_fd >= 0)
+        e = sw_loop_add_fd(loop, c->lookup_fd, SW_LOOP_READ, on_connector_lookup, c);
+    else if (e == SW_OK)
+        e = connector_first(c);
+    if (e == SW_OK && timeout_ms > 0 && !(c->deadline = sw_loop_add_timer(loop, timeout_ms, on_connector_deadline, c)))
+        e = SW_ERR_NO_SPACE;
+    if (e != SW_OK) {
+        int err = errno;
+        connector_free(c);
+        errno = err;
+        return e;
+    }
+    if (out)
+        *out = c;
+    return SW_OK;
+}
+
+void sw_tcp_connector_cancel(sw_tcp_connector *c)
+{
+    if (c)
+        connector_free(c);
+}
+
+/* The blocking connect: the same connector, on a loop of its own. */
+typedef struct blocking_connect {
+    bool done;
+    sw_err result;
+    int err;
+    int fd;
+} blocking_connect;
+
+static void on_blocking_connected(sw_tcp_connector *c, sw_err result, int fd, void *user)
+{
+    (void)c;
+    blocking_connect *b = user;
+    b->done = true;
+    b->result = result;
+    b->err = errno;
+    b->fd = fd;
 }
 
 sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_out)
 {
-    int64_t deadline = timeout_ms > 0 ? sw_now_monotonic_ns() + (int64_t)timeout_ms * 1000000 : 0;
-    sw_tcp_lookup *r = NULL;
-    int lfd = -1;
-    sw_err e = sw_tcp_lookup_start(host, port, NULL, &r, &lfd);
+    sw_loop *loop = sw_loop_new();
+    if (!loop)
+        return SW_ERR_NO_MEMORY;
+    blocking_connect b = { .fd = -1 };
+    sw_tcp_connector *c = NULL;
+    sw_err e = sw_tcp_connector_start(loop, host, port, timeout_ms, NULL, on_blocking_connected, &b, &c);
+    while (e == SW_OK && !b.done)
+        e = sw_loop_run_once(loop, -1);
+    if (!b.done)
+        sw_tcp_connector_cancel(c);
+    sw_loop_free(loop);
     if (e != SW_OK)
         return e;
-    if (lfd >= 0 && (e = wait_fd(lfd, POLLIN, deadline)) != SW_OK) {
-        int saved = errno;
-        sw_tcp_lookup_cancel(r, NULL);
-        errno = saved;
-        return e == SW_ERR_TIMEOUT ? SW_ERR_RESOLVE : e;
+    if (b.result != SW_OK) {
+        errno = b.err;
+        return b.result;
     }
-    for (;;) {
-        int fd = -1;
-        bool pending = false;
-        e = sw_tcp_lookup_connect(r, &fd, &pending);
-        if (e != SW_OK)
-            break;
-        if (pending) {
-            e = wait_fd(fd, POLLOUT, deadline);
-            if (e == SW_OK)
-                e = sw_tcp_connect_finish(fd);
-        }
-        if (e == SW_OK) {
-            sw_fd_set_nonblocking(fd, 0);
-            *fd_out = fd;
-            break;
-        }
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        if (e == SW_ERR_TIMEOUT || !sw_tcp_lookup_has_next(r))
-            break;
-    }
-    int saved = errno;
-    sw_tcp_lookup_cancel(r, NULL);
-    errno = saved;
-    return e;
+    sw_fd_set_nonblocking(b.fd, 0);
+    *fd_out = b.fd;
+    return SW_OK;
 }
 
 sw_err sw_tcp_listen(const char *host, uint16_t port, int backlog, int *fd_out, uint16_t *port_out)

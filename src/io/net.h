@@ -18,15 +18,6 @@
 extern "C" {
 #endif
 
-/*
- * Connect to host:port, trying each address the lookup gives in turn, giving
- * up after timeout_ms for the lookup and all attempts together (0 = no limit
- * but the kernel's). The socket is returned blocking, with TCP_NODELAY.
- * SW_ERR_RESOLVE (also when the lookup outlasts the timeout), SW_ERR_CONNECT
- * or SW_ERR_TIMEOUT, errno set. Built on the non-blocking steps below.
- */
-sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_out);
-
 /* ---- non-blocking connects, for an event loop ------------------------------------- */
 struct addrinfo;
 /* A getaddrinfo-compatible lookup function (tests put a slow or failing one in). */
@@ -62,6 +53,31 @@ bool sw_tcp_lookup_has_next(const sw_tcp_lookup *r);
 void sw_tcp_lookup_cancel(sw_tcp_lookup *r, struct sw_loop *loop);
 /* SW_OK when a non-blocking connect completed, SW_ERR_CONNECT (errno set) when it failed. */
 sw_err sw_tcp_connect_finish(int fd);
+
+/*
+ * The one connect path, on an event loop: look host up (fn as above), try
+ * each address in turn, and give up after timeout_ms for the lookup and all
+ * attempts together (0 = no limit but the kernel's). The outcome is handed to
+ * cb exactly once, always from the loop (never inside this call): SW_OK with
+ * the connected fd (non-blocking, TCP_NODELAY, now the caller's), or
+ * SW_ERR_RESOLVE (also when the lookup outlasts the timeout), SW_ERR_CONNECT
+ * or SW_ERR_TIMEOUT with errno set and fd -1. The connector is valid during
+ * the callback and freed when it returns; before that it can be cancelled
+ * (which closes whatever it holds and calls nothing). Returns an error, and
+ * calls nothing, when the connect could not be started.
+ */
+typedef struct sw_tcp_connector sw_tcp_connector;
+typedef void (*sw_tcp_connected_cb)(sw_tcp_connector *c, sw_err result, int fd, void *user);
+sw_err sw_tcp_connector_start(struct sw_loop *loop, const char *host, uint16_t port, int timeout_ms,
+                              sw_tcp_lookup_cb fn, sw_tcp_connected_cb cb, void *user, sw_tcp_connector **c);
+void sw_tcp_connector_cancel(sw_tcp_connector *c);
+
+/*
+ * The same connect for a caller without a loop (the RCT client, tests): runs
+ * the connector on a loop of its own until it is done. The socket is
+ * returned blocking.
+ */
+sw_err sw_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd_out);
 
 /*
  * Listen on host:port (host NULL = 127.0.0.1; port 0 = any free port).

@@ -1,5 +1,5 @@
 /*
- * source.c: the serial, TCP and file backends and the reconnect loop.
+ * source.c: the serial, TCP and file backends, and a source run on the event loop.
  *
  * Trusts the kernel for bytes and times and nothing else: a capture file goes
  * through the checking pcapng decoder, and every failure becomes an sw_err
@@ -9,20 +9,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
+#include "sunwire/loop.h"
 
 #define BLOCK_BUF_SIZE (1u << 20)
-#define POLL_SLICE_MS 200
+/* A TCP source's connect (lookup and every address) gives up after this long. */
+#define CONNECT_TIMEOUT_MS 30000
 /* A read takes whatever the device or socket holds, up to this much: a TCP
  * replay arrives in large segments, and a small buffer would cost a read (and
  * an output flush) per kilobyte. A live bus delivers far less per read, and
@@ -31,23 +31,10 @@
 
 /* ---- fd-backed reads shared by serial and TCP ------------------------------ */
 
-static sw_err fd_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms)
+/* One read of what the fd holds (the caller's loop said it is readable). */
+static sw_err fd_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns)
 {
     *n = 0;
-    struct pollfd p = { .fd = s->fd, .events = POLLIN };
-    int rc;
-    do {
-        rc = poll(&p, 1, timeout_ms);
-    } while (rc < 0 && errno == EINTR && timeout_ms < 0);
-    if (rc < 0)
-        return errno == EINTR ? SW_ERR_TIMEOUT : SW_ERR_IO;
-    if (rc == 0)
-        return SW_ERR_TIMEOUT;
-    if (!(p.revents & POLLIN)) {
-        /* Hang-up without data: an unplugged adapter or a closed pty master. */
-        errno = (p.revents & POLLNVAL) ? EBADF : EPIPE;
-        return SW_ERR_IO;
-    }
     ssize_t r = read(s->fd, buf, cap);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -70,12 +57,19 @@ static void fd_close(sw_source *s)
 
 static sw_err serial_open(sw_source *s) { return sw_serial_open(s->cfg.path, &s->fd); }
 
+/* Blocking open, for callers without a loop (sw_source_run connects on its loop). */
 static sw_err tcp_open(sw_source *s)
 {
-    sw_err e = sw_tcp_connect(s->cfg.host, s->cfg.port, 30000, &s->fd);
+    sw_err e = sw_tcp_connect(s->cfg.host, s->cfg.port, CONNECT_TIMEOUT_MS, &s->fd);
     if (e)
         return e;
-    e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
+    return sw_source_connected(s, s->fd);
+}
+
+sw_err sw_source_connected(sw_source *s, int fd)
+{
+    s->fd = fd;
+    sw_err e = sw_tcp_keepalive(s->fd, s->cfg.keepalive_idle_s, s->cfg.keepalive_interval_s, s->cfg.keepalive_count);
     if (e) {
         int err = errno;
         fd_close(s);
@@ -87,6 +81,7 @@ static sw_err tcp_open(sw_source *s)
 
 /* ---- file backend ---------------------------------------------------------- */
 
+/* One read() of the file into in_buf, once in_buf is used up. */
 static sw_err file_fill(sw_source *s)
 {
     if (s->in_pos < s->in_len || s->file_eof)
@@ -161,79 +156,41 @@ static void file_close(sw_source *s)
     s->pend = NULL;
 }
 
-/* Wait until a recorded time is due; SW_ERR_TIMEOUT when the caller's slice ran out first. */
-static sw_err pace(sw_source *s, int64_t ts, int timeout_ms)
+/*
+ * Make s->pend hold the next bytes to hand out: the rest of a packet, the next
+ * packet of a capture, or the next bus-sized piece of a raw file. *fills is
+ * how many read()s of the file it may make (the run makes one per wakeup of
+ * its loop, so a pipe never blocks it); SW_ERR_TIMEOUT when it needs more.
+ */
+static sw_err file_pending(sw_source *s, int *fills)
 {
-    if (!s->cfg.realtime || ts < 0)
-        return SW_OK;
-    if (!s->have_first_ts) {
-        s->have_first_ts = true;
-        s->first_ts_ns = ts;
-        s->start_mono_ns = sw_now_monotonic_ns();
-        return SW_OK;
-    }
-    double speed = s->cfg.speed > 0 ? s->cfg.speed : 1.0;
-    int64_t due = s->start_mono_ns + (int64_t)((double)(ts - s->first_ts_ns) / speed);
-    int64_t wait = due - sw_now_monotonic_ns();
-    if (wait <= 0)
-        return SW_OK;
-    int64_t limit = timeout_ms < 0 ? INT64_MAX : (int64_t)timeout_ms * 1000000;
-    int64_t slice = wait < limit ? wait : limit;
-    struct timespec req = { (time_t)(slice / 1000000000), (long)(slice % 1000000000) };
-    nanosleep(&req, NULL);
-    return slice < wait ? SW_ERR_TIMEOUT : SW_OK;
-}
-
-static sw_err deliver(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms)
-{
-    sw_err e = pace(s, s->pend_ts, timeout_ms);
-    if (e)
-        return e;
-    size_t k = s->pend_len < cap ? s->pend_len : cap;
-    memcpy(buf, s->pend, k);
-    *n = k;
-    *unix_ns = s->pend_ts >= 0 ? s->pend_ts : sw_now_realtime_ns();
-    s->pend += k;
-    s->pend_len -= k;
-    if (!s->pend_len)
-        s->pend = NULL;
-    /* Later slices of one big packet must not wait again. */
-    return SW_OK;
-}
-
-static sw_err file_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms)
-{
-    *n = 0;
-    if (s->pend)
-        return deliver(s, buf, cap, n, unix_ns, timeout_ms);
-    for (;;) {
-        sw_err e = file_fill(s);
-        if (e)
-            return e;
+    while (!s->pend) {
+        if (s->in_pos >= s->in_len && !s->file_eof) {
+            if (*fills <= 0)
+                return SW_ERR_TIMEOUT;
+            (*fills)--;
+            sw_err e = file_fill(s);
+            if (e)
+                return e;
+            continue;
+        }
         if (!s->is_pcapng) {
             if (s->in_pos >= s->in_len)
                 return SW_ERR_EOF;
-            /* Raw bytes carry no time: stamp them as they are read, in bus-sized reads. */
+            /* Raw bytes carry no time: stamped as they are handed out, in bus-sized pieces. */
             size_t k = s->in_len - s->in_pos;
-            if (k > cap)
-                k = cap;
-            if (k > 1024)
-                k = 1024;
-            memcpy(buf, s->in_buf + s->in_pos, k);
-            s->in_pos += k;
-            *n = k;
-            *unix_ns = sw_now_realtime_ns();
-            return SW_OK;
+            s->pend = s->in_buf + s->in_pos;
+            s->pend_len = k > 1024 ? 1024 : k;
+            s->pend_ts = -1;
+            s->in_pos += s->pend_len;
+            break;
         }
-        if (s->in_pos >= s->in_len) {
-            if (!s->file_eof)
-                continue;
+        if (s->in_pos >= s->in_len)
             return sw_pcapng_reader_finish(&s->capture) ? SW_ERR_TRUNCATED : SW_ERR_EOF;
-        }
         size_t used = 0;
         bool got = false;
         sw_capture_packet pkt;
-        e = sw_pcapng_reader_push(&s->capture, s->in_buf + s->in_pos, s->in_len - s->in_pos, &used, &pkt, &got);
+        sw_err e = sw_pcapng_reader_push(&s->capture, s->in_buf + s->in_pos, s->in_len - s->in_pos, &used, &pkt, &got);
         s->in_pos += used;
         if (e)
             return e == SW_ERR_TOO_LONG ? SW_ERR_BAD_CAPTURE : e;
@@ -248,8 +205,36 @@ static sw_err file_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64
         s->pend = pkt.data;
         s->pend_len = pkt.len;
         s->pend_ts = pkt.unix_ns;
-        return deliver(s, buf, cap, n, unix_ns, timeout_ms);
+        s->pend_paced = false;
     }
+    return SW_OK;
+}
+
+/* Take up to cap bytes of s->pend, without copying them. */
+static void file_take(sw_source *s, size_t cap, const uint8_t **p, size_t *n, int64_t *unix_ns)
+{
+    size_t k = s->pend_len < cap ? s->pend_len : cap;
+    *p = s->pend;
+    *n = k;
+    *unix_ns = s->pend_ts >= 0 ? s->pend_ts : sw_now_realtime_ns();
+    s->pend += k;
+    s->pend_len -= k;
+    if (!s->pend_len)
+        s->pend = NULL;
+}
+
+/* Every file read goes on until it has a chunk: a file or a pipe is read blocking. */
+static sw_err file_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns)
+{
+    *n = 0;
+    int fills = 1 << 30;
+    sw_err e = file_pending(s, &fills);
+    if (e)
+        return e;
+    const uint8_t *p;
+    file_take(s, cap, &p, n, unix_ns);
+    memcpy(buf, p, *n);
+    return SW_OK;
 }
 
 static const sw_source_backend serial_backend = { "serial", serial_open, fd_read, fd_close };
@@ -279,9 +264,9 @@ sw_err sw_source_init(sw_source *s, const sw_source_config *cfg)
 
 sw_err sw_source_open(sw_source *s) { return s->backend->open(s); }
 
-sw_err sw_source_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns, int timeout_ms)
+sw_err sw_source_read(sw_source *s, uint8_t *buf, size_t cap, size_t *n, int64_t *unix_ns)
 {
-    return s->backend->read(s, buf, cap, n, unix_ns, timeout_ms);
+    return s->backend->read(s, buf, cap, n, unix_ns);
 }
 
 void sw_source_close(sw_source *s)
@@ -315,24 +300,63 @@ double sw_source_progress(const sw_source *s)
     return consumed / (double)s->file_size;
 }
 
-/* ---- the reconnect loop ----------------------------------------------------- */
+/* ---- the run, on the event loop ------------------------------------------------ */
+/*
+ * Nothing here waits: the loop does. A serial port or socket is watched for
+ * reading; a file is watched too (a regular file is always ready, a pipe when
+ * bytes come) and read once per wakeup; a paced replay waits for a packet's
+ * time on a timer; pauses before reopening and the idle limit are timers set
+ * from sw_reconnect; a TCP source connects through sw_tcp_connector.
+ */
+typedef struct source_run {
+    sw_source *s;
+    sw_loop *loop;
+    const sw_run_options *o;
+    const char *tg;
+    char desc[320];
+    uint8_t *buf;              /* serial and TCP reads; a file hands out its own bytes */
+    sw_reconnect rc;
+    sw_tcp_connector *connecting;
+    uint64_t timer;            /* the one armed: reopen, idle check, or a replay's next packet */
+    bool watching;             /* s->fd is in the loop */
+    bool done;
+    sw_run_result result;
+} source_run;
 
-static bool stop_requested(const sw_run_options *o) { return o->should_stop && o->should_stop(o->ctx); }
+static int64_t mono_ms(void) { return sw_loop_now_ms(); }
 
-static int64_t mono_ms(void) { return sw_now_monotonic_ns() / 1000000; }
-
-/* Sleep until a monotonic time, in short slices so a stop request is noticed quickly. */
-static void pause_until(const sw_run_options *o, int64_t due_ms)
+static void run_set_timer(source_run *r, int64_t delay_ms, sw_loop_timer_cb cb)
 {
-    while (!stop_requested(o)) {
-        int64_t left = due_ms - mono_ms();
-        if (left <= 0)
-            break;
-        if (left > 100)
-            left = 100;
-        struct timespec req = { 0, (long)left * 1000000L };
-        nanosleep(&req, NULL);
-    }
+    if (r->timer)
+        sw_loop_del_timer(r->loop, r->timer);
+    r->timer = sw_loop_add_timer(r->loop, delay_ms, cb, r);
+}
+
+static void run_unwatch(source_run *r)
+{
+    if (r->watching)
+        sw_loop_del_fd(r->loop, r->s->fd);
+    r->watching = false;
+}
+
+/* Off the loop and closed: what ends a session, and the run. */
+static void run_close(source_run *r)
+{
+    run_unwatch(r);
+    if (r->timer)
+        sw_loop_del_timer(r->loop, r->timer);
+    r->timer = 0;
+    sw_tcp_connector_cancel(r->connecting);
+    r->connecting = NULL;
+    sw_source_close(r->s);
+}
+
+static void run_finish(source_run *r, sw_run_result res)
+{
+    run_close(r);
+    r->done = true;
+    r->result = res;
+    sw_loop_stop(r->loop);
 }
 
 static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
@@ -343,66 +367,245 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
         snprintf(out, cap, "%u/\xE2\x88\x9E", (unsigned)retries);
 }
 
-/* Read until the session ends. SW_RUN_EOF when it should be reopened (for a
- * file: its end; *idle set when it went silent); any other result ends the run. */
-static sw_run_result read_session(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
-                                  uint8_t *buf, sw_reconnect *rc, bool *idle)
+static void run_open(source_run *r);
+
+static int64_t on_reopen(sw_loop *loop, uint64_t id, void *user)
 {
-    bool is_file = s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
-    *idle = false;
-    for (;;) {
-        if (stop_requested(o))
-            return SW_RUN_STOPPED;
-        int timeout = POLL_SLICE_MS;
-        int64_t next = sw_reconnect_next_ms(rc);
-        if (next >= 0) {
-            int64_t left = next - mono_ms();
-            if (left < timeout)
-                timeout = left < 0 ? 0 : (int)left;
-        }
-        size_t n = 0;
-        int64_t ts = 0;
-        sw_err e = sw_source_read(s, buf, READ_MAX, &n, &ts, timeout);
-        if (e == SW_OK) {
-            sw_reconnect_data(rc, mono_ms());
-            if (o->on_bytes && o->on_bytes(o->ctx, buf, n, ts))
-                return SW_RUN_STOPPED;
-            continue;
-        }
-        if (e == SW_ERR_TIMEOUT) {
-            if (sw_reconnect_tick(rc, mono_ms()) != SW_RECONNECT_DROP)
-                continue;
-            SW_LOGW(tg, "no data from %s for %llu s, reconnecting", desc,
-                    (unsigned long long)o->reconnect_timeout_s);
-            *idle = true;
-            return SW_RUN_EOF;
-        }
-        if (is_file) {
-            if (e == SW_ERR_EOF)
-                return SW_RUN_EOF;
-            if (e == SW_ERR_IO)
-                SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
-            else if (e == SW_ERR_TRUNCATED)
-                SW_LOGE(tg, "error reading %s: the capture is truncated (it ends inside a pcapng block)", desc);
-            else
-                SW_LOGE(tg, "error reading %s: %s", desc, sw_err_message(e));
-            return SW_RUN_INPUT_ERROR;
-        }
-        if (e == SW_ERR_EOF && s->cfg.medium == SW_SOURCE_MEDIUM_SERIAL)
-            SW_LOGE(tg, "error reading %s: the device hung up", desc); /* unplugged adapter */
-        else if (e == SW_ERR_EOF)
-            SW_LOGW(tg, "%s closed the connection", desc);
+    (void)loop; (void)id;
+    source_run *r = user;
+    r->timer = 0;
+    if (sw_reconnect_tick(&r->rc, mono_ms()) == SW_RECONNECT_OPEN)
+        run_open(r);
+    else
+        run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_reopen);
+    return -1;
+}
+
+static void run_wait_to_reopen(source_run *r)
+{
+    run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_reopen);
+}
+
+static void run_open_failed(source_run *r, sw_err e, int err)
+{
+    SW_LOGE(r->tg, "cannot open %s: %s", r->desc, sw_io_reason(e, err));
+    if (r->s->cfg.medium == SW_SOURCE_MEDIUM_FILE ||
+        sw_reconnect_open_failed(&r->rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN) {
+        run_finish(r, SW_RUN_OPEN_FAILED);
+        return;
+    }
+    char rt[32];
+    retry_text(rt, sizeof rt, r->rc.retries, r->rc.cfg.retry_limit);
+    SW_LOGI(r->tg, "retry %s in %llu s", rt, (unsigned long long)r->o->reconnect_delay_s);
+    run_wait_to_reopen(r);
+}
+
+/* The session ended (the peer closed, a read failed, or it went silent). */
+static void run_lost(source_run *r, bool idle)
+{
+    run_close(r);
+    if (sw_reconnect_lost(&r->rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE) {
+        run_finish(r, SW_RUN_IDLE_EXCEEDED);
+        return;
+    }
+    SW_LOGI(r->tg, "reconnecting in %llu s", (unsigned long long)r->o->reconnect_delay_s);
+    run_wait_to_reopen(r);
+}
+
+static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    source_run *r = user;
+    int64_t now = mono_ms();
+    if (sw_reconnect_tick(&r->rc, now) == SW_RECONNECT_DROP) {
+        r->timer = 0;
+        SW_LOGW(r->tg, "no data from %s for %llu s, reconnecting", r->desc,
+                (unsigned long long)r->o->reconnect_timeout_s);
+        run_lost(r, true);
+        return -1;
+    }
+    int64_t next = sw_reconnect_next_ms(&r->rc);
+    return next > now ? next - now : 1;
+}
+
+/* Bytes to the owner; false when the run ended because it asked to stop. */
+static bool run_deliver(source_run *r, const uint8_t *p, size_t n, int64_t ts)
+{
+    sw_reconnect_data(&r->rc, mono_ms());
+    if (r->o->on_bytes && r->o->on_bytes(r->o->ctx, p, n, ts)) {
+        run_finish(r, SW_RUN_STOPPED);
+        return false;
+    }
+    return true;
+}
+
+static void on_fd_readable(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop; (void)fd; (void)events;
+    source_run *r = user;
+    size_t n = 0;
+    int64_t ts = 0;
+    sw_err e = sw_source_read(r->s, r->buf, READ_MAX, &n, &ts);
+    if (e == SW_OK) {
+        run_deliver(r, r->buf, n, ts);
+        return;
+    }
+    if (e == SW_ERR_TIMEOUT) /* nothing after all */
+        return;
+    if (e == SW_ERR_EOF && r->s->cfg.medium == SW_SOURCE_MEDIUM_SERIAL)
+        SW_LOGE(r->tg, "error reading %s: the device hung up", r->desc); /* unplugged adapter */
+    else if (e == SW_ERR_EOF)
+        SW_LOGW(r->tg, "%s closed the connection", r->desc);
+    else
+        SW_LOGE(r->tg, "error reading %s: %s", r->desc, strerror(errno));
+    run_lost(r, false);
+}
+
+static void file_pump(source_run *r);
+static void on_file_readable(sw_loop *loop, int fd, int events, void *user);
+
+static int64_t on_packet_due(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)id;
+    source_run *r = user;
+    r->timer = 0;
+    file_pump(r);
+    if (!r->done && !r->timer && !r->watching) {
+        if (sw_loop_add_fd(loop, r->s->fd, SW_LOOP_READ, on_file_readable, r) == SW_OK)
+            r->watching = true;
         else
-            SW_LOGE(tg, "error reading %s: %s", desc, strerror(errno));
-        return SW_RUN_EOF;
+            run_finish(r, SW_RUN_INPUT_ERROR);
+    }
+    return -1;
+}
+
+/* How long until a replayed packet's recorded time is due (ms, rounded up); 0 = now. */
+static int64_t pace_wait_ms(sw_source *s, int64_t ts)
+{
+    if (!s->have_first_ts) {
+        s->have_first_ts = true;
+        s->first_ts_ns = ts;
+        s->start_mono_ns = sw_now_monotonic_ns();
+        return 0;
+    }
+    double speed = s->cfg.speed > 0 ? s->cfg.speed : 1.0;
+    int64_t due = s->start_mono_ns + (int64_t)((double)(ts - s->first_ts_ns) / speed);
+    int64_t wait = due - sw_now_monotonic_ns();
+    return wait <= 0 ? 0 : (wait + 999999) / 1000000;
+}
+
+/* Reads of a file per wakeup: a pipe is read once (the loop said it holds
+ * bytes); a regular file never blocks, so it gets 64 KiB before the loop
+ * looks at anything else again. */
+#define REGULAR_FILE_FILLS ((int)(READ_MAX / sizeof ((sw_source *)0)->in_buf))
+
+/* Hand out what the reads of one wakeup give, pacing a capture by its times. */
+static void file_pump(source_run *r)
+{
+    sw_source *s = r->s;
+    int fills = s->file_size ? REGULAR_FILE_FILLS : 1;
+    for (;;) {
+        sw_err e = file_pending(s, &fills);
+        if (e == SW_ERR_TIMEOUT)
+            return; /* the loop says when the file has more */
+        if (e == SW_ERR_EOF) {
+            run_finish(r, SW_RUN_EOF);
+            return;
+        }
+        if (e) {
+            if (e == SW_ERR_IO)
+                SW_LOGE(r->tg, "error reading %s: %s", r->desc, strerror(errno));
+            else if (e == SW_ERR_TRUNCATED)
+                SW_LOGE(r->tg, "error reading %s: the capture is truncated (it ends inside a pcapng block)", r->desc);
+            else
+                SW_LOGE(r->tg, "error reading %s: %s", r->desc, sw_err_message(e));
+            run_finish(r, SW_RUN_INPUT_ERROR);
+            return;
+        }
+        if (s->cfg.realtime && s->pend_ts >= 0 && !s->pend_paced) {
+            int64_t wait = pace_wait_ms(s, s->pend_ts);
+            if (wait > 0) {
+                /* Not watched meanwhile: a pipe's hang-up would wake the loop until then. */
+                run_unwatch(r);
+                run_set_timer(r, wait, on_packet_due);
+                return;
+            }
+            s->pend_paced = true; /* later slices of one big packet do not wait again */
+        }
+        const uint8_t *p;
+        size_t n;
+        int64_t ts;
+        file_take(s, READ_MAX, &p, &n, &ts);
+        if (!run_deliver(r, p, n, ts))
+            return;
     }
 }
 
-static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char *tg, const char *desc,
-                              uint8_t *buf)
+static void on_file_readable(sw_loop *loop, int fd, int events, void *user)
 {
-    char rt[32];
-    bool is_file = s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
+    (void)loop; (void)fd; (void)events;
+    file_pump(user);
+}
+
+static void run_up(source_run *r)
+{
+    SW_LOGI(r->tg, "opened %s", r->desc);
+    sw_reconnect_opened(&r->rc, mono_ms());
+    if (r->o->on_open)
+        r->o->on_open(r->o->ctx, r->s);
+    bool is_file = r->s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
+    sw_err e = sw_loop_add_fd(r->loop, r->s->fd, SW_LOOP_READ, is_file ? on_file_readable : on_fd_readable, r);
+    if (e != SW_OK) {
+        SW_LOGE(r->tg, "cannot watch %s: %s", r->desc, sw_err_message(e));
+        run_finish(r, SW_RUN_INPUT_ERROR);
+        return;
+    }
+    r->watching = true;
+    if (sw_reconnect_next_ms(&r->rc) >= 0)
+        run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_idle_check);
+}
+
+static void on_connected(sw_tcp_connector *c, sw_err e, int fd, void *user)
+{
+    (void)c;
+    source_run *r = user;
+    r->connecting = NULL;
+    if (e == SW_OK)
+        e = sw_source_connected(r->s, fd);
+    if (e != SW_OK) {
+        run_open_failed(r, e, errno);
+        return;
+    }
+    run_up(r);
+}
+
+static void run_open(source_run *r)
+{
+    SW_LOGI(r->tg, "opening %s", r->desc);
+    sw_err e;
+    if (r->s->cfg.medium == SW_SOURCE_MEDIUM_TCP) {
+        e = sw_tcp_connector_start(r->loop, r->s->cfg.host, r->s->cfg.port, CONNECT_TIMEOUT_MS, NULL, on_connected, r,
+                                   &r->connecting);
+        if (e == SW_OK)
+            return;
+    } else {
+        e = sw_source_open(r->s);
+        if (e == SW_OK) {
+            run_up(r);
+            return;
+        }
+    }
+    run_open_failed(r, e, errno);
+}
+
+sw_run_result sw_source_run(sw_source *s, sw_loop *loop, const sw_run_options *o)
+{
+    source_run r = { .s = s, .loop = loop, .o = o, .tg = o->log_target ? o->log_target : "sunwire" };
+    sw_source_describe(s, r.desc, sizeof r.desc);
+    if (s->cfg.medium != SW_SOURCE_MEDIUM_FILE && !(r.buf = malloc(READ_MAX))) {
+        SW_LOGE(r.tg, "out of memory");
+        return SW_RUN_INPUT_ERROR;
+    }
     /* Only a TCP session can be silently dead; serial and files report their end. */
     bool idle_applies = s->cfg.medium == SW_SOURCE_MEDIUM_TCP && o->reconnect_timeout_s > 0;
     sw_reconnect_config rcfg = {
@@ -411,54 +614,18 @@ static sw_run_result run_loop(sw_source *s, const sw_run_options *o, const char 
         .idle_ms = idle_applies ? (int64_t)o->reconnect_timeout_s * 1000 : 0,
         .retry_limit = o->reconnect_retry,
     };
-    sw_reconnect rc;
-    sw_reconnect_init(&rc, &rcfg);
-    sw_reconnect_start(&rc, mono_ms());
-
-    while (!stop_requested(o)) {
-        SW_LOGI(tg, "opening %s", desc);
-        sw_err e = sw_source_open(s);
-        if (e) {
-            SW_LOGE(tg, "cannot open %s: %s", desc, sw_io_reason(e, errno));
-            if (is_file || sw_reconnect_open_failed(&rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN)
-                return SW_RUN_OPEN_FAILED;
-            retry_text(rt, sizeof rt, rc.retries, o->reconnect_retry);
-            SW_LOGI(tg, "retry %s in %llu s", rt, (unsigned long long)o->reconnect_delay_s);
-            pause_until(o, sw_reconnect_next_ms(&rc));
-            sw_reconnect_tick(&rc, mono_ms());
-            continue;
-        }
-        SW_LOGI(tg, "opened %s", desc);
-        sw_reconnect_opened(&rc, mono_ms());
-        if (o->on_open)
-            o->on_open(o->ctx, s);
-        bool idle = false;
-        sw_run_result res = read_session(s, o, tg, desc, buf, &rc, &idle);
-        sw_source_close(s);
-        if (res != SW_RUN_EOF || is_file)
-            return res;
-        if (sw_reconnect_lost(&rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE)
-            return SW_RUN_IDLE_EXCEEDED;
-        if (stop_requested(o))
-            break;
-        SW_LOGI(tg, "reconnecting in %llu s", (unsigned long long)o->reconnect_delay_s);
-        pause_until(o, sw_reconnect_next_ms(&rc));
-        sw_reconnect_tick(&rc, mono_ms());
+    sw_reconnect_init(&r.rc, &rcfg);
+    sw_reconnect_start(&r.rc, mono_ms());
+    run_open(&r);
+    sw_err e = SW_OK;
+    /* Until the run ends, or the owner stops the loop (a signal, say). */
+    while (!r.done && e == SW_OK && !sw_loop_stopped(loop))
+        e = sw_loop_run_once(loop, -1);
+    if (!r.done) {
+        if (e != SW_OK)
+            SW_LOGE(r.tg, "event loop failed: %s", strerror(errno));
+        run_finish(&r, e == SW_OK ? SW_RUN_STOPPED : SW_RUN_INPUT_ERROR);
     }
-    return SW_RUN_STOPPED;
-}
-
-sw_run_result sw_source_run(sw_source *s, const sw_run_options *o)
-{
-    const char *tg = o->log_target ? o->log_target : "sunwire";
-    char desc[320];
-    sw_source_describe(s, desc, sizeof desc);
-    uint8_t *buf = malloc(READ_MAX);
-    if (!buf) {
-        SW_LOGE(tg, "out of memory");
-        return SW_RUN_INPUT_ERROR;
-    }
-    sw_run_result res = run_loop(s, o, tg, desc, buf);
-    free(buf);
-    return res;
+    free(r.buf);
+    return r.result;
 }

@@ -632,7 +632,7 @@ sw_err sw_prometheus_render(const sw_model *m, char **out, size_t *len)
     return SW_OK;
 }
 
-/* ---- configuration and serving ---------------------------------------------------------- */
+/* ---- configuration ---------------------------------------------------------------------- */
 
 void sw_prometheus_config_defaults(sw_prometheus_config *c)
 {
@@ -676,80 +676,4 @@ sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const 
         return SW_ERR_INVALID_ARGUMENT;
     }
     return SW_OK;
-}
-
-#if SUNWIRE_HAVE_MHD
-static int metrics_handler(void *user, const sw_http_request *req, sw_http_response *resp)
-{
-    (void)req;
-    const sw_model *m = user;
-    char *text = NULL;
-    size_t len = 0;
-    if (sw_prometheus_render(m, &text, &len) != SW_OK)
-        return -1;
-    resp->status = 200;
-    resp->content_type = SW_PROMETHEUS_CONTENT_TYPE;
-    resp->body = text;
-    resp->body_len = len;
-    resp->cache_control = "no-store";
-    return 0;
-}
-#endif
-
-typedef struct prom_sink {
-    sw_http_server *own;
-    uint16_t port;
-} prom_sink;
-
-static void prom_close(void *self)
-{
-    prom_sink *s = self;
-    if (!s)
-        return;
-    if (s->own)
-        sw_http_server_stop(s->own);
-    free(s);
-}
-
-static const sw_sink_ops prom_ops = {
-    .name = "prometheus",
-    .close = prom_close,
-};
-
-sw_err sw_prometheus_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, sw_sink *out)
-{
-    if (!loop || !model || !c || !out)
-        return SW_ERR_INVALID_ARGUMENT;
-#if !SUNWIRE_HAVE_MHD
-    return SW_ERR_UNSUPPORTED;
-#else
-    prom_sink *s = calloc(1, sizeof *s);
-    if (!s)
-        return SW_ERR_NO_MEMORY;
-    sw_http_server *srv = c->server;
-    if (!srv) {
-        sw_err e = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &s->own, &s->port);
-        if (e != SW_OK) {
-            free(s);
-            return e;
-        }
-        srv = s->own;
-    }
-    /* The handler reads the model, not this sink, so the route stays safe on a shared server after close. */
-    sw_err e = sw_http_route(srv, c->path, false, metrics_handler, model);
-    if (e != SW_OK) {
-        prom_close(s);
-        return e;
-    }
-    out->ops = &prom_ops;
-    out->self = s;
-    return SW_OK;
-#endif
-}
-
-uint16_t sw_prometheus_port(const sw_sink *s)
-{
-    if (!s || s->ops != &prom_ops || !s->self)
-        return 0;
-    return ((const prom_sink *)s->self)->port;
 }

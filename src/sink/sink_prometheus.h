@@ -8,10 +8,10 @@
  * state of its own: a scrape reads the model as it is at that moment, so it
  * ignores pushed updates.
  *
- * Serving: GET <path> (default /metrics) on the daemon's HTTP server when the
- * daemon hands one over (config.server, the [http] output's server), else on a
- * server of its own at bind:port. Metric names, units and labels are listed
- * in docs/prometheus.md.
+ * This sink only renders: serving GET <path> over HTTP is web/metrics.h's
+ * (on the [http] output's server, or a server of its own at bind:port), so
+ * the sink needs no HTTP code. Metric names, units and labels are listed in
+ * docs/prometheus.md.
  */
 #ifndef SUNWIRE_SINK_PROMETHEUS_H
 #define SUNWIRE_SINK_PROMETHEUS_H
@@ -21,8 +21,6 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
-#include "web/http.h"
-#include "sunwire/loop.h"
 #include "model/model.h"
 
 #ifdef __cplusplus
@@ -49,17 +47,12 @@ typedef struct sw_prometheus_config {
     bool enable;
     char path[128];            /* path = URL path of the metrics (default /metrics) */
     char bind[160];            /* bind = own server's address (default 127.0.0.1) */
-    uint16_t port;             /* port = own server's port (default 9464; used only without `server`) */
-    sw_http_server *server;    /* set by the daemon: the [http] output's server; NULL = run an own server */
+    uint16_t port;             /* port = own server's port (default 9464; unused on the [http] output's server) */
 } sw_prometheus_config;
 
 void sw_prometheus_config_defaults(sw_prometheus_config *c);
 sw_err sw_prometheus_config_set(sw_prometheus_config *c, const char *key, const char *value, char *err,
                                 size_t errcap);
-/* Register the route (or start the own server); SW_ERR_UNSUPPORTED without libmicrohttpd. */
-sw_err sw_prometheus_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, sw_sink *out);
-/* The port the own server listens on (0 when the daemon's server is used). */
-uint16_t sw_prometheus_port(const sw_sink *s);
 
 #ifdef __cplusplus
 }

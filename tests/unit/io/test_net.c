@@ -311,6 +311,102 @@ static void test_blocking_connect(void **state)
     assert_int_equal(fd, -1);
 }
 
+
+/* ---- the connector on the loop ---------------------------------------------------- */
+typedef struct outcome {
+    int calls;
+    sw_err result;
+    int err;
+    int fd;
+} outcome;
+
+static void on_outcome(sw_tcp_connector *c, sw_err result, int fd, void *user)
+{
+    assert_non_null(c);
+    outcome *o = user;
+    o->calls++;
+    o->result = result;
+    o->err = errno;
+    o->fd = fd;
+}
+
+static void run_until_outcome(sw_loop *loop, outcome *o)
+{
+    int64_t until = sw_loop_now_ms() + 5000;
+    while (!o->calls && sw_loop_now_ms() < until)
+        sw_loop_run_once(loop, 50);
+    assert_int_equal(o->calls, 1);
+}
+
+/* A literal address, a name looked up slowly, and a refusal: each outcome comes once, from the loop. */
+static void test_connector_on_the_loop(void **state)
+{
+    (void)state;
+    sw_loop *loop = sw_loop_new();
+    uint16_t port = 0;
+    int listener = listen_loopback(&port);
+
+    outcome o = { .fd = -1 };
+    assert_int_equal(sw_tcp_connector_start(loop, "127.0.0.1", port, 2000, NULL, on_outcome, &o, NULL), SW_OK);
+    assert_int_equal(o.calls, 0); /* never inside the start */
+    run_until_outcome(loop, &o);
+    assert_int_equal(o.result, SW_OK);
+    assert_true(o.fd >= 0);
+    assert_int_equal(fcntl(o.fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+    int peer = accept_peer(listener);
+    assert_int_equal(write(o.fd, "ok", 2), 2);
+    char got[2] = { 0 };
+    for (int i = 0; i < 500 && read(peer, got, 2) <= 0; i++)
+        usleep(2000);
+    assert_memory_equal(got, "ok", 2);
+    close(peer);
+    close(o.fd);
+
+    /* A slow lookup: timers keep running meanwhile, the connect follows the answer. */
+    slow_ms = 200;
+    memset(&o, 0, sizeof o);
+    waiter w = { 0 };
+    uint64_t tick = sw_loop_add_timer(loop, 10, on_tick, &w);
+    assert_int_equal(sw_tcp_connector_start(loop, "localhost", port, 2000, slow_lookup, on_outcome, &o, NULL), SW_OK);
+    run_until_outcome(loop, &o);
+    sw_loop_del_timer(loop, tick);
+    assert_int_equal(o.result, SW_OK);
+    assert_true(w.ticks >= 5);
+    close(accept_peer(listener));
+    close(o.fd);
+
+    /* The lookup outlasts the deadline: reported as a failed lookup, errno ETIMEDOUT. */
+    slow_ms = 1000;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(sw_tcp_connector_start(loop, "localhost", port, 100, slow_lookup, on_outcome, &o, NULL), SW_OK);
+    run_until_outcome(loop, &o);
+    assert_int_equal(o.result, SW_ERR_RESOLVE);
+    assert_int_equal(o.err, ETIMEDOUT);
+    assert_int_equal(o.fd, -1);
+
+    /* Nothing listens: refused. */
+    close(listener);
+    memset(&o, 0, sizeof o);
+    assert_int_equal(sw_tcp_connector_start(loop, "127.0.0.1", port, 2000, NULL, on_outcome, &o, NULL), SW_OK);
+    run_until_outcome(loop, &o);
+    assert_int_equal(o.result, SW_ERR_CONNECT);
+    assert_int_equal(o.err, ECONNREFUSED);
+    assert_int_equal(o.fd, -1);
+
+    /* A cancelled connect calls nothing and leaves nothing on the loop. */
+    memset(&o, 0, sizeof o);
+    sw_tcp_connector *c = NULL;
+    assert_int_equal(sw_tcp_connector_start(loop, "127.0.0.1", port, 2000, NULL, on_outcome, &o, &c), SW_OK);
+    sw_tcp_connector_cancel(c);
+    for (int i = 0; i < 5; i++)
+        sw_loop_run_once(loop, 10);
+    assert_int_equal(o.calls, 0);
+    /* Wait for the slow lookup threads above to finish before the test ends. */
+    for (int i = 0; i < 500 && atomic_load(&lookups_running) > 0; i++)
+        usleep(10000);
+    sw_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_cancelled_lookup_cleans_up),
         cmocka_unit_test(test_refused_address_falls_through_to_the_next),
         cmocka_unit_test(test_blocking_connect),
+        cmocka_unit_test(test_connector_on_the_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,7 @@ static void test_capture_replay_any_buffer(void **state)
                 uint8_t buf[1024];
                 size_t k = 0;
                 int64_t ts = 0;
-                assert_int_equal(sw_source_read(&src, buf, caps[c], &k, &ts, -1), SW_OK);
+                assert_int_equal(sw_source_read(&src, buf, caps[c], &k, &ts), SW_OK);
                 assert_true(k > 0 && k <= caps[c] && got + k <= steps[i].len);
                 assert_memory_equal(buf, steps[i].data + got, k);
                 assert_int_equal(ts, steps[i].ts);
@@ -103,7 +103,7 @@ static void test_capture_replay_any_buffer(void **state)
         size_t k;
         int64_t ts;
         uint8_t buf[8];
-        assert_int_equal(sw_source_read(&src, buf, sizeof buf, &k, &ts, -1), SW_ERR_EOF);
+        assert_int_equal(sw_source_read(&src, buf, sizeof buf, &k, &ts), SW_ERR_EOF);
         assert_true(sw_source_progress(&src) > 0.999);
         sw_source_close(&src);
     }
@@ -133,7 +133,7 @@ static void test_truncated_capture(void **state)
         uint8_t buf[1024];
         size_t k = 0;
         int64_t ts;
-        e = sw_source_read(&src, buf, sizeof buf, &k, &ts, -1);
+        e = sw_source_read(&src, buf, sizeof buf, &k, &ts);
         total += k;
     } while (e == SW_OK);
     assert_int_equal(e, SW_ERR_TRUNCATED);
@@ -162,7 +162,7 @@ static void test_raw_file(void **state)
     size_t got = 0, k;
     int64_t ts;
     sw_err e;
-    while ((e = sw_source_read(&src, back + got, sizeof back - got, &k, &ts, -1)) == SW_OK) {
+    while ((e = sw_source_read(&src, back + got, sizeof back - got, &k, &ts)) == SW_OK) {
         assert_true(k <= 1024);
         got += k;
     }

@@ -17,6 +17,7 @@
 
 #include "daemon/daemon.h"
 #include "web/http.h"
+#include "web/metrics.h"
 #include "web/sink_http.h"
 #include "sunwire/loop.h"
 #include "io/net.h"
@@ -603,6 +604,42 @@ static void test_sink(void **state)
     assert_int_equal(sw_http_sink_attach_history_db(&foreign, "x.db"), SW_ERR_INVALID_ARGUMENT);
 }
 
+/* The Prometheus output: the route on the [http] server when there is one, else a server of its own. */
+static void test_metrics(void **state)
+{
+    server *s = *state;
+    sw_model *model = sw_model_new(NULL);
+    sw_prometheus_config c;
+    sw_prometheus_config_defaults(&c);
+    c.port = 0;
+    sw_sink own;
+    assert_int_equal(sw_metrics_start(s->loop, model, &c, NULL, &own), SW_OK);
+    server s2 = { .loop = s->loop, .port = sw_metrics_port(&own) };
+    assert_int_not_equal(s2.port, 0);
+    char *r = request(&s2, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    assert_non_null(strstr(r, "Content-Type: " SW_PROMETHEUS_CONTENT_TYPE));
+    assert_non_null(strstr(r, "\r\n\r\n# HELP sunwire_build_info "));
+    free(r);
+    own.ops->close(own.self); /* stops the own server */
+
+    /* On a shared server: the route only, at the configured path; no port of its own. */
+    snprintf(c.path, sizeof c.path, "/prom");
+    sw_sink shared;
+    assert_int_equal(sw_metrics_start(s->loop, model, &c, s->srv, &shared), SW_OK);
+    assert_int_equal(sw_metrics_port(&shared), 0);
+    r = request(s, "GET /prom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    assert_non_null(strstr(r, "sunwire_model_updated_timestamp_seconds"));
+    free(r);
+    shared.ops->close(shared.self);
+    /* The route reads the model, not the closed output: it still answers. */
+    r = request(s, "GET /prom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_int_equal(status_of(r), 200);
+    free(r);
+    sw_model_free(model);
+}
+
 int main(void)
 {
 #if !SUNWIRE_HAVE_MHD
@@ -622,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sse_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_refused, setup, teardown),
         cmocka_unit_test(test_sink),
+        cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
