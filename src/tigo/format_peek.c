@@ -486,7 +486,7 @@ static sw_err star_line(sw_tigo_format *f, const sw_tigo_transport_event *ev, bo
 {
     txt t = { buf, cap, 0, cap == 0 };
     sw_json j;
-    if (ev->kind == SW_TIGO_EV_STAR_REQUEST) {
+    if (ev->kind == SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST) {
         const sw_tigo_star_request *r = &ev->u.star_request;
         if (!json) {
             t_prefix(&t, f, time_ns);
@@ -550,15 +550,15 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         buf[0] = '\0';
 
     switch (ev->kind) {
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         return pv_packet_line(f, ev, json, time_ns, buf, cap, len_out);
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         return command_line(f, ev, json, time_ns, buf, cap, len_out);
-    case SW_TIGO_EV_STAR_REQUEST:
-    case SW_TIGO_EV_STAR_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE:
         return star_line(f, ev, json, time_ns, buf, cap, len_out);
 
-    case SW_TIGO_EV_RECEIVE_RESPONSE: {
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE: {
         const sw_tigo_receive_response *r = &ev->u.receive_response.response;
         if (!slot_block_changed(a, ev->gateway_id, r->slot_counter))
             return SW_ERR_NOT_FOUND;
@@ -581,7 +581,7 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         j_key_uint(&j, "status", r->status);
         return j_finish(&j, len_out);
     }
-    case SW_TIGO_EV_ENUMERATION_STARTED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "enumeration started at gateway address 0x%04X", ev->gateway_id);
@@ -590,7 +590,7 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         j_begin(&j, f, time_ns, "enumeration_started", buf, cap);
         j_key_uint(&j, "gateway", ev->gateway_id);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_GATEWAY_IDENTITY:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY:
         if (!json) {
             t_prefix(&t, f, time_ns);
             sw_tigo_addr_format(ev->u.identity.long_address, b);
@@ -602,7 +602,7 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         j_key_uint(&j, "gateway", ev->gateway_id);
         j_key_addr(&j, ev->u.identity.long_address);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_GATEWAY_VERSION:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "gateway 0x%04X version ", ev->gateway_id);
@@ -614,7 +614,7 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         sw_json_key(&j, "version");
         sw_json_bytes_as_string(&j, (const uint8_t *)ev->u.version.text, ev->u.version.len);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_ENUMERATION_ENDED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "gateway 0x%04X enumeration ended", ev->gateway_id);
@@ -623,9 +623,9 @@ sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_
         j_begin(&j, f, time_ns, "enumeration_ended", buf, cap);
         j_key_uint(&j, "gateway", ev->gateway_id);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_UNHANDLED_FRAME:
-    case SW_TIGO_EV_INVALID_FRAME: {
-        bool invalid = ev->kind == SW_TIGO_EV_INVALID_FRAME;
+    case SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME:
+    case SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME: {
+        bool invalid = ev->kind == SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME;
         const sw_tigo_frame *fr = ev->frame;
         if (!fr)
             return SW_ERR_NOT_FOUND;

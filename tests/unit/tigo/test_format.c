@@ -596,7 +596,7 @@ static void test_activity_node_table(void **state)
     char line[SW_TIGO_LINE_MAX];
     sw_tigo_transport_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_ENUMERATION_ENDED;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED;
     ev.gateway_id = 0x1201;
     assert_int_equal(sw_tigo_format_activity(&as->a_text, as->f, &ev, false, 1724508994000000000LL, line, sizeof line,
                                           NULL), SW_OK);
@@ -622,7 +622,7 @@ static void test_activity_other_kinds(void **state)
     size_t tn;
     uint8_t *topo = tu_hex("000200580001000204C05B40009A57BB9F01E9E1089527", &tn);
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_PV_PACKET;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_PV_PACKET;
     ev.gateway_id = 0x1201;
     ev.frame = &fr;
     ev.u.pv_packet.packet = (sw_tigo_pv_packet){ 0x09, 0x58, 0x0002, 0x12, (uint8_t)tn, topo };
@@ -634,7 +634,7 @@ static void test_activity_other_kinds(void **state)
     size_t sn;
     uint8_t *sreq = tu_hex("003D5E303054657374730D", &sn);
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_COMMAND_EXECUTED;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED;
     ev.gateway_id = 0x1201;
     ev.frame = &fr;
     ev.u.command.request = (sw_tigo_command_request){ { 0 }, 0x06, 0x66, sreq, sn };
@@ -656,14 +656,14 @@ static void test_activity_other_kinds(void **state)
                          0x00, 0x01, 0, 0, 0, 0, 0x50, 0x54, 0x10, 0x33, 0xB0, 0x06, 0x30, 0x82, 0xFF, 0x40, 0x00, 0x9B };
     sw_tigo_frame sfr = { 0x9201, 0x0043, star, sizeof star };
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_STAR_RESPONSE;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE;
     ev.gateway_id = 0x1201;
     ev.frame = &sfr;
     assert_int_equal(sw_tigo_star_response_decode(star, sizeof star, &ev.u.star_response), SW_OK);
     on_event(NULL, &ev, as);
     /* An invalid frame names its error. */
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_INVALID_FRAME;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME;
     ev.gateway_id = 0x1202;
     sw_tigo_frame bad = { 0x9202, 0x0149, payload, 1 };
     ev.frame = &bad;
@@ -671,7 +671,7 @@ static void test_activity_other_kinds(void **state)
     on_event(NULL, &ev, as);
     /* Plain requests print nothing. */
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_PING_REQUEST;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_PING_REQUEST;
     ev.frame = &fr;
     on_event(NULL, &ev, as);
 
