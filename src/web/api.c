@@ -515,7 +515,7 @@ static int bad_request(sw_http_response *resp, const char *msg)
     return 0;
 }
 
-static int reply_json(sw_http_response *resp, sw_web_json_fill fill, void *ctx)
+static int reply_json(sw_http_response *resp, sw_web_json_fill_cb fill, void *ctx)
 {
     size_t len = 0;
     char *body = sw_web_json_alloc(fill, ctx, &len);
