@@ -79,8 +79,9 @@ typedef struct bucket_acc {
     size_t n;
 } bucket_acc;
 
-static int bucket_row(void *user, const sw_history_cell *cells, size_t n)
+static int bucket_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     bucket_acc *b = user;
     double w;
     if (n <= b->col || cells[0].type != SW_HISTORY_INT || !cell_number(&cells[b->col], &w))
@@ -140,8 +141,9 @@ typedef struct max_acc {
     double max;
 } max_acc;
 
-static int max_row(void *user, const sw_history_cell *cells, size_t n)
+static int max_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     max_acc *m = user;
     double v;
     if (n > m->col && cell_number(&cells[m->col], &v) && (!m->any || v > m->max)) {
