@@ -16,7 +16,7 @@
 #include <sunwire/tigo.h>
 
 typedef struct out {
-    sw_tigo_fmt fmt;   /* number and time texts, cached */
+    sw_tigo_format fmt;   /* number and time texts, cached */
     char line[1 << 17];
 } out;
 
@@ -26,9 +26,9 @@ static int on_event(sw_tigo_observer *obs, const sw_tigo_observer_event *ev, voi
     size_t len = 0;
     sw_err e = SW_ERR_NOT_FOUND;
     if (ev->kind == SW_TIGO_OBSERVER_POWER_REPORT)
-        e = sw_tigo_fmt_power_fork(&o->fmt, &ev->u.power, o->line, sizeof o->line, &len);
+        e = sw_tigo_format_power_fork(&o->fmt, &ev->u.power, o->line, sizeof o->line, &len);
     else if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE)
-        e = sw_tigo_fmt_infrastructure(sw_tigo_observer_state(obs), o->line, sizeof o->line, &len);
+        e = sw_tigo_format_infrastructure(sw_tigo_observer_state(obs), o->line, sizeof o->line, &len);
     if (e == SW_OK)
         printf("%.*s\n", (int)len, o->line);
     return 0;
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     static uint8_t block[1 << 16], chunk[1 << 16];
     if (!obs || !o)
         return 1;
-    sw_tigo_fmt_init(&o->fmt, 0);
+    sw_tigo_format_init(&o->fmt, 0);
     sw_tigo_observer_init(obs, SW_TIGO_OBSERVER_REFERENCE, on_event, o); /* taptap 0.2.0's behaviour */
     sw_pcapng_reader reader;
     sw_pcapng_reader_init(&reader, block, sizeof block);

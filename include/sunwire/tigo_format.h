@@ -44,11 +44,11 @@ typedef struct sw_tigo_num_text {
     uint8_t len;
 } sw_tigo_num_text;
 
-typedef struct sw_tigo_fmt {
+typedef struct sw_tigo_format {
     int32_t utc_offset_s; /* zone of the timestamps; change it at will */
     /* Which texts exist yet: each is made the first time its value occurs,
      * so a process only ever touches the few pages of values its panels
-     * report (use the sw_tigo_fmt_* accessors, not the arrays). */
+     * report (use the sw_tigo_format_* accessors, not the arrays). */
     uint64_t num_have[4][64];
     uint64_t duty_have[4];
     sw_tigo_num_text voltage_in[4096];  /* raw / 20 */
@@ -67,56 +67,56 @@ typedef struct sw_tigo_fmt {
     uint8_t ts_len;
     char ts_zone[24]; /* "Z" or "+HH:MM" */
     uint8_t ts_zone_len;
-} sw_tigo_fmt;
+} sw_tigo_format;
 
-SW_API void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s);
+SW_API void sw_tigo_format_init(sw_tigo_format *f, int32_t utc_offset_s);
 
 /* The cached texts of a report's values (made on first use). */
 enum { SW_TIGO_NUM_VOLTAGE_IN, SW_TIGO_NUM_VOLTAGE_OUT, SW_TIGO_NUM_CURRENT, SW_TIGO_NUM_TEMPERATURE };
-SW_API const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw);
-SW_API const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw);
+SW_API const sw_tigo_num_text *sw_tigo_format_num_make(sw_tigo_format *f, unsigned which, unsigned raw);
+SW_API const char *sw_tigo_format_duty_make(sw_tigo_format *f, unsigned raw);
 /* `which` is one of SW_TIGO_NUM_*, `raw` the 12-bit field (masked here). */
-static inline const sw_tigo_num_text *sw_tigo_fmt_num(sw_tigo_fmt *f, unsigned which, unsigned raw)
+static inline const sw_tigo_num_text *sw_tigo_format_num(sw_tigo_format *f, unsigned which, unsigned raw)
 {
-    static const size_t off[4] = { offsetof(sw_tigo_fmt, voltage_in), offsetof(sw_tigo_fmt, voltage_out),
-                                   offsetof(sw_tigo_fmt, current), offsetof(sw_tigo_fmt, temperature) };
+    static const size_t off[4] = { offsetof(sw_tigo_format, voltage_in), offsetof(sw_tigo_format, voltage_out),
+                                   offsetof(sw_tigo_format, current), offsetof(sw_tigo_format, temperature) };
     raw &= 0xFFFu;
     which &= 3u;
     if (f->num_have[which][raw >> 6] >> (raw & 63u) & 1u)
         return (const sw_tigo_num_text *)(const void *)((const char *)f + off[which]) + raw;
-    return sw_tigo_fmt_num_make(f, which, raw);
+    return sw_tigo_format_num_make(f, which, raw);
 }
 /* Text of duty-cycle raw value 0..255; its length is f->duty_len[raw]. */
-static inline const char *sw_tigo_fmt_duty(sw_tigo_fmt *f, unsigned raw)
+static inline const char *sw_tigo_format_duty(sw_tigo_format *f, unsigned raw)
 {
     raw &= 0xFFu;
     if (f->duty_have[raw >> 6] >> (raw & 63u) & 1u)
         return f->duty[raw];
-    return sw_tigo_fmt_duty_make(f, raw);
+    return sw_tigo_format_duty_make(f, raw);
 }
 
 /* RFC 3339 exactly like sw_fmt_rfc3339, through the cache. Returns the length. */
-SW_API size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40]);
+SW_API size_t sw_tigo_format_timestamp(sw_tigo_format *f, int64_t unix_ns, char out[40]);
 
 /* ---- observe ------------------------------------------------------------------ */
 /* taptap 0.2.0: {"event_type":"power_report","gateway":..,"node":..,...} */
-SW_API sw_err sw_tigo_fmt_power_fork(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_format_power_fork(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                               size_t *len_out);
 /* taptap 0.1.1: {"gateway":{"id":..[,"address":[..]]},"node":{"id":..[,"address":[..],"barcode":".."]},...} */
-SW_API sw_err sw_tigo_fmt_power_upstream(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_format_power_upstream(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out);
 /*
  * sunwire's extended power report: the fork line's keys in the same order,
  * then "barcode" (when known) and "extra" (hex of firmware-4.x trailing
  * bytes, "" when none). Consumers of the fork format ignore unknown keys.
  */
-SW_API sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+SW_API sw_err sw_tigo_format_power_extended(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out);
 
 /* taptap 0.2.0 infrastructure_report of a state, keys in numeric order. */
-SW_API sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
+SW_API sw_err sw_tigo_format_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out);
 /* Upper bound of the infrastructure line's size (plus NUL). */
-SW_API size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
+SW_API size_t sw_tigo_format_infrastructure_max(const sw_tigo_state *s);
 
 /* ---- peek-frames ---------------------------------------------------------------- */
 #define SW_TIGO_NO_TIME INT64_MIN
@@ -131,8 +131,8 @@ SW_API size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s);
  *   time_ns is not SW_TIGO_NO_TIME. frame_type_name is taptap's name, or for
  *   types it does not name sunwire's label (see sw_tigo_frame_type_describe).
  */
-SW_API sw_err sw_tigo_fmt_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out);
-SW_API sw_err sw_tigo_fmt_frame_json(sw_tigo_fmt *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
+SW_API sw_err sw_tigo_format_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out);
+SW_API sw_err sw_tigo_format_frame_json(sw_tigo_format *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
                               size_t *len_out);
 
 /* ---- peek-activity -------------------------------------------------------------- */
@@ -156,7 +156,7 @@ SW_API void sw_tigo_activity_init(sw_tigo_activity *a);
  * plain requests, pings and receive responses whose slot block did not
  * change. See docs/tigo-observer.md for every kind and its fields.
  */
-SW_API sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json,
+SW_API sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_tigo_transport_event *ev, bool json,
                             int64_t time_ns, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus

@@ -122,28 +122,28 @@ SW_API sw_err sw_tigo_assign_gateway_id_decode(const uint8_t *p, size_t n, sw_ti
 
 /* ---- events ------------------------------------------------------------------ */
 typedef enum sw_tigo_transport_event_kind {
-    SW_TIGO_EV_RECEIVE_REQUEST = 1,  /* u.receive_request */
-    SW_TIGO_EV_RECEIVE_RESPONSE,     /* u.receive_response; its PV packets follow as events */
-    SW_TIGO_EV_PV_PACKET,            /* u.pv_packet, one per packet of the last response */
-    SW_TIGO_EV_COMMAND_REQUEST,      /* u.command_request (stored as pending) */
-    SW_TIGO_EV_COMMAND_EXECUTED,     /* u.command: a response matched its request */
-    SW_TIGO_EV_PING_REQUEST,
-    SW_TIGO_EV_PING_RESPONSE,
-    SW_TIGO_EV_ENUMERATION_STARTED,  /* u.enumeration_start */
-    SW_TIGO_EV_ENUMERATION_START_RESPONSE,
-    SW_TIGO_EV_ENUMERATION_REQUEST,
-    SW_TIGO_EV_GATEWAY_IDENTITY,     /* u.identity, from 0x0039 or 0x003B */
-    SW_TIGO_EV_ASSIGN_GATEWAY_ID_REQUEST, /* u.assign_gateway_id */
-    SW_TIGO_EV_ASSIGN_GATEWAY_ID_RESPONSE,
-    SW_TIGO_EV_IDENTIFY_REQUEST,
-    SW_TIGO_EV_VERSION_REQUEST,
-    SW_TIGO_EV_GATEWAY_VERSION,      /* u.version */
-    SW_TIGO_EV_ENUMERATION_END_REQUEST,
-    SW_TIGO_EV_ENUMERATION_ENDED,
-    SW_TIGO_EV_STAR_REQUEST,         /* u.star_request */
-    SW_TIGO_EV_STAR_RESPONSE,        /* u.star_response */
-    SW_TIGO_EV_UNHANDLED_FRAME,      /* a type this layer does not know (0x0010, ...) */
-    SW_TIGO_EV_INVALID_FRAME         /* a known type that failed validation: u.invalid */
+    SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST = 1,  /* u.receive_request */
+    SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE,     /* u.receive_response; its PV packets follow as events */
+    SW_TIGO_TRANSPORT_EVENT_PV_PACKET,            /* u.pv_packet, one per packet of the last response */
+    SW_TIGO_TRANSPORT_EVENT_COMMAND_REQUEST,      /* u.command_request (stored as pending) */
+    SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED,     /* u.command: a response matched its request */
+    SW_TIGO_TRANSPORT_EVENT_PING_REQUEST,
+    SW_TIGO_TRANSPORT_EVENT_PING_RESPONSE,
+    SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED,  /* u.enumeration_start */
+    SW_TIGO_TRANSPORT_EVENT_ENUMERATION_START_RESPONSE,
+    SW_TIGO_TRANSPORT_EVENT_ENUMERATION_REQUEST,
+    SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY,     /* u.identity, from 0x0039 or 0x003B */
+    SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_REQUEST, /* u.assign_gateway_id */
+    SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_RESPONSE,
+    SW_TIGO_TRANSPORT_EVENT_IDENTIFY_REQUEST,
+    SW_TIGO_TRANSPORT_EVENT_VERSION_REQUEST,
+    SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION,      /* u.version */
+    SW_TIGO_TRANSPORT_EVENT_ENUMERATION_END_REQUEST,
+    SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED,
+    SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST,         /* u.star_request */
+    SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE,        /* u.star_response */
+    SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME,      /* a type this layer does not know (0x0010, ...) */
+    SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME         /* a known type that failed validation: u.invalid */
 } sw_tigo_transport_event_kind;
 
 typedef struct sw_tigo_transport_event {
@@ -253,7 +253,7 @@ typedef struct sw_tigo_transport_counters {
 enum sw_tigo_transport_flags {
     /* taptap's status check: refuse receive responses unless status & 0xFFE0 == 0x00E0 */
     SW_TIGO_TRANSPORT_STRICT_STATUS = 1u << 0,
-    /* do not emit SW_TIGO_EV_PV_PACKET events (counters still move); can be
+    /* do not emit SW_TIGO_TRANSPORT_EVENT_PV_PACKET events (counters still move); can be
      * changed later with sw_tigo_transport_set_packet_events */
     SW_TIGO_TRANSPORT_NO_PACKET_EVENTS = 1u << 1
 };
@@ -298,7 +298,7 @@ SW_API void sw_tigo_transport_init(sw_tigo_transport *t, unsigned flags, sw_tigo
  */
 SW_API int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *frame);
 /*
- * Whether receive responses are followed by one SW_TIGO_EV_PV_PACKET event
+ * Whether receive responses are followed by one SW_TIGO_TRANSPORT_EVENT_PV_PACKET event
  * per packet (the default) or only counted (a consumer that walks
  * u.receive_response.response.packets itself saves the per-packet calls).
  * Takes effect from the next frame.

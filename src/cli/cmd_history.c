@@ -288,16 +288,18 @@ static void number_text(const sw_history_cell *c, char *out, size_t cap)
 }
 
 /* The time of the newest row a query sees (column 0 is the row's time). */
-static int newest_row(void *user, const sw_history_cell *cells, size_t n)
+static int newest_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     int64_t *newest = user;
     if (n > 0 && cells[0].i > *newest)
         *newest = cells[0].i;
     return 0;
 }
 
-static int emit_row(void *user, const sw_history_cell *cells, size_t n)
+static int emit_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     out_ctx *o = user;
     char tbuf[64];
     time_text(o, cells[0].type == SW_HISTORY_INT ? cells[0].i : 0, tbuf, sizeof tbuf);
@@ -324,7 +326,7 @@ static int emit_row(void *user, const sw_history_cell *cells, size_t n)
     if (need > o->cap) {
         char *b = realloc(o->buf, need);
         if (!b)
-            return 1;
+            return SW_ERR_NO_MEMORY; /* stops the walk; sw_history_select returns it */
         o->buf = b;
         o->cap = need;
     }
@@ -908,7 +910,8 @@ int sw_cli_history(int argc, char **argv)
     free(o.buf);
     int rc = 0;
     if (e != SW_OK) {
-        fprintf(stderr, PROG ": reading %s failed: %s\n", db, sw_history_errmsg(h));
+        fprintf(stderr, PROG ": reading %s failed: %s\n", db,
+                e == SW_ERR_NO_MEMORY ? sw_err_message(e) : sw_history_errmsg(h));
         rc = 1;
     }
     sw_history_close(h);

@@ -246,28 +246,28 @@ size_t tigo_taptap_activity_line(tigo_taptap_activity *a, const sw_tigo_transpor
     sb b = { out, cap, 0 };
     out[0] = '\0';
     switch (ev->kind) {
-    case SW_TIGO_EV_ENUMERATION_STARTED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED:
         put(&b, "enumeration started (at ");
         gateway(&b, ev->gateway_id);
         put(&b, ")");
         return b.len;
-    case SW_TIGO_EV_GATEWAY_IDENTITY:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY:
         put(&b, "gateway identity observed: ");
         gateway(&b, ev->gateway_id);
         put(&b, " = ");
         long_address(&b, ev->u.identity.long_address);
         return b.len;
-    case SW_TIGO_EV_GATEWAY_VERSION:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION:
         put(&b, "gateway version observed: ");
         gateway(&b, ev->gateway_id);
         put(&b, " = ");
         rust_str(&b, ev->u.version.text, ev->u.version.len);
         return b.len;
-    case SW_TIGO_EV_ENUMERATION_ENDED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED:
         put(&b, "enumeration ended: ");
         gateway(&b, ev->gateway_id);
         return b.len;
-    case SW_TIGO_EV_RECEIVE_RESPONSE: {
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE: {
         uint16_t sc = ev->u.receive_response.response.slot_counter;
         if (!slot_changed(a, ev->gateway_id, sc))
             return 0;
@@ -277,9 +277,9 @@ size_t tigo_taptap_activity_line(tigo_taptap_activity *a, const sw_tigo_transpor
         slot_counter(&b, sc);
         return b.len;
     }
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         return pv_packet(&b, ev->gateway_id, &ev->u.pv_packet.packet);
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         return command(&b, ev->gateway_id, &ev->u.command.request, &ev->u.command.response);
     default:
         return 0;

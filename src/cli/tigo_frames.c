@@ -25,7 +25,7 @@ typedef struct dec_table {
 typedef struct frames_ctx {
     tigo_cli *cli;
     sw_tigo_link_receiver rx;
-    sw_tigo_fmt fmt;
+    sw_tigo_format fmt;
     int64_t now_ns;
     int failed;
     dec_table dec;
@@ -106,13 +106,13 @@ static int on_frame(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *use
     size_t len = 0;
     sw_err e;
     if (c->cli->args->json) {
-        e = sw_tigo_fmt_frame_json(&c->fmt, f, c->now_ns, c->line, sizeof c->line, &len);
+        e = sw_tigo_format_frame_json(&c->fmt, f, c->now_ns, c->line, sizeof c->line, &len);
     } else if (c->cli->persona == SW_PERSONA_TAPTAP) {
         _Static_assert(sizeof c->line >= 100 + SW_TIGO_LINK_MAX_PAYLOAD * 5, "line too short for a frame");
         len = frame_text(&c->dec, f, c->line);
         e = SW_OK;
     } else {
-        e = sw_tigo_fmt_frame_text(f, c->line, sizeof c->line, &len);
+        e = sw_tigo_format_frame_text(f, c->line, sizeof c->line, &len);
     }
     if (e == SW_OK && tigo_emit_line(c->cli, c->line, len))
         c->failed = 1;
@@ -133,7 +133,7 @@ int tigo_cmd_peek_frames(tigo_cli *cli)
     if (!c)
         return 1;
     c->cli = cli;
-    sw_tigo_fmt_init(&c->fmt, 0);
+    sw_tigo_format_init(&c->fmt, 0);
     dec_table_init(&c->dec);
     sw_tigo_link_receiver_init(&c->rx, SW_TIGO_LINK_MODE_IMPROVED, on_frame, c);
     int rc = tigo_run(cli, frames_on_bytes, c);

@@ -32,7 +32,7 @@
 typedef struct observe_ctx {
     tigo_cli *cli;
     sw_tigo_observer obs; /* large: the context is heap-allocated */
-    sw_tigo_fmt fmt;
+    sw_tigo_format fmt;
     sw_tigo_activity activity;
     tigo_taptap_activity taptap_activity;
     bool upstream;
@@ -69,9 +69,9 @@ static int grow(char **buf, size_t *cap, size_t need)
 
 static void print_infrastructure(observe_ctx *c, const sw_tigo_state *s)
 {
-    size_t need = sw_tigo_fmt_infrastructure_max(s), len = 0;
+    size_t need = sw_tigo_format_infrastructure_max(s), len = 0;
     if (grow(&c->infra_buf, &c->infra_cap, need) != 0 ||
-        sw_tigo_fmt_infrastructure(s, c->infra_buf, c->infra_cap, &len) != SW_OK) {
+        sw_tigo_format_infrastructure(s, c->infra_buf, c->infra_cap, &len) != SW_OK) {
         SW_LOGE(c->cli->log_target, "cannot format the infrastructure report");
         return;
     }
@@ -147,8 +147,8 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
                 c->offset_valid = true;
             }
         }
-        e = c->upstream ? sw_tigo_fmt_power_upstream(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len)
-                        : sw_tigo_fmt_power_fork(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len);
+        e = c->upstream ? sw_tigo_format_power_upstream(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len)
+                        : sw_tigo_format_power_fork(&c->fmt, &ev->u.power, c->line, sizeof c->line, &len);
         if (e == SW_OK)
             tigo_emit_line(c->cli, c->line, len);
         break;
@@ -233,7 +233,7 @@ static observe_ctx *ctx_new(tigo_cli *cli, unsigned flags)
     }
     c->cli = cli;
     sw_tigo_observer_init(&c->obs, flags, on_event, c);
-    sw_tigo_fmt_init(&c->fmt, 0);
+    sw_tigo_format_init(&c->fmt, 0);
     sw_tigo_activity_init(&c->activity);
     tigo_taptap_activity_init(&c->taptap_activity);
     return c;
@@ -285,7 +285,7 @@ static int on_transport(sw_tigo_transport *t, const sw_tigo_transport_event *ev,
             SW_LOGI(c->cli->log_target, "%.*s", (int)len, c->line);
         return 0;
     }
-    sw_err e = sw_tigo_fmt_activity(&c->activity, &c->fmt, ev, c->json, c->now_ns, c->line, sizeof c->line, &len);
+    sw_err e = sw_tigo_format_activity(&c->activity, &c->fmt, ev, c->json, c->now_ns, c->line, sizeof c->line, &len);
     if (e != SW_OK)
         return 0;
     if (c->json)

@@ -138,8 +138,11 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
                 break;
             }
         }
-        if (row(user, cells, ncols) != 0)
+        int stop = row(h, cells, ncols, user);
+        if (stop != 0) {
+            result = (sw_err)stop;
             break;
+        }
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         result = SW_ERR_IO;

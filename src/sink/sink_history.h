@@ -98,8 +98,12 @@ typedef struct sw_history_query {
 
 /* Column names of a table's export, in order; *n gets the count. Column 0 is "ts_ns". */
 const char *const *sw_history_columns(sw_history_table t, size_t *n);
-/* Call row() for each matching row in time order; a non-zero return stops early. */
-typedef int (*sw_history_row_cb)(void *user, const sw_history_cell *cells, size_t n);
+/*
+ * Call row() for each matching row in time order. The callback gets the history, the
+ * row's cells, then the user pointer; a non-zero return stops the walk at once and
+ * sw_history_select returns that value.
+ */
+typedef int (*sw_history_row_cb)(sw_history *h, const sw_history_cell *cells, size_t n, void *user);
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user);
 
 /*

@@ -59,7 +59,7 @@ static void decimal_text(sw_tigo_num_text *t, int scaled, int digits)
     memcpy(t->s, b, n);
 }
 
-void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s)
+void sw_tigo_format_init(sw_tigo_format *f, int32_t utc_offset_s)
 {
     /* Only the small header is written: the texts are made on first use. */
     f->utc_offset_s = utc_offset_s;
@@ -68,7 +68,7 @@ void sw_tigo_fmt_init(sw_tigo_fmt *f, int32_t utc_offset_s)
     f->ts_valid = false;
 }
 
-const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, unsigned raw)
+const sw_tigo_num_text *sw_tigo_format_num_make(sw_tigo_format *f, unsigned which, unsigned raw)
 {
     raw &= 0xFFFu;
     sw_tigo_num_text *t;
@@ -94,7 +94,7 @@ const sw_tigo_num_text *sw_tigo_fmt_num_make(sw_tigo_fmt *f, unsigned which, uns
     return t;
 }
 
-const char *sw_tigo_fmt_duty_make(sw_tigo_fmt *f, unsigned raw)
+const char *sw_tigo_format_duty_make(sw_tigo_format *f, unsigned raw)
 {
     raw &= 0xFFu;
     char b[SW_DOUBLE_TEXT_MAX];
@@ -122,7 +122,7 @@ static void put_pair(char *p, uint32_t v) { memcpy(p, digit_pairs + 2 * v, 2); }
  * it, the time of day is written digit by digit and the zone pasted from the
  * cache.
  */
-static size_t ts_unchecked(sw_tigo_fmt *f, int64_t unix_ns, char *p)
+static size_t ts_unchecked(sw_tigo_format *f, int64_t unix_ns, char *p)
 {
     int64_t sec = unix_ns / 1000000000LL;
     int64_t rem = unix_ns % 1000000000LL;
@@ -194,7 +194,7 @@ static size_t ts_unchecked(sw_tigo_fmt *f, int64_t unix_ns, char *p)
     return (size_t)(o - p);
 }
 
-size_t sw_tigo_fmt_timestamp(sw_tigo_fmt *f, int64_t unix_ns, char out[40])
+size_t sw_tigo_format_timestamp(sw_tigo_format *f, int64_t unix_ns, char out[40])
 {
     char b[96];
     size_t n = ts_unchecked(f, unix_ns, b);
@@ -235,22 +235,22 @@ static char *w_num(char *p, const sw_tigo_num_text *t)
 }
 
 /* From "timestamp" to the last value, without the closing brace. */
-static char *w_measurements(char *p, sw_tigo_fmt *f, const sw_tigo_power_event *ev)
+static char *w_measurements(char *p, sw_tigo_format *f, const sw_tigo_power_event *ev)
 {
     const sw_tigo_power_report *r = ev->report;
     W_LIT(p, "\"timestamp\":\"");
     p += ts_unchecked(f, ev->timestamp_ns, p);
     W_LIT(p, "\",\"voltage_in\":");
-    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw));
+    p = w_num(p, sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw));
     W_LIT(p, ",\"voltage_out\":");
-    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw));
+    p = w_num(p, sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw));
     W_LIT(p, ",\"current\":");
-    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, r->current_raw));
+    p = w_num(p, sw_tigo_format_num(f, SW_TIGO_NUM_CURRENT, r->current_raw));
     W_LIT(p, ",\"dc_dc_duty_cycle\":");
-    memcpy(p, sw_tigo_fmt_duty(f, r->duty_cycle_raw), sizeof f->duty[0]);
+    memcpy(p, sw_tigo_format_duty(f, r->duty_cycle_raw), sizeof f->duty[0]);
     p += f->duty_len[r->duty_cycle_raw];
     W_LIT(p, ",\"temperature\":");
-    p = w_num(p, sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw));
+    p = w_num(p, sw_tigo_format_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw));
     W_LIT(p, ",\"rssi\":");
     return w_uint(p, r->rssi);
 }
@@ -280,7 +280,7 @@ static char *w_barcode(char *p, const uint8_t a[8])
 
 enum power_style { STYLE_FORK, STYLE_UPSTREAM, STYLE_EXTENDED };
 
-static size_t power_unchecked(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enum power_style style, char *buf)
+static size_t power_unchecked(sw_tigo_format *f, const sw_tigo_power_event *ev, enum power_style style, char *buf)
 {
     char *p = buf;
     if (style == STYLE_UPSTREAM) {
@@ -323,7 +323,7 @@ static size_t power_unchecked(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enu
     return (size_t)(p - buf);
 }
 
-static sw_err power_line(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enum power_style style, char *buf,
+static sw_err power_line(sw_tigo_format *f, const sw_tigo_power_event *ev, enum power_style style, char *buf,
                          size_t cap, size_t *len_out)
 {
     size_t n;
@@ -347,19 +347,19 @@ static sw_err power_line(sw_tigo_fmt *f, const sw_tigo_power_event *ev, enum pow
     return SW_OK;
 }
 
-sw_err sw_tigo_fmt_power_fork(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+sw_err sw_tigo_format_power_fork(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                               size_t *len_out)
 {
     return power_line(f, ev, STYLE_FORK, buf, cap, len_out);
 }
 
-sw_err sw_tigo_fmt_power_upstream(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+sw_err sw_tigo_format_power_upstream(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out)
 {
     return power_line(f, ev, STYLE_UPSTREAM, buf, cap, len_out);
 }
 
-sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
+sw_err sw_tigo_format_power_extended(sw_tigo_format *f, const sw_tigo_power_event *ev, char *buf, size_t cap,
                                   size_t *len_out)
 {
     return power_line(f, ev, STYLE_EXTENDED, buf, cap, len_out);
@@ -367,14 +367,14 @@ sw_err sw_tigo_fmt_power_extended(sw_tigo_fmt *f, const sw_tigo_power_event *ev,
 
 /* ---- infrastructure report ------------------------------------------------------- */
 
-size_t sw_tigo_fmt_infrastructure_max(const sw_tigo_state *s)
+size_t sw_tigo_format_infrastructure_max(const sw_tigo_state *s)
 {
     /* A gateway: key, colon-hex address, version escaped at worst 6x. A node:
      * key, address and barcode, well under 100 bytes. */
     return 128 + (size_t)s->n_gateways * (64 + 6 * SW_TIGO_VERSION_MAX + 32) + (size_t)s->n_nodes * 100;
 }
 
-sw_err sw_tigo_fmt_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out)
+sw_err sw_tigo_format_infrastructure(const sw_tigo_state *s, char *buf, size_t cap, size_t *len_out)
 {
     sw_json j;
     char key[8], text[SW_TIGO_BARCODE_MAX];

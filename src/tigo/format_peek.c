@@ -142,13 +142,13 @@ static void j_key_addr(sw_json *j, const uint8_t a[8])
     j_key_str(j, "barcode", b);
 }
 
-static void j_begin(sw_json *j, sw_tigo_fmt *f, int64_t time_ns, const char *kind, char *buf, size_t cap)
+static void j_begin(sw_json *j, sw_tigo_format *f, int64_t time_ns, const char *kind, char *buf, size_t cap)
 {
     sw_json_init(j, buf, cap);
     sw_json_object_begin(j);
     if (time_ns != SW_TIGO_NO_TIME && f) {
         char ts[40];
-        size_t n = sw_tigo_fmt_timestamp(f, time_ns, ts);
+        size_t n = sw_tigo_format_timestamp(f, time_ns, ts);
         sw_json_key(j, "timestamp");
         sw_json_string_n(j, ts, n);
     }
@@ -173,7 +173,7 @@ static sw_err j_finish(sw_json *j, size_t *len_out)
 
 /* ---- peek-frames ----------------------------------------------------------------------- */
 
-sw_err sw_tigo_fmt_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out)
+sw_err sw_tigo_format_frame_text(const sw_tigo_frame *fr, char *buf, size_t cap, size_t *len_out)
 {
     txt t = { buf, cap, 0, cap == 0 };
     t_fmt(&t, "%s 0x%04X %s (0x%04X) [%zu]", sw_tigo_addr_is_from_gateway(fr->address) ? "<-" : "->",
@@ -193,7 +193,7 @@ static void j_frame_head(sw_json *j, const sw_tigo_frame *fr)
     j_key_str(j, "frame_type_name", sw_tigo_frame_type_describe(fr->type));
 }
 
-sw_err sw_tigo_fmt_frame_json(sw_tigo_fmt *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
+sw_err sw_tigo_format_frame_json(sw_tigo_format *f, const sw_tigo_frame *fr, int64_t time_ns, char *buf, size_t cap,
                               size_t *len_out)
 {
     sw_json j;
@@ -238,28 +238,28 @@ static void t_packet_type(txt *t, uint8_t type)
         t_fmt(t, "PACKET_0x%02X", type);
 }
 
-static void t_prefix(txt *t, sw_tigo_fmt *f, int64_t time_ns)
+static void t_prefix(txt *t, sw_tigo_format *f, int64_t time_ns)
 {
     if (time_ns != SW_TIGO_NO_TIME && f) {
         char ts[40];
-        size_t n = sw_tigo_fmt_timestamp(f, time_ns, ts);
+        size_t n = sw_tigo_format_timestamp(f, time_ns, ts);
         t_put(t, ts, n);
         t_put(t, " ", 1);
     }
 }
 
 /* Physical values of a report through the number cache (exact reference text). */
-static void power_numbers(sw_tigo_fmt *f, const sw_tigo_power_report *r, const sw_tigo_num_text **vin,
+static void power_numbers(sw_tigo_format *f, const sw_tigo_power_report *r, const sw_tigo_num_text **vin,
                           const sw_tigo_num_text **vout, const sw_tigo_num_text **cur, const sw_tigo_num_text **temp)
 {
-    *vin = sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw);
-    *vout = sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw);
-    *cur = sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, r->current_raw);
-    *temp = sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw);
-    (void)sw_tigo_fmt_duty(f, r->duty_cycle_raw);
+    *vin = sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_IN, r->voltage_in_raw);
+    *vout = sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_OUT, r->voltage_out_raw);
+    *cur = sw_tigo_format_num(f, SW_TIGO_NUM_CURRENT, r->current_raw);
+    *temp = sw_tigo_format_num(f, SW_TIGO_NUM_TEMPERATURE, r->temperature_raw);
+    (void)sw_tigo_format_duty(f, r->duty_cycle_raw);
 }
 
-static sw_err pv_packet_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns,
+static sw_err pv_packet_line(sw_tigo_format *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns,
                              char *buf, size_t cap, size_t *len_out)
 {
     const sw_tigo_pv_packet *p = &ev->u.pv_packet.packet;
@@ -376,7 +376,7 @@ static sw_err pv_packet_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, 
     return j_finish(&j, len_out);
 }
 
-static sw_err command_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns,
+static sw_err command_line(sw_tigo_format *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns,
                            char *buf, size_t cap, size_t *len_out)
 {
     const sw_tigo_command_request *rq = &ev->u.command.request;
@@ -481,12 +481,12 @@ static sw_err command_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bo
     return j_finish(&j, len_out);
 }
 
-static sw_err star_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns, char *buf,
+static sw_err star_line(sw_tigo_format *f, const sw_tigo_transport_event *ev, bool json, int64_t time_ns, char *buf,
                         size_t cap, size_t *len_out)
 {
     txt t = { buf, cap, 0, cap == 0 };
     sw_json j;
-    if (ev->kind == SW_TIGO_EV_STAR_REQUEST) {
+    if (ev->kind == SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST) {
         const sw_tigo_star_request *r = &ev->u.star_request;
         if (!json) {
             t_prefix(&t, f, time_ns);
@@ -538,7 +538,7 @@ static sw_err star_line(sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool 
     return j_finish(&j, len_out);
 }
 
-sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_transport_event *ev, bool json,
+sw_err sw_tigo_format_activity(sw_tigo_activity *a, sw_tigo_format *f, const sw_tigo_transport_event *ev, bool json,
                             int64_t time_ns, char *buf, size_t cap, size_t *len_out)
 {
     txt t = { buf, cap, 0, cap == 0 };
@@ -550,15 +550,15 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         buf[0] = '\0';
 
     switch (ev->kind) {
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         return pv_packet_line(f, ev, json, time_ns, buf, cap, len_out);
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         return command_line(f, ev, json, time_ns, buf, cap, len_out);
-    case SW_TIGO_EV_STAR_REQUEST:
-    case SW_TIGO_EV_STAR_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE:
         return star_line(f, ev, json, time_ns, buf, cap, len_out);
 
-    case SW_TIGO_EV_RECEIVE_RESPONSE: {
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE: {
         const sw_tigo_receive_response *r = &ev->u.receive_response.response;
         if (!slot_block_changed(a, ev->gateway_id, r->slot_counter))
             return SW_ERR_NOT_FOUND;
@@ -581,7 +581,7 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         j_key_uint(&j, "status", r->status);
         return j_finish(&j, len_out);
     }
-    case SW_TIGO_EV_ENUMERATION_STARTED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "enumeration started at gateway address 0x%04X", ev->gateway_id);
@@ -590,7 +590,7 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         j_begin(&j, f, time_ns, "enumeration_started", buf, cap);
         j_key_uint(&j, "gateway", ev->gateway_id);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_GATEWAY_IDENTITY:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY:
         if (!json) {
             t_prefix(&t, f, time_ns);
             sw_tigo_addr_format(ev->u.identity.long_address, b);
@@ -602,7 +602,7 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         j_key_uint(&j, "gateway", ev->gateway_id);
         j_key_addr(&j, ev->u.identity.long_address);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_GATEWAY_VERSION:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "gateway 0x%04X version ", ev->gateway_id);
@@ -614,7 +614,7 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         sw_json_key(&j, "version");
         sw_json_bytes_as_string(&j, (const uint8_t *)ev->u.version.text, ev->u.version.len);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_ENUMERATION_ENDED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED:
         if (!json) {
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "gateway 0x%04X enumeration ended", ev->gateway_id);
@@ -623,9 +623,9 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
         j_begin(&j, f, time_ns, "enumeration_ended", buf, cap);
         j_key_uint(&j, "gateway", ev->gateway_id);
         return j_finish(&j, len_out);
-    case SW_TIGO_EV_UNHANDLED_FRAME:
-    case SW_TIGO_EV_INVALID_FRAME: {
-        bool invalid = ev->kind == SW_TIGO_EV_INVALID_FRAME;
+    case SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME:
+    case SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME: {
+        bool invalid = ev->kind == SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME;
         const sw_tigo_frame *fr = ev->frame;
         if (!fr)
             return SW_ERR_NOT_FOUND;
@@ -633,7 +633,7 @@ sw_err sw_tigo_fmt_activity(sw_tigo_activity *a, sw_tigo_fmt *f, const sw_tigo_t
             t_prefix(&t, f, time_ns);
             t_fmt(&t, "%s frame: ", invalid ? "invalid" : "unhandled");
             size_t n;
-            if (sw_tigo_fmt_frame_text(fr, buf + t.len, cap - t.len, &n) != SW_OK)
+            if (sw_tigo_format_frame_text(fr, buf + t.len, cap - t.len, &n) != SW_OK)
                 t.overflow = true;
             else
                 t.len += n;

@@ -73,28 +73,28 @@ const char *sw_tigo_packet_type_name(uint8_t type)
 const char *sw_tigo_transport_event_kind_name(sw_tigo_transport_event_kind kind)
 {
     switch (kind) {
-    case SW_TIGO_EV_RECEIVE_REQUEST: return "receive_request";
-    case SW_TIGO_EV_RECEIVE_RESPONSE: return "receive_response";
-    case SW_TIGO_EV_PV_PACKET: return "pv_packet";
-    case SW_TIGO_EV_COMMAND_REQUEST: return "command_request";
-    case SW_TIGO_EV_COMMAND_EXECUTED: return "command_executed";
-    case SW_TIGO_EV_PING_REQUEST: return "ping_request";
-    case SW_TIGO_EV_PING_RESPONSE: return "ping_response";
-    case SW_TIGO_EV_ENUMERATION_STARTED: return "enumeration_started";
-    case SW_TIGO_EV_ENUMERATION_START_RESPONSE: return "enumeration_start_response";
-    case SW_TIGO_EV_ENUMERATION_REQUEST: return "enumeration_request";
-    case SW_TIGO_EV_GATEWAY_IDENTITY: return "gateway_identity_observed";
-    case SW_TIGO_EV_ASSIGN_GATEWAY_ID_REQUEST: return "assign_gateway_id_request";
-    case SW_TIGO_EV_ASSIGN_GATEWAY_ID_RESPONSE: return "assign_gateway_id_response";
-    case SW_TIGO_EV_IDENTIFY_REQUEST: return "identify_request";
-    case SW_TIGO_EV_VERSION_REQUEST: return "version_request";
-    case SW_TIGO_EV_GATEWAY_VERSION: return "gateway_version_observed";
-    case SW_TIGO_EV_ENUMERATION_END_REQUEST: return "enumeration_end_request";
-    case SW_TIGO_EV_ENUMERATION_ENDED: return "enumeration_ended";
-    case SW_TIGO_EV_STAR_REQUEST: return "star_request";
-    case SW_TIGO_EV_STAR_RESPONSE: return "star_response";
-    case SW_TIGO_EV_UNHANDLED_FRAME: return "unhandled_frame";
-    case SW_TIGO_EV_INVALID_FRAME: return "invalid_frame";
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST: return "receive_request";
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE: return "receive_response";
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET: return "pv_packet";
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_REQUEST: return "command_request";
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED: return "command_executed";
+    case SW_TIGO_TRANSPORT_EVENT_PING_REQUEST: return "ping_request";
+    case SW_TIGO_TRANSPORT_EVENT_PING_RESPONSE: return "ping_response";
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED: return "enumeration_started";
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_START_RESPONSE: return "enumeration_start_response";
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_REQUEST: return "enumeration_request";
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY: return "gateway_identity_observed";
+    case SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_REQUEST: return "assign_gateway_id_request";
+    case SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_RESPONSE: return "assign_gateway_id_response";
+    case SW_TIGO_TRANSPORT_EVENT_IDENTIFY_REQUEST: return "identify_request";
+    case SW_TIGO_TRANSPORT_EVENT_VERSION_REQUEST: return "version_request";
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION: return "gateway_version_observed";
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_END_REQUEST: return "enumeration_end_request";
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED: return "enumeration_ended";
+    case SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST: return "star_request";
+    case SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE: return "star_response";
+    case SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME: return "unhandled_frame";
+    case SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME: return "invalid_frame";
     }
     return "unknown";
 }

@@ -382,42 +382,42 @@ static int on_transport_event(sw_tigo_transport *t, const sw_tigo_transport_even
             return o->run.stop;
     }
     uint16_t gw = ev->gateway_id;
-    if (ev->kind != SW_TIGO_EV_PV_PACKET)
+    if (ev->kind != SW_TIGO_TRANSPORT_EVENT_PV_PACKET)
         o->run.resp_open = false;
     switch (ev->kind) {
-    case SW_TIGO_EV_RECEIVE_REQUEST: {
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST: {
         sw_tigo_observer_gateway *g = gw_get(o, gw);
         g->has_capture = true;
         g->capture_ns = o->run.now_ns;
         break;
     }
-    case SW_TIGO_EV_RECEIVE_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE:
         on_receive_response(o, gw, &ev->u.receive_response.response);
         if (!sw_tigo_transport_packet_events(t))
             on_packets(o, gw, &ev->u.receive_response.response);
         break;
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         on_pv_packet(o, gw, &ev->u.pv_packet.packet);
         break;
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         if (!(o->run.flags & SW_TIGO_OBSERVER_IGNORE_NODE_TABLES) &&
             ev->u.command.request.packet_type == SW_TIGO_PT_NODE_TABLE_REQUEST &&
             ev->u.command.response.packet_type == SW_TIGO_PT_NODE_TABLE_RESPONSE)
             on_node_table_page(o, gw, &ev->u.command.request, &ev->u.command.response);
         break;
-    case SW_TIGO_EV_GATEWAY_IDENTITY:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY:
         on_identity(o, gw, ev->u.identity.long_address);
         break;
-    case SW_TIGO_EV_GATEWAY_VERSION:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION:
         on_version(o, gw, ev->u.version.text, ev->u.version.len);
         break;
-    case SW_TIGO_EV_ENUMERATION_STARTED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED:
         /* Every start, repeated ones included, begins a fresh collection. */
         o->run.enumerating = true;
         o->run.enumeration_id = gw;
         o->run.n_enum = 0;
         break;
-    case SW_TIGO_EV_ENUMERATION_ENDED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED:
         on_enumeration_ended(o, gw);
         break;
     default:

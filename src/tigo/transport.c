@@ -268,7 +268,7 @@ static int emit(sw_tigo_transport *t, sw_tigo_transport_event *ev)
 
 static int emit_invalid(sw_tigo_transport *t, sw_tigo_transport_event *ev, sw_err e, size_t min_len)
 {
-    ev->kind = SW_TIGO_EV_INVALID_FRAME;
+    ev->kind = SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME;
     ev->u.invalid.error = e;
     ev->u.invalid.min_len = min_len;
     return emit(t, ev);
@@ -313,7 +313,7 @@ static int on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_
         c->status_low_bits_clear++;
     ev->u.receive_response.previous_packet_number = g->packet_number;
     g->packet_number = r->packet_number;
-    ev->kind = SW_TIGO_EV_RECEIVE_RESPONSE;
+    ev->kind = SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE;
     int stop = emit(t, ev);
     if (stop)
         return stop;
@@ -338,7 +338,7 @@ static int on_receive_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_
         c->receive_packets++;
         if (quiet)
             continue;
-        ev->kind = SW_TIGO_EV_PV_PACKET;
+        ev->kind = SW_TIGO_TRANSPORT_EVENT_PV_PACKET;
         ev->u.pv_packet.response_slot_counter = slot_counter;
         ev->u.pv_packet.response_packet_number = pn;
         ev->u.pv_packet.index = index++;
@@ -368,7 +368,7 @@ static int on_command_request(sw_tigo_transport *t, const sw_tigo_frame *f, sw_t
     g->has_last_sequence = true;
     g->last_sequence = req->sequence;
     pending_store(t, ev->gateway_id, req);
-    ev->kind = SW_TIGO_EV_COMMAND_REQUEST;
+    ev->kind = SW_TIGO_TRANSPORT_EVENT_COMMAND_REQUEST;
     ev->u.command_request.retransmitted = again;
     return emit(t, ev);
 }
@@ -397,7 +397,7 @@ static int on_command_response(sw_tigo_transport *t, const sw_tigo_frame *f, sw_
     req->data = p->data;
     req->data_len = p->data_len;
     p->used = false; /* data stays readable during the callback: nothing reuses the slot before it returns */
-    ev->kind = SW_TIGO_EV_COMMAND_EXECUTED;
+    ev->kind = SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED;
     return emit(t, ev);
 }
 
@@ -428,15 +428,15 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
             g->has_packet_number = true;
             g->packet_number = ev.u.receive_request.packet_number;
         }
-        return emit_simple(t, &ev, SW_TIGO_EV_RECEIVE_REQUEST, &c->receive_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST, &c->receive_requests);
     case SW_TIGO_FT_COMMAND_REQUEST:
         return on_command_request(t, f, &ev);
     case SW_TIGO_FT_COMMAND_RESPONSE:
         return on_command_response(t, f, &ev);
     case SW_TIGO_FT_PING_REQUEST:
-        return emit_simple(t, &ev, SW_TIGO_EV_PING_REQUEST, &c->ping_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_PING_REQUEST, &c->ping_requests);
     case SW_TIGO_FT_PING_RESPONSE:
-        return emit_simple(t, &ev, SW_TIGO_EV_PING_RESPONSE, &c->ping_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_PING_RESPONSE, &c->ping_responses);
     case SW_TIGO_FT_ENUMERATION_START_REQUEST:
         e = f->address != 0 ? SW_ERR_TIGO_BAD_ADDRESS
                             : sw_tigo_enumeration_start_decode(f->payload, f->payload_len,
@@ -449,11 +449,11 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
         }
         /* The interesting ID is the temporary one the gateways will answer at. */
         ev.gateway_id = ev.u.enumeration_start.enumeration_address;
-        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_STARTED, &c->enumeration_start_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED, &c->enumeration_start_requests);
     case SW_TIGO_FT_ENUMERATION_START_RESPONSE:
-        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_START_RESPONSE, &c->enumeration_start_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ENUMERATION_START_RESPONSE, &c->enumeration_start_responses);
     case SW_TIGO_FT_ENUMERATION_REQUEST:
-        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_REQUEST, &c->enumeration_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ENUMERATION_REQUEST, &c->enumeration_requests);
     case SW_TIGO_FT_ENUMERATION_RESPONSE:
     case SW_TIGO_FT_IDENTIFY_RESPONSE: {
         bool enumeration = f->type == SW_TIGO_FT_ENUMERATION_RESPONSE;
@@ -466,20 +466,20 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
                 c->invalid_identify_responses++;
             return emit_invalid(t, &ev, e, 0);
         }
-        return emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_IDENTITY,
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY,
                     enumeration ? &c->enumeration_responses : &c->identify_responses);
     }
     case SW_TIGO_FT_ASSIGN_GATEWAY_ID_REQUEST:
         /* Counted like the reference whatever its shape; the fields are a bonus. */
         if (sw_tigo_assign_gateway_id_decode(f->payload, f->payload_len, &ev.u.assign_gateway_id) != SW_OK)
             memset(&ev.u.assign_gateway_id, 0, sizeof ev.u.assign_gateway_id);
-        return emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_REQUEST, &c->assign_gateway_id_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_REQUEST, &c->assign_gateway_id_requests);
     case SW_TIGO_FT_ASSIGN_GATEWAY_ID_RESPONSE:
-        return emit_simple(t, &ev, SW_TIGO_EV_ASSIGN_GATEWAY_ID_RESPONSE, &c->assign_gateway_id_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ASSIGN_GATEWAY_ID_RESPONSE, &c->assign_gateway_id_responses);
     case SW_TIGO_FT_IDENTIFY_REQUEST:
-        return emit_simple(t, &ev, SW_TIGO_EV_IDENTIFY_REQUEST, &c->identify_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_IDENTIFY_REQUEST, &c->identify_requests);
     case SW_TIGO_FT_VERSION_REQUEST:
-        return emit_simple(t, &ev, SW_TIGO_EV_VERSION_REQUEST, &c->version_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_VERSION_REQUEST, &c->version_requests);
     case SW_TIGO_FT_VERSION_RESPONSE:
         if (!from_gw)
             e = SW_ERR_TIGO_WRONG_DIRECTION;
@@ -495,15 +495,15 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
         }
         ev.u.version.text = (const char *)f->payload;
         ev.u.version.len = f->payload_len;
-        return emit_simple(t, &ev, SW_TIGO_EV_GATEWAY_VERSION, &c->version_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION, &c->version_responses);
     case SW_TIGO_FT_ENUMERATION_END_REQUEST:
-        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_END_REQUEST, &c->enumeration_end_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ENUMERATION_END_REQUEST, &c->enumeration_end_requests);
     case SW_TIGO_FT_ENUMERATION_END_RESPONSE:
         if (!from_gw) {
             c->invalid_enumeration_end_responses++;
             return emit_invalid(t, &ev, SW_ERR_TIGO_WRONG_DIRECTION, 0);
         }
-        return emit_simple(t, &ev, SW_TIGO_EV_ENUMERATION_ENDED, &c->enumeration_end_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED, &c->enumeration_end_responses);
     case SW_TIGO_FT_STAR_REQUEST:
         e = from_gw ? SW_ERR_TIGO_WRONG_DIRECTION
                     : sw_tigo_star_request_decode(f->payload, f->payload_len, &ev.u.star_request);
@@ -511,7 +511,7 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
             c->invalid_star_frames++;
             return emit_invalid(t, &ev, e, 0);
         }
-        return emit_simple(t, &ev, SW_TIGO_EV_STAR_REQUEST, &c->star_requests);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST, &c->star_requests);
     case SW_TIGO_FT_STAR_RESPONSE:
         e = !from_gw ? SW_ERR_TIGO_WRONG_DIRECTION
                      : sw_tigo_star_response_decode(f->payload, f->payload_len, &ev.u.star_response);
@@ -519,10 +519,10 @@ int sw_tigo_transport_push(sw_tigo_transport *t, const sw_tigo_frame *f)
             c->invalid_star_frames++;
             return emit_invalid(t, &ev, e, 0);
         }
-        return emit_simple(t, &ev, SW_TIGO_EV_STAR_RESPONSE, &c->star_responses);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE, &c->star_responses);
     default:
         c->last_unhandled_frame_type = f->type;
-        return emit_simple(t, &ev, SW_TIGO_EV_UNHANDLED_FRAME, &c->unhandled_frame_type);
+        return emit_simple(t, &ev, SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME, &c->unhandled_frame_type);
     }
 }
 

@@ -395,13 +395,19 @@ static void fill_devices(sw_json *j, void *ctx)
 }
 
 /* ---- history ------------------------------------------------------------------ */
-static void emit_point(void *ctx, int64_t t_ns, double watts)
+static void add_point(fill_ctx *c, int64_t t_ns, double watts)
 {
-    fill_ctx *c = ctx;
     sw_json_array_begin(c->j);
     sw_json_int(c->j, floor_div(t_ns, 1000000));
     sw_json_double(c->j, watts);
     sw_json_array_end(c->j);
+}
+
+static int emit_point(const sw_http_history *history, int64_t t_ns, double watts, void *user)
+{
+    (void)history;
+    add_point(user, t_ns, watts);
+    return 0;
 }
 
 static void history_head(sw_json *j, const fill_ctx *c)
@@ -432,7 +438,7 @@ static void fill_day_memory(sw_json *j, void *ctx)
         int64_t start = sw_web_day_start_ns(c->api, c->day);
         for (int b = 0; b < SW_WEB_BUCKETS; b++)
             if (s->count[b])
-                emit_point(c, start + (int64_t)b * SW_WEB_BUCKET_S * NS_PER_S, s->sum[b] / s->count[b]);
+                add_point(c, start + (int64_t)b * SW_WEB_BUCKET_S * NS_PER_S, s->sum[b] / s->count[b]);
     }
     sw_json_array_end(j);
     sw_json_object_end(j);
@@ -454,18 +460,19 @@ static void fill_day_history(sw_json *j, void *ctx)
     sw_json_key(j, "points");
     sw_json_array_begin(j);
     const sw_http_history *hs = c->api->history;
-    h->err = hs->power_series(hs->user, c->kind, c->hist_key, sw_web_day_start_ns(c->api, c->day),
+    h->err = hs->power_series(hs, c->kind, c->hist_key, sw_web_day_start_ns(c->api, c->day),
                               sw_web_day_start_ns(c->api, c->day + 1), emit_point, c);
     sw_json_array_end(j);
     sw_json_object_end(j);
 }
 
-static void emit_day(void *ctx, int64_t day, double wh)
+static int emit_day(const sw_http_history *history, int64_t day, double wh, void *user)
 {
-    fill_ctx *c = ctx;
+    (void)history;
+    fill_ctx *c = user;
     /* Today comes from the live model; rows out of range or out of order are the store's bug, not the page's. */
     if (day < c->first_day || day >= c->last_day || day <= c->last_emitted_day)
-        return;
+        return 0;
     c->last_emitted_day = day;
     char d[16];
     day_text(day, d);
@@ -473,6 +480,7 @@ static void emit_day(void *ctx, int64_t day, double wh)
     sw_json_key(c->j, "day"); sw_json_string(c->j, d);
     sw_json_key(c->j, "wh"); sw_json_double(c->j, wh);
     sw_json_object_end(c->j);
+    return 0;
 }
 
 static void fill_daily(sw_json *j, void *ctx)
@@ -496,7 +504,7 @@ static void fill_daily(sw_json *j, void *ctx)
     h->err = SW_OK;
     const sw_http_history *hs = c->api->history;
     if (hs && hs->daily_energy)
-        h->err = hs->daily_energy(hs->user, c->kind, c->hist_key, c->first_day, c->last_day - 1, emit_day, c);
+        h->err = hs->daily_energy(hs, c->kind, c->hist_key, c->first_day, c->last_day - 1, emit_day, c);
     if (c->have_today) {
         day_text(c->last_day, d);
         sw_json_object_begin(j);
@@ -515,7 +523,7 @@ static int bad_request(sw_http_response *resp, const char *msg)
     return 0;
 }
 
-static int reply_json(sw_http_response *resp, sw_web_json_fill fill, void *ctx)
+static int reply_json(sw_http_response *resp, sw_web_json_fill_cb fill, void *ctx)
 {
     size_t len = 0;
     char *body = sw_web_json_alloc(fill, ctx, &len);

@@ -79,8 +79,9 @@ typedef struct bucket_acc {
     size_t n;
 } bucket_acc;
 
-static int bucket_row(void *user, const sw_history_cell *cells, size_t n)
+static int bucket_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     bucket_acc *b = user;
     double w;
     if (n <= b->col || cells[0].type != SW_HISTORY_INT || !cell_number(&cells[b->col], &w))
@@ -102,10 +103,10 @@ static const char *sql_name(sw_history_table t, const char *panel_member, const 
     return f && f->key.sql ? f->key.sql : "";
 }
 
-static sw_err db_power_series(void *user, const char *kind, const char *name, int64_t from_ns, int64_t to_ns,
-                              sw_http_point_cb emit, void *ctx)
+static sw_err db_power_series(const sw_http_history *history, const char *kind, const char *name, int64_t from_ns,
+                              int64_t to_ns, sw_http_point_cb emit, void *emit_user)
 {
-    history_db *d = user;
+    history_db *d = history->user;
     sw_err err = ensure_open(d);
     if (err != SW_OK)
         return err;
@@ -125,10 +126,10 @@ static sw_err db_power_series(void *user, const char *kind, const char *name, in
         return SW_ERR_NO_MEMORY;
     }
     err = sw_history_select(d->h, &q, bucket_row, &b);
-    if (err == SW_OK)
-        for (size_t i = 0; i < b.n; i++)
-            if (b.count[i])
-                emit(ctx, from_ns + (int64_t)i * SW_WEB_BUCKET_S * NS_PER_S, b.sum[i] / b.count[i]);
+    for (size_t i = 0; err == SW_OK && i < b.n; i++)
+        if (b.count[i])
+            err = (sw_err)emit(history, from_ns + (int64_t)i * SW_WEB_BUCKET_S * NS_PER_S, b.sum[i] / b.count[i],
+                               emit_user);
     free(b.sum);
     free(b.count);
     return err;
@@ -140,8 +141,9 @@ typedef struct max_acc {
     double max;
 } max_acc;
 
-static int max_row(void *user, const sw_history_cell *cells, size_t n)
+static int max_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     max_acc *m = user;
     double v;
     if (n > m->col && cell_number(&cells[m->col], &v) && (!m->any || v > m->max)) {
@@ -151,10 +153,10 @@ static int max_row(void *user, const sw_history_cell *cells, size_t n)
     return 0;
 }
 
-static sw_err db_daily_energy(void *user, const char *kind, const char *name, int64_t first_day, int64_t last_day,
-                              sw_http_day_cb emit, void *ctx)
+static sw_err db_daily_energy(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
+                              int64_t last_day, sw_http_day_cb emit, void *emit_user)
 {
-    history_db *d = user;
+    history_db *d = history->user;
     sw_err err = ensure_open(d);
     if (err != SW_OK)
         return err;
@@ -176,8 +178,9 @@ static sw_err db_daily_energy(void *user, const char *kind, const char *name, in
             if ((err = sw_history_select(d->h, &q, max_row, &m)) != SW_OK)
                 return err;
         }
-        if (m.any)
-            emit(ctx, day, m.max);
+        int stop = m.any ? emit(history, day, m.max, emit_user) : 0;
+        if (stop != 0)
+            return (sw_err)stop;
     }
     return SW_OK;
 }

@@ -744,7 +744,7 @@ sw_err sw_http_sse_route(sw_http_server *srv, const char *path)
     return SW_OK;
 }
 
-sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user)
+sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler_cb handler, void *user)
 {
     if (!srv || !path || path[0] != '/' || !handler || strlen(path) >= SW_WEB_ROUTE_PATH_MAX)
         return SW_ERR_INVALID_ARGUMENT;
@@ -1017,7 +1017,7 @@ void sw_http_server_get_counters(const sw_http_server *srv, sw_http_counters *ou
     memset(out, 0, sizeof *out);
 }
 
-sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user)
+sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler_cb handler, void *user)
 {
     (void)srv; (void)path; (void)prefix; (void)handler; (void)user;
     return SW_ERR_UNSUPPORTED;

@@ -42,7 +42,7 @@ typedef struct sw_http_response {
 } sw_http_response;
 
 /* Fill resp; return 0. The server answers 500 when a handler returns non-zero. */
-typedef int (*sw_http_handler)(void *user, const sw_http_request *req, sw_http_response *resp);
+typedef int (*sw_http_handler_cb)(void *user, const sw_http_request *req, sw_http_response *resp);
 
 /* Start listening on bind_addr:port (bind_addr NULL = 127.0.0.1; port 0 = any; the bound port is stored in *port_out). */
 sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, sw_http_server **out,
@@ -79,7 +79,7 @@ typedef struct sw_http_counters {
 void sw_http_server_get_counters(const sw_http_server *srv, sw_http_counters *out);
 
 /* Route `path` (exact, or every path below it when prefix is true) for GET requests. */
-sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler handler, void *user);
+sw_err sw_http_route(sw_http_server *srv, const char *path, bool prefix, sw_http_handler_cb handler, void *user);
 
 /*
  * Server-Sent Events: clients that GET `path` get a text/event-stream that

@@ -237,7 +237,7 @@ bool sw_web_parse_day(const char *text, int64_t today_day, int64_t *day_out)
     return true;
 }
 
-char *sw_web_json_alloc(sw_web_json_fill fill, void *ctx, size_t *len_out)
+char *sw_web_json_alloc(sw_web_json_fill_cb fill, void *ctx, size_t *len_out)
 {
     size_t cap = 16 * 1024;
     for (;;) {

@@ -126,7 +126,7 @@ static int on_api(void *user, const sw_http_request *req, sw_http_response *resp
 }
 
 /* ---- pushing changes ---------------------------------------------------------- */
-static void push(web_sink *w, const char *event, sw_web_json_fill fill, void *ctx)
+static void push(web_sink *w, const char *event, sw_web_json_fill_cb fill, void *ctx)
 {
     /* Formatting every report for nobody would cost more than all the rest of the sink. */
     if (!sw_web_sse_has_clients(w->srv, EVENTS_PATH))

@@ -51,22 +51,26 @@ uint16_t sw_http_sink_port(const sw_sink *s);
 
 /*
  * History seam: the daemon attaches the history output's query functions
- * here. Both emit rows oldest first and return SW_OK, SW_ERR_NOT_FOUND when
- * the name is unknown, or another code when the store fails.
+ * here. Each gets the history it was attached with (its own state is
+ * history->user) and hands every row to emit: the history, the row, then
+ * emit_user. Rows come oldest first. A query returns SW_OK, SW_ERR_NOT_FOUND
+ * when the name is unknown, another code when the store fails, or the
+ * non-zero value an emit returned to stop it (the query stops at once).
  *   kind: "panel" (name = the panel's barcode, or its name when the barcode is unknown),
  *         "string" (name = string name, "total" = all panels).
  */
-typedef void (*sw_http_point_cb)(void *ctx, int64_t t_ns, double watts);
-typedef void (*sw_http_day_cb)(void *ctx, int64_t day, double wh);
-typedef struct sw_http_history {
+typedef struct sw_http_history sw_http_history;
+typedef int (*sw_http_point_cb)(const sw_http_history *history, int64_t t_ns, double watts, void *user);
+typedef int (*sw_http_day_cb)(const sw_http_history *history, int64_t day, double wh, void *user);
+struct sw_http_history {
     void *user;
     /* Power samples in [from_ns, to_ns). */
-    sw_err (*power_series)(void *user, const char *kind, const char *name, int64_t from_ns, int64_t to_ns,
-                           sw_http_point_cb emit, void *ctx);
+    sw_err (*power_series)(const sw_http_history *history, const char *kind, const char *name, int64_t from_ns,
+                           int64_t to_ns, sw_http_point_cb emit, void *emit_user);
     /* Energy per local day (days since 1970) for first_day..last_day; days without data may be skipped. */
-    sw_err (*daily_energy)(void *user, const char *kind, const char *name, int64_t first_day, int64_t last_day,
-                           sw_http_day_cb emit, void *ctx);
-} sw_http_history;
+    sw_err (*daily_energy)(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
+                           int64_t last_day, sw_http_day_cb emit, void *emit_user);
+};
 
 /* Attach (or with NULL detach) a history; the struct is copied. */
 void sw_http_sink_set_history(const sw_sink *s, const sw_http_history *h);

@@ -28,7 +28,7 @@ typedef struct sw_web_route {
     char path[SW_WEB_ROUTE_PATH_MAX];
     bool prefix;
     bool sse;
-    sw_http_handler handler;
+    sw_http_handler_cb handler;
     void *user;
 } sw_web_route;
 
@@ -86,9 +86,9 @@ bool sw_web_parse_int(const char *text, long min, long max, long *out);
 bool sw_web_parse_bool(const char *text, bool *out);
 
 /* ---- JSON helpers ----------------------------------------------------------- */
-typedef void (*sw_web_json_fill)(sw_json *j, void *ctx);
+typedef void (*sw_web_json_fill_cb)(sw_json *j, void *ctx);
 /* Run fill into a growing buffer until it fits; malloc'd text or NULL (out of memory). */
-char *sw_web_json_alloc(sw_web_json_fill fill, void *ctx, size_t *len_out);
+char *sw_web_json_alloc(sw_web_json_fill_cb fill, void *ctx, size_t *len_out);
 
 void sw_web_json_panel(sw_json *j, const sw_panel *p);
 void sw_web_json_string(sw_json *j, const sw_string_agg *s);

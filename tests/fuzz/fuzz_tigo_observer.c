@@ -22,7 +22,7 @@
 #include "chunking.h"
 #include "sunwire/tigo.h"
 
-static sw_tigo_fmt fmt;
+static sw_tigo_format fmt;
 static sw_tigo_activity activity;
 static fz_digest dig;
 static char line[1 << 16];
@@ -41,11 +41,11 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *e, vo
     size_t n = 0;
     fz_mix_u64(&dig, (uint64_t)e->kind);
     if (e->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
-        mix_line(sw_tigo_fmt_power_fork(&fmt, &e->u.power, line, sizeof line, &n), n);
-        mix_line(sw_tigo_fmt_power_upstream(&fmt, &e->u.power, line, sizeof line, &n), n);
+        mix_line(sw_tigo_format_power_fork(&fmt, &e->u.power, line, sizeof line, &n), n);
+        mix_line(sw_tigo_format_power_upstream(&fmt, &e->u.power, line, sizeof line, &n), n);
     } else if (e->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE) {
         fz_mix_u64(&dig, (uint64_t)e->u.infrastructure.cause << 32 | (uint64_t)e->u.infrastructure.gateway << 1 | e->u.infrastructure.changed);
-        mix_line(sw_tigo_fmt_infrastructure(&o->state, line, sizeof line, &n), n);
+        mix_line(sw_tigo_format_infrastructure(&o->state, line, sizeof line, &n), n);
         mix_line(sw_tigo_state_serialize(&o->state, line, sizeof line, &n), n);
     } else if (e->kind == SW_TIGO_OBSERVER_DIAGNOSTIC) {
         const sw_tigo_diagnostic_event *d = &e->u.diagnostic;
@@ -60,8 +60,8 @@ static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void 
     (void)owner;
     (void)user;
     size_t n = 0;
-    mix_line(sw_tigo_fmt_frame_text(fr, line, sizeof line, &n), n);
-    mix_line(sw_tigo_fmt_frame_json(&fmt, fr, 1700000000000000000LL, line, sizeof line, &n), n);
+    mix_line(sw_tigo_format_frame_text(fr, line, sizeof line, &n), n);
+    mix_line(sw_tigo_format_frame_json(&fmt, fr, 1700000000000000000LL, line, sizeof line, &n), n);
     return 0;
 }
 
@@ -70,8 +70,8 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
     (void)owner;
     (void)user;
     size_t n = 0;
-    mix_line(sw_tigo_fmt_activity(&activity, &fmt, ev, false, 1700000000000000000LL, line, sizeof line, &n), n);
-    mix_line(sw_tigo_fmt_activity(&activity, &fmt, ev, true, 1700000000000000000LL, line, sizeof line, &n), n);
+    mix_line(sw_tigo_format_activity(&activity, &fmt, ev, false, 1700000000000000000LL, line, sizeof line, &n), n);
+    mix_line(sw_tigo_format_activity(&activity, &fmt, ev, true, 1700000000000000000LL, line, sizeof line, &n), n);
     return 0;
 }
 
@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int ready;
     if (!ready) {
         obs = malloc(sizeof *obs);
-        sw_tigo_fmt_init(&fmt, 3600);
+        sw_tigo_format_init(&fmt, 3600);
         ready = 1;
     }
     if (size < 1)

@@ -192,7 +192,7 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
     tally *t = user;
     unsigned g = (ev->gateway_id - SW_TIGO_SIM_FIRST_GATEWAY) & 7u;
     switch (ev->kind) {
-    case SW_TIGO_EV_RECEIVE_RESPONSE: {
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE: {
         const sw_tigo_receive_response *r = &ev->u.receive_response.response;
         t->responses++;
         t->status_low[r->status & 0xFF]++;
@@ -230,10 +230,10 @@ static int on_transport(sw_tigo_transport *owner, const sw_tigo_transport_event 
         t->since_full[g]++;
         break;
     }
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         t->pv_types[ev->u.pv_packet.packet.type]++;
         break;
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         t->cmd_types[ev->u.command.request.packet_type]++;
         t->resp_types[ev->u.command.response.packet_type]++;
         break;
@@ -686,7 +686,7 @@ static int on_app(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, v
     (void)owner;
     app_check *a = user;
     sw_tigo_app_message m;
-    if (ev->kind == SW_TIGO_EV_PV_PACKET) {
+    if (ev->kind == SW_TIGO_TRANSPORT_EVENT_PV_PACKET) {
         const sw_tigo_pv_packet *p = &ev->u.pv_packet.packet;
         sw_tigo_app_decode(p->type, p->data, p->data_len, &m);
         unsigned gi = (unsigned)(ev->gateway_id - SW_TIGO_SIM_FIRST_GATEWAY);
@@ -706,7 +706,7 @@ static int on_app(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, v
             assert_int_equal(m.u.pv_config_response.pan_id, 0x24F6);
             a->pv_config++;
         }
-    } else if (ev->kind == SW_TIGO_EV_COMMAND_EXECUTED &&
+    } else if (ev->kind == SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED &&
                ev->u.command.response.packet_type == SW_TIGO_PT_NETWORK_STATUS_RESPONSE) {
         sw_tigo_app_decode(SW_TIGO_PT_NETWORK_STATUS_RESPONSE, ev->u.command.response.data,
                            ev->u.command.response.data_len, &m);
@@ -714,7 +714,7 @@ static int on_app(sw_tigo_transport *owner, const sw_tigo_transport_event *ev, v
         assert_int_equal(m.u.network_status.node_counts[1], a->sim->cfg.panels);
         assert_true(m.u.network_status.node_counts[0] <= a->sim->cfg.panels);
         a->net_status++;
-    } else if (ev->kind == SW_TIGO_EV_COMMAND_EXECUTED &&
+    } else if (ev->kind == SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED &&
                ev->u.command.request.packet_type == SW_TIGO_PT_PV_CONFIGURATION_REQUEST) {
         sw_tigo_app_decode(SW_TIGO_PT_PV_CONFIGURATION_REQUEST, ev->u.command.request.data,
                            ev->u.command.request.data_len, &m);

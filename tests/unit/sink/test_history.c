@@ -105,11 +105,15 @@ typedef struct collected {
     int64_t ts[64];
     double vin[64];
     char panel[64][64];
+    sw_history *owner; /* when set, the history each call must name */
+    size_t stop_at;    /* when set, return non-zero on this row */
 } collected;
 
-static int collect(void *user, const sw_history_cell *cells, size_t n)
+static int collect(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
     collected *c = user;
+    if (c->owner)
+        assert_ptr_equal(h, c->owner);
     assert_int_equal(n, 17);
     assert_true(c->n < 64);
     assert_int_equal(cells[0].type, SW_HISTORY_INT);
@@ -119,7 +123,7 @@ static int collect(void *user, const sw_history_cell *cells, size_t n)
     assert_int_equal(cells[7].type, SW_HISTORY_REAL);
     c->vin[c->n] = cells[7].r;
     c->n++;
-    return 0;
+    return c->stop_at && c->n == c->stop_at ? 42 : 0;
 }
 
 static void test_schema_and_pragmas(void **state)
@@ -203,6 +207,13 @@ static void test_insert_and_query_vectors(void **state)
     assert_int_equal(sw_history_select(h, &q, collect, &c), SW_OK);
     assert_int_equal(c.n, 3);
     assert_true(c.ts[0] == T0 + 2 * SEC && c.ts[2] == T0 + 4 * SEC);
+    /* The callback gets the history first; a non-zero return stops the walk at once
+     * and is what the walk returns. */
+    memset(&c, 0, sizeof c);
+    c.owner = h;
+    c.stop_at = 2;
+    assert_int_equal(sw_history_select(h, &q, collect, &c), 42);
+    assert_int_equal(c.n, 2);
     /* Filter by name, and by barcode. */
     q.from_ns = T0;
     q.to_ns = T0 + 1000 * SEC;
@@ -242,8 +253,9 @@ typedef struct any_rows {
     double num[8];
 } any_rows;
 
-static int collect_any(void *user, const sw_history_cell *cells, size_t n)
+static int collect_any(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     any_rows *a = user;
     (void)n;
     assert_true(a->n < 8);

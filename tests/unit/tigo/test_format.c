@@ -11,12 +11,12 @@
 #include "sunwire/tigo_format.h"
 #include "testutil.h"
 
-static sw_tigo_fmt *fmt_new(int32_t off)
+static sw_tigo_format *fmt_new(int32_t off)
 {
-    sw_tigo_fmt *f = malloc(sizeof *f);
+    sw_tigo_format *f = malloc(sizeof *f);
     assert_non_null(f);
     memset(f, 0xA5, sizeof *f); /* init must not rely on zeroed memory */
-    sw_tigo_fmt_init(f, off);
+    sw_tigo_format_init(f, off);
     return f;
 }
 
@@ -32,23 +32,23 @@ static void expect_text(const sw_tigo_num_text *t, double v)
 static void test_number_cache_all_values(void **state)
 {
     (void)state;
-    sw_tigo_fmt *f = fmt_new(0);
+    sw_tigo_format *f = fmt_new(0);
     for (int raw = 0; raw < 4096; raw++) {
-        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)raw), raw / 20.0);
-        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)raw), raw / 10.0);
-        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
-        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)raw), (raw >= 2048 ? raw - 4096 : raw) / 10.0);
+        expect_text(sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)raw), raw / 20.0);
+        expect_text(sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)raw), raw / 10.0);
+        expect_text(sw_tigo_format_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
+        expect_text(sw_tigo_format_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)raw), (raw >= 2048 ? raw - 4096 : raw) / 10.0);
     }
     for (int raw = 0; raw < 256; raw++) {
         char want[SW_DOUBLE_TEXT_MAX];
         size_t n = sw_fmt_double(want, raw / 255.0);
-        const char *got = sw_tigo_fmt_duty(f, (unsigned)raw);
+        const char *got = sw_tigo_format_duty(f, (unsigned)raw);
         assert_int_equal(f->duty_len[raw], n);
         assert_memory_equal(got, want, n);
     }
     /* Second lookups come from the cache and are the same text. */
     for (int raw = 0; raw < 4096; raw += 37)
-        expect_text(sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
+        expect_text(sw_tigo_format_num(f, SW_TIGO_NUM_CURRENT, (unsigned)raw), raw / 200.0);
     free(f);
 }
 
@@ -56,7 +56,7 @@ static void test_number_cache_all_values(void **state)
 static void test_number_cache_vectors(void **state)
 {
     (void)state;
-    sw_tigo_fmt *f = fmt_new(0);
+    sw_tigo_format *f = fmt_new(0);
     json_t *root = tu_load_json("tigo/power_reports.json");
     size_t i;
     json_t *c;
@@ -70,10 +70,10 @@ static void test_number_cache_vectors(void **state)
             const char *key;
             const sw_tigo_num_text *t;
         } fields[] = {
-            { "voltage_in", sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)tu_int(raw, "voltage_in")) },
-            { "voltage_out", sw_tigo_fmt_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)tu_int(raw, "voltage_out")) },
-            { "current", sw_tigo_fmt_num(f, SW_TIGO_NUM_CURRENT, (unsigned)tu_int(raw, "current")) },
-            { "temperature", sw_tigo_fmt_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)tu_int(raw, "temperature_u12")) },
+            { "voltage_in", sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_IN, (unsigned)tu_int(raw, "voltage_in")) },
+            { "voltage_out", sw_tigo_format_num(f, SW_TIGO_NUM_VOLTAGE_OUT, (unsigned)tu_int(raw, "voltage_out")) },
+            { "current", sw_tigo_format_num(f, SW_TIGO_NUM_CURRENT, (unsigned)tu_int(raw, "current")) },
+            { "temperature", sw_tigo_format_num(f, SW_TIGO_NUM_TEMPERATURE, (unsigned)tu_int(raw, "temperature_u12")) },
         };
         for (size_t k = 0; k < 4; k++) {
             const char *want = tu_str(txt, fields[k].key);
@@ -82,7 +82,7 @@ static void test_number_cache_vectors(void **state)
             checked++;
         }
         long long d = tu_int(raw, "dc_dc_duty_cycle");
-        const char *duty = sw_tigo_fmt_duty(f, (unsigned)d);
+        const char *duty = sw_tigo_format_duty(f, (unsigned)d);
         assert_int_equal(f->duty_len[d], strlen(tu_str(txt, "dc_dc_duty_cycle")));
         assert_memory_equal(duty, tu_str(txt, "dc_dc_duty_cycle"), f->duty_len[d]);
     }
@@ -95,7 +95,7 @@ static void test_number_cache_vectors(void **state)
 static void test_timestamp_cache(void **state)
 {
     (void)state;
-    sw_tigo_fmt *f = fmt_new(0);
+    sw_tigo_format *f = fmt_new(0);
     static const int32_t offsets[] = { 0, -5 * 3600, 19800, 3600, -12 * 3600 - 45 * 60 };
     uint64_t x = 88172645463325252ull;
     for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
@@ -111,7 +111,7 @@ static void test_timestamp_cache(void **state)
             default: t = -t / 7; break;                           /* before 1970 */
             }
             char a[40], b[SW_RFC3339_MAX];
-            size_t na = sw_tigo_fmt_timestamp(f, t, a);
+            size_t na = sw_tigo_format_timestamp(f, t, a);
             size_t nb = sw_fmt_rfc3339(b, t, offsets[o]);
             assert_int_equal(na, nb);
             assert_string_equal(a, b);
@@ -138,7 +138,7 @@ static void make_event(json_t *c, sw_tigo_power_report *r, sw_tigo_power_event *
 static void test_power_lines(void **state)
 {
     (void)state;
-    sw_tigo_fmt *f = fmt_new(0);
+    sw_tigo_format *f = fmt_new(0);
     json_t *root = tu_load_json("tigo/power_reports.json");
     size_t i;
     json_t *c;
@@ -157,7 +157,7 @@ static void test_power_lines(void **state)
                  tu_str(txt, "voltage_in"), tu_str(txt, "voltage_out"), tu_str(txt, "current"),
                  tu_str(txt, "dc_dc_duty_cycle"), tu_str(txt, "temperature"), tu_int(tu_get(c, "raw"), "rssi"));
         size_t n;
-        assert_int_equal(sw_tigo_fmt_power_fork(f, &ev, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_format_power_fork(f, &ev, line, sizeof line, &n), SW_OK);
         assert_string_equal(line, want);
         assert_int_equal(n, strlen(want));
 
@@ -165,7 +165,7 @@ static void test_power_lines(void **state)
         uint8_t gw[8] = { 4, 0xC0, 0x5B, 0x30, 0, 2, 0xBE, 0x16 }, nd[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
         ev.gateway_address = gw;
         ev.node_address = nd;
-        assert_int_equal(sw_tigo_fmt_power_upstream(f, &ev, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_format_power_upstream(f, &ev, line, sizeof line, &n), SW_OK);
         const char *tail = strstr(want, "\"timestamp\"");
         char up[1200];
         snprintf(up, sizeof up,
@@ -178,7 +178,7 @@ static void test_power_lines(void **state)
         r.extra_len = 2;
         r.extra[0] = 0x02;
         r.extra[1] = 0x00;
-        assert_int_equal(sw_tigo_fmt_power_extended(f, &ev, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_format_power_extended(f, &ev, line, sizeof line, &n), SW_OK);
         char ext[1200];
         snprintf(ext, sizeof ext, "%.*s,\"barcode\":\"01:02:03:04:05:06:07:08\",\"extra\":\"0200\"}",
                  (int)strlen(want) - 1, want);
@@ -193,7 +193,7 @@ static void test_power_lines(void **state)
 static void test_buffer_limits(void **state)
 {
     (void)state;
-    sw_tigo_fmt *f = fmt_new(3600);
+    sw_tigo_format *f = fmt_new(3600);
     sw_tigo_power_report r;
     memset(&r, 0, sizeof r);
     r.voltage_in_raw = 694;
@@ -215,17 +215,17 @@ static void test_buffer_limits(void **state)
         size_t need = 0, n;
         sw_err e = SW_OK;
 #define CALL(buf, cap, lenp)                                                                 \
-    (which == 0   ? sw_tigo_fmt_power_fork(f, &ev, buf, cap, lenp)                          \
-     : which == 1 ? sw_tigo_fmt_power_upstream(f, &ev, buf, cap, lenp)                      \
-     : which == 2 ? sw_tigo_fmt_power_extended(f, &ev, buf, cap, lenp)                      \
-     : which == 3 ? sw_tigo_fmt_infrastructure(s, buf, cap, lenp)                           \
-     : which == 4 ? sw_tigo_fmt_frame_text(&fr, buf, cap, lenp)                             \
-                  : sw_tigo_fmt_frame_json(f, &fr, 5, buf, cap, lenp))
+    (which == 0   ? sw_tigo_format_power_fork(f, &ev, buf, cap, lenp)                          \
+     : which == 1 ? sw_tigo_format_power_upstream(f, &ev, buf, cap, lenp)                      \
+     : which == 2 ? sw_tigo_format_power_extended(f, &ev, buf, cap, lenp)                      \
+     : which == 3 ? sw_tigo_format_infrastructure(s, buf, cap, lenp)                           \
+     : which == 4 ? sw_tigo_format_frame_text(&fr, buf, cap, lenp)                             \
+                  : sw_tigo_format_frame_json(f, &fr, 5, buf, cap, lenp))
         e = CALL(full, sizeof full, &need);
         assert_int_equal(e, SW_OK);
         assert_int_equal(strlen(full), need);
         if (which == 3)
-            assert_true(need < sw_tigo_fmt_infrastructure_max(s));
+            assert_true(need < sw_tigo_format_infrastructure_max(s));
         for (size_t cap = 0; cap <= need; cap++) {
             char *b = malloc(cap ? cap : 1); /* exact size: ASan catches any overrun */
             assert_int_equal(CALL(b, cap, &n), SW_ERR_NO_SPACE);
@@ -262,9 +262,9 @@ static void test_infrastructure_bound(void **state)
         sw_tigo_state_set_version(s, id, ver, sizeof ver, NULL);
         assert_int_equal(sw_tigo_state_set_node_table(s, id, t, per, NULL), SW_OK);
     }
-    size_t cap = sw_tigo_fmt_infrastructure_max(s), len = 0;
+    size_t cap = sw_tigo_format_infrastructure_max(s), len = 0;
     char *buf = malloc(cap);
-    assert_int_equal(sw_tigo_fmt_infrastructure(s, buf, cap, &len), SW_OK);
+    assert_int_equal(sw_tigo_format_infrastructure(s, buf, cap, &len), SW_OK);
     assert_true(len < cap);
     json_error_t err;
     json_t *j = json_loads(buf, 0, &err);
@@ -290,7 +290,7 @@ static void test_infrastructure_order(void **state)
     sw_tigo_node_record t[2] = { { 0, 10, { 1, 2, 3, 4, 5, 6, 7, 8 } }, { 0, 9, { 4, 0xC0, 0x5B, 0x40, 0, 0, 0, 0x0A } } };
     sw_tigo_state_set_node_table(s, 10, t, 2, NULL);
     char line[SW_TIGO_LINE_MAX];
-    assert_int_equal(sw_tigo_fmt_infrastructure(s, line, sizeof line, NULL), SW_OK);
+    assert_int_equal(sw_tigo_format_infrastructure(s, line, sizeof line, NULL), SW_OK);
     assert_string_equal(line,
                         "{\"event_type\":\"infrastructure_report\",\"gateways\":{"
                         "\"9\":{\"address\":\"01:02:03:04:05:06:07:08\",\"version\":\"x\"},"
@@ -304,7 +304,7 @@ static void test_infrastructure_order(void **state)
 /* ---- peek-frames ------------------------------------------------------------------------ */
 
 typedef struct frames {
-    sw_tigo_fmt *f;
+    sw_tigo_format *f;
     char text[8][SW_TIGO_LINE_MAX];
     char json[8][SW_TIGO_LINE_MAX];
     int n;
@@ -316,8 +316,8 @@ static int on_frame(sw_tigo_link_receiver *owner, const sw_tigo_frame *fr, void 
     frames *fs = user;
     if (fs->n >= 8)
         return 0;
-    assert_int_equal(sw_tigo_fmt_frame_text(fr, fs->text[fs->n], SW_TIGO_LINE_MAX, NULL), SW_OK);
-    assert_int_equal(sw_tigo_fmt_frame_json(fs->f, fr, SW_TIGO_NO_TIME, fs->json[fs->n], SW_TIGO_LINE_MAX, NULL),
+    assert_int_equal(sw_tigo_format_frame_text(fr, fs->text[fs->n], SW_TIGO_LINE_MAX, NULL), SW_OK);
+    assert_int_equal(sw_tigo_format_frame_json(fs->f, fr, SW_TIGO_NO_TIME, fs->json[fs->n], SW_TIGO_LINE_MAX, NULL),
                      SW_OK);
     fs->n++;
     return 0;
@@ -387,9 +387,9 @@ static void test_peek_frames(void **state)
     uint8_t pl[4] = { 0x37, 0x24, 0x92, 0x66 };
     sw_tigo_frame fr = { 0x0000, 0x0010, pl, 4 };
     char line[SW_TIGO_LINE_MAX];
-    assert_int_equal(sw_tigo_fmt_frame_text(&fr, line, sizeof line, NULL), SW_OK);
+    assert_int_equal(sw_tigo_format_frame_text(&fr, line, sizeof line, NULL), SW_OK);
     assert_string_equal(line, "-> 0x0000 UNKNOWN_0010 (0x0010) [4] 37 24 92 66");
-    assert_int_equal(sw_tigo_fmt_frame_json(fs->f, &fr, 1724508994186961123LL, line, sizeof line, NULL), SW_OK);
+    assert_int_equal(sw_tigo_format_frame_json(fs->f, &fr, 1724508994186961123LL, line, sizeof line, NULL), SW_OK);
     assert_string_equal(line, "{\"timestamp\":\"2024-08-24T14:16:34.186961123Z\",\"direction\":\"to_gateway\","
                               "\"gateway\":0,\"frame_type\":16,\"frame_type_hex\":\"0x0010\",\"frame_type_name\":"
                               "\"UNKNOWN_0010\",\"payload_len\":4,\"payload\":\"37249266\"}");
@@ -403,7 +403,7 @@ static void test_peek_frames(void **state)
 /* ---- peek-activity ----------------------------------------------------------------------- */
 
 typedef struct acts {
-    sw_tigo_fmt *f;
+    sw_tigo_format *f;
     sw_tigo_activity a_text, a_json;
     json_t *lines; /* parsed JSON lines */
     char text[64][SW_TIGO_LINE_MAX];
@@ -416,8 +416,8 @@ static int on_event(sw_tigo_transport *owner, const sw_tigo_transport_event *ev,
     acts *as = user;
     char line[SW_TIGO_LINE_MAX];
     size_t n;
-    sw_err e = sw_tigo_fmt_activity(&as->a_json, as->f, ev, true, SW_TIGO_NO_TIME, line, sizeof line, &n);
-    sw_err e2 = sw_tigo_fmt_activity(&as->a_text, as->f, ev, false, SW_TIGO_NO_TIME,
+    sw_err e = sw_tigo_format_activity(&as->a_json, as->f, ev, true, SW_TIGO_NO_TIME, line, sizeof line, &n);
+    sw_err e2 = sw_tigo_format_activity(&as->a_text, as->f, ev, false, SW_TIGO_NO_TIME,
                                      as->n_text < 64 ? as->text[as->n_text] : line, SW_TIGO_LINE_MAX, NULL);
     /* Text and JSON agree on which events print. */
     assert_int_equal(e, e2);
@@ -596,12 +596,12 @@ static void test_activity_node_table(void **state)
     char line[SW_TIGO_LINE_MAX];
     sw_tigo_transport_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_ENUMERATION_ENDED;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED;
     ev.gateway_id = 0x1201;
-    assert_int_equal(sw_tigo_fmt_activity(&as->a_text, as->f, &ev, false, 1724508994000000000LL, line, sizeof line,
+    assert_int_equal(sw_tigo_format_activity(&as->a_text, as->f, &ev, false, 1724508994000000000LL, line, sizeof line,
                                           NULL), SW_OK);
     assert_string_equal(line, "2024-08-24T14:16:34Z gateway 0x1201 enumeration ended");
-    assert_int_equal(sw_tigo_fmt_activity(&as->a_json, as->f, &ev, true, 1724508994000000000LL, line, sizeof line,
+    assert_int_equal(sw_tigo_format_activity(&as->a_json, as->f, &ev, true, 1724508994000000000LL, line, sizeof line,
                                           NULL), SW_OK);
     assert_string_equal(line, "{\"timestamp\":\"2024-08-24T14:16:34Z\",\"kind\":\"enumeration_ended\",\"gateway\":4609}");
     free(st);
@@ -622,7 +622,7 @@ static void test_activity_other_kinds(void **state)
     size_t tn;
     uint8_t *topo = tu_hex("000200580001000204C05B40009A57BB9F01E9E1089527", &tn);
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_PV_PACKET;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_PV_PACKET;
     ev.gateway_id = 0x1201;
     ev.frame = &fr;
     ev.u.pv_packet.packet = (sw_tigo_pv_packet){ 0x09, 0x58, 0x0002, 0x12, (uint8_t)tn, topo };
@@ -634,7 +634,7 @@ static void test_activity_other_kinds(void **state)
     size_t sn;
     uint8_t *sreq = tu_hex("003D5E303054657374730D", &sn);
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_COMMAND_EXECUTED;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED;
     ev.gateway_id = 0x1201;
     ev.frame = &fr;
     ev.u.command.request = (sw_tigo_command_request){ { 0 }, 0x06, 0x66, sreq, sn };
@@ -656,14 +656,14 @@ static void test_activity_other_kinds(void **state)
                          0x00, 0x01, 0, 0, 0, 0, 0x50, 0x54, 0x10, 0x33, 0xB0, 0x06, 0x30, 0x82, 0xFF, 0x40, 0x00, 0x9B };
     sw_tigo_frame sfr = { 0x9201, 0x0043, star, sizeof star };
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_STAR_RESPONSE;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE;
     ev.gateway_id = 0x1201;
     ev.frame = &sfr;
     assert_int_equal(sw_tigo_star_response_decode(star, sizeof star, &ev.u.star_response), SW_OK);
     on_event(NULL, &ev, as);
     /* An invalid frame names its error. */
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_INVALID_FRAME;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME;
     ev.gateway_id = 0x1202;
     sw_tigo_frame bad = { 0x9202, 0x0149, payload, 1 };
     ev.frame = &bad;
@@ -671,7 +671,7 @@ static void test_activity_other_kinds(void **state)
     on_event(NULL, &ev, as);
     /* Plain requests print nothing. */
     memset(&ev, 0, sizeof ev);
-    ev.kind = SW_TIGO_EV_PING_REQUEST;
+    ev.kind = SW_TIGO_TRANSPORT_EVENT_PING_REQUEST;
     ev.frame = &fr;
     on_event(NULL, &ev, as);
 

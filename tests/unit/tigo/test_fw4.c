@@ -137,14 +137,14 @@ static int count_event(sw_tigo_transport *owner, const sw_tigo_transport_event *
     (void)owner;
     tally *t = user;
     switch (ev->kind) {
-    case SW_TIGO_EV_RECEIVE_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE:
         if (t->responses < 16) {
             t->high_bytes[t->responses] = ev->u.receive_response.response.status_high;
             t->slot_counters[t->responses] = ev->u.receive_response.response.slot_counter;
         }
         t->responses++;
         break;
-    case SW_TIGO_EV_PV_PACKET: {
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET: {
         t->packets++;
         sw_tigo_app_message m;
         if (sw_tigo_app_decode(ev->u.pv_packet.packet.type, ev->u.pv_packet.packet.data,
@@ -153,7 +153,7 @@ static int count_event(sw_tigo_transport *owner, const sw_tigo_transport_event *
             t->power_reports++;
         break;
     }
-    case SW_TIGO_EV_INVALID_FRAME:
+    case SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME:
         t->invalid++;
         break;
     default:
@@ -314,18 +314,18 @@ static int keep_obs(sw_tigo_transport *owner, const sw_tigo_transport_event *ev,
 {
     (void)owner;
     obs *o = user;
-    if (ev->kind == SW_TIGO_EV_RECEIVE_RESPONSE) {
+    if (ev->kind == SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE) {
         /* Copy: the pointers die with the callback. */
         o->resp = ev->u.receive_response.response;
         memcpy(o->copy, o->resp.packets, o->resp.packets_len);
         o->resp.packets = o->copy;
-    } else if (ev->kind == SW_TIGO_EV_PV_PACKET && o->npk < 8) {
+    } else if (ev->kind == SW_TIGO_TRANSPORT_EVENT_PV_PACKET && o->npk < 8) {
         o->pk[o->npk] = ev->u.pv_packet.packet;
         /* The packet region is the tail of the frame payload. */
         const uint8_t *region = ev->frame->payload + ev->frame->payload_len - o->resp.packets_len;
         o->pk[o->npk].data = o->copy + (ev->u.pv_packet.packet.data - region);
         o->npk++;
-    } else if (ev->kind == SW_TIGO_EV_INVALID_FRAME) {
+    } else if (ev->kind == SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME) {
         o->invalid++;
     }
     return 0;

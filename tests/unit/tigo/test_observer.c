@@ -15,7 +15,7 @@ enum out_mode { OUT_FORK, OUT_UPSTREAM, OUT_FORK_WITH_FILE };
 /* Collected output of one run. */
 typedef struct run {
     enum out_mode mode;
-    sw_tigo_fmt *fmt;
+    sw_tigo_format *fmt;
     char *text;   /* all lines, '\n'-terminated */
     size_t len, cap;
     char diags[512];
@@ -44,15 +44,15 @@ static int on_event(sw_tigo_observer *owner, const sw_tigo_observer_event *ev, v
     case SW_TIGO_OBSERVER_POWER_REPORT:
         r->n_power++;
         if (r->mode == OUT_UPSTREAM)
-            assert_int_equal(sw_tigo_fmt_power_upstream(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
+            assert_int_equal(sw_tigo_format_power_upstream(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
         else
-            assert_int_equal(sw_tigo_fmt_power_fork(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
+            assert_int_equal(sw_tigo_format_power_fork(r->fmt, &ev->u.power, line, sizeof line, &n), SW_OK);
         append(r, line, n);
         break;
     case SW_TIGO_OBSERVER_INFRASTRUCTURE:
         if (r->mode == OUT_UPSTREAM)
             break;
-        assert_int_equal(sw_tigo_fmt_infrastructure(ev->u.infrastructure.state, line, sizeof line, &n), SW_OK);
+        assert_int_equal(sw_tigo_format_infrastructure(ev->u.infrastructure.state, line, sizeof line, &n), SW_OK);
         append(r, line, n);
         /* With a state file taptap 0.2.0 prints the report again after the write. */
         if (r->mode == OUT_FORK_WITH_FILE)
@@ -132,7 +132,7 @@ static void run_steps(run *r, sw_tigo_observer *o, unsigned flags, const step *s
     }
 }
 
-static void reset_run(run *r, enum out_mode mode, sw_tigo_fmt *fmt)
+static void reset_run(run *r, enum out_mode mode, sw_tigo_format *fmt)
 {
     free(r->text);
     memset(r, 0, sizeof *r);
@@ -184,11 +184,11 @@ static json_t *member_any(json_t *c, const char *a, const char *b)
 }
 
 /* One scenario, one output mode and flag set, at every chunking. */
-static void check_scenario(json_t *c, enum out_mode mode, unsigned flags, json_t *want_lines, sw_tigo_fmt *fmt,
+static void check_scenario(json_t *c, enum out_mode mode, unsigned flags, json_t *want_lines, sw_tigo_format *fmt,
                            sw_tigo_observer *o)
 {
     int32_t off = (int32_t)tu_int(c, "local_utc_offset_minutes") * 60;
-    sw_tigo_fmt_init(fmt, off);
+    sw_tigo_format_init(fmt, off);
     size_t ns;
     step *s = load_steps(tu_get(c, "steps"), &ns);
     char *want = expected_text(want_lines);
@@ -218,7 +218,7 @@ static void test_scenarios(void **state)
 {
     (void)state;
     json_t *root = tu_load_json("tigo/observer_scenarios.json");
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
     sw_tigo_observer *o = malloc(sizeof *o);
     assert_non_null(fmt);
     assert_non_null(o);
@@ -283,8 +283,8 @@ static void test_enumeration_sequence(void **state)
     size_t n;
     uint8_t *bus = tu_hex_member(root, "bus_hex", &n);
     assert_int_equal(n, tu_int(root, "bus_length"));
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
-    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
+    sw_tigo_format_init(fmt, 0);
     sw_tigo_observer *o = malloc(sizeof *o);
     json_t *obs = tu_get(root, "expected_observer");
     static const struct {
@@ -359,8 +359,8 @@ static void test_fw4_observations(void **state)
 {
     (void)state;
     json_t *root = tu_load_json("tigo/fw4_issue_observations.json");
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
-    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
+    sw_tigo_format_init(fmt, 0);
     sw_tigo_observer *o = malloc(sizeof *o);
     size_t i;
     json_t *c;
@@ -561,8 +561,8 @@ static void test_taps_and_frames(void **state)
     json_t *c = json_array_get(tu_get(root, "scenarios"), 0);
     size_t ns;
     step *s = load_steps(tu_get(c, "steps"), &ns);
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
-    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
+    sw_tigo_format_init(fmt, 0);
     sw_tigo_observer *o = malloc(sizeof *o);
     run a = { 0 }, b = { 0 };
     reset_run(&a, OUT_FORK, fmt);
@@ -623,13 +623,13 @@ static void test_random_chunkings(void **state)
 {
     (void)state;
     json_t *root = tu_load_json("tigo/observer_scenarios.json");
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
     sw_tigo_observer *o = malloc(sizeof *o);
     uint64_t x = 0x9E3779B97F4A7C15ull;
     size_t i;
     json_t *c;
     json_array_foreach(tu_get(root, "scenarios"), i, c) {
-        sw_tigo_fmt_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
+        sw_tigo_format_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
         size_t ns;
         step *s = load_steps(tu_get(c, "steps"), &ns);
         json_t *fork = member_any(c, "expected_stdout_fork", "expected_stdout_fork_without_state_file");
@@ -678,8 +678,8 @@ static void test_lost_frame_end(void **state)
     assert_int_equal(s[1].bytes[s[1].n - 2], 0x7E);
     assert_int_equal(s[1].bytes[s[1].n - 1], 0x08);
     s[1].n -= 2;
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
-    sw_tigo_fmt_init(fmt, 0);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
+    sw_tigo_format_init(fmt, 0);
     sw_tigo_observer *o = malloc(sizeof *o);
     char *second = NULL;
     {
@@ -757,8 +757,8 @@ static void test_garbage_then_recovery(void **state)
     step *s = load_steps(tu_get(c, "steps"), &ns);
     char *want = expected_text(member_any(c, "expected_stdout_fork", "expected_stdout_fork_without_state_file"));
     assert_true(strlen(want) > 0);
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
-    sw_tigo_fmt_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
+    sw_tigo_format_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
     sw_tigo_observer *o = malloc(sizeof *o);
     uint64_t x = 0x243F6A8885A308D3ull;
     uint8_t buf[4096];
@@ -820,13 +820,13 @@ static void test_byte_flips(void **state)
 {
     (void)state;
     json_t *root = tu_load_json("tigo/observer_scenarios.json");
-    sw_tigo_fmt *fmt = malloc(sizeof *fmt);
+    sw_tigo_format *fmt = malloc(sizeof *fmt);
     sw_tigo_observer *o = malloc(sizeof *o);
     size_t i;
     json_t *c;
     size_t flips = 0, lost_frame = 0;
     json_array_foreach(tu_get(root, "scenarios"), i, c) {
-        sw_tigo_fmt_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
+        sw_tigo_format_init(fmt, (int32_t)tu_int(c, "local_utc_offset_minutes") * 60);
         size_t ns;
         step *s = load_steps(tu_get(c, "steps"), &ns);
         for (int ref = 0; ref < 2; ref++) {

@@ -41,29 +41,29 @@ static int on_event(sw_tigo_transport *owner, const sw_tigo_transport_event *ev,
     r->gateway_id = ev->gateway_id;
     assert_non_null(ev->frame);
     switch (ev->kind) {
-    case SW_TIGO_EV_RECEIVE_REQUEST:
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST:
         r->a = ev->u.receive_request.packet_number;
         break;
-    case SW_TIGO_EV_RECEIVE_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE:
         r->a = ev->u.receive_response.response.packet_number;
         r->b = ev->u.receive_response.response.slot_counter;
         r->c = ev->u.receive_response.response.status;
         r->nbytes = ev->u.receive_response.response.packets_len;
         memcpy(r->bytes, ev->u.receive_response.response.packets, r->nbytes);
         break;
-    case SW_TIGO_EV_PV_PACKET:
+    case SW_TIGO_TRANSPORT_EVENT_PV_PACKET:
         r->a = ev->u.pv_packet.packet.type;
         r->b = ev->u.pv_packet.packet.node_id;
         r->c = ev->u.pv_packet.index;
         r->nbytes = ev->u.pv_packet.packet.data_len;
         memcpy(r->bytes, ev->u.pv_packet.packet.data, r->nbytes);
         break;
-    case SW_TIGO_EV_COMMAND_REQUEST:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_REQUEST:
         r->a = ev->u.command_request.request.packet_type;
         r->b = ev->u.command_request.request.sequence;
         r->c = ev->u.command_request.retransmitted;
         break;
-    case SW_TIGO_EV_COMMAND_EXECUTED:
+    case SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED:
         r->a = ev->u.command.request.packet_type;
         r->b = ev->u.command.response.packet_type;
         r->c = ev->u.command.response.sequence;
@@ -72,31 +72,31 @@ static int on_event(sw_tigo_transport *owner, const sw_tigo_transport_event *ev,
         r->nbytes2 = ev->u.command.response.data_len;
         memcpy(r->bytes2, ev->u.command.response.data, r->nbytes2);
         break;
-    case SW_TIGO_EV_GATEWAY_IDENTITY:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY:
         r->nbytes = 8;
         memcpy(r->bytes, ev->u.identity.long_address, 8);
         r->a = ev->u.identity.gateway_address;
         break;
-    case SW_TIGO_EV_GATEWAY_VERSION:
+    case SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION:
         r->nbytes = ev->u.version.len;
         memcpy(r->bytes, ev->u.version.text, r->nbytes);
         break;
-    case SW_TIGO_EV_ENUMERATION_STARTED:
+    case SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED:
         r->a = ev->u.enumeration_start.enumeration_address;
         break;
-    case SW_TIGO_EV_STAR_REQUEST:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST:
         r->a = ev->u.star_request.sequence;
         break;
-    case SW_TIGO_EV_STAR_RESPONSE:
+    case SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE:
         r->a = ev->u.star_response.sequence;
         r->b = (uint32_t)ev->u.star_response.record_count;
         break;
-    case SW_TIGO_EV_INVALID_FRAME:
+    case SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME:
         r->a = ev->u.invalid.error;
         r->b = (uint32_t)ev->u.invalid.min_len;
         r->c = ev->frame->type;
         break;
-    case SW_TIGO_EV_UNHANDLED_FRAME:
+    case SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME:
         r->a = ev->frame->type;
         break;
     default:
@@ -416,7 +416,7 @@ static void test_correlation_scenarios(void **state)
         json_t *exp;
         json_array_foreach(tu_get(c, "expected_events"), j, exp) {
             assert_string_equal(tu_str(exp, "event"), "command_executed");
-            while (k < r->log.n && r->log.e[k].kind != SW_TIGO_EV_COMMAND_EXECUTED)
+            while (k < r->log.n && r->log.e[k].kind != SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED)
                 k++;
             assert_true(k < r->log.n);
             ev_rec *e = &r->log.e[k++];
@@ -434,7 +434,7 @@ static void test_correlation_scenarios(void **state)
         }
         /* No further executions than expected. */
         for (; k < r->log.n; k++)
-            assert_int_not_equal(r->log.e[k].kind, SW_TIGO_EV_COMMAND_EXECUTED);
+            assert_int_not_equal(r->log.e[k].kind, SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED);
         free(r);
         free(bus);
     }
@@ -465,8 +465,8 @@ static void test_enumeration_sequence(void **state)
         const char *name = tu_str(exp, "event");
         while (k < r->log.n) {
             sw_tigo_transport_event_kind kd = r->log.e[k].kind;
-            if (kd == SW_TIGO_EV_ENUMERATION_STARTED || kd == SW_TIGO_EV_GATEWAY_IDENTITY ||
-                kd == SW_TIGO_EV_GATEWAY_VERSION || kd == SW_TIGO_EV_ENUMERATION_ENDED)
+            if (kd == SW_TIGO_TRANSPORT_EVENT_ENUMERATION_STARTED || kd == SW_TIGO_TRANSPORT_EVENT_GATEWAY_IDENTITY ||
+                kd == SW_TIGO_TRANSPORT_EVENT_GATEWAY_VERSION || kd == SW_TIGO_TRANSPORT_EVENT_ENUMERATION_ENDED)
                 break;
             k++;
         }
@@ -489,7 +489,7 @@ static void test_enumeration_sequence(void **state)
     /* Two unhandled frames: 0x0010 and 0x0011. */
     int unhandled = 0;
     for (k = 0; k < r->log.n; k++)
-        if (r->log.e[k].kind == SW_TIGO_EV_UNHANDLED_FRAME) {
+        if (r->log.e[k].kind == SW_TIGO_TRANSPORT_EVENT_UNHANDLED_FRAME) {
             assert_true(r->log.e[k].a == 0x0010 || r->log.e[k].a == 0x0011);
             unhandled++;
         }
@@ -551,7 +551,7 @@ static int stop_at_packet(sw_tigo_transport *t, const sw_tigo_transport_event *e
     unsigned *n = user;
     assert_non_null(t);
     (*n)++;
-    return ev->kind == SW_TIGO_EV_PV_PACKET ? 42 : 0;
+    return ev->kind == SW_TIGO_TRANSPORT_EVENT_PV_PACKET ? 42 : 0;
 }
 
 static void stop_on_packet(const uint8_t *data, size_t n)
@@ -606,8 +606,8 @@ static void test_receive_flow(void **state)
     assert_int_equal(r->tc.status_low_bits_clear, 1);
     /* Event order: invalid, request, response, packet, invalid x3, response. */
     static const sw_tigo_transport_event_kind order[] = {
-        SW_TIGO_EV_INVALID_FRAME, SW_TIGO_EV_RECEIVE_REQUEST, SW_TIGO_EV_RECEIVE_RESPONSE, SW_TIGO_EV_PV_PACKET,
-        SW_TIGO_EV_INVALID_FRAME, SW_TIGO_EV_INVALID_FRAME,   SW_TIGO_EV_INVALID_FRAME,    SW_TIGO_EV_RECEIVE_RESPONSE,
+        SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME, SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST, SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE, SW_TIGO_TRANSPORT_EVENT_PV_PACKET,
+        SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME, SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME,   SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME,    SW_TIGO_TRANSPORT_EVENT_RECEIVE_RESPONSE,
     };
     assert_int_equal(r->log.n, sizeof order / sizeof order[0]);
     for (size_t i = 0; i < r->log.n; i++)
@@ -633,7 +633,7 @@ static void test_receive_flow(void **state)
     run_stack(SW_TIGO_TRANSPORT_NO_PACKET_EVENTS, s->b, s->n, NULL, 0, r);
     assert_int_equal(r->tc.receive_packets, 1);
     for (size_t i = 0; i < r->log.n; i++)
-        assert_int_not_equal(r->log.e[i].kind, SW_TIGO_EV_PV_PACKET);
+        assert_int_not_equal(r->log.e[i].kind, SW_TIGO_TRANSPORT_EVENT_PV_PACKET);
     /* ... and back on through the API, from the next frame. */
     {
         sw_tigo_transport t;
@@ -683,7 +683,7 @@ static void test_command_flow_and_eviction(void **state)
     assert_int_equal(r->tc.invalid_command_requests, 1);
     size_t found = 0;
     for (size_t i = 0; i < r->log.n; i++) {
-        if (r->log.e[i].kind != SW_TIGO_EV_COMMAND_EXECUTED)
+        if (r->log.e[i].kind != SW_TIGO_TRANSPORT_EVENT_COMMAND_EXECUTED)
             continue;
         found++;
         assert_int_equal(r->log.e[i].a, 0x26);
@@ -752,11 +752,11 @@ static void test_other_frame_types(void **state)
     assert_int_equal(r->tc.last_unhandled_frame_type, 0x1234);
     int star_seen = 0;
     for (size_t i = 0; i < r->log.n; i++) {
-        if (r->log.e[i].kind == SW_TIGO_EV_STAR_REQUEST || r->log.e[i].kind == SW_TIGO_EV_STAR_RESPONSE) {
+        if (r->log.e[i].kind == SW_TIGO_TRANSPORT_EVENT_STAR_REQUEST || r->log.e[i].kind == SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE) {
             assert_int_equal(r->log.e[i].a, 0x2EBC);
             star_seen++;
         }
-        if (r->log.e[i].kind == SW_TIGO_EV_STAR_RESPONSE)
+        if (r->log.e[i].kind == SW_TIGO_TRANSPORT_EVENT_STAR_RESPONSE)
             assert_int_equal(r->log.e[i].b, 1);
     }
     assert_int_equal(star_seen, 2);
@@ -802,10 +802,10 @@ static void test_event_kind_names(void **state)
 {
     (void)state;
     /* Every kind has its own name (logs and tests rely on them). */
-    for (int a = SW_TIGO_EV_RECEIVE_REQUEST; a <= SW_TIGO_EV_INVALID_FRAME; a++) {
+    for (int a = SW_TIGO_TRANSPORT_EVENT_RECEIVE_REQUEST; a <= SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME; a++) {
         const char *na = sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)a);
         assert_string_not_equal(na, "unknown");
-        for (int b = a + 1; b <= SW_TIGO_EV_INVALID_FRAME; b++)
+        for (int b = a + 1; b <= SW_TIGO_TRANSPORT_EVENT_INVALID_FRAME; b++)
             assert_string_not_equal(na, sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)b));
     }
     assert_string_equal(sw_tigo_transport_event_kind_name((sw_tigo_transport_event_kind)0), "unknown");

@@ -430,10 +430,10 @@ typedef struct fake_store {
     sw_err answer;
 } fake_store;
 
-static sw_err fake_series(void *user, const char *kind, const char *name, int64_t from_ns, int64_t to_ns,
-                          sw_http_point_cb emit, void *ctx)
+static sw_err fake_series(const sw_http_history *history, const char *kind, const char *name, int64_t from_ns,
+                          int64_t to_ns, sw_http_point_cb emit, void *emit_user)
 {
-    fake_store *s = user;
+    fake_store *s = history->user;
     s->calls++;
     snprintf(s->kind, sizeof s->kind, "%s", kind);
     snprintf(s->name, sizeof s->name, "%s", name);
@@ -441,24 +441,24 @@ static sw_err fake_series(void *user, const char *kind, const char *name, int64_
     s->to_ns = to_ns;
     if (s->answer != SW_OK)
         return s->answer;
-    emit(ctx, from_ns + 3600 * NS, 12.5);
-    emit(ctx, from_ns + 7200 * NS, 25.0);
+    assert_int_equal(emit(history, from_ns + 3600 * NS, 12.5, emit_user), 0);
+    assert_int_equal(emit(history, from_ns + 7200 * NS, 25.0, emit_user), 0);
     return SW_OK;
 }
 
-static sw_err fake_daily(void *user, const char *kind, const char *name, int64_t first_day, int64_t last_day,
-                         sw_http_day_cb emit, void *ctx)
+static sw_err fake_daily(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
+                         int64_t last_day, sw_http_day_cb emit, void *emit_user)
 {
-    fake_store *s = user;
+    fake_store *s = history->user;
     s->calls++;
     snprintf(s->kind, sizeof s->kind, "%s", kind);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->first_day = first_day;
     s->last_day = last_day;
-    emit(ctx, first_day - 1, 1.0); /* out of range: dropped */
-    emit(ctx, first_day, 1000.0);
-    emit(ctx, last_day, 2000.0);
-    emit(ctx, last_day, 3000.0);   /* repeated: dropped */
+    assert_int_equal(emit(history, first_day - 1, 1.0, emit_user), 0); /* out of range: dropped */
+    assert_int_equal(emit(history, first_day, 1000.0, emit_user), 0);
+    assert_int_equal(emit(history, last_day, 2000.0, emit_user), 0);
+    assert_int_equal(emit(history, last_day, 3000.0, emit_user), 0);   /* repeated: dropped */
     return s->answer;
 }
 
