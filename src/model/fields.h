@@ -17,8 +17,8 @@
  *            InfluxDB line and the SQLite history column; NULL = that output
  *            does not carry it. History columns follow table order after
  *            the row's time (ts_ns); a new history column also needs a
- *            schema migration (SW_HISTORY_SCHEMA_VERSION), so new fields
- *            usually start with sql = NULL
+ *            schema migration (SW_HISTORY_SCHEMA_VERSION: bump it, and
+ *            sw_history_open adds the column to older files)
  *   PROM(metric, type)
  *            Prometheus metric family (NULL = none) and its type. The
  *            metric is in base units (docs/prometheus.md): the renderer
@@ -202,97 +202,97 @@ typedef struct sw_field {
       SW_HA("energy", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                                \
     X(identified, SW_FT_UINT, "", SW_FF_DETAIL,                                                               \
       "Panels whose barcode is known (all of a named string; for \"total\", those identified on the bus).",   \
-      SW_KEYS("identified", "identified", "identified", "identified", NULL),                                  \
+      SW_KEYS("identified", "identified", "identified", "identified", "identified"),                          \
       SW_PROM("sunwire_string_panels_identified", "gauge"),                                                   \
       SW_HA("panels identified", NULL, NULL, "measurement", SW_DIAG, "mdi:barcode", 0, 1.0))                  \
     X(voltage_in_min, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Lowest input voltage of the string's online panels.", \
-      SW_KEYS("voltage_in_min", "voltage_in_min", "voltage_in_min", "voltage_in_min", NULL),                  \
+      SW_KEYS("voltage_in_min", "voltage_in_min", "voltage_in_min", "voltage_in_min", "voltage_in_min"),      \
       SW_PROM("sunwire_string_panel_input_min_volts", "gauge"),                                               \
       SW_HA("input voltage min", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
     X(voltage_in_max, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Highest input voltage of the string's online panels.", \
-      SW_KEYS("voltage_in_max", "voltage_in_max", "voltage_in_max", "voltage_in_max", NULL),                  \
+      SW_KEYS("voltage_in_max", "voltage_in_max", "voltage_in_max", "voltage_in_max", "voltage_in_max"),      \
       SW_PROM("sunwire_string_panel_input_max_volts", "gauge"),                                               \
       SW_HA("input voltage max", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
     X(voltage_in_avg, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Mean input voltage of the string's online panels.",   \
-      SW_KEYS("voltage_in_avg", "voltage_in_avg", "voltage_in_avg", "voltage_in_avg", NULL),                  \
+      SW_KEYS("voltage_in_avg", "voltage_in_avg", "voltage_in_avg", "voltage_in_avg", "voltage_in_avg"),      \
       SW_PROM("sunwire_string_panel_input_avg_volts", "gauge"),                                               \
       SW_HA("input voltage avg", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
     X(voltage_in_sum, SW_FT_DOUBLE, "V", SW_FF_DETAIL,                                                        \
       "Sum of the input voltages of the string's online panels.",                                             \
-      SW_KEYS("voltage_in_sum", "voltage_in_sum", "voltage_in_sum", "voltage_in_sum", NULL),                  \
+      SW_KEYS("voltage_in_sum", "voltage_in_sum", "voltage_in_sum", "voltage_in_sum", "voltage_in_sum"),      \
       SW_PROM("sunwire_string_input_volts", "gauge"),                                                         \
       SW_HA("input voltage sum", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                          \
     X(voltage_out_min, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Lowest output voltage of the string's online panels.", \
-      SW_KEYS("voltage_out_min", "voltage_out_min", "voltage_out_min", "voltage_out_min", NULL),              \
+      SW_KEYS("voltage_out_min", "voltage_out_min", "voltage_out_min", "voltage_out_min", "voltage_out_min"), \
       SW_PROM("sunwire_string_panel_output_min_volts", "gauge"),                                              \
       SW_HA("output voltage min", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
     X(voltage_out_max, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Highest output voltage of the string's online panels.", \
-      SW_KEYS("voltage_out_max", "voltage_out_max", "voltage_out_max", "voltage_out_max", NULL),              \
+      SW_KEYS("voltage_out_max", "voltage_out_max", "voltage_out_max", "voltage_out_max", "voltage_out_max"), \
       SW_PROM("sunwire_string_panel_output_max_volts", "gauge"),                                              \
       SW_HA("output voltage max", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
     X(voltage_out_avg, SW_FT_DOUBLE, "V", SW_FF_DETAIL, "Mean output voltage of the string's online panels.", \
-      SW_KEYS("voltage_out_avg", "voltage_out_avg", "voltage_out_avg", "voltage_out_avg", NULL),              \
+      SW_KEYS("voltage_out_avg", "voltage_out_avg", "voltage_out_avg", "voltage_out_avg", "voltage_out_avg"), \
       SW_PROM("sunwire_string_panel_output_avg_volts", "gauge"),                                              \
       SW_HA("output voltage avg", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
     X(voltage_out_sum, SW_FT_DOUBLE, "V", SW_FF_DETAIL,                                                       \
       "Sum of the output voltages of the string's online panels.",                                            \
-      SW_KEYS("voltage_out_sum", "voltage_out_sum", "voltage_out_sum", "voltage_out_sum", NULL),              \
+      SW_KEYS("voltage_out_sum", "voltage_out_sum", "voltage_out_sum", "voltage_out_sum", "voltage_out_sum"), \
       SW_PROM("sunwire_string_output_volts", "gauge"),                                                        \
       SW_HA("output voltage sum", "voltage", "V", "measurement", NULL, NULL, 2, 1.0))                         \
     X(current_in_min, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Lowest input current of the string's online panels.", \
-      SW_KEYS("current_in_min", "current_in_min", "current_in_min", "current_in_min", NULL),                  \
+      SW_KEYS("current_in_min", "current_in_min", "current_in_min", "current_in_min", "current_in_min"),      \
       SW_PROM("sunwire_string_panel_input_min_amperes", "gauge"),                                             \
       SW_HA("input current min", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
     X(current_in_max, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Highest input current of the string's online panels.", \
-      SW_KEYS("current_in_max", "current_in_max", "current_in_max", "current_in_max", NULL),                  \
+      SW_KEYS("current_in_max", "current_in_max", "current_in_max", "current_in_max", "current_in_max"),      \
       SW_PROM("sunwire_string_panel_input_max_amperes", "gauge"),                                             \
       SW_HA("input current max", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
     X(current_in_avg, SW_FT_DOUBLE, "A", SW_FF_DETAIL, "Mean input current of the string's online panels.",   \
-      SW_KEYS("current_in_avg", "current_in_avg", "current_in_avg", "current_in_avg", NULL),                  \
+      SW_KEYS("current_in_avg", "current_in_avg", "current_in_avg", "current_in_avg", "current_in_avg"),      \
       SW_PROM("sunwire_string_panel_input_avg_amperes", "gauge"),                                             \
       SW_HA("input current avg", "current", "A", "measurement", NULL, NULL, 3, 1.0))                          \
     X(temperature_min_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
       "Lowest temperature of the string's online panels.",                                                    \
-      SW_KEYS("temperature_min", "temperature_min", "temperature_min_c", "temperature_min", NULL),            \
+      SW_KEYS("temperature_min", "temperature_min", "temperature_min_c", "temperature_min", "temperature_min_c"), \
       SW_PROM("sunwire_string_panel_temperature_min_celsius", "gauge"),                                       \
       SW_HA("temperature min", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
     X(temperature_max_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
       "Highest temperature of the string's online panels.",                                                   \
-      SW_KEYS("temperature_max", "temperature_max", "temperature_max_c", "temperature_max", NULL),            \
+      SW_KEYS("temperature_max", "temperature_max", "temperature_max_c", "temperature_max", "temperature_max_c"), \
       SW_PROM("sunwire_string_panel_temperature_max_celsius", "gauge"),                                       \
       SW_HA("temperature max", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
     X(temperature_avg_c, SW_FT_DOUBLE, "\xC2\xB0" "C", SW_FF_DETAIL,                                          \
       "Mean temperature of the string's online panels.",                                                      \
-      SW_KEYS("temperature_avg", "temperature_avg", "temperature_avg_c", "temperature_avg", NULL),            \
+      SW_KEYS("temperature_avg", "temperature_avg", "temperature_avg_c", "temperature_avg", "temperature_avg_c"), \
       SW_PROM("sunwire_string_panel_temperature_avg_celsius", "gauge"),                                       \
       SW_HA("temperature avg", "temperature", "\xC2\xB0" "C", "measurement", NULL, NULL, 1, 1.0))             \
     X(duty_cycle_min, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                         \
       "Lowest duty cycle (0 to 1) of the string's online panels.",                                            \
-      SW_KEYS("duty_cycle_min", "duty_cycle_min", "duty_cycle_min", "duty_cycle_min", NULL),                  \
+      SW_KEYS("duty_cycle_min", "duty_cycle_min", "duty_cycle_min", "duty_cycle_min", "duty_cycle_min"),      \
       SW_PROM("sunwire_string_panel_duty_cycle_min_ratio", "gauge"),                                          \
       SW_HA("duty cycle min", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
     X(duty_cycle_max, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                         \
       "Highest duty cycle (0 to 1) of the string's online panels.",                                           \
-      SW_KEYS("duty_cycle_max", "duty_cycle_max", "duty_cycle_max", "duty_cycle_max", NULL),                  \
+      SW_KEYS("duty_cycle_max", "duty_cycle_max", "duty_cycle_max", "duty_cycle_max", "duty_cycle_max"),      \
       SW_PROM("sunwire_string_panel_duty_cycle_max_ratio", "gauge"),                                          \
       SW_HA("duty cycle max", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
     X(duty_cycle_avg, SW_FT_DOUBLE, "", SW_FF_DETAIL, "Mean duty cycle (0 to 1) of the string's online panels.", \
-      SW_KEYS("duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", NULL),                  \
+      SW_KEYS("duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg", "duty_cycle_avg"),      \
       SW_PROM("sunwire_string_panel_duty_cycle_avg_ratio", "gauge"),                                          \
       SW_HA("duty cycle avg", NULL, "%", "measurement", SW_DIAG, "mdi:sine-wave", 0, 100.0))                  \
     X(rssi_min, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
       "Lowest signal strength (raw, 0 to 255) of the string's online panels.",                                \
-      SW_KEYS("rssi_min", "rssi_min", "rssi_min", "rssi_min", NULL),                                          \
+      SW_KEYS("rssi_min", "rssi_min", "rssi_min", "rssi_min", "rssi_min"),                                    \
       SW_PROM("sunwire_string_panel_rssi_min", "gauge"),                                                      \
       SW_HA("signal min", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                          \
     X(rssi_max, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
       "Highest signal strength (raw, 0 to 255) of the string's online panels.",                               \
-      SW_KEYS("rssi_max", "rssi_max", "rssi_max", "rssi_max", NULL),                                          \
+      SW_KEYS("rssi_max", "rssi_max", "rssi_max", "rssi_max", "rssi_max"),                                    \
       SW_PROM("sunwire_string_panel_rssi_max", "gauge"),                                                      \
       SW_HA("signal max", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))                          \
     X(rssi_avg, SW_FT_DOUBLE, "", SW_FF_DETAIL,                                                               \
       "Mean signal strength (raw, 0 to 255) of the string's online panels.",                                  \
-      SW_KEYS("rssi_avg", "rssi_avg", "rssi_avg", "rssi_avg", NULL),                                          \
+      SW_KEYS("rssi_avg", "rssi_avg", "rssi_avg", "rssi_avg", "rssi_avg"),                                    \
       SW_PROM("sunwire_string_panel_rssi_avg", "gauge"),                                                      \
       SW_HA("signal avg", NULL, NULL, "measurement", SW_DIAG, "mdi:signal", 0, 1.0))
 

@@ -119,6 +119,8 @@ static const char *const other_insert_sql[2] = {
  * The SQL type of a model field's column: measurements that may be unknown
  * (numbers, the raw signal) may be NULL, everything else may not.
  */
+static sw_err exec(sw_history *h, const char *sql);
+
 static const char *column_type(const sw_field *f)
 {
     switch (f->type) {
@@ -134,27 +136,76 @@ static const char *column_type(const sw_field *f)
     }
 }
 
-/* CREATE TABLE and INSERT of a table of model records, from the field table. */
+/* CREATE TABLE and INSERT of a table of model records, from the field table. The INSERT names its
+ * columns, so a file whose columns were added by a migration (in another order) is written right. */
 static bool record_table_sql(sw_history_table t, char *create, size_t ccap, char *insert, size_t icap)
 {
     size_t nf;
     const sw_field *f = sw_history_record_fields(t, &nf);
     const char *name = sw_history_table_names_[t];
     size_t cl = (size_t)snprintf(create, ccap, "CREATE TABLE IF NOT EXISTS %s ( ts_ns INTEGER NOT NULL", name);
-    size_t il = (size_t)snprintf(insert, icap, "INSERT INTO %s VALUES (?", name);
+    size_t il = (size_t)snprintf(insert, icap, "INSERT INTO %s (ts_ns", name);
+    size_t nparams = 1;
     for (size_t i = 0; i < nf; i++) {
         if (!f[i].key.sql)
             continue;
         if (cl < ccap)
             cl += (size_t)snprintf(create + cl, ccap - cl, ", %s %s", f[i].key.sql, column_type(&f[i]));
         if (il < icap)
-            il += (size_t)snprintf(insert + il, icap - il, ",?");
+            il += (size_t)snprintf(insert + il, icap - il, ",%s", f[i].key.sql);
+        nparams++;
     }
     if (cl < ccap)
         cl += (size_t)snprintf(create + cl, ccap - cl, ");");
     if (il < icap)
+        il += (size_t)snprintf(insert + il, icap - il, ") VALUES (?");
+    for (size_t i = 1; i < nparams && il < icap; i++)
+        il += (size_t)snprintf(insert + il, icap - il, ",?");
+    if (il < icap)
         il += (size_t)snprintf(insert + il, icap - il, ")");
     return cl < ccap && il < icap;
+}
+
+/*
+ * Schema migration: a file written by an older version lacks the columns of
+ * fields that were added to the table since (version 2: the string
+ * statistics). They are appended with ALTER TABLE ADD COLUMN; the rows already
+ * stored keep their values and read NULL in the new columns, so a new column
+ * is never NOT NULL.
+ */
+static sw_err add_missing_columns(sw_history *h, sw_history_table t)
+{
+    size_t nf;
+    const sw_field *f = sw_history_record_fields(t, &nf);
+    const char *name = sw_history_table_names_[t];
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) !=
+        SQLITE_OK)
+        return SW_ERR_IO;
+    sw_err err = SW_OK;
+    for (size_t i = 0; err == SW_OK && i < nf; i++) {
+        if (!f[i].key.sql)
+            continue;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, f[i].key.sql, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            continue;
+        if (rc != SQLITE_DONE) {
+            err = SW_ERR_IO;
+            break;
+        }
+        const char *type = column_type(&f[i]);
+        char sql[256];
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %.*s", name, f[i].key.sql,
+                 strstr(type, " NOT NULL") ? (int)(strstr(type, " NOT NULL") - type) : (int)strlen(type), type);
+        err = exec(h, sql);
+        if (err == SW_OK)
+            SW_LOGI(LOG_TARGET, "history: added column %s.%s (older rows read NULL there)", name, f[i].key.sql);
+    }
+    sqlite3_finalize(st);
+    return err;
 }
 
 const char *const sw_history_table_names_[4] = {
@@ -245,13 +296,15 @@ sw_err sw_history_open(const char *path, sw_history **out)
         free(h);
         return SW_ERR_UNSUPPORTED;
     }
-    char create[2][1024], insert[2][256];
+    char create[2][2048], insert[2][2048];
     sw_err err = exec(h, schema_head_sql);
     for (int i = 0; err == SW_OK && i < 2; i++) {
         if (!record_table_sql((sw_history_table)i, create[i], sizeof create[i], insert[i], sizeof insert[i]))
             err = SW_ERR_NO_SPACE;
         else
             err = exec(h, create[i]);
+        if (err == SW_OK && have < SW_HISTORY_SCHEMA_VERSION)
+            err = add_missing_columns(h, (sw_history_table)i);
     }
     if (err == SW_OK)
         err = exec(h, schema_tail_sql);

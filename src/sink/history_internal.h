@@ -11,8 +11,8 @@
 #include "sink/sink_history.h"
 #include "sunwire_config.h"
 
-/* The most columns a table has (panel_readings: the row time and one per panel field). */
-#define SW_HISTORY_MAX_COLS 32
+/* The most columns a table has (string_aggregates: the row time and one per string field). */
+#define SW_HISTORY_MAX_COLS 40
 
 /* The model fields a table stores after its ts_ns column (SW_OUT_SQL names); NULL for tables of other rows. */
 const sw_field *sw_history_record_fields(sw_history_table t, size_t *n);

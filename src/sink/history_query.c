@@ -63,16 +63,36 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
 
 #if SUNWIRE_HAVE_SQLITE
 
+static bool has_column(sw_history *h, const char *table, const char *col)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) != SQLITE_OK)
+        return true; /* let the query itself report what is wrong */
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
 {
     size_t ncols;
     const char *const *cols = sw_history_columns(q->table, &ncols);
     if (!h || !cols || !row)
         return SW_ERR_INVALID_ARGUMENT;
-    char sql[1024];
+    char sql[2048];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
-    for (size_t i = 0; i < ncols; i++)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? "," : "", cols[i]);
+    /* A file of an older schema, opened read-only (never migrated), lacks the
+     * newer columns: they read NULL, as they do for older rows of a migrated file. */
+    for (size_t i = 0; i < ncols && len < sizeof sql; i++) {
+        if (has_column(h, sw_history_table_names_[q->table], cols[i]))
+            len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? "," : "", cols[i]);
+        else
+            len += (size_t)snprintf(sql + len, sizeof sql - len, "%sNULL AS %s", i ? "," : "", cols[i]);
+    }
+    if (len >= sizeof sql)
+        return SW_ERR_NO_SPACE;
     len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM %s WHERE ts_ns >= ?1 AND ts_ns < ?2",
                             sw_history_table_names_[q->table]);
     /* Each table has its own filters; ?3 and ?4 carry them (NULL = no filter). */

@@ -5,6 +5,7 @@ clean stop the database must hold the documented schema, WAL mode and the
 panel readings; after kill -9 in the middle of writing it must still pass
 SQLite's integrity check and hold every row committed before the kill.
 """
+import json
 import math
 import os
 import signal
@@ -78,7 +79,7 @@ class HistoryRun(unittest.TestCase):
         self.addCleanup(con.close)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
         self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
-        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(1,)])
+        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(2,)])
         cols = [r[1] for r in con.execute("PRAGMA table_info(panel_readings)")]
         self.assertEqual(cols, PANEL_COLUMNS)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -108,6 +109,24 @@ class HistoryRun(unittest.TestCase):
                                        "AND panels = 1").fetchone()[0], 0)
         self.assertGreater(con.execute("SELECT count(*) FROM string_aggregates WHERE string = 'total'")
                            .fetchone()[0], 0)
+        # The string statistics are stored: one online panel is its string's minimum, maximum and mean.
+        self.assertGreater(con.execute("SELECT count(*) FROM string_aggregates WHERE string = 'south' AND online = 1"
+                                       " AND identified = 1 AND voltage_in_min > 0 AND voltage_in_min = voltage_in_max"
+                                       " AND voltage_in_avg = voltage_in_sum AND rssi_min = rssi_max"
+                                       " AND temperature_min_c = temperature_avg_c").fetchone()[0], 0)
+        # ... and `sunwire history --table strings` shows them, as the database holds them.
+        r = tigolib.run([tigolib.BIN, "history", "--db", self.db, "--table", "strings", "--string", "south",
+                         "--from", "-1h", "--format", "jsonl"])
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        shown = [json.loads(line) for line in r.stdout.decode().splitlines()]
+        stored = con.execute("SELECT identified, voltage_in_min, voltage_out_max, current_in_avg, temperature_max_c,"
+                             " duty_cycle_min, rssi_avg FROM string_aggregates WHERE string = 'south'"
+                             " ORDER BY ts_ns, rowid").fetchall()
+        self.assertEqual(len(shown), len(stored))
+        keys = ("identified", "voltage_in_min", "voltage_out_max", "current_in_avg", "temperature_max_c",
+                "duty_cycle_min", "rssi_avg")
+        self.assertEqual([tuple(row[k] for k in keys) for row in shown], stored)
+        self.assertTrue(any(row["voltage_in_min"] > 0 for row in shown))
 
     def test_kill_9_keeps_database_intact(self):
         # Reports keep coming for a few seconds, so the kill lands while the daemon is writing.

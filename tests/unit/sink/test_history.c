@@ -143,7 +143,7 @@ static void test_schema_and_pragmas(void **state)
     text_of(db, "PRAGMA journal_mode", mode, sizeof mode);
     assert_string_equal(mode, "wal");
     /* The record tables are written from the field tables; their schema stays the one files already have. */
-    char sql[1024];
+    char sql[2048];
     text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'panel_readings'", sql, sizeof sql);
     assert_string_equal(sql,
         "CREATE TABLE panel_readings ( ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL,"
@@ -154,7 +154,11 @@ static void test_schema_and_pragmas(void **state)
     assert_string_equal(sql,
         "CREATE TABLE string_aggregates ( ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL,"
         " online INTEGER NOT NULL, power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
-        " energy_today_wh REAL, energy_total_wh REAL)");
+        " energy_today_wh REAL, energy_total_wh REAL, identified INTEGER NOT NULL, voltage_in_min REAL,"
+        " voltage_in_max REAL, voltage_in_avg REAL, voltage_in_sum REAL, voltage_out_min REAL, voltage_out_max REAL,"
+        " voltage_out_avg REAL, voltage_out_sum REAL, current_in_min REAL, current_in_max REAL, current_in_avg REAL,"
+        " temperature_min_c REAL, temperature_max_c REAL, temperature_avg_c REAL, duty_cycle_min REAL,"
+        " duty_cycle_max REAL, duty_cycle_avg REAL, rssi_min REAL, rssi_max REAL, rssi_avg REAL)");
     assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
     /* A newer schema than this build knows is refused, not clobbered. */
     assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL), SQLITE_OK);
@@ -380,6 +384,108 @@ static void test_sink_commits_per_loop_tick(void **state)
     json_decref(root);
 }
 
+/* Cells of one string row by column name, from the query layer. */
+typedef struct string_rows {
+    size_t n;
+    sw_history_cell_type type[4][SW_HISTORY_MAX_COLS];
+    double num[4][SW_HISTORY_MAX_COLS];
+} string_rows;
+
+static int collect_strings(void *user, const sw_history_cell *cells, size_t n)
+{
+    string_rows *r = user;
+    assert_true(r->n < 4);
+    assert_true(n <= SW_HISTORY_MAX_COLS);
+    for (size_t i = 0; i < n; i++) {
+        r->type[r->n][i] = cells[i].type;
+        r->num[r->n][i] = cells[i].type == SW_HISTORY_INT ? (double)cells[i].i : cells[i].r;
+    }
+    r->n++;
+    return 0;
+}
+
+static size_t string_col(const char *name)
+{
+    size_t n;
+    const char *const *cols = sw_history_columns(SW_HISTORY_STRINGS, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i], name) == 0)
+            return i;
+    fail_msg("no history column %s", name);
+    return 0;
+}
+
+/* A file written by the first schema (no string statistics) is upgraded in place, keeping its rows. */
+static void test_old_schema_is_migrated(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE schema_version ( version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 0);"
+        "CREATE TABLE string_aggregates ( ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL,"
+        " online INTEGER NOT NULL, power_sum_w REAL, power_min_w REAL, power_max_w REAL, power_avg_w REAL,"
+        " energy_today_wh REAL, energy_total_wh REAL);"
+        "INSERT INTO string_aggregates VALUES (1763700000000000000, 'west', 8, 7, 1500, 150, 250, 214.25, 400, 9e5);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    /* Read-only (never migrates): the new columns read NULL. */
+    sw_history *h;
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    string_rows r = { 0 };
+    sw_history_query q = { .table = SW_HISTORY_STRINGS, .from_ns = 0, .to_ns = INT64_MAX };
+    assert_int_equal(sw_history_select(h, &q, collect_strings, &r), SW_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.type[0][string_col("voltage_in_min")], SW_HISTORY_NULL);
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_table_info('string_aggregates')"), 10);
+
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    assert_int_equal(sw_history_schema_version(h), SW_HISTORY_SCHEMA_VERSION);
+    sw_string_agg s = { .name = "west", .panels = 8, .online = 7, .power_sum_w = 1600, .identified = 8,
+                        .voltage_in_min = 31.5, .voltage_in_max = 34.25, .voltage_in_avg = 33.0,
+                        .voltage_in_sum = 231.0, .current_in_min = 6.5, .temperature_max_c = 41.5,
+                        .duty_cycle_avg = 0.875, .rssi_min = 120, .rssi_max = 180 };
+    assert_int_equal(sw_history_add_string(h, &s, T0 + SEC), SW_OK);
+    assert_int_equal(sw_history_commit(h), SW_OK);
+    sw_history_close(h);
+    /* Opening again adds nothing more and keeps one version row per schema. */
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_table_info('string_aggregates')"), 31);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM string_aggregates"), 2);
+
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sw_history_select(h, &q, collect_strings, &r), SW_OK);
+    sw_history_close(h);
+    assert_int_equal(r.n, 2);
+    /* The old row kept its values and reads NULL in the new columns ... */
+    assert_true(r.num[0][string_col("power_avg_w")] == 214.25);
+    assert_true(r.num[0][string_col("energy_total_wh")] == 9e5);
+    assert_int_equal(r.type[0][string_col("identified")], SW_HISTORY_NULL);
+    assert_int_equal(r.type[0][string_col("rssi_max")], SW_HISTORY_NULL);
+    /* ... and the new row fills every statistic where it belongs. */
+    assert_int_equal(r.type[1][string_col("identified")], SW_HISTORY_INT);
+    assert_true(r.num[1][string_col("identified")] == 8);
+    assert_true(r.num[1][string_col("power_sum_w")] == 1600);
+    assert_true(r.num[1][string_col("voltage_in_min")] == 31.5);
+    assert_true(r.num[1][string_col("voltage_in_max")] == 34.25);
+    assert_true(r.num[1][string_col("voltage_in_avg")] == 33.0);
+    assert_true(r.num[1][string_col("voltage_in_sum")] == 231.0);
+    assert_true(r.num[1][string_col("current_in_min")] == 6.5);
+    assert_true(r.num[1][string_col("temperature_max_c")] == 41.5);
+    assert_true(r.num[1][string_col("duty_cycle_avg")] == 0.875);
+    assert_true(r.num[1][string_col("rssi_min")] == 120);
+    assert_true(r.num[1][string_col("rssi_max")] == 180);
+    /* Independently of the query layer: SQLite has the values under the documented names. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM string_aggregates WHERE temperature_max_c = 41.5"
+                                         " AND duty_cycle_avg = 0.875 AND identified = 8"), 1);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -474,6 +580,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_schema_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_and_query_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_tables_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_commits_per_loop_tick, setup, teardown),
