@@ -391,8 +391,9 @@ typedef struct string_rows {
     double num[4][SW_HISTORY_MAX_COLS];
 } string_rows;
 
-static int collect_strings(void *user, const sw_history_cell *cells, size_t n)
+static int collect_strings(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
+    (void)h;
     string_rows *r = user;
     assert_true(r->n < 4);
     assert_true(n <= SW_HISTORY_MAX_COLS);
