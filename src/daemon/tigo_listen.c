@@ -10,8 +10,9 @@
  * idle timeout of a silent TCP session, and persisting the bus's Tigo state
  * (identities, node tables) so names survive a restart.
  *
- * Only one timer is armed per bus at a time (reconnect, connect timeout or
- * idle check), so a quiet bus costs no wakeups beyond the idle check.
+ * The reconnect and idle rules and their one timer are the CLI's too
+ * (sw_reconnect_timer, io/io_source.h): a quiet bus costs no wakeups beyond
+ * the idle check. The connect and its timeout are sw_tcp_connector's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,8 +41,7 @@ struct tigo_bus {
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
     enum bus_state state;
-    uint64_t timer;
-    sw_reconnect rc;          /* when to reconnect and when a silent session is dropped */
+    sw_reconnect_timer rt;    /* when to reconnect and when a silent session is dropped */
     int64_t last_status_ms;   /* when the sinks last heard the byte counters */
     bool state_dirty;
     char state_path[SW_DAEMON_PATH_MAX + 80];
@@ -56,23 +56,7 @@ static void connect_drop(tigo_bus *b)
     b->connecting = NULL;
 }
 
-static void set_timer(tigo_bus *b, int64_t delay_ms, sw_loop_timer_cb cb)
-{
-    if (b->timer)
-        sw_loop_del_timer(b->d->loop, b->timer);
-    b->timer = sw_loop_add_timer(b->d->loop, delay_ms, cb, b);
-}
-
 static void status_changed(tigo_bus *b) { sw_model_source_changed(b->d->model, b->st, sw_daemon_now_ns(b->d)); }
-
-static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
-{
-    (void)loop; (void)id;
-    tigo_bus *b = user;
-    b->timer = 0;
-    bus_connect(b);
-    return -1;
-}
 
 /* Drop the connection and try again after the next backoff step. */
 static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
@@ -87,14 +71,14 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
     b->state = BUS_IDLE;
     int64_t now = sw_loop_now_ms();
     if (was_up)
-        sw_reconnect_lost(&b->rc, now, idle);
+        sw_reconnect_lost(&b->rt.rc, now, idle);
     else
-        sw_reconnect_open_failed(&b->rc, now);
-    int64_t delay = sw_reconnect_next_ms(&b->rc) - now;
+        sw_reconnect_open_failed(&b->rt.rc, now);
+    int64_t delay = sw_reconnect_next_ms(&b->rt.rc) - now;
     snprintf(b->st->last_error, sizeof b->st->last_error, "%s%s%s", what, err ? ": " : "",
              err ? strerror(err) : "");
     b->st->connected = false;
-    if (was_up || b->rc.failures == 1)
+    if (was_up || b->rt.rc.failures == 1)
         SW_LOGW(LOG_TARGET, "%s (%s): %s; reconnecting in %lld ms", b->cfg->name, b->st->address,
                 b->st->last_error, (long long)delay);
     else
@@ -102,23 +86,21 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
     status_changed(b);
     if (was_up)
         sw_daemon_source_down(b->d, b->cfg->name, b->st->last_error);
-    set_timer(b, delay, on_retry);
+    sw_reconnect_timer_arm(&b->rt);
 }
 
 static void bus_fail(tigo_bus *b, const char *what, int err) { bus_fail_as(b, what, err, false); }
 
-static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
+/* The reconnect timer: the pause after a failure is over, or the session went silent. */
+static int on_reconnect(sw_reconnect_timer *t, sw_reconnect_action a, void *user)
 {
-    (void)loop; (void)id;
+    (void)t;
     tigo_bus *b = user;
-    int64_t now = sw_loop_now_ms();
-    if (sw_reconnect_tick(&b->rc, now) == SW_RECONNECT_DROP) {
-        b->timer = 0;
+    if (a == SW_RECONNECT_OPEN)
+        bus_connect(b);
+    else
         bus_fail_as(b, "no data within the reconnect timeout", 0, true);
-        return -1;
-    }
-    int64_t next = sw_reconnect_next_ms(&b->rc);
-    return next > now ? next - now : 1;
+    return 0;
 }
 
 /* ---- observer events into the model ------------------------------------------------ */
@@ -221,7 +203,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         ssize_t n = read(fd, b->buf, sizeof b->buf);
         if (n > 0) {
             int64_t now = sw_daemon_now_ns(b->d);
-            sw_reconnect_data(&b->rc, sw_loop_now_ms());
+            sw_reconnect_data(&b->rt.rc, sw_loop_now_ms());
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
@@ -254,8 +236,8 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
 static void bus_up(tigo_bus *b)
 {
     b->state = BUS_UP;
-    sw_reconnect_opened(&b->rc, sw_loop_now_ms());
-    if (b->st->connected == false && b->st->reconnects == 0 && b->rc.failures == 0)
+    sw_reconnect_opened(&b->rt.rc, sw_loop_now_ms());
+    if (b->st->connected == false && b->st->reconnects == 0 && b->rt.rc.failures == 0)
         SW_LOGI(LOG_TARGET, "%s: connected to %s", b->cfg->name, b->st->address);
     else
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
@@ -263,12 +245,7 @@ static void bus_up(tigo_bus *b)
     b->st->last_error[0] = 0;
     sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
-    if (!b->cfg->serial && b->cfg->idle_timeout_s > 0)
-        set_timer(b, (int64_t)b->cfg->idle_timeout_s * 1000, on_idle_check);
-    else if (b->timer) {
-        sw_loop_del_timer(b->d->loop, b->timer);
-        b->timer = 0;
-    }
+    sw_reconnect_timer_arm(&b->rt); /* the idle check of a TCP session, else nothing */
     status_changed(b);
 }
 
@@ -295,9 +272,9 @@ static void on_connected(sw_tcp_connector *c, sw_err e, int fd, void *user)
 
 static void bus_connect(tigo_bus *b)
 {
-    if (b->st->bytes > 0 || b->rc.failures > 0)
+    if (b->st->bytes > 0 || b->rt.rc.failures > 0)
         b->st->reconnects++;
-    sw_reconnect_start(&b->rc, sw_loop_now_ms());
+    sw_reconnect_start(&b->rt.rc, sw_loop_now_ms());
     if (b->cfg->serial) {
         sw_err e = sw_serial_open(b->cfg->device, &b->fd);
         if (e == SW_OK && sw_fd_set_nonblocking(b->fd, 1) != SW_OK) {
@@ -387,7 +364,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
         .idle_ms = !cfg->serial && cfg->idle_timeout_s > 0 ? (int64_t)cfg->idle_timeout_s * 1000 : 0,
         .retry_limit = 0, /* the daemon never gives up on a bus */
     };
-    sw_reconnect_init(&b->rc, &rcfg);
+    sw_reconnect_timer_init(&b->rt, d->loop, &rcfg, on_reconnect, b);
     char addr[SW_DAEMON_PATH_MAX + 300];
     if (cfg->serial)
         snprintf(addr, sizeof addr, "%s", cfg->device);
@@ -414,8 +391,7 @@ void sw_daemon_bus_free(tigo_bus *b)
     if (!b)
         return;
     sw_daemon_bus_save(b, false);
-    if (b->timer)
-        sw_loop_del_timer(b->d->loop, b->timer);
+    sw_reconnect_timer_stop(&b->rt);
     connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);

@@ -160,6 +160,34 @@ sw_reconnect_action sw_reconnect_tick(sw_reconnect *r, int64_t now_ms);
 /* When to tick next (monotonic ms), or -1 when only an event can change anything. */
 int64_t sw_reconnect_next_ms(const sw_reconnect *r);
 
+/*
+ * sw_reconnect on a loop: the one timer of a Tigo source, in the CLI and in
+ * the daemon alike. It is armed for sw_reconnect_next_ms (the end of a pause
+ * before reopening, or the idle limit of an open session, measured from its
+ * last data) and ticks the state machine when due. The owner hears only what
+ * it must act on: SW_RECONNECT_OPEN (open now) or SW_RECONNECT_DROP (the
+ * session went silent: close it and report sw_reconnect_lost with idle). The
+ * callback's return value is not used: a timer has nothing left to stop.
+ * The loop holds a pointer to the struct while it is armed.
+ */
+typedef struct sw_reconnect_timer sw_reconnect_timer;
+typedef int (*sw_reconnect_cb)(sw_reconnect_timer *t, sw_reconnect_action action, void *user);
+
+struct sw_reconnect_timer {
+    sw_reconnect rc;
+    /* private */
+    struct sw_loop *loop_;
+    uint64_t timer_;
+    sw_reconnect_cb cb_;
+    void *user_;
+};
+
+void sw_reconnect_timer_init(sw_reconnect_timer *t, struct sw_loop *loop, const sw_reconnect_config *cfg,
+                             sw_reconnect_cb cb, void *user);
+/* (Re)arm for what the state machine waits for next; nothing armed when it waits for nothing. */
+void sw_reconnect_timer_arm(sw_reconnect_timer *t);
+void sw_reconnect_timer_stop(sw_reconnect_timer *t);
+
 /* ---- the run, on the event loop ----------------------------------------- */
 typedef struct sw_run_options {
     uint64_t reconnect_timeout_s;   /* 0 = no idle timeout */

@@ -473,20 +473,6 @@ sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count)
     return SW_OK;
 }
 
-sw_err sw_fd_wait_readable(int fd, int timeout_ms)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    for (;;) {
-        int rc = poll(&p, 1, timeout_ms);
-        if (rc > 0)
-            return SW_OK;
-        if (rc == 0)
-            return SW_ERR_TIMEOUT;
-        if (errno != EINTR)
-            return SW_ERR_IO;
-    }
-}
-
 sw_err sw_write_all(int fd, const void *buf, size_t n)
 {
     const unsigned char *p = buf;

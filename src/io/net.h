@@ -91,12 +91,6 @@ sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count);
 
 sw_err sw_fd_set_nonblocking(int fd, int on);
 
-/*
- * Wait until fd is readable or timeout_ms passes (-1 = forever).
- * Returns SW_OK when readable, SW_ERR_TIMEOUT, or SW_ERR_IO.
- */
-sw_err sw_fd_wait_readable(int fd, int timeout_ms);
-
 /* write() the whole buffer, retrying on EINTR and short writes. */
 sw_err sw_write_all(int fd, const void *buf, size_t n);
 

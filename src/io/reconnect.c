@@ -1,13 +1,14 @@
 /*
  * reconnect.c: when to open, drop and reopen a byte source (see
- * io/io_source.h). No clock, no I/O: the caller passes the monotonic
- * time of every event and acts on what comes back, so the same rules serve
- * the CLI's blocking loop and the daemon's event loop, and tests can run
- * hours of failures in microseconds.
+ * io/io_source.h). The state machine has no clock and no I/O: the caller
+ * passes the monotonic time of every event and acts on what comes back, so
+ * tests can run hours of failures in microseconds. Below it, the one loop
+ * timer that drives it for the CLI's sources and the daemon's Tigo buses.
  */
 #include <string.h>
 
 #include "io/io_source.h"
+#include "sunwire/loop.h"
 
 void sw_reconnect_init(sw_reconnect *r, const sw_reconnect_config *cfg)
 {
@@ -104,4 +105,51 @@ int64_t sw_reconnect_next_ms(const sw_reconnect *r)
     default:
         return -1;
     }
+}
+
+/* ---- the timer on a loop --------------------------------------------------- */
+
+void sw_reconnect_timer_init(sw_reconnect_timer *t, sw_loop *loop, const sw_reconnect_config *cfg,
+                             sw_reconnect_cb cb, void *user)
+{
+    memset(t, 0, sizeof *t);
+    sw_reconnect_init(&t->rc, cfg);
+    t->loop_ = loop;
+    t->cb_ = cb;
+    t->user_ = user;
+}
+
+void sw_reconnect_timer_stop(sw_reconnect_timer *t)
+{
+    if (t->timer_)
+        sw_loop_del_timer(t->loop_, t->timer_);
+    t->timer_ = 0;
+}
+
+static int64_t on_reconnect_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop;
+    (void)id;
+    sw_reconnect_timer *t = user;
+    int64_t now = sw_loop_now_ms();
+    sw_reconnect_action a = sw_reconnect_tick(&t->rc, now);
+    if (a == SW_RECONNECT_OPEN || a == SW_RECONNECT_DROP) {
+        t->timer_ = 0;
+        (void)t->cb_(t, a, t->user_);
+        return -1;
+    }
+    int64_t next = sw_reconnect_next_ms(&t->rc);
+    if (next < 0) {
+        t->timer_ = 0;
+        return -1;
+    }
+    return next > now ? next - now : 1;
+}
+
+void sw_reconnect_timer_arm(sw_reconnect_timer *t)
+{
+    sw_reconnect_timer_stop(t);
+    int64_t next = sw_reconnect_next_ms(&t->rc);
+    if (next >= 0)
+        t->timer_ = sw_loop_add_timer(t->loop_, next - sw_loop_now_ms(), on_reconnect_timer, t);
 }

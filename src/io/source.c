@@ -315,9 +315,9 @@ typedef struct source_run {
     const char *tg;
     char desc[320];
     uint8_t *buf;              /* serial and TCP reads; a file hands out its own bytes */
-    sw_reconnect rc;
+    sw_reconnect_timer rt;     /* reopening and the idle limit */
     sw_tcp_connector *connecting;
-    uint64_t timer;            /* the one armed: reopen, idle check, or a replay's next packet */
+    uint64_t timer;            /* a replay's next packet */
     bool watching;             /* s->fd is in the loop */
     bool done;
     sw_run_result result;
@@ -346,6 +346,7 @@ static void run_close(source_run *r)
     if (r->timer)
         sw_loop_del_timer(r->loop, r->timer);
     r->timer = 0;
+    sw_reconnect_timer_stop(&r->rt);
     sw_tcp_connector_cancel(r->connecting);
     r->connecting = NULL;
     sw_source_close(r->s);
@@ -369,69 +370,51 @@ static void retry_text(char *out, size_t cap, uint32_t retries, uint32_t limit)
 
 static void run_open(source_run *r);
 
-static int64_t on_reopen(sw_loop *loop, uint64_t id, void *user)
-{
-    (void)loop; (void)id;
-    source_run *r = user;
-    r->timer = 0;
-    if (sw_reconnect_tick(&r->rc, mono_ms()) == SW_RECONNECT_OPEN)
-        run_open(r);
-    else
-        run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_reopen);
-    return -1;
-}
-
-static void run_wait_to_reopen(source_run *r)
-{
-    run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_reopen);
-}
-
 static void run_open_failed(source_run *r, sw_err e, int err)
 {
     SW_LOGE(r->tg, "cannot open %s: %s", r->desc, sw_io_reason(e, err));
     if (r->s->cfg.medium == SW_SOURCE_MEDIUM_FILE ||
-        sw_reconnect_open_failed(&r->rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN) {
+        sw_reconnect_open_failed(&r->rt.rc, mono_ms()) == SW_RECONNECT_GIVE_UP_OPEN) {
         run_finish(r, SW_RUN_OPEN_FAILED);
         return;
     }
     char rt[32];
-    retry_text(rt, sizeof rt, r->rc.retries, r->rc.cfg.retry_limit);
+    retry_text(rt, sizeof rt, r->rt.rc.retries, r->rt.rc.cfg.retry_limit);
     SW_LOGI(r->tg, "retry %s in %llu s", rt, (unsigned long long)r->o->reconnect_delay_s);
-    run_wait_to_reopen(r);
+    sw_reconnect_timer_arm(&r->rt);
 }
 
 /* The session ended (the peer closed, a read failed, or it went silent). */
 static void run_lost(source_run *r, bool idle)
 {
     run_close(r);
-    if (sw_reconnect_lost(&r->rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE) {
+    if (sw_reconnect_lost(&r->rt.rc, mono_ms(), idle) == SW_RECONNECT_GIVE_UP_IDLE) {
         run_finish(r, SW_RUN_IDLE_EXCEEDED);
         return;
     }
     SW_LOGI(r->tg, "reconnecting in %llu s", (unsigned long long)r->o->reconnect_delay_s);
-    run_wait_to_reopen(r);
+    sw_reconnect_timer_arm(&r->rt);
 }
 
-static int64_t on_idle_check(sw_loop *loop, uint64_t id, void *user)
+/* The reconnect timer: a pause before reopening is over, or the session went silent. */
+static int on_reconnect(sw_reconnect_timer *t, sw_reconnect_action a, void *user)
 {
-    (void)loop; (void)id;
+    (void)t;
     source_run *r = user;
-    int64_t now = mono_ms();
-    if (sw_reconnect_tick(&r->rc, now) == SW_RECONNECT_DROP) {
-        r->timer = 0;
-        SW_LOGW(r->tg, "no data from %s for %llu s, reconnecting", r->desc,
-                (unsigned long long)r->o->reconnect_timeout_s);
-        run_lost(r, true);
-        return -1;
+    if (a == SW_RECONNECT_OPEN) {
+        run_open(r);
+        return 0;
     }
-    int64_t next = sw_reconnect_next_ms(&r->rc);
-    return next > now ? next - now : 1;
+    SW_LOGW(r->tg, "no data from %s for %llu s, reconnecting", r->desc,
+            (unsigned long long)r->o->reconnect_timeout_s);
+    run_lost(r, true);
+    return 0;
 }
 
 /* Bytes to the owner; false when the run ended because it asked to stop. */
 static bool run_deliver(source_run *r, const uint8_t *p, size_t n, int64_t ts)
 {
-    sw_reconnect_data(&r->rc, mono_ms());
+    sw_reconnect_data(&r->rt.rc, mono_ms());
     if (r->o->on_bytes && r->o->on_bytes(r->o->ctx, p, n, ts)) {
         run_finish(r, SW_RUN_STOPPED);
         return false;
@@ -550,7 +533,7 @@ static void on_file_readable(sw_loop *loop, int fd, int events, void *user)
 static void run_up(source_run *r)
 {
     SW_LOGI(r->tg, "opened %s", r->desc);
-    sw_reconnect_opened(&r->rc, mono_ms());
+    sw_reconnect_opened(&r->rt.rc, mono_ms());
     if (r->o->on_open)
         r->o->on_open(r->o->ctx, r->s);
     bool is_file = r->s->cfg.medium == SW_SOURCE_MEDIUM_FILE;
@@ -561,8 +544,7 @@ static void run_up(source_run *r)
         return;
     }
     r->watching = true;
-    if (sw_reconnect_next_ms(&r->rc) >= 0)
-        run_set_timer(r, sw_reconnect_next_ms(&r->rc) - mono_ms(), on_idle_check);
+    sw_reconnect_timer_arm(&r->rt);
 }
 
 static void on_connected(sw_tcp_connector *c, sw_err e, int fd, void *user)
@@ -614,8 +596,8 @@ sw_run_result sw_source_run(sw_source *s, sw_loop *loop, const sw_run_options *o
         .idle_ms = idle_applies ? (int64_t)o->reconnect_timeout_s * 1000 : 0,
         .retry_limit = o->reconnect_retry,
     };
-    sw_reconnect_init(&r.rc, &rcfg);
-    sw_reconnect_start(&r.rc, mono_ms());
+    sw_reconnect_timer_init(&r.rt, loop, &rcfg, on_reconnect, &r);
+    sw_reconnect_start(&r.rt.rc, mono_ms());
     run_open(&r);
     sw_err e = SW_OK;
     /* Until the run ends, or the owner stops the loop (a signal, say). */

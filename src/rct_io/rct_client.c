@@ -13,11 +13,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sunwire/core.h"
 #include "io/net.h"
+#include "sunwire/loop.h"
 #include "sunwire/rct_exchange.h"
 
 void sw_rct_client_config_default(sw_rct_client_config *cfg)
@@ -60,6 +60,7 @@ sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port, con
     else
         sw_rct_client_config_default(&c->cfg);
     c->fd_ = -1;
+    c->loop_ = NULL;
     if (!host || !host[0] || strlen(host) >= sizeof c->host_)
         return SW_ERR_INVALID_ARGUMENT;
     strcpy(c->host_, host);
@@ -68,18 +69,20 @@ sw_err sw_rct_client_open(sw_rct_client *c, const char *host, uint16_t port, con
     return do_connect(c);
 }
 
-void sw_rct_client_close(sw_rct_client *c)
+/* Forget a broken connection; the next attempt connects again. */
+static void drop_connection(sw_rct_client *c)
 {
     if (c->fd_ >= 0)
         close(c->fd_);
     c->fd_ = -1;
 }
 
-static void sleep_ms(int64_t ms)
+void sw_rct_client_close(sw_rct_client *c)
 {
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
+    drop_connection(c);
+    if (c->loop_)
+        sw_loop_free(c->loop_);
+    c->loop_ = NULL;
 }
 
 static int64_t now_ms(void) { return sw_now_monotonic_ns() / 1000000LL; }
@@ -94,66 +97,6 @@ static void exchange_config(const sw_rct_client *c, sw_rct_exchange_config *xc)
     xc->plant = c->cfg.plant;
     xc->address = c->cfg.address;
     xc->cut_ends_attempt = true;
-}
-
-/*
- * Feed received bytes to the exchange while it waits for an answer, reading
- * more until its deadline. SW_OK when the exchange moved on (answered, cut,
- * timed out), SW_ERR_CLOSED or SW_ERR_IO when the connection broke.
- */
-static sw_err receive(sw_rct_client *c, sw_rct_exchange *ex)
-{
-    for (;;) {
-        while (c->in_off_ < c->in_len_ && sw_rct_exchange_waiting(ex)) {
-            sw_rct_receiver_event ev;
-            size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
-            c->in_off_ += n;
-            if (ev.kind == SW_RCT_RECEIVER_ERROR) {
-                if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
-                    c->counters.crc_errors++;
-                else
-                    c->counters.frame_errors++;
-                continue;
-            }
-            if (ev.kind != SW_RCT_RECEIVER_FRAME)
-                break;
-            const sw_rct_frame *f = &ev.frame;
-            if (sw_rct_exchange_push_frame(ex, f, now_ms()) == SW_RCT_REPLY_ACCEPTED) {
-                memcpy(c->reply_, f->payload, f->payload_len);
-                c->reply_len_ = f->payload_len;
-                c->last_command = f->command;
-                c->last_address = f->address;
-            }
-        }
-        int64_t until;
-        if (sw_rct_exchange_next(ex, now_ms(), &until) != SW_RCT_STEP_RECEIVE)
-            return SW_OK;
-        if (c->in_off_ < c->in_len_)
-            continue;
-        c->in_off_ = c->in_len_ = 0;
-        int64_t left = until - now_ms();
-        if (left <= 0)
-            continue;
-        sw_err w = sw_fd_wait_readable(c->fd_, (int)left);
-        if (w == SW_ERR_TIMEOUT)
-            continue;
-        if (w != SW_OK)
-            return w;
-        ssize_t r = read(c->fd_, c->in_, sizeof c->in_);
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            c->last_errno = errno;
-            return SW_ERR_IO;
-        }
-        if (r == 0) {
-            c->last_errno = 0;
-            return SW_ERR_CLOSED;
-        }
-        if (c->trace)
-            c->trace(c, "recv", c->in_, (size_t)r, c->trace_user);
-        c->in_len_ = (size_t)r;
-    }
 }
 
 static uint8_t plant_variant(const sw_rct_client *c, uint8_t cmd)
@@ -180,6 +123,202 @@ static sw_err send_frame(sw_rct_client *c, uint8_t command, uint32_t id, const u
     return e;
 }
 
+/*
+ * One exchange, run to its end on the client's private loop, the way
+ * sw_tcp_connect runs the connector: the socket is a loop watch (only while
+ * the exchange waits for an answer and the bytes read before are used up),
+ * the attempt's deadline and the retry backoff are loop timers, and every
+ * callback asks the exchange what to do next.
+ */
+typedef struct run {
+    sw_rct_client *c;
+    sw_rct_exchange *ex;
+    uint8_t command;
+    uint32_t id;
+    const uint8_t *payload;
+    size_t payload_len;
+    bool may_send; /* false: only wait for the answer to a request sent already */
+    bool done;
+    sw_err fatal;  /* a request that cannot be built ends the run with this */
+    int watched;   /* the fd on the loop, -1 none */
+    uint64_t timer;
+} run;
+
+static void run_step(run *r);
+
+static void run_unwatch(run *r)
+{
+    if (r->watched >= 0)
+        sw_loop_del_fd(r->c->loop_, r->watched);
+    r->watched = -1;
+}
+
+static void run_disarm(run *r)
+{
+    if (r->timer)
+        sw_loop_del_timer(r->c->loop_, r->timer);
+    r->timer = 0;
+}
+
+/* The connection broke: the attempt ends with why, so that a peer that hangs
+ * up is not reported as one that stays silent. */
+static void run_lost(run *r, sw_err e)
+{
+    run_unwatch(r);
+    drop_connection(r->c);
+    sw_rct_exchange_failed(r->ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
+}
+
+static void on_run_readable(sw_loop *loop, int fd, int events, void *user)
+{
+    (void)loop;
+    (void)events;
+    run *r = user;
+    sw_rct_client *c = r->c;
+    ssize_t n = read(fd, c->in_, sizeof c->in_);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        c->last_errno = errno;
+        run_lost(r, SW_ERR_IO);
+    } else if (n == 0) {
+        c->last_errno = 0;
+        run_lost(r, SW_ERR_CLOSED);
+    } else {
+        if (c->trace)
+            c->trace(c, "recv", c->in_, (size_t)n, c->trace_user);
+        c->in_off_ = 0;
+        c->in_len_ = (size_t)n;
+    }
+    run_step(r);
+}
+
+static int64_t on_run_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop;
+    (void)id;
+    run *r = user;
+    r->timer = 0;
+    run_step(r);
+    return -1;
+}
+
+/* Push the bytes read so far to the exchange while it waits for an answer. */
+static void run_push(run *r)
+{
+    sw_rct_client *c = r->c;
+    while (c->in_off_ < c->in_len_ && sw_rct_exchange_waiting(r->ex)) {
+        sw_rct_receiver_event ev;
+        size_t n = sw_rct_receiver_push(&c->rx_, c->in_ + c->in_off_, c->in_len_ - c->in_off_, &ev);
+        c->in_off_ += n;
+        if (ev.kind == SW_RCT_RECEIVER_ERROR) {
+            if (ev.error == SW_ERR_RCT_CRC_MISMATCH)
+                c->counters.crc_errors++;
+            else
+                c->counters.frame_errors++;
+            continue;
+        }
+        if (ev.kind != SW_RCT_RECEIVER_FRAME)
+            break;
+        const sw_rct_frame *f = &ev.frame;
+        if (sw_rct_exchange_push_frame(r->ex, f, now_ms()) == SW_RCT_REPLY_ACCEPTED) {
+            memcpy(c->reply_, f->payload, f->payload_len);
+            c->reply_len_ = f->payload_len;
+            c->last_command = f->command;
+            c->last_address = f->address;
+        }
+    }
+    if (c->in_off_ >= c->in_len_)
+        c->in_off_ = c->in_len_ = 0;
+}
+
+/* Connect if needed and send the request; false when the run ends at once. */
+static bool run_send(run *r)
+{
+    sw_rct_client *c = r->c;
+    if (c->fd_ < 0) {
+        sw_err e = do_connect(c);
+        if (e != SW_OK) {
+            sw_rct_exchange_failed(r->ex, e, now_ms());
+            return true;
+        }
+        c->counters.reconnects++;
+    }
+    sw_err e = send_frame(c, r->command, r->id, r->payload, r->payload_len);
+    if (e == SW_ERR_TOO_LONG || e == SW_ERR_INVALID_ARGUMENT || e == SW_ERR_NO_MEMORY) {
+        r->fatal = e;
+        return false;
+    }
+    if (e != SW_OK) {
+        if (e == SW_ERR_CLOSED || e == SW_ERR_IO)
+            c->last_errno = e == SW_ERR_IO ? errno : 0;
+        run_lost(r, e);
+        return true;
+    }
+    sw_rct_exchange_sent(r->ex, now_ms());
+    return true;
+}
+
+static void run_step(run *r)
+{
+    sw_rct_client *c = r->c;
+    run_disarm(r);
+    for (;;) {
+        int64_t until = 0;
+        sw_rct_step step = sw_rct_exchange_next(r->ex, now_ms(), &until);
+        if (step == SW_RCT_STEP_SEND && r->may_send) {
+            if (!run_send(r))
+                break;
+            continue;
+        }
+        if (step == SW_RCT_STEP_RECEIVE && c->in_off_ < c->in_len_) {
+            run_push(r);
+            continue;
+        }
+        if (step == SW_RCT_STEP_RECEIVE || step == SW_RCT_STEP_PAUSE) {
+            if (step == SW_RCT_STEP_RECEIVE && r->watched != c->fd_) {
+                run_unwatch(r);
+                if (sw_loop_add_fd(c->loop_, c->fd_, SW_LOOP_READ, on_run_readable, r) != SW_OK) {
+                    r->fatal = SW_ERR_NO_MEMORY;
+                    break;
+                }
+                r->watched = c->fd_;
+            } else if (step == SW_RCT_STEP_PAUSE) {
+                run_unwatch(r);
+            }
+            int64_t left = until - now_ms();
+            r->timer = sw_loop_add_timer(c->loop_, left > 0 ? left : 0, on_run_timer, r);
+            if (!r->timer) {
+                r->fatal = SW_ERR_NO_MEMORY;
+                break;
+            }
+            return;
+        }
+        break; /* DONE, or a SEND the run may not make */
+    }
+    run_unwatch(r);
+    r->done = true;
+}
+
+/* Run the started exchange until it is done; SW_OK or why the run could not go on. */
+static sw_err run_exchange(run *r)
+{
+    sw_rct_client *c = r->c;
+    if (!c->loop_ && !(c->loop_ = sw_loop_new()))
+        return SW_ERR_NO_MEMORY;
+    r->watched = -1;
+    r->timer = 0;
+    r->done = false;
+    r->fatal = SW_OK;
+    run_step(r);
+    sw_err e = SW_OK;
+    while (!r->done && e == SW_OK)
+        e = sw_loop_run_once(c->loop_, -1);
+    run_disarm(r);
+    run_unwatch(r);
+    return e != SW_OK ? e : r->fatal;
+}
+
 static void add_counters(sw_rct_client *c, const sw_rct_exchange_counters *s, bool count_timeouts)
 {
     c->counters.attempts += s->attempts;
@@ -201,50 +340,11 @@ sw_err sw_rct_client_request(sw_rct_client *c, uint8_t command, uint32_t id, con
     sw_rct_exchange ex;
     sw_rct_exchange_init(&ex, &xc);
     sw_rct_exchange_start(&ex, command, id, expect, query);
-    sw_err result = SW_OK;
-    for (;;) {
-        int64_t until;
-        sw_rct_step step = sw_rct_exchange_next(&ex, now_ms(), &until);
-        if (step == SW_RCT_STEP_DONE) {
-            result = sw_rct_exchange_result(&ex);
-            break;
-        }
-        if (step == SW_RCT_STEP_PAUSE) {
-            sleep_ms(until - now_ms());
-            continue;
-        }
-        if (step == SW_RCT_STEP_SEND) {
-            if (c->fd_ < 0) {
-                sw_err e = do_connect(c);
-                if (e != SW_OK) {
-                    sw_rct_exchange_failed(&ex, e, now_ms());
-                    continue;
-                }
-                c->counters.reconnects++;
-            }
-            sw_err e = send_frame(c, command, id, payload, payload_len);
-            if (e == SW_ERR_TOO_LONG || e == SW_ERR_INVALID_ARGUMENT || e == SW_ERR_NO_MEMORY) {
-                result = e;
-                break;
-            }
-            if (e != SW_OK) {
-                /* The attempt ends with why the connection broke, so that a
-                 * peer that hangs up is not reported as one that stays silent. */
-                if (e == SW_ERR_CLOSED || e == SW_ERR_IO) {
-                    c->last_errno = e == SW_ERR_IO ? errno : 0;
-                    sw_rct_client_close(c);
-                }
-                sw_rct_exchange_failed(&ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
-                continue;
-            }
-            sw_rct_exchange_sent(&ex, now_ms());
-        }
-        sw_err e = receive(c, &ex);
-        if (e != SW_OK) {
-            sw_rct_client_close(c);
-            sw_rct_exchange_failed(&ex, e == SW_ERR_IO || e == SW_ERR_CLOSED ? e : SW_ERR_TIMEOUT, now_ms());
-        }
-    }
+    run r = { .c = c, .ex = &ex, .command = command, .id = id, .payload = payload,
+              .payload_len = payload_len, .may_send = true };
+    sw_err result = run_exchange(&r);
+    if (result == SW_OK)
+        result = sw_rct_exchange_result(&ex);
     add_counters(c, &ex.counters, true);
     if (result == SW_OK) {
         *reply = c->reply_;
@@ -323,9 +423,8 @@ sw_err sw_rct_client_write(sw_rct_client *c, const sw_rct_object *obj, const sw_
     sw_rct_exchange_init(&ex, &xc);
     sw_rct_exchange_start(&ex, cmd, obj->id, obj->request_type, NULL);
     sw_rct_exchange_sent(&ex, now_ms());
-    sw_err r = receive(c, &ex);
-    if (r == SW_ERR_CLOSED || r == SW_ERR_IO)
-        sw_rct_client_close(c);
+    run r = { .c = c, .ex = &ex, .command = cmd, .id = obj->id };
+    (void)run_exchange(&r); /* the write is out; an answer or its absence changes nothing */
     ex.counters.attempts = 0; /* counted above */
     add_counters(c, &ex.counters, false);
     return SW_OK;

@@ -10,7 +10,8 @@
  * everything else is skipped and counted, and the request is retried with
  * exponential backoff, reconnecting when the peer closed. Those rules live in
  * the sans-I/O exchange (sunwire/rct_exchange.h); this client only runs it
- * over a blocking socket until it is done. A request that gets
+ * on a private event loop (sunwire/loop.h) until it is done: each call
+ * blocks its caller, but only the loop waits. A request that gets
  * no usable answer ends after a bounded time, never hangs: SW_ERR_TIMEOUT when
  * the device stayed silent, SW_ERR_CLOSED or SW_ERR_IO (errno in last_errno)
  * when the last attempt lost the connection.
@@ -76,6 +77,7 @@ struct sw_rct_client {
     int last_errno;
     /* private */
     int fd_;
+    struct sw_loop *loop_; /* private loop the requests run on (made on first use) */
     char host_[256];
     uint16_t port_;
     size_t in_len_, in_off_;

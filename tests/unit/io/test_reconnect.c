@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io/io_source.h"
+#include "sunwire/loop.h"
 #include "testutil.h"
 
 static sw_reconnect make(int64_t delay, int64_t max, int64_t idle, uint32_t limit)
@@ -124,6 +125,81 @@ static void test_backoff_doubles_to_the_cap(void **state)
     assert_int_equal(sw_reconnect_tick(&z, 7), SW_RECONNECT_OPEN);
 }
 
+/* ---- the timer on a real loop ---------------------------------------------- */
+
+typedef struct heard {
+    int opens, drops;
+    int64_t at_ms;
+} heard;
+
+static int on_heard(sw_reconnect_timer *t, sw_reconnect_action a, void *user)
+{
+    heard *h = user;
+    assert_non_null(t);
+    if (a == SW_RECONNECT_OPEN)
+        h->opens++;
+    else if (a == SW_RECONNECT_DROP)
+        h->drops++;
+    else
+        fail_msg("told %d, which asks for nothing", (int)a);
+    h->at_ms = sw_loop_now_ms();
+    return 0;
+}
+
+/* Run the loop until the owner hears something or max_ms pass. */
+static void run_until_heard(sw_loop *loop, heard *h, int64_t max_ms)
+{
+    int before = h->opens + h->drops;
+    int64_t end = sw_loop_now_ms() + max_ms;
+    while (h->opens + h->drops == before && sw_loop_now_ms() < end)
+        assert_int_equal(sw_loop_run_once(loop, end - sw_loop_now_ms()), SW_OK);
+}
+
+static void test_timer_reopens_after_the_pause_and_drops_a_silent_session(void **state)
+{
+    (void)state;
+    sw_loop *loop = sw_loop_new();
+    assert_non_null(loop);
+    heard h = { 0 };
+    sw_reconnect_config c = { .delay_ms = 40, .idle_ms = 60 };
+    sw_reconnect_timer t;
+    sw_reconnect_timer_init(&t, loop, &c, on_heard, &h);
+    assert_int_equal(sw_reconnect_start(&t.rc, sw_loop_now_ms()), SW_RECONNECT_OPEN);
+    sw_reconnect_timer_arm(&t); /* opening: nothing to wait for */
+    assert_int_equal(sw_loop_run_once(loop, 80), SW_OK);
+    assert_int_equal(h.opens + h.drops, 0);
+
+    /* A failed open: OPEN comes once the pause is over, not before. */
+    int64_t failed = sw_loop_now_ms();
+    sw_reconnect_open_failed(&t.rc, failed);
+    sw_reconnect_timer_arm(&t);
+    run_until_heard(loop, &h, 1000);
+    assert_int_equal(h.opens, 1);
+    assert_true(h.at_ms - failed >= 40);
+
+    /* Open; data at 30 ms moves the idle limit, so DROP comes 60 ms after it. */
+    sw_reconnect_opened(&t.rc, sw_loop_now_ms());
+    sw_reconnect_timer_arm(&t);
+    int64_t until = sw_loop_now_ms() + 30;
+    while (sw_loop_now_ms() < until)
+        assert_int_equal(sw_loop_run_once(loop, until - sw_loop_now_ms()), SW_OK);
+    assert_int_equal(h.drops, 0);
+    int64_t data = sw_loop_now_ms();
+    sw_reconnect_data(&t.rc, data);
+    run_until_heard(loop, &h, 1000);
+    assert_int_equal(h.drops, 1);
+    assert_true(h.at_ms - data >= 60);
+    assert_int_equal(h.opens, 1);
+
+    /* Stopped, it tells nothing more. */
+    sw_reconnect_lost(&t.rc, sw_loop_now_ms(), true);
+    sw_reconnect_timer_arm(&t);
+    sw_reconnect_timer_stop(&t);
+    assert_int_equal(sw_loop_run_once(loop, 100), SW_OK);
+    assert_int_equal(h.opens + h.drops, 2);
+    sw_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_closed_sessions_do_not_count_data_resets),
         cmocka_unit_test(test_idle_drop),
         cmocka_unit_test(test_backoff_doubles_to_the_cap),
+        cmocka_unit_test(test_timer_reopens_after_the_pause_and_drops_a_silent_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
