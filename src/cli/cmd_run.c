@@ -4,36 +4,23 @@
  *
  * This file is the program's edge: it reads the command line and the
  * configuration file (through the daemon's parser), turns the simple flags
- * into the same configuration records a file would give, owns the signal
- * handlers (they write the signal number into a self-pipe the daemon's loop
- * watches) and maps outcomes to exit codes: 0 after a clean stop, 2 for a
+ * into the same configuration records a file would give, hands the signals
+ * to the daemon on its loop (io/stop_signals.h, the self-pipe every command
+ * uses) and maps outcomes to exit codes: 0 after a clean stop, 2 for a
  * bad command line or configuration, 1 when the daemon cannot start.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
 #include "io/log.h"
+#include "io/stop_signals.h"
 #include "sunwire/loop.h"
 #include "sunwire_config.h"
-
-static int sig_write_fd = -1;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_write_fd >= 0)
-        (void)!write(sig_write_fd, &b, 1);
-    errno = saved;
-}
 
 static void usage(FILE *f)
 {
@@ -235,44 +222,26 @@ int sw_cli_run(int argc, char **argv)
 
     rc = 1;
     sw_loop *loop = sw_loop_new();
-    int sp[2] = {-1, -1};
-    if (!loop || pipe(sp) != 0) {
+    sw_daemon *d = NULL;
+    /* Watched before the daemon starts, so a signal during its start is not lost. */
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    if (!loop || sw_signals_watch(loop, true, sigs, 3, sw_daemon_on_signal, &d) != SW_OK) {
         fprintf(stderr, "sunwire run: cannot create the event loop\n");
         sw_loop_free(loop);
         goto out;
     }
-    for (int i = 0; i < 2; i++) {
-        fcntl(sp[i], F_SETFL, fcntl(sp[i], F_GETFL) | O_NONBLOCK);
-        fcntl(sp[i], F_SETFD, FD_CLOEXEC);
-    }
-    sig_write_fd = sp[1];
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
-    sw_daemon *d = NULL;
     sw_err e = sw_daemon_new(cfg, loop, &d, err, sizeof err);
     if (e != SW_OK) {
         fprintf(stderr, "sunwire run: %s\n", err[0] ? err : sw_err_message(e));
         rc = e == SW_ERR_INVALID_ARGUMENT ? 2 : 1;
     } else {
-        sw_daemon_watch_signal_fd(d, sp[0]);
         e = sw_daemon_run(d);
         sw_daemon_free(d);
+        d = NULL;
         rc = e == SW_OK ? 0 : 1;
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sig_write_fd = -1;
-    close(sp[0]);
-    close(sp[1]);
+    sw_stop_signals_unwatch(loop);
     sw_loop_free(loop);
 out:
     sw_daemon_config_free(cfg);

@@ -2,9 +2,10 @@
  * daemon.c: `sunwire run`'s lifecycle: build the model, load the state
  * directory, start outputs and sources, run the loop, persist and stop.
  *
- * Everything happens on one thread in one sw_loop. Signals arrive as bytes
- * on a self-pipe the program sets up (the library keeps no global state)
- * and the loop watches, so a handler never touches the model.
+ * Everything happens on one thread in one sw_loop. Signals reach
+ * sw_daemon_on_signal from the loop (the program watches them with
+ * io/stop_signals.h; the daemon keeps no global state), so a handler never
+ * touches the model.
  * Housekeeping runs on two timers: the tick (night/stale panels, local
  * midnight) and the periodic save of the energy counters. Both are only
  * armed at their period, so an idle daemon sleeps in poll().
@@ -171,35 +172,23 @@ static void reload_panels(sw_daemon *d)
     free(fresh);
 }
 
-static void on_sig_pipe(sw_loop *loop, int fd, int events, void *user)
+int sw_daemon_on_signal(sw_loop *loop, int sig, void *user)
 {
-    (void)events;
-    sw_daemon *d = user;
-    unsigned char buf[16];
-    ssize_t n = read(fd, buf, sizeof buf);
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == SIGHUP) {
-            /* systemd >= 253 wants the monotonic time with RELOADING=1 (Type=notify-reload). */
-            char msg[96];
-            snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)sw_loop_now_ms() * 1000);
-            sw_notify_send(&d->notify, msg);
-            reload_panels(d);
-            /* What a reload cannot change is at least on disk now. */
-            sw_daemon_save(d);
-            notify_status(d, "READY=1");
-        } else {
-            SW_LOGI(LOG_TARGET, "signal %d: stopping", buf[i]);
-            sw_loop_stop(loop);
-        }
+    (void)loop;
+    sw_daemon *d = *(sw_daemon **)user;
+    if (sig != SIGHUP || !d) {
+        SW_LOGI(LOG_TARGET, "signal %d: stopping", sig);
+        return 1;
     }
-}
-
-sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd)
-{
-    if (fd < 0)
-        return SW_ERR_INVALID_ARGUMENT;
-    d->sig_pipe[0] = fd;
-    return sw_loop_add_fd(d->loop, fd, SW_LOOP_READ, on_sig_pipe, d);
+    /* systemd >= 253 wants the monotonic time with RELOADING=1 (Type=notify-reload). */
+    char msg[96];
+    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)sw_loop_now_ms() * 1000);
+    sw_notify_send(&d->notify, msg);
+    reload_panels(d);
+    /* What a reload cannot change is at least on disk now. */
+    sw_daemon_save(d);
+    notify_status(d, "READY=1");
+    return 0;
 }
 
 /* ---- housekeeping ------------------------------------------------------------------------- */
@@ -345,7 +334,6 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         return SW_ERR_NO_MEMORY;
     d->cfg = c;
     d->loop = loop;
-    d->sig_pipe[0] = d->sig_pipe[1] = -1;
     d->notify.fd = -1;
     d->n_mapped = c->n_panels;
     d->logged = calloc(SW_DAEMON_LOGGED_BARCODES, sizeof *d->logged);
@@ -464,8 +452,6 @@ void sw_daemon_free(sw_daemon *d)
         sw_loop_del_timer(d->loop, d->tick_timer);
     if (d->save_timer)
         sw_loop_del_timer(d->loop, d->save_timer);
-    if (d->sig_pipe[0] >= 0)
-        sw_loop_del_fd(d->loop, d->sig_pipe[0]);
     if (d->watchdog_timer)
         sw_loop_del_timer(d->loop, d->watchdog_timer);
     sw_notify_close(&d->notify);

@@ -173,12 +173,13 @@ typedef struct sw_daemon sw_daemon;
  */
 sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, char *err, size_t errcap);
 /*
- * Watch the read end of the program's signal self-pipe: each byte is a
- * signal number. SIGHUP reloads the panel map from the configuration file;
- * any other stops the loop. The fd stays the caller's.
+ * The daemon's signals, as an sw_signal_cb (io/stop_signals.h); user points at
+ * the sw_daemon pointer, which may still be NULL while the daemon starts.
+ * SIGHUP reloads the panel map from the configuration file and saves the
+ * state; any other signal (or any signal before the daemon exists) stops.
  */
-sw_err sw_daemon_watch_signal_fd(sw_daemon *d, int fd);
-/* Run until a signal arrives on the watched fd, or sw_loop_stop. */
+int sw_daemon_on_signal(sw_loop *loop, int sig, void *user);
+/* Run until a signal stops the loop, or sw_loop_stop. */
 sw_err sw_daemon_run(sw_daemon *d);
 /*
  * Stamp readings with another clock than the wall clock (Unix ns): a

@@ -31,7 +31,6 @@ struct sw_daemon {
     size_t n_buses;
     rct_poller *pollers[SW_DAEMON_MAX_RCT];
     size_t n_pollers;
-    int sig_pipe[2];            /* [0]: read end given by the program, not owned */
     uint64_t tick_timer, save_timer;
     bool tick_long;             /* the tick sleeps until midnight: no panel is online */
     bool energy_dirty;
@@ -82,9 +81,11 @@ void sw_daemon_poller_start(rct_poller *p);
 void sw_daemon_poller_free(rct_poller *p);
 
 /* ---- persistence (persist.c) ------------------------------------------------------------ */
-/* Write a file atomically: temporary, fsync, rename, fsync of the directory. */
+/* sw_file_write_atomic with the daemon's temporary name, "<path>.tmp". */
 sw_err sw_daemon_write_atomic(const char *path, const void *data, size_t len);
-/* Read a whole file into a malloc'd NUL-terminated buffer. SW_ERR_NOT_FOUND when absent. */
+/* The largest state file the daemon reads (the limit the earlier reader had). */
+#define SW_DAEMON_STATE_FILE_MAX ((size_t)64 << 20)
+/* sw_file_read_all up to SW_DAEMON_STATE_FILE_MAX: SW_ERR_NOT_FOUND when absent. */
 sw_err sw_daemon_read_file(const char *path, char **out, size_t *len);
 /* "<state_dir>/<name>" into out. */
 sw_err sw_daemon_state_path(const sw_daemon *d, const char *name, char *out, size_t cap);

@@ -17,9 +17,7 @@
  * panels.json.imported. A build without SQLite keeps writing panels.json.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,73 +37,12 @@ sw_err sw_daemon_write_atomic(const char *path, const void *data, size_t len)
     char tmp[SW_DAEMON_PATH_MAX + 100];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return SW_ERR_TOO_LONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return SW_ERR_OPEN;
-    sw_err e = sw_write_all(fd, data, len);
-    if (e == SW_OK && fsync(fd) != 0)
-        e = SW_ERR_IO;
-    if (close(fd) != 0 && e == SW_OK)
-        e = SW_ERR_IO;
-    if (e == SW_OK && rename(tmp, path) != 0)
-        e = SW_ERR_IO;
-    if (e != SW_OK) {
-        int saved = errno;
-        unlink(tmp);
-        errno = saved;
-        return e;
-    }
-    /* The rename is durable only once the directory entry is on disk. */
-    char dir[SW_DAEMON_PATH_MAX + 100];
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    return SW_OK;
+    return sw_file_write_atomic(path, tmp, data, len);
 }
 
 sw_err sw_daemon_read_file(const char *path, char **out, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return errno == ENOENT ? SW_ERR_NOT_FOUND : SW_ERR_OPEN;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, fp);
-        n += r;
-        if (r == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            if (cap > (64u << 20)) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool err = ferror(fp);
-    fclose(fp);
-    if (!buf)
-        return SW_ERR_NO_MEMORY;
-    if (err) {
-        free(buf);
-        return SW_ERR_IO;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return SW_OK;
+    return sw_file_read_all(path, SW_DAEMON_STATE_FILE_MAX, out, len);
 }
 
 sw_err sw_daemon_state_path(const sw_daemon *d, const char *name, char *out, size_t cap)
