@@ -211,7 +211,8 @@ class MqttBrokerTest(unittest.TestCase):
         configs = [i for i, x in enumerate(burst) if x.topic.startswith("homeassistant/")]
         self.assertTrue(configs, "no discovery after reconnecting")
         after = burst[configs[-1] + 1:]
-        self.assertEqual(configs, list(range(len(configs))), "discovery comes first, all of it")
+        self.assertEqual(configs, list(range(len(configs))), "discovery comes first, all of it: %r"
+                         % [(x.topic, x.payload[:80]) for x in burst[:configs[-1] + 1]])
         # Exactly queue_size queued state messages come next, then the fresh
         # snapshot, which starts with the gateway (nothing queued a gateway).
         queued = after[:5]
