@@ -19,6 +19,7 @@
  * cycles the poller sleeps on one timer.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,11 @@
 #include "io/log.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
+#include "rct/rct_control.h"
 
 #define LOG_TARGET "sunwire::rct"
+/* A write may be answered with the value the device now holds; it is not waited for longer than this. */
+#define WRITE_ANSWER_MS 500
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_CYCLE (SW_DAEMON_MAX_RCT_EXTRA * 2 + 64)
 /* Objects in a row without any usable answer before the connection is considered dead. */
@@ -147,10 +151,27 @@ struct rct_poller {
     size_t storage_cap;
     uint32_t faults[4];       /* last fault words seen, to report changes once */
     bool have_faults[4];
+    /* What send_current sends: a READ of cycle[pos], or a step of the write in progress. */
+    uint8_t req_cmd;
+    uint32_t req_id;
+    uint8_t req_payload[8];
+    size_t req_len;
+    /* Control (docs/control.md): the write plan decides, the poller does the I/O. */
+    bool control;
+    sw_rct_control_plan plan;
+    enum control_step { CW_NONE = 0, CW_READ_OLD, CW_WRITE, CW_READ_BACK } cw;
+    const sw_rct_object *cw_obj;
+    bool cw_have;             /* the read of this step brought a value */
+    double cw_value;
+    sw_rct_exchange_config saved_xc; /* the exchange's settings while a write is out */
 };
 
 static void poller_connect(rct_poller *p);
 static void next_request(rct_poller *p);
+static void control_begin(rct_poller *p);
+static void control_after(rct_poller *p);
+static sw_err poller_request(rct_poller *p, const char *object, double value, sw_rct_control_origin origin);
+static void control_end(rct_poller *p, const char *reason);
 
 static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
 {
@@ -194,6 +215,8 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     }
     bool was_up = p->state == RP_WAITING || p->state == RP_SLEEPING;
     p->state = RP_IDLE;
+    if (p->plan.busy)
+        control_end(p, "the connection to the inverter was lost");
     int64_t delay = sw_backoff_ms(p->failures, p->cfg->reconnect_delay_ms, p->cfg->reconnect_max_ms);
     p->failures++;
     snprintf(p->st->last_error, sizeof p->st->last_error, "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
@@ -241,6 +264,9 @@ static void start_cycle(rct_poller *p)
                 add_obj(p, sw_rct_registry_find_name(slow_objects[i]));
         for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
             add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]));
+        /* The settings that may be written are read too: their entities show them, keep mode checks them. */
+        for (size_t i = 0; p->control && i < p->cfg->n_allow; i++)
+            add_obj(p, sw_rct_registry_find_name(p->cfg->allow[i]));
     }
     next_request(p);
 }
@@ -280,13 +306,13 @@ static void take_counters(rct_poller *p)
     memset(x, 0, sizeof *x);
 }
 
-/* Send a request for cycle[pos]; false when the connection failed. */
+/* Send the current request (a READ of cycle[pos] or a control step); false when the connection failed. */
 static bool send_current(rct_poller *p)
 {
-    const sw_rct_object *o = p->cycle[p->pos];
-    uint8_t frame[SW_RCT_WIRE_MAX(0)];
+    uint8_t frame[SW_RCT_WIRE_MAX(8)];
     size_t len = 0;
-    if (sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, frame, sizeof frame, &len) != SW_OK) {
+    if (sw_rct_frame_build(p->req_cmd, p->req_id, 0, p->req_payload, p->req_len, frame, sizeof frame, &len) !=
+        SW_OK) {
         sw_rct_exchange_failed(&p->ex, SW_ERR_INVALID_ARGUMENT, sw_loop_now_ms());
         return true;
     }
@@ -321,6 +347,10 @@ static void drive(rct_poller *p)
         }
         break;
     }
+    if (p->cw != CW_NONE) {
+        control_after(p);
+        return;
+    }
     if (sw_rct_exchange_result(&p->ex) == SW_OK) {
         p->failures = 0;
         p->unanswered = 0;
@@ -341,11 +371,19 @@ static void drive(rct_poller *p)
 
 static void next_request(rct_poller *p)
 {
+    /* A write waiting for the connection goes first, between two reads. */
+    if (p->plan.busy && p->cw == CW_NONE) {
+        control_begin(p);
+        return;
+    }
     if (p->pos >= p->n_cycle) {
         end_cycle(p);
         return;
     }
     const sw_rct_object *o = p->cycle[p->pos];
+    p->req_cmd = SW_RCT_CMD_READ;
+    p->req_id = o->id;
+    p->req_len = 0;
     sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, o->id, o->response_type, NULL);
     drive(p);
 }
@@ -364,6 +402,12 @@ static bool numeric_type(sw_rct_type t)
     return t == SW_RCT_TYPE_BOOL || t == SW_RCT_TYPE_UINT8 || t == SW_RCT_TYPE_INT8 || t == SW_RCT_TYPE_UINT16 ||
            t == SW_RCT_TYPE_INT16 || t == SW_RCT_TYPE_UINT32 || t == SW_RCT_TYPE_INT32 || t == SW_RCT_TYPE_ENUM ||
            t == SW_RCT_TYPE_FLOAT;
+}
+
+/* A numeric value as a double (BOOL 0/1); only for numeric_type values. */
+static double value_number(const sw_rct_value *v)
+{
+    return v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0) : v->type == SW_RCT_TYPE_FLOAT ? v->u.f : (double)v->u.i;
 }
 
 /* Types whose value is a structure (cells, modules, series, tables): outputs carry them as JSON. */
@@ -464,6 +508,9 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
     else if (strcmp(o->name, "svnversion") == 0)
         sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
+    double keep;
+    if (p->control && iv.is_number && sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
+        poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP);
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
     if (e != SW_OK)
         SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
@@ -484,8 +531,15 @@ static void take_answer(rct_poller *p, const sw_rct_frame *f)
     }
     const sw_rct_object *o;
     sw_rct_value v;
-    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) == SW_OK)
-        store_value(p, o, &v);
+    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) != SW_OK)
+        return;
+    if (p->cw == CW_WRITE)
+        return; /* the device's echo of a write: the read-back decides */
+    if (p->cw != CW_NONE && o == p->cw_obj && numeric_type(v.type)) {
+        p->cw_have = true;
+        p->cw_value = value_number(&v);
+    }
+    store_value(p, o, &v);
 }
 
 static void on_readable(sw_loop *loop, int fd, int events, void *user)
@@ -623,6 +677,201 @@ static void poller_resolved(rct_poller *p, sw_tcp_lookup *r)
         set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
+/* ---- control ------------------------------------------------------------------------------ */
+static void value_text(char out[SW_DOUBLE_TEXT_MAX], bool have, double v)
+{
+    if (have && v == floor(v) && fabs(v) < 1e15)
+        snprintf(out, SW_DOUBLE_TEXT_MAX, "%.0f", v); /* ENUM, BOOL and whole numbers as such */
+    else if (have)
+        sw_fmt_double(out, v);
+    else
+        out[0] = '\0';
+}
+
+/* One line in the log and one rct_control event (history, live view, InfluxDB) per write or refusal. */
+static void control_report(rct_poller *p, const sw_rct_control_result *r, const char *object, const char *reason)
+{
+    char old[SW_DOUBLE_TEXT_MAX], want[SW_DOUBLE_TEXT_MAX], back[SW_DOUBLE_TEXT_MAX];
+    value_text(old, r->have_old, r->old);
+    value_text(want, !isnan(r->target), r->target);
+    value_text(back, r->have_back, r->back);
+    const char *outcome = sw_rct_control_outcome_name(r->outcome), *origin = sw_rct_control_origin_name(r->origin);
+    if (r->outcome == SW_RCT_CONTROL_VERIFIED)
+        SW_LOGI(LOG_TARGET, "%s: %s %s -> %s verified after %d write%s (%s)", p->cfg->name, object,
+                old[0] ? old : "?", want, r->attempts, r->attempts == 1 ? "" : "s", origin);
+    else if (r->outcome == SW_RCT_CONTROL_REFUSED)
+        SW_LOGW(LOG_TARGET, "%s: %s = %s refused: %s (%s); nothing was sent", p->cfg->name, object, want, reason,
+                origin);
+    else
+        SW_LOGW(LOG_TARGET, "%s: %s %s -> %s failed after %d write%s: %s; it reads %s (%s)", p->cfg->name, object,
+                old[0] ? old : "?", want, r->attempts, r->attempts == 1 ? "" : "s", reason, back[0] ? back : "?",
+                origin);
+    sw_event ev = { .kind = SW_EVENT_RCT_CONTROL, .source = p->cfg->name, .time_ns = sw_daemon_now_ns(p->d) };
+    ev.u.rct_control = (sw_event_rct_control){
+        .object = object, .outcome = outcome, .origin = origin, .old_value = old, .new_value = want,
+        .read_back = back, .reason = reason ? reason : "", .attempts = r->attempts,
+    };
+    sw_model_event(p->d->model, &ev);
+}
+
+/* End the write in progress (reason NULL: as the plan decides) and tell. The caller goes on polling. */
+static void control_end(rct_poller *p, const char *reason)
+{
+    if (p->cw == CW_WRITE)
+        p->ex.cfg = p->saved_xc;
+    p->cw = CW_NONE;
+    sw_rct_control_result r;
+    sw_rct_control_finish(&p->plan, &r);
+    if (!r.def)
+        return;
+    if (!reason && r.outcome != SW_RCT_CONTROL_VERIFIED)
+        reason = "the device did not take the value";
+    control_report(p, &r, r.def->object, r.outcome == SW_RCT_CONTROL_VERIFIED ? NULL : reason);
+}
+
+static void control_read(rct_poller *p, enum control_step step)
+{
+    p->cw = step;
+    p->cw_have = false;
+    p->req_cmd = SW_RCT_CMD_READ;
+    p->req_id = p->cw_obj->id;
+    p->req_len = 0;
+    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, p->cw_obj->id, p->cw_obj->response_type, NULL);
+    drive(p);
+}
+
+/* Send the target once (false: the write ended instead, the caller goes on polling). */
+static bool control_write(rct_poller *p)
+{
+    const sw_rct_object *o = p->cw_obj;
+    sw_err e = sw_rct_control_may_write(&p->plan, sw_loop_now_ms());
+    sw_rct_value v;
+    memset(&v, 0, sizeof v);
+    v.type = o->request_type;
+    if (v.type == SW_RCT_TYPE_FLOAT)
+        v.u.f = (double)(float)p->plan.target;
+    else if (v.type == SW_RCT_TYPE_BOOL)
+        v.u.b = p->plan.target != 0;
+    else
+        v.u.i = (int64_t)p->plan.target;
+    /* The core's one write check (type limits) comes after the plan's (documented limits). */
+    if (e == SW_OK)
+        e = sw_rct_value_check_write(&v);
+    if (e == SW_OK)
+        e = sw_rct_value_encode(&v, p->req_payload, sizeof p->req_payload, &p->req_len);
+    if (e != SW_OK) {
+        control_end(p, sw_err_message(e));
+        return false;
+    }
+    p->cw = CW_WRITE;
+    p->cw_have = false;
+    p->req_cmd = SW_RCT_CMD_WRITE;
+    p->req_id = o->id;
+    /* A write goes out once per attempt of the plan (each counts against the flash budget):
+     * the exchange does not repeat it, and waits only briefly for the device's echo. */
+    p->saved_xc = p->ex.cfg;
+    p->ex.cfg.retries = 0;
+    if (p->ex.cfg.timeout_ms > WRITE_ANSWER_MS)
+        p->ex.cfg.timeout_ms = WRITE_ANSWER_MS;
+    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_WRITE, o->id, o->request_type, NULL);
+    drive(p);
+    return true;
+}
+
+static void control_begin(rct_poller *p)
+{
+    const sw_rct_control_def *def = p->plan.slots[p->plan.cur].def;
+    p->cw_obj = sw_rct_registry_find_name(def->object);
+    if (!p->cw_obj) {
+        control_end(p, "unknown object");
+        next_request(p);
+        return;
+    }
+    control_read(p, CW_READ_OLD);
+}
+
+/* The exchange of a control step is done: the next step, or the end of the write. */
+static void control_after(rct_poller *p)
+{
+    bool ok = sw_rct_exchange_result(&p->ex) == SW_OK && p->cw_have;
+    switch (p->cw) {
+    case CW_READ_OLD:
+        if (!ok) {
+            control_end(p, "no answer when reading the old value, so nothing was written");
+            break;
+        }
+        sw_rct_control_set_old(&p->plan, p->cw_value);
+        if (control_write(p))
+            return;
+        break;
+    case CW_WRITE:
+        p->ex.cfg = p->saved_xc;
+        control_read(p, CW_READ_BACK);
+        return;
+    case CW_READ_BACK:
+        if (!ok) {
+            sw_rct_control_io_failed(&p->plan);
+            control_end(p, "no answer when reading the value back");
+            break;
+        }
+        if (sw_rct_control_read_back(&p->plan, p->cw_value) == SW_RCT_CONTROL_STEP_WRITE) {
+            SW_LOGI(LOG_TARGET, "%s: %s reads back unchanged: writing it again", p->cfg->name, p->cw_obj->name);
+            if (control_write(p))
+                return;
+            break;
+        }
+        control_end(p, NULL);
+        break;
+    case CW_NONE:
+        break;
+    }
+    next_request(p);
+}
+
+/* Ask the plan for a write; it runs between two reads, or at once while the poller sleeps. */
+static sw_err poller_request(rct_poller *p, const char *object, double value, sw_rct_control_origin origin)
+{
+    sw_err e = sw_rct_control_request(&p->plan, object, value, origin, sw_loop_now_ms());
+    if (e != SW_OK) {
+        if (origin == SW_RCT_CONTROL_ORIGIN_KEEP &&
+            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY)) {
+            SW_LOGD(LOG_TARGET, "%s: keeping %s waits: %s", p->cfg->name, object, sw_err_message(e));
+            return e;
+        }
+        sw_rct_control_result r = { .origin = origin, .outcome = SW_RCT_CONTROL_REFUSED, .target = value };
+        control_report(p, &r, object, sw_err_message(e));
+        return e;
+    }
+    if (origin == SW_RCT_CONTROL_ORIGIN_KEEP)
+        SW_LOGI(LOG_TARGET, "%s: %s no longer holds the kept value: writing it again", p->cfg->name, object);
+    if (p->state == RP_SLEEPING) {
+        if (p->timer) {
+            sw_loop_del_timer(p->d->loop, p->timer);
+            p->timer = 0;
+        }
+        control_begin(p);
+    } else if (p->state != RP_WAITING) {
+        control_end(p, "not connected to the inverter");
+    }
+    return SW_OK;
+}
+
+bool sw_daemon_poller_controls(const rct_poller *p) { return p->control; }
+const char *sw_daemon_poller_name(const rct_poller *p) { return p->cfg->name; }
+
+sw_err sw_daemon_poller_control(rct_poller *p, const char *object, double value)
+{
+    if (!p->control)
+        return SW_ERR_RCT_CONTROL_NOT_ALLOWED;
+    return poller_request(p, object, value, SW_RCT_CONTROL_ORIGIN_COMMAND);
+}
+
+void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const char *reason)
+{
+    sw_rct_control_result r = { .outcome = SW_RCT_CONTROL_REFUSED, .target = NAN };
+    control_report(p, &r, object, reason);
+}
+
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
 {
     rct_poller *p = calloc(1, sizeof *p);
@@ -642,6 +891,13 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     xc.backoff_max_ms = 0;
     xc.cut_ends_attempt = false;
     sw_rct_exchange_init(&p->ex, &xc);
+    p->control = cfg->control;
+    sw_rct_control_config cc = { cfg->control_rate_ms, cfg->control_retries, (unsigned)cfg->control_flash_per_day };
+    sw_rct_control_plan_init(&p->plan, &cc);
+    for (size_t i = 0; i < cfg->n_allow; i++)
+        (void)sw_rct_control_allow(&p->plan, cfg->allow[i]);
+    for (size_t i = 0; i < cfg->n_keep; i++)
+        (void)sw_rct_control_keep(&p->plan, cfg->keep[i].object, cfg->keep[i].value);
     p->d = d;
     p->cfg = cfg;
     p->fd = -1;

@@ -781,7 +781,10 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
             s->counters.ignored++;
             return SW_OK;
         }
-        if (s->cfg.faults.ignore_write > 0 && u01(&s->cfg, 0x1E, nreq) < s->cfg.faults.ignore_write) {
+        /* Decided per write (not per request), so a run's writes meet the same fate however many
+         * reads come between them. */
+        uint64_t nwrite = s->counters.writes + s->counters.ignored_writes;
+        if (s->cfg.faults.ignore_write > 0 && u01(&s->cfg, 0x1E, nwrite) < s->cfg.faults.ignore_write) {
             s->counters.ignored_writes++;
             s->counters.ignored++;
             return SW_OK;

@@ -1,0 +1,222 @@
+"""Battery and inverter control from Home Assistant through `sunwire run`: the
+real daemon, a real mosquitto on 127.0.0.1 and `sunwire rct simulator`.
+
+Commands are published the way Home Assistant publishes them (mosquitto_pub on
+the entity's command_topic). What the inverter holds afterwards is read with
+`sunwire rct read-value`, never taken from the daemon; what the daemon did is
+read from its log and from the history's events table (sqlite3).
+
+- Off by default: no control entity, and a command changes nothing.
+- On: every allowed object has its number / select / switch entity; a write is
+  verified; a write the device ignores is written again and verified; writes
+  are refused, with nothing sent, when out of range, not allowed or too soon.
+- A device that ignores every write: the write fails after 1 + retries writes.
+- Keep mode: a value the device forgets (the simulator "restarts") is written
+  back, with the same limits.
+
+The simulator decides which writes it ignores from its seed and a count of
+writes: with --seed 13 and --fault-ignore-write 0.5 the first and the third
+write are ignored, the second and fourth taken (src/rct_io/rct_sim.c).
+"""
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+import mqttlib as mq
+import runlib
+
+SKIP = mq.tools_missing()
+PREFIX = "homeassistant"
+FROZEN = ["--speed", "0", "--start", "2025-06-01T11:00:00Z"]
+ALLOW = ["power_mng.soc_min", "power_mng.soc_max", "power_mng.soc_strategy", "power_mng.use_grid_power_enable",
+         "power_mng.battery_power_extern"]
+
+
+def read_value(port, name):
+    out = subprocess.run([runlib.BIN, "rct", "read-value", "--host", "127.0.0.1", "--port", str(port),
+                          "--name", name], capture_output=True, text=True, timeout=30, check=True)
+    return out.stdout.strip()
+
+
+def key(obj):
+    return re.sub(r"_+$", "", re.sub(r"[^A-Za-z0-9_-]+", "_", obj))
+
+
+@unittest.skipIf(SKIP, SKIP)
+class ControlTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.broker = mq.Broker().start()
+        self.watcher = mq.Watcher(self.broker.port, topics=(PREFIX + "/#", "sunwire/#")).start()
+        self.sim = None
+        self.daemon = None
+        self.db = os.path.join(self.tmp.name, "history.db")
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.close()
+        if self.sim:
+            self.sim.stop()
+        self.watcher.stop()
+        self.broker.close()
+        self.tmp.cleanup()
+
+    def start(self, sim_args, rct_keys):
+        self.sim = runlib.RctSimulator(0, FROZEN + list(sim_args))
+        cfg = os.path.join(self.tmp.name, "run.ini")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\nslow_interval = 1s\n%s\n"
+                    "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n\n[history]\npath = %s\n"
+                    % (self.sim.port, rct_keys, self.broker.port, self.db))
+        self.daemon = runlib.Daemon(["--config", cfg])
+
+    def inverter_config(self):
+        """The inverter's device discovery message, once its allowed settings are in its state."""
+        def found():
+            for m in reversed(self.watcher.snapshot()):
+                if m.topic.startswith(PREFIX + "/device/sunwire_inverter_") and m.payload:
+                    return m.json()
+            return None
+        def ready():
+            state = [m for m in self.watcher.snapshot() if m.topic == "sunwire/inverter/house/state"]
+            return found() and state and "power_mng_soc_min" in state[-1].json()
+        self.assertTrue(mq.wait_until(ready, 30), "no inverter discovery; daemon said:\n" + self.daemon.stderr())
+        return found()
+
+    def command(self, obj, payload):
+        mq.publish(self.broker.port, "sunwire/inverter/house/set/%s" % key(obj), payload)
+
+    def wait_log(self, pattern, count=1, timeout=15):
+        rx = re.compile(pattern)
+        ok = mq.wait_until(lambda: len(rx.findall(self.daemon.stderr())) >= count, timeout)
+        self.assertTrue(ok, "no %d× %r in the log:\n%s" % (count, pattern, self.daemon.stderr()))
+
+    def events(self):
+        self.assertEqual(self.daemon.stop(), 0)
+        con = sqlite3.connect(self.db)
+        try:
+            rows = con.execute("SELECT json FROM events WHERE kind = 'rct_control' ORDER BY ts_ns").fetchall()
+        finally:
+            con.close()
+        return [json.loads(r[0]) for r in rows]
+
+    def test_off_by_default(self):
+        self.start([], "")
+        def configs():
+            return [m.json() for m in self.watcher.snapshot()
+                    if m.topic.startswith(PREFIX + "/device/sunwire_inverter_") and m.payload]
+        self.assertTrue(mq.wait_until(configs, 30), self.daemon.stderr())
+        configs = configs()
+        platforms = {c["platform"] for c in configs[-1]["components"].values()}
+        self.assertEqual(platforms - {"sensor", "binary_sensor"}, set())
+        before = read_value(self.sim.port, "power_mng.soc_min")
+        self.command("power_mng.soc_min", "30")
+        time.sleep(1.5)
+        self.assertEqual(read_value(self.sim.port, "power_mng.soc_min"), before)
+        self.assertNotIn("soc_min", self.daemon.stderr())
+
+    def test_chain(self):
+        self.start(["--seed", "13", "--fault-ignore-write", "0.5"],
+                   "control = on\ncontrol_allow = %s\n" % ", ".join(ALLOW))
+        comps = self.inverter_config()["components"]
+        controls = {c["unique_id"].split("_control_", 1)[1]: c for c in comps.values() if "_control_" in c["unique_id"]}
+        self.assertEqual(set(controls), {key(o) for o in ALLOW})
+        want = {"power_mng_soc_min": "number", "power_mng_soc_max": "number", "power_mng_soc_strategy": "select",
+                "power_mng_use_grid_power_enable": "switch", "power_mng_battery_power_extern": "number"}
+        for k, platform in want.items():
+            c = controls[k]
+            self.assertEqual(c["platform"], platform, k)
+            self.assertEqual(c["command_topic"], "sunwire/inverter/house/set/" + k)
+        self.assertEqual((controls["power_mng_soc_min"]["min"], controls["power_mng_soc_min"]["max"]), (5, 100))
+        self.assertEqual(controls["power_mng_soc_min"]["unit_of_measurement"], "%")
+        self.assertEqual((controls["power_mng_battery_power_extern"]["min"],
+                          controls["power_mng_battery_power_extern"]["max"]), (-6000, 6000))
+        self.assertIn("External", controls["power_mng_soc_strategy"]["options"])
+
+        # Ignored once, written again, verified.
+        self.command("power_mng.soc_min", "30")
+        self.wait_log(r"power_mng\.soc_min 0\.07\d* -> 0\.3\d* verified after 2 writes \(command\)")
+        self.assertAlmostEqual(float(read_value(self.sim.port, "power_mng.soc_min")), 0.3, places=6)
+        # Too soon for the same object: refused, nothing sent.
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object was written too recently")
+        # Out of range: refused, nothing sent.
+        self.command("power_mng.soc_max", "150")
+        self.wait_log(r"power_mng\.soc_max = 1\.5 refused: value is outside the object's documented limits")
+        # Not allowed.
+        self.command("p_rec_lim[1]", "100")
+        self.wait_log(r"p_rec_lim\[1\] = 100(\.0)? refused: object is not in the control allow list")
+        # A select by its label (ignored once, then taken), a switch by ON.
+        self.command("power_mng.soc_strategy", "External")
+        self.wait_log(r"power_mng\.soc_strategy 4 -> 2 verified after 2 writes")
+        self.command("power_mng.use_grid_power_enable", "ON")
+        self.wait_log(r"power_mng\.use_grid_power_enable 0 -> 1 verified after 1 write ")
+        self.assertEqual(read_value(self.sim.port, "power_mng.soc_strategy"), "2")
+        self.assertEqual(read_value(self.sim.port, "power_mng.soc_max"), "0.9700000286102295")
+        self.assertEqual(read_value(self.sim.port, "power_mng.use_grid_power_enable"), "True")
+        # The state Home Assistant reads follows the verified value.
+        def state_has_it():
+            s = [m.json() for m in self.watcher.snapshot() if m.topic == "sunwire/inverter/house/state"]
+            return s and abs(s[-1].get("power_mng_soc_min", 0) - 0.3) < 1e-6
+        self.assertTrue(mq.wait_until(state_has_it, 10))
+
+        ev = self.events()
+        got = [(e["object"], e["outcome"], e["attempts"]) for e in ev]
+        self.assertEqual(got, [("power_mng.soc_min", "verified", "2"), ("power_mng.soc_min", "refused", "0"),
+                               ("power_mng.soc_max", "refused", "0"), ("p_rec_lim[1]", "refused", "0"),
+                               ("power_mng.soc_strategy", "verified", "2"),
+                               ("power_mng.use_grid_power_enable", "verified", "1")])
+        self.assertTrue(ev[0]["old"].startswith("0.07"), ev[0])
+        self.assertTrue(ev[0]["new"].startswith("0.3"), ev[0])
+        self.assertTrue(ev[0]["read_back"].startswith("0.3"), ev[0])
+        self.assertEqual(ev[0]["origin"], "command")
+
+    def test_ignored_every_time_fails_after_the_retries(self):
+        self.start(["--seed", "2", "--fault-ignore-write", "1"],
+                   "control = on\ncontrol_allow = power_mng.soc_max\ncontrol_retries = 2\n")
+        self.assertTrue(mq.wait_until(lambda: "power_mng_soc_max" in (self.latest_state() or {}), 30),
+                        self.daemon.stderr())
+        self.command("power_mng.soc_max", "90")
+        self.wait_log(r"power_mng\.soc_max 0\.97\d* -> 0\.9 failed after 3 writes: the device did not take the value")
+        self.assertEqual(read_value(self.sim.port, "power_mng.soc_max"), "0.9700000286102295")
+        ev = self.events()
+        self.assertEqual([(e["outcome"], e["attempts"]) for e in ev], [("failed", "3")])
+
+    def latest_state(self):
+        s = [m.json() for m in self.watcher.snapshot() if m.topic == "sunwire/inverter/house/state"]
+        return s[-1] if s else None
+
+    def test_keep_reasserts_after_a_restart(self):
+        self.start(["--fault-revert-after", "80"],
+                   "control = on\ncontrol_allow = power_mng.soc_min\ncontrol_keep = power_mng.soc_min=0.3\n"
+                   "control_rate = 1s\n")
+        # Written at start, forgotten by the "restart", written again: twice at least.
+        self.wait_log(r"power_mng\.soc_min 0\.07\d* -> 0\.3\d* verified after 1 write \(keep\)", count=2, timeout=30)
+        ev = self.events()
+        keeps = [e for e in ev if e["origin"] == "keep" and e["outcome"] == "verified"]
+        self.assertGreaterEqual(len(keeps), 2)
+        self.assertFalse([e for e in ev if e["outcome"] == "failed"], ev)
+
+    def test_config_refuses_unsafe_settings(self):
+        cfg = os.path.join(self.tmp.name, "bad.ini")
+        for keys, why in (("control = on\n", "allows nothing"),
+                          ("control = on\ncontrol_allow = battery.soc\n", "is not an object sunwire can control"),
+                          ("control = on\ncontrol_allow = power_mng.soc_min\ncontrol_keep = power_mng.soc_min=2\n",
+                           "outside the object's documented limits"),
+                          ("control = on\ncontrol_allow = power_mng.soc_min\ncontrol_keep = power_mng.soc_max=0.9\n",
+                           "which control_allow does not list")):
+            with open(cfg, "w", encoding="utf-8") as f:
+                f.write("[rct house]\nhost = 127.0.0.1:1\n" + keys)
+            r = subprocess.run([runlib.BIN, "run", "--config", cfg], capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0, keys)
+            self.assertIn(why, r.stderr, keys)
+
+
+if __name__ == "__main__":
+    unittest.main()
