@@ -36,7 +36,9 @@
 /* A write may be answered with the value the device now holds; it is not waited for longer than this. */
 #define WRITE_ANSWER_MS 500
 #define CONNECT_TIMEOUT_MS 10000
-#define MAX_CYCLE (SW_DAEMON_MAX_RCT_EXTRA * 2 + 64)
+#define MAX_CYCLE ((SW_DAEMON_MAX_RCT_EXTRA * 2 + 64) * (1 + SW_DAEMON_MAX_RCT_PLANT))
+/* The device itself and its plant members ([rct] addresses). */
+#define MAX_MEMBERS (1 + SW_DAEMON_MAX_RCT_PLANT)
 /* Objects in a row without any usable answer before the connection is considered dead. */
 #define DEAD_AFTER 3
 
@@ -128,20 +130,35 @@ const char *sw_daemon_rct_identity_name(size_t i)
 /* ---- the poller ----------------------------------------------------------------------------- */
 enum poll_state { RP_IDLE = 0, RP_CONNECTING, RP_WAITING, RP_SLEEPING };
 
+/* One inverter on the connection: the device (address 0) or a plant member, its own inverter record. */
+struct member {
+    uint32_t address;         /* 0 = the device the connection goes to */
+    sw_inverter inv;          /* name: the source's, "<source>-<address>" for a member */
+    bool identity_done;
+    uint32_t faults[4];       /* last fault words seen, to report changes once */
+    bool have_faults[4];
+};
+
+struct cycle_entry {
+    const sw_rct_object *o;
+    uint8_t m;                /* members[m] */
+};
+
 struct rct_poller {
     sw_daemon *d;
     const sw_daemon_rct *cfg;
     sw_source_status *st;
-    sw_inverter inv;
+    struct member members[MAX_MEMBERS];
+    size_t n_members;
+    uint8_t cur;              /* the member of the request in progress */
     int fd;
     sw_tcp_lookup *lookup; /* while the inverter's host name is looked up */
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
-    bool identity_done;
     int64_t next_slow_ms;
     int64_t cycle_start_ms;
-    const sw_rct_object *cycle[MAX_CYCLE];
+    struct cycle_entry cycle[MAX_CYCLE];
     size_t n_cycle, pos;
     sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
@@ -149,11 +166,9 @@ struct rct_poller {
     uint8_t inbuf[4096];
     uint8_t *storage;         /* decode storage for time series etc. (unused by default lists) */
     size_t storage_cap;
-    uint32_t faults[4];       /* last fault words seen, to report changes once */
-    bool have_faults[4];
     /* What send_current sends: a READ of cycle[pos], or a step of the write in progress. */
     uint8_t req_cmd;
-    uint32_t req_id;
+    uint32_t req_id, req_address;
     uint8_t req_payload[8];
     size_t req_len;
     /* Control (docs/control.md): the write plan decides, the poller does the I/O. */
@@ -182,12 +197,12 @@ static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
 
 static void status_changed(rct_poller *p) { sw_model_source_changed(p->d->model, p->st, sw_daemon_now_ns(p->d)); }
 
-static void set_online(rct_poller *p, bool online)
+static void set_online(rct_poller *p, struct member *m, bool online)
 {
-    if (p->inv.online == online && online)
+    if (m->inv.online == online && online)
         return;
-    p->inv.online = online;
-    sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
+    m->inv.online = online;
+    sw_model_inverter_set(p->d->model, &m->inv, sw_daemon_now_ns(p->d));
 }
 
 static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
@@ -227,21 +242,23 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     else
         SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", p->cfg->name, p->st->last_error, (long long)delay);
     status_changed(p);
-    set_online(p, false);
+    for (size_t i = 0; i < p->n_members; i++)
+        set_online(p, &p->members[i], false);
     if (was_up)
         sw_daemon_source_down(p->d, p->cfg->name, p->st->last_error);
     set_timer(p, delay, on_retry);
 }
 
 /* ---- cycles ----------------------------------------------------------------------------------- */
-static void add_obj(rct_poller *p, const sw_rct_object *o)
+static void add_obj(rct_poller *p, const sw_rct_object *o, uint8_t m)
 {
     if (!o || p->n_cycle >= MAX_CYCLE)
         return;
     for (size_t i = 0; i < p->n_cycle; i++)
-        if (p->cycle[i] == o)
+        if (p->cycle[i].o == o && p->cycle[i].m == m)
             return;
-    p->cycle[p->n_cycle++] = o;
+    p->cycle[p->n_cycle].o = o;
+    p->cycle[p->n_cycle++].m = m;
 }
 
 static void start_cycle(rct_poller *p)
@@ -249,24 +266,30 @@ static void start_cycle(rct_poller *p)
     int64_t now = sw_loop_now_ms();
     p->cycle_start_ms = now;
     p->n_cycle = p->pos = 0;
-    if (!p->identity_done)
-        for (size_t i = 0; i < COUNT(identity_objects); i++)
-            add_obj(p, sw_rct_registry_find_name(identity_objects[i]));
-    if (p->cfg->defaults)
-        for (size_t i = 0; i < COUNT(fast_objects); i++)
-            add_obj(p, sw_rct_registry_find_name(fast_objects[i]));
-    for (size_t i = 0; i < p->cfg->n_extra; i++)
-        add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]));
-    if (now >= p->next_slow_ms) {
+    bool slow = now >= p->next_slow_ms;
+    if (slow)
         p->next_slow_ms = now + p->cfg->slow_ms;
+    /* Member by member, so a member that does not answer is skipped in one step. */
+    for (uint8_t m = 0; m < p->n_members; m++) {
+        if (!p->members[m].identity_done)
+            for (size_t i = 0; i < COUNT(identity_objects); i++)
+                add_obj(p, sw_rct_registry_find_name(identity_objects[i]), m);
+        if (p->cfg->defaults)
+            for (size_t i = 0; i < COUNT(fast_objects); i++)
+                add_obj(p, sw_rct_registry_find_name(fast_objects[i]), m);
+        for (size_t i = 0; i < p->cfg->n_extra; i++)
+            add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]), m);
+        if (!slow)
+            continue;
         if (p->cfg->defaults)
             for (size_t i = 0; i < COUNT(slow_objects); i++)
-                add_obj(p, sw_rct_registry_find_name(slow_objects[i]));
+                add_obj(p, sw_rct_registry_find_name(slow_objects[i]), m);
         for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
-            add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]));
-        /* The settings that may be written are read too: their entities show them, keep mode checks them. */
-        for (size_t i = 0; p->control && i < p->cfg->n_allow; i++)
-            add_obj(p, sw_rct_registry_find_name(p->cfg->allow[i]));
+            add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]), m);
+        /* The settings that may be written are read too: their entities show them, keep mode checks them.
+         * Control goes to the device the connection reaches, not to plant members. */
+        for (size_t i = 0; m == 0 && p->control && i < p->cfg->n_allow; i++)
+            add_obj(p, sw_rct_registry_find_name(p->cfg->allow[i]), m);
     }
     next_request(p);
 }
@@ -282,11 +305,14 @@ static int64_t on_cycle_timer(sw_loop *loop, uint64_t id, void *user)
 
 static void end_cycle(rct_poller *p)
 {
-    if (!p->identity_done) {
-        p->identity_done = true;
-        sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
-        SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", p->cfg->name,
-                p->inv.serial, p->inv.model, p->inv.firmware);
+    for (size_t i = 0; i < p->n_members; i++) {
+        struct member *m = &p->members[i];
+        if (m->identity_done || !m->inv.serial[0])
+            continue;
+        m->identity_done = true;
+        sw_model_inverter_set(p->d->model, &m->inv, sw_daemon_now_ns(p->d));
+        SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", m->inv.name,
+                m->inv.serial, m->inv.model, m->inv.firmware);
     }
     status_changed(p);
     p->state = RP_SLEEPING;
@@ -311,8 +337,8 @@ static bool send_current(rct_poller *p)
 {
     uint8_t frame[SW_RCT_WIRE_MAX(8)];
     size_t len = 0;
-    if (sw_rct_frame_build(p->req_cmd, p->req_id, 0, p->req_payload, p->req_len, frame, sizeof frame, &len) !=
-        SW_OK) {
+    if (sw_rct_frame_build(p->req_cmd, p->req_id, p->req_address, p->req_payload, p->req_len, frame, sizeof frame,
+                           &len) != SW_OK) {
         sw_rct_exchange_failed(&p->ex, SW_ERR_INVALID_ARGUMENT, sw_loop_now_ms());
         return true;
     }
@@ -351,14 +377,23 @@ static void drive(rct_poller *p)
         control_after(p);
         return;
     }
+    struct member *m = &p->members[p->cur];
     if (sw_rct_exchange_result(&p->ex) == SW_OK) {
         p->failures = 0;
-        p->unanswered = 0;
-        set_online(p, true);
-        p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
-        sw_model_inverter_polled(p->d->model, p->inv.name, p->inv.last_poll_ns);
+        if (p->cur == 0)
+            p->unanswered = 0;
+        set_online(p, m, true);
+        m->inv.last_poll_ns = sw_daemon_now_ns(p->d);
+        sw_model_inverter_polled(p->d->model, m->inv.name, m->inv.last_poll_ns);
+    } else if (p->cur > 0) {
+        /* A plant member that does not answer is offline; the connection and the others are fine. */
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s; skipping the member this cycle", m->inv.name,
+                p->cycle[p->pos].o->name);
+        set_online(p, m, false);
+        while (p->pos + 1 < p->n_cycle && p->cycle[p->pos + 1].m == p->cur)
+            p->pos++;
     } else {
-        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos]->name);
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos].o->name);
         if (++p->unanswered >= DEAD_AFTER) {
             p->unanswered = 0;
             poller_fail(p, "the inverter stopped answering", 0);
@@ -367,6 +402,15 @@ static void drive(rct_poller *p)
     }
     p->pos++;
     next_request(p);
+}
+
+/* The exchange accepts only replies from the member asked. */
+static void set_member(rct_poller *p, uint8_t m)
+{
+    p->cur = m;
+    p->req_address = p->members[m].address;
+    p->ex.cfg.plant = m > 0;
+    p->ex.cfg.address = p->members[m].address;
 }
 
 static void next_request(rct_poller *p)
@@ -380,11 +424,12 @@ static void next_request(rct_poller *p)
         end_cycle(p);
         return;
     }
-    const sw_rct_object *o = p->cycle[p->pos];
-    p->req_cmd = SW_RCT_CMD_READ;
+    const sw_rct_object *o = p->cycle[p->pos].o;
+    set_member(p, p->cycle[p->pos].m);
+    p->req_cmd = p->cur ? (uint8_t)(SW_RCT_CMD_READ | 0x40) : SW_RCT_CMD_READ; /* PLANT_READ for a member */
     p->req_id = o->id;
     p->req_len = 0;
-    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, o->id, o->response_type, NULL);
+    sw_rct_exchange_start(&p->ex, p->req_cmd, o->id, o->response_type, NULL);
     drive(p);
 }
 
@@ -436,9 +481,11 @@ static char *value_json(const sw_rct_value *v)
 
 static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_value *v)
 {
+    struct member *m = &p->members[p->cur];
+    const char *name = m->inv.name;
     sw_inverter_value iv;
     memset(&iv, 0, sizeof iv);
-    snprintf(iv.inverter, sizeof iv.inverter, "%s", p->cfg->name);
+    snprintf(iv.inverter, sizeof iv.inverter, "%s", name);
     iv.object_id = o->id;
     snprintf(iv.object_name, sizeof iv.object_name, "%s", o->name);
     snprintf(iv.unit, sizeof iv.unit, "%s", o->unit ? o->unit : "");
@@ -463,16 +510,16 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             sw_daemon_rct_fault_text(word, bits, big, need + 1);
             text = big;
         }
-        if (!p->have_faults[word] || p->faults[word] != bits) {
+        if (!m->have_faults[word] || m->faults[word] != bits) {
             if (bits)
-                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, text);
-            else if (p->have_faults[word])
-                SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
-            if (bits || p->have_faults[word]) {
-                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, text);
+                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", name, o->name, (unsigned)bits, text);
+            else if (m->have_faults[word])
+                SW_LOGI(LOG_TARGET, "%s: %s cleared", name, o->name);
+            if (bits || m->have_faults[word]) {
+                sw_daemon_rct_fault(p->d, name, o->name, bits, text);
             }
-            p->faults[word] = bits;
-            p->have_faults[word] = true;
+            m->faults[word] = bits;
+            m->have_faults[word] = true;
         }
     } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label) {
         text = label;
@@ -486,7 +533,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             lost = true;
     }
     if (lost) {
-        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", p->cfg->name, o->name);
+        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", name, o->name);
         free(big);
         free(json);
         return;
@@ -503,17 +550,17 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     iv.json = json;
 
     if (strcmp(o->name, "inverter_sn") == 0)
-        sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);
+        sw_daemon_copy_text(m->inv.serial, sizeof m->inv.serial, iv.text);
     else if (strcmp(o->name, "android_description") == 0)
-        sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
+        sw_daemon_copy_text(m->inv.model, sizeof m->inv.model, iv.text);
     else if (strcmp(o->name, "svnversion") == 0)
-        sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
+        sw_daemon_copy_text(m->inv.firmware, sizeof m->inv.firmware, iv.text);
     double keep;
-    if (p->control && iv.is_number && sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
+    if (p->control && p->cur == 0 && iv.is_number && sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
         poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP);
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
     if (e != SW_OK)
-        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
+        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", name, o->name, sw_err_message(e));
     free(big);
     free(json);
 }
@@ -589,7 +636,8 @@ static void poller_up(rct_poller *p)
     p->st->connected = true;
     p->st->last_error[0] = 0;
     sw_daemon_source_up(p->d, p->cfg->name, p->st->address);
-    p->identity_done = false;
+    for (size_t i = 0; i < p->n_members; i++)
+        p->members[i].identity_done = false;
     p->next_slow_ms = 0;
     sw_rct_receiver_reset(p->rx);
     sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_READ, on_readable, p);
@@ -731,6 +779,7 @@ static void control_end(rct_poller *p, const char *reason)
 
 static void control_read(rct_poller *p, enum control_step step)
 {
+    set_member(p, 0);
     p->cw = step;
     p->cw_have = false;
     p->req_cmd = SW_RCT_CMD_READ;
@@ -763,6 +812,7 @@ static bool control_write(rct_poller *p)
         control_end(p, sw_err_message(e));
         return false;
     }
+    set_member(p, 0);
     p->cw = CW_WRITE;
     p->cw_have = false;
     p->req_cmd = SW_RCT_CMD_WRITE;
@@ -909,10 +959,19 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
         free(p);
         return NULL;
     }
-    snprintf(p->inv.name, sizeof p->inv.name, "%s", cfg->name);
-    sw_daemon_copy_text(p->inv.host, sizeof p->inv.host, cfg->host);
-    p->inv.port = cfg->port;
-    sw_model_inverter_set(d->model, &p->inv, sw_daemon_now_ns(d));
+    p->n_members = 1 + (cfg->n_addresses < SW_DAEMON_MAX_RCT_PLANT ? cfg->n_addresses : SW_DAEMON_MAX_RCT_PLANT);
+    for (size_t i = 0; i < p->n_members; i++) {
+        struct member *m = &p->members[i];
+        m->address = i ? cfg->addresses[i - 1] : 0;
+        if (i)
+            snprintf(m->inv.name, sizeof m->inv.name, "%.*s-%u", (int)(sizeof m->inv.name - 12), cfg->name,
+                     (unsigned)m->address);
+        else
+            snprintf(m->inv.name, sizeof m->inv.name, "%s", cfg->name);
+        sw_daemon_copy_text(m->inv.host, sizeof m->inv.host, cfg->host);
+        m->inv.port = cfg->port;
+        sw_model_inverter_set(d->model, &m->inv, sw_daemon_now_ns(d));
+    }
     return p;
 }
 

@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 import mqttlib as mq
 import runlib
@@ -216,6 +217,79 @@ class ControlTest(unittest.TestCase):
             r = subprocess.run([runlib.BIN, "run", "--config", cfg], capture_output=True, text=True, timeout=30)
             self.assertNotEqual(r.returncode, 0, keys)
             self.assertIn(why, r.stderr, keys)
+
+
+
+@unittest.skipIf(SKIP, SKIP)
+class PlantMembersTest(unittest.TestCase):
+    """[rct] addresses: plant members over the one connection, each its own inverter everywhere."""
+
+    def test_members_are_devices_of_their_own(self):
+        tmp = tempfile.TemporaryDirectory()
+        broker = mq.Broker().start()
+        watcher = mq.Watcher(broker.port, topics=(PREFIX + "/#", "sunwire/#")).start()
+        sim = runlib.RctSimulator(0, FROZEN + ["--plant", "2", "--plant", "3"])
+        metrics_port = mq.free_port()
+        daemon = None
+        try:
+            cfg = os.path.join(tmp.name, "run.ini")
+            with open(cfg, "w", encoding="utf-8") as f:
+                f.write("[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\naddresses = 2, 3\n\n"
+                        "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n\n"
+                        "[prometheus]\nbind = 127.0.0.1\nport = %d\n" % (sim.port, broker.port, metrics_port))
+            daemon = runlib.Daemon(["--config", cfg])
+            names = ["house", "house-2", "house-3"]
+
+            def states():
+                out = {}
+                for m in watcher.snapshot():
+                    for n in names:
+                        if m.topic == "sunwire/inverter/%s/state" % n:
+                            out[n] = m.json()
+                return out
+            ok = mq.wait_until(lambda: all("battery_soc" in s for s in states().values()) and len(states()) == 3, 30)
+            self.assertTrue(ok, "states: %r\n%s" % (sorted(states()), daemon.stderr()))
+            # Each member's values are its own: what the simulator answers for its address.
+            serials = {}
+            for n, addr in (("house", None), ("house-2", 2), ("house-3", 3)):
+                args = [runlib.BIN, "rct", "read-value", "--host", "127.0.0.1", "--port", str(sim.port),
+                        "--name", "inverter_sn"] + (["--address", str(addr)] if addr else [])
+                serials[n] = subprocess.run(args, capture_output=True, text=True, timeout=30,
+                                            check=True).stdout.strip()
+            self.assertEqual(len(set(serials.values())), 3, serials)
+
+            # One Home Assistant device per member, keyed on its own serial.
+            def devices():
+                return {m.json()["device"]["name"]: m.json() for m in watcher.snapshot()
+                        if m.topic.startswith(PREFIX + "/device/sunwire_inverter_") and m.payload}
+            self.assertTrue(mq.wait_until(lambda: len(devices()) == 3, 20), sorted(devices()))
+            for n in names:
+                dev = devices()[n]
+                self.assertEqual(dev["device"]["identifiers"], ["sunwire_inverter_" + serials[n]])
+                self.assertEqual(dev["device"]["serial_number"], serials[n])
+            uids = [u for d in devices().values() for u in d["components"]]
+            self.assertEqual(len(uids), len(set(uids)))
+
+            # One Prometheus label value per member.
+            def scrape():
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=5) as r:
+                    return r.read().decode()
+            text = scrape()
+            for n in names:
+                for metric in ('sunwire_inverter_online{inverter="%s"} 1' % n,
+                               'sunwire_inverter_ratio{inverter="%s",object="battery.soc"}' % n,
+                               'sunwire_inverter_text_info{inverter="%s",object="inverter_sn",text="%s"} 1'
+                               % (n, serials[n])):
+                    self.assertIn(metric, text)
+            # All over one connection to the inverter.
+            self.assertEqual(daemon.stderr().count("house: connected to"), 1, daemon.stderr())
+        finally:
+            if daemon:
+                daemon.close()
+            sim.stop()
+            watcher.stop()
+            broker.close()
+            tmp.cleanup()
 
 
 if __name__ == "__main__":
