@@ -1031,6 +1031,17 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
         if (!r->defaults && r->n_extra == 0 && r->n_extra_slow == 0)
             return fail(err, errcap, c->file, r->line, "[rct %s] polls nothing: defaults = no and no objects",
                         r->name);
+        for (size_t a = 0; a < r->n_addresses; a++) {
+            char member[SW_MODEL_NAME_MAX + 16];
+            snprintf(member, sizeof member, "%s-%u", r->name, (unsigned)r->addresses[a]);
+            for (size_t k = 0; k < c->n_tigo + c->n_rct; k++) {
+                const char *other = k < c->n_tigo ? c->tigo[k].name : c->rct[k - c->n_tigo].name;
+                if (strcmp(other, member) == 0)
+                    return fail(err, errcap, c->file, r->line,
+                                "[rct %s] plant member %u would be named \"%s\", which another section uses",
+                                r->name, (unsigned)r->addresses[a], member);
+            }
+        }
         if (r->control && r->n_allow == 0)
             return fail(err, errcap, c->file, r->line,
                         "[rct %s] control = on allows nothing: list the objects in control_allow", r->name);

@@ -14,7 +14,15 @@
  *
  * Polling tiers: identity once per connection, the fast list every fast
  * interval, the slow list (energy counters, battery health and cycles,
- * faults, temperatures) every slow interval. Every default object has a row
+ * faults, temperatures) every slow interval. Plant members ([rct] addresses)
+ * are polled the same way over the same connection with PLANT_READ, each an
+ * inverter of its own ("<name>-<address>"); one that does not answer goes
+ * offline for the round without taking the connection down.
+ *
+ * Control (docs/control.md): the write plan (rct/rct_control.h) decides
+ * whether a write may happen and whether it succeeded; the poller does the
+ * I/O between two reads: read the old value, write once, read back, and write
+ * again while the plan says so. Every default object has a row
  * in data/ha-inverter.tsv (its name and classes in Home Assistant). Between
  * cycles the poller sleeps on one timer.
  */
@@ -426,7 +434,7 @@ static void next_request(rct_poller *p)
     }
     const sw_rct_object *o = p->cycle[p->pos].o;
     set_member(p, p->cycle[p->pos].m);
-    p->req_cmd = p->cur ? (uint8_t)(SW_RCT_CMD_READ | 0x40) : SW_RCT_CMD_READ; /* PLANT_READ for a member */
+    p->req_cmd = p->cur ? SW_RCT_CMD_PLANT_READ : SW_RCT_CMD_READ;
     p->req_id = o->id;
     p->req_len = 0;
     sw_rct_exchange_start(&p->ex, p->req_cmd, o->id, o->response_type, NULL);
@@ -556,8 +564,9 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     else if (strcmp(o->name, "svnversion") == 0)
         sw_daemon_copy_text(m->inv.firmware, sizeof m->inv.firmware, iv.text);
     double keep;
-    if (p->control && p->cur == 0 && iv.is_number && sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
-        poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP);
+    if (p->control && p->cur == 0 && iv.is_number &&
+        sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
+        poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP); /* keep mode: the device forgot it */
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
     if (e != SW_OK)
         SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", name, o->name, sw_err_message(e));

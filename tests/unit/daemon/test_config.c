@@ -224,6 +224,8 @@ static const bad_case bad[] = {
     {"[rct house]\nhost = h\naddresses = 0\n", 3, "not a plant address", false, false},
     {"[rct house]\nhost = h\naddresses = 2, x\n", 3, "not a plant address", false, false},
     {"[rct house]\nhost = h\naddresses = 2, 2\n", 3, "listed twice", false, false},
+    {"[rct house]\nhost = h\naddresses = 2\n[rct house-2]\nhost = g\n", 1, "which another section uses", true,
+     false},
     {"[rct house]\nhost = h\naddresses = 1 2 3 4 5 6 7 8 9\n", 3, "more than 8 plant members", false, false},
     {"[tigo roof]\nport = 0\n", 2, "port", false, false},
     {"[tigo roof]\ntcp = h\nkeepalive_count = lots\n", 3, "keepalive_count", false, false},
