@@ -9,7 +9,7 @@
  * milliseconds on any monotonic clock.
  *
  * The chain, in order, for every write (docs/control.md):
- *   1. the object is one of the known controls (sw_rct_control_defs), with
+ *   1. the object is one of the known controls (sw_rct_control_def_at), with
  *      limits from public evidence;
  *   2. it is in the configured allow list;
  *   3. the value is finite and within the object's limits (a select: one of
