@@ -10,6 +10,7 @@ read from its log and from the history's events table (sqlite3).
 - On: every allowed object has its number / select / switch entity; a write is
   verified; a write the device ignores is written again and verified; writes
   are refused, with nothing sent, when out of range, not allowed or too soon.
+  Every control is written once and refused once beyond its limits.
 - A device that ignores every write: the write fails after 1 + retries writes.
 - Keep mode: a value the device forgets (the simulator "restarts") is written
   back, with the same limits.
@@ -188,6 +189,31 @@ class ControlTest(unittest.TestCase):
         self.assertEqual(read_value(self.sim.port, "power_mng.soc_max"), "0.9700000286102295")
         ev = self.events()
         self.assertEqual([(e["outcome"], e["attempts"]) for e in ev], [("failed", "3")])
+
+    def test_every_control_writes_and_refuses(self):
+        # (object, command payload, device value afterwards, payload outside the limits)
+        cases = [("power_mng.soc_min", "25", 0.25, "2"), ("power_mng.soc_max", "90", 0.9, "101"),
+                 ("power_mng.soc_target_set", "60", 0.6, "-1"), ("power_mng.soc_strategy", "Constant", 1, "6"),
+                 ("power_mng.battery_power_extern", "-2500", -2500, "7000"),
+                 ("power_mng.soc_charge", "10", 0.1, "150"), ("power_mng.soc_charge_power", "500", 500, "-1"),
+                 ("p_rec_lim[1]", "3000", 3000, "6001"), ("power_mng.use_grid_power_enable", "ON", 1, "MAYBE"),
+                 ("buf_v_control.power_reduction", "70", 0.7, "100.5")]
+        self.start([], "control = on\n" + "".join("control_allow = %s\n" % c[0] for c in cases))
+        comps = self.inverter_config()["components"]
+        self.assertEqual(len([c for c in comps.values() if "_control_" in c["unique_id"]]), len(cases))
+        for n, (obj, good, want, bad) in enumerate(cases):
+            before = read_value(self.sim.port, obj)
+            self.command(obj, bad)
+            self.wait_log(r"%s = \S* ?refused: " % re.escape(obj), count=1)
+            self.assertEqual(read_value(self.sim.port, obj), before, obj)
+            self.command(obj, good)
+            self.wait_log(r"%s \S+ -> \S+ verified after 1 write \(command\)" % re.escape(obj))
+            got = read_value(self.sim.port, obj)
+            got = 1 if got == "True" else float(got)
+            self.assertAlmostEqual(got, want, places=5, msg=obj)
+        ev = self.events()
+        self.assertEqual([e["outcome"] for e in ev], ["refused", "verified"] * len(cases))
+        self.assertEqual([e["object"] for e in ev[1::2]], [c[0] for c in cases])
 
     def latest_state(self):
         s = [m.json() for m in self.watcher.snapshot() if m.topic == "sunwire/inverter/house/state"]
