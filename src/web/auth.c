@@ -276,7 +276,7 @@ sw_http_auth_verdict sw_http_auth_check(const sw_http_auth *a, const char *autho
         /* both compared, whatever the first says */
         bool user_ok = sw_equal_const_time(u, a->user_sha256, SW_SHA256_LEN);
         bool pass_ok = sw_equal_const_time(d, a->password_sha256, SW_SHA256_LEN);
-        return user_ok & pass_ok ? SW_HTTP_AUTH_OK : SW_HTTP_AUTH_WRONG;
+        return (user_ok & pass_ok) ? SW_HTTP_AUTH_OK : SW_HTTP_AUTH_WRONG;
     }
     return SW_HTTP_AUTH_WRONG;
 }
