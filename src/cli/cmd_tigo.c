@@ -78,6 +78,20 @@ int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
     return -1;
 }
 
+int tigo_buffer_reserve(tigo_cli *cli, uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint8_t *nb = realloc(*buf, need);
+    if (!nb) {
+        SW_LOGE(cli->log_target, "out of memory");
+        return -1;
+    }
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
 /* ---- the source loop ------------------------------------------------------- */
 
 typedef struct run_ctx {
@@ -99,16 +113,8 @@ static int hand_on(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns);
 /* The subcommand gets the bytes with the radio key zeroed. */
 static int run_on_bytes_redacted(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns)
 {
-    size_t need = SW_TIGO_REDACTOR_OUT_MAX(n);
-    if (need > r->redacted_cap) {
-        uint8_t *nb = realloc(r->redacted, need);
-        if (!nb) {
-            SW_LOGE(r->cli->log_target, "out of memory");
-            return 1;
-        }
-        r->redacted = nb;
-        r->redacted_cap = need;
-    }
+    if (tigo_buffer_reserve(r->cli, &r->redacted, &r->redacted_cap, SW_TIGO_REDACTOR_OUT_MAX(n)) != 0)
+        return 1;
     size_t w = 0;
     if (sw_tigo_redactor_push(r->redactor, data, n, r->redacted, r->redacted_cap, &w) != SW_OK)
         return 1;

@@ -70,16 +70,8 @@ typedef struct record_ctx {
 static int record_on(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     record_ctx *c = p;
-    size_t need = sw_pcapng_packet_size(n);
-    if (need > c->block_cap) {
-        uint8_t *nb = realloc(c->block, need);
-        if (!nb) {
-            SW_LOGE(c->cli->log_target, "out of memory");
-            return 1;
-        }
-        c->block = nb;
-        c->block_cap = need;
-    }
+    if (tigo_buffer_reserve(c->cli, &c->block, &c->block_cap, sw_pcapng_packet_size(n)) != 0)
+        return 1;
     size_t len = 0;
     if (sw_pcapng_encode_packet(c->block, c->block_cap, &len, unix_ns, data, n) != SW_OK)
         return 1;

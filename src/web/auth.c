@@ -13,39 +13,11 @@ void sw_http_auth_defaults(sw_http_auth *a)
     memset(a, 0, sizeof *a);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 2*n hex digits of text[0..len) into out. */
 static bool unhex(const char *text, size_t len, uint8_t *out, size_t n)
 {
-    if (len != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static void tohex(const uint8_t *d, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[d[i] >> 4];
-        out[2 * i + 1] = hx[d[i] & 15];
-    }
-    out[2 * n] = '\0';
+    size_t got = 0;
+    return len == 2 * n && sw_hex_decode(text, len, out, n, &got) == SW_OK && got == n;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
@@ -306,9 +278,9 @@ sw_err sw_http_auth_hash_password(const char *password, const uint8_t *salt, siz
     sw_sha256_push(&c, password, strlen(password));
     sw_sha256_finish(&c, d);
     memcpy(out, "$sha256$", 8);
-    tohex(salt, salt_len, out + 8);
+    sw_hex_encode(out + 8, salt, salt_len);
     out[8 + 2 * salt_len] = '$';
-    tohex(d, SW_SHA256_LEN, out + 9 + 2 * salt_len);
+    sw_hex_encode(out + 9 + 2 * salt_len, d, SW_SHA256_LEN);
     return SW_OK;
 }
 
@@ -316,7 +288,7 @@ void sw_http_auth_hash_token(const char *token, char out[2 * SW_SHA256_LEN + 1])
 {
     uint8_t d[SW_SHA256_LEN];
     sw_sha256(token, strlen(token), d);
-    tohex(d, SW_SHA256_LEN, out);
+    sw_hex_encode(out, d, SW_SHA256_LEN);
 }
 
 bool sw_http_bind_is_loopback(const char *bind)

@@ -72,7 +72,7 @@ const char *sw_http_auth_verdict_name(sw_http_auth_verdict v);
 
 /* "$sha256$SALTHEX$HASHHEX" for a password and a salt (1..SW_HTTP_AUTH_SALT_MAX bytes). */
 sw_err sw_http_auth_hash_password(const char *password, const uint8_t *salt, size_t salt_len, char *out, size_t cap);
-/* The lower-case hex SHA-256 of a token, as token_sha256 wants it (out: 65 bytes). */
+/* The hex SHA-256 of a token, as token_sha256 wants it (out: 65 bytes; either case is accepted back). */
 void sw_http_auth_hash_token(const char *token, char out[2 * SW_SHA256_LEN + 1]);
 
 /*

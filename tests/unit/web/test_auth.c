@@ -134,7 +134,7 @@ static void test_config_keys(void **state)
     static const uint8_t salt[4] = { 0xde, 0xad, 0xbe, 0xef };
     assert_int_equal(sw_http_auth_hash_password("pw", salt, sizeof salt, hash, 20), SW_ERR_NO_SPACE);
     assert_int_equal(sw_http_auth_hash_password("pw", salt, sizeof salt, hash, sizeof hash), SW_OK);
-    assert_int_equal(strncmp(hash, "$sha256$deadbeef$", 17), 0);
+    assert_int_equal(strncmp(hash, "$sha256$DEADBEEF$", 17), 0);
     assert_int_equal(strlen(hash), 17 + 64);
 }
 
