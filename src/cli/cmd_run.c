@@ -157,7 +157,7 @@ static int apply_flag(sw_daemon_config *c, int opt, const char *arg, size_t *n_t
         c->outputs |= SW_DAEMON_OUT_JSON;
         return 0;
     case OPT_INSECURE_NO_AUTH:
-        return 0; /* applied once every listener is known (insecure_no_auth_flag) */
+        return 0; /* applied after all flags, to whichever listeners they and the file enabled */
     default:
         return -1;
     }
