@@ -73,6 +73,29 @@ def request(port, path="/api/state", headers=None, method="GET", context=None):
         c.close()
 
 
+class HashPassword(unittest.TestCase):
+    def test_the_stored_forms(self):
+        import hashlib
+        line = hash_password("--token", secret=TOKEN)
+        self.assertEqual(line, "token_sha256 = " + hashlib.sha256(TOKEN.encode()).hexdigest().upper())
+        a, b = (hash_password("--user", USER, secret=PASSWORD) for _ in range(2))
+        self.assertNotEqual(a, b)  # a new salt each time
+        m = re.fullmatch(r"basic_auth = alice:\$sha256\$([0-9A-F]{32})\$([0-9A-F]{64})", a)
+        self.assertTrue(m, a)
+        self.assertEqual(hashlib.sha256(bytes.fromhex(m.group(1)) + PASSWORD.encode()).hexdigest().upper(),
+                         m.group(2))
+        r = subprocess.run([BIN, "hash-password", "--new-token"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kv = dict(l.split(" = ") for l in r.stdout.splitlines() if not l.startswith("#"))
+        self.assertEqual(len(kv["token"]), 64)
+        self.assertEqual(hashlib.sha256(kv["token"].encode()).hexdigest().upper(), kv["token_sha256"])
+        # nothing to hash, or a bad command line
+        r = subprocess.run([BIN, "hash-password"], input=b"", capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        r = subprocess.run([BIN, "hash-password", "--user", "a:b"], input=b"x\n", capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+
+
 class RefusedStart(unittest.TestCase):
     def run_config(self, text, *args):
         d = tempfile.TemporaryDirectory()
