@@ -124,11 +124,7 @@ sw_err sw_rct_proxy_allow_write(sw_rct_proxy_config *cfg, const char *addr)
 
 sw_err sw_rct_proxy_cache_override(sw_rct_proxy_config *cfg, uint32_t id, int64_t ms)
 {
-    for (size_t i = 0; i < cfg->n_cache_overrides; i++)
-        if (cfg->cache_overrides[i].id == id) {
-            cfg->cache_overrides[i].ms = ms;
-            return SW_OK;
-        }
+    /* Appended in order: the cache takes them one after the other, so a later one for an id wins. */
     if (cfg->n_cache_overrides == SW_RCT_PROXY_MAX_CACHE_OVERRIDES)
         return SW_ERR_NO_SPACE;
     cfg->cache_overrides[cfg->n_cache_overrides].id = id;
@@ -197,19 +193,8 @@ static void client_flush(sw_rct_proxy *p, struct client *c)
 {
     size_t off = 0;
     bool blocked = false;
-    while (!c->dead && off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                blocked = true;
-            else
-                c->dead = true;
-            break;
-        }
-        off += (size_t)w;
-    }
+    if (!c->dead && sw_send_nowait(c->fd, c->out, c->out_len, &off, &blocked) != SW_OK)
+        c->dead = true;
     if (off) {
         memmove(c->out, c->out + off, c->out_len - off);
         c->out_len -= off;

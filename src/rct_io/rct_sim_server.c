@@ -139,19 +139,14 @@ static void flush(sw_rct_sim_server *sv, struct conn *c, int64_t now)
     bool blocked = false;
     while (!c->dead && c->nq && c->q[0].due_ns <= now) {
         struct out_item *it = &c->q[0];
-        ssize_t w = send(c->fd, it->data + it->off, it->len - it->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                blocked = true;
-            else
-                c->dead = true;
+        size_t w;
+        if (sw_send_nowait(c->fd, it->data + it->off, it->len - it->off, &w, &blocked) != SW_OK) {
+            c->dead = true;
             break;
         }
-        it->off += (size_t)w;
-        if (it->off < it->len)
-            continue;
+        it->off += w;
+        if (blocked)
+            break;
         c->queued_bytes -= it->len;
         free(it->data);
         memmove(&c->q[0], &c->q[1], (c->nq - 1) * sizeof *c->q);

@@ -91,7 +91,7 @@ class Proxy:
             return f.read()
 
     def stop(self):
-        """SIGTERM, wait; returns everything it wrote to stderr."""
+        """SIGTERM, wait; returns everything it wrote to stderr (exit status in self.status)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -99,10 +99,20 @@ class Proxy:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.status = self.proc.returncode
         self.err.close()
         text = self.stderr()
         self.tmp.cleanup()
         return text
+
+
+def run_all(fn, args):
+    """fn(arg) for each arg, all at once on threads of their own; returns when all are done."""
+    threads = [threading.Thread(target=fn, args=(a,)) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
 
 
 def rctclient_loops(port, objects, runs):
@@ -117,11 +127,7 @@ def rctclient_loops(port, objects, runs):
             with lock:
                 results.append((name, p.returncode, p.stdout.strip(), p.stderr))
 
-    threads = [threading.Thread(target=loop, args=(n,)) for n in objects]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_all(loop, objects)
     return results
 
 
@@ -167,11 +173,7 @@ def naive_clients(port, oids, rounds):
         finally:
             s.close()
 
-    threads = [threading.Thread(target=client, args=(o,)) for o in oids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_all(client, oids)
     return counts
 
 
@@ -216,6 +218,7 @@ class RctProxy(unittest.TestCase):
         for r in soc():
             self.assertAlmostEqual(r["value"], float(self.truth["battery.soc"]) * 100.0, places=3)
         s = sim_counters(sim)
+        self.assertEqual(sim.exit_status, 0, sim.stderr)
         self.assertEqual(s["connections"], 1, sim.stderr)
         m = re.search(r"proxy counters: (.*)", daemon_err)
         self.assertTrue(m, daemon_err)
@@ -245,6 +248,7 @@ class RctProxy(unittest.TestCase):
             finally:
                 text = proxy.stop()
         s = sim_counters(sim)
+        self.assertEqual(proxy.status, 0, text)
         self.assertEqual(via, {"ok": 60, "crossed": 0, "cut": 0, "none": 0}, text)
         self.check_answers(results, len(LOOP_OBJECTS) * 3)
         self.assertEqual(s["interrupted"], 0, sim.stderr)
@@ -284,6 +288,7 @@ class RctProxy(unittest.TestCase):
             finally:
                 text = proxy.stop()
             # Refused: no answer at all, the value unchanged, the connection still served the read.
+            self.assertEqual(proxy.status, 0, text)
             self.assertEqual(answers, [])
             self.assertAlmostEqual(value, before, places=5)
             self.assertIn("refused a write of battery.soc_target (0x8B9FF008) from 127.0.0.1:", text)
@@ -295,6 +300,7 @@ class RctProxy(unittest.TestCase):
                 answers, value = self.write_and_read(proxy.port)
             finally:
                 text = proxy.stop()
+            self.assertEqual(proxy.status, 0, text)
             self.assertEqual(len(answers), 1, text)
             self.assertEqual(answers[0][1], SOC_TARGET)
             self.assertAlmostEqual(struct.unpack(">f", answers[0][2])[0], 0.25, places=5)
