@@ -61,14 +61,6 @@ def read_direct(port, name):
     return out.strip()
 
 
-def read_text(path):
-    try:
-        with open(path, encoding="ascii") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 class Proxy:
     """`sunwire rct proxy` in front of the simulator on port `upstream`, on a free loopback port."""
 
@@ -80,7 +72,7 @@ class Proxy:
         self.proc = subprocess.Popen([BIN, "rct", "proxy", "--host", "127.0.0.1", "--port", str(upstream),
                                       "--listen", "127.0.0.1:0", "--port-file", pf] + [str(a) for a in extra],
                                      stdout=subprocess.DEVNULL, stderr=self.err)
-        ok = runlib.wait_until(lambda: read_text(pf), 10)
+        ok = runlib.wait_until(lambda: runlib._read_text(pf), 10)
         if not ok:
             self.stop()
             raise RuntimeError("proxy did not start: " + self.stderr())
