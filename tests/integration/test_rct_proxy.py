@@ -301,6 +301,47 @@ class RctProxy(unittest.TestCase):
             self.assertRegex(text, r"writes 1, refused writes 0\b")
         self.assertRegex(sim.stderr, r"writes 1,")
 
+    def test_lost_answers_leave_the_connection_usable(self):
+        # Half the answers are lost and the proxy does not retry: a request either gets its
+        # right answer or nothing, and the next request on the same connection is served.
+        with Simulator(*SIM, "--fault-drop", "0.5", "--counters") as sim:
+            proxy = Proxy(sim.port, "--retries", "0", "--timeout", "150", "--cache", "0")
+            outcomes = []
+            try:
+                s = connect(proxy.port)
+                try:
+                    for i in range(12):
+                        # an unknown object id is not forwarded: no answer, nothing else disturbed
+                        oid = 0x12345678 if i == 5 else SOC
+                        s.sendall(frame(0x01, oid))
+                        got = b""
+                        s.settimeout(0.6)
+                        try:
+                            got = s.recv(65536)
+                        except socket.timeout:
+                            pass
+                        frames = parse_frames(got)
+                        self.assertLessEqual(len(frames), 1)
+                        if i == 5:
+                            self.assertEqual(frames, [])
+                            continue
+                        if frames:
+                            self.assertEqual(frames[0][:2], (0x05, SOC))
+                            self.assertAlmostEqual(struct.unpack(">f", frames[0][2])[0],
+                                                   float(self.truth["battery.soc"]), places=5)
+                        outcomes.append(bool(frames))
+                finally:
+                    s.close()
+            finally:
+                text = proxy.stop()
+        self.assertEqual(proxy.status, 0, text)
+        self.assertIn(True, outcomes)
+        self.assertIn(False, outcomes)
+        # an answer came after a lost one on the same connection
+        self.assertIn(True, outcomes[outcomes.index(False):], outcomes)
+        self.assertRegex(text, r"ignored 1\b")
+        self.assertRegex(text, r"upstream failed %d\b" % outcomes.count(False))
+
     def test_options_refused(self):
         for args, what in ((["--listen", "example.org:1"], "--listen"), (["--allow-write", "host.lan"], "--allow-write"),
                            (["--cache-object", "no.such=5"], "--cache-object")):
