@@ -16,20 +16,13 @@
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
 
-static void print_counters(const sw_rct_proxy *p, const char *when)
+static void print_counters(const sw_rct_proxy *p)
 {
     sw_rct_proxy_counters c;
     sw_rct_proxy_get_counters(p, &c);
     char text[1024];
     sw_rct_proxy_counters_text(&c, text, sizeof text);
-    fprintf(stderr, "proxy counters%s: %s\n", when, text);
-}
-
-static int64_t on_summary(sw_loop *loop, uint64_t id, void *user)
-{
-    (void)loop; (void)id;
-    print_counters(user, "");
-    return 60000;
+    fprintf(stderr, "proxy counters at exit: %s\n", text);
 }
 
 static bool write_port_file(const char *path, uint16_t port)
@@ -131,6 +124,8 @@ int rc_cmd_proxy(const rc_global *g, int argc, char **argv)
     bool verbose = rc_find(&cmd, "--verbose")->count > 0;
     if (!g->debug)
         sw_log_set_level(verbose ? SW_LOG_INFO : SW_LOG_WARN);
+    if (verbose)
+        cfg.summary_ms = 60000;
 
     sw_loop *loop = sw_loop_new();
     if (!loop) {
@@ -162,10 +157,8 @@ int rc_cmd_proxy(const rc_global *g, int argc, char **argv)
         sw_loop_free(loop);
         return 1;
     }
-    if (verbose)
-        sw_loop_add_timer(loop, 60000, on_summary, proxy);
     e = sw_loop_run(loop);
-    print_counters(proxy, " at exit");
+    print_counters(proxy);
     sw_rct_proxy_stop(proxy);
     sw_stop_signals_unwatch(loop);
     sw_loop_free(loop);

@@ -694,6 +694,7 @@ sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap)
     pc.reconnect_delay_ms = cfg->reconnect_delay_ms;
     pc.reconnect_max_ms = cfg->reconnect_max_ms;
     pc.name = cfg->name;
+    pc.summary_ms = 600000;
     sw_err e = sw_rct_proxy_start(p->d->loop, &pc, &p->proxy);
     if (e != SW_OK) {
         snprintf(err, errcap, "[rct %s] proxy = %s:%u: cannot listen: %s", cfg->name, cfg->proxy_host,

@@ -77,6 +77,7 @@ struct sw_rct_proxy {
     struct job *cur;
     sw_rct_exchange ex;
     uint64_t ex_timer;
+    uint64_t summary_timer;
     /* upstream */
     int up_fd;
     sw_tcp_connector *connector;
@@ -745,6 +746,16 @@ static void on_accept(sw_loop *loop, int lfd, int events, void *user)
 
 /* ---- the whole ------------------------------------------------------------------------- */
 
+static int64_t on_summary(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    sw_rct_proxy *p = user;
+    char text[1024];
+    sw_rct_proxy_counters_text(&p->counters, text, sizeof text);
+    SW_LOGI(LOG_TARGET, "%s: counters: %s", p->name, text);
+    return p->cfg.summary_ms;
+}
+
 sw_err sw_rct_proxy_start(sw_loop *loop, const sw_rct_proxy_config *cfg, sw_rct_proxy **out)
 {
     *out = NULL;
@@ -789,6 +800,8 @@ sw_err sw_rct_proxy_start(sw_loop *loop, const sw_rct_proxy_config *cfg, sw_rct_
             return e;
         }
     }
+    if (cfg->summary_ms > 0)
+        p->summary_timer = sw_loop_add_timer(loop, cfg->summary_ms, on_summary, p);
     *out = p;
     return SW_OK;
 }
@@ -835,6 +848,8 @@ void sw_rct_proxy_stop(sw_rct_proxy *p)
         sw_loop_del_timer(p->loop, p->ex_timer);
     if (p->reconnect_timer)
         sw_loop_del_timer(p->loop, p->reconnect_timer);
+    if (p->summary_timer)
+        sw_loop_del_timer(p->loop, p->summary_timer);
     if (p->connector)
         sw_tcp_connector_cancel(p->connector);
     upstream_close(p);

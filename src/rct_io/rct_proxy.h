@@ -60,6 +60,7 @@ typedef struct sw_rct_proxy_config {
     char allow_write[SW_RCT_PROXY_MAX_ALLOW][48];
     size_t max_clients;        /* default 64 */
     const char *name;          /* for log lines; default "proxy" */
+    int summary_ms;            /* log the counters (INFO) this often; 0 = never (default) */
 } sw_rct_proxy_config;
 
 typedef struct sw_rct_proxy_counters {
