@@ -416,8 +416,10 @@ static void on_connected(sw_tcp_connector *c, sw_err result, int fd, void *user)
             delay *= 2;
         if (delay > p->cfg.reconnect_max_ms)
             delay = p->cfg.reconnect_max_ms;
-        SW_LOGW(LOG_TARGET, "%s: cannot connect to the inverter %s:%u: %s; next try in %lld ms", p->name,
-                p->upstream_host, (unsigned)p->cfg.upstream_port, sw_err_message(result), (long long)delay);
+        /* The first failure is a warning; the retries after it only debug lines, not a flood. */
+        sw_log(p->up_failures == 1 ? SW_LOG_WARN : SW_LOG_DEBUG, LOG_TARGET,
+               "%s: cannot connect to the inverter %s:%u: %s; next try in %lld ms", p->name, p->upstream_host,
+               (unsigned)p->cfg.upstream_port, sw_err_message(result), (long long)delay);
         p->reconnect_timer = sw_loop_add_timer(p->loop, delay, on_reconnect_timer, p);
         if (p->cur)
             sw_rct_exchange_failed(&p->ex, result, now_ms());
