@@ -48,8 +48,9 @@ static size_t pump_and_read(sw_loop *loop, int fd, uint8_t *buf, size_t cap, int
     return 0;
 }
 
+/* interrupt_ms > 0: the interrupt mode with that preparation time. */
 static sw_rct_sim_server *start(sw_loop *loop, sw_rct_sim *sim, const sw_rct_sim_config *cfg, int64_t *now,
-                                struct log_count *logs, bool broadcast)
+                                struct log_count *logs, bool broadcast, int interrupt_ms)
 {
     sw_rct_sim_init(sim, cfg);
     sw_rct_sim_server_config o;
@@ -60,6 +61,8 @@ static sw_rct_sim_server *start(sw_loop *loop, sw_rct_sim *sim, const sw_rct_sim
     o.log = count_log;
     o.log_user = logs;
     o.broadcast = broadcast;
+    o.interrupt_concurrent = interrupt_ms > 0;
+    o.answer_ms = interrupt_ms;
     sw_rct_sim_server *srv = NULL;
     assert_int_equal(sw_rct_sim_server_start(sim, loop, &o, &srv), SW_OK);
     assert_non_null(srv);
@@ -99,7 +102,7 @@ static void test_answers_split_frames(void **state)
     sw_rct_sim_config_default(&cfg, 1);
     int64_t now = MORNING;
     struct log_count logs = { 0 };
-    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false);
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false, 0);
     int fd = connect_to(loop, srv);
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
     assert_non_null(soc);
@@ -149,7 +152,7 @@ static void test_delay_and_broadcast(void **state)
     cfg.faults.delay_ms = 150;
     int64_t now = MORNING;
     struct log_count logs = { 0 };
-    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, true);
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, true, 0);
     int a = connect_to(loop, srv), b = connect_to(loop, srv);
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
     int64_t t0 = sw_loop_now_ms();
@@ -184,19 +187,9 @@ static void test_interrupt_concurrent(void **state)
     static sw_rct_sim sim;
     sw_rct_sim_config cfg;
     sw_rct_sim_config_default(&cfg, 1);
-    sw_rct_sim_init(&sim, &cfg);
     int64_t now = MORNING;
     struct log_count logs = { 0 };
-    sw_rct_sim_server_config o;
-    memset(&o, 0, sizeof o);
-    o.clock = fixed_clock;
-    o.clock_user = &now;
-    o.log = count_log;
-    o.log_user = &logs;
-    o.interrupt_concurrent = true;
-    o.answer_ms = 500;
-    sw_rct_sim_server *srv = NULL;
-    assert_int_equal(sw_rct_sim_server_start(&sim, loop, &o, &srv), SW_OK);
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false, 500);
     int a = connect_to(loop, srv), b = connect_to(loop, srv);
     const sw_rct_object *sn = sw_rct_registry_find_name("inverter_sn");
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
