@@ -361,6 +361,7 @@ static void rct_defaults(sw_daemon_rct *r)
     r->control_rate_ms = 60000;
     r->control_retries = 2;
     r->control_flash_per_day = 24;
+    sw_rct_proxy_config_default(&r->proxy_cfg);
 }
 
 static sw_daemon_tigo *tigo_section(sw_daemon_config *c, const char *name, int line)
@@ -714,6 +715,66 @@ static sw_err set_rct_control(sw_daemon_rct *r, const char *key, const char *val
     return SW_OK;
 }
 
+/* The proxy_* keys of an [rct] section. */
+static sw_err set_rct_proxy(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
+{
+    sw_rct_proxy_config *pc = &r->proxy_cfg;
+    if (strcmp(key, "proxy") == 0) {
+        if (sw_rct_proxy_parse_listen(value, SW_RCT_DEFAULT_PORT, r->proxy_host, sizeof r->proxy_host,
+                                      &pc->listen_port) != SW_OK) {
+            snprintf(msg, cap, "proxy = \"%s\": expected ADDRESS:PORT with a numeric address (e.g. 127.0.0.1:8899)",
+                     value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        r->proxy = true;
+        return SW_OK;
+    }
+    if (strcmp(key, "proxy_cache") == 0) {
+        int ms;
+        if (!dur_key(key, value, 0, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        pc->cache_ms = ms;
+        return SW_OK;
+    }
+    char buf[4096];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, cap, "%s: list too long", key);
+        return SW_ERR_TOO_LONG;
+    }
+    memcpy(buf, value, strlen(value) + 1);
+    char *save = NULL;
+    if (strcmp(key, "proxy_allow_write") == 0) {
+        for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+            if (sw_rct_proxy_allow_write(pc, tok) != SW_OK) {
+                snprintf(msg, cap, "proxy_allow_write: \"%s\" is not a numeric IP address (or more than %d)", tok,
+                         SW_RCT_PROXY_MAX_ALLOW);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        return SW_OK;
+    }
+    if (strcmp(key, "proxy_cache_objects") == 0) {
+        for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+            char *eq = strchr(tok, '=');
+            const sw_rct_object *o = NULL;
+            long long ms = -1;
+            if (eq) {
+                *eq = 0;
+                o = sw_rct_registry_find_name(tok);
+                if (!parse_duration_ms(eq + 1, &ms) || ms > 86400LL * 1000)
+                    ms = -1;
+            }
+            if (!o || ms < 0 || sw_rct_proxy_cache_override(pc, o->id, ms) != SW_OK) {
+                snprintf(msg, cap, "proxy_cache_objects: expected NAME=DURATION of known objects (e.g. "
+                                   "battery.soc=10s), not \"%s\"", tok);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        }
+        return SW_OK;
+    }
+    snprintf(msg, cap, "unknown key \"%s\" in an [rct] section", key);
+    return SW_ERR_NOT_FOUND;
+}
+
 static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
 {
     if (strcmp(key, "host") == 0) {
@@ -752,6 +813,8 @@ static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char
         return add_objects(r->extra, &r->n_extra, value, msg, cap);
     } else if (strcmp(key, "slow_objects") == 0) {
         return add_objects(r->extra_slow, &r->n_extra_slow, value, msg, cap);
+    } else if (strncmp(key, "proxy", 5) == 0) {
+        return set_rct_proxy(r, key, value, msg, cap);
     } else {
         sw_err e = set_rct_control(r, key, value, msg, cap);
         if (e == SW_ERR_NOT_FOUND)

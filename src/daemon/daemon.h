@@ -14,6 +14,7 @@
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
 #include "model/model.h"
+#include "rct_io/rct_proxy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +73,11 @@ typedef struct sw_daemon_rct {
     /* Plant members polled over the same connection ([rct] addresses). */
     size_t n_addresses;
     uint32_t addresses[SW_DAEMON_MAX_RCT_PLANT];
+    /* proxy = ADDR:PORT: serve RCT clients over this source's one connection (rct_io/rct_proxy.h);
+     * the upstream, timeout and retries are filled in from the section when it starts */
+    bool proxy;
+    char proxy_host[64];
+    sw_rct_proxy_config proxy_cfg;
 } sw_daemon_rct;
 
 /* A key of an output section, handed to that output's sw_X_config_set at start. */

@@ -80,6 +80,8 @@ sw_err sw_daemon_bus_save(tigo_bus *b, bool force);
 /* ---- RCT pollers (rct_poll.c) --------------------------------------------------------- */
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);
 void sw_daemon_poller_start(rct_poller *p);
+/* Start the source's RCT proxy when configured (before sw_daemon_poller_start). */
+sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap);
 void sw_daemon_poller_free(rct_poller *p);
 /* Control (docs/control.md): whether the poller takes writes, its source name, and a write of value
  * (device unit) through the whole chain; a refusal is logged and becomes an rct_control event. */

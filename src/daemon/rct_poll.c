@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/daemon_internal.h"
@@ -161,6 +162,7 @@ struct rct_poller {
     uint8_t cur;              /* the member of the request in progress */
     int fd;
     sw_tcp_lookup *lookup; /* while the inverter's host name is looked up */
+    sw_rct_proxy *proxy;   /* proxy = ADDR:PORT: the one connection, this poller one of its clients */
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
@@ -694,6 +696,24 @@ static void poller_connect(rct_poller *p)
 {
     if (p->failures > 0 || p->st->bytes > 0)
         p->st->reconnects++;
+    if (p->proxy) {
+        /* With a proxy the poller is one of its clients, on a socket pair: one connection, one queue. */
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+            poller_fail(p, "socketpair", errno);
+            return;
+        }
+        sw_err e = sw_rct_proxy_attach(p->proxy, sv[1], "the daemon's poller", true);
+        if (e != SW_OK) {
+            close(sv[0]);
+            poller_fail(p, sw_err_message(e), 0);
+            return;
+        }
+        sw_fd_set_nonblocking(sv[0], 1);
+        p->fd = sv[0];
+        poller_up(p);
+        return;
+    }
     sw_tcp_lookup *r = NULL;
     int rfd = -1;
     sw_err e = sw_tcp_lookup_start(p->cfg->host, p->cfg->port, NULL, &r, &rfd);
@@ -984,12 +1004,50 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     return p;
 }
 
+sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap)
+{
+    const sw_daemon_rct *cfg = p->cfg;
+    if (!cfg->proxy)
+        return SW_OK;
+    sw_rct_proxy_config pc = cfg->proxy_cfg;
+    pc.listen_host = cfg->proxy_host;
+    pc.upstream_host = cfg->host;
+    pc.upstream_port = cfg->port;
+    pc.exchange.timeout_ms = cfg->timeout_ms;
+    pc.exchange.retries = cfg->retries;
+    pc.reconnect_delay_ms = cfg->reconnect_delay_ms;
+    pc.reconnect_max_ms = cfg->reconnect_max_ms;
+    pc.name = cfg->name;
+    pc.summary_ms = 600000;
+    sw_err e = sw_rct_proxy_start(p->d->loop, &pc, &p->proxy);
+    if (e != SW_OK) {
+        snprintf(err, errcap, "[rct %s] proxy = %s:%u: cannot listen: %s", cfg->name, cfg->proxy_host,
+                 (unsigned)pc.listen_port, e == SW_ERR_BIND ? strerror(errno) : sw_err_message(e));
+        return e;
+    }
+    /* The proxy retries upstream; the poller waits for all of its attempts, once. */
+    sw_rct_exchange_config xc = p->ex.cfg;
+    xc.timeout_ms = (int64_t)cfg->timeout_ms * (cfg->retries + 1) + pc.exchange.backoff_max_ms * cfg->retries + 1000;
+    xc.retries = 0;
+    sw_rct_exchange_init(&p->ex, &xc);
+    SW_LOGI(LOG_TARGET, "%s: RCT proxy listening on %s:%u; writes %s", cfg->name, cfg->proxy_host,
+            (unsigned)sw_rct_proxy_port(p->proxy), pc.n_allow_write ? "from the allowed addresses only" : "refused");
+    return SW_OK;
+}
+
 void sw_daemon_poller_start(rct_poller *p) { poller_connect(p); }
 
 void sw_daemon_poller_free(rct_poller *p)
 {
     if (!p)
         return;
+    if (p->proxy) {
+        sw_rct_proxy_counters pc;
+        char text[1024];
+        sw_rct_proxy_get_counters(p->proxy, &pc);
+        sw_rct_proxy_counters_text(&pc, text, sizeof text);
+        SW_LOGI(LOG_TARGET, "%s: proxy counters: %s", p->cfg->name, text);
+    }
     if (p->timer)
         sw_loop_del_timer(p->d->loop, p->timer);
     lookup_drop(p);
@@ -997,6 +1055,7 @@ void sw_daemon_poller_free(rct_poller *p)
         sw_loop_del_fd(p->d->loop, p->fd);
         close(p->fd);
     }
+    sw_rct_proxy_stop(p->proxy);
     free(p->storage);
     free(p->rx);
     free(p);

@@ -67,6 +67,9 @@ typedef struct sw_rct_sim_counters {
     uint64_t refused_writes;  /* writes outside a control's documented limits (rct/rct_control.h) */
     uint64_t ignored_writes;  /* writes lost to faults.ignore_write */
     uint64_t reverted;        /* written values forgotten (faults.revert_after) */
+    /* interrupt mode of the server: answers cut by a request that came while they were being
+     * prepared, and those that went to the connection of that request instead */
+    uint64_t interrupted, misrouted;
 } sw_rct_sim_counters;
 
 typedef struct sw_rct_sim_stored {
@@ -156,6 +159,12 @@ typedef struct sw_rct_sim_server_config {
     int64_t (*clock)(void *user);
     void *clock_user;
     bool broadcast;            /* copy every reply to every client, like the device's bridge */
+    /* Behave like a real device with concurrent requests: an answer takes answer_ms
+     * to prepare, and a request that arrives meanwhile, on any connection, cuts it
+     * short (valid CRC, payload cut where the preparation had got to) and sends it
+     * at once to the connection of the interrupting request. */
+    bool interrupt_concurrent;
+    int answer_ms;             /* default 30 with interrupt_concurrent */
     size_t max_clients;        /* default 64; also limited by the loop's SW_LOOP_MAX_FDS */
     volatile sig_atomic_t *stop; /* sw_rct_sim_serve ends when *stop becomes non-zero */
     sw_rct_sim_log_cb log;

@@ -387,6 +387,66 @@ static void test_control_keys(void **state)
     cfg_free(c);
 }
 
+/* The proxy keys of an [rct] section: parsed values, and refusals with their line. */
+static void test_proxy_keys(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_int_equal(sw_daemon_config_load_string(c, "p.ini",
+                                                  "[rct house]\nhost = h\nproxy = 0.0.0.0:18899\n"
+                                                  "proxy_allow_write = 192.0.2.7, ::ffff:192.0.2.8\n"
+                                                  "proxy_allow_write = ::1\nproxy_cache = 5s\n"
+                                                  "proxy_cache_objects = battery.soc=10s g_sync.p_ac_grid_sum_lp=0\n"
+                                                  "[rct garage]\nhost = g\n",
+                                                  err, sizeof err),
+                     SW_OK);
+    const sw_daemon_rct *r = &c->rct[0];
+    assert_true(r->proxy);
+    assert_string_equal(r->proxy_host, "0.0.0.0");
+    assert_int_equal(r->proxy_cfg.listen_port, 18899);
+    assert_int_equal(r->proxy_cfg.n_allow_write, 3);
+    assert_string_equal(r->proxy_cfg.allow_write[0], "192.0.2.7");
+    assert_string_equal(r->proxy_cfg.allow_write[1], "192.0.2.8"); /* IPv4-mapped, as the proxy compares */
+    assert_string_equal(r->proxy_cfg.allow_write[2], "::1");
+    assert_int_equal(r->proxy_cfg.cache_ms, 5000);
+    assert_int_equal(r->proxy_cfg.n_cache_overrides, 2);
+    assert_int_equal(r->proxy_cfg.cache_overrides[0].id, 0x959930BFu);
+    assert_int_equal(r->proxy_cfg.cache_overrides[0].ms, 10000);
+    assert_int_equal(r->proxy_cfg.cache_overrides[1].ms, 0);
+    /* without proxy =: no proxy, and its defaults */
+    assert_false(c->rct[1].proxy);
+    assert_int_equal(c->rct[1].proxy_cfg.cache_ms, 3000);
+    assert_int_equal(c->rct[1].proxy_cfg.n_allow_write, 0);
+    cfg_free(c);
+
+    static const struct {
+        const char *text;
+        const char *needle;
+    } bad_proxy[] = {
+        { "[rct house]\nhost = h\nproxy = inverter.lan:8899\n", "numeric address" },
+        { "[rct house]\nhost = h\nproxy = 127.0.0.1:99999\n", "ADDRESS:PORT" },
+        { "[rct house]\nhost = h\nproxy_allow_write = 192.0.2.7, phone.lan\n", "\"phone.lan\" is not a numeric IP" },
+        { "[rct house]\nhost = h\nproxy_cache = soon\n", "proxy_cache" },
+        { "[rct house]\nhost = h\nproxy_cache_objects = battery.soc\n", "NAME=DURATION" },
+        { "[rct house]\nhost = h\nproxy_cache_objects = no.such=1s\n", "no.such" },
+        { "[rct house]\nhost = h\nproxy_port = 1\n", "unknown key \"proxy_port\"" },
+    };
+    for (size_t i = 0; i < sizeof bad_proxy / sizeof bad_proxy[0]; i++) {
+        c = cfg_new();
+        err[0] = 0;
+        sw_err e = sw_daemon_config_load_string(c, "p.ini", bad_proxy[i].text, err, sizeof err);
+        if (e == SW_OK || strncmp(err, "p.ini:3: ", 9) != 0 || !strstr(err, bad_proxy[i].needle))
+            print_error("proxy case %zu: %s: \"%s\"\n", i, sw_err_name(e), err);
+        assert_int_not_equal(e, SW_OK);
+        assert_true(strncmp(err, "p.ini:3: ", 9) == 0);
+        assert_non_null(strstr(err, bad_proxy[i].needle));
+        cfg_free(c);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -492,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_good_edges),   cmocka_unit_test(test_control_keys),
+        cmocka_unit_test(test_proxy_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
