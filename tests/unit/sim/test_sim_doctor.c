@@ -83,8 +83,6 @@ static void test_inverted_and_wrong_rate(void **state)
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
         char fault[32];
         snprintf(fault, sizeof fault, "baud=%u", (unsigned)rates[i]);
-        sw_tigo_sim_config cfg;
-        (void)cfg;
         sw_tigo_doctor_result r;
         /* both faults at once: the simulator takes a list */
         sw_tigo_sim_config c2;
@@ -139,6 +137,51 @@ static void test_other_faults(void **state)
     assert_non_null(strstr(r.text, "no CCA on the bus (2 gateways heard)"));
 }
 
+/* Any chunking gives the same verdict, and a moved doctor keeps counting. */
+static void test_chunking_and_moving(void **state)
+{
+    (void)state;
+    sw_tigo_sim_config cfg;
+    sw_tigo_sim_config_default(&cfg, 9, NOON);
+    assert_int_equal(sw_sim_faults_add(&cfg.faults, "baud=57600", NULL, 0), SW_OK);
+    sw_tigo_sim *s = malloc(sizeof *s);
+    sw_tigo_doctor *whole = malloc(sizeof *whole), *bytewise = malloc(sizeof *bytewise);
+    sw_tigo_doctor *moved = malloc(sizeof *moved);
+    assert_int_equal(sw_tigo_sim_init(s, &cfg, NULL, NULL), SW_OK);
+    sw_tigo_doctor_init(whole);
+    sw_tigo_doctor_init(bytewise);
+    while (sw_tigo_sim_peek_time(s) <= NOON + 10 * SEC) {
+        static uint8_t buf[SW_TIGO_SIM_CHUNK_MAX];
+        size_t n;
+        int64_t t;
+        assert_int_equal(sw_tigo_sim_next(s, buf, sizeof buf, &n, &t), SW_OK);
+        sw_tigo_doctor_push(whole, buf, n, t);
+        for (size_t i = 0; i < n; i++) {
+            sw_tigo_doctor_push(bytewise, buf + i, 1, t);
+            memcpy(moved, bytewise, sizeof *moved);
+            memset(bytewise, 0x5A, sizeof *bytewise);
+            memcpy(bytewise, moved, sizeof *moved);
+        }
+    }
+    sw_tigo_doctor_result a, b;
+    sw_tigo_doctor_verdict_get(whole, 0, &a);
+    sw_tigo_doctor_verdict_get(bytewise, 0, &b);
+    assert_int_equal(a.verdict, SW_TIGO_DOCTOR_WRONG_LINE);
+    assert_string_equal(a.text, b.text);
+    assert_true(a.line_hits == b.line_hits && a.bytes == b.bytes && a.garbage == b.garbage);
+    /* a live line that went quiet */
+    sw_tigo_doctor_verdict_get(whole, whole->last_ns + 61 * SEC, &a);
+    assert_int_equal(a.verdict, SW_TIGO_DOCTOR_NO_BYTES);
+    assert_non_null(strstr(a.text, "no bytes for 61 s"));
+    sw_tigo_doctor_reset(whole);
+    sw_tigo_doctor_verdict_get(whole, 0, &a);
+    assert_int_equal(a.verdict, SW_TIGO_DOCTOR_NO_BYTES);
+    free(s);
+    free(whole);
+    free(bytewise);
+    free(moved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_each_wrong_line_is_named),
         cmocka_unit_test(test_inverted_and_wrong_rate),
         cmocka_unit_test(test_other_faults),
+        cmocka_unit_test(test_chunking_and_moving),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,214 @@
+"""`sunwire tigo doctor` against the simulator's line faults, over files and a
+TCP bridge, and on the public garbled dump.
+
+Each fault is injected with `tigo simulate --fault`, so the doctor never
+knows what was done to the line: it must name the cause from the bytes.
+"""
+import json
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("SUNWIRE_BIN", "")
+DATA = os.environ.get("SW_TEST_DATA", "")
+START = "2025-06-21T10:00:00Z"  # a bright morning: every panel reports
+
+
+def env(**extra):
+    e = dict(os.environ)
+    e["TZ"] = "UTC"
+    e.update(extra)
+    return e
+
+
+def taptap_path():
+    path = os.path.join(os.path.dirname(BIN), "taptap")
+    if not os.path.exists(path):
+        os.symlink("sunwire", path)
+    return path
+
+
+def run(argv, timeout=60, **extra):
+    return subprocess.run(argv, capture_output=True, timeout=timeout, env=env(**extra))
+
+
+class Bridge:
+    """`tigo simulate --tcp`: a serial-to-TCP converter on a (possibly faulty) line."""
+
+    def __init__(self, *args):
+        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", START, *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        ready, _, _ = select.select([self.p.stdout], [], [], 10)
+        if not ready:
+            self.stop()
+            raise AssertionError("simulator printed nothing")
+        line = self.p.stdout.readline().decode().strip()
+        self.port = line.rsplit(":", 1)[1]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.p.stdout.close()
+        self.p.stderr.close()
+
+
+class DoctorOnFiles(unittest.TestCase):
+    """Each simulated line fault, written to a file, gets the verdict that names it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def doctor_file(self, *faults, gateways=1, fmt="raw"):
+        path = os.path.join(self.tmp.name, "bus-%s.%s" % ("-".join(faults) or "sound", fmt))
+        argv = [BIN, "tigo", "simulate", "--start", START, "--duration", "60", "--gateways", str(gateways),
+                "--format", fmt, "--file", path]
+        for f in faults:
+            argv += ["--fault", f]
+        r = run(argv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run([BIN, "tigo", "doctor", "--file", path])
+        js = run([BIN, "tigo", "doctor", "--file", path, "--json"])
+        self.assertEqual(text.returncode, js.returncode)
+        verdict = json.loads(js.stdout)
+        self.assertEqual(text.stdout.decode().splitlines()[0], verdict["text"])
+        self.assertEqual(verdict["healthy"], js.returncode == 0)
+        return verdict, text.stdout.decode()
+
+    def test_sound_bus(self):
+        v, text = self.doctor_file(gateways=2, fmt="pcapng")
+        self.assertEqual(v["verdict"], "healthy")
+        self.assertEqual(v["gateways"], 2)
+        self.assertEqual(v["nodes"], 20)
+        self.assertEqual(v["damaged"], 0)
+        self.assertGreater(v["seconds"], 50)
+        self.assertTrue(text.startswith("healthy: 2 gateways, 20 nodes, 0.0% CRC errors"), text)
+
+    def test_inverted(self):
+        v, text = self.doctor_file("inverted")
+        self.assertEqual(v["verdict"], "wrong-line")
+        self.assertEqual(v["frames"], 0)
+        self.assertEqual(v["line"]["inverted"], True)
+        self.assertEqual(v["line"]["baud"], 38400)
+        self.assertIn("A/B swapped (the byte pattern matches inverted polarity)", text)
+
+    def test_wrong_baud(self):
+        for baud in (9600, 19200, 57600, 115200):
+            with self.subTest(baud=baud):
+                v, text = self.doctor_file("baud=%d" % baud)
+                self.assertEqual(v["verdict"], "wrong-line")
+                self.assertEqual(v["line"], {"inverted": False, "baud": baud, "bus_baud": 38400,
+                                             "matches": v["line"]["matches"]})
+                self.assertIn("wrong baud rate (the byte pattern matches the 38400-baud bus read at %d baud)" % baud,
+                              text)
+
+    def test_inverted_and_wrong_baud(self):
+        v, _ = self.doctor_file("inverted", "baud=19200")
+        self.assertEqual(v["verdict"], "wrong-line")
+        self.assertEqual((v["line"]["inverted"], v["line"]["baud"]), (True, 19200))
+
+    def test_noise(self):
+        v, text = self.doctor_file("noise=0.002")
+        self.assertEqual(v["verdict"], "noisy")
+        self.assertGreater(v["frames"], 100)
+        self.assertGreater(v["damaged_pct"], 5.0)
+        self.assertIn("frames but many CRC errors", text)
+        self.assertIn("noise, termination or ground", text)
+
+    def test_silent(self):
+        v, text = self.doctor_file("silent")
+        self.assertEqual(v["verdict"], "no-bytes")
+        self.assertEqual(v["bytes"], 0)
+        self.assertIn("no bytes: check power and the A/B connection", text)
+
+    def test_no_controller(self):
+        v, text = self.doctor_file("no-controller", gateways=2)
+        self.assertEqual(v["verdict"], "no-controller")
+        self.assertEqual(v["controller_frames"], 0)
+        self.assertGreater(v["gateway_frames"], 100)
+        self.assertIn("frames from gateways but no controller requests: no CCA on the bus", text)
+
+    def test_fault_starting_later(self):
+        """A line swapped after 30 s: the first half still decodes, so the verdict is not 'wrong line'."""
+        v, _ = self.doctor_file("silent@30s")
+        self.assertEqual(v["verdict"], "healthy")
+        v, _ = self.doctor_file("noise=0.01@30s")
+        self.assertEqual(v["verdict"], "noisy")
+
+
+class DoctorOnBridge(unittest.TestCase):
+    """The same verdicts from a live TCP bridge, stopped after --seconds."""
+
+    def doctor_tcp(self, bridge_args, seconds, *extra):
+        b = Bridge(*bridge_args)
+        self.addCleanup(b.stop)
+        t0 = time.monotonic()
+        r = run([BIN, "tigo", "doctor", "--tcp", "127.0.0.1", "--port", b.port, "--seconds", str(seconds),
+                 "--json", *extra], timeout=seconds + 30)
+        elapsed = time.monotonic() - t0
+        self.assertGreaterEqual(elapsed, seconds - 0.5)
+        self.assertLess(elapsed, seconds + 10)
+        return r.returncode, json.loads(r.stdout), r.stderr.decode()
+
+    def test_healthy_bridge_with_progress(self):
+        rc, v, err = self.doctor_tcp(["--speed", "5", "--gateways", "2"], 6, "--verbose")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(v["verdict"], "healthy")
+        self.assertEqual(v["gateways"], 2)
+        self.assertGreater(v["frames"], 50)
+        self.assertRegex(err, r"doctor:\s+5 s: \d+ bytes, \d+ frames, 0 damaged")
+
+    def test_inverted_bridge(self):
+        rc, v, _ = self.doctor_tcp(["--speed", "5", "--fault", "inverted"], 3)
+        self.assertEqual(rc, 1)
+        self.assertEqual(v["verdict"], "wrong-line")
+        self.assertEqual((v["line"]["inverted"], v["line"]["baud"]), (True, 38400))
+
+    def test_wrong_baud_bridge(self):
+        rc, v, _ = self.doctor_tcp(["--speed", "5", "--fault", "baud=9600"], 3)
+        self.assertEqual(rc, 1)
+        self.assertEqual(v["verdict"], "wrong-line")
+        self.assertEqual((v["line"]["inverted"], v["line"]["baud"]), (False, 9600))
+
+    def test_silent_bridge(self):
+        rc, v, _ = self.doctor_tcp(["--fault", "silent"], 2)
+        self.assertEqual(rc, 1)
+        self.assertEqual(v["verdict"], "no-bytes")
+        self.assertEqual(v["text"], "no bytes: check power and the A/B connection")
+
+
+class PublicDump(unittest.TestCase):
+    """The garbled peek-bytes output posted in willglynn/taptap issue #5."""
+
+    def test_verdict(self):
+        with open(os.path.join(DATA, "tigo", "issue5_garbled_peek_bytes.json"), encoding="utf-8") as f:
+            vec = json.load(f)
+        with tempfile.NamedTemporaryFile(suffix=".bin") as raw:
+            raw.write(bytes.fromhex(vec["bytes_hex"]))
+            raw.flush()
+            r = run([BIN, "tigo", "doctor", "--file", raw.name, "--json"])
+        v = json.loads(r.stdout)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(v["bytes"], 346)
+        self.assertEqual(v["frames"], 0)
+        self.assertEqual(v["verdict"], vec["expected"]["verdict"])
+        self.assertEqual(v["line"]["inverted"], vec["expected"]["inverted"])
+        self.assertEqual(v["line"]["baud"], vec["expected"]["baud"])
+        self.assertIn("read at 9600 baud", v["text"])
+
+
+if __name__ == "__main__":
+    unittest.main()

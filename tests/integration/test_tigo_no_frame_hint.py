@@ -1,0 +1,121 @@
+"""The one-line hint observe and peek-* print on stderr when bytes come but
+no valid frame does (30 s; SUNWIRE_NO_FRAME_HINT_SECONDS shortens it here),
+over a live TCP bridge and on a capture replayed at once (its own timestamps
+count), for sunwire and the taptap persona.
+"""
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("SUNWIRE_BIN", "")
+START = "2025-06-21T10:00:00Z"
+
+
+def env(**extra):
+    e = dict(os.environ)
+    e["TZ"] = "UTC"
+    e.update(extra)
+    return e
+
+
+def taptap_path():
+    path = os.path.join(os.path.dirname(BIN), "taptap")
+    if not os.path.exists(path):
+        os.symlink("sunwire", path)
+    return path
+
+
+def run(argv, timeout=60, **extra):
+    return subprocess.run(argv, capture_output=True, timeout=timeout, env=env(**extra))
+
+
+class Bridge:
+    """`tigo simulate --tcp`: a serial-to-TCP converter on a (possibly faulty) line."""
+
+    def __init__(self, *args):
+        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", START, *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        ready, _, _ = select.select([self.p.stdout], [], [], 10)
+        if not ready:
+            self.stop()
+            raise AssertionError("simulator printed nothing")
+        line = self.p.stdout.readline().decode().strip()
+        self.port = line.rsplit(":", 1)[1]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.p.stdout.close()
+        self.p.stderr.close()
+
+
+def hints_in(err):
+    return [line for line in err.splitlines() if "no valid frame" in line]
+
+
+class NoFrameHint(unittest.TestCase):
+
+    def watch(self, cmd, bridge_args, seconds, hint_s):
+        """Run `sunwire tigo CMD --tcp` against a bridge for `seconds`; its stderr."""
+        b = Bridge("--speed", "5", *bridge_args)
+        self.addCleanup(b.stop)
+        p = subprocess.Popen([BIN, "tigo", cmd, "--tcp", "127.0.0.1", "--port", b.port],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=env(SUNWIRE_NO_FRAME_HINT_SECONDS=hint_s))
+        time.sleep(seconds)
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        return err.decode()
+
+    def test_hint_on_swapped_wires_live(self):
+        for cmd in ("observe", "peek-bytes"):
+            with self.subTest(cmd=cmd):
+                err = self.watch(cmd, ["--fault", "inverted"], 3.5, "2")
+                hints = hints_in(err)
+                self.assertEqual(len(hints), 1, err)  # once, not once per chunk
+                self.assertIn("bytes for 2 s but no valid frame", hints[0])
+                self.assertIn("inverted polarity", hints[0])
+
+    def test_no_hint_on_a_sound_bus(self):
+        err = self.watch("observe", [], 3, "1")
+        self.assertEqual(hints_in(err), [], err)
+
+    def test_capture_time_and_taptap_persona(self):
+        """60 s of a wrong-rate line replayed at once still gets the hint, from every reading command."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "slow.pcapng")
+            r = run([BIN, "tigo", "simulate", "--start", START, "--duration", "60", "--format", "pcapng",
+                     "--fault", "baud=19200", "--file", path])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for prog, tag in ((BIN, " sunwire::tigo]"), (taptap_path(), " taptap]")):
+                for cmd in ("observe", "peek-bytes", "peek-frames", "peek-activity"):
+                    with self.subTest(prog=prog, cmd=cmd):
+                        r = run([prog, cmd, "--file", path] if prog != BIN else [prog, "tigo", cmd, "--file", path])
+                        err = r.stderr.decode()
+                        self.assertEqual(r.returncode, 0, err)
+                        hints = hints_in(err)
+                        self.assertEqual(len(hints), 1, err)
+                        self.assertIn(tag, hints[0])
+                        self.assertIn("bytes for 30 s but no valid frame", hints[0])
+                        self.assertIn("read at 19200 baud", hints[0])
+            # the persona stays taptap: no doctor there
+            r = run([taptap_path(), "doctor", "--file", path])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("unrecognized subcommand 'doctor'", r.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
