@@ -168,6 +168,19 @@ def tigo_sim_configs(data):
             bytes([5, 0, 1, 7, 2, 7, 0x60, 0]) + bytes([0x10, 0x20, 0x01])]
 
 
+def tigo_line_inputs(data):
+    """Line settings (rate, wires, noise, gap) + frames from the link vectors; fault texts; the public dump."""
+    out = []
+    streams = tigo_streams(data)
+    for k, stream in enumerate(streams[:8]):
+        out.append(bytes([k * 37 % 256, k & 1, 0, 40]) + bytes([min(len(stream), 63)]) + stream[:63])
+    for t in ("inverted", "baud=9600@10m", "noise=0.01@5m-1h", "silent@1.5h", "no-controller"):
+        out.append(t.encode())
+    dump = load(data, "tigo/issue5_garbled_peek_bytes.json")["bytes_hex"]
+    out.append(bytes([4, 0, 0, 0]) + bytes.fromhex(dump))
+    return out
+
+
 SEEDS = {
     "fuzz_tigo_observer": lambda d: [b"\x00" + s for s in tigo_streams(d)] + [b"\x1f" + s for s in tigo_streams(d)],
     "fuzz_tigo_decoders": tigo_decoder_inputs,
@@ -178,6 +191,7 @@ SEEDS = {
     "fuzz_rct_value": rct_values,
     "fuzz_rct_pcap": rct_pcaps,
     "fuzz_tigo_sim": tigo_sim_configs,
+    "fuzz_tigo_line": tigo_line_inputs,
 }
 
 

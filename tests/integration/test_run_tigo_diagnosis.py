@@ -2,38 +2,12 @@
 verdict in the source's status (`diagnosis` in the `run --json` source
 records and the web API), against simulated bridges with line faults."""
 import os
-import select
 import signal
-import subprocess
 import tempfile
 import unittest
 
 import runlib
-
-BIN = os.environ.get("SUNWIRE_BIN", "")
-START = "2025-06-21T10:00:00Z"
-
-
-class Bridge:
-    def __init__(self, *args):
-        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", START, "--speed", "5", *args],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.p.stdout], [], [], 10)
-        if not ready:
-            self.stop()
-            raise AssertionError("simulator printed nothing")
-        self.port = int(self.p.stdout.readline().decode().strip().rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.p.stdout.close()
-        self.p.stderr.close()
+from tigolib import SimBridge
 
 
 class RunDiagnosis(unittest.TestCase):
@@ -53,7 +27,7 @@ class RunDiagnosis(unittest.TestCase):
         args = []
         for f in faults:
             args += ["--fault", f]
-        self.bridge = Bridge(*args)
+        self.bridge = SimBridge("--speed", "5", *args)
         self.daemon = runlib.Daemon(["--tigo-tcp", "127.0.0.1:%d" % self.bridge.port, "--json",
                                      "--state-dir", os.path.join(self.tmp.name, "state")])
         got = runlib.wait_until(lambda: [r for r in self.daemon.records("source")

@@ -6,59 +6,13 @@ knows what was done to the line: it must name the cause from the bytes.
 """
 import json
 import os
-import select
-import signal
-import subprocess
 import tempfile
 import time
 import unittest
 
-BIN = os.environ.get("SUNWIRE_BIN", "")
-DATA = os.environ.get("SW_TEST_DATA", "")
+from tigolib import BIN, DATA, SimBridge, run
+
 START = "2025-06-21T10:00:00Z"  # a bright morning: every panel reports
-
-
-def env(**extra):
-    e = dict(os.environ)
-    e["TZ"] = "UTC"
-    e.update(extra)
-    return e
-
-
-def taptap_path():
-    path = os.path.join(os.path.dirname(BIN), "taptap")
-    if not os.path.exists(path):
-        os.symlink("sunwire", path)
-    return path
-
-
-def run(argv, timeout=60, **extra):
-    return subprocess.run(argv, capture_output=True, timeout=timeout, env=env(**extra))
-
-
-class Bridge:
-    """`tigo simulate --tcp`: a serial-to-TCP converter on a (possibly faulty) line."""
-
-    def __init__(self, *args):
-        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", START, *args],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
-        ready, _, _ = select.select([self.p.stdout], [], [], 10)
-        if not ready:
-            self.stop()
-            raise AssertionError("simulator printed nothing")
-        line = self.p.stdout.readline().decode().strip()
-        self.port = line.rsplit(":", 1)[1]
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.p.stdout.close()
-        self.p.stderr.close()
 
 
 class DoctorOnFiles(unittest.TestCase):
@@ -78,7 +32,7 @@ class DoctorOnFiles(unittest.TestCase):
                 "--format", fmt, "--file", path]
         for f in faults:
             argv += ["--fault", f]
-        r = run(argv)
+        r = run(argv, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         text = run([BIN, "tigo", "doctor", "--file", path])
         js = run([BIN, "tigo", "doctor", "--file", path, "--json"])
@@ -153,10 +107,10 @@ class DoctorOnBridge(unittest.TestCase):
     """The same verdicts from a live TCP bridge, stopped after --seconds."""
 
     def doctor_tcp(self, bridge_args, seconds, *extra):
-        b = Bridge(*bridge_args)
+        b = SimBridge(*bridge_args, start=START)
         self.addCleanup(b.stop)
         t0 = time.monotonic()
-        r = run([BIN, "tigo", "doctor", "--tcp", "127.0.0.1", "--port", b.port, "--seconds", str(seconds),
+        r = run([BIN, "tigo", "doctor", "--tcp", "127.0.0.1", "--port", str(b.port), "--seconds", str(seconds),
                  "--json", *extra], timeout=seconds + 30)
         elapsed = time.monotonic() - t0
         self.assertGreaterEqual(elapsed, seconds - 0.5)

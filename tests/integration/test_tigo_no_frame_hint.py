@@ -4,58 +4,15 @@ over a live TCP bridge and on a capture replayed at once (its own timestamps
 count), for sunwire and the taptap persona.
 """
 import os
-import select
 import signal
 import subprocess
 import tempfile
 import time
 import unittest
 
-BIN = os.environ.get("SUNWIRE_BIN", "")
+from tigolib import BIN, SimBridge, quiet_env, run, taptap_path
+
 START = "2025-06-21T10:00:00Z"
-
-
-def env(**extra):
-    e = dict(os.environ)
-    e["TZ"] = "UTC"
-    e.update(extra)
-    return e
-
-
-def taptap_path():
-    path = os.path.join(os.path.dirname(BIN), "taptap")
-    if not os.path.exists(path):
-        os.symlink("sunwire", path)
-    return path
-
-
-def run(argv, timeout=60, **extra):
-    return subprocess.run(argv, capture_output=True, timeout=timeout, env=env(**extra))
-
-
-class Bridge:
-    """`tigo simulate --tcp`: a serial-to-TCP converter on a (possibly faulty) line."""
-
-    def __init__(self, *args):
-        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", START, *args],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
-        ready, _, _ = select.select([self.p.stdout], [], [], 10)
-        if not ready:
-            self.stop()
-            raise AssertionError("simulator printed nothing")
-        line = self.p.stdout.readline().decode().strip()
-        self.port = line.rsplit(":", 1)[1]
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.p.stdout.close()
-        self.p.stderr.close()
 
 
 def hints_in(err):
@@ -66,11 +23,11 @@ class NoFrameHint(unittest.TestCase):
 
     def watch(self, cmd, bridge_args, seconds, hint_s):
         """Run `sunwire tigo CMD --tcp` against a bridge for `seconds`; its stderr."""
-        b = Bridge("--speed", "5", *bridge_args)
+        b = SimBridge("--speed", "5", *bridge_args, start=START)
         self.addCleanup(b.stop)
-        p = subprocess.Popen([BIN, "tigo", cmd, "--tcp", "127.0.0.1", "--port", b.port],
+        p = subprocess.Popen([BIN, "tigo", cmd, "--tcp", "127.0.0.1", "--port", str(b.port)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env=env(SUNWIRE_NO_FRAME_HINT_SECONDS=hint_s))
+                             env=quiet_env(SUNWIRE_NO_FRAME_HINT_SECONDS=hint_s))
         time.sleep(seconds)
         p.send_signal(signal.SIGINT)
         try:
@@ -98,7 +55,7 @@ class NoFrameHint(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "slow.pcapng")
             r = run([BIN, "tigo", "simulate", "--start", START, "--duration", "60", "--format", "pcapng",
-                     "--fault", "baud=19200", "--file", path])
+                     "--fault", "baud=19200", "--file", path], timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             for prog, tag in ((BIN, " sunwire::tigo]"), (taptap_path(), " taptap]")):
                 for cmd in ("observe", "peek-bytes", "peek-frames", "peek-activity"):

@@ -11,13 +11,15 @@
 #define SEC 1000000000LL
 #define NOON (1750464000LL + 12 * 3600LL) * SEC
 
-static void diagnose(const char *fault, unsigned gateways, int seconds, sw_tigo_doctor_result *r)
+/* `seconds` of a simulated bus with the faults, through the doctor. */
+static void diagnose_with(const char *const *faults, size_t n_faults, unsigned gateways, int seconds,
+                          sw_tigo_doctor_result *r)
 {
     sw_tigo_sim_config cfg;
     sw_tigo_sim_config_default(&cfg, 5, NOON);
     cfg.gateways = gateways;
-    if (fault)
-        assert_int_equal(sw_sim_faults_add(&cfg.faults, fault, NULL, 0), SW_OK);
+    for (size_t i = 0; i < n_faults; i++)
+        assert_int_equal(sw_sim_faults_add(&cfg.faults, faults[i], NULL, 0), SW_OK);
     sw_tigo_sim *s = malloc(sizeof *s);
     sw_tigo_doctor *d = malloc(sizeof *d);
     assert_non_null(s);
@@ -34,6 +36,11 @@ static void diagnose(const char *fault, unsigned gateways, int seconds, sw_tigo_
     sw_tigo_doctor_verdict_get(d, 0, r);
     free(s);
     free(d);
+}
+
+static void diagnose(const char *fault, unsigned gateways, int seconds, sw_tigo_doctor_result *r)
+{
+    diagnose_with(&fault, fault ? 1 : 0, gateways, seconds, r);
 }
 
 static void test_sound_bus_is_healthy(void **state)
@@ -81,32 +88,15 @@ static void test_inverted_and_wrong_rate(void **state)
     (void)state;
     static const uint32_t rates[] = { 9600, 14400, 19200, 28800, 57600, 76800, 115200 };
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
-        char fault[32];
-        snprintf(fault, sizeof fault, "baud=%u", (unsigned)rates[i]);
+        char baud[32];
+        snprintf(baud, sizeof baud, "baud=%u", (unsigned)rates[i]);
+        const char *faults[] = { baud, "inverted" }; /* both at once: the simulator takes a list */
         sw_tigo_doctor_result r;
-        /* both faults at once: the simulator takes a list */
-        sw_tigo_sim_config c2;
-        sw_tigo_sim_config_default(&c2, 5, NOON);
-        assert_int_equal(sw_sim_faults_add(&c2.faults, fault, NULL, 0), SW_OK);
-        assert_int_equal(sw_sim_faults_add(&c2.faults, "inverted", NULL, 0), SW_OK);
-        sw_tigo_sim *s = malloc(sizeof *s);
-        sw_tigo_doctor *d = malloc(sizeof *d);
-        assert_int_equal(sw_tigo_sim_init(s, &c2, NULL, NULL), SW_OK);
-        sw_tigo_doctor_init(d);
-        while (sw_tigo_sim_peek_time(s) <= NOON + 30 * SEC) {
-            static uint8_t buf[SW_TIGO_SIM_CHUNK_MAX];
-            size_t n;
-            int64_t t;
-            assert_int_equal(sw_tigo_sim_next(s, buf, sizeof buf, &n, &t), SW_OK);
-            sw_tigo_doctor_push(d, buf, n, t);
-        }
-        sw_tigo_doctor_verdict_get(d, 0, &r);
-        print_message("inverted %s: %s\n", fault, r.text);
+        diagnose_with(faults, 2, 1, 30, &r);
+        print_message("inverted %s: %s\n", baud, r.text);
         assert_int_equal(r.verdict, SW_TIGO_DOCTOR_WRONG_LINE);
         assert_true(r.inverted);
         assert_int_equal(r.rx_baud, rates[i]);
-        free(s);
-        free(d);
     }
 }
 
