@@ -1,5 +1,5 @@
-"""`sunwire tigo doctor` against the simulator's line faults, over files and a
-TCP bridge, and on the public garbled dump.
+"""`sunwire tigo doctor` against the simulator's line faults written to
+capture files, and on the public garbled dump (test_tigo_doctor_bridge.py: live).
 
 Each fault is injected with `tigo simulate --fault`, so the doctor never
 knows what was done to the line: it must name the cause from the bytes.
@@ -7,10 +7,9 @@ knows what was done to the line: it must name the cause from the bytes.
 import json
 import os
 import tempfile
-import time
 import unittest
 
-from tigolib import BIN, DATA, SimBridge, run
+from tigolib import BIN, DATA, run
 
 START = "2025-06-21T10:00:00Z"  # a bright morning: every panel reports
 
@@ -28,7 +27,7 @@ class DoctorOnFiles(unittest.TestCase):
 
     def doctor_file(self, *faults, gateways=1, fmt="raw"):
         path = os.path.join(self.tmp.name, "bus-%s.%s" % ("-".join(faults) or "sound", fmt))
-        argv = [BIN, "tigo", "simulate", "--start", START, "--duration", "60", "--gateways", str(gateways),
+        argv = [BIN, "tigo", "simulate", "--start", START, "--duration", "30", "--gateways", str(gateways),
                 "--format", fmt, "--file", path]
         for f in faults:
             argv += ["--fault", f]
@@ -48,7 +47,7 @@ class DoctorOnFiles(unittest.TestCase):
         self.assertEqual(v["gateways"], 2)
         self.assertEqual(v["nodes"], 20)
         self.assertEqual(v["damaged"], 0)
-        self.assertGreater(v["seconds"], 50)
+        self.assertGreater(v["seconds"], 25)
         self.assertTrue(text.startswith("healthy: 2 gateways, 20 nodes, 0.0% CRC errors"), text)
 
     def test_inverted(self):
@@ -77,7 +76,7 @@ class DoctorOnFiles(unittest.TestCase):
     def test_noise(self):
         v, text = self.doctor_file("noise=0.002")
         self.assertEqual(v["verdict"], "noisy")
-        self.assertGreater(v["frames"], 100)
+        self.assertGreater(v["frames"], 50)
         self.assertGreater(v["damaged_pct"], 5.0)
         self.assertIn("frames but many CRC errors", text)
         self.assertIn("noise, termination or ground", text)
@@ -92,56 +91,15 @@ class DoctorOnFiles(unittest.TestCase):
         v, text = self.doctor_file("no-controller", gateways=2)
         self.assertEqual(v["verdict"], "no-controller")
         self.assertEqual(v["controller_frames"], 0)
-        self.assertGreater(v["gateway_frames"], 100)
+        self.assertGreater(v["gateway_frames"], 50)
         self.assertIn("frames from gateways but no controller requests: no CCA on the bus", text)
 
     def test_fault_starting_later(self):
-        """A line swapped after 30 s: the first half still decodes, so the verdict is not 'wrong line'."""
-        v, _ = self.doctor_file("silent@30s")
+        """Faults from the middle of the file on: the first half still decodes."""
+        v, _ = self.doctor_file("silent@15s")
         self.assertEqual(v["verdict"], "healthy")
-        v, _ = self.doctor_file("noise=0.01@30s")
+        v, _ = self.doctor_file("noise=0.01@15s")
         self.assertEqual(v["verdict"], "noisy")
-
-
-class DoctorOnBridge(unittest.TestCase):
-    """The same verdicts from a live TCP bridge, stopped after --seconds."""
-
-    def doctor_tcp(self, bridge_args, seconds, *extra):
-        b = SimBridge(*bridge_args, start=START)
-        self.addCleanup(b.stop)
-        t0 = time.monotonic()
-        r = run([BIN, "tigo", "doctor", "--tcp", "127.0.0.1", "--port", str(b.port), "--seconds", str(seconds),
-                 "--json", *extra], timeout=seconds + 30)
-        elapsed = time.monotonic() - t0
-        self.assertGreaterEqual(elapsed, seconds - 0.5)
-        self.assertLess(elapsed, seconds + 10)
-        return r.returncode, json.loads(r.stdout), r.stderr.decode()
-
-    def test_healthy_bridge_with_progress(self):
-        rc, v, err = self.doctor_tcp(["--speed", "5", "--gateways", "2"], 6, "--verbose")
-        self.assertEqual(rc, 0, err)
-        self.assertEqual(v["verdict"], "healthy")
-        self.assertEqual(v["gateways"], 2)
-        self.assertGreater(v["frames"], 50)
-        self.assertRegex(err, r"doctor:\s+5 s: \d+ bytes, \d+ frames, 0 damaged")
-
-    def test_inverted_bridge(self):
-        rc, v, _ = self.doctor_tcp(["--speed", "5", "--fault", "inverted"], 3)
-        self.assertEqual(rc, 1)
-        self.assertEqual(v["verdict"], "wrong-line")
-        self.assertEqual((v["line"]["inverted"], v["line"]["baud"]), (True, 38400))
-
-    def test_wrong_baud_bridge(self):
-        rc, v, _ = self.doctor_tcp(["--speed", "5", "--fault", "baud=9600"], 3)
-        self.assertEqual(rc, 1)
-        self.assertEqual(v["verdict"], "wrong-line")
-        self.assertEqual((v["line"]["inverted"], v["line"]["baud"]), (False, 9600))
-
-    def test_silent_bridge(self):
-        rc, v, _ = self.doctor_tcp(["--fault", "silent"], 2)
-        self.assertEqual(rc, 1)
-        self.assertEqual(v["verdict"], "no-bytes")
-        self.assertEqual(v["text"], "no bytes: check power and the A/B connection")
 
 
 class PublicDump(unittest.TestCase):
