@@ -10,6 +10,7 @@
  */
 #include "model/model.h"
 #include "model/fields.h"
+#include "model/problem_table.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -63,6 +64,8 @@ struct sw_model {
     sw_panel_map_entry *map;   /* SW_MODEL_MAX_MAP */
     size_t n_map;
 
+    sw_problem_table problems;
+
     sw_sink sinks[SW_MODEL_MAX_SINKS];
     size_t n_sinks;
 };
@@ -97,7 +100,8 @@ sw_model *sw_model_new(const sw_model_options *opt)
     m->values = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->values);
     m->vtext = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->vtext);
     m->map = calloc(SW_MODEL_MAX_MAP, sizeof *m->map);
-    if (!m->panels || !m->ppriv || !m->values || !m->vtext || !m->map) {
+    m->problems.rows = calloc(SW_MODEL_MAX_PROBLEMS, sizeof *m->problems.rows);
+    if (!m->panels || !m->ppriv || !m->values || !m->vtext || !m->map || !m->problems.rows) {
         sw_model_free(m);
         return NULL;
     }
@@ -121,6 +125,7 @@ void sw_model_free(sw_model *m)
     free(m->values);
     free(m->vtext);
     free(m->map);
+    free(m->problems.rows);
     free(m);
 }
 
@@ -872,3 +877,42 @@ void sw_model_event(sw_model *m, const sw_event *ev)
         return;
     NOTIFY(m, on_event, ev);
 }
+
+/* ---- problems (model/problem.h) --------------------------------------------------- */
+sw_err sw_model_problem_raise(sw_model *m, sw_problem_kind kind, const char *source, const char *subject,
+                              const char *name, const char *reason, int64_t now_ns)
+{
+    sw_problem *p;
+    bool changed;
+    sw_err e = sw_problem_table_raise(&m->problems, kind, source, subject, name, reason, now_ns, &p, &changed);
+    if (e == SW_OK && changed) {
+        touch(m, now_ns);
+        NOTIFY(m, on_problem, p);
+    }
+    return e;
+}
+
+sw_err sw_model_problem_clear(sw_model *m, sw_problem_kind kind, const char *source, const char *subject,
+                              int64_t now_ns)
+{
+    sw_problem *p;
+    sw_problem_table_clear(&m->problems, kind, source, subject, now_ns, &p);
+    if (p) {
+        touch(m, now_ns);
+        NOTIFY(m, on_problem, p);
+    }
+    return SW_OK;
+}
+
+const sw_problem *sw_model_problem_find(const sw_model *m, sw_problem_kind kind, const char *source,
+                                        const char *subject)
+{
+    return sw_problem_table_find(&m->problems, kind, source, subject ? subject : "");
+}
+
+size_t sw_model_problem_count(const sw_model *m) { return m->problems.n; }
+const sw_problem *sw_model_problem_at(const sw_model *m, size_t i)
+{
+    return i < m->problems.n ? &m->problems.rows[i] : NULL;
+}
+size_t sw_model_problem_active_count(const sw_model *m) { return sw_problem_table_active(&m->problems); }

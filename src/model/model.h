@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
+#include "model/problem.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -227,6 +228,7 @@ typedef struct sw_sink_ops {
     void (*on_inverter)(void *self, const sw_inverter *inv);          /* identity/online changed */
     void (*on_value)(void *self, const sw_inverter_value *v);         /* a new polled value */
     void (*on_event)(void *self, const sw_event *ev);                 /* something happened (typed) */
+    void (*on_problem)(void *self, const sw_problem *p);              /* raised, reason changed, or cleared */
     void (*close)(void *self);
 } sw_sink_ops;
 
