@@ -258,14 +258,13 @@ static int64_t on_diagnose(sw_loop *loop, uint64_t id, void *user)
     int64_t now_ns = sw_daemon_now_ns(b->d);
     sw_tigo_doctor_result r;
     if (b->doctor->bytes == 0 && b->st->last_data_ns != 0) {
-        /* nothing this window, but bytes before: how long has it been quiet? */
-        sw_tigo_doctor_verdict_get(b->doctor, 0, &r);
+        /* nothing this window, but bytes before: quiet long enough to say so? */
         int64_t quiet_s = (now_ns - b->st->last_data_ns) / 1000000000LL;
-        if (quiet_s >= SW_TIGO_DOCTOR_QUIET_S)
-            snprintf(r.text, sizeof r.text, "no bytes for %lld s: check power and the A/B connection",
-                     (long long)quiet_s);
-        else
-            snprintf(r.text, sizeof r.text, "%s", b->st->diagnosis);
+        if (quiet_s < SW_TIGO_DOCTOR_QUIET_S)
+            return DIAGNOSIS_EVERY_MS;
+        sw_tigo_doctor_verdict_get(b->doctor, 0, &r);
+        snprintf(r.text, sizeof r.text, "no bytes for %lld s: check power and the A/B connection",
+                 (long long)quiet_s);
     } else if (b->doctor->bytes == 0 && now_ms - b->window_ms < DIAGNOSIS_EVERY_MS) {
         return DIAGNOSIS_EVERY_MS;
     } else {
@@ -275,15 +274,26 @@ static int64_t on_diagnose(sw_loop *loop, uint64_t id, void *user)
         sw_tigo_doctor_reset(b->doctor);
         b->window_ms = now_ms;
     }
-    if (strcmp(r.text, b->st->diagnosis) != 0) {
+    if (sw_daemon_line_verdict(b->d->model, b->st, &r, now_ns)) {
         if (r.verdict == SW_TIGO_DOCTOR_HEALTHY)
             SW_LOGI(LOG_TARGET, "%s: line: %s", b->cfg->name, r.text);
         else
             SW_LOGW(LOG_TARGET, "%s: line: %s", b->cfg->name, r.text);
-        snprintf(b->st->diagnosis, sizeof b->st->diagnosis, "%s", r.text);
         status_changed(b);
     }
     return DIAGNOSIS_EVERY_MS;
+}
+
+bool sw_daemon_line_verdict(sw_model *m, sw_source_status *st, const sw_tigo_doctor_result *r, int64_t now_ns)
+{
+    if (r->verdict == SW_TIGO_DOCTOR_HEALTHY)
+        sw_model_problem_clear(m, SW_PROBLEM_LINE, st->name, st->name, now_ns);
+    else
+        sw_model_problem_raise(m, SW_PROBLEM_LINE, st->name, st->name, NULL, r->text, now_ns);
+    if (strcmp(r->text, st->diagnosis) == 0)
+        return false;
+    snprintf(st->diagnosis, sizeof st->diagnosis, "%s", r->text);
+    return true;
 }
 
 static void bus_up(tigo_bus *b)

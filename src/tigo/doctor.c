@@ -295,9 +295,8 @@ void sw_tigo_doctor_verdict_get(const sw_tigo_doctor *d, int64_t now_ns, sw_tigo
     if (frames_few && (r->damaged < SW_TIGO_DOCTOR_MIN_FRAMES || r->frame_starts < SW_TIGO_DOCTOR_MIN_FRAMES)) {
         r->verdict = SW_TIGO_DOCTOR_GARBLED;
         snprintf(r->text, sizeof r->text,
-                 "bytes but no frame starts: wrong baud rate, A/B swapped or wrong serial settings (the bytes match "
-                 "no pattern of a swapped pair or of another baud rate; the bus is 38400 baud, 8 data bits, no "
-                 "parity, 1 stop bit)");
+                 "bytes but no frame starts: wrong baud rate, A/B swapped or wrong serial settings (no known "
+                 "pattern; the bus is 38400 8N1)");
         return;
     }
     if (r->damaged >= SW_TIGO_DOCTOR_MIN_FRAMES && r->damaged_pct >= SW_TIGO_DOCTOR_CRC_PCT) {

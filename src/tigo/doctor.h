@@ -59,7 +59,7 @@ typedef struct sw_tigo_doctor_pattern {
     uint64_t hits;
 } sw_tigo_doctor_pattern;
 
-typedef struct sw_tigo_doctor_result {
+typedef struct sw_tigo_doctor_result {  /* tag used by forward declarations */
     sw_tigo_doctor_verdict verdict;
     uint64_t bytes;
     uint64_t frames;            /* CRC-good frames */
