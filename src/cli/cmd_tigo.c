@@ -89,9 +89,9 @@ int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
 typedef struct no_frame_hint {
     int64_t window_ns;
     int64_t quiet_since_ns; /* first byte after the last valid frame, 0 = none yet */
-    uint64_t frames;
     bool told;
-    sw_tigo_doctor doctor;
+    sw_tigo_link_receiver rx; /* only finds frames: cheap on a sound bus */
+    sw_tigo_doctor doctor;    /* sees only the chunks without a frame */
 } no_frame_hint;
 
 static no_frame_hint *hint_new(void)
@@ -108,20 +108,23 @@ static no_frame_hint *hint_new(void)
             s = v;
     }
     h->window_ns = s * 1000000000LL;
+    sw_tigo_link_receiver_init(&h->rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
     sw_tigo_doctor_init(&h->doctor);
     return h;
 }
 
 static void hint_push(no_frame_hint *h, tigo_cli *cli, const uint8_t *data, size_t n, int64_t unix_ns)
 {
-    sw_tigo_doctor_push(&h->doctor, data, n, unix_ns);
-    if (h->doctor.rx.counters.frames != h->frames) {
-        sw_tigo_doctor_reset(&h->doctor); /* judge only the bytes since the last good frame */
-        h->frames = 0;
+    uint64_t frames = h->rx.counters.frames;
+    sw_tigo_link_receiver_push(&h->rx, data, n, NULL);
+    if (h->rx.counters.frames != frames) {
+        if (h->quiet_since_ns)
+            sw_tigo_doctor_reset(&h->doctor); /* judge only the bytes since the last good frame */
         h->quiet_since_ns = 0;
         h->told = false;
         return;
     }
+    sw_tigo_doctor_push(&h->doctor, data, n, unix_ns);
     if (h->quiet_since_ns == 0) {
         h->quiet_since_ns = unix_ns;
         return;

@@ -4,6 +4,7 @@ over a live TCP bridge and on a capture replayed at once (its own timestamps
 count), for sunwire and the taptap persona.
 """
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -21,33 +22,43 @@ def hints_in(err):
 
 class NoFrameHint(unittest.TestCase):
 
-    def watch(self, cmd, bridge_args, seconds, hint_s):
-        """Run `sunwire tigo CMD --tcp` against a bridge for `seconds`; its stderr."""
+    def watch(self, cmd, bridge_args, hint_s, until_hint=15.0, after=1.0):
+        """Run `sunwire tigo CMD --tcp` against a bridge until a hint shows (at most `until_hint`
+        seconds), then `after` seconds more; its whole stderr."""
         b = SimBridge("--speed", "5", *bridge_args, start=START)
         self.addCleanup(b.stop)
         p = subprocess.Popen([BIN, "tigo", cmd, "--tcp", "127.0.0.1", "--port", str(b.port)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=quiet_env(SUNWIRE_NO_FRAME_HINT_SECONDS=hint_s))
-        time.sleep(seconds)
+        err, deadline, stop_at = b"", time.monotonic() + until_hint, None
+        while time.monotonic() < (stop_at or deadline):
+            ready, _, _ = select.select([p.stderr], [], [], 0.1)
+            if ready:
+                chunk = os.read(p.stderr.fileno(), 65536)
+                if not chunk:
+                    break
+                err += chunk
+            if stop_at is None and b"no valid frame" in err:
+                stop_at = time.monotonic() + after  # long enough to see a second hint, if one came
         p.send_signal(signal.SIGINT)
         try:
-            _, err = p.communicate(timeout=10)
+            _, rest = p.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
-            _, err = p.communicate()
-        return err.decode()
+            _, rest = p.communicate()
+        return (err + rest).decode()
 
     def test_hint_on_swapped_wires_live(self):
         for cmd in ("observe", "peek-bytes"):
             with self.subTest(cmd=cmd):
-                err = self.watch(cmd, ["--fault", "inverted"], 3.5, "2")
+                err = self.watch(cmd, ["--fault", "inverted"], "2")
                 hints = hints_in(err)
                 self.assertEqual(len(hints), 1, err)  # once, not once per chunk
                 self.assertIn("bytes for 2 s but no valid frame", hints[0])
                 self.assertIn("inverted polarity", hints[0])
 
     def test_no_hint_on_a_sound_bus(self):
-        err = self.watch("observe", [], 3, "1")
+        err = self.watch("observe", [], "1", until_hint=4.0)
         self.assertEqual(hints_in(err), [], err)
 
     def test_capture_time_and_taptap_persona(self):
