@@ -152,6 +152,15 @@ static void print_text(tigo_cli *cli, const sw_tigo_doctor_result *r)
 
 int tigo_cmd_doctor(tigo_cli *cli)
 {
+    /* A port that does not exist or a bridge that refuses is the answer: give up on the
+     * first failed open (exit 2) rather than retry until --seconds are over, unless the
+     * user asked for retries. */
+    tigo_args args = *cli->args;
+    if (args.reconnect_retry == 0) {
+        args.reconnect_retry = 1;
+        args.reconnect_delay = 0;
+    }
+    cli->args = &args;
     const tigo_args *a = cli->args;
     doctor_ctx *c = calloc(1, sizeof *c);
     if (!c) {

@@ -9,7 +9,7 @@ import os
 import tempfile
 import unittest
 
-from tigolib import BIN, DATA, run
+from tigolib import BIN, DATA, free_port, run
 
 START = "2025-06-21T10:00:00Z"  # a bright morning: every panel reports
 
@@ -100,6 +100,18 @@ class DoctorOnFiles(unittest.TestCase):
         self.assertEqual(v["verdict"], "healthy")
         v, _ = self.doctor_file("noise=0.01@15s")
         self.assertEqual(v["verdict"], "noisy")
+
+
+class SourceThatCannotOpen(unittest.TestCase):
+    """A missing port or a refusing bridge is said at once (exit 2), not retried into "no bytes"."""
+
+    def test_refused_and_missing(self):
+        for src in (["--tcp", "127.0.0.1", "--port", str(free_port())], ["--serial", "/dev/sunwire-no-such-tty"]):
+            with self.subTest(src=src[0]):
+                r = run([BIN, "tigo", "doctor", *src, "--seconds", "20"], timeout=15)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stdout, b"")
+                self.assertIn(b"cannot open", r.stderr)
 
 
 class PublicDump(unittest.TestCase):
