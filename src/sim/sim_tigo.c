@@ -853,6 +853,7 @@ static void prepare_chunk(sw_tigo_sim *s)
     s->chunk_len = 0;
     sw_tigo_line_config lc;
     bool want = s->line_faults && line_config_at(s, start - s->cfg.start_ns, &lc);
+    s->line.user = s; /* set on every call, so the simulator may move in between */
     if (s->line_on && (!want || memcmp(&lc, &s->line_cfg, sizeof lc) != 0)) {
         sw_tigo_line_finish(&s->line); /* the line changes: what was in flight comes out first */
         s->line_on = false;

@@ -137,6 +137,13 @@ static void run(const char *const *faults, size_t nf, int seconds, int split_s, 
         last = t;
         *bytes += n;
         sw_tigo_link_receiver_push(&rx[t >= NOON + split_s * SEC], buf, n, NULL);
+        /* the simulator holds no pointer to itself: move it to a new place between frames */
+        sw_tigo_sim *moved = malloc(sizeof *moved);
+        assert_non_null(moved);
+        memcpy(moved, s, sizeof *moved);
+        memset(s, 0xA5, sizeof *s);
+        free(s);
+        s = moved;
     }
     free(s);
 }
