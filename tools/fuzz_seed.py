@@ -172,6 +172,17 @@ def radio_config_streams(data):
     v = load(data, "tigo/radio_config_key.json")
     req, rsp = hexbytes(v["request"]["bus_hex"]), hexbytes(v["response"]["bus_hex"])
     return [req + rsp, rsp[:30], rsp + rsp[3:]]
+def tigo_line_inputs(data):
+    """Line settings (rate, wires, noise, gap) + frames from the link vectors; fault texts; the public dump."""
+    out = []
+    streams = tigo_streams(data)
+    for k, stream in enumerate(streams[:8]):
+        out.append(bytes([k * 37 % 256, k & 1, 0, 40]) + bytes([min(len(stream), 63)]) + stream[:63])
+    for t in ("inverted", "baud=9600@10m", "noise=0.01@5m-1h", "silent@1.5h", "no-controller"):
+        out.append(t.encode())
+    dump = load(data, "tigo/issue5_garbled_peek_bytes.json")["bytes_hex"]
+    out.append(bytes([4, 0, 0, 0]) + bytes.fromhex(dump))
+    return out
 
 
 SEEDS = {
@@ -185,6 +196,7 @@ SEEDS = {
     "fuzz_rct_pcap": rct_pcaps,
     "fuzz_tigo_sim": tigo_sim_configs,
     "fuzz_tigo_redact": lambda d: [bytes([7]) + s for s in tigo_streams(d) + radio_config_streams(d)],
+    "fuzz_tigo_line": tigo_line_inputs,
 }
 
 

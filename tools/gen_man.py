@@ -20,7 +20,8 @@ import time
 # page -> (program, one-line summary, the help texts: argv after the program)
 PAGES = {
     "sunwire.1": ("sunwire", "local, offline monitoring of Tigo TAP buses and RCT Power inverters",
-                  [[], ["tigo"], ["rct"], ["history"], ["demo"], ["features"]]),
+                  [[], ["tigo"], ["tigo", "doctor"], ["tigo", "simulate"], ["rct"], ["history"], ["demo"],
+                   ["features"]]),
     "sunwire-run.1": ("sunwire", "the sunwire daemon: buses and inverters into MQTT, Prometheus, "
                       "InfluxDB, the history and the dashboard", [["run"]]),
     "taptap.1": ("taptap", "passive listener for the Tigo TAP RS-485 gateway bus", "commands"),

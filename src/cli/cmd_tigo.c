@@ -24,6 +24,7 @@
 #include "sunwire/loop.h"
 #include "sunwire/tigo_redact.h"
 #include "sunwire_config.h"
+#include "tigo/doctor.h"
 
 /* ---- output -------------------------------------------------------------- */
 
@@ -94,6 +95,64 @@ int tigo_buffer_reserve(tigo_cli *cli, uint8_t **buf, size_t *cap, size_t need)
 
 /* ---- the source loop ------------------------------------------------------- */
 
+/*
+ * Bytes that never make a frame are the commonest wiring trouble, and
+ * observe shows nothing at all then: after a while without a valid frame a
+ * reading command says so once on stderr, with what the doctor makes of the
+ * bytes, and again only after frames came and went.
+ */
+typedef struct no_frame_hint {
+    int64_t window_ns;
+    int64_t quiet_since_ns; /* first byte after the last valid frame, 0 = none yet */
+    bool told;
+    sw_tigo_link_receiver rx; /* only finds frames: cheap on a sound bus */
+    sw_tigo_doctor doctor;    /* sees only the chunks without a frame */
+} no_frame_hint;
+
+static no_frame_hint *hint_new(void)
+{
+    no_frame_hint *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    int64_t s = TIGO_NO_FRAME_HINT_S;
+    const char *env = getenv("SUNWIRE_NO_FRAME_HINT_SECONDS");
+    if (env && *env) {
+        char *end = NULL;
+        long v = strtol(env, &end, 10);
+        if (!*end && v > 0 && v < 86400)
+            s = v;
+    }
+    h->window_ns = s * 1000000000LL;
+    sw_tigo_link_receiver_init(&h->rx, SW_TIGO_LINK_MODE_IMPROVED, NULL, NULL);
+    sw_tigo_doctor_init(&h->doctor);
+    return h;
+}
+
+static void hint_push(no_frame_hint *h, tigo_cli *cli, const uint8_t *data, size_t n, int64_t unix_ns)
+{
+    uint64_t frames = h->rx.counters.frames;
+    sw_tigo_link_receiver_push(&h->rx, data, n, NULL);
+    if (h->rx.counters.frames != frames) {
+        if (h->quiet_since_ns)
+            sw_tigo_doctor_reset(&h->doctor); /* judge only the bytes since the last good frame */
+        h->quiet_since_ns = 0;
+        h->told = false;
+        return;
+    }
+    sw_tigo_doctor_push(&h->doctor, data, n, unix_ns);
+    if (h->quiet_since_ns == 0) {
+        h->quiet_since_ns = unix_ns;
+        return;
+    }
+    if (h->told || unix_ns - h->quiet_since_ns < h->window_ns)
+        return;
+    h->told = true;
+    sw_tigo_doctor_result res;
+    sw_tigo_doctor_verdict_get(&h->doctor, 0, &res);
+    SW_LOGW(cli->log_target, "bytes for %lld s but no valid frame: %s (see `sunwire tigo doctor`)",
+            (long long)(h->window_ns / 1000000000LL), res.text);
+}
+
 typedef struct run_ctx {
     tigo_cli *cli;
     tigo_bytes_cb on_bytes;
@@ -106,6 +165,7 @@ typedef struct run_ctx {
     uint8_t *redacted;
     size_t redacted_cap;
     int64_t last_ns;
+    no_frame_hint *hint;
 } run_ctx;
 
 static int hand_on(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns);
@@ -125,6 +185,9 @@ static int run_on_bytes_redacted(run_ctx *r, const uint8_t *data, size_t n, int6
 static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     run_ctx *r = p;
+    /* The hint sees the bytes as they came: the doctor reads the line, not the frames. */
+    if (r->hint)
+        hint_push(r->hint, r->cli, data, n, unix_ns);
     if (r->redactor)
         return run_on_bytes_redacted(r, data, n, unix_ns);
     return hand_on(r, data, n, unix_ns);
@@ -198,11 +261,16 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
 
     run_ctx r = { .cli = cli, .on_bytes = on_bytes, .ctx = ctx, .src = &src };
     sw_tigo_redactor redactor;
-    if (!a->no_redact && a->cmd != TIGO_CMD_OBSERVE) {
+    if (!a->no_redact && a->cmd != TIGO_CMD_OBSERVE && a->cmd != TIGO_CMD_DOCTOR) {
         sw_tigo_redactor_init(&redactor);
         r.redactor = &redactor;
     }
-    r.progress = cfg.medium == SW_SOURCE_MEDIUM_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
+    r.progress = cfg.medium == SW_SOURCE_MEDIUM_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR) &&
+                 a->cmd != TIGO_CMD_DOCTOR;
+    if (a->cmd == TIGO_CMD_OBSERVE || a->cmd == TIGO_CMD_PEEK_BYTES || a->cmd == TIGO_CMD_PEEK_FRAMES ||
+        a->cmd == TIGO_CMD_PEEK_ACTIVITY)
+        r.hint = hint_new();
+    uint64_t tick = cli->on_tick ? sw_loop_add_timer(loop, cli->tick_ms, cli->on_tick, cli->tick_user) : 0;
     sw_run_options opt = {
         .reconnect_timeout_s = a->reconnect_timeout,
         .reconnect_retry = a->reconnect_retry,
@@ -223,6 +291,9 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
                     (unsigned long long)r.redactor->counters.frames, r.redactor->counters.frames == 1 ? "" : "s");
         free(r.redacted);
     }
+    if (tick)
+        sw_loop_del_timer(loop, tick);
+    free(r.hint);
     sw_stop_signals_unwatch(loop);
     sw_loop_free(loop);
     if (r.progress)
@@ -293,6 +364,7 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                 "  peek-activity      Show gateway and PV network events\n"
                 "  record             Write what a source delivers to a capture file (pcapng)\n"
                 "  simulate           Generate a simulated bus: TCP server, pseudo-terminal or file\n"
+                "%s"
                 "  help               Print this message or the help of the given subcommand(s)\n"
                 "\n"
                 "Options:\n"
@@ -300,7 +372,9 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                 "  -V, --version  Print version\n",
                 persona == SW_PERSONA_TAPTAP ? "Passive listener for the Tigo TAP RS-485 gateway bus (sunwire)"
                                              : "sunwire tigo: passive listener for the Tigo TAP RS-485 gateway bus",
-                prog);
+                prog,
+                persona == SW_PERSONA_TAPTAP ? ""
+                                             : "  doctor             Listen a while and say what is wrong with the line, in plain words\n");
         return;
     case TIGO_CMD_LIST_SERIAL_PORTS:
         fprintf(out, "List serial ports that could carry a Tigo bus\n\nUsage: %s list-serial-ports\n\n"
@@ -333,6 +407,20 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
         source_help(out);
         fputs("      --json                       one JSON object per line on stdout\n", out);
         redact_help(out);
+        break;
+    case TIGO_CMD_DOCTOR:
+        fprintf(out, "Listen to the bus and say what is wrong with the line: no bytes, a wrong baud rate or\n"
+                     "swapped A/B wires, noise, a missing controller, or a healthy bus. Exit status 0 when\n"
+                     "healthy, 1 when a problem was found\n\n"
+                     "Usage: %s doctor [OPTIONS] <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n",
+                prog);
+        source_help(out);
+        fputs("      --seconds <SECONDS>          how long to listen to a serial port or TCP bridge; a file is\n"
+              "                                   read whole [default: 30]\n"
+              "      --json                       the verdict and its evidence as one JSON object\n"
+              "      --verbose                    progress on stderr every few seconds (default: when stderr\n"
+              "                                   is a terminal)\n",
+              out);
         break;
     case TIGO_CMD_RECORD:
         fprintf(out, "Write what a source delivers to a capture file (pcapng, raw serial bytes)\n\n"
@@ -406,6 +494,7 @@ int sw_cli_tigo(int argc, char **argv, const char *prog, sw_persona persona)
     case TIGO_CMD_PEEK_FRAMES: return tigo_cmd_peek_frames(&cli);
     case TIGO_CMD_PEEK_ACTIVITY: return tigo_cmd_peek_activity(&cli);
     case TIGO_CMD_RECORD: return tigo_cmd_record(&cli);
+    case TIGO_CMD_DOCTOR: return tigo_cmd_doctor(&cli);
     case TIGO_CMD_NONE:
     case TIGO_CMD_HELP:
         break;

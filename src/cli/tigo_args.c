@@ -19,14 +19,14 @@
 enum opt_id {
     OPT_SERIAL, OPT_TCP, OPT_FILE, OPT_PORT, OPT_RTIMEOUT, OPT_RRETRY, OPT_RDELAY,
     OPT_KIDLE, OPT_KINTERVAL, OPT_KCOUNT, OPT_REALTIME, OPT_SPEED, OPT_RAW, OPT_JSON,
-    OPT_PFILE, OPT_FORMAT, OPT_REFERENCE, OPT_OUT, OPT_NO_REDACT, OPT_COUNT_
+    OPT_PFILE, OPT_FORMAT, OPT_REFERENCE, OPT_OUT, OPT_NO_REDACT, OPT_SECONDS, OPT_VERBOSE, OPT_COUNT_
 };
 
 enum opt_kind { K_BOOL, K_STR, K_U16, K_U32, K_U64, K_SPEED, K_FORMAT };
 
 #define CMD_BIT(c) (1u << (c))
 #define SRC_CMDS (CMD_BIT(TIGO_CMD_OBSERVE) | CMD_BIT(TIGO_CMD_PEEK_BYTES) | CMD_BIT(TIGO_CMD_PEEK_FRAMES) | \
-                  CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) | CMD_BIT(TIGO_CMD_RECORD))
+                  CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) | CMD_BIT(TIGO_CMD_RECORD) | CMD_BIT(TIGO_CMD_DOCTOR))
 
 typedef struct opt_def {
     enum opt_id id;
@@ -51,7 +51,8 @@ static const opt_def opts[] = {
     { OPT_REALTIME, "--realtime", NULL, NULL, K_BOOL, SRC_CMDS },
     { OPT_SPEED, "--speed", NULL, "<FACTOR>", K_SPEED, SRC_CMDS },
     { OPT_RAW, "--raw", NULL, NULL, K_BOOL, CMD_BIT(TIGO_CMD_PEEK_BYTES) },
-    { OPT_JSON, "--json", NULL, NULL, K_BOOL, CMD_BIT(TIGO_CMD_PEEK_FRAMES) | CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) },
+    { OPT_JSON, "--json", NULL, NULL, K_BOOL,
+      CMD_BIT(TIGO_CMD_PEEK_FRAMES) | CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) | CMD_BIT(TIGO_CMD_DOCTOR) },
     { OPT_PFILE, "--persistent-file", "--state-file", "<FILE>", K_STR, CMD_BIT(TIGO_CMD_OBSERVE) },
     { OPT_FORMAT, "--format", NULL, "<FORMAT>", K_FORMAT, CMD_BIT(TIGO_CMD_OBSERVE) },
     { OPT_REFERENCE, "--reference", NULL, NULL, K_BOOL, CMD_BIT(TIGO_CMD_OBSERVE) },
@@ -59,6 +60,8 @@ static const opt_def opts[] = {
     { OPT_NO_REDACT, "--no-redact", NULL, NULL, K_BOOL,
       CMD_BIT(TIGO_CMD_PEEK_BYTES) | CMD_BIT(TIGO_CMD_PEEK_FRAMES) | CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) |
           CMD_BIT(TIGO_CMD_RECORD) },
+    { OPT_SECONDS, "--seconds", NULL, "<SECONDS>", K_U64, CMD_BIT(TIGO_CMD_DOCTOR) },
+    { OPT_VERBOSE, "--verbose", NULL, NULL, K_BOOL, CMD_BIT(TIGO_CMD_DOCTOR) },
 };
 
 static const struct {
@@ -72,6 +75,7 @@ static const struct {
     { "peek-activity", TIGO_CMD_PEEK_ACTIVITY },
     { "record", TIGO_CMD_RECORD },
     { "help", TIGO_CMD_HELP },
+    { "doctor", TIGO_CMD_DOCTOR },
 };
 
 const char *tigo_cmd_name(tigo_cmd cmd)
@@ -82,11 +86,11 @@ const char *tigo_cmd_name(tigo_cmd cmd)
     return "";
 }
 
-static tigo_cmd find_cmd(const char *s)
+static tigo_cmd find_cmd(const char *s, sw_persona persona)
 {
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmds[i].name, s) == 0)
-            return cmds[i].cmd;
+            return cmds[i].cmd == TIGO_CMD_DOCTOR && persona == SW_PERSONA_TAPTAP ? TIGO_CMD_NONE : cmds[i].cmd;
     return TIGO_CMD_NONE;
 }
 
@@ -173,6 +177,7 @@ static void set_defaults(tigo_args *a)
     a->keepalive_count = 5;
     a->speed = 1.0;
     a->persistent_file = "";
+    a->seconds = 30;
 }
 
 static void store(tigo_args *a, const opt_def *o, const char *v, uint64_t u, double d)
@@ -197,13 +202,15 @@ static void store(tigo_args *a, const opt_def *o, const char *v, uint64_t u, dou
     case OPT_REFERENCE: a->reference = true; break;
     case OPT_OUT: a->out = v; break;
     case OPT_NO_REDACT: a->no_redact = true; break;
+    case OPT_SECONDS: a->seconds = u; break;
+    case OPT_VERBOSE: a->verbose = true; break;
     case OPT_COUNT_: break;
     }
 }
 
 void tigo_args_parse(int argc, char **argv, const char *prog, sw_persona persona, tigo_args *a)
 {
-    (void)persona; /* both personas accept the same line; only texts differ */
+    /* both personas accept the same line, but for sunwire's own doctor; only texts differ */
     set_defaults(a);
     bool seen[OPT_COUNT_] = { false };
     char d1[96], d2[96];
@@ -224,7 +231,7 @@ void tigo_args_parse(int argc, char **argv, const char *prog, sw_persona persona
             fail(a, prog, TIGO_CMD_NONE, "unexpected argument '%s' found", s);
             return;
         }
-        a->cmd = find_cmd(s);
+        a->cmd = find_cmd(s, persona);
         if (a->cmd == TIGO_CMD_NONE) {
             fail(a, prog, TIGO_CMD_NONE, "unrecognized subcommand '%s'", s);
             return;
@@ -241,7 +248,7 @@ void tigo_args_parse(int argc, char **argv, const char *prog, sw_persona persona
     if (a->cmd == TIGO_CMD_HELP) {
         a->action = TIGO_ACTION_HELP;
         if (i < argc) {
-            a->help_cmd = find_cmd(argv[i]);
+            a->help_cmd = find_cmd(argv[i], persona);
             if (a->help_cmd == TIGO_CMD_NONE) {
                 fail(a, prog, TIGO_CMD_NONE, "unrecognized subcommand '%s'", argv[i]);
                 return;
@@ -310,7 +317,11 @@ void tigo_args_parse(int argc, char **argv, const char *prog, sw_persona persona
         switch (o->kind) {
         case K_U16: why = parse_unsigned(v, UINT16_MAX, &u); break;
         case K_U32: why = parse_unsigned(v, UINT32_MAX, &u); break;
-        case K_U64: why = parse_unsigned(v, UINT64_MAX, &u); break;
+        case K_U64:
+            why = parse_unsigned(v, o->id == OPT_SECONDS ? 366u * 86400u : UINT64_MAX, &u);
+            if (!why && o->id == OPT_SECONDS && u == 0)
+                why = "must be at least 1";
+            break;
         case K_SPEED: {
             char *end = NULL;
             errno = 0;

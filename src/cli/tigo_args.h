@@ -24,7 +24,8 @@ typedef enum tigo_cmd {
     TIGO_CMD_PEEK_FRAMES,
     TIGO_CMD_PEEK_ACTIVITY,
     TIGO_CMD_RECORD,
-    TIGO_CMD_HELP
+    TIGO_CMD_HELP,
+    TIGO_CMD_DOCTOR          /* sunwire only: taptap has no such subcommand */
 } tigo_cmd;
 
 typedef enum tigo_action {
@@ -64,6 +65,8 @@ typedef struct tigo_args {
     bool reference;          /* observe: reproduce taptap's output byte for byte */
     const char *out;
     bool no_redact;          /* peek-bytes, peek-frames, peek-activity, record: keep the radio key */
+    uint64_t seconds;        /* doctor: how long to listen to a live source */
+    bool verbose;            /* doctor: progress on stderr even when it is not a terminal */
     char error[1024];
 } tigo_args;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "cli/tigo_args.h"
+#include "sunwire/loop.h"
 
 typedef struct tigo_cli {
     const tigo_args *args;
@@ -24,6 +25,11 @@ typedef struct tigo_cli {
     /* Set while one input chunk is decoded: lines are buffered and flushed
      * together when the chunk is done, before the next read can block. */
     bool in_chunk;
+    /* Optional: called every tick_ms while the source runs, bytes or not
+     * (the doctor's progress and its listening time); it may stop the loop. */
+    sw_loop_timer_cb on_tick;
+    void *tick_user;
+    int64_t tick_ms;
 } tigo_cli;
 
 /* Returns nonzero to stop the run. */
@@ -45,5 +51,11 @@ int tigo_cmd_peek_activity(tigo_cli *cli);
 int tigo_cmd_record(tigo_cli *cli);
 int tigo_cmd_observe(tigo_cli *cli);
 int tigo_cmd_list_serial_ports(tigo_cli *cli);
+int tigo_cmd_doctor(tigo_cli *cli);
+
+/* Seconds of bytes without a valid frame before observe and peek-* print a
+ * hint (30; the environment variable SUNWIRE_NO_FRAME_HINT_SECONDS overrides
+ * it, for tests). */
+#define TIGO_NO_FRAME_HINT_S 30
 
 #endif

@@ -76,6 +76,13 @@ void sw_daemon_bus_start(tigo_bus *b);
 void sw_daemon_bus_free(tigo_bus *b);
 /* Persist the bus's Tigo state (node tables, identities) when it changed. */
 sw_err sw_daemon_bus_save(tigo_bus *b, bool force);
+/*
+ * A bus's line diagnosis into the model: the source's `diagnosis` text, and
+ * the "line" problem raised with the verdict as its reason unless the line is
+ * healthy, cleared when it is. Returns whether the text changed.
+ */
+struct sw_tigo_doctor_result;
+bool sw_daemon_line_verdict(sw_model *m, sw_source_status *st, const struct sw_tigo_doctor_result *r, int64_t now_ns);
 
 /* ---- RCT pollers (rct_poll.c) --------------------------------------------------------- */
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);

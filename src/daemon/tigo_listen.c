@@ -25,11 +25,16 @@
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"
 #include "sunwire/tigo_observer.h"
+#include "tigo/doctor.h"
 
 #define LOG_TARGET "sunwire::tigo"
 #define CONNECT_TIMEOUT_MS 10000
 /* Byte and frame counters go to the sinks at most this often; state changes go at once. */
 #define STATUS_EVERY_MS 5000
+/* The line is judged this often from what came since the window opened; a window
+ * is closed after DIAGNOSIS_WINDOW_MS so an old healthy hour cannot hide a new fault. */
+#define DIAGNOSIS_EVERY_MS 5000
+#define DIAGNOSIS_WINDOW_MS 60000
 
 enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
 
@@ -38,6 +43,9 @@ struct tigo_bus {
     const sw_daemon_tigo *cfg;
     sw_source_status *st;
     sw_tigo_observer *obs;
+    sw_tigo_doctor *doctor;   /* the line diagnosis of the current window */
+    int64_t window_ms;        /* when that window opened */
+    uint64_t diag_timer;
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
     enum bus_state state;
@@ -171,6 +179,7 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
                     sw_err_message(e));
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
+        sw_tigo_doctor_note_node(b->doctor, p->gateway, p->node);
         b->d->energy_dirty = true;
         sw_daemon_wake_tick(b->d);
         break;
@@ -205,6 +214,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
             int64_t now = sw_daemon_now_ns(b->d);
             sw_reconnect_data(&b->rt.rc, sw_loop_now_ms());
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
+            sw_tigo_doctor_push(b->doctor, b->buf, (size_t)n, now);
             const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
             b->st->frames = lc->frames;
@@ -231,6 +241,59 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         b->last_status_ms = now_ms;
         status_changed(b);
     }
+}
+
+/* Judge the line: the same words as `sunwire tigo doctor`, in the source's status. */
+static int64_t on_diagnose(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop;
+    (void)id;
+    tigo_bus *b = user;
+    int64_t now_ms = sw_loop_now_ms();
+    if (b->state != BUS_UP) {
+        b->window_ms = now_ms; /* a closed line is reported as an error; judge it again once open */
+        sw_tigo_doctor_reset(b->doctor);
+        return DIAGNOSIS_EVERY_MS;
+    }
+    int64_t now_ns = sw_daemon_now_ns(b->d);
+    sw_tigo_doctor_result r;
+    if (b->doctor->bytes == 0 && b->st->last_data_ns != 0) {
+        /* nothing this window, but bytes before: quiet long enough to say so? */
+        int64_t quiet_s = (now_ns - b->st->last_data_ns) / 1000000000LL;
+        if (quiet_s < SW_TIGO_DOCTOR_QUIET_S)
+            return DIAGNOSIS_EVERY_MS;
+        sw_tigo_doctor_verdict_get(b->doctor, 0, &r);
+        snprintf(r.text, sizeof r.text, "no bytes for %lld s: check power and the A/B connection",
+                 (long long)quiet_s);
+    } else if (b->doctor->bytes == 0 && now_ms - b->window_ms < DIAGNOSIS_EVERY_MS) {
+        return DIAGNOSIS_EVERY_MS;
+    } else {
+        sw_tigo_doctor_verdict_get(b->doctor, 0, &r);
+    }
+    if (now_ms - b->window_ms >= DIAGNOSIS_WINDOW_MS) {
+        sw_tigo_doctor_reset(b->doctor);
+        b->window_ms = now_ms;
+    }
+    if (sw_daemon_line_verdict(b->d->model, b->st, &r, now_ns)) {
+        if (r.verdict == SW_TIGO_DOCTOR_HEALTHY)
+            SW_LOGI(LOG_TARGET, "%s: line: %s", b->cfg->name, r.text);
+        else
+            SW_LOGW(LOG_TARGET, "%s: line: %s", b->cfg->name, r.text);
+        status_changed(b);
+    }
+    return DIAGNOSIS_EVERY_MS;
+}
+
+bool sw_daemon_line_verdict(sw_model *m, sw_source_status *st, const sw_tigo_doctor_result *r, int64_t now_ns)
+{
+    if (r->verdict == SW_TIGO_DOCTOR_HEALTHY)
+        sw_model_problem_clear(m, SW_PROBLEM_LINE, st->name, st->name, now_ns);
+    else
+        sw_model_problem_raise(m, SW_PROBLEM_LINE, st->name, st->name, NULL, r->text, now_ns);
+    if (strcmp(r->text, st->diagnosis) == 0)
+        return false;
+    snprintf(st->diagnosis, sizeof st->diagnosis, "%s", r->text);
+    return true;
 }
 
 static void bus_up(tigo_bus *b)
@@ -350,10 +413,14 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     if (!b)
         return NULL;
     b->obs = malloc(sizeof *b->obs);
-    if (!b->obs) {
+    b->doctor = malloc(sizeof *b->doctor);
+    if (!b->obs || !b->doctor) {
+        free(b->obs);
+        free(b->doctor);
         free(b);
         return NULL;
     }
+    sw_tigo_doctor_init(b->doctor);
     b->d = d;
     b->cfg = cfg;
     b->fd = -1;
@@ -373,6 +440,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->st = sw_model_source(d->model, cfg->name, cfg->serial ? SW_SOURCE_TIGO_SERIAL : SW_SOURCE_TIGO_TCP, addr);
     if (!b->st) {
         free(b->obs);
+        free(b->doctor);
         free(b);
         return NULL;
     }
@@ -384,7 +452,12 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     return b;
 }
 
-void sw_daemon_bus_start(tigo_bus *b) { bus_connect(b); }
+void sw_daemon_bus_start(tigo_bus *b)
+{
+    b->window_ms = sw_loop_now_ms();
+    b->diag_timer = sw_loop_add_timer(b->d->loop, DIAGNOSIS_EVERY_MS, on_diagnose, b);
+    bus_connect(b);
+}
 
 void sw_daemon_bus_free(tigo_bus *b)
 {
@@ -392,11 +465,14 @@ void sw_daemon_bus_free(tigo_bus *b)
         return;
     sw_daemon_bus_save(b, false);
     sw_reconnect_timer_stop(&b->rt);
+    if (b->diag_timer)
+        sw_loop_del_timer(b->d->loop, b->diag_timer);
     connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);
     }
     free(b->obs);
+    free(b->doctor);
     free(b);
 }

@@ -361,7 +361,9 @@ typedef struct sw_field {
     X(foreign_replies, SW_FT_U64, "", SW_FF_COUNTER, "RCT replies to requests sunwire did not send.",         \
       SW_KEYS("foreign_replies", NULL, "foreign_replies", NULL, NULL), SW_NO_PROM, SW_NO_HA)                    \
     X(last_error, SW_FT_TEXT, "", 0, "Last error, empty when none.",                                           \
-      SW_KEYS("last_error", NULL, "last_error", "last_error", NULL), SW_NO_PROM, SW_NO_HA)
+      SW_KEYS("last_error", NULL, "last_error", "last_error", NULL), SW_NO_PROM, SW_NO_HA)                      \
+    X(diagnosis, SW_FT_TEXT, "", 0, "Tigo line diagnosis in plain words, empty until judged.",                 \
+      SW_KEYS("diagnosis", NULL, "diagnosis", NULL, NULL), SW_NO_PROM, SW_NO_HA)
 
 /* ---- derived descriptors ---------------------------------------------------------------------- */
 extern const sw_field sw_panel_fields[];

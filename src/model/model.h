@@ -42,6 +42,7 @@ extern "C" {
 
 #define SW_MODEL_NAME_MAX 64
 #define SW_MODEL_TEXT_MAX 160  /* addresses, errors, gateway versions; not inverter values */
+#define SW_MODEL_DIAGNOSIS_MAX 320 /* a line diagnosis in plain words */
 
 /* What the daemon reports a configured input to be (protocol and medium together);
  * the Tigo reader's own choice of backend is sw_source_medium in io/io_source.h. */
@@ -66,6 +67,7 @@ typedef struct sw_source_status {
     uint64_t reconnects;
     uint64_t requests, timeouts, retries, foreign_replies; /* RCT polling */
     char last_error[SW_MODEL_TEXT_MAX]; /* "" when none */
+    char diagnosis[SW_MODEL_DIAGNOSIS_MAX]; /* Tigo: what the line looks like (tigo/doctor.h), "" until judged */
 } sw_source_status;
 
 /* A Tigo TAP gateway on a bus. */

@@ -248,3 +248,28 @@ class Proc:
     def stderr_text(self):
         with self.lock:
             return bytes(self.err).decode("utf-8", "replace")
+
+
+class SimBridge:
+    """`sunwire tigo simulate --tcp ARGS...`: a serial-to-TCP converter on a simulated bus
+    (line faults included); `port` is where it listens, stop() ends it."""
+
+    def __init__(self, *args, start="2025-06-21T10:00:00Z"):
+        self.p = subprocess.Popen([BIN, "tigo", "simulate", "--tcp", "--start", start, *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=quiet_env())
+        line = self.p.stdout.readline().decode().strip()  # "listening on HOST:PORT"
+        if not line.startswith("listening on "):
+            self.stop()
+            raise AssertionError("simulator did not start: %r" % line)
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(2)  # SIGINT: the simulator's orderly stop
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.p.stdout.close()
+        self.p.stderr.close()

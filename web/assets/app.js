@@ -541,11 +541,11 @@
   function renderDevices() {
     const src = [...state.sources.values()];
     $('#sources-table').innerHTML = '<thead><tr><th>Source</th><th>Kind</th><th>Address</th><th>State</th><th>Last data</th>' +
-      '<th>Bytes</th><th>Frames</th><th>CRC errors</th><th>Resyncs</th><th>Reconnects</th><th>Requests</th><th>Timeouts</th><th>Retries</th><th>Last error</th></tr></thead><tbody>' +
+      '<th>Bytes</th><th>Frames</th><th>CRC errors</th><th>Resyncs</th><th>Reconnects</th><th>Requests</th><th>Timeouts</th><th>Retries</th><th>Last error</th><th>Line</th></tr></thead><tbody>' +
       src.map(s => '<tr data-source="' + esc(s.name) + '"><td><b>' + esc(s.name) + '</b></td><td>' + esc(s.kind) + '</td><td class="mono">' + esc(s.address) + '</td><td>' +
         pill(s.connected, 'connected', 'down') + '</td><td>' + ago(s.last_data) + '</td><td class="num">' + s.bytes + '</td><td class="num">' + s.frames +
         '</td><td class="num">' + s.crc_errors + '</td><td class="num">' + s.resyncs + '</td><td class="num">' + s.reconnects + '</td><td class="num">' + s.requests +
-        '</td><td class="num">' + s.timeouts + '</td><td class="num">' + s.retries + '</td><td>' + esc(s.last_error) + '</td></tr>').join('') + '</tbody>';
+        '</td><td class="num">' + s.timeouts + '</td><td class="num">' + s.retries + '</td><td>' + esc(s.last_error) + '</td><td>' + esc(s.diagnosis || '') + '</td></tr>').join('') + '</tbody>';
 
     const gws = [...state.gateways.values()];
     $('#gateways').innerHTML = gws.length ? gws.map(g => {
