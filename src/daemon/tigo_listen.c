@@ -30,6 +30,8 @@
 #define CONNECT_TIMEOUT_MS 10000
 /* Byte and frame counters go to the sinks at most this often; state changes go at once. */
 #define STATUS_EVERY_MS 5000
+/* How often the bus's health detectors look at the time passing (silence, holds, sliding windows). */
+#define HEALTH_EVERY_MS 5000
 
 enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
 
@@ -38,6 +40,11 @@ struct tigo_bus {
     const sw_daemon_tigo *cfg;
     sw_source_status *st;
     sw_tigo_observer *obs;
+    /* health detectors (src/health), fed from the observer's events and transport tap */
+    sw_health_radio *radio;
+    sw_health_watchdog watchdog;
+    uint64_t health_timer;
+    int64_t push_ns;          /* the time of the bytes being pushed, for the transport tap */
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
     enum bus_state state;
@@ -69,6 +76,7 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
     }
     bool was_up = b->state == BUS_UP;
     b->state = BUS_IDLE;
+    sw_health_watchdog_connected(&b->watchdog, false, sw_daemon_now_ns(b->d));
     int64_t now = sw_loop_now_ms();
     if (was_up)
         sw_reconnect_lost(&b->rt.rc, now, idle);
@@ -146,6 +154,30 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
+/* A gateway's node table and version, as the state has them, to the watchdog. */
+static void health_gateway(tigo_bus *b, const sw_tigo_state *s, uint16_t gw, bool tables, bool initial,
+                           int64_t now_ns)
+{
+    const sw_tigo_gateway_record *r = sw_tigo_state_gateway(s, gw);
+    if (r && r->has_version)
+        sw_health_watchdog_version(&b->watchdog, b->d->model, gw, r->version, r->version_len, initial, now_ns);
+    if (tables && r && r->has_node_table) {
+        size_t n = 0;
+        const sw_tigo_node_record *t = sw_tigo_state_gateway_nodes(s, gw, &n);
+        sw_health_watchdog_node_table(&b->watchdog, b->d->model, gw, t, n, initial, now_ns);
+    }
+}
+
+/* The observer's transport tap: what the health detectors read besides power reports. */
+static int on_transport(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
+{
+    (void)t;
+    tigo_bus *b = user;
+    sw_health_watchdog_transport(&b->watchdog, b->d->model, ev, b->push_ns);
+    sw_health_radio_transport(b->radio, ev);
+    return 0;
+}
+
 static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
@@ -165,10 +197,21 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
         char bc[16] = "";
         barcode_of(p->node_address, bc);
         r.barcode = bc[0] ? bc : NULL;
+        sw_panel_radio radio;
+        if (sw_health_radio_report(b->radio, p->gateway, p->node, p->timestamp_ns, p->report->rssi, &radio) ==
+            SW_OK) {
+            r.has_radio = true;
+            r.loss_15m = radio.loss_15m;
+            r.loss_day = radio.loss_day;
+            r.rssi_trend = radio.rssi_trend;
+            r.next_hop = radio.next_hop;
+        }
         sw_err e = sw_model_panel_report(b->d->model, b->cfg->name, p->gateway, p->node, &r);
         if (e != SW_OK)
             SW_LOGW(LOG_TARGET, "%s: panel %u/%u not stored: %s", b->cfg->name, p->gateway, p->node,
                     sw_err_message(e));
+        else
+            sw_health_radio_judge(b->radio, b->d->model, p->gateway, p->node, p->timestamp_ns);
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
         b->d->energy_dirty = true;
@@ -180,7 +223,16 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
             static const char *const causes[] = {"", "identity", "version", "enumeration", "node_table"};
             unsigned cause = (unsigned)ev->u.infrastructure.cause;
             sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infrastructure.gateway, cause < 5 ? causes[cause] : "");
-            sync_state(b, ev->u.infrastructure.state, sw_daemon_now_ns(b->d));
+            int64_t now = sw_daemon_now_ns(b->d);
+            sync_state(b, ev->u.infrastructure.state, now);
+            const sw_tigo_state *s = ev->u.infrastructure.state;
+            if (ev->u.infrastructure.cause == SW_TIGO_INFRASTRUCTURE_ENUMERATION) {
+                for (uint32_t i = 0; i < s->n_gateways; i++)
+                    health_gateway(b, s, s->gateways[i].id, false, false, now);
+            } else {
+                health_gateway(b, s, ev->u.infrastructure.gateway,
+                               ev->u.infrastructure.cause == SW_TIGO_INFRASTRUCTURE_NODE_TABLE, false, now);
+            }
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
@@ -204,6 +256,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         if (n > 0) {
             int64_t now = sw_daemon_now_ns(b->d);
             sw_reconnect_data(&b->rt.rc, sw_loop_now_ms());
+            b->push_ns = now;
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(b->obs);
             b->st->bytes += (uint64_t)n;
@@ -243,6 +296,7 @@ static void bus_up(tigo_bus *b)
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
     b->st->connected = true;
     b->st->last_error[0] = 0;
+    sw_health_watchdog_connected(&b->watchdog, true, sw_daemon_now_ns(b->d));
     sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
     sw_reconnect_timer_arm(&b->rt); /* the idle check of a TCP session, else nothing */
@@ -341,7 +395,21 @@ static void load_state(tigo_bus *b)
     const sw_tigo_state *s = sw_tigo_observer_state(b->obs);
     SW_LOGI(LOG_TARGET, "%s: loaded %u gateways and %u nodes from %s", b->cfg->name, (unsigned)s->n_gateways,
             (unsigned)s->n_nodes, b->state_path);
-    sync_state(b, s, sw_daemon_now_ns(b->d));
+    int64_t now = sw_daemon_now_ns(b->d);
+    sync_state(b, s, now);
+    /* What was known before is the reference the watchdog compares new tables and versions with. */
+    for (uint32_t i = 0; i < s->n_gateways; i++)
+        health_gateway(b, s, s->gateways[i].id, true, true, now);
+}
+
+static int64_t on_health(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    tigo_bus *b = user;
+    int64_t now = sw_daemon_now_ns(b->d);
+    sw_health_watchdog_tick(&b->watchdog, b->d->model, now);
+    sw_health_radio_tick(b->radio, b->d->model, now);
+    return HEALTH_EVERY_MS;
 }
 
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
@@ -350,7 +418,10 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     if (!b)
         return NULL;
     b->obs = malloc(sizeof *b->obs);
-    if (!b->obs) {
+    b->radio = malloc(sizeof *b->radio);
+    if (!b->obs || !b->radio) {
+        free(b->obs);
+        free(b->radio);
         free(b);
         return NULL;
     }
@@ -373,10 +444,14 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->st = sw_model_source(d->model, cfg->name, cfg->serial ? SW_SOURCE_TIGO_SERIAL : SW_SOURCE_TIGO_TCP, addr);
     if (!b->st) {
         free(b->obs);
+        free(b->radio);
         free(b);
         return NULL;
     }
     sw_tigo_observer_init(b->obs, 0, on_event, b);
+    sw_tigo_observer_set_transport_tap(b->obs, on_transport, b);
+    sw_health_radio_init(b->radio, &d->cfg->health_radio, cfg->name);
+    sw_health_watchdog_init(&b->watchdog, &d->cfg->health_watchdog, cfg->name);
     char name[SW_MODEL_NAME_MAX + 16];
     snprintf(name, sizeof name, "tigo-%s.json", cfg->name);
     if (sw_daemon_state_path(d, name, b->state_path, sizeof b->state_path) == SW_OK)
@@ -384,7 +459,11 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     return b;
 }
 
-void sw_daemon_bus_start(tigo_bus *b) { bus_connect(b); }
+void sw_daemon_bus_start(tigo_bus *b)
+{
+    b->health_timer = sw_loop_add_timer(b->d->loop, HEALTH_EVERY_MS, on_health, b);
+    bus_connect(b);
+}
 
 void sw_daemon_bus_free(tigo_bus *b)
 {
@@ -392,11 +471,14 @@ void sw_daemon_bus_free(tigo_bus *b)
         return;
     sw_daemon_bus_save(b, false);
     sw_reconnect_timer_stop(&b->rt);
+    if (b->health_timer)
+        sw_loop_del_timer(b->d->loop, b->health_timer);
     connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
         close(b->fd);
     }
     free(b->obs);
+    free(b->radio);
     free(b);
 }
