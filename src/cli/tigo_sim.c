@@ -256,7 +256,7 @@ static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
         int64_t t = sw_tigo_sim_peek_time(r->sim);
         if (t > target || (r->o.end_bus_ns && t > r->o.end_bus_ns))
             break;
-        if (used + SW_TIGO_SIM_FRAME_MAX > sizeof r->batch) {
+        if (used + SW_TIGO_SIM_CHUNK_MAX > sizeof r->batch) {
             fan_out(r, r->batch, used);
             used = 0;
         }
@@ -424,8 +424,29 @@ static void usage(FILE *f, const char *prog)
             "  --clouds / --no-clouds passing clouds (default on)\n"
             "  --shaded               the third panel of each TAP is shaded mornings and afternoons\n"
             "  --failing              the last optimizer of the first TAP is failing\n"
-            "  --latitude DEG --longitude DEG  where the plant is (default 50, 10)\n",
+            "  --latitude DEG --longitude DEG  where the plant is (default 50, 10)\n"
+            "\n"
+            "Faults (repeatable; --fault list shows every kind):\n"
+            "  --fault KIND[=VALUE|:ARGS][@START[-END]]\n"
+            "                         inject a fault from START to END, offsets from the bus start\n"
+            "                         (number with unit s, m, h or d; default: the whole run), e.g.\n"
+            "                         --fault inverted, --fault baud=9600@10m, --fault noise=0.01@5m-20m\n",
             prog, SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS);
+}
+
+static void list_faults(FILE *f)
+{
+    size_t n = 0;
+    const sw_sim_fault_info *t = sw_sim_fault_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        char head[64];
+        if (t[i].arg_name)
+            snprintf(head, sizeof head, "%s%s%s%s", t[i].name, t[i].arg_required ? "=" : "[=",
+                     t[i].arg_name, t[i].arg_required ? "" : "]");
+        else
+            snprintf(head, sizeof head, "%s", t[i].name);
+        fprintf(f, "  %-22s %s\n", head, t[i].help);
+    }
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -458,7 +479,7 @@ static int write_file(sw_tigo_sim *sim, const char *path, bool pcapng, double sp
         fprintf(stderr, "%s simulate: cannot open %s: %s\n", prog, path, strerror(errno));
         return 1;
     }
-    uint8_t frame[SW_TIGO_SIM_FRAME_MAX], block[SW_TIGO_SIM_FRAME_MAX + 64];
+    static uint8_t frame[SW_TIGO_SIM_CHUNK_MAX], block[SW_TIGO_SIM_CHUNK_MAX + 64];
     size_t n = 0;
     int rc = 0;
     if (pcapng) {
@@ -484,6 +505,8 @@ static int write_file(sw_tigo_sim *sim, const char *path, bool pcapng, double sp
             }
         }
         sw_tigo_sim_next(sim, frame, sizeof frame, &n, &t);
+        if (n == 0)
+            continue; /* a silent line: time passes, nothing is written */
         if (pcapng) {
             size_t bn = 0;
             if (sw_pcapng_encode_packet(block, sizeof block, &bn, t, frame, n) != SW_OK || fwrite(block, 1, bn, f) != bn)
@@ -507,6 +530,7 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     bool tcp = false, pty = false, pcapng = false, clouds = true, shaded = false, failing = false, port_set = false;
     const char *file = NULL, *bind = "127.0.0.1", *start_text = "now";
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
+    sw_sim_faults faults = { 0 };
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -561,6 +585,17 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
         } else if (strcmp(a, "--firmware") == 0) {
             ok = v && (strcmp(v, "classic") == 0 || strcmp(v, "4") == 0);
             fw = ok && strcmp(v, "4") == 0 ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC;
+        } else if (strcmp(a, "--fault") == 0) {
+            if (v && strcmp(v, "list") == 0) {
+                list_faults(stdout);
+                return 0;
+            }
+            char ferr[160];
+            if (v && sw_sim_faults_add(&faults, v, ferr, sizeof ferr) != SW_OK) {
+                fprintf(stderr, "%s simulate: --fault %s: %s (see --fault list)\n", prog, v, ferr);
+                return 2;
+            }
+            ok = v != NULL;
         } else if (strcmp(a, "--latitude") == 0) {
             ok = parse_double(v, &lat) && lat >= -90.0 && lat <= 90.0;
         } else if (strcmp(a, "--longitude") == 0) {
@@ -608,6 +643,7 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     cfg.clouds = clouds;
     cfg.shaded = shaded;
     cfg.failing = failing;
+    cfg.faults = faults;
     sw_tigo_sim *sim = malloc(sizeof *sim);
     if (!sim || sw_tigo_sim_init(sim, &cfg, NULL, NULL) != SW_OK) {
         fprintf(stderr, "%s simulate: cannot set up the simulation\n", prog);

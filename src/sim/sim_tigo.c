@@ -183,6 +183,13 @@ static int64_t emit(sw_tigo_sim *s, int64_t start_ns, uint16_t address, uint16_t
         return start_ns; /* cannot happen with the sizes used here; the frame is simply not sent */
     f->len = (uint16_t)len;
     f->t_ns = start_ns + (int64_t)len * BYTE_NS;
+    int64_t since = start_ns - s->cfg.start_ns;
+    if (sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_SILENT, since) ||
+        (!sw_tigo_addr_is_from_gateway(address) &&
+         sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_NO_CONTROLLER, since))) {
+        f->len = 0; /* the frame takes its time on the bus, but the listener never hears it */
+        s->counters.frames_withheld++;
+    }
     s->n_frames++;
     s->counters.frames++;
     s->counters.bytes += len;
@@ -759,6 +766,9 @@ sw_err sw_tigo_sim_init(sw_tigo_sim *s, const sw_tigo_sim_config *cfg, sw_tigo_s
     s->now_ns = cfg->start_ns;
     s->sky_bucket = INT64_MIN;
     s->sequence = (uint8_t)(0x20 + h(s, 0x5E9, 0) % 0x80);
+    s->line_faults = sw_sim_faults_has(&cfg->faults, SW_SIM_FAULT_INVERTED) ||
+                     sw_sim_faults_has(&cfg->faults, SW_SIM_FAULT_BAUD) ||
+                     sw_sim_faults_has(&cfg->faults, SW_SIM_FAULT_NOISE);
     for (unsigned gi = 0; gi < cfg->gateways; gi++) {
         sw_tigo_sim_gateway *g = &s->gw[gi];
         g->id = (uint16_t)(SW_TIGO_SIM_FIRST_GATEWAY + gi);
@@ -802,25 +812,83 @@ sw_err sw_tigo_sim_init(sw_tigo_sim *s, const sw_tigo_sim_config *cfg, sw_tigo_s
     return SW_OK;
 }
 
-int64_t sw_tigo_sim_peek_time(sw_tigo_sim *s)
+/* ---- the line to the listener ------------------------------------------------- */
+static int on_line_byte(sw_tigo_line *line, uint8_t byte, int64_t t_ns, void *user)
 {
+    sw_tigo_sim *s = user;
+    (void)line;
+    (void)t_ns;
+    if (s->chunk_len < sizeof s->chunk) {
+        s->chunk[s->chunk_len++] = byte;
+        s->counters.line_bytes++;
+    }
+    return 0;
+}
+
+/* The line the listener has at `since` (from the faults in force), or false for a sound one. */
+static bool line_config_at(const sw_tigo_sim *s, int64_t since, sw_tigo_line_config *lc)
+{
+    const sw_sim_faults *fl = &s->cfg.faults;
+    const sw_sim_fault *inv = sw_sim_faults_active(fl, SW_SIM_FAULT_INVERTED, since);
+    const sw_sim_fault *baud = sw_sim_faults_active(fl, SW_SIM_FAULT_BAUD, since);
+    const sw_sim_fault *noise = sw_sim_faults_active(fl, SW_SIM_FAULT_NOISE, since);
+    memset(lc, 0, sizeof *lc);
+    lc->bus_baud = SW_TIGO_LINE_BAUD;
+    lc->rx_baud = baud ? (uint32_t)baud->value : SW_TIGO_LINE_BAUD;
+    lc->inverted = inv != NULL;
+    lc->noise = noise ? noise->value : 0.0;
+    lc->seed = s->cfg.day.seed ^ 0x11E5EEDull;
+    return lc->inverted || lc->rx_baud != SW_TIGO_LINE_BAUD || lc->noise > 0.0;
+}
+
+/* What the listener receives while the next generated frame is sent. */
+static void prepare_chunk(sw_tigo_sim *s)
+{
+    if (s->chunk_ready)
+        return;
     while (s->n_frames == 0)
         step(s);
-    return s->frames[s->frame_head].t_ns;
+    const sw_tigo_sim_frame *f = &s->frames[s->frame_head];
+    int64_t start = f->t_ns - (int64_t)f->len * BYTE_NS;
+    s->chunk_len = 0;
+    sw_tigo_line_config lc;
+    bool want = s->line_faults && line_config_at(s, start - s->cfg.start_ns, &lc);
+    if (s->line_on && (!want || memcmp(&lc, &s->line_cfg, sizeof lc) != 0)) {
+        sw_tigo_line_finish(&s->line); /* the line changes: what was in flight comes out first */
+        s->line_on = false;
+    }
+    if (want && !s->line_on && sw_tigo_line_init(&s->line, &lc, on_line_byte, s) == SW_OK) {
+        s->line_cfg = lc;
+        s->line_on = true;
+    }
+    if (s->line_on) {
+        if (f->len)
+            sw_tigo_line_push(&s->line, f->bytes, f->len, start);
+    } else if (s->chunk_len + f->len <= sizeof s->chunk) {
+        memcpy(s->chunk + s->chunk_len, f->bytes, f->len);
+        s->chunk_len += f->len;
+    }
+    s->chunk_t_ns = f->t_ns;
+    s->chunk_ready = true;
+    s->frame_head = (s->frame_head + 1) % SW_TIGO_SIM_FRAMES;
+    s->n_frames--;
+}
+
+int64_t sw_tigo_sim_peek_time(sw_tigo_sim *s)
+{
+    prepare_chunk(s);
+    return s->chunk_t_ns;
 }
 
 sw_err sw_tigo_sim_next(sw_tigo_sim *s, uint8_t *out, size_t cap, size_t *len, int64_t *t_ns)
 {
-    while (s->n_frames == 0)
-        step(s);
-    const sw_tigo_sim_frame *f = &s->frames[s->frame_head];
-    if (cap < f->len)
+    prepare_chunk(s);
+    if (cap < s->chunk_len)
         return SW_ERR_NO_SPACE;
-    memcpy(out, f->bytes, f->len);
-    *len = f->len;
-    *t_ns = f->t_ns;
-    s->frame_head = (s->frame_head + 1) % SW_TIGO_SIM_FRAMES;
-    s->n_frames--;
+    memcpy(out, s->chunk, s->chunk_len);
+    *len = s->chunk_len;
+    *t_ns = s->chunk_t_ns;
+    s->chunk_ready = false;
     return SW_OK;
 }
 

@@ -24,7 +24,9 @@
 
 #include "sunwire/error.h"
 #include "sim/sim.h"
+#include "sim/sim_faults.h"
 #include "sunwire/tigo_link.h"
+#include "tigo/line.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +38,7 @@ extern "C" {
 #define SW_TIGO_SIM_TASKS 2048      /* controller exchanges waiting besides polling */
 #define SW_TIGO_SIM_FRAMES 4        /* encoded frames waiting to be pulled */
 #define SW_TIGO_SIM_FRAME_MAX 520   /* >= sw_tigo_link_encoded_max(250) */
+#define SW_TIGO_SIM_CHUNK_MAX 16384 /* what one sw_tigo_sim_next may return (a fast listener's bytes) */
 #define SW_TIGO_SIM_FIRST_GATEWAY 0x1201u
 #define SW_TIGO_SIM_FIRST_NODE 2u   /* node 1 is the gateway itself */
 #define SW_TIGO_SIM_REPORT_PERIOD 4000u /* slots between two reports of one node (20 s) */
@@ -56,6 +59,10 @@ typedef struct sw_tigo_sim_config {
     bool failing;           /* the last panel of the first gateway has a failing optimizer */
     double panel_w;         /* rated panel power, default 400 */
     uint32_t poll_ms;       /* how often each gateway is polled, default 100 */
+    /* Faults (sim/sim_faults.h), none by default. The line kinds (inverted,
+     * baud, noise, silent, no-controller) change what the listener receives,
+     * not what the installation does: see sw_tigo_sim_next. */
+    sw_sim_faults faults;
 } sw_tigo_sim_config;
 
 /* Defaults as documented above, clouds on, 1 x 10 panels, classic firmware. */
@@ -99,6 +106,8 @@ typedef int (*sw_tigo_sim_event_cb)(sw_tigo_sim *s, const sw_tigo_sim_event *ev,
 typedef struct sw_tigo_sim_counters {
     uint64_t frames, bytes, polls, power_reports, topology_reports, string_responses;
     uint64_t node_table_sweeps, enumerations, network_status, queue_overflows;
+    uint64_t frames_withheld; /* frames a silent line or a missing controller kept off the wire */
+    uint64_t line_bytes;      /* bytes a faulty line delivered to the listener */
 } sw_tigo_sim_counters;
 
 /* ---- internal state (caller-owned; treat as opaque) ------------------------ */
@@ -166,6 +175,15 @@ struct sw_tigo_sim {
     size_t frame_head, n_frames;
     sw_tigo_sim_frame frames[SW_TIGO_SIM_FRAMES];
     sw_tigo_sim_gateway gw[SW_TIGO_SIM_MAX_GATEWAYS];
+    /* the line to the listener, when a line fault is configured */
+    bool line_faults;         /* the fault list names inverted, baud or noise */
+    bool line_on;             /* the line model is in use now */
+    sw_tigo_line_config line_cfg;
+    sw_tigo_line line;
+    bool chunk_ready;
+    int64_t chunk_t_ns;
+    size_t chunk_len;
+    uint8_t chunk[SW_TIGO_SIM_CHUNK_MAX];
 };
 
 /*
@@ -179,7 +197,14 @@ sw_err sw_tigo_sim_init(sw_tigo_sim *s, const sw_tigo_sim_config *cfg, sw_tigo_s
  * The next frame on the bus: its encoded bytes (preamble included) and the bus
  * time its last byte is complete. Times never decrease. Always succeeds for a
  * valid simulator (the bus never ends); SW_ERR_NO_SPACE when cap is smaller
- * than the frame (SW_TIGO_SIM_FRAME_MAX always suffices).
+ * than the frame (SW_TIGO_SIM_FRAME_MAX always suffices without line faults,
+ * SW_TIGO_SIM_CHUNK_MAX with them).
+ *
+ * With line faults the result is what the listener receives while that frame
+ * is sent: nothing (*len = 0, the time still moves on) on a silent line or
+ * for a controller's frame when the controller is missing; the bytes a UART
+ * at the wrong rate, on swapped wires or through noise reads (tigo/line.h),
+ * which need not match the frame in number or value.
  */
 sw_err sw_tigo_sim_next(sw_tigo_sim *s, uint8_t *out, size_t cap, size_t *len, int64_t *t_ns);
 
