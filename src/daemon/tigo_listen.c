@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_internal.h"
+#include "health/bus.h"
 #include "io/io_file.h"
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"
@@ -41,9 +42,9 @@ struct tigo_bus {
     sw_source_status *st;
     sw_tigo_observer *obs;
     /* health detectors (src/health), fed from the observer's events and transport tap */
-    sw_health_radio *radio;
-    sw_health_watchdog watchdog;
+    sw_health_bus *health;
     uint64_t health_timer;
+    int64_t health_every_ms;
     int64_t push_ns;          /* the time of the bytes being pushed, for the transport tap */
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
@@ -76,7 +77,7 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
     }
     bool was_up = b->state == BUS_UP;
     b->state = BUS_IDLE;
-    sw_health_watchdog_connected(&b->watchdog, false, sw_daemon_now_ns(b->d));
+    sw_health_bus_connected(b->health, false, sw_daemon_now_ns(b->d));
     int64_t now = sw_loop_now_ms();
     if (was_up)
         sw_reconnect_lost(&b->rt.rc, now, idle);
@@ -154,27 +155,12 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
-/* A gateway's node table and version, as the state has them, to the watchdog. */
-static void health_gateway(tigo_bus *b, const sw_tigo_state *s, uint16_t gw, bool tables, bool initial,
-                           int64_t now_ns)
-{
-    const sw_tigo_gateway_record *r = sw_tigo_state_gateway(s, gw);
-    if (r && r->has_version)
-        sw_health_watchdog_version(&b->watchdog, b->d->model, gw, r->version, r->version_len, initial, now_ns);
-    if (tables && r && r->has_node_table) {
-        size_t n = 0;
-        const sw_tigo_node_record *t = sw_tigo_state_gateway_nodes(s, gw, &n);
-        sw_health_watchdog_node_table(&b->watchdog, b->d->model, gw, t, n, initial, now_ns);
-    }
-}
-
 /* The observer's transport tap: what the health detectors read besides power reports. */
 static int on_transport(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
 {
     (void)t;
     tigo_bus *b = user;
-    sw_health_watchdog_transport(&b->watchdog, b->d->model, ev, b->push_ns);
-    sw_health_radio_transport(b->radio, ev);
+    sw_health_bus_transport(b->health, b->d->model, ev, b->push_ns);
     return 0;
 }
 
@@ -197,21 +183,13 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
         char bc[16] = "";
         barcode_of(p->node_address, bc);
         r.barcode = bc[0] ? bc : NULL;
-        sw_panel_radio radio;
-        if (sw_health_radio_report(b->radio, p->gateway, p->node, p->timestamp_ns, p->report->rssi, &radio) ==
-            SW_OK) {
-            r.has_radio = true;
-            r.loss_15m = radio.loss_15m;
-            r.loss_day = radio.loss_day;
-            r.rssi_trend = radio.rssi_trend;
-            r.next_hop = radio.next_hop;
-        }
+        sw_health_bus_power(b->health, p, &r);
         sw_err e = sw_model_panel_report(b->d->model, b->cfg->name, p->gateway, p->node, &r);
         if (e != SW_OK)
             SW_LOGW(LOG_TARGET, "%s: panel %u/%u not stored: %s", b->cfg->name, p->gateway, p->node,
                     sw_err_message(e));
         else
-            sw_health_radio_judge(b->radio, b->d->model, p->gateway, p->node, p->timestamp_ns);
+            sw_health_bus_power_stored(b->health, b->d->model, p);
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
         b->d->energy_dirty = true;
@@ -225,14 +203,7 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
             sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infrastructure.gateway, cause < 5 ? causes[cause] : "");
             int64_t now = sw_daemon_now_ns(b->d);
             sync_state(b, ev->u.infrastructure.state, now);
-            const sw_tigo_state *s = ev->u.infrastructure.state;
-            if (ev->u.infrastructure.cause == SW_TIGO_INFRASTRUCTURE_ENUMERATION) {
-                for (uint32_t i = 0; i < s->n_gateways; i++)
-                    health_gateway(b, s, s->gateways[i].id, false, false, now);
-            } else {
-                health_gateway(b, s, ev->u.infrastructure.gateway,
-                               ev->u.infrastructure.cause == SW_TIGO_INFRASTRUCTURE_NODE_TABLE, false, now);
-            }
+            sw_health_bus_infrastructure(b->health, b->d->model, &ev->u.infrastructure, now);
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
@@ -296,7 +267,7 @@ static void bus_up(tigo_bus *b)
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
     b->st->connected = true;
     b->st->last_error[0] = 0;
-    sw_health_watchdog_connected(&b->watchdog, true, sw_daemon_now_ns(b->d));
+    sw_health_bus_connected(b->health, true, sw_daemon_now_ns(b->d));
     sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
     sw_reconnect_timer_arm(&b->rt); /* the idle check of a TCP session, else nothing */
@@ -398,8 +369,7 @@ static void load_state(tigo_bus *b)
     int64_t now = sw_daemon_now_ns(b->d);
     sync_state(b, s, now);
     /* What was known before is the reference the watchdog compares new tables and versions with. */
-    for (uint32_t i = 0; i < s->n_gateways; i++)
-        health_gateway(b, s, s->gateways[i].id, true, true, now);
+    sw_health_bus_state_loaded(b->health, b->d->model, s, now);
 }
 
 static int64_t on_health(sw_loop *loop, uint64_t id, void *user)
@@ -407,9 +377,8 @@ static int64_t on_health(sw_loop *loop, uint64_t id, void *user)
     (void)loop; (void)id;
     tigo_bus *b = user;
     int64_t now = sw_daemon_now_ns(b->d);
-    sw_health_watchdog_tick(&b->watchdog, b->d->model, now);
-    sw_health_radio_tick(b->radio, b->d->model, now);
-    return HEALTH_EVERY_MS;
+    sw_health_bus_tick(b->health, b->d->model, now);
+    return b->health_every_ms;
 }
 
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
@@ -418,10 +387,10 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     if (!b)
         return NULL;
     b->obs = malloc(sizeof *b->obs);
-    b->radio = malloc(sizeof *b->radio);
-    if (!b->obs || !b->radio) {
+    b->health = malloc(sizeof *b->health);
+    if (!b->obs || !b->health) {
         free(b->obs);
-        free(b->radio);
+        free(b->health);
         free(b);
         return NULL;
     }
@@ -444,14 +413,16 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     b->st = sw_model_source(d->model, cfg->name, cfg->serial ? SW_SOURCE_TIGO_SERIAL : SW_SOURCE_TIGO_TCP, addr);
     if (!b->st) {
         free(b->obs);
-        free(b->radio);
+        free(b->health);
         free(b);
         return NULL;
     }
     sw_tigo_observer_init(b->obs, 0, on_event, b);
     sw_tigo_observer_set_transport_tap(b->obs, on_transport, b);
-    sw_health_radio_init(b->radio, &d->cfg->health_radio, cfg->name);
-    sw_health_watchdog_init(&b->watchdog, &d->cfg->health_watchdog, cfg->name);
+    sw_health_bus_init(b->health, &d->cfg->health_radio, &d->cfg->health_watchdog, cfg->name);
+    /* Look often enough that the controller's silence is noticed close to its threshold. */
+    int64_t every = d->cfg->health_watchdog.controller_silent_ns / 4000000;
+    b->health_every_ms = every < 250 ? 250 : every > HEALTH_EVERY_MS ? HEALTH_EVERY_MS : every;
     char name[SW_MODEL_NAME_MAX + 16];
     snprintf(name, sizeof name, "tigo-%s.json", cfg->name);
     if (sw_daemon_state_path(d, name, b->state_path, sizeof b->state_path) == SW_OK)
@@ -461,7 +432,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
 
 void sw_daemon_bus_start(tigo_bus *b)
 {
-    b->health_timer = sw_loop_add_timer(b->d->loop, HEALTH_EVERY_MS, on_health, b);
+    b->health_timer = sw_loop_add_timer(b->d->loop, b->health_every_ms, on_health, b);
     bus_connect(b);
 }
 
@@ -479,6 +450,6 @@ void sw_daemon_bus_free(tigo_bus *b)
         close(b->fd);
     }
     free(b->obs);
-    free(b->radio);
+    free(b->health);
     free(b);
 }

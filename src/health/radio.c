@@ -34,6 +34,8 @@ void sw_health_radio_init(sw_health_radio *r, const sw_health_radio_config *cfg,
     else
         sw_health_radio_config_default(&r->cfg);
     snprintf(r->source, sizeof r->source, "%s", source ? source : "");
+    r->blind_next = 0;
+    memset(r->blind, 0, sizeof r->blind);
     for (size_t i = 0; i < SW_HEALTH_RADIO_MAX_PANELS; i++)
         r->panels[i].used = false;
 }
@@ -97,6 +99,22 @@ static void add(sw_health_radio_bucket *b, unsigned expected, int rssi)
     }
 }
 
+void sw_health_radio_blind(sw_health_radio *r, int64_t from_ns, int64_t to_ns)
+{
+    if (to_ns <= from_ns)
+        return;
+    r->blind[r->blind_next] = (sw_health_radio_span){from_ns, to_ns};
+    r->blind_next = (r->blind_next + 1) % SW_HEALTH_RADIO_BLIND;
+}
+
+static bool blind_between(const sw_health_radio *r, int64_t from_ns, int64_t to_ns)
+{
+    for (size_t i = 0; i < SW_HEALTH_RADIO_BLIND; i++)
+        if (r->blind[i].to_ns > r->blind[i].from_ns && r->blind[i].from_ns < to_ns && r->blind[i].to_ns > from_ns)
+            return true;
+    return false;
+}
+
 sw_err sw_health_radio_report(sw_health_radio *r, uint16_t gw, uint16_t node, int64_t t, int rssi,
                               sw_panel_radio *out)
 {
@@ -112,7 +130,7 @@ sw_err sw_health_radio_report(sw_health_radio *r, uint16_t gw, uint16_t node, in
             /* A repeat or a report older than the last one: it was counted as lost then; count it now as
              * received without expecting another. */
             expected = 0;
-        } else if (gap <= SW_HEALTH_RADIO_GAP_NS) {
+        } else if (gap <= SW_HEALTH_RADIO_GAP_NS && !blind_between(r, p->last_ns, t)) {
             /* Learn a shorter period than the default when the node reports faster (400-slot systems). */
             if (!p->period_configured && gap < p->period_ns * 3 / 4)
                 p->period_ns = gap;

@@ -39,6 +39,7 @@ extern "C" {
 #define SW_HEALTH_RADIO_QUARTERS 96         /* quarter-hour buckets: the 24-hour window */
 #define SW_HEALTH_RADIO_DEFAULT_PERIOD_NS 20000000000LL /* 4000 slots of 5 ms */
 #define SW_HEALTH_RADIO_GAP_NS 600000000000LL /* a silence longer than 10 min is a new session, not loss */
+#define SW_HEALTH_RADIO_BLIND 8             /* spans in which the bus was not heard, remembered */
 
 typedef struct sw_health_radio_config {
     double loss_raise;        /* 15-minute loss at or above which the link is degrading; default 0.20 */
@@ -79,9 +80,16 @@ typedef struct sw_health_radio_panel {
     sw_health_radio_bucket quarter[SW_HEALTH_RADIO_QUARTERS];
 } sw_health_radio_panel;
 
+/* A span in which reports could not reach us, whatever the radio did. */
+typedef struct sw_health_radio_span {
+    int64_t from_ns, to_ns;
+} sw_health_radio_span;
+
 typedef struct sw_health_radio {
     sw_health_radio_config cfg;
     char source[SW_MODEL_NAME_MAX];
+    size_t blind_next;
+    sw_health_radio_span blind[SW_HEALTH_RADIO_BLIND];
     uint64_t dropped;         /* reports of panels beyond SW_HEALTH_RADIO_MAX_PANELS */
     size_t n;
     sw_health_radio_panel panels[SW_HEALTH_RADIO_MAX_PANELS];
@@ -96,6 +104,14 @@ void sw_health_radio_init(sw_health_radio *r, const sw_health_radio_config *cfg,
  */
 sw_err sw_health_radio_report(sw_health_radio *r, uint16_t gateway, uint16_t node, int64_t measured_ns, int rssi,
                               sw_panel_radio *out);
+
+/*
+ * Reports measured between from_ns and to_ns could not reach us whatever the
+ * radio did (the controller did not poll, the bus was disconnected): a gap
+ * between two reports that overlaps the span starts a new session instead of
+ * counting lost reports.
+ */
+void sw_health_radio_blind(sw_health_radio *r, int64_t from_ns, int64_t to_ns);
 
 /* The reporting period of a node, from a PV configuration request (slots of 5 ms). */
 void sw_health_radio_period(sw_health_radio *r, uint16_t gateway, uint16_t node, uint16_t period_slots);

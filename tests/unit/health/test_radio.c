@@ -224,6 +224,25 @@ static void test_topology(void **state)
     assert_int_equal(v.next_hop, 4);
 }
 
+static void test_blind_spans_are_not_loss(void **state)
+{
+    fixture *f = *state;
+    for (int k = 0; k < 30; k++)
+        report(f, 2, T0 + S(20) * k, 150);
+    /* five minutes in which the controller did not poll: what was measured then is gone */
+    sw_health_radio_blind(f->r, T0 + S(20) * 30, T0 + S(20) * 45);
+    for (int k = 45; k < 75; k++)
+        report(f, 2, T0 + S(20) * k, 150);
+    sw_panel_radio v;
+    assert_int_equal(sw_health_radio_get(f->r, GW, 2, T0 + S(20) * 74, &v), SW_OK);
+    assert_true(v.loss_day == 0.0);
+    /* the same silence without the span is loss */
+    for (int k = 90; k < 100; k++)
+        report(f, 2, T0 + S(20) * k, 150);
+    assert_int_equal(sw_health_radio_get(f->r, GW, 2, T0 + S(20) * 99, &v), SW_OK);
+    assert_int_equal(v.expected_day - v.received_day, 15);
+}
+
 static void test_full_table(void **state)
 {
     fixture *f = *state;
@@ -245,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_period_learnt_and_configured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rssi_trend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_topology, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blind_spans_are_not_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
