@@ -31,8 +31,9 @@
 #define CONNECT_TIMEOUT_MS 10000
 /* Byte and frame counters go to the sinks at most this often; state changes go at once. */
 #define STATUS_EVERY_MS 5000
-/* How often the bus's health detectors look at the time passing (silence, holds, sliding windows). */
-#define HEALTH_EVERY_MS 5000
+/* The bus's health timer sleeps until the watchdog has something to judge, within these bounds. */
+#define HEALTH_MIN_SLEEP_MS 100
+#define HEALTH_MAX_SLEEP_MS 10000 /* as the housekeeping tick: a simulation's bus time may run faster */
 
 enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
 
@@ -44,7 +45,6 @@ struct tigo_bus {
     /* health detectors (src/health), fed from the observer's events and transport tap */
     sw_health_bus *health;
     uint64_t health_timer;
-    int64_t health_every_ms;
     int64_t push_ns;          /* the time of the bytes being pushed, for the transport tap */
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
@@ -57,6 +57,7 @@ struct tigo_bus {
 };
 
 static void bus_connect(tigo_bus *b);
+static void health_rearm(tigo_bus *b);
 
 static void connect_drop(tigo_bus *b)
 {
@@ -268,6 +269,7 @@ static void bus_up(tigo_bus *b)
     b->st->connected = true;
     b->st->last_error[0] = 0;
     sw_health_bus_connected(b->health, true, sw_daemon_now_ns(b->d));
+    health_rearm(b);
     sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
     sw_reconnect_timer_arm(&b->rt); /* the idle check of a TCP session, else nothing */
@@ -372,13 +374,30 @@ static void load_state(tigo_bus *b)
     sw_health_bus_state_loaded(b->health, b->d->model, s, now);
 }
 
+/* How long the bus's health timer may sleep: until the watchdog has something to judge (a quiet bus
+ * costs one wakeup per silence threshold), within bounds, since bus time may run faster than the loop's. */
+static int64_t health_sleep_ms(tigo_bus *b, int64_t now)
+{
+    int64_t due = sw_health_bus_next_ns(b->health, now);
+    int64_t ms = due == INT64_MAX ? HEALTH_MAX_SLEEP_MS : (due - now) / 1000000 + 1;
+    return ms < HEALTH_MIN_SLEEP_MS ? HEALTH_MIN_SLEEP_MS : ms > HEALTH_MAX_SLEEP_MS ? HEALTH_MAX_SLEEP_MS : ms;
+}
+
 static int64_t on_health(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     tigo_bus *b = user;
     int64_t now = sw_daemon_now_ns(b->d);
     sw_health_bus_tick(b->health, b->d->model, now);
-    return b->health_every_ms;
+    return health_sleep_ms(b, now);
+}
+
+/* A deadline may have come closer (the bus connected): aim the timer again. */
+static void health_rearm(tigo_bus *b)
+{
+    if (b->health_timer)
+        sw_loop_del_timer(b->d->loop, b->health_timer);
+    b->health_timer = sw_loop_add_timer(b->d->loop, health_sleep_ms(b, sw_daemon_now_ns(b->d)), on_health, b);
 }
 
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
@@ -420,9 +439,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     sw_tigo_observer_init(b->obs, 0, on_event, b);
     sw_tigo_observer_set_transport_tap(b->obs, on_transport, b);
     sw_health_bus_init(b->health, &d->cfg->health_radio, &d->cfg->health_watchdog, cfg->name);
-    /* Look often enough that the controller's silence is noticed close to its threshold. */
-    int64_t every = d->cfg->health_watchdog.controller_silent_ns / 4000000;
-    b->health_every_ms = every < 250 ? 250 : every > HEALTH_EVERY_MS ? HEALTH_EVERY_MS : every;
+
     char name[SW_MODEL_NAME_MAX + 16];
     snprintf(name, sizeof name, "tigo-%s.json", cfg->name);
     if (sw_daemon_state_path(d, name, b->state_path, sizeof b->state_path) == SW_OK)
@@ -432,7 +449,7 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
 
 void sw_daemon_bus_start(tigo_bus *b)
 {
-    b->health_timer = sw_loop_add_timer(b->d->loop, b->health_every_ms, on_health, b);
+    health_rearm(b);
     bus_connect(b);
 }
 

@@ -91,3 +91,9 @@ void sw_health_bus_tick(sw_health_bus *b, sw_model *m, int64_t now_ns)
     sw_health_watchdog_tick(&b->watchdog, m, now_ns);
     sw_health_radio_tick(&b->radio, m, now_ns);
 }
+
+int64_t sw_health_bus_next_ns(const sw_health_bus *b, int64_t now_ns)
+{
+    /* The radio needs no timer: its figures and judgements move with the reports. */
+    return sw_health_watchdog_next_ns(&b->watchdog, now_ns);
+}

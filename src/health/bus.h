@@ -49,7 +49,10 @@ void sw_health_bus_infrastructure(sw_health_bus *b, sw_model *m, const sw_tigo_i
                                   int64_t now_ns);
 /* The state known before the bus is heard (a state file): the watchdog's reference. */
 void sw_health_bus_state_loaded(sw_health_bus *b, sw_model *m, const sw_tigo_state *s, int64_t now_ns);
+/* Time passes: the watchdog's silence and holds, the radio windows sliding. */
 void sw_health_bus_tick(sw_health_bus *b, sw_model *m, int64_t now_ns);
+/* When the tick next has something to do (INT64_MAX: not before the next event). */
+int64_t sw_health_bus_next_ns(const sw_health_bus *b, int64_t now_ns);
 
 #ifdef __cplusplus
 }

@@ -290,3 +290,26 @@ void sw_health_watchdog_tick(sw_health_watchdog *w, sw_model *m, int64_t now_ns)
         }
     }
 }
+
+static void earliest(int64_t *due, int64_t t)
+{
+    if (t < *due)
+        *due = t;
+}
+
+int64_t sw_health_watchdog_next_ns(const sw_health_watchdog *w, int64_t now_ns)
+{
+    int64_t due = INT64_MAX;
+    if (w->connected && !w->silent)
+        earliest(&due, (w->last_request_ns ? w->last_request_ns : w->connected_ns) + w->cfg.controller_silent_ns);
+    if (w->pv_off && w->pv_on_ns)
+        earliest(&due, w->pv_on_ns + w->cfg.pv_off_clear_ns);
+    for (size_t i = 0; i < SW_HEALTH_WATCHDOG_MAX_GATEWAYS; i++) {
+        const sw_health_watchdog_gateway *g = &w->gw[i];
+        if (g->used && g->fw_changed)
+            earliest(&due, g->fw_changed_ns + w->cfg.firmware_hold_ns);
+        if (g->used && g->shrank)
+            earliest(&due, g->shrank_ns + w->cfg.node_table_hold_ns);
+    }
+    return due < now_ns ? now_ns : due;
+}

@@ -109,6 +109,12 @@ void sw_health_watchdog_pv_off(sw_health_watchdog *w, sw_model *m, bool off, int
 /* Time passes: the silence check, the holds running out. */
 void sw_health_watchdog_tick(sw_health_watchdog *w, sw_model *m, int64_t now_ns);
 
+/*
+ * When the tick next has something to do, judged at now_ns (INT64_MAX:
+ * nothing until an event comes): a caller may sleep until then.
+ */
+int64_t sw_health_watchdog_next_ns(const sw_health_watchdog *w, int64_t now_ns);
+
 #ifdef __cplusplus
 }
 #endif

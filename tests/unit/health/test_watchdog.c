@@ -273,6 +273,26 @@ static void test_network_status_event(void **state)
     assert_non_null(strstr(find(f->m, SW_PROBLEM_NODES_MISSING, "roof/4609")->reason, "7, 8 and 8"));
 }
 
+static void test_next_due(void **state)
+{
+    fixture *f = *state;
+    /* disconnected and nothing held: nothing to do until an event */
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(10)) == INT64_MAX);
+    sw_health_watchdog_connected(&f->w, true, S(100));
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(100)) == S(160));
+    receive_request(f, 0x1201, S(130));
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(131)) == S(190));
+    /* raised: the silence needs no timer any more, a firmware hold does */
+    sw_health_watchdog_tick(&f->w, f->m, S(190));
+    assert_true(active(f->m, SW_PROBLEM_CONTROLLER_SILENT, "roof"));
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(190)) == INT64_MAX);
+    sw_health_watchdog_version(&f->w, f->m, 0x1201, "A", 1, false, S(200));
+    sw_health_watchdog_version(&f->w, f->m, 0x1201, "B", 1, false, S(300));
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(300)) == S(300) + S(86400));
+    /* a time already passed is due now */
+    assert_true(sw_health_watchdog_next_ns(&f->w, S(300) + S(90000)) == S(300) + S(90000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_firmware_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pv_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_status_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_due, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
