@@ -173,18 +173,10 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
     case SW_TIGO_OBSERVER_POWER_REPORT: {
         const sw_tigo_power_event *p = &ev->u.power;
         sw_panel_report r;
-        memset(&r, 0, sizeof r);
-        r.time_ns = p->timestamp_ns;
-        r.voltage_in = p->report->voltage_in;
-        r.voltage_out = p->report->voltage_out;
-        r.current_in = p->report->current;
-        r.duty_cycle = p->report->duty_cycle;
-        r.temperature_c = p->report->temperature;
-        r.rssi = p->report->rssi;
+        sw_health_bus_power(b->health, p, &r);
         char bc[16] = "";
         barcode_of(p->node_address, bc);
         r.barcode = bc[0] ? bc : NULL;
-        sw_health_bus_power(b->health, p, &r);
         sw_err e = sw_model_panel_report(b->d->model, b->cfg->name, p->gateway, p->node, &r);
         if (e != SW_OK)
             SW_LOGW(LOG_TARGET, "%s: panel %u/%u not stored: %s", b->cfg->name, p->gateway, p->node,

@@ -3,6 +3,8 @@
  */
 #include "health/bus.h"
 
+#include <string.h>
+
 void sw_health_bus_init(sw_health_bus *b, const sw_health_radio_config *radio, const sw_health_watchdog_config *wd,
                         const char *source)
 {
@@ -36,6 +38,14 @@ void sw_health_bus_transport(sw_health_bus *b, sw_model *m, const sw_tigo_transp
 
 void sw_health_bus_power(sw_health_bus *b, const sw_tigo_power_event *p, sw_panel_report *r)
 {
+    memset(r, 0, sizeof *r);
+    r->time_ns = p->timestamp_ns;
+    r->voltage_in = p->report->voltage_in;
+    r->voltage_out = p->report->voltage_out;
+    r->current_in = p->report->current;
+    r->duty_cycle = p->report->duty_cycle;
+    r->temperature_c = p->report->temperature;
+    r->rssi = p->report->rssi;
     sw_panel_radio v;
     if (sw_health_radio_report(&b->radio, p->gateway, p->node, p->timestamp_ns, p->report->rssi, &v) != SW_OK)
         return;

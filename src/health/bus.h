@@ -40,7 +40,11 @@ void sw_health_bus_init(sw_health_bus *b, const sw_health_radio_config *radio, c
 void sw_health_bus_connected(sw_health_bus *b, bool connected, int64_t now_ns);
 /* The observer's transport tap, with the time of the bytes being pushed. */
 void sw_health_bus_transport(sw_health_bus *b, sw_model *m, const sw_tigo_transport_event *ev, int64_t now_ns);
-/* A power event: count it and put the panel's radio figures into the model's report *r. */
+/*
+ * A power event: count it, and fill the model's report *r from it: its
+ * measurement time and values and the panel's radio figures (the barcode is
+ * left NULL for the caller).
+ */
 void sw_health_bus_power(sw_health_bus *b, const sw_tigo_power_event *p, sw_panel_report *r);
 /* ... and once the model took the report: judge the panel. */
 void sw_health_bus_power_stored(sw_health_bus *b, sw_model *m, const sw_tigo_power_event *p);

@@ -45,15 +45,8 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
     if (ev->kind == SW_TIGO_OBSERVER_POWER_REPORT) {
         const sw_tigo_power_event *p = &ev->u.power;
         sw_panel_report r;
-        memset(&r, 0, sizeof r);
-        r.time_ns = p->timestamp_ns;
-        r.voltage_in = p->report->voltage_in;
-        r.voltage_out = p->report->voltage_out;
-        r.current_in = p->report->current;
-        r.temperature_c = p->report->temperature;
-        r.rssi = p->report->rssi;
-        r.barcode = p->node_barcode;
         sw_health_bus_power(h->hb, p, &r);
+        r.barcode = p->node_barcode;
         if (sw_model_panel_report(h->m, "sim", p->gateway, p->node, &r) == SW_OK)
             sw_health_bus_power_stored(h->hb, h->m, p);
     } else if (ev->kind == SW_TIGO_OBSERVER_INFRASTRUCTURE && ev->u.infrastructure.changed) {
@@ -62,21 +55,14 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
     return 0;
 }
 
-static harness *start(const char *fault, unsigned panels)
+static harness *start_with(const sw_tigo_sim_config *cfg)
 {
     harness *h = calloc(1, sizeof *h);
     h->sim = malloc(sizeof *h->sim);
     h->obs = malloc(sizeof *h->obs);
     h->hb = malloc(sizeof *h->hb);
     h->m = sw_model_new(NULL);
-    sw_tigo_sim_config cfg;
-    sw_tigo_sim_config_default(&cfg, 7, START);
-    cfg.panels = panels;
-    if (fault) {
-        char err[128];
-        assert_int_equal(sw_sim_faults_add(&cfg.faults, fault, err, sizeof err), SW_OK);
-    }
-    assert_int_equal(sw_tigo_sim_init(h->sim, &cfg, NULL, NULL), SW_OK);
+    assert_int_equal(sw_tigo_sim_init(h->sim, cfg, NULL, NULL), SW_OK);
     sw_tigo_observer_init(h->obs, 0, on_event, h);
     sw_tigo_observer_set_transport_tap(h->obs, on_transport, h);
     sw_health_bus_init(h->hb, NULL, NULL, "sim");
@@ -84,6 +70,16 @@ static harness *start(const char *fault, unsigned panels)
     h->now = START;
     h->next_tick = START + TICK;
     return h;
+}
+
+/* One TAP of ten panels, with one fault. */
+static harness *start(const char *fault)
+{
+    sw_tigo_sim_config cfg;
+    sw_tigo_sim_config_default(&cfg, 7, START);
+    char err[128];
+    assert_int_equal(sw_sim_faults_add(&cfg.faults, fault, err, sizeof err), SW_OK);
+    return start_with(&cfg);
 }
 
 static void stop(harness *h)
@@ -152,7 +148,7 @@ static size_t count_kind(const harness *h, sw_problem_kind k)
 static void test_radio(void **state)
 {
     (void)state;
-    harness *h = start("radio@30m-90m", 10);
+    harness *h = start("radio@30m-90m");
     run_until(h, START + MIN(30));
     const sw_panel *p = sw_model_panel_find(h->m, "sim", GW, 2);
     assert_non_null(p);
@@ -177,7 +173,7 @@ static void test_radio(void **state)
 static void test_no_polling(void **state)
 {
     (void)state;
-    harness *h = start("no-polling@10m-20m", 10);
+    harness *h = start("no-polling@10m-20m");
     run_until(h, START + MIN(10));
     assert_false(active(h, SW_PROBLEM_CONTROLLER_SILENT, "sim"));
     int64_t raised = wait_for(h, SW_PROBLEM_CONTROLLER_SILENT, "sim", true, START + MIN(20));
@@ -196,7 +192,7 @@ static void test_shrink(void **state)
 {
     (void)state;
     /* between two table walks (the simulator walks every 10 minutes from the start) */
-    harness *h = start("shrink@25m-55m", 10);
+    harness *h = start("shrink@25m-55m");
     run_until(h, START + MIN(25));
     char subject[32];
     snprintf(subject, sizeof subject, "sim/%u", GW);
@@ -225,23 +221,12 @@ static void test_shrink(void **state)
 static void test_quiet_days(void **state)
 {
     (void)state;
-    harness *h = calloc(1, sizeof *h);
-    h->sim = malloc(sizeof *h->sim);
-    h->obs = malloc(sizeof *h->obs);
-    h->hb = malloc(sizeof *h->hb);
-    h->m = sw_model_new(NULL);
     sw_tigo_sim_config cfg;
     sw_tigo_sim_config_default(&cfg, 11, START);
     cfg.gateways = 2;
     cfg.panels = 8;
     cfg.shaded = true;
-    assert_int_equal(sw_tigo_sim_init(h->sim, &cfg, NULL, NULL), SW_OK);
-    sw_tigo_observer_init(h->obs, 0, on_event, h);
-    sw_tigo_observer_set_transport_tap(h->obs, on_transport, h);
-    sw_health_bus_init(h->hb, NULL, NULL, "sim");
-    sw_health_bus_connected(h->hb, true, START);
-    h->now = START;
-    h->next_tick = START + TICK;
+    harness *h = start_with(&cfg);
     run_until(h, START + 2 * S(86400));
     for (size_t i = 0; i < sw_model_problem_count(h->m); i++)
         fail_msg("raised without a fault: %s on %s: %s", sw_problem_kind_name(sw_model_problem_at(h->m, i)->kind),
