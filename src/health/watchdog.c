@@ -114,6 +114,8 @@ void sw_health_watchdog_node_table(sw_health_watchdog *w, sw_model *m, uint16_t 
     if (n > SW_TIGO_MAX_NODES_PER_GATEWAY)
         n = SW_TIGO_MAX_NODES_PER_GATEWAY;
     g->n_now = (uint16_t)n;
+    for (size_t i = 0; i < n; i++)
+        g->now_ids[i] = nodes[i].node_id;
     if (initial || !g->table_known) {
         set_ref(g, nodes, n);
         return;
@@ -283,8 +285,8 @@ void sw_health_watchdog_tick(sw_health_watchdog *w, sw_model *m, int64_t now_ns)
         }
         if (g->shrank && now_ns - g->shrank_ns >= w->cfg.node_table_hold_ns) {
             /* The smaller table has lasted: it is the installation now (panels removed on purpose). */
-            g->n_ref = 0;
-            g->table_known = false;
+            memcpy(g->ref, g->now_ids, g->n_now * sizeof g->ref[0]);
+            g->n_ref = g->n_now;
             clear_gw(w, m, SW_PROBLEM_NODE_TABLE_SHRANK, g->id, now_ns);
             g->shrank = false;
         }

@@ -52,7 +52,8 @@ typedef struct sw_health_watchdog_gateway {
     bool table_known;
     uint16_t n_ref;                      /* the reference table: the largest lately seen */
     uint16_t ref[SW_TIGO_MAX_NODES_PER_GATEWAY];
-    uint16_t n_now;                      /* the latest table's size */
+    uint16_t n_now;                      /* the latest table's size ... */
+    uint16_t now_ids[SW_TIGO_MAX_NODES_PER_GATEWAY]; /* ... and its nodes */
     bool shrank;
     int64_t shrank_ns;
     /* network status */

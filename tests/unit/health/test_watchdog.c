@@ -156,8 +156,7 @@ static void test_node_table_smaller_for_good(void **state)
     /* a day later the smaller table is the installation */
     sw_health_watchdog_tick(&f->w, f->m, S(100) + S(86400));
     assert_false(active(f->m, SW_PROBLEM_NODE_TABLE_SHRANK, "roof/4609"));
-    sw_health_watchdog_node_table(&f->w, f->m, 0x1201, t, 8, false, S(90000));
-    assert_false(active(f->m, SW_PROBLEM_NODE_TABLE_SHRANK, "roof/4609"));
+    /* (an unchanged table is no event: the next walk that changes is a smaller one) */
     sw_health_watchdog_node_table(&f->w, f->m, 0x1201, t, 7, false, S(90600));
     assert_true(active(f->m, SW_PROBLEM_NODE_TABLE_SHRANK, "roof/4609"));
 }
