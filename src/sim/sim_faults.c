@@ -49,6 +49,9 @@ const sw_sim_fault_info *sw_sim_fault_info_of(sw_sim_fault_kind kind)
     return NULL;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
 static sw_err fail(sw_err e, char *err, size_t cap, const char *fmt, ...)
 {
     if (err && cap) {
