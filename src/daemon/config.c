@@ -40,6 +40,8 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->tz = SW_DAEMON_TZ_LOCAL;
     c->save_interval_ms = 10000;
     c->tick_ms = 10000;
+    sw_health_radio_config_default(&c->health_radio);
+    sw_health_watchdog_config_default(&c->health_watchdog);
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
     if (!c->panels || !c->output_keys) {
@@ -448,6 +450,70 @@ static bool int_key(const char *key, const char *value, long min, long max, int 
     return true;
 }
 
+/* A fraction key (0.2 or 20%), bounded; false with a message on a bad value. */
+static bool fraction_key(const char *key, const char *value, double *out, char *msg, size_t cap)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(value, &end);
+    if (!errno && end != value && strcmp(end, "%") == 0)
+        x /= 100.0;
+    else if (errno || end == value || *end)
+        x = -1.0;
+    if (!(x >= 0.0 && x <= 1.0)) {
+        snprintf(msg, cap, "%s = \"%s\": expected a fraction from 0 to 1 (e.g. 0.2) or a percentage (20%%)", key,
+                 value);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* [health] keys of the radio and watchdog detectors; SW_ERR_NOT_FOUND for a key that is not theirs. */
+static sw_err set_health_bus(sw_daemon_config *c, const char *key, const char *value, char *msg, size_t cap)
+{
+    sw_health_radio_config *r = &c->health_radio;
+    sw_health_watchdog_config *w = &c->health_watchdog;
+    int ms = 0, n = 0;
+    int64_t *dur = NULL;
+    long long min_ms = 1000, max_ms = 30LL * 86400 * 1000;
+    if (strcmp(key, "controller_silent") == 0)
+        dur = &w->controller_silent_ns;
+    else if (strcmp(key, "node_table_hold") == 0)
+        dur = &w->node_table_hold_ns;
+    else if (strcmp(key, "firmware_changed_hold") == 0)
+        dur = &w->firmware_hold_ns;
+    else if (strcmp(key, "pv_off_clear") == 0)
+        dur = &w->pv_off_clear_ns;
+    if (dur) {
+        if (!dur_key(key, value, min_ms, max_ms, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        *dur = (int64_t)ms * 1000000;
+        return SW_OK;
+    }
+    if (strcmp(key, "nodes_missing_after") == 0 || strcmp(key, "radio_min_expected") == 0) {
+        if (!int_key(key, value, 1, 10000, &n, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        if (key[0] == 'n')
+            w->nodes_missing_after = (unsigned)n;
+        else
+            r->min_expected = (unsigned)n;
+        return SW_OK;
+    }
+    double *frac = strcmp(key, "radio_loss_raise") == 0   ? &r->loss_raise
+                   : strcmp(key, "radio_loss_clear") == 0 ? &r->loss_clear
+                                                          : NULL;
+    if (frac)
+        return fraction_key(key, value, frac, msg, cap) ? SW_OK : SW_ERR_OUT_OF_RANGE;
+    if (strcmp(key, "radio_rssi_drop_raise") == 0 || strcmp(key, "radio_rssi_drop_clear") == 0) {
+        if (!int_key(key, value, 1, 255, &n, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        *(strstr(key, "raise") ? &r->rssi_drop_raise : &r->rssi_drop_clear) = (double)n;
+        return SW_OK;
+    }
+    return SW_ERR_NOT_FOUND;
+}
+
 static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
                           size_t cap)
 {
@@ -845,7 +911,7 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         c->outputs |= (unsigned)bit;
         return SW_OK;
     }
-    if (strcmp(kind, "general") == 0)
+    if (strcmp(kind, "general") == 0 || (strcmp(kind, "health") == 0 && !name[0]))
         return SW_OK;
     if (strcmp(kind, "panels") == 0) {
         c->panels_line = line;
@@ -879,8 +945,8 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         return SW_OK;
     }
     return fail(err, errcap, c->file, line,
-                "unknown section [%s] (expected general, tigo NAME, rct NAME, panels, mqtt, prometheus, "
-                "influx, history or http)",
+                "unknown section [%s] (expected general, tigo NAME, rct NAME, panels, health, mqtt, "
+                "prometheus, influx, history or http)",
                 section);
 }
 
@@ -913,6 +979,10 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
             return fail(err, errcap, c->file, line,
                         "unknown key \"%s\" in [panels] (expected modules = STRING:NAME:BARCODE, ...)", key);
         e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
+    } else if (strcmp(kind, "health") == 0 && !name[0]) {
+        e = set_health_bus(c, key, value, msg, sizeof msg);
+        if (e == SW_ERR_NOT_FOUND)
+            snprintf(msg, sizeof msg, "unknown key \"%s\" in [health]", key);
     } else if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name)) {
         return section_seen(c, section, line, err, errcap);
     } else if (strcmp(kind, "tigo") == 0) {
@@ -1063,6 +1133,14 @@ static sw_err check_source_keys(const sw_daemon_config *c, char *err, size_t err
 
 sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errcap)
 {
+    /* Hysteresis: what clears a radio problem must not already raise it. */
+    if (c->health_radio.loss_clear > c->health_radio.loss_raise ||
+        c->health_radio.rssi_drop_clear > c->health_radio.rssi_drop_raise)
+        return fail(err, errcap, c->file, 0,
+                    "[health] radio_loss_clear (%g) and radio_rssi_drop_clear (%g) must not exceed radio_loss_raise "
+                    "(%g) and radio_rssi_drop_raise (%g)",
+                    c->health_radio.loss_clear, c->health_radio.rssi_drop_clear, c->health_radio.loss_raise,
+                    c->health_radio.rssi_drop_raise);
     if (c->state_dir[0]) {
         struct stat st;
         if (stat(c->state_dir, &st) == 0 && !S_ISDIR(st.st_mode))

@@ -191,6 +191,22 @@ int sw_daemon_on_signal(sw_loop *loop, int sig, void *user)
     return 0;
 }
 
+/* ---- problems in the log ------------------------------------------------------------------ */
+/* Every problem raised or cleared leaves one line in the log (the journal under systemd). */
+static void log_problem(void *self, const sw_problem *p)
+{
+    (void)self;
+    const char *kind = sw_problem_kind_name(p->kind);
+    if (p->active)
+        SW_LOGW(LOG_TARGET, "problem: %s on %s %s (%s): %s", kind, sw_subject_kind_name(p->subject_kind), p->name,
+                p->source, p->reason);
+    else
+        SW_LOGI(LOG_TARGET, "problem cleared: %s on %s %s (%s)", kind, sw_subject_kind_name(p->subject_kind),
+                p->name, p->source);
+}
+
+static const sw_sink_ops problem_log_ops = {.name = "problem-log", .on_problem = log_problem};
+
 /* ---- housekeeping ------------------------------------------------------------------------- */
 /*
  * While some panel is online the tick runs every `tick` to notice silence.
@@ -354,7 +370,9 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     }
     int64_t now = sw_daemon_now_ns(d);
     sw_model_set_started_ns(d->model, now);
-    sw_err e = sw_model_set_panel_map(d->model, c->panels, c->n_panels);
+    sw_err e = sw_model_add_sink(d->model, (sw_sink){&problem_log_ops, d});
+    if (e == SW_OK)
+        e = sw_model_set_panel_map(d->model, c->panels, c->n_panels);
     if (e != SW_OK) {
         snprintf(err, errcap, "panel map: %s", sw_err_message(e));
         sw_daemon_free(d);

@@ -13,6 +13,8 @@
 
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
+#include "health/radio.h"
+#include "health/watchdog.h"
 #include "model/model.h"
 #include "rct_io/rct_proxy.h"
 
@@ -128,6 +130,9 @@ typedef struct sw_daemon_config {
     unsigned outputs;              /* enum sw_daemon_output bits: sections present or flags given */
     size_t n_output_keys;
     sw_daemon_output_key *output_keys; /* SW_DAEMON_MAX_OUTPUT_KEYS entries, owned */
+    /* [health]: report loss and the radio link, the bus and controller watchdog (docs/health.md) */
+    sw_health_radio_config health_radio;
+    sw_health_watchdog_config health_watchdog;
 } sw_daemon_config;
 
 /* Defaults; allocates the tables. SW_ERR_NO_MEMORY. */

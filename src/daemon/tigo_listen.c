@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon_internal.h"
+#include "health/bus.h"
 #include "io/io_file.h"
 #include "io/log.h"
 #include "sunwire/tigo_barcode.h"
@@ -35,6 +36,9 @@
  * is closed after DIAGNOSIS_WINDOW_MS so an old healthy hour cannot hide a new fault. */
 #define DIAGNOSIS_EVERY_MS 5000
 #define DIAGNOSIS_WINDOW_MS 60000
+/* The bus's health timer sleeps until the watchdog has something to judge, within these bounds. */
+#define HEALTH_MIN_SLEEP_MS 100
+#define HEALTH_MAX_SLEEP_MS 10000 /* as the housekeeping tick: a simulation's bus time may run faster */
 
 enum bus_state { BUS_IDLE = 0, BUS_CONNECTING, BUS_UP };
 
@@ -46,6 +50,10 @@ struct tigo_bus {
     sw_tigo_doctor *doctor;   /* the line diagnosis of the current window */
     int64_t window_ms;        /* when that window opened */
     uint64_t diag_timer;
+    /* health detectors (src/health), fed from the observer's events and transport tap */
+    sw_health_bus *health;
+    uint64_t health_timer;
+    int64_t push_ns;          /* the time of the bytes being pushed, for the transport tap */
     int fd;
     sw_tcp_connector *connecting; /* the connect to a TCP bridge, until it is done */
     enum bus_state state;
@@ -57,6 +65,7 @@ struct tigo_bus {
 };
 
 static void bus_connect(tigo_bus *b);
+static void health_rearm(tigo_bus *b);
 
 static void connect_drop(tigo_bus *b)
 {
@@ -77,6 +86,7 @@ static void bus_fail_as(tigo_bus *b, const char *what, int err, bool idle)
     }
     bool was_up = b->state == BUS_UP;
     b->state = BUS_IDLE;
+    sw_health_bus_connected(b->health, false, sw_daemon_now_ns(b->d));
     int64_t now = sw_loop_now_ms();
     if (was_up)
         sw_reconnect_lost(&b->rt.rc, now, idle);
@@ -154,6 +164,15 @@ static void sync_state(tigo_bus *b, const sw_tigo_state *s, int64_t now_ns)
     }
 }
 
+/* The observer's transport tap: what the health detectors read besides power reports. */
+static int on_transport(sw_tigo_transport *t, const sw_tigo_transport_event *ev, void *user)
+{
+    (void)t;
+    tigo_bus *b = user;
+    sw_health_bus_transport(b->health, b->d->model, ev, b->push_ns);
+    return 0;
+}
+
 static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void *user)
 {
     (void)o;
@@ -162,14 +181,7 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
     case SW_TIGO_OBSERVER_POWER_REPORT: {
         const sw_tigo_power_event *p = &ev->u.power;
         sw_panel_report r;
-        memset(&r, 0, sizeof r);
-        r.time_ns = p->timestamp_ns;
-        r.voltage_in = p->report->voltage_in;
-        r.voltage_out = p->report->voltage_out;
-        r.current_in = p->report->current;
-        r.duty_cycle = p->report->duty_cycle;
-        r.temperature_c = p->report->temperature;
-        r.rssi = p->report->rssi;
+        sw_health_bus_power(b->health, p, &r);
         char bc[16] = "";
         barcode_of(p->node_address, bc);
         r.barcode = bc[0] ? bc : NULL;
@@ -177,6 +189,8 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
         if (e != SW_OK)
             SW_LOGW(LOG_TARGET, "%s: panel %u/%u not stored: %s", b->cfg->name, p->gateway, p->node,
                     sw_err_message(e));
+        else
+            sw_health_bus_power_stored(b->health, b->d->model, p);
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
         sw_tigo_doctor_note_node(b->doctor, p->gateway, p->node);
@@ -189,7 +203,9 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
             static const char *const causes[] = {"", "identity", "version", "enumeration", "node_table"};
             unsigned cause = (unsigned)ev->u.infrastructure.cause;
             sw_daemon_gateway_changed(b->d, b->cfg->name, ev->u.infrastructure.gateway, cause < 5 ? causes[cause] : "");
-            sync_state(b, ev->u.infrastructure.state, sw_daemon_now_ns(b->d));
+            int64_t now = sw_daemon_now_ns(b->d);
+            sync_state(b, ev->u.infrastructure.state, now);
+            sw_health_bus_infrastructure(b->health, b->d->model, &ev->u.infrastructure, now);
             b->state_dirty = true;
             /* Identities are rare (mostly at night) and precious: keep them at once. */
             sw_daemon_bus_save(b, false);
@@ -213,6 +229,7 @@ static void on_readable(sw_loop *loop, int fd, int events, void *user)
         if (n > 0) {
             int64_t now = sw_daemon_now_ns(b->d);
             sw_reconnect_data(&b->rt.rc, sw_loop_now_ms());
+            b->push_ns = now;
             sw_tigo_observer_push(b->obs, b->buf, (size_t)n, now, NULL);
             sw_tigo_doctor_push(b->doctor, b->buf, (size_t)n, now);
             const sw_tigo_link_counters *lc = sw_tigo_observer_get_link_counters(b->obs);
@@ -306,6 +323,8 @@ static void bus_up(tigo_bus *b)
         SW_LOGI(LOG_TARGET, "%s: connected to %s again", b->cfg->name, b->st->address);
     b->st->connected = true;
     b->st->last_error[0] = 0;
+    sw_health_bus_connected(b->health, true, sw_daemon_now_ns(b->d));
+    health_rearm(b);
     sw_daemon_source_up(b->d, b->cfg->name, b->st->address);
     sw_loop_add_fd(b->d->loop, b->fd, SW_LOOP_READ, on_readable, b);
     sw_reconnect_timer_arm(&b->rt); /* the idle check of a TCP session, else nothing */
@@ -404,7 +423,36 @@ static void load_state(tigo_bus *b)
     const sw_tigo_state *s = sw_tigo_observer_state(b->obs);
     SW_LOGI(LOG_TARGET, "%s: loaded %u gateways and %u nodes from %s", b->cfg->name, (unsigned)s->n_gateways,
             (unsigned)s->n_nodes, b->state_path);
-    sync_state(b, s, sw_daemon_now_ns(b->d));
+    int64_t now = sw_daemon_now_ns(b->d);
+    sync_state(b, s, now);
+    /* What was known before is the reference the watchdog compares new tables and versions with. */
+    sw_health_bus_state_loaded(b->health, b->d->model, s, now);
+}
+
+/* How long the bus's health timer may sleep: until the watchdog has something to judge (a quiet bus
+ * costs one wakeup per silence threshold), within bounds, since bus time may run faster than the loop's. */
+static int64_t health_sleep_ms(tigo_bus *b, int64_t now)
+{
+    int64_t due = sw_health_bus_next_ns(b->health, now);
+    int64_t ms = due == INT64_MAX ? HEALTH_MAX_SLEEP_MS : (due - now) / 1000000 + 1;
+    return ms < HEALTH_MIN_SLEEP_MS ? HEALTH_MIN_SLEEP_MS : ms > HEALTH_MAX_SLEEP_MS ? HEALTH_MAX_SLEEP_MS : ms;
+}
+
+static int64_t on_health(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    tigo_bus *b = user;
+    int64_t now = sw_daemon_now_ns(b->d);
+    sw_health_bus_tick(b->health, b->d->model, now);
+    return health_sleep_ms(b, now);
+}
+
+/* A deadline may have come closer (the bus connected): aim the timer again. */
+static void health_rearm(tigo_bus *b)
+{
+    if (b->health_timer)
+        sw_loop_del_timer(b->d->loop, b->health_timer);
+    b->health_timer = sw_loop_add_timer(b->d->loop, health_sleep_ms(b, sw_daemon_now_ns(b->d)), on_health, b);
 }
 
 tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
@@ -414,9 +462,11 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
         return NULL;
     b->obs = malloc(sizeof *b->obs);
     b->doctor = malloc(sizeof *b->doctor);
-    if (!b->obs || !b->doctor) {
+    b->health = malloc(sizeof *b->health);
+    if (!b->obs || !b->doctor || !b->health) {
         free(b->obs);
         free(b->doctor);
+        free(b->health);
         free(b);
         return NULL;
     }
@@ -441,10 +491,14 @@ tigo_bus *sw_daemon_bus_new(sw_daemon *d, const sw_daemon_tigo *cfg)
     if (!b->st) {
         free(b->obs);
         free(b->doctor);
+        free(b->health);
         free(b);
         return NULL;
     }
     sw_tigo_observer_init(b->obs, 0, on_event, b);
+    sw_tigo_observer_set_transport_tap(b->obs, on_transport, b);
+    sw_health_bus_init(b->health, &d->cfg->health_radio, &d->cfg->health_watchdog, cfg->name);
+
     char name[SW_MODEL_NAME_MAX + 16];
     snprintf(name, sizeof name, "tigo-%s.json", cfg->name);
     if (sw_daemon_state_path(d, name, b->state_path, sizeof b->state_path) == SW_OK)
@@ -456,6 +510,7 @@ void sw_daemon_bus_start(tigo_bus *b)
 {
     b->window_ms = sw_loop_now_ms();
     b->diag_timer = sw_loop_add_timer(b->d->loop, DIAGNOSIS_EVERY_MS, on_diagnose, b);
+    health_rearm(b);
     bus_connect(b);
 }
 
@@ -467,6 +522,8 @@ void sw_daemon_bus_free(tigo_bus *b)
     sw_reconnect_timer_stop(&b->rt);
     if (b->diag_timer)
         sw_loop_del_timer(b->d->loop, b->diag_timer);
+    if (b->health_timer)
+        sw_loop_del_timer(b->d->loop, b->health_timer);
     connect_drop(b);
     if (b->fd >= 0) {
         sw_loop_del_fd(b->d->loop, b->fd);
@@ -474,5 +531,6 @@ void sw_daemon_bus_free(tigo_bus *b)
     }
     free(b->obs);
     free(b->doctor);
+    free(b->health);
     free(b);
 }

@@ -166,7 +166,27 @@ typedef struct sw_field {
     X(last_seen_ns, SW_FT_TIME, "s", SW_FF_REPORTED, "Measurement time of the last report.",                  \
       SW_KEYS("time_ns", "last_seen", "last_seen", NULL, NULL),                                              \
       SW_PROM("sunwire_panel_last_report_timestamp_seconds", "gauge"),                                          \
-      SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))
+      SW_HA("Last report", "timestamp", NULL, NULL, SW_DIAG, NULL, -1, 1.0))                                   \
+    X(loss_15m, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_LIVE,                                                  \
+      "Share of the optimizer's expected power reports lost over the last 15 minutes, 0 to 1.",                 \
+      SW_KEYS("loss_15m", "loss_15m", "loss_15m", "loss_15m", "loss_15m"),                                      \
+      SW_PROM("sunwire_panel_report_loss_15m_ratio", "gauge"),                                                  \
+      SW_HA("Report loss 15 min", NULL, "%", "measurement", SW_DIAG, "mdi:access-point-network-off", 0, 100.0)) \
+    X(loss_day, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_LIVE,                                                  \
+      "Share of the optimizer's expected power reports lost over the last 24 hours, 0 to 1.",                   \
+      SW_KEYS("loss_day", "loss_day", "loss_day", "loss_day", "loss_day"),                                      \
+      SW_PROM("sunwire_panel_report_loss_day_ratio", "gauge"),                                                  \
+      SW_HA("Report loss 24 h", NULL, "%", "measurement", SW_DIAG, "mdi:access-point-network-off", 0, 100.0))   \
+    X(rssi_trend, SW_FT_DOUBLE, "", SW_FF_REPORTED | SW_FF_LIVE,                                                \
+      "Signal trend: the 15-minute mean RSSI minus the 24-hour mean (raw; negative = falling).",                \
+      SW_KEYS("rssi_trend", "rssi_trend", "rssi_trend", "rssi_trend", "rssi_trend"),                            \
+      SW_PROM("sunwire_panel_rssi_trend", "gauge"),                                                             \
+      SW_HA("Signal trend", NULL, NULL, "measurement", SW_DIAG, "mdi:signal-variant", 0, 1.0))                  \
+    X(next_hop, SW_FT_INT, "", SW_FF_REPORTED | SW_FF_LIVE,                                                     \
+      "Node the optimizer's radio reaches the gateway through (1 = the gateway itself, 0 = unknown).",          \
+      SW_KEYS("next_hop", "next_hop", "next_hop", "next_hop", "next_hop"),                                      \
+      SW_PROM("sunwire_panel_next_hop", "gauge"),                                                               \
+      SW_HA("Next hop", NULL, NULL, NULL, SW_DIAG, "mdi:transit-connection-variant", 0, 1.0))
 
 /* ---- sw_string_agg (a string's aggregate; "total" is all panels) ------------------------------ */
 #define SW_STRING_FIELDS(X)                                                                                    \

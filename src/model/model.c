@@ -651,6 +651,12 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
     p->duty_cycle = r->duty_cycle;
     p->temperature_c = r->temperature_c;
     p->rssi = r->rssi;
+    if (r->has_radio) {
+        p->loss_15m = r->loss_15m;
+        p->loss_day = r->loss_day;
+        p->rssi_trend = r->rssi_trend;
+        p->next_hop = r->next_hop;
+    }
     p->online = true;
     if (t > p->last_seen_ns)
         p->last_seen_ns = t;

@@ -101,6 +101,11 @@ typedef struct sw_panel {
     int rssi;                         /* raw 0..255 */
     double energy_total_wh;           /* lifetime as published (see hold_energy), never decreases */
     double energy_today_wh;           /* since local midnight, as published */
+    /* The radio link, from the report-loss detector (health/radio.h); 0 until it knows. */
+    double loss_15m;                  /* 0..1: reports lost over the last 15 minutes */
+    double loss_day;                  /* 0..1: over the last 24 hours */
+    double rssi_trend;                /* raw RSSI: the 15-minute mean minus the 24-hour mean */
+    int next_hop;                     /* from the node's topology report: 1 = the gateway, 0 = unknown */
 } sw_panel;
 
 /* Aggregates over the panels of one string (or of all panels: name "total"). */
@@ -375,6 +380,10 @@ typedef struct sw_panel_report {
     double voltage_in, voltage_out, current_in, duty_cycle, temperature_c;
     int rssi;
     const char *barcode;        /* NULL when unknown */
+    /* The radio link's figures (health/radio.h), when has_radio; else the panel keeps its own. */
+    bool has_radio;
+    double loss_15m, loss_day, rssi_trend;
+    uint16_t next_hop;
 } sw_panel_report;
 
 /*

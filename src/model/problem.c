@@ -32,6 +32,7 @@ static const struct {
     {SW_PROBLEM_CELL_SPREAD, "cell_spread", SW_SUBJECT_BATTERY, "Battery cell voltage spread"},
     {SW_PROBLEM_MODULE_HOT, "module_hot", SW_SUBJECT_BATTERY, "Battery module hotter than the others"},
     {SW_PROBLEM_DC_MISMATCH, "dc_mismatch", SW_SUBJECT_STRING, "Panels and inverter disagree on DC power"},
+    {SW_PROBLEM_PV_OFF, "pv_off", SW_SUBJECT_BUS, "Rapid shutdown: PV off"},
 };
 #define N_KINDS (sizeof KINDS / sizeof KINDS[0])
 

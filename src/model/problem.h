@@ -65,11 +65,13 @@ typedef enum sw_problem_kind {
     SW_PROBLEM_CELL_SPREAD,         /* "cell_spread" */
     SW_PROBLEM_MODULE_HOT,          /* "module_hot": a module's temperature outlier */
     /* Tigo <-> RCT (src/health/crosscheck.c) */
-    SW_PROBLEM_DC_MISMATCH          /* "dc_mismatch": panels' sum vs the tracker's DC power */
+    SW_PROBLEM_DC_MISMATCH,         /* "dc_mismatch": panels' sum vs the tracker's DC power */
+    /* bus (src/health/watchdog.c) */
+    SW_PROBLEM_PV_OFF               /* "pv_off": the controller broadcasts rapid shutdown */
 } sw_problem_kind;
 
 #define SW_PROBLEM_KIND_FIRST SW_PROBLEM_UNDERPERFORMING
-#define SW_PROBLEM_KIND_LAST SW_PROBLEM_DC_MISMATCH
+#define SW_PROBLEM_KIND_LAST SW_PROBLEM_PV_OFF
 
 typedef struct sw_problem {
     sw_problem_kind kind;

@@ -24,6 +24,12 @@ static const sw_sim_fault_info table[] = {
       "no byte reaches the listener (power or wiring lost)" },
     { SW_SIM_FAULT_NO_CONTROLLER, "no-controller", SW_SIM_FAULT_ARG_NONE, NULL, false, 0, 0, 0,
       "gateways answer but the controller's requests never reach the listener" },
+    { SW_SIM_FAULT_RADIO, "radio", SW_SIM_FAULT_ARG_NUMBER, "LOSS", false, 0.0, 1.0, 0.6,
+      "the first panel's radio degrades over 10 minutes: report loss grows to LOSS (default 0.6), RSSI falls by 40" },
+    { SW_SIM_FAULT_NO_POLLING, "no-polling", SW_SIM_FAULT_ARG_NONE, NULL, false, 0, 0, 0,
+      "the controller stops polling (no receive requests); its other commands go on" },
+    { SW_SIM_FAULT_SHRINK, "shrink", SW_SIM_FAULT_ARG_NUMBER, "N", false, 1, 63, 3,
+      "the last N panels (default 3) of the first TAP vanish from its node table and network" },
 };
 
 _Static_assert(sizeof table / sizeof table[0] == SW_SIM_FAULT_KIND_COUNT - 1, "one row per fault kind");

@@ -38,6 +38,10 @@ typedef enum sw_sim_fault_kind {
     SW_SIM_FAULT_NOISE,         /* each bit on the wire flipped with probability VALUE */
     SW_SIM_FAULT_SILENT,        /* nothing reaches the listener */
     SW_SIM_FAULT_NO_CONTROLLER, /* gateways talk, the controller's requests never appear */
+    /* the installation (Tigo): what the bus and radio detectors watch */
+    SW_SIM_FAULT_RADIO,         /* the first panel's radio degrades: loss growing to VALUE, RSSI falling */
+    SW_SIM_FAULT_NO_POLLING,    /* the controller stops sending receive requests (other commands go on) */
+    SW_SIM_FAULT_SHRINK,        /* VALUE nodes vanish from the first TAP's node table and network */
     /* new kinds are appended here, with a row in sim_faults.c */
     SW_SIM_FAULT_KIND_COUNT
 } sw_sim_fault_kind;

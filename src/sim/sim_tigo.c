@@ -117,6 +117,48 @@ static void sky(sw_tigo_sim *s, int64_t t_ns)
     s->sky_ambient = sm.temp_ambient_c;
 }
 
+/* ---- installation faults (sim/sim_faults.h) ------------------------------------ */
+#define RADIO_RAMP_NS (600 * 1000 * MS)
+#define RADIO_RSSI_DROP 40.0
+
+/* How far the degrading radio of (gi, j) has gone at bus time t: 0 = sound, 1 = fully degraded. */
+static double radio_ramp(const sw_tigo_sim *s, unsigned gi, unsigned j, int64_t t_ns, double *loss)
+{
+    *loss = 0.0;
+    if (gi != 0 || j != 0)
+        return 0.0;
+    int64_t since = t_ns - s->cfg.start_ns;
+    const sw_sim_fault *f = sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_RADIO, since);
+    if (!f)
+        return 0.0;
+    double ramp = (double)(since - f->start_ns) / (double)RADIO_RAMP_NS;
+    ramp = ramp > 1.0 ? 1.0 : ramp < 0.0 ? 0.0 : ramp;
+    *loss = f->value * ramp;
+    return ramp;
+}
+
+/* Whether node (gi, j) has vanished from its TAP's table at bus time t (the shrink fault). */
+static bool node_gone(const sw_tigo_sim *s, unsigned gi, unsigned j, int64_t t_ns)
+{
+    if (gi != 0)
+        return false;
+    const sw_sim_fault *f = sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_SHRINK, t_ns - s->cfg.start_ns);
+    if (!f)
+        return false;
+    unsigned n = (unsigned)f->value;
+    if (n >= s->cfg.panels)
+        n = s->cfg.panels - 1; /* a TAP keeps at least one node */
+    return j >= s->cfg.panels - n;
+}
+
+static unsigned present_count(const sw_tigo_sim *s, unsigned gi, int64_t t_ns)
+{
+    unsigned c = 0;
+    for (unsigned j = 0; j < s->cfg.panels; j++)
+        c += !node_gone(s, gi, j, t_ns);
+    return c;
+}
+
 static double join_threshold(unsigned j)
 {
     return NIGHT_SUN + 0.004 * (double)(j % 8);
@@ -295,6 +337,10 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
     r->current_raw = (uint16_t)u12(current, 200.0);
     r->temperature_raw = (uint16_t)u12(temp, 10.0);
     r->rssi = (uint8_t)(105 + h(s, 0x55, item) % 60 + (uint64_t)(noise * 6.0));
+    double radio_loss;
+    double ramp = radio_ramp(s, gi, j, t_ns, &radio_loss);
+    if (ramp > 0.0)
+        r->rssi = (uint8_t)lround((double)r->rssi - RADIO_RSSI_DROP * ramp);
     r->slot_counter = counter_of(abs_slots(g, t_ns));
     static const uint8_t unknown_classic[3] = { 0x81, 0x00, 0x6E }, unknown_fw4[3] = { 0x92, 0x00, 0x64 };
     uint8_t *b = r->data;
@@ -348,7 +394,7 @@ static void advance_nodes(sw_tigo_sim *s, unsigned gi, int64_t t_ns)
     sky(s, t_ns);
     for (unsigned j = 0; j < s->cfg.panels; j++) {
         sw_tigo_sim_node *n = &g->nodes[j];
-        bool lit = s->sky_sun > join_threshold(j);
+        bool lit = s->sky_sun > join_threshold(j) && !node_gone(s, gi, j, t_ns);
         if (lit && !n->online) {
             node_join(s, gi, j, t_ns);
         } else if (!lit && n->online) {
@@ -366,6 +412,9 @@ static void advance_nodes(sw_tigo_sim *s, unsigned gi, int64_t t_ns)
             bool failing = s->cfg.failing && gi == 0 && j == s->cfg.panels - 1;
             if (failing && h(s, 0xFA11, (uint64_t)k) % 3 == 0)
                 continue; /* a dying optimizer misses reports */
+            double radio_loss;
+            if (radio_ramp(s, gi, j, tm, &radio_loss) > 0.0 && unit(s, 0x4AD10, (uint64_t)k) < radio_loss)
+                continue; /* the degrading radio loses it */
             int64_t delay = 150 * MS + (int64_t)(h(s, 0xDE1A, (uint64_t)k * 64 + j) % 1300) * MS;
             sw_tigo_sim_packet *p = new_packet(s, g, tm + delay, SW_TIGO_PT_POWER_REPORT,
                                                (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j));
@@ -581,7 +630,7 @@ static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
         uint16_t first = task->arg, last = 0;
         for (unsigned j = 0; j < s->cfg.panels && count < 12; j++) {
             uint16_t id = (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j);
-            if (id < task->arg)
+            if (id < task->arg || node_gone(s, gi, j, t))
                 continue;
             if (count == 0)
                 first = id;
@@ -599,14 +648,14 @@ static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
     }
     case T_NET_STATUS:
     case T_LONG_NET_STATUS: {
-        unsigned on = online_count(s, gi);
+        unsigned on = online_count(s, gi), present = present_count(s, gi, t);
         uint16_t counter = (uint16_t)(0x0300 + (s->counters.network_status & 0xFF));
         sw_put_be16(p, SW_TIGO_NODE_GATEWAY);
         p[2] = 0x01;
         sw_put_be16(p + 3, counter);
         sw_put_be16(p + 5, (uint16_t)on);
-        sw_put_be16(p + 7, (uint16_t)s->cfg.panels);
-        sw_put_be16(p + 9, (uint16_t)s->cfg.panels);
+        sw_put_be16(p + 7, (uint16_t)present);
+        sw_put_be16(p + 9, (uint16_t)present);
         s->counters.network_status++;
         if (task->kind == T_LONG_NET_STATUS) {
             uint8_t d[8] = { 0xBA, 0xBE, 0x02, 0, 0, 0, 0, 0x01 };
@@ -759,7 +808,19 @@ static void step(sw_tigo_sim *s)
     bool enum_task = s->n_tasks > 0 && s->tasks[s->task_head].kind <= T_LAST_ENUM;
     /* Commands fill the gaps between polls; on a bus too busy to have gaps (many TAPs), one command
      * still goes out per round of polls, as a real controller cannot starve its configuration work. */
-    bool task_turn = s->n_tasks > 0 && (s->gw[due].next_poll_ns > t || s->polls_since_task >= s->cfg.gateways);
+    bool polling = !sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_NO_POLLING, t - s->cfg.start_ns);
+    bool task_turn = s->n_tasks > 0 &&
+                     (!polling || s->gw[due].next_poll_ns > t || s->polls_since_task >= s->cfg.gateways);
+    if (!polling && !enum_task && !task_turn) {
+        /* The controller has stopped polling: its poll slots pass in silence while the optimizers
+         * go on measuring into their gateways' buffers. */
+        if (s->gw[due].next_poll_ns > t)
+            t = s->gw[due].next_poll_ns;
+        advance_nodes(s, due, t);
+        s->gw[due].next_poll_ns = t + (int64_t)s->cfg.poll_ms * MS;
+        s->now_ns = t;
+        return;
+    }
     if (enum_task || task_turn) {
         s->polls_since_task = 0;
         sw_tigo_sim_task task = s->tasks[s->task_head];

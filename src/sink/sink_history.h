@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes and reads (schema_version.version). */
-#define SW_HISTORY_SCHEMA_VERSION 2
+#define SW_HISTORY_SCHEMA_VERSION 3
 
 typedef struct sw_history sw_history;
 

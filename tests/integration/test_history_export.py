@@ -97,7 +97,8 @@ class HistoryExport(unittest.TestCase):
         rows = list(csv.reader(io.StringIO(out)))
         self.assertEqual(rows[0], ["time", "source", "gateway_id", "node_id", "barcode", "panel", "string",
                                    "voltage_in", "voltage_out", "current_in", "power_w", "duty_cycle",
-                                   "temperature_c", "rssi", "energy_total_wh", "energy_today_wh", "online"])
+                                   "temperature_c", "rssi", "energy_total_wh", "energy_today_wh", "online",
+                                   "loss_15m", "loss_day", "rssi_trend", "next_hop"])
         self.assertEqual(len(rows) - 1, len(self.panel_rows))
         for got, want in zip(rows[1:], self.panel_rows):
             self.assertEqual(got[0], iso(want[0]))

@@ -23,7 +23,7 @@ CAPTURE = os.path.join(SOURCE, "data", "demo", "tigo-demo.pcapng")
 
 PANEL_COLUMNS = ["ts_ns", "source", "gateway_id", "node_id", "barcode", "panel", "string", "voltage_in",
                  "voltage_out", "current_in", "power_w", "duty_cycle", "temperature_c", "rssi",
-                 "energy_total_wh", "energy_today_wh", "online"]
+                 "energy_total_wh", "energy_today_wh", "online", "loss_15m", "loss_day", "rssi_trend", "next_hop"]
 
 
 def count(db, sql, *args):
@@ -79,7 +79,7 @@ class HistoryRun(unittest.TestCase):
         self.addCleanup(con.close)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
         self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
-        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(2,)])
+        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(3,)])
         cols = [r[1] for r in con.execute("PRAGMA table_info(panel_readings)")]
         self.assertEqual(cols, PANEL_COLUMNS)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -545,6 +545,67 @@ static void test_host_port(void **state)
     }
 }
 
+/* [health] keys of the bus detectors: defaults, every key, percentages, and what is refused. */
+static void test_health_bus_keys(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_true(c->health_watchdog.controller_silent_ns == 60000000000LL);
+    assert_true(c->health_radio.loss_raise == 0.2);
+#define HEALTH_INI(hold)                                                                                       \
+    "[tigo roof]\ntcp = h\n[health]\ncontroller_silent = 90s\nnode_table_hold = 2h\n"                         \
+    "firmware_changed_hold = " hold "\npv_off_clear = 5m\nnodes_missing_after = 3\nradio_loss_raise = 30%\n"     \
+    "radio_loss_clear = 0.15\nradio_rssi_drop_raise = 25\nradio_rssi_drop_clear = 12\nradio_min_expected = 40\n"
+    /* 3d is no duration the file knows: hours at most */
+    assert_int_not_equal(sw_daemon_config_load_string(c, "h.ini", HEALTH_INI("3d"), err, sizeof err), SW_OK);
+    assert_non_null(strstr(err, "h.ini:6: [health] firmware_changed_hold"));
+    cfg_free(c);
+    c = cfg_new();
+    assert_int_equal(sw_daemon_config_load_string(c, "h.ini", HEALTH_INI("72h"), err, sizeof err), SW_OK);
+    assert_int_equal(sw_daemon_config_check(c, err, sizeof err), SW_OK);
+    const sw_health_watchdog_config *w = &c->health_watchdog;
+    const sw_health_radio_config *r = &c->health_radio;
+    assert_true(w->controller_silent_ns == 90000000000LL);
+    assert_true(w->node_table_hold_ns == 7200000000000LL);
+    assert_true(w->firmware_hold_ns == 72 * 3600000000000LL);
+    assert_true(w->pv_off_clear_ns == 300000000000LL);
+    assert_int_equal(w->nodes_missing_after, 3);
+    assert_true(r->loss_raise == 0.3 && r->loss_clear == 0.15);
+    assert_true(r->rssi_drop_raise == 25.0 && r->rssi_drop_clear == 12.0);
+    assert_int_equal(r->min_expected, 40);
+    cfg_free(c);
+
+    static const struct {
+        const char *text, *needle;
+        bool after_check;
+    } refused[] = {
+        {"[health]\nradio_loss_raise = 1.5\n", "expected a fraction from 0 to 1", false},
+        {"[health]\nradio_loss_raise = lots\n", "expected a fraction", false},
+        {"[health]\ncontroller_silent = 0\n", "controller_silent = \"0\": expected a duration", false},
+        {"[health]\nnodes_missing_after = 0\n", "expected a whole number from 1", false},
+        {"[health]\nno_such_key = 1\n", "unknown key \"no_such_key\" in [health]", false},
+        {"[health]\nradio_loss_raise = 0.1\nradio_loss_clear = 0.2\n[tigo roof]\ntcp = h\n",
+         "must not exceed radio_loss_raise", true},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        c = cfg_new();
+        err[0] = 0;
+        sw_err e = sw_daemon_config_load_string(c, "bad.ini", refused[i].text, err, sizeof err);
+        if (refused[i].after_check) {
+            assert_int_equal(e, SW_OK);
+            e = sw_daemon_config_check(c, err, sizeof err);
+        }
+        if (e == SW_OK || !strstr(err, refused[i].needle))
+            print_error("health case %zu: \"%s\"\n", i, err);
+        assert_int_not_equal(e, SW_OK);
+        assert_non_null(strstr(err, refused[i].needle));
+        cfg_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_good_edges),   cmocka_unit_test(test_control_keys),
         cmocka_unit_test(test_proxy_keys),
+        cmocka_unit_test(test_health_bus_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,7 +114,7 @@ static int collect(sw_history *h, const sw_history_cell *cells, size_t n, void *
     collected *c = user;
     if (c->owner)
         assert_ptr_equal(h, c->owner);
-    assert_int_equal(n, 17);
+    assert_int_equal(n, 21);
     assert_true(c->n < 64);
     assert_int_equal(cells[0].type, SW_HISTORY_INT);
     c->ts[c->n] = cells[0].i;
@@ -149,7 +149,8 @@ static void test_schema_and_pragmas(void **state)
         "CREATE TABLE panel_readings ( ts_ns INTEGER NOT NULL, source TEXT NOT NULL, gateway_id INTEGER NOT NULL,"
         " node_id INTEGER NOT NULL, barcode TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL,"
         " voltage_in REAL, voltage_out REAL, current_in REAL, power_w REAL, duty_cycle REAL, temperature_c REAL,"
-        " rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL)");
+        " rssi INTEGER, energy_total_wh REAL, energy_today_wh REAL, online INTEGER NOT NULL, loss_15m REAL,"
+        " loss_day REAL, rssi_trend REAL, next_hop INTEGER)");
     text_of(db, "SELECT sql FROM sqlite_master WHERE name = 'string_aggregates'", sql, sizeof sql);
     assert_string_equal(sql,
         "CREATE TABLE string_aggregates ( ts_ns INTEGER NOT NULL, string TEXT NOT NULL, panels INTEGER NOT NULL,"

@@ -113,6 +113,10 @@ static const struct want_entity panel_want[] = {
     { "energy_today", "energy", "Wh", "total_increasing", NULL },
     { "energy_total", "energy", "Wh", "total_increasing", NULL },
     { "last_seen", "timestamp", NULL, NULL, "diagnostic" },
+    { "loss_15m", NULL, "%", "measurement", "diagnostic" },
+    { "loss_day", NULL, "%", "measurement", "diagnostic" },
+    { "rssi_trend", NULL, NULL, "measurement", "diagnostic" },
+    { "next_hop", NULL, NULL, NULL, "diagnostic" },
 };
 #define N_PANEL (sizeof panel_want / sizeof panel_want[0])
 
