@@ -39,6 +39,9 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->tz = SW_DAEMON_TZ_LOCAL;
     c->save_interval_ms = 10000;
     c->tick_ms = 10000;
+    c->battery_health = true;
+    sw_battery_health_config_default(&c->battery);
+    sw_crosscheck_config_default(&c->crosscheck);
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
     if (!c->panels || !c->output_keys) {
@@ -443,6 +446,94 @@ static bool int_key(const char *key, const char *value, long min, long max, int 
     return true;
 }
 
+/* A number key, bounded; false with a message on a bad value. */
+static bool num_key(const char *key, const char *value, double min, double max, double *out, char *msg, size_t cap)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(value, &end);
+    if (errno || end == value || *end || !(x >= min && x <= max)) {
+        snprintf(msg, cap, "%s = \"%s\": expected a number from %g to %g", key, value, min, max);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* [health] keys of the battery detector and the cross-check (docs/config.md). */
+static sw_err set_health_battery_dc(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
+                                    size_t cap)
+{
+    int ms;
+    if (strcmp(key, "battery") == 0) {
+        if (!sw_parse_bool(value, &c->battery_health)) {
+            snprintf(msg, cap, "battery = \"%s\": expected yes or no", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    } else if (strcmp(key, "cell_spread_mv") == 0) {
+        if (!num_key(key, value, 1, 2000, &c->battery.cell_spread_mv, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "module_hot_c") == 0) {
+        if (!num_key(key, value, 0.5, 100, &c->battery.module_hot_c, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "battery_hold") == 0) {
+        if (!dur_key(key, value, 0, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->battery.hold_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "battery_stale") == 0) {
+        if (!dur_key(key, value, 1000, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->battery.stale_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "round_trip_min_wh") == 0) {
+        if (!num_key(key, value, 0, 1e6, &c->battery.rte_min_wh, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_noise_pct") == 0) {
+        if (!num_key(key, value, 0.1, 100, &c->crosscheck.noise_pct, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_floor_w") == 0) {
+        if (!num_key(key, value, 0, 1e6, &c->crosscheck.floor_w, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_window") == 0) {
+        if (!dur_key(key, value, 0, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.window_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "dc_hold") == 0) {
+        if (!dur_key(key, value, 0, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.hold_ns = (int64_t)ms * 1000000;
+    } else if (strncmp(key, "dc_input.", 9) == 0) {
+        const char *string = key + 9, *colon = strrchr(value, ':');
+        char *end;
+        errno = 0;
+        unsigned long in = colon ? strtoul(colon + 1, &end, 10) : 0;
+        if (!string[0] || !colon || colon == value || errno || end == colon + 1 || *end ||
+            in >= SW_CROSSCHECK_MAX_INPUTS || (size_t)(colon - value) >= SW_MODEL_NAME_MAX ||
+            strlen(string) >= SW_MODEL_NAME_MAX) {
+            snprintf(msg, cap, "%s = \"%s\": expected dc_input.STRING = INVERTER:INPUT (input 0 to %d)", key, value,
+                     SW_CROSSCHECK_MAX_INPUTS - 1);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        for (size_t i = 0; i < c->n_dc_inputs; i++)
+            if (strcmp(c->dc_inputs[i].string, string) == 0) {
+                snprintf(msg, cap, "%s appears twice (first at line %d)", key, c->dc_inputs[i].line);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        if (c->n_dc_inputs >= SW_CROSSCHECK_MAX) {
+            snprintf(msg, cap, "more than %d dc_input keys", SW_CROSSCHECK_MAX);
+            return SW_ERR_NO_SPACE;
+        }
+        struct sw_daemon_dc_input *d = &c->dc_inputs[c->n_dc_inputs++];
+        snprintf(d->string, sizeof d->string, "%s", string);
+        snprintf(d->inverter, sizeof d->inverter, "%.*s", (int)(colon - value), value);
+        d->input = (unsigned)in;
+        d->line = line;
+    } else {
+        snprintf(msg, cap, "unknown key \"%s\" in [health]", key);
+        return SW_ERR_NOT_FOUND;
+    }
+    return SW_OK;
+}
+
 static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
                           size_t cap)
 {
@@ -673,7 +764,7 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         c->outputs |= (unsigned)bit;
         return SW_OK;
     }
-    if (strcmp(kind, "general") == 0)
+    if (strcmp(kind, "general") == 0 || strcmp(kind, "health") == 0)
         return SW_OK;
     if (strcmp(kind, "panels") == 0) {
         c->panels_line = line;
@@ -707,8 +798,8 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
         return SW_OK;
     }
     return fail(err, errcap, c->file, line,
-                "unknown section [%s] (expected general, tigo NAME, rct NAME, panels, mqtt, prometheus, "
-                "influx, history or http)",
+                "unknown section [%s] (expected general, tigo NAME, rct NAME, panels, health, mqtt, "
+                "prometheus, influx, history or http)",
                 section);
 }
 
@@ -741,6 +832,8 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
             return fail(err, errcap, c->file, line,
                         "unknown key \"%s\" in [panels] (expected modules = STRING:NAME:BARCODE, ...)", key);
         e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
+    } else if (strcmp(kind, "health") == 0) {
+        e = set_health_battery_dc(c, key, value, line, msg, sizeof msg);
     } else if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name)) {
         return section_seen(c, section, line, err, errcap);
     } else if (strcmp(kind, "tigo") == 0) {
@@ -927,6 +1020,21 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
                         "[rct %s] reconnect_delay (%d ms) is larger than reconnect_max (%d ms): lower the delay "
                         "or raise the maximum",
                         r->name, r->reconnect_delay_ms, r->reconnect_max_ms);
+    }
+    for (size_t i = 0; i < c->n_dc_inputs; i++) {
+        const struct sw_daemon_dc_input *di = &c->dc_inputs[i];
+        bool inv = false, str = false;
+        for (size_t j = 0; j < c->n_rct; j++)
+            inv = inv || strcmp(c->rct[j].name, di->inverter) == 0;
+        for (size_t j = 0; j < c->n_panels; j++)
+            str = str || strcmp(c->panels[j].string_name, di->string) == 0;
+        if (!inv)
+            return fail(err, errcap, c->file, di->line, "[health] dc_input.%s: no [rct %s] section", di->string,
+                        di->inverter);
+        if (!str)
+            return fail(err, errcap, c->file, di->line,
+                        "[health] dc_input.%s: no string \"%s\" in [panels] (map its panels first)", di->string,
+                        di->string);
     }
     if (c->n_tigo == 0 && c->n_rct == 0)
         return fail(err, errcap, c->file, 0,

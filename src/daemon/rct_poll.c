@@ -138,6 +138,7 @@ struct rct_poller {
     int64_t next_slow_ms;
     int64_t cycle_start_ms;
     const sw_rct_object *cycle[MAX_CYCLE];
+    bool keep[MAX_CYCLE];     /* stored in the model; false: read for a health detector only */
     size_t n_cycle, pos;
     sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
@@ -211,14 +212,27 @@ static void poller_fail(rct_poller *p, const char *what, int err)
 }
 
 /* ---- cycles ----------------------------------------------------------------------------------- */
-static void add_obj(rct_poller *p, const sw_rct_object *o)
+static void add_read(rct_poller *p, const sw_rct_object *o, bool keep)
 {
     if (!o || p->n_cycle >= MAX_CYCLE)
         return;
     for (size_t i = 0; i < p->n_cycle; i++)
-        if (p->cycle[i] == o)
+        if (p->cycle[i] == o) {
+            p->keep[i] = p->keep[i] || keep;
             return;
+        }
+    p->keep[p->n_cycle] = keep;
     p->cycle[p->n_cycle++] = o;
+}
+
+static void add_obj(rct_poller *p, const sw_rct_object *o) { add_read(p, o, true); }
+
+/* An object a health detector asked for (battery cells, a tracker's DC power). */
+static int add_health(sw_daemon *d, const char *name, bool store, void *user)
+{
+    (void)d;
+    add_read(user, sw_rct_registry_find_name(name), store);
+    return 0;
 }
 
 static void start_cycle(rct_poller *p)
@@ -234,6 +248,7 @@ static void start_cycle(rct_poller *p)
             add_obj(p, sw_rct_registry_find_name(fast_objects[i]));
     for (size_t i = 0; i < p->cfg->n_extra; i++)
         add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]));
+    sw_daemon_health_objects(p->d, p->cfg->name, false, add_health, p);
     if (now >= p->next_slow_ms) {
         p->next_slow_ms = now + p->cfg->slow_ms;
         if (p->cfg->defaults)
@@ -241,6 +256,7 @@ static void start_cycle(rct_poller *p)
                 add_obj(p, sw_rct_registry_find_name(slow_objects[i]));
         for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
             add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]));
+        sw_daemon_health_objects(p->d, p->cfg->name, true, add_health, p);
     }
     next_request(p);
 }
@@ -262,6 +278,7 @@ static void end_cycle(rct_poller *p)
         SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", p->cfg->name,
                 p->inv.serial, p->inv.model, p->inv.firmware);
     }
+    sw_daemon_health_cycle(p->d, p->cfg->name, sw_daemon_now_ns(p->d));
     status_changed(p);
     p->state = RP_SLEEPING;
     set_timer(p, p->cycle_start_ms + p->cfg->fast_ms - sw_loop_now_ms(), on_cycle_timer);
@@ -467,6 +484,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
     if (e != SW_OK)
         SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
+    sw_daemon_health_value(p->d, &iv);
     free(big);
     free(json);
 }
@@ -484,7 +502,10 @@ static void take_answer(rct_poller *p, const sw_rct_frame *f)
     }
     const sw_rct_object *o;
     sw_rct_value v;
-    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) == SW_OK)
+    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) != SW_OK)
+        return;
+    sw_daemon_health_cells(p->d, p->cfg->name, o->name, &v, sw_daemon_now_ns(p->d));
+    if (p->pos >= p->n_cycle || p->cycle[p->pos] != o || p->keep[p->pos])
         store_value(p, o, &v);
 }
 

@@ -270,8 +270,9 @@ static void judge(sw_battery_health *b, sw_model *m, const sw_battery_summary *s
             for (int c = 1; c < SW_RCT_BATTERY_CELLS; c++)
                 if (s->mv[c] < s->mv[low])
                     low = c;
-            snprintf(reason, sizeof reason, "cell spread %.0f mV (limit %.0f mV), lowest cell %d at %u mV", spread,
-                     limit, low, (unsigned)s->mv[low]);
+            /* in steps of 10 mV, so a slow drift does not make every reading news */
+            snprintf(reason, sizeof reason, "cell spread %.0f mV (limit %.0f mV), lowest cell %d",
+                     floor(spread / 10.0) * 10.0, limit, low);
             if (sw_model_problem_raise(m, SW_PROBLEM_CELL_SPREAD, b->inverter, subject, NULL, reason, now_ns) ==
                 SW_OK)
                 s->spread_raised = true;
@@ -293,8 +294,8 @@ static void judge(sw_battery_health *b, sw_model *m, const sw_battery_summary *s
             continue; /* one module has no peers */
         double others = median(temps, n), excess = sum->module_temp_c[k] - others;
         if (sw_health_held(&s->hot_since_ns, excess > b->cfg.module_hot_c, now_ns, b->cfg.hold_ns)) {
-            snprintf(reason, sizeof reason, "%.1f \xC2\xB0" "C, %.1f \xC2\xB0" "C above the other modules (limit %.1f)",
-                     sum->module_temp_c[k], excess, b->cfg.module_hot_c);
+            snprintf(reason, sizeof reason, "%.0f \xC2\xB0" "C above the other modules (limit %.1f)", excess,
+                     b->cfg.module_hot_c);
             if (sw_model_problem_raise(m, SW_PROBLEM_MODULE_HOT, b->inverter, subject, NULL, reason, now_ns) == SW_OK)
                 s->hot_raised = true;
         }
