@@ -501,6 +501,10 @@ static sw_err set_health_battery_dc(sw_daemon_config *c, const char *key, const 
         if (!dur_key(key, value, 0, 7LL * 86400 * 1000, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;
         c->crosscheck.hold_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "dc_max_age") == 0) {
+        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.max_age_ns = (int64_t)ms * 1000000;
     } else if (strncmp(key, "dc_input.", 9) == 0) {
         const char *string = key + 9, *colon = strrchr(value, ':');
         char *end;

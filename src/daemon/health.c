@@ -26,8 +26,11 @@ struct sw_daemon_health {
 static void log_problem(void *self, const sw_problem *p)
 {
     (void)self;
-    if (p->active)
+    if (p->active && p->since_ns == p->updated_ns)
         SW_LOGW(LOG_TARGET, "problem %s on %s %s: %s", sw_problem_kind_name(p->kind),
+                sw_subject_kind_name(p->subject_kind), p->subject, p->reason);
+    else if (p->active)
+        SW_LOGD(LOG_TARGET, "problem %s on %s %s now: %s", sw_problem_kind_name(p->kind),
                 sw_subject_kind_name(p->subject_kind), p->subject, p->reason);
     else
         SW_LOGI(LOG_TARGET, "problem %s on %s %s cleared", sw_problem_kind_name(p->kind),

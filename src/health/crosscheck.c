@@ -20,6 +20,7 @@ void sw_crosscheck_config_default(sw_crosscheck_config *c)
     c->floor_w = 300.0;
     c->window_ns = 300LL * 1000000000LL;
     c->hold_ns = 900LL * 1000000000LL;
+    c->max_age_ns = 60LL * 1000000000LL;
 }
 
 void sw_crosscheck_init(sw_crosscheck *cc, const sw_crosscheck_config *cfg)
@@ -87,6 +88,15 @@ static void check_one(sw_crosscheck *cc, sw_crosscheck_string *s, sw_model *m, d
         s->have = false;
         return;
     }
+    /* ... and only while every panel's last report is recent: a bus that lags or stalls gives a sum of
+     * another moment than the tracker's reading */
+    for (size_t i = 0; i < sw_model_panel_count(m); i++) {
+        const sw_panel *p = sw_model_panel_at(m, i);
+        if (strcmp(p->string_name, s->string) == 0 && p->online && now_ns - p->last_seen_ns > cc->cfg.max_age_ns) {
+            s->have = false;
+            return;
+        }
+    }
     double panels = agg->power_sum_w, dc = p_dc_w;
     if (!s->have || now_ns <= s->last_ns) {
         s->panels_w = panels;
@@ -108,8 +118,9 @@ static void check_one(sw_crosscheck *cc, sw_crosscheck_string *s, sw_model *m, d
         return; /* dawn, dusk, night: no judgement either way */
     if (sw_health_held(&s->bad_since_ns, fabs(loss_pct) > cc->cfg.noise_pct, now_ns, cc->cfg.hold_ns)) {
         char reason[SW_PROBLEM_REASON_MAX];
-        snprintf(reason, sizeof reason, "panels %.0f W, %s input %u %.0f W: %+.1f%% (noise floor %.0f%%)",
-                 s->panels_w, s->inverter, s->input, s->dc_w, loss_pct, cc->cfg.noise_pct);
+        /* whole percent, and no watts: a reason is news only when the disagreement itself moves */
+        snprintf(reason, sizeof reason, "%s input %u sees %.0f%% %s than the panels deliver (noise floor %.0f%%)",
+                 s->inverter, s->input, fabs(loss_pct), loss_pct >= 0 ? "less" : "more", cc->cfg.noise_pct);
         if (sw_model_problem_raise(m, SW_PROBLEM_DC_MISMATCH, s->inverter, s->string, NULL, reason, now_ns) == SW_OK)
             s->raised = true;
     }

@@ -13,9 +13,11 @@
  *
  * Both readings are smoothed over a window (exponentially, by time), since
  * the panels report every 20 s and the inverter is polled on its own
- * schedule. Nothing is judged while fewer than all of the string's panels
- * report (the sum would be short) or while both powers are under the floor
- * (dawn, dusk, night): a problem then stays as it was.
+ * schedule. Nothing is compared while fewer than all of the string's panels
+ * report (the sum would be short) or while a panel's last report is older
+ * than max_age (the sum is of another moment), and nothing is judged while
+ * both powers are under the floor (dawn, dusk, night): a problem then stays
+ * as it was.
  *
  * Sans-I/O: caller-given times; reads and writes only the model handed in.
  */
@@ -40,6 +42,8 @@ typedef struct sw_crosscheck_config {
     double floor_w;      /* nothing judged while both powers are below; default 300 W */
     int64_t window_ns;   /* smoothing time constant; default 5 min */
     int64_t hold_ns;     /* a mismatch (and its end) must hold this long; default 15 min */
+    int64_t max_age_ns;  /* a panel's last report older than this at the tracker reading: no
+                            comparison; default 60 s */
 } sw_crosscheck_config;
 
 void sw_crosscheck_config_default(sw_crosscheck_config *c);

@@ -156,12 +156,33 @@ static void test_floor_and_missing_panels(void **state)
     sw_model_free(m2);
 }
 
+static void test_stale_panels(void **state)
+{
+    (void)state;
+    sw_model *m = model_with_string();
+    sw_crosscheck_config cfg;
+    sw_crosscheck_config_default(&cfg);
+    cfg.hold_ns = S(30);
+    sw_crosscheck cc;
+    sw_crosscheck_init(&cc, &cfg);
+    sw_crosscheck_add(&cc, "east", "inv", 0);
+    int64_t t = run(&cc, m, S(100000), 600, PANELS, 250.0, 0.98);
+    /* the bus stalls (panels still online for the 10 min stale timeout): readings of the tracker
+     * more than 60 s after the panels' last reports are compared with nothing */
+    for (int k = 7; k < 50; k++)
+        sw_crosscheck_dc(&cc, m, "inv", 0, 500.0, t + S(10 * k));
+    assert_false(active(m));
+    assert_float_equal(value(m, "health.string.east.dc_loss_pct")->number, 2.0, 1e-6);
+    sw_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects),
         cmocka_unit_test(test_agree_then_loss),
         cmocka_unit_test(test_floor_and_missing_panels),
+        cmocka_unit_test(test_stale_panels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
