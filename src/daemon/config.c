@@ -1039,6 +1039,12 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
             return fail(err, errcap, c->file, di->line,
                         "[health] dc_input.%s: no string \"%s\" in [panels] (map its panels first)", di->string,
                         di->string);
+        for (size_t j = 0; j < i; j++)
+            if (c->dc_inputs[j].input == di->input && strcmp(c->dc_inputs[j].inverter, di->inverter) == 0)
+                return fail(err, errcap, c->file, di->line,
+                            "[health] dc_input.%s: input %u of %s already carries string %s (one string per "
+                            "input: the check compares its sum with the whole tracker)",
+                            di->string, di->input, di->inverter, c->dc_inputs[j].string);
     }
     if (c->n_tigo == 0 && c->n_rct == 0)
         return fail(err, errcap, c->file, 0,
