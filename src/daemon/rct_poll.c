@@ -139,6 +139,10 @@ struct rct_poller {
     int64_t cycle_start_ms;
     const sw_rct_object *cycle[MAX_CYCLE];
     bool keep[MAX_CYCLE];     /* stored in the model; false: read for a health detector only */
+    /* Detector-only objects this connection left unanswered (an empty battery slot may be
+     * one): not asked again until the next connection, and never a sign of a dead link. */
+    const sw_rct_object *mute[16];
+    size_t n_mute;
     size_t n_cycle, pos;
     sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
@@ -231,7 +235,12 @@ static void add_obj(rct_poller *p, const sw_rct_object *o) { add_read(p, o, true
 static int add_health(sw_daemon *d, const char *name, bool store, void *user)
 {
     (void)d;
-    add_read(user, sw_rct_registry_find_name(name), store);
+    rct_poller *p = user;
+    const sw_rct_object *o = sw_rct_registry_find_name(name);
+    for (size_t i = 0; !store && i < p->n_mute; i++)
+        if (p->mute[i] == o)
+            return 0;
+    add_read(p, o, store);
     return 0;
 }
 
@@ -344,6 +353,11 @@ static void drive(rct_poller *p)
         set_online(p, true);
         p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
         sw_model_inverter_polled(p->d->model, p->inv.name, p->inv.last_poll_ns);
+    } else if (!p->keep[p->pos]) {
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s; not asked again on this connection", p->cfg->name,
+                p->cycle[p->pos]->name);
+        if (p->n_mute < sizeof p->mute / sizeof p->mute[0])
+            p->mute[p->n_mute++] = p->cycle[p->pos];
     } else {
         SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos]->name);
         if (++p->unanswered >= DEAD_AFTER) {
@@ -558,6 +572,7 @@ static void poller_up(rct_poller *p)
     sw_daemon_source_up(p->d, p->cfg->name, p->st->address);
     p->identity_done = false;
     p->next_slow_ms = 0;
+    p->n_mute = 0;
     sw_rct_receiver_reset(p->rx);
     sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_READ, on_readable, p);
     status_changed(p);

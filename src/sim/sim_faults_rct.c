@@ -154,8 +154,10 @@ sw_err sw_sim_rct_fault_parse(const char *text, sw_sim_rct_fault *out, char *err
 
 sw_err sw_sim_rct_faults_add(sw_sim_rct_faults *f, const char *text, char *err, size_t errcap)
 {
-    if (f->n >= SW_SIM_RCT_MAX_FAULTS)
-        return bad(err, errcap, "more than %d faults", SW_SIM_RCT_MAX_FAULTS) == SW_OK ? SW_OK : SW_ERR_NO_SPACE;
+    if (f->n >= SW_SIM_RCT_MAX_FAULTS) {
+        bad(err, errcap, "more than %d faults", SW_SIM_RCT_MAX_FAULTS);
+        return SW_ERR_NO_SPACE;
+    }
     sw_err e = sw_sim_rct_fault_parse(text, &f->list[f->n], err, errcap);
     if (e == SW_OK)
         f->n++;
