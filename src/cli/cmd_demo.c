@@ -489,6 +489,12 @@ int sw_cli_demo(int argc, char **argv)
         /* each string is one tracker of the inverter: the cross-check compares them */
         ok = ok && set_key(&cfg, "health", "dc_input.east", "inverter:0");
         ok = ok && set_key(&cfg, "health", "dc_input.west", "inverter:1");
+        /* The tracker is polled every 2 real seconds, minutes or hours of simulated time: smooth over
+         * one poll and hold for two, so one reading that meets a cloud's edge is never a problem. */
+        snprintf(v, sizeof v, "%.0fs", fmax(300.0, 2.0 * speed));
+        ok = ok && set_key(&cfg, "health", "dc_window", v);
+        snprintf(v, sizeof v, "%.0fs", fmax(900.0, 4.0 * speed));
+        ok = ok && set_key(&cfg, "health", "dc_hold", v);
 #ifdef SUNWIRE_HAVE_SQLITE
         snprintf(v, sizeof v, "%s/history.db", dir);
         ok = ok && set_key(&cfg, "history", "path", v);
