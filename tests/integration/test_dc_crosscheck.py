@@ -5,7 +5,7 @@ The demo's simulated inverter gives each tracker the power its string's
 simulated panels deliver, less 2 % of DC loss, and maps east to input 0 and
 west to input 1 ([health] dc_input.*). The daemon follows the simulated clock
 and polls the tracker every 2 real seconds; the demo smooths the comparison
-over two polls' worth of simulated time and holds a mismatch for four.
+over one poll's worth of simulated time and holds a mismatch for two.
 
 - A lossy tracker: 07:00 to 12:20 UTC at 600x (32 real seconds, a poll every
   20 simulated minutes). West's tracker loses 30 % from 08:00 to 09:30
@@ -74,7 +74,7 @@ class CrossCheck(unittest.TestCase):
         # east agrees with the demo's 2 % loss, far under the 10 % noise floor
         self.assertTrue(mostly(east, lambda v: abs(v - 2.0) < 3.0), east)
         fault_from, fault_to = (start + 3600) * 10**9, (start + 9000) * 10**9
-        # the first readings of the fault and after it are on their way (smoothed over two polls)
+        # the first readings of the fault and after it are on their way (smoothed over one poll)
         inside = [v for t, v in west if fault_from + 1800 * 10**9 <= t < fault_to]
         before = [v for t, v in west if t < fault_from]
         after = [v for t, v in west if t >= fault_to + 3600 * 10**9]
