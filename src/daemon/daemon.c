@@ -463,6 +463,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_notify_close(&d->notify);
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
+    free(d->controls);
     sw_daemon_health_free(d->health);
     free(d->logged);
     free(d);
