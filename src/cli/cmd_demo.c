@@ -92,7 +92,45 @@ typedef struct demo {
     double speed;
     int64_t stop_after_ms; /* --duration: real milliseconds, 0 = until Ctrl-C */
     int64_t started_ms;
+    /* The last power report of each panel as the bus sent it (W, bus time): the inverter's
+     * trackers see what these panels deliver, so the cross-check finds the two in agreement. */
+    double panel_w[DEMO_GATEWAYS][DEMO_PANELS];
+    int64_t panel_ns[DEMO_GATEWAYS][DEMO_PANELS];
+    sw_sim_rct_faults rct_faults; /* --rct-fault */
 } demo;
+
+/* Loss between the panels and the inverter's trackers (optimizer conversion, cables). */
+#define DEMO_DC_LOSS 0.02
+
+static int on_tigo_event(sw_tigo_sim *s, const sw_tigo_sim_event *ev, void *user)
+{
+    demo *d = user;
+    if (ev->kind != SW_TIGO_SIM_EV_REPORT_SENT)
+        return 0;
+    for (unsigned g = 0; g < DEMO_GATEWAYS; g++) {
+        unsigned j = (unsigned)ev->report->node - SW_TIGO_SIM_FIRST_NODE;
+        if (sw_tigo_sim_gateway_id(s, g) != ev->report->gateway || j >= DEMO_PANELS)
+            continue;
+        /* the raw units the decoders use: 1/20 V and 1/200 A */
+        d->panel_w[g][j] = ev->report->voltage_in_raw / 20.0 * (ev->report->current_raw / 200.0);
+        d->panel_ns[g][j] = ev->report->measured_ns;
+    }
+    return 0;
+}
+
+/* Tracker `input` (0 = east, 1 = west) carries its string's panels, less the demo's DC loss. */
+static bool demo_dc_power(void *user, unsigned input, int64_t t_s, double *out_w)
+{
+    demo *d = user;
+    if (input >= DEMO_GATEWAYS)
+        return false;
+    double sum = 0.0;
+    for (unsigned j = 0; j < DEMO_PANELS; j++)
+        if (d->panel_ns[input][j] / 1000000000LL + 120 >= t_s) /* silent at night: nothing comes */
+            sum += d->panel_w[input][j];
+    *out_w = sum * (1.0 - DEMO_DC_LOSS);
+    return true;
+}
 
 static const sw_inverter_value *inv_value(const sw_model *m, const char *name)
 {
@@ -272,7 +310,9 @@ static void usage(FILE *f)
             "  --data-dir DIR     keep the history and state in DIR (default: a temporary\n"
             "                     directory removed at exit)\n"
             "  --http-port PORT   dashboard and /metrics port on 127.0.0.1 (default: a free port)\n"
-            "  --duration SECONDS stop by itself after this many real seconds\n");
+            "  --duration SECONDS stop by itself after this many real seconds\n"
+            "  --rct-fault SPEC   inject a fault into the simulated inverter (repeatable), as\n"
+            "                     `sunwire rct simulator --fault`: drifting-cell, hot-module, dc-loss\n");
 }
 
 int sw_cli_demo(int argc, char **argv)
@@ -281,6 +321,7 @@ int sw_cli_demo(int argc, char **argv)
     unsigned long seed = 1, http_port = 0;
     const char *start_text = NULL, *data_dir = NULL;
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
+    sw_sim_rct_faults rct_faults = { 0 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
@@ -313,6 +354,12 @@ int sw_cli_demo(int argc, char **argv)
             start_text = v;
         } else if (strcmp(a, "--data-dir") == 0) {
             data_dir = v;
+        } else if (strcmp(a, "--rct-fault") == 0) {
+            char why[160];
+            if (sw_sim_rct_faults_add(&rct_faults, v, why, sizeof why) != SW_OK) {
+                fprintf(stderr, "sunwire demo: --rct-fault: %s\n", why);
+                return 2;
+            }
         } else if (strcmp(a, "--firmware") == 0) {
             ok = strcmp(v, "classic") == 0 || strcmp(v, "4") == 0;
             fw = strcmp(v, "4") == 0 ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC;
@@ -322,7 +369,7 @@ int sw_cli_demo(int argc, char **argv)
         }
         if (!ok) {
             static const char *const known[] = {"--speed", "--duration", "--seed", "--http-port", "--start",
-                                                "--data-dir", "--firmware"};
+                                                "--data-dir", "--firmware", "--rct-fault"};
             bool is_known = false;
             for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
                 is_known = is_known || strcmp(a, known[k]) == 0;
@@ -360,6 +407,7 @@ int sw_cli_demo(int argc, char **argv)
 
     demo d;
     memset(&d, 0, sizeof d);
+    d.rct_faults = rct_faults;
     d.speed = speed;
     d.utc_offset_s = tcfg.day.utc_offset_s;
     d.tty = isatty(STDOUT_FILENO) == 1;
@@ -373,7 +421,7 @@ int sw_cli_demo(int argc, char **argv)
 
     d.sim = malloc(sizeof *d.sim);
     d.loop = sw_loop_new();
-    if (!d.sim || !d.loop || sw_tigo_sim_init(d.sim, &tcfg, NULL, NULL) != SW_OK || sw_stop_signals_watch(d.loop, true) != SW_OK) {
+    if (!d.sim || !d.loop || sw_tigo_sim_init(d.sim, &tcfg, on_tigo_event, &d) != SW_OK || sw_stop_signals_watch(d.loop, true) != SW_OK) {
         fprintf(stderr, "sunwire demo: cannot set up the simulation\n");
         goto out;
     }
@@ -387,6 +435,10 @@ int sw_cli_demo(int argc, char **argv)
         fprintf(stderr, "sunwire demo: cannot start the RCT simulator on 127.0.0.1\n");
         goto out;
     }
+    d.rct.sim.cfg.injected = d.rct_faults;
+    d.rct.sim.cfg.start_s = start / 1000000000LL;
+    d.rct.sim.cfg.dc_power = demo_dc_power;
+    d.rct.sim.cfg.dc_power_user = &d;
 
     /* ---- where the daemon keeps its files ---- */
     if (data_dir) {
@@ -434,6 +486,15 @@ int sw_cli_demo(int argc, char **argv)
         ok = ok && set_key(&cfg, "rct inverter", "port", port);
         ok = ok && set_key(&cfg, "rct inverter", "fast_interval", "2s");
         ok = ok && set_key(&cfg, "rct inverter", "slow_interval", "20s");
+        /* each string is one tracker of the inverter: the cross-check compares them */
+        ok = ok && set_key(&cfg, "health", "dc_input.east", "inverter:0");
+        ok = ok && set_key(&cfg, "health", "dc_input.west", "inverter:1");
+        /* The tracker is polled every 2 real seconds, minutes or hours of simulated time: smooth over
+         * one poll and hold for two, so one reading that meets a cloud's edge is never a problem. */
+        snprintf(v, sizeof v, "%.0fs", fmax(300.0, 2.0 * speed));
+        ok = ok && set_key(&cfg, "health", "dc_window", v);
+        snprintf(v, sizeof v, "%.0fs", fmax(900.0, 4.0 * speed));
+        ok = ok && set_key(&cfg, "health", "dc_hold", v);
 #ifdef SUNWIRE_HAVE_SQLITE
         snprintf(v, sizeof v, "%s/history.db", dir);
         ok = ok && set_key(&cfg, "history", "path", v);

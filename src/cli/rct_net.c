@@ -1144,6 +1144,8 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
             "Like a real device: a request that comes while an answer is prepared cuts it short and gets it"),
         OPT(NULL, "--answer-ms", RC_VALUE, "<ms>", "How long an answer takes to prepare (default 30)"),
         OPT(NULL, "--counters", RC_FLAG, NULL, "Print connections, requests, faults and interruptions at exit"),
+        OPT(NULL, "--fault", RC_MULTI, "<spec>",
+            "Inject a plant fault, KIND[:TARGET][=VALUE][@START[-END]] (drifting-cell, hot-module, dc-loss); repeatable"),
     };
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS]",
@@ -1193,6 +1195,12 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
             return rc_usage_error(&cmd, "Invalid value for '--plant': '%s' is not a 32-bit address.", oplant->values[i]);
         cfg.plant_addresses[cfg.n_plant++] = (uint32_t)a;
     }
+    rc_opt *ofault = rc_find(&cmd, "--fault");
+    for (size_t i = 0; i < ofault->n_values; i++) {
+        char why[160];
+        if (sw_sim_rct_faults_add(&cfg.injected, ofault->values[i], why, sizeof why) != SW_OK)
+            return rc_usage_error(&cmd, "Invalid value for '--fault': %s.", why);
+    }
     sw_rct_sim_server_config so;
     memset(&so, 0, sizeof so);
     so.host = host;
@@ -1203,6 +1211,7 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         return rc_usage_error(&cmd, "Invalid value for '--start': '%s' is not a time.", ostart->value);
     if (rc_double(&cmd, "--speed", 1.0, &so.speed))
         return 2;
+    cfg.start_s = so.start_s; /* fault times count from the simulated start */
     if (rc_int(&cmd, "--max-clients", 64, 1, 10000, &v))
         return 2;
     so.max_clients = (size_t)v;

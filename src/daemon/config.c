@@ -42,6 +42,9 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->tick_ms = 10000;
     sw_health_radio_config_default(&c->health_radio);
     sw_health_watchdog_config_default(&c->health_watchdog);
+    c->battery_health = true;
+    sw_battery_health_config_default(&c->battery);
+    sw_crosscheck_config_default(&c->crosscheck);
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
     if (!c->panels || !c->output_keys) {
@@ -514,6 +517,98 @@ static sw_err set_health_bus(sw_daemon_config *c, const char *key, const char *v
     return SW_ERR_NOT_FOUND;
 }
 
+/* A number key, bounded; false with a message on a bad value. */
+static bool num_key(const char *key, const char *value, double min, double max, double *out, char *msg, size_t cap)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(value, &end);
+    if (errno || end == value || *end || !(x >= min && x <= max)) {
+        snprintf(msg, cap, "%s = \"%s\": expected a number from %g to %g", key, value, min, max);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* [health] keys of the battery detector and the cross-check (docs/config.md). */
+static sw_err set_health_battery_dc(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
+                                    size_t cap)
+{
+    int ms;
+    if (strcmp(key, "battery") == 0) {
+        if (!sw_parse_bool(value, &c->battery_health)) {
+            snprintf(msg, cap, "battery = \"%s\": expected yes or no", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+    } else if (strcmp(key, "cell_spread_mv") == 0) {
+        if (!num_key(key, value, 1, 2000, &c->battery.cell_spread_mv, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "module_hot_c") == 0) {
+        if (!num_key(key, value, 0.5, 100, &c->battery.module_hot_c, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "battery_hold") == 0) {
+        if (!dur_key(key, value, 0, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->battery.hold_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "battery_stale") == 0) {
+        if (!dur_key(key, value, 1000, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->battery.stale_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "round_trip_min_wh") == 0) {
+        if (!num_key(key, value, 0, 1e6, &c->battery.rte_min_wh, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_noise_pct") == 0) {
+        if (!num_key(key, value, 0.1, 100, &c->crosscheck.noise_pct, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_floor_w") == 0) {
+        if (!num_key(key, value, 0, 1e6, &c->crosscheck.floor_w, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+    } else if (strcmp(key, "dc_window") == 0) {
+        if (!dur_key(key, value, 0, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.window_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "dc_hold") == 0) {
+        if (!dur_key(key, value, 0, 7LL * 86400 * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.hold_ns = (int64_t)ms * 1000000;
+    } else if (strcmp(key, "dc_max_age") == 0) {
+        if (!dur_key(key, value, 1000, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        c->crosscheck.max_age_ns = (int64_t)ms * 1000000;
+    } else if (strncmp(key, "dc_input.", 9) == 0) {
+        const char *string = key + 9, *colon = strrchr(value, ':');
+        char *end;
+        errno = 0;
+        unsigned long in = colon ? strtoul(colon + 1, &end, 10) : 0;
+        if (!string[0] || !colon || colon == value || errno || end == colon + 1 || *end ||
+            in >= SW_CROSSCHECK_MAX_INPUTS || (size_t)(colon - value) >= SW_MODEL_NAME_MAX ||
+            strlen(string) >= SW_MODEL_NAME_MAX) {
+            snprintf(msg, cap, "%s = \"%s\": expected dc_input.STRING = INVERTER:INPUT (input 0 to %d)", key, value,
+                     SW_CROSSCHECK_MAX_INPUTS - 1);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        for (size_t i = 0; i < c->n_dc_inputs; i++)
+            if (strcmp(c->dc_inputs[i].string, string) == 0) {
+                snprintf(msg, cap, "%s appears twice (first at line %d)", key, c->dc_inputs[i].line);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        if (c->n_dc_inputs >= SW_CROSSCHECK_MAX) {
+            snprintf(msg, cap, "more than %d dc_input keys", SW_CROSSCHECK_MAX);
+            return SW_ERR_NO_SPACE;
+        }
+        struct sw_daemon_dc_input *d = &c->dc_inputs[c->n_dc_inputs++];
+        snprintf(d->string, sizeof d->string, "%s", string);
+        snprintf(d->inverter, sizeof d->inverter, "%.*s", (int)(colon - value), value);
+        d->input = (unsigned)in;
+        d->line = line;
+    } else {
+        snprintf(msg, cap, "unknown key \"%s\" in [health]", key);
+        return SW_ERR_NOT_FOUND;
+    }
+    return SW_OK;
+}
+
 static sw_err set_general(sw_daemon_config *c, const char *key, const char *value, int line, char *msg,
                           size_t cap)
 {
@@ -980,9 +1075,10 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
                         "unknown key \"%s\" in [panels] (expected modules = STRING:NAME:BARCODE, ...)", key);
         e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
     } else if (strcmp(kind, "health") == 0 && !name[0]) {
+        /* each detector takes its own keys; the last one names a key nobody took */
         e = set_health_bus(c, key, value, msg, sizeof msg);
         if (e == SW_ERR_NOT_FOUND)
-            snprintf(msg, sizeof msg, "unknown key \"%s\" in [health]", key);
+            e = set_health_battery_dc(c, key, value, line, msg, sizeof msg);
     } else if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name)) {
         return section_seen(c, section, line, err, errcap);
     } else if (strcmp(kind, "tigo") == 0) {
@@ -1199,6 +1295,27 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
                         "[rct %s] reconnect_delay (%d ms) is larger than reconnect_max (%d ms): lower the delay "
                         "or raise the maximum",
                         r->name, r->reconnect_delay_ms, r->reconnect_max_ms);
+    }
+    for (size_t i = 0; i < c->n_dc_inputs; i++) {
+        const struct sw_daemon_dc_input *di = &c->dc_inputs[i];
+        bool inv = false, str = false;
+        for (size_t j = 0; j < c->n_rct; j++)
+            inv = inv || strcmp(c->rct[j].name, di->inverter) == 0;
+        for (size_t j = 0; j < c->n_panels; j++)
+            str = str || strcmp(c->panels[j].string_name, di->string) == 0;
+        if (!inv)
+            return fail(err, errcap, c->file, di->line, "[health] dc_input.%s: no [rct %s] section", di->string,
+                        di->inverter);
+        if (!str)
+            return fail(err, errcap, c->file, di->line,
+                        "[health] dc_input.%s: no string \"%s\" in [panels] (map its panels first)", di->string,
+                        di->string);
+        for (size_t j = 0; j < i; j++)
+            if (c->dc_inputs[j].input == di->input && strcmp(c->dc_inputs[j].inverter, di->inverter) == 0)
+                return fail(err, errcap, c->file, di->line,
+                            "[health] dc_input.%s: input %u of %s already carries string %s (one string per "
+                            "input: the check compares its sum with the whole tracker)",
+                            di->string, di->input, di->inverter, c->dc_inputs[j].string);
     }
     if (c->n_tigo == 0 && c->n_rct == 0)
         return fail(err, errcap, c->file, 0,

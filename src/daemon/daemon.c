@@ -398,6 +398,12 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         }
     }
     summary(d);
+    d->health = sw_daemon_health_new(d);
+    if (!d->health) {
+        snprintf(err, errcap, "health detectors: out of memory");
+        sw_daemon_free(d);
+        return SW_ERR_NO_MEMORY;
+    }
     e = sw_daemon_outputs_start(d, err, errcap);
     if (e != SW_OK) {
         sw_daemon_free(d);
@@ -481,6 +487,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
     free(d->controls);
+    sw_daemon_health_free(d->health);
     free(d->logged);
     free(d);
 }

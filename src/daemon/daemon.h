@@ -17,6 +17,8 @@
 #include "health/watchdog.h"
 #include "model/model.h"
 #include "rct_io/rct_proxy.h"
+#include "health/battery.h"
+#include "health/crosscheck.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +128,17 @@ typedef struct sw_daemon_config {
     size_t n_panels;
     sw_panel_map_entry *panels;    /* SW_MODEL_MAX_MAP entries, owned */
     int panels_line;
+    /* [health]: battery health and the Tigo <-> RCT cross-check */
+    bool battery_health;           /* poll and judge the battery objects; default true */
+    sw_battery_health_config battery;
+    sw_crosscheck_config crosscheck;
+    size_t n_dc_inputs;            /* dc_input.STRING = INVERTER:N */
+    struct sw_daemon_dc_input {
+        char string[SW_MODEL_NAME_MAX];
+        char inverter[SW_MODEL_NAME_MAX];
+        unsigned input;
+        int line;
+    } dc_inputs[SW_CROSSCHECK_MAX];
     /* outputs */
     unsigned outputs;              /* enum sw_daemon_output bits: sections present or flags given */
     size_t n_output_keys;

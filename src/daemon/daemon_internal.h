@@ -19,6 +19,7 @@
 typedef struct tigo_bus tigo_bus;
 typedef struct rct_poller rct_poller;
 typedef struct sw_energy_store sw_energy_store;
+typedef struct sw_daemon_health sw_daemon_health;
 
 #define SW_DAEMON_MAX_OUTPUTS 8
 #define SW_DAEMON_LOGGED_BARCODES 4096
@@ -48,6 +49,7 @@ struct sw_daemon {
     size_t n_mapped;            /* panels in the map now (a reload may change it) */
     struct sw_ha_control *controls; /* control entities announced over MQTT (rct_control.c) */
     size_t n_controls;
+    sw_daemon_health *health;   /* battery health and the cross-check (health.c) */
 };
 
 /* ---- shared helpers (daemon.c) -------------------------------------------------- */
@@ -100,6 +102,22 @@ void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const c
 /* The MQTT command hook and the control entities ([rct] control = on; rct_control.c). */
 struct sw_mqtt_config;
 void sw_daemon_controls_setup(sw_daemon *d, struct sw_mqtt_config *mqtt);
+
+/* ---- battery health and the Tigo <-> RCT cross-check (health.c) ------------------------ */
+sw_daemon_health *sw_daemon_health_new(sw_daemon *d);
+void sw_daemon_health_free(sw_daemon_health *h);
+/* An object a detector needs: its name, and whether the poller stores it in the model too; 0 = go on. */
+typedef int (*sw_daemon_health_add_cb)(sw_daemon *d, const char *name, bool store, void *user);
+/* The objects inverter's fast (slow = false) or slow tier must read for the detectors. */
+void sw_daemon_health_objects(sw_daemon *d, const char *inverter, bool slow, sw_daemon_health_add_cb add,
+                              void *user);
+/* A value the poller stored (numbers: battery counters and status, tracker DC power). */
+void sw_daemon_health_value(sw_daemon *d, const sw_inverter_value *v);
+/* A decoded battery module (battery.cells[N]). */
+void sw_daemon_health_cells(sw_daemon *d, const char *inverter, const char *object, const struct sw_rct_value *v,
+                            int64_t now_ns);
+/* The poller finished a cycle: the battery detector judges what it read. */
+void sw_daemon_health_cycle(sw_daemon *d, const char *inverter, int64_t now_ns);
 
 /* ---- persistence (persist.c) ------------------------------------------------------------ */
 /* sw_file_write_atomic with the daemon's temporary name, "<path>.tmp". */

@@ -151,6 +151,7 @@ struct member {
 struct cycle_entry {
     const sw_rct_object *o;
     uint8_t m;                /* members[m] */
+    bool keep;                /* stored in the model; false: read for a health detector only */
 };
 
 struct rct_poller {
@@ -169,6 +170,10 @@ struct rct_poller {
     int64_t next_slow_ms;
     int64_t cycle_start_ms;
     struct cycle_entry cycle[MAX_CYCLE];
+    /* Detector-only objects this connection left unanswered (an empty battery slot may be
+     * one): not asked again until the next connection, and never a sign of a dead link. */
+    const sw_rct_object *mute[16];
+    size_t n_mute;
     size_t n_cycle, pos;
     sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
@@ -260,15 +265,33 @@ static void poller_fail(rct_poller *p, const char *what, int err)
 }
 
 /* ---- cycles ----------------------------------------------------------------------------------- */
-static void add_obj(rct_poller *p, const sw_rct_object *o, uint8_t m)
+static void add_read(rct_poller *p, const sw_rct_object *o, uint8_t m, bool keep)
 {
     if (!o || p->n_cycle >= MAX_CYCLE)
         return;
     for (size_t i = 0; i < p->n_cycle; i++)
-        if (p->cycle[i].o == o && p->cycle[i].m == m)
+        if (p->cycle[i].o == o && p->cycle[i].m == m) {
+            p->cycle[i].keep = p->cycle[i].keep || keep;
             return;
+        }
     p->cycle[p->n_cycle].o = o;
+    p->cycle[p->n_cycle].keep = keep;
     p->cycle[p->n_cycle++].m = m;
+}
+
+static void add_obj(rct_poller *p, const sw_rct_object *o, uint8_t m) { add_read(p, o, m, true); }
+
+/* An object a health detector asked for (battery cells, a tracker's DC power), of the device itself. */
+static int add_health(sw_daemon *d, const char *name, bool store, void *user)
+{
+    (void)d;
+    rct_poller *p = user;
+    const sw_rct_object *o = sw_rct_registry_find_name(name);
+    for (size_t i = 0; !store && i < p->n_mute; i++)
+        if (p->mute[i] == o)
+            return 0;
+    add_read(p, o, 0, store);
+    return 0;
 }
 
 static void start_cycle(rct_poller *p)
@@ -289,6 +312,8 @@ static void start_cycle(rct_poller *p)
                 add_obj(p, sw_rct_registry_find_name(fast_objects[i]), m);
         for (size_t i = 0; i < p->cfg->n_extra; i++)
             add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]), m);
+        if (m == 0)
+            sw_daemon_health_objects(p->d, p->cfg->name, false, add_health, p);
         if (!slow)
             continue;
         if (p->cfg->defaults)
@@ -296,6 +321,8 @@ static void start_cycle(rct_poller *p)
                 add_obj(p, sw_rct_registry_find_name(slow_objects[i]), m);
         for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
             add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]), m);
+        if (m == 0)
+            sw_daemon_health_objects(p->d, p->cfg->name, true, add_health, p);
         /* The settings that may be written are read too: their entities show them, keep mode checks them.
          * Control goes to the device the connection reaches, not to plant members. */
         for (size_t i = 0; m == 0 && p->control && i < p->cfg->n_allow; i++)
@@ -324,6 +351,7 @@ static void end_cycle(rct_poller *p)
         SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", m->inv.name,
                 m->inv.serial, m->inv.model, m->inv.firmware);
     }
+    sw_daemon_health_cycle(p->d, p->cfg->name, sw_daemon_now_ns(p->d));
     status_changed(p);
     p->state = RP_SLEEPING;
     set_timer(p, p->cycle_start_ms + p->cfg->fast_ms - sw_loop_now_ms(), on_cycle_timer);
@@ -402,6 +430,11 @@ static void drive(rct_poller *p)
         set_online(p, m, false);
         while (p->pos + 1 < p->n_cycle && p->cycle[p->pos + 1].m == p->cur)
             p->pos++;
+    } else if (!p->cycle[p->pos].keep) {
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s; not asked again on this connection", p->cfg->name,
+                p->cycle[p->pos].o->name);
+        if (p->n_mute < sizeof p->mute / sizeof p->mute[0])
+            p->mute[p->n_mute++] = p->cycle[p->pos].o;
     } else {
         SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos].o->name);
         if (++p->unanswered >= DEAD_AFTER) {
@@ -570,6 +603,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
         sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
         poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP); /* keep mode: the device forgot it */
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
+    sw_daemon_health_value(p->d, &iv);
     if (e != SW_OK)
         SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", name, o->name, sw_err_message(e));
     free(big);
@@ -597,7 +631,10 @@ static void take_answer(rct_poller *p, const sw_rct_frame *f)
         p->cw_have = true;
         p->cw_value = value_number(&v);
     }
-    store_value(p, o, &v);
+    if (p->cur == 0)
+        sw_daemon_health_cells(p->d, p->cfg->name, o->name, &v, sw_daemon_now_ns(p->d));
+    if (p->pos >= p->n_cycle || p->cycle[p->pos].o != o || p->cycle[p->pos].keep)
+        store_value(p, o, &v);
 }
 
 static void on_readable(sw_loop *loop, int fd, int events, void *user)
@@ -650,6 +687,7 @@ static void poller_up(rct_poller *p)
     for (size_t i = 0; i < p->n_members; i++)
         p->members[i].identity_done = false;
     p->next_slow_ms = 0;
+    p->n_mute = 0;
     sw_rct_receiver_reset(p->rx);
     sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_READ, on_readable, p);
     status_changed(p);

@@ -47,6 +47,48 @@ static double u01(const sw_rct_sim_config *s, uint64_t a, uint64_t b)
 
 static bool starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
+/* What the injected battery faults do at simulated time now: how far the drifting cell is
+ * below the others and how much warmer the hot module runs (0 when not in force). */
+typedef struct battery_fault {
+    int drift_module, drift_cell;
+    double drift_mv;
+    int hot_module;
+    double hot_c;
+} battery_fault;
+
+static void battery_faults(const sw_rct_sim_config *s, int64_t now, battery_fault *out)
+{
+    memset(out, 0, sizeof *out);
+    out->drift_module = out->hot_module = -1;
+    int64_t el;
+    const sw_sim_rct_fault *f = sw_sim_rct_faults_active(&s->injected, SW_SIM_RCT_FAULT_DRIFTING_CELL,
+                                                         now - s->start_s, &el);
+    if (f) {
+        /* chosen from the seed when not given: the same cell every run */
+        out->drift_module = f->module >= 0 ? f->module : (int)(h(s, 0xFA, 1) % 7);
+        out->drift_cell = f->cell >= 0 ? f->cell : (int)(h(s, 0xFA, 2) % 24);
+        out->drift_mv = f->value * fmin(1.0, (double)el / 7200.0);
+    }
+    f = sw_sim_rct_faults_active(&s->injected, SW_SIM_RCT_FAULT_HOT_MODULE, now - s->start_s, &el);
+    if (f) {
+        out->hot_module = f->module >= 0 ? f->module : (int)(h(s, 0xFB, 1) % 7);
+        out->hot_c = f->value * fmin(1.0, (double)el / 1800.0);
+    }
+}
+
+/* Tracker `input`'s DC power: the co-simulated panels' or the day model's, less an injected loss. */
+static double dc_power(const sw_rct_sim_config *s, unsigned input, int64_t now, const sw_sim_sample *x)
+{
+    double w = x->string_w[input == 1];
+    double other;
+    if (s->dc_power && s->dc_power(s->dc_power_user, input, now, &other))
+        w = other;
+    const sw_sim_rct_fault *f = sw_sim_rct_faults_active(&s->injected, SW_SIM_RCT_FAULT_DC_LOSS, now - s->start_s, NULL);
+    if (f && (unsigned)(f->input < 0 ? 0 : f->input) == input)
+        w *= 1.0 - f->value / 100.0;
+    return w;
+}
+
 /* The index in "name[3]..." or -1. */
 static int index_of(const char *name)
 {
@@ -194,8 +236,12 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
         return x->battery_v;
     if (!strcmp(n, "battery.current") || !strcmp(n, "acc_conv.i_acc_lp_fast") || !strcmp(n, "acc_conv.i_acc_lp_slow"))
         return x->battery_w / x->battery_v;
-    if (!strcmp(n, "battery.temperature") || !strcmp(n, "battery.max_cell_temperature"))
+    battery_fault bf;
+    battery_faults(s, now, &bf);
+    if (!strcmp(n, "battery.temperature"))
         return x->temp_battery_c;
+    if (!strcmp(n, "battery.max_cell_temperature"))
+        return x->temp_battery_c + bf.hot_c;
     if (!strcmp(n, "battery.min_cell_temperature"))
         return x->temp_battery_c - 1.5;
     /* Lifetime energy into and out of the battery. */
@@ -206,7 +252,7 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
     if (!strcmp(n, "battery.max_cell_voltage"))
         return 3.30 + 0.15 * x->soc + 0.01;
     if (!strcmp(n, "battery.min_cell_voltage"))
-        return 3.30 + 0.15 * x->soc - 0.01;
+        return 3.30 + 0.15 * x->soc - 0.01 - bf.drift_mv / 1000.0;
     /* The device counts battery power as it leaves the battery: positive while discharging,
      * negative while charging (docs/rct-protocol.md, "Sign of g_sync.p_acc_lp"). */
     if (!strcmp(n, "g_sync.p_acc_lp") || !strcmp(n, "power_mng.battery_power"))
@@ -226,7 +272,7 @@ static double float_value(const sw_rct_sim_config *s, const sw_rct_object *o, in
     if (!strcmp(n, "grid_pll[0].f") || starts(n, "rb485.f_grid[") || starts(n, "rb485.f_wr["))
         return x->grid_hz;
     if (starts(n, "dc_conv.dc_conv_struct[") && strstr(n, "p_dc"))
-        return x->string_w[idx == 1];
+        return dc_power(s, idx == 1, now, x);
     if (starts(n, "g_sync.u_sg_avg[") || (starts(n, "dc_conv.dc_conv_struct[") &&
                                            (strstr(n, "u_sg") || strstr(n, "u_target"))))
         return x->string_v[idx == 1];
@@ -377,11 +423,15 @@ static size_t battery_payload(const sw_rct_sim_config *s, const sw_rct_object *o
     if (module < 0)
         module = 0;
     double base_mv = 3300.0 + 150.0 * x->soc;
+    battery_fault bf;
+    battery_faults(s, now, &bf);
     switch (o->response_type) {
     case SW_RCT_TYPE_BATTERY_MODULE_STATUS:
         for (int c = 0; c < 24; c++) {
-            uint16_t mv = (uint16_t)(base_mv + (double)(h(s, (uint64_t)module * 32 + (uint64_t)c, 6) % 20));
-            out[4 * c] = (uint8_t)(x->temp_battery_c + (double)(c % 3));
+            double drift = module == bf.drift_module && c == bf.drift_cell ? bf.drift_mv : 0.0;
+            double hot = module == bf.hot_module ? bf.hot_c : 0.0;
+            uint16_t mv = (uint16_t)(base_mv - drift + (double)(h(s, (uint64_t)module * 32 + (uint64_t)c, 6) % 20));
+            out[4 * c] = (uint8_t)(x->temp_battery_c + hot + (double)(c % 3));
             out[4 * c + 1] = (uint8_t)(mv & 0xFF); /* little-endian, as the battery sends it */
             out[4 * c + 2] = (uint8_t)(mv >> 8);
             out[4 * c + 3] = 0;
@@ -484,6 +534,10 @@ sw_err sw_rct_sim_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_
     }
     sw_rct_sim_config scaled = s->cfg;
     scaled.model = model;
+    if (address) {
+        scaled.injected.n = 0; /* plant members stay healthy */
+        scaled.dc_power = NULL;
+    }
     sw_sim_sample_at(&model, now_s, &x);
     memset(&v, 0, sizeof v);
     v.type = obj->response_type;

@@ -31,6 +31,7 @@
 #include "sunwire/loop.h"
 #include "sunwire/rct.h"
 #include "sim/sim.h"
+#include "sim/sim_faults_rct.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +60,14 @@ typedef struct sw_rct_sim_config {
     uint32_t plant_addresses[SW_RCT_SIM_MAX_PLANT]; /* PLANT_* requests answered for these */
     size_t n_plant;
     sw_rct_sim_faults faults;
+    /* Injected plant faults (drifting cell, hot module, DC loss; sim/sim_faults_rct.h), timed
+     * from start_s, the simulated start. Plant members (PLANT_* requests) stay healthy. */
+    sw_sim_rct_faults injected;
+    int64_t start_s;
+    /* The DC power of tracker `input` at simulated time t_s, instead of the day model's (e.g. the
+     * panels of a co-simulated Tigo bus); false keeps the model's. NULL = always the model's. */
+    bool (*dc_power)(void *user, unsigned input, int64_t t_s, double *out_w);
+    void *dc_power_user;
 } sw_rct_sim_config;
 
 typedef struct sw_rct_sim_counters {

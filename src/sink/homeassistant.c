@@ -505,6 +505,12 @@ static void unlisted_entity(const sw_inverter_value *v, struct ha_entity *e, cha
     sw_ha_value_class vc;
     sw_ha_classify_value(v, &vc);
     snprintf(name, ncap, "%s", v->object_name);
+    /* The cross-check's loss per string (docs/health.md): the string's name is in the object's. */
+    const char *tail = strrchr(v->object_name, '.');
+    size_t pre = strlen("health.string.");
+    if (strncmp(v->object_name, "health.string.", pre) == 0 && tail && tail > v->object_name + pre)
+        snprintf(name, ncap, "String %.*s DC loss%s", (int)(tail - v->object_name - pre), v->object_name + pre,
+                 strcmp(tail, ".dc_loss_pct") == 0 ? " share" : "");
     e->name = name;
     e->device_class = vc.device_class;
     e->unit = vc.unit;
