@@ -350,6 +350,7 @@ static void usage(FILE *f)
             "                     directory removed at exit)\n"
             "  --http-port PORT   dashboard and /metrics port on 127.0.0.1 (default: a free port)\n"
             "  --duration SECONDS stop by itself after this many real seconds\n"
+            "  --mqtt HOST[:PORT] also publish to this MQTT broker, with Home Assistant discovery\n"
             "  --faults           break a few things so the health detectors find them: from 30\n"
             "                     simulated minutes after the start, optimizer E4 passes no power\n"
             "                     and panel W3 runs hot; from 1 h, E7's readings stick and W8\n"
@@ -361,7 +362,7 @@ int sw_cli_demo(int argc, char **argv)
 {
     double speed = 60.0, duration = 0.0;
     unsigned long seed = 1, http_port = 0;
-    const char *start_text = NULL, *data_dir = NULL;
+    const char *start_text = NULL, *data_dir = NULL, *mqtt = NULL;
     bool faults = false;
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
     for (int i = 1; i < argc; i++) {
@@ -399,6 +400,9 @@ int sw_cli_demo(int argc, char **argv)
             start_text = v;
         } else if (strcmp(a, "--data-dir") == 0) {
             data_dir = v;
+        } else if (strcmp(a, "--mqtt") == 0) {
+            mqtt = v;
+            ok = *v != 0;
         } else if (strcmp(a, "--firmware") == 0) {
             ok = strcmp(v, "classic") == 0 || strcmp(v, "4") == 0;
             fw = strcmp(v, "4") == 0 ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC;
@@ -408,7 +412,7 @@ int sw_cli_demo(int argc, char **argv)
         }
         if (!ok) {
             static const char *const known[] = {"--speed", "--duration", "--seed", "--http-port", "--start",
-                                                "--data-dir", "--firmware"};
+                                                "--data-dir", "--firmware", "--mqtt"};
             bool is_known = false;
             for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
                 is_known = is_known || strcmp(a, known[k]) == 0;
@@ -541,6 +545,18 @@ int sw_cli_demo(int argc, char **argv)
         ok = ok && set_key(&cfg, "http", "port", port);
         ok = ok && set_key(&cfg, "prometheus", "enable", "true");
 #endif
+        if (mqtt) {
+            /* HOST[:PORT], as `sunwire run --mqtt` takes it. */
+            char host[256];
+            uint16_t mport = 1883;
+            if (sw_parse_host_port(mqtt, host, sizeof host, &mport, 1883) != SW_OK || !host[0]) {
+                fprintf(stderr, "sunwire demo: --mqtt %s: expected HOST[:PORT]\n", mqtt);
+                goto out;
+            }
+            snprintf(port, sizeof port, "%u", (unsigned)mport);
+            ok = ok && set_key(&cfg, "mqtt", "host", host) && set_key(&cfg, "mqtt", "port", port);
+            ok = ok && set_key(&cfg, "mqtt", "base_topic", "sunwire-demo");
+        }
         /* one string per TAP, named east and west, panels E1..E10 and W1..W10 */
         char map[2048] = "";
         size_t len = 0;
@@ -592,6 +608,8 @@ int sw_cli_demo(int argc, char **argv)
 #else
         printf("  history       not in this build (sqlite3 was missing)\n");
 #endif
+        if (mqtt)
+            printf("  MQTT          %s (base topic sunwire-demo, Home Assistant discovery)\n", mqtt);
         printf("  simulated day starts %s, %gx real time\n", when, speed);
         if (faults)
             print_faults();
