@@ -977,48 +977,6 @@ sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why,
 }
 sw_err sw_history_commit(sw_history *h) { (void)h; return SW_ERR_UNSUPPORTED; }
 bool sw_history_in_transaction(const sw_history *h) { (void)h; return false; }
-sw_err sw_history_add_problem(sw_history *h, const sw_problem *p)
-{
-    sw_err e = begin(h);
-    if (e != SW_OK)
-        return e;
-    sqlite3_stmt *st = h->problem[p->active ? 1 : 2];
-    for (int pass = 0; pass < 2; pass++) {
-        sqlite3_bind_int64(st, 1, p->active ? p->since_ns : p->until_ns);
-        bind_text(st, 2, sw_problem_kind_name(p->kind));
-        bind_text(st, 3, sw_subject_kind_name(p->subject_kind));
-        bind_text(st, 4, p->source);
-        bind_text(st, 5, p->subject);
-        bind_text(st, 6, p->name);
-        bind_text(st, 7, p->reason);
-        sqlite3_bind_int64(st, 8, p->updated_ns);
-        e = step(h, st);
-        /* An active problem without an open row is new: open one. */
-        if (e != SW_OK || !p->active || st == h->problem[0] || sqlite3_changes(h->db) > 0)
-            return e;
-        st = h->problem[0];
-    }
-    return e;
-}
-
-sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why, unsigned *closed)
-{
-    sw_err e = begin(h);
-    if (e != SW_OK)
-        return e;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h->db, "UPDATE problems SET end_ns = ?1, ended = ?2, updated_ns = ?1 WHERE end_ns IS NULL",
-                           -1, &st, NULL) != SQLITE_OK)
-        return SW_ERR_IO;
-    sqlite3_bind_int64(st, 1, end_ns);
-    bind_text(st, 2, why);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (closed)
-        *closed = rc == SQLITE_DONE ? (unsigned)sqlite3_changes(h->db) : 0;
-    return rc == SQLITE_DONE ? SW_OK : SW_ERR_IO;
-}
-
 sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
 {
     (void)h; (void)before_ns; (void)limit; (void)deleted;
