@@ -230,17 +230,46 @@
   }
 
   // What the health detectors found, oldest first: what it is, on what, since when and why.
+  // Like the tiles, an entry is the same element for as long as its problem lasts, and only
+  // its texts are rewritten, so a click that spans an update still lands on it.
+  const attentionEls = new Map();  // "kind|source|subject" -> { el, what, who, since, reason }
+  function attentionItem(key) {
+    const el = document.createElement('li');
+    el.innerHTML = '<span class="what"></span> · <span class="who"></span><span class="since"></span>' +
+      '<div class="reason"></div>';
+    const q = sel => el.querySelector(sel);
+    return { el: el, what: q('.what'), who: q('.who'), since: q('.since'), reason: q('.reason') };
+  }
   function renderAttention() {
-    const list = [...state.problems.values()].sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
+    const list = [...state.problems.entries()].sort((a, b) => Date.parse(a[1].since) - Date.parse(b[1].since));
+    const box = $('#attention');
     $('#attention-card').classList.toggle('calm', !list.length);
     setText($('#attention-count'), list.length ? String(list.length) : '');
-    $('#attention').innerHTML = list.length ? list.map(p =>
-      '<li data-kind="' + esc(p.kind) + '" data-subject="' + esc(p.subject) + '"' +
-      (p.panel ? ' data-panel="' + esc(p.panel) + '"' : '') + '>' +
-      '<span class="what">' + esc(p.title) + '</span> · <span class="who">' + esc(p.name) + '</span>' +
-      '<span class="since">since ' + esc(clock(Date.parse(p.since))) + ' (' + esc(ago(p.since)) + ')</span>' +
-      (p.reason ? '<div class="reason">' + esc(p.reason) + '</div>' : '') + '</li>').join('')
-      : '<li class="none">No problem found: every detector is quiet.</li>';
+    const none = box.querySelector('li.none');
+    if (!list.length) {
+      attentionEls.clear();
+      if (!none || box.children.length !== 1)
+        box.innerHTML = '<li class="none">No problem found: every detector is quiet.</li>';
+      return;
+    }
+    if (none) none.remove();
+    const seen = new Set();
+    list.forEach(([key, p], i) => {
+      let it = attentionEls.get(key);
+      if (!it) { it = attentionItem(key); attentionEls.set(key, it); }
+      seen.add(key);
+      it.el.dataset.kind = p.kind;
+      it.el.dataset.subject = p.subject;
+      if (p.panel) it.el.dataset.panel = p.panel; else delete it.el.dataset.panel;
+      setText(it.what, p.title);
+      setText(it.who, p.name);
+      setText(it.since, 'since ' + clock(Date.parse(p.since)) + ' (' + ago(p.since) + ')');
+      setText(it.reason, p.reason || '');
+      if (box.children[i] !== it.el) box.insertBefore(it.el, box.children[i] || null);
+    });
+    for (const [key, it] of [...attentionEls]) {
+      if (!seen.has(key)) { it.el.remove(); attentionEls.delete(key); }
+    }
   }
 
   function renderAlerts() {
