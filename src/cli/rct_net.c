@@ -1135,6 +1135,9 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--broadcast", RC_FLAG, NULL, "Send every answer to every client, like the device's bridge"),
         OPT(NULL, "--max-clients", RC_VALUE, "<n>", "Connections served at once (default 64)"),
         OPT(NULL, "--port-file", RC_VALUE, "<file>", "Write the bound port here once listening (use with --port 0)"),
+        OPT(NULL, "--fault-ignore-write", RC_VALUE, "<rate>", "Share of writes neither stored nor answered"),
+        OPT(NULL, "--fault-revert-after", RC_VALUE, "<n>",
+            "Forget a written value after n further requests, as after a restart"),
     };
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS]",
@@ -1168,6 +1171,11 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
     cfg.faults.delay = rate;
     if (rc_double(&cmd, "--fault-foreign", 0, &rate)) return 2;
     cfg.faults.foreign = rate;
+    if (rc_double(&cmd, "--fault-ignore-write", 0, &rate)) return 2;
+    cfg.faults.ignore_write = rate;
+    if (rc_int(&cmd, "--fault-revert-after", 0, 0, 1000000000, &v))
+        return 2;
+    cfg.faults.revert_after = (uint64_t)v;
     if (rc_int(&cmd, "--delay-ms", 300, 0, 600000, &v))
         return 2;
     cfg.faults.delay_ms = (int)v;

@@ -457,6 +457,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_notify_close(&d->notify);
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
+    free(d->controls);
     free(d->logged);
     free(d);
 }

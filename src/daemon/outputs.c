@@ -327,6 +327,7 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
 #ifdef HAVE_OUT_MQTT
     if (!fatal && (c->outputs & SW_DAEMON_OUT_MQTT)) {
         memset(&s, 0, sizeof s);
+        sw_daemon_controls_setup(d, &o->mqtt);
         e = sw_mqtt_start(d->loop, d->model, &o->mqtt, &s);
         report_start(d, "mqtt", e, &s, SW_DAEMON_OUT_MQTT, &fatal, err, errcap);
     }

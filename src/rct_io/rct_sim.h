@@ -48,6 +48,9 @@ typedef struct sw_rct_sim_faults {
     double delay;      /* rate: reply sent delay_ms late */
     double foreign;    /* rate: a reply for another object goes out first */
     int delay_ms;      /* default 300 */
+    double ignore_write;   /* rate: a write is neither stored nor answered, as devices sometimes do */
+    uint64_t revert_after; /* a written value is forgotten after this many further requests, as if the
+                              device restarted (0 = kept) */
 } sw_rct_sim_faults;
 
 typedef struct sw_rct_sim_config {
@@ -61,12 +64,16 @@ typedef struct sw_rct_sim_config {
 typedef struct sw_rct_sim_counters {
     uint64_t requests, answered, ignored, writes, queries;
     uint64_t truncated, dropped, delayed, foreign;
+    uint64_t refused_writes;  /* writes outside a control's documented limits (rct/rct_control.h) */
+    uint64_t ignored_writes;  /* writes lost to faults.ignore_write */
+    uint64_t reverted;        /* written values forgotten (faults.revert_after) */
 } sw_rct_sim_counters;
 
 typedef struct sw_rct_sim_stored {
     uint32_t id, address;
     uint16_t len;
     uint8_t data[SW_RCT_SIM_WRITE_MAX];
+    uint64_t at_request;  /* the request counter when it was written */
 } sw_rct_sim_stored;
 
 typedef struct sw_rct_sim {
