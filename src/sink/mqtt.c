@@ -402,9 +402,12 @@ static void send_panel(struct mqtt_sink *s, const sw_panel *p)
 {
     /* Without a barcode the identity would change once the node table arrives. */
     if (p->barcode[0]) {
+        uint64_t published = s->counters.published;
         discovery_result(s, sw_ha_discover_panel(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s), p->name);
-        discovery_result(s, sw_ha_discover_panel_problems(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s),
-                         p->name);
+        /* Its problem indicators change only with it (a new or renamed panel): not rebuilt for every report. */
+        if (s->counters.published != published)
+            discovery_result(s, sw_ha_discover_panel_problems(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s),
+                             p->name);
     }
     char topic[SW_MQTT_TOPIC_MAX];
     size_t len;
