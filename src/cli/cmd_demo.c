@@ -12,6 +12,10 @@
  * so the demo exercises the real configuration path. Both simulators follow
  * one simulated clock (the bus time), so the inverter's sun is the panels'
  * sun.
+ *
+ * --faults breaks a few things on purpose (demo_faults below), through the
+ * simulators' own fault injection, so the health detectors have something
+ * to find on the dashboard and in Home Assistant.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +47,70 @@
 #define DEMO_PANELS 10
 #define DEMO_GATEWAYS 2
 
+/* ---- --faults ------------------------------------------------------------------------- */
+
+/*
+ * What --faults injects, in the simulators' KIND[:TARGET][=VALUE][@START[-END]]
+ * form, timed from the simulated start. Before sunrise the detectors wait for
+ * light (nothing is judged under the peers' power floor), so a fault that is in
+ * force early is found as soon as the panels produce.
+ */
+static const char *const demo_tigo_faults[] = {
+    "dead:1.4@30m",      /* E4: the optimizer passes no power (no_power) */
+    "hot:2.3=25@30m",    /* W3: 25 degrees hotter than its string (hot) */
+    "stuck:1.7@1h",      /* E7: repeats its last measurement (stuck) */
+    "diode:2.8=1@1h",    /* W8: one substring bypassed (diode_loss) */
+};
+static const char *const demo_rct_faults[] = {
+    "hot-module=20@30m", /* one battery module 20 degrees warmer (module_hot) */
+    "drifting-cell@30m", /* one cell drifts below the others (cell_spread) */
+};
+#define N_DEMO_TIGO_FAULTS (sizeof demo_tigo_faults / sizeof demo_tigo_faults[0])
+#define N_DEMO_RCT_FAULTS (sizeof demo_rct_faults / sizeof demo_rct_faults[0])
+
+/*
+ * The simulators' fault tables (sim/sim_faults_peers.h for the bus, sim/sim_faults_rct.h
+ * for the inverter) are each optional here: a build whose simulator has no faults of a
+ * kind injects none of it, and --faults says so (an error when neither has any).
+ */
+#ifdef SW_SIM_MAX_PANEL_FAULTS
+#define DEMO_TIGO_FAULTS 1
+#else
+#define DEMO_TIGO_FAULTS 0
+#endif
+#ifdef SW_SIM_RCT_MAX_FAULTS
+#define DEMO_RCT_FAULTS 1
+#else
+#define DEMO_RCT_FAULTS 0
+#endif
+
+/* The faults injected, as the simulators' --fault would take them. */
+static void print_faults(void)
+{
+    const char *sep = "";
+    printf("  faults       ");
+    for (size_t i = 0; DEMO_TIGO_FAULTS && i < N_DEMO_TIGO_FAULTS; i++, sep = ",")
+        printf("%s bus %s", sep, demo_tigo_faults[i]);
+    for (size_t i = 0; DEMO_RCT_FAULTS && i < N_DEMO_RCT_FAULTS; i++, sep = ",")
+        printf("%s inverter %s", sep, demo_rct_faults[i]);
+    printf("\n");
+}
+
+static bool add_tigo_faults(sw_tigo_sim_config *c, char *err, size_t errcap)
+{
+#if DEMO_TIGO_FAULTS
+    for (size_t i = 0; i < N_DEMO_TIGO_FAULTS; i++) {
+        if (c->n_panel_faults == SW_SIM_MAX_PANEL_FAULTS ||
+            sw_sim_panel_fault_parse(demo_tigo_faults[i], &c->panel_faults[c->n_panel_faults], err, errcap) != SW_OK)
+            return false;
+        c->n_panel_faults++;
+    }
+#else
+    (void)c; (void)err; (void)errcap;
+#endif
+    return true;
+}
+
 /* ---- the simulated inverter, served from the loop ---------------------------------- */
 typedef struct rct_server {
     sw_rct_sim sim;
@@ -55,11 +123,20 @@ static int64_t demo_clock(void *user) { return tsim_runner_bus_now(user); }
 /* The inverter's sun is the panels' sun: its clock is the bus time. */
 static int64_t rct_sim_seconds(void *user) { return tsim_runner_bus_now(user) / 1000000000LL; }
 
-static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, tsim_runner *clock)
+static sw_err rct_server_start(rct_server *s, sw_loop *loop, uint64_t seed, tsim_runner *clock, bool faults,
+                               int64_t start_ns)
 {
     memset(s, 0, sizeof *s);
     sw_rct_sim_config cfg;
     sw_rct_sim_config_default(&cfg, seed);
+#if DEMO_RCT_FAULTS
+    cfg.start_s = start_ns / 1000000000LL;
+    for (size_t i = 0; faults && i < N_DEMO_RCT_FAULTS; i++)
+        if (sw_sim_rct_faults_add(&cfg.injected, demo_rct_faults[i], NULL, 0) != SW_OK)
+            return SW_ERR_INVALID_ARGUMENT;
+#else
+    (void)faults; (void)start_ns;
+#endif
     sw_rct_sim_init(&s->sim, &cfg);
     sw_rct_sim_server_config o;
     memset(&o, 0, sizeof o);
@@ -312,14 +389,21 @@ static void usage(FILE *f)
             "  --http-port PORT   dashboard and /metrics port on 127.0.0.1 (default: a free port)\n"
             "  --duration SECONDS stop by itself after this many real seconds\n"
             "  --rct-fault SPEC   inject a fault into the simulated inverter (repeatable), as\n"
-            "                     `sunwire rct simulator --fault`: drifting-cell, hot-module, dc-loss\n");
+            "                     `sunwire rct simulator --fault`: drifting-cell, hot-module, dc-loss\n"
+            "  --mqtt HOST[:PORT] also publish to this MQTT broker, with Home Assistant discovery\n"
+            "  --faults           break a few things so the health detectors find them: from 30\n"
+            "                     simulated minutes after the start, optimizer E4 passes no power\n"
+            "                     and panel W3 runs hot; from 1 h, E7's readings stick and W8\n"
+            "                     loses a substring; the battery gets a hot module and a\n"
+            "                     drifting cell\n");
 }
 
 int sw_cli_demo(int argc, char **argv)
 {
     double speed = 60.0, duration = 0.0;
     unsigned long seed = 1, http_port = 0;
-    const char *start_text = NULL, *data_dir = NULL;
+    const char *start_text = NULL, *data_dir = NULL, *mqtt = NULL;
+    bool faults = false;
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
     sw_sim_rct_faults rct_faults = { 0 };
     for (int i = 1; i < argc; i++) {
@@ -331,6 +415,9 @@ int sw_cli_demo(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--realtime") == 0) {
             speed = 1.0;
+            continue;
+        } else if (strcmp(a, "--faults") == 0) {
+            faults = true;
             continue;
         } else if (a[0] != '-') {
             fprintf(stderr, "sunwire demo: unexpected argument '%s' (demo takes only options, see --help)\n", a);
@@ -360,6 +447,9 @@ int sw_cli_demo(int argc, char **argv)
                 fprintf(stderr, "sunwire demo: --rct-fault: %s\n", why);
                 return 2;
             }
+        } else if (strcmp(a, "--mqtt") == 0) {
+            mqtt = v;
+            ok = *v != 0;
         } else if (strcmp(a, "--firmware") == 0) {
             ok = strcmp(v, "classic") == 0 || strcmp(v, "4") == 0;
             fw = strcmp(v, "4") == 0 ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC;
@@ -369,7 +459,7 @@ int sw_cli_demo(int argc, char **argv)
         }
         if (!ok) {
             static const char *const known[] = {"--speed", "--duration", "--seed", "--http-port", "--start",
-                                                "--data-dir", "--firmware", "--rct-fault"};
+                                                "--data-dir", "--firmware", "--rct-fault", "--mqtt"};
             bool is_known = false;
             for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
                 is_known = is_known || strcmp(a, known[k]) == 0;
@@ -404,6 +494,17 @@ int sw_cli_demo(int argc, char **argv)
     tcfg.panels = DEMO_PANELS;
     tcfg.firmware = fw;
     tcfg.shaded = true;
+    if (faults) {
+        char why[200] = "";
+        if (!DEMO_TIGO_FAULTS && !DEMO_RCT_FAULTS) {
+            fprintf(stderr, "sunwire demo: --faults: this build's simulators cannot inject faults\n");
+            return 2;
+        }
+        if (!add_tigo_faults(&tcfg, why, sizeof why)) {
+            fprintf(stderr, "sunwire demo: --faults: %s\n", why);
+            return 2;
+        }
+    }
 
     demo d;
     memset(&d, 0, sizeof d);
@@ -431,7 +532,7 @@ int sw_cli_demo(int argc, char **argv)
         fprintf(stderr, "sunwire demo: Tigo simulator: %s\n", err);
         goto out;
     }
-    if (rct_server_start(&d.rct, d.loop, seed, d.runner) != SW_OK) {
+    if (rct_server_start(&d.rct, d.loop, seed, d.runner, faults, start) != SW_OK) {
         fprintf(stderr, "sunwire demo: cannot start the RCT simulator on 127.0.0.1\n");
         goto out;
     }
@@ -505,6 +606,18 @@ int sw_cli_demo(int argc, char **argv)
         ok = ok && set_key(&cfg, "http", "port", port);
         ok = ok && set_key(&cfg, "prometheus", "enable", "true");
 #endif
+        if (mqtt) {
+            /* HOST[:PORT], as `sunwire run --mqtt` takes it. */
+            char host[256];
+            uint16_t mport = 1883;
+            if (sw_parse_host_port(mqtt, host, sizeof host, &mport, 1883) != SW_OK || !host[0]) {
+                fprintf(stderr, "sunwire demo: --mqtt %s: expected HOST[:PORT]\n", mqtt);
+                goto out;
+            }
+            snprintf(port, sizeof port, "%u", (unsigned)mport);
+            ok = ok && set_key(&cfg, "mqtt", "host", host) && set_key(&cfg, "mqtt", "port", port);
+            ok = ok && set_key(&cfg, "mqtt", "base_topic", "sunwire-demo");
+        }
         /* one string per TAP, named east and west, panels E1..E10 and W1..W10 */
         char map[2048] = "";
         size_t len = 0;
@@ -556,7 +669,12 @@ int sw_cli_demo(int argc, char **argv)
 #else
         printf("  history       not in this build (sqlite3 was missing)\n");
 #endif
-        printf("  simulated day starts %s, %gx real time\n\n", when, speed);
+        if (mqtt)
+            printf("  MQTT          %s (base topic sunwire-demo, Home Assistant discovery)\n", mqtt);
+        printf("  simulated day starts %s, %gx real time\n", when, speed);
+        if (faults)
+            print_faults();
+        printf("\n");
         fflush(stdout);
     }
     d.started_ms = sw_loop_now_ms();

@@ -49,9 +49,11 @@ static const char usage_text[] =
     "                       otherwise the string's aggregates)\n"
     "  --inverter NAME      one inverter's polled values\n"
     "  --object NAME        one inverter object, e.g. battery.soc\n"
-    "  --kind KIND          one event kind (events table)\n"
-    "  --table TABLE        panels | strings | inverter | events (default: from the filters,\n"
-    "                       else panels)\n"
+    "  --kind KIND          one event kind (events table), or one problem kind (problems table)\n"
+    "  --subject NAME       one problem subject, by its id or name (problems table)\n"
+    "  --table TABLE        panels | strings | inverter | events | problems (default: from the\n"
+    "                       filters, else panels); problems: every problem active at some time\n"
+    "                       in the range, with its start (time) and end (empty while active)\n"
     "  --format FORMAT      csv | json (one array) | jsonl (one object per line); default csv\n"
     "  --time FORMAT        iso (RFC 3339, UTC) | unix (seconds) | ns; default iso\n"
     "  -h, --help           this text\n"
@@ -297,6 +299,10 @@ static int newest_row(sw_history *h, const sw_history_cell *cells, size_t n, voi
     return 0;
 }
 
+/* A problem's end is a time like the row's own (its start): shown as "end" in the --time format. */
+static bool is_end_time(const char *col) { return strcmp(col, "end_ns") == 0; }
+static const char *shown_name(const char *col) { return is_end_time(col) ? "end" : col; }
+
 static int emit_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
 {
     (void)h;
@@ -308,7 +314,10 @@ static int emit_row(sw_history *h, const sw_history_cell *cells, size_t n, void 
         for (size_t i = 1; i < n; i++) {
             char num[64];
             putchar(',');
-            if (cells[i].type == SW_HISTORY_TEXT) {
+            if (is_end_time(o->cols[i]) && cells[i].type == SW_HISTORY_INT) {
+                time_text(o, cells[i].i, num, sizeof num);
+                csv_field(num);
+            } else if (cells[i].type == SW_HISTORY_TEXT) {
                 csv_field(cells[i].text);
             } else if (cells[i].type != SW_HISTORY_NULL) {
                 number_text(&cells[i], num, sizeof num);
@@ -339,7 +348,16 @@ static int emit_row(sw_history *h, const sw_history_cell *cells, size_t n, void 
     else
         sw_json_raw(&j, tbuf, strlen(tbuf));
     for (size_t i = 1; i < n; i++) {
-        sw_json_key(&j, o->cols[i]);
+        sw_json_key(&j, shown_name(o->cols[i]));
+        if (is_end_time(o->cols[i]) && cells[i].type == SW_HISTORY_INT) {
+            char end[64];
+            time_text(o, cells[i].i, end, sizeof end);
+            if (o->tfmt == TIME_ISO)
+                sw_json_string(&j, end);
+            else
+                sw_json_raw(&j, end, strlen(end));
+            continue;
+        }
         switch (cells[i].type) {
         case SW_HISTORY_NULL: sw_json_null(&j); break;
         case SW_HISTORY_INT: sw_json_int(&j, cells[i].i); break;
@@ -747,6 +765,7 @@ int sw_cli_history(int argc, char **argv)
         OPT("--inverter", q.inverter)
         OPT("--object", q.object)
         OPT("--kind", q.kind)
+        OPT("--subject", q.subject)
         OPT("--table", table_s)
         OPT("--format", format_s)
         OPT("--time", time_s)
@@ -782,8 +801,12 @@ int sw_cli_history(int argc, char **argv)
             q.table = SW_HISTORY_INVERTER_VALUES;
         else if (strcmp(table_s, "events") == 0)
             q.table = SW_HISTORY_EVENTS;
+        else if (strcmp(table_s, "problems") == 0)
+            q.table = SW_HISTORY_PROBLEMS;
         else
-            return usage_error("--table '%s' is not one of panels, strings, inverter, events", table_s);
+            return usage_error("--table '%s' is not one of panels, strings, inverter, events, problems", table_s);
+    } else if (q.subject) {
+        q.table = SW_HISTORY_PROBLEMS;
     } else if (q.inverter || q.object) {
         q.table = SW_HISTORY_INVERTER_VALUES;
     } else if (q.kind) {
@@ -796,23 +819,30 @@ int sw_cli_history(int argc, char **argv)
     /* A filter the chosen table cannot apply would silently export everything. */
     bool panels = q.table == SW_HISTORY_PANELS, strings = q.table == SW_HISTORY_STRINGS;
     bool inv = q.table == SW_HISTORY_INVERTER_VALUES, ev = q.table == SW_HISTORY_EVENTS;
+    bool prob = q.table == SW_HISTORY_PROBLEMS;
     /* Without --table the table was chosen by the other filters: say which. */
     char tname[96];
     if (table_s)
         snprintf(tname, sizeof tname, "the %s table", table_s);
     else
         snprintf(tname, sizeof tname, "the %s table (chosen by %s)",
-                 inv ? "inverter" : ev ? "events" : strings ? "strings" : "panels",
-                 inv ? (q.inverter ? "--inverter" : "--object") : ev ? "--kind" : strings ? "--string"
-                                                                                      : "default");
+                 prob ? "problems" : inv ? "inverter" : ev ? "events" : strings ? "strings" : "panels",
+                 prob ? "--subject" : inv ? (q.inverter ? "--inverter" : "--object") : ev ? "--kind"
+                                                                        : strings ? "--string" : "default");
     if (q.panel && !panels)
         return usage_error("--panel applies to the panels table, not %s", tname);
     if (q.string && !(panels || strings))
         return usage_error("--string applies to the panels and strings tables, not %s", tname);
     if ((q.inverter || q.object) && !inv)
         return usage_error("--inverter and --object apply to the inverter table, not %s", tname);
-    if (q.kind && !ev)
-        return usage_error("--kind applies to the events table, not %s", tname);
+    if (q.kind && !ev && !prob)
+        return usage_error("--kind applies to the events and problems tables, not %s", tname);
+    if (q.subject && !prob)
+        return usage_error("--subject applies to the problems table, not %s", tname);
+    /* Problem kinds are a fixed list: a typo is told apart without the database. */
+    if (q.kind && prob && !sw_problem_kind_from_name(q.kind))
+        return usage_error("--kind '%s' is not a problem kind (underperforming, no_power, hot, ...; see "
+                           "docs/health.md)", q.kind);
 
     int64_t now = now_ns();
     const char *flags[2] = {"--from", "--to"}, *texts[2] = {from_s, to_s};
@@ -864,9 +894,10 @@ int sw_cli_history(int argc, char **argv)
         { SW_HISTORY_NAME_INVERTER, "inverter" },
         { SW_HISTORY_NAME_OBJECT, "inverter object" },
         { SW_HISTORY_NAME_EVENT_KIND, "event kind" },
+        { SW_HISTORY_NAME_PROBLEM_SUBJECT, "problem subject" },
     };
-    const char *names[] = { q.panel, q.string, q.inverter, q.object, q.kind };
-    for (size_t k = 0; k < 5; k++) {
+    const char *names[] = { q.panel, q.string, q.inverter, q.object, prob ? NULL : q.kind, q.subject };
+    for (size_t k = 0; k < 6; k++) {
         bool known = false;
         if (!names[k])
             continue;
@@ -899,7 +930,7 @@ int sw_cli_history(int argc, char **argv)
     if (o.fmt == FMT_CSV) {
         fputs("time", stdout);
         for (size_t i = 1; i < o.ncols; i++)
-            printf(",%s", o.cols[i]);
+            printf(",%s", shown_name(o.cols[i]));
         putchar('\n');
     } else if (o.fmt == FMT_JSON) {
         putchar('[');

@@ -153,6 +153,32 @@ static void on_value(void *self, const sw_inverter_value *v)
         free(buf);
 }
 
+/* A problem raised, changed or cleared (model/problem.h); times in ns like the records'. */
+static void on_problem(void *self, const sw_problem *p)
+{
+    (void)self;
+    char buf[1024];
+    sw_json j;
+    begin(&j, buf, sizeof buf, "problem");
+    str(&j, "kind", sw_problem_kind_name(p->kind));
+    str(&j, "title", sw_problem_kind_title(p->kind));
+    str(&j, "subject_kind", sw_subject_kind_name(p->subject_kind));
+    str(&j, "source", p->source);
+    str(&j, "subject", p->subject);
+    str(&j, "name", p->name);
+    sw_json_key(&j, "active");
+    sw_json_bool(&j, p->active);
+    sw_json_key(&j, "since_ns");
+    sw_json_int(&j, p->since_ns);
+    sw_json_key(&j, "until_ns");
+    if (p->active)
+        sw_json_null(&j);
+    else
+        sw_json_int(&j, p->until_ns);
+    str(&j, "reason", p->reason);
+    emit(&j);
+}
+
 static void on_close(void *self) { (void)self; fflush(stdout); }
 
 static const sw_sink_ops json_ops = {
@@ -163,6 +189,7 @@ static const sw_sink_ops json_ops = {
     .on_string = on_string,
     .on_inverter = on_inverter,
     .on_value = on_value,
+    .on_problem = on_problem,
     .close = on_close,
 };
 

@@ -30,7 +30,7 @@ void sw_history_config_defaults(sw_history_config *c)
     snprintf(c->path, sizeof c->path, "%s", "sunwire-history.db");
     c->retention_days = 365;
     c->prune_interval_s = 3600;
-    c->panels = c->strings = c->inverters = c->events = true;
+    c->panels = c->strings = c->inverters = c->events = c->problems = true;
 }
 
 static sw_err cfg_err(char *err, size_t errcap, const char *key, const char *value, const char *what)
@@ -64,6 +64,8 @@ sw_err sw_history_config_set(sw_history_config *c, const char *key, const char *
         flag = &c->inverters;
     else if (strcmp(key, "store_events") == 0)
         flag = &c->events;
+    else if (strcmp(key, "store_problems") == 0)
+        flag = &c->problems;
     if (flag) {
         if (!sw_parse_bool(value, flag))
             return cfg_err(err, errcap, key, value, "is not a boolean (true/false)");
@@ -109,6 +111,28 @@ static const char schema_tail_sql[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);";
+
+/*
+ * Version 3: the problems table, one row per time a problem was active. Its own
+ * step, self-contained: CREATE ... IF NOT EXISTS adds it to an older file and
+ * leaves a newer one alone, so it runs on every open for writing.
+ */
+static const char problems_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS problems ("
+    " ts_ns INTEGER NOT NULL, end_ns INTEGER, kind TEXT NOT NULL, subject_kind TEXT NOT NULL,"
+    " source TEXT NOT NULL, subject TEXT NOT NULL, name TEXT NOT NULL, reason TEXT NOT NULL,"
+    " ended TEXT NOT NULL, updated_ns INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS problems_ts ON problems(ts_ns);"
+    "CREATE INDEX IF NOT EXISTS problems_open ON problems(kind, source, subject) WHERE end_ns IS NULL;";
+
+static const char *const problem_sql[3] = {
+    "INSERT INTO problems (ts_ns, end_ns, kind, subject_kind, source, subject, name, reason, ended, updated_ns)"
+    " VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, '', ?8)",
+    "UPDATE problems SET name = ?6, reason = ?7, updated_ns = ?8"
+    " WHERE end_ns IS NULL AND kind = ?2 AND source = ?4 AND subject = ?5",
+    "UPDATE problems SET end_ns = ?1, ended = 'cleared', updated_ns = ?8"
+    " WHERE end_ns IS NULL AND kind = ?2 AND source = ?4 AND subject = ?5",
+};
 
 static const char *const other_insert_sql[2] = {
     "INSERT INTO inverter_values VALUES (?,?,?,?,?,?,?)",
@@ -208,8 +232,8 @@ static sw_err add_missing_columns(sw_history *h, sw_history_table t)
     return err;
 }
 
-const char *const sw_history_table_names_[4] = {
-    "panel_readings", "string_aggregates", "inverter_values", "events"
+const char *const sw_history_table_names_[5] = {
+    "panel_readings", "string_aggregates", "inverter_values", "events", "problems"
 };
 
 static int64_t wall_ns(void)
@@ -308,6 +332,8 @@ sw_err sw_history_open(const char *path, sw_history **out)
     }
     if (err == SW_OK)
         err = exec(h, schema_tail_sql);
+    if (err == SW_OK)
+        err = exec(h, problems_schema_sql);
     if (err == SW_OK && have < SW_HISTORY_SCHEMA_VERSION) {
         char sql[128];
         snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, %lld)", SW_HISTORY_SCHEMA_VERSION,
@@ -320,6 +346,10 @@ sw_err sw_history_open(const char *path, sw_history **out)
             SQLITE_OK)
             err = SW_ERR_IO;
     }
+    for (int i = 0; err == SW_OK && i < 3; i++)
+        if (sqlite3_prepare_v3(h->db, problem_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->problem[i], NULL) !=
+            SQLITE_OK)
+            err = SW_ERR_IO;
     if (err == SW_OK)
         err = exec(h, "COMMIT");
     if (err != SW_OK) {
@@ -387,6 +417,8 @@ void sw_history_close(sw_history *h)
         sw_history_commit(h);
     for (int i = 0; i < 4; i++)
         sqlite3_finalize(h->insert[i]);
+    for (int i = 0; i < 3; i++)
+        sqlite3_finalize(h->problem[i]);
     sqlite3_close(h->db);
     if (h->q_len_)
         SW_LOGW(LOG_TARGET, "%zu rows kept while the history could not be written are lost", h->q_len_);
@@ -616,6 +648,48 @@ sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, i
     return step(h, st);
 }
 
+sw_err sw_history_add_problem(sw_history *h, const sw_problem *p)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st = h->problem[p->active ? 1 : 2];
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_bind_int64(st, 1, p->active ? p->since_ns : p->until_ns);
+        bind_text(st, 2, sw_problem_kind_name(p->kind));
+        bind_text(st, 3, sw_subject_kind_name(p->subject_kind));
+        bind_text(st, 4, p->source);
+        bind_text(st, 5, p->subject);
+        bind_text(st, 6, p->name);
+        bind_text(st, 7, p->reason);
+        sqlite3_bind_int64(st, 8, p->updated_ns);
+        e = step(h, st);
+        /* An active problem without an open row is new: open one. */
+        if (e != SW_OK || !p->active || st == h->problem[0] || sqlite3_changes(h->db) > 0)
+            return e;
+        st = h->problem[0];
+    }
+    return e;
+}
+
+sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why, unsigned *closed)
+{
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "UPDATE problems SET end_ns = ?1, ended = ?2, updated_ns = ?1 WHERE end_ns IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    sqlite3_bind_int64(st, 1, end_ns);
+    bind_text(st, 2, why);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (closed)
+        *closed = rc == SQLITE_DONE ? (unsigned)sqlite3_changes(h->db) : 0;
+    return rc == SQLITE_DONE ? SW_OK : SW_ERR_IO;
+}
+
 sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
 {
     uint64_t total = 0;
@@ -641,6 +715,18 @@ sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64
             return SW_ERR_IO;
         total += (uint64_t)sqlite3_changes(h->db);
     }
+    /* Problems go once they ended before the cutoff; an open one stays, however old. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "DELETE FROM problems WHERE rowid IN (SELECT rowid FROM problems WHERE "
+                           "end_ns IS NOT NULL AND end_ns < ?1 ORDER BY end_ns LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    sqlite3_bind_int64(st, 1, before_ns);
+    sqlite3_bind_int64(st, 2, limit);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return SW_ERR_IO;
+    total += (uint64_t)sqlite3_changes(h->db);
     if (deleted)
         *deleted = total;
     return SW_OK;
@@ -753,6 +839,13 @@ static void on_inverter(void *self, const sw_inverter *inv)
         added(s, sw_history_add_event(s->h, "inverter", text, sink_now(s)));
 }
 
+static void on_problem(void *self, const sw_problem *p)
+{
+    history_sink *s = self;
+    if (s->cfg.problems)
+        added(s, sw_history_add_problem(s->h, p));
+}
+
 static int64_t on_prune(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
@@ -779,6 +872,10 @@ static void history_close(void *self)
         sw_loop_del_timer(s->loop, s->commit_timer);
     if (s->prune_timer)
         sw_loop_del_timer(s->loop, s->prune_timer);
+    /* Still active at a clean stop: nobody watches them any more, so their rows end here. */
+    unsigned n = 0;
+    if (s->cfg.problems && sw_history_close_problems(s->h, sink_now(s), "stopped", &n) == SW_OK && n)
+        SW_LOGI(LOG_TARGET, "%u problems still active at the stop: their rows end now", n);
     sw_history_close(s->h);
     free(s);
 }
@@ -796,6 +893,7 @@ static const sw_sink_ops history_ops = {
     .on_inverter = on_inverter,
     .on_value = on_inverter_value,
     .on_event = on_event,
+    .on_problem = on_problem,
     .close = history_close,
 };
 
@@ -816,6 +914,13 @@ sw_err sw_history_start(sw_loop *loop, sw_model *model, const sw_history_config 
                 e == SW_ERR_UNSUPPORTED ? "written by a newer sunwire (schema version too new)" : sw_err_message(e));
         free(s);
         return e;
+    }
+    /* Rows a crash left open: whether each problem lasted while nothing watched is unknown, so they end
+     * at this start (ended = "restart"); a problem still there is raised again and opens a new row. */
+    unsigned stale = 0;
+    if (c->problems && sw_history_close_problems(s->h, sink_now(s), "restart", &stale) == SW_OK && stale) {
+        sw_history_commit(s->h);
+        SW_LOGI(LOG_TARGET, "%u problem rows left open by the last run end at this start", stale);
     }
     if (c->retention_days > 0)
         s->prune_timer = sw_loop_add_timer(loop, 0, on_prune, s);
@@ -858,6 +963,16 @@ sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, 
 sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns)
 {
     (void)h; (void)kind; (void)json; (void)ts_ns;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_add_problem(sw_history *h, const sw_problem *p)
+{
+    (void)h; (void)p;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why, unsigned *closed)
+{
+    (void)h; (void)end_ns; (void)why; (void)closed;
     return SW_ERR_UNSUPPORTED;
 }
 sw_err sw_history_commit(sw_history *h) { (void)h; return SW_ERR_UNSUPPORTED; }

@@ -22,7 +22,8 @@ const sw_field *sw_history_record_fields(sw_history_table t, size_t *n);
 
 struct sw_history {
     sqlite3 *db;
-    sqlite3_stmt *insert[4];   /* indexed by sw_history_table */
+    sqlite3_stmt *insert[4];   /* indexed by sw_history_table, the tables of rows that are only added */
+    sqlite3_stmt *problem[3];  /* the problems table: open a row, update the open row, close it */
     bool writable;
     bool in_txn;
     /* While the database cannot be written (disk full): rows as SQL text, oldest
@@ -40,7 +41,7 @@ struct sw_history {
 #define SW_HISTORY_SUMMARY_S 60
 
 /* SQL table name per sw_history_table. */
-extern const char *const sw_history_table_names_[4];
+extern const char *const sw_history_table_names_[5];
 #endif
 
 #endif

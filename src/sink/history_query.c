@@ -16,6 +16,9 @@ static const char *const inverter_cols[] = {
     "ts_ns", "inverter", "object_id", "object", "unit", "number", "text",
 };
 static const char *const event_cols[] = { "ts_ns", "kind", "json" };
+static const char *const problem_cols[] = {
+    "ts_ns", "end_ns", "kind", "subject_kind", "source", "subject", "name", "reason", "ended",
+};
 
 const sw_field *sw_history_record_fields(sw_history_table t, size_t *n)
 {
@@ -56,6 +59,7 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
         return string_cols;
     case SW_HISTORY_INVERTER_VALUES: *n = sizeof inverter_cols / sizeof *inverter_cols; return inverter_cols;
     case SW_HISTORY_EVENTS: *n = sizeof event_cols / sizeof *event_cols; return event_cols;
+    case SW_HISTORY_PROBLEMS: *n = sizeof problem_cols / sizeof *problem_cols; return problem_cols;
     }
     *n = 0;
     return NULL;
@@ -81,6 +85,9 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     const char *const *cols = sw_history_columns(q->table, &ncols);
     if (!h || !cols || !row)
         return SW_ERR_INVALID_ARGUMENT;
+    /* A file older than the problems table (opened read-only, never migrated) has no problems. */
+    if (q->table == SW_HISTORY_PROBLEMS && !has_column(h, "problems", "ts_ns"))
+        return SW_OK;
     char sql[2048];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
     /* A file of an older schema, opened read-only (never migrated), lacks the
@@ -93,8 +100,12 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     }
     if (len >= sizeof sql)
         return SW_ERR_NO_SPACE;
-    len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM %s WHERE ts_ns >= ?1 AND ts_ns < ?2",
-                            sw_history_table_names_[q->table]);
+    if (q->table == SW_HISTORY_PROBLEMS) /* every row active at some time in the range, open ones included */
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                " FROM problems WHERE ts_ns < ?2 AND (end_ns IS NULL OR end_ns >= ?1)");
+    else
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM %s WHERE ts_ns >= ?1 AND ts_ns < ?2",
+                                sw_history_table_names_[q->table]);
     /* Each table has its own filters; ?3 and ?4 carry them (NULL = no filter). */
     const char *f1 = NULL, *f2 = NULL;
     switch (q->table) {
@@ -117,6 +128,12 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     case SW_HISTORY_EVENTS:
         len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR kind = ?3)");
         f1 = q->kind;
+        break;
+    case SW_HISTORY_PROBLEMS:
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                " AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR subject = ?4 OR name = ?4)");
+        f1 = q->kind;
+        f2 = q->subject;
         break;
     }
     snprintf(sql + len, sizeof sql - len, " ORDER BY ts_ns, rowid");
@@ -179,10 +196,15 @@ sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const cha
         "SELECT 1 FROM inverter_values WHERE inverter = ?1 LIMIT 1",
         "SELECT 1 FROM inverter_values WHERE object = ?1 LIMIT 1",
         "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",
+        "SELECT 1 FROM problems WHERE subject = ?1 OR name = ?1 LIMIT 1",
     };
     sqlite3_stmt *st;
-    if (!h || (unsigned)kind > SW_HISTORY_NAME_EVENT_KIND || !name)
+    if (!h || (unsigned)kind > SW_HISTORY_NAME_PROBLEM_SUBJECT || !name)
         return SW_ERR_INVALID_ARGUMENT;
+    if (kind == SW_HISTORY_NAME_PROBLEM_SUBJECT && !has_column(h, "problems", "subject")) {
+        *known = false; /* a file older than the problems table */
+        return SW_OK;
+    }
     if (sqlite3_prepare_v2(h->db, sql[kind], -1, &st, NULL) != SQLITE_OK)
         return SW_ERR_IO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);

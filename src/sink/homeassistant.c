@@ -44,12 +44,14 @@ struct ha_entity {
     const char *tmpl;         /* value_template; NULL = "{{ value_json.<field> }}" */
     const char *const *options; /* an enum sensor's states */
     size_t n_options;
+    const char *attr_tmpl;    /* json_attributes_template on the entity's state topic; NULL = none */
     const sw_ha_control *control; /* a number, select or switch: its limits */
     const char *command_topic;
 };
 
 struct ha_device {
     const char *id;           /* slug, also the discovery node id */
+    const char *discovery_id; /* device mode's node id when not id: a second message for the same device */
     const char *name;
     const char *manufacturer;
     const char *model;
@@ -164,6 +166,10 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
         kv(j, "json_attributes_topic", e->state_topic ? e->state_topic : d->state_topic);
         kv(j, "json_attributes_template", attr);
     }
+    if (e->attr_tmpl) {
+        kv(j, "json_attributes_topic", e->state_topic ? e->state_topic : d->state_topic);
+        kv(j, "json_attributes_template", e->attr_tmpl);
+    }
     if (e->precision >= 0) {
         sw_json_key(j, "suggested_display_precision");
         sw_json_int(j, e->precision);
@@ -215,7 +221,8 @@ static sw_err announce(const sw_mqtt_config *c, const struct ha_device *d, entit
     if (c->discovery == SW_MQTT_DISCOVERY_OFF)
         return SW_OK;
     if (c->discovery == SW_MQTT_DISCOVERY_DEVICE) {
-        snprintf(topic, sizeof topic, "%s/device/%s/config", c->discovery_prefix, d->id);
+        snprintf(topic, sizeof topic, "%s/device/%s/config", c->discovery_prefix,
+                 d->discovery_id ? d->discovery_id : d->id);
         sw_json_init(&j, buf, cap);
         sw_json_object_begin(&j);
         write_device(&j, d);
@@ -645,4 +652,134 @@ sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
     struct inverter_ctx ctx = { c, inv, vals, n };
     return announce(c, &d, inverter_at, &ctx, n * (1 + sw_ha_status_bit_count) + c->n_controls, buf, cap, emit,
                     user);
+}
+
+/* ---- problems -------------------------------------------------------------- */
+
+/* The kinds of problem that apply to subject kind k, in table order. */
+static size_t problem_kinds(sw_subject_kind k, sw_problem_kind *out, size_t cap)
+{
+    size_t n = 0;
+    for (int i = SW_PROBLEM_KIND_FIRST; i <= SW_PROBLEM_KIND_LAST; i++)
+        if (sw_problem_kind_subject((sw_problem_kind)i) == k && n < cap)
+            out[n++] = (sw_problem_kind)i;
+    return n;
+}
+
+/* One binary sensor reading the entry of its kind in a subject's problem state. */
+static void problem_entity(sw_problem_kind kind, const char *key, const char *name, const char *topic,
+                           struct ha_entity *e, char *tmpl, size_t tcap, char *attr, size_t acap)
+{
+    const char *kn = sw_problem_kind_name(kind);
+    snprintf(tmpl, tcap, "{{ 'ON' if value_json.%s.active else 'OFF' }}", kn);
+    snprintf(attr, acap, "{{ value_json.%s | tojson }}", kn);
+    *e = (struct ha_entity){
+        .key = key, .name = name, .platform = "binary_sensor", .device_class = "problem", .field = kn,
+        .state_topic = topic, .precision = -1, .night_available = true, .tmpl = tmpl, .attr_tmpl = attr,
+    };
+}
+
+struct kinds_ctx {
+    const sw_problem_kind *kinds;
+    const char *topic;
+};
+
+static bool kind_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const struct kinds_ctx *ctx = vctx;
+    size_t third = scap / 3;
+    char *key = scratch, *tmpl = scratch + third, *attr = scratch + 2 * third;
+    snprintf(key, third, "problem_%s", sw_problem_kind_name(ctx->kinds[i]));
+    problem_entity(ctx->kinds[i], key, sw_problem_kind_title(ctx->kinds[i]), ctx->topic, e, tmpl, third, attr,
+                   scap - 2 * third);
+    return true;
+}
+
+/* The binary sensors of one subject on the device `of` (its identifier and name), in a message of their own. */
+static sw_err announce_problems(const sw_mqtt_config *c, const char *of, const char *name, sw_subject_kind k,
+                                const char *subject_id, char *buf, size_t cap, sw_ha_emit_cb emit, void *user)
+{
+    char did[DEVICE_ID_MAX + 16], topic[SW_MQTT_TOPIC_MAX];
+    sw_problem_kind kinds[SW_PROBLEM_KIND_LAST];
+    size_t n = problem_kinds(k, kinds, SW_PROBLEM_KIND_LAST);
+    if (!sw_mqtt_topic_subject_problems(topic, sizeof topic, c, k, subject_id))
+        return SW_ERR_NO_SPACE;
+    snprintf(did, sizeof did, "%s_problems", of);
+    struct ha_device d = { .id = of, .discovery_id = did, .name = name, .state_topic = topic };
+    struct kinds_ctx ctx = { kinds, topic };
+    return announce(c, &d, kind_at, &ctx, n, buf, cap, emit, user);
+}
+
+sw_err sw_ha_discover_panel_problems(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
+                                     sw_ha_emit_cb emit, void *user)
+{
+    char pid[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX];
+    if (!sw_mqtt_panel_id(pid, sizeof pid, p) || !device_id(id, sizeof id, c, "panel", pid))
+        return SW_ERR_NO_SPACE;
+    return announce_problems(c, id, p->name[0] ? p->name : pid, SW_SUBJECT_PANEL, pid, buf, cap, emit, user);
+}
+
+sw_err sw_ha_discover_gateway_problems(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
+                                       sw_ha_emit_cb emit, void *user)
+{
+    char gw[SW_MQTT_TOPIC_MAX], id[DEVICE_ID_MAX], name[SW_MODEL_NAME_MAX + 32];
+    if (!sw_mqtt_gateway_id(gw, sizeof gw, g->source, g->gateway_id) || !device_id(id, sizeof id, c, "gateway", gw))
+        return SW_ERR_NO_SPACE;
+    snprintf(name, sizeof name, "Tigo gateway %s %u", g->source, (unsigned)g->gateway_id);
+    return announce_problems(c, id, name, SW_SUBJECT_GATEWAY, gw, buf, cap, emit, user);
+}
+
+/* Whether a problem's subject has a device of its own (its binary sensors are announced there). */
+static bool on_own_device(const sw_problem *p)
+{
+    return p->subject_kind == SW_SUBJECT_PANEL || p->subject_kind == SW_SUBJECT_GATEWAY;
+}
+
+struct site_ctx {
+    const sw_mqtt_config *c;
+    const sw_problem *const *probs;
+    const char *list_topic;
+};
+
+/* Entity 0 is the count; entity 1 + i is record i (when its subject has no device of its own). */
+static bool site_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
+{
+    const struct site_ctx *ctx = vctx;
+    if (i == 0) {
+        *e = (struct ha_entity){
+            .key = "active_problems", .name = "Active problems", .platform = "sensor", .state_class = "measurement",
+            .icon = "mdi:alert-circle-outline", .field = "active_problems", .state_topic = ctx->list_topic,
+            .precision = 0, .night_available = true, .tmpl = "{{ value_json | length }}",
+        };
+        return true;
+    }
+    const sw_problem *p = ctx->probs[i - 1];
+    if (!p || on_own_device(p))
+        return false;
+    size_t fifth = scap / 5;
+    char *key = scratch, *name = scratch + fifth, *topic = scratch + 2 * fifth, *tmpl = scratch + 3 * fifth,
+         *attr = scratch + 4 * fifth;
+    char sid[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_problem_subject_id(sid, sizeof sid, p) ||
+        !sw_mqtt_topic_subject_problems(topic, fifth, ctx->c, p->subject_kind, sid))
+        return false;
+    snprintf(key, fifth, "problem_%s_%s_%s", sw_problem_kind_name(p->kind), sw_subject_kind_name(p->subject_kind),
+             sid);
+    snprintf(name, fifth, "%s %s", sw_problem_kind_title(p->kind), p->name);
+    problem_entity(p->kind, key, name, topic, e, tmpl, fifth, attr, scap - 4 * fifth);
+    return true;
+}
+
+sw_err sw_ha_discover_site(const sw_mqtt_config *c, const sw_problem *const *probs, size_t n, char *buf,
+                           size_t cap, sw_ha_emit_cb emit, void *user)
+{
+    char id[DEVICE_ID_MAX], list[SW_MQTT_TOPIC_MAX];
+    if (!device_id(id, sizeof id, c, "site", NULL) || !sw_mqtt_topic_problems(list, sizeof list, c))
+        return SW_ERR_NO_SPACE;
+    /* Per installation, like the strings. */
+    struct ha_device d = {
+        .id = id, .name = "Solar site", .manufacturer = "sunwire", .model = "Site health", .state_topic = list,
+    };
+    struct site_ctx ctx = { c, probs, list };
+    return announce(c, &d, site_at, &ctx, 1 + n, buf, cap, emit, user);
 }

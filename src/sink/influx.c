@@ -282,6 +282,22 @@ sw_err sw_influx_event_line(char *buf, size_t cap, const char *kind, const char 
     return sw_influx_line_end(&l, now_ns, prec, len_out);
 }
 
+sw_err sw_influx_problem_line(char *buf, size_t cap, const sw_problem *p, sw_influx_precision prec, size_t *len_out)
+{
+    sw_influx_line l;
+    sw_influx_line_begin(&l, buf, cap, "sunwire_problem");
+    sw_influx_line_tag(&l, "kind", sw_problem_kind_name(p->kind));
+    sw_influx_line_tag(&l, "subject_kind", sw_subject_kind_name(p->subject_kind));
+    sw_influx_line_tag(&l, "source", p->source);
+    sw_influx_line_tag(&l, "subject", p->subject);
+    sw_influx_line_field_bool(&l, "active", p->active);
+    sw_influx_line_field_string(&l, "reason", p->reason);
+    sw_influx_line_field_string(&l, "name", p->name);
+    sw_influx_line_field_int(&l, "since_ns", p->since_ns);
+    /* The change's own time: the raise, the new reason or the clear. */
+    return sw_influx_line_end(&l, p->updated_ns, prec, len_out);
+}
+
 /* ---- configuration ------------------------------------------------------------ */
 
 void sw_influx_config_defaults(sw_influx_config *c)
@@ -679,6 +695,17 @@ static void on_event(void *self, const sw_event *ev)
     free(line);
 }
 
+static void on_problem(void *self, const sw_problem *p)
+{
+    influx_sink *s = self;
+    char line[LINE_MAX_BYTES];
+    size_t n;
+    if (sw_influx_problem_line(line, sizeof line, p, s->cfg.precision, &n) == SW_OK)
+        emit(s, line, n);
+    else
+        s->counters.dropped++;
+}
+
 void sw_influx_get_counters(const void *sink_self, sw_influx_counters *out)
 {
     const influx_sink *s = sink_self;
@@ -1057,6 +1084,7 @@ static const sw_sink_ops influx_ops = {
     .on_inverter = on_inverter,
     .on_value = on_inverter_value,
     .on_event = on_event,
+    .on_problem = on_problem,
     .close = influx_close,
 };
 

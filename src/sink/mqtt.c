@@ -150,23 +150,28 @@ static enum pub_result publish_now(struct mqtt_sink *s, const char *topic, const
 }
 
 /* State messages: straight out when connected, else into the outage queue. */
-static void publish_state(struct mqtt_sink *s, const char *topic, const char *payload, size_t len)
+static void publish_msg(struct mqtt_sink *s, const char *topic, const char *payload, size_t len, bool retain)
 {
     bool failed = false;
     if (s->state == ST_CONNECTED && s->queue.count == 0) {
-        enum pub_result r = publish_now(s, topic, payload, len, s->cfg.retain_state);
+        enum pub_result r = publish_now(s, topic, payload, len, retain);
         if (r != PUB_CONN_DOWN) {
             sync_fd(s);
             return;
         }
         failed = true;
     }
-    if (sw_mqtt_queue_push(&s->queue, topic, payload, len, s->cfg.retain_state) != SW_OK)
+    if (sw_mqtt_queue_push(&s->queue, topic, payload, len, retain) != SW_OK)
         SW_LOGW(LOG_TARGET, "out of memory queueing a message for %s", topic);
     s->counters.queued = s->queue.count;
     s->counters.dropped = s->queue.dropped;
     if (failed) /* the connection is going; the message waits for the next one */
         connection_lost(s, "publish failed");
+}
+
+static void publish_state(struct mqtt_sink *s, const char *topic, const char *payload, size_t len)
+{
+    publish_msg(s, topic, payload, len, s->cfg.retain_state);
 }
 
 static void schedule_resend(struct mqtt_sink *s);
@@ -260,11 +265,150 @@ static void send_inverter(struct mqtt_sink *s, const sw_inverter *inv)
         publish_state(s, topic, s->buf, len);
 }
 
+/* ---- problems --------------------------------------------------------------- */
+
+/* The model's problem records into s->ptrs: all of them (subject NULL), or one subject's. */
+static size_t collect_problems(struct mqtt_sink *s, sw_subject_kind k, const char *source, const char *subject)
+{
+    size_t total = sw_model_problem_count(s->model), n = 0;
+    if (!ensure_ptrs(s, total ? total : 1))
+        return 0;
+    for (size_t i = 0; i < total; i++) {
+        const sw_problem *p = sw_model_problem_at(s->model, i);
+        if (p && (!subject || (p->subject_kind == k && strcmp(p->source, source) == 0 &&
+                               strcmp(p->subject, subject) == 0)))
+            s->ptrs[n++] = p;
+    }
+    return n;
+}
+
+/* <base>/problems: the active ones, retained whatever retain says, so a new subscriber sees them at once. */
+static void send_problem_list(struct mqtt_sink *s)
+{
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len, n = collect_problems(s, 0, NULL, NULL);
+    if (sw_mqtt_topic_problems(topic, sizeof topic, &s->cfg) &&
+        sw_mqtt_problems_state(s->buf, PAYLOAD_MAX, (const sw_problem *const *)s->ptrs, n, &len) == SW_OK)
+        publish_msg(s, topic, s->buf, len, true);
+}
+
+/* One subject's problem state on <base>/<kind>/<id>/problems. */
+static void send_subject_problems(struct mqtt_sink *s, sw_subject_kind k, const char *source, const char *subject,
+                                  const char *id)
+{
+    char topic[SW_MQTT_TOPIC_MAX];
+    size_t len, n = collect_problems(s, k, source, subject);
+    if (sw_mqtt_topic_subject_problems(topic, sizeof topic, &s->cfg, k, id) &&
+        sw_mqtt_subject_problems_state(s->buf, PAYLOAD_MAX, k, (const sw_problem *const *)s->ptrs, n, &len) == SW_OK)
+        publish_state(s, topic, s->buf, len);
+}
+
+static void send_panel_problems(struct mqtt_sink *s, const sw_panel *p)
+{
+    char pid[SW_MQTT_TOPIC_MAX];
+    if (sw_mqtt_panel_id(pid, sizeof pid, p))
+        send_subject_problems(s, SW_SUBJECT_PANEL, p->source, p->series_id, pid);
+}
+
+static void gateway_subject(char *out, size_t cap, const sw_gateway *g)
+{
+    snprintf(out, cap, "%s/%u", g->source, (unsigned)g->gateway_id);
+}
+
+static void send_gateway_problems(struct mqtt_sink *s, const sw_gateway *g)
+{
+    char gw[SW_MQTT_TOPIC_MAX], subject[SW_MODEL_NAME_MAX + 8];
+    gateway_subject(subject, sizeof subject, g);
+    if (sw_mqtt_gateway_id(gw, sizeof gw, g->source, g->gateway_id))
+        send_subject_problems(s, SW_SUBJECT_GATEWAY, g->source, subject, gw);
+}
+
+static void send_site_discovery(struct mqtt_sink *s)
+{
+    size_t n = collect_problems(s, 0, NULL, NULL);
+    discovery_result(s, sw_ha_discover_site(&s->cfg, (const sw_problem *const *)s->ptrs, n, s->buf, PAYLOAD_MAX,
+                                            emit_discovery, s), "the site");
+}
+
+/* A subject without a device of its own (bus, string, battery, ...): announced on the site device. */
+static void send_site_subject(struct mqtt_sink *s, const sw_problem *p)
+{
+    char id[SW_MQTT_TOPIC_MAX];
+    char source[SW_MODEL_NAME_MAX], subject[SW_MODEL_NAME_MAX];
+    sw_subject_kind k = p->subject_kind;
+    /* p points into the model; collect_problems reuses s->ptrs, not the records. */
+    snprintf(source, sizeof source, "%s", p->source);
+    snprintf(subject, sizeof subject, "%s", p->subject);
+    if (sw_mqtt_problem_subject_id(id, sizeof id, p))
+        send_subject_problems(s, k, source, subject, id);
+}
+
+static bool same_subject(const sw_problem *a, const sw_problem *b)
+{
+    return a->subject_kind == b->subject_kind && strcmp(a->source, b->source) == 0 &&
+           strcmp(a->subject, b->subject) == 0;
+}
+
+/* Every problem state: the list, and each subject on the site device once. */
+static void send_problems_snapshot(struct mqtt_sink *s)
+{
+    send_problem_list(s);
+    size_t n = sw_model_problem_count(s->model);
+    for (size_t i = 0; i < n; i++) {
+        const sw_problem *p = sw_model_problem_at(s->model, i);
+        if (p->subject_kind == SW_SUBJECT_PANEL || p->subject_kind == SW_SUBJECT_GATEWAY)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = same_subject(sw_model_problem_at(s->model, k), p);
+        if (!seen)
+            send_site_subject(s, p);
+    }
+}
+
+static void op_problem(void *self, const sw_problem *p)
+{
+    struct mqtt_sink *s = self;
+    send_problem_list(s);
+    if (p->subject_kind == SW_SUBJECT_PANEL) {
+        size_t n = sw_model_panel_count(s->model);
+        for (size_t i = 0; i < n; i++) {
+            const sw_panel *pn = sw_model_panel_at(s->model, i);
+            if (pn && strcmp(pn->series_id, p->subject) == 0 && strcmp(pn->source, p->source) == 0) {
+                send_panel_problems(s, pn);
+                return;
+            }
+        }
+        return;
+    }
+    if (p->subject_kind == SW_SUBJECT_GATEWAY) {
+        char subject[SW_MODEL_NAME_MAX + 8];
+        size_t n = sw_model_gateway_count(s->model);
+        for (size_t i = 0; i < n; i++) {
+            const sw_gateway *g = sw_model_gateway_at(s->model, i);
+            gateway_subject(subject, sizeof subject, g);
+            if (strcmp(subject, p->subject) == 0) {
+                send_gateway_problems(s, g);
+                return;
+            }
+        }
+        return;
+    }
+    send_site_discovery(s); /* a new subject gets its indicator there */
+    send_site_subject(s, p);
+}
+
 static void send_panel(struct mqtt_sink *s, const sw_panel *p)
 {
     /* Without a barcode the identity would change once the node table arrives. */
-    if (p->barcode[0])
+    if (p->barcode[0]) {
+        uint64_t published = s->counters.published;
         discovery_result(s, sw_ha_discover_panel(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s), p->name);
+        /* Its problem indicators change only with it (a new or renamed panel): not rebuilt for every report. */
+        if (s->counters.published != published)
+            discovery_result(s, sw_ha_discover_panel_problems(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s),
+                             p->name);
+    }
     char topic[SW_MQTT_TOPIC_MAX];
     size_t len;
     if (sw_mqtt_topic_panel(topic, sizeof topic, &s->cfg, p) &&
@@ -275,6 +419,8 @@ static void send_panel(struct mqtt_sink *s, const sw_panel *p)
 static void send_gateway(struct mqtt_sink *s, const sw_gateway *g)
 {
     discovery_result(s, sw_ha_discover_gateway(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s), "a gateway");
+    discovery_result(s, sw_ha_discover_gateway_problems(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s),
+                     "a gateway");
     char topic[SW_MQTT_TOPIC_MAX];
     size_t len;
     if (sw_mqtt_topic_gateway(topic, sizeof topic, &s->cfg, g->source, g->gateway_id) &&
@@ -312,16 +458,23 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     size_t n = sw_model_gateway_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_gateway *g = sw_model_gateway_at(s->model, i);
-        if (g)
+        if (g) {
             discovery_result(s, sw_ha_discover_gateway(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s), "a gateway");
+            discovery_result(s, sw_ha_discover_gateway_problems(&s->cfg, g, s->buf, PAYLOAD_MAX, emit_discovery, s),
+                             "a gateway");
+        }
     }
     n = sw_model_panel_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_panel *p = sw_model_panel_at(s->model, i);
-        if (p && p->barcode[0])
+        if (p && p->barcode[0]) {
             discovery_result(s, sw_ha_discover_panel(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s), p->name);
+            discovery_result(s, sw_ha_discover_panel_problems(&s->cfg, p, s->buf, PAYLOAD_MAX, emit_discovery, s),
+                             p->name);
+        }
     }
     send_strings_discovery(s);
+    send_site_discovery(s);
     n = sw_model_inverter_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_inverter *inv = sw_model_inverter_at(s->model, i);
@@ -356,14 +509,19 @@ static void send_snapshot(struct mqtt_sink *s)
         return;
     size_t n = sw_model_gateway_count(s->model);
     for (size_t i = 0; i < n; i++)
-        if (sw_model_gateway_at(s->model, i))
+        if (sw_model_gateway_at(s->model, i)) {
             send_gateway(s, sw_model_gateway_at(s->model, i));
+            send_gateway_problems(s, sw_model_gateway_at(s->model, i));
+        }
     n = sw_model_panel_count(s->model);
     for (size_t i = 0; i < n; i++) {
         const sw_panel *p = sw_model_panel_at(s->model, i);
         if (p && p->last_seen_ns > 0)
             send_panel(s, p);
+        if (p && p->barcode[0]) /* announced: its indicators start OFF */
+            send_panel_problems(s, p);
     }
+    send_problems_snapshot(s);
     n = sw_model_string_count(s->model);
     for (size_t i = 0; i < n; i++)
         if (sw_model_string_at(s->model, i))
@@ -703,6 +861,7 @@ static const sw_sink_ops mqtt_ops = {
     .on_string = op_string,
     .on_inverter = op_inverter,
     .on_value = op_inverter_value,
+    .on_problem = op_problem,
     .close = op_close,
 };
 

@@ -354,6 +354,22 @@ size_t sw_mqtt_topic_inverter(char *out, size_t cap, const sw_mqtt_config *c, co
     return put(out, cap, "%s/inverter/%s/state", c->base_topic, id);
 }
 
+size_t sw_mqtt_topic_problems(char *out, size_t cap, const sw_mqtt_config *c)
+{
+    return put(out, cap, "%s/problems", c->base_topic);
+}
+
+size_t sw_mqtt_topic_subject_problems(char *out, size_t cap, const sw_mqtt_config *c, sw_subject_kind k,
+                                      const char *id)
+{
+    return id && id[0] ? put(out, cap, "%s/%s/%s/problems", c->base_topic, sw_subject_kind_name(k), id) : 0;
+}
+
+size_t sw_mqtt_problem_subject_id(char *out, size_t cap, const sw_problem *p)
+{
+    return sw_mqtt_value_key(out, cap, p->subject);
+}
+
 size_t sw_mqtt_topic_command(char *out, size_t cap, const sw_mqtt_config *c, const char *name, const char *object)
 {
     char id[SW_MQTT_TOPIC_MAX], key[SW_MQTT_TOPIC_MAX];

@@ -88,3 +88,60 @@ sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
     sw_json_object_end(&j);
     return finish(&j, len);
 }
+
+/* ---- problems ------------------------------------------------------------ */
+
+sw_err sw_mqtt_problems_state(char *buf, size_t cap, const sw_problem *const *probs, size_t n, size_t *len)
+{
+    sw_json j;
+    char one[1024];
+    sw_json_init(&j, buf, cap);
+    sw_json_array_begin(&j);
+    for (size_t i = 0; i < n; i++) {
+        size_t olen;
+        if (!probs[i] || !probs[i]->active || sw_problem_json(probs[i], one, sizeof one, &olen) != SW_OK)
+            continue;
+        sw_json_raw(&j, one, olen);
+    }
+    sw_json_array_end(&j);
+    return finish(&j, len);
+}
+
+static void time_or_null(sw_json *j, const char *key, int64_t ns)
+{
+    sw_json_key(j, key);
+    if (!ns) {
+        sw_json_null(j);
+        return;
+    }
+    char t[SW_RFC3339_MAX];
+    sw_fmt_rfc3339(t, ns, 0);
+    sw_json_string(j, t);
+}
+
+sw_err sw_mqtt_subject_problems_state(char *buf, size_t cap, sw_subject_kind k, const sw_problem *const *probs,
+                                      size_t n, size_t *len)
+{
+    sw_json j;
+    sw_json_init(&j, buf, cap);
+    sw_json_object_begin(&j);
+    for (int kind = SW_PROBLEM_KIND_FIRST; kind <= SW_PROBLEM_KIND_LAST; kind++) {
+        if (sw_problem_kind_subject((sw_problem_kind)kind) != k)
+            continue;
+        const sw_problem *p = NULL;
+        for (size_t i = 0; i < n && !p; i++)
+            if (probs[i] && probs[i]->kind == (sw_problem_kind)kind)
+                p = probs[i];
+        sw_json_key(&j, sw_problem_kind_name((sw_problem_kind)kind));
+        sw_json_object_begin(&j);
+        sw_json_key(&j, "active");
+        sw_json_bool(&j, p && p->active);
+        time_or_null(&j, "since", p ? p->since_ns : 0);
+        time_or_null(&j, "until", p && !p->active ? p->until_ns : 0);
+        sw_json_key(&j, "reason");
+        sw_json_string(&j, p ? p->reason : "");
+        sw_json_object_end(&j);
+    }
+    sw_json_object_end(&j);
+    return finish(&j, len);
+}

@@ -284,6 +284,36 @@ static void render_strings(pbuf *b, const sw_model *m)
     }
 }
 
+/* ---- problems (model/problem.h) ---------------------------------------------------- */
+
+/*
+ * Always present, so a query or an alert rule finds the family before the
+ * first problem: every record the model keeps, 1 while active and 0 once
+ * cleared (the record stays, so an alert resolves instead of going stale).
+ */
+static void render_problems(pbuf *b, const sw_model *m)
+{
+    family(b, "sunwire_problems_active", "gauge", "How many problems are active now.");
+    sample(b, "sunwire_problems_active", (double)sw_model_problem_active_count(m), NULL);
+    family(b, "sunwire_problem_active", "gauge",
+           "1 while the problem of this kind is active on its subject, 0 once it cleared.");
+    size_t n = sw_model_problem_count(m);
+    for (size_t i = 0; i < n; i++) {
+        const sw_problem *p = sw_model_problem_at(m, i);
+        sample(b, "sunwire_problem_active", p->active ? 1 : 0, "kind", sw_problem_kind_name(p->kind),
+               "subject_kind", sw_subject_kind_name(p->subject_kind), "source", p->source, "subject", p->subject,
+               NULL);
+    }
+    family(b, "sunwire_problem_since_timestamp_seconds", "gauge",
+           "When the problem last became active (kept after it cleared).");
+    for (size_t i = 0; i < n; i++) {
+        const sw_problem *p = sw_model_problem_at(m, i);
+        sample(b, "sunwire_problem_since_timestamp_seconds", (double)p->since_ns / 1e9, "kind",
+               sw_problem_kind_name(p->kind), "subject_kind", sw_subject_kind_name(p->subject_kind), "source",
+               p->source, "subject", p->subject, NULL);
+    }
+}
+
 /* ---- gateways and sources --------------------------------------------------------- */
 
 static void render_gateways(pbuf *b, const sw_model *m)
@@ -621,6 +651,7 @@ sw_err sw_prometheus_render(const sw_model *m, char **out, size_t *len)
     render_panels(&b, m);
     render_strings(&b, m);
     render_inverters(&b, m);
+    render_problems(&b, m);
     render_process(&b);
     if (b.failed) {
         free(b.p);

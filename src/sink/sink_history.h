@@ -57,6 +57,14 @@ sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, i
  * time, kind and JSON): imports may be run twice. *added says whether it was added. */
 sw_err sw_history_add_inverter_value_once(sw_history *h, const sw_inverter_value *v, int64_t ts_ns, bool *added);
 sw_err sw_history_add_event_once(sw_history *h, const char *kind, const char *json, int64_t ts_ns, bool *added);
+/*
+ * A problem raised, changed or cleared (model/problem.h): an active one opens a row
+ * (start = since_ns) or updates the open row's reason and name; a cleared one closes
+ * the open row with its end time (ended = "cleared").
+ */
+sw_err sw_history_add_problem(sw_history *h, const sw_problem *p);
+/* Close every open problem row at end_ns, saying why ("stopped", "restart"); *closed = rows closed. */
+sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why, unsigned *closed);
 sw_err sw_history_commit(sw_history *h);
 bool sw_history_in_transaction(const sw_history *h);
 
@@ -68,7 +76,8 @@ typedef enum sw_history_table {
     SW_HISTORY_PANELS = 0,
     SW_HISTORY_STRINGS,
     SW_HISTORY_INVERTER_VALUES,
-    SW_HISTORY_EVENTS
+    SW_HISTORY_EVENTS,
+    SW_HISTORY_PROBLEMS     /* ts_ns is the start; a row matches a range it overlaps */
 } sw_history_table;
 
 typedef enum sw_history_cell_type {
@@ -93,7 +102,8 @@ typedef struct sw_history_query {
     const char *string;       /* string name (panels, strings), NULL = all */
     const char *inverter;     /* inverter name (inverter values), NULL = all */
     const char *object;       /* object name (inverter values), NULL = all */
-    const char *kind;         /* event kind (events), NULL = all */
+    const char *kind;         /* event kind (events) or problem kind (problems), NULL = all */
+    const char *subject;      /* problem subject or name (problems), NULL = all */
 } sw_history_query;
 
 /* Column names of a table's export, in order; *n gets the count. Column 0 is "ts_ns". */
@@ -122,7 +132,8 @@ typedef enum sw_history_name_kind {
     SW_HISTORY_NAME_STRING,
     SW_HISTORY_NAME_INVERTER,
     SW_HISTORY_NAME_OBJECT,
-    SW_HISTORY_NAME_EVENT_KIND
+    SW_HISTORY_NAME_EVENT_KIND,
+    SW_HISTORY_NAME_PROBLEM_SUBJECT /* a problem's subject or name */
 } sw_history_name_kind;
 /* Whether any row ever carried this name (to tell a typo from an empty range). */
 sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const char *name, bool *known);
@@ -134,7 +145,7 @@ typedef struct sw_history_config {
     char path[256];             /* path = database file (default sunwire-history.db) */
     unsigned retention_days;    /* retention_days = delete older rows (0 = keep all; default 365) */
     unsigned prune_interval_s;  /* prune_interval_s = how often to prune (default 3600) */
-    bool panels, strings, inverters, events; /* store_<x> = which tables get rows (default all) */
+    bool panels, strings, inverters, events, problems; /* store_<x> = which tables get rows (default all) */
     /* Not a key: the clock rows are stamped with when a reading has no time of its own (the
      * daemon's, simulated under `sunwire demo`). NULL = the wall clock. */
     int64_t (*clock)(void *user);

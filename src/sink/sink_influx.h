@@ -90,6 +90,9 @@ sw_err sw_influx_source_line(char *buf, size_t cap, const sw_source_status *s, i
                              sw_influx_precision prec, size_t *len_out);
 sw_err sw_influx_event_line(char *buf, size_t cap, const char *kind, const char *json, int64_t now_ns,
                             sw_influx_precision prec, size_t *len_out);
+/* A problem raised, changed or cleared (measurement sunwire_problem), at the change's time. */
+sw_err sw_influx_problem_line(char *buf, size_t cap, const sw_problem *p, sw_influx_precision prec,
+                              size_t *len_out);
 
 /* ---- the sink ----------------------------------------------------------- */
 typedef enum sw_influx_dest {

@@ -20,6 +20,9 @@
  *   <base>/gateway/<gateway id>/state     one TAP gateway (id: source_gateway)
  *   <base>/string/<string name>/state     one string aggregate ("total" for all panels)
  *   <base>/inverter/<inverter name>/state one inverter and all its polled values
+ *   <base>/problems                       the active problems, a JSON list, always retained
+ *   <base>/<subject kind>/<id>/problems   one subject's problems, one entry per kind that
+ *                                         applies to it (panel and gateway ids as above)
  * Discovery goes under discovery_prefix (default "homeassistant").
  */
 #ifndef SUNWIRE_SINK_MQTT_H
@@ -164,6 +167,14 @@ size_t sw_mqtt_topic_gateway(char *out, size_t cap, const sw_mqtt_config *c, con
 size_t sw_mqtt_topic_string(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
 size_t sw_mqtt_topic_inverter(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
 
+/* The problem topics listed at the top; id is the subject's id in topics (panel: its panel id;
+ * gateway: its gateway id; the others: sw_mqtt_problem_subject_id). */
+size_t sw_mqtt_topic_problems(char *out, size_t cap, const sw_mqtt_config *c);
+size_t sw_mqtt_topic_subject_problems(char *out, size_t cap, const sw_mqtt_config *c, sw_subject_kind k,
+                                      const char *id);
+/* The subject slugged for a topic level ("house/module2" -> "house_module2"). */
+size_t sw_mqtt_problem_subject_id(char *out, size_t cap, const sw_problem *p);
+
 /* <base>/inverter/<name>/set/<value key of object>: where commands for a control go. */
 size_t sw_mqtt_topic_command(char *out, size_t cap, const sw_mqtt_config *c, const char *name, const char *object);
 /* The JSON key an inverter value gets in the inverter's state ("battery.soc" -> "battery_soc"). */
@@ -178,6 +189,16 @@ sw_err sw_mqtt_string_state(char *buf, size_t cap, const sw_string_agg *s, size_
 /* vals: the inverter's values (entries of other inverters are skipped). */
 sw_err sw_mqtt_inverter_state(char *buf, size_t cap, const sw_inverter *inv,
                               const sw_inverter_value *const *vals, size_t n, size_t *len);
+
+/*
+ * Problems: the list of the active ones (sw_problem_json objects; the cleared ones
+ * in probs are skipped), and one subject's state: an object with one entry per
+ * kind that applies to subject kind k, {"active", "since", "until", "reason"},
+ * inactive for kinds without a record in probs (the records of one subject).
+ */
+sw_err sw_mqtt_problems_state(char *buf, size_t cap, const sw_problem *const *probs, size_t n, size_t *len);
+sw_err sw_mqtt_subject_problems_state(char *buf, size_t cap, sw_subject_kind k, const sw_problem *const *probs,
+                                      size_t n, size_t *len);
 
 /* ---- Home Assistant discovery ------------------------------------------- */
 
@@ -206,6 +227,25 @@ sw_err sw_ha_discover_strings(const sw_mqtt_config *c, const sw_string_agg *cons
 sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
                                const sw_inverter_value *const *vals, size_t n, char *buf, size_t cap,
                                sw_ha_emit_cb emit, void *user);
+
+/*
+ * Problems as binary sensors (device class problem), one per kind that applies,
+ * on the panel's or gateway's own device: a message of their own that names the
+ * same device identifier (device mode: <prefix>/device/<device id>_problems/config),
+ * so the record's own discovery stays as it was. They read the subject's problem
+ * topic and follow <base>/status alone (a problem outlives the night).
+ */
+sw_err sw_ha_discover_panel_problems(const sw_mqtt_config *c, const sw_panel *p, char *buf, size_t cap,
+                                     sw_ha_emit_cb emit, void *user);
+sw_err sw_ha_discover_gateway_problems(const sw_mqtt_config *c, const sw_gateway *g, char *buf, size_t cap,
+                                       sw_ha_emit_cb emit, void *user);
+/*
+ * The site device: the "Active problems" count (read from <base>/problems) and a
+ * binary sensor for each record in probs whose subject has no device of its own
+ * (bus, string, inverter, battery, site); panel and gateway records are skipped.
+ */
+sw_err sw_ha_discover_site(const sw_mqtt_config *c, const sw_problem *const *probs, size_t n, char *buf,
+                           size_t cap, sw_ha_emit_cb emit, void *user);
 
 /* Home Assistant's description of one inverter value, chosen from its unit and name. */
 typedef struct sw_ha_value_class {

@@ -174,6 +174,53 @@ static const sw_string_agg *find_string(const sw_model *m, const char *name)
     return NULL;
 }
 
+/* ---- problems ---------------------------------------------------------------- */
+void sw_web_json_problem(sw_json *j, const sw_model *m, const sw_problem *p)
+{
+    const sw_panel *panel = NULL;
+    for (size_t i = 0; p->subject_kind == SW_SUBJECT_PANEL && !panel && i < sw_model_panel_count(m); i++) {
+        const sw_panel *q = sw_model_panel_at(m, i);
+        if (strcmp(q->series_id, p->subject) == 0 && strcmp(q->source, p->source) == 0)
+            panel = q;
+    }
+    sw_json_object_begin(j);
+    sw_json_key(j, "kind"); sw_json_string(j, sw_problem_kind_name(p->kind));
+    sw_json_key(j, "title"); sw_json_string(j, sw_problem_kind_title(p->kind));
+    sw_json_key(j, "subject_kind"); sw_json_string(j, sw_subject_kind_name(p->subject_kind));
+    sw_json_key(j, "source"); sw_json_string(j, p->source);
+    sw_json_key(j, "subject"); sw_json_string(j, p->subject);
+    sw_json_key(j, "name"); sw_json_string(j, p->name);
+    sw_json_key(j, "panel");
+    if (panel) {
+        char id[SW_WEB_SERIES_KEY_MAX];
+        sw_web_panel_id(panel, id, sizeof id);
+        sw_json_string(j, id);
+    } else {
+        sw_json_null(j);
+    }
+    sw_json_key(j, "active"); sw_json_bool(j, p->active);
+    sw_json_key(j, "since"); sw_web_json_time(j, p->since_ns);
+    sw_json_key(j, "until");
+    if (p->active)
+        sw_json_null(j);
+    else
+        sw_web_json_time(j, p->until_ns);
+    sw_json_key(j, "reason"); sw_json_string(j, p->reason);
+    sw_json_object_end(j);
+}
+
+/* The records the model keeps (cleared ones until a restart): active (1), cleared (0) or all (-1). */
+static void problems_array(sw_json *j, const sw_model *m, int active)
+{
+    sw_json_array_begin(j);
+    for (size_t i = 0; i < sw_model_problem_count(m); i++) {
+        const sw_problem *p = sw_model_problem_at(m, i);
+        if (active < 0 || p->active == (active == 1))
+            sw_web_json_problem(j, m, p);
+    }
+    sw_json_array_end(j);
+}
+
 /* ---- alerts ---------------------------------------------------------------- */
 static void alert(sw_json *j, const char *level, const char *kind, const char *subject, const char *message)
 {
@@ -374,6 +421,7 @@ static void fill_state(sw_json *j, void *ctx)
     sw_json_key(j, "strings"); strings_array(j, m);
     sw_json_key(j, "inverters"); inverters_array(j, m);
     sw_json_key(j, "alerts"); alerts_array(j, c->api);
+    sw_json_key(j, "problems"); problems_array(j, m, 1);
     sw_json_object_end(j);
 }
 
@@ -383,6 +431,11 @@ static void fill_strings(sw_json *j, void *ctx) { strings_array(j, ((fill_ctx *)
 static void fill_sources(sw_json *j, void *ctx) { sources_array(j, ((fill_ctx *)ctx)->api); }
 static void fill_inverters(sw_json *j, void *ctx) { inverters_array(j, ((fill_ctx *)ctx)->api->model); }
 static void fill_alerts(sw_json *j, void *ctx) { alerts_array(j, ((fill_ctx *)ctx)->api); }
+static void fill_problems(sw_json *j, void *ctx)
+{
+    fill_ctx *c = ctx;
+    problems_array(j, c->api->model, c->online_filter);
+}
 
 static void fill_devices(sw_json *j, void *ctx)
 {
@@ -708,6 +761,17 @@ int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http
     if (strcmp(path, "/api/alerts") == 0) {
         ALLOW_NONE();
         return reply_json(resp, fill_alerts, &c);
+    }
+    if (strcmp(path, "/api/problems") == 0) {
+        ALLOW("active");
+        const char *act = sw_http_query(req, "active");
+        if (act) {
+            bool b;
+            if (!sw_web_parse_bool(act, &b))
+                return bad_request(resp, "active must be true or false");
+            c.online_filter = b ? 1 : 0;
+        }
+        return reply_json(resp, fill_problems, &c);
     }
     if (strcmp(path, "/api/history/day") == 0)
         return history_day(api, req, resp);

@@ -211,6 +211,24 @@ static void on_gateway(void *self, const sw_gateway *g) { push(self, "gateway", 
 static void on_inverter(void *self, const sw_inverter *i) { push(self, "inverter", fill_inverter_ev, (void *)i); }
 static void on_value(void *self, const sw_inverter_value *v) { push(self, "value", fill_value_ev, (void *)v); }
 
+struct problem_ev {
+    const sw_model *model;
+    const sw_problem *p;
+};
+
+static void fill_problem_ev(sw_json *j, void *ctx)
+{
+    const struct problem_ev *e = ctx;
+    sw_web_json_problem(j, e->model, e->p);
+}
+
+static void on_problem(void *self, const sw_problem *p)
+{
+    web_sink *w = self;
+    struct problem_ev e = { w->model, p };
+    push(w, "problem", fill_problem_ev, &e);
+}
+
 static void on_event(void *self, const sw_event *ev)
 {
     char json[1024];
@@ -241,6 +259,7 @@ static const sw_sink_ops web_ops = {
     .on_inverter = on_inverter,
     .on_value = on_value,
     .on_event = on_event,
+    .on_problem = on_problem,
     .close = on_close,
 };
 

@@ -96,6 +96,9 @@ void sw_web_json_source(sw_json *j, const sw_source_status *s, int64_t now_ns);
 void sw_web_json_gateway(sw_json *j, const sw_gateway *g);
 void sw_web_json_inverter(sw_json *j, const sw_inverter *inv);
 void sw_web_json_value(sw_json *j, const sw_inverter_value *v);
+/* One problem (model/problem.h) with its title, and "panel": the panel's id for a panel's
+ * problem while the model knows that panel (else null), so the dashboard can find its tile. */
+void sw_web_json_problem(sw_json *j, const sw_model *m, const sw_problem *p);
 /* A time as {"...": RFC 3339 UTC} or null when 0. */
 void sw_web_json_time(sw_json *j, int64_t unix_ns);
 

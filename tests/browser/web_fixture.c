@@ -2,7 +2,7 @@
  * web_fixture.c: the dashboard on a real model fed by a synthetic
  * installation, for the HTTP and browser tests.
  *
- *   sw_web_fixture [--port N] [--history FILE] [--interval-ms N]
+ *   sw_web_fixture [--port N] [--history FILE] [--interval-ms N] [--problems]
  *
  * Two strings of eight panels behind one gateway on the source "roof" (one
  * panel never reports, so it shows as offline), a disconnected serial
@@ -13,10 +13,16 @@
  * which is first seeded with three earlier days so day charts and the daily
  * bars have something to show; the dashboard reads it back.
  *
+ * With --problems the model also holds problems, raised directly as a
+ * detector would: east-3 passes no power and the bus "roof" lost its
+ * controller from the start, and west-2 runs hot from the 20th tick on (so
+ * a problem arrives while the page is open).
+ *
  * Prints "PORT <n>" once listening; exits when stdin closes or on SIGTERM.
  */
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +50,7 @@ typedef struct fixture {
     sw_model *model;
     unsigned tick;
     int interval_ms;
+    bool problems;
 } fixture;
 
 static void barcode_of(int string_idx, int panel_idx, char out[16])
@@ -155,6 +162,12 @@ static int64_t on_tick(sw_loop *loop, uint64_t id, void *user)
     sw_event ev = { .kind = SW_EVENT_SOURCE_UP, .source = "roof", .time_ns = now };
     ev.u.source_up.address = address;
     sw_model_event(f->model, &ev);
+    if (f->problems && f->tick == 20) {
+        char bc[16];
+        barcode_of(1, 1, bc);
+        sw_model_problem_raise(f->model, SW_PROBLEM_HOT, "roof", bc, "west-2", "68 C while its string's median is 41 C",
+                               now);
+    }
     sw_model_tick(f->model, now);
     return f->interval_ms;
 }
@@ -296,6 +309,7 @@ int main(int argc, char **argv)
     uint16_t port = 0;
     const char *history = NULL;
     int interval_ms = 1000;
+    bool problems = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = (uint16_t)atoi(argv[++i]);
@@ -303,8 +317,10 @@ int main(int argc, char **argv)
             history = argv[++i];
         else if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc)
             interval_ms = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--problems") == 0)
+            problems = true;
         else {
-            fprintf(stderr, "usage: sw_web_fixture [--port N] [--history FILE] [--interval-ms N]\n");
+            fprintf(stderr, "usage: sw_web_fixture [--port N] [--history FILE] [--interval-ms N] [--problems]\n");
             return 2;
         }
     }
@@ -317,7 +333,7 @@ int main(int argc, char **argv)
     if (history && seed_history(history, now) != 0)
         return 1;
 
-    fixture f = { .interval_ms = interval_ms > 0 ? interval_ms : 1000 };
+    fixture f = { .interval_ms = interval_ms > 0 ? interval_ms : 1000, .problems = problems };
     f.loop = sw_loop_new();
     f.model = sw_model_new(NULL);
     if (!f.loop || !f.model)
@@ -350,6 +366,14 @@ int main(int argc, char **argv)
     setup_model(&f, now);
     report_all(&f, now);
     inverter_values(&f, now);
+    if (problems) {
+        char bc[16];
+        barcode_of(0, 2, bc);
+        sw_model_problem_raise(f.model, SW_PROBLEM_NO_POWER, "roof", bc, "east-3",
+                               "0.2 W at 41 V in while its string's median is 290 W", now - 600 * NS_PER_S);
+        sw_model_problem_raise(f.model, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL,
+                               "no receive request for 95 s while the bus is connected", now - 95 * NS_PER_S);
+    }
 
     sw_loop_add_fd(f.loop, STDIN_FILENO, SW_LOOP_READ, on_stdin, &f);
     sw_loop_add_timer(f.loop, f.interval_ms, on_tick, &f);

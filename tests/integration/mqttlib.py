@@ -310,7 +310,10 @@ def components(msg):
 
 
 def template_field(template):
-    """'{{ value_json.power }}' -> 'power'."""
+    """'{{ value_json.power }}' -> 'power'; None for a template reading the whole payload
+    ('{{ value_json | length }}', the count of a list)."""
+    if "value_json." not in template:
+        return None
     start = template.index("value_json.") + len("value_json.")
     end = start
     while end < len(template) and (template[end].isalnum() or template[end] == "_"):

@@ -311,7 +311,7 @@ class HaDiscoveryTest(unittest.TestCase):
         for m in self.watcher.snapshot():
             if m.topic.startswith(PREFIX + "/") and m.topic.endswith("/config") and m.payload:
                 configs[m.topic] = m.json()
-            elif m.topic.endswith("/state"):
+            elif m.topic.endswith("/state") or m.topic.endswith("/problems"):
                 states[m.topic] = m.json()
         return configs, states
 
@@ -322,12 +322,15 @@ class HaDiscoveryTest(unittest.TestCase):
         def complete():
             configs, states = self.latest()
             ents = entities(configs, mode)
-            kinds = ["sunwire_panel_", "sunwire_gateway_", "_strings", "sunwire_inverter_"]
+            kinds = ["sunwire_panel_", "sunwire_gateway_", "_strings", "sunwire_inverter_", "sunwire_site"]
             panels_reported = [s for t, s in states.items() if "/panel/" in t and s.get("last_seen")]
             # The last default object polled: the inverter's entities are all there.
             last = [e for e in ents if e[2].get("unique_id", "").endswith("_fault_3_flt")]
+            # Problem indicators start OFF: each announced panel's problem state comes with the snapshot.
+            panel_problems = [t for t in states if "/panel/" in t and t.endswith("/problems")]
             return (last and all(any(k in e[0] for e in ents) for k in kinds)
-                    and panels_reported and "sunwire/inverter/house/state" in states)
+                    and panels_reported and "sunwire/inverter/house/state" in states
+                    and panel_problems and "sunwire/problems" in states)
         self.assertTrue(mq.wait_until(complete, 60), "discovery incomplete; daemon said:\n" + self.daemon.stderr())
         mq.wait_until(lambda: False, 1.5)  # the coalesced inverter state after the last values
         return self.latest()
@@ -336,7 +339,30 @@ class HaDiscoveryTest(unittest.TestCase):
         configs, states = self.collect(mode)
         problems = validate(configs, states, mode)
         self.assertFalse(problems, "%d problems in %s mode:\n%s" % (len(problems), mode, "\n".join(problems)))
+        self.check_problem_entities(configs, states, mode)
         return configs, states
+
+    def check_problem_entities(self, configs, states, mode):
+        """Problem indicators: a binary_sensor of class problem per panel kind on each panel's device,
+        OFF with nothing injected (the validator above rendered every one), and the site's count at 0."""
+        ents = entities(configs, mode)
+        by_device = {}
+        for where, platform, ent, device, origin, state_topic in ents:
+            if platform == "binary_sensor" and ent.get("device_class") == "problem":
+                by_device.setdefault(device["identifiers"][0], []).append((ent, state_topic))
+        panels = {e[3]["identifiers"][0] for e in ents if e[3]["identifiers"][0].startswith("sunwire_panel_")}
+        self.assertEqual(len(panels), 4)
+        for dev in panels:
+            got = by_device.get(dev, [])
+            self.assertEqual(len(got), 6, "problem sensors of %s" % dev)
+            for ent, topic in got:
+                self.assertTrue(topic.endswith("/problems"), topic)
+                self.assertEqual(render(ent["value_template"], states[topic]), "OFF")
+        gateways = [d for d in by_device if d.startswith("sunwire_gateway_")]
+        self.assertTrue(gateways)
+        count = [e for e in ents if e[2].get("unique_id") == "sunwire_site_active_problems"]
+        self.assertEqual(len(count), 1)
+        self.assertEqual(render(count[0][2]["value_template"], states["sunwire/problems"]), "0")
 
     def test_device_mode_configs_keep_the_rules(self):
         configs, states = self.check_mode("device")

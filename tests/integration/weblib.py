@@ -85,8 +85,8 @@ class Server:
         return err
 
 
-def start_fixture(history=False, interval_ms=1000):
-    argv = [fixture_path(), "--interval-ms", str(interval_ms)]
+def start_fixture(history=False, interval_ms=1000, problems=False):
+    argv = [fixture_path(), "--interval-ms", str(interval_ms)] + (["--problems"] if problems else [])
     srv = None
     if history:
         tmp = tempfile.mkdtemp(prefix="sw-web-hist-")

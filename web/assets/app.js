@@ -18,6 +18,7 @@
     inverters: new Map(),  // name -> inverter
     values: new Map(),     // "inverter|object" -> value
     alerts: [],
+    problems: new Map(),   // "kind|source|subject" -> active problem
     history: false,
     now: Date.now(),
     clockSkew: 0,          // server time - browser time, ms
@@ -95,8 +96,21 @@
       (inv.values || []).forEach(v => state.values.set(v.inverter + '|' + v.name, v));
     });
     state.alerts = s.alerts || [];
+    state.problems.clear();
+    (s.problems || []).forEach(setProblem);
     state.history = !!s.history;
     if (s.now) state.clockSkew = Date.parse(s.now) - Date.now();
+  }
+
+  function setProblem(p) {
+    const key = p.kind + '|' + p.source + '|' + p.subject;
+    if (p.active) state.problems.set(key, p);
+    else state.problems.delete(key);
+  }
+
+  // The active problems of one panel (by its id), in the order raised.
+  function panelProblems(id) {
+    return [...state.problems.values()].filter(p => p.panel === id);
   }
 
   async function refresh() {
@@ -137,6 +151,7 @@
       state.inverters.set(inv.name, Object.assign({}, old, inv));
     });
     on('value', v => state.values.set(v.inverter + '|' + v.name, v));
+    on('problem', setProblem);
     on('raw', ev => addLive(ev));
   }
 
@@ -201,6 +216,7 @@
       '<span class="val">' + watts(s.power_w) + '<small>' + s.online + '/' + s.panels + ' online · ' + energy(s.energy_today_wh) + '</small></span></div>'
     ).join('') : '<p class="note">No strings configured: map panels to strings in the [panels] section.</p>';
 
+    renderAttention();
     renderAlerts();
     if (Date.now() - todayChartAt > 60000) {
       todayChartAt = Date.now();
@@ -211,6 +227,49 @@
   function kpi(label, val, sub) {
     return '<div class="kpi"><div class="label">' + esc(label) + '</div><div class="value">' + esc(val) +
       '</div><div class="sub">' + esc(sub) + '</div></div>';
+  }
+
+  // What the health detectors found, oldest first: what it is, on what, since when and why.
+  // Like the tiles, an entry is the same element for as long as its problem lasts, and only
+  // its texts are rewritten, so a click that spans an update still lands on it.
+  const attentionEls = new Map();  // "kind|source|subject" -> { el, what, who, since, reason }
+  function attentionItem(key) {
+    const el = document.createElement('li');
+    el.innerHTML = '<span class="what"></span> · <span class="who"></span><span class="since"></span>' +
+      '<div class="reason"></div>';
+    const q = sel => el.querySelector(sel);
+    return { el: el, what: q('.what'), who: q('.who'), since: q('.since'), reason: q('.reason') };
+  }
+  function renderAttention() {
+    const list = [...state.problems.entries()].sort((a, b) => Date.parse(a[1].since) - Date.parse(b[1].since));
+    const box = $('#attention');
+    $('#attention-card').classList.toggle('calm', !list.length);
+    setText($('#attention-count'), list.length ? String(list.length) : '');
+    const none = box.querySelector('li.none');
+    if (!list.length) {
+      attentionEls.clear();
+      if (!none || box.children.length !== 1)
+        box.innerHTML = '<li class="none">No problem found: every detector is quiet.</li>';
+      return;
+    }
+    if (none) none.remove();
+    const seen = new Set();
+    list.forEach(([key, p], i) => {
+      let it = attentionEls.get(key);
+      if (!it) { it = attentionItem(key); attentionEls.set(key, it); }
+      seen.add(key);
+      it.el.dataset.kind = p.kind;
+      it.el.dataset.subject = p.subject;
+      if (p.panel) it.el.dataset.panel = p.panel; else delete it.el.dataset.panel;
+      setText(it.what, p.title);
+      setText(it.who, p.name);
+      setText(it.since, 'since ' + clock(Date.parse(p.since)) + ' (' + ago(p.since) + ')');
+      setText(it.reason, p.reason || '');
+      if (box.children[i] !== it.el) box.insertBefore(it.el, box.children[i] || null);
+    });
+    for (const [key, it] of [...attentionEls]) {
+      if (!seen.has(key)) { it.el.remove(); attentionEls.delete(key); }
+    }
   }
 
   function renderAlerts() {
@@ -327,10 +386,10 @@
     el.className = 'tile';
     el.dataset.panelId = id;
     el.innerHTML = '<div class="t-name"><span></span><span class="badge">OFFLINE</span></div><div class="t-code"></div>' +
-      '<div class="tile-power"></div><dl><dt>V in/out</dt><dd class="t-v"></dd><dt>Current</dt><dd class="t-i"></dd>' +
+      '<div class="pbadge"></div><div class="tile-power"></div><dl><dt>V in/out</dt><dd class="t-v"></dd><dt>Current</dt><dd class="t-i"></dd>' +
       '<dt>Temp.</dt><dd class="t-t"></dd><dt>RSSI</dt><dd class="t-r"></dd><dt>Seen</dt><dd class="t-seen"></dd></dl>';
     const q = sel => el.querySelector(sel);
-    return { el: el, name: q('.t-name span'), badge: q('.badge'), code: q('.t-code'), power: q('.tile-power'),
+    return { el: el, name: q('.t-name span'), badge: q('.badge'), code: q('.t-code'), problem: q('.pbadge'), power: q('.tile-power'),
       v: q('.t-v'), i: q('.t-i'), t: q('.t-t'), r: q('.t-r'), seen: q('.t-seen') };
   }
 
@@ -352,6 +411,14 @@
       t.el.style.background = bg;
     }
     t.badge.style.display = stale ? '' : 'none';
+    // A panel with an active problem stands out whatever its power: the colour says "look here".
+    const probs = panelProblems(p.id);
+    t.el.classList.toggle('problem', probs.length > 0);
+    setText(t.problem, probs.map(x => x.title).join(' · '));
+    const tip = probs.map(x => x.title + ': ' + x.reason).join('\n');
+    if (t.el.title !== tip) t.el.title = tip;
+    if (probs.length) t.el.dataset.problems = probs.map(x => x.kind).join(' ');
+    else delete t.el.dataset.problems;
     setText(t.name, String(p.name));
     setText(t.code, p.barcode || 'barcode unknown');
     setText(t.power, never ? '–' : watts(p.power_w));
@@ -614,6 +681,8 @@
       case 'inverter':
         return 'Inverter ' + d.name + ' ' + (d.online ? 'online' : 'not answering') + (d.model ? ' · ' + d.model : '') +
           (d.serial ? ' · serial ' + d.serial : '');
+      case 'problem':
+        return (d.active ? 'Problem: ' : 'Cleared: ') + d.title + ' · ' + d.name + (d.reason ? ' (' + d.reason + ')' : '');
       default:
         // Raw protocol events: their type first, then their plain fields.
         return (d.type ? String(d.type).replace(/_/g, ' ') + (fields(d, ['type']) ? ': ' : '') : '') + fields(d, ['type']);
@@ -672,6 +741,10 @@
     $('#panel-groups').addEventListener('click', ev => {
       const t = ev.target.closest('.tile');
       if (t) openPanel(t.dataset.panelId);
+    });
+    $('#attention').addEventListener('click', ev => {
+      const li = ev.target.closest('li[data-panel]');
+      if (li && state.panels.has(li.dataset.panel)) openPanel(li.dataset.panel);
     });
     $('#modal-close').addEventListener('click', closePanel);
     $('#modal').addEventListener('click', ev => { if (ev.target.id === 'modal') closePanel(); });

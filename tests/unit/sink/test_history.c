@@ -488,6 +488,144 @@ static void test_old_schema_is_migrated(void **state)
                                          " AND duty_cycle_avg = 0.875 AND identified = 8"), 1);
 }
 
+/* ---- problems -------------------------------------------------------------------------------- */
+
+typedef struct problem_rows {
+    size_t n;
+    int64_t start[8], end[8]; /* end -1 = NULL (open) */
+    char kind[8][32], subject[8][64], reason[8][160], ended[8][16];
+} problem_rows;
+
+static int collect_problems(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
+{
+    (void)h;
+    problem_rows *r = user;
+    assert_int_equal(n, 9);
+    assert_true(r->n < 8);
+    size_t i = r->n++;
+    r->start[i] = cells[0].i;
+    r->end[i] = cells[1].type == SW_HISTORY_NULL ? -1 : cells[1].i;
+    snprintf(r->kind[i], sizeof r->kind[i], "%s", cells[2].text);
+    snprintf(r->subject[i], sizeof r->subject[i], "%s", cells[5].text);
+    snprintf(r->reason[i], sizeof r->reason[i], "%s", cells[7].text);
+    snprintf(r->ended[i], sizeof r->ended[i], "%s", cells[8].text);
+    return 0;
+}
+
+static int64_t fixed_clock(void *user) { return *(const int64_t *)user; }
+
+static void select_problems(const char *path, int64_t from, int64_t to, const char *kind, const char *subject,
+                            problem_rows *r)
+{
+    sw_history *h;
+    assert_int_equal(sw_history_open_readonly(path, &h), SW_OK);
+    sw_history_query q = { .table = SW_HISTORY_PROBLEMS, .from_ns = from, .to_ns = to, .kind = kind,
+                           .subject = subject };
+    memset(r, 0, sizeof *r);
+    assert_int_equal(sw_history_select(h, &q, collect_problems, r), SW_OK);
+    sw_history_close(h);
+}
+
+/* Problems raised in a model: one row per time active, opened, updated and closed as they change. */
+static void test_problems_table(void **state)
+{
+    fixture *f = *state;
+    /* A file of version 2, before the problems table: read-only it has no problems, and no subject. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version ( version INTEGER NOT NULL, applied_ns INTEGER "
+                                      "NOT NULL); INSERT INTO schema_version VALUES (2, 0);", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    problem_rows r;
+    select_problems(f->path, 0, INT64_MAX, NULL, NULL, &r);
+    assert_int_equal(r.n, 0);
+    sw_history *h;
+    bool known = true;
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_PROBLEM_SUBJECT, "roof", &known), SW_OK);
+    assert_false(known);
+    sw_history_close(h);
+
+    int64_t clock = T0 + 300 * SEC;
+    sw_loop *loop = sw_loop_new();
+    sw_model *m = sw_model_new(NULL);
+    sw_history_config c;
+    char err[200];
+    sw_history_config_defaults(&c);
+    assert_int_equal(sw_history_config_set(&c, "path", f->path, err, sizeof err), SW_OK);
+    assert_int_equal(sw_history_config_set(&c, "retention_days", "0", err, sizeof err), SW_OK);
+    c.clock = fixed_clock;
+    c.clock_user = &clock;
+    sw_sink sink;
+    assert_int_equal(sw_history_start(loop, m, &c, &sink), SW_OK); /* migrates the file to this version */
+    assert_int_equal(sw_model_add_sink(m, sink), SW_OK);
+    assert_int_equal(count_rows(f->path, "SELECT max(version) FROM schema_version"), SW_HISTORY_SCHEMA_VERSION);
+
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "70 C", T0), SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "74 C", T0 + 10 * SEC),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL, "90 s",
+                                            T0 + 20 * SEC), SW_OK);
+    assert_int_equal(sw_model_problem_clear(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", T0 + 60 * SEC), SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "71 C", T0 + 120 * SEC),
+                     SW_OK);
+    assert_int_equal(sw_loop_run_once(loop, 100), SW_OK); /* the commit */
+    /* Another process sees two open rows and one closed; the first row's reason is the newest. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM problems WHERE end_ns IS NULL"), 2);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM problems WHERE kind = 'hot' AND reason = '74 C' "
+                                         "AND end_ns = 1763700060000000000 AND ended = 'cleared'"), 1);
+    sw_model_free(m); /* closes the sink: the rows still open end at its clock, "stopped" */
+    sw_loop_free(loop);
+
+    select_problems(f->path, 0, INT64_MAX, NULL, NULL, &r);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.kind[0], "hot");
+    assert_true(r.start[0] == T0 && r.end[0] == T0 + 60 * SEC);
+    assert_string_equal(r.ended[0], "cleared");
+    assert_string_equal(r.kind[1], "controller_silent");
+    assert_true(r.start[1] == T0 + 20 * SEC && r.end[1] == T0 + 300 * SEC);
+    assert_string_equal(r.ended[1], "stopped");
+    assert_string_equal(r.reason[2], "71 C");
+    assert_true(r.start[2] == T0 + 120 * SEC && r.end[2] == T0 + 300 * SEC);
+    /* A range finds every row active at some time in it. */
+    select_problems(f->path, T0 + 70 * SEC, T0 + 100 * SEC, NULL, NULL, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.kind[0], "controller_silent");
+    select_problems(f->path, T0 + 50 * SEC, T0 + 121 * SEC, NULL, NULL, &r);
+    assert_int_equal(r.n, 3);
+    select_problems(f->path, T0 + 301 * SEC, INT64_MAX, NULL, NULL, &r);
+    assert_int_equal(r.n, 0);
+    select_problems(f->path, 0, INT64_MAX, "hot", NULL, &r);
+    assert_int_equal(r.n, 2);
+    select_problems(f->path, 0, INT64_MAX, NULL, "South 3", &r); /* by name */
+    assert_int_equal(r.n, 2);
+    select_problems(f->path, 0, INT64_MAX, NULL, "roof", &r); /* by subject */
+    assert_int_equal(r.n, 1);
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    assert_int_equal(sw_history_name_known(h, SW_HISTORY_NAME_PROBLEM_SUBJECT, "4-C3F1A2B", &known), SW_OK);
+    assert_true(known);
+    sw_history_close(h);
+
+    /* A crash leaves a row open: the next start ends it at its own time, "restart". */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE problems SET end_ns = NULL, ended = '' WHERE kind = 'controller_silent'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    clock = T0 + 900 * SEC;
+    loop = sw_loop_new();
+    assert_int_equal(sw_history_start(loop, NULL, &c, &sink), SW_OK);
+    sink.ops->close(sink.self);
+    sw_loop_free(loop);
+    select_problems(f->path, 0, INT64_MAX, "controller_silent", NULL, &r);
+    assert_int_equal(r.n, 1);
+    assert_true(r.end[0] == T0 + 900 * SEC);
+    assert_string_equal(r.ended[0], "restart");
+    /* store_problems = false: nothing is written. */
+    assert_int_equal(sw_history_config_set(&c, "store_problems", "false", err, sizeof err), SW_OK);
+    assert_false(c.problems);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -588,6 +726,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sink_commits_per_loop_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_logs_once_and_keeps_rows, setup, teardown),
         cmocka_unit_test(test_config),
+        cmocka_unit_test_setup_teardown(test_problems_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

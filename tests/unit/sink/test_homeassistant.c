@@ -827,6 +827,182 @@ static void test_classify(void **state)
     }
 }
 
+/* ---- problems, raised in a model directly ---------------------------------------------------- */
+
+#define T0 INT64_C(1763700000000000000)
+
+/* The records of one subject, as the MQTT sink hands them to the state builder. */
+static size_t subject_records(const sw_model *m, sw_subject_kind k, const char *subject, const sw_problem **out,
+                              size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sw_model_problem_count(m) && n < cap; i++) {
+        const sw_problem *p = sw_model_problem_at(m, i);
+        if (p->subject_kind == k && strcmp(p->subject, subject) == 0)
+            out[n++] = p;
+    }
+    return n;
+}
+
+/* A binary sensor of kind `kind` reading the subject's problem state st: ON exactly when want_on. */
+static void check_problem_sensor(json_t *ent, const char *kind, const char *topic, json_t *st, bool want_on)
+{
+    assert_opt(ent, "device_class", "problem");
+    assert_opt(ent, "state_topic", topic);
+    assert_opt(ent, "json_attributes_topic", topic);
+    assert_null(json_object_get(ent, "unit_of_measurement"));
+    assert_null(json_object_get(ent, "state_class"));
+    char want_tmpl[160], want_attr[160];
+    snprintf(want_tmpl, sizeof want_tmpl, "{{ 'ON' if value_json.%s.active else 'OFF' }}", kind);
+    snprintf(want_attr, sizeof want_attr, "{{ value_json.%s | tojson }}", kind);
+    assert_opt(ent, "value_template", want_tmpl);
+    assert_opt(ent, "json_attributes_template", want_attr);
+    /* What the template reads is in the state, and says what the model says. */
+    json_t *entry = json_object_get(st, kind);
+    if (!entry)
+        fail_msg("the problem state has no entry %s", kind);
+    assert_true(json_is_boolean(json_object_get(entry, "active")));
+    assert_int_equal(json_is_true(json_object_get(entry, "active")), want_on);
+    assert_true(json_is_string(json_object_get(entry, "reason")));
+    assert_true(want_on ? json_is_string(json_object_get(entry, "since")) : true);
+}
+
+static void test_problems(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    assert_non_null(m);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "71 C, peers 45 C", T0),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL, "no request for 90 s",
+                                            T0 + 1000000000), SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_CELL_SPREAD, "house", "house/module2", NULL, "61 mV", T0),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_clear(m, SW_PROBLEM_CELL_SPREAD, "house", "house/module2", T0 + 5000000000),
+                     SW_OK);
+
+    sw_mqtt_config c;
+    char err[64];
+    sw_mqtt_config_defaults(&c);
+    sw_panel p = sample_panel();
+    struct captured cap = { 0 };
+    char buf[16384], sbuf[2048];
+    size_t slen;
+    const sw_problem *recs[8];
+
+    /* The panel's subject state: every panel kind, hot active with its reason. */
+    size_t nr = subject_records(m, SW_SUBJECT_PANEL, "4-C3F1A2B", recs, 8);
+    assert_int_equal(nr, 1);
+    assert_int_equal(sw_mqtt_subject_problems_state(sbuf, sizeof sbuf, SW_SUBJECT_PANEL, recs, nr, &slen), SW_OK);
+    json_t *st = json_loadb(sbuf, slen, 0, NULL);
+    assert_non_null(st);
+    assert_int_equal(json_object_size(st), 6); /* underperforming, no_power, diode_loss, hot, stuck, radio */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(st, "hot"), "reason")), "71 C, peers 45 C");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(st, "hot"), "since")),
+                        "2025-11-21T04:40:00Z");
+    assert_true(json_is_null(json_object_get(json_object_get(st, "stuck"), "since")));
+
+    /* Device mode: a message of its own naming the panel's device, one binary sensor per panel kind. */
+    assert_int_equal(sw_ha_discover_panel_problems(&c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_panel_4-C3F1A2B_problems/config");
+    json_t *msg = cap.payload[0];
+    check_device(json_object_get(msg, "device"), "sunwire_panel_4-C3F1A2B", "South 3", NULL, NULL, NULL);
+    assert_opt(json_object_get(msg, "origin"), "name", "sunwire");
+    check_availability(msg, "sunwire/status", NULL); /* a problem outlives the night */
+    json_t *cmps = json_object_get(msg, "components");
+    assert_int_equal(json_object_size(cmps), 6);
+    const char *kinds[] = { "underperforming", "no_power", "diode_loss", "hot", "stuck", "radio_degrading" };
+    for (size_t i = 0; i < 6; i++) {
+        char uid[128];
+        snprintf(uid, sizeof uid, "sunwire_panel_4-C3F1A2B_problem_%s", kinds[i]);
+        json_t *ent = json_object_get(cmps, uid);
+        if (!ent)
+            fail_msg("component %s missing", uid);
+        assert_opt(ent, "platform", "binary_sensor");
+        assert_opt(ent, "name", sw_problem_kind_title(sw_problem_kind_from_name(kinds[i])));
+        check_problem_sensor(ent, kinds[i], "sunwire/panel/4-C3F1A2B/problems", st, strcmp(kinds[i], "hot") == 0);
+    }
+    release(&cap);
+
+    /* Entity mode: one message per kind, the same unique_ids, on the panel's device. */
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "entity", err, sizeof err), SW_OK);
+    assert_int_equal(sw_ha_discover_panel_problems(&c, &p, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 6);
+    size_t k = find_topic(&cap, "homeassistant/binary_sensor/sunwire_panel_4-C3F1A2B/problem_hot/config");
+    assert_opt(cap.payload[k], "unique_id", "sunwire_panel_4-C3F1A2B_problem_hot");
+    check_device(json_object_get(cap.payload[k], "device"), "sunwire_panel_4-C3F1A2B", "South 3", NULL, NULL, NULL);
+    check_problem_sensor(cap.payload[k], "hot", "sunwire/panel/4-C3F1A2B/problems", st, true);
+    release(&cap);
+    json_decref(st);
+    assert_int_equal(sw_mqtt_config_set(&c, "discovery", "device", err, sizeof err), SW_OK);
+
+    /* A gateway's: its three kinds on its own device. */
+    sw_gateway g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.source, sizeof g.source, "roof");
+    g.gateway_id = 4609;
+    assert_int_equal(sw_ha_discover_gateway_problems(&c, &g, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_gateway_roof_4609_problems/config");
+    cmps = json_object_get(cap.payload[0], "components");
+    assert_int_equal(json_object_size(cmps), 3);
+    assert_opt(json_object_get(cmps, "sunwire_gateway_roof_4609_problem_firmware_changed"), "state_topic",
+               "sunwire/gateway/roof_4609/problems");
+    release(&cap);
+
+    /* The site: the count of active problems, and a sensor per record without a device (not the panel's). */
+    const sw_problem *all[8];
+    size_t na = 0;
+    for (size_t i = 0; i < sw_model_problem_count(m); i++)
+        all[na++] = sw_model_problem_at(m, i);
+    assert_int_equal(sw_ha_discover_site(&c, all, na, buf, sizeof buf, capture, &cap), SW_OK);
+    assert_int_equal(cap.n, 1);
+    assert_string_equal(cap.topic[0], "homeassistant/device/sunwire_site/config");
+    check_device(json_object_get(cap.payload[0], "device"), "sunwire_site", "Solar site", "sunwire", NULL, NULL);
+    cmps = json_object_get(cap.payload[0], "components");
+    assert_int_equal(json_object_size(cmps), 3);
+    json_t *count = json_object_get(cmps, "sunwire_site_active_problems");
+    assert_non_null(count);
+    assert_opt(count, "platform", "sensor");
+    assert_opt(count, "state_topic", "sunwire/problems");
+    assert_opt(count, "value_template", "{{ value_json | length }}");
+    assert_opt(count, "state_class", "measurement");
+    json_t *bus = json_object_get(cmps, "sunwire_site_problem_controller_silent_bus_roof");
+    assert_non_null(bus);
+    assert_opt(bus, "name", "Controller stopped polling roof");
+    nr = subject_records(m, SW_SUBJECT_BUS, "roof", recs, 8);
+    assert_int_equal(sw_mqtt_subject_problems_state(sbuf, sizeof sbuf, SW_SUBJECT_BUS, recs, nr, &slen), SW_OK);
+    st = json_loadb(sbuf, slen, 0, NULL);
+    assert_int_equal(json_object_size(st), 2); /* controller_silent, line */
+    check_problem_sensor(bus, "controller_silent", "sunwire/bus/roof/problems", st, true);
+    json_decref(st);
+    json_t *cell = json_object_get(cmps, "sunwire_site_problem_cell_spread_battery_house_module2");
+    assert_non_null(cell);
+    nr = subject_records(m, SW_SUBJECT_BATTERY, "house/module2", recs, 8);
+    assert_int_equal(sw_mqtt_subject_problems_state(sbuf, sizeof sbuf, SW_SUBJECT_BATTERY, recs, nr, &slen), SW_OK);
+    st = json_loadb(sbuf, slen, 0, NULL);
+    check_problem_sensor(cell, "cell_spread", "sunwire/battery/house_module2/problems", st, false);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(st, "cell_spread"), "until")),
+                        "2025-11-21T04:40:05Z");
+    json_decref(st);
+    release(&cap);
+
+    /* The list: the active ones only, as sw_problem_json writes them; its length is the count's state. */
+    assert_int_equal(sw_mqtt_problems_state(sbuf, sizeof sbuf, all, na, &slen), SW_OK);
+    json_t *list = json_loadb(sbuf, slen, 0, NULL);
+    assert_true(json_is_array(list));
+    assert_int_equal(json_array_size(list), sw_model_problem_active_count(m));
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "kind")), "hot");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "subject")), "roof");
+    json_decref(list);
+    /* Nothing active: an empty list, not nothing. */
+    assert_int_equal(sw_mqtt_problems_state(sbuf, sizeof sbuf, all, 0, &slen), SW_OK);
+    assert_string_equal(sbuf, "[]");
+    sw_model_free(m);
+}
+
 static void test_off_and_overflow(void **state)
 {
     (void)state;
@@ -857,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_inverter_controls),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_off_and_overflow),
+        cmocka_unit_test(test_problems),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -506,6 +506,75 @@ static void test_file_sink(void **state)
     json_decref(root);
 }
 
+/* Problems raised in a model reach the file as sunwire_problem lines, at the time of each change. */
+static void test_problems(void **state)
+{
+    (void)state;
+    char buf[1024];
+    lp_line l;
+    sw_problem p;
+    memset(&p, 0, sizeof p);
+    p.kind = SW_PROBLEM_NO_POWER;
+    p.subject_kind = SW_SUBJECT_PANEL;
+    snprintf(p.subject, sizeof p.subject, "4-C3F1A2B");
+    snprintf(p.name, sizeof p.name, "South 3");
+    snprintf(p.reason, sizeof p.reason, "0.2 W, \"peers\" 300 W");
+    p.active = true;
+    p.since_ns = p.updated_ns = T0;
+    /* Site-wide: no source, so no empty source tag (InfluxDB refuses those). */
+    assert_int_equal(sw_influx_problem_line(buf, sizeof buf, &p, SW_INFLUX_PRECISION_NS, NULL), SW_OK);
+    assert_null(strstr(buf, "source="));
+    lp_parse(buf, &l);
+    assert_string_equal(l.measurement, "sunwire_problem");
+    assert_string_equal(lp_tag(&l, "kind"), "no_power");
+    assert_string_equal(lp_tag(&l, "subject_kind"), "panel");
+    assert_string_equal(lp_tag(&l, "subject"), "4-C3F1A2B");
+    assert_true(lp_field(&l, "active")->b);
+    assert_string_equal(lp_field(&l, "reason")->s, "0.2 W, \"peers\" 300 W");
+    assert_true(lp_field(&l, "since_ns")->i == T0);
+    assert_true(l.ts == T0);
+
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/sw-influx-XXXXXX", tmp && *tmp ? tmp : ".");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/lines.txt", dir);
+    sw_loop *loop = sw_loop_new();
+    sw_model *m = sw_model_new(NULL);
+    sw_influx_config c;
+    char err[200];
+    sw_influx_config_defaults(&c);
+    assert_int_equal(sw_influx_config_set(&c, "file", path, err, sizeof err), SW_OK);
+    sw_sink sink;
+    assert_int_equal(sw_influx_start(loop, m, &c, &sink), SW_OK);
+    assert_int_equal(sw_model_add_sink(m, sink), SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "71 C", T0), SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", "South 3", "71 C", T0 + 10),
+                     SW_OK); /* no news: no line */
+    assert_int_equal(sw_model_problem_clear(m, SW_PROBLEM_HOT, "roof", "4-C3F1A2B", T0 + 60000000000), SW_OK);
+    sw_model_free(m); /* closes its sinks */
+    sw_loop_free(loop);
+
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[2048];
+    size_t got = 0;
+    while (fgets(line, sizeof line, fp)) {
+        lp_parse(line, &l);
+        assert_string_equal(l.measurement, "sunwire_problem");
+        assert_string_equal(lp_tag(&l, "kind"), "hot");
+        assert_string_equal(lp_tag(&l, "source"), "roof");
+        assert_int_equal(lp_field(&l, "active")->b, got == 0);
+        assert_true(l.ts == (got == 0 ? T0 : T0 + 60000000000));
+        assert_true(lp_field(&l, "since_ns")->i == T0);
+        got++;
+    }
+    fclose(fp);
+    assert_int_equal(got, 2);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A port on loopback where nobody listens: bound, then released. */
 static int dead_port(void)
 {
@@ -618,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_other_records),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_file_sink),
+        cmocka_unit_test(test_problems),
         cmocka_unit_test(test_http_buffer_is_bounded),
         cmocka_unit_test(test_config_v1),
     };

@@ -724,6 +724,51 @@ static void test_empty_model_and_config(void **state)
     assert_non_null(strstr(err, "colour"));
 }
 
+/* Problems raised in the model directly: one sample per record, 1 while active, 0 once cleared. */
+static void test_problems(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    parsed p;
+    render_parse(m, &p);
+    /* Both families exist before any problem, so alert rules find them. */
+    assert_non_null(find_family(&p, "sunwire_problem_active"));
+    assert_string_equal(find_family(&p, "sunwire_problem_active")->type, "gauge");
+    assert_int_equal(count_samples(&p, "sunwire_problem_active"), 0);
+    assert_near(find1(&p, "sunwire_problems_active", NULL, NULL)->v, 0, 0);
+    free(p.s);
+
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_HOT, "roof", "4-2B3C4D5E", "East 3", "71 C, peers 45 C", T0),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL,
+                                            "no \"request\" for 90 s", T0 + 1000000000),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_raise(m, SW_PROBLEM_CELL_SPREAD, "house", "house/module2", NULL, "61 mV",
+                                            T0 + 2000000000),
+                     SW_OK);
+    assert_int_equal(sw_model_problem_clear(m, SW_PROBLEM_CELL_SPREAD, "house", "house/module2", T0 + 5000000000),
+                     SW_OK);
+    render_parse(m, &p);
+    assert_int_equal(count_samples(&p, "sunwire_problem_active"), 3);
+    assert_near(find1(&p, "sunwire_problems_active", NULL, NULL)->v, 2, 0);
+    const psample *hot = find1(&p, "sunwire_problem_active", "kind", "hot");
+    assert_non_null(hot);
+    assert_near(hot->v, 1, 0);
+    assert_string_equal(label(hot, "subject"), "4-2B3C4D5E");
+    assert_string_equal(label(hot, "subject_kind"), "panel");
+    assert_string_equal(label(hot, "source"), "roof");
+    const psample *cell = find1(&p, "sunwire_problem_active", "subject", "house/module2");
+    assert_non_null(cell);
+    assert_near(cell->v, 0, 0);
+    assert_string_equal(label(cell, "kind"), "cell_spread");
+    assert_string_equal(label(cell, "subject_kind"), "battery");
+    const psample *since = find1(&p, "sunwire_problem_since_timestamp_seconds", "kind", "controller_silent");
+    assert_non_null(since);
+    assert_near(since->v, (double)(T0 + 1000000000) / 1e9, 1e-3);
+    free(p.s);
+    sw_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_process_metrics),
         cmocka_unit_test(test_escape_label),
         cmocka_unit_test(test_empty_model_and_config),
+        cmocka_unit_test(test_problems),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

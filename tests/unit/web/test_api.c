@@ -294,6 +294,58 @@ static void test_alerts(void **state)
     json_decref(a);
 }
 
+/* Problems raised in the model: /api/problems lists every record, /api/state the active ones. */
+static void test_problems(void **state)
+{
+    fixture *f = *state;
+    int status;
+    json_t *j = api_get(&f->api, "/api/problems", NULL, &status);
+    assert_int_equal(status, 200);
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+
+    assert_int_equal(sw_model_problem_raise(f->model, SW_PROBLEM_NO_POWER, "roof", "4-A0002C", "east \"2\" ☀",
+                                            "0.1 W while peers make 200 W", f->now), SW_OK);
+    assert_int_equal(sw_model_problem_raise(f->model, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL, "90 s",
+                                            f->now + NS), SW_OK);
+    assert_int_equal(sw_model_problem_clear(f->model, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", f->now + 60 * NS),
+                     SW_OK);
+    j = api_get(&f->api, "/api/problems", NULL, &status);
+    assert_int_equal(json_array_size(j), 2);
+    json_t *p = json_array_get(j, 0);
+    assert_string_equal(json_string_value(json_object_get(p, "kind")), "no_power");
+    assert_string_equal(json_string_value(json_object_get(p, "title")), "Optimizer passes no power");
+    assert_string_equal(json_string_value(json_object_get(p, "subject_kind")), "panel");
+    assert_string_equal(json_string_value(json_object_get(p, "name")), "east \"2\" ☀");
+    /* The tile it belongs to: the panel's id in /api/panels. */
+    assert_string_equal(json_string_value(json_object_get(p, "panel")), "roof:4609:3");
+    assert_true(json_is_true(json_object_get(p, "active")));
+    assert_string_equal(json_string_value(json_object_get(p, "since")), "2026-06-15T10:00:00Z");
+    assert_true(json_is_null(json_object_get(p, "until")));
+    json_t *bus = json_array_get(j, 1);
+    assert_true(json_is_null(json_object_get(bus, "panel")));
+    assert_true(json_is_false(json_object_get(bus, "active")));
+    assert_string_equal(json_string_value(json_object_get(bus, "until")), "2026-06-15T10:01:00Z");
+    json_decref(j);
+
+    j = api_get(&f->api, "/api/problems", (const char *const[]){ "active", "true", NULL }, &status);
+    assert_int_equal(json_array_size(j), 1);
+    json_decref(j);
+    j = api_get(&f->api, "/api/problems", (const char *const[]){ "active", "false", NULL }, &status);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "kind")), "controller_silent");
+    json_decref(j);
+    expect_error(&f->api, "/api/problems", (const char *const[]){ "active", "maybe", NULL }, 400, "active");
+    expect_error(&f->api, "/api/problems", (const char *const[]){ "kind", "hot", NULL }, 400, "'kind'");
+
+    j = api_get(&f->api, "/api/state", NULL, &status);
+    json_t *ps = json_object_get(j, "problems");
+    assert_int_equal(json_array_size(ps), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ps, 0), "subject")), "4-A0002C");
+    json_decref(j);
+}
+
 static void test_panels_filters(void **state)
 {
     fixture *f = *state;
@@ -547,6 +599,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_panels_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_panel_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
