@@ -426,6 +426,14 @@ static void usage(FILE *f, const char *prog)
             "  --failing              the last optimizer of the first TAP is failing\n"
             "  --latitude DEG --longitude DEG  where the plant is (default 50, 10)\n",
             prog, SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS);
+    fprintf(f,
+            "  --fault KIND[:GATEWAY.PANEL][=VALUE][@START[-END]]\n"
+            "                         break one panel (GATEWAY.PANEL from 1, default 1.1) from START to END\n"
+            "                         after the start (e.g. 30m, 2h; default the whole run); repeatable:\n");
+    size_t nf = 0;
+    const sw_sim_panel_fault_info *ft = sw_sim_panel_fault_table(&nf);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, "    %-8s %-10s %s\n", ft[i].name, ft[i].value_name ? ft[i].value_name : "", ft[i].help);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -507,6 +515,8 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     bool tcp = false, pty = false, pcapng = false, clouds = true, shaded = false, failing = false, port_set = false;
     const char *file = NULL, *bind = "127.0.0.1", *start_text = "now";
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
+    sw_sim_panel_fault faults[SW_SIM_MAX_PANEL_FAULTS];
+    size_t n_faults = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -561,6 +571,19 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
         } else if (strcmp(a, "--firmware") == 0) {
             ok = v && (strcmp(v, "classic") == 0 || strcmp(v, "4") == 0);
             fw = ok && strcmp(v, "4") == 0 ? SW_TIGO_SIM_FW_4 : SW_TIGO_SIM_FW_CLASSIC;
+        } else if (strcmp(a, "--fault") == 0) {
+            char why[160] = "";
+            if (!v) {
+                ok = false;
+            } else if (n_faults == SW_SIM_MAX_PANEL_FAULTS) {
+                fprintf(stderr, "%s simulate: at most %d faults\n", prog, SW_SIM_MAX_PANEL_FAULTS);
+                return 2;
+            } else if (sw_sim_panel_fault_parse(v, &faults[n_faults], why, sizeof why) != SW_OK) {
+                fprintf(stderr, "%s simulate: --fault %s: %s\n", prog, v, why);
+                return 2;
+            } else {
+                n_faults++;
+            }
         } else if (strcmp(a, "--latitude") == 0) {
             ok = parse_double(v, &lat) && lat >= -90.0 && lat <= 90.0;
         } else if (strcmp(a, "--longitude") == 0) {
@@ -608,6 +631,14 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     cfg.clouds = clouds;
     cfg.shaded = shaded;
     cfg.failing = failing;
+    for (size_t i = 0; i < n_faults; i++) {
+        if (faults[i].gateway >= cfg.gateways || faults[i].panel >= cfg.panels) {
+            fprintf(stderr, "%s simulate: --fault: panel %u.%u is not on the bus (%u x %u)\n", prog,
+                    faults[i].gateway + 1, faults[i].panel + 1, cfg.gateways, cfg.panels);
+            return 2;
+        }
+        cfg.panel_faults[cfg.n_panel_faults++] = faults[i];
+    }
     sw_tigo_sim *sim = malloc(sizeof *sim);
     if (!sim || sw_tigo_sim_init(sim, &cfg, NULL, NULL) != SW_OK) {
         fprintf(stderr, "%s simulate: cannot set up the simulation\n", prog);
