@@ -352,6 +352,15 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         free(d);
         return SW_ERR_NO_MEMORY;
     }
+    if (!c->peers_off) {
+        d->peers = malloc(sizeof *d->peers);
+        sw_err pe = d->peers ? sw_peers_init(d->peers, &c->peers) : SW_ERR_NO_MEMORY;
+        if (pe != SW_OK) {
+            snprintf(err, errcap, "[health]: %s", sw_err_message(pe));
+            sw_daemon_free(d);
+            return pe;
+        }
+    }
     int64_t now = sw_daemon_now_ns(d);
     sw_model_set_started_ns(d->model, now);
     sw_err e = sw_model_set_panel_map(d->model, c->panels, c->n_panels);
@@ -457,6 +466,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_notify_close(&d->notify);
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
+    free(d->peers);
     free(d->logged);
     free(d);
 }

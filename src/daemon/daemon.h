@@ -14,6 +14,7 @@
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
 #include "model/model.h"
+#include "health/peers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +109,10 @@ typedef struct sw_daemon_config {
     unsigned outputs;              /* enum sw_daemon_output bits: sections present or flags given */
     size_t n_output_keys;
     sw_daemon_output_key *output_keys; /* SW_DAEMON_MAX_OUTPUT_KEYS entries, owned */
+    /* [health]: panels against their peers */
+    bool peers_off;                /* peers = off */
+    sw_peers_config peers;
+    int health_line;               /* where [health] was last set (0 = defaults) */
 } sw_daemon_config;
 
 /* Defaults; allocates the tables. SW_ERR_NO_MEMORY. */

@@ -46,6 +46,7 @@ struct sw_daemon {
     sw_notify notify;
     uint64_t watchdog_timer;
     size_t n_mapped;            /* panels in the map now (a reload may change it) */
+    sw_peers *peers;            /* panels against their peers; NULL with [health] peers = off */
 };
 
 /* ---- shared helpers (daemon.c) -------------------------------------------------- */

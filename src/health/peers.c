@@ -49,6 +49,34 @@ static void flag_reset(sw_peer_flag *f)
     f->good_since = NONE;
 }
 
+#define CHECK(cond, text)                                                                                     \
+    do {                                                                                                      \
+        if (!(cond)) {                                                                                        \
+            if (why && cap)                                                                                   \
+                snprintf(why, cap, "%s", text);                                                               \
+            return SW_ERR_INVALID_ARGUMENT;                                                                   \
+        }                                                                                                     \
+    } while (0)
+
+sw_err sw_peers_config_check(const sw_peers_config *c, char *why, size_t cap)
+{
+    CHECK(c->floor_w >= 0.0, "peer_floor must not be negative");
+    CHECK(c->min_peers >= 1, "peer_min must be at least 1");
+    CHECK(c->max_age_ns > 0 && c->interval_ns >= 0 && c->clear_ns >= 0 && c->under_window_ns >= 0 &&
+              c->no_power_window_ns >= 0 && c->diode_window_ns >= 0 && c->hot_window_ns >= 0,
+          "windows must not be negative");
+    CHECK(c->under_ratio > 0.0 && c->under_clear_ratio >= c->under_ratio,
+          "underperforming_clear_ratio must be at least underperforming_ratio");
+    CHECK(c->no_power_current_a >= 0.0 && c->no_power_voltage_ratio > 0.0, "no_power thresholds must be positive");
+    CHECK(c->diode_voltage_min > 0.0 && c->diode_voltage_max > c->diode_voltage_min &&
+              c->diode_voltage_clear >= c->diode_voltage_max && c->diode_current_ratio >= 0.0,
+          "need 0 < diode_voltage_min < diode_voltage_max <= diode_voltage_clear");
+    CHECK(c->hot_delta_c > 0.0 && c->hot_clear_delta_c <= c->hot_delta_c, "hot_clear_delta must not exceed hot_delta");
+    CHECK(c->stuck_reports >= 2 && c->stuck_clear_reports >= 1, "stuck_reports must be at least 2");
+    return SW_OK;
+}
+#undef CHECK
+
 sw_err sw_peers_init(sw_peers *pd, const sw_peers_config *cfg)
 {
     sw_peers_config c;
@@ -56,13 +84,7 @@ sw_err sw_peers_init(sw_peers *pd, const sw_peers_config *cfg)
         c = *cfg;
     else
         sw_peers_config_default(&c);
-    if (!(c.floor_w >= 0.0) || c.min_peers < 1 || c.max_age_ns <= 0 || c.interval_ns < 0 || c.clear_ns < 0 ||
-        !(c.under_ratio > 0.0) || !(c.under_clear_ratio >= c.under_ratio) || c.under_window_ns < 0 ||
-        !(c.no_power_current_a >= 0.0) || !(c.no_power_voltage_ratio > 0.0) || c.no_power_window_ns < 0 ||
-        !(c.diode_voltage_min > 0.0) || !(c.diode_voltage_max > c.diode_voltage_min) ||
-        !(c.diode_voltage_clear >= c.diode_voltage_max) || !(c.diode_current_ratio >= 0.0) ||
-        c.diode_window_ns < 0 || !(c.hot_delta_c > 0.0) || !(c.hot_clear_delta_c <= c.hot_delta_c) ||
-        c.hot_window_ns < 0 || c.stuck_reports < 2 || c.stuck_clear_reports < 1)
+    if (sw_peers_config_check(&c, NULL, 0) != SW_OK)
         return SW_ERR_INVALID_ARGUMENT;
     memset(pd, 0, sizeof *pd);
     pd->cfg = c;

@@ -65,6 +65,8 @@ typedef struct sw_peers_config {
 } sw_peers_config;
 
 void sw_peers_config_default(sw_peers_config *c);
+/* SW_OK, or SW_ERR_INVALID_ARGUMENT for thresholds that contradict each other (why: a sentence). */
+sw_err sw_peers_config_check(const sw_peers_config *c, char *why, size_t cap);
 
 /* One detector's state for one panel. */
 typedef struct sw_peer_flag {
