@@ -40,6 +40,7 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->save_interval_ms = 10000;
     c->tick_ms = 10000;
     sw_peers_config_default(&c->peers);
+    c->performance_min_wh = 10.0;
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
     if (!c->panels || !c->output_keys) {
@@ -755,6 +756,17 @@ static sw_err set_health(sw_daemon_config *c, const char *key, const char *value
             return SW_ERR_INVALID_ARGUMENT;
         }
         c->peers_off = strcmp(value, "off") == 0;
+        return SW_OK;
+    }
+    if (strcmp(key, "performance_min_energy") == 0) {
+        char *end;
+        errno = 0;
+        double x = strtod(value, &end);
+        if (errno || end == value || *end || !(x >= 0.0 && x <= 100000.0)) {
+            snprintf(msg, cap, "%s = \"%s\": expected watt-hours from 0 to 100000", key, value);
+            return SW_ERR_OUT_OF_RANGE;
+        }
+        c->performance_min_wh = x;
         return SW_OK;
     }
     for (size_t i = 0; i < sizeof health_keys / sizeof health_keys[0]; i++) {

@@ -342,6 +342,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     mo.stale_timeout_ns = (int64_t)c->stale_timeout_s * 1000000000;
     mo.night_mode = c->night_mode;
     mo.energy_gap_ns = (int64_t)c->energy_gap_s * 1000000000;
+    mo.performance_min_wh = c->performance_min_wh;
     mo.utc_offset = tz_offset;
     mo.utc_offset_user = (void *)c;
     /* With a database to commit to, outputs show only counters that are on disk. */

@@ -112,6 +112,7 @@ typedef struct sw_daemon_config {
     /* [health]: panels against their peers */
     bool peers_off;                /* peers = off */
     sw_peers_config peers;
+    double performance_min_wh;     /* performance_min_energy; default 10 */
     int health_line;               /* where [health] was last set (0 = defaults) */
 } sw_daemon_config;
 

@@ -99,6 +99,12 @@ typedef struct sw_panel {
     int rssi;                         /* raw 0..255 */
     double energy_total_wh;           /* lifetime as published (see hold_energy), never decreases */
     double energy_today_wh;           /* since local midnight, as published */
+    /* The daily performance index: today's energy over the median of its peers' today
+     * (the other panels of its string, or all panels in no string); NAN until the
+     * peers' median reached performance_min_wh. Updated with each of its reports. */
+    double performance;
+    double peer_energy_today_wh;      /* that median (NAN when there are too few peers) */
+    int64_t performance_day;          /* local day both belong to, -1 = none yet */
 } sw_panel;
 
 /* Aggregates over the panels of one string (or of all panels: name "total"). */
@@ -296,6 +302,9 @@ typedef struct sw_model_options {
      * midnight.
      */
     bool hold_energy;
+    /* The performance index stays NAN until the peers' median energy of the day reaches
+     * this (early morning ratios of a few Wh mean nothing); default 10 Wh. */
+    double performance_min_wh;
 } sw_model_options;
 
 void sw_model_options_defaults(sw_model_options *o);

@@ -438,7 +438,7 @@ static void test_health_peers(void **state)
     assert_memory_equal(&c.peers, &def, sizeof def);
     assert_false(c.peers_off);
     const char *text = "[tigo a]\ntcp = h\n[health]\npeer_floor = 35\nunderperforming_window = 45m\n"
-                       "stuck_reports = 20\nhot_delta = 12.5\nhot_clear_delta = 8\n";
+                       "stuck_reports = 20\nhot_delta = 12.5\nhot_clear_delta = 8\nperformance_min_energy = 25\n";
     assert_int_equal(sw_daemon_config_load_string(&c, "t.conf", text, err, sizeof err), SW_OK);
     assert_int_equal(sw_daemon_config_check(&c, err, sizeof err), SW_OK);
     assert_true(c.peers.floor_w == 35.0);
@@ -446,6 +446,7 @@ static void test_health_peers(void **state)
     assert_int_equal(c.peers.stuck_reports, 20);
     assert_true(c.peers.hot_delta_c == 12.5 && c.peers.hot_clear_delta_c == 8.0);
     assert_true(c.peers.no_power_window_ns == def.no_power_window_ns);
+    assert_true(c.performance_min_wh == 25.0);
     assert_int_equal(sw_daemon_config_load_string(&c, "t.conf", "[health]\npeers = off\n", err, sizeof err), SW_OK);
     assert_true(c.peers_off);
     sw_daemon_config_free(&c);

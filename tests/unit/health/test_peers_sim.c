@@ -213,6 +213,32 @@ static void test_shaded_panel(void **state)
     stop(h);
 }
 
+/* The daily performance index over a whole day: a panel with a bypassed substring makes
+ * about two thirds of its peers' energy, the others about as much as each other. */
+static void test_performance_index_with_diode_loss(void **state)
+{
+    (void)state;
+    sw_tigo_sim_config cfg;
+    config(&cfg, 7, DAY_START - S(4 * 3600)); /* 04:00 at the house, before sunrise */
+    sw_sim_panel_fault f;
+    assert_int_equal(sw_sim_panel_fault_parse("diode:1.5", &f, NULL, 0), SW_OK);
+    cfg.panel_faults[cfg.n_panel_faults++] = f;
+    harness *h = start(&cfg);
+    run(h, DAY_START + S(13 * 3600), NULL); /* 21:00 */
+    for (unsigned j = 0; j < cfg.panels; j++) {
+        const sw_panel *p = sw_model_panel_find(h->m, "sim", sw_tigo_sim_gateway_id(h->sim, 0),
+                                                (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j));
+        assert_non_null(p);
+        if (j == 4) {
+            if (!(p->performance > 0.6 && p->performance < 0.72))
+                fail_msg("diode panel: index %.3f, expected about 2/3", p->performance);
+        } else if (!(p->performance > 0.88 && p->performance < 1.12)) {
+            fail_msg("panel %u: index %.3f, expected about 1", j + 1, p->performance);
+        }
+    }
+    stop(h);
+}
+
 /* A week of passing clouds, dawns and dusks without a fault: not one problem. */
 static void test_week_without_faults(void **state)
 {
@@ -253,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_stuck_reading),
         cmocka_unit_test(test_soiled_panel),
         cmocka_unit_test(test_shaded_panel),
+        cmocka_unit_test(test_performance_index_with_diode_loss),
         cmocka_unit_test(test_week_without_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
