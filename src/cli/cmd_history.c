@@ -50,8 +50,9 @@ static const char usage_text[] =
     "  --inverter NAME      one inverter's polled values\n"
     "  --object NAME        one inverter object, e.g. battery.soc\n"
     "  --kind KIND          one event kind (events table)\n"
-    "  --table TABLE        panels | strings | inverter | events (default: from the filters,\n"
-    "                       else panels)\n"
+    "  --table TABLE        panels | strings | inverter | events | performance (default: from\n"
+    "                       the filters, else panels); performance is one row per panel and\n"
+    "                       local day: its energy, its peers' median and the index\n"
     "  --format FORMAT      csv | json (one array) | jsonl (one object per line); default csv\n"
     "  --time FORMAT        iso (RFC 3339, UTC) | unix (seconds) | ns; default iso\n"
     "  -h, --help           this text\n"
@@ -782,8 +783,10 @@ int sw_cli_history(int argc, char **argv)
             q.table = SW_HISTORY_INVERTER_VALUES;
         else if (strcmp(table_s, "events") == 0)
             q.table = SW_HISTORY_EVENTS;
+        else if (strcmp(table_s, "performance") == 0)
+            q.table = SW_HISTORY_PERFORMANCE;
         else
-            return usage_error("--table '%s' is not one of panels, strings, inverter, events", table_s);
+            return usage_error("--table '%s' is not one of panels, strings, inverter, events, performance", table_s);
     } else if (q.inverter || q.object) {
         q.table = SW_HISTORY_INVERTER_VALUES;
     } else if (q.kind) {
@@ -794,7 +797,8 @@ int sw_cli_history(int argc, char **argv)
         q.table = SW_HISTORY_PANELS;
     }
     /* A filter the chosen table cannot apply would silently export everything. */
-    bool panels = q.table == SW_HISTORY_PANELS, strings = q.table == SW_HISTORY_STRINGS;
+    bool panels = q.table == SW_HISTORY_PANELS || q.table == SW_HISTORY_PERFORMANCE,
+         strings = q.table == SW_HISTORY_STRINGS;
     bool inv = q.table == SW_HISTORY_INVERTER_VALUES, ev = q.table == SW_HISTORY_EVENTS;
     /* Without --table the table was chosen by the other filters: say which. */
     char tname[96];
@@ -806,9 +810,9 @@ int sw_cli_history(int argc, char **argv)
                  inv ? (q.inverter ? "--inverter" : "--object") : ev ? "--kind" : strings ? "--string"
                                                                                       : "default");
     if (q.panel && !panels)
-        return usage_error("--panel applies to the panels table, not %s", tname);
+        return usage_error("--panel applies to the panels and performance tables, not %s", tname);
     if (q.string && !(panels || strings))
-        return usage_error("--string applies to the panels and strings tables, not %s", tname);
+        return usage_error("--string applies to the panels, strings and performance tables, not %s", tname);
     if ((q.inverter || q.object) && !inv)
         return usage_error("--inverter and --object apply to the inverter table, not %s", tname);
     if (q.kind && !ev)

@@ -16,6 +16,9 @@ static const char *const inverter_cols[] = {
     "ts_ns", "inverter", "object_id", "object", "unit", "number", "text",
 };
 static const char *const event_cols[] = { "ts_ns", "kind", "json" };
+static const char *const performance_cols[] = {
+    "ts_ns", "day", "source", "panel_id", "panel", "string", "energy_wh", "peer_energy_wh", "performance",
+};
 
 const sw_field *sw_history_record_fields(sw_history_table t, size_t *n)
 {
@@ -56,6 +59,7 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
         return string_cols;
     case SW_HISTORY_INVERTER_VALUES: *n = sizeof inverter_cols / sizeof *inverter_cols; return inverter_cols;
     case SW_HISTORY_EVENTS: *n = sizeof event_cols / sizeof *event_cols; return event_cols;
+    case SW_HISTORY_PERFORMANCE: *n = sizeof performance_cols / sizeof *performance_cols; return performance_cols;
     }
     *n = 0;
     return NULL;
@@ -75,12 +79,27 @@ static bool has_column(sw_history *h, const char *table, const char *col)
     return found;
 }
 
+static bool has_table(sw_history *h, const char *table)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return true; /* let the query itself report what is wrong */
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
 {
     size_t ncols;
     const char *const *cols = sw_history_columns(q->table, &ncols);
     if (!h || !cols || !row)
         return SW_ERR_INVALID_ARGUMENT;
+    /* A file older than the table (opened read-only, never migrated) has no rows of it. */
+    if (!has_table(h, sw_history_table_names_[q->table]))
+        return SW_OK;
     char sql[2048];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
     /* A file of an older schema, opened read-only (never migrated), lacks the
@@ -117,6 +136,12 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     case SW_HISTORY_EVENTS:
         len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR kind = ?3)");
         f1 = q->kind;
+        break;
+    case SW_HISTORY_PERFORMANCE:
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                " AND (?3 IS NULL OR panel = ?3 OR panel_id = ?3) AND (?4 IS NULL OR string = ?4)");
+        f1 = q->panel;
+        f2 = q->string;
         break;
     }
     snprintf(sql + len, sizeof sql - len, " ORDER BY ts_ns, rowid");
