@@ -118,8 +118,11 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     const char *f1 = NULL, *f2 = NULL;
     switch (q->table) {
     case SW_HISTORY_PANELS:
+    case SW_HISTORY_PERFORMANCE:
+        /* a panel by its name, or by its barcode (readings) or series id (performance) */
         len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR panel = ?3 OR barcode = ?3) AND (?4 IS NULL OR string = ?4)");
+                                " AND (?3 IS NULL OR panel = ?3 OR %s = ?3) AND (?4 IS NULL OR string = ?4)",
+                                q->table == SW_HISTORY_PANELS ? "barcode" : "panel_id");
         f1 = q->panel;
         f2 = q->string;
         break;
@@ -136,12 +139,6 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     case SW_HISTORY_EVENTS:
         len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR kind = ?3)");
         f1 = q->kind;
-        break;
-    case SW_HISTORY_PERFORMANCE:
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR panel = ?3 OR panel_id = ?3) AND (?4 IS NULL OR string = ?4)");
-        f1 = q->panel;
-        f2 = q->string;
         break;
     }
     snprintf(sql + len, sizeof sql - len, " ORDER BY ts_ns, rowid");
