@@ -204,24 +204,28 @@ static size_t judge(sw_peers *pd, sw_model *m, size_t i, size_t n, int64_t now)
     }
 
     size_t changes = 0;
-    char why[SW_PROBLEM_REASON_MAX];
+    char why[SW_PROBLEM_REASON_MAX] = "";
     int step;
 
     /* no power: open circuit, no current, while the peers produce */
     bool np_bad = p->current_in <= c->no_power_current_a && p->voltage_in >= c->no_power_voltage_ratio * vm;
     bool np_good = p->current_in > 2.0 * c->no_power_current_a;
     step = flag_step(&st->flag[SW_PEER_NO_POWER], np_bad, np_good, now, c->no_power_window_ns, c->clear_ns);
-    snprintf(why, sizeof why, "%.1f V at %.2f A (open circuit) while the peers produce %.0f W", p->voltage_in,
-             p->current_in, pm);
+    if (step > 0)
+        snprintf(why, sizeof why, "%.1f V at %.2f A (open circuit) while the peers produce %.0f W",
+                 p->voltage_in, p->current_in, pm);
     changes += apply(pd, m, i, SW_PEER_NO_POWER, step, why, now);
 
     /* diode loss: a third (or two) of the cells bypassed, the current as the peers' */
     double vr = vm > 0.0 ? p->voltage_in / vm : 1.0;
-    bool d_bad = vr >= c->diode_voltage_min && vr <= c->diode_voltage_max && p->current_in >= c->diode_current_ratio * im;
+    bool d_bad = vr >= c->diode_voltage_min && vr <= c->diode_voltage_max &&
+                 p->current_in >= c->diode_current_ratio * im;
     bool d_good = vr >= c->diode_voltage_clear;
     step = flag_step(&st->flag[SW_PEER_DIODE], d_bad, d_good, now, c->diode_window_ns, c->clear_ns);
-    snprintf(why, sizeof why, "%.1f V, %.0f%% of the peers' %.1f V at a like current (%.2f A): a substring is bypassed",
-             p->voltage_in, 100.0 * vr, vm, p->current_in);
+    if (step > 0)
+        snprintf(why, sizeof why,
+                 "%.1f V, %.0f%% of the peers' %.1f V at a like current (%.2f A): a substring is bypassed",
+                 p->voltage_in, 100.0 * vr, vm, p->current_in);
     changes += apply(pd, m, i, SW_PEER_DIODE, step, why, now);
 
     /* underperforming: low power that neither of the above explains */
@@ -234,8 +238,9 @@ static size_t judge(sw_peers *pd, sw_model *m, size_t i, size_t n, int64_t now)
         bool u_bad = p->power_w < c->under_ratio * pm;
         bool u_good = p->power_w >= c->under_clear_ratio * pm;
         step = flag_step(uf, u_bad, u_good, now, c->under_window_ns, c->clear_ns);
-        snprintf(why, sizeof why, "%.0f W, %.0f%% of the peers' median %.0f W for %u min", p->power_w,
-                 100.0 * p->power_w / pm, pm, minutes(c->under_window_ns));
+        if (step > 0)
+            snprintf(why, sizeof why, "%.0f W, %.0f%% of the peers' median %.0f W for %u min", p->power_w,
+                     100.0 * p->power_w / pm, pm, minutes(c->under_window_ns));
         changes += apply(pd, m, i, SW_PEER_UNDER, step, why, now);
     }
 
@@ -243,16 +248,18 @@ static size_t judge(sw_peers *pd, sw_model *m, size_t i, size_t n, int64_t now)
     bool h_bad = p->temperature_c >= tm + c->hot_delta_c;
     bool h_good = p->temperature_c < tm + c->hot_clear_delta_c;
     step = flag_step(&st->flag[SW_PEER_HOT], h_bad, h_good, now, c->hot_window_ns, c->clear_ns);
-    snprintf(why, sizeof why, "%.1f \xC2\xB0" "C, %.1f \xC2\xB0" "C above the peers' median %.1f \xC2\xB0" "C",
-             p->temperature_c, p->temperature_c - tm, tm);
+    if (step > 0)
+        snprintf(why, sizeof why, "%.1f \xC2\xB0" "C, %.1f \xC2\xB0" "C above the peers' median %.1f \xC2\xB0" "C",
+                 p->temperature_c, p->temperature_c - tm, tm);
     changes += apply(pd, m, i, SW_PEER_HOT, step, why, now);
 
     /* stuck: counted in reports, so its windows are zero */
     bool s_bad = st->same_run >= c->stuck_reports;
     bool s_good = st->changed_run >= c->stuck_clear_reports;
     step = flag_step(&st->flag[SW_PEER_STUCK], s_bad, s_good, now, 0, 0);
-    snprintf(why, sizeof why, "%u identical reports in a row (%.2f V, %.3f A, %.1f \xC2\xB0" "C)", st->same_run,
-             p->voltage_in, p->current_in, p->temperature_c);
+    if (step > 0)
+        snprintf(why, sizeof why, "%u identical reports in a row (%.2f V, %.3f A, %.1f \xC2\xB0" "C)",
+                 st->same_run, p->voltage_in, p->current_in, p->temperature_c);
     changes += apply(pd, m, i, SW_PEER_STUCK, step, why, now);
     return changes;
 }

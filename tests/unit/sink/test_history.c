@@ -685,9 +685,9 @@ static void test_performance_table_migration(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TABLE schema_version ( version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
+                                  "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
                                   "INSERT INTO schema_version VALUES (2, 0);"
-                                  "CREATE TABLE events ( ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);",
+                                  "CREATE TABLE events (ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
