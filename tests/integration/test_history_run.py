@@ -79,12 +79,12 @@ class HistoryRun(unittest.TestCase):
         self.addCleanup(con.close)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
         self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
-        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(2,)])
+        self.assertEqual(con.execute("SELECT version FROM schema_version").fetchall(), [(3,)])
         cols = [r[1] for r in con.execute("PRAGMA table_info(panel_readings)")]
         self.assertEqual(cols, PANEL_COLUMNS)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self.assertTrue({"schema_version", "panel_readings", "string_aggregates", "inverter_values",
-                         "events"} <= tables, tables)
+                         "events", "performance"} <= tables, tables)
 
         rows = con.execute("SELECT * FROM panel_readings WHERE online = 1 ORDER BY ts_ns").fetchall()
         self.assertGreater(len(rows), 10)
