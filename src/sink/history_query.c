@@ -202,10 +202,20 @@ sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const cha
         "SELECT 1 FROM inverter_values WHERE object = ?1 LIMIT 1",
         "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",
     };
+    /* a panel or string may be known by its performance rows alone (the readings pruned, or not stored) */
+    static const char *const with_performance[] = {
+        ("SELECT 1 FROM panel_readings WHERE panel = ?1 OR barcode = ?1 UNION ALL "
+         "SELECT 1 FROM performance WHERE panel = ?1 OR panel_id = ?1 LIMIT 1"),
+        ("SELECT 1 FROM string_aggregates WHERE string = ?1 UNION ALL "
+         "SELECT 1 FROM panel_readings WHERE string = ?1 UNION ALL "
+         "SELECT 1 FROM performance WHERE string = ?1 LIMIT 1"),
+    };
     sqlite3_stmt *st;
     if (!h || (unsigned)kind > SW_HISTORY_NAME_EVENT_KIND || !name)
         return SW_ERR_INVALID_ARGUMENT;
-    if (sqlite3_prepare_v2(h->db, sql[kind], -1, &st, NULL) != SQLITE_OK)
+    const char *text = kind <= SW_HISTORY_NAME_STRING && has_table(h, "performance") ? with_performance[kind]
+                                                                                      : sql[kind];
+    if (sqlite3_prepare_v2(h->db, text, -1, &st, NULL) != SQLITE_OK)
         return SW_ERR_IO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
