@@ -240,7 +240,7 @@ static size_t judge(sw_peers *pd, sw_model *m, size_t i, size_t n, int64_t now)
         step = flag_step(uf, u_bad, u_good, now, c->under_window_ns, c->clear_ns);
         if (step > 0)
             snprintf(why, sizeof why, "%.0f W, %.0f%% of the peers' median %.0f W for %u min", p->power_w,
-                     100.0 * p->power_w / pm, pm, minutes(c->under_window_ns));
+                     pm > 0.0 ? 100.0 * p->power_w / pm : 0.0, pm, minutes(c->under_window_ns));
         changes += apply(pd, m, i, SW_PEER_UNDER, step, why, now);
     }
 
