@@ -32,6 +32,9 @@ const sw_sim_panel_fault_info *sw_sim_panel_fault_table(size_t *count)
     return table;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
 static sw_err fail(sw_err e, char *err, size_t cap, const char *fmt, ...)
 {
     if (err && cap) {
