@@ -629,6 +629,34 @@ static int history_day(const sw_web_api *api, const sw_http_request *req, sw_htt
     return reply_json(resp, fill_day_memory, &c);
 }
 
+/* The days=N range ending today (default `days`), answered with c's daily series: energy, or the
+ * performance index of c->panel; today's figure comes from the live model. */
+static int daily_reply(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp, fill_ctx *c,
+                       long days)
+{
+    const char *dtext = sw_http_query(req, "days");
+    if (dtext && !sw_web_parse_int(dtext, 1, 366, &days))
+        return bad_request(resp, "days must be a whole number from 1 to 366");
+    int64_t today = sw_web_local_day(api, api->now_ns);
+    c->first_day = today - days + 1;
+    c->last_day = today;
+    if (c->performance) {
+        c->today_wh = c->panel->performance;
+        c->have_today = c->panel->performance_day == today && isfinite(c->panel->performance);
+    } else {
+        c->have_today = true;
+    }
+    c->origin = api->history ? "history" : "memory";
+    hist_call h = { .c = c };
+    reply_json(resp, fill_daily, &h);
+    if (h.err != SW_OK && h.err != SW_ERR_NOT_FOUND) {
+        char err[160];
+        snprintf(err, sizeof err, "history query failed: %s", sw_err_message(h.err));
+        sw_http_error(resp, 500, err);
+    }
+    return 0;
+}
+
 static int history_daily(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
 {
     char err[160];
@@ -637,25 +665,10 @@ static int history_daily(const sw_web_api *api, const sw_http_request *req, sw_h
     char idbuf[SW_WEB_SERIES_KEY_MAX];
     if (subject(api, req, resp, &c, idbuf, sizeof idbuf, true) != 0)
         return 0;
-    long days = 30;
-    const char *dtext = sw_http_query(req, "days");
-    if (dtext && !sw_web_parse_int(dtext, 1, 366, &days))
-        return bad_request(resp, "days must be a whole number from 1 to 366");
-    int64_t today = sw_web_local_day(api, api->now_ns);
-    c.first_day = today - days + 1;
-    c.last_day = today;
-    c.have_today = true;
-    c.origin = api->history ? "history" : "memory";
-    hist_call h = { .c = &c };
-    reply_json(resp, fill_daily, &h);
-    if (h.err != SW_OK && h.err != SW_ERR_NOT_FOUND) {
-        snprintf(err, sizeof err, "history query failed: %s", sw_err_message(h.err));
-        sw_http_error(resp, 500, err);
-    }
-    return 0;
+    return daily_reply(api, req, resp, &c, 30);
 }
 
-/* A panel's daily performance index over the last `days` days, today's from the live model. */
+/* A panel's daily performance index over the last `days` days (default eight weeks). */
 static int history_performance(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
 {
     char err[160];
@@ -666,23 +679,7 @@ static int history_performance(const sw_web_api *api, const sw_http_request *req
         return bad_request(resp, "missing query parameter: panel");
     if (subject(api, req, resp, &c, idbuf, sizeof idbuf, false) != 0)
         return 0;
-    long days = 56;
-    const char *dtext = sw_http_query(req, "days");
-    if (dtext && !sw_web_parse_int(dtext, 1, 366, &days))
-        return bad_request(resp, "days must be a whole number from 1 to 366");
-    int64_t today = sw_web_local_day(api, api->now_ns);
-    c.first_day = today - days + 1;
-    c.last_day = today;
-    c.today_wh = c.panel->performance;
-    c.have_today = c.panel->performance_day == today && isfinite(c.panel->performance);
-    c.origin = api->history ? "history" : "memory";
-    hist_call h = { .c = &c };
-    reply_json(resp, fill_daily, &h);
-    if (h.err != SW_OK && h.err != SW_ERR_NOT_FOUND) {
-        snprintf(err, sizeof err, "history query failed: %s", sw_err_message(h.err));
-        sw_http_error(resp, 500, err);
-    }
-    return 0;
+    return daily_reply(api, req, resp, &c, 56);
 }
 
 int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
