@@ -168,6 +168,12 @@ def tigo_sim_configs(data):
             bytes([5, 0, 1, 7, 2, 7, 0x60, 0]) + bytes([0x10, 0x20, 0x01])]
 
 
+def radio_config_streams(data):
+    v = load(data, "tigo/radio_config_key.json")
+    req, rsp = hexbytes(v["request"]["bus_hex"]), hexbytes(v["response"]["bus_hex"])
+    return [req + rsp, rsp[:30], rsp + rsp[3:]]
+
+
 SEEDS = {
     "fuzz_tigo_observer": lambda d: [b"\x00" + s for s in tigo_streams(d)] + [b"\x1f" + s for s in tigo_streams(d)],
     "fuzz_tigo_decoders": tigo_decoder_inputs,
@@ -178,6 +184,7 @@ SEEDS = {
     "fuzz_rct_value": rct_values,
     "fuzz_rct_pcap": rct_pcaps,
     "fuzz_tigo_sim": tigo_sim_configs,
+    "fuzz_tigo_redact": lambda d: [bytes([7]) + s for s in tigo_streams(d) + radio_config_streams(d)],
 }
 
 

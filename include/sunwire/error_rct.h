@@ -17,6 +17,11 @@
     X(SW_ERR_RCT_WRITE_NOT_FINITE, "not a finite number (NaN and infinities are never written)") \
     X(SW_ERR_RCT_WRITE_NOT_BOOLEAN, "not a boolean (true/false, 1/0, yes/no, on/off)") \
     X(SW_ERR_RCT_WRITE_TOO_LONG, "string is longer than a write may carry") \
-    X(SW_ERR_RCT_WRITE_NOT_WRITABLE, "values of this RCT data type are never written")
+    X(SW_ERR_RCT_WRITE_NOT_WRITABLE, "values of this RCT data type are never written") \
+    X(SW_ERR_RCT_CONTROL_NOT_ALLOWED, "object is not in the control allow list") \
+    X(SW_ERR_RCT_CONTROL_OUT_OF_RANGE, "value is outside the object's documented limits") \
+    X(SW_ERR_RCT_CONTROL_RATE_LIMITED, "object was written too recently (rate limit)") \
+    X(SW_ERR_RCT_CONTROL_FLASH_BUDGET, "object's flash write budget for the last 24 hours is used up") \
+    X(SW_ERR_RCT_CONTROL_BUSY, "another write to this inverter is in progress")
 
 #endif

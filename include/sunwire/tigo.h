@@ -21,5 +21,6 @@
 #include "sunwire/tigo_state.h"
 #include "sunwire/tigo_observer.h"
 #include "sunwire/tigo_format.h"
+#include "sunwire/tigo_redact.h"
 
 #endif

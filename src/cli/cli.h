@@ -27,5 +27,6 @@ int sw_cli_rct(int argc, char **argv, const char *prog, sw_persona persona);
 int sw_cli_run(int argc, char **argv);
 int sw_cli_history(int argc, char **argv);
 int sw_cli_demo(int argc, char **argv);
+int sw_cli_hash_password(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct sub subs[] = {
     { "encode", rc_cmd_encode, false, "Build a frame and print it as hex." },
     { "events", rc_cmd_events, false, "Download the event table for a time range." },
     { "history", rc_cmd_history, false, "Download logger time series for a time range (CSV or JSON)." },
+    { "proxy", rc_cmd_proxy, false, "Share one inverter connection among many clients." },
     { "read-pcap", rc_cmd_read_pcap, false, "Decode the RCT traffic in a pcap or pcapng capture." },
     { "read-value", rc_cmd_read_value, true, "Read the current value of one or more objects." },
     { "registry", rc_cmd_registry, false, "Browse the known object ids." },

@@ -42,6 +42,8 @@ static void usage(FILE *f)
           "      --history FILE         SQLite history\n"
           "      --influx-stdout        InfluxDB line protocol on stdout\n"
           "      --json                 one JSON object per update on stdout\n"
+          "      --insecure-no-auth     let --http / --prometheus listen beyond loopback without\n"
+          "                             authentication (logged as a warning; see docs/dashboard.md)\n"
           "  -h, --help                 this text\n"
           "\n"
           "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 for a bad command line or\n"
@@ -51,7 +53,7 @@ static void usage(FILE *f)
 
 enum {
     OPT_CHECK = 256, OPT_TIGO_TCP, OPT_TIGO_SERIAL, OPT_RCT, OPT_PANELS, OPT_STATE_DIR, OPT_MQTT, OPT_HTTP,
-    OPT_PROMETHEUS, OPT_HISTORY, OPT_INFLUX_STDOUT, OPT_JSON
+    OPT_PROMETHEUS, OPT_HISTORY, OPT_INFLUX_STDOUT, OPT_JSON, OPT_INSECURE_NO_AUTH
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +70,7 @@ static const struct option long_opts[] = {
     {"history", required_argument, NULL, OPT_HISTORY},
     {"influx-stdout", no_argument, NULL, OPT_INFLUX_STDOUT},
     {"json", no_argument, NULL, OPT_JSON},
+    {"insecure-no-auth", no_argument, NULL, OPT_INSECURE_NO_AUTH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -153,6 +156,8 @@ static int apply_flag(sw_daemon_config *c, int opt, const char *arg, size_t *n_t
     case OPT_JSON:
         c->outputs |= SW_DAEMON_OUT_JSON;
         return 0;
+    case OPT_INSECURE_NO_AUTH:
+        return 0; /* applied after all flags, to whichever listeners they and the file enabled */
     default:
         return -1;
     }
@@ -201,13 +206,20 @@ int sw_cli_run(int argc, char **argv)
         }
     }
     size_t n_tigo_flags = 0, n_rct_flags = 0;
+    bool insecure_no_auth = false;
     optind = 0; /* glibc: 0 restarts the scan from scratch (argv was permuted by the first pass) */
     while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
         if (opt == 'c' || opt == OPT_CHECK)
             continue;
+        insecure_no_auth |= opt == OPT_INSECURE_NO_AUTH;
         if (apply_flag(cfg, opt, optarg, &n_tigo_flags, &n_rct_flags) != 0)
             goto out;
     }
+    /* The flag is insecure_no_auth = on in each listener the file or the flags enabled (it enables none). */
+    if (insecure_no_auth && (((cfg->outputs & SW_DAEMON_OUT_HTTP) && flag_key(cfg, "http", "insecure_no_auth", "on")) ||
+                             ((cfg->outputs & SW_DAEMON_OUT_PROMETHEUS) &&
+                              flag_key(cfg, "prometheus", "insecure_no_auth", "on"))))
+        goto out;
     if (sw_daemon_config_check(cfg, err, sizeof err) != SW_OK ||
         sw_daemon_outputs_check(cfg, err, sizeof err) != SW_OK) {
         fprintf(stderr, "sunwire run: %s\n", err);

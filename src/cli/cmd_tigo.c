@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "io/net.h"
 #include "io/stop_signals.h"
 #include "sunwire/loop.h"
+#include "sunwire/tigo_redact.h"
 #include "sunwire_config.h"
 
 /* ---- output -------------------------------------------------------------- */
@@ -76,6 +78,20 @@ int tigo_emit_line(tigo_cli *cli, const char *text, size_t len)
     return -1;
 }
 
+int tigo_buffer_reserve(tigo_cli *cli, uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint8_t *nb = realloc(*buf, need);
+    if (!nb) {
+        SW_LOGE(cli->log_target, "out of memory");
+        return -1;
+    }
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
 /* ---- the source loop ------------------------------------------------------- */
 
 typedef struct run_ctx {
@@ -85,11 +101,37 @@ typedef struct run_ctx {
     sw_source *src;
     bool progress;
     int64_t next_progress_ns;
+    /* The radio key is zeroed before a subcommand sees the bytes (unless --no-redact). */
+    sw_tigo_redactor *redactor;
+    uint8_t *redacted;
+    size_t redacted_cap;
+    int64_t last_ns;
 } run_ctx;
+
+static int hand_on(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns);
+
+/* The subcommand gets the bytes with the radio key zeroed. */
+static int run_on_bytes_redacted(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns)
+{
+    if (tigo_buffer_reserve(r->cli, &r->redacted, &r->redacted_cap, SW_TIGO_REDACTOR_OUT_MAX(n)) != 0)
+        return 1;
+    size_t w = 0;
+    if (sw_tigo_redactor_push(r->redactor, data, n, r->redacted, r->redacted_cap, &w) != SW_OK)
+        return 1;
+    r->last_ns = unix_ns;
+    return w ? hand_on(r, r->redacted, w, unix_ns) : 0;
+}
 
 static int run_on_bytes(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     run_ctx *r = p;
+    if (r->redactor)
+        return run_on_bytes_redacted(r, data, n, unix_ns);
+    return hand_on(r, data, n, unix_ns);
+}
+
+static int hand_on(run_ctx *r, const uint8_t *data, size_t n, int64_t unix_ns)
+{
     if (r->progress) {
         int64_t now = sw_now_monotonic_ns();
         if (now >= r->next_progress_ns) {
@@ -155,6 +197,11 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
     }
 
     run_ctx r = { .cli = cli, .on_bytes = on_bytes, .ctx = ctx, .src = &src };
+    sw_tigo_redactor redactor;
+    if (!a->no_redact && a->cmd != TIGO_CMD_OBSERVE) {
+        sw_tigo_redactor_init(&redactor);
+        r.redactor = &redactor;
+    }
     r.progress = cfg.medium == SW_SOURCE_MEDIUM_FILE && isatty(STDERR_FILENO) && sw_log_enabled(SW_LOG_ERROR);
     sw_run_options opt = {
         .reconnect_timeout_s = a->reconnect_timeout,
@@ -165,6 +212,17 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx)
         .ctx = &r,
     };
     sw_run_result res = sw_source_run(&src, loop, &opt);
+    if (r.redactor) {
+        /* A frame cut short by the end of the input: what is left of it, key zeroed. */
+        uint8_t tail[SW_TIGO_REDACTOR_SLACK];
+        size_t w = 0;
+        if (sw_tigo_redactor_finish(r.redactor, tail, sizeof tail, &w) == SW_OK && w && !cli->out_failed)
+            hand_on(&r, tail, w, r.last_ns);
+        if (r.redactor->counters.frames)
+            SW_LOGI(cli->log_target, "zeroed the radio network key in %llu frame%s (--no-redact keeps it)",
+                    (unsigned long long)r.redactor->counters.frames, r.redactor->counters.frames == 1 ? "" : "s");
+        free(r.redacted);
+    }
     sw_stop_signals_unwatch(loop);
     sw_loop_free(loop);
     if (r.progress)
@@ -207,6 +265,13 @@ static void source_help(FILE *out)
           "      --keepalive-count <SECONDS>  TCP keepalive probe count (with --tcp) [default: 5]\n"
           "      --realtime                   replay a capture at its recorded pace (with --file)\n"
           "      --speed <FACTOR>             replay that many times faster; implies --realtime (with --file)\n",
+          out);
+}
+
+static void redact_help(FILE *out)
+{
+    fputs("      --no-redact                  keep the radio network key of gateway radio configuration\n"
+          "                                   responses (zeroed by default, CRC recomputed)\n",
           out);
 }
 
@@ -258,6 +323,7 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                      "Usage: %s peek-bytes [OPTIONS] <--serial <SERIAL-PORT>|--tcp <DESTINATION>|--file <PATH>>\n\n", prog);
         source_help(out);
         fputs("      --raw                        write the bytes unchanged instead of as hex\n", out);
+        redact_help(out);
         break;
     case TIGO_CMD_PEEK_FRAMES:
     case TIGO_CMD_PEEK_ACTIVITY:
@@ -266,6 +332,7 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                 prog, tigo_cmd_name(cmd));
         source_help(out);
         fputs("      --json                       one JSON object per line on stdout\n", out);
+        redact_help(out);
         break;
     case TIGO_CMD_RECORD:
         fprintf(out, "Write what a source delivers to a capture file (pcapng, raw serial bytes)\n\n"
@@ -273,6 +340,7 @@ static void print_help(FILE *out, const char *prog, sw_persona persona, tigo_cmd
                 prog);
         source_help(out);
         fputs("      --out <FILE>                 capture file to write (- = stdout)\n", out);
+        redact_help(out);
         break;
     }
     fputs("  -h, --help                       Print help\n  -V, --version                    Print version\n", out);

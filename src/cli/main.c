@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "web/http.h"
 #include "sunwire_config.h"
 
 static const char *base_name(const char *path)
@@ -46,6 +47,7 @@ static void usage(FILE *out)
             "\n"
             "Other commands:\n"
             "  features   list the optional features of this build\n"
+            "  hash-password  the hashed password or token the web server's configuration keeps\n"
             "  help       this text\n"
             "  version    print the version\n"
             "\n"
@@ -85,8 +87,17 @@ int main(int argc, char **argv)
         return sw_cli_demo(argc - 1, argv + 1);
     if (strcmp(group, "features") == 0) {
         printf("%s\n", SUNWIRE_FEATURE_LIST);
+#if SUNWIRE_HAVE_MHD
+        /* Known only at run time: whether this libmicrohttpd was built with GnuTLS. */
+        if (sw_http_tls_supported())
+            printf("HTTPS for the dashboard and /metrics (tls_cert, tls_key): enabled (libmicrohttpd with GnuTLS)\n");
+        else
+            printf("HTTPS for the dashboard and /metrics (tls_cert, tls_key): DISABLED (install libgnutls28-dev)\n");
+#endif
         return 0;
     }
+    if (strcmp(group, "hash-password") == 0)
+        return sw_cli_hash_password(argc - 1, argv + 1);
     if (strcmp(group, "version") == 0 || strcmp(group, "--version") == 0 || strcmp(group, "-V") == 0) {
         printf("sunwire %s\n", SUNWIRE_VERSION);
         return 0;

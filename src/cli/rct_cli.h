@@ -103,6 +103,7 @@ int rc_cmd_registry(const rc_global *g, int argc, char **argv);
 int rc_cmd_decode(const rc_global *g, int argc, char **argv);
 int rc_cmd_encode(const rc_global *g, int argc, char **argv);
 int rc_cmd_read_pcap(const rc_global *g, int argc, char **argv);
+int rc_cmd_proxy(const rc_global *g, int argc, char **argv);
 
 /* One JSON line describing a frame (decode, read-pcap); extra members are added by the caller first. */
 struct sw_json;

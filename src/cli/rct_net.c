@@ -1004,6 +1004,7 @@ struct sim_log_ctx {
     bool verbose;
     bool rctclient;
     const char *port_file;
+    uint64_t connections; /* accepted, for --counters */
 };
 
 static void sim_line(const struct sim_log_ctx *lc, const char *logger, const char *level, const char *fmt, ...)
@@ -1036,6 +1037,7 @@ static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void
         sim_line(lc, "rctclient.simulator", "INFO", "Waiting for client connections");
         break;
     case SW_RCT_SIM_LOG_ACCEPT:
+        ((struct sim_log_ctx *)user)->connections++;
         sim_line(lc, "rctclient.simulator", "INFO", "connection accepted: %s", ev->peer);
         break;
     case SW_RCT_SIM_LOG_CLOSE:
@@ -1135,6 +1137,13 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         OPT(NULL, "--broadcast", RC_FLAG, NULL, "Send every answer to every client, like the device's bridge"),
         OPT(NULL, "--max-clients", RC_VALUE, "<n>", "Connections served at once (default 64)"),
         OPT(NULL, "--port-file", RC_VALUE, "<file>", "Write the bound port here once listening (use with --port 0)"),
+        OPT(NULL, "--fault-ignore-write", RC_VALUE, "<rate>", "Share of writes neither stored nor answered"),
+        OPT(NULL, "--fault-revert-after", RC_VALUE, "<n>",
+            "Forget a written value after n further requests, as after a restart"),
+        OPT(NULL, "--interrupt-concurrent", RC_FLAG, NULL,
+            "Like a real device: a request that comes while an answer is prepared cuts it short and gets it"),
+        OPT(NULL, "--answer-ms", RC_VALUE, "<ms>", "How long an answer takes to prepare (default 30)"),
+        OPT(NULL, "--counters", RC_FLAG, NULL, "Print connections, requests, faults and interruptions at exit"),
     };
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS]",
@@ -1168,6 +1177,11 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
     cfg.faults.delay = rate;
     if (rc_double(&cmd, "--fault-foreign", 0, &rate)) return 2;
     cfg.faults.foreign = rate;
+    if (rc_double(&cmd, "--fault-ignore-write", 0, &rate)) return 2;
+    cfg.faults.ignore_write = rate;
+    if (rc_int(&cmd, "--fault-revert-after", 0, 0, 1000000000, &v))
+        return 2;
+    cfg.faults.revert_after = (uint64_t)v;
     if (rc_int(&cmd, "--delay-ms", 300, 0, 600000, &v))
         return 2;
     cfg.faults.delay_ms = (int)v;
@@ -1193,8 +1207,12 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         return 2;
     so.max_clients = (size_t)v;
     so.broadcast = rc_find(&cmd, "--broadcast")->count > 0;
+    so.interrupt_concurrent = rc_find(&cmd, "--interrupt-concurrent")->count > 0;
+    if (rc_int(&cmd, "--answer-ms", 30, 1, 60000, &v))
+        return 2;
+    so.answer_ms = (int)v;
     struct sim_log_ctx lc = { g, rc_find(&cmd, "--verbose")->count > 0, compat,
-                              rc_find(&cmd, "--port-file")->value };
+                              rc_find(&cmd, "--port-file")->value, 0 };
     so.log = sim_log;
     so.log_user = &lc;
     so.ready = sim_ready;
@@ -1213,6 +1231,17 @@ int rc_cmd_simulator(const rc_global *g, int argc, char **argv)
         return 1;
     sw_rct_sim_init(sim, &cfg);
     sw_err e = sw_rct_sim_serve(sim, &so);
+    if (rc_find(&cmd, "--counters")->count) {
+        const sw_rct_sim_counters *k = &sim->counters;
+        fprintf(stderr,
+                "simulator counters: connections %llu, requests %llu, answered %llu, ignored %llu, writes %llu, "
+                "queries %llu, truncated %llu, dropped %llu, delayed %llu, foreign %llu, interrupted %llu, "
+                "misrouted %llu\n",
+                (unsigned long long)lc.connections, (unsigned long long)k->requests, (unsigned long long)k->answered,
+                (unsigned long long)k->ignored, (unsigned long long)k->writes, (unsigned long long)k->queries,
+                (unsigned long long)k->truncated, (unsigned long long)k->dropped, (unsigned long long)k->delayed,
+                (unsigned long long)k->foreign, (unsigned long long)k->interrupted, (unsigned long long)k->misrouted);
+    }
     free(sim);
     if (e == SW_ERR_BIND || e == SW_ERR_RESOLVE) {
         fprintf(stderr, "Unable to bind to %s:%u: %s\n", host, (unsigned)port,

@@ -19,7 +19,7 @@
 enum opt_id {
     OPT_SERIAL, OPT_TCP, OPT_FILE, OPT_PORT, OPT_RTIMEOUT, OPT_RRETRY, OPT_RDELAY,
     OPT_KIDLE, OPT_KINTERVAL, OPT_KCOUNT, OPT_REALTIME, OPT_SPEED, OPT_RAW, OPT_JSON,
-    OPT_PFILE, OPT_FORMAT, OPT_REFERENCE, OPT_OUT, OPT_COUNT_
+    OPT_PFILE, OPT_FORMAT, OPT_REFERENCE, OPT_OUT, OPT_NO_REDACT, OPT_COUNT_
 };
 
 enum opt_kind { K_BOOL, K_STR, K_U16, K_U32, K_U64, K_SPEED, K_FORMAT };
@@ -56,6 +56,9 @@ static const opt_def opts[] = {
     { OPT_FORMAT, "--format", NULL, "<FORMAT>", K_FORMAT, CMD_BIT(TIGO_CMD_OBSERVE) },
     { OPT_REFERENCE, "--reference", NULL, NULL, K_BOOL, CMD_BIT(TIGO_CMD_OBSERVE) },
     { OPT_OUT, "--out", NULL, "<FILE>", K_STR, CMD_BIT(TIGO_CMD_RECORD) },
+    { OPT_NO_REDACT, "--no-redact", NULL, NULL, K_BOOL,
+      CMD_BIT(TIGO_CMD_PEEK_BYTES) | CMD_BIT(TIGO_CMD_PEEK_FRAMES) | CMD_BIT(TIGO_CMD_PEEK_ACTIVITY) |
+          CMD_BIT(TIGO_CMD_RECORD) },
 };
 
 static const struct {
@@ -193,6 +196,7 @@ static void store(tigo_args *a, const opt_def *o, const char *v, uint64_t u, dou
     case OPT_FORMAT: a->format = strcmp(v, "upstream") == 0 ? TIGO_FORMAT_UPSTREAM : TIGO_FORMAT_FORK; break;
     case OPT_REFERENCE: a->reference = true; break;
     case OPT_OUT: a->out = v; break;
+    case OPT_NO_REDACT: a->no_redact = true; break;
     case OPT_COUNT_: break;
     }
 }

@@ -63,6 +63,7 @@ typedef struct tigo_args {
     tigo_format format;
     bool reference;          /* observe: reproduce taptap's output byte for byte */
     const char *out;
+    bool no_redact;          /* peek-bytes, peek-frames, peek-activity, record: keep the radio key */
     char error[1024];
 } tigo_args;
 

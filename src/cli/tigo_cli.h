@@ -36,6 +36,8 @@ int tigo_run(tigo_cli *cli, tigo_bytes_cb on_bytes, void *ctx);
 int tigo_emit_line(tigo_cli *cli, const char *text, size_t len);
 /* Write raw bytes to stdout and flush. */
 int tigo_emit_bytes(tigo_cli *cli, const void *data, size_t len);
+/* Grow a malloc'd buffer to at least `need` bytes; logs and returns -1 when memory runs out. */
+int tigo_buffer_reserve(tigo_cli *cli, uint8_t **buf, size_t *cap, size_t need);
 
 int tigo_cmd_peek_bytes(tigo_cli *cli);
 int tigo_cmd_peek_frames(tigo_cli *cli);

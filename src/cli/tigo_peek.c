@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,17 +63,20 @@ typedef struct record_ctx {
     int fd;
     uint64_t chunks, bytes;
     int write_errno;
+    uint8_t *block; /* one packet block; a socket read may bring up to 64 KiB at once */
+    size_t block_cap;
 } record_ctx;
 
 static int record_on(void *p, const uint8_t *data, size_t n, int64_t unix_ns)
 {
     record_ctx *c = p;
-    uint8_t block[2048];
+    if (tigo_buffer_reserve(c->cli, &c->block, &c->block_cap, sw_pcapng_packet_size(n)) != 0)
+        return 1;
     size_t len = 0;
-    if (sw_pcapng_encode_packet(block, sizeof block, &len, unix_ns, data, n) != SW_OK)
+    if (sw_pcapng_encode_packet(c->block, c->block_cap, &len, unix_ns, data, n) != SW_OK)
         return 1;
     /* One write per block: a killed recorder leaves at most one partial block. */
-    if (sw_write_all(c->fd, block, len) != SW_OK) {
+    if (sw_write_all(c->fd, c->block, len) != SW_OK) {
         c->write_errno = errno;
         return 1;
     }
@@ -116,6 +120,7 @@ int tigo_cmd_record(tigo_cli *cli)
                 (unsigned long long)c.chunks, to_stdout ? "<stdout>" : path);
     }
 out:
+    free(c.block);
     if (!to_stdout && close(c.fd) != 0 && rc == 0) {
         SW_LOGE(cli->log_target, "cannot write %s: %s", path, strerror(errno));
         rc = 1;

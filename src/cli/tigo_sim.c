@@ -424,6 +424,8 @@ static void usage(FILE *f, const char *prog)
             "  --clouds / --no-clouds passing clouds (default on)\n"
             "  --shaded               the third panel of each TAP is shaded mornings and afternoons\n"
             "  --failing              the last optimizer of the first TAP is failing\n"
+            "  --radio-config         the CCA reads each TAP's radio configuration (with the network key)\n"
+            "                         after enumerating, as a real one does at start\n"
             "  --latitude DEG --longitude DEG  where the plant is (default 50, 10)\n",
             prog, SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS);
     fprintf(f,
@@ -513,6 +515,7 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     unsigned long gateways = 1, panels = 10, seed = 1, port = 0;
     double speed = -1.0, duration = 0.0, lat = 50.0, lon = 10.0;
     bool tcp = false, pty = false, pcapng = false, clouds = true, shaded = false, failing = false, port_set = false;
+    bool radio_config = false;
     const char *file = NULL, *bind = "127.0.0.1", *start_text = "now";
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
     sw_sim_panel_fault faults[SW_SIM_MAX_PANEL_FAULTS];
@@ -542,6 +545,9 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
             takes = false;
         } else if (strcmp(a, "--failing") == 0) {
             failing = true;
+            takes = false;
+        } else if (strcmp(a, "--radio-config") == 0) {
+            radio_config = true;
             takes = false;
         } else if (strcmp(a, "--port") == 0) {
             ok = parse_uint(v, 65535, &port);
@@ -631,6 +637,7 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     cfg.clouds = clouds;
     cfg.shaded = shaded;
     cfg.failing = failing;
+    cfg.radio_config = radio_config;
     for (size_t i = 0; i < n_faults; i++) {
         if (faults[i].gateway >= cfg.gateways || faults[i].panel >= cfg.panels) {
             fprintf(stderr, "%s simulate: --fault: panel %u.%u is not on the bus (%u x %u)\n", prog,

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "sunwire/rct_registry.h"
+#include "rct/rct_control.h"
 #include "sunwire_config.h"
 
 #if SUNWIRE_HAVE_INIH
@@ -359,6 +360,10 @@ static void rct_defaults(sw_daemon_rct *r)
     r->reconnect_delay_ms = 1000;
     r->reconnect_max_ms = 60000;
     r->defaults = true;
+    r->control_rate_ms = 60000;
+    r->control_retries = 2;
+    r->control_flash_per_day = 24;
+    sw_rct_proxy_config_default(&r->proxy_cfg);
 }
 
 static sw_daemon_tigo *tigo_section(sw_daemon_config *c, const char *name, int line)
@@ -609,6 +614,169 @@ static sw_err set_tigo(sw_daemon_tigo *t, const char *key, const char *value, ch
     return SW_OK;
 }
 
+/* A control object by name: one of the write plan's table. */
+static const char *control_object(const char *name, char *msg, size_t cap)
+{
+    const sw_rct_control_def *d = sw_rct_control_def_find(name);
+    if (!d) {
+        size_t n = (size_t)snprintf(msg, cap, "\"%s\" is not an object sunwire can control (one of:", name);
+        for (size_t i = 0; i < sw_rct_control_def_count() && n < cap; i++)
+            n += (size_t)snprintf(msg + n, cap - n, " %s", sw_rct_control_def_at(i)->object);
+        if (n < cap)
+            snprintf(msg + n, cap - n, ")");
+        return NULL;
+    }
+    return d->object;
+}
+
+/* The control keys and addresses (docs/control.md); SW_ERR_NOT_FOUND for any other key. */
+static sw_err set_rct_control(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
+{
+    char buf[1024];
+    char *save = NULL;
+    if (strcmp(key, "control") == 0) {
+        if (!sw_parse_bool(value, &r->control)) {
+            snprintf(msg, cap, "control = \"%s\": expected on or off", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        return SW_OK;
+    }
+    if (strcmp(key, "control_rate") == 0)
+        return dur_key(key, value, 1000, 86400LL * 1000, &r->control_rate_ms, msg, cap) ? SW_OK
+                                                                                       : SW_ERR_OUT_OF_RANGE;
+    if (strcmp(key, "control_retries") == 0)
+        return int_key(key, value, 0, 5, &r->control_retries, msg, cap) ? SW_OK : SW_ERR_OUT_OF_RANGE;
+    if (strcmp(key, "control_flash_per_day") == 0)
+        return int_key(key, value, 1, 1440, &r->control_flash_per_day, msg, cap) ? SW_OK : SW_ERR_OUT_OF_RANGE;
+    bool allow = strcmp(key, "control_allow") == 0, keep = strcmp(key, "control_keep") == 0;
+    bool addresses = strcmp(key, "addresses") == 0;
+    if (!allow && !keep && !addresses)
+        return SW_ERR_NOT_FOUND;
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, cap, "%s: list too long", key);
+        return SW_ERR_TOO_LONG;
+    }
+    memcpy(buf, value, strlen(value) + 1);
+    for (char *tok = strtok_r(buf, ", \t\n", &save); tok; tok = strtok_r(NULL, ", \t\n", &save)) {
+        if (addresses) {
+            char *end;
+            errno = 0;
+            unsigned long long a = strtoull(tok, &end, 0);
+            if (*end || errno || a == 0 || a > 0xFFFFFFFFull || tok[0] == '-') {
+                snprintf(msg, cap, "addresses: \"%s\" is not a plant address (1 .. 4294967295)", tok);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+            for (size_t i = 0; i < r->n_addresses; i++)
+                if (r->addresses[i] == (uint32_t)a) {
+                    snprintf(msg, cap, "addresses: %s is listed twice", tok);
+                    return SW_ERR_INVALID_ARGUMENT;
+                }
+            if (r->n_addresses >= SW_DAEMON_MAX_RCT_PLANT) {
+                snprintf(msg, cap, "addresses: more than %d plant members", SW_DAEMON_MAX_RCT_PLANT);
+                return SW_ERR_NO_SPACE;
+            }
+            r->addresses[r->n_addresses++] = (uint32_t)a;
+            continue;
+        }
+        char *eq = keep ? strchr(tok, '=') : NULL;
+        if (keep && !eq) {
+            snprintf(msg, cap, "control_keep: \"%s\": expected OBJECT=VALUE", tok);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        if (eq)
+            *eq = 0;
+        const char *obj = control_object(tok, msg, cap);
+        if (!obj)
+            return SW_ERR_INVALID_ARGUMENT;
+        if (allow) {
+            bool seen = false;
+            for (size_t i = 0; i < r->n_allow; i++)
+                seen = seen || r->allow[i] == obj;
+            if (!seen && r->n_allow < SW_DAEMON_MAX_RCT_CONTROL)
+                r->allow[r->n_allow++] = obj;
+            continue;
+        }
+        char *end;
+        double v = strtod(eq + 1, &end);
+        sw_err e = eq[1] && !*end ? sw_rct_control_check_value(sw_rct_control_def_find(obj), v)
+                                  : SW_ERR_BAD_NUMBER;
+        if (e != SW_OK) {
+            const sw_rct_control_def *d = sw_rct_control_def_find(obj);
+            snprintf(msg, cap, "control_keep: %s = \"%s\": %s (%g .. %g, in the device's unit)", obj, eq + 1,
+                     sw_err_message(e), d->min, d->max);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        size_t k = 0;
+        while (k < r->n_keep && r->keep[k].object != obj)
+            k++;
+        if (k == r->n_keep && r->n_keep < SW_DAEMON_MAX_RCT_CONTROL)
+            r->n_keep++;
+        r->keep[k].object = obj;
+        r->keep[k].value = v;
+    }
+    return SW_OK;
+}
+
+/* The proxy_* keys of an [rct] section. */
+static sw_err set_rct_proxy(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
+{
+    sw_rct_proxy_config *pc = &r->proxy_cfg;
+    if (strcmp(key, "proxy") == 0) {
+        if (sw_rct_proxy_parse_listen(value, SW_RCT_DEFAULT_PORT, r->proxy_host, sizeof r->proxy_host,
+                                      &pc->listen_port) != SW_OK) {
+            snprintf(msg, cap, "proxy = \"%s\": expected ADDRESS:PORT with a numeric address (e.g. 127.0.0.1:8899)",
+                     value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        r->proxy = true;
+        return SW_OK;
+    }
+    if (strcmp(key, "proxy_cache") == 0) {
+        int ms;
+        if (!dur_key(key, value, 0, 86400LL * 1000, &ms, msg, cap))
+            return SW_ERR_OUT_OF_RANGE;
+        pc->cache_ms = ms;
+        return SW_OK;
+    }
+    char buf[4096];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, cap, "%s: list too long", key);
+        return SW_ERR_TOO_LONG;
+    }
+    memcpy(buf, value, strlen(value) + 1);
+    char *save = NULL;
+    if (strcmp(key, "proxy_allow_write") == 0) {
+        for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+            if (sw_rct_proxy_allow_write(pc, tok) != SW_OK) {
+                snprintf(msg, cap, "proxy_allow_write: \"%s\" is not a numeric IP address (or more than %d)", tok,
+                         SW_RCT_PROXY_MAX_ALLOW);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        return SW_OK;
+    }
+    if (strcmp(key, "proxy_cache_objects") == 0) {
+        for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+            char *eq = strchr(tok, '=');
+            const sw_rct_object *o = NULL;
+            long long ms = -1;
+            if (eq) {
+                *eq = 0;
+                o = sw_rct_registry_find_name(tok);
+                if (!parse_duration_ms(eq + 1, &ms) || ms > 86400LL * 1000)
+                    ms = -1;
+            }
+            if (!o || ms < 0 || sw_rct_proxy_cache_override(pc, o->id, ms) != SW_OK) {
+                snprintf(msg, cap, "proxy_cache_objects: expected NAME=DURATION of known objects (e.g. "
+                                   "battery.soc=10s), not \"%s\"", tok);
+                return SW_ERR_INVALID_ARGUMENT;
+            }
+        }
+        return SW_OK;
+    }
+    snprintf(msg, cap, "unknown key \"%s\" in an [rct] section", key);
+    return SW_ERR_NOT_FOUND;
+}
+
 static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char *msg, size_t cap)
 {
     if (strcmp(key, "host") == 0) {
@@ -647,9 +815,13 @@ static sw_err set_rct(sw_daemon_rct *r, const char *key, const char *value, char
         return add_objects(r->extra, &r->n_extra, value, msg, cap);
     } else if (strcmp(key, "slow_objects") == 0) {
         return add_objects(r->extra_slow, &r->n_extra_slow, value, msg, cap);
+    } else if (strncmp(key, "proxy", 5) == 0) {
+        return set_rct_proxy(r, key, value, msg, cap);
     } else {
-        snprintf(msg, cap, "unknown key \"%s\" in an [rct] section", key);
-        return SW_ERR_NOT_FOUND;
+        sw_err e = set_rct_control(r, key, value, msg, cap);
+        if (e == SW_ERR_NOT_FOUND)
+            snprintf(msg, cap, "unknown key \"%s\" in an [rct] section", key);
+        return e;
     }
     return SW_OK;
 }
@@ -1022,6 +1194,28 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
         if (!r->defaults && r->n_extra == 0 && r->n_extra_slow == 0)
             return fail(err, errcap, c->file, r->line, "[rct %s] polls nothing: defaults = no and no objects",
                         r->name);
+        for (size_t a = 0; a < r->n_addresses; a++) {
+            char member[SW_MODEL_NAME_MAX + 16];
+            snprintf(member, sizeof member, "%s-%u", r->name, (unsigned)r->addresses[a]);
+            for (size_t k = 0; k < c->n_tigo + c->n_rct; k++) {
+                const char *other = k < c->n_tigo ? c->tigo[k].name : c->rct[k - c->n_tigo].name;
+                if (strcmp(other, member) == 0)
+                    return fail(err, errcap, c->file, r->line,
+                                "[rct %s] plant member %u would be named \"%s\", which another section uses",
+                                r->name, (unsigned)r->addresses[a], member);
+            }
+        }
+        if (r->control && r->n_allow == 0)
+            return fail(err, errcap, c->file, r->line,
+                        "[rct %s] control = on allows nothing: list the objects in control_allow", r->name);
+        for (size_t k = 0; k < r->n_keep; k++) {
+            bool allowed = false;
+            for (size_t a = 0; a < r->n_allow; a++)
+                allowed = allowed || r->allow[a] == r->keep[k].object;
+            if (!allowed)
+                return fail(err, errcap, c->file, r->line, "[rct %s] control_keep names %s, which control_allow "
+                            "does not list", r->name, r->keep[k].object);
+        }
         if (r->reconnect_delay_ms > r->reconnect_max_ms)
             return fail(err, errcap, c->file, r->line,
                         "[rct %s] reconnect_delay (%d ms) is larger than reconnect_max (%d ms): lower the delay "

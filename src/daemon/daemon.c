@@ -412,6 +412,11 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
             return SW_ERR_NO_MEMORY;
         }
         d->pollers[d->n_pollers++] = p;
+        sw_err pe = sw_daemon_poller_proxy_start(p, err, errcap);
+        if (pe != SW_OK) {
+            sw_daemon_free(d);
+            return pe;
+        }
     }
     for (size_t i = 0; i < d->n_buses; i++)
         sw_daemon_bus_start(d->buses[i]);
@@ -468,6 +473,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
     free(d->peers);
+    free(d->controls);
     free(d->logged);
     free(d);
 }

@@ -15,6 +15,7 @@
 #include "sunwire/loop.h"
 #include "model/model.h"
 #include "health/peers.h"
+#include "rct_io/rct_proxy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +25,8 @@ extern "C" {
 #define SW_DAEMON_MAX_TIGO 8
 #define SW_DAEMON_MAX_RCT 8
 #define SW_DAEMON_MAX_RCT_EXTRA 64
+#define SW_DAEMON_MAX_RCT_CONTROL 16
+#define SW_DAEMON_MAX_RCT_PLANT 8
 #define SW_DAEMON_MAX_OUTPUT_KEYS 256
 #define SW_DAEMON_PATH_MAX 512
 
@@ -59,6 +62,23 @@ typedef struct sw_daemon_rct {
     uint32_t extra_slow[SW_DAEMON_MAX_RCT_EXTRA];
     int line;
     bool port_in_host, port_key;   /* parsing only: a port in host = and another in port = is refused */
+    /* Control from Home Assistant (docs/control.md): off unless control = on. */
+    bool control;
+    size_t n_allow;
+    const char *allow[SW_DAEMON_MAX_RCT_CONTROL];  /* control_allow: object names (the plan's table) */
+    size_t n_keep;
+    struct { const char *object; double value; } keep[SW_DAEMON_MAX_RCT_CONTROL]; /* control_keep */
+    int control_rate_ms;           /* per object; default 60000 */
+    int control_retries;           /* writes again after a differing read-back; default 2 */
+    int control_flash_per_day;     /* writes of a flash-backed object per 24 h; default 24 */
+    /* Plant members polled over the same connection ([rct] addresses). */
+    size_t n_addresses;
+    uint32_t addresses[SW_DAEMON_MAX_RCT_PLANT];
+    /* proxy = ADDR:PORT: serve RCT clients over this source's one connection (rct_io/rct_proxy.h);
+     * the upstream, timeout and retries are filled in from the section when it starts */
+    bool proxy;
+    char proxy_host[64];
+    sw_rct_proxy_config proxy_cfg;
 } sw_daemon_rct;
 
 /* A key of an output section, handed to that output's sw_X_config_set at start. */

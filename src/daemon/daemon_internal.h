@@ -47,6 +47,8 @@ struct sw_daemon {
     uint64_t watchdog_timer;
     size_t n_mapped;            /* panels in the map now (a reload may change it) */
     sw_peers *peers;            /* panels against their peers; NULL with [health] peers = off */
+    struct sw_ha_control *controls; /* control entities announced over MQTT (rct_control.c) */
+    size_t n_controls;
 };
 
 /* ---- shared helpers (daemon.c) -------------------------------------------------- */
@@ -79,7 +81,19 @@ sw_err sw_daemon_bus_save(tigo_bus *b, bool force);
 /* ---- RCT pollers (rct_poll.c) --------------------------------------------------------- */
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg);
 void sw_daemon_poller_start(rct_poller *p);
+/* Start the source's RCT proxy when configured (before sw_daemon_poller_start). */
+sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap);
 void sw_daemon_poller_free(rct_poller *p);
+/* Control (docs/control.md): whether the poller takes writes, its source name, and a write of value
+ * (device unit) through the whole chain; a refusal is logged and becomes an rct_control event. */
+bool sw_daemon_poller_controls(const rct_poller *p);
+const char *sw_daemon_poller_name(const rct_poller *p);
+sw_err sw_daemon_poller_control(rct_poller *p, const char *object, double value);
+/* A command that never reached the plan (unknown object, unreadable value): logged and an event. */
+void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const char *reason);
+/* The MQTT command hook and the control entities ([rct] control = on; rct_control.c). */
+struct sw_mqtt_config;
+void sw_daemon_controls_setup(sw_daemon *d, struct sw_mqtt_config *mqtt);
 
 /* ---- persistence (persist.c) ------------------------------------------------------------ */
 /* sw_file_write_atomic with the daemon's temporary name, "<path>.tmp". */

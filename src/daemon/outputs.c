@@ -62,6 +62,7 @@ typedef struct out_configs {
 #endif
 #ifdef HAVE_OUT_PROMETHEUS
     sw_prometheus_config prometheus;
+    sw_http_auth prometheus_auth; /* its own server's credentials and TLS files (web/auth.h) */
 #endif
 #ifdef HAVE_OUT_INFLUX
     sw_influx_config influx;
@@ -109,8 +110,10 @@ static sw_err set_key(out_configs *o, const char *section, const char *key, cons
         return sw_mqtt_config_set(&o->mqtt, key, value, msg, cap);
 #endif
 #ifdef HAVE_OUT_PROMETHEUS
-    if (strcmp(section, "prometheus") == 0)
-        return sw_prometheus_config_set(&o->prometheus, key, value, msg, cap);
+    if (strcmp(section, "prometheus") == 0) {
+        sw_err e = sw_http_auth_config_set(&o->prometheus_auth, key, value, msg, cap);
+        return e != SW_ERR_NOT_FOUND ? e : sw_prometheus_config_set(&o->prometheus, key, value, msg, cap);
+    }
 #endif
 #ifdef HAVE_OUT_INFLUX
     if (strcmp(section, "influx") == 0)
@@ -129,6 +132,49 @@ static sw_err set_key(out_configs *o, const char *section, const char *key, cons
     return SW_ERR_UNSUPPORTED;
 }
 
+#if defined(HAVE_OUT_HTTP) || defined(HAVE_OUT_PROMETHEUS)
+/* A listener beyond loopback needs credentials (or the explicit insecure_no_auth); TLS needs both files. */
+static sw_err check_listener(const sw_daemon_config *c, const char *section, const char *bind, const sw_http_auth *a,
+                             char *err, size_t errcap)
+{
+    const char *f = c->file[0] ? c->file : "command line";
+    char msg[256];
+    if (sw_http_auth_check_config(a, msg, sizeof msg) != SW_OK) {
+        snprintf(err, errcap, "%s: [%s] %s", f, section, msg);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    if (!sw_http_bind_is_loopback(bind) && !sw_http_auth_has_credentials(a) && !a->insecure_no_auth) {
+        snprintf(err, errcap,
+                 "%s: [%s] bind = %s is reachable beyond this machine, so it needs authentication: set token_sha256 "
+                 "or basic_auth (sunwire hash-password makes them), or accept the risk with insecure_no_auth = on "
+                 "(--insecure-no-auth)",
+                 f, section, bind);
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    return SW_OK;
+}
+#endif
+
+static sw_err check_listeners(const sw_daemon_config *c, const out_configs *o, char *err, size_t errcap)
+{
+    (void)c; (void)o; (void)err; (void)errcap;
+#ifdef HAVE_OUT_HTTP
+    if ((c->outputs & SW_DAEMON_OUT_HTTP) && check_listener(c, "http", o->http.bind, &o->http.auth, err, errcap))
+        return SW_ERR_INVALID_ARGUMENT;
+#endif
+#ifdef HAVE_OUT_PROMETHEUS
+    /* Its own server only: on the [http] output's server the [http] section's credentials apply. */
+    bool shared = false;
+#ifdef HAVE_OUT_HTTP
+    shared = (c->outputs & SW_DAEMON_OUT_HTTP) != 0;
+#endif
+    if ((c->outputs & SW_DAEMON_OUT_PROMETHEUS) && o->prometheus.enable && !shared &&
+        check_listener(c, "prometheus", o->prometheus.bind, &o->prometheus_auth, err, errcap))
+        return SW_ERR_INVALID_ARGUMENT;
+#endif
+    return SW_OK;
+}
+
 /* Defaults, then "enable" where the output has it (the section is there), then the user's keys. */
 static sw_err fill_configs(const sw_daemon_config *c, out_configs *o, char *err, size_t errcap)
 {
@@ -139,6 +185,7 @@ static sw_err fill_configs(const sw_daemon_config *c, out_configs *o, char *err,
 #ifdef HAVE_OUT_PROMETHEUS
     sw_prometheus_config_defaults(&o->prometheus);
     o->prometheus.enable = true;
+    sw_http_auth_defaults(&o->prometheus_auth);
 #endif
 #ifdef HAVE_OUT_INFLUX
     sw_influx_config_defaults(&o->influx);
@@ -164,7 +211,7 @@ static sw_err fill_configs(const sw_daemon_config *c, out_configs *o, char *err,
             return SW_ERR_INVALID_ARGUMENT;
         }
     }
-    return SW_OK;
+    return check_listeners(c, o, err, errcap);
 }
 
 sw_err sw_daemon_outputs_check(const sw_daemon_config *c, char *err, size_t errcap)
@@ -283,8 +330,8 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
             have_http = true;
             const char *h = o->http.bind[0] ? o->http.bind : "127.0.0.1";
             bool v6 = strchr(h, ':') != NULL; /* a URL writes an IPv6 address in brackets */
-            SW_LOGI(LOG_TARGET, "http: dashboard on http://%s%s%s:%u/", v6 ? "[" : "", h, v6 ? "]" : "",
-                    (unsigned)sw_http_sink_port(&s));
+            SW_LOGI(LOG_TARGET, "http: dashboard on %s://%s%s%s:%u/", sw_http_auth_tls(&o->http.auth) ? "https" : "http",
+                    v6 ? "[" : "", h, v6 ? "]" : "", (unsigned)sw_http_sink_port(&s));
         }
     }
 #endif
@@ -297,12 +344,13 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
             shared = sw_http_sink_server(&http_sink);
 #endif
         memset(&s, 0, sizeof s);
-        e = sw_metrics_start(d->loop, d->model, &o->prometheus, shared, &s);
+        e = sw_metrics_start(d->loop, d->model, &o->prometheus, &o->prometheus_auth, shared, &s);
         int err_no = errno;
         report_start(d, "prometheus", e, &s, SW_DAEMON_OUT_PROMETHEUS, &fatal, err, errcap);
         listen_error("prometheus", o->prometheus.bind, o->prometheus.port, e, err_no, err, errcap);
         if (e == SW_OK && sw_metrics_port(&s))
-            SW_LOGI(LOG_TARGET, "prometheus: metrics on http://%s%s%s:%u%s", strchr(o->prometheus.bind, ':') ? "[" : "",
+            SW_LOGI(LOG_TARGET, "prometheus: metrics on %s://%s%s%s:%u%s",
+                    sw_http_auth_tls(&o->prometheus_auth) ? "https" : "http", strchr(o->prometheus.bind, ':') ? "[" : "",
                     o->prometheus.bind, strchr(o->prometheus.bind, ':') ? "]" : "", (unsigned)sw_metrics_port(&s),
                     o->prometheus.path);
     }
@@ -327,6 +375,7 @@ sw_err sw_daemon_outputs_start(sw_daemon *d, char *err, size_t errcap)
 #ifdef HAVE_OUT_MQTT
     if (!fatal && (c->outputs & SW_DAEMON_OUT_MQTT)) {
         memset(&s, 0, sizeof s);
+        sw_daemon_controls_setup(d, &o->mqtt);
         e = sw_mqtt_start(d->loop, d->model, &o->mqtt, &s);
         report_start(d, "mqtt", e, &s, SW_DAEMON_OUT_MQTT, &fatal, err, errcap);
     }

@@ -14,14 +14,24 @@
  *
  * Polling tiers: identity once per connection, the fast list every fast
  * interval, the slow list (energy counters, battery health and cycles,
- * faults, temperatures) every slow interval. Every default object has a row
+ * faults, temperatures) every slow interval. Plant members ([rct] addresses)
+ * are polled the same way over the same connection with PLANT_READ, each an
+ * inverter of its own ("<name>-<address>"); one that does not answer goes
+ * offline for the round without taking the connection down.
+ *
+ * Control (docs/control.md): the write plan (rct/rct_control.h) decides
+ * whether a write may happen and whether it succeeded; the poller does the
+ * I/O between two reads: read the old value, write once, read back, and write
+ * again while the plan says so. Every default object has a row
  * in data/ha-inverter.tsv (its name and classes in Home Assistant). Between
  * cycles the poller sleeps on one timer.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/daemon_internal.h"
@@ -29,10 +39,15 @@
 #include "io/log.h"
 #include "io/net.h"
 #include "sunwire/rct.h"
+#include "rct/rct_control.h"
 
 #define LOG_TARGET "sunwire::rct"
+/* A write may be answered with the value the device now holds; it is not waited for longer than this. */
+#define WRITE_ANSWER_MS 500
 #define CONNECT_TIMEOUT_MS 10000
-#define MAX_CYCLE (SW_DAEMON_MAX_RCT_EXTRA * 2 + 64)
+#define MAX_CYCLE ((SW_DAEMON_MAX_RCT_EXTRA * 2 + 64) * (1 + SW_DAEMON_MAX_RCT_PLANT))
+/* The device itself and its plant members ([rct] addresses). */
+#define MAX_MEMBERS (1 + SW_DAEMON_MAX_RCT_PLANT)
 /* Objects in a row without any usable answer before the connection is considered dead. */
 #define DEAD_AFTER 3
 
@@ -124,20 +139,36 @@ const char *sw_daemon_rct_identity_name(size_t i)
 /* ---- the poller ----------------------------------------------------------------------------- */
 enum poll_state { RP_IDLE = 0, RP_CONNECTING, RP_WAITING, RP_SLEEPING };
 
+/* One inverter on the connection: the device (address 0) or a plant member, its own inverter record. */
+struct member {
+    uint32_t address;         /* 0 = the device the connection goes to */
+    sw_inverter inv;          /* name: the source's, "<source>-<address>" for a member */
+    bool identity_done;
+    uint32_t faults[4];       /* last fault words seen, to report changes once */
+    bool have_faults[4];
+};
+
+struct cycle_entry {
+    const sw_rct_object *o;
+    uint8_t m;                /* members[m] */
+};
+
 struct rct_poller {
     sw_daemon *d;
     const sw_daemon_rct *cfg;
     sw_source_status *st;
-    sw_inverter inv;
+    struct member members[MAX_MEMBERS];
+    size_t n_members;
+    uint8_t cur;              /* the member of the request in progress */
     int fd;
     sw_tcp_lookup *lookup; /* while the inverter's host name is looked up */
+    sw_rct_proxy *proxy;   /* proxy = ADDR:PORT: the one connection, this poller one of its clients */
     enum poll_state state;
     uint64_t timer;
     unsigned failures;        /* consecutive connection failures, for the backoff */
-    bool identity_done;
     int64_t next_slow_ms;
     int64_t cycle_start_ms;
-    const sw_rct_object *cycle[MAX_CYCLE];
+    struct cycle_entry cycle[MAX_CYCLE];
     size_t n_cycle, pos;
     sw_rct_exchange ex;       /* the request for cycle[pos] */
     unsigned unanswered;      /* objects in a row that got no usable answer */
@@ -145,12 +176,27 @@ struct rct_poller {
     uint8_t inbuf[4096];
     uint8_t *storage;         /* decode storage for time series etc. (unused by default lists) */
     size_t storage_cap;
-    uint32_t faults[4];       /* last fault words seen, to report changes once */
-    bool have_faults[4];
+    /* What send_current sends: a READ of cycle[pos], or a step of the write in progress. */
+    uint8_t req_cmd;
+    uint32_t req_id, req_address;
+    uint8_t req_payload[8];
+    size_t req_len;
+    /* Control (docs/control.md): the write plan decides, the poller does the I/O. */
+    bool control;
+    sw_rct_control_plan plan;
+    enum control_step { CW_NONE = 0, CW_READ_OLD, CW_WRITE, CW_READ_BACK } cw;
+    const sw_rct_object *cw_obj;
+    bool cw_have;             /* the read of this step brought a value */
+    double cw_value;
+    sw_rct_exchange_config saved_xc; /* the exchange's settings while a write is out */
 };
 
 static void poller_connect(rct_poller *p);
 static void next_request(rct_poller *p);
+static void control_begin(rct_poller *p);
+static void control_after(rct_poller *p);
+static sw_err poller_request(rct_poller *p, const char *object, double value, sw_rct_control_origin origin);
+static void control_end(rct_poller *p, const char *reason);
 
 static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
 {
@@ -161,12 +207,12 @@ static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
 
 static void status_changed(rct_poller *p) { sw_model_source_changed(p->d->model, p->st, sw_daemon_now_ns(p->d)); }
 
-static void set_online(rct_poller *p, bool online)
+static void set_online(rct_poller *p, struct member *m, bool online)
 {
-    if (p->inv.online == online && online)
+    if (m->inv.online == online && online)
         return;
-    p->inv.online = online;
-    sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
+    m->inv.online = online;
+    sw_model_inverter_set(p->d->model, &m->inv, sw_daemon_now_ns(p->d));
 }
 
 static int64_t on_retry(sw_loop *loop, uint64_t id, void *user)
@@ -194,6 +240,8 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     }
     bool was_up = p->state == RP_WAITING || p->state == RP_SLEEPING;
     p->state = RP_IDLE;
+    if (p->plan.busy)
+        control_end(p, "the connection to the inverter was lost");
     int64_t delay = sw_backoff_ms(p->failures, p->cfg->reconnect_delay_ms, p->cfg->reconnect_max_ms);
     p->failures++;
     snprintf(p->st->last_error, sizeof p->st->last_error, "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
@@ -204,21 +252,23 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     else
         SW_LOGD(LOG_TARGET, "%s: %s; next attempt in %lld ms", p->cfg->name, p->st->last_error, (long long)delay);
     status_changed(p);
-    set_online(p, false);
+    for (size_t i = 0; i < p->n_members; i++)
+        set_online(p, &p->members[i], false);
     if (was_up)
         sw_daemon_source_down(p->d, p->cfg->name, p->st->last_error);
     set_timer(p, delay, on_retry);
 }
 
 /* ---- cycles ----------------------------------------------------------------------------------- */
-static void add_obj(rct_poller *p, const sw_rct_object *o)
+static void add_obj(rct_poller *p, const sw_rct_object *o, uint8_t m)
 {
     if (!o || p->n_cycle >= MAX_CYCLE)
         return;
     for (size_t i = 0; i < p->n_cycle; i++)
-        if (p->cycle[i] == o)
+        if (p->cycle[i].o == o && p->cycle[i].m == m)
             return;
-    p->cycle[p->n_cycle++] = o;
+    p->cycle[p->n_cycle].o = o;
+    p->cycle[p->n_cycle++].m = m;
 }
 
 static void start_cycle(rct_poller *p)
@@ -226,21 +276,30 @@ static void start_cycle(rct_poller *p)
     int64_t now = sw_loop_now_ms();
     p->cycle_start_ms = now;
     p->n_cycle = p->pos = 0;
-    if (!p->identity_done)
-        for (size_t i = 0; i < COUNT(identity_objects); i++)
-            add_obj(p, sw_rct_registry_find_name(identity_objects[i]));
-    if (p->cfg->defaults)
-        for (size_t i = 0; i < COUNT(fast_objects); i++)
-            add_obj(p, sw_rct_registry_find_name(fast_objects[i]));
-    for (size_t i = 0; i < p->cfg->n_extra; i++)
-        add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]));
-    if (now >= p->next_slow_ms) {
+    bool slow = now >= p->next_slow_ms;
+    if (slow)
         p->next_slow_ms = now + p->cfg->slow_ms;
+    /* Member by member, so a member that does not answer is skipped in one step. */
+    for (uint8_t m = 0; m < p->n_members; m++) {
+        if (!p->members[m].identity_done)
+            for (size_t i = 0; i < COUNT(identity_objects); i++)
+                add_obj(p, sw_rct_registry_find_name(identity_objects[i]), m);
+        if (p->cfg->defaults)
+            for (size_t i = 0; i < COUNT(fast_objects); i++)
+                add_obj(p, sw_rct_registry_find_name(fast_objects[i]), m);
+        for (size_t i = 0; i < p->cfg->n_extra; i++)
+            add_obj(p, sw_rct_registry_find_id(p->cfg->extra[i]), m);
+        if (!slow)
+            continue;
         if (p->cfg->defaults)
             for (size_t i = 0; i < COUNT(slow_objects); i++)
-                add_obj(p, sw_rct_registry_find_name(slow_objects[i]));
+                add_obj(p, sw_rct_registry_find_name(slow_objects[i]), m);
         for (size_t i = 0; i < p->cfg->n_extra_slow; i++)
-            add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]));
+            add_obj(p, sw_rct_registry_find_id(p->cfg->extra_slow[i]), m);
+        /* The settings that may be written are read too: their entities show them, keep mode checks them.
+         * Control goes to the device the connection reaches, not to plant members. */
+        for (size_t i = 0; m == 0 && p->control && i < p->cfg->n_allow; i++)
+            add_obj(p, sw_rct_registry_find_name(p->cfg->allow[i]), m);
     }
     next_request(p);
 }
@@ -256,11 +315,14 @@ static int64_t on_cycle_timer(sw_loop *loop, uint64_t id, void *user)
 
 static void end_cycle(rct_poller *p)
 {
-    if (!p->identity_done) {
-        p->identity_done = true;
-        sw_model_inverter_set(p->d->model, &p->inv, sw_daemon_now_ns(p->d));
-        SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", p->cfg->name,
-                p->inv.serial, p->inv.model, p->inv.firmware);
+    for (size_t i = 0; i < p->n_members; i++) {
+        struct member *m = &p->members[i];
+        if (m->identity_done || !m->inv.serial[0])
+            continue;
+        m->identity_done = true;
+        sw_model_inverter_set(p->d->model, &m->inv, sw_daemon_now_ns(p->d));
+        SW_LOGI(LOG_TARGET, "%s: inverter serial \"%s\", name \"%s\", firmware \"%s\"", m->inv.name,
+                m->inv.serial, m->inv.model, m->inv.firmware);
     }
     status_changed(p);
     p->state = RP_SLEEPING;
@@ -280,13 +342,13 @@ static void take_counters(rct_poller *p)
     memset(x, 0, sizeof *x);
 }
 
-/* Send a request for cycle[pos]; false when the connection failed. */
+/* Send the current request (a READ of cycle[pos] or a control step); false when the connection failed. */
 static bool send_current(rct_poller *p)
 {
-    const sw_rct_object *o = p->cycle[p->pos];
-    uint8_t frame[SW_RCT_WIRE_MAX(0)];
+    uint8_t frame[SW_RCT_WIRE_MAX(8)];
     size_t len = 0;
-    if (sw_rct_frame_build(SW_RCT_CMD_READ, o->id, 0, NULL, 0, frame, sizeof frame, &len) != SW_OK) {
+    if (sw_rct_frame_build(p->req_cmd, p->req_id, p->req_address, p->req_payload, p->req_len, frame, sizeof frame,
+                           &len) != SW_OK) {
         sw_rct_exchange_failed(&p->ex, SW_ERR_INVALID_ARGUMENT, sw_loop_now_ms());
         return true;
     }
@@ -321,14 +383,27 @@ static void drive(rct_poller *p)
         }
         break;
     }
+    if (p->cw != CW_NONE) {
+        control_after(p);
+        return;
+    }
+    struct member *m = &p->members[p->cur];
     if (sw_rct_exchange_result(&p->ex) == SW_OK) {
         p->failures = 0;
-        p->unanswered = 0;
-        set_online(p, true);
-        p->inv.last_poll_ns = sw_daemon_now_ns(p->d);
-        sw_model_inverter_polled(p->d->model, p->inv.name, p->inv.last_poll_ns);
+        if (p->cur == 0)
+            p->unanswered = 0;
+        set_online(p, m, true);
+        m->inv.last_poll_ns = sw_daemon_now_ns(p->d);
+        sw_model_inverter_polled(p->d->model, m->inv.name, m->inv.last_poll_ns);
+    } else if (p->cur > 0) {
+        /* A plant member that does not answer is offline; the connection and the others are fine. */
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s; skipping the member this cycle", m->inv.name,
+                p->cycle[p->pos].o->name);
+        set_online(p, m, false);
+        while (p->pos + 1 < p->n_cycle && p->cycle[p->pos + 1].m == p->cur)
+            p->pos++;
     } else {
-        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos]->name);
+        SW_LOGD(LOG_TARGET, "%s: no usable answer for %s", p->cfg->name, p->cycle[p->pos].o->name);
         if (++p->unanswered >= DEAD_AFTER) {
             p->unanswered = 0;
             poller_fail(p, "the inverter stopped answering", 0);
@@ -339,14 +414,32 @@ static void drive(rct_poller *p)
     next_request(p);
 }
 
+/* The exchange accepts only replies from the member asked. */
+static void set_member(rct_poller *p, uint8_t m)
+{
+    p->cur = m;
+    p->req_address = p->members[m].address;
+    p->ex.cfg.plant = m > 0;
+    p->ex.cfg.address = p->members[m].address;
+}
+
 static void next_request(rct_poller *p)
 {
+    /* A write waiting for the connection goes first, between two reads. */
+    if (p->plan.busy && p->cw == CW_NONE) {
+        control_begin(p);
+        return;
+    }
     if (p->pos >= p->n_cycle) {
         end_cycle(p);
         return;
     }
-    const sw_rct_object *o = p->cycle[p->pos];
-    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, o->id, o->response_type, NULL);
+    const sw_rct_object *o = p->cycle[p->pos].o;
+    set_member(p, p->cycle[p->pos].m);
+    p->req_cmd = p->cur ? SW_RCT_CMD_PLANT_READ : SW_RCT_CMD_READ;
+    p->req_id = o->id;
+    p->req_len = 0;
+    sw_rct_exchange_start(&p->ex, p->req_cmd, o->id, o->response_type, NULL);
     drive(p);
 }
 
@@ -364,6 +457,12 @@ static bool numeric_type(sw_rct_type t)
     return t == SW_RCT_TYPE_BOOL || t == SW_RCT_TYPE_UINT8 || t == SW_RCT_TYPE_INT8 || t == SW_RCT_TYPE_UINT16 ||
            t == SW_RCT_TYPE_INT16 || t == SW_RCT_TYPE_UINT32 || t == SW_RCT_TYPE_INT32 || t == SW_RCT_TYPE_ENUM ||
            t == SW_RCT_TYPE_FLOAT;
+}
+
+/* A numeric value as a double (BOOL 0/1); only for numeric_type values. */
+static double value_number(const sw_rct_value *v)
+{
+    return v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0) : v->type == SW_RCT_TYPE_FLOAT ? v->u.f : (double)v->u.i;
 }
 
 /* Types whose value is a structure (cells, modules, series, tables): outputs carry them as JSON. */
@@ -392,9 +491,11 @@ static char *value_json(const sw_rct_value *v)
 
 static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_value *v)
 {
+    struct member *m = &p->members[p->cur];
+    const char *name = m->inv.name;
     sw_inverter_value iv;
     memset(&iv, 0, sizeof iv);
-    snprintf(iv.inverter, sizeof iv.inverter, "%s", p->cfg->name);
+    snprintf(iv.inverter, sizeof iv.inverter, "%s", name);
     iv.object_id = o->id;
     snprintf(iv.object_name, sizeof iv.object_name, "%s", o->name);
     snprintf(iv.unit, sizeof iv.unit, "%s", o->unit ? o->unit : "");
@@ -419,16 +520,16 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             sw_daemon_rct_fault_text(word, bits, big, need + 1);
             text = big;
         }
-        if (!p->have_faults[word] || p->faults[word] != bits) {
+        if (!m->have_faults[word] || m->faults[word] != bits) {
             if (bits)
-                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", p->cfg->name, o->name, (unsigned)bits, text);
-            else if (p->have_faults[word])
-                SW_LOGI(LOG_TARGET, "%s: %s cleared", p->cfg->name, o->name);
-            if (bits || p->have_faults[word]) {
-                sw_daemon_rct_fault(p->d, p->cfg->name, o->name, bits, text);
+                SW_LOGW(LOG_TARGET, "%s: %s = 0x%08X: %s", name, o->name, (unsigned)bits, text);
+            else if (m->have_faults[word])
+                SW_LOGI(LOG_TARGET, "%s: %s cleared", name, o->name);
+            if (bits || m->have_faults[word]) {
+                sw_daemon_rct_fault(p->d, name, o->name, bits, text);
             }
-            p->faults[word] = bits;
-            p->have_faults[word] = true;
+            m->faults[word] = bits;
+            m->have_faults[word] = true;
         }
     } else if (v->type == SW_RCT_TYPE_ENUM && sw_rct_object_enum_label(o, v->u.i, &label) == SW_OK && label) {
         text = label;
@@ -442,7 +543,7 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
             lost = true;
     }
     if (lost) {
-        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", p->cfg->name, o->name);
+        SW_LOGW(LOG_TARGET, "%s: %s: out of memory for its whole value; not stored", name, o->name);
         free(big);
         free(json);
         return;
@@ -459,14 +560,18 @@ static void store_value(rct_poller *p, const sw_rct_object *o, const sw_rct_valu
     iv.json = json;
 
     if (strcmp(o->name, "inverter_sn") == 0)
-        sw_daemon_copy_text(p->inv.serial, sizeof p->inv.serial, iv.text);
+        sw_daemon_copy_text(m->inv.serial, sizeof m->inv.serial, iv.text);
     else if (strcmp(o->name, "android_description") == 0)
-        sw_daemon_copy_text(p->inv.model, sizeof p->inv.model, iv.text);
+        sw_daemon_copy_text(m->inv.model, sizeof m->inv.model, iv.text);
     else if (strcmp(o->name, "svnversion") == 0)
-        sw_daemon_copy_text(p->inv.firmware, sizeof p->inv.firmware, iv.text);
+        sw_daemon_copy_text(m->inv.firmware, sizeof m->inv.firmware, iv.text);
+    double keep;
+    if (p->control && p->cur == 0 && iv.is_number &&
+        sw_rct_control_observe(&p->plan, o->name, value_number(v), &keep))
+        poller_request(p, o->name, keep, SW_RCT_CONTROL_ORIGIN_KEEP); /* keep mode: the device forgot it */
     sw_err e = sw_model_inverter_value_set(p->d->model, &iv);
     if (e != SW_OK)
-        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", p->cfg->name, o->name, sw_err_message(e));
+        SW_LOGW(LOG_TARGET, "%s: %s not stored: %s", name, o->name, sw_err_message(e));
     free(big);
     free(json);
 }
@@ -484,8 +589,15 @@ static void take_answer(rct_poller *p, const sw_rct_frame *f)
     }
     const sw_rct_object *o;
     sw_rct_value v;
-    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) == SW_OK)
-        store_value(p, o, &v);
+    if (sw_rct_decode_reply(f, &o, &v, p->storage, p->storage_cap) != SW_OK)
+        return;
+    if (p->cw == CW_WRITE)
+        return; /* the device's echo of a write: the read-back decides */
+    if (p->cw != CW_NONE && o == p->cw_obj && numeric_type(v.type)) {
+        p->cw_have = true;
+        p->cw_value = value_number(&v);
+    }
+    store_value(p, o, &v);
 }
 
 static void on_readable(sw_loop *loop, int fd, int events, void *user)
@@ -535,7 +647,8 @@ static void poller_up(rct_poller *p)
     p->st->connected = true;
     p->st->last_error[0] = 0;
     sw_daemon_source_up(p->d, p->cfg->name, p->st->address);
-    p->identity_done = false;
+    for (size_t i = 0; i < p->n_members; i++)
+        p->members[i].identity_done = false;
     p->next_slow_ms = 0;
     sw_rct_receiver_reset(p->rx);
     sw_loop_add_fd(p->d->loop, p->fd, SW_LOOP_READ, on_readable, p);
@@ -583,6 +696,24 @@ static void poller_connect(rct_poller *p)
 {
     if (p->failures > 0 || p->st->bytes > 0)
         p->st->reconnects++;
+    if (p->proxy) {
+        /* With a proxy the poller is one of its clients, on a socket pair: one connection, one queue. */
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+            poller_fail(p, "socketpair", errno);
+            return;
+        }
+        sw_err e = sw_rct_proxy_attach(p->proxy, sv[1], "the daemon's poller", true);
+        if (e != SW_OK) {
+            close(sv[0]);
+            poller_fail(p, sw_err_message(e), 0);
+            return;
+        }
+        sw_fd_set_nonblocking(sv[0], 1);
+        p->fd = sv[0];
+        poller_up(p);
+        return;
+    }
     sw_tcp_lookup *r = NULL;
     int rfd = -1;
     sw_err e = sw_tcp_lookup_start(p->cfg->host, p->cfg->port, NULL, &r, &rfd);
@@ -623,6 +754,203 @@ static void poller_resolved(rct_poller *p, sw_tcp_lookup *r)
         set_timer(p, CONNECT_TIMEOUT_MS, on_connect_timeout);
 }
 
+/* ---- control ------------------------------------------------------------------------------ */
+static void value_text(char out[SW_DOUBLE_TEXT_MAX], bool have, double v)
+{
+    if (have && v == floor(v) && fabs(v) < 1e15)
+        snprintf(out, SW_DOUBLE_TEXT_MAX, "%.0f", v); /* ENUM, BOOL and whole numbers as such */
+    else if (have)
+        sw_fmt_double(out, v);
+    else
+        out[0] = '\0';
+}
+
+/* One line in the log and one rct_control event (history, live view, InfluxDB) per write or refusal. */
+static void control_report(rct_poller *p, const sw_rct_control_result *r, const char *object, const char *reason)
+{
+    char old[SW_DOUBLE_TEXT_MAX], want[SW_DOUBLE_TEXT_MAX], back[SW_DOUBLE_TEXT_MAX];
+    value_text(old, r->have_old, r->old);
+    value_text(want, !isnan(r->target), r->target);
+    value_text(back, r->have_back, r->back);
+    const char *outcome = sw_rct_control_outcome_name(r->outcome), *origin = sw_rct_control_origin_name(r->origin);
+    if (r->outcome == SW_RCT_CONTROL_VERIFIED)
+        SW_LOGI(LOG_TARGET, "%s: %s %s -> %s verified after %d write%s (%s)", p->cfg->name, object,
+                old[0] ? old : "?", want, r->attempts, r->attempts == 1 ? "" : "s", origin);
+    else if (r->outcome == SW_RCT_CONTROL_REFUSED)
+        SW_LOGW(LOG_TARGET, "%s: %s = %s refused: %s (%s); nothing was sent", p->cfg->name, object, want, reason,
+                origin);
+    else
+        SW_LOGW(LOG_TARGET, "%s: %s %s -> %s failed after %d write%s: %s; it reads %s (%s)", p->cfg->name, object,
+                old[0] ? old : "?", want, r->attempts, r->attempts == 1 ? "" : "s", reason, back[0] ? back : "?",
+                origin);
+    sw_event ev = { .kind = SW_EVENT_RCT_CONTROL, .source = p->cfg->name, .time_ns = sw_daemon_now_ns(p->d) };
+    ev.u.rct_control = (sw_event_rct_control){
+        .object = object, .outcome = outcome, .origin = origin, .old_value = old, .new_value = want,
+        .read_back = back, .reason = reason ? reason : "", .attempts = r->attempts,
+    };
+    sw_model_event(p->d->model, &ev);
+}
+
+/* End the write in progress (reason NULL: as the plan decides) and tell. The caller goes on polling. */
+static void control_end(rct_poller *p, const char *reason)
+{
+    if (p->cw == CW_WRITE)
+        p->ex.cfg = p->saved_xc;
+    p->cw = CW_NONE;
+    sw_rct_control_result r;
+    sw_rct_control_finish(&p->plan, &r);
+    if (!r.def)
+        return;
+    if (!reason && r.outcome != SW_RCT_CONTROL_VERIFIED)
+        reason = "the device did not take the value";
+    control_report(p, &r, r.def->object, r.outcome == SW_RCT_CONTROL_VERIFIED ? NULL : reason);
+}
+
+static void control_read(rct_poller *p, enum control_step step)
+{
+    set_member(p, 0);
+    p->cw = step;
+    p->cw_have = false;
+    p->req_cmd = SW_RCT_CMD_READ;
+    p->req_id = p->cw_obj->id;
+    p->req_len = 0;
+    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_READ, p->cw_obj->id, p->cw_obj->response_type, NULL);
+    drive(p);
+}
+
+/* Send the target once (false: the write ended instead, the caller goes on polling). */
+static bool control_write(rct_poller *p)
+{
+    const sw_rct_object *o = p->cw_obj;
+    sw_err e = sw_rct_control_may_write(&p->plan, sw_loop_now_ms());
+    sw_rct_value v;
+    memset(&v, 0, sizeof v);
+    v.type = o->request_type;
+    if (v.type == SW_RCT_TYPE_FLOAT)
+        v.u.f = (double)(float)p->plan.target;
+    else if (v.type == SW_RCT_TYPE_BOOL)
+        v.u.b = p->plan.target != 0;
+    else
+        v.u.i = (int64_t)p->plan.target;
+    /* The core's one write check (type limits) comes after the plan's (documented limits). */
+    if (e == SW_OK)
+        e = sw_rct_value_check_write(&v);
+    if (e == SW_OK)
+        e = sw_rct_value_encode(&v, p->req_payload, sizeof p->req_payload, &p->req_len);
+    if (e != SW_OK) {
+        control_end(p, sw_err_message(e));
+        return false;
+    }
+    set_member(p, 0);
+    p->cw = CW_WRITE;
+    p->cw_have = false;
+    p->req_cmd = SW_RCT_CMD_WRITE;
+    p->req_id = o->id;
+    /* A write goes out once per attempt of the plan (each counts against the flash budget):
+     * the exchange does not repeat it, and waits only briefly for the device's echo. */
+    p->saved_xc = p->ex.cfg;
+    p->ex.cfg.retries = 0;
+    if (p->ex.cfg.timeout_ms > WRITE_ANSWER_MS)
+        p->ex.cfg.timeout_ms = WRITE_ANSWER_MS;
+    sw_rct_exchange_start(&p->ex, SW_RCT_CMD_WRITE, o->id, o->request_type, NULL);
+    drive(p);
+    return true;
+}
+
+static void control_begin(rct_poller *p)
+{
+    const sw_rct_control_def *def = p->plan.slots[p->plan.cur].def;
+    p->cw_obj = sw_rct_registry_find_name(def->object);
+    if (!p->cw_obj) {
+        control_end(p, "unknown object");
+        next_request(p);
+        return;
+    }
+    control_read(p, CW_READ_OLD);
+}
+
+/* The exchange of a control step is done: the next step, or the end of the write. */
+static void control_after(rct_poller *p)
+{
+    bool ok = sw_rct_exchange_result(&p->ex) == SW_OK && p->cw_have;
+    switch (p->cw) {
+    case CW_READ_OLD:
+        if (!ok) {
+            control_end(p, "no answer when reading the old value, so nothing was written");
+            break;
+        }
+        sw_rct_control_set_old(&p->plan, p->cw_value);
+        if (control_write(p))
+            return;
+        break;
+    case CW_WRITE:
+        p->ex.cfg = p->saved_xc;
+        control_read(p, CW_READ_BACK);
+        return;
+    case CW_READ_BACK:
+        if (!ok) {
+            sw_rct_control_io_failed(&p->plan);
+            control_end(p, "no answer when reading the value back");
+            break;
+        }
+        if (sw_rct_control_read_back(&p->plan, p->cw_value) == SW_RCT_CONTROL_STEP_WRITE) {
+            SW_LOGI(LOG_TARGET, "%s: %s reads back unchanged: writing it again", p->cfg->name, p->cw_obj->name);
+            if (control_write(p))
+                return;
+            break;
+        }
+        control_end(p, NULL);
+        break;
+    case CW_NONE:
+        break;
+    }
+    next_request(p);
+}
+
+/* Ask the plan for a write; it runs between two reads, or at once while the poller sleeps. */
+static sw_err poller_request(rct_poller *p, const char *object, double value, sw_rct_control_origin origin)
+{
+    sw_err e = sw_rct_control_request(&p->plan, object, value, origin, sw_loop_now_ms());
+    if (e != SW_OK) {
+        if (origin == SW_RCT_CONTROL_ORIGIN_KEEP &&
+            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY)) {
+            SW_LOGD(LOG_TARGET, "%s: keeping %s waits: %s", p->cfg->name, object, sw_err_message(e));
+            return e;
+        }
+        sw_rct_control_result r = { .origin = origin, .outcome = SW_RCT_CONTROL_REFUSED, .target = value };
+        control_report(p, &r, object, sw_err_message(e));
+        return e;
+    }
+    if (origin == SW_RCT_CONTROL_ORIGIN_KEEP)
+        SW_LOGI(LOG_TARGET, "%s: %s no longer holds the kept value: writing it again", p->cfg->name, object);
+    if (p->state == RP_SLEEPING) {
+        if (p->timer) {
+            sw_loop_del_timer(p->d->loop, p->timer);
+            p->timer = 0;
+        }
+        control_begin(p);
+    } else if (p->state != RP_WAITING) {
+        control_end(p, "not connected to the inverter");
+    }
+    return SW_OK;
+}
+
+bool sw_daemon_poller_controls(const rct_poller *p) { return p->control; }
+const char *sw_daemon_poller_name(const rct_poller *p) { return p->cfg->name; }
+
+sw_err sw_daemon_poller_control(rct_poller *p, const char *object, double value)
+{
+    if (!p->control)
+        return SW_ERR_RCT_CONTROL_NOT_ALLOWED;
+    return poller_request(p, object, value, SW_RCT_CONTROL_ORIGIN_COMMAND);
+}
+
+void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const char *reason)
+{
+    sw_rct_control_result r = { .outcome = SW_RCT_CONTROL_REFUSED, .target = NAN };
+    control_report(p, &r, object, reason);
+}
+
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
 {
     rct_poller *p = calloc(1, sizeof *p);
@@ -642,6 +970,13 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
     xc.backoff_max_ms = 0;
     xc.cut_ends_attempt = false;
     sw_rct_exchange_init(&p->ex, &xc);
+    p->control = cfg->control;
+    sw_rct_control_config cc = { cfg->control_rate_ms, cfg->control_retries, (unsigned)cfg->control_flash_per_day };
+    sw_rct_control_plan_init(&p->plan, &cc);
+    for (size_t i = 0; i < cfg->n_allow; i++)
+        (void)sw_rct_control_allow(&p->plan, cfg->allow[i]);
+    for (size_t i = 0; i < cfg->n_keep; i++)
+        (void)sw_rct_control_keep(&p->plan, cfg->keep[i].object, cfg->keep[i].value);
     p->d = d;
     p->cfg = cfg;
     p->fd = -1;
@@ -653,11 +988,51 @@ rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
         free(p);
         return NULL;
     }
-    snprintf(p->inv.name, sizeof p->inv.name, "%s", cfg->name);
-    sw_daemon_copy_text(p->inv.host, sizeof p->inv.host, cfg->host);
-    p->inv.port = cfg->port;
-    sw_model_inverter_set(d->model, &p->inv, sw_daemon_now_ns(d));
+    p->n_members = 1 + (cfg->n_addresses < SW_DAEMON_MAX_RCT_PLANT ? cfg->n_addresses : SW_DAEMON_MAX_RCT_PLANT);
+    for (size_t i = 0; i < p->n_members; i++) {
+        struct member *m = &p->members[i];
+        m->address = i ? cfg->addresses[i - 1] : 0;
+        if (i)
+            snprintf(m->inv.name, sizeof m->inv.name, "%.*s-%u", (int)(sizeof m->inv.name - 12), cfg->name,
+                     (unsigned)m->address);
+        else
+            snprintf(m->inv.name, sizeof m->inv.name, "%s", cfg->name);
+        sw_daemon_copy_text(m->inv.host, sizeof m->inv.host, cfg->host);
+        m->inv.port = cfg->port;
+        sw_model_inverter_set(d->model, &m->inv, sw_daemon_now_ns(d));
+    }
     return p;
+}
+
+sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap)
+{
+    const sw_daemon_rct *cfg = p->cfg;
+    if (!cfg->proxy)
+        return SW_OK;
+    sw_rct_proxy_config pc = cfg->proxy_cfg;
+    pc.listen_host = cfg->proxy_host;
+    pc.upstream_host = cfg->host;
+    pc.upstream_port = cfg->port;
+    pc.exchange.timeout_ms = cfg->timeout_ms;
+    pc.exchange.retries = cfg->retries;
+    pc.reconnect_delay_ms = cfg->reconnect_delay_ms;
+    pc.reconnect_max_ms = cfg->reconnect_max_ms;
+    pc.name = cfg->name;
+    pc.summary_ms = 600000;
+    sw_err e = sw_rct_proxy_start(p->d->loop, &pc, &p->proxy);
+    if (e != SW_OK) {
+        snprintf(err, errcap, "[rct %s] proxy = %s:%u: cannot listen: %s", cfg->name, cfg->proxy_host,
+                 (unsigned)pc.listen_port, e == SW_ERR_BIND ? strerror(errno) : sw_err_message(e));
+        return e;
+    }
+    /* The proxy retries upstream; the poller waits for all of its attempts, once. */
+    sw_rct_exchange_config xc = p->ex.cfg;
+    xc.timeout_ms = (int64_t)cfg->timeout_ms * (cfg->retries + 1) + pc.exchange.backoff_max_ms * cfg->retries + 1000;
+    xc.retries = 0;
+    sw_rct_exchange_init(&p->ex, &xc);
+    SW_LOGI(LOG_TARGET, "%s: RCT proxy listening on %s:%u; writes %s", cfg->name, cfg->proxy_host,
+            (unsigned)sw_rct_proxy_port(p->proxy), pc.n_allow_write ? "from the allowed addresses only" : "refused");
+    return SW_OK;
 }
 
 void sw_daemon_poller_start(rct_poller *p) { poller_connect(p); }
@@ -666,6 +1041,13 @@ void sw_daemon_poller_free(rct_poller *p)
 {
     if (!p)
         return;
+    if (p->proxy) {
+        sw_rct_proxy_counters pc;
+        char text[1024];
+        sw_rct_proxy_get_counters(p->proxy, &pc);
+        sw_rct_proxy_counters_text(&pc, text, sizeof text);
+        SW_LOGI(LOG_TARGET, "%s: proxy counters: %s", p->cfg->name, text);
+    }
     if (p->timer)
         sw_loop_del_timer(p->d->loop, p->timer);
     lookup_drop(p);
@@ -673,6 +1055,7 @@ void sw_daemon_poller_free(rct_poller *p)
         sw_loop_del_fd(p->d->loop, p->fd);
         close(p->fd);
     }
+    sw_rct_proxy_stop(p->proxy);
     free(p->storage);
     free(p->rx);
     free(p);

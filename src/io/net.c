@@ -473,6 +473,27 @@ sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count)
     return SW_OK;
 }
 
+sw_err sw_send_nowait(int fd, const void *buf, size_t n, size_t *sent, bool *full)
+{
+    const unsigned char *p = buf;
+    *sent = 0;
+    *full = false;
+    while (*sent < n) {
+        ssize_t w = send(fd, p + *sent, n - *sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                *full = true;
+                return SW_OK;
+            }
+            return SW_ERR_IO;
+        }
+        *sent += (size_t)w;
+    }
+    return SW_OK;
+}
+
 sw_err sw_write_all(int fd, const void *buf, size_t n)
 {
     const unsigned char *p = buf;

@@ -91,6 +91,14 @@ sw_err sw_tcp_keepalive(int fd, int idle_s, int interval_s, int count);
 
 sw_err sw_fd_set_nonblocking(int fd, int on);
 
+/*
+ * Send what a non-blocking socket takes now, never waiting: *sent is how much
+ * of buf went out (all, part, or nothing when the socket is full) and *full
+ * says whether it stopped because the socket was full. SW_ERR_IO (errno set)
+ * when the connection broke. No SIGPIPE.
+ */
+sw_err sw_send_nowait(int fd, const void *buf, size_t n, size_t *sent, bool *full);
+
 /* write() the whole buffer, retrying on EINTR and short writes. */
 sw_err sw_write_all(int fd, const void *buf, size_t n);
 

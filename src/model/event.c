@@ -17,6 +17,7 @@ const char *sw_event_kind_name(sw_event_kind k)
     case SW_EVENT_UNMAPPED_PANEL: return "unmapped_panel";
     case SW_EVENT_INFRASTRUCTURE: return "tigo_infrastructure";
     case SW_EVENT_RCT_FAULT: return "rct_fault";
+    case SW_EVENT_RCT_CONTROL: return "rct_control";
     }
     return "unknown";
 }
@@ -60,6 +61,20 @@ sw_err sw_event_json(const sw_event *ev, char *buf, size_t cap, size_t *len)
         text(&j, "object", ev->u.rct_fault.object);
         text(&j, "value", hex);
         text(&j, "faults", ev->u.rct_fault.faults);
+        break;
+    }
+    case SW_EVENT_RCT_CONTROL: {
+        const sw_event_rct_control *c = &ev->u.rct_control;
+        char n[16];
+        snprintf(n, sizeof n, "%d", c->attempts);
+        text(&j, "object", c->object);
+        text(&j, "outcome", c->outcome);
+        text(&j, "origin", c->origin);
+        text(&j, "old", c->old_value);
+        text(&j, "new", c->new_value);
+        text(&j, "read_back", c->read_back);
+        text(&j, "reason", c->reason);
+        text(&j, "attempts", n);
         break;
     }
     }

@@ -170,7 +170,8 @@ typedef enum sw_event_kind {
     SW_EVENT_SOURCE_DOWN,     /* a source lost its connection or failed to connect */
     SW_EVENT_UNMAPPED_PANEL,  /* a barcode reported that is not in the panel map (once per barcode) */
     SW_EVENT_INFRASTRUCTURE,  /* a Tigo gateway's identity, version, enumeration or node table changed */
-    SW_EVENT_RCT_FAULT        /* an RCT fault word changed */
+    SW_EVENT_RCT_FAULT,       /* an RCT fault word changed */
+    SW_EVENT_RCT_CONTROL      /* a write to an RCT setting was verified, failed or refused */
 } sw_event_kind;
 
 typedef struct sw_event_source_up {
@@ -196,6 +197,17 @@ typedef struct sw_event_rct_fault {
     const char *faults;       /* the active faults as text ("none" when 0) */
 } sw_event_rct_fault;
 
+typedef struct sw_event_rct_control {
+    const char *object;       /* e.g. "power_mng.soc_min" */
+    const char *outcome;      /* "verified", "failed", "refused" */
+    const char *origin;       /* "command" (MQTT), "keep" (keep mode) */
+    const char *old_value;    /* before the write, "" when unknown (device unit) */
+    const char *new_value;    /* what was asked for (device unit) */
+    const char *read_back;    /* what the device held after the last write, "" when never read */
+    const char *reason;       /* why it was refused or failed, "" when verified */
+    int attempts;             /* write frames sent */
+} sw_event_rct_control;
+
 typedef struct sw_event {
     sw_event_kind kind;
     const char *source;       /* the configured source it concerns */
@@ -206,10 +218,12 @@ typedef struct sw_event {
         sw_event_unmapped_panel unmapped_panel;
         sw_event_infrastructure infrastructure;
         sw_event_rct_fault rct_fault;
+        sw_event_rct_control rct_control;
     } u;
 } sw_event;
 
-/* "source_up", "source_down", "unmapped_panel", "tigo_infrastructure", "rct_fault" ("unknown" otherwise). */
+/* "source_up", "source_down", "unmapped_panel", "tigo_infrastructure", "rct_fault", "rct_control"
+ * ("unknown" otherwise). */
 const char *sw_event_kind_name(sw_event_kind k);
 /*
  * The event as one JSON object, {"source": ..., <detail>: ...}, the payload

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sunwire/core.h"
+#include "rct/rct_control.h"
 
 #define DAY 86400
 /* The logger's ring buffer: five-minute data reaches back about 90 days. */
@@ -425,6 +426,32 @@ static const sw_rct_sim_stored *find_written(const sw_rct_sim *s, uint32_t id, u
 /* Device time (house wall clock written as UTC) <-> real UTC. */
 static int64_t device_to_utc(const sw_rct_sim_config *s, int64_t dev) { return dev - s->model.utc_offset_s; }
 
+/* The settings sunwire can control read as the factory values public sources name (docs/control.md). */
+static bool control_default(const sw_rct_object *obj, sw_rct_value *v)
+{
+    static const struct { const char *name; double value; } defaults[] = {
+        { "power_mng.soc_min", 0.07 },          { "power_mng.soc_max", 0.97 },
+        { "power_mng.soc_target_set", 0.5 },    { "power_mng.soc_strategy", 4 },
+        { "power_mng.battery_power_extern", 0 }, { "power_mng.soc_charge", 0.05 },
+        { "power_mng.soc_charge_power", 100 },  { "p_rec_lim[1]", 0 },
+        { "power_mng.use_grid_power_enable", 0 }, { "buf_v_control.power_reduction", 1 },
+    };
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        if (strcmp(obj->name, defaults[i].name) != 0)
+            continue;
+        memset(v, 0, sizeof *v);
+        v->type = obj->response_type;
+        if (v->type == SW_RCT_TYPE_FLOAT)
+            v->u.f = (double)(float)defaults[i].value;
+        else if (v->type == SW_RCT_TYPE_BOOL)
+            v->u.b = defaults[i].value != 0;
+        else
+            v->u.i = (int64_t)defaults[i].value;
+        return true;
+    }
+    return false;
+}
+
 sw_err sw_rct_sim_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_t address, int64_t now_s,
                           uint8_t *out, size_t cap, size_t *len)
 {
@@ -444,6 +471,8 @@ sw_err sw_rct_sim_payload(const sw_rct_sim *s, const sw_rct_object *obj, uint32_
     }
     if (obj->response_type == SW_RCT_TYPE_TIMESERIES || obj->response_type == SW_RCT_TYPE_EVENT_TABLE)
         return sw_rct_sim_logger_payload(s, obj, (uint32_t)(now_s + s->cfg.model.utc_offset_s), out, cap, len);
+    if (control_default(obj, &v))
+        return sw_rct_value_encode(&v, out, cap, len);
     sw_sim_sample x;
     /* Plant members: the same weather, each its own size. */
     sw_sim_config model = s->cfg.model;
@@ -680,11 +709,40 @@ static sw_err build_response(uint8_t *out, size_t cap, size_t *n, bool plant, ui
     return sw_rct_frame_build(cmd, id, address, payload, len, out, cap, n);
 }
 
+/* faults.revert_after: written values older than that many requests are gone, as after a restart. */
+static void forget_reverted(sw_rct_sim *s, uint64_t nreq)
+{
+    uint64_t after = s->cfg.faults.revert_after;
+    if (!after)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_written; i++) {
+        if (nreq - s->written[i].at_request >= after) {
+            s->counters.reverted++;
+            continue;
+        }
+        s->written[k++] = s->written[i];
+    }
+    s->n_written = k;
+}
+
+/* A write the device would not take: a known control's value outside its documented limits. */
+static bool write_refused(const sw_rct_object *obj, const sw_rct_value *v)
+{
+    const sw_rct_control_def *def = sw_rct_control_def_find(obj->name);
+    if (!def)
+        return false;
+    double x = v->type == SW_RCT_TYPE_FLOAT ? v->u.f : v->type == SW_RCT_TYPE_BOOL ? (v->u.b ? 1.0 : 0.0)
+                                                                                   : (double)v->u.i;
+    return sw_rct_control_check_value(def, x) != SW_OK;
+}
+
 sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, uint8_t *out, size_t cap,
                          sw_rct_sim_reply *r)
 {
     memset(r, 0, sizeof *r);
     uint64_t nreq = s->counters.requests++;
+    forget_reverted(s, nreq);
     if (req->kind == SW_RCT_FRAME_EXTENSION) {
         s->counters.ignored++;
         return SW_OK;
@@ -718,6 +776,19 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
             s->counters.ignored++;
             return SW_OK;
         }
+        if (!s->cfg.static_values && write_refused(obj, &v)) {
+            s->counters.refused_writes++;
+            s->counters.ignored++;
+            return SW_OK;
+        }
+        /* Decided per write (not per request), so a run's writes meet the same fate however many
+         * reads come between them. */
+        uint64_t nwrite = s->counters.writes + s->counters.ignored_writes;
+        if (s->cfg.faults.ignore_write > 0 && u01(&s->cfg, 0x1E, nwrite) < s->cfg.faults.ignore_write) {
+            s->counters.ignored_writes++;
+            s->counters.ignored++;
+            return SW_OK;
+        }
         sw_rct_sim_stored *w = (sw_rct_sim_stored *)find_written(s, obj->id, req->address);
         if (!w) {
             if (s->n_written == SW_RCT_SIM_MAX_WRITES)
@@ -728,6 +799,7 @@ sw_err sw_rct_sim_answer(sw_rct_sim *s, const sw_rct_frame *req, int64_t now_s, 
         w->address = plant ? req->address : 0;
         w->len = (uint16_t)req->payload_len;
         memcpy(w->data, req->payload, req->payload_len);
+        w->at_request = nreq;
         s->counters.writes++;
         /* The device confirms with the value it now holds. */
         memcpy(payload, w->data, w->len);

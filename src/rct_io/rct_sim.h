@@ -48,6 +48,9 @@ typedef struct sw_rct_sim_faults {
     double delay;      /* rate: reply sent delay_ms late */
     double foreign;    /* rate: a reply for another object goes out first */
     int delay_ms;      /* default 300 */
+    double ignore_write;   /* rate: a write is neither stored nor answered, as devices sometimes do */
+    uint64_t revert_after; /* a written value is forgotten after this many further requests, as if the
+                              device restarted (0 = kept) */
 } sw_rct_sim_faults;
 
 typedef struct sw_rct_sim_config {
@@ -61,12 +64,19 @@ typedef struct sw_rct_sim_config {
 typedef struct sw_rct_sim_counters {
     uint64_t requests, answered, ignored, writes, queries;
     uint64_t truncated, dropped, delayed, foreign;
+    uint64_t refused_writes;  /* writes outside a control's documented limits (rct/rct_control.h) */
+    uint64_t ignored_writes;  /* writes lost to faults.ignore_write */
+    uint64_t reverted;        /* written values forgotten (faults.revert_after) */
+    /* interrupt mode of the server: answers cut by a request that came while they were being
+     * prepared, and those that went to the connection of that request instead */
+    uint64_t interrupted, misrouted;
 } sw_rct_sim_counters;
 
 typedef struct sw_rct_sim_stored {
     uint32_t id, address;
     uint16_t len;
     uint8_t data[SW_RCT_SIM_WRITE_MAX];
+    uint64_t at_request;  /* the request counter when it was written */
 } sw_rct_sim_stored;
 
 typedef struct sw_rct_sim {
@@ -149,6 +159,12 @@ typedef struct sw_rct_sim_server_config {
     int64_t (*clock)(void *user);
     void *clock_user;
     bool broadcast;            /* copy every reply to every client, like the device's bridge */
+    /* Behave like a real device with concurrent requests: an answer takes answer_ms
+     * to prepare, and a request that arrives meanwhile, on any connection, cuts it
+     * short (valid CRC, payload cut where the preparation had got to) and sends it
+     * at once to the connection of the interrupting request. */
+    bool interrupt_concurrent;
+    int answer_ms;             /* default 30 with interrupt_concurrent */
     size_t max_clients;        /* default 64; also limited by the loop's SW_LOOP_MAX_FDS */
     volatile sig_atomic_t *stop; /* sw_rct_sim_serve ends when *stop becomes non-zero */
     sw_rct_sim_log_cb log;

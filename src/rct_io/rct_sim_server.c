@@ -32,6 +32,7 @@ struct out_item {
     int64_t due_ns;
     size_t len, off;
     uint8_t *data;
+    uint64_t seq; /* which answer (interrupt mode finds the one being prepared by it) */
 };
 
 struct conn {
@@ -57,6 +58,11 @@ struct sw_rct_sim_server {
     uint64_t timer;
     int64_t timer_due_ns;
     uint8_t reply[SW_RCT_SIM_REPLY_MAX];
+    /* interrupt mode: the answer being prepared */
+    uint64_t next_seq, busy_seq;
+    int busy_fd;
+    int64_t busy_start_ns, busy_until_ns;
+    uint8_t body[SW_RCT_RECEIVER_BODY_MAX];
 };
 
 static void emit(sw_rct_sim_server *sv, sw_rct_sim_log_kind kind, const struct conn *c, const sw_rct_frame *f,
@@ -90,31 +96,41 @@ static void reap(sw_rct_sim_server *sv)
             conn_close(sv, i);
 }
 
-static int enqueue(struct conn *c, const uint8_t *data, size_t len, int64_t due)
+/* Queue data (now the queue's, freed on failure too). */
+static int enqueue_owned(struct conn *c, uint8_t *data, size_t len, int64_t due, uint64_t seq)
 {
-    if (c->queued_bytes + len > QUEUE_LIMIT)
+    if (c->queued_bytes + len > QUEUE_LIMIT) {
+        free(data);
         return -1;
+    }
     if (c->nq == c->capq) {
         size_t cap = c->capq ? c->capq * 2 : 8;
         struct out_item *nq = realloc(c->q, cap * sizeof *nq);
-        if (!nq)
+        if (!nq) {
+            free(data);
             return -1;
+        }
         c->q = nq;
         c->capq = cap;
     }
-    uint8_t *copy = malloc(len);
-    if (!copy)
-        return -1;
-    memcpy(copy, data, len);
     /* Keep the queue ordered by due time so that an undelayed reply may overtake a delayed one. */
     size_t pos = c->nq;
     while (pos > 0 && c->q[pos - 1].due_ns > due && c->q[pos - 1].off == 0)
         pos--;
     memmove(&c->q[pos + 1], &c->q[pos], (c->nq - pos) * sizeof *c->q);
-    c->q[pos] = (struct out_item){ due, len, 0, copy };
+    c->q[pos] = (struct out_item){ due, len, 0, data, seq };
     c->nq++;
     c->queued_bytes += len;
     return 0;
+}
+
+static int enqueue(struct conn *c, const uint8_t *data, size_t len, int64_t due, uint64_t seq)
+{
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return -1;
+    memcpy(copy, data, len);
+    return enqueue_owned(c, copy, len, due, seq);
 }
 
 /* Write what is due; a full socket is watched for writing, a failed one marked dead. */
@@ -123,19 +139,14 @@ static void flush(sw_rct_sim_server *sv, struct conn *c, int64_t now)
     bool blocked = false;
     while (!c->dead && c->nq && c->q[0].due_ns <= now) {
         struct out_item *it = &c->q[0];
-        ssize_t w = send(c->fd, it->data + it->off, it->len - it->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                blocked = true;
-            else
-                c->dead = true;
+        size_t w;
+        if (sw_send_nowait(c->fd, it->data + it->off, it->len - it->off, &w, &blocked) != SW_OK) {
+            c->dead = true;
             break;
         }
-        it->off += (size_t)w;
-        if (it->off < it->len)
-            continue;
+        it->off += w;
+        if (blocked)
+            break;
         c->queued_bytes -= it->len;
         free(it->data);
         memmove(&c->q[0], &c->q[1], (c->nq - 1) * sizeof *c->q);
@@ -197,8 +208,103 @@ static int64_t sim_now(const sw_rct_sim_server *sv, int64_t mono)
     return sv->o.start_s + (int64_t)(elapsed * sv->o.speed);
 }
 
+/*
+ * Cut the last frame of an answer (the one for the object asked for) at
+ * `share` of its payload, strictly short of the end, with a valid CRC, as
+ * the device does when interrupted. *len shrinks; false when nothing could be cut.
+ */
+static bool cut_answer(sw_rct_sim_server *sv, uint8_t *data, size_t *len, double share)
+{
+    size_t off = 0, last = 0;
+    sw_rct_frame f;
+    bool found = false;
+    for (;;) {
+        ptrdiff_t used = sw_rct_frame_parse(data + off, *len - off, &f, sv->body, sizeof sv->body);
+        if (used <= 0)
+            break;
+        last = off;
+        found = true;
+        off += (size_t)used;
+    }
+    if (!found || sw_rct_frame_parse(data + last, *len - last, &f, sv->body, sizeof sv->body) <= 0 ||
+        f.payload_len == 0)
+        return false;
+    size_t keep = (size_t)((double)f.payload_len * share);
+    if (keep >= f.payload_len)
+        keep = f.payload_len - 1;
+    /* Rebuilding needs the payload apart from the buffer it is written into. */
+    uint8_t *copy = malloc(f.payload_len);
+    if (!copy)
+        return false;
+    memcpy(copy, f.payload, f.payload_len);
+    size_t n;
+    sw_err e = sw_rct_frame_build(f.command, f.id, f.address, copy, keep, data + last, *len - last, &n);
+    free(copy);
+    if (e != SW_OK)
+        return false;
+    *len = last + n;
+    return true;
+}
+
+/*
+ * A request came while an answer was being prepared: that answer goes out
+ * now, cut short, and to the connection that interrupted it (every copy
+ * in broadcast mode is cut too).
+ */
+static void interrupt_answer(sw_rct_sim_server *sv, size_t ci, int64_t mono)
+{
+    uint64_t seq = sv->busy_seq;
+    sv->busy_seq = 0;
+    if (!seq || mono >= sv->busy_until_ns)
+        return;
+    double share = (double)(mono - sv->busy_start_ns) / (double)(sv->busy_until_ns - sv->busy_start_ns);
+    bool counted = false;
+    for (size_t k = 0; k < sv->n; k++) {
+        struct conn *c = &sv->conns[k];
+        for (size_t i = 0; i < c->nq; i++) {
+            struct out_item *it = &c->q[i];
+            if (it->seq != seq || it->off != 0)
+                continue;
+            size_t len = it->len;
+            cut_answer(sv, it->data, &len, share);
+            c->queued_bytes -= it->len - len;
+            it->len = len;
+            it->due_ns = mono;
+            if (!counted) {
+                sv->sim->counters.interrupted++;
+                counted = true;
+            }
+            if (c->fd != sv->busy_fd || k == ci)
+                continue;
+            /* The device answers the connection that spoke last. */
+            struct out_item moved = *it;
+            memmove(&c->q[i], &c->q[i + 1], (c->nq - i - 1) * sizeof *c->q);
+            c->nq--;
+            c->queued_bytes -= moved.len;
+            if (!sv->conns[ci].dead && enqueue_owned(&sv->conns[ci], moved.data, moved.len, mono, 0) != 0)
+                sv->conns[ci].dead = true;
+            else if (sv->conns[ci].dead)
+                free(moved.data);
+            sv->sim->counters.misrouted++;
+            i--;
+        }
+        /* Keep the queue in due order: the cut answer is due now. */
+        for (size_t i = 1; i < c->nq; i++)
+            for (size_t j = i; j > 0 && c->q[j].off == 0 && c->q[j - 1].off == 0 && c->q[j - 1].due_ns > c->q[j].due_ns;
+                 j--) {
+                struct out_item t = c->q[j];
+                c->q[j] = c->q[j - 1];
+                c->q[j - 1] = t;
+            }
+    }
+    for (size_t k = 0; k < sv->n; k++)
+        flush(sv, &sv->conns[k], mono);
+}
+
 static void handle_frame(sw_rct_sim_server *sv, size_t ci, const sw_rct_frame *f, int64_t mono)
 {
+    if (sv->o.interrupt_concurrent)
+        interrupt_answer(sv, ci, mono);
     struct conn *c = &sv->conns[ci];
     sw_rct_sim_reply r;
     const sw_rct_object *obj = f->kind == SW_RCT_FRAME_EXTENSION ? NULL : sw_rct_registry_find_id(f->id);
@@ -212,12 +318,22 @@ static void handle_frame(sw_rct_sim_server *sv, size_t ci, const sw_rct_frame *f
     if (obj && !sw_rct_command_is_write(f->command))
         emit(sv, SW_RCT_SIM_LOG_READ, c, f, obj, sv->reply, r.len, SW_OK, NULL);
     int64_t due = mono + (int64_t)r.delay_ms * 1000000LL;
+    uint64_t seq = 0;
+    if (sv->o.interrupt_concurrent) {
+        int64_t prep = (int64_t)(sv->o.answer_ms > 0 ? sv->o.answer_ms : 30) * 1000000LL;
+        seq = ++sv->next_seq;
+        sv->busy_seq = seq;
+        sv->busy_fd = c->fd;
+        sv->busy_start_ns = mono;
+        sv->busy_until_ns = mono + prep;
+        due += prep;
+    }
     for (size_t k = 0; k < sv->n; k++) {
         if (k != ci && !sv->o.broadcast)
             continue;
         if (sv->conns[k].dead)
             continue;
-        if (enqueue(&sv->conns[k], sv->reply, r.len, due) != 0)
+        if (enqueue(&sv->conns[k], sv->reply, r.len, due, seq) != 0)
             sv->conns[k].dead = true;
         else
             flush(sv, &sv->conns[k], mono);

@@ -44,7 +44,8 @@ enum task_kind {
     T_STRING_VERSION, /* arg: node ID */
     T_STRING_INFO,
     T_PV_CONFIG,
-    T_SINGLE_PING
+    T_SINGLE_PING,
+    T_RADIO_CONFIG
 };
 
 static uint64_t h(const sw_tigo_sim *s, uint64_t a, uint64_t b)
@@ -162,6 +163,9 @@ static void queue_enumeration(sw_tigo_sim *s)
         push_task(s, T_VERSION, g, 0, false);
     for (unsigned g = 0; g < n; g++)
         push_task(s, T_ENUM_END, g, 0, false);
+    if (s->cfg.radio_config) /* the controller then reads each TAP's radio settings, key included */
+        for (unsigned g = 0; g < n; g++)
+            push_task(s, T_RADIO_CONFIG, g, 0, false);
     s->counters.enumerations++;
 }
 
@@ -543,6 +547,17 @@ static unsigned online_count(const sw_tigo_sim *s, unsigned gi)
 static const char version_classic[] = "Mgate Version G8.61\rMar 14 2023\r09:12:40\rGW-H158.4.3S0.12\r";
 static const char version_fw4[] = "Mgate Version G8.65\rMay  6 2025\r14:03:27\rGW-H158.4.3S0.12\r";
 
+void sw_tigo_sim_radio_key(const sw_tigo_sim *s, unsigned gateway_index, uint8_t key[16])
+{
+    /* one key per network: every TAP of one bus shares it */
+    (void)gateway_index;
+    for (unsigned k = 0; k < 16; k += 8) {
+        uint64_t v = h(s, 0x4B5E, k);
+        for (unsigned j = 0; j < 8; j++)
+            key[k + j] = (uint8_t)(v >> (8 * j));
+    }
+}
+
 const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s)
 {
     return s->cfg.firmware == SW_TIGO_SIM_FW_4 ? version_fw4 : version_classic;
@@ -724,6 +739,17 @@ static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
             pk->len = (uint8_t)k;
         }
         return end;
+    }
+    case T_RADIO_CONFIG: {
+        /* Request 00 01; the 37-byte answer as spec §8.6 lays it out, with this network's own key. */
+        static const uint8_t d[2] = { 0x00, 0x01 };
+        uint8_t r[SW_TIGO_RADIO_CONFIG_LEN] = { 0x00, 0x15, 0x24, 0xF6, 0x18, 0x04, 0x02, 0x01,
+                                                0x00, 0x00, 0x00, 0x00, 0x1C, 0x01, 0x5A };
+        sw_tigo_sim_radio_key(s, gi, r + 15);
+        static const uint8_t tail[6] = { 0x00, 0x00, 0x02, 0x00, 0x3C, 0x00 };
+        memcpy(r + 31, tail, sizeof tail);
+        return command(s, gi, t, SW_TIGO_PT_GATEWAY_RADIO_CONFIGURATION_REQUEST, d, sizeof d,
+                       SW_TIGO_PT_GATEWAY_RADIO_CONFIGURATION_RESPONSE, r, sizeof r);
     }
     default:
         return t;

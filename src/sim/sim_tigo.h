@@ -61,6 +61,8 @@ typedef struct sw_tigo_sim_config {
      * one simulated time to another (sim/sim_faults_peers.h); none by default. */
     size_t n_panel_faults;
     sw_sim_panel_fault panel_faults[SW_SIM_MAX_PANEL_FAULTS];
+    bool radio_config;      /* after each enumeration the controller reads every TAP's radio configuration
+                             * (command 0x0D, answer 0x0E with the network key); default off */
 } sw_tigo_sim_config;
 
 /* Defaults as documented above, clouds on, 1 x 10 panels, classic firmware. */
@@ -198,6 +200,8 @@ int64_t sw_tigo_sim_peek_time(sw_tigo_sim *s);
 uint16_t sw_tigo_sim_gateway_id(const sw_tigo_sim *s, unsigned gateway_index);
 const uint8_t *sw_tigo_sim_gateway_address(const sw_tigo_sim *s, unsigned gateway_index);
 const uint8_t *sw_tigo_sim_node_address(const sw_tigo_sim *s, unsigned gateway_index, unsigned panel_index);
+/* The radio network key the TAPs give in their radio configuration answers (16 bytes, from the seed). */
+void sw_tigo_sim_radio_key(const sw_tigo_sim *s, unsigned gateway_index, uint8_t key[16]);
 /* The version text the simulated TAPs answer (CR-separated, as real ones; depends on the firmware). */
 const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s);
 /* Gateway absolute slot counter value (epoch bits included) at bus time t. */

@@ -44,6 +44,8 @@ struct ha_entity {
     const char *tmpl;         /* value_template; NULL = "{{ value_json.<field> }}" */
     const char *const *options; /* an enum sensor's states */
     size_t n_options;
+    const sw_ha_control *control; /* a number, select or switch: its limits */
+    const char *command_topic;
 };
 
 struct ha_device {
@@ -165,6 +167,24 @@ static void write_entity_fields(sw_json *j, const struct ha_device *d, const str
     if (e->precision >= 0) {
         sw_json_key(j, "suggested_display_precision");
         sw_json_int(j, e->precision);
+    }
+    if (e->control) {
+        const sw_ha_control *ct = e->control;
+        kv(j, "command_topic", e->command_topic);
+        if (strcmp(ct->platform, "number") == 0) {
+            sw_json_key(j, "min");
+            sw_json_double(j, ct->min);
+            sw_json_key(j, "max");
+            sw_json_double(j, ct->max);
+            sw_json_key(j, "step");
+            sw_json_double(j, ct->step);
+            kv(j, "mode", "box");
+        } else if (strcmp(ct->platform, "switch") == 0) {
+            kv(j, "payload_on", "ON");
+            kv(j, "payload_off", "OFF");
+            kv(j, "state_on", "ON");
+            kv(j, "state_off", "OFF");
+        }
     }
     if (e->options) {
         sw_json_key(j, "options");
@@ -473,6 +493,7 @@ void sw_ha_classify_value(const sw_inverter_value *v, sw_ha_value_class *out)
 }
 
 struct inverter_ctx {
+    const sw_mqtt_config *cfg;
     const sw_inverter *inv;
     const sw_inverter_value *const *vals;
     size_t n;
@@ -538,13 +559,56 @@ static bool bit_entity(const sw_inverter_value *v, const sw_ha_status_bit *b, st
     return true;
 }
 
-/* Entities 0..n-1 are the values; then, per value, one per status bit (most match nothing). */
+/* A control of this inverter: key "control_<value key>", its state from the value the poller reads. */
+static bool control_entity(const struct inverter_ctx *ctx, const sw_ha_control *ct, struct ha_entity *e,
+                           char *scratch, size_t scap)
+{
+    if (strcmp(ct->inverter, ctx->inv->name) != 0)
+        return false;
+    size_t q = scap / 4;
+    char *key = scratch, *tmpl = scratch + q, *cmd = scratch + 2 * q, *field = scratch + 3 * q;
+    char f[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_value_key(f, sizeof f, ct->object) || strlen(f) >= q ||
+        !sw_mqtt_topic_command(cmd, q, ctx->cfg, ctx->inv->name, ct->object))
+        return false;
+    memcpy(field, f, strlen(f) + 1);
+    snprintf(key, q, "control_%s", f);
+    if (strcmp(ct->platform, "switch") == 0)
+        snprintf(tmpl, q, "{{ 'ON' if value_json.%s else 'OFF' }}", f);
+    else if (strcmp(ct->platform, "select") == 0)
+        snprintf(tmpl, q, "{{ value_json.%s }}", f);
+    else if (ct->scale != 1.0)
+        snprintf(tmpl, q, "{{ (value_json.%s * %g) | round(2) }}", f, ct->scale);
+    else
+        snprintf(tmpl, q, "{{ value_json.%s }}", f);
+    *e = (struct ha_entity){
+        .key = key, .name = ct->name, .platform = ct->platform, .unit = ct->unit,
+        .device_class = ct->device_class, .category = "config", .field = field, .precision = -1, .tmpl = tmpl,
+        .control = ct, .command_topic = cmd,
+    };
+    if (strcmp(ct->platform, "select") == 0) {
+        e->options = ct->options;
+        e->n_options = ct->n_options;
+    }
+    return true;
+}
+
+/* Entities 0..n-1 are the values; then, per value, one per status bit (most match nothing); then the controls. */
 static bool inverter_at(const void *vctx, size_t i, struct ha_entity *e, char *scratch, size_t scap)
 {
     const struct inverter_ctx *ctx = vctx;
+    size_t values = ctx->n * (1 + sw_ha_status_bit_count);
+    if (i >= values)
+        return i - values < ctx->cfg->n_controls &&
+               control_entity(ctx, &ctx->cfg->controls[i - values], e, scratch, scap);
     const sw_inverter_value *v = ctx->vals[i < ctx->n ? i : (i - ctx->n) / sw_ha_status_bit_count];
     if (!v || strcmp(v->inverter, ctx->inv->name) != 0)
         return false;
+    /* A value that is also a control is shown by its number, select or switch alone. */
+    for (size_t k = 0; i < ctx->n && k < ctx->cfg->n_controls; k++)
+        if (strcmp(ctx->cfg->controls[k].inverter, v->inverter) == 0 &&
+            strcmp(ctx->cfg->controls[k].object, v->object_name) == 0)
+            return false;
     if (i >= ctx->n)
         return bit_entity(v, &sw_ha_status_bits[(i - ctx->n) % sw_ha_status_bit_count], e, scratch, scap);
     size_t third = scap / 3;
@@ -572,6 +636,7 @@ sw_err sw_ha_discover_inverter(const sw_mqtt_config *c, const sw_inverter *inv,
         .id = id, .name = inv->name, .manufacturer = "RCT Power", .model = inv->model, .serial = inv->serial,
         .sw_version = inv->firmware, .state_topic = topic, .online_field = true,
     };
-    struct inverter_ctx ctx = { inv, vals, n };
-    return announce(c, &d, inverter_at, &ctx, n * (1 + sw_ha_status_bit_count), buf, cap, emit, user);
+    struct inverter_ctx ctx = { c, inv, vals, n };
+    return announce(c, &d, inverter_at, &ctx, n * (1 + sw_ha_status_bit_count) + c->n_controls, buf, cap, emit,
+                    user);
 }

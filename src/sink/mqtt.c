@@ -492,6 +492,11 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
     publish_now(s, s->status_topic, "online", 6, true);
     if (s->cfg.discovery != SW_MQTT_DISCOVERY_OFF && s->cfg.ha_status_topic[0])
         mosquitto_subscribe(s->mosq, NULL, s->cfg.ha_status_topic, s->cfg.qos);
+    if (s->cfg.n_controls && s->cfg.on_command) {
+        char t[SW_MQTT_TOPIC_MAX + 32];
+        snprintf(t, sizeof t, "%s/inverter/+/set/+", s->cfg.base_topic);
+        mosquitto_subscribe(s->mosq, NULL, t, s->cfg.qos);
+    }
     announce_all(s, true);
 }
 
@@ -504,10 +509,49 @@ static void on_disconnect(struct mosquitto *mosq, void *user, int rc)
     connection_lost(s, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
 }
 
+/* <base>/inverter/<inverter>/set/<key>: a command for a control, handed to the owner as it is. */
+static bool command_message(struct mqtt_sink *s, const struct mosquitto_message *m)
+{
+    if (!s->cfg.n_controls || !s->cfg.on_command)
+        return false;
+    size_t bl = strlen(s->cfg.base_topic);
+    const char *t = m->topic;
+    if (strncmp(t, s->cfg.base_topic, bl) != 0 || strncmp(t + bl, "/inverter/", 10) != 0)
+        return false;
+    t += bl + 10;
+    const char *slash = strchr(t, '/');
+    if (!slash || strncmp(slash, "/set/", 5) != 0 || strchr(slash + 5, '/') || !slash[5])
+        return false;
+    char inverter[SW_MQTT_TOPIC_MAX], key[SW_MQTT_TOPIC_MAX], payload[256];
+    size_t il = (size_t)(slash - t);
+    if (il == 0 || il >= sizeof inverter || strlen(slash + 5) >= sizeof key)
+        return true;
+    memcpy(inverter, t, il);
+    inverter[il] = 0;
+    snprintf(key, sizeof key, "%s", slash + 5);
+    if (m->retain) {
+        /* A retained command would be carried out again at every reconnect. */
+        SW_LOGW(LOG_TARGET, "retained command on %s ignored: commands must not be retained", m->topic);
+        return true;
+    }
+    size_t pl = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+    if (pl >= sizeof payload || (pl && memchr(m->payload, 0, pl))) {
+        SW_LOGW(LOG_TARGET, "command on %s ignored: the payload is not a short text", m->topic);
+        return true;
+    }
+    memcpy(payload, m->payload, pl);
+    payload[pl] = 0;
+    sw_mqtt_command cmd = { inverter, key, payload, pl };
+    (void)s->cfg.on_command(s, &cmd, s->cfg.command_user);
+    return true;
+}
+
 static void on_message(struct mosquitto *mosq, void *user, const struct mosquitto_message *m)
 {
     (void)mosq;
     struct mqtt_sink *s = user;
+    if (command_message(s, m))
+        return;
     /* Home Assistant's birth message: it restarted and forgot everything not retained. */
     if (s->cfg.ha_status_topic[0] && strcmp(m->topic, s->cfg.ha_status_topic) == 0 && m->payloadlen == 6 &&
         memcmp(m->payload, "online", 6) == 0) {

@@ -353,3 +353,11 @@ size_t sw_mqtt_topic_inverter(char *out, size_t cap, const sw_mqtt_config *c, co
         return 0;
     return put(out, cap, "%s/inverter/%s/state", c->base_topic, id);
 }
+
+size_t sw_mqtt_topic_command(char *out, size_t cap, const sw_mqtt_config *c, const char *name, const char *object)
+{
+    char id[SW_MQTT_TOPIC_MAX], key[SW_MQTT_TOPIC_MAX];
+    if (!sw_mqtt_slug(id, sizeof id, name) || !sw_mqtt_value_key(key, sizeof key, object))
+        return 0;
+    return put(out, cap, "%s/inverter/%s/set/%s", c->base_topic, id, key);
+}

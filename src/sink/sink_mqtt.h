@@ -52,6 +52,38 @@ typedef enum sw_mqtt_discovery_mode {
     SW_MQTT_DISCOVERY_OFF
 } sw_mqtt_discovery_mode;
 
+/*
+ * A control of an inverter that Home Assistant may set (docs/control.md):
+ * announced as a number, select or switch entity on the inverter's device,
+ * its state read from the inverter's state, its commands published to
+ * <base>/inverter/<inverter>/set/<value key>. The daemon fills these from
+ * its write plan; the sink only describes them and passes commands on.
+ */
+typedef struct sw_ha_control {
+    const char *inverter;         /* the inverter's name */
+    const char *object;           /* RCT object name, e.g. "power_mng.soc_min" */
+    const char *name;             /* display name */
+    const char *platform;         /* "number", "select" or "switch" */
+    double min, max, step;        /* number: in the displayed unit */
+    double scale;                 /* displayed value = state value * scale */
+    const char *unit;             /* displayed unit, NULL = none */
+    const char *device_class;     /* number device class, NULL = none */
+    const char *const *options;   /* select: the labels */
+    size_t n_options;
+} sw_ha_control;
+
+/* A command that arrived on <base>/inverter/<inverter>/set/<key>. */
+typedef struct sw_mqtt_command {
+    const char *inverter;         /* the topic level: the inverter's name, slugged */
+    const char *key;              /* the value key (sw_mqtt_value_key of the object) */
+    const char *payload;          /* NUL-terminated */
+    size_t len;
+} sw_mqtt_command;
+
+typedef struct mqtt_sink sw_mqtt_sink;
+/* Called on the loop for each command; the return value is ignored (commands are independent). */
+typedef int (*sw_mqtt_command_cb)(sw_mqtt_sink *sink, const sw_mqtt_command *cmd, void *user);
+
 typedef struct sw_mqtt_config {
     char host[SW_MQTT_TEXT_MAX];        /* default "127.0.0.1" */
     uint16_t port;                      /* default 1883, 8883 once TLS is asked for */
@@ -80,6 +112,12 @@ typedef struct sw_mqtt_config {
     int connect_timeout_ms;             /* no CONNACK by then: give up and retry; default 10000 */
     int coalesce_ms;                    /* inverter values within this window share one message; default 250 */
     int resend_delay_ms;                /* states again this long after new discovery or HA's birth; default 5000 */
+    /* Controls (not a key of [mqtt]: the daemon sets them when an [rct] section has control = on).
+     * None: no command topic is subscribed and no control entity announced. */
+    const sw_ha_control *controls;
+    size_t n_controls;
+    sw_mqtt_command_cb on_command;
+    void *command_user;
 } sw_mqtt_config;
 
 void sw_mqtt_config_defaults(sw_mqtt_config *c);
@@ -126,6 +164,8 @@ size_t sw_mqtt_topic_gateway(char *out, size_t cap, const sw_mqtt_config *c, con
 size_t sw_mqtt_topic_string(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
 size_t sw_mqtt_topic_inverter(char *out, size_t cap, const sw_mqtt_config *c, const char *name);
 
+/* <base>/inverter/<name>/set/<value key of object>: where commands for a control go. */
+size_t sw_mqtt_topic_command(char *out, size_t cap, const sw_mqtt_config *c, const char *name, const char *object);
 /* The JSON key an inverter value gets in the inverter's state ("battery.soc" -> "battery_soc"). */
 size_t sw_mqtt_value_key(char *out, size_t cap, const char *object_name);
 

@@ -47,10 +47,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "io/io_file.h"
 #include "io/log.h"
 #include "io/net.h"
 #include "sunwire_config.h"
@@ -178,6 +181,13 @@ struct sw_http_server {
     sw_http_limits limits;
     sw_http_counters counters;          /* the gauges are computed on demand */
     bool stopping;
+    sw_http_auth auth;                  /* credentials and TLS files (web/auth.h) */
+    bool need_auth;                     /* credentials are configured: every request shows them */
+    bool tls;
+    bool beyond_loopback;               /* the socket is bound to an address other hosts can reach */
+    int64_t last_plain_warning_ms;      /* credentials over plain HTTP beyond loopback: warned then */
+    int64_t last_refusal_log_ms;
+    char *tls_cert_pem, *tls_key_pem;
 };
 
 static void schedule_mhd(sw_http_server *srv);
@@ -457,7 +467,8 @@ static void on_door(sw_loop *loop, int fd, int events, void *user)
             door_close(srv, c);
             continue;
         }
-        int v = sw_web_request_line_check(buf, (size_t)got);
+        /* HTTPS: the first bytes are a TLS handshake; MHD reads the request line after it. */
+        int v = srv->tls ? 1 : sw_web_request_line_check(buf, (size_t)got);
         if (v < 0) {
             srv->counters.garbled++;
             epoll_ctl(srv->door_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -851,6 +862,80 @@ static enum MHD_Result start_sse(sw_http_server *srv, struct MHD_Connection *c, 
     return ret;
 }
 
+/* The client's address as text, for log lines. */
+static void peer_text(const struct conn *cn, char *out, size_t cap)
+{
+    snprintf(out, cap, "?");
+    if (!cn)
+        return;
+    const struct sockaddr_storage *ss = &cn->addr;
+    char a[INET6_ADDRSTRLEN] = "";
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof a);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof a);
+    if (a[0])
+        snprintf(out, cap, "%s", a);
+}
+
+/*
+ * The request's credentials against the configured ones; false with *r set to
+ * the 401 answer when they do not pass. Credentials that travel in clear
+ * beyond loopback are worth a warning (at most one a minute): anyone on the
+ * way can read them.
+ */
+static bool authorized(sw_http_server *srv, struct MHD_Connection *c, const struct conn *cn, enum MHD_Result *r)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int64_t now_ms = sw_loop_now_ms();
+    char peer[INET6_ADDRSTRLEN + 4];
+    if (h && srv->beyond_loopback && !srv->tls &&
+        (!srv->last_plain_warning_ms || now_ms - srv->last_plain_warning_ms >= 60000)) {
+        srv->last_plain_warning_ms = now_ms;
+        peer_text(cn, peer, sizeof peer);
+        SW_LOGW("http", "credentials from %s came over plain HTTP on an address beyond loopback: anyone on the "
+                "way can read them; configure tls_cert and tls_key", peer);
+    }
+    if (!srv->need_auth)
+        return true;
+    sw_http_auth_verdict v = sw_http_auth_check(&srv->auth, h, (int64_t)time(NULL));
+    if (v == SW_HTTP_AUTH_OK)
+        return true;
+    if (v != SW_HTTP_AUTH_MISSING &&
+        (!srv->last_refusal_log_ms || now_ms - srv->last_refusal_log_ms >= 1000)) {
+        srv->last_refusal_log_ms = now_ms;
+        peer_text(cn, peer, sizeof peer);
+        SW_LOGW("http", "refused a request from %s: %s credentials", peer, sw_http_auth_verdict_name(v));
+    }
+    sw_http_response resp = { .status = 200 };
+    const char *msg = v == SW_HTTP_AUTH_MISSING   ? "authentication required"
+                      : v == SW_HTTP_AUTH_EXPIRED ? "credentials expired"
+                                                  : "wrong credentials";
+    if (sw_http_error(&resp, MHD_HTTP_UNAUTHORIZED, msg) != SW_OK) {
+        *r = MHD_NO;
+        return false;
+    }
+    size_t len = resp.body_len;
+    struct MHD_Response *m = MHD_create_response_from_buffer(len, resp.body, MHD_RESPMEM_MUST_FREE);
+    if (!m) {
+        free(resp.body);
+        *r = MHD_NO;
+        return false;
+    }
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (srv->auth.basic)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"sunwire\", charset=\"UTF-8\"");
+    if (srv->auth.token)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                v == SW_HTTP_AUTH_MISSING ? "Bearer realm=\"sunwire\""
+                                                          : "Bearer realm=\"sunwire\", error=\"invalid_token\"");
+    *r = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, m);
+    MHD_destroy_response(m);
+    return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls)
@@ -864,6 +949,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0; /* nothing here takes a body */
     if (!sw_web_method_safe(method))
         return simple_close(c, MHD_HTTP_BAD_REQUEST, "malformed request line");
+    if (srv->need_auth || srv->beyond_loopback) {
+        enum MHD_Result r;
+        if (!authorized(srv, c, cn, &r))
+            return r;
+    }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return simple(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
     if ((cn && cn->bad_uri) || !sw_web_path_safe(url))
@@ -895,8 +985,85 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return queue(c, &resp, false);
 }
 
-sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, sw_http_server **out,
-                            uint16_t *port_out)
+/* Whether the listening socket's own address is loopback (127.0.0.0/8, ::1, ::ffff:127.x). */
+static bool socket_is_loopback(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return ss.ss_family == AF_UNIX;
+}
+
+bool sw_http_tls_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+/* Who may use the server and how: refuse what would expose it, read the TLS files. */
+static sw_err apply_auth(sw_http_server *srv, const sw_http_auth *auth, const char *bind_addr)
+{
+    if (auth)
+        srv->auth = *auth;
+    else
+        sw_http_auth_defaults(&srv->auth);
+    srv->need_auth = sw_http_auth_has_credentials(&srv->auth);
+    srv->beyond_loopback = !socket_is_loopback(srv->listen_fd);
+    const char *where = bind_addr ? bind_addr : "127.0.0.1";
+    if (srv->beyond_loopback && !srv->need_auth) {
+        if (!srv->auth.insecure_no_auth) {
+            SW_LOGE("http", "refusing to serve on %s without authentication: it is reachable beyond this machine. "
+                    "Set token_sha256 or basic_auth (see `sunwire hash-password`), bind 127.0.0.1, or accept the "
+                    "risk with insecure_no_auth = on (--insecure-no-auth)", where);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        SW_LOGW("http", "serving on %s WITHOUT authentication (insecure_no_auth): anyone who can reach this "
+                "address reads everything the dashboard, the API and /metrics show", where);
+    }
+    if (!srv->auth.tls_cert[0] && !srv->auth.tls_key[0])
+        return SW_OK;
+    if (!srv->auth.tls_cert[0] || !srv->auth.tls_key[0]) {
+        SW_LOGE("http", "HTTPS needs both tls_cert and tls_key");
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    if (!sw_http_tls_supported()) {
+        SW_LOGE("http", "tls_cert is set but this libmicrohttpd has no TLS support (see `sunwire features`)");
+        return SW_ERR_INVALID_ARGUMENT;
+    }
+    size_t n = 0;
+    const char *paths[2] = { srv->auth.tls_cert, srv->auth.tls_key };
+    char **dst[2] = { &srv->tls_cert_pem, &srv->tls_key_pem };
+    for (int i = 0; i < 2; i++) {
+        sw_err e = sw_file_read_all(paths[i], 1024 * 1024, dst[i], &n);
+        if (e != SW_OK) {
+            SW_LOGE("http", "cannot read %s %s: %s", i ? "tls_key" : "tls_cert", paths[i], strerror(errno));
+            return SW_ERR_OPEN;
+        }
+    }
+    srv->tls = true;
+    return SW_OK;
+}
+
+static void free_tls(sw_http_server *srv)
+{
+    if (srv->tls_key_pem) {
+        memset(srv->tls_key_pem, 0, strlen(srv->tls_key_pem));
+        free(srv->tls_key_pem);
+    }
+    free(srv->tls_cert_pem);
+    srv->tls_key_pem = srv->tls_cert_pem = NULL;
+}
+
+sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, const sw_http_auth *auth,
+                            sw_http_server **out, uint16_t *port_out)
 {
     if (!loop || !out)
         return SW_ERR_INVALID_ARGUMENT;
@@ -916,22 +1083,42 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
     srv->loop = loop;
     srv->epoll_fd = -1;
     srv->listen_fd = lfd;
+    if ((err = apply_auth(srv, auth, bind_addr)) != SW_OK) {
+        free_tls(srv);
+        close(lfd);
+        free(srv);
+        return err;
+    }
     srv->door_fd = epoll_create1(EPOLL_CLOEXEC);
     if (srv->door_fd < 0) {
+        free_tls(srv);
         close(lfd);
         free(srv);
         return SW_ERR_IO;
     }
     sw_http_limits_defaults(&srv->limits);
     /* MHD's own limit only backs ours up (closing connections still count for MHD until its next run). */
-    srv->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
-                                0, NULL, NULL, on_request, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned)(2048 + 2 * ACCEPT_BATCH), MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-                                srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+    if (srv->tls)
+        srv->mhd = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, srv, MHD_OPTION_HTTPS_MEM_CERT,
+                                    srv->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key_pem,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2048 + 2 * ACCEPT_BATCH),
+                                    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED,
+                                    on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    else
+        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                                    (unsigned)(2048 + 2 * ACCEPT_BATCH), MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+                                    srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK,
+                                    on_uri, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    if (!srv->mhd && srv->tls)
+        SW_LOGE("http", "HTTPS could not start: the certificate %s or the key %s is not usable (PEM expected)",
+                srv->auth.tls_cert, srv->auth.tls_key);
     const union MHD_DaemonInfo *info = srv->mhd ? MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-    err = !srv->mhd ? SW_ERR_BIND : !info || info->epoll_fd < 0 ? SW_ERR_UNSUPPORTED : SW_OK;
+    err = !srv->mhd ? (srv->tls ? SW_ERR_INVALID_ARGUMENT : SW_ERR_BIND)
+                    : !info || info->epoll_fd < 0 ? SW_ERR_UNSUPPORTED : SW_OK;
     if (err == SW_OK) {
         srv->epoll_fd = info->epoll_fd;
         err = sw_loop_add_fd(loop, srv->epoll_fd, SW_LOOP_READ, on_epoll_ready, srv);
@@ -945,6 +1132,7 @@ sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port,
     if (err != SW_OK) {
         if (srv->mhd)
             MHD_stop_daemon(srv->mhd);
+        free_tls(srv);
         close(srv->door_fd);
         close(lfd);
         free(srv);
@@ -989,21 +1177,25 @@ void sw_http_server_stop(sw_http_server *srv)
         conn_unlink(srv, c);
         free(c);
     }
+    free_tls(srv);
+    memset(&srv->auth, 0, sizeof srv->auth);
     free(srv);
 }
 
 #else /* !SUNWIRE_HAVE_MHD */
 
-sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, sw_http_server **out,
-                            uint16_t *port_out)
+sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, const sw_http_auth *auth,
+                            sw_http_server **out, uint16_t *port_out)
 {
-    (void)loop; (void)bind_addr; (void)port; (void)port_out;
+    (void)loop; (void)bind_addr; (void)port; (void)auth; (void)port_out;
     if (out)
         *out = NULL;
     return SW_ERR_UNSUPPORTED;
 }
 
 void sw_http_server_stop(sw_http_server *srv) { (void)srv; }
+
+bool sw_http_tls_supported(void) { return false; }
 
 sw_err sw_http_server_set_limits(sw_http_server *srv, const sw_http_limits *l)
 {

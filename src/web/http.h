@@ -17,6 +17,7 @@
 
 #include "sunwire/error.h"
 #include "sunwire/loop.h"
+#include "web/auth.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,9 +45,20 @@ typedef struct sw_http_response {
 /* Fill resp; return 0. The server answers 500 when a handler returns non-zero. */
 typedef int (*sw_http_handler_cb)(void *user, const sw_http_request *req, sw_http_response *resp);
 
-/* Start listening on bind_addr:port (bind_addr NULL = 127.0.0.1; port 0 = any; the bound port is stored in *port_out). */
-sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, sw_http_server **out,
-                            uint16_t *port_out);
+/*
+ * Start listening on bind_addr:port (bind_addr NULL = 127.0.0.1; port 0 = any;
+ * the bound port is stored in *port_out). auth (may be NULL: none) is copied:
+ * with credentials every request must carry them (401 otherwise); with TLS
+ * files the server speaks HTTPS. Bound beyond loopback (the address the
+ * socket got, not its name) the server refuses to start without credentials
+ * unless auth->insecure_no_auth, and then warns; the refusal and TLS problems
+ * are logged and give SW_ERR_INVALID_ARGUMENT (SW_ERR_OPEN for an unreadable
+ * certificate or key).
+ */
+sw_err sw_http_server_start(sw_loop *loop, const char *bind_addr, uint16_t port, const sw_http_auth *auth,
+                            sw_http_server **out, uint16_t *port_out);
+/* Whether the HTTP server can speak HTTPS in this build (libmicrohttpd with GnuTLS). */
+bool sw_http_tls_supported(void);
 void sw_http_server_stop(sw_http_server *srv);
 
 /*

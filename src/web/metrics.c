@@ -48,13 +48,14 @@ static const sw_sink_ops metrics_ops = {
     .close = metrics_close,
 };
 
-sw_err sw_metrics_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, sw_http_server *shared,
-                        sw_sink *out)
+sw_err sw_metrics_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, const sw_http_auth *auth,
+                        sw_http_server *shared, sw_sink *out)
 {
     if (!loop || !model || !c || !out)
         return SW_ERR_INVALID_ARGUMENT;
 #if !SUNWIRE_HAVE_MHD
     (void)shared;
+    (void)auth;
     return SW_ERR_UNSUPPORTED;
 #else
     metrics_out *s = calloc(1, sizeof *s);
@@ -62,7 +63,7 @@ sw_err sw_metrics_start(sw_loop *loop, sw_model *model, const sw_prometheus_conf
         return SW_ERR_NO_MEMORY;
     sw_http_server *srv = shared;
     if (!srv) {
-        sw_err e = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &s->own, &s->port);
+        sw_err e = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, auth, &s->own, &s->port);
         if (e != SW_OK) {
             free(s);
             return e;

@@ -24,12 +24,13 @@ extern "C" {
 
 /*
  * Serve the metrics: the route on `shared` (the [http] output's server) when
- * it is not NULL, else on a server of its own. *out is the output the daemon
- * closes at shutdown (it stops the own server). SW_ERR_UNSUPPORTED without
- * libmicrohttpd.
+ * it is not NULL, else on a server of its own, guarded by `auth` (the
+ * [prometheus] section's credentials and TLS files, web/auth.h; NULL = none).
+ * *out is the output the daemon closes at shutdown (it stops the own
+ * server). SW_ERR_UNSUPPORTED without libmicrohttpd.
  */
-sw_err sw_metrics_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, sw_http_server *shared,
-                        sw_sink *out);
+sw_err sw_metrics_start(sw_loop *loop, sw_model *model, const sw_prometheus_config *c, const sw_http_auth *auth,
+                        sw_http_server *shared, sw_sink *out);
 /* The port the own server listens on (0 when the metrics share the [http] output's server). */
 uint16_t sw_metrics_port(const sw_sink *s);
 

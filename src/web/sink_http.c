@@ -38,6 +38,7 @@ void sw_http_config_defaults(sw_http_config *c)
     c->port = SW_HTTP_DEFAULT_PORT;
     c->dashboard = true;
     c->source_dead_s = 60;
+    sw_http_auth_defaults(&c->auth);
 }
 
 sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value, char *err, size_t errcap)
@@ -92,8 +93,18 @@ sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value,
         c->source_dead_s = (unsigned)v;
         return SW_OK;
     }
+    char msg[256] = "";
+    sw_err e = sw_http_auth_config_set(&c->auth, key, value, msg, sizeof msg);
+    if (e != SW_ERR_NOT_FOUND) {
+        if (err && msg[0])
+            snprintf(err, errcap, "%s", msg);
+        return e;
+    }
     if (err)
-        snprintf(err, errcap, "unknown key '%.40s' (known: bind, port, dashboard, source_dead, history)", key);
+        snprintf(err, errcap,
+                 "unknown key '%.40s' (known: bind, port, dashboard, source_dead, history, token_sha256, basic_auth, "
+                 "auth_expires, insecure_no_auth, tls_cert, tls_key)",
+                 key);
     return SW_ERR_NOT_FOUND;
 }
 
@@ -254,7 +265,7 @@ sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw
             return SW_ERR_NO_MEMORY;
         }
     }
-    sw_err err = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &w->srv, &w->port);
+    sw_err err = sw_http_server_start(loop, c->bind[0] ? c->bind : NULL, c->port, &c->auth, &w->srv, &w->port);
     if (err != SW_OK) {
         free(w->today.series);
         free(w);

@@ -37,10 +37,12 @@ typedef struct sw_http_config {
     bool dashboard;      /* serve the dashboard, its API and events; default true */
     unsigned source_dead_s; /* a source silent this long is reported dead; default 60 */
     char history[256];   /* SQLite history file for earlier days' charts; "" = none */
+    sw_http_auth auth;   /* token_sha256, basic_auth, auth_expires, insecure_no_auth, tls_cert, tls_key */
 } sw_http_config;
 
 void sw_http_config_defaults(sw_http_config *c);
-/* One key of the [http] section: bind (or address), port, dashboard, source_dead, history. */
+/* One key of the [http] section: bind (or address), port, dashboard, source_dead, history, and the
+ * keys of web/auth.h (token_sha256, basic_auth, auth_expires, insecure_no_auth, tls_cert, tls_key). */
 sw_err sw_http_config_set(sw_http_config *c, const char *key, const char *value, char *err, size_t errcap);
 /* Start the server; `out` gets the sink (register it with the model; ops->close stops it). */
 sw_err sw_http_start(sw_loop *loop, sw_model *model, const sw_http_config *c, sw_sink *out);

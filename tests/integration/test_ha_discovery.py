@@ -36,6 +36,10 @@ SKIP = mq.tools_missing() or (None if jinja2 else "python3-jinja2 is not install
 RULES = runlib.load_vector("ha_rules.json")
 PREFIX = "homeassistant"
 RCT_FROZEN = ["--speed", "0", "--start", "2025-06-01T11:00:00Z", "--seed", "7"]
+# Every object sunwire can control (src/rct/control.c): each must be announced and keep the rules.
+CONTROLS = ["power_mng.soc_min", "power_mng.soc_max", "power_mng.soc_target_set", "power_mng.soc_strategy",
+            "power_mng.battery_power_extern", "power_mng.soc_charge", "power_mng.soc_charge_power", "p_rec_lim[1]",
+            "power_mng.use_grid_power_enable", "buf_v_control.power_reduction"]
 TABLE = os.path.join(os.environ.get("SW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")),
                      "data", "ha-inverter.tsv")
 
@@ -156,6 +160,39 @@ def check_binary_sensor(ent, state_text, problems, where):
         problems.append("%s: state %r is neither of %s" % (where, state_text, r["states"]))
 
 
+def check_control(platform, ent, state_text, problems, where):
+    """A number, select or switch: Home Assistant needs a command topic and limits it can show."""
+    r = RULES[platform]
+    for k in r["required"]:
+        if k not in ent:
+            problems.append("%s: a %s needs %s" % (where, platform, k))
+    if platform == "number":
+        lo, hi, step = ent.get("min"), ent.get("max"), ent.get("step")
+        if not all(isinstance(x, (int, float)) for x in (lo, hi, step)) or not lo < hi or step <= 0:
+            problems.append("%s: min %r, max %r, step %r" % (where, lo, hi, step))
+            return
+        dc = ent.get("device_class")
+        if dc is not None:
+            rule = r["device_classes"].get(dc)
+            if rule is None:
+                problems.append("%s: device_class %r is not a number class" % (where, dc))
+            elif ent.get("unit_of_measurement") not in rule["units"]:
+                problems.append("%s: unit %r does not go with device_class %s" % (where, ent.get("unit_of_measurement"), dc))
+        if state_text is not None and (not is_number(state_text) or not lo <= float(state_text) <= hi):
+            problems.append("%s: state %r is not a number within %s..%s" % (where, state_text, lo, hi))
+    elif platform == "select":
+        options = ent.get("options")
+        if not isinstance(options, list) or not options or len(set(options)) != len(options) \
+                or not all(isinstance(o, str) for o in options):
+            problems.append("%s: a select needs distinct options, got %r" % (where, options))
+        elif state_text is not None and state_text not in options:
+            problems.append("%s: state %r is not one of its options" % (where, state_text))
+    else:
+        states = [ent.get(k, d) for k, d in zip(r["states_keys"], r["default_states"])]
+        if state_text is not None and state_text not in states:
+            problems.append("%s: state %r is neither of %s" % (where, state_text, states))
+
+
 def validate(configs, states, mode):
     """Every problem found, as text; [] when all configs keep the rules."""
     problems = []
@@ -212,8 +249,10 @@ def validate(configs, states, mode):
                 state_text = None  # Home Assistant shows "unknown"
         if platform == "sensor":
             check_sensor(ent, state_text, problems, where)
-        else:
+        elif platform == "binary_sensor":
             check_binary_sensor(ent, state_text, problems, where)
+        else:
+            check_control(platform, ent, state_text, problems, where)
     return problems
 
 
@@ -260,9 +299,10 @@ class HaDiscoveryTest(unittest.TestCase):
     def run_daemon(self, mode):
         cfg = os.path.join(self.tmp.name, "run-%s.ini" % mode)
         with open(cfg, "w", encoding="utf-8") as f:
-            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\n\n"
+            f.write("[tigo roof]\ntcp = 127.0.0.1:%d\n\n[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\n"
+                    "control = on\n%s\n"
                     "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\ndiscovery = %s\n"
-                    % (self.tigo.port, self.rct.port, self.broker.port, mode))
+                    % (self.tigo.port, self.rct.port, "".join("control_allow = %s\n" % o for o in CONTROLS), self.broker.port, mode))
         self.daemon = runlib.Daemon(["--config", cfg, "--state-dir", os.path.join(self.tmp.name, "state-" + mode)])
 
     def latest(self):
@@ -374,8 +414,25 @@ class HaDiscoveryTest(unittest.TestCase):
         self.assertIn(read_value(self.rct.port, "prim_sm.state"), (state["prim_sm_state"], "13"))
 
         # docs/mqtt.md's table of inverter values lists exactly the combinations sent.
-        sent = {(c.get("device_class"), c.get("unit_of_measurement"), c.get("state_class")) for c in comps.values()}
+        sent = {(c.get("device_class"), c.get("unit_of_measurement"), c.get("state_class")) for c in comps.values()
+                if c["platform"] in ("sensor", "binary_sensor")}
         self.assertEqual(sent, docs_inverter_classes())
+
+        # Every control: one number, select or switch, in the command topic's unit, showing the device's value.
+        for obj in CONTROLS:
+            key = re.sub(r"_+$", "", re.sub(r"[^A-Za-z0-9_-]+", "_", obj))
+            c = comp("control_" + key)
+            self.assertEqual(c["command_topic"], "sunwire/inverter/house/set/" + key)
+            self.assertEqual(c["entity_category"], "config")
+            self.assertNotIn("sunwire_inverter_%s_%s" % (serial, key), comps)  # no second, read-only entity
+            device = float(read_value(self.rct.port, obj)) if c["platform"] == "number" else None
+            if device is not None:
+                scale = 100 if c.get("unit_of_measurement") == "%" else 1
+                self.assertAlmostEqual(float(render(c["value_template"], state)), device * scale, places=2)
+        self.assertEqual(comp("control_power_mng_soc_strategy")["platform"], "select")
+        self.assertEqual(render(comp("control_power_mng_soc_strategy")["value_template"], state), "Internal")
+        self.assertEqual(comp("control_power_mng_use_grid_power_enable")["platform"], "switch")
+        self.assertEqual(render(comp("control_power_mng_use_grid_power_enable")["value_template"], state), "OFF")
 
         # Battery status bits as binary sensors.
         bits = int(float(read_value(self.rct.port, "battery.bat_status")))

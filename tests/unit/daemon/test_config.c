@@ -207,6 +207,26 @@ static const bad_case bad[] = {
     {"[tigo roof]\ntcp = h:99999\n", 2, "HOST or HOST:PORT", false, false},
     {"[tigo roof]\ntcp = h:0\n", 2, "HOST or HOST:PORT", false, false},
     {"[rct house]\nhost = h:0\n", 2, "HOST or HOST:PORT", false, false},
+    /* control: only known controls, within their limits, an allow list when on, keep only what is allowed */
+    {"[rct house]\nhost = h\ncontrol = maybe\n", 3, "expected on or off", false, false},
+    {"[rct house]\nhost = h\ncontrol_allow = battery.soc\n", 3, "not an object sunwire can control", false, false},
+    {"[rct house]\nhost = h\ncontrol_allow = com_service\n", 3, "not an object sunwire can control", false, false},
+    {"[rct house]\nhost = h\ncontrol_keep = power_mng.soc_min\n", 3, "expected OBJECT=VALUE", false, false},
+    {"[rct house]\nhost = h\ncontrol_keep = power_mng.soc_min=0.01\n", 3, "documented limits", false, false},
+    {"[rct house]\nhost = h\ncontrol_keep = power_mng.soc_min=lots\n", 3, "not a valid number", false, false},
+    {"[rct house]\nhost = h\ncontrol_rate = 10ms\n", 3, "control_rate", false, false},
+    {"[rct house]\nhost = h\ncontrol_retries = 9\n", 3, "control_retries", false, false},
+    {"[rct house]\nhost = h\ncontrol_flash_per_day = 0\n", 3, "control_flash_per_day", false, false},
+    {"[rct house]\nhost = h\ncontrol = on\n", 1, "allows nothing", true, false},
+    {"[rct house]\nhost = h\ncontrol = on\ncontrol_allow = power_mng.soc_max\ncontrol_keep = power_mng.soc_min=0.3\n",
+     1, "which control_allow does not list", true, false},
+    /* plant members */
+    {"[rct house]\nhost = h\naddresses = 0\n", 3, "not a plant address", false, false},
+    {"[rct house]\nhost = h\naddresses = 2, x\n", 3, "not a plant address", false, false},
+    {"[rct house]\nhost = h\naddresses = 2, 2\n", 3, "listed twice", false, false},
+    {"[rct house]\nhost = h\naddresses = 2\n[rct house-2]\nhost = g\n", 1, "which another section uses", true,
+     false},
+    {"[rct house]\nhost = h\naddresses = 1 2 3 4 5 6 7 8 9\n", 3, "more than 8 plant members", false, false},
     {"[tigo roof]\nport = 0\n", 2, "port", false, false},
     {"[tigo roof]\ntcp = h\nkeepalive_count = lots\n", 3, "keepalive_count", false, false},
     {"[tigo roof]\nbaud = 9600\n", 2, "unknown key \"baud\"", false, false},
@@ -314,6 +334,11 @@ static void test_good_edges(void **state)
         "[tigo a]\ntcp = h\n[panels]\nmodules = ab:e1:4-A2346FZ, a_b:e2:4-A23471V, A:e3:4-B00001X, A:e4:4-B00002Y\n",
         "[tigo roof-1]\ntcp = h\n[tigo roof-2]\ntcp = h\n[rct roof]\nhost = h\n",
         "[tigo a]\ntcp = h\n[panels]\nmodules = totals:e1:4-A2346FZ\nmodules = :e2:4-A23471V\nmodules = ::4-B00001X\n",
+        "[rct house]\nhost = h\ncontrol = on\ncontrol_allow = power_mng.soc_min p_rec_lim[1]\n"
+        "control_allow = power_mng.soc_min\ncontrol_keep = power_mng.soc_min=0.05\ncontrol_rate = 1s\n"
+        "control_retries = 0\ncontrol_flash_per_day = 1440\naddresses = 2, 0x3\n",
+        /* allowed but off: nothing is written, nothing to refuse */
+        "[rct house]\nhost = h\ncontrol_allow = power_mng.soc_max\n",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         sw_daemon_config *c = cfg_new();
@@ -324,6 +349,108 @@ static void test_good_edges(void **state)
         if (e != SW_OK)
             print_error("good case %zu refused: %s\n", i, err);
         assert_int_equal(e, SW_OK);
+        cfg_free(c);
+    }
+}
+
+/* The control keys and plant addresses as the poller gets them. */
+static void test_control_keys(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_int_equal(sw_daemon_config_load_string(c, "c.ini",
+                                                  "[rct house]\nhost = h\n"
+                                                  "control = on\ncontrol_allow = power_mng.soc_min, p_rec_lim[1]\n"
+                                                  "control_allow = power_mng.soc_min\n"
+                                                  "control_keep = power_mng.soc_min=0.3\n"
+                                                  "control_keep = power_mng.soc_min=0.25\n"
+                                                  "control_rate = 30s\ncontrol_retries = 3\n"
+                                                  "addresses = 2 7\n",
+                                                  err, sizeof err),
+                     SW_OK);
+    assert_int_equal(sw_daemon_config_check(c, err, sizeof err), SW_OK);
+    const sw_daemon_rct *r = &c->rct[0];
+    assert_true(r->control);
+    assert_int_equal(r->n_allow, 2); /* listed twice, allowed once */
+    assert_string_equal(r->allow[0], "power_mng.soc_min");
+    assert_string_equal(r->allow[1], "p_rec_lim[1]");
+    assert_int_equal(r->n_keep, 1); /* the later value wins */
+    assert_true(r->keep[0].value == 0.25);
+    assert_int_equal(r->control_rate_ms, 30000);
+    assert_int_equal(r->control_retries, 3);
+    assert_int_equal(r->control_flash_per_day, 24);
+    assert_int_equal(r->n_addresses, 2);
+    assert_int_equal(r->addresses[0], 2);
+    assert_int_equal(r->addresses[1], 7);
+    cfg_free(c);
+    /* Off by default. */
+    c = cfg_new();
+    assert_int_equal(sw_daemon_config_load_string(c, "c.ini", "[rct house]\nhost = h\n", err, sizeof err), SW_OK);
+    assert_false(c->rct[0].control);
+    assert_int_equal(c->rct[0].n_allow, 0);
+    assert_int_equal(c->rct[0].control_rate_ms, 60000);
+    cfg_free(c);
+}
+
+/* The proxy keys of an [rct] section: parsed values, and refusals with their line. */
+static void test_proxy_keys(void **state)
+{
+    (void)state;
+    if (!SUNWIRE_HAVE_INIH)
+        skip();
+    sw_daemon_config *c = cfg_new();
+    char err[512] = "";
+    assert_int_equal(sw_daemon_config_load_string(c, "p.ini",
+                                                  "[rct house]\nhost = h\nproxy = 0.0.0.0:18899\n"
+                                                  "proxy_allow_write = 192.0.2.7, ::ffff:192.0.2.8\n"
+                                                  "proxy_allow_write = ::1\nproxy_cache = 5s\n"
+                                                  "proxy_cache_objects = battery.soc=10s g_sync.p_ac_grid_sum_lp=0\n"
+                                                  "[rct garage]\nhost = g\n",
+                                                  err, sizeof err),
+                     SW_OK);
+    const sw_daemon_rct *r = &c->rct[0];
+    assert_true(r->proxy);
+    assert_string_equal(r->proxy_host, "0.0.0.0");
+    assert_int_equal(r->proxy_cfg.listen_port, 18899);
+    assert_int_equal(r->proxy_cfg.n_allow_write, 3);
+    assert_string_equal(r->proxy_cfg.allow_write[0], "192.0.2.7");
+    assert_string_equal(r->proxy_cfg.allow_write[1], "192.0.2.8"); /* IPv4-mapped, as the proxy compares */
+    assert_string_equal(r->proxy_cfg.allow_write[2], "::1");
+    assert_int_equal(r->proxy_cfg.cache_ms, 5000);
+    assert_int_equal(r->proxy_cfg.n_cache_overrides, 2);
+    assert_int_equal(r->proxy_cfg.cache_overrides[0].id, 0x959930BFu);
+    assert_int_equal(r->proxy_cfg.cache_overrides[0].ms, 10000);
+    assert_int_equal(r->proxy_cfg.cache_overrides[1].ms, 0);
+    /* without proxy =: no proxy, and its defaults */
+    assert_false(c->rct[1].proxy);
+    assert_int_equal(c->rct[1].proxy_cfg.cache_ms, 3000);
+    assert_int_equal(c->rct[1].proxy_cfg.n_allow_write, 0);
+    cfg_free(c);
+
+    static const struct {
+        const char *text;
+        const char *needle;
+    } bad_proxy[] = {
+        { "[rct house]\nhost = h\nproxy = inverter.lan:8899\n", "numeric address" },
+        { "[rct house]\nhost = h\nproxy = 127.0.0.1:99999\n", "ADDRESS:PORT" },
+        { "[rct house]\nhost = h\nproxy_allow_write = 192.0.2.7, phone.lan\n", "\"phone.lan\" is not a numeric IP" },
+        { "[rct house]\nhost = h\nproxy_cache = soon\n", "proxy_cache" },
+        { "[rct house]\nhost = h\nproxy_cache_objects = battery.soc\n", "NAME=DURATION" },
+        { "[rct house]\nhost = h\nproxy_cache_objects = no.such=1s\n", "no.such" },
+        { "[rct house]\nhost = h\nproxy_port = 1\n", "unknown key \"proxy_port\"" },
+    };
+    for (size_t i = 0; i < sizeof bad_proxy / sizeof bad_proxy[0]; i++) {
+        c = cfg_new();
+        err[0] = 0;
+        sw_err e = sw_daemon_config_load_string(c, "p.ini", bad_proxy[i].text, err, sizeof err);
+        if (e == SW_OK || strncmp(err, "p.ini:3: ", 9) != 0 || !strstr(err, bad_proxy[i].needle))
+            print_error("proxy case %zu: %s: \"%s\"\n", i, sw_err_name(e), err);
+        assert_int_not_equal(e, SW_OK);
+        assert_true(strncmp(err, "p.ini:3: ", 9) == 0);
+        assert_non_null(strstr(err, bad_proxy[i].needle));
         cfg_free(c);
     }
 }
@@ -459,7 +586,8 @@ int main(void)
         cmocka_unit_test(test_full),         cmocka_unit_test(test_shipped_example),
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),
-        cmocka_unit_test(test_good_edges),
+        cmocka_unit_test(test_good_edges),   cmocka_unit_test(test_control_keys),
+        cmocka_unit_test(test_proxy_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,8 +126,9 @@ static bool contains(const uint8_t *h, size_t n, const char *needle)
 
 static bool is_plausible_float_zero_ok(const char *name)
 {
-    /* Objects that are legitimately zero in a healthy plant. */
-    return strstr(name, "fault") != NULL;
+    /* Objects that are legitimately zero in a healthy plant; settings at their factory value 0. */
+    return strstr(name, "fault") != NULL || strcmp(name, "p_rec_lim[1]") == 0 ||
+           strcmp(name, "power_mng.battery_power_extern") == 0;
 }
 
 /* Dynamic mode: every object answers, the answer decodes, no placeholder values. */
@@ -486,6 +487,65 @@ static void test_deterministic(void **state)
     }
 }
 
+/* One WRITE of a float to name; true when the simulator answered it. */
+static bool write_float(sw_rct_sim *sim, const char *name, float value)
+{
+    const sw_rct_object *o = sw_rct_registry_find_name(name);
+    assert_non_null(o);
+    uint8_t payload[4], pbuf[64];
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    sw_put_be32(payload, bits);
+    sw_rct_frame f = request(SW_RCT_CMD_WRITE, o->id, 0, payload, 4, pbuf);
+    static uint8_t out[SW_RCT_SIM_REPLY_MAX];
+    sw_rct_sim_reply r;
+    assert_int_equal(sw_rct_sim_answer(sim, &f, 0, out, sizeof out, &r), SW_OK);
+    return r.len > 0;
+}
+
+/* Controls: documented limits enforced, writes ignored at the fault rate, values forgotten after a "restart". */
+static void test_control_writes(void **state)
+{
+    (void)state;
+    sw_rct_sim_config cfg;
+    sw_rct_sim_config_default(&cfg, 5);
+    static sw_rct_sim sim;
+    sw_rct_sim_init(&sim, &cfg);
+    assert_true(fabs(read_float(&sim, "power_mng.soc_min", 0) - 0.07) < 1e-6);
+    assert_false(write_float(&sim, "power_mng.soc_min", 2.0f));
+    assert_false(write_float(&sim, "power_mng.soc_min", 0.01f));
+    assert_int_equal(sim.counters.refused_writes, 2);
+    assert_true(fabs(read_float(&sim, "power_mng.soc_min", 0) - 0.07) < 1e-6);
+    assert_true(write_float(&sim, "power_mng.soc_min", 0.3f));
+    assert_true(read_float(&sim, "power_mng.soc_min", 0) == (double)0.3f);
+    /* Objects that are no control keep taking any value. */
+    assert_true(write_float(&sim, "battery.soc_target", 7.0f));
+
+    cfg.faults.ignore_write = 0.5;
+    cfg.faults.revert_after = 3;
+    sw_rct_sim_init(&sim, &cfg);
+    int taken = 0;
+    for (int i = 0; i < 40; i++)
+        taken += write_float(&sim, "power_mng.soc_max", 0.9f);
+    assert_int_equal((uint64_t)(40 - taken), sim.counters.ignored_writes);
+    assert_true(taken > 5 && taken < 35);
+    sw_rct_sim_init(&sim, &cfg);
+    while (!write_float(&sim, "power_mng.soc_max", 0.9f))
+        ;
+    /* Two more requests and it is still there; the third forgets it. */
+    const sw_rct_object *o = sw_rct_registry_find_name("battery.soc");
+    uint8_t pbuf[16];
+    static uint8_t out[SW_RCT_SIM_REPLY_MAX];
+    sw_rct_sim_reply r;
+    sw_rct_frame f = request(SW_RCT_CMD_READ, o->id, 0, NULL, 0, pbuf);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sw_rct_sim_answer(&sim, &f, 0, out, sizeof out, &r), SW_OK);
+    assert_true(read_float(&sim, "power_mng.soc_max", 0) == (double)0.9f);
+    assert_int_equal(sw_rct_sim_answer(&sim, &f, 0, out, sizeof out, &r), SW_OK);
+    assert_true(fabs(read_float(&sim, "power_mng.soc_max", 0) - 0.97) < 1e-6);
+    assert_int_equal(sim.counters.reverted, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_plant_and_write),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_control_writes),
     };
     return cmocka_run_group_tests_name("rct_io/rct_sim", tests, NULL, NULL);
 }

@@ -48,8 +48,9 @@ static size_t pump_and_read(sw_loop *loop, int fd, uint8_t *buf, size_t cap, int
     return 0;
 }
 
+/* interrupt_ms > 0: the interrupt mode with that preparation time. */
 static sw_rct_sim_server *start(sw_loop *loop, sw_rct_sim *sim, const sw_rct_sim_config *cfg, int64_t *now,
-                                struct log_count *logs, bool broadcast)
+                                struct log_count *logs, bool broadcast, int interrupt_ms)
 {
     sw_rct_sim_init(sim, cfg);
     sw_rct_sim_server_config o;
@@ -60,6 +61,8 @@ static sw_rct_sim_server *start(sw_loop *loop, sw_rct_sim *sim, const sw_rct_sim
     o.log = count_log;
     o.log_user = logs;
     o.broadcast = broadcast;
+    o.interrupt_concurrent = interrupt_ms > 0;
+    o.answer_ms = interrupt_ms;
     sw_rct_sim_server *srv = NULL;
     assert_int_equal(sw_rct_sim_server_start(sim, loop, &o, &srv), SW_OK);
     assert_non_null(srv);
@@ -99,7 +102,7 @@ static void test_answers_split_frames(void **state)
     sw_rct_sim_config_default(&cfg, 1);
     int64_t now = MORNING;
     struct log_count logs = { 0 };
-    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false);
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false, 0);
     int fd = connect_to(loop, srv);
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
     assert_non_null(soc);
@@ -149,7 +152,7 @@ static void test_delay_and_broadcast(void **state)
     cfg.faults.delay_ms = 150;
     int64_t now = MORNING;
     struct log_count logs = { 0 };
-    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, true);
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, true, 0);
     int a = connect_to(loop, srv), b = connect_to(loop, srv);
     const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
     int64_t t0 = sw_loop_now_ms();
@@ -167,11 +170,78 @@ static void test_delay_and_broadcast(void **state)
     sw_loop_free(loop);
 }
 
+/* Run the loop until the simulator has seen `requests` requests. */
+static void pump_requests(sw_loop *loop, const sw_rct_sim *sim, uint64_t requests)
+{
+    for (int i = 0; i < 200 && sim->counters.requests < requests; i++)
+        assert_int_equal(sw_loop_run_once(loop, 10), SW_OK);
+    assert_int_equal(sim->counters.requests, requests);
+}
+
+/* Like a real device: a request while an answer is prepared cuts it and takes the stub. */
+static void test_interrupt_concurrent(void **state)
+{
+    (void)state;
+    sw_loop *loop = sw_loop_new();
+    assert_non_null(loop);
+    static sw_rct_sim sim;
+    sw_rct_sim_config cfg;
+    sw_rct_sim_config_default(&cfg, 1);
+    int64_t now = MORNING;
+    struct log_count logs = { 0 };
+    sw_rct_sim_server *srv = start(loop, &sim, &cfg, &now, &logs, false, 500);
+    int a = connect_to(loop, srv), b = connect_to(loop, srv);
+    const sw_rct_object *sn = sw_rct_registry_find_name("inverter_sn");
+    const sw_rct_object *soc = sw_rct_registry_find_name("battery.soc");
+    uint8_t full[64];
+    size_t full_len;
+    assert_int_equal(sw_rct_sim_payload(&sim, sn, 0, now, full, sizeof full, &full_len), SW_OK);
+    static uint8_t body[SW_RCT_RECEIVER_BODY_MAX];
+    uint8_t buf[256];
+    sw_rct_frame f;
+
+    send_read(a, sn->id, false);
+    pump_requests(loop, &sim, 1);
+    send_read(b, soc->id, false);
+    pump_requests(loop, &sim, 2);
+    /* B gets A's answer at once, cut short behind a valid CRC; A gets nothing. */
+    size_t n = pump_and_read(loop, b, buf, sizeof buf, 200);
+    assert_true(n > 0);
+    assert_true(sw_rct_frame_parse(buf, n, &f, body, sizeof body) > 0);
+    assert_true(f.crc_ok);
+    assert_int_equal(f.id, sn->id);
+    assert_true(f.payload_len < full_len);
+    assert_memory_equal(f.payload, full, f.payload_len);
+    assert_int_equal(pump_and_read(loop, a, buf, sizeof buf, 100), 0);
+    assert_int_equal(sim.counters.interrupted, 1);
+    assert_int_equal(sim.counters.misrouted, 1);
+    /* B's own answer was not interrupted: it comes whole once prepared. */
+    n = pump_and_read(loop, b, buf, sizeof buf, 2000);
+    assert_true(n > 0);
+    assert_true(sw_rct_frame_parse(buf, n, &f, body, sizeof body) > 0);
+    assert_int_equal(f.id, soc->id);
+    assert_int_equal(f.payload_len, 4);
+    /* One request at a time is never cut. */
+    int64_t t0 = sw_loop_now_ms();
+    send_read(a, sn->id, false);
+    n = pump_and_read(loop, a, buf, sizeof buf, 2000);
+    assert_true(n > 0);
+    assert_true(sw_loop_now_ms() - t0 >= 450);
+    assert_true(sw_rct_frame_parse(buf, n, &f, body, sizeof body) > 0);
+    assert_int_equal(f.payload_len, full_len);
+    assert_int_equal(sim.counters.interrupted, 1);
+    close(a);
+    close(b);
+    sw_rct_sim_server_stop(srv);
+    sw_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answers_split_frames),
         cmocka_unit_test(test_delay_and_broadcast),
+        cmocka_unit_test(test_interrupt_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -677,6 +677,115 @@ static void test_inverter(void **state)
     json_decref(st);
 }
 
+/* Controls: one number, select or switch each, with a command topic; the value gets no second sensor. */
+static void test_inverter_controls(void **state)
+{
+    (void)state;
+    static const char *const strategies[] = { "Constant", "External", "Internal" };
+    const sw_ha_control controls[] = {
+        { "garage", "power_mng.soc_min", "Battery minimum SoC", "number", 5, 100, 1, 100, "%", NULL, NULL, 0 },
+        { "garage", "power_mng.soc_strategy", "Battery SoC strategy", "select", 0, 2, 1, 1, NULL, NULL, strategies,
+          3 },
+        { "garage", "power_mng.use_grid_power_enable", "Use external inverter power", "switch", 0, 1, 1, 1, NULL,
+          NULL, NULL, 0 },
+        { "other", "p_rec_lim[1]", "Battery to grid power limit", "number", 0, 6000, 1, 1, "W", "power", NULL, 0 },
+    };
+    for (int mode = 0; mode < 2; mode++) {
+        sw_mqtt_config c;
+        sw_mqtt_config_defaults(&c);
+        c.discovery = mode ? SW_MQTT_DISCOVERY_ENTITY : SW_MQTT_DISCOVERY_DEVICE;
+        c.controls = controls;
+        c.n_controls = sizeof controls / sizeof controls[0];
+        sw_inverter inv;
+        memset(&inv, 0, sizeof inv);
+        snprintf(inv.name, sizeof inv.name, "garage");
+        snprintf(inv.serial, sizeof inv.serial, "S1");
+        inv.online = true;
+        sw_inverter_value vals[] = {
+            value("garage", "battery.soc", "%", true, 50, "50"),
+            value("garage", "power_mng.soc_min", "", true, 0.07, "0.07"),
+            value("garage", "power_mng.soc_strategy", "", true, 2, "External"),
+            value("garage", "power_mng.use_grid_power_enable", "", true, 1, "true"),
+        };
+        const sw_inverter_value *ptrs[] = { &vals[0], &vals[1], &vals[2], &vals[3] };
+        char sbuf[2048], buf[16384];
+        size_t slen;
+        assert_int_equal(sw_mqtt_inverter_state(sbuf, sizeof sbuf, &inv, ptrs, 4, &slen), SW_OK);
+        json_t *st = json_loadb(sbuf, slen, 0, NULL);
+        assert_non_null(st);
+        struct captured cap = { 0 };
+        assert_int_equal(sw_ha_discover_inverter(&c, &inv, ptrs, 4, buf, sizeof buf, capture, &cap), SW_OK);
+        /* battery.soc's sensor and three controls; not the other inverter's control */
+        size_t n = 0;
+        json_t *ents[8] = { 0 };
+        if (mode == 0) {
+            assert_int_equal(cap.n, 1);
+            json_t *cmps = json_object_get(cap.payload[0], "components");
+            const char *k;
+            json_t *v;
+            json_object_foreach(cmps, k, v) {
+                assert_true(n < 8);
+                ents[n++] = v;
+            }
+        } else {
+            for (size_t i = 0; i < cap.n; i++)
+                ents[n++] = cap.payload[i];
+        }
+        assert_int_equal(n, 4);
+        int seen = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *uid = opt_str(ents[i], "unique_id");
+            assert_non_null(uid);
+            assert_null(strstr(uid, "p_rec_lim"));
+            if (strcmp(uid, "sunwire_inverter_S1_battery_soc") == 0)
+                continue;
+            /* The sensor of a controlled value is gone; its control replaces it. */
+            assert_non_null(strstr(uid, "_control_"));
+            assert_opt(ents[i], "entity_category", "config");
+            const char *cmd = opt_str(ents[i], "command_topic");
+            assert_non_null(cmd);
+            const char *tmpl = opt_str(ents[i], "value_template");
+            assert_non_null(tmpl);
+            if (strstr(uid, "soc_min")) {
+                assert_string_equal(cmd, "sunwire/inverter/garage/set/power_mng_soc_min");
+                assert_true(json_number_value(json_object_get(ents[i], "min")) == 5.0);
+                assert_true(json_number_value(json_object_get(ents[i], "max")) == 100.0);
+                assert_opt(ents[i], "unit_of_measurement", "%");
+                assert_string_equal(tmpl, "{{ (value_json.power_mng_soc_min * 100) | round(2) }}");
+                seen |= 1;
+            } else if (strstr(uid, "soc_strategy")) {
+                assert_string_equal(cmd, "sunwire/inverter/garage/set/power_mng_soc_strategy");
+                assert_int_equal(json_array_size(json_object_get(ents[i], "options")), 3);
+                /* the state carries the label, one of the options */
+                assert_string_equal(tmpl, "{{ value_json.power_mng_soc_strategy }}");
+                assert_opt(st, "power_mng_soc_strategy", "External");
+                seen |= 2;
+            } else {
+                assert_string_equal(cmd, "sunwire/inverter/garage/set/power_mng_use_grid_power_enable");
+                assert_opt(ents[i], "payload_on", "ON");
+                assert_opt(ents[i], "payload_off", "OFF");
+                assert_string_equal(tmpl, "{{ 'ON' if value_json.power_mng_use_grid_power_enable else 'OFF' }}");
+                seen |= 4;
+            }
+        }
+        assert_int_equal(seen, 7);
+        if (mode == 1)
+            for (size_t i = 0; i < cap.n; i++)
+                assert_true(strncmp(cap.topic[i], "homeassistant/sensor/", 21) == 0 ||
+                            strncmp(cap.topic[i], "homeassistant/number/", 21) == 0 ||
+                            strncmp(cap.topic[i], "homeassistant/select/", 21) == 0 ||
+                            strncmp(cap.topic[i], "homeassistant/switch/", 21) == 0);
+        release(&cap);
+        json_decref(st);
+    }
+    /* The command topic: the inverter name and the object slugged like the state topic and keys. */
+    char topic[128];
+    sw_mqtt_config c;
+    sw_mqtt_config_defaults(&c);
+    assert_true(sw_mqtt_topic_command(topic, sizeof topic, &c, "South roof", "p_rec_lim[1]") > 0);
+    assert_string_equal(topic, "sunwire/inverter/South_roof/set/p_rec_lim_1");
+}
+
 static void test_classify(void **state)
 {
     (void)state;
@@ -742,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_gateway),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_inverter),
+        cmocka_unit_test(test_inverter_controls),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_off_and_overflow),
     };

@@ -53,7 +53,7 @@ static int setup(void **state)
 {
     server *s = calloc(1, sizeof *s);
     s->loop = sw_loop_new();
-    sw_err e = sw_http_server_start(s->loop, NULL, 0, &s->srv, &s->port);
+    sw_err e = sw_http_server_start(s->loop, NULL, 0, NULL, &s->srv, &s->port);
     if (e != SW_OK)
         fail_msg("server start: %s", sw_err_message(e));
     assert_int_not_equal(s->port, 0);
@@ -529,7 +529,7 @@ static void test_bind_refused(void **state)
     sw_http_server *other = NULL;
     uint16_t port = 0;
     /* The port is taken by the fixture's server. */
-    assert_int_not_equal(sw_http_server_start(s->loop, "127.0.0.1", s->port, &other, &port), SW_OK);
+    assert_int_not_equal(sw_http_server_start(s->loop, "127.0.0.1", s->port, NULL, &other, &port), SW_OK);
     assert_null(other);
 }
 
@@ -613,7 +613,7 @@ static void test_metrics(void **state)
     sw_prometheus_config_defaults(&c);
     c.port = 0;
     sw_sink own;
-    assert_int_equal(sw_metrics_start(s->loop, model, &c, NULL, &own), SW_OK);
+    assert_int_equal(sw_metrics_start(s->loop, model, &c, NULL, NULL, &own), SW_OK);
     server s2 = { .loop = s->loop, .port = sw_metrics_port(&own) };
     assert_int_not_equal(s2.port, 0);
     char *r = request(&s2, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -626,7 +626,7 @@ static void test_metrics(void **state)
     /* On a shared server: the route only, at the configured path; no port of its own. */
     snprintf(c.path, sizeof c.path, "/prom");
     sw_sink shared;
-    assert_int_equal(sw_metrics_start(s->loop, model, &c, s->srv, &shared), SW_OK);
+    assert_int_equal(sw_metrics_start(s->loop, model, &c, NULL, s->srv, &shared), SW_OK);
     assert_int_equal(sw_metrics_port(&shared), 0);
     r = request(s, "GET /prom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_int_equal(status_of(r), 200);

@@ -1,0 +1,200 @@
+/*
+ * rct/rct_control.h: the write plan for controlling an RCT inverter (sans-I/O).
+ *
+ * What may be written, within which limits, how often, and whether what the
+ * device holds afterwards is what was asked for: every rule of the safety
+ * chain lives here, so the daemon's poller only does the I/O (read the old
+ * value, write, read back) and asks this plan at each step. The plan never
+ * reads a clock, sleeps, allocates or touches a socket: times are given in
+ * milliseconds on any monotonic clock.
+ *
+ * The chain, in order, for every write (docs/control.md):
+ *   1. the object is one of the known controls (sw_rct_control_def_at), with
+ *      limits from public evidence;
+ *   2. it is in the configured allow list;
+ *   3. the value is finite and within the object's limits (a select: one of
+ *      its options, a switch: 0 or 1);
+ *   4. the object was not written less than min_interval_ms ago (rate limit);
+ *   5. a flash-backed object (or one nobody knows about) has not used up its
+ *      writes of the last 24 hours (flash_per_day);
+ *   6. no other write is in progress (one at a time per inverter);
+ * then the poller reads the old value, writes, reads back, and the plan
+ * decides: verified, write again (bounded by retries, each again within the
+ * flash budget), or failed.
+ *
+ * "Keep" mode: a value configured per object is re-asserted when a poll
+ * shows the device holds something else, through the same chain.
+ */
+#ifndef SUNWIRE_RCT_CONTROL_H
+#define SUNWIRE_RCT_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sunwire/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sw_rct_control_kind {
+    SW_RCT_CONTROL_NUMBER = 0, /* Home Assistant number */
+    SW_RCT_CONTROL_SELECT,     /* an ENUM: Home Assistant select */
+    SW_RCT_CONTROL_SWITCH      /* a BOOL: Home Assistant switch */
+} sw_rct_control_kind;
+
+/* One object sunwire knows how to control (a row of the table in rct_control.c). */
+typedef struct sw_rct_control_def {
+    const char *object;        /* registry name, e.g. "power_mng.soc_min" */
+    const char *name;          /* display name in Home Assistant */
+    sw_rct_control_kind kind;
+    double min, max;           /* limits in the device's unit (SoC: fraction 0..1) */
+    double step;               /* display step in the device's unit */
+    double scale;              /* displayed value = device value * scale (SoC: 100) */
+    const char *unit;          /* displayed unit, NULL = none */
+    const char *device_class;  /* Home Assistant number device class, NULL = none */
+    const char *const *options; /* a select's labels, option i = device value i */
+    size_t n_options;
+    bool flash;                /* treated as flash-backed (unknown counts as yes) */
+} sw_rct_control_def;
+
+size_t sw_rct_control_def_count(void);
+const sw_rct_control_def *sw_rct_control_def_at(size_t i);
+/* NULL when the object is not a known control. */
+const sw_rct_control_def *sw_rct_control_def_find(const char *object);
+
+/* Objects one plan manages at most (every known control fits). */
+#define SW_RCT_CONTROL_MAX 16
+/* The flash window: writes to a flash-backed object are counted over this long. */
+#define SW_RCT_CONTROL_FLASH_WINDOW_MS (24LL * 3600 * 1000)
+
+typedef struct sw_rct_control_config {
+    int64_t min_interval_ms;   /* per object, between two accepted writes; default 60000 */
+    int retries;               /* writes again when the read-back differs; default 2 */
+    unsigned flash_per_day;    /* writes of a flash-backed object per 24 h; default 24 */
+} sw_rct_control_config;
+
+void sw_rct_control_config_default(sw_rct_control_config *cfg);
+
+/* Who asked for a write. */
+typedef enum sw_rct_control_origin {
+    SW_RCT_CONTROL_ORIGIN_COMMAND = 0, /* a command (MQTT, Home Assistant) */
+    SW_RCT_CONTROL_ORIGIN_KEEP         /* keep mode re-asserting a value */
+} sw_rct_control_origin;
+
+/* How a write ended. */
+typedef enum sw_rct_control_outcome {
+    SW_RCT_CONTROL_VERIFIED = 0, /* read back equal to what was written */
+    SW_RCT_CONTROL_FAILED,       /* every attempt read back something else, or the I/O failed */
+    SW_RCT_CONTROL_REFUSED       /* never sent: a rule of the chain said no */
+} sw_rct_control_outcome;
+
+typedef struct sw_rct_control_slot {
+    const sw_rct_control_def *def;
+    bool allowed;
+    bool keep;
+    double keep_value;         /* device unit */
+    bool have_last;
+    int64_t last_ms;           /* when the last write was accepted */
+    int64_t flash_start_ms;    /* start of the current flash window */
+    unsigned flash_writes;     /* write frames sent in that window */
+} sw_rct_control_slot;
+
+typedef struct sw_rct_control_counters {
+    uint64_t requests, refused, writes, verified, failed, retries, keeps;
+} sw_rct_control_counters;
+
+typedef struct sw_rct_control_plan {
+    sw_rct_control_config cfg;
+    sw_rct_control_slot slots[SW_RCT_CONTROL_MAX];
+    size_t n_slots;
+    sw_rct_control_counters counters;
+    /* the write in progress */
+    bool busy;
+    size_t cur;
+    double target;
+    sw_rct_control_origin origin;
+    int attempts;              /* write frames sent for it */
+    bool have_old;
+    double old;
+    bool have_back;
+    double back;               /* the last value read back */
+} sw_rct_control_plan;
+
+/* cfg NULL = defaults. Every known control gets a slot, none allowed yet. */
+void sw_rct_control_plan_init(sw_rct_control_plan *p, const sw_rct_control_config *cfg);
+/* Allow writes to object. SW_ERR_RCT_UNKNOWN_OBJECT when it is no known control. */
+sw_err sw_rct_control_allow(sw_rct_control_plan *p, const char *object);
+/* Keep object at value (device unit). The value must pass the object's limits. */
+sw_err sw_rct_control_keep(sw_rct_control_plan *p, const char *object, double value);
+/* The slot of object, NULL when unknown. */
+const sw_rct_control_slot *sw_rct_control_slot_find(const sw_rct_control_plan *p, const char *object);
+
+/*
+ * Check a value against object's limits only (steps 1 and 3 of the chain):
+ * SW_ERR_RCT_UNKNOWN_OBJECT, SW_ERR_RCT_WRITE_NOT_FINITE,
+ * SW_ERR_RCT_CONTROL_OUT_OF_RANGE or SW_OK.
+ */
+sw_err sw_rct_control_check_value(const sw_rct_control_def *def, double value);
+
+/*
+ * Ask for a write of value (device unit) at now_ms. SW_OK: the write is in
+ * progress (the plan is busy until it ends); else the rule that refused it:
+ * SW_ERR_RCT_UNKNOWN_OBJECT, SW_ERR_RCT_CONTROL_NOT_ALLOWED, a value error
+ * (see sw_rct_control_check_value), SW_ERR_RCT_CONTROL_RATE_LIMITED,
+ * SW_ERR_RCT_CONTROL_FLASH_BUDGET or SW_ERR_RCT_CONTROL_BUSY.
+ */
+sw_err sw_rct_control_request(sw_rct_control_plan *p, const char *object, double value,
+                              sw_rct_control_origin origin, int64_t now_ms);
+/* The old value, read before the first write (optional: the log shows "?" without it). */
+void sw_rct_control_set_old(sw_rct_control_plan *p, double old);
+/*
+ * A write frame is about to be sent at now_ms: SW_OK (counted against the
+ * flash budget), or SW_ERR_RCT_CONTROL_FLASH_BUDGET (send nothing; the write
+ * has failed, sw_rct_control_finish says so).
+ */
+sw_err sw_rct_control_may_write(sw_rct_control_plan *p, int64_t now_ms);
+
+typedef enum sw_rct_control_step {
+    SW_RCT_CONTROL_STEP_DONE = 0, /* verified or failed: call sw_rct_control_finish */
+    SW_RCT_CONTROL_STEP_WRITE     /* write again (sw_rct_control_may_write first) */
+} sw_rct_control_step;
+
+/* What was read back after a write: equal (as the device's float32), done; else write again or give up. */
+sw_rct_control_step sw_rct_control_read_back(sw_rct_control_plan *p, double value);
+/* The read-back could not be made (no answer, connection lost): the write is failed. */
+void sw_rct_control_io_failed(sw_rct_control_plan *p);
+
+typedef struct sw_rct_control_result {
+    const sw_rct_control_def *def;
+    sw_rct_control_origin origin;
+    sw_rct_control_outcome outcome;
+    double target;
+    bool have_old, have_back;
+    double old, back;
+    int attempts;
+} sw_rct_control_result;
+
+/* End the write in progress and describe it; the plan is free again. */
+void sw_rct_control_finish(sw_rct_control_plan *p, sw_rct_control_result *out);
+
+/*
+ * A poll read object as value at now_ms. True when keep mode wants the kept
+ * value written back (the device holds something else and nothing is in
+ * progress); the caller then asks sw_rct_control_request with origin KEEP,
+ * which applies every limit again.
+ */
+bool sw_rct_control_observe(const sw_rct_control_plan *p, const char *object, double value, double *keep_value);
+
+/* Whether two device values are the same once stored as the device's float32. */
+bool sw_rct_control_same(double a, double b);
+
+/* "verified", "failed", "refused"; "command", "keep". */
+const char *sw_rct_control_outcome_name(sw_rct_control_outcome o);
+const char *sw_rct_control_origin_name(sw_rct_control_origin o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
