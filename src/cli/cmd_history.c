@@ -51,9 +51,11 @@ static const char usage_text[] =
     "  --object NAME        one inverter object, e.g. battery.soc\n"
     "  --kind KIND          one event kind (events table), or one problem kind (problems table)\n"
     "  --subject NAME       one problem subject, by its id or name (problems table)\n"
-    "  --table TABLE        panels | strings | inverter | events | problems (default: from the\n"
-    "                       filters, else panels); problems: every problem active at some time\n"
-    "                       in the range, with its start (time) and end (empty while active)\n"
+    "  --table TABLE        panels | strings | inverter | events | performance | problems\n"
+    "                       (default: from the filters, else panels); performance: one row per\n"
+    "                       panel and local day (its energy, its peers' median and the index);\n"
+    "                       problems: every problem active at some time in the range, with its\n"
+    "                       start (time) and end (empty while active)\n"
     "  --format FORMAT      csv | json (one array) | jsonl (one object per line); default csv\n"
     "  --time FORMAT        iso (RFC 3339, UTC) | unix (seconds) | ns; default iso\n"
     "  -h, --help           this text\n"
@@ -801,10 +803,13 @@ int sw_cli_history(int argc, char **argv)
             q.table = SW_HISTORY_INVERTER_VALUES;
         else if (strcmp(table_s, "events") == 0)
             q.table = SW_HISTORY_EVENTS;
+        else if (strcmp(table_s, "performance") == 0)
+            q.table = SW_HISTORY_PERFORMANCE;
         else if (strcmp(table_s, "problems") == 0)
             q.table = SW_HISTORY_PROBLEMS;
         else
-            return usage_error("--table '%s' is not one of panels, strings, inverter, events, problems", table_s);
+            return usage_error("--table '%s' is not one of panels, strings, inverter, events, performance, problems",
+                               table_s);
     } else if (q.subject) {
         q.table = SW_HISTORY_PROBLEMS;
     } else if (q.inverter || q.object) {
@@ -817,7 +822,8 @@ int sw_cli_history(int argc, char **argv)
         q.table = SW_HISTORY_PANELS;
     }
     /* A filter the chosen table cannot apply would silently export everything. */
-    bool panels = q.table == SW_HISTORY_PANELS, strings = q.table == SW_HISTORY_STRINGS;
+    bool panels = q.table == SW_HISTORY_PANELS || q.table == SW_HISTORY_PERFORMANCE,
+         strings = q.table == SW_HISTORY_STRINGS;
     bool inv = q.table == SW_HISTORY_INVERTER_VALUES, ev = q.table == SW_HISTORY_EVENTS;
     bool prob = q.table == SW_HISTORY_PROBLEMS;
     /* Without --table the table was chosen by the other filters: say which. */
@@ -830,9 +836,9 @@ int sw_cli_history(int argc, char **argv)
                  prob ? "--subject" : inv ? (q.inverter ? "--inverter" : "--object") : ev ? "--kind"
                                                                         : strings ? "--string" : "default");
     if (q.panel && !panels)
-        return usage_error("--panel applies to the panels table, not %s", tname);
+        return usage_error("--panel applies to the panels and performance tables, not %s", tname);
     if (q.string && !(panels || strings))
-        return usage_error("--string applies to the panels and strings tables, not %s", tname);
+        return usage_error("--string applies to the panels, strings and performance tables, not %s", tname);
     if ((q.inverter || q.object) && !inv)
         return usage_error("--inverter and --object apply to the inverter table, not %s", tname);
     if (q.kind && !ev && !prob)

@@ -434,6 +434,14 @@ static void usage(FILE *f, const char *prog)
             "                         (number with unit s, m, h or d; default: the whole run), e.g.\n"
             "                         --fault inverted, --fault baud=9600@10m, --fault noise=0.01@5m-20m\n",
             prog, SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS);
+    fprintf(f,
+            "  --fault KIND[:GATEWAY.PANEL][=VALUE][@START[-END]]\n"
+            "                         break one panel (GATEWAY.PANEL from 1, default 1.1) from START to END\n"
+            "                         after the start (e.g. 30m, 2h; default the whole run); repeatable:\n");
+    size_t nf = 0;
+    const sw_sim_panel_fault_info *ft = sw_sim_panel_fault_table(&nf);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, "    %-8s %-10s %s\n", ft[i].name, ft[i].value_name ? ft[i].value_name : "", ft[i].help);
 }
 
 static void list_faults(FILE *f)
@@ -448,6 +456,14 @@ static void list_faults(FILE *f)
         else
             snprintf(head, sizeof head, "%s", t[i].name);
         fprintf(f, "  %-22s %s\n", head, t[i].help);
+    }
+    size_t nf = 0;
+    const sw_sim_panel_fault_info *ft = sw_sim_panel_fault_table(&nf);
+    for (size_t i = 0; i < nf; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "%s[:G.P]%s%s%s", ft[i].name, ft[i].value_name ? "[=" : "",
+                 ft[i].value_name ? ft[i].value_name : "", ft[i].value_name ? "]" : "");
+        fprintf(f, "  %-22s %s\n", head, ft[i].help);
     }
 }
 
@@ -534,6 +550,8 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     const char *file = NULL, *bind = "127.0.0.1", *start_text = "now";
     sw_tigo_sim_firmware fw = SW_TIGO_SIM_FW_CLASSIC;
     sw_sim_faults faults = { 0 };
+    sw_sim_panel_fault panel_faults[SW_SIM_MAX_PANEL_FAULTS];
+    size_t n_panel_faults = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -596,12 +614,23 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
                 list_faults(stdout);
                 return 0;
             }
-            char ferr[160];
-            if (v && sw_sim_faults_add(&faults, v, ferr, sizeof ferr) != SW_OK) {
+            char ferr[160] = "";
+            if (!v) {
+                ok = false;
+            } else if (sw_sim_panel_fault_is_named(v)) { /* a panel's fault (sim/sim_faults_peers.h) */
+                if (n_panel_faults == SW_SIM_MAX_PANEL_FAULTS) {
+                    fprintf(stderr, "%s simulate: at most %d panel faults\n", prog, SW_SIM_MAX_PANEL_FAULTS);
+                    return 2;
+                }
+                if (sw_sim_panel_fault_parse(v, &panel_faults[n_panel_faults], ferr, sizeof ferr) != SW_OK) {
+                    fprintf(stderr, "%s simulate: --fault %s: %s (see --fault list)\n", prog, v, ferr);
+                    return 2;
+                }
+                n_panel_faults++;
+            } else if (sw_sim_faults_add(&faults, v, ferr, sizeof ferr) != SW_OK) {
                 fprintf(stderr, "%s simulate: --fault %s: %s (see --fault list)\n", prog, v, ferr);
                 return 2;
             }
-            ok = v != NULL;
         } else if (strcmp(a, "--latitude") == 0) {
             ok = parse_double(v, &lat) && lat >= -90.0 && lat <= 90.0;
         } else if (strcmp(a, "--longitude") == 0) {
@@ -651,6 +680,14 @@ int sw_cli_tigo_simulate(int argc, char **argv, const char *prog)
     cfg.failing = failing;
     cfg.radio_config = radio_config;
     cfg.faults = faults;
+    for (size_t i = 0; i < n_panel_faults; i++) {
+        if (panel_faults[i].gateway >= cfg.gateways || panel_faults[i].panel >= cfg.panels) {
+            fprintf(stderr, "%s simulate: --fault: panel %u.%u is not on the bus (%u x %u)\n", prog,
+                    panel_faults[i].gateway + 1, panel_faults[i].panel + 1, cfg.gateways, cfg.panels);
+            return 2;
+        }
+        cfg.panel_faults[cfg.n_panel_faults++] = panel_faults[i];
+    }
     sw_tigo_sim *sim = malloc(sizeof *sim);
     if (!sim || sw_tigo_sim_init(sim, &cfg, NULL, NULL) != SW_OK) {
         fprintf(stderr, "%s simulate: cannot set up the simulation\n", prog);

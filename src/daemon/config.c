@@ -45,6 +45,8 @@ sw_err sw_daemon_config_init(sw_daemon_config *c)
     c->battery_health = true;
     sw_battery_health_config_default(&c->battery);
     sw_crosscheck_config_default(&c->crosscheck);
+    sw_peers_config_default(&c->peers);
+    c->performance_min_wh = 10.0;
     c->panels = calloc(SW_MODEL_MAX_MAP, sizeof *c->panels);
     c->output_keys = calloc(SW_DAEMON_MAX_OUTPUT_KEYS, sizeof *c->output_keys);
     if (!c->panels || !c->output_keys) {
@@ -1045,6 +1047,98 @@ static sw_err section_seen(sw_daemon_config *c, const char *section, int line, c
                 section);
 }
 
+/* [health] keys of the peer detectors: name, kind, where, bounds (docs/config.md). */
+enum { HK_NUMBER, HK_DURATION, HK_COUNT };
+static const struct health_key {
+    const char *name;
+    int kind;
+    size_t offset;
+    double min, max; /* numbers; durations in seconds */
+} health_keys[] = {
+#define HK(name, kind, member, min, max) { name, kind, offsetof(sw_peers_config, member), min, max }
+    HK("peer_floor", HK_NUMBER, floor_w, 0, 100000),
+    HK("peer_min", HK_COUNT, min_peers, 1, 1000),
+    HK("peer_max_age", HK_DURATION, max_age_ns, 1, 3600),
+    HK("peer_interval", HK_DURATION, interval_ns, 0, 3600),
+    HK("peer_clear_window", HK_DURATION, clear_ns, 0, 86400),
+    HK("underperforming_ratio", HK_NUMBER, under_ratio, 0.01, 1),
+    HK("underperforming_clear_ratio", HK_NUMBER, under_clear_ratio, 0.01, 1),
+    HK("underperforming_window", HK_DURATION, under_window_ns, 0, 86400),
+    HK("no_power_current", HK_NUMBER, no_power_current_a, 0, 10),
+    HK("no_power_voltage_ratio", HK_NUMBER, no_power_voltage_ratio, 0.5, 3),
+    HK("no_power_window", HK_DURATION, no_power_window_ns, 0, 86400),
+    HK("diode_voltage_min", HK_NUMBER, diode_voltage_min, 0.05, 1),
+    HK("diode_voltage_max", HK_NUMBER, diode_voltage_max, 0.05, 1),
+    HK("diode_voltage_clear", HK_NUMBER, diode_voltage_clear, 0.05, 1.5),
+    HK("diode_current_ratio", HK_NUMBER, diode_current_ratio, 0, 2),
+    HK("diode_window", HK_DURATION, diode_window_ns, 0, 86400),
+    HK("hot_delta", HK_NUMBER, hot_delta_c, 1, 100),
+    HK("hot_clear_delta", HK_NUMBER, hot_clear_delta_c, 0, 100),
+    HK("hot_window", HK_DURATION, hot_window_ns, 0, 86400),
+    HK("stuck_reports", HK_COUNT, stuck_reports, 2, 100000),
+    HK("stuck_clear_reports", HK_COUNT, stuck_clear_reports, 1, 100000),
+#undef HK
+};
+
+/* [health] keys of the peer detectors and the performance index; SW_ERR_NOT_FOUND for a key that is not theirs. */
+static sw_err set_health_peers(sw_daemon_config *c, const char *key, const char *value, char *msg, size_t cap)
+{
+    if (strcmp(key, "peers") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            snprintf(msg, cap, "peers = \"%s\": expected on or off", value);
+            return SW_ERR_INVALID_ARGUMENT;
+        }
+        c->peers_off = strcmp(value, "off") == 0;
+        return SW_OK;
+    }
+    if (strcmp(key, "performance_min_energy") == 0) {
+        char *end;
+        errno = 0;
+        double x = strtod(value, &end);
+        if (errno || end == value || *end || !(x >= 0.0 && x <= 100000.0)) {
+            snprintf(msg, cap, "%s = \"%s\": expected watt-hours from 0 to 100000", key, value);
+            return SW_ERR_OUT_OF_RANGE;
+        }
+        c->performance_min_wh = x;
+        return SW_OK;
+    }
+    for (size_t i = 0; i < sizeof health_keys / sizeof health_keys[0]; i++) {
+        const struct health_key *k = &health_keys[i];
+        if (strcmp(key, k->name) != 0)
+            continue;
+        char *at = (char *)&c->peers + k->offset;
+        if (k->kind == HK_DURATION) {
+            long long ms;
+            if (!parse_duration_ms(value, &ms) || ms < (long long)(k->min * 1000) || ms > (long long)(k->max * 1000)) {
+                snprintf(msg, cap, "%s = \"%s\": expected a duration between %g s and %g s (e.g. 30, 5m)", key,
+                         value, k->min, k->max);
+                return SW_ERR_OUT_OF_RANGE;
+            }
+            int64_t ns = (int64_t)ms * 1000000;
+            memcpy(at, &ns, sizeof ns);
+        } else if (k->kind == HK_COUNT) {
+            long x;
+            if (!parse_int(value, (long)k->min, (long)k->max, &x)) {
+                snprintf(msg, cap, "%s = \"%s\": expected a whole number from %g to %g", key, value, k->min, k->max);
+                return SW_ERR_OUT_OF_RANGE;
+            }
+            unsigned u = (unsigned)x;
+            memcpy(at, &u, sizeof u);
+        } else {
+            char *end;
+            errno = 0;
+            double x = strtod(value, &end);
+            if (errno || end == value || *end || !(x >= k->min && x <= k->max)) {
+                snprintf(msg, cap, "%s = \"%s\": expected a number from %g to %g", key, value, k->min, k->max);
+                return SW_ERR_OUT_OF_RANGE;
+            }
+            memcpy(at, &x, sizeof x);
+        }
+        return SW_OK;
+    }
+    return SW_ERR_NOT_FOUND;
+}
+
 sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char *key, const char *value,
                             int line, char *err, size_t errcap)
 {
@@ -1076,7 +1170,10 @@ sw_err sw_daemon_config_set(sw_daemon_config *c, const char *section, const char
         e = sw_daemon_config_add_panels(c, value, msg, sizeof msg);
     } else if (strcmp(kind, "health") == 0 && !name[0]) {
         /* each detector takes its own keys; the last one names a key nobody took */
+        c->health_line = line;
         e = set_health_bus(c, key, value, msg, sizeof msg);
+        if (e == SW_ERR_NOT_FOUND)
+            e = set_health_peers(c, key, value, msg, sizeof msg);
         if (e == SW_ERR_NOT_FOUND)
             e = set_health_battery_dc(c, key, value, line, msg, sizeof msg);
     } else if ((strcmp(kind, "tigo") == 0 || strcmp(kind, "rct") == 0) && !name_ok(name)) {
@@ -1237,6 +1334,9 @@ sw_err sw_daemon_config_check(const sw_daemon_config *c, char *err, size_t errca
                     "(%g) and radio_rssi_drop_raise (%g)",
                     c->health_radio.loss_clear, c->health_radio.rssi_drop_clear, c->health_radio.loss_raise,
                     c->health_radio.rssi_drop_raise);
+    char why[160];
+    if (!c->peers_off && sw_peers_config_check(&c->peers, why, sizeof why) != SW_OK)
+        return fail(err, errcap, c->file, c->health_line, "[health] %s", why);
     if (c->state_dir[0]) {
         struct stat st;
         if (stat(c->state_dir, &st) == 0 && !S_ISDIR(st.st_mode))

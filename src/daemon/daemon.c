@@ -358,6 +358,7 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
     mo.stale_timeout_ns = (int64_t)c->stale_timeout_s * 1000000000;
     mo.night_mode = c->night_mode;
     mo.energy_gap_ns = (int64_t)c->energy_gap_s * 1000000000;
+    mo.performance_min_wh = c->performance_min_wh;
     mo.utc_offset = tz_offset;
     mo.utc_offset_user = (void *)c;
     /* With a database to commit to, outputs show only counters that are on disk. */
@@ -367,6 +368,15 @@ sw_err sw_daemon_new(const sw_daemon_config *c, sw_loop *loop, sw_daemon **out, 
         free(d->logged);
         free(d);
         return SW_ERR_NO_MEMORY;
+    }
+    if (!c->peers_off) {
+        d->peers = malloc(sizeof *d->peers);
+        sw_err pe = d->peers ? sw_peers_init(d->peers, &c->peers) : SW_ERR_NO_MEMORY;
+        if (pe != SW_OK) {
+            snprintf(err, errcap, "[health]: %s", sw_err_message(pe));
+            sw_daemon_free(d);
+            return pe;
+        }
     }
     int64_t now = sw_daemon_now_ns(d);
     sw_model_set_started_ns(d->model, now);
@@ -486,6 +496,7 @@ void sw_daemon_free(sw_daemon *d)
     sw_notify_close(&d->notify);
     sw_energy_store_close(d->energy);
     sw_model_free(d->model);
+    free(d->peers);
     free(d->controls);
     sw_daemon_health_free(d->health);
     free(d->logged);

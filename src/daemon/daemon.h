@@ -16,6 +16,7 @@
 #include "health/radio.h"
 #include "health/watchdog.h"
 #include "model/model.h"
+#include "health/peers.h"
 #include "rct_io/rct_proxy.h"
 #include "health/battery.h"
 #include "health/crosscheck.h"
@@ -146,6 +147,11 @@ typedef struct sw_daemon_config {
     /* [health]: report loss and the radio link, the bus and controller watchdog (docs/health.md) */
     sw_health_radio_config health_radio;
     sw_health_watchdog_config health_watchdog;
+    /* [health]: panels against their peers */
+    bool peers_off;                /* peers = off */
+    sw_peers_config peers;
+    double performance_min_wh;     /* performance_min_energy; default 10 */
+    int health_line;               /* where [health] was last set (0 = defaults) */
 } sw_daemon_config;
 
 /* Defaults; allocates the tables. SW_ERR_NO_MEMORY. */

@@ -47,6 +47,7 @@ struct sw_daemon {
     sw_notify notify;
     uint64_t watchdog_timer;
     size_t n_mapped;            /* panels in the map now (a reload may change it) */
+    sw_peers *peers;            /* panels against their peers; NULL with [health] peers = off */
     struct sw_ha_control *controls; /* control entities announced over MQTT (rct_control.c) */
     size_t n_controls;
     sw_daemon_health *health;   /* battery health and the cross-check (health.c) */

@@ -194,6 +194,9 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
         if (bc[0])
             sw_daemon_note_barcode(b->d, b->cfg->name, p->gateway, p->node, bc);
         sw_tigo_doctor_note_node(b->doctor, p->gateway, p->node);
+        /* the panels against their peers, on the bus's time (at most one round per peer_interval) */
+        if (b->d->peers)
+            sw_peers_check(b->d->peers, b->d->model, r.time_ns);
         b->d->energy_dirty = true;
         sw_daemon_wake_tick(b->d);
         break;

@@ -160,6 +160,11 @@ typedef struct sw_field {
       SW_KEYS("energy_today_wh", "energy_today", "energy_today_wh", "energy_today_wh", "energy_today_wh"),      \
       SW_PROM("sunwire_panel_energy_today_joules", "gauge"),                                                    \
       SW_HA("Energy today", "energy", "Wh", "total_increasing", NULL, NULL, 0, 1.0))                            \
+    X(performance, SW_FT_DOUBLE, "", SW_FF_REPORTED,                                                            \
+      "Daily performance index: today's energy over the median of its peers' (1 = like its peers).",          \
+      SW_KEYS("performance", "performance", "performance", "performance", NULL),                               \
+      SW_PROM("sunwire_panel_performance_ratio", "gauge"),                                                      \
+      SW_HA("Performance", NULL, "%", "measurement", SW_DIAG, "mdi:scale-balance", 0, 100.0))                  \
     X(online, SW_FT_BOOL, "", 0, "1 while the panel reports, 0 once it fell silent.",                          \
       SW_KEYS("online", "online", "online", "online", "online"), SW_PROM("sunwire_panel_online", "gauge"),      \
       SW_NO_HA)                                                                                                \

@@ -50,6 +50,7 @@ struct sw_model {
     sw_panel *panels;      /* SW_MODEL_MAX_PANELS */
     panel_priv *ppriv;     /* parallel to panels */
     size_t n_panels;
+    double *scratch;       /* SW_MODEL_MAX_PANELS: the peers' energies, for a median */
 
     sw_string_agg strings[SW_MODEL_MAX_STRINGS];
     size_t n_strings;
@@ -84,6 +85,7 @@ void sw_model_options_defaults(sw_model_options *o)
     o->stale_timeout_ns = 600 * NS_PER_S;
     o->night_mode = SW_NIGHT_UNAVAILABLE;
     o->energy_gap_ns = 300 * NS_PER_S;
+    o->performance_min_wh = 10.0;
 }
 
 sw_model *sw_model_new(const sw_model_options *opt)
@@ -97,11 +99,12 @@ sw_model *sw_model_new(const sw_model_options *opt)
         sw_model_options_defaults(&m->opt);
     m->panels = calloc(SW_MODEL_MAX_PANELS, sizeof *m->panels);
     m->ppriv = calloc(SW_MODEL_MAX_PANELS, sizeof *m->ppriv);
+    m->scratch = calloc(SW_MODEL_MAX_PANELS, sizeof *m->scratch);
     m->values = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->values);
     m->vtext = calloc(SW_MODEL_MAX_INVERTER_VALUES, sizeof *m->vtext);
     m->map = calloc(SW_MODEL_MAX_MAP, sizeof *m->map);
     m->problems.rows = calloc(SW_MODEL_MAX_PROBLEMS, sizeof *m->problems.rows);
-    if (!m->panels || !m->ppriv || !m->values || !m->vtext || !m->map || !m->problems.rows) {
+    if (!m->panels || !m->ppriv || !m->scratch || !m->values || !m->vtext || !m->map || !m->problems.rows) {
         sw_model_free(m);
         return NULL;
     }
@@ -118,6 +121,7 @@ void sw_model_free(sw_model *m)
             m->sinks[i].ops->close(m->sinks[i].self);
     free(m->panels);
     free(m->ppriv);
+    free(m->scratch);
     for (size_t i = 0; m->vtext && i < m->n_values; i++) {
         free(m->vtext[i].text);
         free(m->vtext[i].json);
@@ -490,6 +494,9 @@ sw_panel *sw_model_panel(sw_model *m, const char *source, uint16_t gateway_id, u
         memset(p, 0, sizeof *p);
         memset(&m->ppriv[i], 0, sizeof m->ppriv[i]);
         m->ppriv[i].day = -1;
+        p->performance = NAN;
+        p->peer_energy_today_wh = NAN;
+        p->performance_day = -1;
         set_text(p->source, sizeof p->source, source);
         p->gateway_id = gateway_id;
         p->node_id = node_id;
@@ -588,9 +595,43 @@ static bool roll_day(sw_model *m, size_t idx, int64_t day)
     if (pp->day < day) {
         pp->today_wh = 0.0;
         m->panels[idx].energy_today_wh = 0.0;
+        m->panels[idx].performance = NAN;
+        m->panels[idx].peer_energy_today_wh = NAN;
+        m->panels[idx].performance_day = day;
         pp->day = day;
     }
     return changed;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/*
+ * Panel idx's performance index: its energy today over the median of its peers'
+ * (the other panels of its string, or every panel in no string) that have
+ * energy for the same day. Two peers at least; NAN below the energy floor.
+ */
+static void update_performance(sw_model *m, size_t idx)
+{
+    sw_panel *p = &m->panels[idx];
+    int64_t day = m->ppriv[idx].day;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_panels; i++)
+        if (i != idx && m->ppriv[i].day == day && strcmp(m->panels[i].string_name, p->string_name) == 0)
+            m->scratch[n++] = m->ppriv[i].today_wh;
+    p->performance_day = day;
+    if (day < 0 || n < 2) {
+        p->performance = NAN;
+        p->peer_energy_today_wh = NAN;
+        return;
+    }
+    qsort(m->scratch, n, sizeof *m->scratch, cmp_double);
+    double med = n % 2 ? m->scratch[n / 2] : (m->scratch[n / 2 - 1] + m->scratch[n / 2]) / 2.0;
+    p->peer_energy_today_wh = med;
+    p->performance = med >= m->opt.performance_min_wh && med > 0.0 ? m->ppriv[idx].today_wh / med : NAN;
 }
 
 sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_id, uint16_t node_id,
@@ -660,6 +701,7 @@ sw_err sw_model_panel_report(sw_model *m, const char *source, uint16_t gateway_i
     p->online = true;
     if (t > p->last_seen_ns)
         p->last_seen_ns = t;
+    update_performance(m, idx);
 
     touch(m, t);
     NOTIFY(m, on_panel, p);

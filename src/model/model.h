@@ -106,6 +106,12 @@ typedef struct sw_panel {
     double loss_day;                  /* 0..1: over the last 24 hours */
     double rssi_trend;                /* raw RSSI: the 15-minute mean minus the 24-hour mean */
     int next_hop;                     /* from the node's topology report: 1 = the gateway, 0 = unknown */
+    /* The daily performance index: today's energy over the median of its peers' today
+     * (the other panels of its string, or all panels in no string); NAN until the
+     * peers' median reached performance_min_wh. Updated with each of its reports. */
+    double performance;
+    double peer_energy_today_wh;      /* that median (NAN when there are too few peers) */
+    int64_t performance_day;          /* local day both belong to, -1 = none yet */
 } sw_panel;
 
 /* Aggregates over the panels of one string (or of all panels: name "total"). */
@@ -317,6 +323,9 @@ typedef struct sw_model_options {
      * midnight.
      */
     bool hold_energy;
+    /* The performance index stays NAN until the peers' median energy of the day reaches
+     * this (early morning ratios of a few Wh mean nothing); default 10 Wh. */
+    double performance_min_wh;
 } sw_model_options;
 
 void sw_model_options_defaults(sw_model_options *o);

@@ -293,9 +293,22 @@ void sw_tigo_sim_pack_report(const sw_tigo_sim_report *r, const uint8_t unknown[
     out[12] = r->rssi;
 }
 
+/* The value of the panel fault of `kind` on (gi, j) in force at t_ns; NAN when none is. */
+static double panel_fault(const sw_tigo_sim *s, sw_sim_panel_fault_kind kind, unsigned gi, unsigned j, int64_t t_ns)
+{
+    for (size_t i = 0; i < s->cfg.n_panel_faults; i++) {
+        const sw_sim_panel_fault *f = &s->cfg.panel_faults[i];
+        if (f->kind == kind && f->gateway == gi && f->panel == j &&
+            sw_sim_panel_fault_in_force(f, t_ns - s->cfg.start_ns))
+            return f->value;
+    }
+    return NAN;
+}
+
 static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int64_t t_ns, sw_tigo_sim_report *r)
 {
     sw_tigo_sim_gateway *g = &s->gw[gi];
+    sw_tigo_sim_node *node = &g->nodes[j];
     sky(s, t_ns);
     int64_t t_s = floor_div(t_ns, 1000000000LL);
     double sun = s->sky_sun / 0.9 > 1.0 ? 1.0 : s->sky_sun / 0.9;
@@ -308,6 +321,9 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
         if (hours < 11.0 || hours > 15.5)
             irr *= 0.3; /* a chimney's shadow in the morning and the afternoon */
     }
+    double soiled = panel_fault(s, SW_SIM_PANEL_SOILED, gi, j, t_ns);
+    if (!isnan(soiled))
+        irr *= soiled;
     double p = s->cfg.panel_w * irr * f;
     double temp = s->sky_ambient + 28.0 * irr + 0.6 * noise;
     double vin = irr > 0.0005 ? 29.0 + 5.5 * sqrt(irr) - 0.08 * (temp - 25.0) + 0.3 * noise : 2.0 * noise;
@@ -326,6 +342,24 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
         current = 0.02 * noise;
         vin = irr > 0.0005 ? 38.0 + noise : 0.0; /* open circuit: the optimizer passes nothing */
     }
+    double lost = panel_fault(s, SW_SIM_PANEL_DIODE, gi, j, t_ns);
+    if (!isnan(lost) && irr > 0.0005) {
+        /* a bypassed substring: its cells' voltage is gone, the string current still flows */
+        vin *= (3.0 - lost) / 3.0;
+        vout = vin > 0.5 ? vin - 0.2 - 0.2 * noise : 0.0;
+    }
+    if (!isnan(panel_fault(s, SW_SIM_PANEL_DEAD, gi, j, t_ns)) && irr > 0.0005) {
+        /* a dead optimizer draws nothing: the panel sits at open circuit (about 1.2 x its MPP
+         * voltage), the light it does not convert warms it a little */
+        vin = vin * 1.2 + 0.2 * noise;
+        current = 0.01 * noise;
+        duty = 0.0;
+        vout = 0.0;
+        temp += 3.0 * irr;
+    }
+    double hotter = panel_fault(s, SW_SIM_PANEL_HOT, gi, j, t_ns);
+    if (!isnan(hotter))
+        temp += hotter;
     memset(r, 0, sizeof *r);
     r->gateway = g->id;
     r->node = (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j);
@@ -342,6 +376,17 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
     if (ramp > 0.0)
         r->rssi = (uint8_t)lround((double)r->rssi - RADIO_RSSI_DROP * ramp);
     r->slot_counter = counter_of(abs_slots(g, t_ns));
+    if (node->has_last && !isnan(panel_fault(s, SW_SIM_PANEL_STUCK, gi, j, t_ns))) {
+        /* stuck: the measurement is the last one again, bit for bit; only the slot counter (when it
+         * was sent) and the signal (measured by the gateway) are new */
+        r->voltage_in_raw = node->last.voltage_in_raw;
+        r->voltage_out_raw = node->last.voltage_out_raw;
+        r->duty_cycle_raw = node->last.duty_cycle_raw;
+        r->current_raw = node->last.current_raw;
+        r->temperature_raw = node->last.temperature_raw;
+    }
+    node->last = *r;
+    node->has_last = true;
     static const uint8_t unknown_classic[3] = { 0x81, 0x00, 0x6E }, unknown_fw4[3] = { 0x92, 0x00, 0x64 };
     uint8_t *b = r->data;
     sw_tigo_sim_pack_report(r, s->cfg.firmware == SW_TIGO_SIM_FW_4 ? unknown_fw4 : unknown_classic, b);
@@ -844,8 +889,11 @@ sw_err sw_tigo_sim_init(sw_tigo_sim *s, const sw_tigo_sim_config *cfg, sw_tigo_s
     if (!s || !cfg || cfg->gateways < 1 || cfg->gateways > SW_TIGO_SIM_MAX_GATEWAYS || cfg->panels < 1 ||
         cfg->panels > SW_TIGO_SIM_MAX_PANELS || cfg->poll_ms == 0 || cfg->poll_ms > 60000 ||
         (cfg->firmware != SW_TIGO_SIM_FW_CLASSIC && cfg->firmware != SW_TIGO_SIM_FW_4) || !(cfg->panel_w > 0.0) ||
-        cfg->panel_w > 2000.0)
+        cfg->panel_w > 2000.0 || cfg->n_panel_faults > SW_SIM_MAX_PANEL_FAULTS)
         return SW_ERR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < cfg->n_panel_faults; i++)
+        if (cfg->panel_faults[i].gateway >= cfg->gateways || cfg->panel_faults[i].panel >= cfg->panels)
+            return SW_ERR_INVALID_ARGUMENT;
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
     s->on_event = on_event;

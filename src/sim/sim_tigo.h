@@ -25,6 +25,7 @@
 #include "sunwire/error.h"
 #include "sim/sim.h"
 #include "sim/sim_faults.h"
+#include "sim/sim_faults_peers.h"
 #include "sunwire/tigo_link.h"
 #include "tigo/line.h"
 
@@ -59,6 +60,10 @@ typedef struct sw_tigo_sim_config {
     bool failing;           /* the last panel of the first gateway has a failing optimizer */
     double panel_w;         /* rated panel power, default 400 */
     uint32_t poll_ms;       /* how often each gateway is polled, default 100 */
+    /* Panel faults (dead optimizer, diode loss, hot, stuck, soiled), each on one panel from
+     * one simulated time to another (sim/sim_faults_peers.h); none by default. */
+    size_t n_panel_faults;
+    sw_sim_panel_fault panel_faults[SW_SIM_MAX_PANEL_FAULTS];
     bool radio_config;      /* after each enumeration the controller reads every TAP's radio configuration
                              * (command 0x0D, answer 0x0E with the network key); default off */
     /* Faults (sim/sim_faults.h), none by default. The line kinds (inverted,
@@ -129,6 +134,8 @@ typedef struct sw_tigo_sim_node {
     uint16_t phase;           /* slots, 0 .. period-1 */
     bool online;
     int64_t next_measure_k;   /* index of the next measurement period */
+    bool has_last;            /* last holds the previous measurement (a stuck fault repeats it) */
+    sw_tigo_sim_report last;
 } sw_tigo_sim_node;
 
 typedef struct sw_tigo_sim_gateway {
@@ -190,7 +197,8 @@ struct sw_tigo_sim {
 
 /*
  * Check cfg and set up the bus. SW_ERR_INVALID_ARGUMENT for zero or too many
- * gateways/panels, a zero poll interval or an unknown firmware. on_event may
+ * gateways/panels, a zero poll interval, an unknown firmware, or a panel
+ * fault on a gateway or panel the bus does not have. on_event may
  * be NULL. The struct is large (about 1 MiB): allocate it.
  */
 sw_err sw_tigo_sim_init(sw_tigo_sim *s, const sw_tigo_sim_config *cfg, sw_tigo_sim_event_cb on_event, void *user);

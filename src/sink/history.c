@@ -110,7 +110,15 @@ static const char schema_tail_sql[] =
     "CREATE INDEX IF NOT EXISTS inverter_values_obj ON inverter_values(inverter, object, ts_ns);"
     "CREATE TABLE IF NOT EXISTS events ("
     " ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);";
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);"
+    /* Version 3: the daily performance index, one row per panel and local day, replaced
+     * as the day goes on. An older file gets the table when opened for writing (this is
+     * its whole migration); its older days have no rows. */
+    "CREATE TABLE IF NOT EXISTS performance ("
+    " ts_ns INTEGER NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL, panel_id TEXT NOT NULL,"
+    " panel TEXT NOT NULL, string TEXT NOT NULL, energy_wh REAL, peer_energy_wh REAL, performance REAL,"
+    " PRIMARY KEY (day, source, panel_id));"
+    "CREATE INDEX IF NOT EXISTS performance_ts ON performance(ts_ns);";
 
 /*
  * Version 3: the problems table, one row per time a problem was active. Its own
@@ -134,9 +142,10 @@ static const char *const problem_sql[3] = {
     " WHERE end_ns IS NULL AND kind = ?2 AND source = ?4 AND subject = ?5",
 };
 
-static const char *const other_insert_sql[2] = {
+static const char *const other_insert_sql[3] = {
     "INSERT INTO inverter_values VALUES (?,?,?,?,?,?,?)",
     "INSERT INTO events VALUES (?,?,?)",
+    "INSERT OR REPLACE INTO performance VALUES (?,?,?,?,?,?,?,?,?)",
 };
 
 /*
@@ -232,8 +241,8 @@ static sw_err add_missing_columns(sw_history *h, sw_history_table t)
     return err;
 }
 
-const char *const sw_history_table_names_[5] = {
-    "panel_readings", "string_aggregates", "inverter_values", "events", "problems"
+const char *const sw_history_table_names_[SW_HISTORY_TABLE_COUNT] = {
+    "panel_readings", "string_aggregates", "inverter_values", "events", "performance", "problems"
 };
 
 static int64_t wall_ns(void)
@@ -340,7 +349,7 @@ sw_err sw_history_open(const char *path, sw_history **out)
                  (long long)wall_ns());
         err = exec(h, sql);
     }
-    for (int i = 0; err == SW_OK && i < 4; i++) {
+    for (int i = 0; err == SW_OK && i < SW_HISTORY_INSERT_COUNT; i++) {
         const char *sql = i < 2 ? insert[i] : other_insert_sql[i - 2];
         if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->insert[i], NULL) !=
             SQLITE_OK)
@@ -415,7 +424,7 @@ void sw_history_close(sw_history *h)
         return;
     if (h->in_txn)
         sw_history_commit(h);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < SW_HISTORY_INSERT_COUNT; i++)
         sqlite3_finalize(h->insert[i]);
     for (int i = 0; i < 3; i++)
         sqlite3_finalize(h->problem[i]);
@@ -690,6 +699,31 @@ sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why,
     return rc == SQLITE_DONE ? SW_OK : SW_ERR_IO;
 }
 
+sw_err sw_history_add_performance(sw_history *h, const sw_panel *p, int64_t ts_ns)
+{
+    if (!p || p->performance_day < 0)
+        return SW_OK;
+    sw_err e = begin(h);
+    if (e != SW_OK)
+        return e;
+    int64_t y;
+    unsigned mo, d;
+    sw_civil_from_days(p->performance_day, &y, &mo, &d);
+    char day[24];
+    snprintf(day, sizeof day, "%04lld-%02u-%02u", (long long)y, mo, d);
+    sqlite3_stmt *st = h->insert[SW_HISTORY_PERFORMANCE];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    bind_text(st, 2, day);
+    bind_text(st, 3, p->source);
+    bind_text(st, 4, p->series_id);
+    bind_text(st, 5, p->name);
+    bind_text(st, 6, p->string_name);
+    bind_real(st, 7, p->energy_today_wh);
+    bind_real(st, 8, p->peer_energy_today_wh);
+    bind_real(st, 9, p->performance);
+    return step(h, st);
+}
+
 sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
 {
     uint64_t total = 0;
@@ -698,7 +732,7 @@ sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64
     sw_err e = sw_history_commit(h);
     if (e != SW_OK)
         return e;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < SW_HISTORY_INSERT_COUNT; i++) {
         char sql[256];
         sqlite3_stmt *st;
         /* Chunked by rowid so a year of backlog never holds the loop for long. */
@@ -789,6 +823,9 @@ static void on_panel(void *self, const sw_panel *p)
     /* An offline transition carries the old measurement time; date it now instead. */
     int64_t ts = p->online && p->last_seen_ns ? p->last_seen_ns : sink_now(s);
     added(s, sw_history_add_panel(s->h, p, ts));
+    /* the day's performance row follows its reports; an offline transition changes nothing in it */
+    if (p->online && p->performance_day >= 0)
+        added(s, sw_history_add_performance(s->h, p, p->last_seen_ns));
 }
 
 static void on_string(void *self, const sw_string_agg *a)
@@ -973,6 +1010,11 @@ sw_err sw_history_add_problem(sw_history *h, const sw_problem *p)
 sw_err sw_history_close_problems(sw_history *h, int64_t end_ns, const char *why, unsigned *closed)
 {
     (void)h; (void)end_ns; (void)why; (void)closed;
+    return SW_ERR_UNSUPPORTED;
+}
+sw_err sw_history_add_performance(sw_history *h, const sw_panel *p, int64_t ts_ns)
+{
+    (void)h; (void)p; (void)ts_ns;
     return SW_ERR_UNSUPPORTED;
 }
 sw_err sw_history_commit(sw_history *h) { (void)h; return SW_ERR_UNSUPPORTED; }

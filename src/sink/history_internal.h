@@ -22,7 +22,7 @@ const sw_field *sw_history_record_fields(sw_history_table t, size_t *n);
 
 struct sw_history {
     sqlite3 *db;
-    sqlite3_stmt *insert[4];   /* indexed by sw_history_table, the tables of rows that are only added */
+    sqlite3_stmt *insert[SW_HISTORY_INSERT_COUNT]; /* indexed by sw_history_table, the tables of rows that are only added */
     sqlite3_stmt *problem[3];  /* the problems table: open a row, update the open row, close it */
     bool writable;
     bool in_txn;
@@ -41,7 +41,7 @@ struct sw_history {
 #define SW_HISTORY_SUMMARY_S 60
 
 /* SQL table name per sw_history_table. */
-extern const char *const sw_history_table_names_[5];
+extern const char *const sw_history_table_names_[SW_HISTORY_TABLE_COUNT];
 #endif
 
 #endif

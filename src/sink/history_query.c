@@ -19,6 +19,9 @@ static const char *const event_cols[] = { "ts_ns", "kind", "json" };
 static const char *const problem_cols[] = {
     "ts_ns", "end_ns", "kind", "subject_kind", "source", "subject", "name", "reason", "ended",
 };
+static const char *const performance_cols[] = {
+    "ts_ns", "day", "source", "panel_id", "panel", "string", "energy_wh", "peer_energy_wh", "performance",
+};
 
 const sw_field *sw_history_record_fields(sw_history_table t, size_t *n)
 {
@@ -60,6 +63,7 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
     case SW_HISTORY_INVERTER_VALUES: *n = sizeof inverter_cols / sizeof *inverter_cols; return inverter_cols;
     case SW_HISTORY_EVENTS: *n = sizeof event_cols / sizeof *event_cols; return event_cols;
     case SW_HISTORY_PROBLEMS: *n = sizeof problem_cols / sizeof *problem_cols; return problem_cols;
+    case SW_HISTORY_PERFORMANCE: *n = sizeof performance_cols / sizeof *performance_cols; return performance_cols;
     }
     *n = 0;
     return NULL;
@@ -79,14 +83,26 @@ static bool has_column(sw_history *h, const char *table, const char *col)
     return found;
 }
 
+static bool has_table(sw_history *h, const char *table)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return true; /* let the query itself report what is wrong */
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
 {
     size_t ncols;
     const char *const *cols = sw_history_columns(q->table, &ncols);
     if (!h || !cols || !row)
         return SW_ERR_INVALID_ARGUMENT;
-    /* A file older than the problems table (opened read-only, never migrated) has no problems. */
-    if (q->table == SW_HISTORY_PROBLEMS && !has_column(h, "problems", "ts_ns"))
+    /* A file older than the table (opened read-only, never migrated) has no rows of it. */
+    if (!has_table(h, sw_history_table_names_[q->table]))
         return SW_OK;
     char sql[2048];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
@@ -110,8 +126,11 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     const char *f1 = NULL, *f2 = NULL;
     switch (q->table) {
     case SW_HISTORY_PANELS:
+    case SW_HISTORY_PERFORMANCE:
+        /* a panel by its name, or by its barcode (readings) or series id (performance) */
         len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR panel = ?3 OR barcode = ?3) AND (?4 IS NULL OR string = ?4)");
+                                " AND (?3 IS NULL OR panel = ?3 OR %s = ?3) AND (?4 IS NULL OR string = ?4)",
+                                q->table == SW_HISTORY_PANELS ? "barcode" : "panel_id");
         f1 = q->panel;
         f2 = q->string;
         break;
@@ -198,14 +217,24 @@ sw_err sw_history_name_known(sw_history *h, sw_history_name_kind kind, const cha
         "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",
         "SELECT 1 FROM problems WHERE subject = ?1 OR name = ?1 LIMIT 1",
     };
+    /* a panel or string may be known by its performance rows alone (the readings pruned, or not stored) */
+    static const char *const with_performance[] = {
+        ("SELECT 1 FROM panel_readings WHERE panel = ?1 OR barcode = ?1 UNION ALL "
+         "SELECT 1 FROM performance WHERE panel = ?1 OR panel_id = ?1 LIMIT 1"),
+        ("SELECT 1 FROM string_aggregates WHERE string = ?1 UNION ALL "
+         "SELECT 1 FROM panel_readings WHERE string = ?1 UNION ALL "
+         "SELECT 1 FROM performance WHERE string = ?1 LIMIT 1"),
+    };
     sqlite3_stmt *st;
     if (!h || (unsigned)kind > SW_HISTORY_NAME_PROBLEM_SUBJECT || !name)
         return SW_ERR_INVALID_ARGUMENT;
-    if (kind == SW_HISTORY_NAME_PROBLEM_SUBJECT && !has_column(h, "problems", "subject")) {
+    if (kind == SW_HISTORY_NAME_PROBLEM_SUBJECT && !has_table(h, "problems")) {
         *known = false; /* a file older than the problems table */
         return SW_OK;
     }
-    if (sqlite3_prepare_v2(h->db, sql[kind], -1, &st, NULL) != SQLITE_OK)
+    const char *text = kind <= SW_HISTORY_NAME_STRING && has_table(h, "performance") ? with_performance[kind]
+                                                                                      : sql[kind];
+    if (sqlite3_prepare_v2(h->db, text, -1, &st, NULL) != SQLITE_OK)
         return SW_ERR_IO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);

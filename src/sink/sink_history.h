@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes and reads (schema_version.version). */
-#define SW_HISTORY_SCHEMA_VERSION 3
+#define SW_HISTORY_SCHEMA_VERSION 3 /* 3: the radio columns, the performance and problems tables */
 
 typedef struct sw_history sw_history;
 
@@ -53,6 +53,9 @@ sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns);
 sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns);
 sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns);
 sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns);
+/* The panel's performance row of its day (p->performance_day), written or replaced: the
+ * last report of a day leaves that day's final index. Nothing when the panel has no day yet. */
+sw_err sw_history_add_performance(sw_history *h, const sw_panel *p, int64_t ts_ns);
 /* The same, unless the history already holds that row (same inverter, object and time; same
  * time, kind and JSON): imports may be run twice. *added says whether it was added. */
 sw_err sw_history_add_inverter_value_once(sw_history *h, const sw_inverter_value *v, int64_t ts_ns, bool *added);
@@ -77,8 +80,13 @@ typedef enum sw_history_table {
     SW_HISTORY_STRINGS,
     SW_HISTORY_INVERTER_VALUES,
     SW_HISTORY_EVENTS,
-    SW_HISTORY_PROBLEMS     /* ts_ns is the start; a row matches a range it overlaps */
+    SW_HISTORY_PERFORMANCE,     /* one row per panel and local day: the daily performance index */
+    SW_HISTORY_PROBLEMS         /* ts_ns is the start; a row matches a range it overlaps */
 } sw_history_table;
+#define SW_HISTORY_TABLE_COUNT 6
+/* The tables before SW_HISTORY_PROBLEMS only ever get rows added (and pruned by age);
+ * problem rows are opened, updated and closed. */
+#define SW_HISTORY_INSERT_COUNT SW_HISTORY_PROBLEMS
 
 typedef enum sw_history_cell_type {
     SW_HISTORY_NULL = 0,
@@ -98,8 +106,8 @@ typedef struct sw_history_query {
     sw_history_table table;
     int64_t from_ns;          /* inclusive */
     int64_t to_ns;            /* exclusive */
-    const char *panel;        /* panel name or barcode (panels), NULL = all */
-    const char *string;       /* string name (panels, strings), NULL = all */
+    const char *panel;        /* panel name or barcode (panels, performance), NULL = all */
+    const char *string;       /* string name (panels, strings, performance), NULL = all */
     const char *inverter;     /* inverter name (inverter values), NULL = all */
     const char *object;       /* object name (inverter values), NULL = all */
     const char *kind;         /* event kind (events) or problem kind (problems), NULL = all */

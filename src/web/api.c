@@ -9,6 +9,7 @@
  * loudly instead of getting a different answer than they asked for.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,8 +310,9 @@ typedef struct fill_ctx {
     const char *origin;
     sw_json *j;
     int64_t last_emitted_day;
-    double today_wh;
+    double today_wh;           /* today's figure from the live model (energy, or the performance index) */
     bool have_today;
+    bool performance;          /* a daily series of the performance index instead of energy */
 } fill_ctx;
 
 static void panels_array(sw_json *j, const fill_ctx *c)
@@ -531,7 +533,7 @@ static int emit_day(const sw_http_history *history, int64_t day, double wh, void
     day_text(day, d);
     sw_json_object_begin(c->j);
     sw_json_key(c->j, "day"); sw_json_string(c->j, d);
-    sw_json_key(c->j, "wh"); sw_json_double(c->j, wh);
+    sw_json_key(c->j, c->performance ? "performance" : "wh"); sw_json_double(c->j, wh);
     sw_json_object_end(c->j);
     return 0;
 }
@@ -556,13 +558,15 @@ static void fill_daily(sw_json *j, void *ctx)
     sw_json_array_begin(j);
     h->err = SW_OK;
     const sw_http_history *hs = c->api->history;
-    if (hs && hs->daily_energy)
+    if (hs && !c->performance && hs->daily_energy)
         h->err = hs->daily_energy(hs, c->kind, c->hist_key, c->first_day, c->last_day - 1, emit_day, c);
+    if (hs && c->performance && hs->daily_performance)
+        h->err = hs->daily_performance(hs, c->kind, c->hist_key, c->first_day, c->last_day - 1, emit_day, c);
     if (c->have_today) {
         day_text(c->last_day, d);
         sw_json_object_begin(j);
         sw_json_key(j, "day"); sw_json_string(j, d);
-        sw_json_key(j, "wh"); sw_json_double(j, c->today_wh);
+        sw_json_key(j, c->performance ? "performance" : "wh"); sw_json_double(j, c->today_wh);
         sw_json_object_end(j);
     }
     sw_json_array_end(j);
@@ -678,6 +682,34 @@ static int history_day(const sw_web_api *api, const sw_http_request *req, sw_htt
     return reply_json(resp, fill_day_memory, &c);
 }
 
+/* The days=N range ending today (default `days`), answered with c's daily series: energy, or the
+ * performance index of c->panel; today's figure comes from the live model. */
+static int daily_reply(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp, fill_ctx *c,
+                       long days)
+{
+    const char *dtext = sw_http_query(req, "days");
+    if (dtext && !sw_web_parse_int(dtext, 1, 366, &days))
+        return bad_request(resp, "days must be a whole number from 1 to 366");
+    int64_t today = sw_web_local_day(api, api->now_ns);
+    c->first_day = today - days + 1;
+    c->last_day = today;
+    if (c->performance) {
+        c->today_wh = c->panel->performance;
+        c->have_today = c->panel->performance_day == today && isfinite(c->panel->performance);
+    } else {
+        c->have_today = true;
+    }
+    c->origin = api->history ? "history" : "memory";
+    hist_call h = { .c = c };
+    reply_json(resp, fill_daily, &h);
+    if (h.err != SW_OK && h.err != SW_ERR_NOT_FOUND) {
+        char err[160];
+        snprintf(err, sizeof err, "history query failed: %s", sw_err_message(h.err));
+        sw_http_error(resp, 500, err);
+    }
+    return 0;
+}
+
 static int history_daily(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
 {
     char err[160];
@@ -686,22 +718,21 @@ static int history_daily(const sw_web_api *api, const sw_http_request *req, sw_h
     char idbuf[SW_WEB_SERIES_KEY_MAX];
     if (subject(api, req, resp, &c, idbuf, sizeof idbuf, true) != 0)
         return 0;
-    long days = 30;
-    const char *dtext = sw_http_query(req, "days");
-    if (dtext && !sw_web_parse_int(dtext, 1, 366, &days))
-        return bad_request(resp, "days must be a whole number from 1 to 366");
-    int64_t today = sw_web_local_day(api, api->now_ns);
-    c.first_day = today - days + 1;
-    c.last_day = today;
-    c.have_today = true;
-    c.origin = api->history ? "history" : "memory";
-    hist_call h = { .c = &c };
-    reply_json(resp, fill_daily, &h);
-    if (h.err != SW_OK && h.err != SW_ERR_NOT_FOUND) {
-        snprintf(err, sizeof err, "history query failed: %s", sw_err_message(h.err));
-        sw_http_error(resp, 500, err);
-    }
-    return 0;
+    return daily_reply(api, req, resp, &c, 30);
+}
+
+/* A panel's daily performance index over the last `days` days (default eight weeks). */
+static int history_performance(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
+{
+    char err[160];
+    ALLOW("days", "panel");
+    fill_ctx c = { .api = api, .online_filter = -1, .performance = true };
+    char idbuf[SW_WEB_SERIES_KEY_MAX];
+    if (!sw_http_query(req, "panel"))
+        return bad_request(resp, "missing query parameter: panel");
+    if (subject(api, req, resp, &c, idbuf, sizeof idbuf, false) != 0)
+        return 0;
+    return daily_reply(api, req, resp, &c, 56);
 }
 
 int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http_response *resp)
@@ -777,6 +808,8 @@ int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http
         return history_day(api, req, resp);
     if (strcmp(path, "/api/history/daily") == 0)
         return history_daily(api, req, resp);
+    if (strcmp(path, "/api/history/performance") == 0)
+        return history_performance(api, req, resp);
     sw_http_error(resp, 404, "no such API endpoint (see docs/api.md)");
     return 0;
 }

@@ -11,11 +11,13 @@
  * The database is opened on first use, so the history output may create it
  * after the dashboard starts.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/fields.h"
 #include "sink/sink_history.h"
+#include "sunwire/core.h"
 #include "web/sink_http.h"
 #include "web/web_internal.h"
 
@@ -185,6 +187,50 @@ static sw_err db_daily_energy(const sw_http_history *history, const char *kind, 
     return SW_OK;
 }
 
+/* One row of the performance table: its day (days since 1970) and its index, when known. */
+typedef struct perf_ctx {
+    const sw_http_history *history;
+    int64_t first_day, last_day;
+    sw_http_day_cb emit;
+    void *emit_user;
+    int stop;
+} perf_ctx;
+
+static int perf_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
+{
+    (void)h;
+    perf_ctx *c = user;
+    unsigned y, mo, d;
+    double v;
+    if (n < 9 || cells[1].type != SW_HISTORY_TEXT || sscanf(cells[1].text, "%4u-%2u-%2u", &y, &mo, &d) != 3 ||
+        !cell_number(&cells[8], &v))
+        return 0;
+    int64_t day = sw_days_from_civil((int64_t)y, mo, d);
+    if (day < c->first_day || day > c->last_day)
+        return 0;
+    c->stop = c->emit(c->history, day, v, c->emit_user);
+    return c->stop;
+}
+
+static sw_err db_daily_performance(const sw_http_history *history, const char *kind, const char *name,
+                                   int64_t first_day, int64_t last_day, sw_http_day_cb emit, void *emit_user)
+{
+    history_db *d = history->user;
+    if (strcmp(kind, "panel") != 0)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_err err = ensure_open(d);
+    if (err != SW_OK)
+        return err;
+    sw_web_api zone = { .utc_offset = d->utc_offset, .utc_offset_user = d->utc_offset_user };
+    /* A row is stamped with the last report of its day: within the day, whatever the zone. */
+    sw_history_query q = { .table = SW_HISTORY_PERFORMANCE, .panel = name,
+                           .from_ns = sw_web_day_start_ns(&zone, first_day),
+                           .to_ns = sw_web_day_start_ns(&zone, last_day + 1) };
+    perf_ctx c = { history, first_day, last_day, emit, emit_user, 0 };
+    err = sw_history_select(d->h, &q, perf_row, &c);
+    return c.stop ? (sw_err)c.stop : err;
+}
+
 static void db_free(void *p)
 {
     history_db *d = p;
@@ -209,6 +255,7 @@ sw_err sw_web_history_db_new(const char *path, int32_t (*utc_offset)(void *, int
     out->user = d;
     out->power_series = db_power_series;
     out->daily_energy = db_daily_energy;
+    out->daily_performance = db_daily_performance;
     *free_out = db_free;
     return SW_OK;
 }

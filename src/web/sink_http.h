@@ -72,6 +72,10 @@ struct sw_http_history {
     /* Energy per local day (days since 1970) for first_day..last_day; days without data may be skipped. */
     sw_err (*daily_energy)(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
                            int64_t last_day, sw_http_day_cb emit, void *emit_user);
+    /* A panel's daily performance index per local day for first_day..last_day (the value
+     * handed to emit); days without a known index are skipped. kind is "panel". */
+    sw_err (*daily_performance)(const sw_http_history *history, const char *kind, const char *name,
+                                int64_t first_day, int64_t last_day, sw_http_day_cb emit, void *emit_user);
 };
 
 /* Attach (or with NULL detach) a history; the struct is copied. */

@@ -66,7 +66,7 @@ class Messages(unittest.TestCase):
         rc, out, err = run("history", "--db", "none.db", "--inverter", "inverter", "--panel", "E1")
         self.assertEqual(rc, 2, err)
         self.assertNotIn("(null)", err)
-        self.assertIn("--panel applies to the panels table, not the inverter table (chosen by --inverter)", err)
+        self.assertIn("--panel applies to the panels and performance tables, not the inverter table (chosen by --inverter)", err)
 
     def test_rct_decode_says_why_nothing_came_out(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -91,6 +91,38 @@ class HistoryExport(unittest.TestCase):
         self.assertEqual(r.returncode, rc, r.stderr.decode())
         return r.stdout.decode("utf-8"), r.stderr.decode("utf-8")
 
+    def test_performance_table(self):
+        # An older file has no performance table: the header and no rows, not an error.
+        out, err = self.history("--table", "performance", "--from", "2026-11-01", "--to", "2026-12-01")
+        self.assertEqual(out.splitlines(), ["time,day,source,panel_id,panel,string,energy_wh,peer_energy_wh,"
+                                            "performance"])
+        # One written by a daemon of schema 3: a row per panel and day, filtered like the readings.
+        db = os.path.join(self.tmp.name, "perf.db")
+        con = sqlite3.connect(db)
+        con.executescript(SCHEMA + """
+            CREATE TABLE performance (ts_ns INTEGER NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL,
+              panel_id TEXT NOT NULL, panel TEXT NOT NULL, string TEXT NOT NULL, energy_wh REAL,
+              peer_energy_wh REAL, performance REAL, PRIMARY KEY (day, source, panel_id));
+            INSERT INTO schema_version VALUES (3, 0);""")
+        for day in range(3):
+            for node, (bc, name, string) in enumerate(PANELS, start=2):
+                con.execute("INSERT INTO performance VALUES (?,?,?,?,?,?,?,?,?)",
+                            (BASE + day * 86400 * 10**9 + 6 * 3600 * 10**9, "2026-11-%02d" % (20 + day), "roof",
+                             bc, name, string, 1000.0 * (node - 1), 1000.0, None if node == 4 else node - 1.0))
+        con.commit()
+        con.close()
+        r = tigolib.run([tigolib.BIN, "history", "--db", db, "--table", "performance", "--from", "2026-11-20",
+                         "--to", "2026-11-23", "--panel", "4-A23471V", "--format", "json"])
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        rows = json.loads(r.stdout)
+        self.assertEqual([x["day"] for x in rows], ["2026-11-20", "2026-11-21", "2026-11-22"])
+        self.assertTrue(all(x["panel"] == "roof west" and x["performance"] == 2.0 for x in rows), rows)
+        r = tigolib.run([tigolib.BIN, "history", "--db", db, "--table", "performance", "--from", "2026-11-20",
+                         "--to", "2026-11-21", "--string", "west", "--format", "jsonl"])
+        rows = [json.loads(line) for line in r.stdout.decode().splitlines()]
+        self.assertEqual(sorted(x["panel"] for x in rows), ["roof west", "shed"])
+        self.assertIsNone([x for x in rows if x["panel"] == "shed"][0]["performance"])
+
     def test_csv_all_panels(self):
         out, err = self.history("--from", "2026-11-20T10:00:00Z", "--to", "2026-11-20T12:00:00Z")
         self.assertEqual(err, "")

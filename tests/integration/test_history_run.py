@@ -84,7 +84,7 @@ class HistoryRun(unittest.TestCase):
         self.assertEqual(cols, PANEL_COLUMNS)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self.assertTrue({"schema_version", "panel_readings", "string_aggregates", "inverter_values",
-                         "events", "problems"} <= tables, tables)
+                         "events", "performance", "problems"} <= tables, tables)
 
         rows = con.execute("SELECT * FROM panel_readings WHERE online = 1 ORDER BY ts_ns").fetchall()
         self.assertGreater(len(rows), 10)

@@ -250,7 +250,8 @@ class MqttRunTest(unittest.TestCase):
             ha.stop()
 
     def test_panel_energy_stays_available_at_night(self):
-        """A panel asleep is unavailable in Home Assistant, except its energy counters and its last report."""
+        """A panel asleep is unavailable in Home Assistant, except its energy counters, its last report and
+        its performance index of the day."""
         scn = runlib.tigo_scenario("node table walk")
         chunks = [bytes.fromhex(step["bus_hex"]) for step in scn["steps"]]
         self.bridge = runlib.TigoBridge(chunks)
@@ -266,7 +267,7 @@ class MqttRunTest(unittest.TestCase):
         self.assertEqual(["sunwire/status", "sunwire/panel/4-A2346FZ/state"], gated)
         for uid, ent, _topic in mq.components(m):
             own = [a["topic"] for a in ent.get("availability", [])]
-            if uid.rsplit("_", 1)[-1] in ("total", "today", "seen"):
+            if uid.rsplit("_", 1)[-1] in ("total", "today", "seen", "performance"):
                 self.assertEqual(["sunwire/status"], own, uid)
             else:
                 self.assertEqual([], own, uid)

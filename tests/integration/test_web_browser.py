@@ -248,6 +248,12 @@ class DemoInBrowser(BrowserCase):
                           lambda: not self.js("return document.getElementById('modal').hidden;"), timeout=3)
             self.assertIn(t["name"], self.driver.find_element(By.ID, "modal-title").text)
             self.assert_chart("#modal-chart svg.chart", "panel day")
+            # The performance index over weeks: a chart once today's index is known, else a
+            # note saying why; never an error from the API.
+            self.wait_for("performance index box", lambda: self.js(
+                "return document.querySelector('#modal-perf svg.perf-chart, #modal-perf .note') !== null;"), timeout=5)
+            perf = self.driver.find_element(By.ID, "modal-perf").text
+            self.assertNotRegex(perf, r"(?i)error|failed|unknown panel|HTTP", perf)
             if t is self.tiles()[0]:
                 self.shot("panel-dialog")
             self.driver.find_element(By.ID, "modal-close").click()

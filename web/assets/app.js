@@ -527,6 +527,45 @@
     return s + '</svg>';
   }
 
+  /* The daily performance index: one dot per day (0..max), a line at 1 = like its peers. */
+  function perfChart(days) {
+    const W = 900, H = 200, L = 52, R = 14, T = 12, B = 30;
+    const max = Math.max(1.25, niceMax(Math.max(0, ...days.map(d => d.performance))));
+    if (!days.length) return '<p class="note">No performance index yet: it needs the history and a day with enough sun.</p>';
+    const first = Date.parse(days[0].day), last = Date.parse(days[days.length - 1].day);
+    const span = Math.max(86400000, last - first);
+    const X = d => L + (W - L - R) * (Date.parse(d) - first) / span;
+    const Y = v => T + (H - T - B) * (1 - Math.max(0, v) / max);
+    let s = '<svg class="chart perf-chart" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="Performance index">';
+    for (let i = 0; i <= 4; i++) {
+      const v = max * i / 4, y = Y(v);
+      s += '<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + y + '" y2="' + y + '"/>' +
+        '<text class="tick" x="' + (L - 6) + '" y="' + (y + 4) + '" text-anchor="end">' + Math.round(v * 100) + '%</text>';
+    }
+    s += '<line class="perf-ref" x1="' + L + '" x2="' + (W - R) + '" y1="' + Y(1) + '" y2="' + Y(1) + '"/>';
+    const pts = days.map(d => X(d.day).toFixed(1) + ',' + Y(d.performance).toFixed(1));
+    s += '<path class="series" stroke="' + COLORS[0] + '" d="M' + pts.join(' L') + '"/>';
+    days.forEach((d, i) => {
+      const xy = pts[i].split(',');
+      s += '<circle cx="' + xy[0] + '" cy="' + xy[1] + '" r="3.5" fill="' + COLORS[0] + '"><title>' +
+        esc(d.day + ': ' + Math.round(d.performance * 100) + '% of its peers') + '</title></circle>';
+      if (days.length <= 8 || i % Math.ceil(days.length / 8) === 0 || i === days.length - 1)
+        s += '<text class="tick" x="' + xy[0] + '" y="' + (H - 8) + '" text-anchor="middle">' + esc(d.day.slice(5)) + '</text>';
+    });
+    return s + '</svg>';
+  }
+
+  async function loadPerfChart(id) {
+    const box = $('#modal-perf');
+    try {
+      const a = await getJSON('api/history/performance?days=56&panel=' + encodeURIComponent(id));
+      if (modalPanel !== id) return;
+      box.innerHTML = perfChart(a.days.filter(d => typeof d.performance === 'number'));
+    } catch (e) {
+      if (modalPanel === id) box.innerHTML = '<p class="note">' + esc(e.message) + '</p>';
+    }
+  }
+
   function dayBounds(answer) {
     return [Date.parse(answer.start), Date.parse(answer.end)];
   }
@@ -712,12 +751,14 @@
     const facts = [['Power', watts(p.power_w)], ['Today', energy(p.energy_today_wh)], ['Lifetime', energy(p.energy_total_wh)],
       ['V in', num(p.voltage_in) + ' V'], ['V out', num(p.voltage_out) + ' V'], ['Current', num(p.current_in, 2) + ' A'],
       ['Temperature', num(p.temperature_c) + ' °C'], ['RSSI', p.rssi], ['Node', p.source + ' / ' + p.gateway_id + ' / ' + p.node_id],
+      ['Performance today', typeof p.performance === 'number' ? Math.round(p.performance * 100) + ' % of its peers' : '–'],
       ['Last seen', ago(p.last_seen)]];
     $('#modal-facts').innerHTML = facts.map(f => '<div><span>' + esc(f[0]) + '</span><b>' + esc(f[1]) + '</b></div>').join('');
     const d = $('#modal-day');
     if (!d.value) d.value = isoDay(new Date(Date.now() + state.clockSkew));
     $('#modal').hidden = false;
     loadDayChart('#modal-chart', 'panel', id, d.value);
+    loadPerfChart(id);
   }
   function closePanel() {
     $('#modal').hidden = true;

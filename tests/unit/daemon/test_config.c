@@ -297,6 +297,14 @@ static const bad_case bad[] = {
      "source names \"roof.a\" and \"roof_a\" (the first at line 1) both become \"roof_a\"", true, false},
     {"[rct House]\nhost = h\n\n[rct house]\nhost = h\n", 4, "\"House\" and \"house\"", true, false},
     {"[tigo garage]\ntcp = h\n[rct Garage]\nhost = h\n", 3, "rename one", true, false},
+    /* [health]: the peer detectors */
+    {"[health]\nhot_delta = warm\n", 2, "hot_delta", false, false},
+    {"[health]\n\nunderperforming_ratio = 1.5\n", 3, "underperforming_ratio", false, false},
+    {"[health]\nstuck_reports = 1\n", 2, "stuck_reports", false, false},
+    {"[health]\npeers = maybe\n", 2, "on or off", false, false},
+    {"[health]\nsmoke = yes\n", 2, "unknown key \"smoke\" in [health]", false, false},
+    {"[tigo a]\ntcp = h\n[health]\nunderperforming_ratio = 0.8\nunderperforming_clear_ratio = 0.7\n", 5,
+     "underperforming_clear_ratio must be at least", true, false},
 };
 
 /* Near misses of the cases above that must stay accepted. */
@@ -606,9 +614,36 @@ static void test_health_bus_keys(void **state)
     }
 }
 
+/* [health] keys reach the peer detectors' configuration; the rest keep their defaults. */
+static void test_health_peers(void **state)
+{
+    (void)state;
+    sw_daemon_config c;
+    char err[256] = "";
+    assert_int_equal(sw_daemon_config_init(&c), SW_OK);
+    sw_peers_config def;
+    sw_peers_config_default(&def);
+    assert_memory_equal(&c.peers, &def, sizeof def);
+    assert_false(c.peers_off);
+    const char *text = "[tigo a]\ntcp = h\n[health]\npeer_floor = 35\nunderperforming_window = 45m\n"
+                       "stuck_reports = 20\nhot_delta = 12.5\nhot_clear_delta = 8\nperformance_min_energy = 25\n";
+    assert_int_equal(sw_daemon_config_load_string(&c, "t.conf", text, err, sizeof err), SW_OK);
+    assert_int_equal(sw_daemon_config_check(&c, err, sizeof err), SW_OK);
+    assert_true(c.peers.floor_w == 35.0);
+    assert_true(c.peers.under_window_ns == 45LL * 60 * 1000000000);
+    assert_int_equal(c.peers.stuck_reports, 20);
+    assert_true(c.peers.hot_delta_c == 12.5 && c.peers.hot_clear_delta_c == 8.0);
+    assert_true(c.peers.no_power_window_ns == def.no_power_window_ns);
+    assert_true(c.performance_min_wh == 25.0);
+    assert_int_equal(sw_daemon_config_load_string(&c, "t.conf", "[health]\npeers = off\n", err, sizeof err), SW_OK);
+    assert_true(c.peers_off);
+    sw_daemon_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_health_peers),
         cmocka_unit_test(test_full),         cmocka_unit_test(test_shipped_example),
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_flag_keys),    cmocka_unit_test(test_host_port),

@@ -98,6 +98,9 @@ static void panel_from_case(json_t *c, size_t i, sw_panel *p)
     p->rssi = (int)tu_int(ph, "rssi");
     p->energy_total_wh = 1000.5 + (double)i;
     p->energy_today_wh = 12.25 * (double)i;
+    p->performance = NAN; /* as the model makes a panel: no day yet */
+    p->peer_energy_today_wh = NAN;
+    p->performance_day = -1;
 }
 
 typedef struct collected {
@@ -716,6 +719,131 @@ static void test_full_disk_logs_once_and_keeps_rows(void **state)
     sw_history_close(h);
 }
 
+/* Cells of the performance table by column, collected from the query layer. */
+typedef struct perf_rows {
+    size_t n;
+    char day[8][16], panel[8][32];
+    double perf[8], energy[8];
+    bool perf_null[8];
+} perf_rows;
+
+static int collect_perf(sw_history *h, const sw_history_cell *c, size_t n, void *user)
+{
+    (void)h;
+    perf_rows *r = user;
+    assert_int_equal(n, 9);
+    assert_true(r->n < 8);
+    snprintf(r->day[r->n], sizeof r->day[r->n], "%s", c[1].text);
+    snprintf(r->panel[r->n], sizeof r->panel[r->n], "%s", c[4].text);
+    r->energy[r->n] = c[6].r;
+    r->perf_null[r->n] = c[8].type == SW_HISTORY_NULL;
+    r->perf[r->n] = c[8].r;
+    r->n++;
+    return 0;
+}
+
+/*
+ * The performance table: one row per panel and local day, replaced by each report of
+ * that day (so the day's last report leaves its final index), a new row on the next
+ * day; nothing for a panel that has no day yet, an unknown index stored as NULL.
+ */
+static void test_performance_table(void **state)
+{
+    fixture *f = *state;
+    sw_loop *loop = sw_loop_new();
+    sw_history_config c;
+    char err[200];
+    sw_history_config_defaults(&c);
+    assert_int_equal(sw_history_config_set(&c, "path", f->path, err, sizeof err), SW_OK);
+    assert_int_equal(sw_history_config_set(&c, "retention_days", "0", err, sizeof err), SW_OK);
+    sw_sink sink;
+    assert_int_equal(sw_history_start(loop, NULL, &c, &sink), SW_OK);
+    const int64_t day0 = 20619; /* 2026-06-15 */
+    sw_panel p[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&p[i], 0, sizeof p[i]);
+        snprintf(p[i].source, sizeof p[i].source, "roof");
+        p[i].gateway_id = 4609;
+        p[i].node_id = (uint16_t)(2 + i);
+        snprintf(p[i].series_id, sizeof p[i].series_id, "4-A00000%dZ", i);
+        snprintf(p[i].name, sizeof p[i].name, "east-%d", i + 1);
+        snprintf(p[i].string_name, sizeof p[i].string_name, "east");
+        p[i].online = true;
+        p[i].performance_day = -1;
+        p[i].performance = NAN;
+        p[i].last_seen_ns = day0 * 86400 * SEC + 8 * 3600 * SEC;
+    }
+    sink.ops->on_panel(sink.self, &p[0]); /* no day yet: no row */
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 2; i++) {
+            p[i].performance_day = day0;
+            p[i].last_seen_ns += 600 * SEC;
+            p[i].energy_today_wh = 100.0 * (k + 1) * (i ? 0.5 : 1.0);
+            p[i].peer_energy_today_wh = 100.0 * (k + 1);
+            p[i].performance = k == 0 ? NAN : (i ? 0.5 : 1.0) + 0.01 * k;
+            sink.ops->on_panel(sink.self, &p[i]);
+        }
+    }
+    /* the next day, one report each */
+    for (int i = 0; i < 2; i++) {
+        p[i].performance_day = day0 + 1;
+        p[i].last_seen_ns += 86400 * SEC;
+        p[i].energy_today_wh = 5.0;
+        p[i].performance = NAN;
+        sink.ops->on_panel(sink.self, &p[i]);
+    }
+    assert_int_equal(sw_loop_run_once(loop, 100), SW_OK);
+    sink.ops->close(sink.self);
+    sw_loop_free(loop);
+
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM performance"), 4);
+    sw_history *h;
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    sw_history_query q = { .table = SW_HISTORY_PERFORMANCE, .from_ns = 0, .to_ns = INT64_MAX, .panel = "east-2" };
+    perf_rows r = { 0 };
+    assert_int_equal(sw_history_select(h, &q, collect_perf, &r), SW_OK);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.day[0], "2026-06-15");
+    assert_string_equal(r.panel[0], "east-2");
+    assert_true(fabs(r.perf[0] - 0.52) < 1e-9 && fabs(r.energy[0] - 150.0) < 1e-9);
+    assert_string_equal(r.day[1], "2026-06-16");
+    assert_true(r.perf_null[1]);
+    /* the same rows by series id */
+    memset(&r, 0, sizeof r);
+    q.panel = "4-A000000Z";
+    assert_int_equal(sw_history_select(h, &q, collect_perf, &r), SW_OK);
+    assert_int_equal(r.n, 2);
+    assert_true(fabs(r.perf[0] - 1.02) < 1e-9);
+    sw_history_close(h);
+}
+
+/* A file of the previous schema gets the performance table when opened for writing; read-only it has none. */
+static void test_performance_table_migration(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ns INTEGER NOT NULL);"
+                                  "INSERT INTO schema_version VALUES (2, 0);"
+                                  "CREATE TABLE events (ts_ns INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    sw_history *h;
+    assert_int_equal(sw_history_open_readonly(f->path, &h), SW_OK);
+    sw_history_query q = { .table = SW_HISTORY_PERFORMANCE, .from_ns = 0, .to_ns = INT64_MAX };
+    perf_rows r = { 0 };
+    assert_int_equal(sw_history_select(h, &q, collect_perf, &r), SW_OK);
+    assert_int_equal(r.n, 0);
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'performance'"), 0);
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    assert_int_equal(sw_history_schema_version(h), 3);
+    sw_history_close(h);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_table_info('performance')"), 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -727,6 +855,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_disk_logs_once_and_keeps_rows, setup, teardown),
         cmocka_unit_test(test_config),
         cmocka_unit_test_setup_teardown(test_problems_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_performance_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_performance_table_migration, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

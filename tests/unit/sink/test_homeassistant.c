@@ -112,6 +112,7 @@ static const struct want_entity panel_want[] = {
     { "rssi", NULL, NULL, "measurement", "diagnostic" },
     { "energy_today", "energy", "Wh", "total_increasing", NULL },
     { "energy_total", "energy", "Wh", "total_increasing", NULL },
+    { "performance", NULL, "%", "measurement", "diagnostic" },
     { "last_seen", "timestamp", NULL, NULL, "diagnostic" },
     { "loss_15m", NULL, "%", "measurement", "diagnostic" },
     { "loss_day", NULL, "%", "measurement", "diagnostic" },
@@ -124,7 +125,7 @@ static const struct want_entity panel_want[] = {
 static bool night_valid(const struct want_entity *w)
 {
     return strcmp(w->key, "energy_today") == 0 || strcmp(w->key, "energy_total") == 0 ||
-           strcmp(w->key, "last_seen") == 0;
+           strcmp(w->key, "performance") == 0 || strcmp(w->key, "last_seen") == 0;
 }
 
 /* Checks one entity's fields; state is the device's state JSON its template must read from. */

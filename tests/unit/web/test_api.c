@@ -3,6 +3,7 @@
  * model (src/daemon) filled with a small synthetic installation. Every answer
  * is parsed back with jansson and compared with what the test fed in.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,11 +515,26 @@ static sw_err fake_daily(const sw_http_history *history, const char *kind, const
     return s->answer;
 }
 
+static sw_err fake_performance(const sw_http_history *history, const char *kind, const char *name,
+                               int64_t first_day, int64_t last_day, sw_http_day_cb emit, void *emit_user)
+{
+    fake_store *s = history->user;
+    s->calls++;
+    snprintf(s->kind, sizeof s->kind, "%s", kind);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->first_day = first_day;
+    s->last_day = last_day;
+    assert_int_equal(emit(history, first_day, 0.97, emit_user), 0);
+    assert_int_equal(emit(history, last_day, 0.66, emit_user), 0);
+    return s->answer;
+}
+
 static void test_history_seam(void **state)
 {
     fixture *f = *state;
     fake_store store = { .answer = SW_OK };
-    sw_http_history h = { .user = &store, .power_series = fake_series, .daily_energy = fake_daily };
+    sw_http_history h = { .user = &store, .power_series = fake_series, .daily_energy = fake_daily,
+                          .daily_performance = fake_performance };
     f->api.history = &h;
     f->api.utc_offset = plus_one_hour;
 
@@ -567,6 +583,24 @@ static void test_history_seam(void **state)
     expect_error(&f->api, "/api/history/daily", (const char *const[]){ "days", "0", NULL }, 400, "days");
     expect_error(&f->api, "/api/history/daily", (const char *const[]){ "days", "367", NULL }, 400, "days");
     expect_error(&f->api, "/api/history/daily", (const char *const[]){ "days", "ten", NULL }, 400, "days");
+
+    /* A panel's performance index over weeks: the store's days, by barcode, today from the model. */
+    j = api_get(&f->api, "/api/history/performance", (const char *const[]){ "panel", "roof:4609:4", NULL }, &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(store.kind, "panel");
+    assert_string_equal(store.name, "4-B0001D");
+    assert_int_equal(store.first_day, today - 55);
+    assert_int_equal(store.last_day, today - 1);
+    days = json_object_get(j, "days");
+    const sw_panel *pp = sw_model_panel_find(f->model, "roof", 4609, 4);
+    assert_int_equal(json_array_size(days), isfinite(pp->performance) ? 3 : 2);
+    assert_float_equal(json_real_value(json_object_get(json_array_get(days, 1), "performance")), 0.66, 1e-12);
+    assert_null(json_object_get(json_array_get(days, 1), "wh"));
+    json_decref(j);
+    expect_error(&f->api, "/api/history/performance", (const char *const[]){ "string", "east", NULL }, 400, "'string'");
+    expect_error(&f->api, "/api/history/performance", NULL, 400, "panel");
+    expect_error(&f->api, "/api/history/performance", (const char *const[]){ "panel", "roof:4609:4", "days", "0", NULL },
+                 400, "days");
     f->api.history = NULL;
     f->api.utc_offset = NULL;
 
