@@ -86,7 +86,11 @@ class CrossCheck(unittest.TestCase):
     def test_healthy_daylight(self):
         start = 1748746800  # 2025-06-01T03:00:00Z, at sunrise
         err, rows = self.demo(1800, start, 32)
-        self.assertNotIn("problem ", err)
+        # The demo's shaded panels (the third of each string) really underperform in the
+        # morning and the peer detector says so; nothing else may be raised.
+        kinds = set(re.findall(r"problem:? (\w+) on", err))
+        self.assertLessEqual(kinds, {"underperforming"}, err)
+        self.assertNotIn("dc_mismatch", err)
         for string in ("east", "west"):
             loss = [v for t, o, v in rows if ".%s." % string in o]
             self.assertGreater(len(loss), 8, rows)
