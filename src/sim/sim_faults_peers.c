@@ -3,6 +3,7 @@
  * sim/sim_faults_peers.h). What each fault does to a report is in sim_tigo.c.
  */
 #include "sim/sim_faults_peers.h"
+#include "sim/sim_faults.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,29 +62,10 @@ bool sw_sim_panel_fault_is_named(const char *text)
     return text && lookup(text, &n) != NULL;
 }
 
-/* A number of seconds with an optional unit s, m, h, d, into ns; false when malformed. */
+/* An offset with an optional unit s, m, h, d, into ns (the one parser of sim/sim_faults.h). */
 static bool offset_ns(const char *text, size_t len, int64_t *out)
 {
-    char buf[32];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy(buf, text, len);
-    buf[len] = 0;
-    double mul = 1.0;
-    char u = buf[len - 1];
-    if (u == 's' || u == 'm' || u == 'h' || u == 'd') {
-        mul = u == 's' ? 1.0 : u == 'm' ? 60.0 : u == 'h' ? 3600.0 : 86400.0;
-        buf[--len] = 0;
-    }
-    if (len == 0 || buf[0] < '0' || buf[0] > '9')
-        return false;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (errno || *end || !isfinite(v) || v * mul > 400.0 * 86400.0)
-        return false;
-    *out = (int64_t)llround(v * mul * (double)S_NS);
-    return true;
+    return sw_sim_parse_duration(text, len, out) == SW_OK;
 }
 
 static bool index_of(const char *s, size_t len, unsigned *out)

@@ -3,6 +3,7 @@
  * (see sim/sim_faults_rct.h).
  */
 #include "sim/sim_faults_rct.h"
+#include "sim/sim_faults.h"
 
 #include <errno.h>
 #include <math.h>
@@ -43,30 +44,13 @@ static sw_err bad(char *err, size_t cap, const char *fmt, ...)
     return SW_ERR_INVALID_ARGUMENT;
 }
 
-/* "90", "90s", "15m", "2h", "1d" -> seconds. */
+/* "90", "90s", "15m", "2h", "1d" -> whole seconds (the one parser of sim/sim_faults.h). */
 static bool duration_s(const char *text, size_t len, int64_t *out)
 {
-    char buf[32];
-    if (len == 0 || len >= sizeof buf)
+    int64_t ns;
+    if (sw_sim_parse_duration(text, len, &ns) != SW_OK)
         return false;
-    memcpy(buf, text, len);
-    buf[len] = 0;
-    double mul = 1.0;
-    switch (buf[len - 1]) {
-    case 's': mul = 1.0; buf[--len] = 0; break;
-    case 'm': mul = 60.0; buf[--len] = 0; break;
-    case 'h': mul = 3600.0; buf[--len] = 0; break;
-    case 'd': mul = 86400.0; buf[--len] = 0; break;
-    default: break;
-    }
-    if (len == 0 || buf[0] < '0' || buf[0] > '9')
-        return false;
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (errno || *end || !isfinite(v) || v * mul > 400.0 * 86400.0)
-        return false;
-    *out = (int64_t)llround(v * mul);
+    *out = (ns + 500000000) / 1000000000;
     return true;
 }
 
