@@ -100,6 +100,18 @@ const char *sw_daemon_poller_name(const rct_poller *p);
 sw_err sw_daemon_poller_control(rct_poller *p, const char *object, double value);
 /* A command that never reached the plan (unknown object, unreadable value): logged and an event. */
 void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const char *reason);
+/*
+ * The plan's rate limits and flash budget across restarts (rct_control.c):
+ * state_dir/rct-control-NAME.json. Load: a missing file is a fresh start, a
+ * corrupt one is logged and every object counts as just written with its
+ * budget used up (and that is saved). Save after every accepted write. Both
+ * do nothing without a state directory.
+ */
+struct sw_rct_control_plan;
+void sw_daemon_control_state_load(sw_daemon *d, const char *name, struct sw_rct_control_plan *plan,
+                                  int64_t now_mono_ms);
+void sw_daemon_control_state_save(sw_daemon *d, const char *name, const struct sw_rct_control_plan *plan,
+                                  int64_t now_mono_ms);
 /* The MQTT command hook and the control entities ([rct] control = on; rct_control.c). */
 struct sw_mqtt_config;
 void sw_daemon_controls_setup(sw_daemon *d, struct sw_mqtt_config *mqtt);

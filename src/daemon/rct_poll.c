@@ -861,6 +861,8 @@ static bool control_write(rct_poller *p)
 {
     const sw_rct_object *o = p->cw_obj;
     sw_err e = sw_rct_control_may_write(&p->plan, sw_loop_now_ms());
+    if (e == SW_OK) /* counted on disk before the frame goes out: a crash cannot forget it */
+        sw_daemon_control_state_save(p->d, p->cfg->name, &p->plan, sw_loop_now_ms());
     sw_rct_value v;
     memset(&v, 0, sizeof v);
     v.type = o->request_type;
@@ -959,6 +961,7 @@ static sw_err poller_request(rct_poller *p, const char *object, double value, sw
         control_report(p, &r, object, sw_err_message(e));
         return e;
     }
+    sw_daemon_control_state_save(p->d, p->cfg->name, &p->plan, sw_loop_now_ms()); /* the rate limit */
     if (origin == SW_RCT_CONTROL_ORIGIN_KEEP)
         SW_LOGI(LOG_TARGET, "%s: %s no longer holds the kept value: writing it again", p->cfg->name, object);
     if (p->state == RP_SLEEPING) {
@@ -1073,7 +1076,12 @@ sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap)
     return SW_OK;
 }
 
-void sw_daemon_poller_start(rct_poller *p) { poller_connect(p); }
+void sw_daemon_poller_start(rct_poller *p)
+{
+    if (p->control)
+        sw_daemon_control_state_load(p->d, p->cfg->name, &p->plan, sw_loop_now_ms());
+    poller_connect(p);
+}
 
 void sw_daemon_poller_free(rct_poller *p)
 {

@@ -248,6 +248,73 @@ void sw_rct_control_finish(sw_rct_control_plan *p, sw_rct_control_result *out)
         *out = r;
 }
 
+sw_err sw_rct_control_export(const sw_rct_control_plan *p, size_t i, int64_t now_mono_ms, int64_t now_wall_ms,
+                             sw_rct_control_saved *out)
+{
+    if (!p || !out || i >= p->n_slots)
+        return SW_ERR_INVALID_ARGUMENT;
+    const sw_rct_control_slot *s = &p->slots[i];
+    int64_t off = now_wall_ms - now_mono_ms;
+    memset(out, 0, sizeof *out);
+    out->have_last = s->have_last;
+    if (s->have_last)
+        out->last_wall_ms = s->last_ms + off;
+    out->flash_writes = s->flash_writes;
+    if (s->flash_writes)
+        out->flash_start_wall_ms = s->flash_start_ms + off;
+    return SW_OK;
+}
+
+/* The past is bounded: older than this makes no difference to any rule (and no overflow). */
+#define SAVED_AGE_MAX (4 * SW_RCT_CONTROL_FLASH_WINDOW_MS)
+
+static int64_t to_mono(int64_t wall_ms, int64_t now_mono_ms, int64_t now_wall_ms)
+{
+    if (wall_ms >= now_wall_ms)
+        return now_mono_ms; /* in the future: the wall clock went back; count it as now */
+    int64_t age = wall_ms < now_wall_ms - SAVED_AGE_MAX ? SAVED_AGE_MAX : now_wall_ms - wall_ms;
+    return now_mono_ms - age;
+}
+
+sw_err sw_rct_control_import(sw_rct_control_plan *p, size_t i, const sw_rct_control_saved *in, int64_t now_mono_ms,
+                             int64_t now_wall_ms)
+{
+    if (!p || !in || i >= p->n_slots)
+        return SW_ERR_INVALID_ARGUMENT;
+    if (now_wall_ms < INT64_MIN / 4 || now_wall_ms > INT64_MAX / 4)
+        return SW_ERR_INVALID_ARGUMENT;
+    sw_rct_control_slot *s = &p->slots[i];
+    if (in->have_last) {
+        int64_t last = to_mono(in->last_wall_ms, now_mono_ms, now_wall_ms);
+        if (!s->have_last || last > s->last_ms) {
+            s->have_last = true;
+            s->last_ms = last;
+        }
+    }
+    if (in->flash_writes) {
+        int64_t start = to_mono(in->flash_start_wall_ms, now_mono_ms, now_wall_ms);
+        bool over = now_mono_ms - start >= SW_RCT_CONTROL_FLASH_WINDOW_MS;
+        if (!over && in->flash_writes > s->flash_writes) {
+            /* An open window keeps its (earliest) start: its writes all count until it ends. */
+            if (!s->flash_writes || start < s->flash_start_ms)
+                s->flash_start_ms = start;
+            s->flash_writes = in->flash_writes;
+        }
+    }
+    return SW_OK;
+}
+
+void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms)
+{
+    for (size_t i = 0; i < p->n_slots; i++) {
+        sw_rct_control_slot *s = &p->slots[i];
+        s->have_last = true;
+        s->last_ms = now_mono_ms;
+        s->flash_start_ms = now_mono_ms;
+        s->flash_writes = p->cfg.flash_per_day > 0 ? p->cfg.flash_per_day : 1;
+    }
+}
+
 bool sw_rct_control_observe(const sw_rct_control_plan *p, const char *object, double value, double *keep_value)
 {
     const sw_rct_control_slot *s = sw_rct_control_slot_find(p, object);

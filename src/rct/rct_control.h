@@ -187,6 +187,37 @@ void sw_rct_control_finish(sw_rct_control_plan *p, sw_rct_control_result *out);
  */
 bool sw_rct_control_observe(const sw_rct_control_plan *p, const char *object, double value, double *keep_value);
 
+/*
+ * What survives a restart (docs/control.md): a slot's rate-limit and flash
+ * state in wall-clock milliseconds (Unix time), for the caller to store. The
+ * plan itself keeps monotonic times; export and import convert with the
+ * caller's two clocks read at the same moment.
+ */
+typedef struct sw_rct_control_saved {
+    bool have_last;
+    int64_t last_wall_ms;        /* the last accepted write */
+    unsigned flash_writes;       /* write frames in the flash window (0: no window open) */
+    int64_t flash_start_wall_ms; /* start of that window */
+} sw_rct_control_saved;
+
+/* Slot i's state as wall-clock times. SW_ERR_INVALID_ARGUMENT when i is no slot. */
+sw_err sw_rct_control_export(const sw_rct_control_plan *p, size_t i, int64_t now_mono_ms, int64_t now_wall_ms,
+                             sw_rct_control_saved *out);
+/*
+ * Take slot i's saved state back: mono = now_mono - (now_wall - wall); a time
+ * in the future (the clock was set back) counts as now, a window that ended
+ * while nothing ran is dropped. Never lowers what the slot already holds
+ * (a later write, more flash writes). SW_ERR_INVALID_ARGUMENT when i is no slot.
+ */
+sw_err sw_rct_control_import(sw_rct_control_plan *p, size_t i, const sw_rct_control_saved *in, int64_t now_mono_ms,
+                             int64_t now_wall_ms);
+/*
+ * The saved state could not be read (a corrupt file): assume the worst for
+ * every slot, a write just now and the flash budget used up, so nothing is
+ * written before the rate limit and a whole flash window have passed.
+ */
+void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms);
+
 /* Whether two device values are the same once stored as the device's float32. */
 bool sw_rct_control_same(double a, double b);
 

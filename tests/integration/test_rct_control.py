@@ -14,6 +14,8 @@ read from its log and from the history's events table (sqlite3).
 - A device that ignores every write: the write fails after 1 + retries writes.
 - Keep mode: a value the device forgets (the simulator "restarts") is written
   back, with the same limits.
+- The rate limit and the flash budget survive a restart of the daemon through
+  its state directory; a corrupt state file blocks writes, a new one does not.
 
 The simulator decides which writes it ignores from its seed and a count of
 writes: with --seed 13 and --fault-ignore-write 0.5 the first and the third
@@ -229,6 +231,62 @@ class ControlTest(unittest.TestCase):
         keeps = [e for e in ev if e["origin"] == "keep" and e["outcome"] == "verified"]
         self.assertGreaterEqual(len(keeps), 2)
         self.assertFalse([e for e in ev if e["outcome"] == "failed"], ev)
+
+    def run_with_state(self, state_dir, rct_keys):
+        """(Re)start the daemon alone on the running simulator with state_dir; wait until it takes commands."""
+        if self.daemon:
+            self.assertEqual(self.daemon.stop(), 0)
+            self.daemon.close()
+        cfg = os.path.join(self.tmp.name, "state.ini")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[general]\nstate_dir = %s\n\n[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\n"
+                    "slow_interval = 1s\n%s\n[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n"
+                    % (state_dir, self.sim.port, rct_keys, self.broker.port))
+        self.daemon = runlib.Daemon(["--config", cfg])
+        self.wait_log(r"house: connected to 127\.0\.0\.1")
+        self.wait_log(r"connected to 127\.0\.0\.1:%d" % self.broker.port)
+        time.sleep(0.5)  # its subscription reaches the broker
+
+    def test_limits_survive_a_restart(self):
+        keys = "control = on\ncontrol_allow = power_mng.soc_min\ncontrol_rate = 6s\ncontrol_flash_per_day = 1\n"
+        self.sim = runlib.RctSimulator(0, FROZEN)
+        state = os.path.join(self.tmp.name, "state")
+        self.run_with_state(state, keys)
+        self.command("power_mng.soc_min", "30")
+        self.wait_log(r"power_mng\.soc_min 0\.07\d* -> 0\.3\d* verified after 1 write \(command\)")
+        written = time.monotonic()
+        path = os.path.join(state, "rct-control-house.json")
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)["objects"]["power_mng.soc_min"]
+        self.assertEqual(saved["flash_writes"], 1)
+        self.assertLessEqual(abs(saved["last_ms"] / 1000 - time.time()), 10)
+
+        # Restarted with the same state: still too soon, then the day's one flash write is spent.
+        self.run_with_state(state, keys)
+        self.assertLess(time.monotonic() - written, 6, "the restart took longer than control_rate")
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object was written too recently")
+        time.sleep(max(0, written + 6.5 - time.monotonic()))
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object's flash write budget .* is used up")
+        self.assertAlmostEqual(float(read_value(self.sim.port, "power_mng.soc_min")), 0.3, places=6)
+
+        # A corrupt state file: every object counts as written now with its budget used up.
+        broken = os.path.join(self.tmp.name, "broken")
+        os.mkdir(broken)
+        with open(os.path.join(broken, "rct-control-house.json"), "w", encoding="utf-8") as f:
+            f.write('{"version": 1, "objects": {"power_mng.soc_min": {"last_ms": "soon"')
+        self.run_with_state(broken, keys)
+        self.wait_log(r"house: the control limits in .* cannot be read")
+        self.assertTrue(os.path.exists(os.path.join(broken, "rct-control-house.json.corrupt")))
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object was written too recently")
+
+        # A new state directory knows of no write: allowed.
+        self.run_with_state(os.path.join(self.tmp.name, "fresh"), keys)
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min 0\.3\d* -> 0\.4\d* verified after 1 write \(command\)")
+        self.assertAlmostEqual(float(read_value(self.sim.port, "power_mng.soc_min")), 0.4, places=6)
 
     def test_config_refuses_unsafe_settings(self):
         cfg = os.path.join(self.tmp.name, "bad.ini")

@@ -2,7 +2,8 @@
  * Unit tests for src/rct/control.c: the write plan's rules, one at a time
  * (allow list, limits, rate limit, flash budget, one write at a time), the
  * bounded retries after a read-back that differs, and keep mode. Times are
- * made up: the plan never reads a clock.
+ * made up: the plan never reads a clock. The saved state (export, import,
+ * assume_spent) is tested with a made-up wall clock too.
  */
 #include <math.h>
 #include <string.h>
@@ -214,6 +215,139 @@ static void test_keep(void **state)
     assert_int_equal(p.counters.keeps, 1);
 }
 
+#define HOUR (3600LL * 1000)
+/* A moment on each clock: the monotonic clock started at boot, the wall clock is Unix time. */
+#define MONO0 (5 * HOUR)
+#define WALL0 1780000000000LL
+
+/* One verified write of object at mono (device value 0.5 suits every SoC control). */
+static void one_write(sw_rct_control_plan *p, const char *object, int64_t mono)
+{
+    sw_rct_control_result r;
+    assert_int_equal(sw_rct_control_request(p, object, 0.5, 0, mono), SW_OK);
+    assert_int_equal(sw_rct_control_may_write(p, mono), SW_OK);
+    sw_rct_control_read_back(p, 0.5);
+    sw_rct_control_finish(p, &r);
+    assert_int_equal(r.outcome, SW_RCT_CONTROL_VERIFIED);
+}
+
+static size_t slot_index(const sw_rct_control_plan *p, const char *object)
+{
+    const sw_rct_control_slot *s = sw_rct_control_slot_find(p, object);
+    assert_non_null(s);
+    return (size_t)(s - p->slots);
+}
+
+static void test_saved_state_survives_a_restart(void **state)
+{
+    (void)state;
+    sw_rct_control_plan a, b;
+    plan(&a, 0, 2);
+    sw_rct_control_allow(&a, "power_mng.soc_min");
+    size_t i = slot_index(&a, "power_mng.soc_min");
+    one_write(&a, "power_mng.soc_min", MONO0 - 2 * HOUR);
+    one_write(&a, "power_mng.soc_min", MONO0 - 30000);
+    sw_rct_control_saved sv;
+    assert_int_equal(sw_rct_control_export(&a, i, MONO0, WALL0, &sv), SW_OK);
+    assert_true(sv.have_last);
+    assert_int_equal(sv.last_wall_ms, WALL0 - 30000);
+    assert_int_equal(sv.flash_writes, 2);
+    assert_int_equal(sv.flash_start_wall_ms, WALL0 - 2 * HOUR);
+    /* A slot never written exports nothing. */
+    sw_rct_control_saved none;
+    assert_int_equal(sw_rct_control_export(&a, slot_index(&a, "power_mng.soc_max"), MONO0, WALL0, &none), SW_OK);
+    assert_false(none.have_last);
+    assert_int_equal(none.flash_writes, 0);
+    assert_int_equal(sw_rct_control_export(&a, a.n_slots, MONO0, WALL0, &sv), SW_ERR_INVALID_ARGUMENT);
+
+    /* Restarted 10 s later on the wall clock; the new process's monotonic clock starts low. */
+    int64_t mono1 = 1000, wall1 = WALL0 + 10000;
+    plan(&b, 0, 2);
+    sw_rct_control_allow(&b, "power_mng.soc_min");
+    assert_int_equal(sw_rct_control_import(&b, i, &sv, mono1, wall1), SW_OK);
+    assert_true(b.slots[i].have_last);
+    assert_int_equal(b.slots[i].last_ms, mono1 - 40000);
+    assert_int_equal(b.slots[i].flash_start_ms, mono1 - 10000 - 2 * HOUR);
+    /* 40 s after the last write: rate limited until 60 s. */
+    assert_int_equal(sw_rct_control_request(&b, "power_mng.soc_min", 0.4, 0, mono1),
+                     SW_ERR_RCT_CONTROL_RATE_LIMITED);
+    /* Then the budget of 2 is used up until the window that began 2 h before the stop ends. */
+    assert_int_equal(sw_rct_control_request(&b, "power_mng.soc_min", 0.4, 0, mono1 + 20000),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    int64_t window_end = mono1 - 10000 - 2 * HOUR + SW_RCT_CONTROL_FLASH_WINDOW_MS;
+    assert_int_equal(sw_rct_control_request(&b, "power_mng.soc_min", 0.4, 0, window_end - 1),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    assert_int_equal(sw_rct_control_request(&b, "power_mng.soc_min", 0.4, 0, window_end), SW_OK);
+    assert_int_equal(sw_rct_control_import(&b, b.n_slots, &sv, mono1, wall1), SW_ERR_INVALID_ARGUMENT);
+}
+
+static void test_saved_state_in_the_future_counts_as_now(void **state)
+{
+    (void)state;
+    /* The wall clock went back an hour: the saved write seems to lie ahead. */
+    sw_rct_control_saved sv = { true, WALL0 + HOUR, 2, WALL0 + HOUR };
+    sw_rct_control_plan p;
+    plan(&p, 0, 2);
+    sw_rct_control_allow(&p, "power_mng.soc_max");
+    size_t i = slot_index(&p, "power_mng.soc_max");
+    assert_int_equal(sw_rct_control_import(&p, i, &sv, MONO0, WALL0), SW_OK);
+    assert_int_equal(p.slots[i].last_ms, MONO0);
+    assert_int_equal(p.slots[i].flash_start_ms, MONO0);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_max", 0.9, 0, MONO0 + MIN - 1),
+                     SW_ERR_RCT_CONTROL_RATE_LIMITED);
+    /* Not an hour longer than a window from now, and not shorter either. */
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_max", 0.9, 0, MONO0 + MIN),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_max", 0.9, 0,
+                                            MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS - 1),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_max", 0.9, 0, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS),
+                     SW_OK);
+}
+
+static void test_saved_window_expired_while_stopped(void **state)
+{
+    (void)state;
+    /* Budget used up, stopped for 25 h: the window is over, the budget is whole again. */
+    sw_rct_control_saved sv = { true, WALL0 - 25 * HOUR, 2, WALL0 - 26 * HOUR };
+    sw_rct_control_plan p;
+    plan(&p, 0, 2);
+    sw_rct_control_allow(&p, "power_mng.soc_min");
+    size_t i = slot_index(&p, "power_mng.soc_min");
+    assert_int_equal(sw_rct_control_import(&p, i, &sv, MONO0, WALL0), SW_OK);
+    assert_int_equal(p.slots[i].flash_writes, 0);
+    assert_int_equal(p.slots[i].last_ms, MONO0 - 25 * HOUR);
+    one_write(&p, "power_mng.soc_min", MONO0);
+    one_write(&p, "power_mng.soc_min", MONO0 + MIN);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.4, 0, MONO0 + 2 * MIN),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    /* A time from long ago (or a nonsense one) is only "long ago": no overflow. */
+    sw_rct_control_saved old = { true, INT64_MIN, 5, INT64_MIN };
+    plan(&p, 0, 2);
+    sw_rct_control_allow(&p, "power_mng.soc_min");
+    assert_int_equal(sw_rct_control_import(&p, i, &old, MONO0, WALL0), SW_OK);
+    assert_int_equal(p.slots[i].flash_writes, 0);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.4, 0, MONO0), SW_OK);
+}
+
+static void test_assume_spent(void **state)
+{
+    (void)state;
+    sw_rct_control_plan p;
+    plan(&p, 0, 3);
+    for (size_t i = 0; i < sw_rct_control_def_count(); i++)
+        sw_rct_control_allow(&p, sw_rct_control_def_at(i)->object);
+    sw_rct_control_assume_spent(&p, MONO0);
+    for (size_t i = 0; i < sw_rct_control_def_count(); i++) {
+        const char *o = sw_rct_control_def_at(i)->object;
+        double v = sw_rct_control_def_at(i)->min; /* within the limits of every kind */
+        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0 + MIN - 1), SW_ERR_RCT_CONTROL_RATE_LIMITED);
+        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0 + MIN), SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    }
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS),
+                     SW_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +357,10 @@ int main(void)
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_flash_budget),
         cmocka_unit_test(test_keep),
+        cmocka_unit_test(test_saved_state_survives_a_restart),
+        cmocka_unit_test(test_saved_state_in_the_future_counts_as_now),
+        cmocka_unit_test(test_saved_window_expired_while_stopped),
+        cmocka_unit_test(test_assume_spent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
