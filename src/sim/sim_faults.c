@@ -49,10 +49,7 @@ const sw_sim_fault_info *sw_sim_fault_info_of(sw_sim_fault_kind kind)
     return NULL;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static sw_err fail(sw_err e, char *err, size_t cap, const char *fmt, ...)
+sw_err sw_sim_fault_error(sw_err e, char *err, size_t cap, const char *fmt, ...)
 {
     if (err && cap) {
         va_list ap;
@@ -101,7 +98,7 @@ sw_err sw_sim_fault_parse(const char *text, sw_sim_fault *out, char *err, size_t
         if (strlen(table[i].name) == name_len && strncmp(table[i].name, text, name_len) == 0)
             info = &table[i];
     if (!info)
-        return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "unknown fault '%.*s'", (int)name_len, text);
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "unknown fault '%.*s'", (int)name_len, text);
     out->kind = info->kind;
     out->value = info->def;
 
@@ -112,15 +109,15 @@ sw_err sw_sim_fault_parse(const char *text, sw_sim_fault *out, char *err, size_t
         p++;
         arg_len = at ? (size_t)(at - p) : strlen(p);
         if (arg_len == 0)
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': empty argument", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': empty argument", info->name);
         if (info->arg == SW_SIM_FAULT_ARG_NONE)
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' takes no argument", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' takes no argument", info->name);
         if (arg_len >= sizeof out->args)
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': argument too long", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': argument too long", info->name);
         memcpy(out->args, p, arg_len);
         out->args[arg_len] = 0;
     } else if (info->arg_required) {
-        return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' needs a value: %s=%s", info->name, info->name,
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' needs a value: %s=%s", info->name, info->name,
                     info->arg_name ? info->arg_name : "VALUE");
     }
     if (info->arg == SW_SIM_FAULT_ARG_NUMBER && arg_len) {
@@ -128,9 +125,9 @@ sw_err sw_sim_fault_parse(const char *text, sw_sim_fault *out, char *err, size_t
         errno = 0;
         double v = strtod(out->args, &end);
         if (errno || *end || !isfinite(v))
-            return fail(SW_ERR_BAD_NUMBER, err, errcap, "fault '%s': '%s' is not a number", info->name, out->args);
+            return sw_sim_fault_error(SW_ERR_BAD_NUMBER, err, errcap, "fault '%s': '%s' is not a number", info->name, out->args);
         if (v < info->min || v > info->max)
-            return fail(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': %s is outside %g .. %g", info->name,
+            return sw_sim_fault_error(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': %s is outside %g .. %g", info->name,
                         out->args, info->min, info->max);
         out->value = v;
     }
@@ -142,10 +139,10 @@ sw_err sw_sim_fault_parse(const char *text, sw_sim_fault *out, char *err, size_t
         if (e == SW_OK && dash)
             e = sw_sim_parse_duration(dash + 1, strlen(dash + 1), &out->end_ns);
         if (e != SW_OK)
-            return fail(e, err, errcap, "fault '%s': '%s' is not a time (use @START[-END], e.g. @10m or @5m-1h)",
+            return sw_sim_fault_error(e, err, errcap, "fault '%s': '%s' is not a time (use @START[-END], e.g. @10m or @5m-1h)",
                         info->name, at);
         if (dash && out->end_ns <= out->start_ns)
-            return fail(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': it must end after it starts", info->name);
+            return sw_sim_fault_error(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': it must end after it starts", info->name);
     }
     return SW_OK;
 }
@@ -153,7 +150,7 @@ sw_err sw_sim_fault_parse(const char *text, sw_sim_fault *out, char *err, size_t
 sw_err sw_sim_faults_add(sw_sim_faults *faults, const char *text, char *err, size_t errcap)
 {
     if (faults->n >= SW_SIM_MAX_FAULTS)
-        return fail(SW_ERR_NO_SPACE, err, errcap, "at most %d faults", SW_SIM_MAX_FAULTS);
+        return sw_sim_fault_error(SW_ERR_NO_SPACE, err, errcap, "at most %d faults", SW_SIM_MAX_FAULTS);
     sw_err e = sw_sim_fault_parse(text, &faults->list[faults->n], err, errcap);
     if (e == SW_OK)
         faults->n++;

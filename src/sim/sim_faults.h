@@ -104,6 +104,15 @@ const sw_sim_fault *sw_sim_faults_active(const sw_sim_faults *faults, sw_sim_fau
 /* Whether the list names `kind` at all (at any time). */
 bool sw_sim_faults_has(const sw_sim_faults *faults, sw_sim_fault_kind kind);
 
+/*
+ * Every fault parser's error: the message (printf-style) into err when there is
+ * room, and e returned, so a parser can `return sw_sim_fault_error(...)`.
+ */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+sw_err sw_sim_fault_error(sw_err e, char *err, size_t cap, const char *fmt, ...);
+
 /* A duration text: a number with an optional unit s, m, h, d (seconds when none). */
 sw_err sw_sim_parse_duration(const char *text, size_t len, int64_t *out_ns);
 

@@ -33,20 +33,6 @@ const sw_sim_panel_fault_info *sw_sim_panel_fault_table(size_t *count)
     return table;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static sw_err fail(sw_err e, char *err, size_t cap, const char *fmt, ...)
-{
-    if (err && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return e;
-}
-
 static const sw_sim_panel_fault_info *lookup(const char *text, size_t *name_len)
 {
     *name_len = strcspn(text, ":=@");
@@ -92,7 +78,7 @@ sw_err sw_sim_panel_fault_parse(const char *text, sw_sim_panel_fault *out, char 
     size_t n;
     const sw_sim_panel_fault_info *info = lookup(text, &n);
     if (!info)
-        return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "unknown fault '%.*s'", (int)n, text);
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "unknown fault '%.*s'", (int)n, text);
     out->kind = info->kind;
     out->value = info->def;
     const char *p = text + n;
@@ -102,7 +88,7 @@ sw_err sw_sim_panel_fault_parse(const char *text, sw_sim_panel_fault *out, char 
         const char *dot = memchr(p, '.', len);
         if (!dot || !index_of(p, (size_t)(dot - p), &out->gateway) ||
             !index_of(dot + 1, len - (size_t)(dot - p) - 1, &out->panel))
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap,
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap,
                         "fault '%s': '%.*s' is not GATEWAY.PANEL (both from 1, e.g. 1.3)", info->name, (int)len, p);
         p += len;
     }
@@ -110,19 +96,19 @@ sw_err sw_sim_panel_fault_parse(const char *text, sw_sim_panel_fault *out, char 
         p++;
         size_t len = strcspn(p, "@");
         if (!info->value_name)
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' takes no value", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s' takes no value", info->name);
         char buf[32];
         if (len == 0 || len >= sizeof buf)
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': bad value", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': bad value", info->name);
         memcpy(buf, p, len);
         buf[len] = 0;
         char *end = NULL;
         errno = 0;
         double v = strtod(buf, &end);
         if (errno || *end || !isfinite(v))
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': '%s' is not a number", info->name, buf);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': '%s' is not a number", info->name, buf);
         if (v < info->min || v > info->max)
-            return fail(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': %s is outside %g .. %g", info->name, buf,
+            return sw_sim_fault_error(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': %s is outside %g .. %g", info->name, buf,
                         info->min, info->max);
         out->value = v;
         p += len;
@@ -132,14 +118,14 @@ sw_err sw_sim_panel_fault_parse(const char *text, sw_sim_panel_fault *out, char 
         const char *dash = strchr(p, '-');
         size_t len = dash ? (size_t)(dash - p) : strlen(p);
         if (!offset_ns(p, len, &out->start_ns) || (dash && !offset_ns(dash + 1, strlen(dash + 1), &out->end_ns)))
-            return fail(SW_ERR_INVALID_ARGUMENT, err, errcap,
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap,
                         "fault '%s': '%s' is not a time (use @START[-END], e.g. @10m or @2h-5h)", info->name, p);
         if (dash && out->end_ns <= out->start_ns)
-            return fail(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': it must end after it starts", info->name);
+            return sw_sim_fault_error(SW_ERR_OUT_OF_RANGE, err, errcap, "fault '%s': it must end after it starts", info->name);
         p += strlen(p);
     }
     if (*p)
-        return fail(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': unexpected '%s'", info->name, p);
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "fault '%s': unexpected '%s'", info->name, p);
     return SW_OK;
 }
 

@@ -30,20 +30,6 @@ const sw_sim_rct_fault_info *sw_sim_rct_fault_table(size_t *count)
     return table;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static sw_err bad(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return SW_ERR_INVALID_ARGUMENT;
-}
-
 /* "90", "90s", "15m", "2h", "1d" -> whole seconds (the one parser of sim/sim_faults.h). */
 static bool duration_s(const char *text, size_t len, int64_t *out)
 {
@@ -80,7 +66,7 @@ sw_err sw_sim_rct_fault_parse(const char *text, sw_sim_rct_fault *out, char *err
         if (strlen(table[i].name) == nlen && strncmp(table[i].name, text, nlen) == 0)
             info = &table[i];
     if (!info)
-        return bad(err, errcap, "unknown fault '%.*s' (known: drifting-cell, hot-module, dc-loss)", (int)nlen, text);
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "unknown fault '%.*s' (known: drifting-cell, hot-module, dc-loss)", (int)nlen, text);
     out->kind = info->kind;
     out->value = info->def;
     const char *p = text + nlen;
@@ -98,7 +84,7 @@ sw_err sw_sim_rct_fault_parse(const char *text, sw_sim_rct_fault *out, char *err
             ok = whole(p, tlen, 3, &out->input);
         }
         if (!ok)
-            return bad(err, errcap, "%s: target '%.*s' is not %s", info->name, (int)tlen, p, info->target);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: target '%.*s' is not %s", info->name, (int)tlen, p, info->target);
         p += tlen;
     }
     if (*p == '=') {
@@ -107,13 +93,13 @@ sw_err sw_sim_rct_fault_parse(const char *text, sw_sim_rct_fault *out, char *err
         char buf[32];
         char *end;
         if (vlen == 0 || vlen >= sizeof buf)
-            return bad(err, errcap, "%s: missing or too long value", info->name);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: missing or too long value", info->name);
         memcpy(buf, p, vlen);
         buf[vlen] = 0;
         errno = 0;
         double v = strtod(buf, &end);
         if (errno || *end || !isfinite(v) || v < info->min || v > info->max)
-            return bad(err, errcap, "%s: value '%s' is not a number from %g to %g %s", info->name, buf, info->min,
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: value '%s' is not a number from %g to %g %s", info->name, buf, info->min,
                        info->max, info->unit);
         out->value = v;
         p += vlen;
@@ -122,24 +108,24 @@ sw_err sw_sim_rct_fault_parse(const char *text, sw_sim_rct_fault *out, char *err
         p++;
         size_t slen = strcspn(p, "-");
         if (!duration_s(p, slen, &out->start_s))
-            return bad(err, errcap, "%s: start '%.*s' is not a duration (e.g. 90, 15m, 2h)", info->name, (int)slen, p);
+            return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: start '%.*s' is not a duration (e.g. 90, 15m, 2h)", info->name, (int)slen, p);
         p += slen;
         if (*p == '-') {
             p++;
             if (!duration_s(p, strlen(p), &out->end_s) || out->end_s <= out->start_s)
-                return bad(err, errcap, "%s: end '%s' is not a duration after the start", info->name, p);
+                return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: end '%s' is not a duration after the start", info->name, p);
             p += strlen(p);
         }
     }
     if (*p)
-        return bad(err, errcap, "%s: unexpected '%s' (expected KIND[:TARGET][=VALUE][@START[-END]])", info->name, p);
+        return sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "%s: unexpected '%s' (expected KIND[:TARGET][=VALUE][@START[-END]])", info->name, p);
     return SW_OK;
 }
 
 sw_err sw_sim_rct_faults_add(sw_sim_rct_faults *f, const char *text, char *err, size_t errcap)
 {
     if (f->n >= SW_SIM_RCT_MAX_FAULTS) {
-        bad(err, errcap, "more than %d faults", SW_SIM_RCT_MAX_FAULTS);
+        sw_sim_fault_error(SW_ERR_INVALID_ARGUMENT, err, errcap, "more than %d faults", SW_SIM_RCT_MAX_FAULTS);
         return SW_ERR_NO_SPACE;
     }
     sw_err e = sw_sim_rct_fault_parse(text, &f->list[f->n], err, errcap);
