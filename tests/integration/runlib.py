@@ -217,3 +217,41 @@ class RctSimulator:
                 self.proc.kill()
                 self.proc.wait()
         self.dir.cleanup()
+
+
+def sanitized():
+    """Whether the program under test is a sanitizer build (slower: some scenarios skip there)."""
+    r = subprocess.run(["ldd", BIN], capture_output=True, text=True)
+    return "libasan" in r.stdout or "libubsan" in r.stdout
+
+
+def demo_dc_loss(speed, start_s, duration, faults=()):
+    """Run `sunwire demo` on its own data directory; returns (returncode, seconds taken, stderr,
+    [(ts_ns, object, loss_pct)] of the strings' DC loss from its history)."""
+    import sqlite3
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data")
+        env = dict(os.environ, SUNWIRE_LOG="info")
+        args = [BIN, "demo", "--speed", str(speed), "--start", "@%d" % start_s,
+                "--duration", str(duration), "--seed", "3", "--data-dir", data]
+        for f in faults:
+            args += ["--rct-fault", f]
+        t0 = time.monotonic()
+        r = subprocess.run(args, capture_output=True, timeout=duration + 30, env=env)
+        took = time.monotonic() - t0
+        err = r.stderr.decode("utf-8", "replace")
+        rows = []
+        if r.returncode == 0:
+            db = sqlite3.connect(os.path.join(data, "history.db"))
+            try:
+                rows = db.execute("SELECT ts_ns, object, number FROM inverter_values "
+                                  "WHERE object LIKE 'health.string.%.dc_loss_pct' AND number != 0 "
+                                  "ORDER BY ts_ns").fetchall()
+            finally:
+                db.close()
+    return r.returncode, took, err, rows
+
+
+def mostly(values, ok):
+    """At least three quarters of values satisfy ok (smoothing lets the edges of a change through)."""
+    return sum(1 for v in values if ok(v)) >= 0.75 * len(values)
