@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""The dashboard in a real browser (browserlib.py): `sunwire demo --faults`, the
+injected faults found by the detectors and shown in the attention panel and the grid.
+"""
+import subprocess
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from browserlib import BrowserCase, weblib  # noqa: E402
+
+
+class DemoFaultsInBrowser(BrowserCase):
+    """`sunwire demo --faults`: faults injected into the simulated bus, found by the detectors, on the dashboard."""
+    server_kind = "demo-faults"
+
+    @classmethod
+    def start_server(cls):
+        if not weblib.demo_available():
+            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
+        sim = subprocess.run([weblib.SUNWIRE, "tigo", "simulate", "--help"], capture_output=True, text=True, timeout=30)
+        if "--fault" not in sim.stdout + sim.stderr:
+            raise unittest.SkipTest("`sunwire tigo simulate` has no --fault option in this build: no fault to inject")
+        # 5 simulated minutes per real second from 10:00: the first faults start 6 s in.
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        return weblib.start_demo(["--faults", "--speed", "300", "--start", day + "T10:00Z"])
+
+    def test_faults_on_the_dashboard(self):
+        self.load()
+        kinds = lambda: {i["kind"]: i for i in self.js(
+            "return [...document.querySelectorAll('#attention li[data-kind]')].map(l => ({kind: l.dataset.kind,"
+            " panel: l.dataset.panel, text: l.textContent}));")}
+        found = self.wait_for("the injected faults in the attention panel", lambda: (lambda k: k if {
+            "no_power", "hot", "stuck", "diode_loss"} <= set(k) else None)(kinds()), timeout=60)
+        self.assertIn("E4", found["no_power"]["text"])
+        self.assertIn("W3", found["hot"]["text"])
+        self.assertIn("E7", found["stuck"]["text"])
+        self.assertIn("W8", found["diode_loss"]["text"])
+        self.shot("overview")
+        self.go("panels")
+        marked = self.wait_for("the broken panels coloured", lambda: (lambda m: m if {"E4", "W3", "E7", "W8"} <= set(m)
+                               else None)({t["name"]: t for t in self.js(
+                                   "return [...document.querySelectorAll('.tile.problem')].map(t => ({name: "
+                                   "t.querySelector('.t-name span').textContent, kinds: t.dataset.problems}));")}))
+        self.assertIn("no_power", marked["E4"]["kinds"].split())
+        self.shot("panels")
+        self.assert_no_console_errors()
+
+
+if __name__ == "__main__":
+    unittest.main()
