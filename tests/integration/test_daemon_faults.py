@@ -107,7 +107,7 @@ class DaemonFaults(unittest.TestCase):
     def start(cls):
         day = time.strftime("%Y-%m-%d", time.gmtime())
         start = ["--start", day + "T11:00:00Z", "--seed", 5]
-        # The line daemon first: its buses are quiet enough to start a moment early.
+        # The line daemon first, its faults timed from each of its buses' start; then the panels'.
         cfg = os.path.join(cls.tmp.name, "line.ini")
         cls.line_t0 = {}
         with open(cfg, "w", encoding="utf-8") as f:
@@ -175,7 +175,7 @@ class DaemonFaults(unittest.TestCase):
                     late = t_from + PEER_WINDOW + SKEW + PERIOD + 0.5 + SLACK
                 self.assertGreaterEqual(up, early, ch)
                 self.assertLessEqual(up, late, ch)
-                # Cleared once, after the fault ended, and not raised again.
+                # Cleared after the fault ended (once, but for the radio, see below), and not raised again.
                 last_t, last_active, last = ch[-1]
                 self.assertFalse(last_active, ch)
                 self.assertEqual(last["since_ns"], ch[-2][2]["since_ns"])
