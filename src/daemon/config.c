@@ -490,6 +490,10 @@ static sw_err set_health_bus(sw_daemon_config *c, const char *key, const char *v
         dur = &w->firmware_hold_ns;
     else if (strcmp(key, "pv_off_clear") == 0)
         dur = &w->pv_off_clear_ns;
+    else if (strcmp(key, "radio_window") == 0) {
+        dur = &r->window_ns;
+        max_ms = 86400LL * 1000; /* the day's window is the longest the detector keeps */
+    }
     if (dur) {
         if (!dur_key(key, value, min_ms, max_ms, &ms, msg, cap))
             return SW_ERR_OUT_OF_RANGE;

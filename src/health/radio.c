@@ -11,6 +11,7 @@
 
 #define MINUTE_NS 60000000000LL
 #define QUARTER_NS (15 * MINUTE_NS)
+#define SECOND_NS 1000000000LL
 #define SLOT_NS 5000000LL
 #define MIN_PERIOD_NS 1000000000LL /* a gap shorter than 1 s is a repeat, not a period */
 #define TREND_MIN_QUARTERS 4        /* the day's mean needs an hour of data before a trend means anything */
@@ -23,6 +24,7 @@ void sw_health_radio_config_default(sw_health_radio_config *c)
     c->rssi_drop_raise = 20.0;
     c->rssi_drop_clear = 10.0;
     c->min_expected = 20;
+    c->window_ns = SW_HEALTH_RADIO_DEFAULT_WINDOW_NS;
 }
 
 void sw_health_radio_init(sw_health_radio *r, const sw_health_radio_config *cfg, const char *source)
@@ -33,11 +35,19 @@ void sw_health_radio_init(sw_health_radio *r, const sw_health_radio_config *cfg,
         r->cfg = *cfg;
     else
         sw_health_radio_config_default(&r->cfg);
+    if (r->cfg.window_ns < SW_HEALTH_RADIO_MINUTES)
+        r->cfg.window_ns = SW_HEALTH_RADIO_DEFAULT_WINDOW_NS;
     snprintf(r->source, sizeof r->source, "%s", source ? source : "");
     r->blind_next = 0;
     memset(r->blind, 0, sizeof r->blind);
     for (size_t i = 0; i < SW_HEALTH_RADIO_MAX_PANELS; i++)
         r->panels[i].used = false;
+}
+
+/* The width of one bucket of the window: a minute by default. */
+static int64_t bucket_ns(const sw_health_radio *r)
+{
+    return r->cfg.window_ns / SW_HEALTH_RADIO_MINUTES;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -68,9 +78,9 @@ static sw_health_radio_panel *get(sw_health_radio *r, uint16_t gw, uint16_t node
     p->node = node;
     p->period_ns = SW_HEALTH_RADIO_DEFAULT_PERIOD_NS;
     for (size_t i = 0; i < SW_HEALTH_RADIO_MINUTES; i++)
-        p->minute[i].tag = INT32_MIN;
+        p->minute[i].tag = INT64_MIN;
     for (size_t i = 0; i < SW_HEALTH_RADIO_QUARTERS; i++)
-        p->quarter[i].tag = INT32_MIN;
+        p->quarter[i].tag = INT64_MIN;
     return p;
 }
 
@@ -81,9 +91,9 @@ static sw_health_radio_bucket *slot(sw_health_radio_bucket *ring, size_t n, int6
     if (i < 0)
         i += (int64_t)n;
     sw_health_radio_bucket *b = &ring[i];
-    if (b->tag != (int32_t)abs) {
+    if (b->tag != abs) {
         memset(b, 0, sizeof *b);
-        b->tag = (int32_t)abs;
+        b->tag = abs;
     }
     return b;
 }
@@ -140,7 +150,7 @@ sw_err sw_health_radio_report(sw_health_radio *r, uint16_t gw, uint16_t node, in
     }
     if (t > p->last_ns)
         p->last_ns = t;
-    add(slot(p->minute, SW_HEALTH_RADIO_MINUTES, floor_div(t, MINUTE_NS)), expected, rssi);
+    add(slot(p->minute, SW_HEALTH_RADIO_MINUTES, floor_div(t, bucket_ns(r))), expected, rssi);
     add(slot(p->quarter, SW_HEALTH_RADIO_QUARTERS, floor_div(t, QUARTER_NS)), expected, rssi);
     if (out)
         sw_health_radio_get(r, gw, node, t, out);
@@ -195,7 +205,7 @@ static void sum(const sw_health_radio_bucket *ring, size_t n, int64_t abs_now, u
     *filled = 0;
     for (size_t i = 0; i < n; i++) {
         const sw_health_radio_bucket *b = &ring[i];
-        if (b->tag == INT32_MIN || (int64_t)b->tag > abs_now || (int64_t)b->tag <= abs_now - (int64_t)n)
+        if (b->tag == INT64_MIN || b->tag > abs_now || b->tag <= abs_now - (int64_t)n)
             continue;
         *exp += b->expected;
         *rcv += b->received;
@@ -221,13 +231,13 @@ typedef struct stats {
     bool trend_known;
 } stats;
 
-static void compute(const sw_health_radio_panel *p, int64_t now_ns, stats *s)
+static void compute(const sw_health_radio *r, const sw_health_radio_panel *p, int64_t now_ns, stats *s)
 {
     memset(s, 0, sizeof *s);
     uint32_t n15, nday;
     uint64_t s15, sday;
     unsigned f15, fday;
-    sum(p->minute, SW_HEALTH_RADIO_MINUTES, floor_div(now_ns, MINUTE_NS), &s->v.expected_15m, &s->v.received_15m,
+    sum(p->minute, SW_HEALTH_RADIO_MINUTES, floor_div(now_ns, bucket_ns(r)), &s->v.expected_15m, &s->v.received_15m,
         &n15, &s15, &f15);
     sum(p->quarter, SW_HEALTH_RADIO_QUARTERS, floor_div(now_ns, QUARTER_NS), &s->v.expected_day,
         &s->v.received_day, &nday, &sday, &fday);
@@ -248,7 +258,7 @@ sw_err sw_health_radio_get(const sw_health_radio *r, uint16_t gw, uint16_t node,
     if (!p || !p->last_ns)
         return SW_ERR_NOT_FOUND;
     stats s;
-    compute(p, now_ns, &s);
+    compute(r, p, now_ns, &s);
     *out = s.v;
     return SW_OK;
 }
@@ -261,7 +271,7 @@ static void judge(sw_health_radio *r, sw_model *m, sw_health_radio_panel *p, int
     if (!rec || !rec->series_id[0])
         return;
     stats s;
-    compute(p, now_ns, &s);
+    compute(r, p, now_ns, &s);
     const sw_health_radio_config *c = &r->cfg;
     bool loss_known = s.v.expected_15m >= c->min_expected;
     if (!loss_known && !s.trend_known)
@@ -273,11 +283,15 @@ static void judge(sw_health_radio *r, sw_model *m, sw_health_radio_panel *p, int
     if (!p->raised && (loss_bad || rssi_bad)) {
         /* The reason is written once, when raised: figures that move with every report would make
          * every report news for every output. */
-        char reason[SW_PROBLEM_REASON_MAX];
+        char reason[SW_PROBLEM_REASON_MAX], window[32];
+        if (c->window_ns % MINUTE_NS == 0)
+            snprintf(window, sizeof window, "%lld min", (long long)(c->window_ns / MINUTE_NS));
+        else
+            snprintf(window, sizeof window, "%g s", (double)c->window_ns / (double)SECOND_NS);
         snprintf(reason, sizeof reason,
-                 "%u of %u reports lost in 15 min (%.0f%%; %.0f%% over 24 h), RSSI %+.0f against the day's mean",
+                 "%u of %u reports lost in %s (%.0f%%; %.0f%% over 24 h), RSSI %+.0f against the day's mean",
                  (unsigned)(s.v.expected_15m > s.v.received_15m ? s.v.expected_15m - s.v.received_15m : 0),
-                 (unsigned)s.v.expected_15m, 100.0 * s.v.loss_15m,
+                 (unsigned)s.v.expected_15m, window, 100.0 * s.v.loss_15m,
                  100.0 * s.v.loss_day, s.v.rssi_trend);
         if (sw_model_problem_raise(m, SW_PROBLEM_RADIO_DEGRADING, r->source, rec->series_id, rec->name, reason,
                                    now_ns) == SW_OK)

@@ -9,11 +9,12 @@
  * time, and the gap between two reports of one node says how many periods
  * passed: every period without a report is a lost report. From that the
  * detector keeps, per panel, expected and received reports and the RSSI in
- * one-minute buckets over 15 minutes and quarter-hour buckets over 24 hours,
- * and the next hop from the node's topology reports.
+ * fifteen buckets over its window (15 minutes unless configured: one-minute
+ * buckets) and quarter-hour buckets over 24 hours, and the next hop from the
+ * node's topology reports.
  *
- * It raises SW_PROBLEM_RADIO_DEGRADING on a panel when the 15-minute loss or
- * the fall of the RSSI (15-minute mean below the day's mean) crosses its
+ * It raises SW_PROBLEM_RADIO_DEGRADING on a panel when the window's loss or
+ * the fall of the RSSI (the window's mean below the day's mean) crosses its
  * threshold, and clears it with hysteresis (docs/health.md).
  *
  * Sans-I/O: the caller owns the struct (large: allocate it), feeds it
@@ -35,34 +36,37 @@ extern "C" {
 #endif
 
 #define SW_HEALTH_RADIO_MAX_PANELS 512      /* per bus; more are counted in `dropped` */
-#define SW_HEALTH_RADIO_MINUTES 15          /* one-minute buckets: the 15-minute window */
+#define SW_HEALTH_RADIO_MINUTES 15          /* buckets of the window (one-minute buckets of the default 15 minutes) */
+#define SW_HEALTH_RADIO_DEFAULT_WINDOW_NS 900000000000LL /* 15 minutes */
 #define SW_HEALTH_RADIO_QUARTERS 96         /* quarter-hour buckets: the 24-hour window */
 #define SW_HEALTH_RADIO_DEFAULT_PERIOD_NS 20000000000LL /* 4000 slots of 5 ms */
 #define SW_HEALTH_RADIO_GAP_NS 600000000000LL /* a silence longer than 10 min is a new session, not loss */
 #define SW_HEALTH_RADIO_BLIND 8             /* spans in which the bus was not heard, remembered */
 
 typedef struct sw_health_radio_config {
-    double loss_raise;        /* 15-minute loss at or above which the link is degrading; default 0.20 */
+    double loss_raise;        /* the window's loss at or above which the link is degrading; default 0.20 */
     double loss_clear;        /* ... and at or below which it is well again; default 0.10 */
-    double rssi_drop_raise;   /* 15-minute RSSI mean this far below the day's mean (raw); default 20 */
+    double rssi_drop_raise;   /* the window's RSSI mean this far below the day's mean (raw); default 20 */
     double rssi_drop_clear;   /* ... and back within this; default 10 */
-    unsigned min_expected;    /* reports the 15 minutes must expect before loss is judged; default 20 */
+    unsigned min_expected;    /* reports the window must expect before loss is judged; default 20 */
+    int64_t window_ns;        /* the window of loss_15m and of the RSSI's recent mean; default 15 min, at least
+                               * SW_HEALTH_RADIO_MINUTES ns (shorter or zero: the default) */
 } sw_health_radio_config;
 
 void sw_health_radio_config_default(sw_health_radio_config *c);
 
 /* What the detector knows of one panel's link, for the model's panel fields. */
 typedef struct sw_panel_radio {
-    double loss_15m;          /* 0..1, lost / expected over the last 15 minutes */
+    double loss_15m;          /* 0..1, lost / expected over the window (the last 15 minutes by default) */
     double loss_day;          /* 0..1, over the last 24 hours */
-    double rssi_trend;        /* raw RSSI: 15-minute mean minus the 24-hour mean (negative = falling) */
+    double rssi_trend;        /* raw RSSI: the window's mean minus the 24-hour mean (negative = falling) */
     uint16_t next_hop;        /* from the last topology report: 1 = the gateway, 0 = unknown */
     uint32_t expected_15m, received_15m;
     uint32_t expected_day, received_day;
 } sw_panel_radio;
 
 typedef struct sw_health_radio_bucket {
-    int32_t tag;              /* absolute minute / quarter-hour it counts; stale when it differs */
+    int64_t tag;              /* absolute bucket / quarter-hour it counts; stale when it differs */
     uint16_t expected, received, rssi_n;
     uint32_t rssi_sum;
 } sw_health_radio_bucket;

@@ -563,10 +563,12 @@ static void test_health_bus_keys(void **state)
     char err[512] = "";
     assert_true(c->health_watchdog.controller_silent_ns == 60000000000LL);
     assert_true(c->health_radio.loss_raise == 0.2);
+    assert_true(c->health_radio.window_ns == 900000000000LL);
 #define HEALTH_INI(hold)                                                                                       \
     "[tigo roof]\ntcp = h\n[health]\ncontroller_silent = 90s\nnode_table_hold = 2h\n"                         \
     "firmware_changed_hold = " hold "\npv_off_clear = 5m\nnodes_missing_after = 3\nradio_loss_raise = 30%\n"     \
-    "radio_loss_clear = 0.15\nradio_rssi_drop_raise = 25\nradio_rssi_drop_clear = 12\nradio_min_expected = 40\n"
+    "radio_loss_clear = 0.15\nradio_rssi_drop_raise = 25\nradio_rssi_drop_clear = 12\nradio_min_expected = 40\n"   \
+    "radio_window = 5m\n"
     /* 3d is no duration the file knows: hours at most */
     assert_int_not_equal(sw_daemon_config_load_string(c, "h.ini", HEALTH_INI("3d"), err, sizeof err), SW_OK);
     assert_non_null(strstr(err, "h.ini:6: [health] firmware_changed_hold"));
@@ -584,6 +586,7 @@ static void test_health_bus_keys(void **state)
     assert_true(r->loss_raise == 0.3 && r->loss_clear == 0.15);
     assert_true(r->rssi_drop_raise == 25.0 && r->rssi_drop_clear == 12.0);
     assert_int_equal(r->min_expected, 40);
+    assert_true(r->window_ns == 300000000000LL);
     cfg_free(c);
 
     static const struct {
@@ -594,6 +597,9 @@ static void test_health_bus_keys(void **state)
         {"[health]\nradio_loss_raise = lots\n", "expected a fraction", false},
         {"[health]\ncontroller_silent = 0\n", "controller_silent = \"0\": expected a duration", false},
         {"[health]\nnodes_missing_after = 0\n", "expected a whole number from 1", false},
+        {"[health]\nradio_window = 500ms\n", "radio_window = \"500ms\": expected a duration between 1000 ms and 86400 s",
+         false},
+        {"[health]\nradio_window = 25h\n", "expected a duration between 1000 ms and 86400 s", false},
         {"[health]\nno_such_key = 1\n", "unknown key \"no_such_key\" in [health]", false},
         {"[health]\nradio_loss_raise = 0.1\nradio_loss_clear = 0.2\n[tigo roof]\ntcp = h\n",
          "must not exceed radio_loss_raise", true},

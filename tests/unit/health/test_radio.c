@@ -1,7 +1,8 @@
 /*
  * Unit tests for report loss and the radio link (health/radio.h), from
  * synthetic report sequences: loss counted from the gaps between
- * measurement times, the 15-minute and 24-hour windows, a period learnt
+ * measurement times, the 15-minute and 24-hour windows (and a shorter window
+ * when configured), a period learnt
  * from the reports or set by a PV configuration request, the night's
  * silence not counted as loss, the RSSI trend, topology reports, and the
  * problem raised on loss or a falling RSSI and cleared with hysteresis.
@@ -119,6 +120,47 @@ static void test_loss_counted_from_gaps(void **state)
     assert_int_equal(sw_health_radio_get(f->r, GW, 2, T0 + S(20) * 139, &v), SW_OK);
     assert_true(v.loss_15m == 0.0);
     assert_true(v.loss_day > 0.1);
+}
+
+/* A configured window of 30 s (2 s buckets) on a node reporting every 2 s: loss over the last 30 s only. */
+static void test_short_window(void **state)
+{
+    fixture *f = *state;
+    sw_health_radio_config c;
+    sw_health_radio_config_default(&c);
+    assert_true(c.window_ns == S(900));
+    c.window_ns = S(30);
+    c.min_expected = 10;
+    sw_health_radio_init(f->r, &c, "roof");
+    int64_t t = T0;
+    for (int k = 0; k < 30; k++) /* a minute without loss: the period (2 s) is learnt */
+        report(f, 2, t = T0 + S(2) * k, 150);
+    assert_false(degrading(f, "4-A2346FZ"));
+    for (int k = 30; k < 60; k++) /* every other report lost for a minute */
+        if (k % 2)
+            report(f, 2, t = T0 + S(2) * k, 150);
+    sw_panel_radio v;
+    assert_int_equal(sw_health_radio_get(f->r, GW, 2, t, &v), SW_OK);
+    /* the 15 buckets of 2 s up to t: 15 periods, 8 of them reported (the first gap reaches back before) */
+    assert_true(v.expected_15m >= 14 && v.expected_15m <= 16);
+    assert_true(v.loss_15m > 0.4 && v.loss_15m < 0.6);
+    assert_true(v.expected_day > 50); /* the day's window is still a day */
+    assert_true(degrading(f, "4-A2346FZ"));
+    const sw_problem *p = sw_model_problem_find(f->m, SW_PROBLEM_RADIO_DEGRADING, "roof", "4-A2346FZ");
+    assert_non_null(strstr(p->reason, "reports lost in 30 s"));
+    /* clean again: cleared once the 30 s hold no more than 10% loss, long before 15 minutes */
+    int64_t end = t, cleared_at = 0;
+    for (int k = 60; k < 120 && !cleared_at; k++) {
+        report(f, 2, t = T0 + S(2) * k, 150);
+        if (!degrading(f, "4-A2346FZ"))
+            cleared_at = t;
+    }
+    assert_true(cleared_at > end + S(20));
+    assert_true(cleared_at <= end + S(34));
+    /* a window shorter than one nanosecond per bucket is the default */
+    c.window_ns = 0;
+    sw_health_radio_init(f->r, &c, "roof");
+    assert_true(f->r->cfg.window_ns == S(900));
 }
 
 static void test_night_is_not_loss(void **state)
@@ -260,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_no_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loss_counted_from_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_night_is_not_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_period_learnt_and_configured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rssi_trend, setup, teardown),
