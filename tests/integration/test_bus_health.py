@@ -5,8 +5,9 @@ The simulator runs faster than real time over TCP and breaks the bus at a
 given simulated time (`--fault KIND@START-END`); the daemon, with short
 `[health]` thresholds, must log the problem within the documented time after
 the fault starts and log it cleared after the fault ends. The log is where
-every problem is told (one line per raise and clear). The radio fault needs
-15-minute windows on simulated time and is checked on the simulator's bus in
+every problem is told (one line per raise and clear). The radio fault is
+checked through the daemon with a short `radio_window` in
+test_daemon_faults.py, and with the default window on simulated time in
 tests/unit/health/test_bus_sim.c.
 """
 import os
