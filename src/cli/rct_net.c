@@ -1101,17 +1101,8 @@ static void sim_ready(sw_rct_sim_server *srv, uint16_t port, void *user)
 {
     (void)srv;
     const struct sim_log_ctx *lc = user;
-    if (lc->port_file) {
-        /* Written to a temporary name and renamed, so a reader never sees half a number. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", lc->port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%u\n", (unsigned)port);
-            fclose(f);
-            rename(tmp, lc->port_file);
-        }
-    }
+    if (lc->port_file)
+        rc_write_port_file(lc->port_file, port); /* unlike the proxy's, a failure here is not reported */
     if (!lc->rctclient)
         fprintf(stderr, "simulator listening on port %u\n", (unsigned)port);
 }
