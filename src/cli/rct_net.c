@@ -70,16 +70,25 @@ struct trace_ctx {
     const rc_global *g;
 };
 
+/* Bytes as lower-case hex, as rctclient logs them; NULL when out of memory, else the caller frees it. */
+static char *hex_lower(const uint8_t *data, size_t len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (!hex)
+        return NULL;
+    sw_hex_encode(hex, data, len);
+    for (char *p = hex; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+    return hex;
+}
+
 static void trace_bytes(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user)
 {
     (void)c;
     struct trace_ctx *t = user;
-    char *hex = malloc(2 * len + 1);
+    char *hex = hex_lower(data, len);
     if (!hex)
         return;
-    sw_hex_encode(hex, data, len);
-    for (char *p = hex; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
     if (strcmp(dir, "recv") == 0)
         rc_debug(t->g, "rctclient.cli", "DEBUG", "Received %zu bytes: %s", len, hex);
     else if (t->g->frame_debug)
@@ -138,6 +147,16 @@ static void report_request_error(const sw_rct_client *c, const struct conn_opts 
                 (unsigned)co->port, sw_err_message(e));
 }
 
+/* A value as rctclient prints it; NULL when out of memory, else the caller frees it. */
+static char *value_text(const sw_rct_value *v)
+{
+    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
+    char *t = malloc(need);
+    if (t)
+        sw_rct_value_to_text(v, t, need);
+    return t;
+}
+
 /* ---- read-value --------------------------------------------------------------- */
 
 static void print_value_line(const rc_global *g, const sw_rct_object *obj, const sw_rct_value *v, bool verbose,
@@ -175,11 +194,9 @@ static void print_value_line(const rc_global *g, const sw_rct_object *obj, const
         free(buf);
         return;
     }
-    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
-    char *text = malloc(need);
+    char *text = value_text(v);
     if (!text)
         return;
-    sw_rct_value_to_text(v, text, need);
     (void)g;
     if (verbose)
         printf("#%3u 0x%8X %-*s %-75s %s %s\n", (unsigned)obj->index, (unsigned)obj->id,
@@ -274,11 +291,8 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
                 const uint8_t *payload;
                 size_t plen;
                 sw_rct_client_last_reply(c, &payload, &plen);
-                char *hex = malloc(2 * plen + 1);
+                char *hex = hex_lower(payload, plen);
                 if (hex) {
-                    sw_hex_encode(hex, payload, plen);
-                    for (char *p = hex; *p; p++)
-                        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
                     const char *cn = sw_rct_command_name(c->last_command);
                     rc_debug(g, "rctclient.cli", "DEBUG", "Got frame: <ReceiveFrame(cmd=%s, id=%08x, address=%x, data=%s)>",
                              cn ? cn : "?", (unsigned)objs[i]->id, (unsigned)c->last_address, hex);
@@ -306,15 +320,6 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
 }
 
 /* ---- write-value ---------------------------------------------------------------- */
-
-static char *value_text(const sw_rct_value *v)
-{
-    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
-    char *t = malloc(need);
-    if (t)
-        sw_rct_value_to_text(v, t, need);
-    return t;
-}
 
 int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
 {
@@ -1045,12 +1050,9 @@ static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void
             rc_debug(lc->g, logger, "DEBUG", "Closing connection %s", ev->peer);
         break;
     case SW_RCT_SIM_LOG_READ: {
-        char *hex = malloc(2 * ev->len + 1);
+        char *hex = hex_lower(ev->data, ev->len);
         if (!hex)
             break;
-        sw_hex_encode(hex, ev->data, ev->len);
-        for (char *p = hex; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
         sim_line(lc, logger, "INFO", "Read   : 0x%08X %-48s -> %s", (unsigned)ev->obj->id, ev->obj->name, hex);
         free(hex);
         break;
@@ -1084,12 +1086,9 @@ static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void
         break;
     case SW_RCT_SIM_LOG_BYTES:
         if (lc->g->debug) {
-            char *hex = malloc(2 * ev->len + 1);
+            char *hex = hex_lower(ev->data, ev->len);
             if (!hex)
                 break;
-            sw_hex_encode(hex, ev->data, ev->len);
-            for (char *p = hex; *p; p++)
-                *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
             rc_debug(lc->g, logger, "DEBUG", "Read %zu bytes: %s", ev->len, hex);
             free(hex);
         }
