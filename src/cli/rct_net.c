@@ -22,6 +22,7 @@
 #include "rct_io/rct_sim.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
+#define OPT_REQUIRED(s, l, k, m, h) { s, l, k, m, h, true, 0, NULL, { 0 }, 0 }
 
 /* ---- shared connection options ------------------------------------------------ */
 
@@ -59,6 +60,11 @@ static int get_conn_opts(rc_cmd *cmd, bool extras, struct conn_opts *co)
     }
     return 0;
 }
+
+/* The device's --port and --host (required), first in every command that connects, as rctclient lists them. */
+#define CONN_OPTS                                                                                               \
+    OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),                  \
+    OPT_REQUIRED("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device")
 
 #define CONN_EXTRA_OPTS                                                                            \
     OPT(NULL, "--timeout", RC_VALUE, "<ms>", "Wait this long for each answer (default 2000)"),     \
@@ -211,15 +217,13 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
 {
     bool compat = g->persona == SW_PERSONA_RCTCLIENT;
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-i", "--id", compat ? RC_VALUE : RC_MULTI, "<ID>", "Object ID to query, of the form \"0x959930BF\""),
         OPT("-n", "--name", compat ? RC_VALUE : RC_MULTI, "<name>", "Object name to query"),
         OPT("-v", "--verbose", RC_FLAG, NULL, "Enable verbose output"),
         OPT(NULL, "--json", RC_FLAG, NULL, "One JSON object per line"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, compat ? "[OPTIONS]" : "[OPTIONS] [NAME]...",
                    "  Read the current value of an object from the device at <host>:<port> and print it.\n"
@@ -324,15 +328,13 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
 int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-i", "--id", RC_VALUE, "<ID>", "Object ID to write"),
         OPT("-n", "--name", RC_VALUE, "<name>", "Object name to write"),
         OPT(NULL, "--value", RC_VALUE, "<value>", "The new value (or give it as VALUE)"),
         OPT(NULL, "--allow-write", RC_FLAG, NULL, "Really write: without it nothing is sent"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS] [VALUE]",
                    "  Write a value to an object, then read it back to check that the device took it.\n"
@@ -591,6 +593,48 @@ static int time_range(rc_cmd *cmd, int64_t default_span, int64_t *from, int64_t 
     return 0;
 }
 
+/*
+ * What history and events both take: the range, the output format and file,
+ * the query limit and the influx tag, in this order in their help. Only the
+ * help of --from (the default range) and of --max-queries differs.
+ */
+#define LOG_OPTS(from_help, max_queries_help)                                                                   \
+    OPT(NULL, "--from", RC_VALUE, "<time>", from_help),                                                         \
+    OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),                      \
+    OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),     \
+    OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),                                                \
+    OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),                          \
+    OPT(NULL, "--max-queries", RC_VALUE, "<n>", max_queries_help),                                              \
+    OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)")
+
+struct log_opts {
+    bool json, influx;
+    unsigned max_queries;
+    int64_t from, to;
+};
+
+/* --format/--json, --max-queries, --from/--to; usage error status or 0. */
+static int get_log_opts(rc_cmd *cmd, int64_t default_span, struct log_opts *lo)
+{
+    rc_opt *ofmt = rc_find(cmd, "--format");
+    lo->json = rc_find(cmd, "--json")->count > 0;
+    lo->influx = false;
+    if (ofmt->count) {
+        if (!strcmp(ofmt->value, "json"))
+            lo->json = true;
+        else if (!strcmp(ofmt->value, "influx"))
+            lo->influx = true;
+        else if (strcmp(ofmt->value, "csv") != 0)
+            return rc_usage_error(cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
+                                  ofmt->value);
+    }
+    long long maxq;
+    if (rc_int(cmd, "--max-queries", 1000, 1, 1000000, &maxq))
+        return 2;
+    lo->max_queries = (unsigned)maxq;
+    return time_range(cmd, default_span, &lo->from, &lo->to);
+}
+
 static FILE *open_output(rc_cmd *cmd)
 {
     rc_opt *o = rc_find(cmd, "--output");
@@ -605,20 +649,13 @@ static FILE *open_output(rc_cmd *cmd)
 int rc_cmd_history(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-n", "--name", RC_MULTI, "<name>", "Time series object (logger.*_log_ts); several allowed"),
         OPT("-r", "--resolution", RC_VALUE, "<res>", "minutes|day|month|year: all series of it (default minutes)"),
-        OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: one period back)"),
-        OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
-        OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
-        OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
-        OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop each series after this many queries (default 1000)"),
-        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
+        LOG_OPTS("Start of the range, device time (default: one period back)",
+                 "Stop each series after this many queries (default 1000)"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS] [NAME]...",
                    "  Download logged time series for a time range. Times are the device's clock, which\n"
@@ -643,22 +680,8 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         span = 10 * 366 * 86400LL;
     else
         return rc_usage_error(&cmd, "Invalid value for '-r' / '--resolution': '%s' is not one of 'minutes', 'day', 'month', 'year'.", res);
-    rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
-    if (ofmt->count) {
-        if (!strcmp(ofmt->value, "json"))
-            json = true;
-        else if (!strcmp(ofmt->value, "influx"))
-            influx = true;
-        else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
-                                  ofmt->value);
-    }
-    long long maxq;
-    if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
-        return 2;
-    int64_t from, to;
-    if (time_range(&cmd, span, &from, &to))
+    struct log_opts lo;
+    if (get_log_opts(&cmd, span, &lo))
         return 2;
 
     struct series list[64];
@@ -706,7 +729,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
     int status = 0;
     for (size_t i = 0; i < sc.n; i++) {
         unsigned queries = 0;
-        sw_err e = sw_rct_client_timeseries(c, list[i].obj, (uint32_t)from, (uint32_t)to, (unsigned)maxq,
+        sw_err e = sw_rct_client_timeseries(c, list[i].obj, (uint32_t)lo.from, (uint32_t)lo.to, lo.max_queries,
                                             collect_point, &list[i], &queries);
         if (e != SW_OK) {
             report_request_error(c, &co, list[i].obj, e);
@@ -720,7 +743,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
     FILE *out = open_output(&cmd);
     if (!out)
         status = 1;
-    if (out && influx) {
+    if (out && lo.influx) {
         const char *inv = influx_inverter(&cmd);
         for (size_t i = 0; i < sc.n; i++) {
             for (size_t k = list[i].n; k-- > 0;) {
@@ -735,7 +758,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
                 fprintf(out, " value=%s %lld\n", num, (long long)device_to_utc(list[i].ts[k]));
             }
         }
-    } else if (out && json) {
+    } else if (out && lo.json) {
         for (size_t i = 0; i < sc.n; i++) {
             /* oldest first */
             size_t *order = malloc((list[i].n ? list[i].n : 1) * sizeof *order);
@@ -897,18 +920,11 @@ static const char *event_json(const sw_rct_event_row *r, const char *tbuf, const
 int rc_cmd_events(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
-        OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: 30 days back)"),
-        OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
-        OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
-        OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
-        OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop after this many queries (default 1000)"),
-        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
+        CONN_OPTS,
+        LOG_OPTS("Start of the range, device time (default: 30 days back)",
+                 "Stop after this many queries (default 1000)"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS]",
                    "  Download the device's event table (logger.error_log_time_stamp) for a time range.",
@@ -919,22 +935,8 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     struct conn_opts co;
     if (get_conn_opts(&cmd, true, &co))
         return 2;
-    rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
-    if (ofmt->count) {
-        if (!strcmp(ofmt->value, "json"))
-            json = true;
-        else if (!strcmp(ofmt->value, "influx"))
-            influx = true;
-        else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
-                                  ofmt->value);
-    }
-    long long maxq;
-    if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
-        return 2;
-    int64_t from, to;
-    if (time_range(&cmd, 30 * 86400LL, &from, &to))
+    struct log_opts lo;
+    if (get_log_opts(&cmd, 30 * 86400LL, &lo))
         return 2;
     struct trace_ctx tc = { g };
     sw_rct_client *c = connect_or_report(g, &co, &tc);
@@ -943,7 +945,8 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     struct event_list l = { 0 };
     unsigned queries = 0;
     int status = 0;
-    sw_err e = sw_rct_client_events(c, (uint32_t)from, (uint32_t)to, (unsigned)maxq, collect_event, &l, &queries);
+    sw_err e = sw_rct_client_events(c, (uint32_t)lo.from, (uint32_t)lo.to, lo.max_queries, collect_event, &l,
+                                    &queries);
     if (e != SW_OK) {
         report_request_error(c, &co, sw_rct_registry_find_id(SW_RCT_EVENT_TABLE_ID), e);
         status = 1;
@@ -957,13 +960,13 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         free(l.rows);
         return 1;
     }
-    if (!json && !influx)
+    if (!lo.json && !lo.influx)
         fprintf(out, "timestamp,type,name,element2,element3,element4\n");
     for (size_t i = 0; i < l.n; i++) {
         const sw_rct_event_row *r = &l.rows[i];
         char tbuf[32];
         rc_fmt_time(r->timestamp, tbuf);
-        if (influx) {
+        if (lo.influx) {
             /* As the daemon's sunwire_event lines: a kind tag and the event as JSON, plus typed fields. */
             const char *inv = influx_inverter(&cmd);
             char line[512];
@@ -978,7 +981,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
             fprintf(out, "\",entry_type=%ui,element2=%ui,element3=%ui,element4=%ui %lld\n", (unsigned)r->entry_type,
                     (unsigned)r->element2, (unsigned)r->element3, (unsigned)r->element4,
                     (long long)device_to_utc(r->timestamp));
-        } else if (json) {
+        } else if (lo.json) {
             char line[512];
             const char *txt = event_json(r, tbuf, NULL, line, sizeof line);
             if (txt)
