@@ -26,10 +26,16 @@
 
 /* ---- shared connection options ------------------------------------------------ */
 
+/* What --debug's byte trace needs while the client lives. */
+struct trace_ctx {
+    const rc_global *g;
+};
+
 struct conn_opts {
     const char *host;
     uint16_t port;
     sw_rct_client_config cfg;
+    struct trace_ctx trace; /* set by connect_or_report */
 };
 
 static int get_conn_opts(rc_cmd *cmd, bool extras, struct conn_opts *co)
@@ -72,10 +78,6 @@ static int get_conn_opts(rc_cmd *cmd, bool extras, struct conn_opts *co)
     OPT(NULL, "--retries", RC_VALUE, "<n>", "Ask again this often when an answer is missing or bad (default 3)"), \
     OPT(NULL, "--address", RC_VALUE, "<n>", "Plant member to address (PLANT_* commands)")
 
-struct trace_ctx {
-    const rc_global *g;
-};
-
 /* Bytes as lower-case hex, as rctclient logs them; NULL when out of memory, else the caller frees it. */
 static char *hex_lower(const uint8_t *data, size_t len)
 {
@@ -102,7 +104,8 @@ static void trace_bytes(sw_rct_client *c, const char *dir, const uint8_t *data, 
     free(hex);
 }
 
-static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_opts *co, struct trace_ctx *tc)
+/* A connected client (the byte trace on with --debug), or NULL after saying why; disconnect() ends it. */
+static sw_rct_client *connect_or_report(const rc_global *g, struct conn_opts *co)
 {
     sw_rct_client *c = malloc(sizeof *c);
     if (!c) {
@@ -125,10 +128,17 @@ static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_op
     }
     rc_debug(g, "rctclient.cli", "DEBUG", "Connected to %s:%u", co->host, (unsigned)co->port);
     if (g->debug) {
+        co->trace.g = g;
         c->trace = trace_bytes;
-        c->trace_user = tc;
+        c->trace_user = &co->trace;
     }
     return c;
+}
+
+static void disconnect(sw_rct_client *c)
+{
+    sw_rct_client_close(c);
+    free(c);
 }
 
 static void report_request_error(const sw_rct_client *c, const struct conn_opts *co, const sw_rct_object *obj,
@@ -213,6 +223,20 @@ static void print_value_line(const rc_global *g, const sw_rct_object *obj, const
     free(text);
 }
 
+/* An object asked for as text (by ID or by name) goes to objs[*n]; when unknown, the message and status 1. */
+static int keep_object(const rc_global *g, bool compat, const char *text, const sw_rct_object *o, const char *by,
+                       const sw_rct_object **objs, size_t *n)
+{
+    if (!o) {
+        fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : text);
+        return 1;
+    }
+    rc_debug(g, "rctclient.cli", "DEBUG", "Object info by %s: <ObjectInfo(id=0x%08X, name=%s)>", by, (unsigned)o->id,
+             o->name);
+    objs[(*n)++] = o;
+    return 0;
+}
+
 int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
 {
     bool compat = g->persona == SW_PERSONA_RCTCLIENT;
@@ -258,30 +282,17 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
             return rc_usage_error(&cmd, "Invalid value for %s: '%s' is not a hexadecimal object id.", label, t);
         }
         rc_debug(g, "rctclient.cli", "DEBUG", "Parsed ID: 0x%X", (unsigned)id);
-        objs[n] = sw_rct_registry_find_id(id);
-        if (!objs[n]) {
-            fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : t);
+        if (keep_object(g, compat, t, sw_rct_registry_find_id(id), "ID", objs, &n))
             return 1;
-        }
-        rc_debug(g, "rctclient.cli", "DEBUG", "Object info by ID: <ObjectInfo(id=0x%08X, name=%s)>",
-                 (unsigned)objs[n]->id, objs[n]->name);
-        n++;
     }
     size_t n_names = compat ? (oname->count ? 1 : 0) : oname->n_values + cmd.n_pos;
     for (size_t i = 0; i < n_names; i++) {
         const char *t = compat ? oname->value : i < oname->n_values ? oname->values[i] : cmd.pos[i - oname->n_values];
-        objs[n] = sw_rct_registry_find_name(t);
-        if (!objs[n]) {
-            fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : t);
+        if (keep_object(g, compat, t, sw_rct_registry_find_name(t), "name", objs, &n))
             return 1;
-        }
-        rc_debug(g, "rctclient.cli", "DEBUG", "Object info by name: <ObjectInfo(id=0x%08X, name=%s)>",
-                 (unsigned)objs[n]->id, objs[n]->name);
-        n++;
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
@@ -318,8 +329,7 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
                  (unsigned long long)c->counters.retries, (unsigned long long)c->counters.timeouts,
                  (unsigned long long)c->counters.skipped_foreign, (unsigned long long)c->counters.crc_errors,
                  (unsigned long long)c->counters.decode_errors);
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     return status;
 }
 
@@ -408,8 +418,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
         return 1;
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
@@ -470,8 +479,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
 out:
     free(t);
     free(scratch);
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     return status;
 }
 
@@ -722,8 +730,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         list[i].column = columns[i];
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
@@ -737,8 +744,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         }
         rc_debug(g, "sunwire.rct", "DEBUG", "%s: %zu points in %u queries", list[i].obj->name, list[i].n, queries);
     }
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
 
     FILE *out = open_output(&cmd);
     if (!out)
@@ -938,8 +944,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     struct log_opts lo;
     if (get_log_opts(&cmd, 30 * 86400LL, &lo))
         return 2;
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     struct event_list l = { 0 };
@@ -951,8 +956,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         report_request_error(c, &co, sw_rct_registry_find_id(SW_RCT_EVENT_TABLE_ID), e);
         status = 1;
     }
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     if (l.n)
         qsort(l.rows, l.n, sizeof *l.rows, cmp_event);
     FILE *out = open_output(&cmd);
