@@ -60,8 +60,14 @@ static bool cell_number(const sw_history_cell *c, double *out)
     return false;
 }
 
-static void query_for(const char *kind, const char *name, sw_history_query *q)
+/* The store, opened on first use, and a query of the readings of the panel or string asked for. */
+static sw_err start_query(const sw_http_history *history, const char *kind, const char *name, history_db **d,
+                          sw_history_query *q)
 {
+    *d = history->user;
+    sw_err err = ensure_open(*d);
+    if (err != SW_OK)
+        return err;
     memset(q, 0, sizeof *q);
     if (strcmp(kind, "panel") == 0) {
         q->table = SW_HISTORY_PANELS;
@@ -70,6 +76,7 @@ static void query_for(const char *kind, const char *name, sw_history_query *q)
         q->table = SW_HISTORY_STRINGS;
         q->string = name;
     }
+    return SW_OK;
 }
 
 typedef struct bucket_acc {
@@ -107,12 +114,11 @@ static const char *sql_name(sw_history_table t, const char *panel_member, const 
 static sw_err db_power_series(const sw_http_history *history, const char *kind, const char *name, int64_t from_ns,
                               int64_t to_ns, sw_http_point_cb emit, void *emit_user)
 {
-    history_db *d = history->user;
-    sw_err err = ensure_open(d);
+    history_db *d;
+    sw_history_query q;
+    sw_err err = start_query(history, kind, name, &d, &q);
     if (err != SW_OK)
         return err;
-    sw_history_query q;
-    query_for(kind, name, &q);
     q.from_ns = from_ns;
     q.to_ns = to_ns;
     bucket_acc b = { .from_ns = from_ns, .col = column(q.table, sql_name(q.table, "power_w", "power_sum_w")) };
@@ -157,12 +163,11 @@ static int max_row(sw_history *h, const sw_history_cell *cells, size_t n, void *
 static sw_err db_daily_energy(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
                               int64_t last_day, sw_http_day_cb emit, void *emit_user)
 {
-    history_db *d = history->user;
-    sw_err err = ensure_open(d);
+    history_db *d;
+    sw_history_query q;
+    sw_err err = start_query(history, kind, name, &d, &q);
     if (err != SW_OK)
         return err;
-    sw_history_query q;
-    query_for(kind, name, &q);
     max_acc m = { .col = column(q.table, sql_name(q.table, "energy_today_wh", "energy_today_wh")) };
     if (m.col == SIZE_MAX)
         return SW_ERR_INVALID_ARGUMENT;
