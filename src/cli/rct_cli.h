@@ -92,6 +92,8 @@ const sw_rct_object *rc_lookup(const char *text, bool is_id);
 bool rc_parse_time(const char *text, int64_t *out);
 /* "YYYY-MM-DDTHH:MM:SS" of a device timestamp. */
 void rc_fmt_time(int64_t t, char out[32]);
+/* --port-file: the bound port as one line, whole or not at all (through a renamed temporary). */
+bool rc_write_port_file(const char *path, uint16_t port);
 
 /* Subcommands (return exit status). */
 int rc_cmd_read_value(const rc_global *g, int argc, char **argv);

@@ -22,13 +22,20 @@
 #include "rct_io/rct_sim.h"
 
 #define OPT(s, l, k, m, h) { s, l, k, m, h, false, 0, NULL, { 0 }, 0 }
+#define OPT_REQUIRED(s, l, k, m, h) { s, l, k, m, h, true, 0, NULL, { 0 }, 0 }
 
 /* ---- shared connection options ------------------------------------------------ */
+
+/* What --debug's byte trace needs while the client lives. */
+struct trace_ctx {
+    const rc_global *g;
+};
 
 struct conn_opts {
     const char *host;
     uint16_t port;
     sw_rct_client_config cfg;
+    struct trace_ctx trace; /* set by connect_or_report */
 };
 
 static int get_conn_opts(rc_cmd *cmd, bool extras, struct conn_opts *co)
@@ -60,26 +67,36 @@ static int get_conn_opts(rc_cmd *cmd, bool extras, struct conn_opts *co)
     return 0;
 }
 
+/* The device's --port and --host (required), first in every command that connects, as rctclient lists them. */
+#define CONN_OPTS                                                                                               \
+    OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),                  \
+    OPT_REQUIRED("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device")
+
 #define CONN_EXTRA_OPTS                                                                            \
     OPT(NULL, "--timeout", RC_VALUE, "<ms>", "Wait this long for each answer (default 2000)"),     \
     OPT(NULL, "--connect-timeout", RC_VALUE, "<ms>", "Give up connecting after this (default 5000)"), \
     OPT(NULL, "--retries", RC_VALUE, "<n>", "Ask again this often when an answer is missing or bad (default 3)"), \
     OPT(NULL, "--address", RC_VALUE, "<n>", "Plant member to address (PLANT_* commands)")
 
-struct trace_ctx {
-    const rc_global *g;
-};
+/* Bytes as lower-case hex, as rctclient logs them; NULL when out of memory, else the caller frees it. */
+static char *hex_lower(const uint8_t *data, size_t len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (!hex)
+        return NULL;
+    sw_hex_encode(hex, data, len);
+    for (char *p = hex; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+    return hex;
+}
 
 static void trace_bytes(sw_rct_client *c, const char *dir, const uint8_t *data, size_t len, void *user)
 {
     (void)c;
     struct trace_ctx *t = user;
-    char *hex = malloc(2 * len + 1);
+    char *hex = hex_lower(data, len);
     if (!hex)
         return;
-    sw_hex_encode(hex, data, len);
-    for (char *p = hex; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
     if (strcmp(dir, "recv") == 0)
         rc_debug(t->g, "rctclient.cli", "DEBUG", "Received %zu bytes: %s", len, hex);
     else if (t->g->frame_debug)
@@ -87,7 +104,8 @@ static void trace_bytes(sw_rct_client *c, const char *dir, const uint8_t *data, 
     free(hex);
 }
 
-static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_opts *co, struct trace_ctx *tc)
+/* A connected client (the byte trace on with --debug), or NULL after saying why; disconnect() ends it. */
+static sw_rct_client *connect_or_report(const rc_global *g, struct conn_opts *co)
 {
     sw_rct_client *c = malloc(sizeof *c);
     if (!c) {
@@ -110,10 +128,17 @@ static sw_rct_client *connect_or_report(const rc_global *g, const struct conn_op
     }
     rc_debug(g, "rctclient.cli", "DEBUG", "Connected to %s:%u", co->host, (unsigned)co->port);
     if (g->debug) {
+        co->trace.g = g;
         c->trace = trace_bytes;
-        c->trace_user = tc;
+        c->trace_user = &co->trace;
     }
     return c;
+}
+
+static void disconnect(sw_rct_client *c)
+{
+    sw_rct_client_close(c);
+    free(c);
 }
 
 static void report_request_error(const sw_rct_client *c, const struct conn_opts *co, const sw_rct_object *obj,
@@ -136,6 +161,16 @@ static void report_request_error(const sw_rct_client *c, const struct conn_opts 
     else
         fprintf(stderr, "Reading %s (0x%08X) from %s:%u failed: %s\n", obj->name, (unsigned)obj->id, co->host,
                 (unsigned)co->port, sw_err_message(e));
+}
+
+/* A value as rctclient prints it; NULL when out of memory, else the caller frees it. */
+static char *value_text(const sw_rct_value *v)
+{
+    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
+    char *t = malloc(need);
+    if (t)
+        sw_rct_value_to_text(v, t, need);
+    return t;
 }
 
 /* ---- read-value --------------------------------------------------------------- */
@@ -175,11 +210,9 @@ static void print_value_line(const rc_global *g, const sw_rct_object *obj, const
         free(buf);
         return;
     }
-    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
-    char *text = malloc(need);
+    char *text = value_text(v);
     if (!text)
         return;
-    sw_rct_value_to_text(v, text, need);
     (void)g;
     if (verbose)
         printf("#%3u 0x%8X %-*s %-75s %s %s\n", (unsigned)obj->index, (unsigned)obj->id,
@@ -190,19 +223,31 @@ static void print_value_line(const rc_global *g, const sw_rct_object *obj, const
     free(text);
 }
 
+/* An object asked for as text (by ID or by name) goes to objs[*n]; when unknown, the message and status 1. */
+static int keep_object(const rc_global *g, bool compat, const char *text, const sw_rct_object *o, const char *by,
+                       const sw_rct_object **objs, size_t *n)
+{
+    if (!o) {
+        fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : text);
+        return 1;
+    }
+    rc_debug(g, "rctclient.cli", "DEBUG", "Object info by %s: <ObjectInfo(id=0x%08X, name=%s)>", by, (unsigned)o->id,
+             o->name);
+    objs[(*n)++] = o;
+    return 0;
+}
+
 int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
 {
     bool compat = g->persona == SW_PERSONA_RCTCLIENT;
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-i", "--id", compat ? RC_VALUE : RC_MULTI, "<ID>", "Object ID to query, of the form \"0x959930BF\""),
         OPT("-n", "--name", compat ? RC_VALUE : RC_MULTI, "<name>", "Object name to query"),
         OPT("-v", "--verbose", RC_FLAG, NULL, "Enable verbose output"),
         OPT(NULL, "--json", RC_FLAG, NULL, "One JSON object per line"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, compat ? "[OPTIONS]" : "[OPTIONS] [NAME]...",
                    "  Read the current value of an object from the device at <host>:<port> and print it.\n"
@@ -237,30 +282,17 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
             return rc_usage_error(&cmd, "Invalid value for %s: '%s' is not a hexadecimal object id.", label, t);
         }
         rc_debug(g, "rctclient.cli", "DEBUG", "Parsed ID: 0x%X", (unsigned)id);
-        objs[n] = sw_rct_registry_find_id(id);
-        if (!objs[n]) {
-            fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : t);
+        if (keep_object(g, compat, t, sw_rct_registry_find_id(id), "ID", objs, &n))
             return 1;
-        }
-        rc_debug(g, "rctclient.cli", "DEBUG", "Object info by ID: <ObjectInfo(id=0x%08X, name=%s)>",
-                 (unsigned)objs[n]->id, objs[n]->name);
-        n++;
     }
     size_t n_names = compat ? (oname->count ? 1 : 0) : oname->n_values + cmd.n_pos;
     for (size_t i = 0; i < n_names; i++) {
         const char *t = compat ? oname->value : i < oname->n_values ? oname->values[i] : cmd.pos[i - oname->n_values];
-        objs[n] = sw_rct_registry_find_name(t);
-        if (!objs[n]) {
-            fprintf(stderr, "Could not find requested id or name%s%s\n", compat ? "" : ": ", compat ? "" : t);
+        if (keep_object(g, compat, t, sw_rct_registry_find_name(t), "name", objs, &n))
             return 1;
-        }
-        rc_debug(g, "rctclient.cli", "DEBUG", "Object info by name: <ObjectInfo(id=0x%08X, name=%s)>",
-                 (unsigned)objs[n]->id, objs[n]->name);
-        n++;
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
@@ -274,11 +306,8 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
                 const uint8_t *payload;
                 size_t plen;
                 sw_rct_client_last_reply(c, &payload, &plen);
-                char *hex = malloc(2 * plen + 1);
+                char *hex = hex_lower(payload, plen);
                 if (hex) {
-                    sw_hex_encode(hex, payload, plen);
-                    for (char *p = hex; *p; p++)
-                        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
                     const char *cn = sw_rct_command_name(c->last_command);
                     rc_debug(g, "rctclient.cli", "DEBUG", "Got frame: <ReceiveFrame(cmd=%s, id=%08x, address=%x, data=%s)>",
                              cn ? cn : "?", (unsigned)objs[i]->id, (unsigned)c->last_address, hex);
@@ -300,34 +329,22 @@ int rc_cmd_read_value(const rc_global *g, int argc, char **argv)
                  (unsigned long long)c->counters.retries, (unsigned long long)c->counters.timeouts,
                  (unsigned long long)c->counters.skipped_foreign, (unsigned long long)c->counters.crc_errors,
                  (unsigned long long)c->counters.decode_errors);
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     return status;
 }
 
 /* ---- write-value ---------------------------------------------------------------- */
 
-static char *value_text(const sw_rct_value *v)
-{
-    size_t need = sw_rct_value_to_text(v, NULL, 0) + 1;
-    char *t = malloc(need);
-    if (t)
-        sw_rct_value_to_text(v, t, need);
-    return t;
-}
-
 int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-i", "--id", RC_VALUE, "<ID>", "Object ID to write"),
         OPT("-n", "--name", RC_VALUE, "<name>", "Object name to write"),
         OPT(NULL, "--value", RC_VALUE, "<value>", "The new value (or give it as VALUE)"),
         OPT(NULL, "--allow-write", RC_FLAG, NULL, "Really write: without it nothing is sent"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS] [VALUE]",
                    "  Write a value to an object, then read it back to check that the device took it.\n"
@@ -401,8 +418,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
         return 1;
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
@@ -463,8 +479,7 @@ int rc_cmd_write_value(const rc_global *g, int argc, char **argv)
 out:
     free(t);
     free(scratch);
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     return status;
 }
 
@@ -586,6 +601,48 @@ static int time_range(rc_cmd *cmd, int64_t default_span, int64_t *from, int64_t 
     return 0;
 }
 
+/*
+ * What history and events both take: the range, the output format and file,
+ * the query limit and the influx tag, in this order in their help. Only the
+ * help of --from (the default range) and of --max-queries differs.
+ */
+#define LOG_OPTS(from_help, max_queries_help)                                                                   \
+    OPT(NULL, "--from", RC_VALUE, "<time>", from_help),                                                         \
+    OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),                      \
+    OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),     \
+    OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),                                                \
+    OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),                          \
+    OPT(NULL, "--max-queries", RC_VALUE, "<n>", max_queries_help),                                              \
+    OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)")
+
+struct log_opts {
+    bool json, influx;
+    unsigned max_queries;
+    int64_t from, to;
+};
+
+/* --format/--json, --max-queries, --from/--to; usage error status or 0. */
+static int get_log_opts(rc_cmd *cmd, int64_t default_span, struct log_opts *lo)
+{
+    rc_opt *ofmt = rc_find(cmd, "--format");
+    lo->json = rc_find(cmd, "--json")->count > 0;
+    lo->influx = false;
+    if (ofmt->count) {
+        if (!strcmp(ofmt->value, "json"))
+            lo->json = true;
+        else if (!strcmp(ofmt->value, "influx"))
+            lo->influx = true;
+        else if (strcmp(ofmt->value, "csv") != 0)
+            return rc_usage_error(cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
+                                  ofmt->value);
+    }
+    long long maxq;
+    if (rc_int(cmd, "--max-queries", 1000, 1, 1000000, &maxq))
+        return 2;
+    lo->max_queries = (unsigned)maxq;
+    return time_range(cmd, default_span, &lo->from, &lo->to);
+}
+
 static FILE *open_output(rc_cmd *cmd)
 {
     rc_opt *o = rc_find(cmd, "--output");
@@ -600,20 +657,13 @@ static FILE *open_output(rc_cmd *cmd)
 int rc_cmd_history(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
+        CONN_OPTS,
         OPT("-n", "--name", RC_MULTI, "<name>", "Time series object (logger.*_log_ts); several allowed"),
         OPT("-r", "--resolution", RC_VALUE, "<res>", "minutes|day|month|year: all series of it (default minutes)"),
-        OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: one period back)"),
-        OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
-        OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
-        OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
-        OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop each series after this many queries (default 1000)"),
-        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
+        LOG_OPTS("Start of the range, device time (default: one period back)",
+                 "Stop each series after this many queries (default 1000)"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS] [NAME]...",
                    "  Download logged time series for a time range. Times are the device's clock, which\n"
@@ -638,22 +688,8 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         span = 10 * 366 * 86400LL;
     else
         return rc_usage_error(&cmd, "Invalid value for '-r' / '--resolution': '%s' is not one of 'minutes', 'day', 'month', 'year'.", res);
-    rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
-    if (ofmt->count) {
-        if (!strcmp(ofmt->value, "json"))
-            json = true;
-        else if (!strcmp(ofmt->value, "influx"))
-            influx = true;
-        else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
-                                  ofmt->value);
-    }
-    long long maxq;
-    if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
-        return 2;
-    int64_t from, to;
-    if (time_range(&cmd, span, &from, &to))
+    struct log_opts lo;
+    if (get_log_opts(&cmd, span, &lo))
         return 2;
 
     struct series list[64];
@@ -694,14 +730,13 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         list[i].column = columns[i];
     }
 
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     int status = 0;
     for (size_t i = 0; i < sc.n; i++) {
         unsigned queries = 0;
-        sw_err e = sw_rct_client_timeseries(c, list[i].obj, (uint32_t)from, (uint32_t)to, (unsigned)maxq,
+        sw_err e = sw_rct_client_timeseries(c, list[i].obj, (uint32_t)lo.from, (uint32_t)lo.to, lo.max_queries,
                                             collect_point, &list[i], &queries);
         if (e != SW_OK) {
             report_request_error(c, &co, list[i].obj, e);
@@ -709,13 +744,12 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
         }
         rc_debug(g, "sunwire.rct", "DEBUG", "%s: %zu points in %u queries", list[i].obj->name, list[i].n, queries);
     }
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
 
     FILE *out = open_output(&cmd);
     if (!out)
         status = 1;
-    if (out && influx) {
+    if (out && lo.influx) {
         const char *inv = influx_inverter(&cmd);
         for (size_t i = 0; i < sc.n; i++) {
             for (size_t k = list[i].n; k-- > 0;) {
@@ -730,7 +764,7 @@ int rc_cmd_history(const rc_global *g, int argc, char **argv)
                 fprintf(out, " value=%s %lld\n", num, (long long)device_to_utc(list[i].ts[k]));
             }
         }
-    } else if (out && json) {
+    } else if (out && lo.json) {
         for (size_t i = 0; i < sc.n; i++) {
             /* oldest first */
             size_t *order = malloc((list[i].n ? list[i].n : 1) * sizeof *order);
@@ -892,18 +926,11 @@ static const char *event_json(const sw_rct_event_row *r, const char *tbuf, const
 int rc_cmd_events(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
-        OPT("-p", "--port", RC_VALUE, "<port>", "Port at which the device listens, default 8899"),
-        OPT("-h", "--host", RC_VALUE, "<host>", "Host address or IP of the device"),
-        OPT(NULL, "--from", RC_VALUE, "<time>", "Start of the range, device time (default: 30 days back)"),
-        OPT(NULL, "--to", RC_VALUE, "<time>", "End of the range, device time (default: now)"),
-        OPT(NULL, "--format", RC_VALUE, "<fmt>", "csv (default), json or influx (line protocol, UTC seconds)"),
-        OPT(NULL, "--json", RC_FLAG, NULL, "Same as --format json"),
-        OPT("-o", "--output", RC_VALUE, "<file>", "Write to this file instead of stdout"),
-        OPT(NULL, "--max-queries", RC_VALUE, "<n>", "Stop after this many queries (default 1000)"),
-        OPT(NULL, "--inverter", RC_VALUE, "<name>", "Inverter tag of --format influx (default: the host)"),
+        CONN_OPTS,
+        LOG_OPTS("Start of the range, device time (default: 30 days back)",
+                 "Stop after this many queries (default 1000)"),
         CONN_EXTRA_OPTS,
     };
-    opts[1].required = true;
     char prog[RC_NAME_MAX];
     rc_cmd cmd = { NULL, "[OPTIONS]",
                    "  Download the device's event table (logger.error_log_time_stamp) for a time range.",
@@ -914,37 +941,22 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
     struct conn_opts co;
     if (get_conn_opts(&cmd, true, &co))
         return 2;
-    rc_opt *ofmt = rc_find(&cmd, "--format");
-    bool json = rc_find(&cmd, "--json")->count > 0, influx = false;
-    if (ofmt->count) {
-        if (!strcmp(ofmt->value, "json"))
-            json = true;
-        else if (!strcmp(ofmt->value, "influx"))
-            influx = true;
-        else if (strcmp(ofmt->value, "csv") != 0)
-            return rc_usage_error(&cmd, "Invalid value for '--format': '%s' is not one of 'csv', 'json', 'influx'.",
-                                  ofmt->value);
-    }
-    long long maxq;
-    if (rc_int(&cmd, "--max-queries", 1000, 1, 1000000, &maxq))
+    struct log_opts lo;
+    if (get_log_opts(&cmd, 30 * 86400LL, &lo))
         return 2;
-    int64_t from, to;
-    if (time_range(&cmd, 30 * 86400LL, &from, &to))
-        return 2;
-    struct trace_ctx tc = { g };
-    sw_rct_client *c = connect_or_report(g, &co, &tc);
+    sw_rct_client *c = connect_or_report(g, &co);
     if (!c)
         return 1;
     struct event_list l = { 0 };
     unsigned queries = 0;
     int status = 0;
-    sw_err e = sw_rct_client_events(c, (uint32_t)from, (uint32_t)to, (unsigned)maxq, collect_event, &l, &queries);
+    sw_err e = sw_rct_client_events(c, (uint32_t)lo.from, (uint32_t)lo.to, lo.max_queries, collect_event, &l,
+                                    &queries);
     if (e != SW_OK) {
         report_request_error(c, &co, sw_rct_registry_find_id(SW_RCT_EVENT_TABLE_ID), e);
         status = 1;
     }
-    sw_rct_client_close(c);
-    free(c);
+    disconnect(c);
     if (l.n)
         qsort(l.rows, l.n, sizeof *l.rows, cmp_event);
     FILE *out = open_output(&cmd);
@@ -952,13 +964,13 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
         free(l.rows);
         return 1;
     }
-    if (!json && !influx)
+    if (!lo.json && !lo.influx)
         fprintf(out, "timestamp,type,name,element2,element3,element4\n");
     for (size_t i = 0; i < l.n; i++) {
         const sw_rct_event_row *r = &l.rows[i];
         char tbuf[32];
         rc_fmt_time(r->timestamp, tbuf);
-        if (influx) {
+        if (lo.influx) {
             /* As the daemon's sunwire_event lines: a kind tag and the event as JSON, plus typed fields. */
             const char *inv = influx_inverter(&cmd);
             char line[512];
@@ -973,7 +985,7 @@ int rc_cmd_events(const rc_global *g, int argc, char **argv)
             fprintf(out, "\",entry_type=%ui,element2=%ui,element3=%ui,element4=%ui %lld\n", (unsigned)r->entry_type,
                     (unsigned)r->element2, (unsigned)r->element3, (unsigned)r->element4,
                     (long long)device_to_utc(r->timestamp));
-        } else if (json) {
+        } else if (lo.json) {
             char line[512];
             const char *txt = event_json(r, tbuf, NULL, line, sizeof line);
             if (txt)
@@ -1045,12 +1057,9 @@ static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void
             rc_debug(lc->g, logger, "DEBUG", "Closing connection %s", ev->peer);
         break;
     case SW_RCT_SIM_LOG_READ: {
-        char *hex = malloc(2 * ev->len + 1);
+        char *hex = hex_lower(ev->data, ev->len);
         if (!hex)
             break;
-        sw_hex_encode(hex, ev->data, ev->len);
-        for (char *p = hex; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
         sim_line(lc, logger, "INFO", "Read   : 0x%08X %-48s -> %s", (unsigned)ev->obj->id, ev->obj->name, hex);
         free(hex);
         break;
@@ -1084,12 +1093,9 @@ static void sim_log(sw_rct_sim_server *srv, const sw_rct_sim_log_event *ev, void
         break;
     case SW_RCT_SIM_LOG_BYTES:
         if (lc->g->debug) {
-            char *hex = malloc(2 * ev->len + 1);
+            char *hex = hex_lower(ev->data, ev->len);
             if (!hex)
                 break;
-            sw_hex_encode(hex, ev->data, ev->len);
-            for (char *p = hex; *p; p++)
-                *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
             rc_debug(lc->g, logger, "DEBUG", "Read %zu bytes: %s", ev->len, hex);
             free(hex);
         }
@@ -1101,17 +1107,8 @@ static void sim_ready(sw_rct_sim_server *srv, uint16_t port, void *user)
 {
     (void)srv;
     const struct sim_log_ctx *lc = user;
-    if (lc->port_file) {
-        /* Written to a temporary name and renamed, so a reader never sees half a number. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", lc->port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%u\n", (unsigned)port);
-            fclose(f);
-            rename(tmp, lc->port_file);
-        }
-    }
+    if (lc->port_file)
+        rc_write_port_file(lc->port_file, port); /* unlike the proxy's, a failure here is not reported */
     if (!lc->rctclient)
         fprintf(stderr, "simulator listening on port %u\n", (unsigned)port);
 }

@@ -337,6 +337,18 @@ void rc_fmt_time(int64_t t, char out[32])
     out[n] = 0;
 }
 
+bool rc_write_port_file(const char *path, uint16_t port)
+{
+    /* Written to a temporary name and renamed, so a reader never sees half a number. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return false;
+    fprintf(f, "%u\n", (unsigned)port);
+    return fclose(f) == 0 && rename(tmp, path) == 0;
+}
+
 /* Decode the payload with the type that fits the command, if any. */
 static bool frame_value(const sw_rct_frame *f, sw_rct_value *v, void **storage, sw_err *err)
 {

@@ -25,18 +25,6 @@ static void print_counters(const sw_rct_proxy *p)
     fprintf(stderr, "proxy counters at exit: %s\n", text);
 }
 
-static bool write_port_file(const char *path, uint16_t port)
-{
-    /* Written to a temporary name and renamed, so a reader never sees half a number. */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return false;
-    fprintf(f, "%u\n", (unsigned)port);
-    return fclose(f) == 0 && rename(tmp, path) == 0;
-}
-
 int rc_cmd_proxy(const rc_global *g, int argc, char **argv)
 {
     rc_opt opts[] = {
@@ -142,7 +130,7 @@ int rc_cmd_proxy(const rc_global *g, int argc, char **argv)
     }
     uint16_t port = sw_rct_proxy_port(proxy);
     rc_opt *opf = rc_find(&cmd, "--port-file");
-    if (opf->count && !write_port_file(opf->value, port)) {
+    if (opf->count && !rc_write_port_file(opf->value, port)) {
         fprintf(stderr, "Cannot write the port file %s: %s\n", opf->value, strerror(errno));
         sw_rct_proxy_stop(proxy);
         sw_loop_free(loop);

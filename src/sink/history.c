@@ -604,35 +604,46 @@ static void bind_record(sqlite3_stmt *st, const sw_field *f, size_t n, const voi
     }
 }
 
+/* A row of table t is under way: the transaction open, column 1 its time. NULL, with *e, when it cannot be. */
+static sqlite3_stmt *insert_row(sw_history *h, sw_history_table t, int64_t ts_ns, sw_err *e)
+{
+    *e = begin(h);
+    if (*e != SW_OK)
+        return NULL;
+    sqlite3_stmt *st = h->insert[t];
+    sqlite3_bind_int64(st, 1, ts_ns);
+    return st;
+}
+
+/* A panel or string row: its time, then the record's fields with a history column. */
+static sw_err add_record(sw_history *h, sw_history_table t, const void *rec, int64_t ts_ns)
+{
+    size_t n;
+    const sw_field *f = sw_history_record_fields(t, &n);
+    sw_err e;
+    sqlite3_stmt *st = insert_row(h, t, ts_ns, &e);
+    if (!st)
+        return e;
+    bind_record(st, f, n, rec);
+    return step(h, st);
+}
+
 sw_err sw_history_add_panel(sw_history *h, const sw_panel *p, int64_t ts_ns)
 {
-    sw_err e = begin(h);
-    if (e != SW_OK)
-        return e;
-    sqlite3_stmt *st = h->insert[SW_HISTORY_PANELS];
-    sqlite3_bind_int64(st, 1, ts_ns);
-    bind_record(st, sw_panel_fields, sw_panel_field_count, p);
-    return step(h, st);
+    return add_record(h, SW_HISTORY_PANELS, p, ts_ns);
 }
 
 sw_err sw_history_add_string(sw_history *h, const sw_string_agg *s, int64_t ts_ns)
 {
-    sw_err e = begin(h);
-    if (e != SW_OK)
-        return e;
-    sqlite3_stmt *st = h->insert[SW_HISTORY_STRINGS];
-    sqlite3_bind_int64(st, 1, ts_ns);
-    bind_record(st, sw_string_fields, sw_string_field_count, s);
-    return step(h, st);
+    return add_record(h, SW_HISTORY_STRINGS, s, ts_ns);
 }
 
 sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, int64_t ts_ns)
 {
-    sw_err e = begin(h);
-    if (e != SW_OK)
+    sw_err e;
+    sqlite3_stmt *st = insert_row(h, SW_HISTORY_INVERTER_VALUES, ts_ns, &e);
+    if (!st)
         return e;
-    sqlite3_stmt *st = h->insert[SW_HISTORY_INVERTER_VALUES];
-    sqlite3_bind_int64(st, 1, ts_ns);
     bind_text(st, 2, v->inverter);
     sqlite3_bind_int64(st, 3, v->object_id);
     bind_text(st, 4, v->object_name);
@@ -647,11 +658,10 @@ sw_err sw_history_add_inverter_value(sw_history *h, const sw_inverter_value *v, 
 
 sw_err sw_history_add_event(sw_history *h, const char *kind, const char *json, int64_t ts_ns)
 {
-    sw_err e = begin(h);
-    if (e != SW_OK)
+    sw_err e;
+    sqlite3_stmt *st = insert_row(h, SW_HISTORY_EVENTS, ts_ns, &e);
+    if (!st)
         return e;
-    sqlite3_stmt *st = h->insert[SW_HISTORY_EVENTS];
-    sqlite3_bind_int64(st, 1, ts_ns);
     bind_text(st, 2, kind);
     bind_text(st, 3, json);
     return step(h, st);
@@ -703,16 +713,15 @@ sw_err sw_history_add_performance(sw_history *h, const sw_panel *p, int64_t ts_n
 {
     if (!p || p->performance_day < 0)
         return SW_OK;
-    sw_err e = begin(h);
-    if (e != SW_OK)
-        return e;
     int64_t y;
     unsigned mo, d;
     sw_civil_from_days(p->performance_day, &y, &mo, &d);
     char day[24];
     snprintf(day, sizeof day, "%04lld-%02u-%02u", (long long)y, mo, d);
-    sqlite3_stmt *st = h->insert[SW_HISTORY_PERFORMANCE];
-    sqlite3_bind_int64(st, 1, ts_ns);
+    sw_err e;
+    sqlite3_stmt *st = insert_row(h, SW_HISTORY_PERFORMANCE, ts_ns, &e);
+    if (!st)
+        return e;
     bind_text(st, 2, day);
     bind_text(st, 3, p->source);
     bind_text(st, 4, p->series_id);
@@ -722,6 +731,22 @@ sw_err sw_history_add_performance(sw_history *h, const sw_panel *p, int64_t ts_n
     bind_real(st, 8, p->peer_energy_today_wh);
     bind_real(st, 9, p->performance);
     return step(h, st);
+}
+
+/* One DELETE of at most limit rows (?2) older than the cutoff (?1); the rows it removed are added to *total. */
+static sw_err delete_chunk(sw_history *h, const char *sql, int64_t before_ns, unsigned limit, uint64_t *total)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SW_ERR_IO;
+    sqlite3_bind_int64(st, 1, before_ns);
+    sqlite3_bind_int64(st, 2, limit);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return SW_ERR_IO;
+    *total += (uint64_t)sqlite3_changes(h->db);
+    return SW_OK;
 }
 
 sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64_t *deleted)
@@ -734,33 +759,18 @@ sw_err sw_history_prune(sw_history *h, int64_t before_ns, unsigned limit, uint64
         return e;
     for (int i = 0; i < SW_HISTORY_INSERT_COUNT; i++) {
         char sql[256];
-        sqlite3_stmt *st;
         /* Chunked by rowid so a year of backlog never holds the loop for long. */
         snprintf(sql, sizeof sql,
                  "DELETE FROM %s WHERE rowid IN (SELECT rowid FROM %s WHERE ts_ns < ?1 ORDER BY ts_ns LIMIT ?2)",
                  sw_history_table_names_[i], sw_history_table_names_[i]);
-        if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-            return SW_ERR_IO;
-        sqlite3_bind_int64(st, 1, before_ns);
-        sqlite3_bind_int64(st, 2, limit);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-            return SW_ERR_IO;
-        total += (uint64_t)sqlite3_changes(h->db);
+        if ((e = delete_chunk(h, sql, before_ns, limit, &total)) != SW_OK)
+            return e;
     }
     /* Problems go once they ended before the cutoff; an open one stays, however old. */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h->db, "DELETE FROM problems WHERE rowid IN (SELECT rowid FROM problems WHERE "
-                           "end_ns IS NOT NULL AND end_ns < ?1 ORDER BY end_ns LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
-        return SW_ERR_IO;
-    sqlite3_bind_int64(st, 1, before_ns);
-    sqlite3_bind_int64(st, 2, limit);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return SW_ERR_IO;
-    total += (uint64_t)sqlite3_changes(h->db);
+    e = delete_chunk(h, "DELETE FROM problems WHERE rowid IN (SELECT rowid FROM problems WHERE "
+                        "end_ns IS NOT NULL AND end_ns < ?1 ORDER BY end_ns LIMIT ?2)", before_ns, limit, &total);
+    if (e != SW_OK)
+        return e;
     if (deleted)
         *deleted = total;
     return SW_OK;

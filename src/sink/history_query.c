@@ -7,6 +7,8 @@
  */
 #include "sink/sink_history.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,28 +73,59 @@ const char *const *sw_history_columns(sw_history_table t, size_t *n)
 
 #if SUNWIRE_HAVE_SQLITE
 
-static bool has_column(sw_history *h, const char *table, const char *col)
+/* Does the schema question sql (?1 = a, ?2 = b unless NULL) find a row? Yes when it cannot be asked:
+ * then the query itself reports what is wrong. */
+static bool schema_has(sw_history *h, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) != SQLITE_OK)
-        return true; /* let the query itself report what is wrong */
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return true;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return found;
 }
 
+static bool has_column(sw_history *h, const char *table, const char *col)
+{
+    return schema_has(h, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", table, col);
+}
+
 static bool has_table(sw_history *h, const char *table)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return true; /* let the query itself report what is wrong */
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
+    return schema_has(h, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", table, NULL);
+}
+
+/*
+ * Each table's own filters, appended to the WHERE clause: ?3 and ?4 carry them
+ * (NULL = no filter), taken from the query members at the offsets given.
+ */
+#define NO_FILTER SIZE_MAX
+#define FILTER(member) offsetof(sw_history_query, member)
+static const struct table_filter {
+    const char *sql;
+    size_t first, second;
+} table_filters[] = {
+    /* a panel by its name, or by its barcode (readings) or series id (performance) */
+    [SW_HISTORY_PANELS] = { " AND (?3 IS NULL OR panel = ?3 OR barcode = ?3) AND (?4 IS NULL OR string = ?4)",
+                            FILTER(panel), FILTER(string) },
+    [SW_HISTORY_PERFORMANCE] = { " AND (?3 IS NULL OR panel = ?3 OR panel_id = ?3) AND (?4 IS NULL OR string = ?4)",
+                                 FILTER(panel), FILTER(string) },
+    [SW_HISTORY_STRINGS] = { " AND (?3 IS NULL OR string = ?3)", FILTER(string), NO_FILTER },
+    [SW_HISTORY_INVERTER_VALUES] = { " AND (?3 IS NULL OR inverter = ?3) AND (?4 IS NULL OR object = ?4)",
+                                     FILTER(inverter), FILTER(object) },
+    [SW_HISTORY_EVENTS] = { " AND (?3 IS NULL OR kind = ?3)", FILTER(kind), NO_FILTER },
+    [SW_HISTORY_PROBLEMS] = { " AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR subject = ?4 OR name = ?4)",
+                              FILTER(kind), FILTER(subject) },
+};
+
+_Static_assert(sizeof table_filters / sizeof table_filters[0] == SW_HISTORY_TABLE_COUNT, "a filter row per table");
+
+static const char *filter_value(const sw_history_query *q, size_t offset)
+{
+    return offset == NO_FILTER ? NULL : *(const char *const *)((const char *)q + offset);
 }
 
 sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_row_cb row, void *user)
@@ -122,40 +155,9 @@ sw_err sw_history_select(sw_history *h, const sw_history_query *q, sw_history_ro
     else
         len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM %s WHERE ts_ns >= ?1 AND ts_ns < ?2",
                                 sw_history_table_names_[q->table]);
-    /* Each table has its own filters; ?3 and ?4 carry them (NULL = no filter). */
-    const char *f1 = NULL, *f2 = NULL;
-    switch (q->table) {
-    case SW_HISTORY_PANELS:
-    case SW_HISTORY_PERFORMANCE:
-        /* a panel by its name, or by its barcode (readings) or series id (performance) */
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR panel = ?3 OR %s = ?3) AND (?4 IS NULL OR string = ?4)",
-                                q->table == SW_HISTORY_PANELS ? "barcode" : "panel_id");
-        f1 = q->panel;
-        f2 = q->string;
-        break;
-    case SW_HISTORY_STRINGS:
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR string = ?3)");
-        f1 = q->string;
-        break;
-    case SW_HISTORY_INVERTER_VALUES:
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR inverter = ?3) AND (?4 IS NULL OR object = ?4)");
-        f1 = q->inverter;
-        f2 = q->object;
-        break;
-    case SW_HISTORY_EVENTS:
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND (?3 IS NULL OR kind = ?3)");
-        f1 = q->kind;
-        break;
-    case SW_HISTORY_PROBLEMS:
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                " AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR subject = ?4 OR name = ?4)");
-        f1 = q->kind;
-        f2 = q->subject;
-        break;
-    }
-    snprintf(sql + len, sizeof sql - len, " ORDER BY ts_ns, rowid");
+    const struct table_filter *tf = &table_filters[q->table];
+    const char *f1 = filter_value(q, tf->first), *f2 = filter_value(q, tf->second);
+    snprintf(sql + len, sizeof sql - len, "%s ORDER BY ts_ns, rowid", tf->sql);
 
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -61,6 +61,27 @@ static uint32_t next_after_max(const sw_tigo_node_table_builder *b)
     return b->n ? (uint32_t)b->entries[b->n - 1].node_id + 1u : 0u;
 }
 
+/*
+ * After a page's entries went in, both modes end alike: an empty page closes
+ * the walk (the table is complete), any other asks next for the ID after the
+ * largest one, and a walk that would pass the last ID is given up.
+ */
+static sw_tigo_node_table_builder_result page_done(sw_tigo_node_table_builder *b, size_t count)
+{
+    if (count == 0) {
+        b->in_walk = false;
+        b->complete = true;
+        b->expected_next = 0;
+        return SW_TIGO_NODE_TABLE_BUILDER_COMPLETE;
+    }
+    b->expected_next = next_after_max(b);
+    if (b->expected_next > 0xFFFFu) {
+        sw_tigo_node_table_builder_reset(b);
+        return SW_TIGO_NODE_TABLE_BUILDER_ABANDONED;
+    }
+    return SW_TIGO_NODE_TABLE_BUILDER_PENDING;
+}
+
 static sw_tigo_node_table_builder_result push_reference(sw_tigo_node_table_builder *b, uint16_t start,
                                          const uint8_t *wire, size_t count)
 {
@@ -81,17 +102,7 @@ static sw_tigo_node_table_builder_result push_reference(sw_tigo_node_table_build
             return SW_TIGO_NODE_TABLE_BUILDER_ABANDONED;
         }
     }
-    if (count == 0) {
-        b->complete = true;
-        b->expected_next = 0;
-        return SW_TIGO_NODE_TABLE_BUILDER_COMPLETE;
-    }
-    b->expected_next = next_after_max(b);
-    if (b->expected_next > 0xFFFFu) {
-        sw_tigo_node_table_builder_reset(b);
-        return SW_TIGO_NODE_TABLE_BUILDER_ABANDONED;
-    }
-    return SW_TIGO_NODE_TABLE_BUILDER_PENDING;
+    return page_done(b, count);
 }
 
 static sw_tigo_node_table_builder_result push_safe(sw_tigo_node_table_builder *b, uint16_t start, const uint8_t *wire,
@@ -113,18 +124,7 @@ static sw_tigo_node_table_builder_result push_safe(sw_tigo_node_table_builder *b
             return SW_TIGO_NODE_TABLE_BUILDER_ABANDONED;
         }
     }
-    if (count == 0) {
-        b->in_walk = false;
-        b->complete = true;
-        b->expected_next = 0;
-        return SW_TIGO_NODE_TABLE_BUILDER_COMPLETE;
-    }
-    b->expected_next = next_after_max(b);
-    if (b->expected_next > 0xFFFFu) {
-        sw_tigo_node_table_builder_reset(b);
-        return SW_TIGO_NODE_TABLE_BUILDER_ABANDONED;
-    }
-    return SW_TIGO_NODE_TABLE_BUILDER_PENDING;
+    return page_done(b, count);
 }
 
 sw_tigo_node_table_builder_result sw_tigo_node_table_builder_push(sw_tigo_node_table_builder *b, uint16_t request_start,

@@ -26,8 +26,7 @@
 typedef struct history_db {
     char path[256];
     sw_history *h;
-    int32_t (*utc_offset)(void *user, int64_t unix_ns);
-    void *utc_offset_user;
+    sw_web_api zone; /* only its UTC offset is set: what day boundaries need */
 } history_db;
 
 static sw_err ensure_open(history_db *d)
@@ -61,8 +60,14 @@ static bool cell_number(const sw_history_cell *c, double *out)
     return false;
 }
 
-static void query_for(const char *kind, const char *name, sw_history_query *q)
+/* The store, opened on first use, and a query of the readings of the panel or string asked for. */
+static sw_err start_query(const sw_http_history *history, const char *kind, const char *name, history_db **d,
+                          sw_history_query *q)
 {
+    *d = history->user;
+    sw_err err = ensure_open(*d);
+    if (err != SW_OK)
+        return err;
     memset(q, 0, sizeof *q);
     if (strcmp(kind, "panel") == 0) {
         q->table = SW_HISTORY_PANELS;
@@ -71,6 +76,7 @@ static void query_for(const char *kind, const char *name, sw_history_query *q)
         q->table = SW_HISTORY_STRINGS;
         q->string = name;
     }
+    return SW_OK;
 }
 
 typedef struct bucket_acc {
@@ -108,12 +114,11 @@ static const char *sql_name(sw_history_table t, const char *panel_member, const 
 static sw_err db_power_series(const sw_http_history *history, const char *kind, const char *name, int64_t from_ns,
                               int64_t to_ns, sw_http_point_cb emit, void *emit_user)
 {
-    history_db *d = history->user;
-    sw_err err = ensure_open(d);
+    history_db *d;
+    sw_history_query q;
+    sw_err err = start_query(history, kind, name, &d, &q);
     if (err != SW_OK)
         return err;
-    sw_history_query q;
-    query_for(kind, name, &q);
     q.from_ns = from_ns;
     q.to_ns = to_ns;
     bucket_acc b = { .from_ns = from_ns, .col = column(q.table, sql_name(q.table, "power_w", "power_sum_w")) };
@@ -158,18 +163,16 @@ static int max_row(sw_history *h, const sw_history_cell *cells, size_t n, void *
 static sw_err db_daily_energy(const sw_http_history *history, const char *kind, const char *name, int64_t first_day,
                               int64_t last_day, sw_http_day_cb emit, void *emit_user)
 {
-    history_db *d = history->user;
-    sw_err err = ensure_open(d);
+    history_db *d;
+    sw_history_query q;
+    sw_err err = start_query(history, kind, name, &d, &q);
     if (err != SW_OK)
         return err;
-    sw_web_api zone = { .utc_offset = d->utc_offset, .utc_offset_user = d->utc_offset_user };
-    sw_history_query q;
-    query_for(kind, name, &q);
     max_acc m = { .col = column(q.table, sql_name(q.table, "energy_today_wh", "energy_today_wh")) };
     if (m.col == SIZE_MAX)
         return SW_ERR_INVALID_ARGUMENT;
     for (int64_t day = first_day; day <= last_day; day++) {
-        int64_t start = sw_web_day_start_ns(&zone, day), end = sw_web_day_start_ns(&zone, day + 1);
+        int64_t start = sw_web_day_start_ns(&d->zone, day), end = sw_web_day_start_ns(&d->zone, day + 1);
         m.any = false;
         q.from_ns = end - 3 * 3600 * NS_PER_S;
         q.to_ns = end;
@@ -221,11 +224,10 @@ static sw_err db_daily_performance(const sw_http_history *history, const char *k
     sw_err err = ensure_open(d);
     if (err != SW_OK)
         return err;
-    sw_web_api zone = { .utc_offset = d->utc_offset, .utc_offset_user = d->utc_offset_user };
     /* A row is stamped with the last report of its day: within the day, whatever the zone. */
     sw_history_query q = { .table = SW_HISTORY_PERFORMANCE, .panel = name,
-                           .from_ns = sw_web_day_start_ns(&zone, first_day),
-                           .to_ns = sw_web_day_start_ns(&zone, last_day + 1) };
+                           .from_ns = sw_web_day_start_ns(&d->zone, first_day),
+                           .to_ns = sw_web_day_start_ns(&d->zone, last_day + 1) };
     perf_ctx c = { history, first_day, last_day, emit, emit_user, 0 };
     err = sw_history_select(d->h, &q, perf_row, &c);
     return c.stop ? (sw_err)c.stop : err;
@@ -249,8 +251,8 @@ sw_err sw_web_history_db_new(const char *path, int32_t (*utc_offset)(void *, int
     if (!d)
         return SW_ERR_NO_MEMORY;
     memcpy(d->path, path, strlen(path) + 1);
-    d->utc_offset = utc_offset;
-    d->utc_offset_user = utc_user;
+    d->zone.utc_offset = utc_offset;
+    d->zone.utc_offset_user = utc_user;
     memset(out, 0, sizeof *out);
     out->user = d;
     out->power_series = db_power_series;

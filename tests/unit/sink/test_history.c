@@ -844,6 +844,66 @@ static void test_performance_table_migration(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_table_info('performance')"), 9);
 }
 
+static int count_row(sw_history *h, const sw_history_cell *cells, size_t n, void *user)
+{
+    (void)h; (void)cells; (void)n;
+    (*(size_t *)user)++;
+    return 0;
+}
+
+static size_t count_selected(sw_history *h, sw_history_query q)
+{
+    size_t n = 0;
+    assert_int_equal(sw_history_select(h, &q, count_row, &n), SW_OK);
+    return n;
+}
+
+/* Each table's filter picks its own rows; pruning ends closed problems and keeps an open one, however old. */
+static void test_filters_and_problem_pruning(void **state)
+{
+    fixture *f = *state;
+    sw_history *h;
+    assert_int_equal(sw_history_open(f->path, &h), SW_OK);
+    static const char *const strings[] = { "east", "west", "west" };
+    for (int i = 0; i < 3; i++) {
+        sw_string_agg a = { .panels = 4 };
+        snprintf(a.name, sizeof a.name, "%s", strings[i]);
+        assert_int_equal(sw_history_add_string(h, &a, T0 + i * SEC), SW_OK);
+    }
+    assert_int_equal(sw_history_add_event(h, "source_up", "{}", T0), SW_OK);
+    assert_int_equal(sw_history_add_event(h, "source_down", "{}", T0 + SEC), SW_OK);
+    sw_problem p = { .kind = SW_PROBLEM_UNDERPERFORMING, .subject_kind = SW_SUBJECT_PANEL, .active = true,
+                     .since_ns = T0 - 100 * SEC, .updated_ns = T0 - 100 * SEC };
+    snprintf(p.subject, sizeof p.subject, "old");
+    assert_int_equal(sw_history_add_problem(h, &p), SW_OK);
+    p.active = false;
+    p.until_ns = p.updated_ns = T0 - 90 * SEC;
+    assert_int_equal(sw_history_add_problem(h, &p), SW_OK);
+    p.active = true;
+    snprintf(p.subject, sizeof p.subject, "open");
+    assert_int_equal(sw_history_add_problem(h, &p), SW_OK);
+    assert_int_equal(sw_history_commit(h), SW_OK);
+
+    sw_history_query q = { .table = SW_HISTORY_STRINGS, .from_ns = 0, .to_ns = INT64_MAX };
+    assert_int_equal(count_selected(h, q), 3);
+    q.string = "west";
+    assert_int_equal(count_selected(h, q), 2);
+    q = (sw_history_query){ .table = SW_HISTORY_EVENTS, .from_ns = 0, .to_ns = INT64_MAX, .kind = "source_down" };
+    assert_int_equal(count_selected(h, q), 1);
+    q = (sw_history_query){ .table = SW_HISTORY_PROBLEMS, .from_ns = 0, .to_ns = INT64_MAX, .subject = "open" };
+    assert_int_equal(count_selected(h, q), 1);
+
+    /* The cutoff is after both problems started: only the closed one goes, with the older rows of the rest. */
+    uint64_t deleted = 0;
+    assert_int_equal(sw_history_prune(h, T0 + SEC, 100, &deleted), SW_OK);
+    assert_int_equal(deleted, 1 + 1 + 1); /* a string row, an event, the closed problem */
+    q = (sw_history_query){ .table = SW_HISTORY_PROBLEMS, .from_ns = 0, .to_ns = INT64_MAX };
+    assert_int_equal(count_selected(h, q), 1);
+    q.subject = "old";
+    assert_int_equal(count_selected(h, q), 0);
+    sw_history_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_schema_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_and_query_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_tables_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filters_and_problem_pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_commits_per_loop_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_logs_once_and_keeps_rows, setup, teardown),
         cmocka_unit_test(test_config),

@@ -183,12 +183,47 @@ static void test_results_and_capacity(void **state)
     assert_int_equal(n, 0);
 }
 
+/* Both modes end a page alike: an empty page completes the walk, node 65535 abandons it. */
+static void test_page_end_both_modes(void **state)
+{
+    (void)state;
+    const sw_tigo_node_table_builder_mode modes[] = { SW_TIGO_NODE_TABLE_BUILDER_REFERENCE,
+                                                      SW_TIGO_NODE_TABLE_BUILDER_SAFE };
+    for (size_t m = 0; m < 2; m++) {
+        sw_tigo_node_record store[4];
+        sw_tigo_node_table_builder b;
+        sw_tigo_node_table_builder_init(&b, modes[m], 1, store, 4);
+        uint8_t last[10], w[10];
+        synth_addr(0xFF, last);
+        last[8] = 0xFF;
+        last[9] = 0xFF;
+        synth_addr(2, w);
+        w[8] = 0;
+        w[9] = 2;
+        assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, last, 1), SW_TIGO_NODE_TABLE_BUILDER_ABANDONED);
+        size_t n = 99;
+        sw_tigo_node_table_builder_table(&b, &n);
+        assert_int_equal(n, 0);
+        assert_int_equal(sw_tigo_node_table_builder_push(&b, 0, w, 1), SW_TIGO_NODE_TABLE_BUILDER_PENDING);
+        assert_int_equal(b.expected_next, 3);
+        assert_int_equal(sw_tigo_node_table_builder_push(&b, 3, NULL, 0), SW_TIGO_NODE_TABLE_BUILDER_COMPLETE);
+        assert_true(b.complete);
+        assert_false(b.in_walk);
+        assert_int_equal(b.expected_next, 0);
+        const sw_tigo_node_record *t = sw_tigo_node_table_builder_table(&b, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(t[0].node_id, 2);
+        assert_int_equal(t[0].gateway, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_mode_vectors),
         cmocka_unit_test(test_safe_mode_vectors),
         cmocka_unit_test(test_results_and_capacity),
+        cmocka_unit_test(test_page_end_both_modes),
     };
     return cmocka_run_group_tests_name("tigo/node_table", tests, NULL, NULL);
 }

@@ -203,6 +203,17 @@ static void test_validation_failures(void **state)
         assert_int_equal(s->n_nodes, 0);
     }
     assert_int_equal(sw_tigo_state_parse(s, NULL, 0, NULL, 0), SW_ERR_INVALID_ARGUMENT);
+    /* A bad key names its own map, whichever of the three it is in. */
+    static const char *const maps[] = { "gateway_node_tables", "gateway_identities", "gateway_versions" };
+    for (size_t m = 0; m < 3; m++) {
+        char doc[160], want[96], err[256];
+        snprintf(doc, sizeof doc,
+                 "{\"gateway_node_tables\":{%s},\"gateway_identities\":{%s},\"gateway_versions\":{%s}}",
+                 m == 0 ? "\"x\":[]" : "", m == 1 ? "\"x\":[]" : "", m == 2 ? "\"x\":\"\"" : "");
+        snprintf(want, sizeof want, "%s: key \"x\" is not a gateway ID (0..32767)", maps[m]);
+        assert_int_equal(sw_tigo_state_parse(s, doc, strlen(doc), err, sizeof err), SW_ERR_TIGO_STATE_SCHEMA);
+        assert_string_equal(err, want);
+    }
     /* Extra keys are ignored, '+' and leading zeros in keys are accepted like Rust's integer parser. */
     const char *ok = "{\"x\":1,\"gateway_node_tables\":{\"+01\":[{\"node_id\":5,\"long_address\":[1,2,3,4,5,6,7,8],"
                      "\"extra\":true}]},\"gateway_identities\":{\"0\":[0,0,0,0,0,0,0,0]},"
