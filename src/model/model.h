@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "sunwire/error.h"
+#include "model/control.h"
 #include "model/problem.h"
 
 #ifdef __cplusplus

@@ -315,6 +315,21 @@ void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms)
     }
 }
 
+sw_err sw_rct_control_status_at(const sw_rct_control_plan *p, size_t i, int64_t now_ms, sw_rct_control_status *out)
+{
+    if (!p || !out || i >= p->n_slots)
+        return SW_ERR_INVALID_ARGUMENT;
+    const sw_rct_control_slot *s = &p->slots[i];
+    memset(out, 0, sizeof *out);
+    out->flash_left = p->cfg.flash_per_day;
+    if (!s->def->flash || s->flash_writes == 0 || now_ms - s->flash_start_ms >= SW_RCT_CONTROL_FLASH_WINDOW_MS)
+        return SW_OK; /* no window open: the whole budget */
+    out->until_ms = s->flash_start_ms + SW_RCT_CONTROL_FLASH_WINDOW_MS;
+    out->flash_left = s->flash_writes < p->cfg.flash_per_day ? p->cfg.flash_per_day - s->flash_writes : 0;
+    out->blocked = out->flash_left == 0;
+    return SW_OK;
+}
+
 bool sw_rct_control_observe(const sw_rct_control_plan *p, const char *object, double value, double *keep_value)
 {
     const sw_rct_control_slot *s = sw_rct_control_slot_find(p, object);

@@ -218,6 +218,20 @@ sw_err sw_rct_control_import(sw_rct_control_plan *p, size_t i, const sw_rct_cont
  */
 void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms);
 
+/*
+ * What the flash budget leaves slot i at now_ms, for the outputs to show
+ * (docs/control.md). A flash-backed slot whose budget is used up is blocked
+ * until its window ends; the figures change only at a write or at until_ms.
+ */
+typedef struct sw_rct_control_status {
+    unsigned flash_left;  /* write frames the budget still allows in the window */
+    bool blocked;         /* none: nothing is written before until_ms */
+    int64_t until_ms;     /* when the open flash window ends (the caller's clock); 0: no window open */
+} sw_rct_control_status;
+
+/* SW_ERR_INVALID_ARGUMENT when i is no slot. */
+sw_err sw_rct_control_status_at(const sw_rct_control_plan *p, size_t i, int64_t now_ms, sw_rct_control_status *out);
+
 /* Whether two device values are the same once stored as the device's float32. */
 bool sw_rct_control_same(double a, double b);
 
