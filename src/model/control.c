@@ -1,8 +1,8 @@
 /*
- * control.c: the table of control write results (model/control.h).
+ * control.c: the table of control write results (model/model.h).
  * The records themselves live in the model (model.c).
  */
-#include "model/control.h"
+#include "model/model.h"
 
 #include <stddef.h>
 

@@ -390,7 +390,7 @@ typedef struct sw_field {
     X(diagnosis, SW_FT_TEXT, "", 0, "Tigo line diagnosis in plain words, empty until judged.",                 \
       SW_KEYS("diagnosis", NULL, "diagnosis", NULL, NULL), SW_NO_PROM, SW_NO_HA)
 
-/* ---- sw_control (model/control.h; writes[] is counted by result, outside this table) ---------- */
+/* ---- sw_control (model/model.h; writes[] is counted by result, outside this table) ---------- */
 #define SW_CONTROL_FIELDS(X)                                                                                   \
     X(inverter, SW_FT_TEXT, "", SW_FF_ID, "Configured inverter name.",                                        \
       SW_KEYS(NULL, NULL, "inverter", NULL, NULL), SW_NO_PROM, SW_NO_HA)                                        \

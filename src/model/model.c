@@ -969,7 +969,7 @@ const sw_problem *sw_model_problem_at(const sw_model *m, size_t i)
 }
 size_t sw_model_problem_active_count(const sw_model *m) { return sw_problem_table_active(&m->problems); }
 
-/* ---- control writes (model/control.h) ----------------------------------------------------- */
+/* ---- control writes (model/model.h) ----------------------------------------------------- */
 static size_t control_index(const sw_model *m, const char *inverter, const char *object)
 {
     for (size_t i = 0; i < m->n_controls; i++)

@@ -515,7 +515,7 @@ static void render_inverters(pbuf *b, const sw_model *m)
     }
 }
 
-/* ---- control writes (model/control.h) ------------------------------------------------------ */
+/* ---- control writes (model/model.h) ------------------------------------------------------ */
 
 /*
  * Always present, like the problems, so an alert rule on refusals or blocks

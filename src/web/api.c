@@ -308,7 +308,7 @@ static void alerts_array(sw_json *j, const sw_web_api *api)
     sw_json_array_end(j);
 }
 
-/* ---- control writes (model/control.h) ---------------------------------------------- */
+/* ---- control writes (model/model.h) ---------------------------------------------- */
 
 /* The reasons of one outcome with their counts, every row of the table (zeros included). */
 static void control_reasons(sw_json *j, const sw_control *c, const char *outcome)

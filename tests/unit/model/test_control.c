@@ -1,5 +1,5 @@
 /*
- * Unit tests for control write records (model/control.h): the table of
+ * Unit tests for control write records (model/model.h): the table of
  * results, and the model's records: found or made by (inverter, object),
  * counted in place, bounded by SW_MODEL_MAX_CONTROLS.
  */
