@@ -854,6 +854,7 @@ static sw_control_result refusal(sw_err e)
     case SW_ERR_RCT_CONTROL_RATE_LIMITED: return SW_CONTROL_RATE_LIMITED;
     case SW_ERR_RCT_CONTROL_FLASH_BUDGET: return SW_CONTROL_FLASH_BUDGET;
     case SW_ERR_RCT_CONTROL_BUSY: return SW_CONTROL_BUSY;
+    case SW_ERR_RCT_CONTROL_BLOCKED: return SW_CONTROL_BLOCKED;
     default: return SW_CONTROL_INVALID;
     }
 }
@@ -948,8 +949,9 @@ static bool control_write(rct_poller *p)
     if (e == SW_OK)
         e = sw_rct_value_encode(&v, p->req_payload, sizeof p->req_payload, &p->req_len);
     if (e != SW_OK) {
-        control_end(p, sw_err_message(e), e == SW_ERR_RCT_CONTROL_FLASH_BUDGET ? SW_CONTROL_FLASH_SPENT
-                                                                                 : SW_CONTROL_ERROR);
+        control_end(p, sw_err_message(e), e == SW_ERR_RCT_CONTROL_FLASH_BUDGET || e == SW_ERR_RCT_CONTROL_BLOCKED
+                                              ? SW_CONTROL_FLASH_SPENT
+                                              : SW_CONTROL_ERROR);
         return false;
     }
     set_member(p, 0);
@@ -1024,7 +1026,8 @@ static sw_err poller_request(rct_poller *p, const char *object, double value, sw
     sw_err e = sw_rct_control_request(&p->plan, object, value, origin, sw_loop_now_ms());
     if (e != SW_OK) {
         if (origin == SW_RCT_CONTROL_ORIGIN_KEEP &&
-            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY)) {
+            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY ||
+             e == SW_ERR_RCT_CONTROL_BLOCKED)) {
             SW_LOGD(LOG_TARGET, "%s: keeping %s waits: %s", p->cfg->name, object, sw_err_message(e));
             return e;
         }

@@ -190,6 +190,7 @@ typedef struct sw_inverter_value {
     X(NOT_ALLOWED, "refused", "not_allowed", "the object is not in control_allow")                             \
     X(OUT_OF_RANGE, "refused", "out_of_range", "the value is outside the object's limits")                     \
     X(INVALID, "refused", "invalid", "the command names no known control, or its payload is no value of it")   \
+    X(BLOCKED, "refused", "blocked", "writes are blocked for 24 hours: the saved control limits were unreadable") \
     X(RATE_LIMITED, "refused", "rate_limited", "the object was written less than control_rate ago")            \
     X(FLASH_BUDGET, "refused", "flash_budget", "the object's flash budget of the last 24 hours is used up")    \
     X(BUSY, "refused", "busy", "another write to the inverter was in progress")

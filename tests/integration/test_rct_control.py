@@ -15,7 +15,8 @@ read from its log and from the history's events table (sqlite3).
 - Keep mode: a value the device forgets (the simulator "restarts") is written
   back, with the same limits.
 - The rate limit and the flash budget survive a restart of the daemon through
-  its state directory; a corrupt state file blocks writes, a new one does not.
+  its state directory; a corrupt state file blocks writes for 24 hours, a new
+  one does not.
 - What the daemon counted is on /metrics (`promtool check metrics` finds
   nothing) and /api/control: each write under its outcome and reason, the
   retries, the flash budget left and the block with its end, numbers that
@@ -350,7 +351,8 @@ class ControlTest(unittest.TestCase):
                           ("power_mng.soc_min", "refused", "flash_budget"): 1})
         self.assertBlocked(saved["flash_start_ms"] / 1000 + 86400)
 
-        # A corrupt state file: every object counts as written now with its budget used up.
+        # A corrupt state file: writes are blocked for 24 hours, and every object counts as written now
+        # with its budget used up.
         broken = os.path.join(self.tmp.name, "broken")
         os.mkdir(broken)
         with open(os.path.join(broken, "rct-control-house.json"), "w", encoding="utf-8") as f:
@@ -358,9 +360,19 @@ class ControlTest(unittest.TestCase):
         self.run_with_state(broken, keys)
         self.wait_log(r"house: the control limits in .* cannot be read")
         self.assertTrue(os.path.exists(os.path.join(broken, "rct-control-house.json.corrupt")))
-        self.assertBlocked(time.time() + 86400)  # 24 hours from the start
+        with open(os.path.join(broken, "rct-control-house.json"), encoding="utf-8") as f:
+            blocked_until = json.load(f)["blocked_until_ms"] / 1000
+        self.assertLessEqual(abs(blocked_until - (time.time() + 86400)), 10)  # 24 hours from the start
+        self.assertBlocked(blocked_until)
         self.command("power_mng.soc_min", "40")
-        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object was written too recently")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: writes are blocked for 24 hours")
+        self.assertEqual(Scrape(self, self.http_port).writes(), {("power_mng.soc_min", "refused", "blocked"): 1})
+        # Restarted on it: still blocked, to the same end (a crash loop does not extend it).
+        self.run_with_state(broken, keys)
+        self.assertNotIn("cannot be read", self.daemon.stderr())
+        self.assertBlocked(blocked_until)
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: writes are blocked for 24 hours")
 
         # A new state directory knows of no write: allowed.
         self.run_with_state(os.path.join(self.tmp.name, "fresh"), keys)
