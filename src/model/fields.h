@@ -408,7 +408,8 @@ typedef struct sw_field {
     X(flash_left, SW_FT_UINT, "", 0, "Control write frames the flash budget still allows in its 24-hour window.", \
       SW_KEYS(NULL, NULL, "flash_left", NULL, NULL), SW_PROM("sunwire_control_flash_writes_left", "gauge"),    \
       SW_NO_HA)                                                                                                \
-    X(blocked, SW_FT_BOOL, "", 0, "1 while the flash budget is used up and nothing is written to the setting.", \
+    X(blocked, SW_FT_BOOL, "", 0,                                                                              \
+      "1 while nothing is written to the setting: flash budget used up, or state file unreadable.",           \
       SW_KEYS(NULL, NULL, "blocked", NULL, NULL), SW_PROM("sunwire_control_blocked", "gauge"), SW_NO_HA)        \
     X(blocked_until_ns, SW_FT_TIME, "s", 0, "When the block of the setting ends (Unix time), while blocked.",  \
       SW_KEYS(NULL, NULL, "blocked_until", NULL, NULL),                                                        \

@@ -221,7 +221,8 @@ typedef struct sw_control {
     uint64_t retries;                 /* write frames sent again after the device ignored one */
     unsigned flash_per_day;           /* the budget: write frames per 24 hours */
     unsigned flash_left;              /* what is left of it now */
-    bool blocked;                     /* the budget is used up: nothing is written until blocked_until_ns */
+    bool blocked;                     /* the budget is used up, or writes are blocked after a corrupt state
+                                         file: nothing is written until blocked_until_ns */
     int64_t blocked_until_ns;         /* wall clock the block ends, 0 while not blocked */
 } sw_control;
 
