@@ -22,6 +22,7 @@
     X(SW_ERR_RCT_CONTROL_OUT_OF_RANGE, "value is outside the object's documented limits") \
     X(SW_ERR_RCT_CONTROL_RATE_LIMITED, "object was written too recently (rate limit)") \
     X(SW_ERR_RCT_CONTROL_FLASH_BUDGET, "object's flash write budget for the last 24 hours is used up") \
-    X(SW_ERR_RCT_CONTROL_BUSY, "another write to this inverter is in progress")
+    X(SW_ERR_RCT_CONTROL_BUSY, "another write to this inverter is in progress") \
+    X(SW_ERR_RCT_CONTROL_BLOCKED, "writes are blocked for 24 hours: the saved control limits could not be read")
 
 #endif

@@ -171,6 +171,9 @@ void sw_daemon_control_state_save(sw_daemon *d, const char *name, const sw_rct_c
     }
     json_object_set_new(root, "version", json_integer(STATE_VERSION));
     json_object_set_new(root, "saved_ms", json_integer(now_wall));
+    int64_t until;
+    if (sw_rct_control_blocked(plan, now_mono_ms, &until)) /* a restart keeps it, to the same end */
+        json_object_set_new(root, "blocked_until_ms", json_integer(now_wall + (until - now_mono_ms)));
     for (size_t i = 0; i < plan->n_slots; i++) {
         sw_rct_control_saved sv;
         if (sw_rct_control_export(plan, i, now_mono_ms, now_wall, &sv) != SW_OK || (!sv.have_last && !sv.flash_writes))
@@ -240,8 +243,9 @@ void sw_daemon_control_state_load(sw_daemon *d, const char *name, sw_rct_control
     if (e == SW_OK) {
         root = json_loadb(text, len, 0, NULL);
         objs = json_object_get(root, "objects");
+        json_t *blocked = json_object_get(root, "blocked_until_ms");
         ok = json_is_object(root) && json_integer_value(json_object_get(root, "version")) == STATE_VERSION &&
-             json_is_object(objs);
+             json_is_object(objs) && (!blocked || json_is_integer(blocked));
         const char *object;
         json_t *o;
         sw_rct_control_saved sv;
@@ -255,6 +259,11 @@ void sw_daemon_control_state_load(sw_daemon *d, const char *name, sw_rct_control
             if (o && parse_slot(o, &sv))
                 (void)sw_rct_control_import(plan, i, &sv, now_mono_ms, now_wall);
         }
+        /* A block still running goes on to its end, never more than a window from now (the clock went back). */
+        json_int_t left = ok && blocked ? json_integer_value(blocked) - now_wall : 0;
+        if (left > 0)
+            sw_rct_control_block(plan, now_mono_ms + (left < SW_RCT_CONTROL_FLASH_WINDOW_MS
+                                                          ? left : SW_RCT_CONTROL_FLASH_WINDOW_MS));
     }
     json_decref(root);
     free(text);

@@ -194,6 +194,7 @@ struct rct_poller {
     bool cw_have;             /* the read of this step brought a value */
     double cw_value;
     sw_rct_exchange_config saved_xc; /* the exchange's settings while a write is out */
+    uint64_t control_timer;   /* when the next flash window ends: the model's figures change */
 };
 
 static void poller_connect(rct_poller *p);
@@ -201,7 +202,7 @@ static void next_request(rct_poller *p);
 static void control_begin(rct_poller *p);
 static void control_after(rct_poller *p);
 static sw_err poller_request(rct_poller *p, const char *object, double value, sw_rct_control_origin origin);
-static void control_end(rct_poller *p, const char *reason);
+static void control_end(rct_poller *p, const char *reason, sw_control_result failure);
 
 static void set_timer(rct_poller *p, int64_t delay_ms, sw_loop_timer_cb cb)
 {
@@ -246,7 +247,7 @@ static void poller_fail(rct_poller *p, const char *what, int err)
     bool was_up = p->state == RP_WAITING || p->state == RP_SLEEPING;
     p->state = RP_IDLE;
     if (p->plan.busy)
-        control_end(p, "the connection to the inverter was lost");
+        control_end(p, "the connection to the inverter was lost", SW_CONTROL_NO_ANSWER);
     int64_t delay = sw_backoff_ms(p->failures, p->cfg->reconnect_delay_ms, p->cfg->reconnect_max_ms);
     p->failures++;
     snprintf(p->st->last_error, sizeof p->st->last_error, "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
@@ -803,8 +804,65 @@ static void value_text(char out[SW_DOUBLE_TEXT_MAX], bool have, double v)
         out[0] = '\0';
 }
 
-/* One line in the log and one rct_control event (history, live view, InfluxDB) per write or refusal. */
-static void control_report(rct_poller *p, const sw_rct_control_result *r, const char *object, const char *reason)
+static int64_t on_control_timer(sw_loop *loop, uint64_t id, void *user);
+
+/* The plan's flash figures of every allowed object into the model (Prometheus, the web API), and a
+ * timer for the moment the next flash window ends, when they change without a write. */
+static void control_publish(rct_poller *p)
+{
+    if (!p->control)
+        return;
+    int64_t now = sw_loop_now_ms(), wall = sw_daemon_now_ns(p->d), next = 0;
+    for (size_t i = 0; i < p->plan.n_slots; i++) {
+        const sw_rct_control_slot *s = &p->plan.slots[i];
+        sw_rct_control_status st;
+        if (!s->allowed || sw_rct_control_status_at(&p->plan, i, now, &st) != SW_OK)
+            continue;
+        sw_control *c = sw_model_control(p->d->model, p->cfg->name, s->def->object);
+        if (!c)
+            continue;
+        c->allowed = true;
+        c->flash_per_day = p->plan.cfg.flash_per_day;
+        c->flash_left = st.flash_left;
+        c->blocked = st.blocked;
+        c->blocked_until_ns = st.blocked ? wall + (st.until_ms - now) * 1000000 : 0;
+        if (st.until_ms && (!next || st.until_ms < next))
+            next = st.until_ms;
+    }
+    sw_model_control_changed(p->d->model, wall);
+    if (p->control_timer)
+        sw_loop_del_timer(p->d->loop, p->control_timer);
+    p->control_timer = next ? sw_loop_add_timer(p->d->loop, next > now ? next - now : 0, on_control_timer, p) : 0;
+}
+
+static int64_t on_control_timer(sw_loop *loop, uint64_t id, void *user)
+{
+    (void)loop; (void)id;
+    rct_poller *p = user;
+    p->control_timer = 0;
+    control_publish(p);
+    return -1;
+}
+
+/* The result class of a refusal by the plan. */
+static sw_control_result refusal(sw_err e)
+{
+    switch (e) {
+    case SW_ERR_RCT_CONTROL_NOT_ALLOWED: return SW_CONTROL_NOT_ALLOWED;
+    case SW_ERR_RCT_CONTROL_OUT_OF_RANGE:
+    case SW_ERR_RCT_WRITE_NOT_FINITE: return SW_CONTROL_OUT_OF_RANGE;
+    case SW_ERR_RCT_CONTROL_RATE_LIMITED: return SW_CONTROL_RATE_LIMITED;
+    case SW_ERR_RCT_CONTROL_FLASH_BUDGET: return SW_CONTROL_FLASH_BUDGET;
+    case SW_ERR_RCT_CONTROL_BUSY: return SW_CONTROL_BUSY;
+    case SW_ERR_RCT_CONTROL_BLOCKED: return SW_CONTROL_BLOCKED;
+    default: return SW_CONTROL_INVALID;
+    }
+}
+
+/* One line in the log and one rct_control event (history, live view, InfluxDB) per write or refusal,
+ * and one more in the model's count of its result (an object that is no control counts as ""). */
+static void control_report(rct_poller *p, const sw_rct_control_result *r, const char *object, const char *reason,
+                           sw_control_result result)
 {
     char old[SW_DOUBLE_TEXT_MAX], want[SW_DOUBLE_TEXT_MAX], back[SW_DOUBLE_TEXT_MAX];
     value_text(old, r->have_old, r->old);
@@ -827,10 +885,18 @@ static void control_report(rct_poller *p, const sw_rct_control_result *r, const 
         .read_back = back, .reason = reason ? reason : "", .attempts = r->attempts,
     };
     sw_model_event(p->d->model, &ev);
+    sw_control *c = sw_model_control(p->d->model, p->cfg->name, sw_rct_control_def_find(object) ? object : "");
+    if (c) {
+        c->writes[result]++;
+        if (r->attempts > 1)
+            c->retries += (uint64_t)r->attempts - 1;
+    }
+    control_publish(p);
 }
 
-/* End the write in progress (reason NULL: as the plan decides) and tell. The caller goes on polling. */
-static void control_end(rct_poller *p, const char *reason)
+/* End the write in progress (reason NULL: as the plan decides, the device ignored it; else failure
+ * says what went wrong) and tell. The caller goes on polling. */
+static void control_end(rct_poller *p, const char *reason, sw_control_result failure)
 {
     if (p->cw == CW_WRITE)
         p->ex.cfg = p->saved_xc;
@@ -839,9 +905,12 @@ static void control_end(rct_poller *p, const char *reason)
     sw_rct_control_finish(&p->plan, &r);
     if (!r.def)
         return;
-    if (!reason && r.outcome != SW_RCT_CONTROL_VERIFIED)
+    if (!reason && r.outcome != SW_RCT_CONTROL_VERIFIED) {
         reason = "the device did not take the value";
-    control_report(p, &r, r.def->object, r.outcome == SW_RCT_CONTROL_VERIFIED ? NULL : reason);
+        failure = SW_CONTROL_IGNORED;
+    }
+    control_report(p, &r, r.def->object, r.outcome == SW_RCT_CONTROL_VERIFIED ? NULL : reason,
+                   r.outcome == SW_RCT_CONTROL_VERIFIED ? SW_CONTROL_VERIFIED : failure);
 }
 
 static void control_read(rct_poller *p, enum control_step step)
@@ -861,8 +930,10 @@ static bool control_write(rct_poller *p)
 {
     const sw_rct_object *o = p->cw_obj;
     sw_err e = sw_rct_control_may_write(&p->plan, sw_loop_now_ms());
-    if (e == SW_OK) /* counted on disk before the frame goes out: a crash cannot forget it */
+    if (e == SW_OK) { /* counted on disk before the frame goes out: a crash cannot forget it */
         sw_daemon_control_state_save(p->d, p->cfg->name, &p->plan, sw_loop_now_ms());
+        control_publish(p);
+    }
     sw_rct_value v;
     memset(&v, 0, sizeof v);
     v.type = o->request_type;
@@ -878,7 +949,9 @@ static bool control_write(rct_poller *p)
     if (e == SW_OK)
         e = sw_rct_value_encode(&v, p->req_payload, sizeof p->req_payload, &p->req_len);
     if (e != SW_OK) {
-        control_end(p, sw_err_message(e));
+        control_end(p, sw_err_message(e), e == SW_ERR_RCT_CONTROL_FLASH_BUDGET || e == SW_ERR_RCT_CONTROL_BLOCKED
+                                              ? SW_CONTROL_FLASH_SPENT
+                                              : SW_CONTROL_ERROR);
         return false;
     }
     set_member(p, 0);
@@ -902,7 +975,7 @@ static void control_begin(rct_poller *p)
     const sw_rct_control_def *def = p->plan.slots[p->plan.cur].def;
     p->cw_obj = sw_rct_registry_find_name(def->object);
     if (!p->cw_obj) {
-        control_end(p, "unknown object");
+        control_end(p, "unknown object", SW_CONTROL_ERROR);
         next_request(p);
         return;
     }
@@ -916,7 +989,7 @@ static void control_after(rct_poller *p)
     switch (p->cw) {
     case CW_READ_OLD:
         if (!ok) {
-            control_end(p, "no answer when reading the old value, so nothing was written");
+            control_end(p, "no answer when reading the old value, so nothing was written", SW_CONTROL_NO_ANSWER);
             break;
         }
         sw_rct_control_set_old(&p->plan, p->cw_value);
@@ -930,7 +1003,7 @@ static void control_after(rct_poller *p)
     case CW_READ_BACK:
         if (!ok) {
             sw_rct_control_io_failed(&p->plan);
-            control_end(p, "no answer when reading the value back");
+            control_end(p, "no answer when reading the value back", SW_CONTROL_NO_ANSWER);
             break;
         }
         if (sw_rct_control_read_back(&p->plan, p->cw_value) == SW_RCT_CONTROL_STEP_WRITE) {
@@ -939,7 +1012,7 @@ static void control_after(rct_poller *p)
                 return;
             break;
         }
-        control_end(p, NULL);
+        control_end(p, NULL, SW_CONTROL_IGNORED);
         break;
     case CW_NONE:
         break;
@@ -953,12 +1026,13 @@ static sw_err poller_request(rct_poller *p, const char *object, double value, sw
     sw_err e = sw_rct_control_request(&p->plan, object, value, origin, sw_loop_now_ms());
     if (e != SW_OK) {
         if (origin == SW_RCT_CONTROL_ORIGIN_KEEP &&
-            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY)) {
+            (e == SW_ERR_RCT_CONTROL_RATE_LIMITED || e == SW_ERR_RCT_CONTROL_BUSY ||
+             e == SW_ERR_RCT_CONTROL_BLOCKED)) {
             SW_LOGD(LOG_TARGET, "%s: keeping %s waits: %s", p->cfg->name, object, sw_err_message(e));
             return e;
         }
         sw_rct_control_result r = { .origin = origin, .outcome = SW_RCT_CONTROL_REFUSED, .target = value };
-        control_report(p, &r, object, sw_err_message(e));
+        control_report(p, &r, object, sw_err_message(e), refusal(e));
         return e;
     }
     sw_daemon_control_state_save(p->d, p->cfg->name, &p->plan, sw_loop_now_ms()); /* the rate limit */
@@ -971,7 +1045,7 @@ static sw_err poller_request(rct_poller *p, const char *object, double value, sw
         }
         control_begin(p);
     } else if (p->state != RP_WAITING) {
-        control_end(p, "not connected to the inverter");
+        control_end(p, "not connected to the inverter", SW_CONTROL_NO_ANSWER);
     }
     return SW_OK;
 }
@@ -989,7 +1063,7 @@ sw_err sw_daemon_poller_control(rct_poller *p, const char *object, double value)
 void sw_daemon_poller_control_refused(rct_poller *p, const char *object, const char *reason)
 {
     sw_rct_control_result r = { .outcome = SW_RCT_CONTROL_REFUSED, .target = NAN };
-    control_report(p, &r, object, reason);
+    control_report(p, &r, object, reason, SW_CONTROL_INVALID);
 }
 
 rct_poller *sw_daemon_poller_new(sw_daemon *d, const sw_daemon_rct *cfg)
@@ -1078,8 +1152,10 @@ sw_err sw_daemon_poller_proxy_start(rct_poller *p, char *err, size_t errcap)
 
 void sw_daemon_poller_start(rct_poller *p)
 {
-    if (p->control)
+    if (p->control) {
         sw_daemon_control_state_load(p->d, p->cfg->name, &p->plan, sw_loop_now_ms());
+        control_publish(p);
+    }
     poller_connect(p);
 }
 
@@ -1096,6 +1172,8 @@ void sw_daemon_poller_free(rct_poller *p)
     }
     if (p->timer)
         sw_loop_del_timer(p->d->loop, p->timer);
+    if (p->control_timer)
+        sw_loop_del_timer(p->d->loop, p->control_timer);
     lookup_drop(p);
     if (p->fd >= 0) {
         sw_loop_del_fd(p->d->loop, p->fd);

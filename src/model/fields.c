@@ -19,6 +19,7 @@
 #define GATEWAY_ROW(m, t, u, fl, mean, k, p, h) {SW_FIELD_DESC(sw_gateway, m, t, u, fl, mean), k, p, h},
 #define INVERTER_ROW(m, t, u, fl, mean, k, p, h) {SW_FIELD_DESC(sw_inverter, m, t, u, fl, mean), k, p, h},
 #define SOURCE_ROW(m, t, u, fl, mean, k, p, h) {SW_FIELD_DESC(sw_source_status, m, t, u, fl, mean), k, p, h},
+#define CONTROL_ROW(m, t, u, fl, mean, k, p, h) {SW_FIELD_DESC(sw_control, m, t, u, fl, mean), k, p, h},
 
 const sw_field sw_panel_fields[] = { SW_PANEL_FIELDS(PANEL_ROW) };
 const size_t sw_panel_field_count = sizeof sw_panel_fields / sizeof sw_panel_fields[0];
@@ -30,6 +31,8 @@ const sw_field sw_inverter_fields[] = { SW_INVERTER_FIELDS(INVERTER_ROW) };
 const size_t sw_inverter_field_count = sizeof sw_inverter_fields / sizeof sw_inverter_fields[0];
 const sw_field sw_source_fields[] = { SW_SOURCE_FIELDS(SOURCE_ROW) };
 const size_t sw_source_field_count = sizeof sw_source_fields / sizeof sw_source_fields[0];
+const sw_field sw_control_fields[] = { SW_CONTROL_FIELDS(CONTROL_ROW) };
+const size_t sw_control_field_count = sizeof sw_control_fields / sizeof sw_control_fields[0];
 
 /* A row whose TYPE does not match its member's size fails to compile. */
 #define CHECK_ROW(rec, member, type)                                                                      \
@@ -44,11 +47,13 @@ const size_t sw_source_field_count = sizeof sw_source_fields / sizeof sw_source_
 #define CHECK_GATEWAY(m, t, ...) CHECK_ROW(sw_gateway, m, t)
 #define CHECK_INVERTER(m, t, ...) CHECK_ROW(sw_inverter, m, t)
 #define CHECK_SOURCE(m, t, ...) CHECK_ROW(sw_source_status, m, t)
+#define CHECK_CONTROL(m, t, ...) CHECK_ROW(sw_control, m, t)
 SW_PANEL_FIELDS(CHECK_PANEL)
 SW_STRING_FIELDS(CHECK_STRING)
 SW_GATEWAY_FIELDS(CHECK_GATEWAY)
 SW_INVERTER_FIELDS(CHECK_INVERTER)
 SW_SOURCE_FIELDS(CHECK_SOURCE)
+SW_CONTROL_FIELDS(CHECK_CONTROL)
 
 const sw_field *sw_field_find(const sw_field *fields, size_t n, const char *member)
 {

@@ -390,6 +390,31 @@ typedef struct sw_field {
     X(diagnosis, SW_FT_TEXT, "", 0, "Tigo line diagnosis in plain words, empty until judged.",                 \
       SW_KEYS("diagnosis", NULL, "diagnosis", NULL, NULL), SW_NO_PROM, SW_NO_HA)
 
+/* ---- sw_control (model/model.h; writes[] is counted by result, outside this table) ---------- */
+#define SW_CONTROL_FIELDS(X)                                                                                   \
+    X(inverter, SW_FT_TEXT, "", SW_FF_ID, "Configured inverter name.",                                        \
+      SW_KEYS(NULL, NULL, "inverter", NULL, NULL), SW_NO_PROM, SW_NO_HA)                                        \
+    X(object, SW_FT_TEXT, "", SW_FF_ID, "Registry name of the setting; empty for commands naming no control.", \
+      SW_KEYS(NULL, NULL, "object", NULL, NULL), SW_NO_PROM, SW_NO_HA)                                          \
+    X(allowed, SW_FT_BOOL, "", 0, "The setting is in control_allow.",                                          \
+      SW_KEYS(NULL, NULL, "allowed", NULL, NULL), SW_NO_PROM, SW_NO_HA)                                         \
+    X(retries, SW_FT_U64, "", SW_FF_COUNTER,                                                                   \
+      "Control write frames sent again because the device ignored the one before.",                           \
+      SW_KEYS(NULL, NULL, "retries", NULL, NULL), SW_PROM("sunwire_control_retries_total", "counter"),          \
+      SW_NO_HA)                                                                                                \
+    X(flash_per_day, SW_FT_UINT, "", 0, "Control write frames the flash budget allows per 24 hours.",          \
+      SW_KEYS(NULL, NULL, "flash_per_day", NULL, NULL),                                                        \
+      SW_PROM("sunwire_control_flash_writes_per_day", "gauge"), SW_NO_HA)                                      \
+    X(flash_left, SW_FT_UINT, "", 0, "Control write frames the flash budget still allows in its 24-hour window.", \
+      SW_KEYS(NULL, NULL, "flash_left", NULL, NULL), SW_PROM("sunwire_control_flash_writes_left", "gauge"),    \
+      SW_NO_HA)                                                                                                \
+    X(blocked, SW_FT_BOOL, "", 0,                                                                              \
+      "1 while nothing is written to the setting: flash budget used up, or state file unreadable.",           \
+      SW_KEYS(NULL, NULL, "blocked", NULL, NULL), SW_PROM("sunwire_control_blocked", "gauge"), SW_NO_HA)        \
+    X(blocked_until_ns, SW_FT_TIME, "s", 0, "When the block of the setting ends (Unix time), while blocked.",  \
+      SW_KEYS(NULL, NULL, "blocked_until", NULL, NULL),                                                        \
+      SW_PROM("sunwire_control_blocked_until_timestamp_seconds", "gauge"), SW_NO_HA)
+
 /* ---- derived descriptors ---------------------------------------------------------------------- */
 extern const sw_field sw_panel_fields[];
 extern const size_t sw_panel_field_count;
@@ -401,6 +426,8 @@ extern const sw_field sw_inverter_fields[];
 extern const size_t sw_inverter_field_count;
 extern const sw_field sw_source_fields[];
 extern const size_t sw_source_field_count;
+extern const sw_field sw_control_fields[];
+extern const size_t sw_control_field_count;
 
 /* The field whose member is `member`, NULL when the record has none. */
 const sw_field *sw_field_find(const sw_field *fields, size_t n, const char *member);

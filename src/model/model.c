@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,9 @@ struct sw_model {
     size_t n_map;
 
     sw_problem_table problems;
+
+    sw_control controls[SW_MODEL_MAX_CONTROLS];
+    size_t n_controls;
 
     sw_sink sinks[SW_MODEL_MAX_SINKS];
     size_t n_sinks;
@@ -964,3 +968,45 @@ const sw_problem *sw_model_problem_at(const sw_model *m, size_t i)
     return i < m->problems.n ? &m->problems.rows[i] : NULL;
 }
 size_t sw_model_problem_active_count(const sw_model *m) { return sw_problem_table_active(&m->problems); }
+
+/* ---- control writes (model/model.h) ----------------------------------------------------- */
+static size_t control_index(const sw_model *m, const char *inverter, const char *object)
+{
+    for (size_t i = 0; i < m->n_controls; i++)
+        if (strcmp(m->controls[i].inverter, inverter) == 0 && strcmp(m->controls[i].object, object) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+sw_control *sw_model_control(sw_model *m, const char *inverter, const char *object)
+{
+    if (!inverter || !*inverter)
+        return NULL;
+    if (!object)
+        object = "";
+    size_t i = control_index(m, inverter, object);
+    if (i != SIZE_MAX)
+        return &m->controls[i];
+    if (m->n_controls >= SW_MODEL_MAX_CONTROLS)
+        return NULL;
+    sw_control *c = &m->controls[m->n_controls++];
+    memset(c, 0, sizeof *c);
+    set_text(c->inverter, sizeof c->inverter, inverter);
+    set_text(c->object, sizeof c->object, object);
+    return c;
+}
+
+const sw_control *sw_model_control_find(const sw_model *m, const char *inverter, const char *object)
+{
+    size_t i = control_index(m, inverter ? inverter : "", object ? object : "");
+    return i == SIZE_MAX ? NULL : &m->controls[i];
+}
+
+void sw_model_control_changed(sw_model *m, int64_t now_ns) { touch(m, now_ns); }
+
+size_t sw_model_control_count(const sw_model *m) { return m->n_controls; }
+
+const sw_control *sw_model_control_at(const sw_model *m, size_t i)
+{
+    return i < m->n_controls ? &m->controls[i] : NULL;
+}

@@ -153,6 +153,8 @@ sw_err sw_rct_control_request(sw_rct_control_plan *p, const char *object, double
         e = SW_ERR_RCT_CONTROL_NOT_ALLOWED;
     else if ((e = sw_rct_control_check_value(s->def, value)) != SW_OK)
         ;
+    else if (sw_rct_control_blocked(p, now_ms, NULL))
+        e = SW_ERR_RCT_CONTROL_BLOCKED;
     else if (s->have_last && now_ms - s->last_ms < p->cfg.min_interval_ms)
         e = SW_ERR_RCT_CONTROL_RATE_LIMITED;
     else if (!flash_left(p, s, now_ms))
@@ -189,6 +191,8 @@ sw_err sw_rct_control_may_write(sw_rct_control_plan *p, int64_t now_ms)
     if (!p->busy)
         return SW_ERR_INVALID_ARGUMENT;
     sw_rct_control_slot *s = &p->slots[p->cur];
+    if (sw_rct_control_blocked(p, now_ms, NULL))
+        return SW_ERR_RCT_CONTROL_BLOCKED;
     if (!flash_left(p, s, now_ms))
         return SW_ERR_RCT_CONTROL_FLASH_BUDGET;
     s->flash_writes++;
@@ -313,6 +317,44 @@ void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms)
         s->flash_start_ms = now_mono_ms;
         s->flash_writes = p->cfg.flash_per_day > 0 ? p->cfg.flash_per_day : 1;
     }
+    sw_rct_control_block(p, now_mono_ms + SW_RCT_CONTROL_FLASH_WINDOW_MS);
+}
+
+void sw_rct_control_block(sw_rct_control_plan *p, int64_t until_ms)
+{
+    if (!p->blocked || until_ms > p->blocked_until_ms) {
+        p->blocked = true;
+        p->blocked_until_ms = until_ms;
+    }
+}
+
+bool sw_rct_control_blocked(const sw_rct_control_plan *p, int64_t now_ms, int64_t *until_ms)
+{
+    bool on = p->blocked && now_ms < p->blocked_until_ms;
+    if (until_ms)
+        *until_ms = on ? p->blocked_until_ms : 0;
+    return on;
+}
+
+sw_err sw_rct_control_status_at(const sw_rct_control_plan *p, size_t i, int64_t now_ms, sw_rct_control_status *out)
+{
+    if (!p || !out || i >= p->n_slots)
+        return SW_ERR_INVALID_ARGUMENT;
+    const sw_rct_control_slot *s = &p->slots[i];
+    memset(out, 0, sizeof *out);
+    out->flash_left = p->cfg.flash_per_day;
+    if (s->def->flash && s->flash_writes > 0 && now_ms - s->flash_start_ms < SW_RCT_CONTROL_FLASH_WINDOW_MS) {
+        out->until_ms = s->flash_start_ms + SW_RCT_CONTROL_FLASH_WINDOW_MS;
+        out->flash_left = s->flash_writes < p->cfg.flash_per_day ? p->cfg.flash_per_day - s->flash_writes : 0;
+        out->blocked = out->flash_left == 0;
+    }
+    int64_t until;
+    if (sw_rct_control_blocked(p, now_ms, &until)) {
+        out->blocked = true; /* ends when both the block and a spent window have ended */
+        if (out->flash_left > 0 || until > out->until_ms)
+            out->until_ms = until;
+    }
+    return SW_OK;
 }
 
 bool sw_rct_control_observe(const sw_rct_control_plan *p, const char *object, double value, double *keep_value)

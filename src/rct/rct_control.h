@@ -18,6 +18,8 @@
  *   5. a flash-backed object (or one nobody knows about) has not used up its
  *      writes of the last 24 hours (flash_per_day);
  *   6. no other write is in progress (one at a time per inverter);
+ * and before the rate limit, nothing is written while the plan is blocked
+ * (sw_rct_control_block: its saved state could not be read);
  * then the poller reads the old value, writes, reads back, and the plan
  * decides: verified, write again (bounded by retries, each again within the
  * flash budget), or failed.
@@ -110,6 +112,8 @@ typedef struct sw_rct_control_plan {
     sw_rct_control_slot slots[SW_RCT_CONTROL_MAX];
     size_t n_slots;
     sw_rct_control_counters counters;
+    bool blocked;              /* no write before blocked_until_ms (sw_rct_control_block) */
+    int64_t blocked_until_ms;
     /* the write in progress */
     bool busy;
     size_t cur;
@@ -142,8 +146,9 @@ sw_err sw_rct_control_check_value(const sw_rct_control_def *def, double value);
  * Ask for a write of value (device unit) at now_ms. SW_OK: the write is in
  * progress (the plan is busy until it ends); else the rule that refused it:
  * SW_ERR_RCT_UNKNOWN_OBJECT, SW_ERR_RCT_CONTROL_NOT_ALLOWED, a value error
- * (see sw_rct_control_check_value), SW_ERR_RCT_CONTROL_RATE_LIMITED,
- * SW_ERR_RCT_CONTROL_FLASH_BUDGET or SW_ERR_RCT_CONTROL_BUSY.
+ * (see sw_rct_control_check_value), SW_ERR_RCT_CONTROL_BLOCKED,
+ * SW_ERR_RCT_CONTROL_RATE_LIMITED, SW_ERR_RCT_CONTROL_FLASH_BUDGET or
+ * SW_ERR_RCT_CONTROL_BUSY.
  */
 sw_err sw_rct_control_request(sw_rct_control_plan *p, const char *object, double value,
                               sw_rct_control_origin origin, int64_t now_ms);
@@ -151,8 +156,9 @@ sw_err sw_rct_control_request(sw_rct_control_plan *p, const char *object, double
 void sw_rct_control_set_old(sw_rct_control_plan *p, double old);
 /*
  * A write frame is about to be sent at now_ms: SW_OK (counted against the
- * flash budget), or SW_ERR_RCT_CONTROL_FLASH_BUDGET (send nothing; the write
- * has failed, sw_rct_control_finish says so).
+ * flash budget), or SW_ERR_RCT_CONTROL_FLASH_BUDGET or
+ * SW_ERR_RCT_CONTROL_BLOCKED (send nothing; the write has failed,
+ * sw_rct_control_finish says so).
  */
 sw_err sw_rct_control_may_write(sw_rct_control_plan *p, int64_t now_ms);
 
@@ -213,10 +219,32 @@ sw_err sw_rct_control_import(sw_rct_control_plan *p, size_t i, const sw_rct_cont
                              int64_t now_wall_ms);
 /*
  * The saved state could not be read (a corrupt file): assume the worst for
- * every slot, a write just now and the flash budget used up, so nothing is
- * written before the rate limit and a whole flash window have passed.
+ * every slot, a write just now and the flash budget used up, and block the
+ * plan for a whole flash window, so nothing is written before it has passed.
  */
 void sw_rct_control_assume_spent(sw_rct_control_plan *p, int64_t now_mono_ms);
+/*
+ * Block every write until until_ms (taken back after a restart: a later end
+ * than one already set wins). Requests are refused with
+ * SW_ERR_RCT_CONTROL_BLOCKED until then.
+ */
+void sw_rct_control_block(sw_rct_control_plan *p, int64_t until_ms);
+/* Whether the plan is blocked at now_ms; *until_ms (may be NULL) says until when. */
+bool sw_rct_control_blocked(const sw_rct_control_plan *p, int64_t now_ms, int64_t *until_ms);
+
+/*
+ * What the flash budget leaves slot i at now_ms, for the outputs to show
+ * (docs/control.md). A flash-backed slot whose budget is used up is blocked
+ * until its window ends; the figures change only at a write or at until_ms.
+ */
+typedef struct sw_rct_control_status {
+    unsigned flash_left;  /* write frames the budget still allows in the window */
+    bool blocked;         /* none, or the plan is blocked: nothing is written before until_ms */
+    int64_t until_ms;     /* when the open flash window or the block ends (the caller's clock); 0: neither */
+} sw_rct_control_status;
+
+/* SW_ERR_INVALID_ARGUMENT when i is no slot. */
+sw_err sw_rct_control_status_at(const sw_rct_control_plan *p, size_t i, int64_t now_ms, sw_rct_control_status *out);
 
 /* Whether two device values are the same once stored as the device's float32. */
 bool sw_rct_control_same(double a, double b);

@@ -515,6 +515,48 @@ static void render_inverters(pbuf *b, const sw_model *m)
     }
 }
 
+/* ---- control writes (model/model.h) ------------------------------------------------------ */
+
+/*
+ * Always present, like the problems, so an alert rule on refusals or blocks
+ * finds the families before the first write. A write counter's series appears
+ * with its first write; the other families have a sample per allowed setting.
+ */
+static void render_controls(pbuf *b, const sw_model *m)
+{
+    size_t n = sw_model_control_count(m);
+    family(b, "sunwire_control_writes_total", "counter",
+           "Control writes asked for, by outcome (verified, failed, refused) and reason class.");
+    for (size_t i = 0; i < n; i++) {
+        const sw_control *c = sw_model_control_at(m, i);
+        for (int r = 0; r < SW_CONTROL_RESULT_COUNT; r++) {
+            if (!c->writes[r])
+                continue;
+            const char *outcome = sw_control_result_outcome((sw_control_result)r);
+            const char *reason = sw_control_result_reason((sw_control_result)r);
+            if (*reason)
+                sample(b, "sunwire_control_writes_total", (double)c->writes[r], "inverter", c->inverter, "object",
+                       c->object, "outcome", outcome, "reason", reason, NULL);
+            else
+                sample(b, "sunwire_control_writes_total", (double)c->writes[r], "inverter", c->inverter, "object",
+                       c->object, "outcome", outcome, NULL);
+        }
+    }
+    /* One family per field with a metric (model/fields.h); a time of 0 (not blocked) has no sample. */
+    for (size_t k = 0; k < sw_control_field_count; k++) {
+        const sw_field *f = &sw_control_fields[k];
+        if (!f->prom.metric)
+            continue;
+        family(b, f->prom.metric, f->prom.type, f->meaning);
+        for (size_t i = 0; i < n; i++) {
+            const sw_control *c = sw_model_control_at(m, i);
+            if (!c->allowed || (f->type == SW_FT_TIME && sw_field_int(f, c) == 0))
+                continue;
+            sample(b, f->prom.metric, field_value(f, c), "inverter", c->inverter, "object", c->object, NULL);
+        }
+    }
+}
+
 /* ---- the process, as every exporter reports it ------------------------------------------- */
 
 /* Read a small /proc file whole; false when it cannot be read (not Linux, or no /proc). */
@@ -651,6 +693,7 @@ sw_err sw_prometheus_render(const sw_model *m, char **out, size_t *len)
     render_panels(&b, m);
     render_strings(&b, m);
     render_inverters(&b, m);
+    render_controls(&b, m);
     render_problems(&b, m);
     render_process(&b);
     if (b.failed) {

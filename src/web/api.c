@@ -294,6 +294,70 @@ static void alerts_array(sw_json *j, const sw_web_api *api)
             alert(j, "error", "inverter_fault", v->inverter, msg);
         }
     }
+    for (size_t i = 0; i < sw_model_control_count(m); i++) {
+        const sw_control *c = sw_model_control_at(m, i);
+        if (!c->allowed || !c->blocked)
+            continue;
+        char until[SW_RFC3339_MAX] = "";
+        if (c->blocked_until_ns > 0)
+            sw_fmt_rfc3339(until, c->blocked_until_ns - c->blocked_until_ns % NS_PER_S, 0);
+        snprintf(msg, sizeof msg, "Inverter %s takes no writes to %s%s%s: its flash budget is used up", c->inverter,
+                 c->object, until[0] ? " until " : "", until);
+        alert(j, "warning", "control_blocked", c->inverter, msg);
+    }
+    sw_json_array_end(j);
+}
+
+/* ---- control writes (model/model.h) ---------------------------------------------- */
+
+/* The reasons of one outcome with their counts, every row of the table (zeros included). */
+static void control_reasons(sw_json *j, const sw_control *c, const char *outcome)
+{
+    sw_json_object_begin(j);
+    for (int r = 0; r < SW_CONTROL_RESULT_COUNT; r++) {
+        if (strcmp(sw_control_result_outcome((sw_control_result)r), outcome) != 0)
+            continue;
+        sw_json_key(j, sw_control_result_reason((sw_control_result)r));
+        sw_json_uint(j, c->writes[r]);
+    }
+    sw_json_object_end(j);
+}
+
+/* One record: its fields (model/fields.h), the writes by outcome, and by reason. */
+static void control_record(sw_json *j, const sw_control *c)
+{
+    uint64_t verified = 0, failed = 0, refused = 0;
+    for (int r = 0; r < SW_CONTROL_RESULT_COUNT; r++) {
+        const char *o = sw_control_result_outcome((sw_control_result)r);
+        if (strcmp(o, "verified") == 0)
+            verified += c->writes[r];
+        else if (strcmp(o, "failed") == 0)
+            failed += c->writes[r];
+        else
+            refused += c->writes[r];
+    }
+    sw_json_object_begin(j);
+    record(j, sw_control_fields, sw_control_field_count, c);
+    sw_json_key(j, "writes");
+    sw_json_object_begin(j);
+    sw_json_key(j, "verified"); sw_json_uint(j, verified);
+    sw_json_key(j, "failed"); sw_json_uint(j, failed);
+    sw_json_key(j, "refused"); sw_json_uint(j, refused);
+    sw_json_object_end(j);
+    sw_json_key(j, "failed"); control_reasons(j, c, "failed");
+    sw_json_key(j, "refused"); control_reasons(j, c, "refused");
+    sw_json_object_end(j);
+}
+
+/* Every record, or those of one inverter (NULL: all). */
+static void controls_array(sw_json *j, const sw_model *m, const char *inverter)
+{
+    sw_json_array_begin(j);
+    for (size_t i = 0; i < sw_model_control_count(m); i++) {
+        const sw_control *c = sw_model_control_at(m, i);
+        if (!inverter || strcmp(c->inverter, inverter) == 0)
+            control_record(j, c);
+    }
     sw_json_array_end(j);
 }
 
@@ -403,6 +467,7 @@ static void inverters_array(sw_json *j, const sw_model *m)
                 sw_web_json_value(j, v);
         }
         sw_json_array_end(j);
+        sw_json_key(j, "control"); controls_array(j, m, inv->name);
         sw_json_object_end(j);
     }
     sw_json_array_end(j);
@@ -433,6 +498,7 @@ static void fill_strings(sw_json *j, void *ctx) { strings_array(j, ((fill_ctx *)
 static void fill_sources(sw_json *j, void *ctx) { sources_array(j, ((fill_ctx *)ctx)->api); }
 static void fill_inverters(sw_json *j, void *ctx) { inverters_array(j, ((fill_ctx *)ctx)->api->model); }
 static void fill_alerts(sw_json *j, void *ctx) { alerts_array(j, ((fill_ctx *)ctx)->api); }
+static void fill_control(sw_json *j, void *ctx) { controls_array(j, ((fill_ctx *)ctx)->api->model, NULL); }
 static void fill_problems(sw_json *j, void *ctx)
 {
     fill_ctx *c = ctx;
@@ -784,6 +850,10 @@ int sw_web_api_handle(const sw_web_api *api, const sw_http_request *req, sw_http
     if (strcmp(path, "/api/inverters") == 0) {
         ALLOW_NONE();
         return reply_json(resp, fill_inverters, &c);
+    }
+    if (strcmp(path, "/api/control") == 0) {
+        ALLOW_NONE();
+        return reply_json(resp, fill_control, &c);
     }
     if (strcmp(path, "/api/devices") == 0) {
         ALLOW_NONE();

@@ -16,7 +16,9 @@
  * With --problems the model also holds problems, raised directly as a
  * detector would: east-3 passes no power and the bus "roof" lost its
  * controller from the start, and west-2 runs hot from the 20th tick on (so
- * a problem arrives while the page is open).
+ * a problem arrives while the page is open). The inverter's control of
+ * power_mng.soc_min is blocked for the next 24 hours (its flash budget used
+ * up), as the daemon's poller would record it.
  *
  * Prints "PORT <n>" once listening; exits when stdin closes or on SIGTERM.
  */
@@ -373,6 +375,16 @@ int main(int argc, char **argv)
                                "0.2 W at 41 V in while its string's median is 290 W", now - 600 * NS_PER_S);
         sw_model_problem_raise(f.model, SW_PROBLEM_CONTROLLER_SILENT, "roof", "roof", NULL,
                                "no receive request for 95 s while the bus is connected", now - 95 * NS_PER_S);
+        sw_control *c = sw_model_control(f.model, "house", "power_mng.soc_min");
+        if (c) {
+            c->allowed = true;
+            c->writes[SW_CONTROL_VERIFIED] = 1;
+            c->writes[SW_CONTROL_FLASH_BUDGET] = 1;
+            c->flash_per_day = 1;
+            c->blocked = true;
+            c->blocked_until_ns = now + 86400 * NS_PER_S;
+            sw_model_control_changed(f.model, now);
+        }
     }
 
     sw_loop_add_fd(f.loop, STDIN_FILENO, SW_LOOP_READ, on_stdin, &f);

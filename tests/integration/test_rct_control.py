@@ -15,7 +15,12 @@ read from its log and from the history's events table (sqlite3).
 - Keep mode: a value the device forgets (the simulator "restarts") is written
   back, with the same limits.
 - The rate limit and the flash budget survive a restart of the daemon through
-  its state directory; a corrupt state file blocks writes, a new one does not.
+  its state directory; a corrupt state file blocks writes for 24 hours, a new
+  one does not.
+- What the daemon counted is on /metrics (`promtool check metrics` finds
+  nothing) and /api/control: each write under its outcome and reason, the
+  retries, the flash budget left and the block with its end, numbers that
+  follow from what the test did.
 
 The simulator decides which writes it ignores from its seed and a count of
 writes: with --seed 13 and --fault-ignore-write 0.5 the first and the third
@@ -34,6 +39,8 @@ import urllib.request
 
 import mqttlib as mq
 import runlib
+from test_metrics_scrape import parse_exposition
+from test_prometheus_server import DOC, PROMTOOL, doc_tables
 
 SKIP = mq.tools_missing()
 PREFIX = "homeassistant"
@@ -50,6 +57,40 @@ def read_value(port, name):
 
 def key(obj):
     return re.sub(r"_+$", "", re.sub(r"[^A-Za-z0-9_-]+", "_", obj))
+
+
+class Scrape:
+    """One /metrics scrape of the daemon, checked by the exposition parser and the doc's tables, and by
+    promtool when asked (it takes a good part of a second)."""
+
+    def __init__(self, test, port, promtool=False):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+            self.text = r.read().decode()
+        self.types, self.samples = parse_exposition(self.text)
+        if promtool and PROMTOOL:
+            r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.text.encode(), capture_output=True,
+                               timeout=30)
+            test.assertEqual((r.returncode, (r.stdout + r.stderr).strip()), (0, b""))
+        doc = doc_tables(DOC)
+        for name, typ in self.types.items():
+            if name.startswith("sunwire_control_"):
+                test.assertEqual(doc[name][0], typ, name)
+                labels = set().union(*[l for n, l, _ in self.samples if n == name])
+                test.assertLessEqual(labels, {"inverter", "object", "outcome", "reason"} if name.endswith(
+                    "writes_total") else {"inverter", "object"}, name)
+
+    def writes(self):
+        """{(object, outcome, reason): count} of the inverter house."""
+        return {(l["object"], l["outcome"], l.get("reason", "")): v for n, l, v in self.samples
+                if n == "sunwire_control_writes_total" and l["inverter"] == "house"}
+
+    def per_object(self, name):
+        return {l["object"]: v for n, l, v in self.samples if n == name and l["inverter"] == "house"}
+
+
+def api_control(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/control" % port, timeout=5) as r:
+        return {c["object"]: c for c in json.loads(r.read().decode()) if c["inverter"] == "house"}
 
 
 @unittest.skipIf(SKIP, SKIP)
@@ -74,10 +115,12 @@ class ControlTest(unittest.TestCase):
     def start(self, sim_args, rct_keys):
         self.sim = runlib.RctSimulator(0, FROZEN + list(sim_args))
         cfg = os.path.join(self.tmp.name, "run.ini")
+        self.http_port = mq.free_port()
         with open(cfg, "w", encoding="utf-8") as f:
             f.write("[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\nslow_interval = 1s\n%s\n"
-                    "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n\n[history]\npath = %s\n"
-                    % (self.sim.port, rct_keys, self.broker.port, self.db))
+                    "[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n\n[history]\npath = %s\n\n"
+                    "[http]\nport = %d\n\n[prometheus]\nenable = yes\n"
+                    % (self.sim.port, rct_keys, self.broker.port, self.db, self.http_port))
         self.daemon = runlib.Daemon(["--config", cfg])
 
     def inverter_config(self):
@@ -170,6 +213,30 @@ class ControlTest(unittest.TestCase):
             return s and abs(s[-1].get("power_mng_soc_min", 0) - 0.3) < 1e-6
         self.assertTrue(mq.wait_until(state_has_it, 10))
 
+        # Counted as the events say: each write once under how it ended, a retry per ignored write.
+        m = Scrape(self, self.http_port, promtool=True)
+        self.assertEqual(m.writes(), {("power_mng.soc_min", "verified", ""): 1,
+                                      ("power_mng.soc_min", "refused", "rate_limited"): 1,
+                                      ("power_mng.soc_max", "refused", "out_of_range"): 1,
+                                      ("p_rec_lim[1]", "refused", "not_allowed"): 1,
+                                      ("power_mng.soc_strategy", "verified", ""): 1,
+                                      ("power_mng.use_grid_power_enable", "verified", ""): 1})
+        self.assertEqual(m.per_object("sunwire_control_retries_total"),
+                         {"power_mng.soc_min": 1, "power_mng.soc_strategy": 1, "power_mng.soc_max": 0,
+                          "power_mng.use_grid_power_enable": 0, "power_mng.battery_power_extern": 0})
+        # Of 24 write frames a day: two for soc_min and soc_strategy, one for the switch.
+        self.assertEqual(m.per_object("sunwire_control_flash_writes_left"),
+                         {"power_mng.soc_min": 22, "power_mng.soc_strategy": 22, "power_mng.soc_max": 24,
+                          "power_mng.use_grid_power_enable": 23, "power_mng.battery_power_extern": 24})
+        self.assertEqual(set(m.per_object("sunwire_control_blocked").values()), {0})
+        self.assertEqual(m.per_object("sunwire_control_blocked_until_timestamp_seconds"), {})
+        api = api_control(self.http_port)
+        self.assertEqual(api["power_mng.soc_min"]["writes"], {"verified": 1, "failed": 0, "refused": 1})
+        self.assertEqual(api["power_mng.soc_min"]["refused"]["rate_limited"], 1)
+        self.assertEqual((api["power_mng.soc_min"]["retries"], api["power_mng.soc_min"]["flash_left"]), (1, 22))
+        self.assertFalse(api["p_rec_lim[1]"]["allowed"])
+        self.assertEqual(api["p_rec_lim[1]"]["refused"]["not_allowed"], 1)
+
         ev = self.events()
         got = [(e["object"], e["outcome"], e["attempts"]) for e in ev]
         self.assertEqual(got, [("power_mng.soc_min", "verified", "2"), ("power_mng.soc_min", "refused", "0"),
@@ -189,6 +256,10 @@ class ControlTest(unittest.TestCase):
         self.command("power_mng.soc_max", "90")
         self.wait_log(r"power_mng\.soc_max 0\.97\d* -> 0\.9 failed after 3 writes: the device did not take the value")
         self.assertEqual(read_value(self.sim.port, "power_mng.soc_max"), "0.9700000286102295")
+        m = Scrape(self, self.http_port)
+        self.assertEqual(m.writes(), {("power_mng.soc_max", "failed", "ignored"): 1})
+        self.assertEqual(m.per_object("sunwire_control_retries_total"), {"power_mng.soc_max": 2})
+        self.assertEqual(m.per_object("sunwire_control_flash_writes_left"), {"power_mng.soc_max": 21})
         ev = self.events()
         self.assertEqual([(e["outcome"], e["attempts"]) for e in ev], [("failed", "3")])
 
@@ -238,10 +309,12 @@ class ControlTest(unittest.TestCase):
             self.assertEqual(self.daemon.stop(), 0)
             self.daemon.close()
         cfg = os.path.join(self.tmp.name, "state.ini")
+        self.http_port = mq.free_port()
         with open(cfg, "w", encoding="utf-8") as f:
             f.write("[general]\nstate_dir = %s\n\n[rct house]\nhost = 127.0.0.1:%d\nfast_interval = 300ms\n"
-                    "slow_interval = 1s\n%s\n[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n"
-                    % (state_dir, self.sim.port, rct_keys, self.broker.port))
+                    "slow_interval = 1s\n%s\n[mqtt]\nhost = 127.0.0.1\nport = %d\nreconnect_min = 0.2\n\n"
+                    "[http]\nport = %d\n\n[prometheus]\nenable = yes\n"
+                    % (state_dir, self.sim.port, rct_keys, self.broker.port, self.http_port))
         self.daemon = runlib.Daemon(["--config", cfg])
         self.wait_log(r"house: connected to 127\.0\.0\.1")
         self.wait_log(r"connected to 127\.0\.0\.1:%d" % self.broker.port)
@@ -260,6 +333,8 @@ class ControlTest(unittest.TestCase):
             saved = json.load(f)["objects"]["power_mng.soc_min"]
         self.assertEqual(saved["flash_writes"], 1)
         self.assertLessEqual(abs(saved["last_ms"] / 1000 - time.time()), 10)
+        # The day's one write is spent: blocked until the window that opened with it ends.
+        self.assertBlocked(saved["flash_start_ms"] / 1000 + 86400, promtool=True)
 
         # Restarted with the same state: still too soon, then the day's one flash write is spent.
         self.run_with_state(state, keys)
@@ -270,8 +345,14 @@ class ControlTest(unittest.TestCase):
         self.command("power_mng.soc_min", "40")
         self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object's flash write budget .* is used up")
         self.assertAlmostEqual(float(read_value(self.sim.port, "power_mng.soc_min")), 0.3, places=6)
+        # This run's counts; the block as the state file carried it over.
+        self.assertEqual(Scrape(self, self.http_port).writes(),
+                         {("power_mng.soc_min", "refused", "rate_limited"): 1,
+                          ("power_mng.soc_min", "refused", "flash_budget"): 1})
+        self.assertBlocked(saved["flash_start_ms"] / 1000 + 86400)
 
-        # A corrupt state file: every object counts as written now with its budget used up.
+        # A corrupt state file: writes are blocked for 24 hours, and every object counts as written now
+        # with its budget used up.
         broken = os.path.join(self.tmp.name, "broken")
         os.mkdir(broken)
         with open(os.path.join(broken, "rct-control-house.json"), "w", encoding="utf-8") as f:
@@ -279,14 +360,37 @@ class ControlTest(unittest.TestCase):
         self.run_with_state(broken, keys)
         self.wait_log(r"house: the control limits in .* cannot be read")
         self.assertTrue(os.path.exists(os.path.join(broken, "rct-control-house.json.corrupt")))
+        with open(os.path.join(broken, "rct-control-house.json"), encoding="utf-8") as f:
+            blocked_until = json.load(f)["blocked_until_ms"] / 1000
+        self.assertLessEqual(abs(blocked_until - (time.time() + 86400)), 10)  # 24 hours from the start
+        self.assertBlocked(blocked_until)
         self.command("power_mng.soc_min", "40")
-        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: object was written too recently")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: writes are blocked for 24 hours")
+        self.assertEqual(Scrape(self, self.http_port).writes(), {("power_mng.soc_min", "refused", "blocked"): 1})
+        # Restarted on it: still blocked, to the same end (a crash loop does not extend it).
+        self.run_with_state(broken, keys)
+        self.assertNotIn("cannot be read", self.daemon.stderr())
+        self.assertBlocked(blocked_until)
+        self.command("power_mng.soc_min", "40")
+        self.wait_log(r"power_mng\.soc_min = 0\.4 refused: writes are blocked for 24 hours")
 
         # A new state directory knows of no write: allowed.
         self.run_with_state(os.path.join(self.tmp.name, "fresh"), keys)
         self.command("power_mng.soc_min", "40")
         self.wait_log(r"power_mng\.soc_min 0\.3\d* -> 0\.4\d* verified after 1 write \(command\)")
         self.assertAlmostEqual(float(read_value(self.sim.port, "power_mng.soc_min")), 0.4, places=6)
+
+    def assertBlocked(self, until, promtool=False):
+        """soc_min takes no writes until `until` (Unix time, within 10 s), on /metrics and /api/control."""
+        m = Scrape(self, self.http_port, promtool)
+        self.assertEqual(m.per_object("sunwire_control_blocked"), {"power_mng.soc_min": 1})
+        self.assertEqual(m.per_object("sunwire_control_flash_writes_left"), {"power_mng.soc_min": 0})
+        self.assertEqual(m.per_object("sunwire_control_flash_writes_per_day"), {"power_mng.soc_min": 1})
+        got = m.per_object("sunwire_control_blocked_until_timestamp_seconds")["power_mng.soc_min"]
+        self.assertLessEqual(abs(got - until), 10, (got, until))
+        c = api_control(self.http_port)["power_mng.soc_min"]
+        self.assertEqual((c["blocked"], c["flash_left"]), (True, 0))
+        self.assertTrue(c["blocked_until"].endswith("Z"), c)
 
     def test_config_refuses_unsafe_settings(self):
         cfg = os.path.join(self.tmp.name, "bad.ini")

@@ -49,6 +49,14 @@ class ProblemsInBrowser(BrowserCase):
                       lambda: any(i["kind"] == "hot" for i in self.attention()), timeout=30)
         self.assertEqual(self.js("return window.__swMarker;"), 7)
         self.assertEqual(self.driver.find_element(By.ID, "attention-count").text, "3")
+        # The inverter's blocked control setting is an alert, as /api/alerts says.
+        blocked = self.wait_for("the blocked control setting in the alerts", lambda: self.js(
+            "return [...document.querySelectorAll('#alerts li[data-kind=\"control_blocked\"]')]"
+            ".map(l => l.textContent);"))
+        self.assertEqual(len(blocked), 1)
+        self.assertIn("Inverter house takes no writes to power_mng.soc_min until ", blocked[0])
+        self.assertIn(("control_blocked", "house"), {(a["kind"], a["subject"]) for a in weblib.get_json(
+            self.srv.base + "/api/alerts")[2]})
         self.shot("overview-attention")
 
         self.go("panels")

@@ -295,6 +295,9 @@
       if (!inv.online) out.push({ level: 'error', kind: 'inverter_offline', message: 'Inverter ' + inv.name + ' (' + inv.host + ':' + inv.port + ') is not answering' });
     for (const v of state.values.values())
       if (/^fault\[\d+\]\.flt$/.test(v.name) && v.value) out.push({ level: 'error', kind: 'inverter_fault', message: 'Inverter ' + v.inverter + ' reports ' + v.name + ' = ' + v.text });
+    for (const inv of state.inverters.values())
+      for (const c of inv.control || [])
+        if (c.allowed && c.blocked) out.push({ level: 'warning', kind: 'control_blocked', message: 'Inverter ' + inv.name + ' takes no writes to ' + c.object + (c.blocked_until ? ' until ' + new Date(c.blocked_until).toLocaleString() : '') + ': its flash budget is used up' });
     return out;
   }
 

@@ -341,11 +341,88 @@ static void test_assume_spent(void **state)
     for (size_t i = 0; i < sw_rct_control_def_count(); i++) {
         const char *o = sw_rct_control_def_at(i)->object;
         double v = sw_rct_control_def_at(i)->min; /* within the limits of every kind */
-        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0 + MIN - 1), SW_ERR_RCT_CONTROL_RATE_LIMITED);
-        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0 + MIN), SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+        /* Blocked as such, before the rate limit and the spent budget say no. */
+        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0), SW_ERR_RCT_CONTROL_BLOCKED);
+        assert_int_equal(sw_rct_control_request(&p, o, v, 0, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS - 1),
+                         SW_ERR_RCT_CONTROL_BLOCKED);
     }
+    /* The chain's earlier rules still come first. */
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 2.0, 0, MONO0), SW_ERR_RCT_CONTROL_OUT_OF_RANGE);
+    int64_t until = 0;
+    assert_true(sw_rct_control_blocked(&p, MONO0 + 1, &until));
+    assert_int_equal(until, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS);
+    assert_false(sw_rct_control_blocked(&p, until, &until));
+    assert_int_equal(until, 0);
     assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS),
                      SW_OK);
+}
+
+/* A block taken back after a restart: the later end wins; a write in progress cannot send a frame. */
+static void test_block(void **state)
+{
+    (void)state;
+    sw_rct_control_plan p;
+    plan(&p, 2, 24);
+    sw_rct_control_allow(&p, "power_mng.soc_min");
+    assert_false(sw_rct_control_blocked(&p, MONO0, NULL));
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, MONO0), SW_OK);
+    sw_rct_control_block(&p, MONO0 + HOUR);
+    sw_rct_control_block(&p, MONO0 + 10); /* an earlier end does not shorten it */
+    assert_int_equal(sw_rct_control_may_write(&p, MONO0 + 1), SW_ERR_RCT_CONTROL_BLOCKED);
+    sw_rct_control_result r;
+    sw_rct_control_finish(&p, &r);
+    assert_int_equal(r.outcome, SW_RCT_CONTROL_FAILED);
+    assert_int_equal(r.attempts, 0);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, MONO0 + HOUR - 1),
+                     SW_ERR_RCT_CONTROL_BLOCKED);
+    /* Blocked with budget left: the status says blocked until the block ends. */
+    sw_rct_control_status st;
+    assert_int_equal(sw_rct_control_status_at(&p, slot_index(&p, "power_mng.soc_min"), MONO0 + 5, &st), SW_OK);
+    assert_true(st.blocked);
+    assert_int_equal(st.flash_left, 24);
+    assert_int_equal(st.until_ms, MONO0 + HOUR);
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, MONO0 + HOUR), SW_OK);
+}
+
+/* What the outputs show: the budget left, and a block with its end, from the first frame of a window. */
+static void test_status(void **state)
+{
+    (void)state;
+    sw_rct_control_plan p;
+    plan(&p, 0, 2);
+    p.cfg.min_interval_ms = 0;
+    sw_rct_control_allow(&p, "power_mng.soc_min");
+    size_t i = slot_index(&p, "power_mng.soc_min");
+    sw_rct_control_status st;
+    assert_int_equal(sw_rct_control_status_at(&p, p.n_slots, MONO0, &st), SW_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sw_rct_control_status_at(&p, i, MONO0, &st), SW_OK);
+    assert_int_equal(st.flash_left, 2);
+    assert_false(st.blocked);
+    assert_int_equal(st.until_ms, 0);
+    one_write(&p, "power_mng.soc_min", MONO0);
+    assert_int_equal(sw_rct_control_status_at(&p, i, MONO0 + 1, &st), SW_OK);
+    assert_int_equal(st.flash_left, 1);
+    assert_false(st.blocked);
+    assert_int_equal(st.until_ms, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS);
+    one_write(&p, "power_mng.soc_min", MONO0 + HOUR);
+    assert_int_equal(sw_rct_control_status_at(&p, i, MONO0 + HOUR, &st), SW_OK);
+    assert_int_equal(st.flash_left, 0);
+    assert_true(st.blocked);
+    assert_int_equal(st.until_ms, MONO0 + SW_RCT_CONTROL_FLASH_WINDOW_MS); /* the window's, not the last write's */
+    /* The plan refuses exactly while the status says blocked. */
+    assert_int_equal(sw_rct_control_request(&p, "power_mng.soc_min", 0.5, 0, st.until_ms - 1),
+                     SW_ERR_RCT_CONTROL_FLASH_BUDGET);
+    assert_int_equal(sw_rct_control_status_at(&p, i, st.until_ms, &st), SW_OK);
+    assert_int_equal(st.flash_left, 2);
+    assert_false(st.blocked);
+    assert_int_equal(st.until_ms, 0);
+    /* A corrupt state file: every slot blocked for a whole window from now. */
+    sw_rct_control_assume_spent(&p, MONO0 + 2 * SW_RCT_CONTROL_FLASH_WINDOW_MS);
+    assert_int_equal(sw_rct_control_status_at(&p, slot_index(&p, "power_mng.soc_max"),
+                                              MONO0 + 2 * SW_RCT_CONTROL_FLASH_WINDOW_MS, &st), SW_OK);
+    assert_true(st.blocked);
+    assert_int_equal(st.flash_left, 0);
+    assert_int_equal(st.until_ms, MONO0 + 3 * SW_RCT_CONTROL_FLASH_WINDOW_MS);
 }
 
 int main(void)
@@ -361,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_saved_state_in_the_future_counts_as_now),
         cmocka_unit_test(test_saved_window_expired_while_stopped),
         cmocka_unit_test(test_assume_spent),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

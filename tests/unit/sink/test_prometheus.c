@@ -769,6 +769,96 @@ static void test_problems(void **state)
     sw_model_free(m);
 }
 
+/* The sample of `name` for (inverter, object) with the given outcome and reason ("" = no reason label). */
+static const psample *control_sample(const parsed *p, const char *name, const char *object, const char *outcome,
+                                     const char *reason)
+{
+    const psample *hit = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        const psample *s = &p->s[i];
+        const char *o = label(s, "object"), *out = label(s, "outcome"), *r = label(s, "reason");
+        if (strcmp(s->name, name) != 0 || !o || strcmp(o, object) != 0)
+            continue;
+        if (outcome && (!out || strcmp(out, outcome) != 0))
+            continue;
+        if (reason && (*reason ? !r || strcmp(r, reason) != 0 : r != NULL))
+            continue;
+        if (hit)
+            fail_msg("two samples of %s for %s %s %s", name, object, outcome ? outcome : "-", reason ? reason : "-");
+        hit = s;
+    }
+    return hit;
+}
+
+/* Control writes from the model's records: counters by outcome and reason, the flash figures, the block. */
+static void test_controls(void **state)
+{
+    (void)state;
+    sw_model *m = sw_model_new(NULL);
+    parsed p;
+    render_parse(m, &p);
+    /* Every family exists before any write, so alert rules find them. */
+    const char *families[][2] = {
+        { "sunwire_control_writes_total", "counter" }, { "sunwire_control_retries_total", "counter" },
+        { "sunwire_control_flash_writes_per_day", "gauge" }, { "sunwire_control_flash_writes_left", "gauge" },
+        { "sunwire_control_blocked", "gauge" }, { "sunwire_control_blocked_until_timestamp_seconds", "gauge" },
+    };
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        assert_non_null(find_family(&p, families[i][0]));
+        assert_string_equal(find_family(&p, families[i][0])->type, families[i][1]);
+        assert_int_equal(count_samples(&p, families[i][0]), 0);
+    }
+    free(p.s);
+
+    sw_control *a = sw_model_control(m, "house", "power_mng.soc_min");
+    a->allowed = true;
+    a->writes[SW_CONTROL_VERIFIED] = 3;
+    a->writes[SW_CONTROL_RATE_LIMITED] = 2;
+    a->writes[SW_CONTROL_IGNORED] = 1;
+    a->retries = 4;
+    a->flash_per_day = 24;
+    a->flash_left = 0;
+    a->blocked = true;
+    a->blocked_until_ns = T0 + 500000000;
+    sw_control *b = sw_model_control(m, "house", "power_mng.soc_max");
+    b->allowed = true;
+    b->flash_per_day = 24;
+    b->flash_left = 20;
+    /* Refused only: not allowed, and a command naming no control. */
+    sw_model_control(m, "house", "p_rec_lim[1]")->writes[SW_CONTROL_NOT_ALLOWED] = 1;
+    sw_model_control(m, "house", NULL)->writes[SW_CONTROL_INVALID] = 5;
+    sw_model_control_changed(m, T0);
+    render_parse(m, &p);
+
+    const char *wt = "sunwire_control_writes_total";
+    assert_int_equal(count_samples(&p, wt), 5); /* only what happened */
+    const psample *s = control_sample(&p, wt, "power_mng.soc_min", "verified", "");
+    assert_non_null(s);
+    assert_near(s->v, 3, 0);
+    assert_string_equal(label(s, "inverter"), "house");
+    assert_near(control_sample(&p, wt, "power_mng.soc_min", "refused", "rate_limited")->v, 2, 0);
+    assert_near(control_sample(&p, wt, "power_mng.soc_min", "failed", "ignored")->v, 1, 0);
+    assert_near(control_sample(&p, wt, "p_rec_lim[1]", "refused", "not_allowed")->v, 1, 0);
+    assert_near(control_sample(&p, wt, "", "refused", "invalid")->v, 5, 0);
+    assert_null(control_sample(&p, wt, "power_mng.soc_max", NULL, NULL));
+    /* The other families: one sample per allowed setting; the block's end only while blocked. */
+    assert_int_equal(count_samples(&p, "sunwire_control_retries_total"), 2);
+    assert_near(control_sample(&p, "sunwire_control_retries_total", "power_mng.soc_min", NULL, NULL)->v, 4, 0);
+    assert_near(control_sample(&p, "sunwire_control_retries_total", "power_mng.soc_max", NULL, NULL)->v, 0, 0);
+    assert_near(control_sample(&p, "sunwire_control_flash_writes_per_day", "power_mng.soc_max", NULL, NULL)->v, 24, 0);
+    assert_near(control_sample(&p, "sunwire_control_flash_writes_left", "power_mng.soc_min", NULL, NULL)->v, 0, 0);
+    assert_near(control_sample(&p, "sunwire_control_flash_writes_left", "power_mng.soc_max", NULL, NULL)->v, 20, 0);
+    assert_near(control_sample(&p, "sunwire_control_blocked", "power_mng.soc_min", NULL, NULL)->v, 1, 0);
+    assert_near(control_sample(&p, "sunwire_control_blocked", "power_mng.soc_max", NULL, NULL)->v, 0, 0);
+    assert_null(control_sample(&p, "sunwire_control_blocked", "p_rec_lim[1]", NULL, NULL));
+    assert_int_equal(count_samples(&p, "sunwire_control_blocked_until_timestamp_seconds"), 1);
+    assert_near(control_sample(&p, "sunwire_control_blocked_until_timestamp_seconds", "power_mng.soc_min", NULL,
+                               NULL)->v,
+                (double)(T0 + 500000000) / 1e9, 1e-3);
+    free(p.s);
+    sw_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_escape_label),
         cmocka_unit_test(test_empty_model_and_config),
         cmocka_unit_test(test_problems),
+        cmocka_unit_test(test_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,86 @@ static void test_alerts(void **state)
     json_decref(a);
 }
 
+/* Control write records: /api/control lists them all, each inverter of /api/inverters its own, and a
+ * blocked setting is an alert. */
+static void test_control(void **state)
+{
+    fixture *f = *state;
+    int status;
+    json_t *j = api_get(&f->api, "/api/control", NULL, &status);
+    assert_int_equal(status, 200);
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+
+    sw_control *c = sw_model_control(f->model, "house", "power_mng.soc_min");
+    c->allowed = true;
+    c->writes[SW_CONTROL_VERIFIED] = 2;
+    c->writes[SW_CONTROL_IGNORED] = 1;
+    c->writes[SW_CONTROL_RATE_LIMITED] = 3;
+    c->writes[SW_CONTROL_FLASH_BUDGET] = 1;
+    c->retries = 4;
+    c->flash_per_day = 24;
+    c->flash_left = 0;
+    c->blocked = true;
+    c->blocked_until_ns = utc_ns(2026, 6, 16, 9, 30) + 250000000; /* shown to the millisecond */
+    sw_model_control(f->model, "garage", NULL)->writes[SW_CONTROL_INVALID] = 1;
+    sw_model_control_changed(f->model, f->now);
+
+    j = api_get(&f->api, "/api/control", NULL, &status);
+    assert_int_equal(json_array_size(j), 2);
+    json_t *r = find_by(j, "object", "power_mng.soc_min");
+    assert_non_null(r);
+    assert_string_equal(json_string_value(json_object_get(r, "inverter")), "house");
+    assert_true(json_is_true(json_object_get(r, "allowed")));
+    assert_int_equal(json_integer_value(json_object_get(r, "retries")), 4);
+    assert_int_equal(json_integer_value(json_object_get(r, "flash_per_day")), 24);
+    assert_int_equal(json_integer_value(json_object_get(r, "flash_left")), 0);
+    assert_true(json_is_true(json_object_get(r, "blocked")));
+    assert_string_equal(json_string_value(json_object_get(r, "blocked_until")), "2026-06-16T09:30:00.250Z");
+    json_t *w = json_object_get(r, "writes");
+    assert_int_equal(json_integer_value(json_object_get(w, "verified")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "failed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(w, "refused")), 4);
+    json_t *refused = json_object_get(r, "refused"), *failed = json_object_get(r, "failed");
+    assert_int_equal(json_integer_value(json_object_get(refused, "rate_limited")), 3);
+    assert_int_equal(json_integer_value(json_object_get(refused, "flash_budget")), 1);
+    assert_int_equal(json_integer_value(json_object_get(refused, "not_allowed")), 0); /* every reason, zeros too */
+    assert_int_equal(json_integer_value(json_object_get(failed, "ignored")), 1);
+    assert_int_equal(json_integer_value(json_object_get(failed, "flash_budget")), 0);
+    assert_null(json_object_get(refused, "ignored"));
+    json_t *u = find_by(j, "inverter", "garage");
+    assert_string_equal(json_string_value(json_object_get(u, "object")), "");
+    assert_true(json_is_null(json_object_get(u, "blocked_until")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(u, "refused"), "invalid")), 1);
+    json_decref(j);
+    expect_error(&f->api, "/api/control", (const char *const[]){ "inverter", "house", NULL }, 400, "inverter");
+
+    /* The inverter's own records ride along with it (so /api/state has them too). */
+    j = api_get(&f->api, "/api/inverters", NULL, &status);
+    json_t *ctl = json_object_get(json_array_get(j, 0), "control");
+    assert_int_equal(json_array_size(ctl), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ctl, 0), "object")), "power_mng.soc_min");
+    json_decref(j);
+
+    j = api_get(&f->api, "/api/alerts", NULL, &status);
+    assert_true(has_alert(j, "control_blocked", "house"));
+    size_t i;
+    json_t *a;
+    json_array_foreach(j, i, a) {
+        if (strcmp(json_string_value(json_object_get(a, "kind")), "control_blocked") == 0) {
+            assert_string_equal(json_string_value(json_object_get(a, "level")), "warning");
+            assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "power_mng.soc_min until 2026-06-16T09:30:00Z"));
+        }
+    }
+    json_decref(j);
+    c->blocked = false;
+    c->blocked_until_ns = 0;
+    j = api_get(&f->api, "/api/alerts", NULL, &status);
+    assert_false(has_alert(j, "control_blocked", NULL));
+    json_decref(j);
+}
+
 /* Problems raised in the model: /api/problems lists every record, /api/state the active ones. */
 static void test_problems(void **state)
 {
@@ -634,6 +714,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
         cmocka_unit_test_setup_teardown(test_panels_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_panel_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
