@@ -172,6 +172,11 @@ class BrowserCase(unittest.TestCase):
             "return document.getElementById('status-dot').classList.contains('on');"))
 
 
+def start_demo_today(at, *args):
+    """`sunwire demo` from AT (HH:MM, UTC) of today's simulated date, with more of its options."""
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    return weblib.start_demo(list(args) + ["--start", "%sT%sZ" % (day, at)])
+
 def js_watts(w):
     """The page's watts() formatting, for comparing tiles with the API."""
     a = abs(w)

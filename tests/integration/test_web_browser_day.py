@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from browserlib import BrowserCase, weblib  # noqa: E402
+from browserlib import BrowserCase, start_demo_today, weblib  # noqa: E402
 
 
 class DemoDayInBrowser(BrowserCase):
@@ -23,12 +23,9 @@ class DemoDayInBrowser(BrowserCase):
 
     @classmethod
     def start_server(cls):
-        if not weblib.demo_available():
-            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
         cls.data_dir = tempfile.mkdtemp(prefix="sw-demo-day-")
         # 10 simulated minutes per real second from 06:30 UTC: four hours of the day in 24 s.
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        return weblib.start_demo(["--speed", "600", "--start", day + "T06:30Z", "--data-dir", cls.data_dir])
+        return start_demo_today("06:30", "--speed", "600", "--data-dir", cls.data_dir)
 
     @classmethod
     def tearDownClass(cls):

@@ -5,12 +5,11 @@ on its simulators, page by page.
 import os
 import re
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from browserlib import ActionChains, BrowserCase, By, weblib  # noqa: E402
+from browserlib import ActionChains, BrowserCase, By, start_demo_today, weblib  # noqa: E402
 
 
 class DemoInBrowser(BrowserCase):
@@ -19,13 +18,8 @@ class DemoInBrowser(BrowserCase):
 
     @classmethod
     def start_server(cls):
-        if not weblib.demo_available():
-            # Only until `sunwire demo` exists in this build: the fixture class below still
-            # drives the browser, so the dashboard is never left untested.
-            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
         # Midday of a simulated day at ten times real speed: every panel awake, values moving.
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        return weblib.start_demo(["--speed", "10", "--start", day + "T11:00Z"])
+        return start_demo_today("11:00", "--speed", "10")
 
     def test_pages(self):
         self.load()

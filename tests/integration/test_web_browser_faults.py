@@ -2,15 +2,13 @@
 """The dashboard in a real browser (browserlib.py): `sunwire demo --faults`, the
 injected faults found by the detectors and shown in the attention panel and the grid.
 """
-import subprocess
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from browserlib import BrowserCase, weblib  # noqa: E402
+from browserlib import BrowserCase, start_demo_today  # noqa: E402
 
 
 class DemoFaultsInBrowser(BrowserCase):
@@ -19,14 +17,8 @@ class DemoFaultsInBrowser(BrowserCase):
 
     @classmethod
     def start_server(cls):
-        if not weblib.demo_available():
-            raise unittest.SkipTest("`sunwire demo` is not part of this build (%s)" % weblib.SUNWIRE)
-        sim = subprocess.run([weblib.SUNWIRE, "tigo", "simulate", "--help"], capture_output=True, text=True, timeout=30)
-        if "--fault" not in sim.stdout + sim.stderr:
-            raise unittest.SkipTest("`sunwire tigo simulate` has no --fault option in this build: no fault to inject")
         # 5 simulated minutes per real second from 10:00: the first faults start 6 s in.
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        return weblib.start_demo(["--faults", "--speed", "300", "--start", day + "T10:00Z"])
+        return start_demo_today("10:00", "--faults", "--speed", "300")
 
     def test_faults_on_the_dashboard(self):
         self.load()
