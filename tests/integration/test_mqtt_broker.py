@@ -280,18 +280,15 @@ class MqttBrokerTest(unittest.TestCase):
         p.stop()
 
 
-class FakeServer:
-    """A TCP listener that accepts and then either stays silent or hangs up at once."""
+class Listener:
+    """A TCP listener on a free loopback port; its thread hands each connection to serve()."""
 
-    def __init__(self, hang_up):
-        self.hang_up = hang_up
+    def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
-        self.sock.settimeout(0.1)
+        self.sock.settimeout(0.05)
         self.port = self.sock.getsockname()[1]
-        self.accepted = []  # monotonic times
-        self.conns = []
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -302,39 +299,48 @@ class FakeServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            self.accepted.append(time.monotonic())
-            if self.hang_up:
-                conn.close()
-            else:
-                self.conns.append(conn)
+            self.serve(conn)
 
     def stop(self):
         self.running = False
         self.thread.join(5)
-        for c in self.conns:
-            c.close()
         self.sock.close()
 
 
-class FakeBroker:
+class FakeServer(Listener):
+    """Accepts and then either stays silent or hangs up at once."""
+
+    def __init__(self, hang_up):
+        self.hang_up = hang_up
+        self.accepted = []  # monotonic times
+        self.conns = []
+        super().__init__()
+
+    def serve(self, conn):
+        self.accepted.append(time.monotonic())
+        if self.hang_up:
+            conn.close()
+        else:
+            self.conns.append(conn)
+
+    def stop(self):
+        super().stop()
+        for c in self.conns:
+            c.close()
+
+
+class FakeBroker(Listener):
     """Just enough of an MQTT 3.1.1 server to decide when messages are acknowledged: it
     accepts CONNECT, SUBSCRIBE and PINGREQ, records every PUBLISH of each connection as
     (topic, payload, dup flag) and sends PUBACK only while `ack` is true; hang_up() closes
-    the current connection. One client at a time, on a thread of its own."""
+    the current connection. One client at a time."""
 
     def __init__(self, ack):
         self.ack = ack
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
         self.sessions = []   # one list of (topic, payload, dup) per connection
         self.lock = threading.Lock()
         self.conn = None
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     def publishes(self, i):
         with self.lock:
@@ -345,23 +351,18 @@ class FakeBroker:
             if self.conn:
                 self.conn.shutdown(socket.SHUT_RDWR)
 
-    def _run(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(0.05)
-            with self.lock:
-                self.conn = conn
-                self.sessions.append([])
-            try:
-                self._serve(conn, self.sessions[-1])
-            except OSError:
-                pass  # the client went away
-            with self.lock:
-                self.conn = None
-            conn.close()
+    def serve(self, conn):
+        conn.settimeout(0.05)
+        with self.lock:
+            self.conn = conn
+            self.sessions.append([])
+        try:
+            self._serve(conn, self.sessions[-1])
+        except OSError:
+            pass  # the client went away
+        with self.lock:
+            self.conn = None
+        conn.close()
 
     def _serve(self, conn, got):
         buf = b""
@@ -409,11 +410,6 @@ class FakeBroker:
                     conn.sendall(b"\xd0\x00")
                 elif kind >> 4 == 14:                    # DISCONNECT
                     return
-
-    def stop(self):
-        self.running = False
-        self.thread.join(5)
-        self.sock.close()
 
 
 @unittest.skipIf(SKIP, SKIP)

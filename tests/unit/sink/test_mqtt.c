@@ -471,24 +471,25 @@ static void test_queue_acknowledged_and_requeued(void **state)
     assert_int_equal(q.dropped, 0);
     drain(&q, got, sizeof got);
     assert_string_equal(got, "t/2,t/4,t/6,t/7");
-    /* More than fits: the oldest go, and are counted. */
-    push_n(&sent, 1, 3, 10);
-    push_n(&q, 4, 6, 0);
-    sw_mqtt_queue_prepend(&q, &sent);
-    assert_int_equal(q.dropped, 2);
-    drain(&q, got, sizeof got);
-    assert_string_equal(got, "t/3,t/4,t/5,t/6");
-    /* Into a full queue nothing of the older ones fits; into an empty one all of them. */
-    push_n(&sent, 1, 2, 10);
-    push_n(&q, 3, 6, 0);
-    sw_mqtt_queue_prepend(&q, &sent);
-    assert_int_equal(q.dropped, 4);
-    drain(&q, got, sizeof got);
-    assert_string_equal(got, "t/3,t/4,t/5,t/6");
-    push_n(&sent, 1, 4, 10);
-    sw_mqtt_queue_prepend(&q, &sent);
-    drain(&q, got, sizeof got);
-    assert_string_equal(got, "t/1,t/2,t/3,t/4");
+    /* Messages t/a..t/b unacknowledged in front of t/c..t/d queued, into room for four. */
+    static const struct {
+        int a, b, c, d;
+        const char *want;
+        uint64_t dropped; /* the oldest go when they do not fit, and are counted */
+    } cases[] = {
+        { 1, 3, 4, 6, "t/3,t/4,t/5,t/6", 2 },
+        { 1, 2, 3, 6, "t/3,t/4,t/5,t/6", 2 }, /* into a full queue nothing older fits */
+        { 1, 4, 0, -1, "t/1,t/2,t/3,t/4", 0 }, /* into an empty one all of them */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t before = q.dropped;
+        push_n(&sent, cases[i].a, cases[i].b, 10);
+        push_n(&q, cases[i].c, cases[i].d, 0);
+        sw_mqtt_queue_prepend(&q, &sent);
+        assert_int_equal(q.dropped - before, cases[i].dropped);
+        drain(&q, got, sizeof got);
+        assert_string_equal(got, cases[i].want);
+    }
     push_n(&sent, 1, 3, 10); /* freed with the queue (ASan checks) */
     sw_mqtt_queue_free(&sent);
     sw_mqtt_queue_free(&q);
