@@ -11,8 +11,10 @@
  *
  * Message order after each CONNACK: "online" on <base>/status (retained;
  * the last will says "offline"), then discovery for everything in the model,
- * then the state messages queued during the outage, then a fresh snapshot of
- * every device so the newest state always lands last.
+ * then the state messages queued during the outage (led by those the lost
+ * connection never had acknowledged), then a fresh snapshot of every device
+ * so the newest state always lands last. Each connection starts from a fresh
+ * libmosquitto client, so nothing of an earlier one is sent behind that.
  *
  * Home Assistant subscribes to an entity's state topic only after it has
  * processed the entity's discovery, and states are not retained by default:
@@ -66,6 +68,7 @@ struct mqtt_sink {
     unsigned warned_size;        /* oversized discovery is reported once */
     unsigned warned_brief;       /* and so is the strings' discovery sent without statistics */
     sw_mqtt_queue queue;
+    sw_mqtt_queue sent;          /* state messages handed to the connection, not yet acknowledged */
     sw_mqtt_counters counters;
     char status_topic[SW_MQTT_TOPIC_MAX];
     char *buf;                   /* PAYLOAD_MAX bytes */
@@ -131,13 +134,20 @@ enum pub_result { PUB_OK, PUB_CONN_DOWN, PUB_REFUSED };
  * Hand one message to libmosquitto. A refused message (a topic that is not
  * valid UTF-8, a payload over MQTT's size limit) would be refused forever, so
  * callers drop it; only a connection problem is worth keeping it for.
+ * With QoS 1 or 2, a state message (`keep`) is also copied into s->sent
+ * until the broker acknowledges it (on_publish), so that it can be sent
+ * again, in its place, if the connection goes first.
  */
 static enum pub_result publish_now(struct mqtt_sink *s, const char *topic, const char *payload, size_t len,
-                                   bool retain)
+                                   bool retain, bool keep)
 {
-    int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, s->cfg.qos, retain);
+    int mid = 0;
+    int rc = mosquitto_publish(s->mosq, &mid, topic, (int)len, payload, s->cfg.qos, retain);
     if (rc == MOSQ_ERR_SUCCESS) {
         s->counters.published++;
+        /* QoS 0 has no acknowledgement (on_publish may even run inside mosquitto_publish): nothing to keep. */
+        if (keep && s->cfg.qos > 0 && sw_mqtt_queue_push(&s->sent, topic, payload, len, retain) == SW_OK)
+            sw_mqtt_queue_back(&s->sent)->mid = mid;
         return PUB_OK;
     }
     if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NOMEM) {
@@ -154,7 +164,7 @@ static void publish_msg(struct mqtt_sink *s, const char *topic, const char *payl
 {
     bool failed = false;
     if (s->state == ST_CONNECTED && s->queue.count == 0) {
-        enum pub_result r = publish_now(s, topic, payload, len, retain);
+        enum pub_result r = publish_now(s, topic, payload, len, retain, true);
         if (r != PUB_CONN_DOWN) {
             sync_fd(s);
             return;
@@ -188,7 +198,7 @@ static void emit_discovery(void *user, const char *topic, const char *payload, s
         return;
     if (s->state != ST_CONNECTED)
         return; /* everything is announced again on connect */
-    if (publish_now(s, topic, payload, len, s->cfg.retain_discovery) != PUB_OK)
+    if (publish_now(s, topic, payload, len, s->cfg.retain_discovery, false) != PUB_OK)
         return;
     schedule_resend(s);
     if (i == s->seen_count) {
@@ -490,7 +500,7 @@ static void announce_all(struct mqtt_sink *s, bool snapshot)
     /* The outage queue, oldest first. */
     while (s->state == ST_CONNECTED && s->queue.count) {
         const sw_mqtt_msg *m = sw_mqtt_queue_front(&s->queue);
-        if (publish_now(s, m->topic, m->payload, m->len, m->retain) == PUB_CONN_DOWN) {
+        if (publish_now(s, m->topic, m->payload, m->len, m->retain, true) == PUB_CONN_DOWN) {
             s->counters.queued = s->queue.count;
             connection_lost(s, "publish failed"); /* the rest waits for the next connection */
             return;
@@ -586,6 +596,10 @@ static void connection_lost(struct mqtt_sink *s, const char *why)
     s->state = ST_IDLE;
     s->counters.connected = false;
     sync_fd(s);
+    /* Whatever the broker did not acknowledge may not have reached it: it goes out again first. */
+    sw_mqtt_queue_prepend(&s->queue, &s->sent);
+    s->counters.queued = s->queue.count;
+    s->counters.dropped = s->queue.dropped;
     if (was_connected)
         SW_LOGW(LOG_TARGET, "lost the broker %s:%u (%s); queueing state messages (at most %zu)", s->cfg.host,
                 (unsigned)s->cfg.port, why, s->cfg.queue_size);
@@ -621,11 +635,30 @@ static void begin_connect(struct mqtt_sink *s)
     sync_fd(s);
 }
 
+static sw_err configure(struct mqtt_sink *s);
+
+/*
+ * Every connection starts from a fresh client. libmosquitto keeps the QoS 1
+ * and 2 messages a lost connection left unacknowledged and, after the next
+ * CONNACK, sends them again by itself, clean session or not: behind the first
+ * in-flight window of the new connection, so old discovery and old states
+ * landed after the new discovery, in the middle of the outage queue or after
+ * the current state (a retained one then stays stale), and while they filled
+ * the window even "online" and the discovery waited behind them. Resetting the
+ * client drops those copies; the sink has its own: discovery is rebuilt on
+ * connect and the unacknowledged state messages went back into the outage
+ * queue (connection_lost), in order.
+ */
 static int64_t on_reconnect_timer(sw_loop *loop, uint64_t id, void *user)
 {
     (void)loop; (void)id;
     struct mqtt_sink *s = user;
     s->reconnect_timer = 0;
+    int rc = mosquitto_reinitialise(s->mosq, s->cfg.client_id, true, s);
+    if (rc != MOSQ_ERR_SUCCESS || configure(s) != SW_OK) {
+        connection_lost(s, rc != MOSQ_ERR_SUCCESS ? mosquitto_strerror(rc) : "configuring the client failed");
+        return -1;
+    }
     begin_connect(s);
     return -1;
 }
@@ -647,7 +680,7 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
     if (s->warned_connect || s->counters.connects == 1)
         SW_LOGI(LOG_TARGET, "connected to %s:%u", s->cfg.host, (unsigned)s->cfg.port);
     s->warned_connect = false;
-    publish_now(s, s->status_topic, "online", 6, true);
+    publish_now(s, s->status_topic, "online", 6, true, false);
     if (s->cfg.discovery != SW_MQTT_DISCOVERY_OFF && s->cfg.ha_status_topic[0])
         mosquitto_subscribe(s->mosq, NULL, s->cfg.ha_status_topic, s->cfg.qos);
     if (s->cfg.n_controls && s->cfg.on_command) {
@@ -656,6 +689,14 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
         mosquitto_subscribe(s->mosq, NULL, t, s->cfg.qos);
     }
     announce_all(s, true);
+}
+
+/* The broker has the message (PUBACK or PUBCOMP; for QoS 0, it was written to the socket). */
+static void on_publish(struct mosquitto *mosq, void *user, int mid)
+{
+    (void)mosq;
+    struct mqtt_sink *s = user;
+    sw_mqtt_queue_remove_mid(&s->sent, mid);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *user, int rc)
@@ -823,7 +864,7 @@ static void op_close(void *self)
     s->closing = true; /* from here on, a disconnect is expected */
     if (s->state == ST_CONNECTED) {
         /* A clean stop says so itself; the will is for crashes. */
-        publish_now(s, s->status_topic, "offline", 7, true);
+        publish_now(s, s->status_topic, "offline", 7, true, false);
         mosquitto_disconnect(s->mosq);
         /* Best effort: push what fits into the socket now, without waiting. */
         for (int i = 0; i < 64 && mosquitto_want_write(s->mosq); i++)
@@ -845,6 +886,7 @@ static void op_close(void *self)
         SW_LOGW(LOG_TARGET, "%llu state messages were dropped while the broker was unreachable",
                 (unsigned long long)s->queue.dropped);
     sw_mqtt_queue_free(&s->queue);
+    sw_mqtt_queue_free(&s->sent);
     for (size_t i = 0; i < s->dirty_count; i++)
         free(s->dirty_inverters[i]);
     free(s->dirty_inverters);
@@ -889,6 +931,7 @@ static sw_err configure(struct mqtt_sink *s)
     mosquitto_connect_callback_set(s->mosq, on_connect);
     mosquitto_disconnect_callback_set(s->mosq, on_disconnect);
     mosquitto_message_callback_set(s->mosq, on_message);
+    mosquitto_publish_callback_set(s->mosq, on_publish);
     return SW_OK;
 }
 
@@ -916,9 +959,12 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
     s->backoff_ms = s->cfg.reconnect_min_ms;
     sw_mqtt_topic_status(s->status_topic, sizeof s->status_topic, &s->cfg);
     sw_err e = sw_mqtt_queue_init(&s->queue, s->cfg.queue_size ? s->cfg.queue_size : 1);
+    if (e == SW_OK)
+        e = sw_mqtt_queue_init(&s->sent, s->cfg.queue_size ? s->cfg.queue_size : 1);
     s->buf = malloc(PAYLOAD_MAX);
     if (e != SW_OK || !s->buf) {
         sw_mqtt_queue_free(&s->queue);
+        sw_mqtt_queue_free(&s->sent);
         free(s->buf);
         free(s);
         return SW_ERR_NO_MEMORY;
@@ -937,6 +983,7 @@ sw_err sw_mqtt_start(sw_loop *loop, sw_model *model, const sw_mqtt_config *c, sw
         }
         mosquitto_lib_cleanup();
         sw_mqtt_queue_free(&s->queue);
+        sw_mqtt_queue_free(&s->sent);
         free(s->buf);
         free(s);
         return e;

@@ -263,6 +263,7 @@ typedef struct sw_mqtt_msg {
     char *payload;
     size_t len;
     bool retain;
+    int mid;                     /* the connection's message id while it awaits its acknowledgement, else 0 */
 } sw_mqtt_msg;
 
 typedef struct sw_mqtt_queue {
@@ -278,7 +279,14 @@ void sw_mqtt_queue_free(sw_mqtt_queue *q);
 sw_err sw_mqtt_queue_push(sw_mqtt_queue *q, const char *topic, const char *payload, size_t len, bool retain);
 /* The oldest message, NULL when empty; valid until the next push or pop. */
 const sw_mqtt_msg *sw_mqtt_queue_front(const sw_mqtt_queue *q);
+/* The newest message (the one just pushed), NULL when empty. */
+sw_mqtt_msg *sw_mqtt_queue_back(sw_mqtt_queue *q);
 void sw_mqtt_queue_pop(sw_mqtt_queue *q);
+/* Takes out the oldest message whose mid is `mid`, wherever it is; false when none has it. */
+bool sw_mqtt_queue_remove_mid(sw_mqtt_queue *q, int mid);
+/* Moves every message of `from` in front of q's, keeping their order; what does not fit goes from the
+ * oldest end and is counted in q->dropped. `from` is left empty; nothing is allocated. */
+void sw_mqtt_queue_prepend(sw_mqtt_queue *q, sw_mqtt_queue *from);
 
 /* ---- the sink ------------------------------------------------------------ */
 

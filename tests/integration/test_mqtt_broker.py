@@ -280,18 +280,15 @@ class MqttBrokerTest(unittest.TestCase):
         p.stop()
 
 
-class FakeServer:
-    """A TCP listener that accepts and then either stays silent or hangs up at once."""
+class Listener:
+    """A TCP listener on a free loopback port; its thread hands each connection to serve()."""
 
-    def __init__(self, hang_up):
-        self.hang_up = hang_up
+    def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
-        self.sock.settimeout(0.1)
+        self.sock.settimeout(0.05)
         self.port = self.sock.getsockname()[1]
-        self.accepted = []  # monotonic times
-        self.conns = []
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -302,18 +299,117 @@ class FakeServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            self.accepted.append(time.monotonic())
-            if self.hang_up:
-                conn.close()
-            else:
-                self.conns.append(conn)
+            self.serve(conn)
 
     def stop(self):
         self.running = False
         self.thread.join(5)
+        self.sock.close()
+
+
+class FakeServer(Listener):
+    """Accepts and then either stays silent or hangs up at once."""
+
+    def __init__(self, hang_up):
+        self.hang_up = hang_up
+        self.accepted = []  # monotonic times
+        self.conns = []
+        super().__init__()
+
+    def serve(self, conn):
+        self.accepted.append(time.monotonic())
+        if self.hang_up:
+            conn.close()
+        else:
+            self.conns.append(conn)
+
+    def stop(self):
+        super().stop()
         for c in self.conns:
             c.close()
-        self.sock.close()
+
+
+class FakeBroker(Listener):
+    """Just enough of an MQTT 3.1.1 server to decide when messages are acknowledged: it
+    accepts CONNECT, SUBSCRIBE and PINGREQ, records every PUBLISH of each connection as
+    (topic, payload, dup flag) and sends PUBACK only while `ack` is true; hang_up() closes
+    the current connection. One client at a time."""
+
+    def __init__(self, ack):
+        self.ack = ack
+        self.sessions = []   # one list of (topic, payload, dup) per connection
+        self.lock = threading.Lock()
+        self.conn = None
+        super().__init__()
+
+    def publishes(self, i):
+        with self.lock:
+            return list(self.sessions[i]) if i < len(self.sessions) else []
+
+    def hang_up(self):
+        with self.lock:
+            if self.conn:
+                self.conn.shutdown(socket.SHUT_RDWR)
+
+    def serve(self, conn):
+        conn.settimeout(0.05)
+        with self.lock:
+            self.conn = conn
+            self.sessions.append([])
+        try:
+            self._serve(conn, self.sessions[-1])
+        except OSError:
+            pass  # the client went away
+        with self.lock:
+            self.conn = None
+        conn.close()
+
+    def _serve(self, conn, got):
+        buf = b""
+        while self.running:
+            try:
+                data = conn.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                return
+            buf += data
+            while True:
+                # Fixed header: type and flags, then the remaining length in 7-bit groups.
+                n, mult, i = 0, 1, 1
+                while i < len(buf) and i <= 4:
+                    n += (buf[i] & 0x7F) * mult
+                    mult *= 128
+                    i += 1
+                    if buf[i - 1] < 0x80:
+                        break
+                else:
+                    break
+                if len(buf) < i + n:
+                    break
+                kind, body, buf = buf[0], buf[i:i + n], buf[i + n:]
+                if kind >> 4 == 1:                       # CONNECT
+                    conn.sendall(b"\x20\x02\x00\x00")
+                elif kind >> 4 == 3:                     # PUBLISH
+                    qos = (kind >> 1) & 3
+                    tl = int.from_bytes(body[:2], "big")
+                    topic = body[2:2 + tl].decode()
+                    rest = body[2 + tl:]
+                    pid, payload = (rest[:2], rest[2:]) if qos else (b"", rest)
+                    with self.lock:
+                        got.append((topic, payload.decode(), bool(kind & 8)))
+                    if qos == 1 and self.ack:
+                        conn.sendall(b"\x40\x02" + pid)
+                elif kind >> 4 == 8:                     # SUBSCRIBE: grant QoS 1 to each filter
+                    k, granted = 2, b""
+                    while k < len(body):
+                        k += 2 + int.from_bytes(body[k:k + 2], "big") + 1
+                        granted += b"\x01"
+                    conn.sendall(bytes([0x90, 2 + len(granted)]) + body[:2] + granted)
+                elif kind >> 4 == 12:                    # PINGREQ
+                    conn.sendall(b"\xd0\x00")
+                elif kind >> 4 == 14:                    # DISCONNECT
+                    return
 
 
 @unittest.skipIf(SKIP, SKIP)
@@ -336,6 +432,43 @@ class MqttRetryTest(unittest.TestCase):
         gaps = [b - a for a, b in zip(srv.accepted, srv.accepted[1:])]
         self.assertGreater(min(gaps), 0.6, gaps)
         self.assertLess(gaps[0], 2.0, gaps)
+
+    def test_unacknowledged_messages_are_not_replayed_behind_the_new_round(self):
+        # The first connection is never acknowledged: libmosquitto has twenty QoS 1 messages on
+        # the wire (its in-flight window) and the rest waiting behind them when it is cut.
+        srv = FakeBroker(ack=False)
+        pub = mq.Publisher(srv.port, interval_ms=100, panels=1,
+                           settings={"reconnect_min": "0.3", "reconnect_max": "0.3"})
+        try:
+            pub.start()
+            self.assertTrue(mq.wait_until(lambda: len(srv.publishes(0)) >= 20, 10), srv.publishes(0))
+            time.sleep(0.3)   # a few more reports, handed over but not sent: the window is full
+            srv.ack = True
+            srv.hang_up()
+            states1 = [(t, p) for t, p, _ in srv.publishes(0) if t.startswith("sunwire/") and t != "sunwire/status"]
+
+            def second():
+                got = [(t, p) for t, p, _ in srv.publishes(1)]
+                return got if got and all(m in got for m in states1) and len(got) > len(states1) + 20 else None
+            mq.wait_until(second, 10)
+            stats = pub.stop()
+        finally:
+            pub.stop()
+            srv.stop()
+        self.assertEqual(stats["connects"], 2)
+        s2 = srv.publishes(1)
+        topics = [t for t, _, _ in s2]
+        # Nothing of the first connection comes back as the client library's own retry ...
+        self.assertEqual([m for m in s2 if m[2]], [], "messages re-sent with DUP")
+        # ... so the new connection starts with online and the whole discovery round ...
+        self.assertEqual(s2[0][:2], ("sunwire/status", "online"), topics[:25])
+        n_disc = len([t for t in topics if t.startswith("homeassistant/")])
+        self.assertGreater(n_disc, 0)
+        self.assertTrue(all(t.startswith("homeassistant/") for t in topics[1:1 + n_disc]), topics[:25])
+        # ... and the state messages the broker never acknowledged follow it first, in their order.
+        self.assertGreater(len(states1), 5)
+        after = [(t, p) for t, p, _ in s2[1 + n_disc:]]
+        self.assertEqual(after[:len(states1)], states1)
 
     def test_backoff_grows_and_is_capped(self):
         srv = FakeServer(hang_up=True)

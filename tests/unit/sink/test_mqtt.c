@@ -422,6 +422,79 @@ static void test_queue_bound_and_drops(void **state)
     sw_mqtt_queue_free(&q); /* frees what is still queued (ASan checks) */
 }
 
+static void push_n(sw_mqtt_queue *q, int first, int last, int mid_base)
+{
+    char topic[32];
+    for (int i = first; i <= last; i++) {
+        snprintf(topic, sizeof topic, "t/%d", i);
+        assert_int_equal(sw_mqtt_queue_push(q, topic, topic, strlen(topic), false), SW_OK);
+        assert_int_equal(sw_mqtt_queue_back(q)->mid, 0); /* a pushed message has no id yet */
+        if (mid_base)
+            sw_mqtt_queue_back(q)->mid = mid_base + i;
+    }
+}
+
+/* The topics left in q, oldest first, as "a,b,c"; q is emptied. */
+static void drain(sw_mqtt_queue *q, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const sw_mqtt_msg *m; (m = sw_mqtt_queue_front(q)) != NULL; sw_mqtt_queue_pop(q)) {
+        assert_int_equal(m->mid, 0); /* an id belongs to the connection, not to the outage queue */
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "", m->topic);
+    }
+}
+
+/* What the sink keeps for unacknowledged messages: taken out by id, put back in front of the queue. */
+static void test_queue_acknowledged_and_requeued(void **state)
+{
+    (void)state;
+    sw_mqtt_queue sent, q;
+    char got[128];
+    assert_int_equal(sw_mqtt_queue_init(&sent, 4), SW_OK);
+    assert_int_equal(sw_mqtt_queue_init(&q, 4), SW_OK);
+    assert_null(sw_mqtt_queue_back(&sent));
+    /* Ids taken out at the front (in order, as a broker acknowledges), in the middle, at the back;
+     * the ring has wrapped by then. */
+    push_n(&sent, 1, 4, 100);
+    assert_true(sw_mqtt_queue_remove_mid(&sent, 101));
+    push_n(&sent, 5, 5, 100);
+    assert_true(sw_mqtt_queue_remove_mid(&sent, 103));
+    assert_true(sw_mqtt_queue_remove_mid(&sent, 105));
+    assert_false(sw_mqtt_queue_remove_mid(&sent, 103)); /* already gone */
+    assert_false(sw_mqtt_queue_remove_mid(&sent, 7));   /* never there (discovery is not kept) */
+    assert_int_equal(sent.count, 2);
+    /* The connection is lost: t/2 and t/4 go in front of what the outage queued since. */
+    push_n(&q, 6, 7, 0);
+    sw_mqtt_queue_prepend(&q, &sent);
+    assert_int_equal(sent.count, 0);
+    assert_null(sw_mqtt_queue_front(&sent));
+    assert_int_equal(q.dropped, 0);
+    drain(&q, got, sizeof got);
+    assert_string_equal(got, "t/2,t/4,t/6,t/7");
+    /* Messages t/a..t/b unacknowledged in front of t/c..t/d queued, into room for four. */
+    static const struct {
+        int a, b, c, d;
+        const char *want;
+        uint64_t dropped; /* the oldest go when they do not fit, and are counted */
+    } cases[] = {
+        { 1, 3, 4, 6, "t/3,t/4,t/5,t/6", 2 },
+        { 1, 2, 3, 6, "t/3,t/4,t/5,t/6", 2 }, /* into a full queue nothing older fits */
+        { 1, 4, 0, -1, "t/1,t/2,t/3,t/4", 0 }, /* into an empty one all of them */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t before = q.dropped;
+        push_n(&sent, cases[i].a, cases[i].b, 10);
+        push_n(&q, cases[i].c, cases[i].d, 0);
+        sw_mqtt_queue_prepend(&q, &sent);
+        assert_int_equal(q.dropped - before, cases[i].dropped);
+        drain(&q, got, sizeof got);
+        assert_string_equal(got, cases[i].want);
+    }
+    push_n(&sent, 1, 3, 10); /* freed with the queue (ASan checks) */
+    sw_mqtt_queue_free(&sent);
+    sw_mqtt_queue_free(&q);
+}
+
 /* ---- the sink without a broker ------------------------------------------------ */
 
 /* A loopback port nobody listens on (bound, then released). */
@@ -506,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_gateway_and_string_state),
         cmocka_unit_test(test_inverter_state),
         cmocka_unit_test(test_queue_bound_and_drops),
+        cmocka_unit_test(test_queue_acknowledged_and_requeued),
         cmocka_unit_test(test_sink_queues_while_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
