@@ -180,7 +180,9 @@ class Watcher:
                 subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(self.port), "-t", "sw-test/probe",
                                 "-m", "probe"] + self.auth_args(), capture_output=True, timeout=10)
                 return wait_until(lambda: self.find(topic="sw-test/probe"), 0.3)
-            if not wait_until(heard, 10, step=0):
+            # Up to 30 s: it returns at the first probe heard, and a busy machine (tests side
+            # by side, sanitizer builds) can take more than 10 s to start and subscribe.
+            if not wait_until(heard, 30, step=0):
                 self.stop()
                 raise RuntimeError("mosquitto_sub never subscribed")
         return self
