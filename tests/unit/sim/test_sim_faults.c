@@ -45,6 +45,8 @@ static void test_parse_forms(void **state)
         { "noise=0.01@5m-1h", SW_SIM_FAULT_NOISE, 0.01, 300, 3600 },
         { "silent@1.5h", SW_SIM_FAULT_SILENT, 0, 5400, 0 },
         { "no-controller@2d", SW_SIM_FAULT_NO_CONTROLLER, 0, 2 * 86400, 0 },
+        { "firmware@1h", SW_SIM_FAULT_FIRMWARE, 0, 3600, 0 },
+        { "pv-off@10m-85m", SW_SIM_FAULT_PV_OFF, 0, 600, 5100 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         sw_sim_fault f;
@@ -70,6 +72,9 @@ static void test_parse_forms(void **state)
         { "silent@soon", SW_ERR_BAD_NUMBER, "not a time" },
         { "silent@10m-5m", SW_ERR_OUT_OF_RANGE, "end after" },
         { "silent@-5", SW_ERR_BAD_NUMBER, "not a time" },
+        { "firmware=G8.72", SW_ERR_INVALID_ARGUMENT, "takes no argument" },
+        { "pv-off:1", SW_ERR_INVALID_ARGUMENT, "takes no argument" },
+        { "pv_off", SW_ERR_INVALID_ARGUMENT, "unknown fault" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sw_sim_fault f;
