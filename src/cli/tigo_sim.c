@@ -432,7 +432,9 @@ static void usage(FILE *f, const char *prog)
             "  --fault KIND[=VALUE|:ARGS][@START[-END]]\n"
             "                         inject a fault from START to END, offsets from the bus start\n"
             "                         (number with unit s, m, h or d; default: the whole run), e.g.\n"
-            "                         --fault inverted, --fault baud=9600@10m, --fault noise=0.01@5m-20m\n",
+            "                         --fault inverted, --fault baud=9600@10m, --fault noise=0.01@5m-20m;\n"
+            "                         installation faults for the watchdog: no-polling, shrink[=N],\n"
+            "                         firmware (the first TAP updated, END rolls back), pv-off (rapid shutdown)\n",
             prog, SW_TIGO_SIM_MAX_GATEWAYS, SW_TIGO_SIM_MAX_PANELS);
     fprintf(f,
             "  --fault KIND[:GATEWAY.PANEL][=VALUE][@START[-END]]\n"

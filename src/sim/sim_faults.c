@@ -30,6 +30,10 @@ static const sw_sim_fault_info table[] = {
       "the controller stops polling (no receive requests); its other commands go on" },
     { SW_SIM_FAULT_SHRINK, "shrink", SW_SIM_FAULT_ARG_NUMBER, "N", false, 1, 63, 3,
       "the last N panels (default 3) of the first TAP vanish from its node table and network" },
+    { SW_SIM_FAULT_FIRMWARE, "firmware", SW_SIM_FAULT_ARG_NONE, NULL, false, 0, 0, 0,
+      "the first TAP is updated (a later version text; the controller re-enumerates); END rolls it back" },
+    { SW_SIM_FAULT_PV_OFF, "pv-off", SW_SIM_FAULT_ARG_NONE, NULL, false, 0, 0, 0,
+      "the controller broadcasts PV off (rapid shutdown, re-asserted hourly): every panel outputs 0 V, 0 W" },
 };
 
 _Static_assert(sizeof table / sizeof table[0] == SW_SIM_FAULT_KIND_COUNT - 1, "one row per fault kind");

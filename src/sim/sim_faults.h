@@ -42,6 +42,8 @@ typedef enum sw_sim_fault_kind {
     SW_SIM_FAULT_RADIO,         /* the first panel's radio degrades: loss growing to VALUE, RSSI falling */
     SW_SIM_FAULT_NO_POLLING,    /* the controller stops sending receive requests (other commands go on) */
     SW_SIM_FAULT_SHRINK,        /* VALUE nodes vanish from the first TAP's node table and network */
+    SW_SIM_FAULT_FIRMWARE,      /* the first TAP answers a later firmware version; the controller re-enumerates */
+    SW_SIM_FAULT_PV_OFF,        /* the controller broadcasts PV off (rapid shutdown): the panels output nothing */
     /* new kinds are appended here, with a row in sim_faults.c */
     SW_SIM_FAULT_KIND_COUNT
 } sw_sim_fault_kind;

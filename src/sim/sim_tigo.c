@@ -45,7 +45,8 @@ enum task_kind {
     T_STRING_INFO,
     T_PV_CONFIG,
     T_SINGLE_PING,
-    T_RADIO_CONFIG
+    T_RADIO_CONFIG,
+    T_BROADCAST /* arg: the value broadcast to every node (bit 0: PV off) */
 };
 
 static uint64_t h(const sw_tigo_sim *s, uint64_t a, uint64_t b)
@@ -119,6 +120,8 @@ static void sky(sw_tigo_sim *s, int64_t t_ns)
 
 /* ---- installation faults (sim/sim_faults.h) ------------------------------------ */
 #define RADIO_RAMP_NS (600 * 1000 * MS)
+#define PV_LIFT_EVERY_NS (3600 * 1000 * MS) /* a lasting PV off is lifted and re-asserted hourly */
+#define PV_LIFT_NS (20 * 1000 * MS)         /* for this long */
 #define RADIO_RSSI_DROP 40.0
 
 /* How far the degrading radio of (gi, j) has gone at bus time t: 0 = sound, 1 = fully degraded. */
@@ -360,6 +363,14 @@ static void build_report(sw_tigo_sim *s, unsigned gi, unsigned j, int64_t k, int
     double hotter = panel_fault(s, SW_SIM_PANEL_HOT, gi, j, t_ns);
     if (!isnan(hotter))
         temp += hotter;
+    if (sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_PV_OFF, t_ns - s->cfg.start_ns)) {
+        /* rapid shutdown: the optimizer lets nothing out, the panel sits at open circuit */
+        if (irr > 0.0005)
+            vin = vin * 1.2 + 0.2 * noise;
+        current = 0.0;
+        duty = 0.0;
+        vout = 0.0;
+    }
     memset(r, 0, sizeof *r);
     r->gateway = g->id;
     r->node = (uint16_t)(SW_TIGO_SIM_FIRST_NODE + j);
@@ -602,6 +613,7 @@ static unsigned online_count(const sw_tigo_sim *s, unsigned gi)
 
 static const char version_classic[] = "Mgate Version G8.61\rMar 14 2023\r09:12:40\rGW-H158.4.3S0.12\r";
 static const char version_fw4[] = "Mgate Version G8.65\rMay  6 2025\r14:03:27\rGW-H158.4.3S0.12\r";
+static const char version_updated[] = "Mgate Version G8.72\rNov 18 2025\r10:41:05\rGW-H158.4.3S0.12\r";
 
 void sw_tigo_sim_radio_key(const sw_tigo_sim *s, unsigned gateway_index, uint8_t key[16])
 {
@@ -617,6 +629,13 @@ void sw_tigo_sim_radio_key(const sw_tigo_sim *s, unsigned gateway_index, uint8_t
 const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s)
 {
     return s->cfg.firmware == SW_TIGO_SIM_FW_4 ? version_fw4 : version_classic;
+}
+
+const char *sw_tigo_sim_gateway_version_at(const sw_tigo_sim *s, unsigned gateway_index, int64_t t_ns)
+{
+    if (gateway_index == 0 && sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_FIRMWARE, t_ns - s->cfg.start_ns))
+        return version_updated;
+    return sw_tigo_sim_gateway_version(s);
 }
 
 static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
@@ -659,7 +678,7 @@ static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
         sw_put_be16(p + 8, g->id);
         return emit(s, t1 + turnaround(s, 5), from_gw, SW_TIGO_FT_IDENTIFY_RESPONSE, p, 10);
     case T_VERSION: {
-        const char *v = sw_tigo_sim_gateway_version(s);
+        const char *v = sw_tigo_sim_gateway_version_at(s, gi, t);
         t1 = emit(s, t, g->id, SW_TIGO_FT_VERSION_REQUEST, NULL, 0);
         return emit(s, t1 + turnaround(s, 6), from_gw, SW_TIGO_FT_VERSION_RESPONSE, (const uint8_t *)v,
                     strlen(v));
@@ -807,8 +826,48 @@ static int64_t run_task(sw_tigo_sim *s, const sw_tigo_sim_task *task, int64_t t)
         return command(s, gi, t, SW_TIGO_PT_GATEWAY_RADIO_CONFIGURATION_REQUEST, d, sizeof d,
                        SW_TIGO_PT_GATEWAY_RADIO_CONFIGURATION_RESPONSE, r, sizeof r);
     }
+    case T_BROADCAST: {
+        /* to node 0, every node behind this TAP; the TAP acknowledges at once (spec §8.8) */
+        uint8_t d[2];
+        sw_put_be16(d, task->arg);
+        return command(s, gi, t, SW_TIGO_PT_BROADCAST, d, sizeof d, SW_TIGO_PT_BROADCAST_ACK, NULL, 0);
+    }
     default:
         return t;
+    }
+}
+
+static void broadcast(sw_tigo_sim *s, uint16_t value)
+{
+    for (unsigned g = 0; g < s->cfg.gateways; g++)
+        push_task(s, T_BROADCAST, g, value, false);
+}
+
+/* What the firmware and pv-off faults make the controller do when they start or end, and while
+ * PV off lasts. */
+static void controller_faults(sw_tigo_sim *s, int64_t t)
+{
+    int64_t since = t - s->cfg.start_ns;
+    bool fw = sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_FIRMWARE, since) != NULL;
+    if (fw != s->fw_updated) {
+        /* An update (or its rollback) restarts the TAP; the controller enumerates again and so
+         * reads the new version. */
+        s->fw_updated = fw;
+        queue_enumeration(s);
+    }
+    bool off = sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_PV_OFF, since) != NULL;
+    if (off != s->pv_off) {
+        s->pv_off = off;
+        broadcast(s, off ? 0x0001 : 0x0000);
+        s->next_pv_lift_ns = t + PV_LIFT_EVERY_NS;
+        s->next_pv_reassert_ns = 0;
+    } else if (off && s->next_pv_reassert_ns && t >= s->next_pv_reassert_ns) {
+        broadcast(s, 0x0001);
+        s->next_pv_reassert_ns = 0;
+    } else if (off && t >= s->next_pv_lift_ns) {
+        broadcast(s, 0x0000);
+        s->next_pv_reassert_ns = t + PV_LIFT_NS;
+        s->next_pv_lift_ns += PV_LIFT_EVERY_NS;
     }
 }
 
@@ -823,6 +882,8 @@ static void step(sw_tigo_sim *s)
         s->was_night = night;
         queue_enumeration(s); /* a controller that boots (or a bus we start watching) enumerates first */
         queue_sweep(s);
+        /* a firmware in force from the start is simply the one this enumeration reads */
+        s->fw_updated = sw_sim_faults_active(&s->cfg.faults, SW_SIM_FAULT_FIRMWARE, t - s->cfg.start_ns) != NULL;
         s->next_sweep_ns = t + 600 * 1000 * MS;
         s->next_status_ns = t + 20 * 1000 * MS;
         s->next_ping_ns = t + 300 * 1000 * MS;
@@ -831,6 +892,7 @@ static void step(sw_tigo_sim *s)
         queue_sweep(s);
     }
     s->was_night = night;
+    controller_faults(s, t);
     if (t >= s->next_sweep_ns) {
         queue_sweep(s);
         s->next_sweep_ns += 600 * 1000 * MS;

@@ -184,6 +184,11 @@ struct sw_tigo_sim {
     size_t frame_head, n_frames;
     sw_tigo_sim_frame frames[SW_TIGO_SIM_FRAMES];
     sw_tigo_sim_gateway gw[SW_TIGO_SIM_MAX_GATEWAYS];
+    /* installation faults that change what the controller does (their state at the last step) */
+    bool fw_updated;          /* the firmware fault is in force: the first TAP runs the later version */
+    bool pv_off;              /* the pv-off fault is in force: PV off is broadcast */
+    int64_t next_pv_lift_ns;  /* when the controller next lifts a lasting PV off for a moment */
+    int64_t next_pv_reassert_ns; /* when it asserts it again after lifting; 0 = not lifted */
     /* the line to the listener, when a line fault is configured */
     bool line_faults;         /* the fault list names inverted, baud or noise */
     bool line_on;             /* the line model is in use now */
@@ -229,6 +234,9 @@ const uint8_t *sw_tigo_sim_node_address(const sw_tigo_sim *s, unsigned gateway_i
 void sw_tigo_sim_radio_key(const sw_tigo_sim *s, unsigned gateway_index, uint8_t key[16]);
 /* The version text the simulated TAPs answer (CR-separated, as real ones; depends on the firmware). */
 const char *sw_tigo_sim_gateway_version(const sw_tigo_sim *s);
+/* The version text TAP `gateway_index` answers at bus time t: the one above, or a later one
+ * while the firmware fault is in force on the first TAP. */
+const char *sw_tigo_sim_gateway_version_at(const sw_tigo_sim *s, unsigned gateway_index, int64_t t_ns);
 /* Gateway absolute slot counter value (epoch bits included) at bus time t. */
 uint16_t sw_tigo_sim_slot_counter(const sw_tigo_sim *s, unsigned gateway_index, int64_t t_ns);
 

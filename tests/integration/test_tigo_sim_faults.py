@@ -121,6 +121,7 @@ class BadFaults(unittest.TestCase):
             (["--fault", "hot=500"], "outside"),
             (["--fault", "diode=3"], "outside"),
             (["--fault", "stuck@2h-1h"], "must end after it starts"),
+            (["--fault", "firmware=G8.72"], "takes no argument"),
             (["--fault", "soiled@soon"], "is not a time"),
             (["--fault", "dead:2.1"], "panel 2.1 is not on the bus"),
             (["--panels", "5", "--fault", "hot:1.6"], "panel 1.6 is not on the bus"),
@@ -139,6 +140,14 @@ class BadFaults(unittest.TestCase):
         text = r.stdout.decode()
         for kind in ("dead", "diode", "hot", "stuck", "soiled"):
             self.assertRegex(text, r"\n    %s " % kind)
+
+    def test_fault_list_names_every_kind(self):
+        r = simulate("--fault", "list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kinds = [line.split()[0].split("[")[0].split("=")[0] for line in r.stdout.decode().splitlines() if line.strip()]
+        # the bus faults (the watchdog's among them) and the panel faults, each once
+        for kind in ("inverted", "radio", "no-polling", "shrink", "firmware", "pv-off", "dead", "soiled"):
+            self.assertEqual(kinds.count(kind), 1, kind)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ static int on_event(sw_tigo_observer *o, const sw_tigo_observer_event *ev, void 
     return 0;
 }
 
-static harness *start_with(const sw_tigo_sim_config *cfg)
+static harness *start_with(const sw_tigo_sim_config *cfg, const sw_health_watchdog_config *wd)
 {
     harness *h = calloc(1, sizeof *h);
     h->sim = malloc(sizeof *h->sim);
@@ -65,7 +65,7 @@ static harness *start_with(const sw_tigo_sim_config *cfg)
     assert_int_equal(sw_tigo_sim_init(h->sim, cfg, NULL, NULL), SW_OK);
     sw_tigo_observer_init(h->obs, 0, on_event, h);
     sw_tigo_observer_set_transport_tap(h->obs, on_transport, h);
-    sw_health_bus_init(h->hb, NULL, NULL, "sim");
+    sw_health_bus_init(h->hb, NULL, wd, "sim");
     sw_health_bus_connected(h->hb, true, START);
     h->now = START;
     h->next_tick = START + TICK;
@@ -79,7 +79,7 @@ static harness *start(const char *fault)
     sw_tigo_sim_config_default(&cfg, 7, START);
     char err[128];
     assert_int_equal(sw_sim_faults_add(&cfg.faults, fault, err, sizeof err), SW_OK);
-    return start_with(&cfg);
+    return start_with(&cfg, NULL);
 }
 
 static void stop(harness *h)
@@ -216,6 +216,108 @@ static void test_shrink(void **state)
     stop(h);
 }
 
+/* Every problem raised is of kind k. */
+static void only_kind(const harness *h, sw_problem_kind k)
+{
+    for (size_t i = 0; i < sw_model_problem_count(h->m); i++)
+        if (sw_model_problem_at(h->m, i)->kind != k)
+            fail_msg("raised besides %s: %s on %s: %s", sw_problem_kind_name(k),
+                     sw_problem_kind_name(sw_model_problem_at(h->m, i)->kind), sw_model_problem_at(h->m, i)->subject,
+                     sw_model_problem_at(h->m, i)->reason);
+}
+
+/* The first line of a version text. */
+static void first_line(const char *text, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s", (int)strcspn(text, "\r"), text);
+}
+
+static void test_firmware(void **state)
+{
+    (void)state;
+    /* two TAPs: the update is the first one's; the hold shortened so that the run stays short */
+    sw_tigo_sim_config cfg;
+    sw_tigo_sim_config_default(&cfg, 7, START);
+    cfg.gateways = 2;
+    cfg.panels = 6;
+    char err[128];
+    assert_int_equal(sw_sim_faults_add(&cfg.faults, "firmware@10m-50m", err, sizeof err), SW_OK);
+    sw_health_watchdog_config wd;
+    sw_health_watchdog_config_default(&wd);
+    wd.firmware_hold_ns = MIN(30);
+    harness *h = start_with(&cfg, &wd);
+    char before[64], after[64], subject[32];
+    first_line(sw_tigo_sim_gateway_version_at(h->sim, 0, START), before, sizeof before);
+    first_line(sw_tigo_sim_gateway_version_at(h->sim, 0, START + MIN(10)), after, sizeof after);
+    assert_string_not_equal(before, after);
+    snprintf(subject, sizeof subject, "sim/%u", GW);
+
+    run_until(h, START + MIN(10));
+    assert_int_equal(sw_model_problem_count(h->m), 0);
+    /* the controller enumerates again as the TAP restarts with the new firmware */
+    int64_t raised = wait_for(h, SW_PROBLEM_FIRMWARE_CHANGED, subject, true, START + MIN(12));
+    assert_true(raised > 0);
+    assert_true(raised - (START + MIN(10)) <= S(15));
+    const char *reason = problem(h, SW_PROBLEM_FIRMWARE_CHANGED, subject)->reason;
+    assert_non_null(strstr(reason, before));
+    assert_non_null(strstr(reason, after));
+    assert_true(strstr(reason, before) < strstr(reason, after)); /* "was ..., now ..." */
+    /* held for firmware_changed_hold, then cleared by time */
+    int64_t cleared = wait_for(h, SW_PROBLEM_FIRMWARE_CHANGED, subject, false, START + MIN(45));
+    assert_true(cleared > 0);
+    assert_true(cleared - raised >= MIN(30) - S(5));
+    assert_true(cleared - raised <= MIN(30) + S(10));
+    /* END rolls the update back: the TAP restarts with the old version, which is a change again */
+    int64_t again = wait_for(h, SW_PROBLEM_FIRMWARE_CHANGED, subject, true, START + MIN(52));
+    assert_true(again > 0);
+    assert_true(again - (START + MIN(50)) <= S(15));
+    reason = problem(h, SW_PROBLEM_FIRMWARE_CHANGED, subject)->reason;
+    assert_true(strstr(reason, after) < strstr(reason, before));
+    /* the second TAP kept its firmware, and nothing else is blamed on the restart */
+    assert_int_equal(count_kind(h, SW_PROBLEM_FIRMWARE_CHANGED), 1);
+    only_kind(h, SW_PROBLEM_FIRMWARE_CHANGED);
+    stop(h);
+}
+
+static void test_pv_off(void **state)
+{
+    (void)state;
+    /* long enough for the controller's hourly lift and re-assert */
+    harness *h = start("pv-off@10m-85m");
+    run_until(h, START + MIN(10));
+    assert_null(problem(h, SW_PROBLEM_PV_OFF, "sim"));
+    const sw_panel *p = sw_model_panel_find(h->m, "sim", GW, 2);
+    assert_non_null(p);
+    assert_true(p->power_w > 20.0);
+    int64_t raised = wait_for(h, SW_PROBLEM_PV_OFF, "sim", true, START + MIN(12));
+    assert_true(raised > 0);
+    assert_true(raised - (START + MIN(10)) <= S(10));
+    /* the panels are shut down: nothing out, their inputs at open circuit */
+    run_until(h, START + MIN(12));
+    for (size_t i = 0; i < sw_model_panel_count(h->m); i++) {
+        p = sw_model_panel_at(h->m, i);
+        assert_true(p->last_seen_ns > START + MIN(10));
+        assert_true(p->power_w == 0.0);
+        assert_true(p->voltage_out == 0.0);
+        assert_true(p->voltage_in > 30.0);
+    }
+    /* the lift and re-assert an hour in does not clear it */
+    while (h->now < START + MIN(85)) {
+        run_until(h, h->now + S(5));
+        assert_true(active(h, SW_PROBLEM_PV_OFF, "sim"));
+    }
+    /* cleared when the lifting broadcast is not followed by a re-assert within pv_off_clear (2 min) */
+    int64_t cleared = wait_for(h, SW_PROBLEM_PV_OFF, "sim", false, START + MIN(90));
+    assert_true(cleared >= START + MIN(85) + MIN(2));
+    assert_true(cleared - (START + MIN(85)) <= MIN(2) + S(15));
+    run_until(h, START + MIN(88));
+    p = sw_model_panel_find(h->m, "sim", GW, 2);
+    assert_true(p->power_w > 20.0);
+    assert_int_equal(count_kind(h, SW_PROBLEM_PV_OFF), 1);
+    only_kind(h, SW_PROBLEM_PV_OFF);
+    stop(h);
+}
+
 /* Two days and a night with clouds, a shaded panel and two TAPs, without a fault: none of these
  * problems (dawn, dusk, the night's enumeration and silence included). */
 static void test_quiet_days(void **state)
@@ -226,7 +328,7 @@ static void test_quiet_days(void **state)
     cfg.gateways = 2;
     cfg.panels = 8;
     cfg.shaded = true;
-    harness *h = start_with(&cfg);
+    harness *h = start_with(&cfg, NULL);
     run_until(h, START + 2 * S(86400));
     for (size_t i = 0; i < sw_model_problem_count(h->m); i++)
         fail_msg("raised without a fault: %s on %s: %s", sw_problem_kind_name(sw_model_problem_at(h->m, i)->kind),
@@ -244,6 +346,8 @@ int main(void)
         cmocka_unit_test(test_radio),
         cmocka_unit_test(test_no_polling),
         cmocka_unit_test(test_shrink),
+        cmocka_unit_test(test_firmware),
+        cmocka_unit_test(test_pv_off),
         cmocka_unit_test(test_quiet_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

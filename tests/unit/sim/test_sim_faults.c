@@ -1,5 +1,6 @@
-/* Unit tests for the fault table and its text form, and for the line faults
- * of the simulated Tigo bus (silent, no controller, a faulty line). */
+/* Unit tests for the fault table and its text form, for the line faults
+ * of the simulated Tigo bus (silent, no controller, a faulty line), and for
+ * what the controller sends under the firmware and pv-off faults. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@ static void test_parse_forms(void **state)
         { "noise=0.01@5m-1h", SW_SIM_FAULT_NOISE, 0.01, 300, 3600 },
         { "silent@1.5h", SW_SIM_FAULT_SILENT, 0, 5400, 0 },
         { "no-controller@2d", SW_SIM_FAULT_NO_CONTROLLER, 0, 2 * 86400, 0 },
+        { "firmware@1h", SW_SIM_FAULT_FIRMWARE, 0, 3600, 0 },
+        { "pv-off@10m-85m", SW_SIM_FAULT_PV_OFF, 0, 600, 5100 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         sw_sim_fault f;
@@ -70,6 +73,9 @@ static void test_parse_forms(void **state)
         { "silent@soon", SW_ERR_BAD_NUMBER, "not a time" },
         { "silent@10m-5m", SW_ERR_OUT_OF_RANGE, "end after" },
         { "silent@-5", SW_ERR_BAD_NUMBER, "not a time" },
+        { "firmware=G8.72", SW_ERR_INVALID_ARGUMENT, "takes no argument" },
+        { "pv-off:1", SW_ERR_INVALID_ARGUMENT, "takes no argument" },
+        { "pv_off", SW_ERR_INVALID_ARGUMENT, "unknown fault" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sw_sim_fault f;
@@ -187,6 +193,100 @@ static void test_line_faults_reach_the_listener(void **state)
     assert_true(t[1].to_gw + t[1].from_gw + 2 >= clean[1].to_gw + clean[1].from_gw);
 }
 
+/* What the controller says on the bus because of the firmware and pv-off faults. */
+typedef struct said {
+    int64_t now;
+    size_t n_bc, n_ver;
+    struct {
+        int64_t t;
+        uint16_t gw, value;
+    } bc[16];
+    struct {
+        int64_t t;
+        uint16_t gw;
+        char first[32];
+    } ver[16];
+} said;
+
+static int note_controller(sw_tigo_link_receiver *rx, const sw_tigo_frame *f, void *user)
+{
+    said *sd = user;
+    (void)rx;
+    uint16_t gw = f->address & 0x7FFFu;
+    if (f->type == SW_TIGO_FT_COMMAND_REQUEST && f->payload_len == 7 && f->payload[3] == 0x22 && sd->n_bc < 16) {
+        sd->bc[sd->n_bc].t = sd->now;
+        sd->bc[sd->n_bc].gw = gw;
+        sd->bc[sd->n_bc].value = (uint16_t)(f->payload[5] << 8 | f->payload[6]);
+        sd->n_bc++;
+    }
+    if (f->type == SW_TIGO_FT_VERSION_RESPONSE && sd->n_ver < 16) {
+        size_t n = 0;
+        while (n < f->payload_len && n < 31 && f->payload[n] != '\r')
+            n++;
+        sd->ver[sd->n_ver].t = sd->now;
+        sd->ver[sd->n_ver].gw = gw;
+        memcpy(sd->ver[sd->n_ver].first, f->payload, n);
+        sd->ver[sd->n_ver].first[n] = 0;
+        sd->n_ver++;
+    }
+    return 0;
+}
+
+static bool near(int64_t t, int64_t want_s)
+{
+    return t >= NOON + want_s * SEC && t <= NOON + (want_s + 10) * SEC;
+}
+
+static void test_controller_faults_on_the_bus(void **state)
+{
+    (void)state;
+    sw_tigo_sim_config cfg;
+    sw_tigo_sim_config_default(&cfg, 3, NOON);
+    cfg.gateways = 2;
+    cfg.panels = 4;
+    assert_int_equal(sw_sim_faults_add(&cfg.faults, "pv-off@1m-70m", NULL, 0), SW_OK);
+    assert_int_equal(sw_sim_faults_add(&cfg.faults, "firmware@2m-3m", NULL, 0), SW_OK);
+    sw_tigo_sim *s = malloc(sizeof *s);
+    assert_non_null(s);
+    assert_int_equal(sw_tigo_sim_init(s, &cfg, NULL, NULL), SW_OK);
+    said sd = { 0 };
+    sw_tigo_link_receiver rx;
+    sw_tigo_link_receiver_init(&rx, SW_TIGO_LINK_MODE_IMPROVED, note_controller, &sd);
+    static uint8_t buf[SW_TIGO_SIM_CHUNK_MAX];
+    while (sw_tigo_sim_peek_time(s) <= NOON + 72 * 60 * SEC) {
+        size_t n;
+        assert_int_equal(sw_tigo_sim_next(s, buf, sizeof buf, &n, &sd.now), SW_OK);
+        sw_tigo_link_receiver_push(&rx, buf, n, NULL);
+    }
+    /* PV off through both TAPs at START, lifted for 20 s an hour later and asserted again, lifted at END */
+    static const struct {
+        int64_t at_s;
+        uint16_t value;
+    } want[] = { { 60, 1 }, { 3660, 0 }, { 3680, 1 }, { 4200, 0 } };
+    assert_int_equal(sd.n_bc, 8);
+    for (size_t i = 0; i < 8; i++) {
+        assert_true(near(sd.bc[i].t, want[i / 2].at_s));
+        assert_int_equal(sd.bc[i].value, want[i / 2].value);
+        assert_int_equal(sd.bc[i].gw, sw_tigo_sim_gateway_id(s, (unsigned)(i % 2)));
+    }
+    /* versions at the start, then an enumeration as the first TAP is updated and one as it is rolled back */
+    char old_fw[32], new_fw[32];
+    snprintf(old_fw, sizeof old_fw, "%.*s", (int)strcspn(sw_tigo_sim_gateway_version(s), "\r"),
+             sw_tigo_sim_gateway_version(s));
+    const char *updated = sw_tigo_sim_gateway_version_at(s, 0, NOON + 120 * SEC);
+    snprintf(new_fw, sizeof new_fw, "%.*s", (int)strcspn(updated, "\r"), updated);
+    assert_string_not_equal(old_fw, new_fw);
+    assert_string_equal(sw_tigo_sim_gateway_version_at(s, 1, NOON + 120 * SEC), sw_tigo_sim_gateway_version(s));
+    assert_int_equal(sd.n_ver, 6);
+    static const int64_t ver_at_s[3] = { 0, 120, 180 };
+    for (size_t i = 0; i < 6; i++) {
+        assert_true(near(sd.ver[i].t, ver_at_s[i / 2]));
+        assert_int_equal(sd.ver[i].gw, sw_tigo_sim_gateway_id(s, (unsigned)(i % 2)));
+        assert_string_equal(sd.ver[i].first, i == 2 ? new_fw : old_fw);
+    }
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_parse_forms),
         cmocka_unit_test(test_in_force_window),
         cmocka_unit_test(test_line_faults_reach_the_listener),
+        cmocka_unit_test(test_controller_faults_on_the_bus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
