@@ -6,8 +6,8 @@ real seconds, the tracker polled every 20 simulated minutes): dawn, when both
 powers cross the floor, raises no dc_mismatch, and each string's derived DC
 loss is the demo's 2 %. The demo's shaded panels (the third of each string)
 really underperform in the morning and the peer detector says so; nothing else
-may be raised. The lossy tracker is test_dc_crosscheck.py, which the sanitizer
-build runs too; this one only looks for false alarms, on the same code.
+may be raised. The lossy tracker is test_dc_crosscheck.py. Like it, this
+runs in the release build only: a sanitizer build cannot keep the demo's pace.
 """
 import re
 import unittest
@@ -15,7 +15,7 @@ import unittest
 from runlib import demo_dc_loss, mostly, sanitized
 
 
-@unittest.skipIf(sanitized(), "the sanitizer build runs the same code in test_dc_crosscheck.py")
+@unittest.skipIf(sanitized(), "a sanitizer build cannot keep the demo's pace")
 class HealthyMorning(unittest.TestCase):
     def test_no_false_alarm_at_dawn(self):
         start = 1748746800  # 2025-06-01T03:00:00Z
